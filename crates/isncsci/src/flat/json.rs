@@ -1,0 +1,735 @@
+//! Exams in the flat layout as JSON text: an array of objects, or a sequence of objects (one per
+//! line, as in JSON Lines), read incrementally from a buffer that the caller refills, so that a
+//! file of any size is read in constant memory.
+//!
+//! ```
+//! use isncsci::flat::json::{Next, Reader};
+//!
+//! let text = br#"[{"id": 7, "analContraction": "Maybe"}]"#;
+//! let mut reader = Reader::new();
+//! let Next::Record(record, used) = reader.next(text, true).unwrap() else { panic!() };
+//! assert_eq!(record.id.unwrap().to_string(), "7");
+//! let error = record.exam.unwrap_err().to_string();
+//! assert!(error.contains("analContraction") && error.contains("Yes, No, NT"), "{error}");
+//! assert!(matches!(reader.next(&text[used..], true), Ok(Next::End)));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::{parse_key, ExamBuilder, Field, FieldError, Key, Problem};
+use crate::exam::Exam;
+
+/// An exam's `id`, kept as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Id {
+    /// A JSON number, as written.
+    Number(String),
+    /// A JSON string, decoded.
+    Text(String),
+}
+
+impl Id {
+    /// The id as a JSON value (a number as written, a string quoted and escaped).
+    pub fn to_json(&self) -> String {
+        match self {
+            Id::Number(n) => n.clone(),
+            Id::Text(t) => quote(t),
+        }
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Number(s) | Id::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Quotes and escapes a string as JSON.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One exam read from the input: its id when it had one, and the exam or what is wrong with it.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The `id` annotation.
+    pub id: Option<Id>,
+    /// The exam, or its first bad field.
+    pub exam: Result<Exam, FieldError>,
+}
+
+/// Text that is not JSON of the expected shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Byte offset in the input given to [`Reader::next`].
+    pub offset: usize,
+    /// What was expected there.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}", self.expected)
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// What [`Reader::next`] found.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // an exam is moved once; boxing it would allocate per exam
+pub enum Next {
+    /// An exam, and the number of bytes of input it used.
+    Record(Record, usize),
+    /// The end of the exams.
+    End,
+    /// The input ends inside the next element: give more, starting at the byte offset given.
+    NeedMore(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Start,
+    ArrayFirst,
+    ArrayNext,
+    Sequence,
+    Done,
+}
+
+/// Reads exams one at a time from a buffer that the caller refills.
+#[derive(Debug)]
+pub struct Reader {
+    state: State,
+    builder: ExamBuilder,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader::new()
+    }
+}
+
+enum Fail {
+    Incomplete,
+    Syntax(usize, &'static str),
+}
+
+type Parse<T> = Result<T, Fail>;
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+const MAX_DEPTH: usize = 128;
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Parse<u8> {
+        self.bytes.get(self.pos).copied().ok_or(Fail::Incomplete)
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn fail<T>(&self, expected: &'static str) -> Parse<T> {
+        Err(Fail::Syntax(self.pos, expected))
+    }
+
+    fn expect(&mut self, byte: u8, expected: &'static str) -> Parse<()> {
+        if self.peek()? == byte {
+            self.pos += 1;
+            Ok(())
+        } else {
+            self.fail(expected)
+        }
+    }
+
+    /// A string, the cursor on its opening quote.
+    fn string(&mut self) -> Parse<Cow<'a, str>> {
+        self.expect(b'"', "a string")?;
+        let start = self.pos;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => return self.escaped_string(start).map(Cow::Owned),
+                0..=0x1f => return self.fail("no control character in a string"),
+                _ => self.pos += 1,
+            }
+        }
+        let text = std::str::from_utf8(&self.bytes[start..self.pos])
+            .map_err(|_| Fail::Syntax(start, "UTF-8 text"))?;
+        self.pos += 1;
+        Ok(Cow::Borrowed(text))
+    }
+
+    fn escaped_string(&mut self, start: usize) -> Parse<String> {
+        let mut out: Vec<u8> = self.bytes[start..self.pos].to_vec();
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return String::from_utf8(out).map_err(|_| Fail::Syntax(start, "UTF-8 text"));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let c = match self.peek()? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            self.pos += 1;
+                            let unit = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&unit) {
+                                self.expect(b'\\', "a low surrogate")?;
+                                self.expect(b'u', "a low surrogate")?;
+                                let low = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return self.fail("a low surrogate");
+                                }
+                                0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                unit
+                            };
+                            let c = char::from_u32(c)
+                                .ok_or(Fail::Syntax(self.pos, "a valid \\u escape"))?;
+                            let mut buf = [0; 4];
+                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            continue;
+                        }
+                        _ => return self.fail("a valid escape"),
+                    };
+                    self.pos += 1;
+                    out.push(c as u8);
+                }
+                0..=0x1f => return self.fail("no control character in a string"),
+                b => {
+                    out.push(b);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Parse<u32> {
+        let mut value = 0;
+        for _ in 0..4 {
+            let digit = (self.peek()? as char)
+                .to_digit(16)
+                .ok_or(Fail::Syntax(self.pos, "four hex digits"))?;
+            value = value * 16 + digit;
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// A number, returned as written.
+    fn number(&mut self) -> Parse<&'a str> {
+        let start = self.pos;
+        if self.peek()? == b'-' {
+            self.pos += 1;
+        }
+        self.digits()?;
+        if self.peek()? == b'.' {
+            self.pos += 1;
+            self.digits()?;
+        }
+        if let b'e' | b'E' = self.peek()? {
+            self.pos += 1;
+            if let b'+' | b'-' = self.peek()? {
+                self.pos += 1;
+            }
+            self.digits()?;
+        }
+        // The bytes are ASCII digits and signs.
+        Ok(std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or_default())
+    }
+
+    fn digits(&mut self) -> Parse<()> {
+        let start = self.pos;
+        while self.peek()?.is_ascii_digit() {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return self.fail("a digit");
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Parse<()> {
+        for b in word {
+            if self.peek()? != *b {
+                return self.fail("true, false or null");
+            }
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// Any value, checked and skipped, without recursion.
+    fn skip_value(&mut self) -> Parse<()> {
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let close = if self.peek()? == b'{' { b'}' } else { b']' };
+                    if open.len() == MAX_DEPTH {
+                        return self.fail("less deeply nested values");
+                    }
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek()? == close {
+                        self.pos += 1;
+                    } else {
+                        open.push(close);
+                        if close == b'}' {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                _ => return self.fail("a value"),
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                self.skip_ws();
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.skip_ws();
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    b if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => {
+                        return self.fail(if close == b'}' {
+                            "',' or '}'"
+                        } else {
+                            "',' or ']'"
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// `"key" :` inside an object being skipped.
+    fn member_key(&mut self) -> Parse<()> {
+        self.string()?;
+        self.skip_ws();
+        self.expect(b':', "':'")
+    }
+}
+
+/// A field value as text: strings as they are, numbers as written, `null` as absent.
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Null,
+    Other(&'static str),
+}
+
+impl Reader {
+    /// A reader at the start of the input.
+    pub fn new() -> Reader {
+        Reader {
+            state: State::Start,
+            builder: ExamBuilder::new(),
+        }
+    }
+
+    /// Reads the next exam from `input`, which continues where the last call's used bytes
+    /// ended. `at_eof` tells that no more input will follow.
+    pub fn next(&mut self, input: &[u8], at_eof: bool) -> Result<Next, SyntaxError> {
+        let mut c = Cursor {
+            bytes: input,
+            pos: 0,
+        };
+        loop {
+            c.skip_ws();
+            let framed = c.pos;
+            if c.pos == input.len() {
+                if !at_eof {
+                    return Ok(Next::NeedMore(framed));
+                }
+                return match self.state {
+                    State::Start | State::Sequence | State::Done => Ok(Next::End),
+                    _ => Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "']' to close the array",
+                    }),
+                };
+            }
+            let byte = input[c.pos];
+            let before = self.state;
+            match (self.state, byte) {
+                (State::Start, b'[') => {
+                    c.pos += 1;
+                    self.state = State::ArrayFirst;
+                    continue;
+                }
+                (State::Start | State::Sequence, b'{') => self.state = State::Sequence,
+                (State::ArrayFirst, b'{') => self.state = State::ArrayNext,
+                (State::ArrayFirst | State::ArrayNext, b']') => {
+                    c.pos += 1;
+                    self.state = State::Done;
+                    continue;
+                }
+                (State::ArrayNext, b',') => {
+                    c.pos += 1;
+                    c.skip_ws();
+                    match c.peek() {
+                        Ok(b'{') => {}
+                        Ok(_) => {
+                            return Err(SyntaxError {
+                                offset: c.pos,
+                                expected: "an exam object",
+                            })
+                        }
+                        Err(_) if at_eof => {
+                            return Err(SyntaxError {
+                                offset: c.pos,
+                                expected: "an exam object",
+                            })
+                        }
+                        Err(_) => return Ok(Next::NeedMore(framed)),
+                    }
+                }
+                (State::Start, _) => {
+                    return Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "'[' or '{' to start the exams",
+                    })
+                }
+                (State::ArrayFirst, _) => {
+                    return Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "an exam object or ']'",
+                    })
+                }
+                (State::ArrayNext, _) => {
+                    return Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "',' or ']'",
+                    })
+                }
+                (State::Sequence, _) => {
+                    return Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "an exam object",
+                    })
+                }
+                (State::Done, _) => {
+                    return Err(SyntaxError {
+                        offset: c.pos,
+                        expected: "nothing after the closing ']'",
+                    })
+                }
+            }
+            return match self.object(&mut c) {
+                Ok(record) => Ok(Next::Record(record, c.pos)),
+                Err(Fail::Incomplete) if at_eof => Err(SyntaxError {
+                    offset: input.len(),
+                    expected: "the rest of the exam object",
+                }),
+                Err(Fail::Incomplete) => {
+                    // Start again at this element (and its comma) when more input has come.
+                    self.state = before;
+                    Ok(Next::NeedMore(framed))
+                }
+                Err(Fail::Syntax(offset, expected)) => Err(SyntaxError { offset, expected }),
+            };
+        }
+    }
+
+    fn object(&mut self, c: &mut Cursor<'_>) -> Parse<Record> {
+        c.skip_ws();
+        c.expect(b'{', "'{'")?;
+        self.builder.clear();
+        let mut id = None;
+        let mut error: Option<FieldError> = None;
+        c.skip_ws();
+        if c.peek()? == b'}' {
+            c.pos += 1;
+        } else {
+            loop {
+                c.skip_ws();
+                let key = c.string()?;
+                c.skip_ws();
+                c.expect(b':', "':'")?;
+                c.skip_ws();
+                match parse_key(&key) {
+                    Some(Key::Field(field)) => {
+                        let value = Self::scalar(c)?;
+                        if let Err(e) = self.set(field, value) {
+                            error.get_or_insert(e);
+                        }
+                    }
+                    Some(Key::Id) => match c.peek()? {
+                        b'"' => id = Some(Id::Text(c.string()?.into_owned())),
+                        b'-' | b'0'..=b'9' => id = Some(Id::Number(c.number()?.to_owned())),
+                        _ => c.skip_value()?,
+                    },
+                    Some(Key::Annotation) => c.skip_value()?,
+                    None => {
+                        c.skip_value()?;
+                        error.get_or_insert(FieldError {
+                            field: key.into_owned(),
+                            problem: Problem::Unknown,
+                        });
+                    }
+                }
+                c.skip_ws();
+                match c.peek()? {
+                    b',' => c.pos += 1,
+                    b'}' => {
+                        c.pos += 1;
+                        break;
+                    }
+                    _ => return c.fail("',' or '}'"),
+                }
+            }
+        }
+        let exam = match error {
+            Some(e) => Err(e),
+            None => self.builder.finish(),
+        };
+        Ok(Record { id, exam })
+    }
+
+    fn scalar<'a>(c: &mut Cursor<'a>) -> Parse<Scalar<'a>> {
+        Ok(match c.peek()? {
+            b'"' => Scalar::Text(c.string()?),
+            b'-' | b'0'..=b'9' => Scalar::Text(Cow::Borrowed(c.number()?)),
+            b'n' => {
+                c.literal(b"null")?;
+                Scalar::Null
+            }
+            b't' | b'f' => {
+                let word = if c.peek()? == b't' { "true" } else { "false" };
+                c.skip_value()?;
+                Scalar::Other(word)
+            }
+            b'{' => {
+                c.skip_value()?;
+                Scalar::Other("an object")
+            }
+            b'[' => {
+                c.skip_value()?;
+                Scalar::Other("an array")
+            }
+            _ => return c.fail("a value"),
+        })
+    }
+
+    fn set(&mut self, field: Field, value: Scalar<'_>) -> Result<(), FieldError> {
+        match value {
+            Scalar::Text(text) => self.builder.set_field(field, &text),
+            Scalar::Null if !field.is_required() => self.builder.set_field(field, "0"),
+            Scalar::Null => self.builder.set_field(field, "null"),
+            Scalar::Other(what) => self.builder.set_field(field, what),
+        }
+    }
+}
+
+/// Writes an exam as one JSON object of the flat layout, with its id first when it has one.
+pub fn write_exam(exam: &Exam, id: Option<&Id>, out: &mut String) {
+    out.push('{');
+    if let Some(id) = id {
+        out.push_str("\"id\":");
+        out.push_str(&id.to_json());
+        out.push(',');
+    }
+    for (i, field) in Field::all().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(&field.name());
+        out.push_str("\":\"");
+        out.push_str(super::value_of(exam, field));
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// Reads every exam of a complete JSON text (an array or a sequence of objects).
+pub fn read_all(text: &[u8]) -> Result<Vec<Record>, SyntaxError> {
+    let mut reader = Reader::new();
+    let mut pos = 0;
+    let mut out = Vec::new();
+    loop {
+        match reader.next(&text[pos..], true) {
+            Ok(Next::Record(record, used)) => {
+                out.push(record);
+                pos += used;
+            }
+            Ok(Next::End) => return Ok(out),
+            Ok(Next::NeedMore(_)) => {
+                return Err(SyntaxError {
+                    offset: text.len(),
+                    expected: "more input",
+                })
+            }
+            Err(e) => {
+                return Err(SyntaxError {
+                    offset: pos + e.offset,
+                    ..e
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flat::fields;
+
+    fn exam_json(exam: &Exam, id: &str) -> String {
+        let body: Vec<String> = fields(exam)
+            .map(|(k, v)| format!("\"{k}\": \"{v}\""))
+            .collect();
+        format!("{{\"id\": {id}, {}}}", body.join(", "))
+    }
+
+    #[test]
+    fn arrays_and_lines_read_the_same() {
+        let exam = Exam::normal();
+        let one = exam_json(&exam, "1");
+        let two = exam_json(&exam, "\"two\"");
+        let array = format!("[\n{one},\n{two}\n]\n");
+        let lines = format!("{one}\n{two}\n");
+        for text in [array, lines] {
+            let records = read_all(text.as_bytes()).unwrap();
+            assert_eq!(records.len(), 2);
+            assert_eq!(records[0].id, Some(Id::Number("1".into())));
+            assert_eq!(records[1].id, Some(Id::Text("two".into())));
+            assert_eq!(records[1].exam.as_ref().unwrap(), &exam);
+        }
+        assert_eq!(read_all(b"[]").unwrap().len(), 0);
+        assert_eq!(read_all(b"  ").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn any_split_point_gives_the_same_records() {
+        let exam = Exam::normal();
+        let text = format!("[{}, {}]", exam_json(&exam, "1"), exam_json(&exam, "2"));
+        let bytes = text.as_bytes();
+        for split in (0..bytes.len()).step_by(7) {
+            let mut reader = Reader::new();
+            let mut buf: Vec<u8> = bytes[..split].to_vec();
+            let mut fed = split;
+            let mut count = 0;
+            loop {
+                let at_eof = fed == bytes.len();
+                match reader.next(&buf, at_eof).unwrap() {
+                    Next::Record(r, used) => {
+                        assert!(r.exam.is_ok());
+                        count += 1;
+                        buf.drain(..used);
+                    }
+                    Next::End => break,
+                    Next::NeedMore(used) => {
+                        buf.drain(..used);
+                        let more = (fed + 100).min(bytes.len());
+                        buf.extend_from_slice(&bytes[fed..more]);
+                        fed = more;
+                    }
+                }
+            }
+            assert_eq!(count, 2, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn annotations_and_escapes() {
+        let exam = Exam::normal();
+        let text = exam_json(&exam, "\"a\\\"b\\u00e9\\ud83d\\ude00\"").replacen(
+            '{',
+            r#"{"totals": {"x": [1, 2.5e3, {"y": null}], "z": "\\"}, "note": "ok", "#,
+            1,
+        );
+        let records = read_all(text.as_bytes()).unwrap();
+        assert_eq!(records[0].id, Some(Id::Text("a\"bé😀".into())));
+        assert!(records[0].exam.is_ok());
+        assert_eq!(Id::Text("a\"b\n".into()).to_json(), r#""a\"b\n""#);
+    }
+
+    #[test]
+    fn field_errors_keep_the_stream_going() {
+        let exam = Exam::normal();
+        let bad = exam_json(&exam, "1").replace("\"c5RightMotor\": \"5\"", "\"c5RightMotor\": 6");
+        let text = format!("[{bad}, {}]", exam_json(&exam, "2"));
+        let records = read_all(text.as_bytes()).unwrap();
+        let e = records[0].exam.as_ref().unwrap_err();
+        assert_eq!(e.field, "c5RightMotor");
+        assert!(records[1].exam.is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        for (text, expected) in [
+            ("[{]", "a string"),
+            ("[{\"id\": 1}", "']' to close the array"),
+            ("[{\"id\": 1},]", "an exam object"),
+            ("[{\"id\" 1}]", "':'"),
+            ("{\"id\": tru}", "true, false or null"),
+            ("x", "'[' or '{' to start the exams"),
+            ("[] []", "nothing after the closing ']'"),
+            ("[{\"note\": [[[[", "the rest of the exam object"),
+        ] {
+            let e = read_all(text.as_bytes()).unwrap_err();
+            assert!(
+                e.expected.contains(expected) || expected.contains(e.expected),
+                "{text}: {e:?}"
+            );
+        }
+        let deep = format!("[{{\"note\": {}}}]", "[".repeat(100_000));
+        assert_eq!(
+            read_all(deep.as_bytes()).unwrap_err().expected,
+            "less deeply nested values"
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! `scitrial`: the platform's command-line program. Each subcommand wires library crates
+//! together; the work is done in the libraries.
+
+#![forbid(unsafe_code)]
+
+mod classify;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// scitrial: clinical trials of cell therapies for spinal cord injury.
+#[derive(Parser, Debug)]
+#[command(name = "scitrial", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Classifies ISNCSCI exams (2019 revision) from a file in the flat layout.
+    ///
+    /// Reads a JSON array of exams, JSON objects one per line, or CSV with a header row of
+    /// flat-layout keys (c5RightMotor, s4_5LeftPrick, analContraction, ...), and writes for each
+    /// exam its id (when it has one) and the 25 results. Exit status: 0 when every exam was
+    /// classified, 1 when some exam was rejected, 2 on a usage or I/O error.
+    Classify(ClassifyArgs),
+}
+
+/// Input and output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON: an array of objects (or, on input, objects one per line).
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ClassifyArgs {
+    /// The exams; `-` or nothing reads standard input.
+    pub file: Option<PathBuf>,
+    /// Input format (default: from the file's extension, JSON for standard input).
+    #[arg(long, value_enum)]
+    pub input: Option<Format>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: Format,
+    /// Go on past rejected exams, and print how many there were at the end.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Classify(args) => classify::run(&args),
+    }
+}
