@@ -53,7 +53,8 @@ mod value;
 pub use exam::{Exam, SideExam};
 pub use level::{Level, MotorLevel, Side};
 pub use result::{
-    Ais, Classification, Completeness, Grade, LevelResult, Levels, ResultValue, Total, Totals,
+    Ais, Classification, Completeness, Grade, LevelResult, Levels, LevelsIter, ResultValue, Total,
+    Totals,
 };
 pub use value::{
     Anal, Flag, MotorValue, SensoryValue, ANAL_ALLOWED, MOTOR_ALLOWED, SENSORY_ALLOWED,

@@ -8,6 +8,30 @@ use std::fmt;
 
 use crate::level::Level;
 
+/// The possibilities of a [`Levels`] in printing order, each with its `*` marking.
+#[derive(Clone, Debug)]
+pub struct LevelsIter {
+    rest: u32,
+    starred: u32,
+}
+
+impl Iterator for LevelsIter {
+    type Item = (LevelResult, bool);
+
+    #[inline]
+    fn next(&mut self) -> Option<(LevelResult, bool)> {
+        let bit = if self.rest & (1 << NA) != 0 {
+            NA
+        } else if self.rest != 0 {
+            self.rest.trailing_zeros()
+        } else {
+            return None;
+        };
+        self.rest &= !(1 << bit);
+        Some((Levels::from_bit(bit), self.starred & (1 << bit) != 0))
+    }
+}
+
 /// One possibility of a level result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LevelResult {
@@ -78,11 +102,11 @@ impl Levels {
     }
 
     /// The possibilities in printing order, each with its `*` marking.
-    pub fn iter(&self) -> impl Iterator<Item = (LevelResult, bool)> + '_ {
-        let order = std::iter::once(NA).chain(0..=INT);
-        order
-            .filter(move |b| self.present & (1 << b) != 0)
-            .map(move |b| (Self::from_bit(b), self.starred & (1 << b) != 0))
+    pub fn iter(&self) -> LevelsIter {
+        LevelsIter {
+            rest: self.present,
+            starred: self.starred,
+        }
     }
 
     /// The possible spinal levels, cranial first, without markings.
@@ -93,14 +117,19 @@ impl Levels {
         })
     }
 
-    /// The first (most cranial) possibility.
+    /// The first possibility in printing order (`NA`, else the most cranial).
     pub fn first(&self) -> Option<LevelResult> {
         self.iter().next().map(|(r, _)| r)
     }
 
-    /// The last (most caudal) possibility.
+    /// The last possibility in printing order (`INT`, else the most caudal level, else `NA`).
     pub fn last(&self) -> Option<LevelResult> {
-        self.iter().last().map(|(r, _)| r)
+        let levels = self.present & !(1 << NA);
+        if levels != 0 {
+            Some(Self::from_bit(31 - levels.leading_zeros()))
+        } else {
+            self.first()
+        }
     }
 
     /// The same set without any `*` marking.
@@ -326,6 +355,66 @@ pub enum ResultValue {
     Completeness(Completeness),
 }
 
+impl ResultValue {
+    /// Appends the value as [`Display`](fmt::Display) prints it, without the formatting
+    /// machinery (for writers of many results).
+    pub fn write_to(&self, out: &mut String) {
+        match self {
+            ResultValue::Total(Total(None)) => out.push_str("ND"),
+            ResultValue::Total(Total(Some(n))) => {
+                let n = *n;
+                if n >= 100 {
+                    out.push(char::from(b'0' + (n / 100 % 10) as u8));
+                }
+                if n >= 10 {
+                    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+                }
+                out.push(char::from(b'0' + (n % 10) as u8));
+            }
+            ResultValue::Levels(levels) => {
+                for (i, (result, starred)) in levels.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(match result {
+                        LevelResult::Level(level) => level.name(),
+                        LevelResult::Intact => "INT",
+                        LevelResult::NotApplicable => "NA",
+                    });
+                    if starred {
+                        out.push('*');
+                    }
+                }
+            }
+            ResultValue::Ais(ais) => {
+                for (i, (grade, starred)) in ais.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(grade.letter());
+                    if starred {
+                        out.push('*');
+                    }
+                }
+            }
+            ResultValue::Completeness(c) => {
+                let star = if c.starred { "*" } else { "" };
+                if c.complete {
+                    out.push('C');
+                    out.push_str(star);
+                }
+                if c.incomplete {
+                    if c.complete {
+                        out.push(',');
+                    }
+                    out.push('I');
+                    out.push_str(star);
+                }
+            }
+        }
+    }
+}
+
 impl fmt::Display for ResultValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -404,5 +493,38 @@ impl Classification {
     pub fn get(&self, key: &str) -> Option<ResultValue> {
         let i = Self::KEYS.iter().position(|k| *k == key)?;
         Some(self.values()[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::synth::{mixed_exam, Rng};
+
+    #[test]
+    fn write_to_prints_what_display_prints() {
+        let mut rng = Rng::new(11);
+        for _ in 0..3000 {
+            let result = mixed_exam(&mut rng).classify();
+            for value in result.values() {
+                let mut fast = String::new();
+                value.write_to(&mut fast);
+                assert_eq!(fast, value.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn levels_iterate_in_printing_order() {
+        use super::{LevelResult, Levels};
+        use crate::Level;
+        let mut levels = Levels::default();
+        levels.insert(LevelResult::Intact, true);
+        levels.insert(LevelResult::Level(Level::C5), false);
+        levels.insert(LevelResult::NotApplicable, false);
+        levels.insert(LevelResult::Level(Level::C4), true);
+        assert_eq!(levels.to_string(), "NA,C4*,C5,INT*");
+        assert_eq!(levels.first(), Some(LevelResult::NotApplicable));
+        assert_eq!(levels.last(), Some(LevelResult::Intact));
+        assert_eq!(levels.len(), 4);
     }
 }

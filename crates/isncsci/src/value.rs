@@ -29,19 +29,6 @@ pub enum Flag {
     NonSciNormal,
 }
 
-impl Flag {
-    /// Splits a trailing `*` or `**` off a value.
-    fn split(text: &str) -> (&str, Flag) {
-        if let Some(rest) = text.strip_suffix("**") {
-            (rest, Flag::NonSciNormal)
-        } else if let Some(rest) = text.strip_suffix('*') {
-            (rest, Flag::NonSci)
-        } else {
-            (text, Flag::None)
-        }
-    }
-}
-
 /// The grade stored for "not testable".
 const NT: u8 = u8::MAX;
 
@@ -90,13 +77,37 @@ macro_rules! graded_value {
 
             /// Parses a value of the grammar; `None` for anything else.
             pub fn parse(text: &str) -> Option<$ty> {
-                let (body, flag) = Flag::split(text);
-                let grade = match body.as_bytes() {
-                    b"NT" => None,
-                    [d @ b'0'..=b'9'] => Some(d - b'0'),
+                $ty::parse_bytes(text.as_bytes())
+            }
+
+            /// [`Self::parse`] on bytes.
+            #[inline]
+            pub fn parse_bytes(text: &[u8]) -> Option<$ty> {
+                let (grade, flag) = match *text {
+                    [d] => (d.wrapping_sub(b'0'), Flag::None),
+                    [d, b'*'] => (d.wrapping_sub(b'0'), Flag::NonSci),
+                    [d, b'*', b'*'] => (d.wrapping_sub(b'0'), Flag::NonSciNormal),
+                    [b'N', b'T'] => {
+                        return Some($ty {
+                            grade: NT,
+                            flag: Flag::None,
+                        })
+                    }
+                    [b'N', b'T', b'*'] => {
+                        return Some($ty {
+                            grade: NT,
+                            flag: Flag::NonSci,
+                        })
+                    }
+                    [b'N', b'T', b'*', b'*'] => {
+                        return Some($ty {
+                            grade: NT,
+                            flag: Flag::NonSciNormal,
+                        })
+                    }
                     _ => return None,
                 };
-                $ty::new(grade, flag)
+                $ty::new(Some(grade), flag)
             }
 
             /// The grade, or `None` when not testable.
@@ -289,10 +300,15 @@ pub enum Anal {
 impl Anal {
     /// Parses `Yes`, `No` or `NT` (exactly as written).
     pub fn parse(text: &str) -> Option<Anal> {
+        Anal::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Anal::parse`] on bytes.
+    pub fn parse_bytes(text: &[u8]) -> Option<Anal> {
         match text {
-            "Yes" => Some(Anal::Yes),
-            "No" => Some(Anal::No),
-            "NT" => Some(Anal::NT),
+            b"Yes" => Some(Anal::Yes),
+            b"No" => Some(Anal::No),
+            b"NT" => Some(Anal::NT),
             _ => None,
         }
     }

@@ -1,4 +1,9 @@
-//! `scitrial classify`: exams in, results out, one at a time, in constant memory.
+//! `scitrial classify`: exams in, results out, in input order and in constant memory.
+//!
+//! JSON input is read in blocks. A large block is read, classified and formatted in two parts
+//! on two threads: the second part starts at a guessed element boundary near the middle, and
+//! its output is used only if the first part's sequential reading ends exactly there, so the
+//! result never depends on the guess. CSV input is read row by row.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -8,13 +13,17 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use isncsci::flat::json::{self, Id, Next};
 use isncsci::flat::{parse_key, ExamBuilder, Field, FieldError, Key, Problem};
-use isncsci::{Classification, Exam};
+use isncsci::Classification;
 
 use crate::progress::Progress;
-use crate::{ClassifyArgs, Format};
+use crate::{ClassifyArgs, Format, GenerateArgs};
 
 /// The largest single exam object accepted, so that a malformed file cannot exhaust memory.
 const MAX_OBJECT: usize = 64 << 20;
+/// Input is read in blocks of about this size.
+const BLOCK: usize = 8 << 20;
+/// A block is split in two parts only when each can be this large.
+const MIN_PART: usize = 256 << 10;
 
 /// Runs the command and maps its outcome to the exit status.
 pub fn run(args: &ClassifyArgs) -> ExitCode {
@@ -43,6 +52,7 @@ pub fn run(args: &ClassifyArgs) -> ExitCode {
     }
 }
 
+#[derive(Default)]
 struct Outcome {
     classified: u64,
     rejected: u64,
@@ -69,19 +79,17 @@ impl std::fmt::Display for Position<'_> {
 }
 
 fn classify(args: &ClassifyArgs) -> Result<Outcome> {
+    let stdin = || {
+        (
+            Box::new(io::stdin().lock()) as Box<dyn Read>,
+            "standard input".to_string(),
+            None,
+            None,
+        )
+    };
     let (input, name, size, guessed) = match args.file.as_deref() {
-        None => (
-            Box::new(io::stdin().lock()) as Box<dyn Read>,
-            "standard input".to_string(),
-            None,
-            None,
-        ),
-        Some(p) if p.as_os_str() == "-" => (
-            Box::new(io::stdin().lock()) as Box<dyn Read>,
-            "standard input".to_string(),
-            None,
-            None,
-        ),
+        None => stdin(),
+        Some(p) if p.as_os_str() == "-" => stdin(),
         Some(path) => {
             let file =
                 File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -103,24 +111,21 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
             )
         }
     };
-    let format = match (args.input, guessed, args.file.as_deref()) {
-        (Some(f), _, _) => f,
-        (None, Some(f), _) => f,
-        (None, None, Some(p)) if p.as_os_str() != "-" => {
+    let format = match (args.input.or(guessed), args.file.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some(p)) if p.as_os_str() != "-" => {
             bail!("cannot tell the format of {name} from its extension: give --input json or --input csv")
         }
         _ => Format::Json,
     };
-    let stdout = io::stdout().lock();
     let mut run = Run {
-        sink: Sink::new(args.output, BufWriter::with_capacity(1 << 16, stdout)),
+        out: Output::new(
+            args.output,
+            BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+        ),
         keep_going: args.keep_going,
         progress: Progress::new(size),
-        outcome: Outcome {
-            classified: 0,
-            rejected: 0,
-        },
-        stopped: false,
+        outcome: Outcome::default(),
     };
     let read = match format {
         Format::Json => read_json(input, &mut run),
@@ -128,100 +133,355 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
     };
     run.progress.finish();
     // Close the output so that what was written stays well-formed, even after an error.
-    let closed = run.sink.finish();
+    let closed = run.out.finish();
     read.with_context(|| format!("reading {name}"))?;
     closed.context("writing the results")?;
     Ok(run.outcome)
 }
 
+/// Results formatted for the output, with the exams that were rejected among them.
+#[derive(Default)]
+struct Done {
+    /// Formatted results, each preceded by its separator.
+    text: Vec<u8>,
+    classified: u64,
+    /// Rejected exams: how many exams of this batch came before each, its id and what is wrong.
+    rejected: Vec<(u64, Option<Id>, Option<u64>, FieldError)>,
+}
+
+impl Done {
+    fn exams(&self) -> u64 {
+        self.classified + self.rejected.len() as u64
+    }
+}
+
 struct Run<W: Write> {
-    sink: Sink<W>,
+    out: Output<W>,
     keep_going: bool,
     progress: Progress,
     outcome: Outcome,
-    stopped: bool,
 }
 
 impl<W: Write> Run<W> {
-    /// Classifies one exam, or reports it; returns false when the run is to stop.
-    fn exam(
-        &mut self,
-        position: Position<'_>,
-        exam: Result<Exam, FieldError>,
-        bytes: u64,
-    ) -> Result<bool> {
-        match exam {
-            Ok(exam) => {
-                let result = exam.classify();
-                self.sink.record(position.id, &result)?;
-                self.outcome.classified += 1;
-            }
-            Err(e) => {
-                eprintln!("scitrial classify: {position}: {e}");
-                self.outcome.rejected += 1;
-                if !self.keep_going {
-                    self.stopped = true;
-                    return Ok(false);
-                }
-            }
+    /// Writes a batch of results and reports its rejected exams.
+    fn emit(&mut self, done: Done, bytes: u64) -> io::Result<()> {
+        let before = self.outcome.classified + self.outcome.rejected;
+        for (index, id, line, error) in &done.rejected {
+            let position = Position {
+                id: id.as_ref(),
+                number: before + index + 1,
+                line: *line,
+            };
+            eprintln!("scitrial classify: {position}: {error}");
         }
+        self.out.write(&done.text, done.classified)?;
+        self.outcome.classified += done.classified;
+        self.outcome.rejected += done.rejected.len() as u64;
         self.progress
             .update(self.outcome.classified + self.outcome.rejected, bytes);
-        Ok(true)
+        Ok(())
     }
+}
+
+/// Why reading a part stopped.
+enum Stop {
+    /// The input ends inside the next element.
+    NeedMore,
+    /// The end of the exams.
+    End,
+    /// Not JSON exams, at this offset in the part.
+    Syntax(json::SyntaxError),
+    /// At a rejected exam, without --keep-going.
+    Rejected,
+    /// At the start of the next part.
+    Boundary,
+}
+
+struct Part {
+    done: Done,
+    used: usize,
+    stop: Stop,
+}
+
+/// What separates two elements: whitespace and one comma in an array, whitespace alone in a
+/// sequence of objects.
+fn is_separator(gap: &[u8], in_array: bool) -> bool {
+    let mut commas = 0;
+    let only_space_and_commas = gap.iter().all(|&b| match b {
+        b' ' | b'\n' | b'\r' | b'\t' => true,
+        b',' => {
+            commas += 1;
+            true
+        }
+        _ => false,
+    });
+    only_space_and_commas && commas == usize::from(in_array)
+}
+
+/// What a part needs to know to read, classify and format exams.
+#[derive(Clone, Copy)]
+struct Rules {
+    keep_going: bool,
+    in_array: bool,
+    format: Format,
+    with_id: bool,
+}
+
+/// Reads, classifies and formats exams from `bytes` until it runs out, until a rejected exam
+/// (without --keep-going), or until the next element starts at `boundary`.
+fn read_part(
+    reader: &mut json::Reader,
+    bytes: &[u8],
+    at_eof: bool,
+    boundary: Option<usize>,
+    rules: Rules,
+    limit: u64,
+) -> Part {
+    let mut done = Done::default();
+    let mut pos = 0;
+    loop {
+        if let Some(b) = boundary {
+            if pos >= b || is_separator(&bytes[pos..b], rules.in_array) {
+                return Part {
+                    done,
+                    used: pos,
+                    stop: Stop::Boundary,
+                };
+            }
+        }
+        if done.exams() == limit {
+            return Part {
+                done,
+                used: pos,
+                stop: Stop::Boundary,
+            };
+        }
+        let stop = match reader.next(&bytes[pos..], at_eof) {
+            Ok(Next::Record(record, used)) => {
+                pos += used;
+                match record.exam {
+                    Ok(exam) => {
+                        format_result(&mut done.text, rules, record.id.as_ref(), &exam.classify());
+                        done.classified += 1;
+                    }
+                    Err(e) => {
+                        done.rejected.push((done.exams(), record.id, None, e));
+                        if !rules.keep_going {
+                            return Part {
+                                done,
+                                used: pos,
+                                stop: Stop::Rejected,
+                            };
+                        }
+                    }
+                }
+                continue;
+            }
+            Ok(Next::End) => Stop::End,
+            Ok(Next::NeedMore(used)) => {
+                pos += used;
+                Stop::NeedMore
+            }
+            Err(e) => Stop::Syntax(json::SyntaxError {
+                offset: pos + e.offset,
+                ..e
+            }),
+        };
+        return Part {
+            done,
+            used: pos,
+            stop,
+        };
+    }
+}
+
+/// A likely start of an element near the middle of `bytes`: an object opening after a comma or
+/// a closing brace, followed by a key. Only a guess: [`read_part`] checks it.
+fn split_point(bytes: &[u8]) -> Option<usize> {
+    let from = bytes.len() / 2;
+    let mut at = from;
+    while let Some(n) = bytes[at..].iter().position(|&b| b == b'{') {
+        let p = at + n;
+        let before = bytes[..p].iter().rev().find(|b| !b.is_ascii_whitespace());
+        let after = bytes[p + 1..].iter().find(|b| !b.is_ascii_whitespace());
+        if matches!(before, Some(b',' | b'}')) && after == Some(&b'"') {
+            return (bytes.len() - p >= MIN_PART).then_some(p);
+        }
+        at = p + 1;
+        if at - from > (1 << 20) {
+            return None;
+        }
+    }
+    None
+}
+
+/// Shifts a part's syntax error to an offset in the block.
+fn shifted(stop: Stop, by: usize) -> Stop {
+    match stop {
+        Stop::Syntax(e) => Stop::Syntax(json::SyntaxError {
+            offset: by + e.offset,
+            ..e
+        }),
+        other => other,
+    }
+}
+
+/// Reads the rest of a block: in two parts at once when it is large enough.
+fn read_block(
+    reader: &mut json::Reader,
+    window: &[u8],
+    at_eof: bool,
+    in_array: bool,
+    rules: Rules,
+) -> Part {
+    let split = if window.len() >= 2 * MIN_PART {
+        split_point(window)
+    } else {
+        None
+    };
+    let Some(split) = split else {
+        return read_part(reader, window, at_eof, None, rules, u64::MAX);
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(move || {
+            let mut r = if in_array {
+                json::Reader::inside_array()
+            } else {
+                json::Reader::inside_sequence()
+            };
+            (
+                read_part(&mut r, &window[split..], at_eof, None, rules, u64::MAX),
+                r,
+            )
+        });
+        let first = read_part(reader, window, at_eof, Some(split), rules, u64::MAX);
+        (first, second.join())
+    });
+    let Part {
+        mut done,
+        mut used,
+        stop,
+    } = first;
+    if !matches!(stop, Stop::Boundary) {
+        return Part { done, used, stop };
+    }
+    let stop = match second {
+        Ok((part, r)) if used <= split && is_separator(&window[used..split], in_array) => {
+            done.text.extend_from_slice(&part.done.text);
+            let before = done.exams();
+            done.rejected.extend(
+                part.done
+                    .rejected
+                    .into_iter()
+                    .map(|(i, id, l, e)| (before + i, id, l, e)),
+            );
+            done.classified += part.done.classified;
+            used = split + part.used;
+            *reader = r;
+            shifted(part.stop, split)
+        }
+        // The guess was not a boundary: go on from where the first part stopped.
+        _ => {
+            let rest = read_part(reader, &window[used..], at_eof, None, rules, u64::MAX);
+            done.text.extend_from_slice(&rest.done.text);
+            let before = done.exams();
+            done.rejected.extend(
+                rest.done
+                    .rejected
+                    .into_iter()
+                    .map(|(i, id, l, e)| (before + i, id, l, e)),
+            );
+            done.classified += rest.done.classified;
+            let stop = shifted(rest.stop, used);
+            used += rest.used;
+            stop
+        }
+    };
+    Part { done, used, stop }
 }
 
 fn read_json<W: Write>(mut input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
     let mut reader = json::Reader::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut start, mut end, mut discarded) = (0usize, 0usize, 0u64);
+    let mut buf: Vec<u8> = Vec::new();
+    let (mut start, mut discarded) = (0usize, 0u64);
     let mut at_eof = false;
-    let mut number = 0u64;
+    let mut in_array = None;
     loop {
-        match reader.next(&buf[start..end], at_eof) {
-            Ok(Next::Record(record, used)) => {
-                start += used;
-                number += 1;
-                let position = Position {
-                    id: record.id.as_ref(),
-                    number,
-                    line: None,
-                };
-                if !run.exam(position, record.exam, discarded + start as u64)? {
-                    return Ok(());
-                }
+        // Keep a block's worth of input (more when one exam is larger than that).
+        if !at_eof {
+            buf.drain(..start);
+            discarded += start as u64;
+            start = 0;
+            let want = buf.len() + BLOCK;
+            if buf.len() > MAX_OBJECT + BLOCK {
+                bail!(
+                    "an exam object at byte {discarded} is larger than {} MB",
+                    MAX_OBJECT >> 20
+                );
             }
-            Ok(Next::End) => return Ok(()),
-            Ok(Next::NeedMore(used)) => {
-                start += used;
-                buf.copy_within(start..end, 0);
-                discarded += start as u64;
-                end -= start;
-                start = 0;
-                if end == buf.len() {
-                    if buf.len() >= MAX_OBJECT {
-                        bail!(
-                            "an exam object at byte {discarded} is larger than {} MB",
-                            MAX_OBJECT >> 20
-                        );
-                    }
-                    buf.resize(buf.len() * 2, 0);
-                }
+            while buf.len() < want && !at_eof {
+                let filled = buf.len();
+                buf.resize(want, 0);
                 let n = loop {
-                    match input.read(&mut buf[end..]) {
+                    match input.read(&mut buf[filled..]) {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         other => break other?,
                     }
                 };
+                buf.truncate(filled + n);
                 at_eof = n == 0;
-                end += n;
             }
-            Err(e) => bail!(
+        }
+        let window = &buf[start..];
+        let in_array = *in_array
+            .get_or_insert_with(|| window.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['));
+        // The first exam alone decides whether CSV output has an id column.
+        let first = run.out.with_id.is_none();
+        let rules = Rules {
+            keep_going: run.keep_going,
+            in_array,
+            format: run.out.format,
+            with_id: run.out.with_id.unwrap_or(false),
+        };
+        let part = if first {
+            let with_id = first_has_id(window, at_eof);
+            run.out.with_id = Some(with_id);
+            read_part(
+                &mut reader,
+                window,
+                at_eof,
+                None,
+                Rules { with_id, ..rules },
+                1,
+            )
+        } else {
+            read_block(&mut reader, window, at_eof, in_array, rules)
+        };
+        let Part { done, used, stop } = part;
+        let bytes_done = discarded + (start + used) as u64;
+        let stop_at_rejection = !run.keep_going && !done.rejected.is_empty();
+        run.emit(done, bytes_done)?;
+        if stop_at_rejection {
+            return Ok(());
+        }
+        match stop {
+            Stop::End | Stop::Rejected => return Ok(()),
+            Stop::Syntax(e) => bail!(
                 "not JSON exams: at byte {}: {e}",
                 discarded + (start + e.offset) as u64
             ),
+            Stop::NeedMore if at_eof => {
+                bail!("not JSON exams: at byte {bytes_done}: unexpected end of input")
+            }
+            Stop::NeedMore | Stop::Boundary => start += used,
         }
     }
+}
+
+/// Whether the first exam has an id (false when there is none).
+fn first_has_id(window: &[u8], at_eof: bool) -> bool {
+    let mut reader = json::Reader::new();
+    matches!(reader.next(window, at_eof), Ok(Next::Record(record, _)) if record.id.is_some())
 }
 
 fn read_csv<W: Write>(input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
@@ -267,136 +527,197 @@ fn read_csv<W: Write>(input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
             }
         );
     }
+    let with_id = columns.contains(&Key::Id);
+    run.out.with_id = Some(with_id);
+    let rules = Rules {
+        keep_going: run.keep_going,
+        in_array: false,
+        format: run.out.format,
+        with_id,
+    };
     let mut builder = ExamBuilder::new();
     let mut row = csv::ByteRecord::new();
-    let mut number = 0u64;
     while csv
         .read_byte_record(&mut row)
         .context("reading a CSV row")?
     {
-        number += 1;
         builder.clear();
         let mut id = None;
         let mut error = None;
         for (key, cell) in columns.iter().zip(row.iter()) {
-            let text = String::from_utf8_lossy(cell);
             match key {
                 Key::Field(field) => {
-                    if let Err(e) = builder.set_field(*field, text.trim()) {
+                    if let Err(e) = builder.set_field_bytes(*field, cell.trim_ascii()) {
                         error.get_or_insert(e);
                     }
                 }
-                Key::Id => id = Some(Id::Text(text.into_owned())),
+                Key::Id => id = Some(Id::Text(String::from_utf8_lossy(cell).into_owned())),
                 Key::Annotation => {}
             }
         }
-        let exam = match error {
-            Some(e) => Err(e),
-            None => builder.finish(),
-        };
-        let position = csv.position();
-        let (line, bytes) = (position.line(), position.byte());
-        if !run.exam(
-            Position {
-                id: id.as_ref(),
-                number,
-                line: Some(line),
-            },
-            exam,
-            bytes,
-        )? {
+        // Where this row starts (the reader's own position is already past it).
+        let position = row.position().unwrap_or(csv.position()).clone();
+        let mut done = Done::default();
+        match error.map_or_else(|| builder.finish(), Err) {
+            Ok(exam) => {
+                format_result(&mut done.text, rules, id.as_ref(), &exam.classify());
+                done.classified = 1;
+            }
+            Err(e) => done.rejected.push((0, id, Some(position.line()), e)),
+        }
+        let rejected = !done.rejected.is_empty();
+        run.emit(done, position.byte())?;
+        if rejected && !run.keep_going {
             return Ok(());
         }
     }
     Ok(())
 }
 
-/// Writes results as they come.
-enum Sink<W: Write> {
-    Json {
-        out: W,
-        count: u64,
-        line: String,
-    },
-    Csv {
-        out: Box<csv::Writer<W>>,
-        with_id: Option<bool>,
-    },
+/// Appends one result, preceded by `,\n` for JSON (the writer fixes the first one).
+fn format_result(out: &mut Vec<u8>, rules: Rules, id: Option<&Id>, result: &Classification) {
+    let mut text = String::with_capacity(16);
+    match rules.format {
+        Format::Json => {
+            out.extend_from_slice(b",\n{");
+            if let Some(id) = id {
+                out.extend_from_slice(b"\"id\":");
+                out.extend_from_slice(id.to_json().as_bytes());
+                out.push(b',');
+            }
+            for (i, (key, value)) in Classification::KEYS.iter().zip(result.values()).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'"');
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":\"");
+                text.clear();
+                value.write_to(&mut text);
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+            }
+            out.push(b'}');
+        }
+        Format::Csv => {
+            if rules.with_id {
+                csv_cell(out, &id.map(|i| i.to_string()).unwrap_or_default());
+                out.push(b',');
+            }
+            for (i, value) in result.values().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                text.clear();
+                value.write_to(&mut text);
+                csv_cell(out, &text);
+            }
+            out.push(b'\n');
+        }
+    }
 }
 
-impl<W: Write> Sink<W> {
-    fn new(format: Format, out: W) -> Sink<W> {
-        match format {
-            Format::Json => Sink::Json {
-                out,
-                count: 0,
-                line: String::with_capacity(1024),
-            },
-            Format::Csv => Sink::Csv {
-                out: Box::new(csv::Writer::from_writer(out)),
-                with_id: None,
-            },
+/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+fn csv_cell(out: &mut Vec<u8>, text: &str) {
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// The output stream: a JSON array or CSV with a header row.
+struct Output<W: Write> {
+    out: W,
+    format: Format,
+    /// Whether CSV output has an id column; decided by the first exam.
+    with_id: Option<bool>,
+    written: u64,
+}
+
+impl<W: Write> Output<W> {
+    fn new(format: Format, out: W) -> Output<W> {
+        Output {
+            out,
+            format,
+            with_id: None,
+            written: 0,
         }
     }
 
-    fn record(&mut self, id: Option<&Id>, result: &Classification) -> io::Result<()> {
-        match self {
-            Sink::Json { out, count, line } => {
-                line.clear();
-                line.push_str(if *count == 0 { "[\n{" } else { ",\n{" });
-                if let Some(id) = id {
-                    line.push_str("\"id\":");
-                    line.push_str(&id.to_json());
-                    line.push(',');
-                }
-                for (i, (key, value)) in
-                    Classification::KEYS.iter().zip(result.values()).enumerate()
-                {
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    let _ = write!(line, "\"{key}\":\"{value}\"");
-                }
-                line.push('}');
-                *count += 1;
-                out.write_all(line.as_bytes())
+    /// Writes formatted results (from [`format_result`]).
+    fn write(&mut self, text: &[u8], count: u64) -> io::Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        match self.format {
+            Format::Json if self.written == 0 => {
+                self.out.write_all(b"[")?;
+                self.out.write_all(&text[1..])?;
             }
-            Sink::Csv { out, with_id } => {
-                let has_id = *with_id.get_or_insert_with(|| {
-                    let _ = Self::csv_header(out, id.is_some());
-                    id.is_some()
-                });
-                if has_id {
-                    out.write_field(id.map(|i| i.to_string()).unwrap_or_default())?;
+            Format::Json => self.out.write_all(text)?,
+            Format::Csv => {
+                if self.written == 0 {
+                    self.csv_header()?;
                 }
-                for value in result.values() {
-                    out.write_field(value.to_string())?;
-                }
-                out.write_record(None::<&[u8]>)?;
-                Ok(())
+                self.out.write_all(text)?;
             }
         }
+        self.written += count;
+        Ok(())
     }
 
-    fn csv_header(out: &mut csv::Writer<W>, with_id: bool) -> csv::Result<()> {
-        if with_id {
-            out.write_field("id")?;
+    fn csv_header(&mut self) -> io::Result<()> {
+        if self.with_id == Some(true) {
+            self.out.write_all(b"id,")?;
         }
-        out.write_record(Classification::KEYS)
+        self.out
+            .write_all(Classification::KEYS.join(",").as_bytes())?;
+        self.out.write_all(b"\n")
     }
 
-    fn finish(self) -> io::Result<()> {
-        match self {
-            Sink::Json { mut out, count, .. } => {
-                out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" })?;
-                out.flush()
+    fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.written == 0 => self.out.write_all(b"[]\n")?,
+            Format::Json => self.out.write_all(b"\n]\n")?,
+            Format::Csv if self.written == 0 => self.csv_header()?,
+            Format::Csv => {}
+        }
+        self.out.flush()
+    }
+}
+
+/// `scitrial generate-exams`: synthetic exams, written as they are made.
+pub fn generate(args: &GenerateArgs) -> Result<()> {
+    let mut rng = isncsci::synth::Rng::new(args.seed);
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut text = String::with_capacity(4096);
+    match args.format {
+        Format::Json => {
+            out.write_all(b"[")?;
+            for n in 1..=args.count {
+                text.clear();
+                text.push_str(if n == 1 { "\n" } else { ",\n" });
+                let id = Id::Number(n.to_string());
+                json::write_exam(&isncsci::synth::mixed_exam(&mut rng), Some(&id), &mut text);
+                out.write_all(text.as_bytes())?;
             }
-            Sink::Csv { mut out, with_id } => {
-                if with_id.is_none() {
-                    Self::csv_header(&mut out, false)?;
-                }
-                out.flush()
+            out.write_all(b"\n]\n")?;
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_field("id")?;
+            csv.write_record(Field::all().map(|f| f.name()))?;
+            for n in 1..=args.count {
+                let exam = isncsci::synth::mixed_exam(&mut rng);
+                csv.write_field(n.to_string())?;
+                csv.write_record(Field::all().map(|f| isncsci::flat::value_of(&exam, f)))?;
             }
+            out = csv.into_inner().map_err(|e| e.into_error())?;
         }
     }
+    out.flush()?;
+    Ok(())
 }

@@ -28,6 +28,26 @@ enum Command {
     /// exam its id (when it has one) and the 25 results. Exit status: 0 when every exam was
     /// classified, 1 when some exam was rejected, 2 on a usage or I/O error.
     Classify(ClassifyArgs),
+    /// Writes synthetic ISNCSCI exams in the flat layout, for tests and benchmarks.
+    ///
+    /// Half are shaped like real injuries (normal above a level, a zone of partial
+    /// preservation, absent or spared below, with NT, `*` and `**` values sprinkled), a quarter
+    /// are normal but for a few values, a quarter are uniformly random. The same seed gives the
+    /// same exams.
+    GenerateExams(GenerateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// How many exams.
+    #[arg(long, default_value_t = 1000)]
+    pub count: u64,
+    /// The random seed.
+    #[arg(long, default_value_t = 2019)]
+    pub seed: u64,
+    /// Output format: a JSON array, or CSV with a header row.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
 }
 
 /// Input and output formats.
@@ -64,5 +84,12 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Classify(args) => classify::run(&args),
+        Command::GenerateExams(args) => match classify::generate(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("scitrial generate-exams: {e:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -8,6 +8,7 @@ use crate::value::{Anal, MotorValue};
 
 /// Examines the dermatome below the level under test: the level is the sensory level when the
 /// dermatome below it is not intact.
+#[inline(always)]
 pub(super) fn sensory_step(side: &SideExam, below: Level, star: bool) -> Step {
     let (touch, prick) = (side.touch(below), side.prick(below));
     if touch.is_normal() && prick.is_normal() {
@@ -41,6 +42,7 @@ pub(super) fn sensory_step(side: &SideExam, below: Level, star: bool) -> Step {
 }
 
 /// Examines a key muscle and the one below it.
+#[inline(always)]
 pub(super) fn motor_step(here: MotorValue, below: MotorValue, star: bool) -> Step {
     let go_on = (here.counted_normal() || here.plain_nt()) && !below.weak();
     let below_may_be_weak = below.weak() || below.weak_or_nt_non_sci() || below.plain_nt();
@@ -64,6 +66,7 @@ pub(super) fn motor_step(here: MotorValue, below: MotorValue, star: bool) -> Ste
 }
 
 /// Examines the level above a block of key muscles (C4 or L1), whose first muscle decides.
+#[inline(always)]
 pub(super) fn before_key_muscles(first: MotorValue, star: bool) -> Step {
     let may_be_weak = first.weak() || first.weak_or_nt_non_sci() || first.plain_nt();
     Step {
@@ -112,95 +115,111 @@ fn end_of_key_muscles(side: &SideExam, last: MotorLevel, star: bool) -> Step {
 
 /// The sensory level of one side.
 pub(crate) fn sensory_level(side: &SideExam) -> Levels {
-    let mut out = Levels::default();
-    let mut star = false;
-    for pair in Level::ALL.windows(2) {
-        let step = sensory_step(side, pair[1], star);
-        star |= step.star;
-        if let Some(s) = step.mark {
-            out.insert_level(pair[0], s);
-        }
-        if !step.go_on {
-            return out;
+    let mut walk = Walk::default();
+    for i in 0..28 {
+        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
+            return walk.out;
         }
     }
-    out.insert(LevelResult::Intact, star);
-    out
+    walk.out.insert(LevelResult::Intact, walk.star);
+    walk.out
 }
 
-/// What decides the motor level at each level of the walk.
-#[derive(Clone, Copy)]
-enum MotorRule {
-    /// No key muscle near: the motor level follows the sensory level.
-    Sensory,
-    /// C4 or L1: the first key muscle of the block below decides.
-    BeforeMuscles(MotorLevel),
-    /// A key muscle with another below it.
-    Muscle(MotorLevel, MotorLevel),
-    /// T1 or S1: the last key muscle of a block.
-    LastMuscle(MotorLevel),
-    /// S4-5: the anal contraction decides.
-    Sacral,
+/// A walk's state: the possible levels found so far, and whether the levels from here on rest
+/// on non-SCI values.
+#[derive(Default)]
+struct Walk {
+    out: Levels,
+    star: bool,
 }
 
-#[rustfmt::skip]
-const MOTOR_RULES: [MotorRule; 29] = {
-    use MotorLevel as M;
-    use MotorRule::*;
-    [
-        Sensory, Sensory, Sensory, BeforeMuscles(M::C5),                    // C1–C4
-        Muscle(M::C5, M::C6), Muscle(M::C6, M::C7), Muscle(M::C7, M::C8),   // C5–C7
-        Muscle(M::C8, M::T1), LastMuscle(M::T1),                            // C8, T1
-        Sensory, Sensory, Sensory, Sensory, Sensory, Sensory,               // T2–T7
-        Sensory, Sensory, Sensory, Sensory, Sensory,                        // T8–T12
-        BeforeMuscles(M::L2),                                               // L1
-        Muscle(M::L2, M::L3), Muscle(M::L3, M::L4), Muscle(M::L4, M::L5),   // L2–L4
-        Muscle(M::L5, M::S1), LastMuscle(M::S1),                            // L5, S1
-        Sensory, Sensory, Sacral,                                           // S2, S3, S4-5
-    ]
-};
+impl Walk {
+    /// Takes one level's step; returns whether to go on.
+    #[inline(always)]
+    fn visit(&mut self, level: usize, step: Step) -> bool {
+        self.star |= step.star;
+        if let Some(s) = step.mark {
+            self.out.insert_level(Level::ALL[level], s);
+        }
+        step.go_on
+    }
+}
 
-/// The motor level of one side; below the last key muscles it follows sensation, and at the
-/// end the anal contraction decides between S3 and intact.
+/// The motor level of one side; above and between the key muscles, and below them, it follows
+/// sensation; at the end the anal contraction decides between S3 and intact.
 pub(crate) fn motor_level(side: &SideExam, anal_contraction: Anal) -> Levels {
-    let mut out = Levels::default();
-    let mut star = false;
-    for (i, rule) in MOTOR_RULES.iter().enumerate() {
-        let level = Level::ALL[i];
-        let step = match *rule {
-            MotorRule::Sensory => sensory_step(side, Level::ALL[i + 1], star),
-            MotorRule::BeforeMuscles(first) => before_key_muscles(side.motor(first), star),
-            MotorRule::Muscle(here, below) => motor_step(side.motor(here), side.motor(below), star),
-            MotorRule::LastMuscle(last) => end_of_key_muscles(side, last, star),
-            MotorRule::Sacral => {
-                let s3 = LevelResult::Level(Level::S3);
-                match anal_contraction {
-                    Anal::No => {
-                        if !out.contains(s3) {
-                            out.insert(s3, star);
-                        }
-                    }
-                    Anal::NT => {
-                        out.insert(s3, star);
-                        out.insert(LevelResult::Intact, star);
-                    }
-                    Anal::Yes => out.insert(LevelResult::Intact, star),
+    let mut walk = Walk::default();
+    let _ = motor_walk(side, &mut walk) && {
+        let s3 = LevelResult::Level(Level::S3);
+        let star = walk.star;
+        match anal_contraction {
+            Anal::No => {
+                if !walk.out.contains(s3) {
+                    walk.out.insert(s3, star);
                 }
-                return out;
             }
-        };
-        star |= step.star;
-        if let Some(s) = step.mark {
-            out.insert_level(level, s);
+            Anal::NT => {
+                walk.out.insert(s3, star);
+                walk.out.insert(LevelResult::Intact, star);
+            }
+            Anal::Yes => walk.out.insert(LevelResult::Intact, star),
         }
-        if !step.go_on {
-            return out;
+        true
+    };
+    walk.out
+}
+
+/// Walks C1 to S3; returns whether the walk reached S4-5.
+#[inline(always)]
+fn motor_walk(side: &SideExam, walk: &mut Walk) -> bool {
+    let m = &side.motor;
+    // C1–C3: sensation; C4: the first arm muscle decides.
+    for i in 0..3 {
+        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
+            return false;
         }
     }
-    out
+    if !walk.visit(3, before_key_muscles(m[0], walk.star)) {
+        return false;
+    }
+    // C5–C8: each muscle with the one below; T1: the last arm muscle.
+    for k in 0..4 {
+        if !walk.visit(4 + k, motor_step(m[k], m[k + 1], walk.star)) {
+            return false;
+        }
+    }
+    if !walk.visit(8, end_of_key_muscles(side, MotorLevel::T1, walk.star)) {
+        return false;
+    }
+    // T2–T12: sensation; L1: the first leg muscle decides.
+    for i in 9..20 {
+        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
+            return false;
+        }
+    }
+    if !walk.visit(20, before_key_muscles(m[5], walk.star)) {
+        return false;
+    }
+    // L2–L5, then S1: the last leg muscle.
+    for k in 5..9 {
+        if !walk.visit(16 + k, motor_step(m[k], m[k + 1], walk.star)) {
+            return false;
+        }
+    }
+    if !walk.visit(25, end_of_key_muscles(side, MotorLevel::S1, walk.star)) {
+        return false;
+    }
+    // S2, S3: sensation.
+    for i in 26..28 {
+        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Both sides' steps at one level, for the neurological level.
+#[inline(always)]
 fn both_sides(right: Step, left: Step, star: bool) -> Step {
     let mark = match (right.mark, left.mark) {
         (None, None) => None,
@@ -214,56 +233,63 @@ fn both_sides(right: Step, left: Step, star: bool) -> Step {
     }
 }
 
+/// Both sides' motor steps joined with the sensory step of the same level.
+#[inline(always)]
+fn with_muscles(sensory: Step, right: Step, left: Step, star: bool) -> Step {
+    let any_mark = right.mark.is_some() || left.mark.is_some() || sensory.mark.is_some();
+    let both_starred = right.mark.is_some()
+        && left.mark.is_some()
+        && (right.mark == Some(true) || left.mark == Some(true));
+    let mark = any_mark.then_some(both_starred || star);
+    if sensory.go_on {
+        Step {
+            go_on: right.go_on && left.go_on,
+            mark,
+            star: sensory.star || right.star || left.star,
+        }
+    } else {
+        Step { mark, ..sensory }
+    }
+}
+
 /// The neurological level of injury: the lowest level at which sensation is intact on both
 /// sides and key muscles are at least antigravity with those above them normal.
 pub(crate) fn neurological_level(exam: &Exam) -> Levels {
-    let mut out = Levels::default();
-    let mut star = false;
-    for (i, rule) in MOTOR_RULES[..28].iter().enumerate() {
+    let mut walk = Walk::default();
+    let (r, l) = (&exam.right.motor, &exam.left.motor);
+    for i in 0..28 {
+        let star = walk.star;
         let below = Level::ALL[i + 1];
         let sensory = both_sides(
             sensory_step(&exam.right, below, star),
             sensory_step(&exam.left, below, star),
             star,
         );
-        let motor_step_of = |side: &SideExam| match *rule {
-            MotorRule::BeforeMuscles(first) => Some(before_key_muscles(side.motor(first), star)),
-            MotorRule::Muscle(here, below) => {
-                Some(motor_step(side.motor(here), side.motor(below), star))
+        let step = match i {
+            // C4 and L1: the first muscle of the block below.
+            3 | 20 => {
+                let k = if i == 3 { 0 } else { 5 };
+                let right = before_key_muscles(r[k], star);
+                with_muscles(sensory, right, before_key_muscles(l[k], star), star)
             }
-            MotorRule::LastMuscle(last) => {
-                Some(motor_step(side.motor(last), side.motor(last), star))
+            // C5–C8 and L2–L5: each muscle with the one below.
+            4..=7 | 21..=24 => {
+                let k = if i < 8 { i - 4 } else { i - 16 };
+                let right = motor_step(r[k], r[k + 1], star);
+                with_muscles(sensory, right, motor_step(l[k], l[k + 1], star), star)
             }
-            MotorRule::Sensory | MotorRule::Sacral => None,
-        };
-        let step = match (motor_step_of(&exam.right), motor_step_of(&exam.left)) {
-            (Some(right), Some(left)) => {
-                let any_mark =
-                    right.mark.is_some() || left.mark.is_some() || sensory.mark.is_some();
-                let both_starred = right.mark.is_some()
-                    && left.mark.is_some()
-                    && (right.mark == Some(true) || left.mark == Some(true));
-                let mark = any_mark.then_some(both_starred || star);
-                if sensory.go_on {
-                    Step {
-                        go_on: right.go_on && left.go_on,
-                        mark,
-                        star: sensory.star || right.star || left.star,
-                    }
-                } else {
-                    Step { mark, ..sensory }
-                }
+            // T1 and S1: the last muscle, on its own.
+            8 | 25 => {
+                let k = if i == 8 { 4 } else { 9 };
+                let right = motor_step(r[k], r[k], star);
+                with_muscles(sensory, right, motor_step(l[k], l[k], star), star)
             }
             _ => sensory,
         };
-        star |= step.star;
-        if let Some(s) = step.mark {
-            out.insert_level(Level::ALL[i], s);
-        }
-        if !step.go_on {
-            return out;
+        if !walk.visit(i, step) {
+            return walk.out;
         }
     }
-    out.insert(LevelResult::Intact, star);
-    out
+    walk.out.insert(LevelResult::Intact, walk.star);
+    walk.out
 }

@@ -15,8 +15,8 @@ mod levels;
 mod zpp;
 
 use crate::exam::{Exam, SideExam};
-use crate::level::{MotorLevel, Side};
 use crate::result::{Classification, Total, Totals};
+use crate::value::{MotorValue, SensoryValue};
 
 /// The outcome of examining one level in a walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,11 +70,17 @@ pub fn classify(exam: &Exam) -> Classification {
 }
 
 /// Sums grades; `None` (not determinable) when any is not testable.
-fn sum(grades: impl Iterator<Item = Option<u8>>) -> Total {
+#[inline]
+fn sum<'a, V: Copy + 'a>(
+    values: impl IntoIterator<Item = &'a V>,
+    grade: fn(V) -> Option<u8>,
+) -> Total {
     let mut total = 0u16;
-    for g in grades {
-        let Some(g) = g else { return Total(None) };
-        total += u16::from(g);
+    for v in values {
+        match grade(*v) {
+            Some(g) => total += u16::from(g),
+            None => return Total(None),
+        }
     }
     Total(Some(total))
 }
@@ -83,26 +89,16 @@ fn add(a: Total, b: Total) -> Total {
     Total(a.0.zip(b.0).map(|(a, b)| a + b))
 }
 
-fn motor_sum(side: &SideExam, muscles: &[MotorLevel]) -> Total {
-    sum(muscles.iter().map(|m| side.motor(*m).grade()))
-}
-
 fn totals(exam: &Exam) -> Totals {
-    let [upper, lower] = [&MotorLevel::ALL[..5], &MotorLevel::ALL[5..]];
-    let per_side = |side: Side| {
-        let s = exam.side(side);
-        let touch = sum(s.light_touch.iter().map(|v| v.grade()));
-        let prick = sum(s.pin_prick.iter().map(|v| v.grade()));
-        (
-            motor_sum(s, upper),
-            motor_sum(s, lower),
-            touch,
-            prick,
-            motor_sum(s, &MotorLevel::ALL),
-        )
+    let per_side = |s: &SideExam| {
+        let upper = sum(&s.motor[..5], MotorValue::grade);
+        let lower = sum(&s.motor[5..], MotorValue::grade);
+        let touch = sum(&s.light_touch, SensoryValue::grade);
+        let prick = sum(&s.pin_prick, SensoryValue::grade);
+        (upper, lower, touch, prick, add(upper, lower))
     };
-    let (ru, rl, rt, rp, rm) = per_side(Side::Right);
-    let (lu, ll, lt, lp, lm) = per_side(Side::Left);
+    let (ru, rl, rt, rp, rm) = per_side(&exam.right);
+    let (lu, ll, lt, lp, lm) = per_side(&exam.left);
     Totals {
         right_upper_motor: ru,
         left_upper_motor: lu,

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::{parse_key, ExamBuilder, Field, FieldError, Key, Problem};
+use super::{parse_key_bytes, ExamBuilder, Field, FieldError, Key, Problem, FIELD_COUNT};
 use crate::exam::Exam;
 
 /// An exam's `id`, kept as given.
@@ -118,6 +118,48 @@ enum State {
 pub struct Reader {
     state: State,
     builder: ExamBuilder,
+    keys: KeyGuess,
+}
+
+/// Files written by a program repeat their keys in the same order exam after exam: each key is
+/// guessed from the one before it, and parsed only when the guess is wrong.
+#[derive(Debug)]
+struct KeyGuess {
+    /// For each slot (a field's index, then the object's start, `id`, other keys), the key that
+    /// followed it last time.
+    after: Vec<Option<(Box<[u8]>, Key)>>,
+}
+
+const START_SLOT: usize = FIELD_COUNT;
+const ID_SLOT: usize = FIELD_COUNT + 1;
+const OTHER_SLOT: usize = FIELD_COUNT + 2;
+
+impl KeyGuess {
+    fn new() -> KeyGuess {
+        KeyGuess {
+            after: vec![None; FIELD_COUNT + 3],
+        }
+    }
+
+    #[inline]
+    fn key(&mut self, previous: usize, key: &[u8]) -> Option<Key> {
+        if let Some((bytes, guessed)) = &self.after[previous] {
+            if **bytes == *key {
+                return Some(*guessed);
+            }
+        }
+        let parsed = parse_key_bytes(key)?;
+        self.after[previous] = Some((key.into(), parsed));
+        Some(parsed)
+    }
+
+    fn slot(key: Option<Key>) -> usize {
+        match key {
+            Some(Key::Field(f)) => f.index(),
+            Some(Key::Id) => ID_SLOT,
+            _ => OTHER_SLOT,
+        }
+    }
 }
 
 impl Default for Reader {
@@ -139,6 +181,33 @@ struct Cursor<'a> {
 }
 
 const MAX_DEPTH: usize = 128;
+
+/// The first `"`, `\\` or control character, eight bytes at a time.
+#[inline]
+fn find_string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A high bit set in each byte of `w` that is zero (exact for the lowest such byte).
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        let found = zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|n| offset + n)
+}
 
 impl<'a> Cursor<'a> {
     fn peek(&self) -> Parse<u8> {
@@ -164,31 +233,53 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string, the cursor on its opening quote.
-    fn string(&mut self) -> Parse<Cow<'a, str>> {
-        self.expect(b'"', "a string")?;
-        let start = self.pos;
-        loop {
-            match self.peek()? {
-                b'"' => break,
-                b'\\' => return self.escaped_string(start).map(Cow::Owned),
-                0..=0x1f => return self.fail("no control character in a string"),
-                _ => self.pos += 1,
-            }
+    /// A string's bytes, escapes decoded, the cursor on its opening quote.
+    #[inline(always)]
+    fn raw_string(&mut self) -> Parse<Cow<'a, [u8]>> {
+        let bytes = self.bytes;
+        match bytes.get(self.pos) {
+            Some(b'"') => {}
+            Some(_) => return self.fail("a string"),
+            None => return Err(Fail::Incomplete),
         }
-        let text = std::str::from_utf8(&self.bytes[start..self.pos])
-            .map_err(|_| Fail::Syntax(start, "UTF-8 text"))?;
-        self.pos += 1;
-        Ok(Cow::Borrowed(text))
+        let start = self.pos + 1;
+        let rest = &bytes[start..];
+        match find_string_end(rest) {
+            Some(n) if rest[n] == b'"' => {
+                self.pos = start + n + 1;
+                Ok(Cow::Borrowed(&rest[..n]))
+            }
+            Some(n) if rest[n] == b'\\' => {
+                self.pos = start + n;
+                self.escaped_string(start).map(Cow::Owned)
+            }
+            Some(n) => {
+                self.pos = start + n;
+                self.fail("no control character in a string")
+            }
+            None => Err(Fail::Incomplete),
+        }
     }
 
-    fn escaped_string(&mut self, start: usize) -> Parse<String> {
+    /// A string as text.
+    fn string(&mut self) -> Parse<Cow<'a, str>> {
+        let start = self.pos;
+        match self.raw_string()? {
+            Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|e| e.utf8_error()),
+        }
+        .map_err(|_| Fail::Syntax(start, "UTF-8 text"))
+    }
+
+    fn escaped_string(&mut self, start: usize) -> Parse<Vec<u8>> {
         let mut out: Vec<u8> = self.bytes[start..self.pos].to_vec();
         loop {
             match self.peek()? {
                 b'"' => {
                     self.pos += 1;
-                    return String::from_utf8(out).map_err(|_| Fail::Syntax(start, "UTF-8 text"));
+                    return Ok(out);
                 }
                 b'\\' => {
                     self.pos += 1;
@@ -314,7 +405,7 @@ impl<'a> Cursor<'a> {
                     }
                 }
                 b'"' => {
-                    self.string()?;
+                    self.raw_string()?;
                 }
                 b't' => self.literal(b"true")?,
                 b'f' => self.literal(b"false")?,
@@ -357,7 +448,7 @@ impl<'a> Cursor<'a> {
 
     /// `"key" :` inside an object being skipped.
     fn member_key(&mut self) -> Parse<()> {
-        self.string()?;
+        self.raw_string()?;
         self.skip_ws();
         self.expect(b':', "':'")
     }
@@ -365,7 +456,7 @@ impl<'a> Cursor<'a> {
 
 /// A field value as text: strings as they are, numbers as written, `null` as absent.
 enum Scalar<'a> {
-    Text(Cow<'a, str>),
+    Text(Cow<'a, [u8]>),
     Null,
     Other(&'static str),
 }
@@ -376,6 +467,24 @@ impl Reader {
         Reader {
             state: State::Start,
             builder: ExamBuilder::new(),
+            keys: KeyGuess::new(),
+        }
+    }
+
+    /// A reader for input that starts at an element inside an array (after its `[` or a
+    /// comma), for reading a later part of a text in parallel.
+    pub fn inside_array() -> Reader {
+        Reader {
+            state: State::ArrayFirst,
+            ..Reader::new()
+        }
+    }
+
+    /// A reader for input that starts at an object of a sequence of objects (JSON lines).
+    pub fn inside_sequence() -> Reader {
+        Reader {
+            state: State::Sequence,
+            ..Reader::new()
         }
     }
 
@@ -489,17 +598,20 @@ impl Reader {
         self.builder.clear();
         let mut id = None;
         let mut error: Option<FieldError> = None;
+        let mut slot = START_SLOT;
         c.skip_ws();
         if c.peek()? == b'}' {
             c.pos += 1;
         } else {
             loop {
                 c.skip_ws();
-                let key = c.string()?;
+                let key = c.raw_string()?;
                 c.skip_ws();
                 c.expect(b':', "':'")?;
                 c.skip_ws();
-                match parse_key(&key) {
+                let parsed = self.keys.key(slot, &key);
+                slot = KeyGuess::slot(parsed);
+                match parsed {
                     Some(Key::Field(field)) => {
                         let value = Self::scalar(c)?;
                         if let Err(e) = self.set(field, value) {
@@ -515,7 +627,7 @@ impl Reader {
                     None => {
                         c.skip_value()?;
                         error.get_or_insert(FieldError {
-                            field: key.into_owned(),
+                            field: String::from_utf8_lossy(&key).into_owned(),
                             problem: Problem::Unknown,
                         });
                     }
@@ -540,8 +652,8 @@ impl Reader {
 
     fn scalar<'a>(c: &mut Cursor<'a>) -> Parse<Scalar<'a>> {
         Ok(match c.peek()? {
-            b'"' => Scalar::Text(c.string()?),
-            b'-' | b'0'..=b'9' => Scalar::Text(Cow::Borrowed(c.number()?)),
+            b'"' => Scalar::Text(c.raw_string()?),
+            b'-' | b'0'..=b'9' => Scalar::Text(Cow::Borrowed(c.number()?.as_bytes())),
             b'n' => {
                 c.literal(b"null")?;
                 Scalar::Null
@@ -565,7 +677,7 @@ impl Reader {
 
     fn set(&mut self, field: Field, value: Scalar<'_>) -> Result<(), FieldError> {
         match value {
-            Scalar::Text(text) => self.builder.set_field(field, &text),
+            Scalar::Text(text) => self.builder.set_field_bytes(field, &text),
             Scalar::Null if !field.is_required() => self.builder.set_field(field, "0"),
             Scalar::Null => self.builder.set_field(field, "null"),
             Scalar::Other(what) => self.builder.set_field(field, what),
@@ -632,6 +744,27 @@ mod tests {
             .map(|(k, v)| format!("\"{k}\": \"{v}\""))
             .collect();
         format!("{{\"id\": {id}, {}}}", body.join(", "))
+    }
+
+    #[test]
+    fn string_ends_are_found_at_every_position() {
+        for len in 0..40 {
+            for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    if at + 1 < len {
+                        bytes[at + 1] = b'"';
+                    }
+                    assert_eq!(find_string_end(&bytes), Some(at), "{len} {special} {at}");
+                }
+                // High bytes (UTF-8) and bytes just above the specials are not ends.
+                let plain: Vec<u8> = (0..len)
+                    .map(|i| [0xC3, 0xA9, b'#', b']', 0x20, 0x7f, 0xff][i % 7])
+                    .collect();
+                assert_eq!(find_string_end(&plain), None);
+            }
+        }
     }
 
     #[test]

@@ -82,6 +82,7 @@ impl Field {
     }
 
     /// A dense index from 0 to [`FIELD_COUNT`] − 1.
+    #[inline]
     pub fn index(self) -> usize {
         let side = |s: Side| match s {
             Side::Right => 0,
@@ -146,41 +147,70 @@ impl fmt::Display for Field {
 
 /// Parses a key of the flat layout; `None` when it is not one.
 pub fn parse_key(key: &str) -> Option<Key> {
+    parse_key_bytes(key.as_bytes())
+}
+
+/// [`parse_key`] on the bytes of a key.
+pub fn parse_key_bytes(key: &[u8]) -> Option<Key> {
+    if let Some(field) = parse_point(key) {
+        return Some(Key::Field(field));
+    }
     let field = match key {
-        "analContraction" => Field::AnalContraction,
-        "analSensation" => Field::AnalSensation,
-        "rightLowestNonKeyMuscleWithMotorFunction" => Field::LowestNonKeyMuscle(Side::Right),
-        "leftLowestNonKeyMuscleWithMotorFunction" => Field::LowestNonKeyMuscle(Side::Left),
-        "id" => return Some(Key::Id),
-        "group" | "comments" | "note" | "check" | "totals" => return Some(Key::Annotation),
+        b"analContraction" => Field::AnalContraction,
+        b"analSensation" => Field::AnalSensation,
+        b"rightLowestNonKeyMuscleWithMotorFunction" => Field::LowestNonKeyMuscle(Side::Right),
+        b"leftLowestNonKeyMuscleWithMotorFunction" => Field::LowestNonKeyMuscle(Side::Left),
+        b"id" => return Some(Key::Id),
+        b"group" | b"comments" | b"note" | b"check" | b"totals" => return Some(Key::Annotation),
         // A result written beside the exam (as some conformance cases do) is not part of it.
-        _ if crate::Classification::KEYS.contains(&key) => return Some(Key::Annotation),
-        _ => return parse_point(key).map(Key::Field),
+        _ if crate::Classification::KEYS
+            .iter()
+            .any(|k| k.as_bytes() == key) =>
+        {
+            return Some(Key::Annotation)
+        }
+        _ => return None,
     };
     Some(Key::Field(field))
 }
 
-fn parse_point(key: &str) -> Option<Field> {
-    let (rest, modality) = if let Some(r) = key.strip_suffix("Motor") {
-        (r, 0)
-    } else if let Some(r) = key.strip_suffix("Touch") {
-        (r, 1)
-    } else {
-        (key.strip_suffix("Prick")?, 2)
-    };
-    let (prefix, side) = if let Some(p) = rest.strip_suffix("Right") {
+/// `<level><Side><Modality>`: `c5RightMotor`, `s4_5LeftPrick`.
+fn parse_point(key: &[u8]) -> Option<Field> {
+    let (rest, modality) = key.split_at_checked(key.len().checked_sub(5)?)?;
+    let (prefix, side) = if let Some(p) = rest.strip_suffix(b"Right") {
         (p, Side::Right)
     } else {
-        (rest.strip_suffix("Left")?, Side::Left)
+        (rest.strip_suffix(b"Left")?, Side::Left)
     };
-    let index = PREFIXES.iter().position(|p| *p == prefix)?;
-    let level = Level::ALL[index];
+    let level = level_of_prefix(prefix)?;
     match modality {
-        0 => level.key_muscle().map(|m| Field::Motor(side, m)),
+        b"Motor" => level.key_muscle().map(|m| Field::Motor(side, m)),
         _ if level == Level::C1 => None,
-        1 => Some(Field::Touch(side, level)),
-        _ => Some(Field::Prick(side, level)),
+        b"Touch" => Some(Field::Touch(side, level)),
+        b"Prick" => Some(Field::Prick(side, level)),
+        _ => None,
     }
+}
+
+/// `c5` → C5, `t10` → T10, `s4_5` → S4-5.
+fn level_of_prefix(prefix: &[u8]) -> Option<Level> {
+    let (&letter, number) = prefix.split_first()?;
+    if number == b"4_5" {
+        return (letter == b's').then_some(Level::S4_5);
+    }
+    let n = match number {
+        [d @ b'1'..=b'9'] => usize::from(d - b'0'),
+        [b'1', d @ b'0'..=b'2'] => 10 + usize::from(d - b'0'),
+        _ => return None,
+    };
+    let (first, count) = match letter {
+        b'c' => (0, 8),
+        b't' => (8, 12),
+        b'l' => (20, 5),
+        b's' => (25, 3),
+        _ => return None,
+    };
+    (n <= count).then(|| Level::ALL[first + n - 1])
 }
 
 /// What is wrong with a field.
@@ -272,7 +302,14 @@ impl ExamBuilder {
 
     /// Sets a field from its value as written in the layout.
     pub fn set_field(&mut self, field: Field, value: &str) -> Result<(), FieldError> {
-        let (word, bit) = (field.index() / 64, 1u64 << (field.index() % 64));
+        self.set_field_bytes(field, value.as_bytes())
+    }
+
+    /// [`ExamBuilder::set_field`] with the value's bytes.
+    #[inline]
+    pub fn set_field_bytes(&mut self, field: Field, value: &[u8]) -> Result<(), FieldError> {
+        let index = field.index();
+        let (word, bit) = (index / 64, 1u64 << (index % 64));
         if self.seen[word] & bit != 0 {
             return Err(FieldError {
                 field: field.name(),
@@ -282,7 +319,7 @@ impl ExamBuilder {
         let invalid = || FieldError {
             field: field.name(),
             problem: Problem::Invalid {
-                value: value.to_owned(),
+                value: String::from_utf8_lossy(value).into_owned(),
                 allowed: field.allowed(),
             },
         };
@@ -290,22 +327,27 @@ impl ExamBuilder {
         match field {
             Field::Motor(side, m) => {
                 exam.side_mut(side).motor[m.index()] =
-                    MotorValue::parse(value).ok_or_else(invalid)?
+                    MotorValue::parse_bytes(value).ok_or_else(invalid)?
             }
             Field::Touch(side, l) => exam
                 .side_mut(side)
-                .set_touch(l, SensoryValue::parse(value).ok_or_else(invalid)?),
+                .set_touch(l, SensoryValue::parse_bytes(value).ok_or_else(invalid)?),
             Field::Prick(side, l) => exam
                 .side_mut(side)
-                .set_prick(l, SensoryValue::parse(value).ok_or_else(invalid)?),
+                .set_prick(l, SensoryValue::parse_bytes(value).ok_or_else(invalid)?),
             Field::AnalContraction => {
-                exam.anal_contraction = Anal::parse(value).ok_or_else(invalid)?
+                exam.anal_contraction = Anal::parse_bytes(value).ok_or_else(invalid)?
             }
-            Field::AnalSensation => exam.anal_sensation = Anal::parse(value).ok_or_else(invalid)?,
+            Field::AnalSensation => {
+                exam.anal_sensation = Anal::parse_bytes(value).ok_or_else(invalid)?
+            }
             Field::LowestNonKeyMuscle(side) => {
-                exam.side_mut(side).lowest_non_key_muscle = match value.trim() {
-                    "" | "0" => None,
-                    level => Some(Level::parse(level).ok_or_else(invalid)?),
+                exam.side_mut(side).lowest_non_key_muscle = match value.trim_ascii() {
+                    b"" | b"0" => None,
+                    level => {
+                        let text = std::str::from_utf8(level).map_err(|_| invalid())?;
+                        Some(Level::parse(text).ok_or_else(invalid)?)
+                    }
                 }
             }
         }
@@ -315,6 +357,12 @@ impl ExamBuilder {
 
     /// The exam, or the first required field that was not set.
     pub fn finish(&self) -> Result<Exam, FieldError> {
+        // Fields 0..134 are required: all bits of the first two words, six of the third.
+        let complete =
+            self.seen[0] == u64::MAX && self.seen[1] == u64::MAX && self.seen[2] & 0x3F == 0x3F;
+        if complete {
+            return Ok(self.exam.clone());
+        }
         let missing = Field::all()
             .find(|f| f.is_required() && self.seen[f.index() / 64] & (1 << (f.index() % 64)) == 0);
         match missing {
@@ -364,6 +412,7 @@ mod tests {
         }
         assert!(seen.iter().all(|s| *s));
         assert_eq!(Field::all().filter(|f| f.is_required()).count(), 134);
+        assert!(Field::all().all(|f| f.is_required() == (f.index() < 134)));
     }
 
     #[test]
