@@ -29,48 +29,35 @@ pub enum Flag {
     NonSciNormal,
 }
 
-/// The grade stored for "not testable".
-const NT: u8 = u8::MAX;
+/// The grade stored for "not testable". A value is one byte: the grade in the low four bits,
+/// the flag (0 none, 1 `*`, 2 `**`) above them.
+const NT: u8 = 0x0F;
 
 /// A key muscle's grade: 0 (total paralysis) to 5 (normal), or not testable, with its flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MotorValue {
-    grade: u8,
-    flag: Flag,
-}
+pub struct MotorValue(u8);
 
 /// A dermatome's light-touch or pin-prick score: 0 (absent), 1 (altered), 2 (normal), or not
 /// testable, with its flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SensoryValue {
-    grade: u8,
-    flag: Flag,
-}
+pub struct SensoryValue(u8);
 
 macro_rules! graded_value {
     ($ty:ident, $max:expr) => {
         impl $ty {
             /// Not testable, without a flag.
-            pub const NT: $ty = $ty {
-                grade: NT,
-                flag: Flag::None,
-            };
+            pub const NT: $ty = $ty::pack(NT, Flag::None);
             /// The normal value.
-            pub const NORMAL: $ty = $ty {
-                grade: $max,
-                flag: Flag::None,
-            };
+            pub const NORMAL: $ty = $ty::pack($max, Flag::None);
 
             /// A value from its grade (`None` for not testable) and flag; `None` when the
             /// combination is outside the grammar (a grade above the maximum, or a flag on the
             /// normal grade).
             pub const fn new(grade: Option<u8>, flag: Flag) -> Option<$ty> {
                 match grade {
-                    None => Some($ty { grade: NT, flag }),
-                    Some(g) if g < $max => Some($ty { grade: g, flag }),
-                    Some(g) if g == $max && matches!(flag, Flag::None) => {
-                        Some($ty { grade: g, flag })
-                    }
+                    None => Some($ty::pack(NT, flag)),
+                    Some(g) if g < $max => Some($ty::pack(g, flag)),
+                    Some(g) if g == $max && matches!(flag, Flag::None) => Some($ty::pack(g, flag)),
                     Some(_) => None,
                 }
             }
@@ -81,62 +68,71 @@ macro_rules! graded_value {
             }
 
             /// [`Self::parse`] on bytes.
-            #[inline]
+            #[inline(always)]
             pub fn parse_bytes(text: &[u8]) -> Option<$ty> {
                 let (grade, flag) = match *text {
                     [d] => (d.wrapping_sub(b'0'), Flag::None),
                     [d, b'*'] => (d.wrapping_sub(b'0'), Flag::NonSci),
                     [d, b'*', b'*'] => (d.wrapping_sub(b'0'), Flag::NonSciNormal),
-                    [b'N', b'T'] => {
-                        return Some($ty {
-                            grade: NT,
-                            flag: Flag::None,
-                        })
-                    }
-                    [b'N', b'T', b'*'] => {
-                        return Some($ty {
-                            grade: NT,
-                            flag: Flag::NonSci,
-                        })
-                    }
-                    [b'N', b'T', b'*', b'*'] => {
-                        return Some($ty {
-                            grade: NT,
-                            flag: Flag::NonSciNormal,
-                        })
-                    }
+                    [b'N', b'T'] => return Some($ty::pack(NT, Flag::None)),
+                    [b'N', b'T', b'*'] => return Some($ty::pack(NT, Flag::NonSci)),
+                    [b'N', b'T', b'*', b'*'] => return Some($ty::pack(NT, Flag::NonSciNormal)),
                     _ => return None,
                 };
                 $ty::new(Some(grade), flag)
             }
 
+            const fn pack(grade: u8, flag: Flag) -> $ty {
+                $ty(grade | (flag as u8) << 4)
+            }
+
+            #[inline(always)]
+            const fn g(self) -> u8 {
+                self.0 & 0x0F
+            }
+
+            #[inline(always)]
+            const fn f(self) -> Flag {
+                match self.0 >> 4 {
+                    0 => Flag::None,
+                    1 => Flag::NonSci,
+                    _ => Flag::NonSciNormal,
+                }
+            }
+
             /// The grade, or `None` when not testable.
             pub const fn grade(self) -> Option<u8> {
-                if self.grade == NT {
+                if self.g() == NT {
                     None
                 } else {
-                    Some(self.grade)
+                    Some(self.g())
                 }
+            }
+
+            /// The grade as stored (any number when not testable), and whether it is not testable.
+            #[inline]
+            pub(crate) const fn raw(self) -> (u8, bool) {
+                (self.g(), self.g() == NT)
             }
 
             /// The non-SCI flag.
             pub const fn flag(self) -> Flag {
-                self.flag
+                self.f()
             }
 
             /// True when not testable (with or without a flag).
             pub const fn is_nt(self) -> bool {
-                self.grade == NT
+                self.g() == NT
             }
 
             /// True for the normal grade without a flag.
             pub const fn is_normal(self) -> bool {
-                self.grade == $max
+                self.g() == $max
             }
 
             /// True when the value carries `*` or `**`.
             pub const fn is_flagged(self) -> bool {
-                !matches!(self.flag, Flag::None)
+                self.0 >> 4 != 0
             }
 
             /// Every value of the grammar.
@@ -151,20 +147,17 @@ macro_rules! graded_value {
 
             /// The same value without its flag (the grade as recorded).
             pub const fn unflagged(self) -> $ty {
-                $ty {
-                    grade: self.grade,
-                    flag: Flag::None,
-                }
+                $ty::pack(self.g(), Flag::None)
             }
 
             pub(crate) const fn is_plain(self) -> bool {
-                matches!(self.flag, Flag::None)
+                self.0 >> 4 == 0
             }
             pub(crate) const fn is_star(self) -> bool {
-                matches!(self.flag, Flag::NonSci)
+                self.0 >> 4 == 1
             }
             pub(crate) const fn is_double_star(self) -> bool {
-                matches!(self.flag, Flag::NonSciNormal)
+                self.0 >> 4 == 2
             }
         }
 
@@ -188,59 +181,55 @@ const MOTOR_TEXT: [[&str; 3]; 7] = [
 impl MotorValue {
     /// The value as written in the flat layout.
     pub const fn as_str(self) -> &'static str {
-        let row = if self.grade == NT {
-            6
-        } else {
-            self.grade as usize
-        };
-        MOTOR_TEXT[row][self.flag as usize]
+        let row = if self.g() == NT { 6 } else { self.g() as usize };
+        MOTOR_TEXT[row][self.f() as usize]
     }
 
     // Classes of values that the classification rules tell apart.
 
     /// `0`, `1`, `2`: below antigravity strength from the injury.
     pub(crate) const fn weak(self) -> bool {
-        self.grade < 3 && self.is_plain()
+        self.g() < 3 && self.is_plain()
     }
     /// `0*`, `1*`, `2*`, `NT*`: weak or untestable for a non-SCI reason, taken as abnormal.
     pub(crate) const fn weak_or_nt_non_sci(self) -> bool {
-        self.is_star() && (self.grade < 3 || self.grade == NT)
+        self.is_star() && (self.g() < 3 || self.g() == NT)
     }
     /// `3`, `4`, `3*`, `4*`: antigravity but not normal.
     pub(crate) const fn partial(self) -> bool {
-        (self.grade == 3 || self.grade == 4) && !self.is_double_star()
+        (self.g() == 3 || self.g() == 4) && !self.is_double_star()
     }
     /// `5` and every `**` value: counted as normal.
     pub(crate) const fn counted_normal(self) -> bool {
-        self.grade == 5 || self.is_double_star()
+        self.g() == 5 || self.is_double_star()
     }
     /// `0**`, `1**`, `2**`: weak, counted as normal.
     pub(crate) const fn weak_counted_normal(self) -> bool {
-        self.grade < 3 && self.is_double_star()
+        self.g() < 3 && self.is_double_star()
     }
     /// `NT` without a flag.
     pub(crate) const fn plain_nt(self) -> bool {
-        self.grade == NT && self.is_plain()
+        self.g() == NT && self.is_plain()
     }
     /// `0`, `0*`, `0**`.
     pub(crate) const fn zero(self) -> bool {
-        self.grade == 0
+        self.g() == 0
     }
     /// `0`, `0*`, `NT`, `NT*`: there may be no motor function.
     pub(crate) const fn may_be_absent(self) -> bool {
-        (self.grade == 0 || self.grade == NT) && !self.is_double_star()
+        (self.g() == 0 || self.g() == NT) && !self.is_double_star()
     }
     /// `0*`, `1*`, `2*`: weak for a non-SCI reason.
     pub(crate) const fn weak_non_sci(self) -> bool {
-        self.grade < 3 && self.is_star()
+        self.g() < 3 && self.is_star()
     }
     /// `0` without a flag.
     pub(crate) const fn absent_plain(self) -> bool {
-        self.grade == 0 && self.is_plain()
+        self.g() == 0 && self.is_plain()
     }
     /// `NT`, `NT*`.
     pub(crate) const fn nt_not_counted_normal(self) -> bool {
-        self.grade == NT && !self.is_double_star()
+        self.g() == NT && !self.is_double_star()
     }
 }
 
@@ -252,37 +241,33 @@ const SENSORY_TEXT: [[&str; 3]; 4] = [
 impl SensoryValue {
     /// The value as written in the flat layout.
     pub const fn as_str(self) -> &'static str {
-        let row = if self.grade == NT {
-            3
-        } else {
-            self.grade as usize
-        };
-        SENSORY_TEXT[row][self.flag as usize]
+        let row = if self.g() == NT { 3 } else { self.g() as usize };
+        SENSORY_TEXT[row][self.f() as usize]
     }
 
     /// `0`, `1`, `0*`, `1*`: absent or altered, taken as abnormal.
     pub(crate) const fn abnormal(self) -> bool {
-        self.grade < 2 && !self.is_double_star()
+        self.g() < 2 && !self.is_double_star()
     }
     /// `0**`, `1**`: absent or altered, counted as normal.
     pub(crate) const fn abnormal_counted_normal(self) -> bool {
-        self.grade < 2 && self.is_double_star()
+        self.g() < 2 && self.is_double_star()
     }
     /// `0`, `NT`, `0*`, `NT*`: may be absent.
     pub(crate) const fn may_be_absent(self) -> bool {
-        (self.grade == 0 || self.grade == NT) && !self.is_double_star()
+        (self.g() == 0 || self.g() == NT) && !self.is_double_star()
     }
     /// `0` without a flag.
     pub(crate) const fn absent(self) -> bool {
-        self.grade == 0 && self.is_plain()
+        self.g() == 0 && self.is_plain()
     }
     /// `NT` without a flag.
     pub(crate) const fn plain_nt(self) -> bool {
-        self.grade == NT && self.is_plain()
+        self.g() == NT && self.is_plain()
     }
     /// `NT*`.
     pub(crate) const fn nt_non_sci(self) -> bool {
-        self.grade == NT && self.is_star()
+        self.g() == NT && self.is_star()
     }
 }
 

@@ -81,7 +81,7 @@ impl std::fmt::Display for Position<'_> {
 fn classify(args: &ClassifyArgs) -> Result<Outcome> {
     let stdin = || {
         (
-            Box::new(io::stdin().lock()) as Box<dyn Read>,
+            Box::new(io::stdin()) as Box<dyn Read + Send>,
             "standard input".to_string(),
             None,
             None,
@@ -104,7 +104,7 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
                 _ => None,
             };
             (
-                Box::new(file) as Box<dyn Read>,
+                Box::new(file) as Box<dyn Read + Send>,
                 path.display().to_string(),
                 size,
                 guessed,
@@ -235,7 +235,6 @@ fn read_part(
     at_eof: bool,
     boundary: Option<usize>,
     rules: Rules,
-    limit: u64,
 ) -> Part {
     let mut done = Done::default();
     let mut pos = 0;
@@ -248,13 +247,6 @@ fn read_part(
                     stop: Stop::Boundary,
                 };
             }
-        }
-        if done.exams() == limit {
-            return Part {
-                done,
-                used: pos,
-                stop: Stop::Boundary,
-            };
         }
         let stop = match reader.next(&bytes[pos..], at_eof) {
             Ok(Next::Record(record, used)) => {
@@ -327,34 +319,25 @@ fn shifted(stop: Stop, by: usize) -> Stop {
 }
 
 /// Reads the rest of a block: in two parts at once when it is large enough.
-fn read_block(
-    reader: &mut json::Reader,
-    window: &[u8],
-    at_eof: bool,
-    in_array: bool,
-    rules: Rules,
-) -> Part {
+fn read_block(reader: &mut json::Reader, window: &[u8], at_eof: bool, rules: Rules) -> Part {
     let split = if window.len() >= 2 * MIN_PART {
         split_point(window)
     } else {
         None
     };
     let Some(split) = split else {
-        return read_part(reader, window, at_eof, None, rules, u64::MAX);
+        return read_part(reader, window, at_eof, None, rules);
     };
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(move || {
-            let mut r = if in_array {
+            let mut r = if rules.in_array {
                 json::Reader::inside_array()
             } else {
                 json::Reader::inside_sequence()
             };
-            (
-                read_part(&mut r, &window[split..], at_eof, None, rules, u64::MAX),
-                r,
-            )
+            (read_part(&mut r, &window[split..], at_eof, None, rules), r)
         });
-        let first = read_part(reader, window, at_eof, Some(split), rules, u64::MAX);
+        let first = read_part(reader, window, at_eof, Some(split), rules);
         (first, second.join())
     });
     let Part {
@@ -366,7 +349,7 @@ fn read_block(
         return Part { done, used, stop };
     }
     let stop = match second {
-        Ok((part, r)) if used <= split && is_separator(&window[used..split], in_array) => {
+        Ok((part, r)) if used <= split && is_separator(&window[used..split], rules.in_array) => {
             done.text.extend_from_slice(&part.done.text);
             let before = done.exams();
             done.rejected.extend(
@@ -382,7 +365,7 @@ fn read_block(
         }
         // The guess was not a boundary: go on from where the first part stopped.
         _ => {
-            let rest = read_part(reader, &window[used..], at_eof, None, rules, u64::MAX);
+            let rest = read_part(reader, &window[used..], at_eof, None, rules);
             done.text.extend_from_slice(&rest.done.text);
             let before = done.exams();
             done.rejected.extend(
@@ -400,65 +383,68 @@ fn read_block(
     Part { done, used, stop }
 }
 
-fn read_json<W: Write>(mut input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
+/// Room kept at the front of each block for the unread end of the previous one (a part of an
+/// exam), so that joining them copies only that part.
+const HEAD: usize = 256 << 10;
+
+/// Reads the input in blocks on its own thread, one block ahead of the classification.
+fn read_ahead(mut input: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<io::Result<Vec<u8>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || loop {
+        let mut block = Vec::with_capacity(HEAD + BLOCK + 64);
+        block.resize(HEAD, 0);
+        let read = input.by_ref().take(BLOCK as u64).read_to_end(&mut block);
+        let last = !matches!(read, Ok(n) if n > 0);
+        if tx.send(read.map(|_| block)).is_err() || last {
+            return;
+        }
+    });
+    rx
+}
+
+fn read_json<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<()> {
+    let blocks = read_ahead(input);
     let mut reader = json::Reader::new();
+    // The block being read; the window starts at `start`, which is byte `base` of the input.
     let mut buf: Vec<u8> = Vec::new();
-    let (mut start, mut discarded) = (0usize, 0u64);
+    let (mut start, mut base) = (0usize, 0u64);
     let mut at_eof = false;
     let mut in_array = None;
     loop {
-        // Keep a block's worth of input (more when one exam is larger than that).
         if !at_eof {
-            buf.drain(..start);
-            discarded += start as u64;
-            start = 0;
-            let want = buf.len() + BLOCK;
-            if buf.len() > MAX_OBJECT + BLOCK {
+            let block = blocks.recv().context("the input reader stopped")??;
+            at_eof = block.len() == HEAD;
+            let tail = &buf[start..];
+            if tail.len() > MAX_OBJECT {
                 bail!(
-                    "an exam object at byte {discarded} is larger than {} MB",
+                    "an exam object at byte {base} is larger than {} MB",
                     MAX_OBJECT >> 20
                 );
             }
-            while buf.len() < want && !at_eof {
-                let filled = buf.len();
-                buf.resize(want, 0);
-                let n = loop {
-                    match input.read(&mut buf[filled..]) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        other => break other?,
-                    }
-                };
-                buf.truncate(filled + n);
-                at_eof = n == 0;
-            }
+            buf = if tail.len() <= HEAD {
+                let mut block = block;
+                let at = HEAD - tail.len();
+                block[at..HEAD].copy_from_slice(tail);
+                start = at;
+                block
+            } else {
+                let mut joined = tail.to_vec();
+                joined.extend_from_slice(&block[HEAD..]);
+                start = 0;
+                joined
+            };
         }
         let window = &buf[start..];
         let in_array = *in_array
             .get_or_insert_with(|| window.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['));
-        // The first exam alone decides whether CSV output has an id column.
-        let first = run.out.with_id.is_none();
         let rules = Rules {
             keep_going: run.keep_going,
             in_array,
             format: run.out.format,
-            with_id: run.out.with_id.unwrap_or(false),
+            with_id: run.out.with_id,
         };
-        let part = if first {
-            let with_id = first_has_id(window, at_eof);
-            run.out.with_id = Some(with_id);
-            read_part(
-                &mut reader,
-                window,
-                at_eof,
-                None,
-                Rules { with_id, ..rules },
-                1,
-            )
-        } else {
-            read_block(&mut reader, window, at_eof, in_array, rules)
-        };
-        let Part { done, used, stop } = part;
-        let bytes_done = discarded + (start + used) as u64;
+        let Part { done, used, stop } = read_block(&mut reader, window, at_eof, rules);
+        let bytes_done = base + used as u64;
         let stop_at_rejection = !run.keep_going && !done.rejected.is_empty();
         run.emit(done, bytes_done)?;
         if stop_at_rejection {
@@ -466,25 +452,19 @@ fn read_json<W: Write>(mut input: Box<dyn Read>, run: &mut Run<W>) -> Result<()>
         }
         match stop {
             Stop::End | Stop::Rejected => return Ok(()),
-            Stop::Syntax(e) => bail!(
-                "not JSON exams: at byte {}: {e}",
-                discarded + (start + e.offset) as u64
-            ),
+            Stop::Syntax(e) => bail!("not JSON exams: at byte {}: {e}", base + e.offset as u64),
             Stop::NeedMore if at_eof => {
                 bail!("not JSON exams: at byte {bytes_done}: unexpected end of input")
             }
-            Stop::NeedMore | Stop::Boundary => start += used,
+            Stop::NeedMore | Stop::Boundary => {
+                start += used;
+                base += used as u64;
+            }
         }
     }
 }
 
-/// Whether the first exam has an id (false when there is none).
-fn first_has_id(window: &[u8], at_eof: bool) -> bool {
-    let mut reader = json::Reader::new();
-    matches!(reader.next(window, at_eof), Ok(Next::Record(record, _)) if record.id.is_some())
-}
-
-fn read_csv<W: Write>(input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
+fn read_csv<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<()> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -528,7 +508,7 @@ fn read_csv<W: Write>(input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
         );
     }
     let with_id = columns.contains(&Key::Id);
-    run.out.with_id = Some(with_id);
+    run.out.with_id = with_id;
     let rules = Rules {
         keep_going: run.keep_going,
         in_array: false,
@@ -551,6 +531,7 @@ fn read_csv<W: Write>(input: Box<dyn Read>, run: &mut Run<W>) -> Result<()> {
                         error.get_or_insert(e);
                     }
                 }
+                Key::Id if cell.trim_ascii().is_empty() => {}
                 Key::Id => id = Some(Id::Text(String::from_utf8_lossy(cell).into_owned())),
                 Key::Annotation => {}
             }
@@ -632,8 +613,9 @@ fn csv_cell(out: &mut Vec<u8>, text: &str) {
 struct Output<W: Write> {
     out: W,
     format: Format,
-    /// Whether CSV output has an id column; decided by the first exam.
-    with_id: Option<bool>,
+    /// Whether CSV output has an id column: always for JSON input (an exam without an id gets
+    /// an empty cell), for CSV input when it has one.
+    with_id: bool,
     written: u64,
 }
 
@@ -642,7 +624,7 @@ impl<W: Write> Output<W> {
         Output {
             out,
             format,
-            with_id: None,
+            with_id: true,
             written: 0,
         }
     }
@@ -670,7 +652,7 @@ impl<W: Write> Output<W> {
     }
 
     fn csv_header(&mut self) -> io::Result<()> {
-        if self.with_id == Some(true) {
+        if self.with_id {
             self.out.write_all(b"id,")?;
         }
         self.out

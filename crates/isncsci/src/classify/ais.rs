@@ -229,20 +229,13 @@ fn may_have_half_muscles_at_grade_3(exam: &Exam, nli: &Levels) -> Finding {
     found
 }
 
-fn has_flags(exam: &Exam) -> bool {
-    [&exam.right, &exam.left].iter().any(|s| {
-        s.motor.iter().any(|v| v.is_flagged())
-            || s.light_touch.iter().any(|v| v.is_flagged())
-            || s.pin_prick.iter().any(|v| v.is_flagged())
-    })
-}
-
 /// The AIS grade, as the set of grades the exam allows.
 pub(crate) fn grade(
     exam: &Exam,
     completeness: Completeness,
     motor: [&Levels; 2],
     nli: Levels,
+    any_flag: bool,
 ) -> Ais {
     let mut ais = Ais::default();
     let only_intact = nli.len() == 1 && nli.contains(LevelResult::Intact);
@@ -263,7 +256,7 @@ pub(crate) fn grade(
         if c.holds {
             // A C that only holds because flagged values were counted as normal is starred.
             let star = c.star || motor_incomplete.star || {
-                has_flags(exam) && {
+                any_flag && {
                     let plain = exam.without_flags();
                     let plain_nli = neurological_level(&plain);
                     !may_have_most_muscles_below_grade_3(&plain, &plain_nli).holds

@@ -47,12 +47,10 @@ pub fn classify(exam: &Exam) -> Classification {
     let left_motor = levels::motor_level(&exam.left, exam.anal_contraction);
     let neurological_level = levels::neurological_level(exam);
     let completeness = ais::completeness(exam);
-    let grade = ais::grade(
-        exam,
-        completeness,
-        [&right_motor, &left_motor],
-        neurological_level,
-    );
+    let flagged = [flagged_levels(&exam.right), flagged_levels(&exam.left)];
+    let any_flag = flagged[0] | flagged[1] != 0;
+    let motor = [&right_motor, &left_motor];
+    let grade = ais::grade(exam, completeness, motor, neurological_level, any_flag);
     Classification {
         totals: totals(exam),
         right_sensory,
@@ -62,27 +60,36 @@ pub fn classify(exam: &Exam) -> Classification {
         neurological_level,
         right_sensory_zpp: zpp::sensory(&exam.right, exam.anal_sensation),
         left_sensory_zpp: zpp::sensory(&exam.left, exam.anal_sensation),
-        right_motor_zpp: zpp::motor(&exam.right, exam.anal_contraction, grade, &right_motor),
-        left_motor_zpp: zpp::motor(&exam.left, exam.anal_contraction, grade, &left_motor),
+        right_motor_zpp: zpp::motor(
+            &exam.right,
+            flagged[0],
+            exam.anal_contraction,
+            grade,
+            &right_motor,
+        ),
+        left_motor_zpp: zpp::motor(
+            &exam.left,
+            flagged[1],
+            exam.anal_contraction,
+            grade,
+            &left_motor,
+        ),
         ais: grade,
         completeness,
     }
 }
 
-/// Sums grades; `None` (not determinable) when any is not testable.
+/// Sums grades; `None` (not determinable) when any is not testable. Branch-free, so that the
+/// compiler can vectorise it.
 #[inline]
-fn sum<'a, V: Copy + 'a>(
-    values: impl IntoIterator<Item = &'a V>,
-    grade: fn(V) -> Option<u8>,
-) -> Total {
-    let mut total = 0u16;
+fn sum<V: Copy>(values: &[V], raw: impl Fn(V) -> (u8, bool)) -> Total {
+    let (mut total, mut untestable) = (0u16, false);
     for v in values {
-        match grade(*v) {
-            Some(g) => total += u16::from(g),
-            None => return Total(None),
-        }
+        let (grade, nt) = raw(*v);
+        total += u16::from(grade);
+        untestable |= nt;
     }
-    Total(Some(total))
+    Total((!untestable).then_some(total))
 }
 
 fn add(a: Total, b: Total) -> Total {
@@ -91,10 +98,10 @@ fn add(a: Total, b: Total) -> Total {
 
 fn totals(exam: &Exam) -> Totals {
     let per_side = |s: &SideExam| {
-        let upper = sum(&s.motor[..5], MotorValue::grade);
-        let lower = sum(&s.motor[5..], MotorValue::grade);
-        let touch = sum(&s.light_touch, SensoryValue::grade);
-        let prick = sum(&s.pin_prick, SensoryValue::grade);
+        let upper = sum(&s.motor[..5], MotorValue::raw);
+        let lower = sum(&s.motor[5..], MotorValue::raw);
+        let touch = sum(&s.light_touch, SensoryValue::raw);
+        let prick = sum(&s.pin_prick, SensoryValue::raw);
         (upper, lower, touch, prick, add(upper, lower))
     };
     let (ru, rl, rt, rp, rm) = per_side(&exam.right);
@@ -115,6 +122,19 @@ fn totals(exam: &Exam) -> Totals {
         touch: add(rt, lt),
         prick: add(rp, lp),
     }
+}
+
+/// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`.
+fn flagged_levels(side: &SideExam) -> u32 {
+    let mut mask = 0u32;
+    for i in 0..28 {
+        let any = side.light_touch[i].is_flagged() | side.pin_prick[i].is_flagged();
+        mask |= u32::from(any) << (i + 1);
+    }
+    for m in crate::level::MotorLevel::ALL {
+        mask |= u32::from(side.motor[m.index()].is_flagged()) << m.level().index();
+    }
+    mask
 }
 
 /// The first key muscle examined at or below a level index (C1 = 0 … S4-5 = 28), as a key-muscle

@@ -76,31 +76,32 @@ struct Range {
 }
 
 impl Range {
-    fn new(side: &SideExam, top: usize, bottom: usize) -> Range {
-        let flagged_at = |i: usize| {
-            let level = Level::ALL[i];
-            side.touch(level).is_flagged()
-                || side.prick(level).is_flagged()
-                || level
-                    .key_muscle()
-                    .is_some_and(|m| side.motor(m).is_flagged())
+    fn new(side: &SideExam, flagged: u32, top: usize, bottom: usize) -> Range {
+        let up_to_bottom = flagged & (u32::MAX >> (31 - bottom));
+        let first_flagged = (up_to_bottom != 0).then(|| up_to_bottom.trailing_zeros() as usize);
+        // The run matters only for starring, which needs a flagged value.
+        let last_of_normal_run = match first_flagged {
+            None => bottom,
+            Some(_) => {
+                let normal_at = |i: usize| {
+                    let level = Level::ALL[i];
+                    let sensory_ok =
+                        |v: crate::value::SensoryValue| v.is_normal() || v.is_double_star();
+                    sensory_ok(side.touch(level))
+                        && sensory_ok(side.prick(level))
+                        && level
+                            .key_muscle()
+                            .is_some_and(|m| side.motor(m).counted_normal())
+                };
+                (top + 1..=bottom)
+                    .find(|i| !normal_at(*i))
+                    .map_or(bottom, |i| i - 1)
+            }
         };
-        let normal_at = |i: usize| {
-            let level = Level::ALL[i];
-            let sensory_ok = |v: crate::value::SensoryValue| v.is_normal() || v.is_double_star();
-            sensory_ok(side.touch(level))
-                && sensory_ok(side.prick(level))
-                && level
-                    .key_muscle()
-                    .is_some_and(|m| side.motor(m).counted_normal())
-        };
-        let last_of_normal_run = (top + 1..=bottom)
-            .find(|i| !normal_at(*i))
-            .map_or(bottom, |i| i - 1);
         Range {
             top,
             bottom,
-            first_flagged: (0..=bottom).find(|i| flagged_at(*i)),
+            first_flagged,
             last_of_normal_run,
             non_key: side
                 .non_key_muscle()
@@ -129,6 +130,7 @@ impl Range {
 /// with some motor function, or up to the motor level.
 pub(crate) fn motor(
     side: &SideExam,
+    flagged: u32,
     anal_contraction: Anal,
     ais: Ais,
     motor_level: &Levels,
@@ -161,7 +163,7 @@ pub(crate) fn motor(
     if bottom < top {
         return out;
     }
-    let range = Range::new(side, top.index(), bottom.index());
+    let range = Range::new(side, flagged, top.index(), bottom.index());
     // With AIS C possible, a non-key muscle more than three levels below a key level outweighs it.
     let weigh_non_key = ais.contains(Grade::C);
     let outweighed_at =

@@ -130,6 +130,21 @@ struct KeyGuess {
     after: Vec<Option<(Box<[u8]>, Key)>>,
 }
 
+/// Equality of two short byte strings, without a call to `memcmp` for the usual key lengths.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        let word =
+            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    }
+    a == b
+}
+
 const START_SLOT: usize = FIELD_COUNT;
 const ID_SLOT: usize = FIELD_COUNT + 1;
 const OTHER_SLOT: usize = FIELD_COUNT + 2;
@@ -144,7 +159,7 @@ impl KeyGuess {
     #[inline]
     fn key(&mut self, previous: usize, key: &[u8]) -> Option<Key> {
         if let Some((bytes, guessed)) = &self.after[previous] {
-            if **bytes == *key {
+            if same_bytes(bytes, key) {
                 return Some(*guessed);
             }
         }
@@ -214,7 +229,12 @@ impl<'a> Cursor<'a> {
         self.bytes.get(self.pos).copied().ok_or(Fail::Incomplete)
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        // Most calls find no whitespace at all.
+        if matches!(self.bytes.get(self.pos), Some(b) if *b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
@@ -605,6 +625,21 @@ impl Reader {
         } else {
             loop {
                 c.skip_ws();
+                if let Some(next) = self.fast_member(c.bytes, c.pos, &mut slot) {
+                    c.pos = next;
+                    c.skip_ws();
+                    match c.peek()? {
+                        b',' => {
+                            c.pos += 1;
+                            continue;
+                        }
+                        b'}' => {
+                            c.pos += 1;
+                            break;
+                        }
+                        _ => return c.fail("',' or '}'"),
+                    }
+                }
                 let key = c.raw_string()?;
                 c.skip_ws();
                 c.expect(b':', "':'")?;
@@ -650,6 +685,58 @@ impl Reader {
         Ok(Record { id, exam })
     }
 
+    /// The usual member, `"key":"value"`, whose key is the one guessed after the previous key and
+    /// whose value is allowed and short: sets the field and returns the position after the
+    /// value. Anything else (escapes, an unexpected key, a bad or long value) is left to the
+    /// general path, which reads the member again from the start.
+    #[inline(always)]
+    fn fast_member(&mut self, bytes: &[u8], pos: usize, slot: &mut usize) -> Option<usize> {
+        let rest = bytes.get(pos..)?;
+        if *rest.first()? != b'"' {
+            return None;
+        }
+        let key_len = find_string_end(&rest[1..])?;
+        if rest[1 + key_len] != b'"' {
+            return None;
+        }
+        let key = &rest[1..1 + key_len];
+        let (guessed_bytes, guessed) = self.keys.after[*slot].as_ref()?;
+        let Key::Field(field) = *guessed else {
+            return None;
+        };
+        if !same_bytes(guessed_bytes, key) {
+            return None;
+        }
+        let is_space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\n' | b'\r' | b'\t'));
+        let mut p = key_len + 2;
+        while is_space(rest.get(p)) {
+            p += 1;
+        }
+        if rest.get(p) != Some(&b':') {
+            return None;
+        }
+        p += 1;
+        while is_space(rest.get(p)) {
+            p += 1;
+        }
+        if rest.get(p) != Some(&b'"') {
+            return None;
+        }
+        let value_start = p + 1;
+        let window = rest
+            .get(value_start..value_start + 5)
+            .unwrap_or(&rest[value_start.min(rest.len())..]);
+        let value_len = window.iter().position(|&b| b == b'"')?;
+        if !self
+            .builder
+            .put(field, &rest[value_start..value_start + value_len])
+        {
+            return None;
+        }
+        *slot = field.index();
+        Some(pos + value_start + value_len + 1)
+    }
+
     fn scalar<'a>(c: &mut Cursor<'a>) -> Parse<Scalar<'a>> {
         Ok(match c.peek()? {
             b'"' => Scalar::Text(c.raw_string()?),
@@ -675,8 +762,11 @@ impl Reader {
         })
     }
 
+    #[inline(always)]
     fn set(&mut self, field: Field, value: Scalar<'_>) -> Result<(), FieldError> {
         match value {
+            // The usual case, without building an error it will not need.
+            Scalar::Text(text) if self.builder.put(field, &text) => Ok(()),
             Scalar::Text(text) => self.builder.set_field_bytes(field, &text),
             Scalar::Null if !field.is_required() => self.builder.set_field(field, "0"),
             Scalar::Null => self.builder.set_field(field, "null"),

@@ -90,8 +90,8 @@ impl Field {
         };
         match self {
             Field::Motor(s, m) => m.index() * 2 + side(s),
-            Field::Touch(s, l) => 20 + (l.index() - 1) * 2 + side(s),
-            Field::Prick(s, l) => 76 + (l.index() - 1) * 2 + side(s),
+            Field::Touch(s, l) => 20 + l.index().saturating_sub(1) * 2 + side(s),
+            Field::Prick(s, l) => 76 + l.index().saturating_sub(1) * 2 + side(s),
             Field::AnalContraction => 132,
             Field::AnalSensation => 133,
             Field::LowestNonKeyMuscle(s) => 134 + side(s),
@@ -353,6 +353,34 @@ impl ExamBuilder {
         }
         self.seen[word] |= bit;
         Ok(())
+    }
+
+    /// Sets a field when the value is allowed and the field was not set yet; returns whether
+    /// it did. [`ExamBuilder::set_field_bytes`] says what is wrong otherwise.
+    #[inline(always)]
+    pub fn put(&mut self, field: Field, value: &[u8]) -> bool {
+        let index = field.index();
+        let (word, bit) = (index / 64, 1u64 << (index % 64));
+        if self.seen[word] & bit != 0 {
+            return false;
+        }
+        let exam = &mut self.exam;
+        let stored = match field {
+            Field::Motor(side, m) => MotorValue::parse_bytes(value)
+                .map(|v| exam.side_mut(side).motor[m.index()] = v)
+                .is_some(),
+            Field::Touch(side, l) => SensoryValue::parse_bytes(value)
+                .map(|v| exam.side_mut(side).set_touch(l, v))
+                .is_some(),
+            Field::Prick(side, l) => SensoryValue::parse_bytes(value)
+                .map(|v| exam.side_mut(side).set_prick(l, v))
+                .is_some(),
+            _ => return self.set_field_bytes(field, value).is_ok(),
+        };
+        if stored {
+            self.seen[word] |= bit;
+        }
+        stored
     }
 
     /// The exam, or the first required field that was not set.
