@@ -5,6 +5,7 @@
 
 mod classify;
 mod progress;
+mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,17 @@ enum Command {
     /// are normal but for a few values, a quarter are uniformly random. The same seed gives the
     /// same exams.
     GenerateExams(GenerateArgs),
+    /// Serves the platform over a database.
+    Serve(server::ServeArgs),
+    /// Runs the demo: creates `DATA_DIR/scitrial.db`, loads the XS228 Phase II study with demo
+    /// users and participants, serves it and prints the URL and the logins.
+    Demo(server::DemoArgs),
+    /// The audit trail: verify its hash chains, or export it.
+    #[command(subcommand)]
+    Audit(server::AuditCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    Users(server::UsersCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +96,10 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Classify(args) => classify::run(&args),
+        Command::Serve(args) => server::run(server::serve(args)),
+        Command::Demo(args) => server::run(server::demo(args)),
+        Command::Audit(cmd) => server::run_audit(cmd),
+        Command::Users(cmd) => server::run(server::users(cmd)),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,0 +1,278 @@
+//! `scitrial serve`, `demo`, `audit` and `users`: the platform's server and its tools.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use futures::StreamExt;
+use store::{AuditReport, Store};
+
+/// The XS228 Phase II study definition, built into the binary for the demo.
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// `sqlite:PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// A study definition (TOML); may be given several times.
+    #[arg(long = "study", required = true)]
+    pub studies: Vec<PathBuf>,
+    /// Mark the session cookie Secure (when a TLS proxy stands in front).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Where the demo's database lives.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walks every hash chain: exit 0 with the count of rows when intact, exit 1 naming the first
+    /// row that does not verify.
+    Verify {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
+    /// Writes the whole audit trail as CSV to standard output, streamed.
+    Export {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Creates an account (the password is read from standard input) and gives it a role.
+    Add {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The study definition the role belongs to.
+        #[arg(long)]
+        study: PathBuf,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Printed name.
+        #[arg(long)]
+        full_name: String,
+        /// Role: sponsor_admin, investigator, crc, monitor, data_manager, unblinded_pharmacist,
+        /// dsmb_statistician, auditor.
+        #[arg(long)]
+        role: String,
+        /// Site, for site roles.
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}
+
+/// Runs a command's future, mapping errors to exit status 2.
+pub fn run(work: impl std::future::Future<Output = Result<()>>) -> ExitCode {
+    match runtime().and_then(|rt| rt.block_on(work)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scitrial: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(
+        store::open(url)
+            .await
+            .with_context(|| format!("opening {url}"))?,
+    ))
+}
+
+fn read(path: &PathBuf) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let definitions = args.studies.iter().map(read).collect::<Result<Vec<_>>>()?;
+    let store = open(&args.database_url).await?;
+    let app = web::App::new(store, &definitions, args.secure_cookies)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("listening on {}", args.bind))?;
+    println!(
+        "scitrial: serving {} on http://{}",
+        app.studies.keys().cloned().collect::<Vec<_>>().join(", "),
+        listener.local_addr()?
+    );
+    web::serve(listener, app).await?;
+    Ok(())
+}
+
+pub async fn demo(args: DemoArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let path = args.data_dir.join("scitrial.db");
+    let store = open(&format!("sqlite:{}", path.display())).await?;
+    let app = web::App::new(store, &[PHASE2.to_string()], false)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let study = app.studies.keys().next().cloned().unwrap_or_default();
+    let today = time::OffsetDateTime::now_utc().date();
+    let accounts = web::demo::seed(&app, &study, today)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("listening on {}", args.bind))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "scitrial demo: study {study}, data in {}",
+        path.display()
+    )?;
+    writeln!(out, "url: http://{}", listener.local_addr()?)?;
+    for a in &accounts {
+        writeln!(
+            out,
+            "login: {} {} {} {}",
+            a.username,
+            a.password,
+            a.role,
+            a.site.as_deref().unwrap_or("-")
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+    web::serve(listener, app).await?;
+    Ok(())
+}
+
+pub fn run_audit(cmd: AuditCommand) -> ExitCode {
+    let outcome = runtime().and_then(|rt| rt.block_on(audit(cmd)));
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("scitrial audit: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
+    match cmd {
+        AuditCommand::Verify { database_url } => {
+            let store = open(&database_url).await?;
+            match store.verify_audit().await? {
+                AuditReport::Intact { rows, chains } => {
+                    println!("audit trail intact: {rows} rows in {chains} chains");
+                    Ok(ExitCode::SUCCESS)
+                }
+                AuditReport::Tampered {
+                    chain,
+                    id,
+                    seq,
+                    problem,
+                } => {
+                    let what = match problem {
+                        store::AuditProblem::Changed => "its content does not match its hash (changed)",
+                        store::AuditProblem::Broken => "it does not follow the previous row (a row was deleted, inserted or moved)",
+                        store::AuditProblem::Truncated => "the chain ends before its recorded head (rows removed from the end)",
+                    };
+                    println!(
+                        "audit trail TAMPERED: chain {chain}, row id {id}, position {seq}: {what}"
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AuditCommand::Export { database_url } => {
+            let store = open(&database_url).await?;
+            store
+                .record_export("system", "audit-trail", &store::Actor::system())
+                .await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            out.write_all(store::AuditRow::CSV_HEADER.as_bytes())?;
+            let mut rows = store.audit_all();
+            while let Some(row) = rows.next().await {
+                out.write_all(row?.csv_line().as_bytes())?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub async fn users(cmd: UsersCommand) -> Result<()> {
+    let UsersCommand::Add {
+        database_url,
+        study,
+        username,
+        full_name,
+        role,
+        site,
+    } = cmd;
+    let store = open(&database_url).await?;
+    let app = web::App::new(store.clone(), &[read(&study)?], false)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let study = app.studies.values().next().context("no study")?;
+    let Some(role) = trial::Role::parse(&role) else {
+        bail!(
+            "--role {role:?} is not a role (roles: {})",
+            trial::Role::ALL.map(|r| r.as_str()).join(", ")
+        );
+    };
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    web::api::check_new_user(&username, &full_name, password, "en")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = store
+        .create_user(
+            &store::NewUser {
+                username,
+                full_name,
+                password_hash: store::password::hash(password),
+                language: "en".into(),
+            },
+            &store::Actor::system(),
+        )
+        .await?;
+    let assignment = store::RoleAssignment {
+        user_id: user.id,
+        study_id: study.id.clone(),
+        role,
+        site_id: site,
+    };
+    store
+        .assign_role(&assignment, &store::Actor::system())
+        .await?;
+    println!(
+        "user {} created with role {role} in {}",
+        user.username, study.id
+    );
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The server commands through the real binary: `demo` serves and prints its logins,
+//! `audit verify` answers 0 on an intact trail and 1 naming the row after tampering, `users add`
+//! creates an account with a role.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use sqlx::Executor;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scitrial"))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("scitrial_{name}_{}_{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn demo_serves_and_prints_a_login_for_every_role_then_the_trail_verifies_until_tampered() {
+    let dir = temp_dir("demo");
+    let mut demo = bin()
+        .args(["demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut logins = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("url: ") {
+            url = Some(u.to_string());
+        }
+        if let Some(l) = line.strip_prefix("login: ") {
+            logins.push(l.split(' ').map(String::from).collect::<Vec<_>>());
+        }
+        if logins.len() == 10 {
+            break;
+        }
+    }
+    let url = url.expect("the demo prints its URL");
+    let roles: Vec<&str> = logins.iter().map(|l| l[2].as_str()).collect();
+    for role in [
+        "sponsor_admin",
+        "investigator",
+        "crc",
+        "monitor",
+        "data_manager",
+        "unblinded_pharmacist",
+        "dsmb_statistician",
+        "auditor",
+    ] {
+        assert!(
+            roles.contains(&role),
+            "no demo login for {role}: {logins:?}"
+        );
+    }
+    assert!(
+        logins.iter().all(|l| l.len() == 4),
+        "login: USERNAME PASSWORD ROLE SITE: {logins:?}"
+    );
+    // The server answers.
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+
+    let db = format!("sqlite:{}", dir.join("scitrial.db").display());
+    let verify = bin()
+        .args(["audit", "verify", "--database-url", &db])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{said}");
+    assert!(said.starts_with("audit trail intact: "), "{said}");
+
+    let rt = tokio_runtime();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        pool.execute("DROP TRIGGER audit_no_update").await.unwrap();
+        pool.execute("UPDATE audit SET new_value = 'forged' WHERE id = 40")
+            .await
+            .unwrap();
+    });
+    let verify = bin()
+        .args(["audit", "verify", "--database-url", &db])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("row id 40") && said.contains("changed"),
+        "{said}"
+    );
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn users_add_reads_the_password_from_standard_input() {
+    let dir = temp_dir("users");
+    let db = format!("sqlite:{}", dir.join("u.db").display());
+    let study = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../studies/xs228-phase2.toml"
+    );
+    let add = |name: &str, role: &str, site: Option<&str>, password: &str| {
+        let mut cmd = bin();
+        cmd.args([
+            "users",
+            "add",
+            "--database-url",
+            &db,
+            "--study",
+            study,
+            "--username",
+            name,
+            "--full-name",
+            "Dr Test",
+            "--role",
+            role,
+        ]);
+        if let Some(s) = site {
+            cmd.args(["--site", s]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = add(
+        "newinv",
+        "investigator",
+        Some("SYSU3"),
+        "long enough password",
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bad_role = add("x1", "boss", None, "long enough password");
+    assert_eq!(bad_role.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("not a role (roles: sponsor_admin"));
+    let short = add("x2", "auditor", None, "short");
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("password: needs at least 8 characters")
+    );
+}

@@ -1,0 +1,170 @@
+//! # store
+//!
+//! The system of record of a trial: studies, sites, people and their roles, participants,
+//! visits and exams, and the audit trail, kept in SQLite (the embedded default: one file, WAL,
+//! `synchronous=FULL`) or PostgreSQL (for many sites and studies).
+//!
+//! [`Store`] is the boundary the rest of the platform uses. [`SqlStore`] implements it once
+//! over both databases (sqlx's `Any` driver, runtime queries with bound parameters); each
+//! database has its own migrations folder, applied at start, and the few statements that differ
+//! are chosen by [`Dialect`].
+//!
+//! Every write is one transaction together with its audit rows. The audit trail is
+//! append-only (triggers on both databases refuse UPDATE and DELETE) and tamper-evident: each
+//! row carries a SHA-256 over its content and the previous row's hash, one chain per study (and
+//! one, `system`, for accounts and logins), and [`Store::verify_audit`] walks the chains.
+//!
+//! Site users see only their site's participants: every participant query takes a [`Scope`]
+//! and filters in SQL.
+
+mod audit;
+mod model;
+pub mod password;
+mod sql;
+
+pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
+pub use model::*;
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record (or not visible in the caller's scope).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The kind of record.
+        entity: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+    /// The write would break a rule of the data: a duplicate, a wrong state.
+    #[error("{field}: {message}")]
+    Conflict {
+        /// The field at fault.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value the store refuses.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: String,
+        /// What is wrong, with the allowed values.
+        message: String,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A result of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The system of record.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which database this is.
+    fn dialect(&self) -> Dialect;
+
+    /// Loads (or reloads) a study definition and its sites.
+    async fn load_study(&self, study: &trial::Study, source: &str, by: &Actor) -> Result<()>;
+    /// The studies, with their definitions as loaded.
+    async fn studies(&self) -> Result<Vec<StudyRecord>>;
+
+    /// Creates a user account.
+    async fn create_user(&self, user: &NewUser, by: &Actor) -> Result<User>;
+    /// A user by name.
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    /// A user by id.
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// Every user.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Gives a user a role in a study, at a site for site roles.
+    async fn assign_role(&self, assignment: &RoleAssignment, by: &Actor) -> Result<()>;
+    /// A user's roles.
+    async fn roles(&self, user_id: i64) -> Result<Vec<RoleAssignment>>;
+    /// Records a login attempt (audited, both outcomes): a failure counts towards the lock, a
+    /// success clears the count.
+    async fn record_login(&self, attempt: &LoginAttempt) -> Result<()>;
+
+    /// Opens a session.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// A session by the hash of its token.
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// Marks a session as used now.
+    async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Screens a new participant with the screening exam.
+    async fn screen(
+        &self,
+        scope: &Scope,
+        screening: &NewScreening,
+        by: &Actor,
+    ) -> Result<Participant>;
+    /// The participants in scope.
+    async fn participants(&self, scope: &Scope) -> Result<Vec<Participant>>;
+    /// One participant, if in scope.
+    async fn participant(&self, scope: &Scope, id: i64) -> Result<Participant>;
+    /// Enrols an eligible participant in screening, with the visits planned for them.
+    async fn enrol(&self, scope: &Scope, enrolment: &Enrolment, by: &Actor) -> Result<Participant>;
+    /// Ends an enrolled participant's participation (withdrawn or completed).
+    async fn end_participation(
+        &self,
+        scope: &Scope,
+        end: &Ending,
+        by: &Actor,
+    ) -> Result<Participant>;
+    /// Changes a saved field of a participant: the reason is required.
+    async fn correct_participant(
+        &self,
+        scope: &Scope,
+        correction: &Correction,
+        by: &Actor,
+    ) -> Result<Participant>;
+    /// A participant's visits, in schedule order.
+    async fn visits(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Visit>>;
+    /// Records the date a visit took place.
+    async fn record_visit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        on: &str,
+        by: &Actor,
+    ) -> Result<Visit>;
+    /// A participant's ISNCSCI exams.
+    async fn exams(&self, scope: &Scope, participant_id: i64) -> Result<Vec<ExamRecord>>;
+
+    /// The audit rows of one record, oldest first.
+    async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>>;
+    /// Every audit row, chain by chain in order, streamed.
+    fn audit_all(&self) -> BoxStream<'_, Result<AuditRow>>;
+    /// Records that someone exported data (the audit trail or a dataset).
+    async fn record_export(&self, chain: &str, what: &str, by: &Actor) -> Result<()>;
+    /// Walks every chain and reports the first row that does not verify.
+    async fn verify_audit(&self) -> Result<AuditReport>;
+}
+
+/// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), creating the SQLite file if
+/// needed, and applies the migrations.
+pub async fn open(url: &str) -> Result<SqlStore> {
+    SqlStore::open(url).await
+}

@@ -1,0 +1,1057 @@
+//! [`SqlStore`]: the [`Store`] over SQLite or PostgreSQL.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::audit::{hash_row, AuditReport, AuditRow, ChainCheck, Change, GENESIS};
+use crate::model::*;
+use crate::{Dialect, Result, Store, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The store over a database reached with sqlx's `Any` driver.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    dialect: Dialect,
+    /// Reads.
+    pool: AnyPool,
+    /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
+    writer: AnyPool,
+}
+
+const PARTICIPANT_COLUMNS: &str =
+    "id, study_id, site_id, screening_number, subject_id, status, sex, \
+    date_of_birth, injury_date, consent_date, screening_date, eligible, eligibility_reasons, \
+    enrolled_on, anchor_date, ended_on, end_reason, created_at, updated_at";
+
+const AUDIT_COLUMNS: &str = "id, chain, seq, at, user_id, username, action, entity, record_id, \
+    field, old_value, new_value, reason, prev_hash, hash";
+
+/// Every audit row, chain by chain in order (the columns of [`AUDIT_COLUMNS`]).
+const AUDIT_ALL: &str = "SELECT id, chain, seq, at, user_id, username, action, entity, record_id, \
+    field, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY chain, seq";
+
+#[derive(sqlx::FromRow)]
+struct ParticipantRow {
+    id: i64,
+    study_id: String,
+    site_id: String,
+    screening_number: String,
+    subject_id: Option<String>,
+    status: String,
+    sex: String,
+    date_of_birth: String,
+    injury_date: String,
+    consent_date: String,
+    screening_date: String,
+    eligible: i64,
+    eligibility_reasons: String,
+    enrolled_on: Option<String>,
+    anchor_date: Option<String>,
+    ended_on: Option<String>,
+    end_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<ParticipantRow> for Participant {
+    fn from(r: ParticipantRow) -> Participant {
+        Participant {
+            id: r.id,
+            study_id: r.study_id,
+            site_id: r.site_id,
+            screening_number: r.screening_number,
+            subject_id: r.subject_id,
+            status: r.status,
+            sex: r.sex,
+            date_of_birth: r.date_of_birth,
+            injury_date: r.injury_date,
+            consent_date: r.consent_date,
+            screening_date: r.screening_date,
+            eligible: r.eligible != 0,
+            eligibility_reasons: serde_json::from_str(&r.eligibility_reasons).unwrap_or_default(),
+            enrolled_on: r.enrolled_on,
+            anchor_date: r.anchor_date,
+            ended_on: r.ended_on,
+            end_reason: r.end_reason,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    full_name: String,
+    password_hash: String,
+    active: i64,
+    failed_logins: i64,
+    locked_until: Option<String>,
+    language: String,
+    created_at: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: r.id,
+            username: r.username,
+            full_name: r.full_name,
+            password_hash: r.password_hash,
+            active: r.active != 0,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
+            language: r.language,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, username, full_name, password_hash, active, failed_logins, locked_until, language, created_at";
+
+/// Maps a unique-key violation to a conflict on `field`.
+fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (field, message) = (field.to_string(), message.to_string());
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict { field, message }
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+}
+
+/// `study_id = $1 [AND site_id IN ($2, …)]` and its values.
+fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {
+    match scope {
+        Scope::Study(study) => (format!("study_id = ${first}"), vec![study.clone()]),
+        Scope::Sites { study, sites } if sites.is_empty() => (
+            format!("study_id = ${first} AND 1 = 0"),
+            vec![study.clone()],
+        ),
+        Scope::Sites { study, sites } => {
+            let marks: Vec<String> = (0..sites.len())
+                .map(|i| format!("${}", first + 1 + i))
+                .collect();
+            let mut values = vec![study.clone()];
+            values.extend(sites.iter().cloned());
+            (
+                format!("study_id = ${first} AND site_id IN ({})", marks.join(", ")),
+                values,
+            )
+        }
+    }
+}
+
+impl SqlStore {
+    /// Opens the database at `url` and applies the migrations: `sqlite:PATH` (the file is
+    /// created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::Invalid {
+                field: "database url".into(),
+                message: format!("{url:?} is neither sqlite:PATH nor postgres://…"),
+            });
+        };
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pools = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_with(options.clone())
+        };
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => {
+                let writer = pools(1).await?;
+                (pools(4).await?, writer)
+            }
+            Dialect::Postgres => {
+                let pool = pools(16).await?;
+                (pool.clone(), pool)
+            }
+        };
+        let migrator = match dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&writer).await?;
+        Ok(SqlStore {
+            dialect,
+            pool,
+            writer,
+        })
+    }
+
+    /// The pool, for tests and tools that need to reach the tables directly.
+    pub fn raw_pool(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Appends audit rows to a chain, inside the transaction of the change they record.
+    async fn audit(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        chain: &str,
+        by: &Actor,
+        changes: &[Change],
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+            .bind(chain)
+            .bind(GENESIS)
+            .execute(&mut **tx)
+            .await?;
+        // PostgreSQL writers of the same chain queue here; SQLite has one writer.
+        let lock = if self.dialect == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let (mut seq, mut prev): (i64, String) = sqlx::query_as(&format!(
+            "SELECT seq, hash FROM audit_heads WHERE chain = $1{lock}"
+        ))
+        .bind(chain)
+        .fetch_one(&mut **tx)
+        .await?;
+        let at = now();
+        for change in changes {
+            seq += 1;
+            let hash = hash_row(chain, seq, &at, by.user_id, &by.username, change, &prev);
+            sqlx::query(
+                "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
+                 field, old_value, new_value, reason, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(chain)
+            .bind(seq)
+            .bind(&at)
+            .bind(by.user_id)
+            .bind(&by.username)
+            .bind(&change.action)
+            .bind(&change.entity)
+            .bind(&change.record_id)
+            .bind(&change.field)
+            .bind(&change.old_value)
+            .bind(&change.new_value)
+            .bind(&change.reason)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            prev = hash;
+        }
+        sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
+            .bind(seq)
+            .bind(&prev)
+            .bind(chain)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn participant_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Participant> {
+        let (filter, values) = scope_filter(scope, 2);
+        let sql =
+            format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1 AND {filter}");
+        let mut q = sqlx::query_as::<_, ParticipantRow>(&sql).bind(id);
+        for v in &values {
+            q = q.bind(v);
+        }
+        q.fetch_optional(&mut **tx)
+            .await?
+            .map(Participant::from)
+            .ok_or_else(|| not_found("participant", id))
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    async fn load_study(&self, study: &trial::Study, source: &str, by: &Actor) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let previous: Option<(String,)> =
+            sqlx::query_as("SELECT definition FROM studies WHERE id = $1")
+                .bind(&study.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if previous.as_ref().is_some_and(|(d,)| d == source) {
+            return Ok(());
+        }
+        let at = now();
+        sqlx::query(
+            "INSERT INTO studies (id, title, definition, loaded_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, definition = excluded.definition, \
+             loaded_at = excluded.loaded_at",
+        )
+        .bind(&study.id)
+        .bind(&study.title)
+        .bind(source)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        for site in &study.sites {
+            sqlx::query(
+                "INSERT INTO sites (study_id, id, name, time_zone) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (study_id, id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone",
+            )
+            .bind(&study.id)
+            .bind(&site.id)
+            .bind(&site.name)
+            .bind(&site.time_zone)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let digest = |text: &str| {
+            use sha2::Digest;
+            format!(
+                "sha256:{}",
+                hex::encode(sha2::Sha256::digest(text.as_bytes()))
+            )
+        };
+        let mut change = Change::new(
+            if previous.is_some() {
+                "update"
+            } else {
+                "create"
+            },
+            "study",
+            &study.id,
+        )
+        .set("definition", digest(source));
+        if let Some((old,)) = &previous {
+            change = change.was(digest(old));
+        }
+        self.audit(&mut tx, &study.id, by, &[change]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn studies(&self) -> Result<Vec<StudyRecord>> {
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, title, definition, loaded_at FROM studies ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, definition, loaded_at)| StudyRecord {
+                id,
+                title,
+                definition,
+                loaded_at,
+            })
+            .collect())
+    }
+
+    async fn create_user(&self, user: &NewUser, by: &Actor) -> Result<User> {
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, full_name, password_hash, language, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.full_name)
+        .bind(&user.password_hash)
+        .bind(&user.language)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(conflict("username", "is already taken"))?;
+        let changes = [
+            Change::new("create", "user", id).set("username", &user.username),
+            Change::new("create", "user", id).set("full_name", &user.full_name),
+            Change::new("create", "user", id).set("password", "(set)"),
+        ];
+        self.audit(&mut tx, "system", by, &changes).await?;
+        tx.commit().await?;
+        self.user(id).await?.ok_or_else(|| not_found("user", id))
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        Ok(sqlx::query_as::<_, UserRow>(&sql)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::from))
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        Ok(sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::from))
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        Ok(sqlx::query_as::<_, UserRow>(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(User::from)
+            .collect())
+    }
+
+    async fn assign_role(&self, a: &RoleAssignment, by: &Actor) -> Result<()> {
+        let site = a.site_id.clone().unwrap_or_default();
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("INSERT INTO role_assignments (user_id, study_id, role, site_id) VALUES ($1, $2, $3, $4)")
+            .bind(a.user_id)
+            .bind(&a.study_id)
+            .bind(a.role.as_str())
+            .bind(&site)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("role", "is already assigned"))?;
+        let what = if site.is_empty() {
+            a.role.to_string()
+        } else {
+            format!("{}@{site}", a.role)
+        };
+        self.audit(
+            &mut tx,
+            &a.study_id,
+            by,
+            &[Change::new("create", "role", a.user_id).set("role", what)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn roles(&self, user_id: i64) -> Result<Vec<RoleAssignment>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT study_id, role, site_id FROM role_assignments WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(study_id, role, site)| {
+                Some(RoleAssignment {
+                    user_id,
+                    study_id,
+                    role: trial::Role::parse(&role)?,
+                    site_id: (!site.is_empty()).then_some(site),
+                })
+            })
+            .collect())
+    }
+
+    async fn record_login(&self, attempt: &LoginAttempt) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let record = attempt
+            .user_id
+            .map_or_else(|| attempt.username.clone(), |id| id.to_string());
+        let mut changes = Vec::new();
+        match (attempt.user_id, attempt.success) {
+            (Some(id), true) => {
+                sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                changes.push(Change::new("login", "user", &record));
+            }
+            (Some(id), false) => {
+                sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                changes.push(Change::new("login-failed", "user", &record));
+                if let Some(until) = &attempt.lock_until {
+                    sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+                        .bind(until)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    changes.push(Change::new("lock", "user", &record).set("locked_until", until));
+                }
+            }
+            (None, _) => changes.push(
+                Change::new("login-failed", "user", &record).set("username", &attempt.username),
+            ),
+        }
+        let actor = Actor {
+            user_id: attempt.user_id,
+            username: attempt.username.clone(),
+        };
+        self.audit(&mut tx, "system", &actor, &changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&s.token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf_token)
+            .bind(&s.created_at)
+            .bind(&s.last_seen)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
+            "SELECT token_hash, user_id, csrf_token, created_at, last_seen FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(
+            |(token_hash, user_id, csrf_token, created_at, last_seen)| Session {
+                token_hash,
+                user_id,
+                csrf_token,
+                created_at,
+                last_seen,
+            },
+        ))
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn screen(&self, scope: &Scope, s: &NewScreening, by: &Actor) -> Result<Participant> {
+        if !scope.includes_site(&s.site_id) {
+            return Err(not_found("site", &s.site_id));
+        }
+        let study = scope.study();
+        let mut tx = self.writer.begin().await?;
+        let at = now();
+        let status = if s.eligible {
+            status::SCREENING
+        } else {
+            status::SCREEN_FAILED
+        };
+        let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO participants (study_id, site_id, screening_number, status, sex, date_of_birth, \
+             injury_date, consent_date, screening_date, eligible, eligibility_reasons, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(study)
+        .bind(&s.site_id)
+        .bind(&s.screening_number)
+        .bind(status)
+        .bind(&s.sex)
+        .bind(&s.date_of_birth)
+        .bind(&s.injury_date)
+        .bind(&s.consent_date)
+        .bind(&s.screening_date)
+        .bind(i64::from(s.eligible))
+        .bind(&reasons)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => not_found("site", &s.site_id),
+            _ => conflict("screening_number", "is already used in this study")(e),
+        })?;
+        let exam_id: i64 = sqlx::query_scalar(
+            "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(id)
+        .bind(&s.exam_visit)
+        .bind(&s.screening_date)
+        .bind(&s.exam_raw)
+        .bind(&s.classification)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let p =
+            |field: &str, value: &str| Change::new("create", "participant", id).set(field, value);
+        let changes = vec![
+            p("site_id", &s.site_id),
+            p("screening_number", &s.screening_number),
+            p("status", status),
+            p("sex", &s.sex),
+            p("date_of_birth", &s.date_of_birth),
+            p("injury_date", &s.injury_date),
+            p("consent_date", &s.consent_date),
+            p("screening_date", &s.screening_date),
+            p("eligible", &s.eligible.to_string()),
+            p("eligibility_reasons", &reasons),
+            Change::new("create", "exam", exam_id).set("raw", &s.exam_raw),
+            Change::new("create", "exam", exam_id).set("classification", &s.classification),
+        ];
+        self.audit(&mut tx, study, by, &changes).await?;
+        let created = self.participant_in(&mut tx, scope, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn participants(&self, scope: &Scope) -> Result<Vec<Participant>> {
+        let (filter, values) = scope_filter(scope, 1);
+        let sql =
+            format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE {filter} ORDER BY id");
+        let mut q = sqlx::query_as::<_, ParticipantRow>(&sql);
+        for v in &values {
+            q = q.bind(v);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Participant::from)
+            .collect())
+    }
+
+    async fn participant(&self, scope: &Scope, id: i64) -> Result<Participant> {
+        let (filter, values) = scope_filter(scope, 2);
+        let sql =
+            format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1 AND {filter}");
+        let mut q = sqlx::query_as::<_, ParticipantRow>(&sql).bind(id);
+        for v in &values {
+            q = q.bind(v);
+        }
+        q.fetch_optional(&self.pool)
+            .await?
+            .map(Participant::from)
+            .ok_or_else(|| not_found("participant", id))
+    }
+
+    async fn enrol(&self, scope: &Scope, e: &Enrolment, by: &Actor) -> Result<Participant> {
+        let mut tx = self.writer.begin().await?;
+        let before = self
+            .participant_in(&mut tx, scope, e.participant_id)
+            .await?;
+        if before.status != status::SCREENING || !before.eligible {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+                message: format!(
+                    "only an eligible participant in screening can be enrolled; this one is {}{}",
+                    before.status,
+                    if before.eligible {
+                        ""
+                    } else {
+                        " (not eligible)"
+                    }
+                ),
+            });
+        }
+        let at = now();
+        sqlx::query(
+            "UPDATE participants SET status = $1, subject_id = $2, enrolled_on = $3, anchor_date = $4, \
+             updated_at = $5 WHERE id = $6 AND status = $7",
+        )
+        .bind(status::ENROLLED)
+        .bind(&e.subject_id)
+        .bind(&e.enrolled_on)
+        .bind(&e.anchor_date)
+        .bind(&at)
+        .bind(e.participant_id)
+        .bind(status::SCREENING)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("subject_id", "is already used in this study"))?;
+        let id = e.participant_id;
+        let mut changes = vec![
+            Change::new("update", "participant", id)
+                .set("status", status::ENROLLED)
+                .was(&before.status),
+            Change::new("update", "participant", id).set("subject_id", &e.subject_id),
+            Change::new("update", "participant", id).set("enrolled_on", &e.enrolled_on),
+            Change::new("update", "participant", id).set("anchor_date", &e.anchor_date),
+        ];
+        for v in &e.visits {
+            sqlx::query(
+                "INSERT INTO visits (participant_id, visit_id, name, target, earliest, latest) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(&v.visit_id)
+            .bind(&v.name)
+            .bind(&v.target)
+            .bind(&v.earliest)
+            .bind(&v.latest)
+            .execute(&mut *tx)
+            .await?;
+            let record = format!("{id}/{}", v.visit_id);
+            changes.push(Change::new("create", "visit", &record).set("target", &v.target));
+        }
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        let after = self.participant_in(&mut tx, scope, id).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn end_participation(
+        &self,
+        scope: &Scope,
+        e: &Ending,
+        by: &Actor,
+    ) -> Result<Participant> {
+        if e.status != status::WITHDRAWN && e.status != status::COMPLETED {
+            return Err(StoreError::Invalid {
+                field: "status".into(),
+                message: format!(
+                    "{:?} is not allowed (allowed: withdrawn, completed)",
+                    e.status
+                ),
+            });
+        }
+        if e.reason.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required".into(),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        let before = self
+            .participant_in(&mut tx, scope, e.participant_id)
+            .await?;
+        if before.status != status::ENROLLED {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+                message: format!(
+                    "only an enrolled participant can be {}; this one is {}",
+                    e.status, before.status
+                ),
+            });
+        }
+        sqlx::query("UPDATE participants SET status = $1, ended_on = $2, end_reason = $3, updated_at = $4 WHERE id = $5")
+            .bind(&e.status)
+            .bind(&e.on)
+            .bind(&e.reason)
+            .bind(now())
+            .bind(e.participant_id)
+            .execute(&mut *tx)
+            .await?;
+        let id = e.participant_id;
+        let changes = [
+            Change::new("update", "participant", id)
+                .set("status", &e.status)
+                .was(&before.status)
+                .because(&e.reason),
+            Change::new("update", "participant", id)
+                .set("ended_on", &e.on)
+                .because(&e.reason),
+        ];
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        let after = self.participant_in(&mut tx, scope, id).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn correct_participant(
+        &self,
+        scope: &Scope,
+        c: &Correction,
+        by: &Actor,
+    ) -> Result<Participant> {
+        let field = Correction::FIELDS
+            .iter()
+            .find(|f| **f == c.field)
+            .ok_or_else(|| StoreError::Invalid {
+                field: "field".into(),
+                message: format!(
+                    "{:?} cannot be corrected (allowed: {})",
+                    c.field,
+                    Correction::FIELDS.join(", ")
+                ),
+            })?;
+        if c.reason.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to change saved data".into(),
+            });
+        }
+        let valid = match *field {
+            "sex" => ["male", "female", "other"].contains(&c.value.as_str()),
+            _ => parse_date(&c.value).is_some(),
+        };
+        if !valid {
+            let allowed = if *field == "sex" {
+                "male, female, other"
+            } else {
+                "a date YYYY-MM-DD"
+            };
+            return Err(StoreError::Invalid {
+                field: field.to_string(),
+                message: format!("{:?} is not allowed (allowed: {allowed})", c.value),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        let before = self
+            .participant_in(&mut tx, scope, c.participant_id)
+            .await?;
+        let old = match *field {
+            "sex" => before.sex.clone(),
+            "date_of_birth" => before.date_of_birth.clone(),
+            "injury_date" => before.injury_date.clone(),
+            "consent_date" => before.consent_date.clone(),
+            _ => before.screening_date.clone(),
+        };
+        // `field` is one of the fixed column names above, never user text.
+        sqlx::query(&format!(
+            "UPDATE participants SET {field} = $1, updated_at = $2 WHERE id = $3"
+        ))
+        .bind(&c.value)
+        .bind(now())
+        .bind(c.participant_id)
+        .execute(&mut *tx)
+        .await?;
+        let change = Change::new("update", "participant", c.participant_id)
+            .set(field, &c.value)
+            .was(old)
+            .because(&c.reason);
+        self.audit(&mut tx, scope.study(), by, &[change]).await?;
+        let after = self
+            .participant_in(&mut tx, scope, c.participant_id)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn visits(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Visit>> {
+        self.participant(scope, participant_id).await?;
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT visit_id, name, target, earliest, latest, done_on FROM visits WHERE participant_id = $1 ORDER BY target, visit_id",
+        )
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(visit_id, name, target, earliest, latest, done_on)| Visit {
+                    participant_id,
+                    visit_id,
+                    name,
+                    target,
+                    earliest,
+                    latest,
+                    done_on,
+                },
+            )
+            .collect())
+    }
+
+    async fn record_visit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        on: &str,
+        by: &Actor,
+    ) -> Result<Visit> {
+        if parse_date(on).is_none() {
+            return Err(StoreError::Invalid {
+                field: "done_on".into(),
+                message: format!("{on:?} is not a date YYYY-MM-DD"),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, participant_id).await?;
+        let before: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT done_on FROM visits WHERE participant_id = $1 AND visit_id = $2",
+        )
+        .bind(participant_id)
+        .bind(visit_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((old,)) = before else {
+            return Err(not_found("visit", format!("{participant_id}/{visit_id}")));
+        };
+        if old.is_some() {
+            return Err(StoreError::Conflict {
+                field: "done_on".into(),
+                message: "is already recorded; correct it with a reason".into(),
+            });
+        }
+        sqlx::query("UPDATE visits SET done_on = $1 WHERE participant_id = $2 AND visit_id = $3")
+            .bind(on)
+            .bind(participant_id)
+            .bind(visit_id)
+            .execute(&mut *tx)
+            .await?;
+        let record = format!("{participant_id}/{visit_id}");
+        self.audit(
+            &mut tx,
+            scope.study(),
+            by,
+            &[Change::new("update", "visit", &record).set("done_on", on)],
+        )
+        .await?;
+        tx.commit().await?;
+        self.visits(scope, participant_id)
+            .await?
+            .into_iter()
+            .find(|v| v.visit_id == visit_id)
+            .ok_or_else(|| not_found("visit", record))
+    }
+
+    async fn exams(&self, scope: &Scope, participant_id: i64) -> Result<Vec<ExamRecord>> {
+        self.participant(scope, participant_id).await?;
+        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, visit_id, examined_on, raw, classification, created_at FROM exams WHERE participant_id = $1 ORDER BY id",
+        )
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, visit_id, examined_on, raw, classification, created_at)| ExamRecord {
+                    id,
+                    participant_id,
+                    visit_id,
+                    examined_on,
+                    raw,
+                    classification,
+                    created_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"
+        );
+        Ok(sqlx::query_as::<_, AuditRow>(&sql)
+            .bind(entity)
+            .bind(record_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    fn audit_all(&self) -> BoxStream<'_, Result<AuditRow>> {
+        sqlx::query_as::<_, AuditRow>(AUDIT_ALL)
+            .fetch(&self.pool)
+            .map_err(StoreError::from)
+            .boxed()
+    }
+
+    async fn record_export(&self, chain: &str, what: &str, by: &Actor) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.audit(&mut tx, chain, by, &[Change::new("export", what, chain)])
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn verify_audit(&self) -> Result<AuditReport> {
+        let heads: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut stream = self.audit_all();
+        let (mut rows, mut chains) = (0u64, 0u64);
+        let mut current: Option<ChainCheck> = None;
+        let finish = |check: &ChainCheck| {
+            let head = heads.iter().find(|(c, _, _)| *c == check.chain);
+            match head {
+                Some((_, seq, hash)) => check.end(*seq, hash),
+                None => check.end(0, GENESIS),
+            }
+        };
+        while let Some(row) = stream.next().await {
+            let row = row?;
+            if current.as_ref().is_none_or(|c| c.chain != row.chain) {
+                if let Some(done) = current.take() {
+                    if let Some(report) = finish(&done) {
+                        return Ok(report);
+                    }
+                    rows += done.rows;
+                    chains += 1;
+                }
+                current = Some(ChainCheck::new(&row.chain));
+            }
+            if let Some(report) = current.as_mut().and_then(|c| c.next(&row)) {
+                return Ok(report);
+            }
+        }
+        if let Some(done) = current.take() {
+            if let Some(report) = finish(&done) {
+                return Ok(report);
+            }
+            rows += done.rows;
+            chains += 1;
+        }
+        // A chain whose rows are all gone.
+        for (chain, seq, hash) in &heads {
+            if *seq > 0 && !self.audit_has_chain(chain).await? {
+                let check = ChainCheck::new(chain);
+                if let Some(report) = check.end(*seq, hash) {
+                    return Ok(report);
+                }
+            }
+        }
+        Ok(AuditReport::Intact { rows, chains })
+    }
+}
+
+impl SqlStore {
+    async fn audit_has_chain(&self, chain: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE chain = $1")
+            .bind(chain)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,45 @@
+//! # trial
+//!
+//! The domain of a clinical trial of a cell therapy for spinal cord injury, without storage,
+//! network or clock: roles, study definitions, eligibility and visit schedules.
+//!
+//! - [`Role`]: who does what; which roles are site-scoped.
+//! - [`Study`]: a versioned study definition, read from TOML by [`Study::from_toml`] and
+//!   checked as a whole; [`DefinitionError`] lists every problem with its key path. The schema
+//!   is documented in `docs/study-definition.md`.
+//! - [`evaluate_eligibility`]: a screening record and the screening ISNCSCI classification
+//!   against the study's criteria.
+//! - [`plan_visits`] and [`visit_status`]: visit dates and windows from an anchor date.
+//!
+//! The crate does no I/O: callers read files and pass their text, and pass today's date.
+//!
+//! ```
+//! use time::macros::date;
+//! use trial::{plan_visits, visit_status, Study, VisitStatus};
+//!
+//! let study = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+//! let plan = plan_visits(&study, date!(2026 - 03 - 02));
+//! let week12 = plan.iter().find(|v| v.visit_id == "week-12").unwrap();
+//! assert_eq!(week12.target, date!(2026 - 05 - 25)); // day 85
+//! assert_eq!(visit_status(week12, date!(2026 - 05 - 20), None), VisitStatus::Due);
+//! ```
+
+#![warn(missing_docs)]
+
+mod definition;
+mod eligibility;
+mod error;
+mod role;
+mod schedule;
+mod study;
+
+pub use eligibility::{
+    age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
+};
+pub use error::{DefinitionError, Problem};
+pub use role::{Role, UnknownRole};
+pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
+pub use study::{
+    Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
+    FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
+};

@@ -1,0 +1,461 @@
+//! A study definition: what the trial is, where it runs, who is blinded, when participants are
+//! seen, who may take part and what is recorded.
+//!
+//! A [`Study`] is only made by [`Study::from_toml`], which checks everything that
+//! `docs/study-definition.md` promises; the fields are public for reading.
+
+use isncsci::{Grade, Level};
+use serde::{Serialize, Serializer};
+
+use crate::definition;
+use crate::error::DefinitionError;
+use crate::role::Role;
+
+/// Declares an enum whose values are written in definitions as fixed strings.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order the schema lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The string written in study definitions.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value written exactly as [`as_str`](Self::as_str) writes it.
+            pub fn parse(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// The clinical development phase.
+    Phase {
+        /// Phase I (`"I"`).
+        One = "I",
+        /// Combined phase I/II (`"I/II"`).
+        OneTwo = "I/II",
+        /// Phase II (`"II"`).
+        Two = "II",
+        /// Phase III (`"III"`).
+        Three = "III",
+        /// Phase IV (`"IV"`).
+        Four = "IV",
+    }
+}
+
+named_enum! {
+    /// How participants are allocated.
+    Design {
+        /// Cohorts at increasing dose levels (`"dose-escalation"`).
+        DoseEscalation = "dose-escalation",
+        /// Random allocation to arms (`"randomised"`).
+        Randomised = "randomised",
+    }
+}
+
+named_enum! {
+    /// Who knows the allocation.
+    Blinding {
+        /// Everybody knows it (`"open-label"`).
+        OpenLabel = "open-label",
+        /// Participants and every role not listed as unblinded are blinded (`"double-blind"`).
+        DoubleBlind = "double-blind",
+    }
+}
+
+named_enum! {
+    /// What an arm receives.
+    ArmKind {
+        /// The investigational product (`"active"`).
+        Active = "active",
+        /// An inactive look-alike (`"placebo"`).
+        Placebo = "placebo",
+    }
+}
+
+named_enum! {
+    /// How often a dose level is given.
+    DoseSchedule {
+        /// Once, on day 1 (`"single"`).
+        Single = "single",
+        /// On each of the level's `dose_days` (`"multiple"`).
+        Multiple = "multiple",
+    }
+}
+
+named_enum! {
+    /// The date that visit days count from.
+    Anchor {
+        /// The date of injury (`"injury"`).
+        Injury = "injury",
+        /// The date of the first dose (`"first-dose"`).
+        FirstDose = "first-dose",
+    }
+}
+
+named_enum! {
+    /// What a form records.
+    FormKind {
+        /// An ISNCSCI examination (the `isncsci` crate's exam).
+        Isncsci = "isncsci",
+        /// The Spinal Cord Independence Measure, version III (19 items, total 0–100).
+        Scim3 = "scim3",
+        /// The Walking Index for Spinal Cord Injury II (levels 0–20).
+        Wisci2 = "wisci2",
+        /// Vital signs, with the fields the definition gives.
+        VitalSigns = "vital-signs",
+        /// Concomitant medication, with the fields the definition gives.
+        ConcomitantMedication = "concomitant-medication",
+        /// Any other form, with the fields the definition gives.
+        Generic = "generic",
+    }
+}
+
+impl FormKind {
+    /// True for the kinds whose content the definition gives as `fields`; false for the
+    /// standard instruments (ISNCSCI, SCIM III, WISCI II), whose content is fixed.
+    pub const fn has_fields(self) -> bool {
+        matches!(
+            self,
+            FormKind::VitalSigns | FormKind::ConcomitantMedication | FormKind::Generic
+        )
+    }
+}
+
+named_enum! {
+    /// The type of a form field's value.
+    FieldType {
+        /// A whole number.
+        Integer = "integer",
+        /// A number with a fractional part.
+        Decimal = "decimal",
+        /// Free text.
+        Text = "text",
+        /// A calendar date.
+        Date = "date",
+        /// One of the field's `options`.
+        Choice = "choice",
+        /// Yes or no.
+        Boolean = "boolean",
+    }
+}
+
+impl FieldType {
+    /// True for `integer` and `decimal`, the types that may have a unit and a range.
+    pub const fn is_numeric(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Decimal)
+    }
+}
+
+/// A site where participants are enrolled.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Site {
+    /// Short identifier, unique in the study.
+    pub id: String,
+    /// The institution's name.
+    pub name: String,
+    /// IANA time zone name (`Asia/Shanghai`, `America/New_York`, `UTC`): local dates at the
+    /// site, such as a visit's date, are in this zone.
+    pub time_zone: String,
+    /// ISO 3166-1 alpha-2 country code (`CN`, `US`).
+    pub country: String,
+}
+
+/// An arm of a randomised study.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Arm {
+    /// Short identifier, unique in the study.
+    pub id: String,
+    /// Name for people (shown only to unblinded roles in a blinded study).
+    pub name: String,
+    /// Active product or placebo.
+    pub kind: ArmKind,
+    /// Allocation ratio: an arm with ratio 2 receives twice as many participants as one with 1.
+    pub ratio: u32,
+}
+
+/// A dose level of a dose-escalation study, in escalation order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DoseLevel {
+    /// Short identifier, unique in the study.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// Cells per dose.
+    pub cells: f64,
+    /// Single or multiple doses.
+    pub schedule: DoseSchedule,
+    /// The days doses are given, counted from the first dose (day 1); `[1]` for a single dose.
+    pub dose_days: Vec<i32>,
+}
+
+impl DoseLevel {
+    /// The day of the last dose, from which the dose-limiting-toxicity window is counted.
+    pub fn last_dose_day(&self) -> i32 {
+        self.dose_days.last().copied().unwrap_or(1)
+    }
+
+    /// The study days (counted from the first dose) during which a toxicity is assessed as
+    /// dose-limiting: from day 1 to `dlt_window_days` days after the last dose.
+    pub fn dlt_days(&self, dlt_window_days: u32) -> (i32, i32) {
+        let window = i32::try_from(dlt_window_days).unwrap_or(i32::MAX);
+        (1, self.last_dose_day().saturating_add(window))
+    }
+}
+
+/// A scheduled visit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VisitDef {
+    /// Short identifier, unique in the study.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// Study day of the target date, counted from the anchor: day 1 is the anchor date, day
+    /// −1 the day before; there is no day 0 (the convention of SDTM study days).
+    pub day: i32,
+    /// Days the visit may take place before its target date.
+    pub window_before: u32,
+    /// Days the visit may take place after its target date.
+    pub window_after: u32,
+    /// The ids of the forms completed at this visit.
+    pub forms: Vec<String>,
+    /// True for a screening visit, where eligibility is assessed.
+    pub screening: bool,
+}
+
+/// A field of a form whose content the definition gives.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldDef {
+    /// Short identifier, unique in the form.
+    pub id: String,
+    /// The question or label shown.
+    pub label: String,
+    /// The type of the value (the `type` key).
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    /// Unit of a numeric value (`mmHg`, `°C`).
+    pub unit: Option<String>,
+    /// Smallest allowed numeric value.
+    pub min: Option<f64>,
+    /// Largest allowed numeric value.
+    pub max: Option<f64>,
+    /// The allowed values of a `choice` field (empty for other types).
+    pub options: Vec<String>,
+    /// True when the form cannot be completed without this value.
+    pub required: bool,
+}
+
+/// A form (case report form page).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FormDef {
+    /// Short identifier, unique in the study.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// What the form records.
+    pub kind: FormKind,
+    /// The fields, for the kinds that have them ([`FormKind::has_fields`]); empty otherwise.
+    pub fields: Vec<FieldDef>,
+}
+
+impl FormDef {
+    /// The field with this id.
+    pub fn field(&self, id: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+}
+
+/// An inclusive range of whole numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Bounds {
+    /// Smallest allowed value.
+    pub min: u32,
+    /// Largest allowed value.
+    pub max: u32,
+}
+
+impl Bounds {
+    /// True when `value` is within the range.
+    pub fn contains(&self, value: i64) -> bool {
+        i64::from(self.min) <= value && value <= i64::from(self.max)
+    }
+}
+
+/// An inclusive range of spinal levels, cranial end first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LevelRange {
+    /// The most cranial allowed level.
+    #[serde(serialize_with = "level_name")]
+    pub from: Level,
+    /// The most caudal allowed level.
+    #[serde(serialize_with = "level_name")]
+    pub to: Level,
+}
+
+impl LevelRange {
+    /// True when `level` is within the range.
+    pub fn contains(&self, level: Level) -> bool {
+        self.from <= level && level <= self.to
+    }
+}
+
+/// The eligibility criteria that are computed from screening data and the screening ISNCSCI
+/// exam. A criterion that is `None` is not checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Criteria {
+    /// Age in whole years at the screening date.
+    pub age_years: Option<Bounds>,
+    /// Neurological level of injury.
+    pub nli: Option<LevelRange>,
+    /// Allowed AIS grades, in order.
+    #[serde(serialize_with = "grade_letters")]
+    pub ais: Option<Vec<Grade>>,
+    /// Days from the injury to the screening date.
+    pub days_from_injury_to_screening: Option<Bounds>,
+}
+
+/// A validated study definition.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Study {
+    /// Short code, `[A-Z0-9-]{2,32}`.
+    pub id: String,
+    /// Full title.
+    pub title: String,
+    /// Clinical phase.
+    pub phase: Phase,
+    /// Registry identifier (`NCT06974968`).
+    pub registry: String,
+    /// The protocol version the definition follows, if given (`"2.0"`).
+    pub protocol_version: Option<String>,
+    /// Dose escalation or randomised.
+    pub design: Design,
+    /// Open-label or double-blind.
+    pub blinding: Blinding,
+    /// Planned number of participants.
+    pub target_enrolment: u32,
+    /// The arms of a randomised study (empty for dose escalation).
+    pub arms: Vec<Arm>,
+    /// The dose levels of a dose-escalation study, in escalation order (empty when
+    /// randomised).
+    pub dose_levels: Vec<DoseLevel>,
+    /// Days after the last dose during which toxicities count as dose-limiting (dose
+    /// escalation only).
+    pub dlt_window_days: Option<u32>,
+    /// The sites.
+    pub sites: Vec<Site>,
+    /// The roles that see allocations. Every role for an open-label study.
+    pub unblinded_roles: Vec<Role>,
+    /// What visit days count from.
+    pub anchor: Anchor,
+    /// The visits, in order of day.
+    pub visits: Vec<VisitDef>,
+    /// The forms.
+    pub forms: Vec<FormDef>,
+    /// The eligibility criteria.
+    pub eligibility: Criteria,
+}
+
+impl Study {
+    /// The schema version this build reads.
+    pub const SCHEMA_VERSION: i64 = 1;
+
+    /// The roles unblinded by default in a double-blind study.
+    pub const DEFAULT_UNBLINDED_ROLES: [Role; 2] =
+        [Role::UnblindedPharmacist, Role::DsmbStatistician];
+
+    /// Loads and validates a study definition (the schema is in `docs/study-definition.md`).
+    /// On failure the error lists every problem found, each with its key path.
+    pub fn from_toml(text: &str) -> Result<Study, DefinitionError> {
+        definition::parse(text)
+    }
+
+    /// True when `role` must not see allocations: never in an open-label study; in a
+    /// double-blind study, unless the role is one of [`Study::unblinded_roles`].
+    pub fn is_blinded(&self, role: Role) -> bool {
+        match self.blinding {
+            Blinding::OpenLabel => false,
+            Blinding::DoubleBlind => !self.unblinded_roles.contains(&role),
+        }
+    }
+
+    /// The site with this id.
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+
+    /// The visit with this id.
+    pub fn visit(&self, id: &str) -> Option<&VisitDef> {
+        self.visits.iter().find(|v| v.id == id)
+    }
+
+    /// The form with this id.
+    pub fn form(&self, id: &str) -> Option<&FormDef> {
+        self.forms.iter().find(|f| f.id == id)
+    }
+
+    /// The arm with this id.
+    pub fn arm(&self, id: &str) -> Option<&Arm> {
+        self.arms.iter().find(|a| a.id == id)
+    }
+
+    /// The dose level with this id.
+    pub fn dose_level(&self, id: &str) -> Option<&DoseLevel> {
+        self.dose_levels.iter().find(|d| d.id == id)
+    }
+
+    /// The screening visits, where eligibility is assessed (they come first).
+    pub fn screening_visits(&self) -> impl Iterator<Item = &VisitDef> + '_ {
+        self.visits.iter().filter(|v| v.screening)
+    }
+
+    /// The ISNCSCI form completed at screening, whose exam decides the neurological criteria.
+    /// A valid definition has exactly one.
+    pub fn eligibility_form(&self) -> Option<&FormDef> {
+        self.screening_visits()
+            .flat_map(|v| v.forms.iter())
+            .filter_map(|id| self.form(id))
+            .find(|f| f.kind == FormKind::Isncsci)
+    }
+}
+
+fn level_name<S: Serializer>(level: &Level, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(level.name())
+}
+
+fn grade_letters<S: Serializer>(
+    grades: &Option<Vec<Grade>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match grades {
+        None => serializer.serialize_none(),
+        Some(grades) => serializer.collect_seq(grades.iter().map(|g| g.letter())),
+    }
+}

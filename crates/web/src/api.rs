@@ -1,0 +1,542 @@
+//! The JSON API's handlers. Each checks the caller's roles through [`service::require`], so
+//! that a site user reaches only their site's participants (404 for the others).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use store::{Participant, Scope};
+use trial::Role;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, FieldProblem};
+use crate::service::{self, require, Operation};
+use crate::{parse_body, AppState};
+
+fn record_id(text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
+}
+
+/// `GET /healthz`
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.studies().await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// A study as listed for a user.
+#[derive(Serialize)]
+pub struct StudySummary {
+    id: String,
+    title: String,
+    phase: String,
+    registry: String,
+    sites: Vec<trial::Site>,
+    roles: Vec<Role>,
+}
+
+/// `GET /api/studies`: the studies the caller has a role in.
+pub async fn studies(State(state): State<AppState>, me: CurrentUser) -> Json<Vec<StudySummary>> {
+    let out = state
+        .studies
+        .values()
+        .filter_map(|s| {
+            let roles: Vec<Role> = me
+                .roles
+                .iter()
+                .filter(|r| r.study_id == s.id)
+                .map(|r| r.role)
+                .collect();
+            (!roles.is_empty()).then(|| StudySummary {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                phase: s.phase.to_string(),
+                registry: s.registry.clone(),
+                sites: s.sites.clone(),
+                roles,
+            })
+        })
+        .collect();
+    Json(out)
+}
+
+/// `GET /api/studies/{study}/participants`
+pub async fn participants(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study): Path<String>,
+) -> Result<Json<Vec<Participant>>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
+    Ok(Json(state.store.participants(&scope).await?))
+}
+
+/// `POST /api/studies/{study}/participants`: screening.
+pub async fn screen(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Participant>), ApiError> {
+    let scope = require(&me.roles, &study, Operation::EnterData)?;
+    let input: service::ScreeningInput = parse_body(&body)?;
+    if !scope.includes_site(&input.site_id) && state.study(&study)?.site(&input.site_id).is_some() {
+        return Err(ApiError::Forbidden(format!(
+            "you cannot screen at site {}",
+            input.site_id
+        )));
+    }
+    let p = service::screen(&state, &scope, &input, &me.actor()).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+/// A participant with visits and exams.
+#[derive(Serialize)]
+pub struct ParticipantView {
+    #[serde(flatten)]
+    participant: Participant,
+    visits: Vec<service::VisitView>,
+    exams: Vec<ExamView>,
+}
+
+/// A stored exam with its classification.
+#[derive(Serialize)]
+pub struct ExamView {
+    id: i64,
+    visit_id: String,
+    examined_on: String,
+    exam: serde_json::Value,
+    classification: serde_json::Value,
+}
+
+async fn view(state: &AppState, scope: &Scope, id: i64) -> Result<ParticipantView, ApiError> {
+    let participant = state.store.participant(scope, id).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let visits = service::visits(state, scope, id, today).await?;
+    let exams = state
+        .store
+        .exams(scope, id)
+        .await?
+        .into_iter()
+        .map(|e| ExamView {
+            id: e.id,
+            visit_id: e.visit_id,
+            examined_on: e.examined_on,
+            exam: serde_json::from_str(&e.raw).unwrap_or_default(),
+            classification: serde_json::from_str(&e.classification).unwrap_or_default(),
+        })
+        .collect();
+    Ok(ParticipantView {
+        participant,
+        visits,
+        exams,
+    })
+}
+
+/// `GET /api/studies/{study}/participants/{id}`
+pub async fn participant(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+) -> Result<Json<ParticipantView>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
+    Ok(Json(view(&state, &scope, record_id(&id)?).await?))
+}
+
+/// Resolves the scope for a write on one participant: 404 when the caller cannot even see it.
+async fn write_scope(
+    state: &AppState,
+    me: &CurrentUser,
+    study: &str,
+    id: i64,
+    op: Operation,
+) -> Result<Scope, ApiError> {
+    let read = require(&me.roles, study, Operation::ReadParticipants)?;
+    state.store.participant(&read, id).await?;
+    require(&me.roles, study, op)
+}
+
+/// `POST /api/studies/{study}/participants/{id}/enrolment`
+pub async fn enrol(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<ParticipantView>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::EnterData).await?;
+    let input: service::EnrolmentInput = parse_body(&body)?;
+    service::enrol(&state, &scope, id, &input, &me.actor()).await?;
+    Ok(Json(view(&state, &scope, id).await?))
+}
+
+/// Withdrawal or completion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    status: String,
+    on: String,
+    reason: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/end`
+pub async fn end(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<ParticipantView>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::EndParticipation).await?;
+    let input: EndInput = parse_body(&body)?;
+    let mut problems = Vec::new();
+    service::date_field("on", &input.on, &mut problems);
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let ending = store::Ending {
+        participant_id: id,
+        status: input.status,
+        on: input.on,
+        reason: input.reason,
+    };
+    state
+        .store
+        .end_participation(&scope, &ending, &me.actor())
+        .await?;
+    Ok(Json(view(&state, &scope, id).await?))
+}
+
+/// A change to saved data, with its reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionInput {
+    field: String,
+    value: String,
+    reason: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/corrections`
+pub async fn correct(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<ParticipantView>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::EnterData).await?;
+    let input: CorrectionInput = parse_body(&body)?;
+    let correction = store::Correction {
+        participant_id: id,
+        field: input.field,
+        value: input.value,
+        reason: input.reason,
+    };
+    state
+        .store
+        .correct_participant(&scope, &correction, &me.actor())
+        .await?;
+    Ok(Json(view(&state, &scope, id).await?))
+}
+
+/// The date a visit took place.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitDone {
+    done_on: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}`
+pub async fn visit_done(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<ParticipantView>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::EnterData).await?;
+    let input: VisitDone = parse_body(&body)?;
+    state
+        .store
+        .record_visit(&scope, id, &visit, &input.done_on, &me.actor())
+        .await?;
+    Ok(Json(view(&state, &scope, id).await?))
+}
+
+/// Which record's trail.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    entity: String,
+    record: String,
+}
+
+/// `GET /api/studies/{study}/audit?entity=participant&record=ID`
+pub async fn audit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<store::AuditRow>>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadAudit)?;
+    let participant_of =
+        |record: &str| record.split('/').next().and_then(|p| p.parse::<i64>().ok());
+    match (q.entity.as_str(), &scope) {
+        ("participant" | "visit", _) => {
+            let id = participant_of(&q.record).ok_or_else(|| {
+                ApiError::NotFound(format!("{} {} not found", q.entity, q.record))
+            })?;
+            state.store.participant(&scope, id).await?;
+        }
+        (_, Scope::Study(_)) => {}
+        (entity, Scope::Sites { .. }) => {
+            return Err(ApiError::Forbidden(format!(
+                "the trail of {entity} records is for study-wide roles"
+            )))
+        }
+    }
+    let rows = state.store.audit_of(&q.entity, &q.record).await?;
+    Ok(Json(
+        rows.into_iter().filter(|r| r.chain == study).collect(),
+    ))
+}
+
+/// `GET /api/audit.csv`: the whole audit trail, streamed.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Response, ApiError> {
+    let allowed = me
+        .roles
+        .iter()
+        .any(|r| Operation::ExportAudit.roles().contains(&r.role));
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "exporting the audit trail needs a sponsor, data manager or auditor role".into(),
+        ));
+    }
+    state
+        .store
+        .record_export("system", "audit-trail", &me.actor())
+        .await?;
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if tx
+            .send(Ok(Bytes::from_static(
+                store::AuditRow::CSV_HEADER.as_bytes(),
+            )))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut rows = store.audit_all();
+        let mut chunk = String::new();
+        while let Some(row) = rows.next().await {
+            match row {
+                Ok(row) => chunk.push_str(&row.csv_line()),
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            }
+            if chunk.len() > 64 << 10
+                && tx
+                    .send(Ok(Bytes::from(std::mem::take(&mut chunk))))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        let _ = tx.send(Ok(Bytes::from(chunk))).await;
+    });
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"audit-trail.csv\"",
+        ),
+    ];
+    Ok((headers, axum::body::Body::from_stream(rx)).into_response())
+}
+
+/// A new account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserInput {
+    username: String,
+    full_name: String,
+    password: String,
+    #[serde(default = "english")]
+    language: String,
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+fn may_manage_users(me: &CurrentUser) -> Result<(), ApiError> {
+    if me.roles.iter().any(|r| r.role == Role::SponsorAdmin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "managing accounts needs the sponsor administrator role".into(),
+        ))
+    }
+}
+
+/// Checks a new account's fields.
+pub fn check_new_user(
+    username: &str,
+    full_name: &str,
+    password: &str,
+    language: &str,
+) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    let name_ok = (3..=32).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !name_ok {
+        problems.push(FieldProblem::new(
+            "username",
+            "3 to 32 characters: letters, digits, '.', '_' or '-'",
+        ));
+    }
+    if full_name.trim().is_empty() || full_name.len() > 100 {
+        problems.push(FieldProblem::new(
+            "full_name",
+            "is required (up to 100 characters)",
+        ));
+    }
+    if password.chars().count() < 8 {
+        problems.push(FieldProblem::new("password", "needs at least 8 characters"));
+    }
+    if !["en", "zh"].contains(&language) {
+        problems.push(FieldProblem::new(
+            "language",
+            format!("{language:?} is not allowed (allowed: en, zh)"),
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(problems))
+    }
+}
+
+/// `GET /api/users`
+pub async fn users(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Vec<store::User>>, ApiError> {
+    may_manage_users(&me)?;
+    Ok(Json(state.store.users().await?))
+}
+
+/// `POST /api/users`
+pub async fn create_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    body: Bytes,
+) -> Result<(StatusCode, Json<store::User>), ApiError> {
+    may_manage_users(&me)?;
+    let input: NewUserInput = parse_body(&body)?;
+    check_new_user(
+        &input.username,
+        &input.full_name,
+        &input.password,
+        &input.language,
+    )?;
+    let password = input.password;
+    let hash = tokio::task::spawn_blocking(move || store::password::hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let new = store::NewUser {
+        username: input.username,
+        full_name: input.full_name,
+        password_hash: hash,
+        language: input.language,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_user(&new, &me.actor()).await?),
+    ))
+}
+
+/// A role to give.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleInput {
+    study: String,
+    role: String,
+    site: Option<String>,
+}
+
+/// `POST /api/users/{id}/roles`
+pub async fn assign_role(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Vec<store::RoleAssignment>>), ApiError> {
+    may_manage_users(&me)?;
+    let input: RoleInput = parse_body(&body)?;
+    let user_id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("user {id} not found")))?;
+    state
+        .store
+        .user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))?;
+    let study = state.study(&input.study).map_err(|_| {
+        ApiError::field("study", format!("{:?} is not a loaded study", input.study))
+    })?;
+    let role = Role::parse(&input.role).ok_or_else(|| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::field(
+            "role",
+            format!("{:?} is not a role (roles: {})", input.role, all.join(", ")),
+        )
+    })?;
+    match (&input.site, role.is_site_scoped()) {
+        (Some(site), true) if study.site(site).is_none() => {
+            return Err(ApiError::field(
+                "site",
+                format!("{site:?} is not a site of {}", study.id),
+            ))
+        }
+        (None, true) => {
+            return Err(ApiError::field(
+                "site",
+                format!("{role} is a site role: give the site"),
+            ))
+        }
+        (Some(_), false) => {
+            return Err(ApiError::field(
+                "site",
+                format!("{role} is a study-wide role: give no site"),
+            ))
+        }
+        _ => {}
+    }
+    let assignment = store::RoleAssignment {
+        user_id,
+        study_id: study.id.clone(),
+        role,
+        site_id: input.site,
+    };
+    state.store.assign_role(&assignment, &me.actor()).await?;
+    Ok((StatusCode::CREATED, Json(state.store.roles(user_id).await?)))
+}

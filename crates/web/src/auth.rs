@@ -1,0 +1,258 @@
+//! Signing in and out, sessions and CSRF.
+//!
+//! - Passwords are argon2id hashes; a wrong name and a wrong password give the same answer.
+//! - Five failed logins in a row lock the account for 15 minutes.
+//! - The session cookie (`scitrial_session`) is HttpOnly and SameSite=Strict, Secure when the
+//!   server runs behind TLS; only the SHA-256 of its token is stored.
+//! - A session ends after 30 idle minutes.
+//! - Every state-changing request but the login must carry the session's CSRF token in the
+//!   `X-CSRF-Token` header.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::{Actor, LoginAttempt, RoleAssignment, Session, User};
+use time::{Duration, OffsetDateTime};
+
+use crate::error::ApiError;
+use crate::{AppState, Body};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "scitrial_session";
+/// Failed logins in a row that lock an account.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How long a lock lasts.
+pub const LOCK: Duration = Duration::minutes(15);
+/// Idle time after which a session ends.
+pub const IDLE: Duration = Duration::minutes(30);
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The signed-in user of a request, with their roles.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    /// The account.
+    pub user: User,
+    /// Its roles.
+    pub roles: Vec<RoleAssignment>,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+}
+
+impl CurrentUser {
+    /// The user as the audit trail records them.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<CurrentUser, ApiError> {
+        let signed_out = || ApiError::Unauthorized("sign in first".into());
+        let token = cookie_token(&parts.headers).ok_or_else(signed_out)?;
+        let hash = token_hash(&token);
+        let session = state.store.session(&hash).await?.ok_or_else(signed_out)?;
+        let now = OffsetDateTime::now_utc();
+        let idle = store::parse_instant(&session.last_seen).is_none_or(|seen| now - seen > IDLE);
+        if idle {
+            state.store.delete_session(&hash).await?;
+            return Err(ApiError::Unauthorized(
+                "the session ended after 30 idle minutes: sign in again".into(),
+            ));
+        }
+        let user = state
+            .store
+            .user(session.user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(signed_out)?;
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            if sent != Some(session.csrf_token.as_str()) {
+                return Err(ApiError::Forbidden(
+                    "missing or wrong X-CSRF-Token header".into(),
+                ));
+            }
+        }
+        state
+            .store
+            .touch_session(&hash, &store::instant(now))
+            .await?;
+        let roles = state.store.roles(user.id).await?;
+        Ok(CurrentUser {
+            user,
+            roles,
+            csrf_token: session.csrf_token,
+        })
+    }
+}
+
+/// A login request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// The login name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// The signed-in user as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    /// The account.
+    pub user: User,
+    /// Its roles.
+    pub roles: Vec<RoleAssignment>,
+    /// The token to send as `X-CSRF-Token` with every state-changing request.
+    pub csrf_token: String,
+}
+
+/// `POST /api/login`
+pub async fn login(
+    State(state): State<AppState>,
+    Body(login): Body<Login>,
+) -> Result<Response, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let wrong = || ApiError::Unauthorized("wrong username or password".into());
+    let user = state.store.user_by_name(&login.username).await?;
+    let Some(user) = user.filter(|u| u.active) else {
+        // Spend the time a real check takes, so that names cannot be told apart by timing.
+        let _ =
+            tokio::task::spawn_blocking(|| store::password::verify("x", crate::dummy_hash())).await;
+        state
+            .store
+            .record_login(&LoginAttempt {
+                username: login.username,
+                user_id: None,
+                success: false,
+                at: store::instant(now),
+                lock_until: None,
+            })
+            .await?;
+        return Err(wrong());
+    };
+    if let Some(until) = user
+        .locked_until
+        .as_deref()
+        .and_then(store::parse_instant)
+        .filter(|u| *u > now)
+    {
+        state
+            .store
+            .record_login(&LoginAttempt {
+                username: user.username.clone(),
+                user_id: Some(user.id),
+                success: false,
+                at: store::instant(now),
+                lock_until: None,
+            })
+            .await?;
+        return Err(ApiError::Unauthorized(format!(
+            "the account is locked after {MAX_FAILED_LOGINS} failed logins until {} UTC",
+            store::instant(until)
+        )));
+    }
+    let (password, stored) = (login.password, user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let lock_until =
+        (!ok && user.failed_logins + 1 >= MAX_FAILED_LOGINS).then(|| store::instant(now + LOCK));
+    state
+        .store
+        .record_login(&LoginAttempt {
+            username: user.username.clone(),
+            user_id: Some(user.id),
+            success: ok,
+            at: store::instant(now),
+            lock_until,
+        })
+        .await?;
+    if !ok {
+        return Err(wrong());
+    }
+    let token = random_token();
+    let session = Session {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        csrf_token: random_token(),
+        created_at: store::instant(now),
+        last_seen: store::instant(now),
+    };
+    state.store.create_session(&session).await?;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    let roles = state.store.roles(user.id).await?;
+    let mut response = Json(Me {
+        user,
+        roles,
+        csrf_token: session.csrf_token,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(response)
+}
+
+/// `POST /api/logout`
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _me: CurrentUser,
+) -> Result<Response, ApiError> {
+    if let Some(token) = cookie_token(&headers) {
+        state.store.delete_session(&token_hash(&token)).await?;
+    }
+    let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
+    let expired = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&expired).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(response)
+}
+
+/// `GET /api/me`
+pub async fn me(me: CurrentUser) -> Json<Me> {
+    Json(Me {
+        user: me.user,
+        roles: me.roles,
+        csrf_token: me.csrf_token,
+    })
+}

@@ -1,0 +1,183 @@
+//! The OpenAPI 3 document of the API, written by hand next to the router: every operation has
+//! an `operationId`. A test walks the document and calls every operation.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+/// One operation: method, path, operationId, summary, whether it takes a JSON body.
+pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
+    (
+        "get",
+        "/healthz",
+        "healthz",
+        "Whether the server and its database answer",
+        false,
+    ),
+    (
+        "get",
+        "/api/openapi.json",
+        "openapi",
+        "This document",
+        false,
+    ),
+    (
+        "post",
+        "/api/login",
+        "login",
+        "Sign in; sets the session cookie and returns the CSRF token",
+        true,
+    ),
+    ("post", "/api/logout", "logout", "Sign out", false),
+    (
+        "get",
+        "/api/me",
+        "me",
+        "The signed-in user, roles and CSRF token",
+        false,
+    ),
+    (
+        "get",
+        "/api/studies",
+        "listStudies",
+        "The studies the caller has a role in",
+        false,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/participants",
+        "listParticipants",
+        "Participants in the caller's scope",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants",
+        "screenParticipant",
+        "Screen a participant with the screening ISNCSCI exam; eligibility is computed",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/participants/{id}",
+        "getParticipant",
+        "A participant with visits (window status) and exams",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/enrolment",
+        "enrolParticipant",
+        "Enrol an eligible participant and plan the visits",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/end",
+        "endParticipation",
+        "Withdraw or complete a participant, with the reason",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/corrections",
+        "correctParticipant",
+        "Change saved data, with the reason",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/visits/{visit}",
+        "recordVisit",
+        "Record the date a visit took place",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/audit",
+        "getAuditTrail",
+        "The audit trail of one record (query: entity, record)",
+        false,
+    ),
+    (
+        "get",
+        "/api/audit.csv",
+        "exportAuditTrail",
+        "The whole audit trail as CSV, streamed",
+        false,
+    ),
+    (
+        "get",
+        "/api/users",
+        "listUsers",
+        "Accounts (sponsor administrator)",
+        false,
+    ),
+    (
+        "post",
+        "/api/users",
+        "createUser",
+        "Create an account (sponsor administrator)",
+        true,
+    ),
+    (
+        "post",
+        "/api/users/{id}/roles",
+        "assignRole",
+        "Give a role in a study, at a site for site roles",
+        true,
+    ),
+];
+
+/// The document.
+pub fn build() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, id, summary, body) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut op = json!({
+            "operationId": id,
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                "200": { "description": "Success" },
+                "4XX": { "description": "A problem with the request", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            }
+        });
+        if *body {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
+        if *id == "getAuditTrail" {
+            if let Some(list) = op["parameters"].as_array_mut() {
+                for name in ["entity", "record"] {
+                    list.push(json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string" } }));
+                }
+            }
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "scitrial", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Clinical trials of cell therapies for spinal cord injury. Sign in with /api/login; send the returned csrf_token as X-CSRF-Token with every other POST." },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::COOKIE_NAME } },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
+                    "status": { "type": "integer" }, "message": { "type": "string" },
+                    "fields": { "type": "array", "items": { "type": "object", "properties": {
+                        "field": { "type": "string" }, "message": { "type": "string" } } } } } } } }
+            }
+        },
+        "security": [ { "session": [] } ]
+    })
+}
+
+/// `GET /api/openapi.json`
+pub async fn document() -> Json<Value> {
+    Json(build())
+}

@@ -1,0 +1,383 @@
+//! The use cases of the platform, free of HTTP: access rules, screening with eligibility,
+//! enrolment with the visit plan. The API handlers and the demo's seeding both go through here.
+
+use std::collections::BTreeSet;
+
+use isncsci::flat::{parse_key, ExamBuilder, Key};
+use isncsci::Classification;
+use serde::Deserialize;
+use store::{Actor, RoleAssignment, Scope};
+use time::Date;
+use trial::{Role, Study};
+
+use crate::error::{ApiError, FieldProblem};
+use crate::App;
+
+/// What a caller may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// See participants, their visits and exams.
+    ReadParticipants,
+    /// Screen, enrol, record visits, correct saved data.
+    EnterData,
+    /// Withdraw or complete a participant.
+    EndParticipation,
+    /// See the audit trail of a record.
+    ReadAudit,
+    /// Export the whole audit trail.
+    ExportAudit,
+    /// Manage accounts and roles.
+    ManageUsers,
+}
+
+impl Operation {
+    /// The roles allowed to do it.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Operation::ReadParticipants => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                UnblindedPharmacist,
+                DsmbStatistician,
+                Auditor,
+            ],
+            Operation::EnterData => &[Investigator, Crc],
+            Operation::EndParticipation => &[Investigator],
+            Operation::ReadAudit => &[SponsorAdmin, Investigator, Monitor, DataManager, Auditor],
+            Operation::ExportAudit => &[SponsorAdmin, DataManager, Auditor],
+            Operation::ManageUsers => &[SponsorAdmin],
+        }
+    }
+}
+
+/// The scope in which a user may do an operation in a study: every site when a study-wide role
+/// allows it, the sites of the site roles that allow it otherwise; `None` when no role does.
+pub fn scope_for(roles: &[RoleAssignment], study: &str, op: Operation) -> Option<Scope> {
+    let allowed: Vec<&RoleAssignment> = roles
+        .iter()
+        .filter(|r| r.study_id == study && op.roles().contains(&r.role))
+        .collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    if allowed
+        .iter()
+        .any(|r| !r.role.is_site_scoped() || r.site_id.is_none())
+    {
+        return Some(Scope::Study(study.to_string()));
+    }
+    let sites: BTreeSet<String> = allowed.iter().filter_map(|r| r.site_id.clone()).collect();
+    Some(Scope::Sites {
+        study: study.to_string(),
+        sites: sites.into_iter().collect(),
+    })
+}
+
+/// The scope, or the right error: 404 for a study the user has no role in (it does not exist
+/// for them), 403 for an operation their roles do not allow.
+pub fn require(roles: &[RoleAssignment], study: &str, op: Operation) -> Result<Scope, ApiError> {
+    if !roles.iter().any(|r| r.study_id == study) {
+        return Err(ApiError::NotFound(format!("study {study} not found")));
+    }
+    scope_for(roles, study, op)
+        .ok_or_else(|| ApiError::Forbidden(format!("your roles in {study} do not allow this")))
+}
+
+/// Parses a `YYYY-MM-DD` date field.
+pub fn date_field(field: &str, value: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
+    let parsed = store::parse_date(value);
+    if parsed.is_none() {
+        problems.push(FieldProblem::new(
+            field,
+            format!("{value:?} is not a date (expected YYYY-MM-DD)"),
+        ));
+    }
+    parsed
+}
+
+/// An exam in the flat layout, checked field by field, with the engine's classification.
+pub struct ClassifiedExam {
+    /// The exam.
+    pub exam: isncsci::Exam,
+    /// As stored: the flat layout as JSON.
+    pub raw: String,
+    /// The engine's results.
+    pub classification: Classification,
+}
+
+/// The 25 results as a JSON object (the conformance file's names and strings).
+pub fn classification_json(c: &Classification) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = Classification::KEYS
+        .iter()
+        .zip(c.values())
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+/// Reads an exam from a JSON object of flat-layout fields (`exam.<key>` in messages).
+pub fn read_exam(
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<ClassifiedExam, Vec<FieldProblem>> {
+    let mut builder = ExamBuilder::new();
+    let mut problems = Vec::new();
+    for (key, value) in fields {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => {
+                "0".into()
+            }
+            other => other.to_string(),
+        };
+        if let Err(e) = builder.set(key, &text) {
+            let message = e.to_string();
+            let message = message
+                .split_once(": ")
+                .map_or(message.clone(), |(_, m)| m.to_string());
+            problems.push(FieldProblem::new(format!("exam.{key}"), message));
+        }
+    }
+    // Every required field that was not given at all.
+    for field in isncsci::flat::Field::all().filter(|f| f.is_required()) {
+        if !fields.contains_key(&field.name()) {
+            problems.push(FieldProblem::new(format!("exam.{field}"), "is missing"));
+        }
+    }
+    match builder.finish() {
+        Ok(exam) if problems.is_empty() => {
+            let mut raw = String::new();
+            isncsci::flat::json::write_exam(&exam, None, &mut raw);
+            let classification = exam.classify();
+            Ok(ClassifiedExam {
+                exam,
+                raw,
+                classification,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// A screening as the API receives it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningInput {
+    /// The site.
+    pub site_id: String,
+    /// The screening number.
+    pub screening_number: String,
+    /// `male`, `female` or `other`.
+    pub sex: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// `YYYY-MM-DD`.
+    pub injury_date: String,
+    /// `YYYY-MM-DD`.
+    pub consent_date: String,
+    /// `YYYY-MM-DD`.
+    pub screening_date: String,
+    /// The screening ISNCSCI exam in the flat layout (`c5RightMotor`, …, `analContraction`).
+    pub exam: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Screens a participant: checks every field, classifies the exam, evaluates eligibility, and
+/// stores it all in one transaction.
+pub async fn screen(
+    app: &App,
+    scope: &Scope,
+    input: &ScreeningInput,
+    by: &Actor,
+) -> Result<store::Participant, ApiError> {
+    let study = app.study(scope.study())?;
+    let mut problems = Vec::new();
+    if study.site(&input.site_id).is_none() {
+        let sites: Vec<&str> = study.sites.iter().map(|s| s.id.as_str()).collect();
+        problems.push(FieldProblem::new(
+            "site_id",
+            format!(
+                "{:?} is not a site of {} (sites: {})",
+                input.site_id,
+                study.id,
+                sites.join(", ")
+            ),
+        ));
+    }
+    if input.screening_number.trim().is_empty() || input.screening_number.len() > 32 {
+        problems.push(FieldProblem::new(
+            "screening_number",
+            "is required (1 to 32 characters)",
+        ));
+    }
+    let sex = trial::Sex::parse(&input.sex);
+    if sex.is_none() {
+        problems.push(FieldProblem::new(
+            "sex",
+            format!(
+                "{:?} is not allowed (allowed: male, female, other)",
+                input.sex
+            ),
+        ));
+    }
+    let dob = date_field("date_of_birth", &input.date_of_birth, &mut problems);
+    let injury = date_field("injury_date", &input.injury_date, &mut problems);
+    let consent = date_field("consent_date", &input.consent_date, &mut problems);
+    let screening_date = date_field("screening_date", &input.screening_date, &mut problems);
+    let exam = read_exam(&input.exam).map_err(|p| problems.extend(p)).ok();
+    let (Some(sex), Some(dob), Some(injury), Some(consent), Some(screening_date), Some(exam), true) = (
+        sex,
+        dob,
+        injury,
+        consent,
+        screening_date,
+        exam,
+        problems.is_empty(),
+    ) else {
+        return Err(ApiError::Invalid(problems));
+    };
+    let screening = trial::Screening {
+        date_of_birth: dob,
+        sex,
+        injury_date: injury,
+        consent_date: consent,
+        screening_date,
+    };
+    let eligibility = trial::evaluate_eligibility(study, &screening, &exam.classification);
+    let exam_visit = study
+        .visits
+        .iter()
+        .find(|v| v.screening)
+        .map_or("screening".to_string(), |v| v.id.clone());
+    let new = store::NewScreening {
+        site_id: input.site_id.clone(),
+        screening_number: input.screening_number.trim().to_string(),
+        sex: sex.as_str().to_string(),
+        date_of_birth: input.date_of_birth.clone(),
+        injury_date: input.injury_date.clone(),
+        consent_date: input.consent_date.clone(),
+        screening_date: input.screening_date.clone(),
+        eligible: eligibility.eligible,
+        eligibility_reasons: eligibility.reasons.iter().map(|r| r.to_string()).collect(),
+        exam_visit,
+        exam_raw: exam.raw,
+        classification: classification_json(&exam.classification).to_string(),
+    };
+    Ok(app.store.screen(scope, &new, by).await?)
+}
+
+/// An enrolment as the API receives it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentInput {
+    /// The subject id to give.
+    pub subject_id: String,
+    /// `YYYY-MM-DD`.
+    pub enrolled_on: String,
+    /// The date visits are scheduled from, when the study's anchor is the first dose
+    /// (the planned dosing day); for an injury anchor it is the injury date and may be left out.
+    pub anchor_date: Option<String>,
+}
+
+/// Enrols a participant and plans their visits.
+pub async fn enrol(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+    input: &EnrolmentInput,
+    by: &Actor,
+) -> Result<store::Participant, ApiError> {
+    let study = app.study(scope.study())?;
+    let participant = app.store.participant(scope, participant_id).await?;
+    let mut problems = Vec::new();
+    if input.subject_id.trim().is_empty() || input.subject_id.len() > 32 {
+        problems.push(FieldProblem::new(
+            "subject_id",
+            "is required (1 to 32 characters)",
+        ));
+    }
+    let enrolled_on = date_field("enrolled_on", &input.enrolled_on, &mut problems);
+    let anchor = match (study.anchor, &input.anchor_date) {
+        (trial::Anchor::Injury, _) => store::parse_date(&participant.injury_date),
+        (_, Some(a)) => date_field("anchor_date", a, &mut problems),
+        (_, None) => {
+            problems.push(FieldProblem::new(
+                "anchor_date",
+                "is required: visits are scheduled from the first dose",
+            ));
+            None
+        }
+    };
+    let (Some(_), Some(anchor), true) = (enrolled_on, anchor, problems.is_empty()) else {
+        return Err(ApiError::Invalid(problems));
+    };
+    let visits = trial::plan_visits(study, anchor)
+        .into_iter()
+        .map(|v| store::PlannedVisit {
+            visit_id: v.visit_id,
+            name: v.name,
+            target: store::date(v.target),
+            earliest: store::date(v.earliest),
+            latest: store::date(v.latest),
+        })
+        .collect();
+    let enrolment = store::Enrolment {
+        participant_id,
+        subject_id: input.subject_id.trim().to_string(),
+        enrolled_on: input.enrolled_on.clone(),
+        anchor_date: store::date(anchor),
+        visits,
+    };
+    Ok(app.store.enrol(scope, &enrolment, by).await?)
+}
+
+/// A visit with its window status today.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VisitView {
+    /// The visit.
+    #[serde(flatten)]
+    pub visit: store::Visit,
+    /// `upcoming`, `due`, `overdue`, `done` or `done-out-of-window`.
+    pub status: &'static str,
+}
+
+/// A participant's visits with their status on `today`.
+pub async fn visits(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+    today: Date,
+) -> Result<Vec<VisitView>, ApiError> {
+    let visits = app.store.visits(scope, participant_id).await?;
+    Ok(visits
+        .into_iter()
+        .map(|v| {
+            let planned = trial::PlannedVisit {
+                visit_id: v.visit_id.clone(),
+                name: v.name.clone(),
+                day: 0,
+                target: store::parse_date(&v.target).unwrap_or(today),
+                earliest: store::parse_date(&v.earliest).unwrap_or(today),
+                latest: store::parse_date(&v.latest).unwrap_or(today),
+            };
+            let done = v.done_on.as_deref().and_then(store::parse_date);
+            VisitView {
+                status: trial::visit_status(&planned, today, done).as_str(),
+                visit: v,
+            }
+        })
+        .collect())
+}
+
+/// The study by id, or 404.
+impl App {
+    /// A loaded study.
+    pub fn study(&self, id: &str) -> Result<&Study, ApiError> {
+        self.studies
+            .get(id)
+            .ok_or_else(|| ApiError::NotFound(format!("study {id} not found")))
+    }
+}

@@ -1,0 +1,590 @@
+//! The API, through a real server on port 0 over a fresh SQLite file and a fresh PostgreSQL
+//! database (from `TEST_DATABASE_URL`; skipped with a message when absent, unless
+//! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::Executor;
+use store::{Actor, NewUser, RoleAssignment, Store};
+use trial::Role;
+
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Database URLs to test on: a fresh SQLite file, and a fresh PostgreSQL database if available.
+async fn databases() -> Vec<String> {
+    let dir = std::env::temp_dir().join(unique("scitrial_api"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut out = vec![format!("sqlite:{}", dir.join("api.db").display())];
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let name = unique("scitrial_api");
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
+            pool.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let (base, _) = admin.rsplit_once('/').unwrap();
+            out.push(format!("{base}/{name}"));
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_none(),
+                "TEST_DATABASE_URL is required here"
+            );
+            eprintln!("SKIPPED: PostgreSQL half (set TEST_DATABASE_URL to run it)");
+        }
+    }
+    out
+}
+
+/// Everyone of the test: one user per role at site A (site roles), plus a coordinator at B.
+const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+    ("admin", Role::SponsorAdmin, None),
+    ("inv", Role::Investigator, Some(0)),
+    ("crc", Role::Crc, Some(0)),
+    ("mon", Role::Monitor, Some(0)),
+    ("dm", Role::DataManager, None),
+    ("pharm", Role::UnblindedPharmacist, Some(0)),
+    ("dsmb", Role::DsmbStatistician, None),
+    ("aud", Role::Auditor, None),
+    ("crcb", Role::Crc, Some(1)),
+];
+const PASSWORD: &str = "a good password";
+
+struct TestApp {
+    base: String,
+    store: Arc<store::SqlStore>,
+    study: trial::Study,
+    url: String,
+}
+
+async fn spawn(url: &str) -> TestApp {
+    let sql = Arc::new(store::open(url).await.unwrap());
+    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let hash = store::password::hash(PASSWORD);
+    for (name, role, site) in PEOPLE {
+        let user = sql
+            .create_user(
+                &NewUser {
+                    username: name.to_string(),
+                    full_name: format!("Test {name}"),
+                    password_hash: hash.clone(),
+                    language: "en".into(),
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        let site_id = site.map(|i| study.sites[i].id.clone());
+        sql.assign_role(
+            &RoleAssignment {
+                user_id: user.id,
+                study_id: study.id.clone(),
+                role: *role,
+                site_id,
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+    TestApp {
+        base,
+        store: sql,
+        study,
+        url: url.to_string(),
+    }
+}
+
+/// A signed-in client.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Client {
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn login(app: &TestApp, username: &str) -> Client {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/api/login", app.base))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {username}");
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let me: Value = r.json().await.unwrap();
+    Client {
+        http,
+        base: app.base.clone(),
+        csrf: me["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+/// A complete C6 injury with sacral sparing: AIS B, NLI C6 — eligible.
+fn exam_c6_b() -> serde_json::Map<String, Value> {
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::Yes;
+    for side in [&mut exam.right, &mut exam.left] {
+        for m in isncsci::MotorLevel::ALL
+            .into_iter()
+            .filter(|m| *m > isncsci::MotorLevel::C6)
+        {
+            side.motor[m.index()] = isncsci::MotorValue::parse("0").unwrap();
+        }
+        for l in isncsci::Level::DERMATOMES
+            .into_iter()
+            .filter(|l| *l > isncsci::Level::C6 && *l < isncsci::Level::S4_5)
+        {
+            side.set_touch(l, isncsci::SensoryValue::parse("0").unwrap());
+            side.set_prick(l, isncsci::SensoryValue::parse("0").unwrap());
+        }
+    }
+    isncsci::flat::fields(&exam)
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
+fn screening(site: &str, number: &str) -> Value {
+    json!({
+        "site_id": site, "screening_number": number, "sex": "male",
+        "date_of_birth": "1985-06-01", "injury_date": "2026-10-01", "consent_date": "2026-10-19",
+        "screening_date": "2026-10-20", "exam": exam_c6_b()
+    })
+}
+
+#[tokio::test]
+async fn a_participant_journey_from_screening_to_completion() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let (status, p) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site, "S-1"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        assert_eq!(
+            (p["status"].as_str(), p["eligible"].as_bool()),
+            (Some("screening"), Some(true)),
+            "{p}"
+        );
+        let id = p["id"].as_i64().unwrap();
+        let (_, view) = crc
+            .get(&format!("/api/studies/{sid}/participants/{id}"))
+            .await;
+        let c = &view["exams"][0]["classification"];
+        assert_eq!(
+            (
+                c["neurologicalLevelOfInjury"].as_str(),
+                c["asiaImpairmentScale"].as_str()
+            ),
+            (Some("C6"), Some("B"))
+        );
+        let (status, view) = crc
+            .post(&format!("/api/studies/{sid}/participants/{id}/enrolment"), &json!({ "subject_id": "XS-1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        let visits = view["visits"].as_array().unwrap();
+        assert!(visits.len() >= 5, "{view}");
+        let first = visits
+            .iter()
+            .find(|v| v["target"] == "2026-10-24")
+            .expect("a visit on the anchor day");
+        let visit_id = first["visit_id"].as_str().unwrap();
+        let (status, _) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/visits/{visit_id}"),
+                &json!({ "done_on": "2026-10-24" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        // A change to saved data without a reason: refused, nothing written.
+        let trail = format!("/api/studies/{sid}/audit?entity=participant&record={id}");
+        let inv = login(&app, "inv").await;
+        let (_, before) = inv.get(&trail).await;
+        let (status, err) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/corrections"),
+                &json!({ "field": "date_of_birth", "value": "1985-06-02", "reason": "" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["fields"][0]["field"], "reason");
+        let (_, after) = inv.get(&trail).await;
+        assert_eq!(before, after);
+        let (status, _) = crc
+            .post(&format!("/api/studies/{sid}/participants/{id}/corrections"), &json!({ "field": "date_of_birth", "value": "1985-06-02", "reason": "typo in the CRF" }))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, trail_rows) = inv.get(&trail).await;
+        let last = trail_rows.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (
+                last["old_value"].as_str(),
+                last["new_value"].as_str(),
+                last["reason"].as_str(),
+                last["username"].as_str()
+            ),
+            (
+                Some("1985-06-01"),
+                Some("1985-06-02"),
+                Some("typo in the CRF"),
+                Some("crc")
+            )
+        );
+        // Only the investigator ends a participation.
+        let end =
+            json!({ "status": "completed", "on": "2027-10-24", "reason": "completed follow-up" });
+        assert_eq!(
+            crc.post(&format!("/api/studies/{sid}/participants/{id}/end"), &end)
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, done) = inv
+            .post(&format!("/api/studies/{sid}/participants/{id}/end"), &end)
+            .await;
+        assert_eq!(
+            (status, done["status"].as_str()),
+            (StatusCode::OK, Some("completed"))
+        );
+        // The whole trail, streamed as CSV, by the auditor; then it still verifies.
+        let aud = login(&app, "aud").await;
+        let csv = aud
+            .http
+            .get(format!("{}/api/audit.csv", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.starts_with("id,chain,seq,") && csv.contains("typo in the CRF"),
+            "{csv}"
+        );
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
+        let (status, _) = crc.post("/api/logout", &json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(crc.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+        let _ = &app.url;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_field_level_4xx_never_500() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let path = format!("/api/studies/{sid}/participants");
+        let mut bad = screening(&site, "S-9");
+        bad["sex"] = json!("m");
+        bad["date_of_birth"] = json!("1985-13-01");
+        bad["exam"]["c5RightMotor"] = json!("7");
+        bad["exam"].as_object_mut().unwrap().remove("t4LeftPrick");
+        let (status, err) = crc.post(&path, &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        let fields: Vec<&str> = err["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        for f in [
+            "sex",
+            "date_of_birth",
+            "exam.c5RightMotor",
+            "exam.t4LeftPrick",
+        ] {
+            assert!(fields.contains(&f), "{f} not named in {err}");
+        }
+        assert!(
+            err.to_string()
+                .contains("0-5, 0*-4*, 0**-4**, NT, NT*, NT**"),
+            "{err}"
+        );
+        let raw = crc
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("x-csrf-token", &crc.csrf)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+        let (status, _) = crc.post(&path, &json!({ "site_id": site })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = crc.post(&path, &json!({ "unknown": 1 })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        for p in [
+            "/api/studies/NOPE/participants",
+            &format!("{path}/abc"),
+            &format!("{path}/999999"),
+            "/api/nowhere",
+        ] {
+            assert_eq!(crc.get(p).await.0, StatusCode::NOT_FOUND, "{p}");
+        }
+        // Without the CSRF header a state-changing request is refused.
+        let r = crc
+            .http
+            .post(format!("{}{path}", app.base))
+            .json(&screening(&site, "S-10"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // A duplicate screening number is a conflict naming the field.
+        assert_eq!(
+            crc.post(&path, &screening(&site, "S-11")).await.0,
+            StatusCode::CREATED
+        );
+        let (status, err) = crc.post(&path, &screening(&site, "S-11")).await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::CONFLICT, Some("screening_number"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_account() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let http = reqwest::Client::new();
+        let attempt = |password: &str| {
+            http.post(format!("{}/api/login", app.base))
+                .json(&json!({ "username": "mon", "password": password }))
+                .send()
+        };
+        for _ in 0..5 {
+            assert_eq!(
+                attempt("wrong").await.unwrap().status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let r = attempt(PASSWORD).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.text().await.unwrap().contains("locked"));
+        let unknown = http
+            .post(format!("{}/api/login", app.base))
+            .json(&json!({ "username": "ghost", "password": "x" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        let user = app.store.user_by_name("mon").await.unwrap().unwrap();
+        let actions: Vec<String> = app
+            .store
+            .audit_of("user", &user.id.to_string())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions.iter().filter(|a| *a == "login-failed").count(), 6);
+        assert_eq!(actions.iter().filter(|a| *a == "lock").count(), 1);
+    }
+}
+
+/// Every operation of the OpenAPI document, as every role, on a participant of their own site
+/// and of another: the answer matches the access rules.
+#[tokio::test]
+async fn the_access_matrix() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let (site_a, site_b) = (app.study.sites[0].id.clone(), app.study.sites[1].id.clone());
+        let crc = login(&app, "crc").await;
+        let crcb = login(&app, "crcb").await;
+        let own = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site_a, "A-1"),
+            )
+            .await
+            .1["id"]
+            .as_i64()
+            .unwrap();
+        let other = crcb
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site_b, "B-1"),
+            )
+            .await
+            .1["id"]
+            .as_i64()
+            .unwrap();
+        let doc = crc.get("/api/openapi.json").await.1;
+        let mut operations = Vec::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                assert!(
+                    op["operationId"].is_string(),
+                    "{method} {path} has no operationId"
+                );
+                operations.push((
+                    method.clone(),
+                    path.clone(),
+                    op["operationId"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        assert_eq!(operations.len(), web::openapi::OPERATIONS.len());
+        for (name, role, site) in PEOPLE {
+            let client = login(&app, name).await;
+            for (target, target_site, whose) in [(own, 0, "site A's"), (other, 1, "site B's")] {
+                for (method, path, op) in &operations {
+                    if ["login", "logout"].contains(&op.as_str()) {
+                        continue;
+                    }
+                    let path = path
+                        .replace("{study}", &sid)
+                        .replace("{id}", &target.to_string())
+                        .replace("{visit}", "nope");
+                    let path = if op == "getAuditTrail" {
+                        format!("{path}?entity=participant&record={target}")
+                    } else {
+                        path
+                    };
+                    let (status, body) = if method == "get" {
+                        client.get(&path).await
+                    } else {
+                        client.post(&path, &json!({})).await
+                    };
+                    assert!(
+                        status != StatusCode::INTERNAL_SERVER_ERROR,
+                        "{op} as {name}: 500 {body}"
+                    );
+                    let sees = site.is_none_or(|s| s == target_site);
+                    let about_participant =
+                        path.contains("/participants/") || op == "getAuditTrail";
+                    let expected_hidden = about_participant && !sees;
+                    let ops = |roles: &[Role]| roles.contains(role);
+                    let allowed = match op.as_str() {
+                        "healthz" | "openapi" | "me" | "listStudies" | "listParticipants"
+                        | "getParticipant" => true,
+                        "screenParticipant" | "enrolParticipant" | "correctParticipant"
+                        | "recordVisit" => ops(web::service::Operation::EnterData.roles()),
+                        "endParticipation" => {
+                            ops(web::service::Operation::EndParticipation.roles())
+                        }
+                        "getAuditTrail" => ops(web::service::Operation::ReadAudit.roles()),
+                        "exportAuditTrail" => ops(web::service::Operation::ExportAudit.roles()),
+                        "listUsers" | "createUser" | "assignRole" => {
+                            ops(web::service::Operation::ManageUsers.roles())
+                        }
+                        other => panic!("operation {other} missing from the matrix"),
+                    };
+                    if allowed && expected_hidden {
+                        // Another site's participant does not exist for a site user.
+                        assert_eq!(
+                            status,
+                            StatusCode::NOT_FOUND,
+                            "{op} as {name} on the {whose} site: {body}"
+                        );
+                    }
+                    if !allowed {
+                        // Refused either way; neither answer tells whether the record exists.
+                        assert!(
+                            status == StatusCode::FORBIDDEN
+                                || (expected_hidden && status == StatusCode::NOT_FOUND),
+                            "{op} as {name} ({whose}): {status} {body}"
+                        );
+                    }
+                    if allowed && !expected_hidden {
+                        assert!(
+                            status != StatusCode::FORBIDDEN && status != StatusCode::NOT_FOUND
+                                || path.contains("/nope")
+                                || op == "assignRole",
+                            "{op} as {name} ({whose}) refused: {status} {body}"
+                        );
+                    }
+                }
+            }
+        }
+        // Listing shows each site user only their site.
+        let listed = crcb
+            .get(&format!("/api/studies/{sid}/participants"))
+            .await
+            .1;
+        let ids: Vec<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [other]);
+    }
+}
