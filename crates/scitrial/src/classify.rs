@@ -153,6 +153,18 @@ impl Done {
     fn exams(&self) -> u64 {
         self.classified + self.rejected.len() as u64
     }
+
+    /// Adds the results of the part of the input that follows.
+    fn append(&mut self, next: Done) {
+        let before = self.exams();
+        self.text.extend_from_slice(&next.text);
+        self.rejected.extend(
+            next.rejected
+                .into_iter()
+                .map(|(i, id, line, e)| (before + i, id, line, e)),
+        );
+        self.classified += next.classified;
+    }
 }
 
 struct Run<W: Write> {
@@ -350,15 +362,7 @@ fn read_block(reader: &mut json::Reader, window: &[u8], at_eof: bool, rules: Rul
     }
     let stop = match second {
         Ok((part, r)) if used <= split && is_separator(&window[used..split], rules.in_array) => {
-            done.text.extend_from_slice(&part.done.text);
-            let before = done.exams();
-            done.rejected.extend(
-                part.done
-                    .rejected
-                    .into_iter()
-                    .map(|(i, id, l, e)| (before + i, id, l, e)),
-            );
-            done.classified += part.done.classified;
+            done.append(part.done);
             used = split + part.used;
             *reader = r;
             shifted(part.stop, split)
@@ -366,15 +370,7 @@ fn read_block(reader: &mut json::Reader, window: &[u8], at_eof: bool, rules: Rul
         // The guess was not a boundary: go on from where the first part stopped.
         _ => {
             let rest = read_part(reader, &window[used..], at_eof, None, rules);
-            done.text.extend_from_slice(&rest.done.text);
-            let before = done.exams();
-            done.rejected.extend(
-                rest.done
-                    .rejected
-                    .into_iter()
-                    .map(|(i, id, l, e)| (before + i, id, l, e)),
-            );
-            done.classified += rest.done.classified;
+            done.append(rest.done);
             let stop = shifted(rest.stop, used);
             used += rest.used;
             stop

@@ -21,6 +21,7 @@ mod audit;
 mod model;
 pub mod password;
 mod sql;
+pub mod testing;
 
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
 pub use model::*;

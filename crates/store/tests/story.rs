@@ -5,58 +5,19 @@
 //! each run creates its own database there. Without it the PostgreSQL half says it was
 //! skipped, unless `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use sqlx::Executor;
 use store::*;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000,
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// A fresh SQLite file and, when available, a fresh PostgreSQL database.
 async fn stores() -> Vec<SqlStore> {
-    let dir = std::env::temp_dir().join(unique("scitrial_store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut out = vec![
-        store::open(&format!("sqlite:{}", dir.join("test.db").display()))
-            .await
-            .unwrap(),
-    ];
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let name = unique("scitrial");
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("TEST_DATABASE_URL reachable");
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (base, _) = admin
-                .rsplit_once('/')
-                .expect("a database URL ends in /NAME");
-            out.push(store::open(&format!("{base}/{name}")).await.unwrap());
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_none(),
-                "TEST_DATABASE_URL is required here"
-            );
-            eprintln!("SKIPPED: PostgreSQL half (set TEST_DATABASE_URL to run it)");
-        }
+    let mut out = Vec::new();
+    for url in store::testing::fresh_databases("scitrial_store")
+        .await
+        .unwrap()
+    {
+        out.push(store::open(&url).await.unwrap());
     }
     out
 }
@@ -473,7 +434,11 @@ async fn the_audit_trail_refuses_update_and_delete() {
             .await
             .unwrap_err();
         assert!(update.to_string().contains("append-only"), "{update}");
-        let delete = store.raw_pool().execute("DELETE FROM audit").await.unwrap_err();
+        let delete = store
+            .raw_pool()
+            .execute("DELETE FROM audit")
+            .await
+            .unwrap_err();
         assert!(delete.to_string().contains("append-only"), "{delete}");
     }
 }

@@ -2,57 +2,18 @@
 //! database (from `TEST_DATABASE_URL`; skipped with a message when absent, unless
 //! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it).
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Executor;
 use store::{Actor, NewUser, RoleAssignment, Store};
 use trial::Role;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000,
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Database URLs to test on: a fresh SQLite file, and a fresh PostgreSQL database if available.
 async fn databases() -> Vec<String> {
-    let dir = std::env::temp_dir().join(unique("scitrial_api"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut out = vec![format!("sqlite:{}", dir.join("api.db").display())];
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let name = unique("scitrial_api");
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("TEST_DATABASE_URL reachable");
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (base, _) = admin.rsplit_once('/').unwrap();
-            out.push(format!("{base}/{name}"));
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_none(),
-                "TEST_DATABASE_URL is required here"
-            );
-            eprintln!("SKIPPED: PostgreSQL half (set TEST_DATABASE_URL to run it)");
-        }
-    }
-    out
+    store::testing::fresh_databases("scitrial_api")
+        .await
+        .unwrap()
 }
 
 /// Everyone of the test: one user per role at site A (site roles), plus a coordinator at B.
