@@ -153,6 +153,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Visit>;
     /// A participant's ISNCSCI exams.
     async fn exams(&self, scope: &Scope, participant_id: i64) -> Result<Vec<ExamRecord>>;
+    /// Saves an ISNCSCI exam of a visit: the exam as entered and the engine's classification.
+    async fn add_exam(&self, scope: &Scope, exam: &NewExam, by: &Actor) -> Result<ExamRecord>;
 
     /// The audit rows of one record, oldest first.
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>>;

@@ -380,3 +380,18 @@ pub struct ExamRecord {
     /// When it was saved.
     pub created_at: String,
 }
+
+/// An ISNCSCI exam to save.
+#[derive(Clone, Debug)]
+pub struct NewExam {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// Date of the exam.
+    pub examined_on: String,
+    /// The exam as entered (flat layout, JSON).
+    pub raw: String,
+    /// The classification the engine computed (JSON).
+    pub classification: String,
+}

@@ -969,6 +969,42 @@ impl Store for SqlStore {
             .collect())
     }
 
+    async fn add_exam(&self, scope: &Scope, e: &NewExam, by: &Actor) -> Result<ExamRecord> {
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, e.participant_id)
+            .await?;
+        let at = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(e.participant_id)
+        .bind(&e.visit_id)
+        .bind(&e.examined_on)
+        .bind(&e.raw)
+        .bind(&e.classification)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let changes = [
+            Change::new("create", "exam", id).set("participant", e.participant_id),
+            Change::new("create", "exam", id).set("visit", &e.visit_id),
+            Change::new("create", "exam", id).set("raw", &e.raw),
+            Change::new("create", "exam", id).set("classification", &e.classification),
+        ];
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        tx.commit().await?;
+        Ok(ExamRecord {
+            id,
+            participant_id: e.participant_id,
+            visit_id: e.visit_id.clone(),
+            examined_on: e.examined_on.clone(),
+            raw: e.raw.clone(),
+            classification: e.classification.clone(),
+            created_at: at,
+        })
+    }
+
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"
