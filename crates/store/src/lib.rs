@@ -100,6 +100,22 @@ pub trait Store: Send + Sync {
     async fn assign_role(&self, assignment: &RoleAssignment, by: &Actor) -> Result<()>;
     /// A user's roles.
     async fn roles(&self, user_id: i64) -> Result<Vec<RoleAssignment>>;
+    /// Takes a role away.
+    async fn remove_role(
+        &self,
+        assignment: &RoleAssignment,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Deactivates or reactivates an account (accounts are never deleted: the trail names them);
+    /// deactivation also ends its sessions.
+    async fn set_active(
+        &self,
+        user_id: i64,
+        active: bool,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<User>;
     /// Records a login attempt (audited, both outcomes): a failure counts towards the lock, a
     /// success clears the count.
     async fn record_login(&self, attempt: &LoginAttempt) -> Result<()>;

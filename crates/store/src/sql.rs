@@ -484,6 +484,86 @@ impl Store for SqlStore {
             .collect())
     }
 
+    async fn remove_role(&self, a: &RoleAssignment, reason: &str, by: &Actor) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to take a role away".into(),
+            });
+        }
+        let site = a.site_id.clone().unwrap_or_default();
+        let mut tx = self.writer.begin().await?;
+        let removed = sqlx::query("DELETE FROM role_assignments WHERE user_id = $1 AND study_id = $2 AND role = $3 AND site_id = $4")
+            .bind(a.user_id)
+            .bind(&a.study_id)
+            .bind(a.role.as_str())
+            .bind(&site)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let what = if site.is_empty() {
+            a.role.to_string()
+        } else {
+            format!("{}@{site}", a.role)
+        };
+        if removed == 0 {
+            return Err(not_found("role", what));
+        }
+        let change = Change::new("delete", "role", a.user_id)
+            .was(what)
+            .because(reason);
+        let change = Change {
+            field: Some("role".into()),
+            ..change
+        };
+        self.audit(&mut tx, &a.study_id, by, &[change]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_active(
+        &self,
+        user_id: i64,
+        active: bool,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<User> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to change an account".into(),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        let before: Option<(i64,)> = sqlx::query_as("SELECT active FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((was,)) = before else {
+            return Err(not_found("user", user_id));
+        };
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let change = Change::new("update", "user", user_id)
+            .set("active", active)
+            .was(was != 0)
+            .because(reason);
+        self.audit(&mut tx, "system", by, &[change]).await?;
+        tx.commit().await?;
+        self.user(user_id)
+            .await?
+            .ok_or_else(|| not_found("user", user_id))
+    }
+
     async fn record_login(&self, attempt: &LoginAttempt) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         let record = attempt

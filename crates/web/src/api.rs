@@ -540,3 +540,74 @@ pub async fn assign_role(
     state.store.assign_role(&assignment, &me.actor()).await?;
     Ok((StatusCode::CREATED, Json(state.store.roles(user_id).await?)))
 }
+
+/// A role to take away, with the reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRemoval {
+    study: String,
+    role: String,
+    site: Option<String>,
+    reason: String,
+}
+
+/// `POST /api/users/{id}/roles/removal`
+pub async fn remove_role(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Vec<store::RoleAssignment>>, ApiError> {
+    may_manage_users(&me)?;
+    let input: RoleRemoval = parse_body(&body)?;
+    let user_id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("user {id} not found")))?;
+    let role = Role::parse(&input.role)
+        .ok_or_else(|| ApiError::field("role", format!("{:?} is not a role", input.role)))?;
+    let assignment = store::RoleAssignment {
+        user_id,
+        study_id: input.study,
+        role,
+        site_id: input.site,
+    };
+    state
+        .store
+        .remove_role(&assignment, &input.reason, &me.actor())
+        .await?;
+    Ok(Json(state.store.roles(user_id).await?))
+}
+
+/// An account's state, with the reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
+    active: bool,
+    reason: String,
+}
+
+/// `POST /api/users/{id}/state`
+pub async fn set_active(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<store::User>, ApiError> {
+    may_manage_users(&me)?;
+    let input: AccountState = parse_body(&body)?;
+    let user_id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("user {id} not found")))?;
+    if user_id == me.user.id && !input.active {
+        return Err(ApiError::Conflict {
+            field: "active".into(),
+            message: "you cannot deactivate your own account".into(),
+        });
+    }
+    Ok(Json(
+        state
+            .store
+            .set_active(user_id, input.active, &input.reason, &me.actor())
+            .await?,
+    ))
+}

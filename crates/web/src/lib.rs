@@ -137,6 +137,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/audit.csv", get(api::audit_csv))
         .route("/api/users", get(api::users).post(api::create_user))
         .route("/api/users/{id}/roles", post(api::assign_role))
+        .route("/api/users/{id}/roles/removal", post(api::remove_role))
+        .route("/api/users/{id}/state", post(api::set_active))
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)
 }

@@ -503,9 +503,8 @@ async fn the_access_matrix() {
                         }
                         "getAuditTrail" => ops(web::service::Operation::ReadAudit.roles()),
                         "exportAuditTrail" => ops(web::service::Operation::ExportAudit.roles()),
-                        "listUsers" | "createUser" | "assignRole" => {
-                            ops(web::service::Operation::ManageUsers.roles())
-                        }
+                        "listUsers" | "createUser" | "assignRole" | "removeRole"
+                        | "setAccountState" => ops(web::service::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {
@@ -547,5 +546,75 @@ async fn the_access_matrix() {
             .map(|p| p["id"].as_i64().unwrap())
             .collect();
         assert_eq!(ids, [other]);
+    }
+}
+
+#[tokio::test]
+async fn accounts_and_roles_change_with_a_reason_and_are_audited() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let admin = login(&app, "admin").await;
+        let mon = app.store.user_by_name("mon").await.unwrap().unwrap();
+        let site = app.study.sites[0].id.clone();
+        let removal =
+            json!({ "study": app.study.id, "role": "monitor", "site": site, "reason": "" });
+        let (status, err) = admin
+            .post(&format!("/api/users/{}/roles/removal", mon.id), &removal)
+            .await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+        );
+        let removal = json!({ "study": app.study.id, "role": "monitor", "site": site, "reason": "left the CRO" });
+        let (status, roles) = admin
+            .post(&format!("/api/users/{}/roles/removal", mon.id), &removal)
+            .await;
+        assert_eq!((status, roles), (StatusCode::OK, json!([])));
+        let mon_client = login(&app, "mon").await;
+        assert_eq!(
+            mon_client
+                .get(&format!("/api/studies/{}/participants", app.study.id))
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        let (status, user) = admin
+            .post(
+                &format!("/api/users/{}/state", mon.id),
+                &json!({ "active": false, "reason": "left the CRO" }),
+            )
+            .await;
+        assert_eq!(
+            (status, user["active"].as_bool()),
+            (StatusCode::OK, Some(false))
+        );
+        // Deactivation ends the sessions at once.
+        assert_eq!(mon_client.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+        let trail = app
+            .store
+            .audit_of("user", &mon.id.to_string())
+            .await
+            .unwrap();
+        let last = trail.last().unwrap();
+        assert_eq!(
+            (
+                last.field.as_deref(),
+                last.old_value.as_deref(),
+                last.new_value.as_deref(),
+                last.reason.as_deref()
+            ),
+            (
+                Some("active"),
+                Some("true"),
+                Some("false"),
+                Some("left the CRO")
+            )
+        );
+        let role_trail = app
+            .store
+            .audit_of("role", &mon.id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(role_trail.last().unwrap().action, "delete");
     }
 }
