@@ -143,7 +143,7 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
 #[derive(Default)]
 struct Done {
     /// Formatted results, each preceded by its separator.
-    text: Vec<u8>,
+    text: String,
     classified: u64,
     /// Rejected exams: how many exams of this batch came before each, its id and what is wrong.
     rejected: Vec<(u64, Option<Id>, Option<u64>, FieldError)>,
@@ -157,7 +157,7 @@ impl Done {
     /// Adds the results of the part of the input that follows.
     fn append(&mut self, next: Done) {
         let before = self.exams();
-        self.text.extend_from_slice(&next.text);
+        self.text.push_str(&next.text);
         self.rejected.extend(
             next.rejected
                 .into_iter()
@@ -186,7 +186,7 @@ impl<W: Write> Run<W> {
             };
             eprintln!("scitrial classify: {position}: {error}");
         }
-        self.out.write(&done.text, done.classified)?;
+        self.out.write(done.text.as_bytes(), done.classified)?;
         self.outcome.classified += done.classified;
         self.outcome.rejected += done.rejected.len() as u64;
         self.progress
@@ -248,7 +248,11 @@ fn read_part(
     boundary: Option<usize>,
     rules: Rules,
 ) -> Part {
-    let mut done = Done::default();
+    // About 300 bytes of results for 2,600 of exam: room enough not to grow.
+    let mut done = Done {
+        text: String::with_capacity(bytes.len() / 6 + 4096),
+        ..Done::default()
+    };
     let mut pos = 0;
     loop {
         if let Some(b) = boundary {
@@ -383,11 +387,18 @@ fn read_block(reader: &mut json::Reader, window: &[u8], at_eof: bool, rules: Rul
 /// exam), so that joining them copies only that part.
 const HEAD: usize = 256 << 10;
 
-/// Reads the input in blocks on its own thread, one block ahead of the classification.
-fn read_ahead(mut input: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<io::Result<Vec<u8>>> {
+/// Reads the input in blocks on its own thread, one block ahead of the classification. Blocks
+/// come back through `recycled` to be filled again, so that memory is not mapped anew for each.
+fn read_ahead(
+    mut input: Box<dyn Read + Send>,
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::sync::mpsc::Receiver<io::Result<Vec<u8>>> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::spawn(move || loop {
-        let mut block = Vec::with_capacity(HEAD + BLOCK + 64);
+        let mut block = recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(HEAD + BLOCK + 64));
+        block.clear();
         block.resize(HEAD, 0);
         let read = input.by_ref().take(BLOCK as u64).read_to_end(&mut block);
         let last = !matches!(read, Ok(n) if n > 0);
@@ -399,7 +410,8 @@ fn read_ahead(mut input: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<io::
 }
 
 fn read_json<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<()> {
-    let blocks = read_ahead(input);
+    let (recycle, recycled) = std::sync::mpsc::channel();
+    let blocks = read_ahead(input, recycled);
     let mut reader = json::Reader::new();
     // The block being read; the window starts at `start`, which is byte `base` of the input.
     let mut buf: Vec<u8> = Vec::new();
@@ -417,7 +429,7 @@ fn read_json<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<
                     MAX_OBJECT >> 20
                 );
             }
-            buf = if tail.len() <= HEAD {
+            let next = if tail.len() <= HEAD {
                 let mut block = block;
                 let at = HEAD - tail.len();
                 block[at..HEAD].copy_from_slice(tail);
@@ -429,6 +441,7 @@ fn read_json<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<
                 start = 0;
                 joined
             };
+            let _ = recycle.send(std::mem::replace(&mut buf, next));
         }
         let window = &buf[start..];
         let in_array = *in_array
@@ -551,57 +564,69 @@ fn read_csv<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<(
     Ok(())
 }
 
+/// `,"rightUpperMotorTotal":"` and so on: what comes before each result in JSON output.
+fn json_prefixes() -> &'static [String; 25] {
+    static PREFIXES: std::sync::OnceLock<[String; 25]> = std::sync::OnceLock::new();
+    PREFIXES.get_or_init(|| std::array::from_fn(|i| format!(",\"{}\":\"", Classification::KEYS[i])))
+}
+
 /// Appends one result, preceded by `,\n` for JSON (the writer fixes the first one).
-fn format_result(out: &mut Vec<u8>, rules: Rules, id: Option<&Id>, result: &Classification) {
-    let mut text = String::with_capacity(16);
+fn format_result(out: &mut String, rules: Rules, id: Option<&Id>, result: &Classification) {
     match rules.format {
         Format::Json => {
-            out.extend_from_slice(b",\n{");
-            if let Some(id) = id {
-                out.extend_from_slice(b"\"id\":");
-                out.extend_from_slice(id.to_json().as_bytes());
-                out.push(b',');
-            }
-            for (i, (key, value)) in Classification::KEYS.iter().zip(result.values()).enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            out.push_str(",\n{");
+            let prefixes = json_prefixes();
+            match id {
+                Some(Id::Number(n)) => {
+                    out.push_str("\"id\":");
+                    out.push_str(n);
                 }
-                out.push(b'"');
-                out.extend_from_slice(key.as_bytes());
-                out.extend_from_slice(b"\":\"");
-                text.clear();
-                value.write_to(&mut text);
-                out.extend_from_slice(text.as_bytes());
-                out.push(b'"');
+                Some(id @ Id::Text(_)) => {
+                    out.push_str("\"id\":");
+                    out.push_str(&id.to_json());
+                }
+                None => {}
             }
-            out.push(b'}');
+            for (i, value) in result.values().iter().enumerate() {
+                // The first key has no comma before it unless an id came first.
+                let prefix = &prefixes[i];
+                out.push_str(if i == 0 && id.is_none() {
+                    &prefix[1..]
+                } else {
+                    prefix
+                });
+                value.write_to(out);
+                out.push('"');
+            }
+            out.push('}');
         }
         Format::Csv => {
+            let mut text = String::with_capacity(16);
             if rules.with_id {
                 csv_cell(out, &id.map(|i| i.to_string()).unwrap_or_default());
-                out.push(b',');
+                out.push(',');
             }
             for (i, value) in result.values().iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 text.clear();
                 value.write_to(&mut text);
                 csv_cell(out, &text);
             }
-            out.push(b'\n');
+            out.push('\n');
         }
     }
 }
 
 /// A CSV cell, quoted when it holds a comma, a quote or a line break.
-fn csv_cell(out: &mut Vec<u8>, text: &str) {
+fn csv_cell(out: &mut String, text: &str) {
     if text.contains([',', '"', '\n', '\r']) {
-        out.push(b'"');
-        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
+        out.push('"');
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
     } else {
-        out.extend_from_slice(text.as_bytes());
+        out.push_str(text);
     }
 }
 

@@ -128,6 +128,39 @@ struct KeyGuess {
     /// For each slot (a field's index, then the object's start, `id`, other keys), the key that
     /// followed it last time.
     after: Vec<Option<(Box<[u8]>, Key)>>,
+    /// For each slot, the member that followed it last time when it was a field with a string
+    /// value: its bytes from the key's opening quote to the value's opening quote, as written.
+    member: Vec<Option<Member>>,
+}
+
+/// A field member as it was written: `"c5RightMotor":"`, or `"c5RightMotor": "`.
+#[derive(Debug, Clone)]
+struct Member {
+    pattern: Box<[u8]>,
+    field: Field,
+    index: usize,
+    place: super::Place,
+}
+
+/// Whether `rest` starts with `pattern`, eight bytes at a time.
+#[inline(always)]
+fn starts_with(rest: &[u8], pattern: &[u8]) -> bool {
+    let n = pattern.len();
+    if rest.len() < n {
+        return false;
+    }
+    if n < 8 {
+        return &rest[..n] == pattern;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let mut at = 0;
+    while at + 8 < n {
+        if word(rest, at) != word(pattern, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(rest, n - 8) == word(pattern, n - 8)
 }
 
 /// Equality of two short byte strings, without a call to `memcmp` for the usual key lengths.
@@ -153,6 +186,7 @@ impl KeyGuess {
     fn new() -> KeyGuess {
         KeyGuess {
             after: vec![None; FIELD_COUNT + 3],
+            member: vec![None; FIELD_COUNT + 3],
         }
     }
 
@@ -640,11 +674,21 @@ impl Reader {
                         _ => return c.fail("',' or '}'"),
                     }
                 }
+                let key_start = c.pos;
                 let key = c.raw_string()?;
                 c.skip_ws();
                 c.expect(b':', "':'")?;
                 c.skip_ws();
                 let parsed = self.keys.key(slot, &key);
+                if let (Some(Key::Field(field)), Some(b'"')) = (parsed, c.bytes.get(c.pos)) {
+                    let pattern = c.bytes[key_start..=c.pos].into();
+                    self.keys.member[slot] = Some(Member {
+                        pattern,
+                        field,
+                        index: field.index(),
+                        place: field.place(),
+                    });
+                }
                 slot = KeyGuess::slot(parsed);
                 match parsed {
                     Some(Key::Field(field)) => {
@@ -691,49 +735,27 @@ impl Reader {
     /// general path, which reads the member again from the start.
     #[inline(always)]
     fn fast_member(&mut self, bytes: &[u8], pos: usize, slot: &mut usize) -> Option<usize> {
+        let member = self.keys.member[*slot].as_ref()?;
         let rest = bytes.get(pos..)?;
-        if *rest.first()? != b'"' {
+        if !starts_with(rest, &member.pattern) {
             return None;
         }
-        let key_len = find_string_end(&rest[1..])?;
-        if rest[1 + key_len] != b'"' {
-            return None;
+        let value_start = member.pattern.len();
+        // Most values are one digit: `5"`.
+        if let (Some(&digit), Some(b'"')) = (rest.get(value_start), rest.get(value_start + 1)) {
+            let (place, index) = (member.place, member.index);
+            if self.builder.put_digit(place, index, digit) {
+                *slot = index;
+                return Some(pos + value_start + 2);
+            }
         }
-        let key = &rest[1..1 + key_len];
-        let (guessed_bytes, guessed) = self.keys.after[*slot].as_ref()?;
-        let Key::Field(field) = *guessed else {
-            return None;
-        };
-        if !same_bytes(guessed_bytes, key) {
-            return None;
-        }
-        let is_space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\n' | b'\r' | b'\t'));
-        let mut p = key_len + 2;
-        while is_space(rest.get(p)) {
-            p += 1;
-        }
-        if rest.get(p) != Some(&b':') {
-            return None;
-        }
-        p += 1;
-        while is_space(rest.get(p)) {
-            p += 1;
-        }
-        if rest.get(p) != Some(&b'"') {
-            return None;
-        }
-        let value_start = p + 1;
-        let window = rest
-            .get(value_start..value_start + 5)
-            .unwrap_or(&rest[value_start.min(rest.len())..]);
+        let window = rest.get(value_start..).map(|w| &w[..w.len().min(5)])?;
         let value_len = window.iter().position(|&b| b == b'"')?;
-        if !self
-            .builder
-            .put(field, &rest[value_start..value_start + value_len])
-        {
+        let (field, index) = (member.field, member.index);
+        if !self.builder.put_at(field, index, &window[..value_len]) {
             return None;
         }
-        *slot = field.index();
+        *slot = index;
         Some(pos + value_start + value_len + 1)
     }
 

@@ -42,6 +42,53 @@ pub enum Field {
     LowestNonKeyMuscle(Side),
 }
 
+/// Where a point field's value lives in an exam, for readers' fast paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub array: Array,
+    pub right: bool,
+    pub at: u8,
+}
+
+/// Which of a side's arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Array {
+    Motor,
+    Touch,
+    Prick,
+    /// Not a point (anal exam, non-key muscle).
+    Other,
+}
+
+impl Field {
+    /// Where the field's value lives.
+    pub(crate) fn place(self) -> Place {
+        let right = |s: Side| s == Side::Right;
+        match self {
+            Field::Motor(s, m) => Place {
+                array: Array::Motor,
+                right: right(s),
+                at: m.index() as u8,
+            },
+            Field::Touch(s, l) => Place {
+                array: Array::Touch,
+                right: right(s),
+                at: l.index().saturating_sub(1) as u8,
+            },
+            Field::Prick(s, l) => Place {
+                array: Array::Prick,
+                right: right(s),
+                at: l.index().saturating_sub(1) as u8,
+            },
+            _ => Place {
+                array: Array::Other,
+                right: true,
+                at: 0,
+            },
+        }
+    }
+}
+
 /// The number of exam fields (136), of which all but the two non-key muscles are required.
 pub const FIELD_COUNT: usize = 136;
 
@@ -359,7 +406,53 @@ impl ExamBuilder {
     /// it did. [`ExamBuilder::set_field_bytes`] says what is wrong otherwise.
     #[inline(always)]
     pub fn put(&mut self, field: Field, value: &[u8]) -> bool {
-        let index = field.index();
+        self.put_at(field, field.index(), value)
+    }
+
+    /// Stores a one-character value (`0`–`5`) of a key-muscle or dermatome field at a known place:
+    /// the fast path of readers that meet the same fields again and again. Returns false when
+    /// the value or field does not fit, and the reader takes the general path.
+    #[inline(always)]
+    pub(crate) fn put_digit(&mut self, place: Place, index: usize, digit: u8) -> bool {
+        let (word, bit) = (index / 64, 1u64 << (index % 64));
+        if self.seen[word] & bit != 0 {
+            return false;
+        }
+        let side = if place.right {
+            &mut self.exam.right
+        } else {
+            &mut self.exam.left
+        };
+        let grade = digit.wrapping_sub(b'0');
+        let i = usize::from(place.at);
+        let stored = match place.array {
+            Array::Motor if grade <= 5 && i < 10 => {
+                side.motor[i] =
+                    MotorValue::new(Some(grade), crate::Flag::None).unwrap_or(MotorValue::NORMAL);
+                true
+            }
+            Array::Touch if grade <= 2 && i < 28 => {
+                side.light_touch[i] = SensoryValue::new(Some(grade), crate::Flag::None)
+                    .unwrap_or(SensoryValue::NORMAL);
+                true
+            }
+            Array::Prick if grade <= 2 && i < 28 => {
+                side.pin_prick[i] = SensoryValue::new(Some(grade), crate::Flag::None)
+                    .unwrap_or(SensoryValue::NORMAL);
+                true
+            }
+            _ => false,
+        };
+        if stored {
+            self.seen[word] |= bit;
+        }
+        stored
+    }
+
+    /// [`ExamBuilder::put`] with the field's index ([`Field::index`]) already known.
+    #[inline(always)]
+    pub(crate) fn put_at(&mut self, field: Field, index: usize, value: &[u8]) -> bool {
+        debug_assert_eq!(index, field.index());
         let (word, bit) = (index / 64, 1u64 << (index % 64));
         if self.seen[word] & bit != 0 {
             return false;
