@@ -172,6 +172,12 @@ pub trait Store: Send + Sync {
     /// Saves an ISNCSCI exam of a visit: the exam as entered and the engine's classification.
     async fn add_exam(&self, scope: &Scope, exam: &NewExam, by: &Actor) -> Result<ExamRecord>;
 
+    /// Saves a visit's form: the first save creates it; a change to a saved form needs a
+    /// reason, and every changed field is in the audit trail with its old and new value.
+    async fn save_form(&self, scope: &Scope, form: &FormSave, by: &Actor) -> Result<FormEntry>;
+    /// A participant's saved forms.
+    async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>>;
+
     /// The audit rows of one record, oldest first.
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>>;
     /// Every audit row, chain by chain in order, streamed.

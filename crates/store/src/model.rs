@@ -395,3 +395,42 @@ pub struct NewExam {
     /// The classification the engine computed (JSON).
     pub classification: String,
 }
+
+/// A form's values to save for a visit.
+#[derive(Clone, Debug)]
+pub struct FormSave {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The values as validated and normalised: a JSON object, field id to value.
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// `in-progress` or `complete`.
+    pub status: String,
+    /// Why saved data changes (required when the form was saved before).
+    pub reason: Option<String>,
+}
+
+/// A form as saved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FormEntry {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The values.
+    pub data: serde_json::Value,
+    /// `in-progress` or `complete`.
+    pub status: String,
+    /// 1 when first saved, then one more at each change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// The states a form entry can be saved in.
+pub const FORM_STATUSES: [&str; 2] = ["in-progress", "complete"];

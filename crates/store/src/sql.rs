@@ -1085,6 +1085,161 @@ impl Store for SqlStore {
         })
     }
 
+    async fn save_form(&self, scope: &Scope, f: &FormSave, by: &Actor) -> Result<FormEntry> {
+        if !FORM_STATUSES.contains(&f.status.as_str()) {
+            return Err(StoreError::Invalid {
+                field: "status".into(),
+                message: format!(
+                    "{:?} is not allowed (allowed: {})",
+                    f.status,
+                    FORM_STATUSES.join(", ")
+                ),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, f.participant_id)
+            .await?;
+        let visit: Option<(String,)> = sqlx::query_as(
+            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if visit.is_none() {
+            return Err(not_found(
+                "visit",
+                format!("{}/{}", f.participant_id, f.visit_id),
+            ));
+        }
+        let before: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT data, status, version FROM form_entries WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let reason = f.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if before.is_some() && reason.is_none() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to change saved data".into(),
+            });
+        }
+        let at = now();
+        let data = serde_json::Value::Object(f.data.clone()).to_string();
+        let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut changes = Vec::new();
+        let version = match &before {
+            None => {
+                sqlx::query(
+                    "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 1, $6)",
+                )
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .bind(&data)
+                .bind(&f.status)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+                for (field, value) in &f.data {
+                    changes.push(Change::new("create", "form", &record).set(field, text(value)));
+                }
+                changes.push(Change::new("create", "form", &record).set("status", &f.status));
+                1
+            }
+            Some((old_data, old_status, version)) => {
+                let old: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(old_data).unwrap_or_default();
+                let mut fields: Vec<&String> = old.keys().chain(f.data.keys()).collect();
+                fields.sort();
+                fields.dedup();
+                for field in fields {
+                    let (was, now_) = (old.get(field), f.data.get(field));
+                    if was != now_ {
+                        let mut c = Change::new("update", "form", &record);
+                        c.field = Some(field.clone());
+                        c.old_value = was.map(text);
+                        c.new_value = now_.map(text);
+                        c.reason = reason.map(String::from);
+                        changes.push(c);
+                    }
+                }
+                if *old_status != f.status {
+                    changes.push(
+                        Change::new("update", "form", &record)
+                            .set("status", &f.status)
+                            .was(old_status)
+                            .because(reason.unwrap_or_default()),
+                    );
+                }
+                if changes.is_empty() {
+                    return Err(StoreError::Conflict {
+                        field: "values".into(),
+                        message: "nothing changed".into(),
+                    });
+                }
+                sqlx::query(
+                    "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4 \
+                     WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
+                )
+                .bind(&data)
+                .bind(&f.status)
+                .bind(version + 1)
+                .bind(&at)
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .execute(&mut *tx)
+                .await?;
+                version + 1
+            }
+        };
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        tx.commit().await?;
+        Ok(FormEntry {
+            participant_id: f.participant_id,
+            visit_id: f.visit_id.clone(),
+            form_id: f.form_id.clone(),
+            data: serde_json::Value::Object(f.data.clone()),
+            status: f.status.clone(),
+            version,
+            updated_at: at,
+        })
+    }
+
+    async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>> {
+        self.participant(scope, participant_id).await?;
+        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT visit_id, form_id, data, status, version, updated_at FROM form_entries \
+             WHERE participant_id = $1 ORDER BY visit_id, form_id",
+        )
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(visit_id, form_id, data, status, version, updated_at)| FormEntry {
+                    participant_id,
+                    visit_id,
+                    form_id,
+                    data: serde_json::from_str(&data).unwrap_or_default(),
+                    status,
+                    version,
+                    updated_at,
+                },
+            )
+            .collect())
+    }
+
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"

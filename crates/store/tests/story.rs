@@ -528,3 +528,142 @@ async fn tampering_behind_the_application_is_detected() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
+    for store in stores().await {
+        let study = with_study(&store).await;
+        let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
+        let scope = Scope::Study(study.id.clone());
+        let p = store
+            .screen(&scope, &screening(&a, "F-1", true), &Actor::system())
+            .await
+            .unwrap();
+        let visits = vec![PlannedVisit {
+            visit_id: "week-12".into(),
+            name: "Week 12".into(),
+            target: "2027-01-15".into(),
+            earliest: "2027-01-08".into(),
+            latest: "2027-01-22".into(),
+        }];
+        store
+            .enrol(
+                &scope,
+                &Enrolment {
+                    participant_id: p.id,
+                    subject_id: "XS-F1".into(),
+                    enrolled_on: "2026-10-22".into(),
+                    anchor_date: "2026-10-23".into(),
+                    visits,
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        let values = |sbp: i64, dbp: i64| {
+            let mut m = serde_json::Map::new();
+            m.insert("systolic".into(), serde_json::json!(sbp));
+            m.insert("diastolic".into(), serde_json::json!(dbp));
+            m
+        };
+        let save = |data, reason: Option<&str>, status: &str| FormSave {
+            participant_id: p.id,
+            visit_id: "week-12".into(),
+            form_id: "vital-signs".into(),
+            data,
+            status: status.into(),
+            reason: reason.map(String::from),
+        };
+        let first = store
+            .save_form(
+                &scope,
+                &save(values(120, 80), None, "in-progress"),
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.version, 1);
+        let rows_before = audit_count(&store).await;
+        let e = store
+            .save_form(
+                &scope,
+                &save(values(125, 80), None, "complete"),
+                &Actor::system(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "reason: is required to change saved data");
+        assert_eq!(audit_count(&store).await, rows_before);
+        let second = store
+            .save_form(
+                &scope,
+                &save(values(125, 80), Some("re-measured"), "complete"),
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((second.version, second.status.as_str()), (2, "complete"));
+        let record = format!("{}/week-12/vital-signs", p.id);
+        let trail = store.audit_of("form", &record).await.unwrap();
+        let changed: Vec<(Option<&str>, Option<&str>, Option<&str>)> = trail
+            .iter()
+            .filter(|r| r.action == "update")
+            .map(|r| {
+                (
+                    r.field.as_deref(),
+                    r.old_value.as_deref(),
+                    r.new_value.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                (Some("systolic"), Some("120"), Some("125")),
+                (Some("status"), Some("in-progress"), Some("complete"))
+            ]
+        );
+        assert!(trail
+            .iter()
+            .filter(|r| r.action == "update")
+            .all(|r| r.reason.as_deref() == Some("re-measured")));
+        assert_eq!(store.forms(&scope, p.id).await.unwrap(), [second]);
+        // Unknown visit, other site, bad status.
+        let mut unknown = save(values(1, 0), None, "complete");
+        unknown.visit_id = "week-99".into();
+        assert!(matches!(
+            store.save_form(&scope, &unknown, &Actor::system()).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let only_b = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![b.clone()],
+        };
+        assert!(matches!(
+            store
+                .save_form(
+                    &only_b,
+                    &save(values(1, 0), Some("x"), "complete"),
+                    &Actor::system()
+                )
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let bad = store
+            .save_form(
+                &scope,
+                &save(values(1, 0), Some("x"), "done"),
+                &Actor::system(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            bad.to_string().contains("allowed: in-progress, complete"),
+            "{bad}"
+        );
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}
