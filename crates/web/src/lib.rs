@@ -112,6 +112,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/studies", get(api::studies))
+        .route("/api/isncsci/classify", post(api::classify))
         .route(
             "/api/studies/{study}/participants",
             get(api::participants).post(api::screen),

@@ -618,3 +618,45 @@ async fn accounts_and_roles_change_with_a_reason_and_are_audited() {
         assert_eq!(role_trail.last().unwrap().action, "delete");
     }
 }
+
+#[tokio::test]
+async fn any_signed_in_user_can_classify_an_exam_without_saving_it() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let aud = login(&app, "aud").await;
+        let exam = Value::Object(exam_c6_b());
+        let (status, result) = aud.post("/api/isncsci/classify", &exam).await;
+        assert_eq!(status, StatusCode::OK, "{result}");
+        assert_eq!(
+            (
+                result["neurologicalLevelOfInjury"].as_str(),
+                result["asiaImpairmentScale"].as_str(),
+                result["upperMotorTotal"].as_str()
+            ),
+            (Some("C6"), Some("B"), Some("20"))
+        );
+        assert_eq!(result.as_object().unwrap().len(), 25);
+        let mut bad = exam_c6_b();
+        bad.insert("c5RightMotor".into(), json!("6"));
+        bad.insert("bogus".into(), json!("1"));
+        let (status, err) = aud.post("/api/isncsci/classify", &Value::Object(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = err["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields.contains(&"exam.c5RightMotor") && fields.contains(&"exam.bogus"),
+            "{err}"
+        );
+        let anonymous = reqwest::Client::new()
+            .post(format!("{}/api/isncsci/classify", app.base))
+            .json(&exam)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    }
+}
