@@ -5,6 +5,7 @@
 
 mod classify;
 mod progress;
+mod randomization;
 mod server;
 
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ enum Command {
     /// User accounts.
     #[command(subcommand)]
     Users(server::UsersCommand),
+    /// Randomisation design: simulated balance and predictability of a study's method.
+    #[command(subcommand)]
+    Randomization(randomization::RandomizationCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => server::run(server::demo(args)),
         Command::Audit(cmd) => server::run_audit(cmd),
         Command::Users(cmd) => server::run(server::users(cmd)),
+        Command::Randomization(cmd) => randomization::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

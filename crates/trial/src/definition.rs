@@ -16,8 +16,9 @@ use toml::{Table, Value};
 use crate::error::{DefinitionError, Problem};
 use crate::role::Role;
 use crate::study::{
-    Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
-    FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
+    Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, Factor,
+    FieldDef, FieldType, FormDef, FormKind, LevelRange, Phase, Randomisation, RandomisationMethod,
+    Site, Study, VisitDef, WeightedFactor,
 };
 
 const TOP_KEYS: &[&str] = &[
@@ -34,12 +35,17 @@ const TOP_KEYS: &[&str] = &[
     "arms",
     "dose_levels",
     "dlt_window_days",
+    "randomisation",
     "sites",
     "schedule",
     "eligibility",
     "forms",
 ];
 const ARM_KEYS: &[&str] = &["id", "name", "kind", "ratio"];
+const RANDOMISATION_KEYS: &[&str] = &["method", "block_sizes", "strata", "factors", "probability"];
+const FACTOR_KEYS: &[&str] = &["factor", "weight"];
+/// The largest block size.
+const MAX_BLOCK: i64 = 1000;
 const DOSE_KEYS: &[&str] = &["id", "name", "cells", "schedule", "dose_days"];
 const SITE_KEYS: &[&str] = &["id", "name", "time_zone", "country"];
 const SCHEDULE_KEYS: &[&str] = &["anchor", "visits"];
@@ -503,6 +509,9 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
     let unblinded_roles = read_unblinded_roles(r, root, blinding);
     let arms = read_arms(r, root, design);
     let (dose_levels, dlt_window_days) = read_dose_levels(r, root, design);
+    let arms_complete =
+        matches!(root.table.get("arms"), Some(Value::Array(items)) if items.len() == arms.len());
+    let randomisation = read_randomisation(r, root, design, arms_complete.then_some(&arms[..]));
     let sites = read_sites(r, root);
     let schedule = read_schedule(r, root);
     let eligibility = read_eligibility(r, root);
@@ -523,6 +532,7 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         arms,
         dose_levels,
         dlt_window_days,
+        randomisation,
         sites,
         unblinded_roles,
         anchor: anchor.unwrap_or(Anchor::FirstDose),
@@ -776,6 +786,229 @@ fn read_dose_days(
         _ => {}
     }
     ok.then(|| days.into_iter().map(|(_, d)| to_i32(d)).collect())
+}
+
+/// Reads `[randomisation]`. `arms` is given when every arm was read, so that block sizes can be
+/// checked against the sum of their ratios.
+fn read_randomisation(
+    r: &mut Report,
+    root: &Node<'_>,
+    design: Option<Design>,
+    arms: Option<&[Arm]>,
+) -> Option<Randomisation> {
+    const KEY: &str = "randomisation";
+    match design {
+        Some(Design::DoseEscalation) => {
+            if root.has(KEY) {
+                r.add(
+                    KEY,
+                    "only allowed with design = \"randomised\"; a dose-escalation study allocates \
+                     participants to dose levels by the 3+3 rule",
+                );
+            }
+            return None;
+        }
+        Some(Design::Randomised) if !root.has(KEY) => {
+            r.add(
+                KEY,
+                "required with design = \"randomised\": a [randomisation] table with method = \
+                 \"permuted-blocks\" or \"minimisation\"",
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let node = root.table(r, KEY, Optional, RANDOMISATION_KEYS)?;
+    let method = node.choice(
+        r,
+        "method",
+        Required,
+        RandomisationMethod::ALL,
+        RandomisationMethod::as_str,
+    )?;
+    let (misplaced, owner) = match method {
+        RandomisationMethod::PermutedBlocks => (["factors", "probability"], "minimisation"),
+        RandomisationMethod::Minimisation => (["block_sizes", "strata"], "permuted-blocks"),
+    };
+    let mut ok = true;
+    for key in misplaced {
+        if node.has(key) {
+            r.add(
+                node.at(key),
+                format!("only allowed with method = \"{owner}\", not \"{method}\""),
+            );
+            ok = false;
+        }
+    }
+    let randomisation = match method {
+        RandomisationMethod::PermutedBlocks => {
+            let block_sizes = read_block_sizes(r, &node, arms);
+            let strata = read_strata(r, &node);
+            Randomisation::PermutedBlocks {
+                block_sizes: block_sizes?,
+                strata: strata?,
+            }
+        }
+        RandomisationMethod::Minimisation => {
+            let factors = read_minimisation_factors(r, &node);
+            let probability = node.number(r, "probability", Required);
+            if let Some(p) = probability {
+                if !(p > 0.5 && p <= 1.0) {
+                    r.add(
+                        node.at("probability"),
+                        format!(
+                            "must be greater than 0.5 and at most 1 (the probability of \
+                             allocating the arm that minimises imbalance), found {p}"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            Randomisation::Minimisation {
+                factors: factors?,
+                probability: probability?,
+            }
+        }
+    };
+    ok.then_some(randomisation)
+}
+
+fn read_block_sizes(r: &mut Report, node: &Node<'_>, arms: Option<&[Arm]>) -> Option<Vec<u32>> {
+    let sizes = node.integers(r, "block_sizes", Required, 1, MAX_BLOCK)?;
+    let mut ok = true;
+    if sizes.is_empty() {
+        r.add(
+            node.at("block_sizes"),
+            "at least one block size is required",
+        );
+        ok = false;
+    }
+    let ratios: Vec<u32> = arms
+        .filter(|a| !a.is_empty())
+        .map(|arms| arms.iter().map(|a| a.ratio).collect())
+        .unwrap_or_default();
+    let total: i64 = ratios.iter().map(|&r| i64::from(r)).sum();
+    let mut seen: Vec<(i64, &str)> = Vec::new();
+    for (path, size) in &sizes {
+        if let Some((_, first)) = seen.iter().find(|(s, _)| s == size) {
+            r.add(
+                path,
+                format!("duplicate block size {size} (first at {first})"),
+            );
+            ok = false;
+        } else {
+            seen.push((*size, path));
+        }
+        if total > 0 && size % total != 0 {
+            let sum: Vec<String> = ratios.iter().map(u32::to_string).collect();
+            r.add(
+                path,
+                format!(
+                    "must be a multiple of {total}, the sum of the arm ratios ({}), so that each \
+                     block holds the arms in their ratio; found {size}",
+                    sum.join(" + ")
+                ),
+            );
+            ok = false;
+        }
+    }
+    let sizes = sizes.iter().map(|(_, s)| to_u32(*s)).collect();
+    ok.then_some(sizes)
+}
+
+/// Reads a factor name at `path`.
+fn factor_name(r: &mut Report, path: &str, name: &str) -> Option<Factor> {
+    let factor = Factor::parse(name);
+    if factor.is_none() {
+        let names: Vec<&str> = Factor::ALL.iter().map(|f| f.as_str()).collect();
+        r.add(
+            path,
+            format!("must be one of {}, found {name:?}", quoted_list(&names)),
+        );
+    }
+    factor
+}
+
+/// Reports a factor listed before, naming where it first appeared.
+fn check_factor_once(
+    r: &mut Report,
+    seen: &mut Vec<(Factor, String)>,
+    factor: Factor,
+    path: String,
+) -> bool {
+    if let Some((_, first)) = seen.iter().find(|(f, _)| *f == factor) {
+        r.add(
+            path,
+            format!("factor \"{factor}\" is listed twice (first at {first})"),
+        );
+        false
+    } else {
+        seen.push((factor, path));
+        true
+    }
+}
+
+fn read_strata(r: &mut Report, node: &Node<'_>) -> Option<Vec<Factor>> {
+    let Some(names) = node.strings(r, "strata", Optional) else {
+        return (!node.has("strata")).then(Vec::new);
+    };
+    let mut ok = true;
+    let mut seen = Vec::new();
+    for (path, name) in names {
+        match factor_name(r, &path, &name) {
+            Some(factor) => ok &= check_factor_once(r, &mut seen, factor, path),
+            None => ok = false,
+        }
+    }
+    ok.then(|| seen.into_iter().map(|(f, _)| f).collect())
+}
+
+fn read_minimisation_factors(r: &mut Report, node: &Node<'_>) -> Option<Vec<WeightedFactor>> {
+    let nodes = node.tables(r, "factors", Required)?;
+    let given = match node.table.get("factors") {
+        Some(Value::Array(items)) => items.len(),
+        _ => 0,
+    };
+    // An element that is not a table was reported by `tables`.
+    let mut ok = nodes.len() == given;
+    if given == 0 {
+        r.add(
+            node.at("factors"),
+            "at least one factor is required (\"ais\", \"level\" or \"site\")",
+        );
+        ok = false;
+    }
+    let mut seen = Vec::new();
+    let mut factors = Vec::new();
+    for item in &nodes {
+        item.only(r, FACTOR_KEYS);
+        let factor = item
+            .string(r, "factor", Required)
+            .and_then(|name| factor_name(r, &item.at("factor"), &name));
+        let weight = match item.number(r, "weight", Optional) {
+            Some(w) if w > 0.0 => w,
+            Some(w) => {
+                r.add(
+                    item.at("weight"),
+                    format!("must be greater than 0, found {w}"),
+                );
+                ok = false;
+                w
+            }
+            None => {
+                ok &= !item.has("weight");
+                1.0
+            }
+        };
+        match factor {
+            Some(factor) => {
+                ok &= check_factor_once(r, &mut seen, factor, item.at("factor"));
+                factors.push(WeightedFactor { factor, weight });
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(factors)
 }
 
 fn read_sites(r: &mut Report, root: &Node<'_>) -> Vec<Site> {

@@ -26,20 +26,34 @@
 
 #![warn(missing_docs)]
 
+mod allocation;
 mod definition;
 mod eligibility;
 mod error;
+mod escalation;
+mod forms;
 mod role;
 mod schedule;
 mod study;
 
+pub use allocation::{
+    simulate, AllocationError, ArmCount, BlockList, Covariates, GroupImbalance, Imbalance,
+    InjuryLevel, Minimiser, SimulationReport, Strata, Stratum, StratumSequence, AIS_GRADES,
+};
 pub use eligibility::{
     age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
 };
 pub use error::{DefinitionError, Problem};
+pub use escalation::{three_plus_three, Decision, Escalation};
+pub use forms::{
+    score_form, score_form_text, validate_form, CrossFieldRule, FieldIssue, FieldValue, FormData,
+    Scim3, Scim3Item, Scim3Subscale, Scim3Subscales, WalkingAid, Wisci2, Wisci2Level,
+    CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
+};
 pub use role::{Role, UnknownRole};
 pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
 pub use study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
     FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
 };
+pub use study::{Factor, Randomisation, RandomisationMethod, WeightedFactor};

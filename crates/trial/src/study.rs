@@ -101,6 +101,31 @@ named_enum! {
 }
 
 named_enum! {
+    /// How a randomised study allocates participants to arms.
+    RandomisationMethod {
+        /// Stratified permuted blocks with block sizes drawn from a configured set
+        /// (`"permuted-blocks"`).
+        PermutedBlocks = "permuted-blocks",
+        /// Pocock–Simon minimisation with a biased coin (`"minimisation"`).
+        Minimisation = "minimisation",
+    }
+}
+
+named_enum! {
+    /// A baseline characteristic that randomisation balances: a stratification factor of
+    /// permuted blocks, or a factor of minimisation.
+    Factor {
+        /// The baseline AIS grade, A to D (`"ais"`).
+        Ais = "ais",
+        /// The injury level: cervical (neurological level C1 to T1) or thoracolumbar (T2 and
+        /// below) (`"level"`).
+        Level = "level",
+        /// The site (`"site"`).
+        Site = "site",
+    }
+}
+
+named_enum! {
     /// How often a dose level is given.
     DoseSchedule {
         /// Once, on day 1 (`"single"`).
@@ -227,6 +252,63 @@ impl DoseLevel {
     pub fn dlt_days(&self, dlt_window_days: u32) -> (i32, i32) {
         let window = i32::try_from(dlt_window_days).unwrap_or(i32::MAX);
         (1, self.last_dose_day().saturating_add(window))
+    }
+}
+
+/// A factor of minimisation with its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct WeightedFactor {
+    /// The characteristic.
+    pub factor: Factor,
+    /// Its weight in the sum of imbalances (greater than 0; default 1).
+    pub weight: f64,
+}
+
+/// How a randomised study allocates participants to arms (the `[randomisation]` table).
+///
+/// The random seed is not part of the definition: the statistician gives it when the
+/// allocation list is generated (permuted blocks) or the minimisation starts, and it is
+/// recorded with the list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "method")]
+pub enum Randomisation {
+    /// Stratified permuted blocks (`method = "permuted-blocks"`).
+    #[serde(rename = "permuted-blocks")]
+    PermutedBlocks {
+        /// The block sizes, each a multiple of the sum of the arm ratios; each block's size is
+        /// drawn from them with equal probability.
+        block_sizes: Vec<u32>,
+        /// The stratification factors, each at most once; empty for one list for everybody.
+        strata: Vec<Factor>,
+    },
+    /// Pocock–Simon minimisation (`method = "minimisation"`).
+    #[serde(rename = "minimisation")]
+    Minimisation {
+        /// The factors, each at most once, with their weights.
+        factors: Vec<WeightedFactor>,
+        /// The probability of allocating the arm that minimises imbalance (0.5 < p ≤ 1).
+        probability: f64,
+    },
+}
+
+impl Randomisation {
+    /// The method.
+    pub fn method(&self) -> RandomisationMethod {
+        match self {
+            Randomisation::PermutedBlocks { .. } => RandomisationMethod::PermutedBlocks,
+            Randomisation::Minimisation { .. } => RandomisationMethod::Minimisation,
+        }
+    }
+
+    /// The factors balanced: the strata of permuted blocks, or the factors of minimisation,
+    /// in the order the definition gives them.
+    pub fn factors(&self) -> Vec<Factor> {
+        match self {
+            Randomisation::PermutedBlocks { strata, .. } => strata.clone(),
+            Randomisation::Minimisation { factors, .. } => {
+                factors.iter().map(|f| f.factor).collect()
+            }
+        }
     }
 }
 
@@ -369,6 +451,8 @@ pub struct Study {
     /// Days after the last dose during which toxicities count as dose-limiting (dose
     /// escalation only).
     pub dlt_window_days: Option<u32>,
+    /// How participants are randomised (randomised studies only).
+    pub randomisation: Option<Randomisation>,
     /// The sites.
     pub sites: Vec<Site>,
     /// The roles that see allocations. Every role for an open-label study.

@@ -2,7 +2,8 @@
 
 use isncsci::{Grade, Level};
 use trial::{
-    Anchor, ArmKind, Blinding, Design, DoseSchedule, FieldType, FormKind, Phase, Role, Study,
+    Anchor, ArmKind, Blinding, Design, DoseSchedule, Factor, FieldType, FormKind, Phase,
+    Randomisation, Role, Study,
 };
 
 fn load(name: &str) -> Study {
@@ -50,6 +51,7 @@ fn phase1_is_an_open_label_dose_escalation_at_one_site() {
     assert_eq!(study.target_enrolment, 12);
     assert!(study.arms.is_empty());
     assert_eq!(study.dlt_window_days, Some(28));
+    assert_eq!(study.randomisation, None);
     assert_eq!(study.anchor, Anchor::FirstDose);
 
     let levels: Vec<(&str, f64, DoseSchedule, &[i32])> = study
@@ -103,6 +105,13 @@ fn phase2_is_a_double_blind_two_to_one_randomisation_at_three_sites() {
     assert!(study.dose_levels.is_empty());
     assert_eq!(study.dlt_window_days, None);
     assert_eq!(study.anchor, Anchor::FirstDose);
+    assert_eq!(
+        study.randomisation,
+        Some(Randomisation::PermutedBlocks {
+            block_sizes: vec![3, 6],
+            strata: vec![Factor::Ais, Factor::Level, Factor::Site],
+        })
+    );
 
     let arms: Vec<(&str, ArmKind, u32)> = study
         .arms
@@ -256,6 +265,14 @@ fn a_study_serialises_with_the_definition_strings() {
         serde_json::json!(["A", "B", "C"])
     );
     assert_eq!(json["unblinded_roles"][0], "unblinded_pharmacist");
+    assert_eq!(
+        json["randomisation"],
+        serde_json::json!({
+            "method": "permuted-blocks",
+            "block_sizes": [3, 6],
+            "strata": ["ais", "level", "site"],
+        })
+    );
     assert_eq!(json["forms"][3]["fields"][0]["type"], "integer");
 }
 

@@ -26,6 +26,11 @@ id = "placebo"
 name = "Placebo"
 kind = "placebo"
 ratio = 1
+
+[randomisation]
+method = "permuted-blocks"
+block_sizes = [3, 6]
+strata = ["ais", "level", "site"]
 "#;
 
 const DOSE_LEVELS: &str = r#"
@@ -1193,5 +1198,302 @@ fn choices_have_distinct_options() {
         ),
         "forms[2].fields[1].options",
         &["only allowed for type = \"choice\""],
+    );
+}
+
+// Randomisation.
+
+const BLOCKS: &str = r#"[randomisation]
+method = "permuted-blocks"
+block_sizes = [3, 6]
+strata = ["ais", "level", "site"]
+"#;
+
+/// The randomised fixture with its `[randomisation]` table replaced by `table`.
+fn with_randomisation(table: &str) -> String {
+    edit(&randomised(), BLOCKS, table)
+}
+
+const MINIMISATION: &str = r#"[randomisation]
+method = "minimisation"
+factors = [{ factor = "ais", weight = 2 }, { factor = "level" }, { factor = "site", weight = 0.5 }]
+probability = 0.8
+"#;
+
+#[test]
+fn randomisation_is_read_for_each_method() {
+    use trial::{Factor, Randomisation, RandomisationMethod, WeightedFactor};
+    let study = Study::from_toml(&randomised()).unwrap();
+    assert_eq!(
+        study.randomisation,
+        Some(Randomisation::PermutedBlocks {
+            block_sizes: vec![3, 6],
+            strata: vec![Factor::Ais, Factor::Level, Factor::Site],
+        })
+    );
+    let study = Study::from_toml(&with_randomisation(MINIMISATION)).unwrap();
+    let randomisation = study.randomisation.unwrap();
+    assert_eq!(randomisation.method(), RandomisationMethod::Minimisation);
+    assert_eq!(
+        randomisation,
+        Randomisation::Minimisation {
+            factors: vec![
+                WeightedFactor {
+                    factor: Factor::Ais,
+                    weight: 2.0
+                },
+                WeightedFactor {
+                    factor: Factor::Level,
+                    weight: 1.0
+                },
+                WeightedFactor {
+                    factor: Factor::Site,
+                    weight: 0.5
+                },
+            ],
+            probability: 0.8,
+        }
+    );
+    assert_eq!(
+        randomisation.factors(),
+        [Factor::Ais, Factor::Level, Factor::Site]
+    );
+    // Strata may be left out: one list for everybody.
+    let study = Study::from_toml(&with_randomisation(
+        "[randomisation]\nmethod = \"permuted-blocks\"\nblock_sizes = [6]\n",
+    ))
+    .unwrap();
+    assert_eq!(study.randomisation.unwrap().factors(), []);
+    assert_eq!(Study::from_toml(&escalation()).unwrap().randomisation, None);
+}
+
+#[test]
+fn randomisation_is_required_when_randomised_and_rejected_in_dose_escalation() {
+    rejects(
+        &randomised().replace(BLOCKS, ""),
+        "randomisation",
+        &[
+            "required with design = \"randomised\"",
+            "\"permuted-blocks\"",
+        ],
+    );
+    rejects(
+        &format!("{}{BLOCKS}", escalation()),
+        "randomisation",
+        &["only allowed with design = \"randomised\"", "3+3"],
+    );
+    let scalar = edit(
+        &randomised().replace(BLOCKS, ""),
+        "target_enrolment = 30",
+        "target_enrolment = 30\nrandomisation = 3",
+    );
+    rejects(
+        &scalar,
+        "randomisation",
+        &["expected a table, found the integer 3"],
+    );
+}
+
+#[test]
+fn randomisation_method_and_keys() {
+    rejects(
+        &edit(
+            &randomised(),
+            "method = \"permuted-blocks\"",
+            "method = \"blocks\"",
+        ),
+        "randomisation.method",
+        &[r#"one of "permuted-blocks", "minimisation""#, "\"blocks\""],
+    );
+    rejects(
+        &edit(&randomised(), "method = \"permuted-blocks\"\n", ""),
+        "randomisation.method",
+        &["required key is missing"],
+    );
+    rejects(
+        &edit(
+            &randomised(),
+            "block_sizes = [3, 6]",
+            "block_sizes = [3, 6]\nseed = 7",
+        ),
+        "randomisation.seed",
+        &[
+            "unknown key",
+            "method, block_sizes, strata, factors, probability",
+        ],
+    );
+    rejects(
+        &edit(
+            &randomised(),
+            "block_sizes = [3, 6]",
+            "block_sizes = [3, 6]\nprobability = 0.8",
+        ),
+        "randomisation.probability",
+        &["only allowed with method = \"minimisation\""],
+    );
+    let text = with_randomisation(&MINIMISATION.replace(
+        "probability = 0.8",
+        "probability = 0.8\nblock_sizes = [3]\nstrata = [\"site\"]",
+    ));
+    rejects(
+        &text,
+        "randomisation.block_sizes",
+        &["only allowed with method = \"permuted-blocks\""],
+    );
+    rejects(
+        &text,
+        "randomisation.strata",
+        &["only allowed with method = \"permuted-blocks\""],
+    );
+}
+
+#[test]
+fn block_sizes_are_multiples_of_the_sum_of_the_ratios() {
+    rejects(
+        &edit(&randomised(), "[3, 6]", "[3, 4]"),
+        "randomisation.block_sizes[1]",
+        &[
+            "must be a multiple of 3, the sum of the arm ratios (2 + 1)",
+            "found 4",
+        ],
+    );
+    rejects(
+        &edit(&randomised(), "[3, 6]", "[3, 6, 3]"),
+        "randomisation.block_sizes[2]",
+        &["duplicate block size 3 (first at randomisation.block_sizes[0])"],
+    );
+    rejects(
+        &edit(&randomised(), "[3, 6]", "[]"),
+        "randomisation.block_sizes",
+        &["at least one block size"],
+    );
+    rejects(
+        &edit(&randomised(), "[3, 6]", "[0, 6]"),
+        "randomisation.block_sizes[0]",
+        &["must be from 1 to 1000, found 0"],
+    );
+    rejects(
+        &edit(&randomised(), "[3, 6]", "[3, \"6\"]"),
+        "randomisation.block_sizes[1]",
+        &["expected an integer"],
+    );
+    rejects(
+        &edit(&randomised(), "block_sizes = [3, 6]\n", ""),
+        "randomisation.block_sizes",
+        &["required key is missing"],
+    );
+    // With 1:1, any even size.
+    let equal = edit(&randomised(), "ratio = 2", "ratio = 1");
+    let study = Study::from_toml(&edit(&equal, "[3, 6]", "[2, 4]")).unwrap();
+    assert!(study.randomisation.is_some());
+    rejects(
+        &equal,
+        "randomisation.block_sizes[0]",
+        &["must be a multiple of 2", "found 3"],
+    );
+}
+
+#[test]
+fn a_bad_arm_does_not_make_block_sizes_wrong_too() {
+    let problems = problems(&edit(&randomised(), "ratio = 2", "ratio = 0"));
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+}
+
+#[test]
+fn strata_are_known_factors_each_once() {
+    rejects(
+        &edit(
+            &randomised(),
+            "\"level\", \"site\"]",
+            "\"injury\", \"site\"]",
+        ),
+        "randomisation.strata[1]",
+        &[r#"must be one of "ais", "level", "site", found "injury""#],
+    );
+    rejects(
+        &edit(&randomised(), "\"level\", \"site\"]", "\"site\", \"site\"]"),
+        "randomisation.strata[2]",
+        &["factor \"site\" is listed twice (first at randomisation.strata[1])"],
+    );
+    rejects(
+        &edit(
+            &randomised(),
+            "strata = [\"ais\", \"level\", \"site\"]",
+            "strata = \"ais\"",
+        ),
+        "randomisation.strata",
+        &["expected an array of strings"],
+    );
+}
+
+#[test]
+fn minimisation_factors_and_probability() {
+    let text = |old: &str, new: &str| with_randomisation(&MINIMISATION.replace(old, new));
+    for p in ["0.5", "0.3", "1.01", "\"high\""] {
+        rejects(
+            &text("probability = 0.8", &format!("probability = {p}")),
+            "randomisation.probability",
+            &[],
+        );
+    }
+    rejects(
+        &text("probability = 0.8", "probability = 0.5"),
+        "randomisation.probability",
+        &["greater than 0.5 and at most 1", "found 0.5"],
+    );
+    assert!(Study::from_toml(&text("probability = 0.8", "probability = 1")).is_ok());
+    rejects(
+        &text("probability = 0.8\n", ""),
+        "randomisation.probability",
+        &["required key is missing"],
+    );
+    rejects(
+        &text("{ factor = \"level\" }", "{ factor = \"age\" }"),
+        "randomisation.factors[1].factor",
+        &[r#"must be one of "ais", "level", "site", found "age""#],
+    );
+    rejects(
+        &text("{ factor = \"level\" }", "{ factor = \"ais\" }"),
+        "randomisation.factors[1].factor",
+        &["factor \"ais\" is listed twice (first at randomisation.factors[0].factor)"],
+    );
+    rejects(
+        &text("weight = 0.5", "weight = 0"),
+        "randomisation.factors[2].weight",
+        &["must be greater than 0, found 0"],
+    );
+    rejects(
+        &text("weight = 0.5", "weight = -1"),
+        "randomisation.factors[2].weight",
+        &["must be greater than 0"],
+    );
+    rejects(
+        &text(
+            "{ factor = \"level\" }",
+            "{ factor = \"level\", wieght = 2 }",
+        ),
+        "randomisation.factors[1].wieght",
+        &["unknown key (allowed here: factor, weight)"],
+    );
+    rejects(
+        &text("{ factor = \"level\" }", "{ weight = 2 }"),
+        "randomisation.factors[1].factor",
+        &["required key is missing"],
+    );
+    rejects(
+        &text("{ factor = \"level\" }", "\"level\""),
+        "randomisation.factors[1]",
+        &["expected a table, found the string \"level\""],
+    );
+    let empty = with_randomisation(
+        "[randomisation]\nmethod = \"minimisation\"\nfactors = []\nprobability = 0.8\n",
+    );
+    rejects(&empty, "randomisation.factors", &["at least one factor"]);
+    let missing =
+        with_randomisation("[randomisation]\nmethod = \"minimisation\"\nprobability = 0.8\n");
+    rejects(
+        &missing,
+        "randomisation.factors",
+        &["required key is missing"],
     );
 }

@@ -620,3 +620,95 @@ pub async fn classify(_me: CurrentUser, body: Bytes) -> Result<Json<serde_json::
         &classified.classification,
     )))
 }
+
+/// A form's values for a visit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormInput {
+    values: serde_json::Map<String, serde_json::Value>,
+    #[serde(default = "in_progress")]
+    status: String,
+    reason: Option<String>,
+}
+
+fn in_progress() -> String {
+    "in-progress".into()
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}`: saves a form of a
+/// visit, validated (and scored) as the study defines it. An ISNCSCI form is stored as entered
+/// with the engine's classification.
+pub async fn save_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit, form)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::EnterData).await?;
+    let input: FormInput = parse_body(&body)?;
+    let definition = state.study(&study)?;
+    let Some(visit_def) = definition.visit(&visit) else {
+        return Err(ApiError::NotFound(format!("visit {visit} not found")));
+    };
+    if !visit_def.forms.contains(&form) {
+        return Err(ApiError::field(
+            "form",
+            format!(
+                "{form:?} is not a form of visit {visit} (forms: {})",
+                visit_def.forms.join(", ")
+            ),
+        ));
+    }
+    let form_def = definition
+        .form(&form)
+        .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
+    let data = if form_def.kind == trial::FormKind::Isncsci {
+        let exam = service::read_exam(&input.values).map_err(ApiError::Invalid)?;
+        let flat: serde_json::Value = serde_json::from_str(&exam.raw).unwrap_or_default();
+        serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) })
+    } else {
+        trial::score_form(form_def, &input.values).map_err(|issues| {
+            ApiError::Invalid(
+                issues
+                    .into_iter()
+                    .map(|i| {
+                        FieldProblem::new(
+                            if i.field.is_empty() {
+                                "values".to_string()
+                            } else {
+                                format!("values.{}", i.field)
+                            },
+                            i.message,
+                        )
+                    })
+                    .collect(),
+            )
+        })?
+    };
+    let data = match data {
+        serde_json::Value::Object(map) => map,
+        other => serde_json::Map::from_iter([("value".to_string(), other)]),
+    };
+    let save = store::FormSave {
+        participant_id: id,
+        visit_id: visit,
+        form_id: form,
+        data,
+        status: input.status,
+        reason: input.reason,
+    };
+    Ok(Json(
+        state.store.save_form(&scope, &save, &me.actor()).await?,
+    ))
+}
+
+/// `GET /api/studies/{study}/participants/{id}/forms`
+pub async fn forms(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+) -> Result<Json<Vec<store::FormEntry>>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
+    Ok(Json(state.store.forms(&scope, record_id(&id)?).await?))
+}

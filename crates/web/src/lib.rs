@@ -134,6 +134,14 @@ pub fn router(app: AppState) -> Router {
             "/api/studies/{study}/participants/{id}/visits/{visit}",
             post(api::visit_done),
         )
+        .route(
+            "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
+            post(api::save_form),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/forms",
+            get(api::forms),
+        )
         .route("/api/studies/{study}/audit", get(api::audit))
         .route("/api/audit.csv", get(api::audit_csv))
         .route("/api/users", get(api::users).post(api::create_user))

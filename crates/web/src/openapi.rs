@@ -43,6 +43,13 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "post",
+        "/api/isncsci/classify",
+        "classifyExam",
+        "Classify an ISNCSCI exam in the flat layout (c5RightMotor, …); nothing is saved",
+        true,
+    ),
+    (
         "get",
         "/api/studies/{study}/participants",
         "listParticipants",
@@ -90,6 +97,20 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "recordVisit",
         "Record the date a visit took place",
         true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
+        "saveForm",
+        "Save a visit's form (eCRF), validated and scored; a change needs a reason",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/participants/{id}/forms",
+        "listForms",
+        "A participant's saved forms",
+        false,
     ),
     (
         "get",

@@ -473,7 +473,8 @@ async fn the_access_matrix() {
                     let path = path
                         .replace("{study}", &sid)
                         .replace("{id}", &target.to_string())
-                        .replace("{visit}", "nope");
+                        .replace("{visit}", "nope")
+                        .replace("{form}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -495,9 +496,11 @@ async fn the_access_matrix() {
                     let ops = |roles: &[Role]| roles.contains(role);
                     let allowed = match op.as_str() {
                         "healthz" | "openapi" | "me" | "listStudies" | "listParticipants"
-                        | "getParticipant" => true,
+                        | "getParticipant" | "classifyExam" | "listForms" => true,
                         "screenParticipant" | "enrolParticipant" | "correctParticipant"
-                        | "recordVisit" => ops(web::service::Operation::EnterData.roles()),
+                        | "recordVisit" | "saveForm" => {
+                            ops(web::service::Operation::EnterData.roles())
+                        }
                         "endParticipation" => {
                             ops(web::service::Operation::EndParticipation.roles())
                         }
@@ -658,5 +661,136 @@ async fn any_signed_in_user_can_classify_an_exam_without_saving_it() {
             .await
             .unwrap();
         assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site, "V-1"),
+            )
+            .await
+            .1["id"]
+            .as_i64()
+            .unwrap();
+        let enrolled = crc
+            .post(&format!("/api/studies/{sid}/participants/{id}/enrolment"), &json!({ "subject_id": "XS-V1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }))
+            .await;
+        assert_eq!(enrolled.0, StatusCode::OK);
+        let form = |visit: &str, form: &str| {
+            format!("/api/studies/{sid}/participants/{id}/visits/{visit}/forms/{form}")
+        };
+        let vitals = |sbp: i64, dbp: i64| json!({ "systolic_bp": sbp, "diastolic_bp": dbp, "heart_rate": 72, "respiratory_rate": 14, "temperature": "36.6", "spo2": 98 });
+        // Field-level problems, all at once, naming the allowed range and unit.
+        let (status, err) = crc.post(&form("week-12", "vital-signs"), &json!({ "values": { "systolic_bp": 300, "diastolic_bp": 90, "heart_rate": 72, "respiratory_rate": 14, "temperature": "36.6", "spo2": 98, "colour": "red" } })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("values.systolic_bp")
+                && text.contains("mmHg")
+                && text.contains("values.colour"),
+            "{text}"
+        );
+        // Cross-field: diastolic below systolic.
+        let (status, err) = crc
+            .post(
+                &form("week-12", "vital-signs"),
+                &json!({ "values": vitals(110, 120) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        // A form the visit does not have.
+        let (status, err) = crc
+            .post(&form("baseline", "isncsci"), &json!({ "values": {} }))
+            .await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("form"))
+        );
+        let (status, saved) = crc
+            .post(
+                &form("week-12", "vital-signs"),
+                &json!({ "values": vitals(120, 80) }),
+            )
+            .await;
+        assert_eq!(
+            (status, saved["version"].as_i64()),
+            (StatusCode::OK, Some(1)),
+            "{saved}"
+        );
+        let (status, _) = crc
+            .post(
+                &form("week-12", "vital-signs"),
+                &json!({ "values": vitals(125, 80), "status": "complete" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, saved) = crc.post(&form("week-12", "vital-signs"), &json!({ "values": vitals(125, 80), "status": "complete", "reason": "re-measured" })).await;
+        assert_eq!(
+            (
+                status,
+                saved["version"].as_i64(),
+                saved["data"]["systolic_bp"].as_i64()
+            ),
+            (StatusCode::OK, Some(2), Some(125))
+        );
+        // SCIM III: subscales and total computed, never typed.
+        let scim = json!({ "feeding": 3, "bathing_upper_body": 3, "bathing_lower_body": 3, "dressing_upper_body": 4, "dressing_lower_body": 4, "grooming": 3,
+            "respiration": 10, "bladder": 15, "bowel": 10, "use_of_toilet": 5, "bed_mobility": 6, "transfer_bed_wheelchair": 2,
+            "transfer_wheelchair_toilet_tub": 2, "mobility_indoors": 8, "mobility_moderate_distances": 8, "mobility_outdoors": 8,
+            "stair_management": 3, "transfer_wheelchair_car": 2, "transfer_ground_wheelchair": 1 });
+        let (status, saved) = crc
+            .post(&form("week-12", "scim3"), &json!({ "values": scim }))
+            .await;
+        assert_eq!(
+            (status, saved["data"]["total"].as_i64()),
+            (StatusCode::OK, Some(100)),
+            "{saved}"
+        );
+        let mut bad_scim = scim.clone();
+        bad_scim["bladder"] = json!(4);
+        let (status, err) = crc
+            .post(&form("week-24", "scim3"), &json!({ "values": bad_scim }))
+            .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY
+                && err.to_string().contains("values.bladder"),
+            "{status} {err}"
+        );
+        // The ISNCSCI form keeps the exam and the engine's classification.
+        let (status, saved) = crc
+            .post(
+                &form("week-12", "isncsci"),
+                &json!({ "values": exam_c6_b() }),
+            )
+            .await;
+        assert_eq!(
+            (
+                status,
+                saved["data"]["classification"]["asiaImpairmentScale"].as_str()
+            ),
+            (StatusCode::OK, Some("B")),
+            "{saved}"
+        );
+        let (_, list) = crc
+            .get(&format!("/api/studies/{sid}/participants/{id}/forms"))
+            .await;
+        assert_eq!(list.as_array().unwrap().len(), 3);
+        let trail = app
+            .store
+            .audit_of("form", &format!("{id}/week-12/vital-signs"))
+            .await
+            .unwrap();
+        assert!(trail
+            .iter()
+            .any(|r| r.field.as_deref() == Some("systolic_bp")
+                && r.old_value.as_deref() == Some("120")
+                && r.reason.as_deref() == Some("re-measured")));
     }
 }

@@ -1,0 +1,449 @@
+//! `scitrial randomization simulate`: the design-time report of a study's randomisation,
+//! expected imbalance and predictability over simulated trials (computed by `trial::simulate`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use trial::{
+    simulate, Design, GroupImbalance, Imbalance, Randomisation, SimulationReport, Strata, Study,
+};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RandomizationCommand {
+    /// Simulates trials randomised as a study definition says, and prints the expected
+    /// imbalance (overall, per factor level, per stratum) and predictability.
+    ///
+    /// Imbalance is the range over arms of (participants in the arm / its ratio): 0 when a
+    /// group is split exactly in the ratio; with 2:1, one participant moved from placebo to
+    /// active changes it by 1.5. Predictability is the proportion of allocations guessed right
+    /// by an observer who knows the earlier allocations (in the participant's stratum for
+    /// permuted blocks, in the whole trial for minimisation) and guesses the arm furthest
+    /// below its share. Simulated participants: AIS A/B/C with probabilities 0.45/0.25/0.30,
+    /// cervical injuries 60%, sites equally likely. The same seed gives the same report.
+    /// Exit status: 0 done, 2 unreadable, invalid or non-randomised study, or bad arguments.
+    Simulate(SimulateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    /// The study definition (TOML).
+    #[arg(long)]
+    pub study: PathBuf,
+    /// Participants per simulated trial.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub n: u64,
+    /// Number of simulated trials.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub runs: u64,
+    /// The random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command and maps its outcome to the exit status.
+pub fn run(command: RandomizationCommand) -> ExitCode {
+    let RandomizationCommand::Simulate(args) = command;
+    match simulate_command(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scitrial randomization simulate: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn simulate_command(args: &SimulateArgs) -> Result<()> {
+    let path = args.study.display();
+    let text = std::fs::read_to_string(&args.study).with_context(|| format!("reading {path}"))?;
+    let study = Study::from_toml(&text).with_context(|| format!("{path} is not a valid study"))?;
+    if study.design != Design::Randomised {
+        anyhow::bail!(
+            "{path}: study {} has design = \"{}\": it allocates dose levels by the 3+3 rule, \
+             there is no randomisation to simulate",
+            study.id,
+            study.design
+        );
+    }
+    let n = usize::try_from(args.n).context("--n is too large")?;
+    let runs = usize::try_from(args.runs).context("--runs is too large")?;
+    let report = simulate(&study, n, runs, args.seed)?;
+    let text = if args.json {
+        json(&report)
+    } else {
+        human(&study, &report)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the report")
+}
+
+/// A description of the randomisation, e.g. `permuted blocks of 3 or 6; strata: ais, level,
+/// site (24 strata)`.
+fn describe(study: &Study, randomisation: &Randomisation) -> String {
+    match randomisation {
+        Randomisation::PermutedBlocks {
+            block_sizes,
+            strata,
+        } => {
+            let sizes: Vec<String> = block_sizes.iter().map(u32::to_string).collect();
+            let count = Strata::new(study, strata).len();
+            let strata = if strata.is_empty() {
+                "no strata".to_owned()
+            } else {
+                let names: Vec<&str> = strata.iter().map(|f| f.as_str()).collect();
+                format!("strata: {} ({count} strata)", names.join(", "))
+            };
+            format!("permuted blocks of {}; {strata}", sizes.join(" or "))
+        }
+        Randomisation::Minimisation {
+            factors,
+            probability,
+        } => {
+            let factors: Vec<String> = factors
+                .iter()
+                .map(|f| format!("{} (weight {})", f.factor, f.weight))
+                .collect();
+            format!(
+                "minimisation with probability {probability}; factors: {}",
+                factors.join(", ")
+            )
+        }
+    }
+}
+
+const NAME_WIDTH: usize = 36;
+
+fn row(out: &mut String, name: &str, participants: f64, imbalance: &Imbalance) {
+    let _ = writeln!(
+        out,
+        "  {name:<NAME_WIDTH$} {participants:>12.1} {:>8.2} {:>8.2} {:>8.2}",
+        imbalance.mean, imbalance.p95, imbalance.max
+    );
+}
+
+fn group_row(out: &mut String, group: &GroupImbalance) {
+    let _ = writeln!(
+        out,
+        "  {:<NAME_WIDTH$} {:>12.1} {:>8.2} {:>8} {:>8.2}",
+        group.group, group.participants, group.mean, "", group.max
+    );
+}
+
+/// The report for people.
+fn human(study: &Study, report: &SimulationReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} simulated trials of {} participants (seed {})",
+        report.study, report.runs, report.participants, report.seed
+    );
+    let _ = writeln!(
+        out,
+        "Randomisation: {}",
+        describe(study, &report.randomisation)
+    );
+    let arms: Vec<String> = report
+        .arms
+        .iter()
+        .map(|a| {
+            format!(
+                "{} (ratio {}, mean {:.2} participants)",
+                a.id, a.ratio, a.participants
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "Arms: {}", arms.join(", "));
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Imbalance at the end of the trial: the range over arms of (participants in the arm / \
+         its ratio);\n0 is the exact ratio. Mean, 95th percentile and maximum over the trials."
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "  {:<NAME_WIDTH$} {:>12} {:>8} {:>8} {:>8}",
+        "", "participants", "mean", "95%", "max"
+    );
+    let n = report.participants as f64;
+    row(&mut out, "overall", n, &report.overall);
+    row(
+        &mut out,
+        "overall, simple randomisation",
+        n,
+        &report.simple_overall,
+    );
+    out.push('\n');
+    let _ = writeln!(out, "  per factor level");
+    for group in &report.factors {
+        group_row(&mut out, group);
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "  per stratum ({} with participants)",
+        report.strata.len()
+    );
+    for group in &report.strata {
+        group_row(&mut out, group);
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Predictability (convergence strategy): {:.3} of allocations guessed right \
+         (simple randomisation: {:.3})",
+        report.predictability, report.simple_predictability
+    );
+    out
+}
+
+/// Appends `text` as a JSON string.
+fn json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a finite number (the report has no other kind), always with a fraction or an
+/// exponent (`6.0`), as serde_json writes an `f64`.
+fn json_number(out: &mut String, value: f64) {
+    if value.is_finite() {
+        let _ = write!(out, "{value:?}");
+    } else {
+        out.push_str("null");
+    }
+}
+
+fn json_imbalance(out: &mut String, imbalance: &Imbalance) {
+    out.push_str("{\"mean\":");
+    json_number(out, imbalance.mean);
+    out.push_str(",\"p95\":");
+    json_number(out, imbalance.p95);
+    out.push_str(",\"max\":");
+    json_number(out, imbalance.max);
+    out.push('}');
+}
+
+fn json_groups(out: &mut String, groups: &[GroupImbalance]) {
+    out.push('[');
+    for (i, group) in groups.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"factor\":");
+        match group.factor {
+            Some(factor) => json_string(out, factor.as_str()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"group\":");
+        json_string(out, &group.group);
+        out.push_str(",\"participants\":");
+        json_number(out, group.participants);
+        out.push_str(",\"mean\":");
+        json_number(out, group.mean);
+        out.push_str(",\"max\":");
+        json_number(out, group.max);
+        out.push('}');
+    }
+    out.push(']');
+}
+
+fn json_randomisation(out: &mut String, randomisation: &Randomisation) {
+    out.push_str("{\"method\":");
+    json_string(out, randomisation.method().as_str());
+    match randomisation {
+        Randomisation::PermutedBlocks {
+            block_sizes,
+            strata,
+        } => {
+            let sizes: Vec<String> = block_sizes.iter().map(u32::to_string).collect();
+            let _ = write!(out, ",\"block_sizes\":[{}],\"strata\":[", sizes.join(","));
+            for (i, factor) in strata.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(out, factor.as_str());
+            }
+            out.push(']');
+        }
+        Randomisation::Minimisation {
+            factors,
+            probability,
+        } => {
+            out.push_str(",\"factors\":[");
+            for (i, factor) in factors.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"factor\":");
+                json_string(out, factor.factor.as_str());
+                out.push_str(",\"weight\":");
+                json_number(out, factor.weight);
+                out.push('}');
+            }
+            out.push_str("],\"probability\":");
+            json_number(out, *probability);
+        }
+    }
+    out.push('}');
+}
+
+/// The report as one JSON object, with the fields of `trial::SimulationReport`.
+fn json(report: &SimulationReport) -> String {
+    let mut out = String::new();
+    out.push_str("{\"study\":");
+    json_string(&mut out, &report.study);
+    out.push_str(",\"randomisation\":");
+    json_randomisation(&mut out, &report.randomisation);
+    let _ = write!(
+        out,
+        ",\"participants\":{},\"runs\":{},\"seed\":{},\"arms\":[",
+        report.participants, report.runs, report.seed
+    );
+    for (i, arm) in report.arms.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"id\":");
+        json_string(&mut out, &arm.id);
+        let _ = write!(out, ",\"ratio\":{},\"participants\":", arm.ratio);
+        json_number(&mut out, arm.participants);
+        out.push('}');
+    }
+    out.push_str("],\"overall\":");
+    json_imbalance(&mut out, &report.overall);
+    out.push_str(",\"simple_overall\":");
+    json_imbalance(&mut out, &report.simple_overall);
+    out.push_str(",\"factors\":");
+    json_groups(&mut out, &report.factors);
+    out.push_str(",\"strata\":");
+    json_groups(&mut out, &report.strata);
+    out.push_str(",\"predictability\":");
+    json_number(&mut out, report.predictability);
+    out.push_str(",\"simple_predictability\":");
+    json_number(&mut out, report.simple_predictability);
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn study_path(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../studies")
+            .join(name)
+    }
+
+    fn args(name: &str) -> SimulateArgs {
+        SimulateArgs {
+            study: study_path(name),
+            n: 60,
+            runs: 200,
+            seed: 1,
+            json: false,
+        }
+    }
+
+    fn report() -> (Study, SimulationReport) {
+        let text = std::fs::read_to_string(study_path("xs228-phase2.toml")).unwrap();
+        let study = Study::from_toml(&text).unwrap();
+        let report = simulate(&study, 60, 200, 1).unwrap();
+        (study, report)
+    }
+
+    #[test]
+    fn the_json_report_has_every_field_of_the_library_report() {
+        let (_, report) = report();
+        let ours: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
+        let library = serde_json::to_value(&report).unwrap();
+        assert_eq!(ours, library);
+        assert_eq!(ours["randomisation"]["method"], "permuted-blocks");
+        assert_eq!(ours["strata"][0]["group"], "AIS A / cervical / SYSU3");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = String::new();
+        json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn the_readable_report_names_the_design_and_the_measures() {
+        let (study, report) = report();
+        let text = human(&study, &report);
+        assert!(text.starts_with("XS228-P2: 200 simulated trials of 60 participants (seed 1)\n"));
+        assert!(text.contains(
+            "Randomisation: permuted blocks of 3 or 6; strata: ais, level, site (24 strata)"
+        ));
+        assert!(text.contains("  overall  "));
+        assert!(text.contains("  overall, simple randomisation  "));
+        assert!(text.contains("  per stratum (18 with participants)"));
+        assert!(text.contains("  AIS A / cervical / SYSU3  "));
+        assert!(text.contains("Predictability (convergence strategy): 0."));
+    }
+
+    #[test]
+    fn a_dose_escalation_study_is_refused_with_a_reason() {
+        let e = simulate_command(&args("xs228-phase1.toml")).unwrap_err();
+        let message = format!("{e:#}");
+        assert!(message.contains("XS228-P1"), "{message}");
+        assert!(message.contains("dose-escalation"), "{message}");
+        assert!(
+            message.contains("no randomisation to simulate"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_invalid_file_is_an_error() {
+        let e = simulate_command(&args("no-such-study.toml")).unwrap_err();
+        assert!(format!("{e:#}").contains("reading "), "{e:#}");
+        let path = std::env::temp_dir().join(format!("scitrial-rand-{}.toml", std::process::id()));
+        std::fs::write(&path, "schema_version = 1\n").unwrap();
+        let mut bad = args("x");
+        bad.study = path.clone();
+        let e = simulate_command(&bad).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(format!("{e:#}").contains("is not a valid study"), "{e:#}");
+    }
+
+    #[test]
+    fn minimisation_is_described_with_its_parameters() {
+        let (study, _) = report();
+        let randomisation = Randomisation::Minimisation {
+            factors: vec![trial::WeightedFactor {
+                factor: trial::Factor::Site,
+                weight: 0.5,
+            }],
+            probability: 0.8,
+        };
+        assert_eq!(
+            describe(&study, &randomisation),
+            "minimisation with probability 0.8; factors: site (weight 0.5)"
+        );
+    }
+}

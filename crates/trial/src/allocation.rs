@@ -1,0 +1,1196 @@
+//! Allocation in a randomised study: strata, permuted-block lists, minimisation, and the
+//! design-time simulation of balance and predictability.
+//!
+//! Everything here is deterministic from a seed: the same study, seed and covariates give the
+//! same allocations on every machine. The generator is [`Rng`] (SplitMix64), which is fast and
+//! statistically sound for allocation but not secret: the seed is what must be kept concealed,
+//! together with the list.
+//!
+//! # Imbalance
+//!
+//! The imbalance of a group of participants (the whole trial, a stratum, or the participants
+//! with one level of a factor) is the **range over arms of `n_k / r_k`**, the number allocated
+//! to arm `k` divided by its ratio. It is 0 when the group is split exactly in the ratio. For
+//! two arms in 2:1 it is `|n_active / 2 − n_placebo|`: 41 active and 19 placebo give 1.5, as
+//! one participant moved from placebo to active changes it by 1.5. For 1:1 it is the familiar
+//! `|n_A − n_B|`.
+//!
+//! # Predictability
+//!
+//! The proportion of allocations an observer would guess right under the convergence strategy
+//! (Blackwell and Hodges): knowing the earlier allocations, guess the arm furthest below its
+//! share. After `n` allocations with `n_k` on arm `k` (ratios `r_k`, sum `R`), the shortfall of
+//! arm `k` is `(n + 1) · r_k / R − n_k`, how far it would fall behind its share of `n + 1`
+//! allocations if the next one went elsewhere; the guess is the arm with the largest shortfall.
+//! When `t` arms tie, the observer guesses one of them at random: a correct arm among them
+//! counts `1/t` (one half for two arms). For permuted blocks the observer counts allocations in
+//! the participant's stratum (the list is per stratum); for minimisation, in the whole trial.
+
+use std::fmt;
+
+use isncsci::synth::Rng;
+use isncsci::{Grade, Level};
+use serde::{Serialize, Serializer};
+
+use crate::study::{Design, Factor, Randomisation, RandomisationMethod, Study};
+
+/// The baseline AIS grades randomisation tells apart. (E, normal function, is no injury.)
+pub const AIS_GRADES: [Grade; 4] = [Grade::A, Grade::B, Grade::C, Grade::D];
+
+/// The injury level as randomisation groups it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InjuryLevel {
+    /// Neurological level C1 to T1 (tetraplegia).
+    Cervical,
+    /// Neurological level T2 and below (paraplegia).
+    Thoracolumbar,
+}
+
+impl InjuryLevel {
+    /// Both, cervical first.
+    pub const ALL: [InjuryLevel; 2] = [InjuryLevel::Cervical, InjuryLevel::Thoracolumbar];
+
+    /// The group of a neurological level of injury.
+    pub fn of(nli: Level) -> InjuryLevel {
+        if nli <= Level::T1 {
+            InjuryLevel::Cervical
+        } else {
+            InjuryLevel::Thoracolumbar
+        }
+    }
+
+    /// `cervical` or `thoracolumbar`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InjuryLevel::Cervical => "cervical",
+            InjuryLevel::Thoracolumbar => "thoracolumbar",
+        }
+    }
+}
+
+impl fmt::Display for InjuryLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for InjuryLevel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Why an allocation could not be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AllocationError {
+    /// The study allocates by dose level, not at random.
+    #[error("study {0} is not randomised (design = \"dose-escalation\"); it has no randomisation")]
+    NotRandomised(String),
+    /// The study randomises by another method.
+    #[error("study {study} randomises by {actual}, not by {expected}")]
+    WrongMethod {
+        /// The study's id.
+        study: String,
+        /// The method asked for.
+        expected: RandomisationMethod,
+        /// The study's method.
+        actual: RandomisationMethod,
+    },
+    /// No site has this id.
+    #[error("unknown site {0:?}")]
+    UnknownSite(String),
+    /// A site index beyond the study's sites.
+    #[error("site index {index} is outside the study's {sites} sites")]
+    SiteIndex {
+        /// The index given.
+        index: usize,
+        /// The number of sites.
+        sites: usize,
+    },
+    /// A baseline grade of E: randomisation groups grades A to D.
+    #[error("AIS grade {0} is not a grade randomisation groups (A to D)")]
+    Grade(&'static str),
+    /// An arm index beyond the study's arms.
+    #[error("arm index {index} is outside the study's {arms} arms")]
+    ArmIndex {
+        /// The index given.
+        index: usize,
+        /// The number of arms.
+        arms: usize,
+    },
+    /// A simulation of no participants or no runs.
+    #[error("a simulation needs at least one participant and at least one run")]
+    EmptySimulation,
+}
+
+/// What randomisation knows of a participant: the baseline AIS grade and injury level (from the
+/// screening ISNCSCI classification) and the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Covariates {
+    ais: Grade,
+    level: InjuryLevel,
+    site: usize,
+}
+
+impl Covariates {
+    /// The covariates of a participant of `study` at the site with id `site`.
+    pub fn new(
+        study: &Study,
+        ais: Grade,
+        nli: Level,
+        site: &str,
+    ) -> Result<Covariates, AllocationError> {
+        let index = study
+            .sites
+            .iter()
+            .position(|s| s.id == site)
+            .ok_or_else(|| AllocationError::UnknownSite(site.to_owned()))?;
+        Covariates::from_parts(study, ais, InjuryLevel::of(nli), index)
+    }
+
+    /// The covariates from the site's index in `study.sites`.
+    pub fn from_parts(
+        study: &Study,
+        ais: Grade,
+        level: InjuryLevel,
+        site: usize,
+    ) -> Result<Covariates, AllocationError> {
+        if ais == Grade::E {
+            return Err(AllocationError::Grade(ais.letter()));
+        }
+        if site >= study.sites.len() {
+            return Err(AllocationError::SiteIndex {
+                index: site,
+                sites: study.sites.len(),
+            });
+        }
+        Ok(Covariates { ais, level, site })
+    }
+
+    /// The baseline AIS grade (A to D).
+    pub fn ais(&self) -> Grade {
+        self.ais
+    }
+
+    /// The injury level.
+    pub fn level(&self) -> InjuryLevel {
+        self.level
+    }
+
+    /// The site's index in the study's sites.
+    pub fn site(&self) -> usize {
+        self.site
+    }
+
+    /// The index of the participant's level of `factor`.
+    fn level_of(&self, factor: Factor) -> usize {
+        match factor {
+            Factor::Ais => self.ais as usize,
+            Factor::Level => self.level as usize,
+            Factor::Site => self.site,
+        }
+    }
+}
+
+/// The number of levels of a factor in a study.
+fn levels_of(study: &Study, factor: Factor) -> usize {
+    match factor {
+        Factor::Ais => AIS_GRADES.len(),
+        Factor::Level => InjuryLevel::ALL.len(),
+        Factor::Site => study.sites.len(),
+    }
+}
+
+/// The name of level `index` of `factor`: `AIS A`, `cervical`, the site's id.
+fn level_name(study: &Study, factor: Factor, index: usize) -> String {
+    match factor {
+        Factor::Ais => format!("AIS {}", AIS_GRADES[index].letter()),
+        Factor::Level => InjuryLevel::ALL[index].as_str().to_owned(),
+        Factor::Site => study.sites[index].id.clone(),
+    }
+}
+
+/// One stratum: a level of each stratification factor (`None` for a factor that does not
+/// stratify).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Stratum {
+    /// Its index in [`Strata`].
+    pub index: usize,
+    /// The baseline AIS grade.
+    pub ais: Option<Grade>,
+    /// The injury level.
+    pub level: Option<InjuryLevel>,
+    /// The site's index in the study's sites.
+    pub site: Option<usize>,
+}
+
+impl Stratum {
+    /// A name for people, the levels joined by ` / ` in the order of the factors
+    /// (`AIS A / cervical / SYSU3`); `all participants` without factors.
+    pub fn label(&self, study: &Study) -> String {
+        let mut parts = Vec::new();
+        if let Some(grade) = self.ais {
+            parts.push(format!("AIS {}", grade.letter()));
+        }
+        if let Some(level) = self.level {
+            parts.push(level.as_str().to_owned());
+        }
+        if let Some(site) = self.site.and_then(|i| study.sites.get(i)) {
+            parts.push(site.id.clone());
+        }
+        if parts.is_empty() {
+            "all participants".to_owned()
+        } else {
+            parts.join(" / ")
+        }
+    }
+}
+
+/// The strata of a set of factors: every combination of their levels, numbered with the first
+/// factor varying slowest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Strata {
+    factors: Vec<Factor>,
+    /// The number of levels of each factor.
+    levels: Vec<usize>,
+    /// The number of sites of the study.
+    sites: usize,
+    len: usize,
+}
+
+impl Strata {
+    /// The strata of `factors` in `study`. Without factors there is one stratum.
+    pub fn new(study: &Study, factors: &[Factor]) -> Strata {
+        let levels: Vec<usize> = factors.iter().map(|&f| levels_of(study, f)).collect();
+        Strata {
+            factors: factors.to_vec(),
+            len: levels.iter().product(),
+            levels,
+            sites: study.sites.len(),
+        }
+    }
+
+    /// The factors, in order.
+    pub fn factors(&self) -> &[Factor] {
+        &self.factors
+    }
+
+    /// The number of strata.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: without factors there is one stratum. (A study with no sites cannot be
+    /// loaded.)
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The index of the stratum of a participant.
+    pub fn index(&self, covariates: &Covariates) -> Result<usize, AllocationError> {
+        if covariates.site >= self.sites {
+            return Err(AllocationError::SiteIndex {
+                index: covariates.site,
+                sites: self.sites,
+            });
+        }
+        Ok(self.index_unchecked(covariates))
+    }
+
+    fn index_unchecked(&self, covariates: &Covariates) -> usize {
+        self.factors
+            .iter()
+            .zip(&self.levels)
+            .fold(0, |index, (&factor, &levels)| {
+                index * levels + covariates.level_of(factor)
+            })
+    }
+
+    /// The stratum with this index.
+    pub fn stratum(&self, index: usize) -> Option<Stratum> {
+        if index >= self.len {
+            return None;
+        }
+        let mut stratum = Stratum {
+            index,
+            ais: None,
+            level: None,
+            site: None,
+        };
+        let mut rest = index;
+        for (&factor, &levels) in self.factors.iter().zip(&self.levels).rev() {
+            let level = rest % levels;
+            rest /= levels;
+            match factor {
+                Factor::Ais => stratum.ais = Some(AIS_GRADES[level]),
+                Factor::Level => stratum.level = Some(InjuryLevel::ALL[level]),
+                Factor::Site => stratum.site = Some(level),
+            }
+        }
+        Some(stratum)
+    }
+
+    /// Every stratum, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = Stratum> + '_ {
+        (0..self.len).filter_map(|i| self.stratum(i))
+    }
+}
+
+/// The ratios of the arms of a randomised study.
+fn ratios(study: &Study) -> Result<Vec<u32>, AllocationError> {
+    if study.design != Design::Randomised || study.randomisation.is_none() {
+        return Err(AllocationError::NotRandomised(study.id.clone()));
+    }
+    Ok(study.arms.iter().map(|a| a.ratio).collect())
+}
+
+/// An arm drawn with probability proportional to its ratio, among the arms `include` accepts.
+fn draw_weighted(rng: &mut Rng, ratios: &[u32], include: impl Fn(usize) -> bool) -> usize {
+    let total: u64 = (0..ratios.len())
+        .filter(|&k| include(k))
+        .map(|k| u64::from(ratios[k]))
+        .sum();
+    let mut ticket = rng.below(usize::try_from(total).unwrap_or(usize::MAX)) as u64;
+    let mut last = 0;
+    for (k, &ratio) in ratios.iter().enumerate() {
+        if !include(k) {
+            continue;
+        }
+        last = k;
+        if ticket < u64::from(ratio) {
+            return k;
+        }
+        ticket -= u64::from(ratio);
+    }
+    last
+}
+
+/// Replaces `block` with one block of `size` allocations (a multiple of the sum of the ratios):
+/// each arm `size / R × r_k` times, in an order drawn uniformly (Fisher–Yates).
+fn fill_block(rng: &mut Rng, ratios: &[u32], size: usize, block: &mut Vec<usize>) {
+    let total: usize = ratios.iter().map(|&r| r as usize).sum();
+    let times = size / total.max(1);
+    block.clear();
+    for (arm, &ratio) in ratios.iter().enumerate() {
+        block.extend(std::iter::repeat_n(arm, times * ratio as usize));
+    }
+    for i in (1..block.len()).rev() {
+        let j = rng.below(i + 1);
+        block.swap(i, j);
+    }
+}
+
+/// A generator for stratum `index` of a list made from `seed`: each stratum has its own stream,
+/// so that a stratum's list does not depend on the capacity of the others.
+fn stratum_rng(seed: u64, index: usize) -> Rng {
+    let mut mixer = Rng::new(seed ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    Rng::new(mixer.next_u64())
+}
+
+/// The concealed allocation sequence of one stratum.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StratumSequence {
+    stratum: Stratum,
+    arms: Vec<usize>,
+    blocks: Vec<u32>,
+}
+
+impl StratumSequence {
+    /// The stratum.
+    pub fn stratum(&self) -> Stratum {
+        self.stratum
+    }
+
+    /// The arm (index in the study's arms) of each position, in order.
+    pub fn allocations(&self) -> &[usize] {
+        &self.arms
+    }
+
+    /// The size of each block, in order.
+    pub fn block_sizes(&self) -> &[u32] {
+        &self.blocks
+    }
+
+    /// The blocks, in order.
+    pub fn blocks(&self) -> impl Iterator<Item = &[usize]> + '_ {
+        let mut start = 0;
+        self.blocks.iter().map(move |&size| {
+            let block = &self.arms[start..start + size as usize];
+            start += size as usize;
+            block
+        })
+    }
+}
+
+impl fmt::Debug for StratumSequence {
+    /// Conceals the allocations: only the stratum and the length are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StratumSequence")
+            .field("stratum", &self.stratum)
+            .field("len", &self.arms.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stratified permuted-block allocation list, generated before the first enrolment from a
+/// recorded seed.
+///
+/// For each stratum, blocks follow one another until the stratum holds at least the requested
+/// capacity; each block's size is drawn with equal probability from the study's `block_sizes`,
+/// and each block holds every arm in its ratio, in random order. The same study and seed give
+/// the same list; a larger capacity extends each stratum's sequence without changing its
+/// beginning. `Debug` does not show the allocations or the seed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BlockList {
+    seed: u64,
+    strata: Strata,
+    sequences: Vec<StratumSequence>,
+}
+
+impl BlockList {
+    /// Generates the list of a study randomised by permuted blocks, with at least
+    /// `per_stratum_capacity` allocations in each stratum.
+    pub fn generate(
+        study: &Study,
+        seed: u64,
+        per_stratum_capacity: usize,
+    ) -> Result<BlockList, AllocationError> {
+        let ratios = ratios(study)?;
+        let (sizes, factors) = match &study.randomisation {
+            Some(Randomisation::PermutedBlocks {
+                block_sizes,
+                strata,
+            }) => (block_sizes, strata),
+            Some(other) => {
+                return Err(AllocationError::WrongMethod {
+                    study: study.id.clone(),
+                    expected: RandomisationMethod::PermutedBlocks,
+                    actual: other.method(),
+                })
+            }
+            None => return Err(AllocationError::NotRandomised(study.id.clone())),
+        };
+        let strata = Strata::new(study, factors);
+        let mut block = Vec::new();
+        let sequences = strata
+            .iter()
+            .map(|stratum| {
+                let mut rng = stratum_rng(seed, stratum.index);
+                let mut arms = Vec::with_capacity(per_stratum_capacity);
+                let mut blocks = Vec::new();
+                while arms.len() < per_stratum_capacity {
+                    let size = rng.pick(sizes);
+                    fill_block(&mut rng, &ratios, size as usize, &mut block);
+                    arms.extend_from_slice(&block);
+                    blocks.push(size);
+                }
+                StratumSequence {
+                    stratum,
+                    arms,
+                    blocks,
+                }
+            })
+            .collect();
+        Ok(BlockList {
+            seed,
+            strata,
+            sequences,
+        })
+    }
+
+    /// The seed the list was generated from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The strata.
+    pub fn strata(&self) -> &Strata {
+        &self.strata
+    }
+
+    /// The sequence of every stratum, in stratum order.
+    pub fn sequences(&self) -> &[StratumSequence] {
+        &self.sequences
+    }
+
+    /// The sequence of the stratum with this index.
+    pub fn sequence(&self, stratum: usize) -> Option<&StratumSequence> {
+        self.sequences.get(stratum)
+    }
+
+    /// The arm (index in the study's arms) of the next participant with these covariates,
+    /// when `allocated` participants of the same stratum were allocated before; `None` when
+    /// the stratum's sequence is used up.
+    pub fn next(
+        &self,
+        covariates: &Covariates,
+        allocated: usize,
+    ) -> Result<Option<usize>, AllocationError> {
+        let stratum = self.strata.index(covariates)?;
+        Ok(self.sequences[stratum].arms.get(allocated).copied())
+    }
+}
+
+impl fmt::Debug for BlockList {
+    /// Conceals the seed and the allocations.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockList")
+            .field("strata", &self.strata.len())
+            .field(
+                "allocations",
+                &self.sequences.iter().map(|s| s.arms.len()).sum::<usize>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Pocock–Simon minimisation with a biased coin.
+///
+/// For a new participant and each arm `k`, the score of `k` is the weighted sum, over the
+/// factors, of the imbalance (the range over arms of `n_j / r_j`, see the [module
+/// documentation](self)) among the earlier participants who share the new participant's level
+/// of that factor, counting the new participant as allocated to `k`. The preferred arm is the
+/// one with the smallest score; it is allocated with the configured probability `p`, and
+/// otherwise one of the other arms, drawn in proportion to their ratios. Arms that tie for the
+/// smallest score are drawn among in proportion to their ratios; when every arm ties (the first
+/// participant, for instance), the arm is drawn in proportion to the ratios alone.
+#[derive(Clone, Debug)]
+pub struct Minimiser {
+    factors: Vec<Factor>,
+    weights: Vec<f64>,
+    /// Where each factor's levels start in `counts`, in levels.
+    offsets: Vec<usize>,
+    probability: f64,
+    ratios: Vec<u32>,
+    inverse_ratios: Vec<f64>,
+    sites: usize,
+    /// Participants per (factor level, arm): `counts[(offset + level) * arms + arm]`.
+    counts: Vec<u32>,
+}
+
+/// Two scores closer than this (relative to their size) are a tie.
+const TIE: f64 = 1e-9;
+
+impl Minimiser {
+    /// A minimiser for a study randomised by minimisation, with no participant allocated yet.
+    pub fn new(study: &Study) -> Result<Minimiser, AllocationError> {
+        let ratios = ratios(study)?;
+        let (factors, probability) = match &study.randomisation {
+            Some(Randomisation::Minimisation {
+                factors,
+                probability,
+            }) => (factors, *probability),
+            Some(other) => {
+                return Err(AllocationError::WrongMethod {
+                    study: study.id.clone(),
+                    expected: RandomisationMethod::Minimisation,
+                    actual: other.method(),
+                })
+            }
+            None => return Err(AllocationError::NotRandomised(study.id.clone())),
+        };
+        let mut offsets = Vec::with_capacity(factors.len());
+        let mut levels = 0;
+        for f in factors {
+            offsets.push(levels);
+            levels += levels_of(study, f.factor);
+        }
+        Ok(Minimiser {
+            factors: factors.iter().map(|f| f.factor).collect(),
+            weights: factors.iter().map(|f| f.weight).collect(),
+            offsets,
+            probability,
+            inverse_ratios: ratios.iter().map(|&r| 1.0 / f64::from(r)).collect(),
+            counts: vec![0; levels * ratios.len()],
+            ratios,
+            sites: study.sites.len(),
+        })
+    }
+
+    /// Forgets every allocation.
+    pub fn reset(&mut self) {
+        self.counts.fill(0);
+    }
+
+    fn arms(&self) -> usize {
+        self.ratios.len()
+    }
+
+    fn check(&self, covariates: &Covariates) -> Result<(), AllocationError> {
+        if covariates.site >= self.sites {
+            return Err(AllocationError::SiteIndex {
+                index: covariates.site,
+                sites: self.sites,
+            });
+        }
+        Ok(())
+    }
+
+    /// The counts per arm among participants with level `level` of `factor` (an index as in
+    /// [`Stratum`]: grades A to D, cervical then thoracolumbar, sites in order); `None` for a
+    /// factor that is not minimised or a level out of range.
+    pub fn counts(&self, factor: Factor, level: usize) -> Option<&[u32]> {
+        let i = self.factors.iter().position(|&f| f == factor)?;
+        let end = self.offsets.get(i + 1).copied().unwrap_or(self.levels());
+        let row = self.offsets[i] + level;
+        (row < end).then(|| &self.counts[row * self.arms()..(row + 1) * self.arms()])
+    }
+
+    fn levels(&self) -> usize {
+        self.counts.len() / self.arms().max(1)
+    }
+
+    fn row(&self, i: usize, covariates: &Covariates) -> usize {
+        (self.offsets[i] + covariates.level_of(self.factors[i])) * self.arms()
+    }
+
+    /// The weighted imbalance among participants sharing the new participant's levels, if
+    /// `extra` (an arm) received one more.
+    fn weighted_imbalance(&self, covariates: &Covariates, extra: Option<usize>) -> f64 {
+        let arms = self.arms();
+        let mut total = 0.0;
+        for i in 0..self.factors.len() {
+            let row = self.row(i, covariates);
+            let counts = &self.counts[row..row + arms];
+            let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (j, (&n, &inverse)) in counts.iter().zip(&self.inverse_ratios).enumerate() {
+                let n = n + u32::from(extra == Some(j));
+                let scaled = f64::from(n) * inverse;
+                low = low.min(scaled);
+                high = high.max(scaled);
+            }
+            total += self.weights[i] * (high - low);
+        }
+        total
+    }
+
+    /// The weighted imbalance, over the minimisation factors, among the participants who share
+    /// these covariates' levels (before a new participant is allocated).
+    pub fn imbalance(&self, covariates: &Covariates) -> Result<f64, AllocationError> {
+        self.check(covariates)?;
+        Ok(self.weighted_imbalance(covariates, None))
+    }
+
+    /// The score of each arm for a new participant: the weighted imbalance if the participant
+    /// were allocated to it.
+    pub fn scores(&self, covariates: &Covariates) -> Result<Vec<f64>, AllocationError> {
+        self.check(covariates)?;
+        Ok((0..self.arms())
+            .map(|k| self.weighted_imbalance(covariates, Some(k)))
+            .collect())
+    }
+
+    /// Chooses the arm of a new participant, without recording it.
+    pub fn choose(&self, covariates: &Covariates, rng: &mut Rng) -> Result<usize, AllocationError> {
+        self.check(covariates)?;
+        Ok(self.choose_unchecked(covariates, rng))
+    }
+
+    fn choose_unchecked(&self, covariates: &Covariates, rng: &mut Rng) -> usize {
+        const MAX_ARMS: usize = 16;
+        let arms = self.arms();
+        let mut buffer = [0.0; MAX_ARMS];
+        let mut heap = Vec::new();
+        let scores: &mut [f64] = if arms <= MAX_ARMS {
+            &mut buffer[..arms]
+        } else {
+            heap.resize(arms, 0.0);
+            &mut heap
+        };
+        for (k, score) in scores.iter_mut().enumerate() {
+            *score = self.weighted_imbalance(covariates, Some(k));
+        }
+        let best = scores.iter().copied().fold(f64::INFINITY, f64::min);
+        let tolerance = TIE * (1.0 + best.abs());
+        let is_best = |k: usize| scores[k] - best <= tolerance;
+        let ties = (0..arms).filter(|&k| is_best(k)).count();
+        if ties == arms || rng.chance(self.probability) {
+            draw_weighted(rng, &self.ratios, is_best)
+        } else {
+            draw_weighted(rng, &self.ratios, |k| !is_best(k))
+        }
+    }
+
+    /// Records that a participant with these covariates was allocated to `arm`.
+    pub fn record(&mut self, covariates: &Covariates, arm: usize) -> Result<(), AllocationError> {
+        self.check(covariates)?;
+        if arm >= self.arms() {
+            return Err(AllocationError::ArmIndex {
+                index: arm,
+                arms: self.arms(),
+            });
+        }
+        self.record_unchecked(covariates, arm);
+        Ok(())
+    }
+
+    fn record_unchecked(&mut self, covariates: &Covariates, arm: usize) {
+        for i in 0..self.factors.len() {
+            let row = self.row(i, covariates);
+            self.counts[row + arm] += 1;
+        }
+    }
+
+    /// Chooses and records the arm of a new participant. Replaying the same covariates in the
+    /// same order with a generator made from the same seed gives the same allocations.
+    pub fn allocate(
+        &mut self,
+        covariates: &Covariates,
+        rng: &mut Rng,
+    ) -> Result<usize, AllocationError> {
+        self.check(covariates)?;
+        let arm = self.choose_unchecked(covariates, rng);
+        self.record_unchecked(covariates, arm);
+        Ok(arm)
+    }
+}
+
+/// The imbalance of a group: the range over arms of `n_k / r_k`.
+fn imbalance(counts: &[u32], inverse_ratios: &[f64]) -> f64 {
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (&n, &inverse) in counts.iter().zip(inverse_ratios) {
+        let scaled = f64::from(n) * inverse;
+        low = low.min(scaled);
+        high = high.max(scaled);
+    }
+    high - low
+}
+
+/// The credit of a guess under the convergence strategy (see the [module
+/// documentation](self)): 1 when `actual` is the one arm with the largest shortfall, `1/t`
+/// when it is one of `t` tied for it, 0 otherwise.
+fn convergence_credit(counts: &[u32], ratios: &[u32], actual: usize) -> f64 {
+    let n: i64 = counts.iter().map(|&c| i64::from(c)).sum();
+    let total: i64 = ratios.iter().map(|&r| i64::from(r)).sum();
+    // The shortfall times R, in whole numbers.
+    let shortfall = |k: usize| (n + 1) * i64::from(ratios[k]) - i64::from(counts[k]) * total;
+    let largest = (0..counts.len()).map(shortfall).max().unwrap_or(0);
+    if shortfall(actual) != largest {
+        return 0.0;
+    }
+    let ties = (0..counts.len())
+        .filter(|&k| shortfall(k) == largest)
+        .count();
+    1.0 / ties as f64
+}
+
+/// Mean, 95th percentile and maximum of an imbalance over the simulated trials.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Imbalance {
+    /// The mean over the trials.
+    pub mean: f64,
+    /// The 95th percentile (nearest rank).
+    pub p95: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+/// The imbalance at the end of the simulated trials in one group of participants.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupImbalance {
+    /// The factor of a factor level; `None` for a stratum.
+    pub factor: Option<Factor>,
+    /// The group: a factor level (`AIS A`, `cervical`, a site id) or a stratum
+    /// (`AIS A / cervical / SYSU3`).
+    pub group: String,
+    /// The mean number of participants in the group.
+    pub participants: f64,
+    /// The mean imbalance over the trials (0 in a trial where the group is empty).
+    pub mean: f64,
+    /// The largest imbalance.
+    pub max: f64,
+}
+
+/// An arm and the mean number of participants it received.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArmCount {
+    /// The arm's id.
+    pub id: String,
+    /// Its ratio.
+    pub ratio: u32,
+    /// The mean number of participants allocated to it.
+    pub participants: f64,
+}
+
+/// What [`simulate`] found: expected imbalance and predictability of the study's randomisation
+/// over many simulated trials.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulationReport {
+    /// The study's id.
+    pub study: String,
+    /// The randomisation simulated, as the definition gives it.
+    pub randomisation: Randomisation,
+    /// Participants per trial.
+    pub participants: usize,
+    /// Trials simulated.
+    pub runs: usize,
+    /// The seed.
+    pub seed: u64,
+    /// The arms, with the mean number allocated to each.
+    pub arms: Vec<ArmCount>,
+    /// Imbalance in the whole trial.
+    pub overall: Imbalance,
+    /// Imbalance in the whole trial under simple randomisation (each participant drawn
+    /// independently in the ratio), from the same simulated participants, for comparison.
+    pub simple_overall: Imbalance,
+    /// Imbalance among the participants at each level of each factor (AIS grade, injury level,
+    /// site, whether the method balances it or not), for the levels that had participants.
+    pub factors: Vec<GroupImbalance>,
+    /// Imbalance in each stratum (the combinations of the method's factors: the strata of
+    /// permuted blocks, the factors of minimisation) that had participants, in stratum order.
+    pub strata: Vec<GroupImbalance>,
+    /// The proportion of allocations guessed right under the convergence strategy.
+    pub predictability: f64,
+    /// The same under simple randomisation, for comparison.
+    pub simple_predictability: f64,
+}
+
+/// The factors reported per level, in order.
+const REPORTED_FACTORS: [Factor; 3] = [Factor::Ais, Factor::Level, Factor::Site];
+
+/// Sums of a group's imbalance and size over the trials.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    participants: u64,
+    imbalance: f64,
+    max: f64,
+}
+
+impl Tally {
+    fn add(&mut self, counts: &[u32], inverse_ratios: &[f64]) {
+        let value = imbalance(counts, inverse_ratios);
+        self.participants += counts.iter().map(|&c| u64::from(c)).sum::<u64>();
+        self.imbalance += value;
+        self.max = self.max.max(value);
+    }
+
+    fn report(&self, factor: Option<Factor>, group: String, runs: f64) -> GroupImbalance {
+        GroupImbalance {
+            factor,
+            group,
+            participants: self.participants as f64 / runs,
+            mean: self.imbalance / runs,
+            max: self.max,
+        }
+    }
+}
+
+/// How the simulation allocates.
+enum Allocator {
+    Blocks {
+        sizes: Vec<u32>,
+        /// The current block of each stratum, `max_block` slots each.
+        blocks: Vec<usize>,
+        /// The position in, and the length of, each stratum's current block.
+        position: Vec<(usize, usize)>,
+        max_block: usize,
+        scratch: Vec<usize>,
+    },
+    Minimisation(Minimiser),
+}
+
+/// Draws the covariates of a simulated participant: AIS A, B or C with probabilities 0.45,
+/// 0.25 and 0.30; cervical with probability 0.6; sites with equal probability.
+fn draw_covariates(rng: &mut Rng, sites: usize) -> Covariates {
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let ais = if u < 0.45 {
+        Grade::A
+    } else if u < 0.70 {
+        Grade::B
+    } else {
+        Grade::C
+    };
+    let level = if rng.chance(0.6) {
+        InjuryLevel::Cervical
+    } else {
+        InjuryLevel::Thoracolumbar
+    };
+    Covariates {
+        ais,
+        level,
+        site: rng.below(sites),
+    }
+}
+
+/// Simulates `runs` trials of `participants` participants randomised as the study says, and
+/// reports the expected imbalance (overall, per factor level, per stratum) and predictability
+/// (see the [module documentation](self) for both measures), beside simple randomisation of
+/// the same participants.
+///
+/// Simulated participants have AIS grade A, B or C with probabilities 0.45, 0.25 and 0.30, a
+/// cervical injury with probability 0.6, and a site drawn with equal probability. Permuted
+/// blocks are drawn afresh in each trial as [`BlockList::generate`] draws them; minimisation
+/// runs as [`Minimiser`] does. The same arguments give the same report.
+pub fn simulate(
+    study: &Study,
+    participants: usize,
+    runs: usize,
+    seed: u64,
+) -> Result<SimulationReport, AllocationError> {
+    let ratios = ratios(study)?;
+    let randomisation = study
+        .randomisation
+        .clone()
+        .ok_or_else(|| AllocationError::NotRandomised(study.id.clone()))?;
+    if participants == 0 || runs == 0 {
+        return Err(AllocationError::EmptySimulation);
+    }
+    let arms = ratios.len();
+    let sites = study.sites.len();
+    let inverse_ratios: Vec<f64> = ratios.iter().map(|&r| 1.0 / f64::from(r)).collect();
+    let strata = Strata::new(study, &randomisation.factors());
+    let mut allocator = match &randomisation {
+        Randomisation::PermutedBlocks { block_sizes, .. } => {
+            let max_block = block_sizes.iter().copied().max().unwrap_or(1) as usize;
+            Allocator::Blocks {
+                sizes: block_sizes.clone(),
+                blocks: vec![0; strata.len() * max_block],
+                position: vec![(0, 0); strata.len()],
+                max_block,
+                scratch: Vec::with_capacity(max_block),
+            }
+        }
+        Randomisation::Minimisation { .. } => Allocator::Minimisation(Minimiser::new(study)?),
+    };
+
+    // Per trial: counts per stratum, per factor level and overall, each times arms.
+    let factor_levels: Vec<usize> = REPORTED_FACTORS
+        .iter()
+        .map(|&f| levels_of(study, f))
+        .collect();
+    let factor_offsets: Vec<usize> = factor_levels
+        .iter()
+        .scan(0, |start, &n| {
+            let offset = *start;
+            *start += n;
+            Some(offset)
+        })
+        .collect();
+    let total_levels: usize = factor_levels.iter().sum();
+    let mut stratum_counts = vec![0u32; strata.len() * arms];
+    let mut level_counts = vec![0u32; total_levels * arms];
+    let mut overall = vec![0u32; arms];
+    let mut simple = vec![0u32; arms];
+
+    // Over the trials.
+    let mut stratum_tallies = vec![Tally::default(); strata.len()];
+    let mut level_tallies = vec![Tally::default(); total_levels];
+    let mut overall_values = Vec::with_capacity(runs);
+    let mut simple_values = Vec::with_capacity(runs);
+    let mut arm_totals = vec![0u64; arms];
+    let mut credit = 0.0;
+    let mut simple_credit = 0.0;
+
+    let mut rng = Rng::new(seed);
+    for _ in 0..runs {
+        stratum_counts.fill(0);
+        level_counts.fill(0);
+        overall.fill(0);
+        simple.fill(0);
+        match &mut allocator {
+            Allocator::Blocks { position, .. } => position.fill((0, 0)),
+            Allocator::Minimisation(minimiser) => minimiser.reset(),
+        }
+        for _ in 0..participants {
+            let covariates = draw_covariates(&mut rng, sites);
+            let stratum = strata.index_unchecked(&covariates);
+            let cell = &mut stratum_counts[stratum * arms..(stratum + 1) * arms];
+            let arm = match &mut allocator {
+                Allocator::Blocks {
+                    sizes,
+                    blocks,
+                    position,
+                    max_block,
+                    scratch,
+                } => {
+                    let (at, len) = &mut position[stratum];
+                    let slots = &mut blocks[stratum * *max_block..(stratum + 1) * *max_block];
+                    if *at == *len {
+                        let size = rng.pick(sizes) as usize;
+                        fill_block(&mut rng, &ratios, size, scratch);
+                        slots[..size].copy_from_slice(scratch);
+                        (*at, *len) = (0, size);
+                    }
+                    let arm = slots[*at];
+                    *at += 1;
+                    credit += convergence_credit(cell, &ratios, arm);
+                    arm
+                }
+                Allocator::Minimisation(minimiser) => {
+                    let arm = minimiser.choose_unchecked(&covariates, &mut rng);
+                    minimiser.record_unchecked(&covariates, arm);
+                    credit += convergence_credit(&overall, &ratios, arm);
+                    arm
+                }
+            };
+            cell[arm] += 1;
+            overall[arm] += 1;
+            for (f, &factor) in REPORTED_FACTORS.iter().enumerate() {
+                let row = factor_offsets[f] + covariates.level_of(factor);
+                level_counts[row * arms + arm] += 1;
+            }
+            let simple_arm = draw_weighted(&mut rng, &ratios, |_| true);
+            simple_credit += convergence_credit(&simple, &ratios, simple_arm);
+            simple[simple_arm] += 1;
+        }
+        overall_values.push(imbalance(&overall, &inverse_ratios));
+        simple_values.push(imbalance(&simple, &inverse_ratios));
+        for (k, &n) in overall.iter().enumerate() {
+            arm_totals[k] += u64::from(n);
+        }
+        for (tally, counts) in stratum_tallies
+            .iter_mut()
+            .zip(stratum_counts.chunks_exact(arms))
+        {
+            tally.add(counts, &inverse_ratios);
+        }
+        for (tally, counts) in level_tallies
+            .iter_mut()
+            .zip(level_counts.chunks_exact(arms))
+        {
+            tally.add(counts, &inverse_ratios);
+        }
+    }
+
+    let runs_f = runs as f64;
+    let allocations = runs_f * participants as f64;
+    let mut factors = Vec::new();
+    for (f, &factor) in REPORTED_FACTORS.iter().enumerate() {
+        for level in 0..factor_levels[f] {
+            let tally = &level_tallies[factor_offsets[f] + level];
+            if tally.participants > 0 {
+                factors.push(tally.report(Some(factor), level_name(study, factor, level), runs_f));
+            }
+        }
+    }
+    let strata_report = strata
+        .iter()
+        .zip(&stratum_tallies)
+        .filter(|(_, tally)| tally.participants > 0)
+        .map(|(stratum, tally)| tally.report(None, stratum.label(study), runs_f))
+        .collect();
+    Ok(SimulationReport {
+        study: study.id.clone(),
+        randomisation,
+        participants,
+        runs,
+        seed,
+        arms: study
+            .arms
+            .iter()
+            .zip(&arm_totals)
+            .map(|(arm, &total)| ArmCount {
+                id: arm.id.clone(),
+                ratio: arm.ratio,
+                participants: total as f64 / runs_f,
+            })
+            .collect(),
+        overall: summarise(&mut overall_values),
+        simple_overall: summarise(&mut simple_values),
+        factors,
+        strata: strata_report,
+        predictability: credit / allocations,
+        simple_predictability: simple_credit / allocations,
+    })
+}
+
+/// Mean, 95th percentile (nearest rank) and maximum of a non-empty list.
+fn summarise(values: &mut [f64]) -> Imbalance {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let rank = (n * 95).div_ceil(100).clamp(1, n);
+    Imbalance {
+        mean: values.iter().sum::<f64>() / n as f64,
+        p95: values[rank - 1],
+        max: values[n - 1],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imbalance_is_the_range_of_counts_over_ratios() {
+        let two_to_one = [0.5, 1.0];
+        assert_eq!(imbalance(&[40, 20], &two_to_one), 0.0);
+        assert_eq!(imbalance(&[41, 19], &two_to_one), 1.5);
+        assert_eq!(imbalance(&[0, 0], &two_to_one), 0.0);
+        assert_eq!(imbalance(&[1, 0], &two_to_one), 0.5);
+        assert_eq!(imbalance(&[7, 4, 5], &[1.0, 1.0, 1.0]), 3.0);
+    }
+
+    #[test]
+    fn convergence_guesses_the_arm_furthest_below_its_share() {
+        let two_to_one = [2, 1];
+        // Nothing allocated: active is short of 2/3, placebo of 1/3.
+        assert_eq!(convergence_credit(&[0, 0], &two_to_one, 0), 1.0);
+        assert_eq!(convergence_credit(&[0, 0], &two_to_one, 1), 0.0);
+        // One active: placebo is further below (2/3 against 1/3).
+        assert_eq!(convergence_credit(&[1, 0], &two_to_one, 1), 1.0);
+        // One placebo: active is 4/3 short, placebo none.
+        assert_eq!(convergence_credit(&[0, 1], &two_to_one, 0), 1.0);
+        // 1:1 after one each: a tie, half a correct guess either way.
+        assert_eq!(convergence_credit(&[1, 1], &[1, 1], 0), 0.5);
+        assert_eq!(convergence_credit(&[1, 1], &[1, 1], 1), 0.5);
+        // Three arms, two tied.
+        assert_eq!(convergence_credit(&[1, 0, 0], &[1, 1, 1], 2), 0.5);
+        assert_eq!(convergence_credit(&[1, 0, 0], &[1, 1, 1], 0), 0.0);
+    }
+
+    #[test]
+    fn a_block_holds_every_arm_in_its_ratio() {
+        let mut rng = Rng::new(7);
+        let mut block = Vec::new();
+        for size in [3, 6, 9, 30] {
+            fill_block(&mut rng, &[2, 1], size, &mut block);
+            assert_eq!(block.len(), size);
+            assert_eq!(block.iter().filter(|&&a| a == 0).count(), size * 2 / 3);
+        }
+        fill_block(&mut rng, &[1, 1, 2], 8, &mut block);
+        let counts: Vec<usize> = (0..3)
+            .map(|k| block.iter().filter(|&&a| a == k).count())
+            .collect();
+        assert_eq!(counts, [2, 2, 4]);
+    }
+
+    #[test]
+    fn every_order_of_a_block_is_drawn() {
+        // Blocks of 3 in 2:1 have three orders; each should come up about a third of the time.
+        let mut rng = Rng::new(11);
+        let mut block = Vec::new();
+        let mut seen = [0u32; 3];
+        for _ in 0..30_000 {
+            fill_block(&mut rng, &[2, 1], 3, &mut block);
+            let placebo = block.iter().position(|&a| a == 1).unwrap();
+            seen[placebo] += 1;
+        }
+        for count in seen {
+            assert!((9_500..10_500).contains(&count), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn weighted_draws_follow_the_ratios() {
+        let mut rng = Rng::new(3);
+        let mut counts = [0u32; 2];
+        for _ in 0..30_000 {
+            counts[draw_weighted(&mut rng, &[2, 1], |_| true)] += 1;
+        }
+        assert!((19_500..20_500).contains(&counts[0]), "{counts:?}");
+        for _ in 0..100 {
+            assert_eq!(draw_weighted(&mut rng, &[2, 1], |k| k == 1), 1);
+        }
+    }
+
+    #[test]
+    fn the_95th_percentile_is_the_nearest_rank() {
+        let mut values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let summary = summarise(&mut values);
+        assert_eq!(
+            (summary.mean, summary.p95, summary.max),
+            (50.5, 95.0, 100.0)
+        );
+        assert_eq!(summarise(&mut [2.0]).p95, 2.0);
+    }
+}
