@@ -175,3 +175,76 @@ fn users_add_reads_the_password_from_standard_input() {
         String::from_utf8_lossy(&short.stderr).contains("password: needs at least 8 characters")
     );
 }
+
+#[test]
+fn randomization_simulate_reports_balance_and_predictability() {
+    let study = |name: &str| format!("{}/../../studies/{name}", env!("CARGO_MANIFEST_DIR"));
+    let run = bin()
+        .args([
+            "randomization",
+            "simulate",
+            "--study",
+            &study("xs228-phase2.toml"),
+            "--n",
+            "60",
+            "--runs",
+            "500",
+            "--seed",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        (report["participants"].as_u64(), report["runs"].as_u64()),
+        (Some(60), Some(500))
+    );
+    let predictability = report["predictability"].as_f64().unwrap();
+    assert!((0.5..1.0).contains(&predictability), "{predictability}");
+    // Stratified blocks balance the arms better than simple randomisation.
+    assert!(
+        report["overall"]["mean"].as_f64().unwrap()
+            < report["simple_overall"]["mean"].as_f64().unwrap()
+    );
+    // The same seed gives the same report.
+    let again = bin()
+        .args([
+            "randomization",
+            "simulate",
+            "--study",
+            &study("xs228-phase2.toml"),
+            "--n",
+            "60",
+            "--runs",
+            "500",
+            "--seed",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.stdout, run.stdout);
+    // A dose-escalation study has no randomisation.
+    let phase1 = bin()
+        .args([
+            "randomization",
+            "simulate",
+            "--study",
+            &study("xs228-phase1.toml"),
+            "--n",
+            "12",
+            "--runs",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(phase1.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&phase1.stderr).contains("3+3"));
+}
