@@ -179,22 +179,26 @@ fn users_add_reads_the_password_from_standard_input() {
 #[test]
 fn randomization_simulate_reports_balance_and_predictability() {
     let study = |name: &str| format!("{}/../../studies/{name}", env!("CARGO_MANIFEST_DIR"));
-    let run = bin()
-        .args([
-            "randomization",
-            "simulate",
-            "--study",
-            &study("xs228-phase2.toml"),
-            "--n",
-            "60",
-            "--runs",
-            "500",
-            "--seed",
-            "3",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let phase2 = study("xs228-phase2.toml");
+    let simulate = || {
+        bin()
+            .args([
+                "randomization",
+                "simulate",
+                "--study",
+                &phase2,
+                "--n",
+                "60",
+                "--runs",
+                "500",
+                "--seed",
+                "3",
+                "--json",
+            ])
+            .output()
+            .unwrap()
+    };
+    let run = simulate();
     assert_eq!(
         run.status.code(),
         Some(0),
@@ -214,23 +218,7 @@ fn randomization_simulate_reports_balance_and_predictability() {
             < report["simple_overall"]["mean"].as_f64().unwrap()
     );
     // The same seed gives the same report.
-    let again = bin()
-        .args([
-            "randomization",
-            "simulate",
-            "--study",
-            &study("xs228-phase2.toml"),
-            "--n",
-            "60",
-            "--runs",
-            "500",
-            "--seed",
-            "3",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(again.stdout, run.stdout);
+    assert_eq!(simulate().stdout, run.stdout);
     // A dose-escalation study has no randomisation.
     let phase1 = bin()
         .args([
