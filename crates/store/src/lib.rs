@@ -175,8 +175,60 @@ pub trait Store: Send + Sync {
     /// Saves a visit's form: the first save creates it; a change to a saved form needs a
     /// reason, and every changed field is in the audit trail with its old and new value.
     async fn save_form(&self, scope: &Scope, form: &FormSave, by: &Actor) -> Result<FormEntry>;
-    /// A participant's saved forms.
+    /// A participant's saved forms, each with its shown state (locked, signed,
+    /// source-verified, complete, in progress).
+    ///
+    /// A saved form changes only while unlocked; a change clears its source verification and
+    /// voids every signature of its visit, with the change, in the same transaction.
     async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>>;
+    /// Marks a complete form as checked against the source (a monitor's source data
+    /// verification).
+    async fn verify_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry>;
+    /// Signs a visit electronically: every saved form of the visit must be complete; the
+    /// signature keeps the signer's printed name, the UTC time, the meaning and the hash of
+    /// exactly the data signed. The caller has checked the signer's password.
+    async fn sign_visit(
+        &self,
+        scope: &Scope,
+        signing: &Signing<'_>,
+        by: &Actor,
+    ) -> Result<Signature>;
+    /// Records a failed signing attempt (a wrong password) in the audit trail.
+    async fn sign_failed(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        by: &Actor,
+    ) -> Result<()>;
+    /// A participant's signatures, oldest first, each with whether it is still valid.
+    async fn signatures(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Signature>>;
+    /// Locks a saved form: it refuses changes until unlocked.
+    async fn lock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry>;
+    /// Unlocks a locked form; the reason is required.
+    async fn unlock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<FormEntry>;
 
     /// The audit rows of one record, oldest first.
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>>;

@@ -424,8 +424,17 @@ pub struct FormEntry {
     pub form_id: String,
     /// The values.
     pub data: serde_json::Value,
-    /// `in-progress` or `complete`.
+    /// `in-progress` or `complete`, as saved.
     pub status: String,
+    /// The state shown: `locked`, else `signed` (a valid signature covers its visit), else
+    /// `source-verified`, else the saved status. See [`form_state`].
+    pub state: String,
+    /// Who source-verified it (cleared by a later change).
+    pub verified_by: Option<String>,
+    /// When.
+    pub verified_at: Option<String>,
+    /// Whether a data manager locked it (a locked form refuses changes).
+    pub locked: bool,
     /// 1 when first saved, then one more at each change.
     pub version: i64,
     /// When it last changed.
@@ -434,3 +443,118 @@ pub struct FormEntry {
 
 /// The states a form entry can be saved in.
 pub const FORM_STATUSES: [&str; 2] = ["in-progress", "complete"];
+
+/// The states a form is shown in, from first to last.
+pub mod form_state {
+    /// Nothing saved yet.
+    pub const NOT_STARTED: &str = "not-started";
+    /// Saved, not complete.
+    pub const IN_PROGRESS: &str = "in-progress";
+    /// Saved complete.
+    pub const COMPLETE: &str = "complete";
+    /// Complete and checked against the source by a monitor.
+    pub const SOURCE_VERIFIED: &str = "source-verified";
+    /// Its visit carries a valid electronic signature.
+    pub const SIGNED: &str = "signed";
+    /// Locked by a data manager.
+    pub const LOCKED: &str = "locked";
+}
+
+/// What a signature means (21 CFR 11.50(a)(3)).
+pub const SIGNATURE_MEANINGS: [&str; 3] = ["authored", "reviewed", "approved"];
+
+/// A signing of a visit by its signer (whose password the caller has checked).
+#[derive(Clone, Debug)]
+pub struct Signing<'a> {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit signed.
+    pub visit_id: String,
+    /// One of [`SIGNATURE_MEANINGS`].
+    pub meaning: String,
+    /// The signer.
+    pub signer: &'a User,
+}
+
+/// An electronic signature of a visit, as shown with the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    /// Its id.
+    pub id: i64,
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit signed.
+    pub visit_id: String,
+    /// One of [`SIGNATURE_MEANINGS`].
+    pub meaning: String,
+    /// The signer's account.
+    pub signer_user_id: i64,
+    /// The signer's printed name.
+    pub signer_name: String,
+    /// When (UTC).
+    pub signed_at: String,
+    /// SHA-256 of exactly the data signed: see [`signed_data_hash`].
+    pub data_hash: String,
+    /// When a change voided it.
+    pub void_at: Option<String>,
+    /// The change that voided it.
+    pub void_reason: Option<String>,
+    /// Not void, and the visit's data still hashes to `data_hash`.
+    pub valid: bool,
+}
+
+/// SHA-256 (hex) of a visit's saved forms as signed: the canonical JSON (keys sorted, no
+/// spaces) of `[{"form_id": …, "data": …}, …]`, forms sorted by id. Used when signing and when
+/// checking a signature.
+pub fn signed_data_hash<'a>(
+    forms: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut forms: Vec<(&str, &serde_json::Value)> = forms.into_iter().collect();
+    forms.sort_by(|a, b| a.0.cmp(b.0));
+    let mut text = String::from("[");
+    for (i, (form_id, data)) in forms.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str("{\"form_id\":");
+        canonical(&serde_json::Value::String(form_id.to_string()), &mut text);
+        text.push_str(",\"data\":");
+        canonical(data, &mut text);
+        text.push('}');
+    }
+    text.push(']');
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Canonical JSON: object keys sorted, no whitespace.
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}

@@ -1096,12 +1096,15 @@ impl Store for SqlStore {
                 ),
             });
         }
+        let lock = self.for_update();
         let mut tx = self.writer.begin().await?;
         self.participant_in(&mut tx, scope, f.participant_id)
             .await?;
-        let visit: Option<(String,)> = sqlx::query_as(
-            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2",
-        )
+        // Saves and signings of one visit queue here (PostgreSQL), so that a signature never
+        // misses a change made while it was being recorded.
+        let visit: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2{lock}"
+        ))
         .bind(f.participant_id)
         .bind(&f.visit_id)
         .fetch_optional(&mut *tx)
@@ -1112,14 +1115,18 @@ impl Store for SqlStore {
                 format!("{}/{}", f.participant_id, f.visit_id),
             ));
         }
-        let before: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT data, status, version FROM form_entries WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3",
-        )
+        let before: Option<(String, String, i64, Option<String>, i64)> = sqlx::query_as(&format!(
+            "SELECT data, status, version, verified_by, locked FROM form_entries \
+             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3{lock}"
+        ))
         .bind(f.participant_id)
         .bind(&f.visit_id)
         .bind(&f.form_id)
         .fetch_optional(&mut *tx)
         .await?;
+        if before.as_ref().is_some_and(|b| b.4 != 0) {
+            return Err(locked_conflict(&f.form_id));
+        }
         let reason = f.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         if before.is_some() && reason.is_none() {
             return Err(StoreError::Invalid {
@@ -1135,7 +1142,8 @@ impl Store for SqlStore {
             other => other.to_string(),
         };
         let mut changes = Vec::new();
-        let version = match &before {
+        // What voids the visit's signatures, in words.
+        let what_changed = match &before {
             None => {
                 sqlx::query(
                     "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
@@ -1153,14 +1161,15 @@ impl Store for SqlStore {
                     changes.push(Change::new("create", "form", &record).set(field, text(value)));
                 }
                 changes.push(Change::new("create", "form", &record).set("status", &f.status));
-                1
+                format!("form {} added to the visit", f.form_id)
             }
-            Some((old_data, old_status, version)) => {
+            Some((old_data, old_status, version, verified_by, _)) => {
                 let old: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(old_data).unwrap_or_default();
                 let mut fields: Vec<&String> = old.keys().chain(f.data.keys()).collect();
                 fields.sort();
                 fields.dedup();
+                let mut described = Vec::new();
                 for field in fields {
                     let (was, now_) = (old.get(field), f.data.get(field));
                     if was != now_ {
@@ -1169,10 +1178,16 @@ impl Store for SqlStore {
                         c.old_value = was.map(text);
                         c.new_value = now_.map(text);
                         c.reason = reason.map(String::from);
+                        described.push(format!(
+                            "{field} {} → {}",
+                            c.old_value.as_deref().unwrap_or("(empty)"),
+                            c.new_value.as_deref().unwrap_or("(empty)")
+                        ));
                         changes.push(c);
                     }
                 }
                 if *old_status != f.status {
+                    described.push(format!("status {old_status} → {}", f.status));
                     changes.push(
                         Change::new("update", "form", &record)
                             .set("status", &f.status)
@@ -1187,7 +1202,8 @@ impl Store for SqlStore {
                     });
                 }
                 sqlx::query(
-                    "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4 \
+                    "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4, \
+                     verified_by = NULL, verified_at = NULL \
                      WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
                 )
                 .bind(&data)
@@ -1199,45 +1215,260 @@ impl Store for SqlStore {
                 .bind(&f.form_id)
                 .execute(&mut *tx)
                 .await?;
-                version + 1
+                if let Some(verifier) = verified_by {
+                    let mut c = Change::new("verification-cleared", "form", &record);
+                    c.field = Some("verified_by".into());
+                    c.old_value = Some(verifier.clone());
+                    c.reason = reason.map(String::from);
+                    changes.push(c);
+                }
+                format!(
+                    "form {} changed: {} ({})",
+                    f.form_id,
+                    described.join(", "),
+                    reason.unwrap_or_default()
+                )
             }
         };
+        // Every signature of the visit that is not yet void is void now, with the change.
+        let signed: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM signatures WHERE participant_id = $1 AND visit_id = $2 AND void_at IS NULL ORDER BY id",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id,) in signed {
+            sqlx::query("UPDATE signatures SET void_at = $1, void_reason = $2 WHERE id = $3")
+                .bind(&at)
+                .bind(&what_changed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let sig_record = format!("{}/{}/{id}", f.participant_id, f.visit_id);
+            let mut c =
+                Change::new("void", "signature", &sig_record).set("void_reason", &what_changed);
+            c.reason = reason.map(String::from);
+            changes.push(c);
+        }
         self.audit(&mut tx, scope.study(), by, &changes).await?;
         tx.commit().await?;
-        Ok(FormEntry {
-            participant_id: f.participant_id,
-            visit_id: f.visit_id.clone(),
-            form_id: f.form_id.clone(),
-            data: serde_json::Value::Object(f.data.clone()),
-            status: f.status.clone(),
-            version,
-            updated_at: at,
-        })
+        self.form_entry(f.participant_id, &f.visit_id, &f.form_id)
+            .await
     }
 
     async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>> {
         self.participant(scope, participant_id).await?;
-        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
-            "SELECT visit_id, form_id, data, status, version, updated_at FROM form_entries \
-             WHERE participant_id = $1 ORDER BY visit_id, form_id",
+        Ok(self.forms_and_signatures(participant_id).await?.0)
+    }
+
+    async fn verify_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, participant_id).await?;
+        let (status, verified_by, locked) = self
+            .form_flags(&mut tx, participant_id, visit_id, form_id)
+            .await?;
+        if locked {
+            return Err(locked_conflict(form_id));
+        }
+        if status != form_state::COMPLETE {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+                message: format!("only a complete form can be source-verified (it is {status})"),
+            });
+        }
+        if let Some(verifier) = verified_by {
+            return Err(StoreError::Conflict {
+                field: "verified_by".into(),
+                message: format!("form {form_id} is already source-verified by {verifier}"),
+            });
+        }
+        let at = now();
+        sqlx::query(
+            "UPDATE form_entries SET verified_by = $1, verified_at = $2 \
+             WHERE participant_id = $3 AND visit_id = $4 AND form_id = $5",
+        )
+        .bind(&by.username)
+        .bind(&at)
+        .bind(participant_id)
+        .bind(visit_id)
+        .bind(form_id)
+        .execute(&mut *tx)
+        .await?;
+        let record = format!("{participant_id}/{visit_id}/{form_id}");
+        self.audit(
+            &mut tx,
+            scope.study(),
+            by,
+            &[Change::new("verify", "form", &record).set("verified_by", &by.username)],
+        )
+        .await?;
+        tx.commit().await?;
+        self.form_entry(participant_id, visit_id, form_id).await
+    }
+
+    async fn sign_visit(
+        &self,
+        scope: &Scope,
+        signing: &Signing<'_>,
+        by: &Actor,
+    ) -> Result<Signature> {
+        if !SIGNATURE_MEANINGS.contains(&signing.meaning.as_str()) {
+            return Err(StoreError::Invalid {
+                field: "meaning".into(),
+                message: format!(
+                    "{:?} is not allowed (allowed: {})",
+                    signing.meaning,
+                    SIGNATURE_MEANINGS.join(", ")
+                ),
+            });
+        }
+        let (participant_id, visit_id) = (signing.participant_id, signing.visit_id.as_str());
+        let lock = self.for_update();
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, participant_id).await?;
+        let visit: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2{lock}"
+        ))
+        .bind(participant_id)
+        .bind(visit_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if visit.is_none() {
+            return Err(not_found("visit", format!("{participant_id}/{visit_id}")));
+        }
+        let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
+            "SELECT form_id, data, status FROM form_entries \
+             WHERE participant_id = $1 AND visit_id = $2 ORDER BY form_id{lock}"
+        ))
+        .bind(participant_id)
+        .bind(visit_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::Conflict {
+                field: "forms".into(),
+                message: format!("visit {visit_id} has no saved form to sign"),
+            });
+        }
+        let incomplete: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 != form_state::COMPLETE)
+            .map(|r| r.0.as_str())
+            .collect();
+        if !incomplete.is_empty() {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+                message: format!(
+                    "every saved form must be complete to sign the visit (not complete: {})",
+                    incomplete.join(", ")
+                ),
+            });
+        }
+        let data: Vec<(&str, serde_json::Value)> = rows
+            .iter()
+            .map(|r| (r.0.as_str(), serde_json::from_str(&r.1).unwrap_or_default()))
+            .collect();
+        let data_hash = signed_data_hash(data.iter().map(|(id, d)| (*id, d)));
+        let at = now();
+        let signer = signing.signer;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO signatures (participant_id, visit_id, meaning, signer_user_id, signer_name, signed_at, data_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(participant_id)
-        .fetch_all(&self.pool)
+        .bind(visit_id)
+        .bind(&signing.meaning)
+        .bind(signer.id)
+        .bind(&signer.full_name)
+        .bind(&at)
+        .bind(&data_hash)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(visit_id, form_id, data, status, version, updated_at)| FormEntry {
-                    participant_id,
-                    visit_id,
-                    form_id,
-                    data: serde_json::from_str(&data).unwrap_or_default(),
-                    status,
-                    version,
-                    updated_at,
-                },
-            )
-            .collect())
+        let record = format!("{participant_id}/{visit_id}/{id}");
+        let changes = [
+            Change::new("sign", "signature", &record).set("meaning", &signing.meaning),
+            Change::new("sign", "signature", &record).set("signer_user_id", signer.id),
+            Change::new("sign", "signature", &record).set("signer_name", &signer.full_name),
+            Change::new("sign", "signature", &record).set("signed_at", &at),
+            Change::new("sign", "signature", &record).set("data_hash", &data_hash),
+        ];
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        tx.commit().await?;
+        Ok(Signature {
+            id,
+            participant_id,
+            visit_id: visit_id.to_string(),
+            meaning: signing.meaning.clone(),
+            signer_user_id: signer.id,
+            signer_name: signer.full_name.clone(),
+            signed_at: at,
+            data_hash,
+            void_at: None,
+            void_reason: None,
+            valid: true,
+        })
+    }
+
+    async fn sign_failed(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, participant_id).await?;
+        let record = format!("{participant_id}/{visit_id}");
+        let change =
+            Change::new("sign-failed", "visit", &record).set("signature", "wrong password");
+        self.audit(&mut tx, scope.study(), by, &[change]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn signatures(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Signature>> {
+        self.participant(scope, participant_id).await?;
+        Ok(self.forms_and_signatures(participant_id).await?.1)
+    }
+
+    async fn lock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        self.set_locked(scope, participant_id, visit_id, form_id, None, by)
+            .await
+    }
+
+    async fn unlock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to unlock a form".into(),
+            });
+        }
+        self.set_locked(scope, participant_id, visit_id, form_id, Some(reason), by)
+            .await
     }
 
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
@@ -1317,7 +1548,241 @@ impl Store for SqlStore {
     }
 }
 
+fn locked_conflict(form_id: &str) -> StoreError {
+    StoreError::Conflict {
+        field: "status".into(),
+        message: format!(
+            "form {form_id} is locked: it cannot change until a data manager unlocks it"
+        ),
+    }
+}
+
+/// A saved form's row as read: visit, form, data, status, version, updated_at, verified_by,
+/// verified_at, locked.
+type FormRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// A signature's row as read: id, visit, meaning, signer id, signer name, signed_at, hash,
+/// void_at, void_reason.
+type SignatureRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 impl SqlStore {
+    /// ` FOR UPDATE` on PostgreSQL (SQLite has one writer).
+    fn for_update(&self) -> &'static str {
+        if self.dialect == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+
+    /// A saved form's status, verifier and lock, read for a change (row-locked on PostgreSQL).
+    async fn form_flags(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+    ) -> Result<(String, Option<String>, bool)> {
+        let lock = self.for_update();
+        let row: Option<(String, Option<String>, i64)> = sqlx::query_as(&format!(
+            "SELECT status, verified_by, locked FROM form_entries \
+             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3{lock}"
+        ))
+        .bind(participant_id)
+        .bind(visit_id)
+        .bind(form_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (status, verified_by, locked) =
+            row.ok_or_else(|| not_found("form", format!("{participant_id}/{visit_id}/{form_id}")))?;
+        Ok((status, verified_by, locked != 0))
+    }
+
+    /// Locks (no reason) or unlocks (with the reason) a saved form.
+    async fn set_locked(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        unlock_reason: Option<&str>,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let lock = unlock_reason.is_none();
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, participant_id).await?;
+        let (_, _, locked) = self
+            .form_flags(&mut tx, participant_id, visit_id, form_id)
+            .await?;
+        if locked == lock {
+            return Err(StoreError::Conflict {
+                field: "locked".into(),
+                message: format!(
+                    "form {form_id} is already {}",
+                    if lock { "locked" } else { "unlocked" }
+                ),
+            });
+        }
+        sqlx::query(
+            "UPDATE form_entries SET locked = $1 \
+             WHERE participant_id = $2 AND visit_id = $3 AND form_id = $4",
+        )
+        .bind(i64::from(lock))
+        .bind(participant_id)
+        .bind(visit_id)
+        .bind(form_id)
+        .execute(&mut *tx)
+        .await?;
+        let record = format!("{participant_id}/{visit_id}/{form_id}");
+        let mut change = Change::new(if lock { "lock" } else { "unlock" }, "form", &record)
+            .set("locked", lock)
+            .was(!lock);
+        change.reason = unlock_reason.map(String::from);
+        self.audit(&mut tx, scope.study(), by, &[change]).await?;
+        tx.commit().await?;
+        self.form_entry(participant_id, visit_id, form_id).await
+    }
+
+    /// One saved form, with its shown state.
+    async fn form_entry(
+        &self,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+    ) -> Result<FormEntry> {
+        self.forms_and_signatures(participant_id)
+            .await?
+            .0
+            .into_iter()
+            .find(|f| f.visit_id == visit_id && f.form_id == form_id)
+            .ok_or_else(|| not_found("form", format!("{participant_id}/{visit_id}/{form_id}")))
+    }
+
+    /// A participant's forms with their shown states, and signatures with their validity.
+    async fn forms_and_signatures(
+        &self,
+        participant_id: i64,
+    ) -> Result<(Vec<FormEntry>, Vec<Signature>)> {
+        let rows: Vec<FormRow> = sqlx::query_as(
+            "SELECT visit_id, form_id, data, status, version, updated_at, verified_by, verified_at, locked \
+             FROM form_entries WHERE participant_id = $1 ORDER BY visit_id, form_id",
+        )
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let sigs: Vec<SignatureRow> = sqlx::query_as(
+            "SELECT id, visit_id, meaning, signer_user_id, signer_name, signed_at, data_hash, void_at, void_reason \
+             FROM signatures WHERE participant_id = $1 ORDER BY id",
+        )
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut forms: Vec<FormEntry> = rows
+            .into_iter()
+            .map(
+                |(
+                    visit_id,
+                    form_id,
+                    data,
+                    status,
+                    version,
+                    updated_at,
+                    verified_by,
+                    verified_at,
+                    locked,
+                )| {
+                    FormEntry {
+                        participant_id,
+                        visit_id,
+                        form_id,
+                        data: serde_json::from_str(&data).unwrap_or_default(),
+                        state: status.clone(),
+                        status,
+                        verified_by,
+                        verified_at,
+                        locked: locked != 0,
+                        version,
+                        updated_at,
+                    }
+                },
+            )
+            .collect();
+        let visit_hash = |visit: &str| {
+            signed_data_hash(
+                forms
+                    .iter()
+                    .filter(|f| f.visit_id == visit)
+                    .map(|f| (f.form_id.as_str(), &f.data)),
+            )
+        };
+        let signatures: Vec<Signature> = sigs
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    visit_id,
+                    meaning,
+                    signer_user_id,
+                    signer_name,
+                    signed_at,
+                    data_hash,
+                    void_at,
+                    void_reason,
+                )| {
+                    let valid = void_at.is_none() && visit_hash(&visit_id) == data_hash;
+                    Signature {
+                        id,
+                        participant_id,
+                        visit_id,
+                        meaning,
+                        signer_user_id,
+                        signer_name,
+                        signed_at,
+                        data_hash,
+                        void_at,
+                        void_reason,
+                        valid,
+                    }
+                },
+            )
+            .collect();
+        for f in &mut forms {
+            f.state = if f.locked {
+                form_state::LOCKED.into()
+            } else if signatures
+                .iter()
+                .any(|s| s.valid && s.visit_id == f.visit_id)
+            {
+                form_state::SIGNED.into()
+            } else if f.verified_by.is_some() {
+                form_state::SOURCE_VERIFIED.into()
+            } else {
+                f.status.clone()
+            };
+        }
+        Ok((forms, signatures))
+    }
+
     async fn audit_has_chain(&self, chain: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE chain = $1")
             .bind(chain)

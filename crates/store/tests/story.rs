@@ -667,3 +667,366 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
         ));
     }
 }
+
+/// Source data verification, electronic signatures and locking: save → complete → verify →
+/// sign → change (verification cleared, signature void with the change) → re-sign; a locked
+/// form refuses changes until unlocked with a reason.
+#[tokio::test]
+async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
+    for store in stores().await {
+        let study = with_study(&store).await;
+        let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
+        let scope = Scope::Study(study.id.clone());
+        let person = |name: &str, full: &str| NewUser {
+            username: name.into(),
+            full_name: full.into(),
+            password_hash: password::hash("pw"),
+            language: "en".into(),
+        };
+        let inv = store
+            .create_user(&person("inv1", "Dr Zhang Min"), &Actor::system())
+            .await
+            .unwrap();
+        let mon = store
+            .create_user(&person("mon1", "Chen Jing"), &Actor::system())
+            .await
+            .unwrap();
+        let dm = store
+            .create_user(&person("dm1", "Wang Fang"), &Actor::system())
+            .await
+            .unwrap();
+        let crc = Actor::system();
+        let p = store
+            .screen(&scope, &screening(&a, "SIG-1", true), &crc)
+            .await
+            .unwrap();
+        let planned = |id: &str| PlannedVisit {
+            visit_id: id.into(),
+            name: id.into(),
+            target: "2027-01-15".into(),
+            earliest: "2027-01-08".into(),
+            latest: "2027-01-22".into(),
+        };
+        store
+            .enrol(
+                &scope,
+                &Enrolment {
+                    participant_id: p.id,
+                    subject_id: "XS-SIG1".into(),
+                    enrolled_on: "2026-10-22".into(),
+                    anchor_date: "2026-10-23".into(),
+                    visits: vec![planned("week-12"), planned("week-24")],
+                },
+                &crc,
+            )
+            .await
+            .unwrap();
+        let values = |sbp: i64| {
+            let mut m = serde_json::Map::new();
+            m.insert("systolic_bp".into(), serde_json::json!(sbp));
+            m.insert("diastolic_bp".into(), serde_json::json!(80));
+            m
+        };
+        let save = |sbp: i64, status: &str, reason: Option<&str>| FormSave {
+            participant_id: p.id,
+            visit_id: "week-12".into(),
+            form_id: "vital-signs".into(),
+            data: values(sbp),
+            status: status.into(),
+            reason: reason.map(String::from),
+        };
+        let signing = |meaning: &str| Signing {
+            participant_id: p.id,
+            visit_id: "week-12".into(),
+            meaning: meaning.into(),
+            signer: &inv,
+        };
+        let (by_inv, by_mon, by_dm) = (Actor::user(&inv), Actor::user(&mon), Actor::user(&dm));
+        let saved = store
+            .save_form(&scope, &save(120, "in-progress", None), &crc)
+            .await
+            .unwrap();
+        assert_eq!(saved.state, form_state::IN_PROGRESS);
+        // Only a complete form is verified; only a visit whose forms are all complete is signed.
+        let e = store
+            .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { ref field, .. } if field == "status"),
+            "{e}"
+        );
+        let e = store
+            .sign_visit(&scope, &signing("approved"), &by_inv)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not complete: vital-signs"), "{e}");
+        let e = store
+            .sign_visit(
+                &scope,
+                &Signing {
+                    visit_id: "week-24".into(),
+                    ..signing("approved")
+                },
+                &by_inv,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { ref field, .. } if field == "forms"),
+            "{e}"
+        );
+        let complete = store
+            .save_form(&scope, &save(120, "complete", Some("all measured")), &crc)
+            .await
+            .unwrap();
+        assert_eq!(complete.state, form_state::COMPLETE);
+        let verified = store
+            .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
+            .await
+            .unwrap();
+        assert_eq!(
+            (verified.state.as_str(), verified.verified_by.as_deref()),
+            (form_state::SOURCE_VERIFIED, Some("mon1"))
+        );
+        assert!(verified.verified_at.is_some());
+        assert!(matches!(
+            store
+                .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        // Signing: a meaning from the list; printed name, UTC time, hash of the data signed.
+        let e = store
+            .sign_visit(&scope, &signing("signed"), &by_inv)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("allowed: authored, reviewed, approved"),
+            "{e}"
+        );
+        let only_b = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![b.clone()],
+        };
+        assert!(matches!(
+            store
+                .sign_visit(&only_b, &signing("approved"), &by_inv)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let sig = store
+            .sign_visit(&scope, &signing("approved"), &by_inv)
+            .await
+            .unwrap();
+        let data = serde_json::Value::Object(values(120));
+        assert_eq!(
+            (
+                sig.meaning.as_str(),
+                sig.signer_name.as_str(),
+                sig.signer_user_id,
+                sig.valid,
+                sig.data_hash.clone()
+            ),
+            (
+                "approved",
+                "Dr Zhang Min",
+                inv.id,
+                true,
+                signed_data_hash([("vital-signs", &data)])
+            )
+        );
+        assert!(sig.signed_at.ends_with('Z') && parse_instant(&sig.signed_at).is_some());
+        assert_eq!(
+            store.signatures(&scope, p.id).await.unwrap(),
+            std::slice::from_ref(&sig)
+        );
+        assert_eq!(
+            store.forms(&scope, p.id).await.unwrap()[0].state,
+            form_state::SIGNED
+        );
+        // A value changes: the verification is cleared and the signature void, with the change.
+        let changed = store
+            .save_form(&scope, &save(125, "complete", Some("re-measured")), &crc)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                changed.state.as_str(),
+                changed.verified_by.as_deref(),
+                changed.verified_at.as_deref()
+            ),
+            (form_state::COMPLETE, None, None)
+        );
+        let sigs = store.signatures(&scope, p.id).await.unwrap();
+        assert!(!sigs[0].valid && sigs[0].void_at.is_some());
+        assert_eq!(
+            sigs[0].void_reason.as_deref(),
+            Some("form vital-signs changed: systolic_bp 120 → 125 (re-measured)")
+        );
+        let record = format!("{}/week-12/vital-signs", p.id);
+        let trail = store.audit_of("form", &record).await.unwrap();
+        let cleared = trail
+            .iter()
+            .find(|r| r.action == "verification-cleared")
+            .expect("the verification's clearing is in the trail");
+        assert_eq!(
+            (cleared.old_value.as_deref(), cleared.reason.as_deref()),
+            (Some("mon1"), Some("re-measured"))
+        );
+        assert!(trail
+            .iter()
+            .any(|r| r.action == "verify" && r.username == "mon1"));
+        let sig_trail: Vec<(String, Option<String>)> = store
+            .audit_of("signature", &format!("{}/week-12/{}", p.id, sig.id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.action, r.field))
+            .collect();
+        assert!(sig_trail.contains(&("sign".into(), Some("meaning".into()))));
+        assert!(sig_trail.contains(&("sign".into(), Some("data_hash".into()))));
+        assert!(sig_trail.contains(&("void".into(), Some("void_reason".into()))));
+        // Re-signing binds the new data.
+        let again = store
+            .sign_visit(&scope, &signing("reviewed"), &by_inv)
+            .await
+            .unwrap();
+        let data = serde_json::Value::Object(values(125));
+        assert_eq!(again.data_hash, signed_data_hash([("vital-signs", &data)]));
+        let sigs = store.signatures(&scope, p.id).await.unwrap();
+        assert_eq!(
+            sigs.iter().map(|s| s.valid).collect::<Vec<_>>(),
+            [false, true]
+        );
+        // A change behind the application's back breaks the binding, though nothing voided it.
+        let tampered = serde_json::json!({ "systolic_bp": 180, "diastolic_bp": 80 }).to_string();
+        sqlx::query("UPDATE form_entries SET data = $1 WHERE participant_id = $2")
+            .bind(&tampered)
+            .bind(p.id)
+            .execute(store.raw_pool())
+            .await
+            .unwrap();
+        let sigs = store.signatures(&scope, p.id).await.unwrap();
+        assert!(!sigs[1].valid && sigs[1].void_at.is_none());
+        assert_eq!(
+            store.forms(&scope, p.id).await.unwrap()[0].state,
+            form_state::COMPLETE
+        );
+        sqlx::query("UPDATE form_entries SET data = $1 WHERE participant_id = $2")
+            .bind(data.to_string())
+            .bind(p.id)
+            .execute(store.raw_pool())
+            .await
+            .unwrap();
+        assert!(store.signatures(&scope, p.id).await.unwrap()[1].valid);
+        // A failed signing (wrong password, checked by the caller) is recorded.
+        store
+            .sign_failed(&scope, p.id, "week-12", &by_inv)
+            .await
+            .unwrap();
+        let visit_trail = store
+            .audit_of("visit", &format!("{}/week-12", p.id))
+            .await
+            .unwrap();
+        assert!(visit_trail
+            .iter()
+            .any(|r| r.action == "sign-failed" && r.username == "inv1"));
+        // Locked: every change refused, nothing written, until unlocked with a reason.
+        let locked = store
+            .lock_form(&scope, p.id, "week-12", "vital-signs", &by_dm)
+            .await
+            .unwrap();
+        assert_eq!(
+            (locked.state.as_str(), locked.locked),
+            (form_state::LOCKED, true)
+        );
+        assert!(matches!(
+            store
+                .lock_form(&scope, p.id, "week-12", "vital-signs", &by_dm)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let rows_before = audit_count(&store).await;
+        let e = store
+            .save_form(&scope, &save(130, "complete", Some("typo")), &crc)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { ref field, ref message } if field == "status" && message.contains("locked") && message.contains("data manager unlocks")),
+            "{e}"
+        );
+        assert!(matches!(
+            store
+                .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let e = store
+            .unlock_form(&scope, p.id, "week-12", "vital-signs", "  ", &by_dm)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Invalid { ref field, .. } if field == "reason"),
+            "{e}"
+        );
+        assert_eq!(audit_count(&store).await, rows_before);
+        assert!(store.signatures(&scope, p.id).await.unwrap()[1].valid);
+        let unlocked = store
+            .unlock_form(
+                &scope,
+                p.id,
+                "week-12",
+                "vital-signs",
+                "query answered",
+                &by_dm,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (unlocked.state.as_str(), unlocked.locked),
+            (form_state::SIGNED, false)
+        );
+        let unlock_row = store
+            .audit_of("form", &record)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.action == "unlock")
+            .unwrap();
+        assert_eq!(
+            (
+                unlock_row.old_value.as_deref(),
+                unlock_row.new_value.as_deref(),
+                unlock_row.reason.as_deref()
+            ),
+            (Some("true"), Some("false"), Some("query answered"))
+        );
+        let after = store
+            .save_form(&scope, &save(130, "complete", Some("typo")), &crc)
+            .await
+            .unwrap();
+        assert_eq!(
+            (after.version, after.state.as_str()),
+            (4, form_state::COMPLETE)
+        );
+        assert!(store
+            .signatures(&scope, p.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| !s.valid));
+        // Not saved: nothing to verify or lock.
+        assert!(matches!(
+            store
+                .lock_form(&scope, p.id, "week-24", "vital-signs", &by_dm)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}

@@ -105,6 +105,7 @@ pub struct ParticipantView {
     participant: Participant,
     visits: Vec<service::VisitView>,
     exams: Vec<ExamView>,
+    signatures: Vec<store::Signature>,
 }
 
 /// A stored exam with its classification.
@@ -134,10 +135,12 @@ async fn view(state: &AppState, scope: &Scope, id: i64) -> Result<ParticipantVie
             classification: serde_json::from_str(&e.classification).unwrap_or_default(),
         })
         .collect();
+    let signatures = state.store.signatures(scope, id).await?;
     Ok(ParticipantView {
         participant,
         visits,
         exams,
+        signatures,
     })
 }
 
@@ -290,7 +293,7 @@ pub async fn audit(
     let participant_of =
         |record: &str| record.split('/').next().and_then(|p| p.parse::<i64>().ok());
     match (q.entity.as_str(), &scope) {
-        ("participant" | "visit", _) => {
+        ("participant" | "visit" | "form" | "signature", _) => {
             let id = participant_of(&q.record).ok_or_else(|| {
                 ApiError::NotFound(format!("{} {} not found", q.entity, q.record))
             })?;
@@ -711,4 +714,135 @@ pub async fn forms(
 ) -> Result<Json<Vec<store::FormEntry>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
     Ok(Json(state.store.forms(&scope, record_id(&id)?).await?))
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification`:
+/// a monitor marks a complete form as checked against the source.
+pub async fn verify_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit, form)): Path<(String, String, String, String)>,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::VerifyData).await?;
+    Ok(Json(
+        state
+            .store
+            .verify_form(&scope, id, &visit, &form, &me.actor())
+            .await?,
+    ))
+}
+
+/// A signing: the password re-entered, and what the signature means.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    password: String,
+    meaning: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/signature`: the investigator
+/// signs a visit (21 CFR 11.50, 11.200: both components, the user ID of the session and the
+/// password re-entered). A wrong password is refused and recorded.
+pub async fn sign_visit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::Sign).await?;
+    let input: SignInput = parse_body(&body)?;
+    if state.study(&study)?.visit(&visit).is_none() {
+        return Err(ApiError::NotFound(format!("visit {visit} not found")));
+    }
+    if !store::SIGNATURE_MEANINGS.contains(&input.meaning.as_str()) {
+        return Err(ApiError::field(
+            "meaning",
+            format!(
+                "{:?} is not allowed (allowed: {})",
+                input.meaning,
+                store::SIGNATURE_MEANINGS.join(", ")
+            ),
+        ));
+    }
+    let (password, stored) = (input.password, me.user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok {
+        state
+            .store
+            .sign_failed(&scope, id, &visit, &me.actor())
+            .await?;
+        return Err(ApiError::Unauthorized(
+            "wrong password: the visit was not signed".into(),
+        ));
+    }
+    let signing = store::Signing {
+        participant_id: id,
+        visit_id: visit,
+        meaning: input.meaning,
+        signer: &me.user,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .sign_visit(&scope, &signing, &me.actor())
+                .await?,
+        ),
+    ))
+}
+
+/// `GET /api/studies/{study}/participants/{id}/signatures`
+pub async fn signatures(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+) -> Result<Json<Vec<store::Signature>>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
+    Ok(Json(state.store.signatures(&scope, record_id(&id)?).await?))
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock`
+pub async fn lock_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit, form)): Path<(String, String, String, String)>,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::Lock).await?;
+    Ok(Json(
+        state
+            .store
+            .lock_form(&scope, id, &visit, &form, &me.actor())
+            .await?,
+    ))
+}
+
+/// Why a form is unlocked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockInput {
+    reason: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock`
+pub async fn unlock_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id, visit, form)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::Lock).await?;
+    let input: UnlockInput = parse_body(&body)?;
+    Ok(Json(
+        state
+            .store
+            .unlock_form(&scope, id, &visit, &form, &input.reason, &me.actor())
+            .await?,
+    ))
 }

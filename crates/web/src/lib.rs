@@ -139,8 +139,28 @@ pub fn router(app: AppState) -> Router {
             post(api::save_form),
         )
         .route(
+            "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification",
+            post(api::verify_form),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock",
+            post(api::lock_form),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock",
+            post(api::unlock_form),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/visits/{visit}/signature",
+            post(api::sign_visit),
+        )
+        .route(
             "/api/studies/{study}/participants/{id}/forms",
             get(api::forms),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/signatures",
+            get(api::signatures),
         )
         .route("/api/studies/{study}/audit", get(api::audit))
         .route("/api/audit.csv", get(api::audit_csv))

@@ -28,6 +28,12 @@ pub enum Operation {
     ExportAudit,
     /// Manage accounts and roles.
     ManageUsers,
+    /// Source-verify a form (source data verification).
+    VerifyData,
+    /// Sign a visit electronically.
+    Sign,
+    /// Lock and unlock forms.
+    Lock,
 }
 
 impl Operation {
@@ -50,6 +56,9 @@ impl Operation {
             Operation::ReadAudit => &[SponsorAdmin, Investigator, Monitor, DataManager, Auditor],
             Operation::ExportAudit => &[SponsorAdmin, DataManager, Auditor],
             Operation::ManageUsers => &[SponsorAdmin],
+            Operation::VerifyData => &[Monitor],
+            Operation::Sign => &[Investigator],
+            Operation::Lock => &[DataManager],
         }
     }
 }

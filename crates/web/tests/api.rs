@@ -496,7 +496,12 @@ async fn the_access_matrix() {
                     let ops = |roles: &[Role]| roles.contains(role);
                     let allowed = match op.as_str() {
                         "healthz" | "openapi" | "me" | "listStudies" | "listParticipants"
-                        | "getParticipant" | "classifyExam" | "listForms" => true,
+                        | "getParticipant" | "classifyExam" | "listForms" | "listSignatures" => {
+                            true
+                        }
+                        "verifyForm" => ops(web::service::Operation::VerifyData.roles()),
+                        "signVisit" => ops(web::service::Operation::Sign.roles()),
+                        "lockForm" | "unlockForm" => ops(web::service::Operation::Lock.roles()),
                         "screenParticipant" | "enrolParticipant" | "correctParticipant"
                         | "recordVisit" | "saveForm" => {
                             ops(web::service::Operation::EnterData.roles())
@@ -792,5 +797,199 @@ async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
             .any(|r| r.field.as_deref() == Some("systolic_bp")
                 && r.old_value.as_deref() == Some("120")
                 && r.reason.as_deref() == Some("re-measured")));
+    }
+}
+
+#[tokio::test]
+async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site, "E-1"),
+            )
+            .await
+            .1["id"]
+            .as_i64()
+            .unwrap();
+        let enrolled = crc
+            .post(&format!("/api/studies/{sid}/participants/{id}/enrolment"), &json!({ "subject_id": "XS-E1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }))
+            .await;
+        assert_eq!(enrolled.0, StatusCode::OK);
+        let base = format!("/api/studies/{sid}/participants/{id}");
+        let form = format!("{base}/visits/week-12/forms/vital-signs");
+        let vitals = |sbp: i64| json!({ "systolic_bp": sbp, "diastolic_bp": 80, "heart_rate": 72, "respiratory_rate": 14, "temperature": "36.6", "spo2": 98 });
+        let (status, saved) = crc
+            .post(
+                &form,
+                &json!({ "values": vitals(120), "status": "complete" }),
+            )
+            .await;
+        assert_eq!(
+            (status, saved["state"].as_str()),
+            (StatusCode::OK, Some("complete")),
+            "{saved}"
+        );
+        // The monitor verifies; nobody else may.
+        let (mon, inv, dm) = (
+            login(&app, "mon").await,
+            login(&app, "inv").await,
+            login(&app, "dm").await,
+        );
+        assert_eq!(
+            crc.post(&format!("{form}/verification"), &json!({}))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, verified) = mon.post(&format!("{form}/verification"), &json!({})).await;
+        assert_eq!(
+            (
+                status,
+                verified["state"].as_str(),
+                verified["verified_by"].as_str()
+            ),
+            (StatusCode::OK, Some("source-verified"), Some("mon")),
+            "{verified}"
+        );
+        // The investigator signs with the password re-entered; a wrong one is refused and kept.
+        let sign = format!("{base}/visits/week-12/signature");
+        let (status, _) = inv
+            .post(
+                &sign,
+                &json!({ "password": "not it", "meaning": "approved" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let visit_trail = app
+            .store
+            .audit_of("visit", &format!("{id}/week-12"))
+            .await
+            .unwrap();
+        assert!(visit_trail
+            .iter()
+            .any(|r| r.action == "sign-failed" && r.username == "inv"));
+        assert_eq!(inv.get("/api/me").await.0, StatusCode::OK);
+        let (status, err) = inv
+            .post(&sign, &json!({ "password": PASSWORD, "meaning": "ok" }))
+            .await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("meaning"))
+        );
+        assert_eq!(
+            crc.post(
+                &sign,
+                &json!({ "password": PASSWORD, "meaning": "approved" })
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, sig) = inv
+            .post(
+                &sign,
+                &json!({ "password": PASSWORD, "meaning": "approved" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{sig}");
+        assert_eq!(
+            (
+                sig["signer_name"].as_str(),
+                sig["meaning"].as_str(),
+                sig["valid"].as_bool()
+            ),
+            (Some("Test inv"), Some("approved"), Some(true))
+        );
+        assert!(sig["signed_at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(sig["data_hash"].as_str().unwrap().len(), 64);
+        let (_, forms) = crc.get(&format!("{base}/forms")).await;
+        assert_eq!(forms[0]["state"], "signed", "{forms}");
+        let (_, view) = crc.get(&base).await;
+        assert_eq!(view["signatures"][0]["valid"], true, "{view}");
+        // A change voids the signature, visibly, with the change; the verification is cleared.
+        let (status, changed) = crc
+            .post(
+                &form,
+                &json!({ "values": vitals(125), "status": "complete", "reason": "re-measured" }),
+            )
+            .await;
+        assert_eq!(
+            (status, changed["state"].as_str(), &changed["verified_by"]),
+            (StatusCode::OK, Some("complete"), &Value::Null),
+            "{changed}"
+        );
+        let aud = login(&app, "aud").await;
+        let (status, sigs) = aud.get(&format!("{base}/signatures")).await;
+        assert_eq!(status, StatusCode::OK);
+        let void = &sigs[0];
+        assert_eq!(void["valid"], false, "{sigs}");
+        let reason = void["void_reason"].as_str().unwrap();
+        assert!(
+            reason.contains("systolic_bp 120 → 125") && reason.contains("re-measured"),
+            "{reason}"
+        );
+        let (status, trail) = mon
+            .get(&format!(
+                "/api/studies/{sid}/audit?entity=signature&record={id}/week-12/{}",
+                sig["id"]
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{trail}");
+        assert!(trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "void"));
+        // Locked by the data manager: the coordinator's change is refused until unlocked.
+        assert_eq!(
+            crc.post(&format!("{form}/lock"), &json!({})).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, locked) = dm.post(&format!("{form}/lock"), &json!({})).await;
+        assert_eq!(
+            (status, locked["state"].as_str()),
+            (StatusCode::OK, Some("locked")),
+            "{locked}"
+        );
+        let change = json!({ "values": vitals(130), "status": "complete", "reason": "typo" });
+        let (status, err) = crc.post(&form, &change).await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::CONFLICT, Some("status")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("locked"), "{err}");
+        let (status, err) = dm
+            .post(&format!("{form}/unlock"), &json!({ "reason": "" }))
+            .await;
+        assert_eq!(
+            (status, err["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+        );
+        let (status, unlocked) = dm
+            .post(
+                &format!("{form}/unlock"),
+                &json!({ "reason": "query answered" }),
+            )
+            .await;
+        assert_eq!(
+            (status, unlocked["state"].as_str()),
+            (StatusCode::OK, Some("complete")),
+            "{unlocked}"
+        );
+        let (status, saved) = crc.post(&form, &change).await;
+        assert_eq!(
+            (status, saved["data"]["systolic_bp"].as_i64()),
+            (StatusCode::OK, Some(130)),
+            "{saved}"
+        );
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
     }
 }
