@@ -1,0 +1,216 @@
+//! Nothing acknowledged is lost: concurrent clients screen participants through the real
+//! server, the server is killed with SIGKILL in the middle of the load and started again, and
+//! every write a client saw acknowledged is there, with an audit trail that verifies. On a
+//! fresh SQLite file and on a fresh PostgreSQL database (`TEST_DATABASE_URL`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const STUDY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../studies/xs228-phase2.toml"
+);
+const PASSWORD: &str = "durable password";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scitrial"))
+}
+
+/// Starts `scitrial serve` on a free port; returns the child and its base URL.
+fn serve(url: &str) -> (Child, String) {
+    let mut child = bin()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+            "--study",
+            STUDY,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://"), "{line}");
+    (child, base)
+}
+
+async fn login(base: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let me: Value = http
+        .post(format!("{base}/api/login"))
+        .json(&json!({ "username": "crc-durable", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (http, me["csrf_token"].as_str().unwrap().to_string())
+}
+
+fn exam() -> serde_json::Map<String, Value> {
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::No;
+    for side in [&mut exam.right, &mut exam.left] {
+        for m in isncsci::MotorLevel::ALL
+            .into_iter()
+            .filter(|m| m.level() > isncsci::Level::T6)
+        {
+            side.motor[m.index()] = isncsci::MotorValue::parse("0").unwrap();
+        }
+        for l in isncsci::Level::DERMATOMES
+            .into_iter()
+            .filter(|l| *l > isncsci::Level::T6)
+        {
+            side.set_touch(l, isncsci::SensoryValue::parse("0").unwrap());
+            side.set_prick(l, isncsci::SensoryValue::parse("0").unwrap());
+        }
+    }
+    isncsci::flat::fields(&exam)
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    for url in store::testing::fresh_databases("scitrial_durable")
+        .await
+        .unwrap()
+    {
+        let mut add = bin()
+            .args([
+                "users",
+                "add",
+                "--database-url",
+                &url,
+                "--study",
+                STUDY,
+                "--username",
+                "crc-durable",
+                "--full-name",
+                "Durable CRC",
+                "--role",
+                "crc",
+                "--site",
+                "SYSU3",
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+
+        let (mut server, base) = serve(&url);
+        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+        let exam = exam();
+        let mut writers = Vec::new();
+        for w in 0..8 {
+            let (http, csrf) = login(&base).await;
+            let (base, acknowledged, exam) = (base.clone(), acknowledged.clone(), exam.clone());
+            writers.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let number = format!("D{w}-{n}");
+                    let body = json!({
+                        "site_id": "SYSU3", "screening_number": number, "sex": "female",
+                        "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
+                        "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
+                    });
+                    let sent = http
+                        .post(format!("{base}/api/studies/XS228-P2/participants"))
+                        .header("x-csrf-token", &csrf)
+                        .json(&body)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                            acknowledged.lock().unwrap().push(number)
+                        }
+                        Ok(r) => panic!("unexpected answer {}", r.status()),
+                        // The server is gone: this write was never acknowledged.
+                        Err(_) => return,
+                    }
+                }
+            }));
+        }
+        // Let the load run, then kill the server in the middle of it.
+        let started = Instant::now();
+        while acknowledged.lock().unwrap().len() < 60 && started.elapsed() < Duration::from_secs(20)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(
+            acknowledged.len() >= 60,
+            "only {} writes before the kill",
+            acknowledged.len()
+        );
+
+        let (mut server, base) = serve(&url);
+        let (http, _) = login(&base).await;
+        let listed: Value = http
+            .get(format!("{base}/api/studies/XS228-P2/participants"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let present: std::collections::HashSet<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["screening_number"].as_str().unwrap())
+            .collect();
+        let lost: Vec<&String> = acknowledged
+            .iter()
+            .filter(|n| !present.contains(n.as_str()))
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} acknowledged writes lost on {url}: {lost:?}",
+            lost.len()
+        );
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let verify = bin()
+            .args(["audit", "verify", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        eprintln!(
+            "{url}: {} acknowledged writes, all present after kill -9; {}",
+            acknowledged.len(),
+            String::from_utf8_lossy(&verify.stdout).trim()
+        );
+    }
+}
