@@ -230,6 +230,23 @@ pub trait Store: Send + Sync {
         by: &Actor,
     ) -> Result<FormEntry>;
 
+    /// Raises a query on a field of a participant's visit form.
+    async fn raise_query(&self, scope: &Scope, query: &NewQuery, by: &Actor) -> Result<Query>;
+    /// The site's answer to an open query.
+    async fn answer_query(&self, scope: &Scope, id: i64, answer: &str, by: &Actor)
+        -> Result<Query>;
+    /// Closes an open or answered query.
+    async fn close_query(&self, scope: &Scope, id: i64, by: &Actor) -> Result<Query>;
+    /// Re-opens an answered or closed query with a new question.
+    async fn reopen_query(&self, scope: &Scope, id: i64, text: &str, by: &Actor) -> Result<Query>;
+    /// The queries in scope, of one participant when given, in one status when given.
+    async fn queries(
+        &self,
+        scope: &Scope,
+        participant_id: Option<i64>,
+        status: Option<&str>,
+    ) -> Result<Vec<Query>>;
+
     /// The audit rows of one record, oldest first.
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>>;
     /// Every audit row, chain by chain in order, streamed.

@@ -558,3 +558,61 @@ fn canonical(value: &serde_json::Value, out: &mut String) {
         other => out.push_str(&other.to_string()),
     }
 }
+
+/// A query's states.
+pub mod query_status {
+    /// Waiting for the site.
+    pub const OPEN: &str = "open";
+    /// The site answered; waiting for whoever raised it.
+    pub const ANSWERED: &str = "answered";
+    /// Settled.
+    pub const CLOSED: &str = "closed";
+}
+
+/// A query to raise on a field of a visit's form.
+#[derive(Clone, Debug)]
+pub struct NewQuery {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The field.
+    pub field: String,
+    /// The question.
+    pub text: String,
+}
+
+/// A data query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Query {
+    /// Its id.
+    pub id: i64,
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The field.
+    pub field: String,
+    /// See [`query_status`].
+    pub status: String,
+    /// The question (the latest, when re-opened).
+    pub text: String,
+    /// Who raised it.
+    pub raised_by: String,
+    /// Who raised it, by id.
+    pub raised_by_id: Option<i64>,
+    /// When.
+    pub raised_at: String,
+    /// The site's answer.
+    pub answer: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    pub answered_at: Option<String>,
+    /// When it last changed.
+    pub updated_at: String,
+}

@@ -24,6 +24,13 @@ pub struct SqlStore {
     writer: AnyPool,
 }
 
+const QUERY_COLUMNS: &str =
+    "id, participant_id, visit_id, form_id, field, status, text, raised_by, \
+    raised_by_id, raised_at, answer, answered_by, answered_at, updated_at";
+
+/// What a query step changes: the new status, the answer, the new question, the audit rows.
+type QueryStep = (&'static str, Option<String>, Option<String>, Vec<Change>);
+
 const PARTICIPANT_COLUMNS: &str =
     "id, study_id, site_id, screening_number, subject_id, status, sex, \
     date_of_birth, injury_date, consent_date, screening_date, eligible, eligibility_reasons, \
@@ -1471,6 +1478,163 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn raise_query(&self, scope: &Scope, q: &NewQuery, by: &Actor) -> Result<Query> {
+        let text = q.text.trim();
+        if text.is_empty() || text.len() > 2000 {
+            return Err(StoreError::Invalid {
+                field: "text".into(),
+                message: "is required (up to 2,000 characters)".into(),
+            });
+        }
+        if q.field.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "field".into(),
+                message: "is required: the field the query is about".into(),
+            });
+        }
+        let mut tx = self.writer.begin().await?;
+        self.participant_in(&mut tx, scope, q.participant_id)
+            .await?;
+        let at = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO queries (participant_id, visit_id, form_id, field, status, text, raised_by, raised_by_id, raised_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(q.participant_id)
+        .bind(&q.visit_id)
+        .bind(&q.form_id)
+        .bind(&q.field)
+        .bind(query_status::OPEN)
+        .bind(text)
+        .bind(&by.username)
+        .bind(by.user_id)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let about = format!(
+            "{}/{}/{}/{}",
+            q.participant_id, q.visit_id, q.form_id, q.field
+        );
+        let changes = [
+            Change::new("create", "query", id).set("about", about),
+            Change::new("create", "query", id).set("text", text),
+        ];
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        let query = self.query_in(&mut tx, scope, id).await?;
+        tx.commit().await?;
+        Ok(query)
+    }
+
+    async fn answer_query(
+        &self,
+        scope: &Scope,
+        id: i64,
+        answer: &str,
+        by: &Actor,
+    ) -> Result<Query> {
+        let answer = answer.trim();
+        if answer.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "answer".into(),
+                message: "is required".into(),
+            });
+        }
+        self.query_step(scope, id, &[query_status::OPEN], by, |q| {
+            (
+                query_status::ANSWERED,
+                Some(answer.to_string()),
+                None,
+                vec![Change::new("update", "query", q.id)
+                    .set("answer", answer)
+                    .was(&q.status)],
+            )
+        })
+        .await
+    }
+
+    async fn close_query(&self, scope: &Scope, id: i64, by: &Actor) -> Result<Query> {
+        self.query_step(
+            scope,
+            id,
+            &[query_status::OPEN, query_status::ANSWERED],
+            by,
+            |q| {
+                (
+                    query_status::CLOSED,
+                    q.answer.clone(),
+                    None,
+                    vec![Change::new("update", "query", q.id)
+                        .set("status", query_status::CLOSED)
+                        .was(&q.status)],
+                )
+            },
+        )
+        .await
+    }
+
+    async fn reopen_query(&self, scope: &Scope, id: i64, text: &str, by: &Actor) -> Result<Query> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "text".into(),
+                message: "is required to re-open a query".into(),
+            });
+        }
+        self.query_step(
+            scope,
+            id,
+            &[query_status::ANSWERED, query_status::CLOSED],
+            by,
+            |q| {
+                let change = Change::new("update", "query", q.id)
+                    .set("status", query_status::OPEN)
+                    .was(&q.status)
+                    .because(text);
+                (
+                    query_status::OPEN,
+                    q.answer.clone(),
+                    Some(text.to_string()),
+                    vec![change],
+                )
+            },
+        )
+        .await
+    }
+
+    async fn queries(
+        &self,
+        scope: &Scope,
+        participant_id: Option<i64>,
+        status: Option<&str>,
+    ) -> Result<Vec<Query>> {
+        let (filter, values) = scope_filter(scope, 1);
+        let mut sql = format!(
+            "SELECT {QUERY_COLUMNS} FROM queries WHERE participant_id IN (SELECT id FROM participants WHERE {filter})"
+        );
+        let mut n = values.len();
+        if participant_id.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND participant_id = ${n}"));
+        }
+        if status.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND status = ${n}"));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut q = sqlx::query_as::<_, Query>(&sql);
+        for v in &values {
+            q = q.bind(v);
+        }
+        if let Some(p) = participant_id {
+            q = q.bind(p);
+        }
+        if let Some(s) = status {
+            q = q.bind(s);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
     async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"
@@ -1781,6 +1945,67 @@ impl SqlStore {
             };
         }
         Ok((forms, signatures))
+    }
+
+    async fn query_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Query> {
+        let (filter, values) = scope_filter(scope, 2);
+        let sql = format!(
+            "SELECT {QUERY_COLUMNS} FROM queries WHERE id = $1 AND participant_id IN (SELECT id FROM participants WHERE {filter})"
+        );
+        let mut q = sqlx::query_as::<_, Query>(&sql).bind(id);
+        for v in &values {
+            q = q.bind(v);
+        }
+        q.fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| not_found("query", id))
+    }
+
+    /// Moves a query from one of `from` to the state `step` gives, with its audit rows.
+    async fn query_step(
+        &self,
+        scope: &Scope,
+        id: i64,
+        from: &[&str],
+        by: &Actor,
+        step: impl FnOnce(&Query) -> QueryStep,
+    ) -> Result<Query> {
+        let mut tx = self.writer.begin().await?;
+        let before = self.query_in(&mut tx, scope, id).await?;
+        if !from.contains(&before.status.as_str()) {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+                message: format!(
+                    "the query is {}; this needs it {}",
+                    before.status,
+                    from.join(" or ")
+                ),
+            });
+        }
+        let (status, answer, text, changes) = step(&before);
+        let at = now();
+        let answered = answer != before.answer;
+        sqlx::query(
+            "UPDATE queries SET status = $1, answer = $2, answered_by = $3, answered_at = $4, text = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(status)
+        .bind(&answer)
+        .bind(if answered { Some(by.username.clone()) } else { before.answered_by.clone() })
+        .bind(if answered { Some(at.clone()) } else { before.answered_at.clone() })
+        .bind(text.as_deref().unwrap_or(&before.text))
+        .bind(&at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        self.audit(&mut tx, scope.study(), by, &changes).await?;
+        let after = self.query_in(&mut tx, scope, id).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     async fn audit_has_chain(&self, chain: &str) -> Result<bool> {

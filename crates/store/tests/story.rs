@@ -1030,3 +1030,123 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
+    for store in stores().await {
+        let study = with_study(&store).await;
+        let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
+        let all = Scope::Study(study.id.clone());
+        let only_a = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![a.clone()],
+        };
+        let only_b = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![b.clone()],
+        };
+        let pa = store
+            .screen(&all, &screening(&a, "Q-A", true), &Actor::system())
+            .await
+            .unwrap();
+        let pb = store
+            .screen(&all, &screening(&b, "Q-B", true), &Actor::system())
+            .await
+            .unwrap();
+        let monitor = Actor {
+            user_id: Some(7),
+            username: "mon".into(),
+        };
+        let new = |p: i64| NewQuery {
+            participant_id: p,
+            visit_id: "screening".into(),
+            form_id: "isncsci".into(),
+            field: "c5RightMotor".into(),
+            text: "Grade 5 on the right but 3 on the left?".into(),
+        };
+        let q = store
+            .raise_query(&all, &new(pa.id), &monitor)
+            .await
+            .unwrap();
+        store
+            .raise_query(&all, &new(pb.id), &monitor)
+            .await
+            .unwrap();
+        assert_eq!(
+            (q.status.as_str(), q.raised_by.as_str(), q.raised_by_id),
+            (query_status::OPEN, "mon", Some(7))
+        );
+        // Each site sees only its own queries.
+        assert_eq!(
+            store
+                .queries(&only_a, None, Some(query_status::OPEN))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .queries(&all, None, Some(query_status::OPEN))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            store.queries(&all, Some(pb.id), None).await.unwrap().len(),
+            1
+        );
+        assert!(matches!(
+            store
+                .answer_query(&only_b, q.id, "x", &Actor::system())
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let crc = Actor {
+            user_id: Some(3),
+            username: "crc".into(),
+        };
+        let answered = store
+            .answer_query(
+                &only_a,
+                q.id,
+                "Confirmed against the source: left is 3.",
+                &crc,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (answered.status.as_str(), answered.answered_by.as_deref()),
+            (query_status::ANSWERED, Some("crc"))
+        );
+        let again = store
+            .answer_query(&only_a, q.id, "again", &crc)
+            .await
+            .unwrap_err();
+        assert!(matches!(again, StoreError::Conflict { .. }), "{again}");
+        let closed = store.close_query(&all, q.id, &monitor).await.unwrap();
+        assert_eq!(closed.status, query_status::CLOSED);
+        assert!(store.reopen_query(&all, q.id, " ", &monitor).await.is_err());
+        let reopened = store
+            .reopen_query(&all, q.id, "Please attach the source page.", &monitor)
+            .await
+            .unwrap();
+        assert_eq!(
+            (reopened.status.as_str(), reopened.text.as_str()),
+            (query_status::OPEN, "Please attach the source page.")
+        );
+        let actions: Vec<String> = store
+            .audit_of("query", &q.id.to_string())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions, ["create", "create", "update", "update", "update"]);
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}

@@ -846,3 +846,164 @@ pub async fn unlock_form(
             .await?,
     ))
 }
+
+/// A query to raise.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryInput {
+    visit_id: String,
+    form_id: String,
+    field: String,
+    text: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/queries`: a monitor or data manager raises a
+/// query on a field.
+pub async fn raise_query(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<store::Query>), ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study, id, Operation::RaiseQuery).await?;
+    let input: QueryInput = parse_body(&body)?;
+    let new = store::NewQuery {
+        participant_id: id,
+        visit_id: input.visit_id,
+        form_id: input.form_id,
+        field: input.field,
+        text: input.text,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.raise_query(&scope, &new, &me.actor()).await?),
+    ))
+}
+
+/// Which queries to list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryFilter {
+    status: Option<String>,
+    participant: Option<i64>,
+}
+
+/// `GET /api/studies/{study}/queries?status=open&participant=ID`: the queries of the caller's
+/// sites.
+pub async fn list_queries(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study): Path<String>,
+    Query(filter): Query<QueryFilter>,
+) -> Result<Json<Vec<store::Query>>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
+    let allowed = [
+        store::query_status::OPEN,
+        store::query_status::ANSWERED,
+        store::query_status::CLOSED,
+    ];
+    if let Some(s) = &filter.status {
+        if !allowed.contains(&s.as_str()) {
+            return Err(ApiError::field(
+                "status",
+                format!("{s:?} is not allowed (allowed: {})", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(Json(
+        state
+            .store
+            .queries(&scope, filter.participant, filter.status.as_deref())
+            .await?,
+    ))
+}
+
+fn query_id(text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("query {text} not found")))
+}
+
+/// The site's answer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    answer: String,
+}
+
+/// `POST /api/studies/{study}/queries/{query}/answer`: the site answers.
+pub async fn answer_query(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, query)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<store::Query>, ApiError> {
+    let scope = require(&me.roles, &study, Operation::EnterData)?;
+    let input: AnswerInput = parse_body(&body)?;
+    Ok(Json(
+        state
+            .store
+            .answer_query(&scope, query_id(&query)?, &input.answer, &me.actor())
+            .await?,
+    ))
+}
+
+/// The query as its raiser may change it: 404 outside their scope, 403 for someone else's.
+async fn own_query(
+    state: &AppState,
+    me: &CurrentUser,
+    study: &str,
+    query: &str,
+) -> Result<(Scope, i64), ApiError> {
+    let scope = require(&me.roles, study, Operation::RaiseQuery)?;
+    let id = query_id(query)?;
+    let found = state
+        .store
+        .queries(&scope, None, None)
+        .await?
+        .into_iter()
+        .find(|q| q.id == id);
+    match found {
+        None => Err(ApiError::NotFound(format!("query {id} not found"))),
+        Some(q) if q.raised_by_id != Some(me.user.id) => Err(ApiError::Forbidden(
+            "only whoever raised a query closes or re-opens it".into(),
+        )),
+        Some(_) => Ok((scope, id)),
+    }
+}
+
+/// `POST /api/studies/{study}/queries/{query}/close`
+pub async fn close_query(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, query)): Path<(String, String)>,
+) -> Result<Json<store::Query>, ApiError> {
+    let (scope, id) = own_query(&state, &me, &study, &query).await?;
+    Ok(Json(
+        state.store.close_query(&scope, id, &me.actor()).await?,
+    ))
+}
+
+/// A re-opened query's new question.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenInput {
+    text: String,
+}
+
+/// `POST /api/studies/{study}/queries/{query}/reopen`
+pub async fn reopen_query(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, query)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<store::Query>, ApiError> {
+    let (scope, id) = own_query(&state, &me, &study, &query).await?;
+    let input: ReopenInput = parse_body(&body)?;
+    Ok(Json(
+        state
+            .store
+            .reopen_query(&scope, id, &input.text, &me.actor())
+            .await?,
+    ))
+}

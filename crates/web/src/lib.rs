@@ -162,6 +162,23 @@ pub fn router(app: AppState) -> Router {
             "/api/studies/{study}/participants/{id}/signatures",
             get(api::signatures),
         )
+        .route(
+            "/api/studies/{study}/participants/{id}/queries",
+            post(api::raise_query),
+        )
+        .route("/api/studies/{study}/queries", get(api::list_queries))
+        .route(
+            "/api/studies/{study}/queries/{query}/answer",
+            post(api::answer_query),
+        )
+        .route(
+            "/api/studies/{study}/queries/{query}/close",
+            post(api::close_query),
+        )
+        .route(
+            "/api/studies/{study}/queries/{query}/reopen",
+            post(api::reopen_query),
+        )
         .route("/api/studies/{study}/audit", get(api::audit))
         .route("/api/audit.csv", get(api::audit_csv))
         .route("/api/users", get(api::users).post(api::create_user))

@@ -34,6 +34,8 @@ pub enum Operation {
     Sign,
     /// Lock and unlock forms.
     Lock,
+    /// Raise, close and re-open data queries.
+    RaiseQuery,
 }
 
 impl Operation {
@@ -59,6 +61,7 @@ impl Operation {
             Operation::VerifyData => &[Monitor],
             Operation::Sign => &[Investigator],
             Operation::Lock => &[DataManager],
+            Operation::RaiseQuery => &[Monitor, DataManager],
         }
     }
 }

@@ -474,7 +474,8 @@ async fn the_access_matrix() {
                         .replace("{study}", &sid)
                         .replace("{id}", &target.to_string())
                         .replace("{visit}", "nope")
-                        .replace("{form}", "nope");
+                        .replace("{form}", "nope")
+                        .replace("{query}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -511,6 +512,11 @@ async fn the_access_matrix() {
                         }
                         "getAuditTrail" => ops(web::service::Operation::ReadAudit.roles()),
                         "exportAuditTrail" => ops(web::service::Operation::ExportAudit.roles()),
+                        "raiseQuery" | "closeQuery" | "reopenQuery" => {
+                            ops(web::service::Operation::RaiseQuery.roles())
+                        }
+                        "answerQuery" => ops(web::service::Operation::EnterData.roles()),
+                        "listQueries" => true,
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::service::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),
@@ -991,5 +997,114 @@ async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
             app.store.verify_audit().await.unwrap(),
             store::AuditReport::Intact { .. }
         ));
+    }
+}
+
+#[tokio::test]
+async fn a_query_goes_from_the_monitor_to_the_site_and_back() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site, "QQ-1"),
+            )
+            .await
+            .1["id"]
+            .as_i64()
+            .unwrap();
+        let mon = login(&app, "mon").await;
+        let raise = json!({ "visit_id": "screening", "form_id": "isncsci", "field": "c5RightMotor", "text": "Please confirm the right elbow flexors." });
+        assert_eq!(
+            crc.post(
+                &format!("/api/studies/{sid}/participants/{id}/queries"),
+                &raise
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, q) = mon
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/queries"),
+                &raise,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{q}");
+        let qid = q["id"].as_i64().unwrap();
+        // The coordinator of another site does not see it; the site's does.
+        let crcb = login(&app, "crcb").await;
+        assert_eq!(
+            crcb.get(&format!("/api/studies/{sid}/queries?status=open"))
+                .await
+                .1,
+            json!([])
+        );
+        assert_eq!(
+            crcb.post(
+                &format!("/api/studies/{sid}/queries/{qid}/answer"),
+                &json!({ "answer": "x" })
+            )
+            .await
+            .0,
+            StatusCode::NOT_FOUND
+        );
+        let (_, open) = crc
+            .get(&format!(
+                "/api/studies/{sid}/queries?status=open&participant={id}"
+            ))
+            .await;
+        assert_eq!(open.as_array().unwrap().len(), 1);
+        assert_eq!(
+            crc.get(&format!("/api/studies/{sid}/queries?status=pending"))
+                .await
+                .0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let (status, answered) = crc
+            .post(
+                &format!("/api/studies/{sid}/queries/{qid}/answer"),
+                &json!({ "answer": "Confirmed against the source: 5." }),
+            )
+            .await;
+        assert_eq!(
+            (status, answered["status"].as_str()),
+            (StatusCode::OK, Some("answered"))
+        );
+        // Only whoever raised it closes it.
+        let dm = login(&app, "dm").await;
+        assert_eq!(
+            dm.post(
+                &format!("/api/studies/{sid}/queries/{qid}/close"),
+                &json!({})
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, closed) = mon
+            .post(
+                &format!("/api/studies/{sid}/queries/{qid}/close"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (status, closed["status"].as_str()),
+            (StatusCode::OK, Some("closed"))
+        );
+        let (status, reopened) = mon
+            .post(
+                &format!("/api/studies/{sid}/queries/{qid}/reopen"),
+                &json!({ "text": "And the left side?" }),
+            )
+            .await;
+        assert_eq!(
+            (status, reopened["status"].as_str()),
+            (StatusCode::OK, Some("open"))
+        );
+        let trail = app.store.audit_of("query", &qid.to_string()).await.unwrap();
+        assert_eq!(trail.len(), 5);
     }
 }
