@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod classify;
+mod load;
 mod progress;
 mod randomization;
 mod server;
@@ -48,6 +49,10 @@ enum Command {
     /// User accounts.
     #[command(subcommand)]
     Users(server::UsersCommand),
+    /// Load test: concurrent clients saving ISNCSCI exams over HTTP into a scratch database,
+    /// with saves per second and latency percentiles, beside the database's own limit for
+    /// single-row durable commits measured in the same run.
+    LoadTest(load::LoadArgs),
     /// Randomisation design: simulated balance and predictability of a study's method.
     #[command(subcommand)]
     Randomization(randomization::RandomizationCommand),
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => server::run(server::demo(args)),
         Command::Audit(cmd) => server::run_audit(cmd),
         Command::Users(cmd) => server::run(server::users(cmd)),
+        Command::LoadTest(args) => server::run(load::run(args)),
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,

@@ -236,3 +236,69 @@ fn randomization_simulate_reports_balance_and_predictability() {
     assert_eq!(phase1.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&phase1.stderr).contains("3+3"));
 }
+
+/// The load test's figures from a short run (`--clients 4 --seconds 1`): parsed from its report.
+fn short_load_test(database: &str) -> String {
+    let out = bin()
+        .args([
+            "load-test",
+            "--clients",
+            "4",
+            "--participants",
+            "1",
+            "--seconds",
+            "1",
+            "--database",
+            database,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn figure(report: &str, label: &str) -> f64 {
+    let line = report
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in\n{report}"));
+    line.trim()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|w| !w.is_empty())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
+}
+
+#[test]
+fn load_test_saves_exams_over_http_and_measures_the_disk_in_the_same_run() {
+    let mut databases = vec!["sqlite".to_string()];
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => databases.push(url),
+        Err(_) if std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_some() => {
+            panic!("TEST_DATABASE_URL is required (SCITRIAL_REQUIRE_POSTGRES is set)")
+        }
+        Err(_) => eprintln!("SKIPPED: the PostgreSQL run (set TEST_DATABASE_URL)"),
+    }
+    for database in databases {
+        let report = short_load_test(&database);
+        assert!(figure(&report, "saves:") > 0.0, "{report}");
+        assert!(report.contains(", 0 failed"), "{report}");
+        let p50 = figure(&report, "latency: p50");
+        assert!(p50 > 0.0, "{report}");
+        assert!(
+            figure(&report, "single-row durable commits:") > 0.0,
+            "{report}"
+        );
+        // Every save left its audit rows, and the chains verify.
+        assert!(
+            figure(&report, "audit trail:") > figure(&report, "saves:"),
+            "{report}"
+        );
+        assert!(report.contains("every chain verifies"), "{report}");
+    }
+}

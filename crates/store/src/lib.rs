@@ -18,13 +18,16 @@
 //! and filters in SQL.
 
 mod audit;
+mod group;
 mod model;
 pub mod password;
+mod scratch;
 mod sql;
 pub mod testing;
 
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
 pub use model::*;
+pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use sql::SqlStore;
 
 use async_trait::async_trait;
@@ -124,6 +127,8 @@ pub trait Store: Send + Sync {
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// A session by the hash of its token.
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// A session by the hash of its token, with its user and the user's roles (one read).
+    async fn signed_in(&self, token_hash: &str) -> Result<Option<SignedIn>>;
     /// Marks a session as used now.
     async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()>;
     /// Ends a session.
@@ -191,21 +196,23 @@ pub trait Store: Send + Sync {
         form_id: &str,
         by: &Actor,
     ) -> Result<FormEntry>;
-    /// Signs a visit electronically: every saved form of the visit must be complete; the
-    /// signature keeps the signer's printed name, the UTC time, the meaning and the hash of
-    /// exactly the data signed. The caller has checked the signer's password.
+    /// Signs a visit, or the whole casebook (`visit_id: None`), electronically: every saved
+    /// form signed must be complete; the signature keeps the signer's printed name, the UTC
+    /// time, the meaning and the hash of exactly the data signed. A later change to any form it
+    /// covers voids it. The caller has checked the signer's password.
     async fn sign_visit(
         &self,
         scope: &Scope,
         signing: &Signing<'_>,
         by: &Actor,
     ) -> Result<Signature>;
-    /// Records a failed signing attempt (a wrong password) in the audit trail.
+    /// Records a failed signing attempt (a wrong password) of a visit or (`None`) the casebook
+    /// in the audit trail.
     async fn sign_failed(
         &self,
         scope: &Scope,
         participant_id: i64,
-        visit_id: &str,
+        visit_id: Option<&str>,
         by: &Actor,
     ) -> Result<()>;
     /// A participant's signatures, oldest first, each with whether it is still valid.

@@ -190,6 +190,17 @@ pub struct Session {
     pub last_seen: String,
 }
 
+/// A session with its user and the user's roles, as one request needs them.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The session.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The user's roles.
+    pub roles: Vec<RoleAssignment>,
+}
+
 /// A participant's state.
 pub mod status {
     /// Screened, not (yet) enrolled.
@@ -468,8 +479,8 @@ pub const SIGNATURE_MEANINGS: [&str; 3] = ["authored", "reviewed", "approved"];
 pub struct Signing<'a> {
     /// The participant.
     pub participant_id: i64,
-    /// The visit signed.
-    pub visit_id: String,
+    /// The visit signed, or `None` for the whole casebook (every saved form of every visit).
+    pub visit_id: Option<String>,
     /// One of [`SIGNATURE_MEANINGS`].
     pub meaning: String,
     /// The signer.
@@ -483,7 +494,9 @@ pub struct Signature {
     pub id: i64,
     /// The participant.
     pub participant_id: i64,
-    /// The visit signed.
+    /// Whether it signs the whole casebook (then `visit_id` is empty) rather than one visit.
+    pub casebook: bool,
+    /// The visit signed (empty for a casebook signature).
     pub visit_id: String,
     /// One of [`SIGNATURE_MEANINGS`].
     pub meaning: String,

@@ -3,11 +3,13 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::audit::{hash_row, AuditReport, AuditRow, ChainCheck, Change, GENESIS};
+use crate::group;
 use crate::model::*;
 use crate::{Dialect, Result, Store, StoreError};
 
@@ -22,6 +24,10 @@ pub struct SqlStore {
     pool: AnyPool,
     /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
     writer: AnyPool,
+    /// SQLite: the queue of the group-committing writer task (see [`group`]).
+    group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
+    /// What the group-committing writer has done.
+    group_counts: std::sync::Arc<group::Counts>,
 }
 
 const QUERY_COLUMNS: &str =
@@ -35,6 +41,9 @@ const PARTICIPANT_COLUMNS: &str =
     "id, study_id, site_id, screening_number, subject_id, status, sex, \
     date_of_birth, injury_date, consent_date, screening_date, eligible, eligibility_reasons, \
     enrolled_on, anchor_date, ended_on, end_reason, created_at, updated_at";
+
+/// How the audit trail names a whole casebook where it would name a visit.
+const CASEBOOK: &str = "casebook";
 
 const AUDIT_COLUMNS: &str = "id, chain, seq, at, user_id, username, action, entity, record_id, \
     field, old_value, new_value, reason, prev_hash, hash";
@@ -215,11 +224,50 @@ impl SqlStore {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&writer).await?;
+        let group_counts = std::sync::Arc::new(group::Counts::default());
+        let group = (dialect == Dialect::Sqlite).then(|| {
+            let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(group::run(writer.clone(), jobs, group_counts.clone()));
+            queue
+        });
         Ok(SqlStore {
             dialect,
             pool,
             writer,
+            group,
+            group_counts,
         })
+    }
+
+    /// On SQLite, the group commits so far: transactions committed by the writer task and the
+    /// writes they held (`None` on PostgreSQL, where each write commits on its own).
+    pub fn group_commits(&self) -> Option<(u64, u64)> {
+        self.group.as_ref().map(|_| self.group_counts.get())
+    }
+
+    /// Runs a write in a transaction and answers once it is committed. On SQLite the writes
+    /// that arrive together share one transaction and one commit (see [`group`]); on
+    /// PostgreSQL each has its own transaction (the server groups the commits itself).
+    async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        match &self.group {
+            Some(queue) => {
+                let (job, answer) = group::job(work);
+                if queue.send(job).is_err() {
+                    return Err(StoreError::Database(sqlx::Error::PoolClosed));
+                }
+                group::answer(answer).await
+            }
+            None => {
+                let mut tx = self.writer.begin().await?;
+                let out = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
     }
 
     /// The pool, for tests and tools that need to reach the tables directly.
@@ -230,7 +278,7 @@ impl SqlStore {
     /// Appends audit rows to a chain, inside the transaction of the change they record.
     async fn audit(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         chain: &str,
         by: &Actor,
         changes: &[Change],
@@ -238,62 +286,76 @@ impl SqlStore {
         if changes.is_empty() {
             return Ok(());
         }
-        sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-            .bind(chain)
-            .bind(GENESIS)
-            .execute(&mut **tx)
-            .await?;
-        // PostgreSQL writers of the same chain queue here; SQLite has one writer.
-        let lock = if self.dialect == Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let (mut seq, mut prev): (i64, String) = sqlx::query_as(&format!(
-            "SELECT seq, hash FROM audit_heads WHERE chain = $1{lock}"
-        ))
+        // The chain's head, created at its first row. On PostgreSQL the upsert also locks the
+        // head's row, so writers of the same chain queue here; SQLite has one writer.
+        let (mut seq, mut prev): (i64, String) = sqlx::query_as(
+            "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash",
+        )
         .bind(chain)
-        .fetch_one(&mut **tx)
+        .bind(GENESIS)
+        .fetch_one(&mut *tx)
         .await?;
         let at = now();
+        // The rows are hashed in order, then written a few dozen to a statement.
+        let mut rows = Vec::with_capacity(changes.len());
         for change in changes {
             seq += 1;
             let hash = hash_row(chain, seq, &at, by.user_id, &by.username, change, &prev);
-            sqlx::query(
-                "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
-                 field, old_value, new_value, reason, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(chain)
-            .bind(seq)
-            .bind(&at)
-            .bind(by.user_id)
-            .bind(&by.username)
-            .bind(&change.action)
-            .bind(&change.entity)
-            .bind(&change.record_id)
-            .bind(&change.field)
-            .bind(&change.old_value)
-            .bind(&change.new_value)
-            .bind(&change.reason)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut **tx)
-            .await?;
+            rows.push((seq, change, prev.clone(), hash.clone()));
             prev = hash;
+        }
+        const COLUMNS: usize = 14;
+        const PER_STATEMENT: usize = 64;
+        for part in rows.chunks(PER_STATEMENT) {
+            let mut sql = String::from(
+                "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
+                 field, old_value, new_value, reason, prev_hash, hash) VALUES ",
+            );
+            for i in 0..part.len() {
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                for c in 1..=COLUMNS {
+                    let n = i * COLUMNS + c;
+                    sql.push_str(&if c == 1 {
+                        format!("${n}")
+                    } else {
+                        format!(", ${n}")
+                    });
+                }
+                sql.push(')');
+            }
+            let mut q = sqlx::query(&sql);
+            for (seq, change, prev_hash, hash) in part {
+                q = q
+                    .bind(chain)
+                    .bind(*seq)
+                    .bind(&at)
+                    .bind(by.user_id)
+                    .bind(&by.username)
+                    .bind(&change.action)
+                    .bind(&change.entity)
+                    .bind(&change.record_id)
+                    .bind(&change.field)
+                    .bind(&change.old_value)
+                    .bind(&change.new_value)
+                    .bind(&change.reason)
+                    .bind(prev_hash)
+                    .bind(hash);
+            }
+            q.execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
             .bind(seq)
             .bind(&prev)
             .bind(chain)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         Ok(())
     }
 
     async fn participant_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         scope: &Scope,
         id: i64,
     ) -> Result<Participant> {
@@ -304,7 +366,7 @@ impl SqlStore {
         for v in &values {
             q = q.bind(v);
         }
-        q.fetch_optional(&mut **tx)
+        q.fetch_optional(&mut *tx)
             .await?
             .map(Participant::from)
             .ok_or_else(|| not_found("participant", id))
@@ -627,6 +689,75 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn signed_in(&self, token_hash: &str) -> Result<Option<SignedIn>> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT u.id, u.username, u.full_name, u.password_hash, \
+             s.csrf_token, s.created_at, s.last_seen, \
+             u.active, u.failed_logins, u.locked_until, u.language, u.created_at, \
+             r.study_id, r.role, r.site_id \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN role_assignments r ON r.user_id = u.id \
+             WHERE s.token_hash = $1 ORDER BY r.id",
+        )
+        .bind(token_hash)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let user = User {
+            id: first.0,
+            username: first.1.clone(),
+            full_name: first.2.clone(),
+            password_hash: first.3.clone(),
+            active: first.7 != 0,
+            failed_logins: first.8,
+            locked_until: first.9.clone(),
+            language: first.10.clone(),
+            created_at: first.11.clone(),
+        };
+        let session = Session {
+            token_hash: token_hash.to_string(),
+            user_id: user.id,
+            csrf_token: first.4.clone(),
+            created_at: first.5.clone(),
+            last_seen: first.6.clone(),
+        };
+        let roles = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(RoleAssignment {
+                    user_id: user.id,
+                    study_id: r.12?,
+                    role: trial::Role::parse(&r.13?)?,
+                    site_id: r.14.filter(|site| !site.is_empty()),
+                })
+            })
+            .collect();
+        Ok(Some(SignedIn {
+            session,
+            user,
+            roles,
+        }))
+    }
+
     async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
         let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
             "SELECT token_hash, user_id, csrf_token, created_at, last_seen FROM sessions WHERE token_hash = $1",
@@ -666,71 +797,9 @@ impl Store for SqlStore {
         if !scope.includes_site(&s.site_id) {
             return Err(not_found("site", &s.site_id));
         }
-        let study = scope.study();
-        let mut tx = self.writer.begin().await?;
-        let at = now();
-        let status = if s.eligible {
-            status::SCREENING
-        } else {
-            status::SCREEN_FAILED
-        };
-        let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO participants (study_id, site_id, screening_number, status, sex, date_of_birth, \
-             injury_date, consent_date, screening_date, eligible, eligibility_reasons, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-        )
-        .bind(study)
-        .bind(&s.site_id)
-        .bind(&s.screening_number)
-        .bind(status)
-        .bind(&s.sex)
-        .bind(&s.date_of_birth)
-        .bind(&s.injury_date)
-        .bind(&s.consent_date)
-        .bind(&s.screening_date)
-        .bind(i64::from(s.eligible))
-        .bind(&reasons)
-        .bind(&at)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => not_found("site", &s.site_id),
-            _ => conflict("screening_number", "is already used in this study")(e),
-        })?;
-        let exam_id: i64 = sqlx::query_scalar(
-            "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(id)
-        .bind(&s.exam_visit)
-        .bind(&s.screening_date)
-        .bind(&s.exam_raw)
-        .bind(&s.classification)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?;
-        let p =
-            |field: &str, value: &str| Change::new("create", "participant", id).set(field, value);
-        let changes = vec![
-            p("site_id", &s.site_id),
-            p("screening_number", &s.screening_number),
-            p("status", status),
-            p("sex", &s.sex),
-            p("date_of_birth", &s.date_of_birth),
-            p("injury_date", &s.injury_date),
-            p("consent_date", &s.consent_date),
-            p("screening_date", &s.screening_date),
-            p("eligible", &s.eligible.to_string()),
-            p("eligibility_reasons", &reasons),
-            Change::new("create", "exam", exam_id).set("raw", &s.exam_raw),
-            Change::new("create", "exam", exam_id).set("classification", &s.classification),
-        ];
-        self.audit(&mut tx, study, by, &changes).await?;
-        let created = self.participant_in(&mut tx, scope, id).await?;
-        tx.commit().await?;
-        Ok(created)
+        let (this, scope, s, by) = (self.clone(), scope.clone(), s.clone(), by.clone());
+        self.write(move |tx| Box::pin(async move { this.screen_in(tx, &scope, &s, &by).await }))
+            .await
     }
 
     async fn participants(&self, scope: &Scope) -> Result<Vec<Participant>> {
@@ -1103,165 +1172,11 @@ impl Store for SqlStore {
                 ),
             });
         }
-        let lock = self.for_update();
-        let mut tx = self.writer.begin().await?;
-        self.participant_in(&mut tx, scope, f.participant_id)
-            .await?;
-        // Saves and signings of one visit queue here (PostgreSQL), so that a signature never
-        // misses a change made while it was being recorded.
-        let visit: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2{lock}"
-        ))
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if visit.is_none() {
-            return Err(not_found(
-                "visit",
-                format!("{}/{}", f.participant_id, f.visit_id),
-            ));
-        }
-        let before: Option<(String, String, i64, Option<String>, i64)> = sqlx::query_as(&format!(
-            "SELECT data, status, version, verified_by, locked FROM form_entries \
-             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3{lock}"
-        ))
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if before.as_ref().is_some_and(|b| b.4 != 0) {
-            return Err(locked_conflict(&f.form_id));
-        }
-        let reason = f.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        if before.is_some() && reason.is_none() {
-            return Err(StoreError::Invalid {
-                field: "reason".into(),
-                message: "is required to change saved data".into(),
-            });
-        }
-        let at = now();
-        let data = serde_json::Value::Object(f.data.clone()).to_string();
-        let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let mut changes = Vec::new();
-        // What voids the visit's signatures, in words.
-        let what_changed = match &before {
-            None => {
-                sqlx::query(
-                    "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 1, $6)",
-                )
-                .bind(f.participant_id)
-                .bind(&f.visit_id)
-                .bind(&f.form_id)
-                .bind(&data)
-                .bind(&f.status)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-                for (field, value) in &f.data {
-                    changes.push(Change::new("create", "form", &record).set(field, text(value)));
-                }
-                changes.push(Change::new("create", "form", &record).set("status", &f.status));
-                format!("form {} added to the visit", f.form_id)
-            }
-            Some((old_data, old_status, version, verified_by, _)) => {
-                let old: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(old_data).unwrap_or_default();
-                let mut fields: Vec<&String> = old.keys().chain(f.data.keys()).collect();
-                fields.sort();
-                fields.dedup();
-                let mut described = Vec::new();
-                for field in fields {
-                    let (was, now_) = (old.get(field), f.data.get(field));
-                    if was != now_ {
-                        let mut c = Change::new("update", "form", &record);
-                        c.field = Some(field.clone());
-                        c.old_value = was.map(text);
-                        c.new_value = now_.map(text);
-                        c.reason = reason.map(String::from);
-                        described.push(format!(
-                            "{field} {} → {}",
-                            c.old_value.as_deref().unwrap_or("(empty)"),
-                            c.new_value.as_deref().unwrap_or("(empty)")
-                        ));
-                        changes.push(c);
-                    }
-                }
-                if *old_status != f.status {
-                    described.push(format!("status {old_status} → {}", f.status));
-                    changes.push(
-                        Change::new("update", "form", &record)
-                            .set("status", &f.status)
-                            .was(old_status)
-                            .because(reason.unwrap_or_default()),
-                    );
-                }
-                if changes.is_empty() {
-                    return Err(StoreError::Conflict {
-                        field: "values".into(),
-                        message: "nothing changed".into(),
-                    });
-                }
-                sqlx::query(
-                    "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4, \
-                     verified_by = NULL, verified_at = NULL \
-                     WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
-                )
-                .bind(&data)
-                .bind(&f.status)
-                .bind(version + 1)
-                .bind(&at)
-                .bind(f.participant_id)
-                .bind(&f.visit_id)
-                .bind(&f.form_id)
-                .execute(&mut *tx)
-                .await?;
-                if let Some(verifier) = verified_by {
-                    let mut c = Change::new("verification-cleared", "form", &record);
-                    c.field = Some("verified_by".into());
-                    c.old_value = Some(verifier.clone());
-                    c.reason = reason.map(String::from);
-                    changes.push(c);
-                }
-                format!(
-                    "form {} changed: {} ({})",
-                    f.form_id,
-                    described.join(", "),
-                    reason.unwrap_or_default()
-                )
-            }
-        };
-        // Every signature of the visit that is not yet void is void now, with the change.
-        let signed: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM signatures WHERE participant_id = $1 AND visit_id = $2 AND void_at IS NULL ORDER BY id",
-        )
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id,) in signed {
-            sqlx::query("UPDATE signatures SET void_at = $1, void_reason = $2 WHERE id = $3")
-                .bind(&at)
-                .bind(&what_changed)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let sig_record = format!("{}/{}/{id}", f.participant_id, f.visit_id);
-            let mut c =
-                Change::new("void", "signature", &sig_record).set("void_reason", &what_changed);
-            c.reason = reason.map(String::from);
-            changes.push(c);
-        }
-        self.audit(&mut tx, scope.study(), by, &changes).await?;
-        tx.commit().await?;
-        self.form_entry(f.participant_id, &f.visit_id, &f.form_id)
-            .await
+        let (this, scope, form, actor) = (self.clone(), scope.clone(), f.clone(), by.clone());
+        self.write(move |tx| {
+            Box::pin(async move { this.save_form_in(tx, &scope, &form, &actor).await })
+        })
+        .await
     }
 
     async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>> {
@@ -1337,61 +1252,73 @@ impl Store for SqlStore {
                 ),
             });
         }
-        let (participant_id, visit_id) = (signing.participant_id, signing.visit_id.as_str());
+        let (participant_id, visit) = (signing.participant_id, signing.visit_id.as_deref());
+        let what = visit.map_or_else(|| "the casebook".to_string(), |v| format!("visit {v}"));
         let lock = self.for_update();
         let mut tx = self.writer.begin().await?;
         self.participant_in(&mut tx, scope, participant_id).await?;
-        let visit: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = $2{lock}"
+        // Saves of the visits signed queue behind this signing on PostgreSQL (row locks).
+        let visits: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT visit_id FROM visits WHERE participant_id = $1 AND (visit_id = $2 OR $3 = 1) \
+             ORDER BY visit_id{lock}"
         ))
         .bind(participant_id)
-        .bind(visit_id)
-        .fetch_optional(&mut *tx)
+        .bind(visit.unwrap_or_default())
+        .bind(i64::from(visit.is_none()))
+        .fetch_all(&mut *tx)
         .await?;
-        if visit.is_none() {
+        if let (Some(visit_id), true) = (visit, visits.is_empty()) {
             return Err(not_found("visit", format!("{participant_id}/{visit_id}")));
         }
-        let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
-            "SELECT form_id, data, status FROM form_entries \
-             WHERE participant_id = $1 AND visit_id = $2 ORDER BY form_id{lock}"
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT visit_id, form_id, data, status FROM form_entries \
+             WHERE participant_id = $1 AND (visit_id = $2 OR $3 = 1) \
+             ORDER BY visit_id, form_id{lock}"
         ))
         .bind(participant_id)
-        .bind(visit_id)
+        .bind(visit.unwrap_or_default())
+        .bind(i64::from(visit.is_none()))
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
             return Err(StoreError::Conflict {
                 field: "forms".into(),
-                message: format!("visit {visit_id} has no saved form to sign"),
+                message: format!("{what} has no saved form to sign"),
             });
         }
-        let incomplete: Vec<&str> = rows
+        // A visit's forms are named by form; a casebook's by visit and form.
+        let name = |r: &(String, String, String, String)| match visit {
+            Some(_) => r.1.clone(),
+            None => format!("{}/{}", r.0, r.1),
+        };
+        let incomplete: Vec<String> = rows
             .iter()
-            .filter(|r| r.2 != form_state::COMPLETE)
-            .map(|r| r.0.as_str())
+            .filter(|r| r.3 != form_state::COMPLETE)
+            .map(name)
             .collect();
         if !incomplete.is_empty() {
             return Err(StoreError::Conflict {
                 field: "status".into(),
                 message: format!(
-                    "every saved form must be complete to sign the visit (not complete: {})",
+                    "every saved form must be complete to sign {what} (not complete: {})",
                     incomplete.join(", ")
                 ),
             });
         }
-        let data: Vec<(&str, serde_json::Value)> = rows
+        let data: Vec<(String, serde_json::Value)> = rows
             .iter()
-            .map(|r| (r.0.as_str(), serde_json::from_str(&r.1).unwrap_or_default()))
+            .map(|r| (name(r), serde_json::from_str(&r.2).unwrap_or_default()))
             .collect();
-        let data_hash = signed_data_hash(data.iter().map(|(id, d)| (*id, d)));
+        let data_hash = signed_data_hash(data.iter().map(|(id, d)| (id.as_str(), d)));
         let at = now();
         let signer = signing.signer;
+        let visit_id = visit.unwrap_or_default().to_string();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO signatures (participant_id, visit_id, meaning, signer_user_id, signer_name, signed_at, data_hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(participant_id)
-        .bind(visit_id)
+        .bind(&visit_id)
         .bind(&signing.meaning)
         .bind(signer.id)
         .bind(&signer.full_name)
@@ -1399,8 +1326,9 @@ impl Store for SqlStore {
         .bind(&data_hash)
         .fetch_one(&mut *tx)
         .await?;
-        let record = format!("{participant_id}/{visit_id}/{id}");
+        let record = format!("{participant_id}/{}/{id}", visit.unwrap_or(CASEBOOK));
         let changes = [
+            Change::new("sign", "signature", &record).set("signed", &what),
             Change::new("sign", "signature", &record).set("meaning", &signing.meaning),
             Change::new("sign", "signature", &record).set("signer_user_id", signer.id),
             Change::new("sign", "signature", &record).set("signer_name", &signer.full_name),
@@ -1412,7 +1340,8 @@ impl Store for SqlStore {
         Ok(Signature {
             id,
             participant_id,
-            visit_id: visit_id.to_string(),
+            casebook: visit.is_none(),
+            visit_id,
             meaning: signing.meaning.clone(),
             signer_user_id: signer.id,
             signer_name: signer.full_name.clone(),
@@ -1428,14 +1357,18 @@ impl Store for SqlStore {
         &self,
         scope: &Scope,
         participant_id: i64,
-        visit_id: &str,
+        visit_id: Option<&str>,
         by: &Actor,
     ) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         self.participant_in(&mut tx, scope, participant_id).await?;
-        let record = format!("{participant_id}/{visit_id}");
-        let change =
-            Change::new("sign-failed", "visit", &record).set("signature", "wrong password");
+        let record = format!("{participant_id}/{}", visit_id.unwrap_or(CASEBOOK));
+        let entity = if visit_id.is_some() {
+            "visit"
+        } else {
+            "casebook"
+        };
+        let change = Change::new("sign-failed", entity, &record).set("signature", "wrong password");
         self.audit(&mut tx, scope.study(), by, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -1712,6 +1645,41 @@ impl Store for SqlStore {
     }
 }
 
+/// The fields whose values differ between two saves of a form, in order of name: a field
+/// holding an object on both sides (the ISNCSCI exam, its classification) is compared member by
+/// member, named `field.member`, so that the audit trail names each value that changed.
+fn changed_fields<'a>(
+    prefix: &str,
+    old: &'a serde_json::Map<String, serde_json::Value>,
+    new: &'a serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<(
+        String,
+        Option<&'a serde_json::Value>,
+        Option<&'a serde_json::Value>,
+    )>,
+) {
+    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (was, now) = (old.get(name), new.get(name));
+        if was == now {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match (was, now) {
+            (Some(serde_json::Value::Object(a)), Some(serde_json::Value::Object(b))) => {
+                changed_fields(&path, a, b, out)
+            }
+            _ => out.push((path, was, now)),
+        }
+    }
+}
+
 fn locked_conflict(form_id: &str) -> StoreError {
     StoreError::Conflict {
         field: "status".into(),
@@ -1750,6 +1718,303 @@ type SignatureRow = (
 );
 
 impl SqlStore {
+    /// The write of [`Store::screen`], inside the caller's transaction.
+    async fn screen_in(
+        &self,
+        tx: &mut AnyConnection,
+        scope: &Scope,
+        s: &NewScreening,
+        by: &Actor,
+    ) -> Result<Participant> {
+        let study = scope.study();
+        let at = now();
+        let status = if s.eligible {
+            status::SCREENING
+        } else {
+            status::SCREEN_FAILED
+        };
+        let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO participants (study_id, site_id, screening_number, status, sex, date_of_birth, \
+             injury_date, consent_date, screening_date, eligible, eligibility_reasons, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(study)
+        .bind(&s.site_id)
+        .bind(&s.screening_number)
+        .bind(status)
+        .bind(&s.sex)
+        .bind(&s.date_of_birth)
+        .bind(&s.injury_date)
+        .bind(&s.consent_date)
+        .bind(&s.screening_date)
+        .bind(i64::from(s.eligible))
+        .bind(&reasons)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => not_found("site", &s.site_id),
+            _ => conflict("screening_number", "is already used in this study")(e),
+        })?;
+        let exam_id: i64 = sqlx::query_scalar(
+            "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(id)
+        .bind(&s.exam_visit)
+        .bind(&s.screening_date)
+        .bind(&s.exam_raw)
+        .bind(&s.classification)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let p =
+            |field: &str, value: &str| Change::new("create", "participant", id).set(field, value);
+        let changes = vec![
+            p("site_id", &s.site_id),
+            p("screening_number", &s.screening_number),
+            p("status", status),
+            p("sex", &s.sex),
+            p("date_of_birth", &s.date_of_birth),
+            p("injury_date", &s.injury_date),
+            p("consent_date", &s.consent_date),
+            p("screening_date", &s.screening_date),
+            p("eligible", &s.eligible.to_string()),
+            p("eligibility_reasons", &reasons),
+            Change::new("create", "exam", exam_id).set("raw", &s.exam_raw),
+            Change::new("create", "exam", exam_id).set("classification", &s.classification),
+        ];
+        self.audit(&mut *tx, study, by, &changes).await?;
+        self.participant_in(&mut *tx, scope, id).await
+    }
+
+    /// The write of [`Store::save_form`], inside the caller's transaction; returns the form as
+    /// saved (unverified, unlocked, and with its visit's signatures void, so shown in its saved
+    /// status).
+    async fn save_form_in(
+        &self,
+        tx: &mut AnyConnection,
+        scope: &Scope,
+        f: &FormSave,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        // The participant (in scope), the visit, the form as saved and whether the visit holds
+        // signatures, in one statement. On PostgreSQL the visit's row is locked: saves and
+        // signings of one visit queue here, so that a signature never misses a change made
+        // while it was being recorded.
+        type Before = (String, String, i64, Option<String>, i64);
+        let (filter, values) = scope_filter(scope, 4);
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE OF v",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "SELECT f.data, f.status, f.version, f.verified_by, f.locked, \
+             (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
+              AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
+             FROM participants p \
+             JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
+             LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
+              AND f.visit_id = v.visit_id AND f.form_id = $3 \
+             WHERE p.id = $1 AND {filter}{lock}"
+        );
+        let mut q = sqlx::query_as::<
+            _,
+            (
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+                Option<String>,
+                Option<i64>,
+                i64,
+            ),
+        >(&sql)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id);
+        for v in &values {
+            q = q.bind(v);
+        }
+        let Some((data, status, version, verified_by, locked, signed)) =
+            q.fetch_optional(&mut *tx).await?
+        else {
+            // Which is missing: the participant (or not in scope), or the visit.
+            self.participant_in(&mut *tx, scope, f.participant_id)
+                .await?;
+            return Err(not_found(
+                "visit",
+                format!("{}/{}", f.participant_id, f.visit_id),
+            ));
+        };
+        let mut before: Option<Before> = match (data, status, version, locked) {
+            (Some(data), Some(status), Some(version), Some(locked)) => {
+                Some((data, status, version, verified_by, locked))
+            }
+            _ => None,
+        };
+        if before.is_some() && self.dialect == Dialect::Postgres {
+            // The saved form's row too, read again under its lock.
+            before = sqlx::query_as(
+                "SELECT data, status, version, verified_by, locked FROM form_entries \
+                 WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
+            )
+            .bind(f.participant_id)
+            .bind(&f.visit_id)
+            .bind(&f.form_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        }
+        if before.as_ref().is_some_and(|b| b.4 != 0) {
+            return Err(locked_conflict(&f.form_id));
+        }
+        let reason = f.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if before.is_some() && reason.is_none() {
+            return Err(StoreError::Invalid {
+                field: "reason".into(),
+                message: "is required to change saved data".into(),
+            });
+        }
+        let at = now();
+        let data = serde_json::Value::Object(f.data.clone()).to_string();
+        let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut changes = Vec::new();
+        // What voids the visit's signatures, in words.
+        let what_changed = match &before {
+            None => {
+                sqlx::query(
+                    "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 1, $6)",
+                )
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .bind(&data)
+                .bind(&f.status)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+                for (field, value) in &f.data {
+                    changes.push(Change::new("create", "form", &record).set(field, text(value)));
+                }
+                changes.push(Change::new("create", "form", &record).set("status", &f.status));
+                format!("form {} added to the visit", f.form_id)
+            }
+            Some((old_data, old_status, version, verified_by, _)) => {
+                let old: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(old_data).unwrap_or_default();
+                let mut differences = Vec::new();
+                changed_fields("", &old, &f.data, &mut differences);
+                let mut described = Vec::new();
+                for (field, was, now_) in differences {
+                    {
+                        let mut c = Change::new("update", "form", &record);
+                        c.field = Some(field.clone());
+                        c.old_value = was.map(text);
+                        c.new_value = now_.map(text);
+                        c.reason = reason.map(String::from);
+                        described.push(format!(
+                            "{field} {} → {}",
+                            c.old_value.as_deref().unwrap_or("(empty)"),
+                            c.new_value.as_deref().unwrap_or("(empty)")
+                        ));
+                        changes.push(c);
+                    }
+                }
+                if *old_status != f.status {
+                    described.push(format!("status {old_status} → {}", f.status));
+                    changes.push(
+                        Change::new("update", "form", &record)
+                            .set("status", &f.status)
+                            .was(old_status)
+                            .because(reason.unwrap_or_default()),
+                    );
+                }
+                if changes.is_empty() {
+                    return Err(StoreError::Conflict {
+                        field: "values".into(),
+                        message: "nothing changed".into(),
+                    });
+                }
+                sqlx::query(
+                    "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4, \
+                     verified_by = NULL, verified_at = NULL \
+                     WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
+                )
+                .bind(&data)
+                .bind(&f.status)
+                .bind(version + 1)
+                .bind(&at)
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(verifier) = verified_by {
+                    let mut c = Change::new("verification-cleared", "form", &record);
+                    c.field = Some("verified_by".into());
+                    c.old_value = Some(verifier.clone());
+                    c.reason = reason.map(String::from);
+                    changes.push(c);
+                }
+                format!(
+                    "form {} changed: {} ({})",
+                    f.form_id,
+                    described.join(", "),
+                    reason.unwrap_or_default()
+                )
+            }
+        };
+        // Every signature of the visit that is not yet void is void now, with the change.
+        if signed > 0 {
+            // The visit's signatures, and the casebook's (visit_id '').
+            let voided: Vec<(i64, String)> = sqlx::query_as(
+                "UPDATE signatures SET void_at = $1, void_reason = $2 \
+                 WHERE participant_id = $3 AND visit_id IN ($4, '') AND void_at IS NULL \
+                 RETURNING id, visit_id",
+            )
+            .bind(&at)
+            .bind(&what_changed)
+            .bind(f.participant_id)
+            .bind(&f.visit_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut voided = voided;
+            voided.sort_unstable();
+            for (id, visit_id) in voided {
+                let signed = if visit_id.is_empty() {
+                    CASEBOOK
+                } else {
+                    &visit_id
+                };
+                let sig_record = format!("{}/{signed}/{id}", f.participant_id);
+                let mut c =
+                    Change::new("void", "signature", &sig_record).set("void_reason", &what_changed);
+                c.reason = reason.map(String::from);
+                changes.push(c);
+            }
+        }
+        self.audit(&mut *tx, scope.study(), by, &changes).await?;
+        Ok(FormEntry {
+            participant_id: f.participant_id,
+            visit_id: f.visit_id.clone(),
+            form_id: f.form_id.clone(),
+            data: serde_json::Value::Object(f.data.clone()),
+            status: f.status.clone(),
+            state: f.status.clone(),
+            verified_by: None,
+            verified_at: None,
+            locked: false,
+            version: before.as_ref().map_or(1, |b| b.2 + 1),
+            updated_at: at,
+        })
+    }
+
     /// ` FOR UPDATE` on PostgreSQL (SQLite has one writer).
     fn for_update(&self) -> &'static str {
         if self.dialect == Dialect::Postgres {
@@ -1891,13 +2156,23 @@ impl SqlStore {
                 },
             )
             .collect();
+        // What a signature covers hashes as when it was signed: a visit's forms named by form,
+        // the whole casebook's (visit_id '') by visit and form.
         let visit_hash = |visit: &str| {
-            signed_data_hash(
-                forms
+            if visit.is_empty() {
+                let named: Vec<(String, &serde_json::Value)> = forms
                     .iter()
-                    .filter(|f| f.visit_id == visit)
-                    .map(|f| (f.form_id.as_str(), &f.data)),
-            )
+                    .map(|f| (format!("{}/{}", f.visit_id, f.form_id), &f.data))
+                    .collect();
+                signed_data_hash(named.iter().map(|(n, d)| (n.as_str(), *d)))
+            } else {
+                signed_data_hash(
+                    forms
+                        .iter()
+                        .filter(|f| f.visit_id == visit)
+                        .map(|f| (f.form_id.as_str(), &f.data)),
+                )
+            }
         };
         let signatures: Vec<Signature> = sigs
             .into_iter()
@@ -1917,6 +2192,7 @@ impl SqlStore {
                     Signature {
                         id,
                         participant_id,
+                        casebook: visit_id.is_empty(),
                         visit_id,
                         meaning,
                         signer_user_id,
@@ -1935,7 +2211,7 @@ impl SqlStore {
                 form_state::LOCKED.into()
             } else if signatures
                 .iter()
-                .any(|s| s.valid && s.visit_id == f.visit_id)
+                .any(|s| s.valid && (s.casebook || s.visit_id == f.visit_id))
             {
                 form_state::SIGNED.into()
             } else if f.verified_by.is_some() {

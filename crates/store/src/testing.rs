@@ -5,8 +5,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::Executor;
-
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A name no other test of this machine uses.
@@ -31,16 +29,10 @@ pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) => {
             let name = unique(prefix);
-            let pool = sqlx::PgPool::connect(&admin)
+            let url = crate::create_database(&admin, &name)
                 .await
                 .map_err(|e| format!("TEST_DATABASE_URL {admin}: {e}"))?;
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .map_err(|e| e.to_string())?;
-            let (base, _) = admin
-                .rsplit_once('/')
-                .ok_or("TEST_DATABASE_URL must end in /DATABASE")?;
-            out.push(format!("{base}/{name}"));
+            out.push(url);
         }
         Err(_) if std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_some() => {
             return Err(

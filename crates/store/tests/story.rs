@@ -52,6 +52,41 @@ fn screening(site: &str, number: &str, eligible: bool) -> NewScreening {
     }
 }
 
+/// Screens and enrols a participant at `site` with two visits, week-12 and week-24.
+async fn enrolled(
+    store: &SqlStore,
+    scope: &Scope,
+    site: &str,
+    number: &str,
+    subject: &str,
+) -> Participant {
+    let p = store
+        .screen(scope, &screening(site, number, true), &Actor::system())
+        .await
+        .unwrap();
+    let planned = |id: &str| PlannedVisit {
+        visit_id: id.into(),
+        name: id.into(),
+        target: "2027-01-15".into(),
+        earliest: "2027-01-08".into(),
+        latest: "2027-01-22".into(),
+    };
+    store
+        .enrol(
+            scope,
+            &Enrolment {
+                participant_id: p.id,
+                subject_id: subject.into(),
+                enrolled_on: "2026-10-22".into(),
+                anchor_date: "2026-10-23".into(),
+                visits: vec![planned("week-12"), planned("week-24")],
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap()
+}
+
 async fn audit_count(store: &SqlStore) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit")
         .fetch_one(store.raw_pool())
@@ -696,31 +731,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .await
             .unwrap();
         let crc = Actor::system();
-        let p = store
-            .screen(&scope, &screening(&a, "SIG-1", true), &crc)
-            .await
-            .unwrap();
-        let planned = |id: &str| PlannedVisit {
-            visit_id: id.into(),
-            name: id.into(),
-            target: "2027-01-15".into(),
-            earliest: "2027-01-08".into(),
-            latest: "2027-01-22".into(),
-        };
-        store
-            .enrol(
-                &scope,
-                &Enrolment {
-                    participant_id: p.id,
-                    subject_id: "XS-SIG1".into(),
-                    enrolled_on: "2026-10-22".into(),
-                    anchor_date: "2026-10-23".into(),
-                    visits: vec![planned("week-12"), planned("week-24")],
-                },
-                &crc,
-            )
-            .await
-            .unwrap();
+        let p = enrolled(&store, &scope, &a, "SIG-1", "XS-SIG1").await;
         let values = |sbp: i64| {
             let mut m = serde_json::Map::new();
             m.insert("systolic_bp".into(), serde_json::json!(sbp));
@@ -737,7 +748,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         };
         let signing = |meaning: &str| Signing {
             participant_id: p.id,
-            visit_id: "week-12".into(),
+            visit_id: Some("week-12".into()),
             meaning: meaning.into(),
             signer: &inv,
         };
@@ -765,7 +776,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .sign_visit(
                 &scope,
                 &Signing {
-                    visit_id: "week-24".into(),
+                    visit_id: Some("week-24".into()),
                     ..signing("approved")
                 },
                 &by_inv,
@@ -923,7 +934,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         assert!(store.signatures(&scope, p.id).await.unwrap()[1].valid);
         // A failed signing (wrong password, checked by the caller) is recorded.
         store
-            .sign_failed(&scope, p.id, "week-12", &by_inv)
+            .sign_failed(&scope, p.id, Some("week-12"), &by_inv)
             .await
             .unwrap();
         let visit_trail = store
@@ -1148,5 +1159,243 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
         ));
+    }
+}
+
+/// A casebook signature covers every saved form of every visit: it needs them all complete,
+/// a change to any of them voids it (and the visit's own signature), and it then shows invalid
+/// with the change. A change inside an object value (the ISNCSCI exam) is audited member by
+/// member.
+#[tokio::test]
+async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
+    for store in stores().await {
+        let study = with_study(&store).await;
+        let a = study.sites[0].id.clone();
+        let scope = Scope::Study(study.id.clone());
+        let inv = store
+            .create_user(
+                &NewUser {
+                    username: "inv-cb".into(),
+                    full_name: "Dr Li Wei".into(),
+                    password_hash: password::hash("pw"),
+                    language: "en".into(),
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        let by_inv = Actor::user(&inv);
+        let crc = Actor::system();
+        let p = enrolled(&store, &scope, &a, "CB-1", "XS-CB1").await;
+        let exam = |c5: &str| {
+            let mut m = serde_json::Map::new();
+            m.insert(
+                "exam".into(),
+                serde_json::json!({ "c5RightMotor": c5, "c6RightMotor": "2" }),
+            );
+            m.insert(
+                "classification".into(),
+                serde_json::json!({ "uemsTotal": "7" }),
+            );
+            m
+        };
+        let save = |visit: &str, c5: &str, status: &str, reason: Option<&str>| FormSave {
+            participant_id: p.id,
+            visit_id: visit.into(),
+            form_id: "isncsci".into(),
+            data: exam(c5),
+            status: status.into(),
+            reason: reason.map(String::from),
+        };
+        let casebook = Signing {
+            participant_id: p.id,
+            visit_id: None,
+            meaning: "approved".into(),
+            signer: &inv,
+        };
+        // Nothing saved: nothing to sign.
+        let e = store
+            .sign_visit(&scope, &casebook, &by_inv)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { ref field, ref message } if field == "forms" && message.contains("casebook")),
+            "{e}"
+        );
+        store
+            .save_form(&scope, &save("week-12", "3", "complete", None), &crc)
+            .await
+            .unwrap();
+        store
+            .save_form(&scope, &save("week-24", "3", "in-progress", None), &crc)
+            .await
+            .unwrap();
+        // One form of one visit is not complete: refused, naming it.
+        let e = store
+            .sign_visit(&scope, &casebook, &by_inv)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { ref message, .. } if message.contains("week-24/isncsci")),
+            "{e}"
+        );
+        store
+            .save_form(
+                &scope,
+                &save("week-24", "3", "complete", Some("exam finished")),
+                &crc,
+            )
+            .await
+            .unwrap();
+        let visit_sig = store
+            .sign_visit(
+                &scope,
+                &Signing {
+                    visit_id: Some("week-12".into()),
+                    meaning: "reviewed".into(),
+                    ..casebook
+                },
+                &by_inv,
+            )
+            .await
+            .unwrap();
+        let book = store.sign_visit(&scope, &casebook, &by_inv).await.unwrap();
+        assert!(book.casebook && book.valid && book.visit_id.is_empty());
+        assert!(!visit_sig.casebook);
+        let forms = store.forms(&scope, p.id).await.unwrap();
+        assert!(
+            forms.iter().all(|f| f.state == form_state::SIGNED),
+            "{forms:?}"
+        );
+        // A change to week-24 voids the casebook signature but not week-12's.
+        store
+            .save_form(
+                &scope,
+                &save("week-24", "4", "complete", Some("re-tested C5")),
+                &crc,
+            )
+            .await
+            .unwrap();
+        let sigs = store.signatures(&scope, p.id).await.unwrap();
+        let (v, b) = (&sigs[0], &sigs[1]);
+        assert!(v.valid, "{v:?}");
+        assert!(!b.valid && b.void_at.is_some(), "{b:?}");
+        assert!(
+            b.void_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("exam.c5RightMotor 3 → 4")),
+            "{b:?}"
+        );
+        // The exam's change is audited by member, with the reason.
+        let rows = store
+            .audit_of("form", &format!("{}/week-24/isncsci", p.id))
+            .await
+            .unwrap();
+        let changed: Vec<_> = rows
+            .iter()
+            .filter(|r| r.reason.as_deref() == Some("re-tested C5"))
+            .map(|r| {
+                (
+                    r.field.clone().unwrap_or_default(),
+                    r.old_value.clone(),
+                    r.new_value.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            vec![(
+                "exam.c5RightMotor".to_string(),
+                Some("3".to_string()),
+                Some("4".to_string())
+            )]
+        );
+        let void_rows = store
+            .audit_of("signature", &format!("{}/casebook/{}", p.id, book.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            void_rows
+                .iter()
+                .map(|r| r.action.as_str())
+                .collect::<Vec<_>>(),
+            ["sign", "sign", "sign", "sign", "sign", "sign", "void"]
+        );
+        // A wrong password on a casebook signing is recorded against the casebook.
+        store
+            .sign_failed(&scope, p.id, None, &by_inv)
+            .await
+            .unwrap();
+        let failed = store
+            .audit_of("casebook", &format!("{}/casebook", p.id))
+            .await
+            .unwrap();
+        assert_eq!(failed.len(), 1);
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}
+
+/// Concurrent writes: on SQLite those that arrive together share a transaction (group commit);
+/// a write that fails inside the group (here a screening number used twice) is refused alone,
+/// with its own error, and leaves nothing behind, while the others in the group are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_commit_together_and_a_failing_one_is_refused_alone() {
+    for store in stores().await {
+        let store = std::sync::Arc::new(store);
+        let study = with_study(&store).await;
+        let site = study.sites[0].id.clone();
+        let scope = Scope::Study(study.id.clone());
+        let before = store.group_commits();
+        let audit_before = audit_count(&store).await;
+        let mut tasks = Vec::new();
+        // 60 screenings at once: 50 numbers, ten of them sent twice.
+        for n in 0..60 {
+            let (store, scope, site) = (store.clone(), scope.clone(), site.clone());
+            tasks.push(tokio::spawn(async move {
+                let number = format!("G-{}", n % 50);
+                let result = store
+                    .screen(&scope, &screening(&site, &number, true), &Actor::system())
+                    .await;
+                (number, result)
+            }));
+        }
+        let mut kept = std::collections::BTreeMap::new();
+        let mut refused = Vec::new();
+        for task in tasks {
+            let (number, result) = task.await.unwrap();
+            match result {
+                Ok(p) => {
+                    assert_eq!(p.screening_number, number);
+                    assert!(kept.insert(number, p.id).is_none(), "a number kept twice");
+                }
+                Err(StoreError::Conflict { field, .. }) if field == "screening_number" => {
+                    refused.push(number)
+                }
+                Err(e) => panic!("{number}: {e}"),
+            }
+        }
+        assert_eq!((kept.len(), refused.len()), (50, 10));
+        let listed = store.participants(&scope).await.unwrap();
+        assert_eq!(listed.len(), 50);
+        assert!(listed
+            .iter()
+            .all(|p| kept.get(&p.screening_number) == Some(&p.id)));
+        // Each kept screening wrote its 12 audit rows; the refused ones none.
+        assert_eq!(audit_count(&store).await - audit_before, 50 * 12);
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+        match (store.dialect(), before, store.group_commits()) {
+            (Dialect::Sqlite, Some((c0, w0)), Some((c1, w1))) => {
+                assert_eq!(w1 - w0, 60, "every write went through the writer");
+                assert!(c1 - c0 < 60, "{} commits for 60 writes", c1 - c0);
+            }
+            (Dialect::Postgres, None, None) => {}
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -668,7 +668,9 @@ pub async fn save_form(
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
     let data = if form_def.kind == trial::FormKind::Isncsci {
         let exam = service::read_exam(&input.values).map_err(ApiError::Invalid)?;
-        let flat: serde_json::Value = serde_json::from_str(&exam.raw).unwrap_or_default();
+        let flat: serde_json::Map<String, serde_json::Value> = isncsci::flat::fields(&exam.exam)
+            .map(|(k, v)| (k, serde_json::Value::String(v.to_string())))
+            .collect();
         serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) })
     } else {
         trial::score_form(form_def, &input.values).map_err(|issues| {
@@ -706,14 +708,17 @@ pub async fn save_form(
     ))
 }
 
-/// `GET /api/studies/{study}/participants/{id}/forms`
+/// `GET /api/studies/{study}/participants/{id}/forms`: every form of the participant's visit
+/// plan, saved or `not-started`.
 pub async fn forms(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((study, id)): Path<(String, String)>,
 ) -> Result<Json<Vec<store::FormEntry>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    Ok(Json(state.store.forms(&scope, record_id(&id)?).await?))
+    Ok(Json(
+        service::planned_forms(&state, &scope, record_id(&id)?).await?,
+    ))
 }
 
 /// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification`:
@@ -750,11 +755,35 @@ pub async fn sign_visit(
     Path((study, id, visit)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
-    let id = record_id(&id)?;
-    let scope = write_scope(&state, &me, &study, id, Operation::Sign).await?;
-    let input: SignInput = parse_body(&body)?;
-    if state.study(&study)?.visit(&visit).is_none() {
-        return Err(ApiError::NotFound(format!("visit {visit} not found")));
+    sign(&state, &me, &study, &id, Some(visit), &body).await
+}
+
+/// `POST /api/studies/{study}/participants/{id}/signature`: the investigator signs the whole
+/// casebook (every saved form of every visit), as for a visit.
+pub async fn sign_casebook(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
+    sign(&state, &me, &study, &id, None, &body).await
+}
+
+async fn sign(
+    state: &AppState,
+    me: &CurrentUser,
+    study: &str,
+    id: &str,
+    visit: Option<String>,
+    body: &[u8],
+) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
+    let id = record_id(id)?;
+    let scope = write_scope(state, me, study, id, Operation::Sign).await?;
+    let input: SignInput = parse_body(body)?;
+    if let Some(visit) = &visit {
+        if state.study(study)?.visit(visit).is_none() {
+            return Err(ApiError::NotFound(format!("visit {visit} not found")));
+        }
     }
     if !store::SIGNATURE_MEANINGS.contains(&input.meaning.as_str()) {
         return Err(ApiError::field(
@@ -773,11 +802,12 @@ pub async fn sign_visit(
     if !ok {
         state
             .store
-            .sign_failed(&scope, id, &visit, &me.actor())
+            .sign_failed(&scope, id, visit.as_deref(), &me.actor())
             .await?;
-        return Err(ApiError::Unauthorized(
-            "wrong password: the visit was not signed".into(),
-        ));
+        let what = if visit.is_some() { "visit" } else { "casebook" };
+        return Err(ApiError::Unauthorized(format!(
+            "wrong password: the {what} was not signed"
+        )));
     }
     let signing = store::Signing {
         participant_id: id,

@@ -31,6 +31,9 @@ pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const LOCK: Duration = Duration::minutes(15);
 /// Idle time after which a session ends.
 pub const IDLE: Duration = Duration::minutes(30);
+/// How often a session in use records that it was used (so it may end up to this much earlier
+/// than `IDLE` after its last request).
+pub const TOUCH_EVERY: Duration = Duration::seconds(30);
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -81,7 +84,11 @@ impl FromRequestParts<AppState> for CurrentUser {
         let signed_out = || ApiError::Unauthorized("sign in first".into());
         let token = cookie_token(&parts.headers).ok_or_else(signed_out)?;
         let hash = token_hash(&token);
-        let session = state.store.session(&hash).await?.ok_or_else(signed_out)?;
+        let store::SignedIn {
+            session,
+            user,
+            roles,
+        } = state.store.signed_in(&hash).await?.ok_or_else(signed_out)?;
         let now = OffsetDateTime::now_utc();
         let idle = store::parse_instant(&session.last_seen).is_none_or(|seen| now - seen > IDLE);
         if idle {
@@ -90,12 +97,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "the session ended after 30 idle minutes: sign in again".into(),
             ));
         }
-        let user = state
-            .store
-            .user(session.user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(signed_out)?;
+        if !user.active {
+            return Err(signed_out());
+        }
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let sent = parts
                 .headers
@@ -107,11 +111,15 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ));
             }
         }
-        state
-            .store
-            .touch_session(&hash, &store::instant(now))
-            .await?;
-        let roles = state.store.roles(user.id).await?;
+        // The idle clock needs minutes, not milliseconds: a busy session is touched at most
+        // once a minute, so that reads do not each cost a durable write.
+        let seen = store::parse_instant(&session.last_seen).unwrap_or(now);
+        if now - seen > TOUCH_EVERY {
+            state
+                .store
+                .touch_session(&hash, &store::instant(now))
+                .await?;
+        }
         Ok(CurrentUser {
             user,
             roles,

@@ -155,6 +155,10 @@ pub fn router(app: AppState) -> Router {
             post(api::sign_visit),
         )
         .route(
+            "/api/studies/{study}/participants/{id}/signature",
+            post(api::sign_casebook),
+        )
+        .route(
             "/api/studies/{study}/participants/{id}/forms",
             get(api::forms),
         )

@@ -109,7 +109,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/studies/{study}/participants/{id}/forms",
         "listForms",
-        "A participant's saved forms, each with its state (in-progress, complete, source-verified, signed, locked)",
+        "Every form of a participant's visit plan, each with its state (not-started, in-progress, complete, source-verified, signed, locked)",
         false,
     ),
     (
@@ -124,6 +124,13 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "/api/studies/{study}/participants/{id}/visits/{visit}/signature",
         "signVisit",
         "Sign a visit (investigator): re-enter the password and give the meaning (authored, reviewed, approved)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/signature",
+        "signCasebook",
+        "Sign the whole casebook (investigator): every saved form of every visit, complete; re-enter the password and give the meaning. Any later change voids it",
         true,
     ),
     (

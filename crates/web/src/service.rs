@@ -384,6 +384,48 @@ pub async fn visits(
         .collect())
 }
 
+/// Every form of a participant's visits as the study plans them, in visit order: the saved
+/// ones with their state, the others `not-started` (version 0, no values). Forms saved outside
+/// the plan (a study definition changed since) are kept, after the planned ones.
+pub async fn planned_forms(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+) -> Result<Vec<store::FormEntry>, ApiError> {
+    let study = app.study(scope.study())?;
+    let mut saved = app.store.forms(scope, participant_id).await?;
+    let visits = app.store.visits(scope, participant_id).await?;
+    let mut out = Vec::new();
+    for visit in &visits {
+        let Some(definition) = study.visit(&visit.visit_id) else {
+            continue;
+        };
+        for form_id in &definition.forms {
+            let at = saved
+                .iter()
+                .position(|f| f.visit_id == visit.visit_id && &f.form_id == form_id);
+            out.push(match at {
+                Some(i) => saved.remove(i),
+                None => store::FormEntry {
+                    participant_id,
+                    visit_id: visit.visit_id.clone(),
+                    form_id: form_id.clone(),
+                    data: serde_json::Value::Object(serde_json::Map::new()),
+                    status: store::form_state::NOT_STARTED.into(),
+                    state: store::form_state::NOT_STARTED.into(),
+                    verified_by: None,
+                    verified_at: None,
+                    locked: false,
+                    version: 0,
+                    updated_at: String::new(),
+                },
+            });
+        }
+    }
+    out.extend(saved);
+    Ok(out)
+}
+
 /// The study by id, or 404.
 impl App {
     /// A loaded study.

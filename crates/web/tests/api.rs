@@ -178,6 +178,26 @@ fn screening(site: &str, number: &str) -> Value {
     })
 }
 
+/// Screens and enrols a participant through the API; returns its id.
+async fn enrolled(crc: &Client, sid: &str, site: &str, number: &str, subject: &str) -> i64 {
+    let (status, screened) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants"),
+            &screening(site, number),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{screened}");
+    let id = screened["id"].as_i64().unwrap();
+    let (status, body) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants/{id}/enrolment"),
+            &json!({ "subject_id": subject, "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
 #[tokio::test]
 async fn a_participant_journey_from_screening_to_completion() {
     for url in databases().await {
@@ -501,7 +521,7 @@ async fn the_access_matrix() {
                             true
                         }
                         "verifyForm" => ops(web::service::Operation::VerifyData.roles()),
-                        "signVisit" => ops(web::service::Operation::Sign.roles()),
+                        "signVisit" | "signCasebook" => ops(web::service::Operation::Sign.roles()),
                         "lockForm" | "unlockForm" => ops(web::service::Operation::Lock.roles()),
                         "screenParticipant" | "enrolParticipant" | "correctParticipant"
                         | "recordVisit" | "saveForm" => {
@@ -681,19 +701,7 @@ async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
         let app = spawn(&url).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
-        let id = crc
-            .post(
-                &format!("/api/studies/{sid}/participants"),
-                &screening(&site, "V-1"),
-            )
-            .await
-            .1["id"]
-            .as_i64()
-            .unwrap();
-        let enrolled = crc
-            .post(&format!("/api/studies/{sid}/participants/{id}/enrolment"), &json!({ "subject_id": "XS-V1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }))
-            .await;
-        assert_eq!(enrolled.0, StatusCode::OK);
+        let id = enrolled(&crc, &sid, &site, "V-1", "XS-V1").await;
         let form = |visit: &str, form: &str| {
             format!("/api/studies/{sid}/participants/{id}/visits/{visit}/forms/{form}")
         };
@@ -792,7 +800,13 @@ async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
         let (_, list) = crc
             .get(&format!("/api/studies/{sid}/participants/{id}/forms"))
             .await;
-        assert_eq!(list.as_array().unwrap().len(), 3);
+        let saved: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["state"] != "not-started")
+            .collect();
+        assert_eq!(saved.len(), 3, "{list}");
         let trail = app
             .store
             .audit_of("form", &format!("{id}/week-12/vital-signs"))
@@ -812,19 +826,7 @@ async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
         let app = spawn(&url).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
-        let id = crc
-            .post(
-                &format!("/api/studies/{sid}/participants"),
-                &screening(&site, "E-1"),
-            )
-            .await
-            .1["id"]
-            .as_i64()
-            .unwrap();
-        let enrolled = crc
-            .post(&format!("/api/studies/{sid}/participants/{id}/enrolment"), &json!({ "subject_id": "XS-E1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }))
-            .await;
-        assert_eq!(enrolled.0, StatusCode::OK);
+        let id = enrolled(&crc, &sid, &site, "E-1", "XS-E1").await;
         let base = format!("/api/studies/{sid}/participants/{id}");
         let form = format!("{base}/visits/week-12/forms/vital-signs");
         let vitals = |sbp: i64| json!({ "systolic_bp": sbp, "diastolic_bp": 80, "heart_rate": 72, "respiratory_rate": 14, "temperature": "36.6", "spo2": 98 });
@@ -913,7 +915,13 @@ async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
         assert!(sig["signed_at"].as_str().unwrap().ends_with('Z'));
         assert_eq!(sig["data_hash"].as_str().unwrap().len(), 64);
         let (_, forms) = crc.get(&format!("{base}/forms")).await;
-        assert_eq!(forms[0]["state"], "signed", "{forms}");
+        let vitals_form = forms
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["visit_id"] == "week-12" && f["form_id"] == "vital-signs")
+            .unwrap();
+        assert_eq!(vitals_form["state"], "signed", "{forms}");
         let (_, view) = crc.get(&base).await;
         assert_eq!(view["signatures"][0]["valid"], true, "{view}");
         // A change voids the signature, visibly, with the change; the verification is cleared.
@@ -1106,5 +1114,155 @@ async fn a_query_goes_from_the_monitor_to_the_site_and_back() {
         );
         let trail = app.store.audit_of("query", &qid.to_string()).await.unwrap();
         assert_eq!(trail.len(), 5);
+    }
+}
+
+/// The ISNCSCI form through the API: every planned form is listed (`not-started` until saved);
+/// a saved exam carries the engine's classification, recomputed when a value changes (with a
+/// reason); the audit names the changed value; the investigator signs the whole casebook, and a
+/// later change voids that signature.
+#[tokio::test]
+async fn an_isncsci_form_is_reclassified_on_change_and_the_casebook_signed() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = enrolled(&crc, &sid, &site, "I-1", "XS-I1").await;
+        let base = format!("/api/studies/{sid}/participants/{id}");
+        let forms = crc.get(&format!("{base}/forms")).await.1;
+        let planned: usize = app
+            .study
+            .visits
+            .iter()
+            .filter(|v| !v.screening)
+            .map(|v| v.forms.len())
+            .sum();
+        let listed = forms.as_array().unwrap();
+        assert!(listed.len() >= planned, "{forms}");
+        assert!(
+            listed
+                .iter()
+                .all(|f| f["state"] == "not-started" && f["version"] == 0),
+            "{forms}"
+        );
+        let form = format!("{base}/visits/week-12/forms/isncsci");
+        let mut exam = exam_c6_b();
+        let (status, saved) = crc
+            .post(&form, &json!({ "values": exam, "status": "complete" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert_eq!(
+            saved["data"]["classification"]["neurologicalLevelOfInjury"],
+            "C6"
+        );
+        assert_eq!(saved["data"]["classification"]["upperMotorTotal"], "20");
+        // C7 and C8 recover to 3 on the right: the totals and the right motor level follow.
+        exam.insert("c7RightMotor".into(), json!("3"));
+        exam.insert("c8RightMotor".into(), json!("3"));
+        let (status, err) = crc
+            .post(&form, &json!({ "values": exam, "status": "complete" }))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a change needs a reason: {err}"
+        );
+        let (status, changed) = crc
+            .post(
+                &form,
+                &json!({ "values": exam, "status": "complete", "reason": "re-examined" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        let expected = {
+            let mut builder = isncsci::flat::ExamBuilder::new();
+            for (k, v) in &exam {
+                builder.set(k, v.as_str().unwrap()).unwrap();
+            }
+            builder.finish().unwrap().classify()
+        };
+        for (key, value) in isncsci::Classification::KEYS.iter().zip(expected.values()) {
+            assert_eq!(
+                changed["data"]["classification"][key],
+                value.to_string(),
+                "{key}"
+            );
+        }
+        assert_eq!(changed["data"]["classification"]["upperMotorTotal"], "26");
+        assert_eq!(changed["version"], 2);
+        let forms = crc.get(&format!("{base}/forms")).await.1;
+        let week12 = forms
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["visit_id"] == "week-12" && f["form_id"] == "isncsci")
+            .unwrap();
+        assert_eq!(week12["state"], "complete");
+        // The audit trail names each value that changed, with the reason.
+        let inv = login(&app, "inv").await;
+        let (_, trail) = inv
+            .get(&format!(
+                "/api/studies/{sid}/audit?entity=form&record={id}/week-12/isncsci"
+            ))
+            .await;
+        let rows = trail.as_array().unwrap();
+        for field in ["exam.c7RightMotor", "exam.c8RightMotor"] {
+            assert!(
+                rows.iter().any(|r| r["field"] == field
+                    && r["old_value"] == "0"
+                    && r["new_value"] == "3"
+                    && r["reason"] == "re-examined"),
+                "{field}: {trail}"
+            );
+        }
+        // The casebook: a wrong password is refused and recorded; then signed.
+        let sign = format!("{base}/signature");
+        let (status, _) = inv
+            .post(
+                &sign,
+                &json!({ "password": "wrong", "meaning": "approved" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            crc.post(
+                &sign,
+                &json!({ "password": PASSWORD, "meaning": "approved" })
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, signature) = inv
+            .post(
+                &sign,
+                &json!({ "password": PASSWORD, "meaning": "approved" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{signature}");
+        assert_eq!(
+            (
+                signature["casebook"].as_bool(),
+                signature["signer_name"].as_str()
+            ),
+            (Some(true), Some("Test inv"))
+        );
+        exam.insert("c7RightMotor".into(), json!("4"));
+        let (status, _) = crc
+            .post(
+                &form,
+                &json!({ "values": exam, "status": "complete", "reason": "late entry" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, sigs) = inv.get(&format!("{base}/signatures")).await;
+        let book = &sigs.as_array().unwrap()[0];
+        assert_eq!(book["valid"], false, "{sigs}");
+        assert!(
+            book["void_reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("exam.c7RightMotor 3 → 4")),
+            "{sigs}"
+        );
     }
 }
