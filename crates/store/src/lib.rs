@@ -17,12 +17,17 @@
 //! Site users see only their site's participants: every participant query takes a [`Scope`]
 //! and filters in SQL.
 
+mod allocation;
 mod audit;
 mod model;
 pub mod password;
 mod sql;
 pub mod testing;
 
+pub use allocation::{
+    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, Notification, OutboxMessage,
+    RandomisationList, UNBLINDING_NOTIFIED,
+};
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
 pub use model::*;
 pub use sql::SqlStore;
@@ -255,6 +260,59 @@ pub trait Store: Send + Sync {
     async fn record_export(&self, chain: &str, what: &str, by: &Actor) -> Result<()>;
     /// Walks every chain and reports the first row that does not verify.
     async fn verify_audit(&self) -> Result<AuditReport>;
+
+    // --- Allocation (crates/store/src/allocation.rs) ---
+
+    /// Generates a randomised study's concealed list from a recorded seed, before the first
+    /// enrolment: for permuted blocks `per_stratum` slots in each stratum, for minimisation the
+    /// seed of the random source only; and a scrambled list of `kits` kits. Never replaced.
+    async fn generate_randomisation(
+        &self,
+        study: &trial::Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<RandomisationList>;
+    /// A study's list (no seed, no arm), once generated.
+    async fn randomisation_list(&self, study: &str) -> Result<Option<RandomisationList>>;
+    /// Randomises an eligible, enrolled participant exactly once, with a kit; the arm is kept
+    /// out of the study's audit chain (it goes to `<study>/unblinded`).
+    async fn randomise(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        covariates: &trial::Covariates,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// A participant's allocation, if in scope and randomised.
+    async fn allocation(&self, scope: &Scope, participant_id: i64) -> Result<Option<Allocation>>;
+    /// The allocations in scope, in randomisation order.
+    async fn allocations(&self, scope: &Scope) -> Result<Vec<Allocation>>;
+    /// Records that the participant's (allocated) kit was dispensed.
+    async fn dispense_kit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// Emergency unblinding of one participant (the caller checked the password): recorded,
+    /// marked, the sponsor and DSMB notified in the application and through the outbox.
+    async fn emergency_unblind(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// Records an unblinding refused for a wrong password.
+    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()>;
+    /// A study's notifications for any of these roles, newest first.
+    async fn notifications(&self, study: &str, roles: &[trial::Role]) -> Result<Vec<Notification>>;
+    /// A study's e-mail outbox, oldest first.
+    async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>>;
 }
 
 /// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), creating the SQLite file if

@@ -17,11 +17,11 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// The store over a database reached with sqlx's `Any` driver.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
-    dialect: Dialect,
+    pub(crate) dialect: Dialect,
     /// Reads.
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
-    writer: AnyPool,
+    pub(crate) writer: AnyPool,
 }
 
 const QUERY_COLUMNS: &str =
@@ -125,7 +125,7 @@ const USER_COLUMNS: &str =
     "id, username, full_name, password_hash, active, failed_logins, locked_until, language, created_at";
 
 /// Maps a unique-key violation to a conflict on `field`.
-fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
     let (field, message) = (field.to_string(), message.to_string());
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -135,7 +135,7 @@ fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreErro
     }
 }
 
-fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     StoreError::NotFound {
         entity,
         id: id.to_string(),
@@ -143,7 +143,7 @@ fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
 }
 
 /// `study_id = $1 [AND site_id IN ($2, …)]` and its values.
-fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {
+pub(crate) fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {
     match scope {
         Scope::Study(study) => (format!("study_id = ${first}"), vec![study.clone()]),
         Scope::Sites { study, sites } if sites.is_empty() => (
@@ -228,7 +228,7 @@ impl SqlStore {
     }
 
     /// Appends audit rows to a chain, inside the transaction of the change they record.
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         tx: &mut Transaction<'static, Any>,
         chain: &str,
@@ -291,7 +291,7 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn participant_in(
+    pub(crate) async fn participant_in(
         &self,
         tx: &mut Transaction<'static, Any>,
         scope: &Scope,
@@ -1661,6 +1661,106 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    // --- Allocation: crates/store/src/allocation.rs ---
+
+    async fn generate_randomisation(
+        &self,
+        study: &trial::Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<crate::RandomisationList> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .generate_list_tx(&mut tx, study, seed, per_stratum, kits, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn randomisation_list(&self, study: &str) -> Result<Option<crate::RandomisationList>> {
+        self.randomisation_list_read(study).await
+    }
+
+    async fn randomise(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        covariates: &trial::Covariates,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .randomise_tx(&mut tx, scope, study, participant_id, covariates, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn allocation(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<Option<crate::Allocation>> {
+        self.allocation_read(scope, participant_id).await
+    }
+
+    async fn allocations(&self, scope: &Scope) -> Result<Vec<crate::Allocation>> {
+        self.allocations_read(scope).await
+    }
+
+    async fn dispense_kit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .dispense_tx(&mut tx, scope, participant_id, kit_number, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn emergency_unblind(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .unblind_tx(&mut tx, scope, participant_id, reason, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.unblind_failed_tx(&mut tx, scope, participant_id, by)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn notifications(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+    ) -> Result<Vec<crate::Notification>> {
+        self.notifications_read(study, roles).await
+    }
+
+    async fn outbox(&self, study: &str) -> Result<Vec<crate::OutboxMessage>> {
+        self.outbox_read(study).await
+    }
+
     async fn verify_audit(&self) -> Result<AuditReport> {
         let heads: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
@@ -1751,7 +1851,7 @@ type SignatureRow = (
 
 impl SqlStore {
     /// ` FOR UPDATE` on PostgreSQL (SQLite has one writer).
-    fn for_update(&self) -> &'static str {
+    pub(crate) fn for_update(&self) -> &'static str {
         if self.dialect == Dialect::Postgres {
             " FOR UPDATE"
         } else {

@@ -32,6 +32,7 @@ mod eligibility;
 mod error;
 mod escalation;
 mod forms;
+mod kits;
 mod role;
 mod schedule;
 mod study;
@@ -50,6 +51,7 @@ pub use forms::{
     Scim3, Scim3Item, Scim3Subscale, Scim3Subscales, WalkingAid, Wisci2, Wisci2Level,
     CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
 };
+pub use kits::{kit_list, Kit};
 pub use role::{Role, UnknownRole};
 pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
 pub use study::{
