@@ -9,6 +9,7 @@
 //! - [`auth`] signs users in and out.
 //! - [`api`] holds the handlers; [`error::ApiError`] maps every error to a status in one place.
 
+pub mod allocation;
 pub mod api;
 pub mod auth;
 pub mod demo;
@@ -185,6 +186,28 @@ pub fn router(app: AppState) -> Router {
         .route("/api/users/{id}/roles", post(api::assign_role))
         .route("/api/users/{id}/roles/removal", post(api::remove_role))
         .route("/api/users/{id}/state", post(api::set_active))
+        // Allocation (crates/web/src/allocation.rs).
+        .route(
+            "/api/studies/{study}/randomisation",
+            get(allocation::list).post(allocation::generate),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/randomisation",
+            post(allocation::randomise),
+        )
+        .route("/api/studies/{study}/kits", get(allocation::kits))
+        .route(
+            "/api/studies/{study}/participants/{id}/dispensing",
+            post(allocation::dispense),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/unblinding",
+            post(allocation::unblind),
+        )
+        .route(
+            "/api/studies/{study}/notifications",
+            get(allocation::notifications),
+        )
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)
 }

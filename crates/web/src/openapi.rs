@@ -231,6 +231,56 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "Deactivate or reactivate an account, with the reason",
         true,
     ),
+    // Allocation (crates/web/src/allocation.rs).
+    (
+        "get",
+        "/api/studies/{study}/randomisation",
+        "getRandomisation",
+        "Whether the list exists; randomised, dispensed, unblinded counts (per arm for unblinded roles)",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/randomisation",
+        "generateRandomisation",
+        "Generate the concealed list and kit list from a recorded seed, before the first enrolment (unblinded statistician)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/randomisation",
+        "randomiseParticipant",
+        "Randomise an eligible, enrolled participant, exactly once; blinded callers get the kit, not the arm",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/kits",
+        "listKits",
+        "Kits to prepare: each allocation's kit and arm, and dispensing (unblinded pharmacist)",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dispensing",
+        "dispenseKit",
+        "Record that the participant's kit was dispensed (unblinded pharmacist)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/unblinding",
+        "emergencyUnblind",
+        "Emergency unblinding of one participant by an investigator of its site, with reason and password",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/notifications",
+        "listNotifications",
+        "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB)",
+        false,
+    ),
 ];
 
 /// The document.
