@@ -1,0 +1,556 @@
+//! Allocation through the API, on a real server on port 0 over a fresh SQLite file and a fresh
+//! PostgreSQL database: randomisation under 200 concurrent requests, kits, emergency
+//! unblinding, and the blind walk (every operation of the OpenAPI document, as every role,
+//! over a study with allocations: blinded roles never see an arm, unblinded roles do).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use store::{Actor, NewUser, RoleAssignment, Store};
+use trial::Role;
+
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PASSWORD: &str = "a good password";
+
+/// One user per role at site A (site roles), plus a coordinator and an investigator at B.
+const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+    ("admin", Role::SponsorAdmin, None),
+    ("inv", Role::Investigator, Some(0)),
+    ("crc", Role::Crc, Some(0)),
+    ("mon", Role::Monitor, Some(0)),
+    ("dm", Role::DataManager, None),
+    ("pharm", Role::UnblindedPharmacist, Some(0)),
+    ("dsmb", Role::DsmbStatistician, None),
+    ("aud", Role::Auditor, None),
+    ("crcb", Role::Crc, Some(1)),
+    ("invb", Role::Investigator, Some(1)),
+];
+
+struct TestApp {
+    base: String,
+    store: Arc<store::SqlStore>,
+    study: trial::Study,
+}
+
+async fn spawn(url: &str) -> TestApp {
+    let sql = Arc::new(store::open(url).await.unwrap());
+    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let hash = store::password::hash(PASSWORD);
+    for (name, role, site) in PEOPLE {
+        let user = sql
+            .create_user(
+                &NewUser {
+                    username: name.to_string(),
+                    full_name: format!("Test {name}"),
+                    password_hash: hash.clone(),
+                    language: "en".into(),
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        sql.assign_role(
+            &RoleAssignment {
+                user_id: user.id,
+                study_id: study.id.clone(),
+                role: *role,
+                site_id: site.map(|i| study.sites[i].id.clone()),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+    TestApp {
+        base,
+        store: sql,
+        study,
+    }
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Client {
+    async fn text(&self, method: &str, path: &str, body: &Value) -> (StatusCode, String) {
+        let url = format!("{}{path}", self.base);
+        let request = if method == "get" {
+            self.http.get(url)
+        } else {
+            self.http
+                .post(url)
+                .header("x-csrf-token", &self.csrf)
+                .json(body)
+        };
+        let r = request.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (s, t) = self.text("get", path, &Value::Null).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let (s, t) = self.text("post", path, body).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+}
+
+async fn login(app: &TestApp, username: &str) -> Client {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/api/login", app.base))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {username}");
+    let me: Value = r.json().await.unwrap();
+    Client {
+        http,
+        base: app.base.clone(),
+        csrf: me["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+/// A complete C6 injury with sacral sparing: AIS B, NLI C6, eligible; with `thoracic`, the
+/// same injury at T8 (AIS B, thoracolumbar).
+fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::Yes;
+    let (motor, level) = if thoracic {
+        (isncsci::MotorLevel::T1, isncsci::Level::T8)
+    } else {
+        (isncsci::MotorLevel::C6, isncsci::Level::C6)
+    };
+    for side in [&mut exam.right, &mut exam.left] {
+        for m in isncsci::MotorLevel::ALL.into_iter().filter(|m| *m > motor) {
+            side.motor[m.index()] = isncsci::MotorValue::parse("0").unwrap();
+        }
+        for l in isncsci::Level::DERMATOMES
+            .into_iter()
+            .filter(|l| *l > level && *l < isncsci::Level::S4_5)
+        {
+            side.set_touch(l, isncsci::SensoryValue::parse("0").unwrap());
+            side.set_prick(l, isncsci::SensoryValue::parse("0").unwrap());
+        }
+    }
+    isncsci::flat::fields(&exam)
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
+/// Screens and enrols a participant; returns its id.
+async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+    let sid = &app.study.id;
+    let (status, p) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants"),
+            &json!({
+                "site_id": app.study.sites[site].id, "screening_number": number, "sex": "male",
+                "date_of_birth": "1985-06-01", "injury_date": "2026-10-01",
+                "consent_date": "2026-10-19", "screening_date": "2026-10-20",
+                "exam": exam(thoracic)
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["eligible"], true, "{p}");
+    let id = p["id"].as_i64().unwrap();
+    let (status, v) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants/{id}/enrolment"),
+            &json!({ "subject_id": format!("XS-{number}"), "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    id
+}
+
+async fn databases() -> Vec<String> {
+    store::testing::fresh_databases("scitrial_alloc_api")
+        .await
+        .unwrap()
+}
+
+/// Where an answer names an arm: a key of the allocation's arm, or a string with an arm's id
+/// or name (the study's id and title spell the product in capitals and say "placebo" only in
+/// running text, so exact ids and names are what is looked for).
+fn arm_leaks(value: &Value, study: &trial::Study, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if ["arm", "arm_id", "arm_name", "arms"].contains(&k.as_str()) {
+                    out.push(format!("key {k}"));
+                }
+                arm_leaks(v, study, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| arm_leaks(v, study, out)),
+        Value::String(s) => {
+            // An id or name is looked for inside text too, unless the study's own id or title
+            // spells it (the title says "versus placebo").
+            let public = |word: &str| study.id.contains(word) || study.title.contains(word);
+            for arm in &study.arms {
+                for word in [&arm.id, &arm.name] {
+                    if s == word || (!public(word) && s.contains(word.as_str())) {
+                        out.push(format!("value {s:?}"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => {
+            let mut out = Vec::new();
+            arm_leaks(&v, study, &mut out);
+            out
+        }
+        // CSV: any field that is an arm's id or name, or a row of an unblinded chain.
+        Err(_) => text
+            .lines()
+            .flat_map(|line| line.split(','))
+            .map(|f| f.trim_matches('"'))
+            .filter(|f| {
+                study.arms.iter().any(|a| *f == a.id || *f == a.name) || f.ends_with("/unblinded")
+            })
+            .map(|f| format!("csv field {f:?}"))
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let dsmb = login(&app, "dsmb").await;
+        // A blinded role cannot generate the list; the unblinded statistician can, once.
+        let (status, _) = login(&app, "admin")
+            .await
+            .post(&format!("/api/studies/{sid}/randomisation"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, e) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "twelve" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "seed", "{e}");
+        let (status, list) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "20261122", "per_stratum": 80, "kits": 300 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{list}");
+        assert_eq!(list["seed"], "20261122");
+        let mut ids = Vec::new();
+        for i in 0..100 {
+            ids.push(enrolled(&app, &crc, 0, &format!("C{i:03}"), i % 2 == 1).await);
+        }
+        let mut tasks = Vec::new();
+        for id in ids.iter().chain(ids.iter()) {
+            let crc = crc.clone();
+            let path = format!("/api/studies/{sid}/participants/{id}/randomisation");
+            tasks.push(tokio::spawn(
+                async move { crc.post(&path, &json!({})).await },
+            ));
+        }
+        assert_eq!(tasks.len(), 200);
+        let (mut created, mut refused) = (Vec::new(), 0);
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status {
+                StatusCode::CREATED => created.push(body),
+                StatusCode::CONFLICT => {
+                    assert!(
+                        body["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("already randomised"),
+                        "{body}"
+                    );
+                    refused += 1
+                }
+                other => panic!("{other}: {body}"),
+            }
+        }
+        assert_eq!((created.len(), refused), (100, 100));
+        let mut leaks = Vec::new();
+        for body in &created {
+            arm_leaks(body, &app.study, &mut leaks);
+        }
+        assert!(leaks.is_empty(), "the blinded coordinator saw {leaks:?}");
+        let sequences: BTreeSet<i64> = created
+            .iter()
+            .map(|b| b["sequence"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sequences, (1..=100).collect());
+        let kits: BTreeSet<&str> = created
+            .iter()
+            .map(|b| b["kit_number"].as_str().unwrap())
+            .collect();
+        assert_eq!(kits.len(), 100);
+        // Two strata (AIS B cervical and thoracolumbar at site A): each used from position 0
+        // without a gap, each slot the list's arm from the seed.
+        let all = app
+            .store
+            .allocations(&store::Scope::Study(sid.clone()))
+            .await
+            .unwrap();
+        let blocks = trial::BlockList::generate(&app.study, 20261122, 80).unwrap();
+        for stratum in [
+            all[0].stratum,
+            all.iter()
+                .find(|a| a.stratum != all[0].stratum)
+                .unwrap()
+                .stratum,
+        ] {
+            let mut mine: Vec<&store::Allocation> =
+                all.iter().filter(|a| a.stratum == stratum).collect();
+            mine.sort_by_key(|a| a.position);
+            assert_eq!(mine.len(), 50);
+            for (i, a) in mine.iter().enumerate() {
+                assert_eq!(a.position, i as i64);
+                let arm = blocks.sequence(stratum as usize).unwrap().allocations()[i];
+                assert_eq!(a.arm_id, app.study.arms[arm].id);
+            }
+        }
+        // The statistician sees the split per arm; the coordinator only the counts.
+        let (_, summary) = dsmb.get(&format!("/api/studies/{sid}/randomisation")).await;
+        let per_arm: i64 = summary["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["allocated"].as_i64().unwrap())
+            .sum();
+        assert_eq!((summary["allocated"].as_i64(), per_arm), (Some(100), 100));
+        let (_, summary) = crc.get(&format!("/api/studies/{sid}/randomisation")).await;
+        assert_eq!(summary["allocated"], 100);
+        assert!(summary.get("arms").is_none(), "{summary}");
+    }
+}
+
+/// Every operation of the OpenAPI document, as every role, over a study with allocations, a
+/// dispensed kit and an emergency unblinding: no blinded role ever receives an arm; the
+/// unblinded roles do where intended (so that the walk can find a leak).
+#[tokio::test]
+async fn the_blind_walk() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let crcb = login(&app, "crcb").await;
+        let dsmb = login(&app, "dsmb").await;
+        let (status, _) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "7", "per_stratum": 12, "kits": 60 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let mut randomised = Vec::new();
+        for i in 0..4 {
+            randomised.push(enrolled(&app, &crc, 0, &format!("A{i}"), i % 2 == 0).await);
+        }
+        randomised.push(enrolled(&app, &crcb, 1, "B0", false).await);
+        for (i, id) in randomised.iter().enumerate() {
+            let client = if i < 4 { &crc } else { &crcb };
+            let (status, body) = client
+                .post(
+                    &format!("/api/studies/{sid}/participants/{id}/randomisation"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let fresh = enrolled(&app, &crc, 0, "A9", false).await;
+        let (unblinded_one, dispensed_one) = (randomised[0], randomised[1]);
+        // The pharmacist sees what to prepare, and dispenses.
+        let pharm = login(&app, "pharm").await;
+        let (status, kits) = pharm.get(&format!("/api/studies/{sid}/kits")).await;
+        assert_eq!(status, StatusCode::OK);
+        let kits = kits.as_array().unwrap().clone();
+        assert_eq!(kits.len(), 4, "site A's allocations only");
+        assert!(kits.iter().all(|k| k["arm_id"].is_string()));
+        let kit = kits
+            .iter()
+            .find(|k| k["participant_id"] == dispensed_one)
+            .unwrap()["kit_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, body) = pharm
+            .post(
+                &format!("/api/studies/{sid}/participants/{dispensed_one}/dispensing"),
+                &json!({ "kit_number": kit }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Emergency unblinding: site B's investigator may not; site A's may, with reason and
+        // password; a wrong password is refused and recorded.
+        let path = format!("/api/studies/{sid}/participants/{unblinded_one}/unblinding");
+        let invb = login(&app, "invb").await;
+        let (status, _) = invb
+            .post(&path, &json!({ "reason": "r", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let inv = login(&app, "inv").await;
+        let (status, body) = inv
+            .post(&path, &json!({ "reason": "", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = inv
+            .post(
+                &path,
+                &json!({ "reason": "severe reaction", "password": "wrong" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let (status, revealed) = inv
+            .post(
+                &path,
+                &json!({ "reason": "severe reaction: the treating physician must know", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{revealed}");
+        let truth = kits
+            .iter()
+            .find(|k| k["participant_id"] == unblinded_one)
+            .unwrap()["arm_id"]
+            .clone();
+        assert_eq!(revealed["arm_id"], truth, "the one answer of an unblinding");
+        assert_eq!(revealed["emergency_unblinded"], true);
+        // The sponsor and the DSMB are told, in the application and by e-mail (outbox).
+        let admin = login(&app, "admin").await;
+        let (status, notes) = admin
+            .get(&format!("/api/studies/{sid}/notifications"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(notes.as_array().unwrap().len(), 1, "{notes}");
+        assert!(notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("severe reaction"));
+        let outbox = app.store.outbox(&sid).await.unwrap();
+        let to: BTreeSet<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
+        assert_eq!(to, BTreeSet::from(["admin", "dsmb"]));
+        let (_, summary) = admin
+            .get(&format!("/api/studies/{sid}/randomisation"))
+            .await;
+        assert_eq!(
+            (
+                summary["allocated"].as_i64(),
+                summary["unblinded"].as_i64(),
+                summary["dispensed"].as_i64()
+            ),
+            (Some(5), Some(1), Some(1)),
+            "{summary}"
+        );
+
+        // The walk.
+        let doc = crc.get("/api/openapi.json").await.1;
+        let mut operations = Vec::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                operations.push((
+                    method.clone(),
+                    path.clone(),
+                    op["operationId"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        let mut targets = randomised.clone();
+        targets.push(fresh);
+        let study = &app.study;
+        for (name, role, _) in PEOPLE {
+            let blinded = study.is_blinded(*role);
+            let client = login(&app, name).await;
+            let mut seen = Vec::new();
+            for (method, path, op) in &operations {
+                if ["login", "logout"].contains(&op.as_str()) {
+                    continue;
+                }
+                for target in &targets {
+                    let mut paths = vec![path
+                        .replace("{study}", &sid)
+                        .replace("{id}", &target.to_string())
+                        .replace("{visit}", "baseline")
+                        .replace("{form}", "nope")
+                        .replace("{query}", "1")];
+                    if op == "getAuditTrail" {
+                        let base = paths.pop().unwrap();
+                        for entity in ["participant", "allocation"] {
+                            paths.push(format!("{base}?entity={entity}&record={target}"));
+                        }
+                        paths.push(format!("{base}?entity=randomisation-list&record={sid}"));
+                    }
+                    let bodies = match op.as_str() {
+                        "dispenseKit" => vec![json!({}), json!({ "kit_number": kit })],
+                        "emergencyUnblind" => {
+                            vec![json!({}), json!({ "reason": "walk", "password": "wrong" })]
+                        }
+                        "generateRandomisation" => vec![json!({ "seed": "1" })],
+                        _ => vec![json!({})],
+                    };
+                    for p in &paths {
+                        for body in &bodies {
+                            let (status, text) = client.text(method, p, body).await;
+                            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{op}: {text}");
+                            for leak in leaks_in_text(&text, study) {
+                                seen.push(format!("{op} {p} ({status}): {leak}"));
+                            }
+                        }
+                    }
+                }
+            }
+            if blinded {
+                assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
+            } else {
+                // The unblinded roles do see arms where intended.
+                let expected = if *role == Role::UnblindedPharmacist {
+                    "listKits"
+                } else {
+                    "getRandomisation"
+                };
+                assert!(
+                    seen.iter().any(|s| s.starts_with(expected)),
+                    "{name} should see arms in {expected}: {seen:#?}"
+                );
+                assert!(
+                    seen.iter().any(|s| s.starts_with("getParticipant")),
+                    "{name}: {seen:#?}"
+                );
+            }
+        }
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
+    }
+}
