@@ -19,6 +19,7 @@
 
 mod allocation;
 mod audit;
+mod escalation;
 mod model;
 pub mod password;
 mod sql;
@@ -29,6 +30,7 @@ pub use allocation::{
     RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
+pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
 pub use model::*;
 pub use sql::SqlStore;
 
@@ -313,6 +315,44 @@ pub trait Store: Send + Sync {
     async fn notifications(&self, study: &str, roles: &[trial::Role]) -> Result<Vec<Notification>>;
     /// A study's e-mail outbox, oldest first.
     async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>>;
+
+    // --- Dose escalation (crates/store/src/escalation.rs) ---
+
+    /// Every dose level's participants (assigned, evaluable, with a DLT), in escalation order.
+    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>>;
+    /// Assigns an enrolled participant's dose level, once: where the 3+3 rule enrols now, or
+    /// any level with a sponsor's signed override (reason required).
+    async fn assign_dose_level(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<DoseOverride<'_>>,
+        by: &Actor,
+    ) -> Result<DoseAssignment>;
+    /// A participant's dose level and DLT assessment, if any.
+    async fn dose(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<(Option<DoseAssignment>, Option<DltAssessment>)>;
+    /// Records a signed DLT assessment, once, within the participant's DLT window.
+    async fn record_dlt(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        dlt: &NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<DltAssessment>;
+    /// Records a signature refused for a wrong password (`what`: the record to be signed).
+    async fn signature_refused(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()>;
 }
 
 /// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), creating the SQLite file if

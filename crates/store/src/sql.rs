@@ -1761,6 +1761,74 @@ impl Store for SqlStore {
         self.outbox_read(study).await
     }
 
+    // --- Dose escalation: crates/store/src/escalation.rs ---
+
+    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>> {
+        self.cohort_counts_read(study).await
+    }
+
+    async fn assign_dose_level(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<crate::DoseOverride<'_>>,
+        by: &Actor,
+    ) -> Result<crate::DoseAssignment> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .assign_dose_tx(
+                &mut tx,
+                scope,
+                study,
+                crate::escalation::DoseRequest {
+                    participant_id,
+                    level_id,
+                    sponsor_override,
+                },
+                by,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn dose(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<(Option<crate::DoseAssignment>, Option<crate::DltAssessment>)> {
+        self.dose_read(scope, participant_id).await
+    }
+
+    async fn record_dlt(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        dlt: &crate::NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<crate::DltAssessment> {
+        let mut tx = self.writer.begin().await?;
+        let out = self.record_dlt_tx(&mut tx, scope, study, dlt, by).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn signature_refused(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.signature_refused_tx(&mut tx, scope, participant_id, what, by)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn verify_audit(&self) -> Result<AuditReport> {
         let heads: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")

@@ -45,7 +45,7 @@ pub use eligibility::{
     age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
 };
 pub use error::{DefinitionError, Problem};
-pub use escalation::{three_plus_three, Decision, Escalation};
+pub use escalation::{opening, three_plus_three, Decision, Escalation, LevelCount, Opening};
 pub use forms::{
     score_form, score_form_text, validate_form, CrossFieldRule, FieldIssue, FieldValue, FormData,
     Scim3, Scim3Item, Scim3Subscale, Scim3Subscales, WalkingAid, Wisci2, Wisci2Level,

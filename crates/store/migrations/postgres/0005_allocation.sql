@@ -80,3 +80,30 @@ CREATE TABLE outbox (
     created_at          TEXT NOT NULL,
     sent_at             TEXT
 );
+
+-- Dose escalation (Phase I, open-label): each participant's dose level, assigned once as the
+-- 3+3 rule allows or by a signed sponsor override, and the signed DLT assessment that makes
+-- the participant evaluable.
+CREATE TABLE dose_assignments (
+    participant_id      BIGINT PRIMARY KEY REFERENCES participants (id),
+    study_id            TEXT NOT NULL,
+    level_id            TEXT NOT NULL,
+    assigned_at         TEXT NOT NULL,
+    assigned_by         TEXT NOT NULL,
+    override_reason     TEXT,
+    override_signer     TEXT,
+    override_signed_at  TEXT
+);
+CREATE INDEX dose_assignments_study ON dose_assignments (study_id, level_id);
+
+CREATE TABLE dlt_assessments (
+    participant_id  BIGINT PRIMARY KEY REFERENCES participants (id),
+    study_id        TEXT NOT NULL,
+    dlt             BIGINT NOT NULL,
+    onset_on        TEXT,
+    description     TEXT NOT NULL,
+    assessed_on     TEXT NOT NULL,
+    signer_user_id  BIGINT NOT NULL REFERENCES users (id),
+    signer_name     TEXT NOT NULL,
+    signed_at       TEXT NOT NULL
+);
