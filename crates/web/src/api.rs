@@ -108,6 +108,8 @@ pub struct ParticipantView {
     signatures: Vec<store::Signature>,
     /// The allocation as the caller may see it (the arm for unblinded roles only).
     allocation: Option<crate::allocation::AllocationView>,
+    /// The dose level and DLT assessment in a dose escalation (open-label).
+    dose: Option<crate::escalation::DoseView>,
 }
 
 /// A stored exam with its classification.
@@ -144,12 +146,14 @@ async fn view(
         .collect();
     let signatures = state.store.signatures(scope, id).await?;
     let allocation = crate::allocation::view_of(state, me, scope, id).await?;
+    let dose = crate::escalation::view_of(state, me, scope, id).await?;
     Ok(ParticipantView {
         participant,
         visits,
         exams,
         signatures,
         allocation,
+        dose,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod escalation;
 pub mod openapi;
 pub mod service;
 
@@ -207,6 +208,20 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/api/studies/{study}/notifications",
             get(allocation::notifications),
+        )
+        // Dose escalation (crates/web/src/escalation.rs).
+        .route("/api/studies/{study}/cohorts", get(escalation::cohorts))
+        .route(
+            "/api/studies/{study}/participants/{id}/dose-level",
+            post(escalation::assign),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/dose-level/override",
+            post(escalation::override_level),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/dlt",
+            post(escalation::record_dlt),
         )
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)

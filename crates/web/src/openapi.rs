@@ -281,6 +281,35 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB)",
         false,
     ),
+    // Dose escalation (crates/web/src/escalation.rs).
+    (
+        "get",
+        "/api/studies/{study}/cohorts",
+        "getCohorts",
+        "Dose levels with their participants, DLTs and the 3+3 decision; the level enrolling now; the MTD",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dose-level",
+        "assignDoseLevel",
+        "Give an enrolled participant the dose level the 3+3 rule enrols at now (any other is refused)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dose-level/override",
+        "overrideDoseLevel",
+        "Sponsor override of the 3+3 rule: level, reason and password (signature); audited",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dlt",
+        "recordDltAssessment",
+        "The investigator's signed DLT assessment (password), within the DLT window",
+        true,
+    ),
 ];
 
 /// The document.

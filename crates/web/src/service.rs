@@ -46,6 +46,10 @@ pub enum Operation {
     EmergencyUnblind,
     /// Read the study's notifications (emergency unblindings).
     ReadNotifications,
+    /// Give an enrolled participant the dose level the 3+3 rule allows.
+    AssignDose,
+    /// Override the 3+3 rule, with a reason and a signature.
+    OverrideDose,
 }
 
 impl Operation {
@@ -77,6 +81,8 @@ impl Operation {
             Operation::Dispense => &[UnblindedPharmacist],
             Operation::EmergencyUnblind => &[Investigator],
             Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
+            Operation::AssignDose => &[Investigator, Crc],
+            Operation::OverrideDose => &[SponsorAdmin],
         }
     }
 }

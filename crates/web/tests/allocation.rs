@@ -12,6 +12,7 @@ use store::{Actor, NewUser, RoleAssignment, Store};
 use trial::Role;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
 const PASSWORD: &str = "a good password";
 
 /// One user per role at site A (site roles), plus a coordinator and an investigator at B.
@@ -35,13 +36,20 @@ struct TestApp {
 }
 
 async fn spawn(url: &str) -> TestApp {
+    spawn_with(url, PHASE2).await
+}
+
+async fn spawn_with(url: &str, definition: &str) -> TestApp {
     let sql = Arc::new(store::open(url).await.unwrap());
-    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+    let app = web::App::new(sql.clone(), &[definition.to_string()], false)
         .await
         .unwrap();
     let study = app.studies.values().next().unwrap().clone();
     let hash = store::password::hash(PASSWORD);
     for (name, role, site) in PEOPLE {
+        if site.is_some_and(|i| i >= study.sites.len()) {
+            continue;
+        }
         let user = sql
             .create_user(
                 &NewUser {
@@ -552,5 +560,107 @@ async fn the_blind_walk() {
             app.store.verify_audit().await.unwrap(),
             store::AuditReport::Intact { .. }
         ));
+    }
+}
+
+/// Phase I through the API: cohorts of three by the 3+3 rule, signed DLT assessments, the
+/// cohort view's decision, a level the rule does not allow refused, the sponsor's override.
+#[tokio::test]
+async fn a_dose_escalation_by_the_three_plus_three_rule() {
+    for url in databases().await {
+        let app = spawn_with(&url, PHASE1).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let inv = login(&app, "inv").await;
+        let admin = login(&app, "admin").await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(enrolled(&app, &crc, 0, &format!("D{i}"), false).await);
+        }
+        let assign = |id: i64| format!("/api/studies/{sid}/participants/{id}/dose-level");
+        for id in &ids[..3] {
+            let (status, dose) = crc.post(&assign(*id), &json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "{dose}");
+            assert_eq!(
+                (dose["level_id"].as_str(), dose["cells"].as_f64()),
+                (Some("sad-1"), Some(5.0e7))
+            );
+        }
+        let (status, e) = crc.post(&assign(ids[3]), &json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("full"),
+            "{e}"
+        );
+        let (_, view) = crc.get(&format!("/api/studies/{sid}/cohorts")).await;
+        assert_eq!(view["levels"][0]["assigned"], 3, "{view}");
+        assert_eq!(view["levels"][0]["decision"], "need-more");
+        assert_eq!(view["open"], false);
+        // Signed DLT assessments: a wrong password is refused; then no DLT once the window
+        // (28 days after the single dose on 2026-10-24, day 1) is over.
+        let dlt = |id: i64| format!("/api/studies/{sid}/participants/{id}/dlt");
+        let none = |password: &str| json!({ "dlt": false, "description": "no DLT", "assessed_on": "2026-11-21", "password": password });
+        let (status, _) = inv.post(&dlt(ids[0]), &none("wrong")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = crc.post(&dlt(ids[0]), &none(PASSWORD)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only the investigator signs");
+        for id in &ids[..3] {
+            let (status, a) = inv.post(&dlt(*id), &none(PASSWORD)).await;
+            assert_eq!(status, StatusCode::CREATED, "{a}");
+            assert_eq!(a["signer_name"], "Test inv");
+        }
+        let (_, view) = crc.get(&format!("/api/studies/{sid}/cohorts")).await;
+        assert_eq!(view["levels"][0]["decision"], "escalate", "{view}");
+        assert_eq!(view["enrolling_level"], "sad-2");
+        // A level the rule does not allow: refused, naming the one it allows.
+        let (status, e) = crc
+            .post(&assign(ids[3]), &json!({ "level_id": "mad-1" }))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("allowed: sad-2"),
+            "{e}"
+        );
+        // The sponsor's override: reason and signature, audited.
+        let over = format!(
+            "/api/studies/{sid}/participants/{}/dose-level/override",
+            ids[3]
+        );
+        let (status, _) = crc
+            .post(
+                &over,
+                &json!({ "level_id": "mad-1", "reason": "r", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, e) = admin
+            .post(
+                &over,
+                &json!({ "level_id": "mad-1", "reason": "", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, dose) = admin
+            .post(&over, &json!({ "level_id": "mad-1", "reason": "safety review board decision", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{dose}");
+        assert_eq!(dose["override_signer"], "Test admin");
+        assert_eq!(dose["dose_days"], json!([1, 15, 29, 43]));
+        // Open-label: the coordinator sees the dose in the participant view.
+        let (_, p) = crc
+            .get(&format!("/api/studies/{sid}/participants/{}", ids[3]))
+            .await;
+        assert_eq!(p["dose"]["level_id"], "mad-1", "{p}");
+        let trail = app
+            .store
+            .audit_of("dose-override", &ids[3].to_string())
+            .await
+            .unwrap();
+        assert!(trail
+            .iter()
+            .any(|r| r.reason.as_deref() == Some("safety review board decision")));
     }
 }

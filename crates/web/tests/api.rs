@@ -528,6 +528,10 @@ async fn the_access_matrix() {
                         "emergencyUnblind" => {
                             ops(web::service::Operation::EmergencyUnblind.roles())
                         }
+                        "getCohorts" => true,
+                        "assignDoseLevel" => ops(web::service::Operation::AssignDose.roles()),
+                        "overrideDoseLevel" => ops(web::service::Operation::OverrideDose.roles()),
+                        "recordDltAssessment" => ops(web::service::Operation::Sign.roles()),
                         "listNotifications" => {
                             ops(web::service::Operation::ReadNotifications.roles())
                         }
