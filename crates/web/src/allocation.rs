@@ -17,7 +17,7 @@ use trial::{Covariates, Role, Study};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::service::{require, Operation};
-use crate::{parse_body, AppState};
+use crate::{parse_body, App, AppState};
 
 /// Whether the caller may see arms in `study`: they hold a role in it, and none of their roles
 /// there is blinded.
@@ -248,7 +248,7 @@ pub struct RandomiseInput {}
 /// The covariates of a participant: the baseline AIS grade and neurological level of injury of
 /// the screening exam's classification, and the site.
 async fn covariates(
-    state: &AppState,
+    state: &App,
     scope: &Scope,
     study: &Study,
     participant: &store::Participant,
@@ -317,16 +317,28 @@ pub async fn randomise(
             message: format!("study {study_id} is not randomised"),
         });
     }
-    let participant = state.store.participant(&scope, id).await?;
-    let covariates = covariates(&state, &scope, study, &participant).await?;
-    let a = state
-        .store
-        .randomise(&scope, study, id, &covariates, &me.actor())
-        .await?;
+    let a = randomise_for(&state, &scope, id, &me.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(AllocationView::of(a, study, unblinded(&me, study))),
     ))
+}
+
+/// Randomises a participant with the covariates of the screening exam and the site (the
+/// handler and the demo's seeding both come here).
+pub async fn randomise_for(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+    by: &store::Actor,
+) -> Result<Allocation, ApiError> {
+    let study = app.study(scope.study())?;
+    let participant = app.store.participant(scope, participant_id).await?;
+    let covariates = covariates(app, scope, study, &participant).await?;
+    Ok(app
+        .store
+        .randomise(scope, study, participant_id, &covariates, by)
+        .await?)
 }
 
 async fn write_scope(

@@ -664,3 +664,60 @@ async fn a_dose_escalation_by_the_three_plus_three_rule() {
             .any(|r| r.reason.as_deref() == Some("safety review board decision")));
     }
 }
+
+/// The demo seeds both trial shapes: Phase II randomised with kits (some dispensed, one
+/// emergency unblinding), Phase I with cohorts and DLT assessments.
+#[tokio::test]
+async fn the_demo_runs_both_trial_shapes() {
+    for url in databases().await {
+        let sql = Arc::new(store::open(&url).await.unwrap());
+        let app = web::App::new(
+            sql.clone(),
+            &[PHASE2.to_string(), PHASE1.to_string()],
+            false,
+        )
+        .await
+        .unwrap();
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap();
+        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
+            .await
+            .unwrap();
+        let p2 = store::Scope::Study("XS228-P2".into());
+        let enrolled = sql
+            .participants(&p2)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.enrolled_on.is_some())
+            .count();
+        let list = sql.randomisation_list("XS228-P2").await.unwrap().unwrap();
+        assert!(enrolled > 10);
+        assert_eq!(list.allocated as usize, enrolled);
+        assert!(list.dispensed > 0);
+        assert_eq!(list.unblinded, 1);
+        let study = &app.studies["XS228-P1"];
+        let counts = sql.cohort_counts(study).await.unwrap();
+        let rule = trial::three_plus_three(
+            &counts
+                .iter()
+                .map(|c| (c.evaluable, c.dlts))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            rule.decisions,
+            [
+                trial::Decision::Escalate,
+                trial::Decision::Escalate,
+                trial::Decision::NeedMore,
+                trial::Decision::NeedMore
+            ]
+        );
+        assert_eq!((counts[1].assigned, counts[1].dlts), (6, 1));
+        assert_eq!(counts[2].assigned, 1);
+        assert!(matches!(
+            sql.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
+    }
+}
