@@ -254,6 +254,34 @@ async fn three_plus_three_from_the_first_cohort_to_the_next_level() {
             |r| r.reason.as_deref() == Some(o.reason) || r.field.as_deref() == Some("meaning")
         ));
         assert_eq!(trail.len(), 2);
+        // MAD: four doses (days 1, 15, 29, 43), so the window runs to day 71 (2027-01-10):
+        // a DLT on day 60 counts; no DLT cannot be signed on day 70.
+        let e = store
+            .record_dlt(
+                &scope,
+                &study,
+                &no_dlt(waiting[1], &inv_user, "2027-01-09"),
+                &inv,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict { message, .. } if message.contains("2027-01-10")),
+            "{e}"
+        );
+        let mad = NewDlt {
+            dlt: true,
+            onset_on: Some("2026-12-30".into()),
+            description: "grade 4 neutropenia".into(),
+            ..no_dlt(waiting[1], &inv_user, "2026-12-31")
+        };
+        assert!(
+            store
+                .record_dlt(&scope, &study, &mad, &inv)
+                .await
+                .unwrap()
+                .dlt
+        );
         let (dose, dlt) = store.dose(&scope, waiting[0]).await.unwrap();
         assert_eq!(dose.unwrap().level_id, "sad-2");
         assert_eq!(dlt.unwrap().onset_on.as_deref(), Some("2026-11-10"));
