@@ -281,6 +281,7 @@ async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
         for i in 0..100 {
             ids.push(enrolled(&app, &crc, 0, &format!("C{i:03}"), i % 2 == 1).await);
         }
+        let started = std::time::Instant::now();
         let mut tasks = Vec::new();
         for id in ids.iter().chain(ids.iter()) {
             let crc = crc.clone();
@@ -309,6 +310,10 @@ async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
             }
         }
         assert_eq!((created.len(), refused), (100, 100));
+        eprintln!(
+            "{url}: 200 concurrent randomisation requests answered in {:?}",
+            started.elapsed()
+        );
         let mut leaks = Vec::new();
         for body in &created {
             arm_leaks(body, &app.study, &mut leaks);
