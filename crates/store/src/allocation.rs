@@ -57,6 +57,25 @@ pub struct RandomisationList {
     pub generated_at: String,
 }
 
+/// What [`crate::Store::check_randomisation`] found: the stored list, kits and allocations
+/// compared with what the recorded seed gives. The problems name slots, kits and sequence
+/// numbers, never an arm.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ListCheck {
+    /// The study.
+    pub study_id: String,
+    /// `permuted-blocks` or `minimisation`.
+    pub method: String,
+    /// Slots compared.
+    pub slots: usize,
+    /// Kits compared.
+    pub kits: usize,
+    /// Allocations compared.
+    pub allocations: usize,
+    /// Every difference (empty: the list reproduces from its seed).
+    pub problems: Vec<String>,
+}
+
 /// One participant's allocation, arm included. Not `Serialize`: see the module documentation.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Allocation {
@@ -147,6 +166,13 @@ fn conflict(field: &str, message: impl Into<String>) -> StoreError {
     StoreError::Conflict {
         field: field.into(),
         message: message.into(),
+    }
+}
+
+fn invalid_list(message: String) -> StoreError {
+    StoreError::Invalid {
+        field: "randomisation".into(),
+        message,
     }
 }
 
@@ -366,6 +392,169 @@ impl SqlStore {
         let list = self.list_in(&mut tx, study).await?;
         tx.commit().await?;
         Ok(list)
+    }
+
+    /// Compares the stored list, kits and allocations of a study with what its recorded seed
+    /// gives; `None` when no list was generated.
+    pub(crate) async fn check_list_read(&self, study: &Study) -> Result<Option<ListCheck>> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT method, seed, allocated FROM randomisation_lists WHERE study_id = $1",
+        )
+        .bind(&study.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((method, seed, allocated)) = row else {
+            return Ok(None);
+        };
+        let slots: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT stratum, position, arm_id, participant_id FROM allocation_slots              WHERE study_id = $1 ORDER BY stratum, position",
+        )
+        .bind(&study.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let kits: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT kit_number, arm_id, dispense_rank, participant_id FROM kits WHERE study_id = $1",
+        )
+        .bind(&study.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let allocations = sqlx::query_as::<_, Allocation>(&format!(
+            "SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE study_id = $1 ORDER BY sequence"
+        ))
+        .bind(&study.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut check = ListCheck {
+            study_id: study.id.clone(),
+            method: method.clone(),
+            slots: slots.len(),
+            kits: kits.len(),
+            allocations: allocations.len(),
+            problems: Vec::new(),
+        };
+        let problems = &mut check.problems;
+        let Ok(seed) = seed.parse::<u64>() else {
+            problems.push("the stored seed is not a number".into());
+            return Ok(Some(check));
+        };
+        let arm_of = |index: usize| study.arms.get(index).map(|a| a.id.as_str());
+        for (n, a) in allocations.iter().enumerate() {
+            if a.sequence != to_i64(n + 1) {
+                problems.push(format!(
+                    "allocation {} has sequence number {}, expected {}",
+                    a.participant_id,
+                    a.sequence,
+                    n + 1
+                ));
+            }
+        }
+        if allocated != to_i64(allocations.len()) {
+            problems.push(format!(
+                "the list counts {allocated} allocations; {} are stored",
+                allocations.len()
+            ));
+        }
+        match &study.randomisation {
+            Some(Randomisation::PermutedBlocks { .. }) if method == "permuted-blocks" => {
+                let mut lengths: std::collections::BTreeMap<i64, i64> = Default::default();
+                for (stratum, position, _, _) in &slots {
+                    let next = lengths.entry(*stratum).or_default();
+                    if *position != *next {
+                        problems.push(format!(
+                            "stratum {stratum}: position {position} follows position {}",
+                            *next - 1
+                        ));
+                    }
+                    *next = *position + 1;
+                }
+                let longest = lengths.values().copied().max().unwrap_or(0);
+                let list = trial::BlockList::generate(study, seed, longest.max(1) as usize)
+                    .map_err(|e| invalid_list(e.to_string()))?;
+                for (stratum, position, arm, _) in &slots {
+                    let expected = list
+                        .sequence(*stratum as usize)
+                        .and_then(|s| s.allocations().get(*position as usize))
+                        .and_then(|&a| arm_of(a));
+                    if expected != Some(arm.as_str()) {
+                        problems.push(format!(
+                            "slot {stratum}/{position} is not the one the seed gives"
+                        ));
+                    }
+                }
+                for a in &allocations {
+                    let slot = slots.iter().find(|s| s.0 == a.stratum && s.1 == a.position);
+                    match slot {
+                        Some((_, _, arm, Some(p)))
+                            if *p == a.participant_id && *arm == a.arm_id => {}
+                        _ => problems.push(format!(
+                            "allocation {} does not match its slot {}/{}",
+                            a.sequence, a.stratum, a.position
+                        )),
+                    }
+                }
+            }
+            Some(Randomisation::Minimisation { .. }) if method == "minimisation" => {
+                let mut minimiser =
+                    trial::Minimiser::new(study).map_err(|e| invalid_list(e.to_string()))?;
+                for a in &allocations {
+                    let parts = (
+                        grade(&a.ais),
+                        injury_level(&a.injury_level),
+                        usize::try_from(a.site_index).ok(),
+                    );
+                    let (Some(ais), Some(level), Some(site)) = parts else {
+                        problems.push(format!("allocation {} has unknown covariates", a.sequence));
+                        continue;
+                    };
+                    let Ok(c) = Covariates::from_parts(study, ais, level, site) else {
+                        problems.push(format!("allocation {} has unknown covariates", a.sequence));
+                        continue;
+                    };
+                    let mut rng = minimisation_rng(seed, a.sequence);
+                    let arm = minimiser.choose(&c, &mut rng).ok().and_then(arm_of);
+                    if arm != Some(a.arm_id.as_str()) {
+                        problems.push(format!(
+                            "allocation {} is not the one the seed gives",
+                            a.sequence
+                        ));
+                    }
+                    if let Some(stored) = study.arms.iter().position(|x| x.id == a.arm_id) {
+                        let _ = minimiser.record(&c, stored);
+                    }
+                }
+            }
+            _ => problems.push(format!(
+                "the list was generated for {method}, which the study definition no longer says"
+            )),
+        }
+        let expected =
+            trial::kit_list(study, seed, kits.len()).map_err(|e| invalid_list(e.to_string()))?;
+        if expected.len() != kits.len() {
+            problems.push(format!(
+                "{} kits are stored; the seed gives {}",
+                kits.len(),
+                expected.len()
+            ));
+        }
+        for kit in &expected {
+            let stored = kits.iter().find(|k| k.0 == kit.number);
+            match stored {
+                Some((_, arm, rank, _))
+                    if Some(arm.as_str()) == arm_of(kit.arm) && *rank == i64::from(kit.rank) => {}
+                _ => problems.push(format!("kit {} is not the one the seed gives", kit.number)),
+            }
+        }
+        for a in &allocations {
+            let kit = kits.iter().find(|k| k.0 == a.kit_number);
+            match kit {
+                Some((_, arm, _, Some(p))) if *p == a.participant_id && *arm == a.arm_id => {}
+                _ => problems.push(format!(
+                    "allocation {} does not hold its kit {}",
+                    a.sequence, a.kit_number
+                )),
+            }
+        }
+        Ok(Some(check))
     }
 
     /// Randomises an eligible, enrolled participant, exactly once: the next free slot of its

@@ -26,8 +26,8 @@ mod sql;
 pub mod testing;
 
 pub use allocation::{
-    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, Notification, OutboxMessage,
-    RandomisationList, UNBLINDING_NOTIFIED,
+    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, Notification,
+    OutboxMessage, RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
@@ -315,6 +315,9 @@ pub trait Store: Send + Sync {
     async fn notifications(&self, study: &str, roles: &[trial::Role]) -> Result<Vec<Notification>>;
     /// A study's e-mail outbox, oldest first.
     async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>>;
+    /// Compares a study's stored list, kits and allocations with what the recorded seed
+    /// gives (`None` when no list was generated); the problems never name an arm.
+    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<ListCheck>>;
 
     // --- Dose escalation (crates/store/src/escalation.rs) ---
 

@@ -1761,6 +1761,10 @@ impl Store for SqlStore {
         self.outbox_read(study).await
     }
 
+    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<crate::ListCheck>> {
+        self.check_list_read(study).await
+    }
+
     // --- Dose escalation: crates/store/src/escalation.rs ---
 
     async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>> {

@@ -221,6 +221,35 @@ async fn concurrent_randomisation(minimisation: bool) {
         }
         let list = store.randomisation_list(&study.id).await.unwrap().unwrap();
         assert_eq!(list.allocated, 120);
+        // The stored list, kits and allocations reproduce from the seed; a changed arm does not.
+        let check = store.check_randomisation(&study).await.unwrap().unwrap();
+        assert_eq!((check.allocations, check.kits), (120, 402));
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        let (table, key) = if minimisation {
+            ("allocations", "sequence = 5")
+        } else {
+            ("allocation_slots", "stratum = 0 AND position = 0")
+        };
+        sqlx::query(&format!(
+            "UPDATE {table} SET arm_id = CASE WHEN arm_id = 'xs228' THEN 'placebo' ELSE 'xs228' END WHERE {key}"
+        ))
+        .execute(store.raw_pool())
+        .await
+        .unwrap();
+        let check = store.check_randomisation(&study).await.unwrap().unwrap();
+        let expected = if minimisation {
+            "allocation 5 is not the one the seed gives"
+        } else {
+            "slot 0/0 is not the one the seed gives"
+        };
+        assert!(
+            check.problems.iter().any(|p| p == expected),
+            "{:?}",
+            check.problems
+        );
+        for p in &check.problems {
+            assert!(!p.contains("xs228") && !p.contains("placebo"), "{p}");
+        }
         // No arm in the study's own audit chain; every arm on the unblinded chain.
         let arms = arm_ids(&study);
         let mut concealed = 0;
