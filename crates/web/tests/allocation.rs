@@ -248,10 +248,35 @@ fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
     }
 }
 
+/// The Phase II definition randomised by minimisation instead of permuted blocks.
+fn phase2_minimisation() -> String {
+    let old = "method = \"permuted-blocks\"\nblock_sizes = [3, 6]\nstrata = [\"ais\", \"level\", \"site\"]";
+    assert!(PHASE2.contains(old));
+    PHASE2.replace(
+        old,
+        "method = \"minimisation\"\nfactors = [{ factor = \"ais\" }, { factor = \"level\" }, { factor = \"site\", weight = 0.5 }]\nprobability = 0.8",
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
+    concurrent_over_http(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_minimisations_assign_each_participant_once() {
+    concurrent_over_http(true).await;
+}
+
+/// 100 enrolled participants, each randomised twice at the same time: 200 requests.
+async fn concurrent_over_http(minimisation: bool) {
+    let definition = if minimisation {
+        phase2_minimisation()
+    } else {
+        PHASE2.to_string()
+    };
     for url in databases().await {
-        let app = spawn(&url).await;
+        let app = spawn_with(&url, &definition).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let dsmb = login(&app, "dsmb").await;
@@ -329,6 +354,18 @@ async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
             .map(|b| b["kit_number"].as_str().unwrap())
             .collect();
         assert_eq!(kits.len(), 100);
+        // Everything stored is what the seed gives (minimisation replayed in order).
+        let check = app
+            .store
+            .check_randomisation(&app.study)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(check.allocations, 100);
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        if minimisation {
+            continue;
+        }
         // Two strata (AIS B cervical and thoracolumbar at site A): each used from position 0
         // without a gap, each slot the list's arm from the seed.
         let all = app
