@@ -201,6 +201,84 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The writes, each one transaction on the writer: `*_tx` does the work inside it.
+impl SqlStore {
+    pub(crate) async fn generate_list(
+        &self,
+        study: &Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<RandomisationList> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .generate_list_tx(&mut tx, study, seed, per_stratum, kits, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn randomise_write(
+        &self,
+        scope: &Scope,
+        study: &Study,
+        participant_id: i64,
+        covariates: &Covariates,
+        by: &Actor,
+    ) -> Result<Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .randomise_tx(&mut tx, scope, study, participant_id, covariates, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn dispense_write(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .dispense_tx(&mut tx, scope, participant_id, kit_number, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn unblind_write(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<Allocation> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .unblind_tx(&mut tx, scope, participant_id, reason, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn unblind_failed_write(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        by: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.unblind_failed_tx(&mut tx, scope, participant_id, by)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl SqlStore {
     /// Generates a study's randomisation list (permuted blocks: `per_stratum` slots per
     /// stratum; minimisation: the seed only) and its kit list of `kits` kits, before the first

@@ -104,6 +104,51 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     }
 }
 
+/// The writes, each one transaction on the writer: `*_tx` does the work inside it.
+impl SqlStore {
+    pub(crate) async fn assign_dose_write(
+        &self,
+        scope: &Scope,
+        study: &Study,
+        request: DoseRequest<'_>,
+        by: &Actor,
+    ) -> Result<DoseAssignment> {
+        let mut tx = self.writer.begin().await?;
+        let out = self
+            .assign_dose_tx(&mut tx, scope, study, request, by)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn record_dlt_write(
+        &self,
+        scope: &Scope,
+        study: &Study,
+        new: &NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<DltAssessment> {
+        let mut tx = self.writer.begin().await?;
+        let out = self.record_dlt_tx(&mut tx, scope, study, new, by).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn signature_refused_write(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.signature_refused_tx(&mut tx, scope, participant_id, what, by)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl SqlStore {
     /// Every level's counts, in escalation order.
     pub(crate) async fn cohort_counts_tx(

@@ -1661,178 +1661,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    // --- Allocation: crates/store/src/allocation.rs ---
-
-    async fn generate_randomisation(
-        &self,
-        study: &trial::Study,
-        seed: u64,
-        per_stratum: usize,
-        kits: usize,
-        by: &Actor,
-    ) -> Result<crate::RandomisationList> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .generate_list_tx(&mut tx, study, seed, per_stratum, kits, by)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn randomisation_list(&self, study: &str) -> Result<Option<crate::RandomisationList>> {
-        self.randomisation_list_read(study).await
-    }
-
-    async fn randomise(
-        &self,
-        scope: &Scope,
-        study: &trial::Study,
-        participant_id: i64,
-        covariates: &trial::Covariates,
-        by: &Actor,
-    ) -> Result<crate::Allocation> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .randomise_tx(&mut tx, scope, study, participant_id, covariates, by)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn allocation(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-    ) -> Result<Option<crate::Allocation>> {
-        self.allocation_read(scope, participant_id).await
-    }
-
-    async fn allocations(&self, scope: &Scope) -> Result<Vec<crate::Allocation>> {
-        self.allocations_read(scope).await
-    }
-
-    async fn dispense_kit(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-        kit_number: &str,
-        by: &Actor,
-    ) -> Result<crate::Allocation> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .dispense_tx(&mut tx, scope, participant_id, kit_number, by)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn emergency_unblind(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-        reason: &str,
-        by: &Actor,
-    ) -> Result<crate::Allocation> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .unblind_tx(&mut tx, scope, participant_id, reason, by)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        self.unblind_failed_tx(&mut tx, scope, participant_id, by)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn notifications(
-        &self,
-        study: &str,
-        roles: &[trial::Role],
-    ) -> Result<Vec<crate::Notification>> {
-        self.notifications_read(study, roles).await
-    }
-
-    async fn outbox(&self, study: &str) -> Result<Vec<crate::OutboxMessage>> {
-        self.outbox_read(study).await
-    }
-
-    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<crate::ListCheck>> {
-        self.check_list_read(study).await
-    }
-
-    // --- Dose escalation: crates/store/src/escalation.rs ---
-
-    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>> {
-        self.cohort_counts_read(study).await
-    }
-
-    async fn assign_dose_level(
-        &self,
-        scope: &Scope,
-        study: &trial::Study,
-        participant_id: i64,
-        level_id: Option<&str>,
-        sponsor_override: Option<crate::DoseOverride<'_>>,
-        by: &Actor,
-    ) -> Result<crate::DoseAssignment> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .assign_dose_tx(
-                &mut tx,
-                scope,
-                study,
-                crate::escalation::DoseRequest {
-                    participant_id,
-                    level_id,
-                    sponsor_override,
-                },
-                by,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn dose(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-    ) -> Result<(Option<crate::DoseAssignment>, Option<crate::DltAssessment>)> {
-        self.dose_read(scope, participant_id).await
-    }
-
-    async fn record_dlt(
-        &self,
-        scope: &Scope,
-        study: &trial::Study,
-        dlt: &crate::NewDlt<'_>,
-        by: &Actor,
-    ) -> Result<crate::DltAssessment> {
-        let mut tx = self.writer.begin().await?;
-        let out = self.record_dlt_tx(&mut tx, scope, study, dlt, by).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn signature_refused(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-        what: &str,
-        by: &Actor,
-    ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        self.signature_refused_tx(&mut tx, scope, participant_id, what, by)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn verify_audit(&self) -> Result<AuditReport> {
         let heads: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
@@ -1881,6 +1709,143 @@ impl Store for SqlStore {
             }
         }
         Ok(AuditReport::Intact { rows, chains })
+    }
+
+    // --- Allocation and dose escalation: crates/store/src/allocation.rs, escalation.rs ---
+
+    async fn generate_randomisation(
+        &self,
+        study: &trial::Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<crate::RandomisationList> {
+        self.generate_list(study, seed, per_stratum, kits, by).await
+    }
+
+    async fn randomisation_list(&self, study: &str) -> Result<Option<crate::RandomisationList>> {
+        self.randomisation_list_read(study).await
+    }
+
+    async fn randomise(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        covariates: &trial::Covariates,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.randomise_write(scope, study, participant_id, covariates, by)
+            .await
+    }
+
+    async fn allocation(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<Option<crate::Allocation>> {
+        self.allocation_read(scope, participant_id).await
+    }
+
+    async fn allocations(&self, scope: &Scope) -> Result<Vec<crate::Allocation>> {
+        self.allocations_read(scope).await
+    }
+
+    async fn dispense_kit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.dispense_write(scope, participant_id, kit_number, by)
+            .await
+    }
+
+    async fn emergency_unblind(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.unblind_write(scope, participant_id, reason, by).await
+    }
+
+    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()> {
+        self.unblind_failed_write(scope, participant_id, by).await
+    }
+
+    async fn notifications(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+    ) -> Result<Vec<crate::Notification>> {
+        self.notifications_read(study, roles).await
+    }
+
+    async fn outbox(&self, study: &str) -> Result<Vec<crate::OutboxMessage>> {
+        self.outbox_read(study).await
+    }
+
+    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<crate::ListCheck>> {
+        self.check_list_read(study).await
+    }
+
+    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>> {
+        self.cohort_counts_read(study).await
+    }
+
+    async fn assign_dose_level(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<crate::DoseOverride<'_>>,
+        by: &Actor,
+    ) -> Result<crate::DoseAssignment> {
+        self.assign_dose_write(
+            scope,
+            study,
+            crate::escalation::DoseRequest {
+                participant_id,
+                level_id,
+                sponsor_override,
+            },
+            by,
+        )
+        .await
+    }
+
+    async fn dose(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<(Option<crate::DoseAssignment>, Option<crate::DltAssessment>)> {
+        self.dose_read(scope, participant_id).await
+    }
+
+    async fn record_dlt(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        dlt: &crate::NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<crate::DltAssessment> {
+        self.record_dlt_write(scope, study, dlt, by).await
+    }
+
+    async fn signature_refused(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        self.signature_refused_write(scope, participant_id, what, by)
+            .await
     }
 }
 
