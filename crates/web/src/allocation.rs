@@ -119,13 +119,23 @@ fn record_id(text: &str) -> Result<i64, ApiError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateInput {
-    /// The seed, as decimal digits (0 to 18446744073709551615); drawn from the operating
-    /// system when left out.
-    seed: Option<String>,
+    /// The seed, a number or its decimal digits (0 to 18446744073709551615); drawn from the
+    /// operating system when left out.
+    seed: Option<SeedInput>,
     /// Slots per stratum (permuted blocks); default the study's target enrolment.
     per_stratum: Option<usize>,
     /// Kits in the kit list; default twice the target enrolment.
     kits: Option<usize>,
+}
+
+/// A seed as JSON: a number, or a string of digits (for seeds beyond 2^53).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SeedInput {
+    /// A JSON number.
+    Number(u64),
+    /// Decimal digits.
+    Text(String),
 }
 
 /// The list as its generator gets it: with the seed, once.
@@ -152,8 +162,9 @@ pub async fn generate(
         )));
     }
     let input: GenerateInput = parse_body(&body)?;
-    let seed = match input.seed.as_deref() {
-        Some(text) => text.trim().parse::<u64>().map_err(|_| {
+    let seed = match &input.seed {
+        Some(SeedInput::Number(n)) => *n,
+        Some(SeedInput::Text(text)) => text.trim().parse::<u64>().map_err(|_| {
             ApiError::field(
                 "seed",
                 format!("{text:?} is not a seed (decimal digits, 0 to 18446744073709551615)"),

@@ -763,3 +763,144 @@ async fn the_demo_runs_both_trial_shapes() {
         ));
     }
 }
+
+/// Bad input to the allocation and escalation operations: a clear 4xx naming the field and the
+/// allowed values, never a 500, and nothing written.
+#[tokio::test]
+async fn bad_allocation_input_gets_a_clear_4xx() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let dsmb = login(&app, "dsmb").await;
+        let inv = login(&app, "inv").await;
+        let pharm = login(&app, "pharm").await;
+        let gen = format!("/api/studies/{sid}/randomisation");
+        for (body, status, field) in [
+            (json!({ "per_stratum": 0 }), 422, Some("per_stratum")),
+            (json!({ "kits": 1000000 }), 422, Some("kits")),
+            (json!({ "seed": "-3" }), 422, Some("seed")),
+            (json!({ "seed": 1.5 }), 400, None),
+            (json!({ "colour": "blue" }), 400, None),
+        ] {
+            let (s, e) = dsmb.post(&gen, &body).await;
+            assert_eq!(s.as_u16(), status, "{body}: {e}");
+            if let Some(field) = field {
+                assert_eq!(e["error"]["fields"][0]["field"], field, "{e}");
+                assert!(
+                    e["error"]["fields"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("allowed")
+                        || field == "seed",
+                    "{e}"
+                );
+            }
+        }
+        assert_eq!(dsmb.get(&gen).await.1["generated"], false);
+        let id = enrolled(&app, &crc, 0, "X1", false).await;
+        // No list yet: a conflict that says so.
+        let rand = format!("/api/studies/{sid}/participants/{id}/randomisation");
+        let (s, e) = crc.post(&rand, &json!({})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("has not been generated"),
+            "{e}"
+        );
+        let (s, _) = crc.post(&rand, &json!({ "arm": "xs228" })).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/abc/randomisation"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/unblinding"),
+                &json!({ "reason": "x" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        let (s, e) = pharm
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dispensing"),
+                &json!({ "kit_number": "K1" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not randomised"),
+            "{e}"
+        );
+        // Phase II has no dose levels: a conflict, not a 500.
+        let (s, e) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level"),
+                &json!({ "level_id": "sad-1" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": "maybe", "description": "", "assessed_on": "x", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    }
+    // Phase I: an unknown level and a bad date name the field and the allowed values.
+    for url in databases().await {
+        let app = spawn_with(&url, PHASE1).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let inv = login(&app, "inv").await;
+        let admin = login(&app, "admin").await;
+        let id = enrolled(&app, &crc, 0, "Y1", false).await;
+        let (s, e) = admin
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level/override"),
+                &json!({ "level_id": "sad-9", "reason": "r", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "level_id");
+        assert!(
+            e["error"]["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("allowed: sad-1, sad-2, mad-1, mad-2"),
+            "{e}"
+        );
+        let (s, _) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": false, "description": "none", "assessed_on": "2026-13-01", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "assessed_on");
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": true, "description": "headache", "assessed_on": "2026-10-30", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "onset_on");
+    }
+}
