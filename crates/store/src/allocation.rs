@@ -378,7 +378,11 @@ impl SqlStore {
         .bind(&by.username)
         .bind(&at)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(crate::sql::conflict(
+            "randomisation",
+            "the list was already generated; it is never replaced",
+        ))?;
         for chunk in slots.chunks(200) {
             let marks: Vec<String> = (0..chunk.len())
                 .map(|i| format!("($1, ${}, ${}, ${})", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))

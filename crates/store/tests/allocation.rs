@@ -358,6 +358,37 @@ async fn the_list_comes_first_once_and_only_enrolled_participants_are_randomised
     }
 }
 
+/// Two statisticians generating at once: one list, the other refused (never a database error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn generating_twice_at_once_keeps_one_list() {
+    for store in stores().await {
+        let study = with_study(&store, false).await;
+        let stat = Actor::user(&user(&store, "stat").await);
+        let store = Arc::new(store);
+        let tasks: Vec<_> = (0..4u64)
+            .map(|seed| {
+                let (store, study, stat) = (store.clone(), study.clone(), stat.clone());
+                tokio::spawn(async move {
+                    store
+                        .generate_randomisation(&study, seed, 12, 30, &stat)
+                        .await
+                })
+            })
+            .collect();
+        let mut made = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => made += 1,
+                Err(StoreError::Conflict { field, .. }) if field == "randomisation" => {}
+                Err(e) => panic!("{:?}: {e}", store.dialect()),
+            }
+        }
+        assert_eq!(made, 1);
+        let check = store.check_randomisation(&study).await.unwrap().unwrap();
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+    }
+}
+
 #[tokio::test]
 async fn generating_after_the_first_enrolment_is_refused() {
     for store in stores().await {
