@@ -69,14 +69,43 @@ pub async fn studies(State(state): State<AppState>, me: CurrentUser) -> Json<Vec
     Json(out)
 }
 
+/// A participant as listed, with the allocation marks every role may see (randomised, kit,
+/// emergency unblinding; never the arm).
+#[derive(Serialize)]
+pub struct ParticipantSummary {
+    #[serde(flatten)]
+    participant: Participant,
+    randomised: bool,
+    kit_number: Option<String>,
+    emergency_unblinded: bool,
+}
+
 /// `GET /api/studies/{study}/participants`
 pub async fn participants(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(study): Path<String>,
-) -> Result<Json<Vec<Participant>>, ApiError> {
+) -> Result<Json<Vec<ParticipantSummary>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    Ok(Json(state.store.participants(&scope).await?))
+    let allocations = state.store.allocations(&scope).await?;
+    let listed = state
+        .store
+        .participants(&scope)
+        .await?
+        .into_iter()
+        .map(|participant| {
+            let a = allocations
+                .iter()
+                .find(|a| a.participant_id == participant.id);
+            ParticipantSummary {
+                randomised: a.is_some(),
+                kit_number: a.map(|a| a.kit_number.clone()),
+                emergency_unblinded: a.is_some_and(|a| a.unblinded_at.is_some()),
+                participant,
+            }
+        })
+        .collect();
+    Ok(Json(listed))
 }
 
 /// `POST /api/studies/{study}/participants`: screening.

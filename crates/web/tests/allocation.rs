@@ -510,6 +510,21 @@ async fn the_blind_walk() {
         let outbox = app.store.outbox(&sid).await.unwrap();
         let to: BTreeSet<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
         assert_eq!(to, BTreeSet::from(["admin", "dsmb"]));
+        // The participant is marked unblinded in the list and the view, for everyone.
+        let (_, listed) = admin.get(&format!("/api/studies/{sid}/participants")).await;
+        let marked: Vec<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["emergency_unblinded"] == true)
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(marked, [unblinded_one]);
+        let (_, view) = crc
+            .get(&format!("/api/studies/{sid}/participants/{unblinded_one}"))
+            .await;
+        assert_eq!(view["allocation"]["emergency_unblinded"], true, "{view}");
+        assert!(view["allocation"].get("arm_id").is_none(), "{view}");
         let (_, summary) = admin
             .get(&format!("/api/studies/{sid}/randomisation"))
             .await;
