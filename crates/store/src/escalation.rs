@@ -370,6 +370,32 @@ impl SqlStore {
         Ok((dose, dlt))
     }
 
+    /// The dose levels and DLT assessments of the participants in scope, by participant.
+    pub(crate) async fn doses_read(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(DoseAssignment, Option<DltAssessment>)>> {
+        let (filter, values) = crate::sql::scope_filter(scope, 1);
+        let sql = format!(
+            "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
+             override_signer, override_signed_at FROM dose_assignments WHERE participant_id IN \
+             (SELECT id FROM participants WHERE {filter}) ORDER BY participant_id"
+        );
+        let mut q = sqlx::query_as::<_, DoseAssignment>(&sql);
+        for v in &values {
+            q = q.bind(v);
+        }
+        let mut tx = self.pool.begin().await?;
+        let doses = q.fetch_all(&mut *tx).await?;
+        let mut out = Vec::with_capacity(doses.len());
+        for d in doses {
+            let dlt = self.dlt_in(&mut tx, d.participant_id).await?;
+            out.push((d, dlt));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn dlt_in(
         &self,
         tx: &mut Transaction<'static, Any>,

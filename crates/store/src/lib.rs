@@ -334,6 +334,8 @@ pub trait Store: Send + Sync {
         sponsor_override: Option<DoseOverride<'_>>,
         by: &Actor,
     ) -> Result<DoseAssignment>;
+    /// The dose levels and DLT assessments of the participants in scope.
+    async fn doses(&self, scope: &Scope) -> Result<Vec<(DoseAssignment, Option<DltAssessment>)>>;
     /// A participant's dose level and DLT assessment, if any.
     async fn dose(
         &self,

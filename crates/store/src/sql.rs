@@ -1819,6 +1819,13 @@ impl Store for SqlStore {
         .await
     }
 
+    async fn doses(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(crate::DoseAssignment, Option<crate::DltAssessment>)>> {
+        self.doses_read(scope).await
+    }
+
     async fn dose(
         &self,
         scope: &Scope,

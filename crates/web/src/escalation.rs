@@ -63,6 +63,20 @@ pub struct CohortView {
     open: bool,
     /// The maximum tolerated dose, once established.
     mtd: Option<String>,
+    /// The participants in the caller's scope, with level and DLT assessment.
+    participants: Vec<CohortMember>,
+}
+
+/// A participant in the cohort view.
+#[derive(Debug, Serialize)]
+pub struct CohortMember {
+    participant_id: i64,
+    level_id: String,
+    assigned_at: String,
+    overridden: bool,
+    /// `yes`, `no`, or `pending` (not yet evaluable).
+    dlt: &'static str,
+    onset_on: Option<String>,
 }
 
 /// `GET /api/studies/{study}/cohorts`
@@ -71,13 +85,31 @@ pub async fn cohorts(
     me: CurrentUser,
     Path(study_id): Path<String>,
 ) -> Result<Json<CohortView>, ApiError> {
-    require(&me.roles, &study_id, Operation::ReadParticipants)?;
+    let scope = require(&me.roles, &study_id, Operation::ReadParticipants)?;
     let study = state.study(&study_id)?;
     if !study.dose_levels.is_empty() && !unblinded(&me, study) {
         return Err(ApiError::Forbidden(format!(
             "the dose cohorts of {study_id} are for unblinded roles only"
         )));
     }
+    let participants = state
+        .store
+        .doses(&scope)
+        .await?
+        .into_iter()
+        .map(|(d, dlt)| CohortMember {
+            participant_id: d.participant_id,
+            level_id: d.level_id,
+            assigned_at: d.assigned_at,
+            overridden: d.override_reason.is_some(),
+            dlt: match &dlt {
+                Some(a) if a.dlt => "yes",
+                Some(_) => "no",
+                None => "pending",
+            },
+            onset_on: dlt.and_then(|a| a.onset_on),
+        })
+        .collect();
     let counts = state.store.cohort_counts(study).await?;
     let rule = trial::three_plus_three(
         &counts
@@ -112,6 +144,7 @@ pub async fn cohorts(
         cohort_target: opening.target,
         open: opening.open,
         mtd: rule.mtd.map(name),
+        participants,
     }))
 }
 

@@ -669,6 +669,11 @@ async fn a_dose_escalation_by_the_three_plus_three_rule() {
         let (_, view) = crc.get(&format!("/api/studies/{sid}/cohorts")).await;
         assert_eq!(view["levels"][0]["decision"], "escalate", "{view}");
         assert_eq!(view["enrolling_level"], "sad-2");
+        let members = view["participants"].as_array().unwrap();
+        assert_eq!(members.len(), 3, "{view}");
+        assert!(members
+            .iter()
+            .all(|m| m["level_id"] == "sad-1" && m["dlt"] == "no"));
         // A level the rule does not allow: refused, naming the one it allows.
         let (status, e) = crc
             .post(&assign(ids[3]), &json!({ "level_id": "mad-1" }))
