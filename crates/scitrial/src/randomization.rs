@@ -1,5 +1,7 @@
 //! `scitrial randomization simulate`: the design-time report of a study's randomisation,
-//! expected imbalance and predictability over simulated trials (computed by `trial::simulate`).
+//! expected imbalance and predictability over simulated trials (computed by `trial::simulate`);
+//! `scitrial randomization verify`: the stored list of a running trial checked against its seed
+//! (`Store::check_randomisation`).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -25,6 +27,22 @@ pub enum RandomizationCommand {
     /// cervical injuries 60%, sites equally likely. The same seed gives the same report.
     /// Exit status: 0 done, 2 unreadable, invalid or non-randomised study, or bad arguments.
     Simulate(SimulateArgs),
+    /// Checks that a study's stored randomisation list, kits and allocations are exactly what
+    /// the recorded seed gives (permuted blocks: every slot of every stratum; minimisation:
+    /// every allocation replayed in order), and that each allocation holds its slot and kit.
+    /// Prints counts and problems, never an arm. Exit status: 0 reproduces, 1 differences
+    /// found (listed), 2 no list, unreadable study or database.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// `sqlite:PATH` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// The study definition (TOML) the list was generated for.
+    #[arg(long)]
+    pub study: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,7 +66,10 @@ pub struct SimulateArgs {
 
 /// Runs the command and maps its outcome to the exit status.
 pub fn run(command: RandomizationCommand) -> ExitCode {
-    let RandomizationCommand::Simulate(args) = command;
+    let args = match command {
+        RandomizationCommand::Simulate(args) => args,
+        RandomizationCommand::Verify(args) => return verify(&args),
+    };
     match simulate_command(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -56,6 +77,67 @@ pub fn run(command: RandomizationCommand) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn verify(args: &VerifyArgs) -> ExitCode {
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+        .and_then(|rt| rt.block_on(verify_command(args)));
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("scitrial randomization verify: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Whether the list reproduces from its seed; the report on standard output.
+async fn verify_command(args: &VerifyArgs) -> Result<bool> {
+    use store::Store;
+    let path = args.study.display();
+    let text = std::fs::read_to_string(&args.study).with_context(|| format!("reading {path}"))?;
+    let study = Study::from_toml(&text).with_context(|| format!("{path} is not a valid study"))?;
+    let store = store::open(&args.database_url)
+        .await
+        .with_context(|| format!("opening {}", args.database_url))?;
+    let Some(check) = store.check_randomisation(&study).await? else {
+        anyhow::bail!(
+            "study {} has no randomisation list in this database",
+            study.id
+        );
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} list, {} slots, {} kits, {} allocations",
+        check.study_id, check.method, check.slots, check.kits, check.allocations
+    );
+    for p in &check.problems {
+        let _ = writeln!(out, "problem: {p}");
+    }
+    let ok = check.problems.is_empty();
+    let _ = writeln!(
+        out,
+        "{}",
+        if ok {
+            "reproduces from its seed".to_string()
+        } else {
+            format!(
+                "{} problems: the list does not reproduce",
+                check.problems.len()
+            )
+        }
+    );
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing the report")?;
+    Ok(ok)
 }
 
 fn simulate_command(args: &SimulateArgs) -> Result<()> {

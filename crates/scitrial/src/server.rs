@@ -11,6 +11,8 @@ use store::{AuditReport, Store};
 
 /// The XS228 Phase II study definition, built into the binary for the demo.
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+/// The XS228 Phase I study definition (dose escalation), built in for the demo too.
+const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -134,12 +136,15 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let path = args.data_dir.join("scitrial.db");
     let store = open(&format!("sqlite:{}", path.display())).await?;
-    let app = web::App::new(store, &[PHASE2.to_string()], false)
+    let app = web::App::new(store, &[PHASE2.to_string(), PHASE1.to_string()], false)
         .await
         .map_err(anyhow::Error::msg)?;
-    let study = app.studies.keys().next().cloned().unwrap_or_default();
+    let study = "XS228-P2".to_string();
     let today = time::OffsetDateTime::now_utc().date();
     let accounts = web::demo::seed(&app, &study, today)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
         .await
         .map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
@@ -148,7 +153,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "scitrial demo: study {study}, data in {}",
+        "scitrial demo: studies {study} (randomised) and XS228-P1 (dose escalation), data in {}",
         path.display()
     )?;
     writeln!(out, "url: http://{}", listener.local_addr()?)?;

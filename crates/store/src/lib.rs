@@ -17,7 +17,9 @@
 //! Site users see only their site's participants: every participant query takes a [`Scope`]
 //! and filters in SQL.
 
+mod allocation;
 mod audit;
+mod escalation;
 mod group;
 mod model;
 pub mod password;
@@ -25,7 +27,12 @@ mod scratch;
 mod sql;
 pub mod testing;
 
+pub use allocation::{
+    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, Notification,
+    OutboxMessage, RandomisationList, UNBLINDING_NOTIFIED,
+};
 pub use audit::{AuditProblem, AuditReport, AuditRow, Change, GENESIS};
+pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
 pub use model::*;
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use sql::SqlStore;
@@ -262,6 +269,102 @@ pub trait Store: Send + Sync {
     async fn record_export(&self, chain: &str, what: &str, by: &Actor) -> Result<()>;
     /// Walks every chain and reports the first row that does not verify.
     async fn verify_audit(&self) -> Result<AuditReport>;
+
+    // --- Allocation (crates/store/src/allocation.rs) ---
+
+    /// Generates a randomised study's concealed list from a recorded seed, before the first
+    /// enrolment: for permuted blocks `per_stratum` slots in each stratum, for minimisation the
+    /// seed of the random source only; and a scrambled list of `kits` kits. Never replaced.
+    async fn generate_randomisation(
+        &self,
+        study: &trial::Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<RandomisationList>;
+    /// A study's list (no seed, no arm), once generated.
+    async fn randomisation_list(&self, study: &str) -> Result<Option<RandomisationList>>;
+    /// Randomises an eligible, enrolled participant exactly once, with a kit; the arm is kept
+    /// out of the study's audit chain (it goes to `<study>/unblinded`).
+    async fn randomise(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        covariates: &trial::Covariates,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// A participant's allocation, if in scope and randomised.
+    async fn allocation(&self, scope: &Scope, participant_id: i64) -> Result<Option<Allocation>>;
+    /// The allocations in scope, in randomisation order.
+    async fn allocations(&self, scope: &Scope) -> Result<Vec<Allocation>>;
+    /// Records that the participant's (allocated) kit was dispensed.
+    async fn dispense_kit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// Emergency unblinding of one participant (the caller checked the password): recorded,
+    /// marked, the sponsor and DSMB notified in the application and through the outbox.
+    async fn emergency_unblind(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<Allocation>;
+    /// Records an unblinding refused for a wrong password.
+    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()>;
+    /// A study's notifications for any of these roles, newest first.
+    async fn notifications(&self, study: &str, roles: &[trial::Role]) -> Result<Vec<Notification>>;
+    /// A study's e-mail outbox, oldest first.
+    async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>>;
+    /// Compares a study's stored list, kits and allocations with what the recorded seed
+    /// gives (`None` when no list was generated); the problems never name an arm.
+    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<ListCheck>>;
+
+    // --- Dose escalation (crates/store/src/escalation.rs) ---
+
+    /// Every dose level's participants (assigned, evaluable, with a DLT), in escalation order.
+    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>>;
+    /// Assigns an enrolled participant's dose level, once: where the 3+3 rule enrols now, or
+    /// any level with a sponsor's signed override (reason required).
+    async fn assign_dose_level(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<DoseOverride<'_>>,
+        by: &Actor,
+    ) -> Result<DoseAssignment>;
+    /// The dose levels and DLT assessments of the participants in scope.
+    async fn doses(&self, scope: &Scope) -> Result<Vec<(DoseAssignment, Option<DltAssessment>)>>;
+    /// A participant's dose level and DLT assessment, if any.
+    async fn dose(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<(Option<DoseAssignment>, Option<DltAssessment>)>;
+    /// Records a signed DLT assessment, once, within the participant's DLT window.
+    async fn record_dlt(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        dlt: &NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<DltAssessment>;
+    /// Records a signature refused for a wrong password (`what`: the record to be signed).
+    async fn signature_refused(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()>;
 }
 
 /// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), creating the SQLite file if

@@ -19,11 +19,11 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// The store over a database reached with sqlx's `Any` driver.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
-    dialect: Dialect,
+    pub(crate) dialect: Dialect,
     /// Reads.
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
-    writer: AnyPool,
+    pub(crate) writer: AnyPool,
     /// SQLite: the queue of the group-committing writer task (see [`group`]).
     group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
     /// What the group-committing writer has done.
@@ -134,7 +134,7 @@ const USER_COLUMNS: &str =
     "id, username, full_name, password_hash, active, failed_logins, locked_until, language, created_at";
 
 /// Maps a unique-key violation to a conflict on `field`.
-fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
     let (field, message) = (field.to_string(), message.to_string());
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -144,7 +144,7 @@ fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreErro
     }
 }
 
-fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     StoreError::NotFound {
         entity,
         id: id.to_string(),
@@ -152,7 +152,7 @@ fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
 }
 
 /// `study_id = $1 [AND site_id IN ($2, …)]` and its values.
-fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {
+pub(crate) fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {
     match scope {
         Scope::Study(study) => (format!("study_id = ${first}"), vec![study.clone()]),
         Scope::Sites { study, sites } if sites.is_empty() => (
@@ -276,7 +276,7 @@ impl SqlStore {
     }
 
     /// Appends audit rows to a chain, inside the transaction of the change they record.
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         tx: &mut AnyConnection,
         chain: &str,
@@ -353,7 +353,7 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn participant_in(
+    pub(crate) async fn participant_in(
         &self,
         tx: &mut AnyConnection,
         scope: &Scope,
@@ -1643,6 +1643,150 @@ impl Store for SqlStore {
         }
         Ok(AuditReport::Intact { rows, chains })
     }
+
+    // --- Allocation and dose escalation: crates/store/src/allocation.rs, escalation.rs ---
+
+    async fn generate_randomisation(
+        &self,
+        study: &trial::Study,
+        seed: u64,
+        per_stratum: usize,
+        kits: usize,
+        by: &Actor,
+    ) -> Result<crate::RandomisationList> {
+        self.generate_list(study, seed, per_stratum, kits, by).await
+    }
+
+    async fn randomisation_list(&self, study: &str) -> Result<Option<crate::RandomisationList>> {
+        self.randomisation_list_read(study).await
+    }
+
+    async fn randomise(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        covariates: &trial::Covariates,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.randomise_write(scope, study, participant_id, covariates, by)
+            .await
+    }
+
+    async fn allocation(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<Option<crate::Allocation>> {
+        self.allocation_read(scope, participant_id).await
+    }
+
+    async fn allocations(&self, scope: &Scope) -> Result<Vec<crate::Allocation>> {
+        self.allocations_read(scope).await
+    }
+
+    async fn dispense_kit(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        kit_number: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.dispense_write(scope, participant_id, kit_number, by)
+            .await
+    }
+
+    async fn emergency_unblind(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<crate::Allocation> {
+        self.unblind_write(scope, participant_id, reason, by).await
+    }
+
+    async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()> {
+        self.unblind_failed_write(scope, participant_id, by).await
+    }
+
+    async fn notifications(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+    ) -> Result<Vec<crate::Notification>> {
+        self.notifications_read(study, roles).await
+    }
+
+    async fn outbox(&self, study: &str) -> Result<Vec<crate::OutboxMessage>> {
+        self.outbox_read(study).await
+    }
+
+    async fn check_randomisation(&self, study: &trial::Study) -> Result<Option<crate::ListCheck>> {
+        self.check_list_read(study).await
+    }
+
+    async fn cohort_counts(&self, study: &trial::Study) -> Result<Vec<trial::LevelCount>> {
+        self.cohort_counts_read(study).await
+    }
+
+    async fn assign_dose_level(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<crate::DoseOverride<'_>>,
+        by: &Actor,
+    ) -> Result<crate::DoseAssignment> {
+        self.assign_dose_write(
+            scope,
+            study,
+            crate::escalation::DoseRequest {
+                participant_id,
+                level_id,
+                sponsor_override,
+            },
+            by,
+        )
+        .await
+    }
+
+    async fn doses(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(crate::DoseAssignment, Option<crate::DltAssessment>)>> {
+        self.doses_read(scope).await
+    }
+
+    async fn dose(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<(Option<crate::DoseAssignment>, Option<crate::DltAssessment>)> {
+        self.dose_read(scope, participant_id).await
+    }
+
+    async fn record_dlt(
+        &self,
+        scope: &Scope,
+        study: &trial::Study,
+        dlt: &crate::NewDlt<'_>,
+        by: &Actor,
+    ) -> Result<crate::DltAssessment> {
+        self.record_dlt_write(scope, study, dlt, by).await
+    }
+
+    async fn signature_refused(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        what: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        self.signature_refused_write(scope, participant_id, what, by)
+            .await
+    }
 }
 
 /// The fields whose values differ between two saves of a form, in order of name: a field
@@ -2016,7 +2160,7 @@ impl SqlStore {
     }
 
     /// ` FOR UPDATE` on PostgreSQL (SQLite has one writer).
-    fn for_update(&self) -> &'static str {
+    pub(crate) fn for_update(&self) -> &'static str {
         if self.dialect == Dialect::Postgres {
             " FOR UPDATE"
         } else {

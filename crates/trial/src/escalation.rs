@@ -114,9 +114,102 @@ pub fn three_plus_three(levels: &[(u32, u32)]) -> Escalation {
     }
 }
 
+/// One dose level's participants: assigned to it, evaluable (assessed for DLT), with a DLT.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LevelCount {
+    /// Participants assigned to the level.
+    pub assigned: u32,
+    /// Of them, evaluable: a DLT, or the DLT window over without one.
+    pub evaluable: u32,
+    /// Of them, with a DLT.
+    pub dlts: u32,
+}
+
+/// Where the 3+3 rule lets the next participant be enrolled, and the cohort size there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Opening {
+    /// The level (index) the rule enrols at, when escalation is not over.
+    pub level: Option<usize>,
+    /// The participants that level is to have (3, or 6 when expanded).
+    pub target: u32,
+    /// Whether a participant can be enrolled there now: fewer are assigned than the target
+    /// (otherwise the cohort waits for its DLT windows).
+    pub open: bool,
+}
+
+/// The level where the next participant may be enrolled under the 3+3 rule, given every
+/// level's counts in escalation order. A level enrols up to three, or six when it is expanded
+/// (one DLT in three, or the level below a stopped level, or the highest level before it is
+/// declared the MTD); a full cohort waits until its participants are evaluable.
+pub fn opening(levels: &[LevelCount]) -> Opening {
+    let counts: Vec<(u32, u32)> = levels.iter().map(|l| (l.evaluable, l.dlts)).collect();
+    let state = three_plus_three(&counts);
+    let Some(level) = state.next else {
+        return Opening {
+            level: None,
+            target: 0,
+            open: false,
+        };
+    };
+    let target = if state.decisions[level] == Decision::NeedMore {
+        3
+    } else {
+        6
+    };
+    Opening {
+        level: Some(level),
+        target,
+        open: levels[level].assigned < target,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_opening_follows_the_cohorts() {
+        let c = |assigned, evaluable, dlts| LevelCount {
+            assigned,
+            evaluable,
+            dlts,
+        };
+        let empty = c(0, 0, 0);
+        // The first cohort of three at the lowest level, then it waits.
+        assert_eq!(opening(&[empty, empty]).level, Some(0));
+        assert!(opening(&[c(2, 0, 0), empty]).open);
+        assert!(!opening(&[c(3, 2, 0), empty]).open);
+        // 0/3: the next level opens.
+        assert_eq!(
+            opening(&[c(3, 3, 0), empty]),
+            Opening {
+                level: Some(1),
+                target: 3,
+                open: true
+            }
+        );
+        // 1/3: expand to six.
+        assert_eq!(
+            opening(&[c(3, 3, 1), empty]),
+            Opening {
+                level: Some(0),
+                target: 6,
+                open: true
+            }
+        );
+        assert!(!opening(&[c(6, 4, 1), empty]).open);
+        // 2 DLTs at level 1 with three below: the level below is expanded.
+        assert_eq!(
+            opening(&[c(3, 3, 0), c(3, 3, 2)]),
+            Opening {
+                level: Some(0),
+                target: 6,
+                open: true
+            }
+        );
+        // MTD found: nothing opens.
+        assert_eq!(opening(&[c(6, 6, 0), c(3, 3, 2)]).level, None);
+    }
     use Decision::{Escalate, Expand, NeedMore, Stop};
 
     #[test]

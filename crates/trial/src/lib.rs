@@ -32,6 +32,7 @@ mod eligibility;
 mod error;
 mod escalation;
 mod forms;
+mod kits;
 mod role;
 mod schedule;
 mod study;
@@ -44,12 +45,13 @@ pub use eligibility::{
     age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
 };
 pub use error::{DefinitionError, Problem};
-pub use escalation::{three_plus_three, Decision, Escalation};
+pub use escalation::{opening, three_plus_three, Decision, Escalation, LevelCount, Opening};
 pub use forms::{
     score_form, score_form_text, validate_form, CrossFieldRule, FieldIssue, FieldValue, FormData,
     Scim3, Scim3Item, Scim3Subscale, Scim3Subscales, WalkingAid, Wisci2, Wisci2Level,
     CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
 };
+pub use kits::{kit_list, Kit};
 pub use role::{Role, UnknownRole};
 pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
 pub use study::{

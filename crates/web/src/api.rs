@@ -69,14 +69,43 @@ pub async fn studies(State(state): State<AppState>, me: CurrentUser) -> Json<Vec
     Json(out)
 }
 
+/// A participant as listed, with the allocation marks every role may see (randomised, kit,
+/// emergency unblinding; never the arm).
+#[derive(Serialize)]
+pub struct ParticipantSummary {
+    #[serde(flatten)]
+    participant: Participant,
+    randomised: bool,
+    kit_number: Option<String>,
+    emergency_unblinded: bool,
+}
+
 /// `GET /api/studies/{study}/participants`
 pub async fn participants(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(study): Path<String>,
-) -> Result<Json<Vec<Participant>>, ApiError> {
+) -> Result<Json<Vec<ParticipantSummary>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    Ok(Json(state.store.participants(&scope).await?))
+    let allocations = state.store.allocations(&scope).await?;
+    let listed = state
+        .store
+        .participants(&scope)
+        .await?
+        .into_iter()
+        .map(|participant| {
+            let a = allocations
+                .iter()
+                .find(|a| a.participant_id == participant.id);
+            ParticipantSummary {
+                randomised: a.is_some(),
+                kit_number: a.map(|a| a.kit_number.clone()),
+                emergency_unblinded: a.is_some_and(|a| a.unblinded_at.is_some()),
+                participant,
+            }
+        })
+        .collect();
+    Ok(Json(listed))
 }
 
 /// `POST /api/studies/{study}/participants`: screening.
@@ -106,6 +135,10 @@ pub struct ParticipantView {
     visits: Vec<service::VisitView>,
     exams: Vec<ExamView>,
     signatures: Vec<store::Signature>,
+    /// The allocation as the caller may see it (the arm for unblinded roles only).
+    allocation: Option<crate::allocation::AllocationView>,
+    /// The dose level and DLT assessment in a dose escalation (open-label).
+    dose: Option<crate::escalation::DoseView>,
 }
 
 /// A stored exam with its classification.
@@ -118,7 +151,12 @@ pub struct ExamView {
     classification: serde_json::Value,
 }
 
-async fn view(state: &AppState, scope: &Scope, id: i64) -> Result<ParticipantView, ApiError> {
+async fn view(
+    state: &AppState,
+    me: &CurrentUser,
+    scope: &Scope,
+    id: i64,
+) -> Result<ParticipantView, ApiError> {
     let participant = state.store.participant(scope, id).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let visits = service::visits(state, scope, id, today).await?;
@@ -136,11 +174,15 @@ async fn view(state: &AppState, scope: &Scope, id: i64) -> Result<ParticipantVie
         })
         .collect();
     let signatures = state.store.signatures(scope, id).await?;
+    let allocation = crate::allocation::view_of(state, me, scope, id).await?;
+    let dose = crate::escalation::view_of(state, me, scope, id).await?;
     Ok(ParticipantView {
         participant,
         visits,
         exams,
         signatures,
+        allocation,
+        dose,
     })
 }
 
@@ -151,7 +193,7 @@ pub async fn participant(
     Path((study, id)): Path<(String, String)>,
 ) -> Result<Json<ParticipantView>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    Ok(Json(view(&state, &scope, record_id(&id)?).await?))
+    Ok(Json(view(&state, &me, &scope, record_id(&id)?).await?))
 }
 
 /// Resolves the scope for a write on one participant: 404 when the caller cannot even see it.
@@ -178,7 +220,7 @@ pub async fn enrol(
     let scope = write_scope(&state, &me, &study, id, Operation::EnterData).await?;
     let input: service::EnrolmentInput = parse_body(&body)?;
     service::enrol(&state, &scope, id, &input, &me.actor()).await?;
-    Ok(Json(view(&state, &scope, id).await?))
+    Ok(Json(view(&state, &me, &scope, id).await?))
 }
 
 /// Withdrawal or completion.
@@ -215,7 +257,7 @@ pub async fn end(
         .store
         .end_participation(&scope, &ending, &me.actor())
         .await?;
-    Ok(Json(view(&state, &scope, id).await?))
+    Ok(Json(view(&state, &me, &scope, id).await?))
 }
 
 /// A change to saved data, with its reason.
@@ -247,7 +289,7 @@ pub async fn correct(
         .store
         .correct_participant(&scope, &correction, &me.actor())
         .await?;
-    Ok(Json(view(&state, &scope, id).await?))
+    Ok(Json(view(&state, &me, &scope, id).await?))
 }
 
 /// The date a visit took place.
@@ -271,7 +313,7 @@ pub async fn visit_done(
         .store
         .record_visit(&scope, id, &visit, &input.done_on, &me.actor())
         .await?;
-    Ok(Json(view(&state, &scope, id).await?))
+    Ok(Json(view(&state, &me, &scope, id).await?))
 }
 
 /// Which record's trail.
@@ -293,7 +335,7 @@ pub async fn audit(
     let participant_of =
         |record: &str| record.split('/').next().and_then(|p| p.parse::<i64>().ok());
     match (q.entity.as_str(), &scope) {
-        ("participant" | "visit" | "form" | "signature", _) => {
+        ("participant" | "visit" | "form" | "signature" | "allocation", _) => {
             let id = participant_of(&q.record).ok_or_else(|| {
                 ApiError::NotFound(format!("{} {} not found", q.entity, q.record))
             })?;
@@ -330,6 +372,14 @@ pub async fn audit_csv(
         .store
         .record_export("system", "audit-trail", &me.actor())
         .await?;
+    // The chains that name arms (`<study>/unblinded`) go only to callers unblinded in that
+    // study; everyone else gets the rest of the trail.
+    let unblinded_in: Vec<String> = state
+        .studies
+        .values()
+        .filter(|s| crate::allocation::unblinded(&me, s))
+        .map(|s| store::unblinded_chain(&s.id))
+        .collect();
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let store = state.store.clone();
     tokio::spawn(async move {
@@ -346,6 +396,9 @@ pub async fn audit_csv(
         let mut chunk = String::new();
         while let Some(row) = rows.next().await {
             match row {
+                Ok(row)
+                    if store::is_unblinded_chain(&row.chain)
+                        && !unblinded_in.contains(&row.chain) => {}
                 Ok(row) => chunk.push_str(&row.csv_line()),
                 Err(e) => {
                     let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;

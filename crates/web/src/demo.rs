@@ -231,6 +231,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
     }
     let system = Actor::system();
     let mut coordinators = Vec::new();
+    let mut actors = Vec::new();
     for a in &accounts {
         let full_name = format!("Demo {}", a.role.label());
         let user = store
@@ -258,8 +259,30 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         if a.role == Role::Crc {
             coordinators.push((a.site.clone().unwrap_or_default(), Actor::user(&user)));
         }
+        actors.push((a.role, Actor::user(&user)));
     }
+    let actor = |role: Role| {
+        actors
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or_else(Actor::system, |(_, a)| a.clone())
+    };
     let scope = Scope::Study(study.id.clone());
+    // A randomised study: the unblinded statistician generates the concealed list (a fixed
+    // seed, so that every demo is alike) before the first enrolment.
+    if study.randomisation.is_some() {
+        let target = study.target_enrolment.max(1) as usize;
+        store
+            .generate_randomisation(
+                study,
+                228,
+                target,
+                2 * target,
+                &actor(Role::DsmbStatistician),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let mut rng = Rng::new(228);
     let levels = [
         Level::C4,
@@ -340,6 +363,35 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         let p = service::enrol(app, &scope, p.id, &enrolment, by)
             .await
             .map_err(|e| e.to_string())?;
+        // Randomised at enrolment; the unblinded pharmacist of the first site dispenses the
+        // kits there; one participant is unblinded in an emergency.
+        if study.randomisation.is_some() {
+            let a = crate::allocation::randomise_for(app, &scope, p.id, by)
+                .await
+                .map_err(|e| e.to_string())?;
+            if Some(&p.site_id) == study.sites.first().map(|s| &s.id) {
+                store
+                    .dispense_kit(
+                        &scope,
+                        p.id,
+                        &a.kit_number,
+                        &actor(Role::UnblindedPharmacist),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if a.sequence == 7 {
+                    store
+                        .emergency_unblind(
+                            &scope,
+                            p.id,
+                            "suspected anaphylaxis after dosing: the treating physician must know the product",
+                            &actor(Role::Investigator),
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
         let recovery = Recovery::draw(&exam.classify(), &mut rng);
         let baseline_days = (screening_date - injury_date).whole_days();
         for v in store
@@ -423,6 +475,157 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         }
     }
     Ok(accounts)
+}
+
+/// Seeds a dose-escalation study with the demo accounts of the randomised study (each role
+/// given in this study too, site roles at its sites) and a 3+3 escalation in progress: three
+/// at the first level without DLT, six at the second with one DLT (expanded), and the first
+/// participant of the third level inside the DLT window.
+pub async fn seed_escalation(
+    app: &App,
+    study_id: &str,
+    accounts: &[DemoUser],
+    today: Date,
+) -> Result<(), String> {
+    let study = app.study(study_id).map_err(|e| e.to_string())?;
+    let store = &app.store;
+    let scope = Scope::Study(study.id.clone());
+    if !store
+        .participants(&scope)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let system = Actor::system();
+    let (mut crc, mut inv) = (None, None);
+    for a in accounts {
+        let Some(user) = store
+            .user_by_name(&a.username)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        let site = match &a.site {
+            Some(site) if study.site(site).is_none() => continue,
+            site => site.clone(),
+        };
+        let assignment = RoleAssignment {
+            user_id: user.id,
+            study_id: study.id.clone(),
+            role: a.role,
+            site_id: site,
+        };
+        store
+            .assign_role(&assignment, &system)
+            .await
+            .map_err(|e| e.to_string())?;
+        match a.role {
+            Role::Crc => crc = Some(user),
+            Role::Investigator => inv = Some(user),
+            _ => {}
+        }
+    }
+    let (Some(crc), Some(inv), Some(site)) = (crc, inv, study.sites.first()) else {
+        return Err(format!(
+            "study {study_id} needs a coordinator and an investigator"
+        ));
+    };
+    let (by, signer) = (Actor::user(&crc), Actor::user(&inv));
+    let window = i64::from(study.dlt_window_days.unwrap_or(28));
+    let mut rng = Rng::new(1);
+    // (days ago of the first dose, DLT onset day when there is one)
+    let plan: [(i64, Option<i64>); 10] = [
+        (300, None),
+        (290, None),
+        (285, None),
+        (220, None),
+        (215, Some(9)),
+        (210, None),
+        (150, None),
+        (145, None),
+        (140, None),
+        (6, None),
+    ];
+    for (n, (ago, dlt)) in plan.into_iter().enumerate() {
+        let first_dose = today - Duration::days(ago);
+        let screening_date = first_dose - Duration::days(7);
+        let injury = Injury {
+            level: Level::C6,
+            zone: 0,
+            below: Below::SensorySpared,
+        };
+        let mut exam = Exam {
+            right: injury.side(&mut rng),
+            left: injury.side(&mut rng),
+            anal_contraction: Anal::No,
+            anal_sensation: Anal::Yes,
+        };
+        exam.anal_sensation = Anal::Yes;
+        let input = ScreeningInput {
+            site_id: site.id.clone(),
+            screening_number: format!("P1-S{:02}", n + 1),
+            sex: if n % 4 == 0 { "female" } else { "male" }.into(),
+            date_of_birth: store::date(screening_date - Duration::days(365 * (25 + n as i64 * 3))),
+            injury_date: store::date(screening_date - Duration::days(20)),
+            consent_date: store::date(screening_date - Duration::days(1)),
+            screening_date: store::date(screening_date),
+            exam: flat_exam(&exam),
+        };
+        let p = service::screen(app, &scope, &input, &by)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !p.eligible {
+            return Err(format!(
+                "demo participant {} is not eligible",
+                input.screening_number
+            ));
+        }
+        let enrolment = EnrolmentInput {
+            subject_id: format!("XS228-P1-{:02}", n + 1),
+            enrolled_on: store::date(screening_date + Duration::days(3)),
+            anchor_date: Some(store::date(first_dose)),
+        };
+        let p = service::enrol(app, &scope, p.id, &enrolment, &by)
+            .await
+            .map_err(|e| e.to_string())?;
+        let dose = store
+            .assign_dose_level(&scope, study, p.id, None, None, &by)
+            .await
+            .map_err(|e| e.to_string())?;
+        let level = study
+            .dose_level(&dose.level_id)
+            .map_or(1, |l| i64::from(l.last_dose_day()));
+        let window_end = first_dose + Duration::days(level - 1 + window);
+        let assessment = match dlt {
+            Some(day) => Some(store::NewDlt {
+                participant_id: p.id,
+                dlt: true,
+                onset_on: Some(store::date(first_dose + Duration::days(day - 1))),
+                description: "grade 3 aseptic meningitis (CTCAE v5.0), resolved".into(),
+                assessed_on: store::date(first_dose + Duration::days(day + 1)),
+                signer: &inv,
+            }),
+            None if window_end <= today => Some(store::NewDlt {
+                participant_id: p.id,
+                dlt: false,
+                onset_on: None,
+                description: "no dose-limiting toxicity in the window".into(),
+                assessed_on: store::date(window_end),
+                signer: &inv,
+            }),
+            None => None,
+        };
+        if let Some(assessment) = assessment {
+            store
+                .record_dlt(&scope, study, &assessment, &signer)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 //! - [`auth`] signs users in and out.
 //! - [`api`] holds the handlers; [`error::ApiError`] maps every error to a status in one place.
 
+pub mod allocation;
 pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod escalation;
 pub mod openapi;
 pub mod service;
 
@@ -189,6 +191,42 @@ pub fn router(app: AppState) -> Router {
         .route("/api/users/{id}/roles", post(api::assign_role))
         .route("/api/users/{id}/roles/removal", post(api::remove_role))
         .route("/api/users/{id}/state", post(api::set_active))
+        // Allocation (crates/web/src/allocation.rs).
+        .route(
+            "/api/studies/{study}/randomisation",
+            get(allocation::list).post(allocation::generate),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/randomisation",
+            post(allocation::randomise),
+        )
+        .route("/api/studies/{study}/kits", get(allocation::kits))
+        .route(
+            "/api/studies/{study}/participants/{id}/dispensing",
+            post(allocation::dispense),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/unblinding",
+            post(allocation::unblind),
+        )
+        .route(
+            "/api/studies/{study}/notifications",
+            get(allocation::notifications),
+        )
+        // Dose escalation (crates/web/src/escalation.rs).
+        .route("/api/studies/{study}/cohorts", get(escalation::cohorts))
+        .route(
+            "/api/studies/{study}/participants/{id}/dose-level",
+            post(escalation::assign),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/dose-level/override",
+            post(escalation::override_level),
+        )
+        .route(
+            "/api/studies/{study}/participants/{id}/dlt",
+            post(escalation::record_dlt),
+        )
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)
 }

@@ -238,6 +238,85 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "Deactivate or reactivate an account, with the reason",
         true,
     ),
+    // Allocation (crates/web/src/allocation.rs).
+    (
+        "get",
+        "/api/studies/{study}/randomisation",
+        "getRandomisation",
+        "Whether the list exists; randomised, dispensed, unblinded counts (per arm for unblinded roles)",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/randomisation",
+        "generateRandomisation",
+        "Generate the concealed list and kit list from a recorded seed, before the first enrolment (unblinded statistician)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/randomisation",
+        "randomiseParticipant",
+        "Randomise an eligible, enrolled participant, exactly once; blinded callers get the kit, not the arm",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/kits",
+        "listKits",
+        "Kits to prepare: each allocation's kit and arm, and dispensing (unblinded pharmacist)",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dispensing",
+        "dispenseKit",
+        "Record that the participant's kit was dispensed (unblinded pharmacist)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/unblinding",
+        "emergencyUnblind",
+        "Emergency unblinding of one participant by an investigator of its site, with reason and password",
+        true,
+    ),
+    (
+        "get",
+        "/api/studies/{study}/notifications",
+        "listNotifications",
+        "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB)",
+        false,
+    ),
+    // Dose escalation (crates/web/src/escalation.rs).
+    (
+        "get",
+        "/api/studies/{study}/cohorts",
+        "getCohorts",
+        "Dose levels with their participants, DLTs and the 3+3 decision; the level enrolling now; the MTD",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dose-level",
+        "assignDoseLevel",
+        "Give an enrolled participant the dose level the 3+3 rule enrols at now (any other is refused)",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dose-level/override",
+        "overrideDoseLevel",
+        "Sponsor override of the 3+3 rule: level, reason and password (signature); audited",
+        true,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/participants/{id}/dlt",
+        "recordDltAssessment",
+        "The investigator's signed DLT assessment (password), within the DLT window",
+        true,
+    ),
 ];
 
 /// The document.

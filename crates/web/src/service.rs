@@ -36,6 +36,20 @@ pub enum Operation {
     Lock,
     /// Raise, close and re-open data queries.
     RaiseQuery,
+    /// Generate a randomised study's concealed list (unblinded roles only).
+    GenerateRandomisation,
+    /// Randomise an enrolled participant.
+    Randomise,
+    /// See the kits to prepare and record dispensing (unblinded roles only).
+    Dispense,
+    /// Unblind one participant in an emergency (an investigator of the participant's site).
+    EmergencyUnblind,
+    /// Read the study's notifications (emergency unblindings).
+    ReadNotifications,
+    /// Give an enrolled participant the dose level the 3+3 rule allows.
+    AssignDose,
+    /// Override the 3+3 rule, with a reason and a signature.
+    OverrideDose,
 }
 
 impl Operation {
@@ -62,6 +76,13 @@ impl Operation {
             Operation::Sign => &[Investigator],
             Operation::Lock => &[DataManager],
             Operation::RaiseQuery => &[Monitor, DataManager],
+            Operation::GenerateRandomisation => &[DsmbStatistician],
+            Operation::Randomise => &[Investigator, Crc],
+            Operation::Dispense => &[UnblindedPharmacist],
+            Operation::EmergencyUnblind => &[Investigator],
+            Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
+            Operation::AssignDose => &[Investigator, Crc],
+            Operation::OverrideDose => &[SponsorAdmin],
         }
     }
 }

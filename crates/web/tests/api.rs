@@ -537,6 +537,24 @@ async fn the_access_matrix() {
                         }
                         "answerQuery" => ops(web::service::Operation::EnterData.roles()),
                         "listQueries" => true,
+                        "getRandomisation" => true,
+                        "generateRandomisation" => {
+                            ops(web::service::Operation::GenerateRandomisation.roles())
+                        }
+                        "randomiseParticipant" => ops(web::service::Operation::Randomise.roles()),
+                        "listKits" | "dispenseKit" => {
+                            ops(web::service::Operation::Dispense.roles())
+                        }
+                        "emergencyUnblind" => {
+                            ops(web::service::Operation::EmergencyUnblind.roles())
+                        }
+                        "getCohorts" => true,
+                        "assignDoseLevel" => ops(web::service::Operation::AssignDose.roles()),
+                        "overrideDoseLevel" => ops(web::service::Operation::OverrideDose.roles()),
+                        "recordDltAssessment" => ops(web::service::Operation::Sign.roles()),
+                        "listNotifications" => {
+                            ops(web::service::Operation::ReadNotifications.roles())
+                        }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::service::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),

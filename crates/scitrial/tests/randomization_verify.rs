@@ -1,0 +1,131 @@
+//! `scitrial randomization verify` through the real binary: 0 when the stored list, kits and
+//! allocations reproduce from the seed, 1 naming the slot after one is changed behind the
+//! application's back, 2 when there is no list.
+
+use std::process::Command;
+
+use store::{Actor, Enrolment, NewScreening, NewUser, Scope, Store};
+
+const PHASE1: &str = "../../studies/xs228-phase1.toml";
+const PHASE2: &str = "../../studies/xs228-phase2.toml";
+
+fn verify(url: &str, study: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scitrial"))
+        .args([
+            "randomization",
+            "verify",
+            "--database-url",
+            url,
+            "--study",
+            study,
+        ])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
+    let url = store::testing::fresh_databases("scitrial_verify")
+        .await
+        .unwrap()
+        .remove(0);
+    let source = std::fs::read_to_string(PHASE2).unwrap();
+    let study = trial::Study::from_toml(&source).unwrap();
+    let sql = store::open(&url).await.unwrap();
+    sql.load_study(&study, &source, &Actor::system())
+        .await
+        .unwrap();
+    let user = sql
+        .create_user(
+            &NewUser {
+                username: "stat".into(),
+                full_name: "Statistician".into(),
+                password_hash: "not used".into(),
+                language: "en".into(),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    let by = Actor::user(&user);
+    let (code, text) = verify(&url, PHASE2);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no randomisation list"), "{text}");
+    sql.generate_randomisation(&study, 99, 12, 40, &by)
+        .await
+        .unwrap();
+    let scope = Scope::Study(study.id.clone());
+    for i in 0..6 {
+        let p = sql
+            .screen(
+                &scope,
+                &NewScreening {
+                    site_id: study.sites[i % 3].id.clone(),
+                    screening_number: format!("S{i}"),
+                    sex: "male".into(),
+                    date_of_birth: "1980-01-01".into(),
+                    injury_date: "2026-10-01".into(),
+                    consent_date: "2026-10-20".into(),
+                    screening_date: "2026-10-21".into(),
+                    eligible: true,
+                    eligibility_reasons: vec![],
+                    exam_visit: "screening".into(),
+                    exam_raw: "{}".into(),
+                    classification: "{}".into(),
+                },
+                &by,
+            )
+            .await
+            .unwrap();
+        sql.enrol(
+            &scope,
+            &Enrolment {
+                participant_id: p.id,
+                subject_id: format!("P{i}"),
+                enrolled_on: "2026-10-22".into(),
+                anchor_date: "2026-10-23".into(),
+                visits: vec![],
+            },
+            &by,
+        )
+        .await
+        .unwrap();
+        let c = trial::Covariates::new(
+            &study,
+            isncsci::Grade::B,
+            isncsci::Level::C6,
+            &study.sites[i % 3].id,
+        )
+        .unwrap();
+        sql.randomise(&scope, &study, p.id, &c, &by).await.unwrap();
+    }
+    let (code, text) = verify(&url, PHASE2);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("6 allocations") && text.contains("reproduces from its seed"),
+        "{text}"
+    );
+    sqlx::query(
+        "UPDATE allocation_slots SET arm_id = CASE WHEN arm_id = 'xs228' THEN 'placebo' ELSE 'xs228' END \
+         WHERE stratum = 3 AND position = 2",
+    )
+    .execute(sql.raw_pool())
+    .await
+    .unwrap();
+    let (code, text) = verify(&url, PHASE2);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("problem: slot 3/2 is not the one the seed gives"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("xs228") && !text.contains("placebo"),
+        "{text}"
+    );
+    let (code, text) = verify(&url, PHASE1);
+    assert_eq!(code, 2, "{text}");
+}

@@ -1,0 +1,111 @@
+//! The scrambled kit list of a blinded study: numbered kits, each holding one arm's product in
+//! identical packaging.
+//!
+//! A kit number must not reveal its arm. The numbers rise with random gaps from a random start
+//! (so that neither a count nor a gap tells anything), every label has the same format
+//! whatever the arm, the arms are spread over the numbers in their ratio in a random order, and
+//! each kit has a random dispensing rank, independent of its number, that decides which free
+//! kit of an arm is given next (so that the order in which numbers are used does not group the
+//! kits of one arm either). Deterministic from the seed, like the allocation list.
+
+use isncsci::synth::Rng;
+
+use crate::allocation::AllocationError;
+use crate::study::{Design, Study};
+
+/// One kit of the list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kit {
+    /// The label, `K` and six digits: the same format for every arm.
+    pub number: String,
+    /// The arm (index in the study's arms).
+    pub arm: usize,
+    /// The dispensing rank: among the free kits of an arm, the lowest rank goes first.
+    pub rank: u32,
+}
+
+/// A kit list of `count` kits (rounded up to a whole number of ratio cycles) for a randomised
+/// study, from `seed`.
+pub fn kit_list(study: &Study, seed: u64, count: usize) -> Result<Vec<Kit>, AllocationError> {
+    if study.design != Design::Randomised || study.arms.is_empty() {
+        return Err(AllocationError::NotRandomised(study.id.clone()));
+    }
+    let cycle: usize = study
+        .arms
+        .iter()
+        .map(|a| a.ratio as usize)
+        .sum::<usize>()
+        .max(1);
+    let count = count.div_ceil(cycle) * cycle;
+    // A stream of its own, so that the kits do not depend on the allocation list's draws.
+    let mut rng = Rng::new(seed ^ 0x4B49_5453_4B49_5453);
+    let mut arms = Vec::with_capacity(count);
+    while arms.len() < count {
+        for (arm, a) in study.arms.iter().enumerate() {
+            arms.extend(std::iter::repeat_n(arm, a.ratio as usize));
+        }
+    }
+    shuffle(&mut rng, &mut arms);
+    let mut ranks: Vec<u32> = (0..count as u32).collect();
+    shuffle(&mut rng, &mut ranks);
+    let mut number = 100_000 + rng.below(400_000);
+    let kits = arms
+        .into_iter()
+        .zip(ranks)
+        .map(|(arm, rank)| {
+            number += 1 + rng.below(9);
+            Kit {
+                number: format!("K{number:06}"),
+                arm,
+                rank,
+            }
+        })
+        .collect();
+    Ok(kits)
+}
+
+fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = rng.below(i + 1);
+        items.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+    const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
+
+    #[test]
+    fn kits_are_unique_same_format_in_ratio_and_reproducible() {
+        let study = Study::from_toml(PHASE2).unwrap();
+        let kits = kit_list(&study, 7, 100).unwrap();
+        assert_eq!(kits.len(), 102);
+        let mut numbers: Vec<&str> = kits.iter().map(|k| k.number.as_str()).collect();
+        assert!(numbers.iter().all(|n| n.len() == 7
+            && n.starts_with('K')
+            && n[1..].bytes().all(|b| b.is_ascii_digit())));
+        numbers.dedup();
+        assert_eq!(numbers.len(), 102);
+        let active = kits.iter().filter(|k| k.arm == 0).count();
+        assert_eq!(active, 68);
+        let mut ranks: Vec<u32> = kits.iter().map(|k| k.rank).collect();
+        ranks.sort_unstable();
+        assert_eq!(ranks, (0..102).collect::<Vec<u32>>());
+        assert_eq!(kit_list(&study, 7, 100).unwrap(), kits);
+        assert_ne!(kit_list(&study, 8, 100).unwrap(), kits);
+        // Not in blocks by arm: both arms appear among the first ten numbers.
+        assert!(kits[..10].iter().any(|k| k.arm == 0) && kits[..10].iter().any(|k| k.arm == 1));
+    }
+
+    #[test]
+    fn a_dose_escalation_study_has_no_kit_list() {
+        let study = Study::from_toml(PHASE1).unwrap();
+        assert!(matches!(
+            kit_list(&study, 1, 10),
+            Err(AllocationError::NotRandomised(_))
+        ));
+    }
+}

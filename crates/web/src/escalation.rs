@@ -1,0 +1,329 @@
+//! Phase I dose escalation through the API: the cohort view with the 3+3 rule's decision,
+//! dose levels assigned as the rule allows, the sponsor's signed override, and the
+//! investigator's signed DLT assessments. Open-label: the dose is shown to everyone who sees
+//! the participant (in a blinded dose-escalation study, only to unblinded callers).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use store::{DltAssessment, DoseAssignment, Scope};
+use trial::{Decision, Study};
+
+use crate::allocation::unblinded;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::service::{require, Operation};
+use crate::{parse_body, AppState};
+
+fn record_id(text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
+}
+
+async fn write_scope(
+    state: &AppState,
+    me: &CurrentUser,
+    study: &str,
+    id: i64,
+    op: Operation,
+) -> Result<Scope, ApiError> {
+    let read = require(&me.roles, study, Operation::ReadParticipants)?;
+    state.store.participant(&read, id).await?;
+    require(&me.roles, study, op)
+}
+
+/// One dose level in the cohort view.
+#[derive(Debug, Serialize)]
+pub struct LevelView {
+    id: String,
+    name: String,
+    cells: f64,
+    schedule: String,
+    dose_days: Vec<i32>,
+    assigned: u32,
+    evaluable: u32,
+    dlts: u32,
+    decision: Decision,
+}
+
+/// The cohort view: each level's state and decision, where the rule enrols now, the MTD.
+#[derive(Debug, Serialize)]
+pub struct CohortView {
+    study_id: String,
+    dlt_window_days: Option<u32>,
+    levels: Vec<LevelView>,
+    /// The level the 3+3 rule enrols at now.
+    enrolling_level: Option<String>,
+    /// Its cohort size (3, or 6 when expanded).
+    cohort_target: u32,
+    /// Whether a participant can be given that level now (otherwise the cohort waits for its
+    /// DLT windows).
+    open: bool,
+    /// The maximum tolerated dose, once established.
+    mtd: Option<String>,
+    /// The participants in the caller's scope, with level and DLT assessment.
+    participants: Vec<CohortMember>,
+}
+
+/// A participant in the cohort view.
+#[derive(Debug, Serialize)]
+pub struct CohortMember {
+    participant_id: i64,
+    level_id: String,
+    assigned_at: String,
+    overridden: bool,
+    /// `yes`, `no`, or `pending` (not yet evaluable).
+    dlt: &'static str,
+    onset_on: Option<String>,
+}
+
+/// `GET /api/studies/{study}/cohorts`
+pub async fn cohorts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study_id): Path<String>,
+) -> Result<Json<CohortView>, ApiError> {
+    let scope = require(&me.roles, &study_id, Operation::ReadParticipants)?;
+    let study = state.study(&study_id)?;
+    if !study.dose_levels.is_empty() && !unblinded(&me, study) {
+        return Err(ApiError::Forbidden(format!(
+            "the dose cohorts of {study_id} are for unblinded roles only"
+        )));
+    }
+    let participants = state
+        .store
+        .doses(&scope)
+        .await?
+        .into_iter()
+        .map(|(d, dlt)| CohortMember {
+            participant_id: d.participant_id,
+            level_id: d.level_id,
+            assigned_at: d.assigned_at,
+            overridden: d.override_reason.is_some(),
+            dlt: match &dlt {
+                Some(a) if a.dlt => "yes",
+                Some(_) => "no",
+                None => "pending",
+            },
+            onset_on: dlt.and_then(|a| a.onset_on),
+        })
+        .collect();
+    let counts = state.store.cohort_counts(study).await?;
+    let rule = trial::three_plus_three(
+        &counts
+            .iter()
+            .map(|c| (c.evaluable, c.dlts))
+            .collect::<Vec<_>>(),
+    );
+    let opening = trial::opening(&counts);
+    let levels = study
+        .dose_levels
+        .iter()
+        .zip(&counts)
+        .zip(&rule.decisions)
+        .map(|((l, c), d)| LevelView {
+            id: l.id.clone(),
+            name: l.name.clone(),
+            cells: l.cells,
+            schedule: l.schedule.to_string(),
+            dose_days: l.dose_days.clone(),
+            assigned: c.assigned,
+            evaluable: c.evaluable,
+            dlts: c.dlts,
+            decision: *d,
+        })
+        .collect();
+    let name = |i: usize| study.dose_levels[i].id.clone();
+    Ok(Json(CohortView {
+        study_id: study.id.clone(),
+        dlt_window_days: study.dlt_window_days,
+        levels,
+        enrolling_level: opening.level.map(name),
+        cohort_target: opening.target,
+        open: opening.open,
+        mtd: rule.mtd.map(name),
+        participants,
+    }))
+}
+
+/// A participant's dose, as the participant view shows it.
+#[derive(Debug, Serialize)]
+pub struct DoseView {
+    #[serde(flatten)]
+    assignment: DoseAssignment,
+    level_name: String,
+    cells: f64,
+    dose_days: Vec<i32>,
+    dlt_assessment: Option<DltAssessment>,
+}
+
+fn dose_view(study: &Study, a: DoseAssignment, dlt: Option<DltAssessment>) -> DoseView {
+    let level = study.dose_level(&a.level_id);
+    DoseView {
+        level_name: level.map(|l| l.name.clone()).unwrap_or_default(),
+        cells: level.map_or(0.0, |l| l.cells),
+        dose_days: level.map(|l| l.dose_days.clone()).unwrap_or_default(),
+        assignment: a,
+        dlt_assessment: dlt,
+    }
+}
+
+/// A participant's dose for the participant view: `None` when not assigned, or when the caller
+/// is blinded in the study.
+pub async fn view_of(
+    state: &AppState,
+    me: &CurrentUser,
+    scope: &Scope,
+    participant_id: i64,
+) -> Result<Option<DoseView>, ApiError> {
+    let study = state.study(scope.study())?;
+    if study.dose_levels.is_empty() || !unblinded(me, study) {
+        return Ok(None);
+    }
+    let (dose, dlt) = state.store.dose(scope, participant_id).await?;
+    Ok(dose.map(|a| dose_view(study, a, dlt)))
+}
+
+/// Asking for a dose level: none for the level the rule enrols at now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    level_id: Option<String>,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/dose-level`: gives an enrolled participant the
+/// dose level where the 3+3 rule enrols now; any other level is refused.
+pub async fn assign(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study_id, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<DoseView>), ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study_id, id, Operation::AssignDose).await?;
+    let input: AssignInput = parse_body(&body)?;
+    let study = state.study(&study_id)?;
+    let a = state
+        .store
+        .assign_dose_level(
+            &scope,
+            study,
+            id,
+            input.level_id.as_deref(),
+            None,
+            &me.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(dose_view(study, a, None))))
+}
+
+/// A sponsor's override: the level, the reason and the password re-entered (the signature).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideInput {
+    level_id: String,
+    reason: String,
+    password: String,
+}
+
+async fn password_ok(me: &CurrentUser, password: String) -> Result<bool, ApiError> {
+    let stored = me.user.password_hash.clone();
+    tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `POST /api/studies/{study}/participants/{id}/dose-level/override`: the sponsor gives a level
+/// the rule does not allow, with a reason and a signature (password re-entered); audited.
+pub async fn override_level(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study_id, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<DoseView>), ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study_id, id, Operation::OverrideDose).await?;
+    let input: OverrideInput = parse_body(&body)?;
+    if input.reason.trim().is_empty() {
+        return Err(ApiError::field(
+            "reason",
+            "is required: why the 3+3 rule is overridden",
+        ));
+    }
+    let study = state.study(&study_id)?;
+    if !password_ok(&me, input.password).await? {
+        state
+            .store
+            .signature_refused(&scope, id, "dose-override", &me.actor())
+            .await?;
+        return Err(ApiError::Unauthorized(
+            "wrong password: the override was not signed".into(),
+        ));
+    }
+    let signed = store::DoseOverride {
+        reason: &input.reason,
+        signer: &me.user,
+    };
+    let a = state
+        .store
+        .assign_dose_level(
+            &scope,
+            study,
+            id,
+            Some(&input.level_id),
+            Some(signed),
+            &me.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(dose_view(study, a, None))))
+}
+
+/// A DLT assessment, signed with the password.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DltInput {
+    dlt: bool,
+    onset_on: Option<String>,
+    description: String,
+    assessed_on: String,
+    password: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/dlt`: the investigator records and signs the
+/// participant's DLT assessment: a DLT with its onset inside the window, or none once the
+/// window is over.
+pub async fn record_dlt(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study_id, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<DltAssessment>), ApiError> {
+    let id = record_id(&id)?;
+    let scope = write_scope(&state, &me, &study_id, id, Operation::Sign).await?;
+    let input: DltInput = parse_body(&body)?;
+    let study = state.study(&study_id)?;
+    if !password_ok(&me, input.password).await? {
+        state
+            .store
+            .signature_refused(&scope, id, "dlt-assessment", &me.actor())
+            .await?;
+        return Err(ApiError::Unauthorized(
+            "wrong password: the assessment was not signed".into(),
+        ));
+    }
+    let new = store::NewDlt {
+        participant_id: id,
+        dlt: input.dlt,
+        onset_on: input.onset_on,
+        description: input.description,
+        assessed_on: input.assessed_on,
+        signer: &me.user,
+    };
+    let a = state
+        .store
+        .record_dlt(&scope, study, &new, &me.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}

@@ -1,0 +1,926 @@
+//! Allocation through the API, on a real server on port 0 over a fresh SQLite file and a fresh
+//! PostgreSQL database: randomisation under 200 concurrent requests, kits, emergency
+//! unblinding, and the blind walk (every operation of the OpenAPI document, as every role,
+//! over a study with allocations: blinded roles never see an arm, unblinded roles do).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use store::{Actor, NewUser, RoleAssignment, Store};
+use trial::Role;
+
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
+const PASSWORD: &str = "a good password";
+
+/// One user per role at site A (site roles), plus a coordinator and an investigator at B.
+const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+    ("admin", Role::SponsorAdmin, None),
+    ("inv", Role::Investigator, Some(0)),
+    ("crc", Role::Crc, Some(0)),
+    ("mon", Role::Monitor, Some(0)),
+    ("dm", Role::DataManager, None),
+    ("pharm", Role::UnblindedPharmacist, Some(0)),
+    ("dsmb", Role::DsmbStatistician, None),
+    ("aud", Role::Auditor, None),
+    ("crcb", Role::Crc, Some(1)),
+    ("invb", Role::Investigator, Some(1)),
+];
+
+struct TestApp {
+    base: String,
+    store: Arc<store::SqlStore>,
+    study: trial::Study,
+}
+
+async fn spawn(url: &str) -> TestApp {
+    spawn_with(url, PHASE2).await
+}
+
+async fn spawn_with(url: &str, definition: &str) -> TestApp {
+    let sql = Arc::new(store::open(url).await.unwrap());
+    let app = web::App::new(sql.clone(), &[definition.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let hash = store::password::hash(PASSWORD);
+    for (name, role, site) in PEOPLE {
+        if site.is_some_and(|i| i >= study.sites.len()) {
+            continue;
+        }
+        let user = sql
+            .create_user(
+                &NewUser {
+                    username: name.to_string(),
+                    full_name: format!("Test {name}"),
+                    password_hash: hash.clone(),
+                    language: "en".into(),
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        sql.assign_role(
+            &RoleAssignment {
+                user_id: user.id,
+                study_id: study.id.clone(),
+                role: *role,
+                site_id: site.map(|i| study.sites[i].id.clone()),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+    TestApp {
+        base,
+        store: sql,
+        study,
+    }
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Client {
+    async fn text(&self, method: &str, path: &str, body: &Value) -> (StatusCode, String) {
+        let url = format!("{}{path}", self.base);
+        let request = if method == "get" {
+            self.http.get(url)
+        } else {
+            self.http
+                .post(url)
+                .header("x-csrf-token", &self.csrf)
+                .json(body)
+        };
+        let r = request.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (s, t) = self.text("get", path, &Value::Null).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let (s, t) = self.text("post", path, body).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+}
+
+async fn login(app: &TestApp, username: &str) -> Client {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/api/login", app.base))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {username}");
+    let me: Value = r.json().await.unwrap();
+    Client {
+        http,
+        base: app.base.clone(),
+        csrf: me["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+/// A complete C6 injury with sacral sparing: AIS B, NLI C6, eligible; with `thoracic`, the
+/// same injury at T8 (AIS B, thoracolumbar).
+fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::Yes;
+    let (motor, level) = if thoracic {
+        (isncsci::MotorLevel::T1, isncsci::Level::T8)
+    } else {
+        (isncsci::MotorLevel::C6, isncsci::Level::C6)
+    };
+    for side in [&mut exam.right, &mut exam.left] {
+        for m in isncsci::MotorLevel::ALL.into_iter().filter(|m| *m > motor) {
+            side.motor[m.index()] = isncsci::MotorValue::parse("0").unwrap();
+        }
+        for l in isncsci::Level::DERMATOMES
+            .into_iter()
+            .filter(|l| *l > level && *l < isncsci::Level::S4_5)
+        {
+            side.set_touch(l, isncsci::SensoryValue::parse("0").unwrap());
+            side.set_prick(l, isncsci::SensoryValue::parse("0").unwrap());
+        }
+    }
+    isncsci::flat::fields(&exam)
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
+/// Screens and enrols a participant; returns its id.
+async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+    let sid = &app.study.id;
+    let (status, p) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants"),
+            &json!({
+                "site_id": app.study.sites[site].id, "screening_number": number, "sex": "male",
+                "date_of_birth": "1985-06-01", "injury_date": "2026-10-01",
+                "consent_date": "2026-10-19", "screening_date": "2026-10-20",
+                "exam": exam(thoracic)
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["eligible"], true, "{p}");
+    let id = p["id"].as_i64().unwrap();
+    let (status, v) = crc
+        .post(
+            &format!("/api/studies/{sid}/participants/{id}/enrolment"),
+            &json!({ "subject_id": format!("XS-{number}"), "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    id
+}
+
+async fn databases() -> Vec<String> {
+    store::testing::fresh_databases("scitrial_alloc_api")
+        .await
+        .unwrap()
+}
+
+/// Where an answer names an arm: a key of the allocation's arm, or a string with an arm's id
+/// or name (the study's id and title spell the product in capitals and say "placebo" only in
+/// running text, so exact ids and names are what is looked for).
+fn arm_leaks(value: &Value, study: &trial::Study, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if ["arm", "arm_id", "arm_name", "arms"].contains(&k.as_str()) {
+                    out.push(format!("key {k}"));
+                }
+                arm_leaks(v, study, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| arm_leaks(v, study, out)),
+        Value::String(s) => {
+            // An id or name is looked for inside text too, unless the study's own id or title
+            // spells it (the title says "versus placebo").
+            let public = |word: &str| study.id.contains(word) || study.title.contains(word);
+            for arm in &study.arms {
+                for word in [&arm.id, &arm.name] {
+                    if s == word || (!public(word) && s.contains(word.as_str())) {
+                        out.push(format!("value {s:?}"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => {
+            let mut out = Vec::new();
+            arm_leaks(&v, study, &mut out);
+            out
+        }
+        // CSV: any field that is an arm's id or name, or a row of an unblinded chain.
+        Err(_) => text
+            .lines()
+            .flat_map(|line| line.split(','))
+            .map(|f| f.trim_matches('"'))
+            .filter(|f| {
+                study.arms.iter().any(|a| *f == a.id || *f == a.name) || f.ends_with("/unblinded")
+            })
+            .map(|f| format!("csv field {f:?}"))
+            .collect(),
+    }
+}
+
+/// The Phase II definition randomised by minimisation instead of permuted blocks.
+fn phase2_minimisation() -> String {
+    let old = "method = \"permuted-blocks\"\nblock_sizes = [3, 6]\nstrata = [\"ais\", \"level\", \"site\"]";
+    assert!(PHASE2.contains(old));
+    PHASE2.replace(
+        old,
+        "method = \"minimisation\"\nfactors = [{ factor = \"ais\" }, { factor = \"level\" }, { factor = \"site\", weight = 0.5 }]\nprobability = 0.8",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_randomisations_assign_each_participant_once() {
+    concurrent_over_http(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_minimisations_assign_each_participant_once() {
+    concurrent_over_http(true).await;
+}
+
+/// 100 enrolled participants, each randomised twice at the same time: 200 requests.
+async fn concurrent_over_http(minimisation: bool) {
+    let definition = if minimisation {
+        phase2_minimisation()
+    } else {
+        PHASE2.to_string()
+    };
+    for url in databases().await {
+        let app = spawn_with(&url, &definition).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let dsmb = login(&app, "dsmb").await;
+        // A blinded role cannot generate the list; the unblinded statistician can, once.
+        let (status, _) = login(&app, "admin")
+            .await
+            .post(&format!("/api/studies/{sid}/randomisation"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, e) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "twelve" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "seed", "{e}");
+        let (status, list) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "20261122", "per_stratum": 80, "kits": 300 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{list}");
+        assert_eq!(list["seed"], "20261122");
+        let mut ids = Vec::new();
+        for i in 0..100 {
+            ids.push(enrolled(&app, &crc, 0, &format!("C{i:03}"), i % 2 == 1).await);
+        }
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for id in ids.iter().chain(ids.iter()) {
+            let crc = crc.clone();
+            let path = format!("/api/studies/{sid}/participants/{id}/randomisation");
+            tasks.push(tokio::spawn(
+                async move { crc.post(&path, &json!({})).await },
+            ));
+        }
+        assert_eq!(tasks.len(), 200);
+        let (mut created, mut refused) = (Vec::new(), 0);
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status {
+                StatusCode::CREATED => created.push(body),
+                StatusCode::CONFLICT => {
+                    assert!(
+                        body["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("already randomised"),
+                        "{body}"
+                    );
+                    refused += 1
+                }
+                other => panic!("{other}: {body}"),
+            }
+        }
+        assert_eq!((created.len(), refused), (100, 100));
+        eprintln!(
+            "{url}: 200 concurrent randomisation requests answered in {:?}",
+            started.elapsed()
+        );
+        let mut leaks = Vec::new();
+        for body in &created {
+            arm_leaks(body, &app.study, &mut leaks);
+        }
+        assert!(leaks.is_empty(), "the blinded coordinator saw {leaks:?}");
+        let sequences: BTreeSet<i64> = created
+            .iter()
+            .map(|b| b["sequence"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sequences, (1..=100).collect());
+        let kits: BTreeSet<&str> = created
+            .iter()
+            .map(|b| b["kit_number"].as_str().unwrap())
+            .collect();
+        assert_eq!(kits.len(), 100);
+        // Everything stored is what the seed gives (minimisation replayed in order).
+        let check = app
+            .store
+            .check_randomisation(&app.study)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(check.allocations, 100);
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        if minimisation {
+            continue;
+        }
+        // Two strata (AIS B cervical and thoracolumbar at site A): each used from position 0
+        // without a gap, each slot the list's arm from the seed.
+        let all = app
+            .store
+            .allocations(&store::Scope::Study(sid.clone()))
+            .await
+            .unwrap();
+        let blocks = trial::BlockList::generate(&app.study, 20261122, 80).unwrap();
+        for stratum in [
+            all[0].stratum,
+            all.iter()
+                .find(|a| a.stratum != all[0].stratum)
+                .unwrap()
+                .stratum,
+        ] {
+            let mut mine: Vec<&store::Allocation> =
+                all.iter().filter(|a| a.stratum == stratum).collect();
+            mine.sort_by_key(|a| a.position);
+            assert_eq!(mine.len(), 50);
+            for (i, a) in mine.iter().enumerate() {
+                assert_eq!(a.position, i as i64);
+                let arm = blocks.sequence(stratum as usize).unwrap().allocations()[i];
+                assert_eq!(a.arm_id, app.study.arms[arm].id);
+            }
+        }
+        // The statistician sees the split per arm; the coordinator only the counts.
+        let (_, summary) = dsmb.get(&format!("/api/studies/{sid}/randomisation")).await;
+        let per_arm: i64 = summary["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["allocated"].as_i64().unwrap())
+            .sum();
+        assert_eq!((summary["allocated"].as_i64(), per_arm), (Some(100), 100));
+        let (_, summary) = crc.get(&format!("/api/studies/{sid}/randomisation")).await;
+        assert_eq!(summary["allocated"], 100);
+        assert!(summary.get("arms").is_none(), "{summary}");
+    }
+}
+
+/// Every operation of the OpenAPI document, as every role, over a study with allocations, a
+/// dispensed kit and an emergency unblinding: no blinded role ever receives an arm; the
+/// unblinded roles do where intended (so that the walk can find a leak).
+#[tokio::test]
+async fn the_blind_walk() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let crcb = login(&app, "crcb").await;
+        let dsmb = login(&app, "dsmb").await;
+        let (status, _) = dsmb
+            .post(
+                &format!("/api/studies/{sid}/randomisation"),
+                &json!({ "seed": "7", "per_stratum": 12, "kits": 60 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let mut randomised = Vec::new();
+        for i in 0..4 {
+            randomised.push(enrolled(&app, &crc, 0, &format!("A{i}"), i % 2 == 0).await);
+        }
+        randomised.push(enrolled(&app, &crcb, 1, "B0", false).await);
+        for (i, id) in randomised.iter().enumerate() {
+            let client = if i < 4 { &crc } else { &crcb };
+            let (status, body) = client
+                .post(
+                    &format!("/api/studies/{sid}/participants/{id}/randomisation"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let fresh = enrolled(&app, &crc, 0, "A9", false).await;
+        let (unblinded_one, dispensed_one) = (randomised[0], randomised[1]);
+        // The pharmacist sees what to prepare, and dispenses.
+        let pharm = login(&app, "pharm").await;
+        let (status, kits) = pharm.get(&format!("/api/studies/{sid}/kits")).await;
+        assert_eq!(status, StatusCode::OK);
+        let kits = kits.as_array().unwrap().clone();
+        assert_eq!(kits.len(), 4, "site A's allocations only");
+        assert!(kits.iter().all(|k| k["arm_id"].is_string()));
+        let kit = kits
+            .iter()
+            .find(|k| k["participant_id"] == dispensed_one)
+            .unwrap()["kit_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, body) = pharm
+            .post(
+                &format!("/api/studies/{sid}/participants/{dispensed_one}/dispensing"),
+                &json!({ "kit_number": kit }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Emergency unblinding: site B's investigator may not; site A's may, with reason and
+        // password; a wrong password is refused and recorded.
+        let path = format!("/api/studies/{sid}/participants/{unblinded_one}/unblinding");
+        let invb = login(&app, "invb").await;
+        let (status, _) = invb
+            .post(&path, &json!({ "reason": "r", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let inv = login(&app, "inv").await;
+        let (status, body) = inv
+            .post(&path, &json!({ "reason": "", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = inv
+            .post(
+                &path,
+                &json!({ "reason": "severe reaction", "password": "wrong" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let (status, revealed) = inv
+            .post(
+                &path,
+                &json!({ "reason": "severe reaction: the treating physician must know", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{revealed}");
+        let truth = kits
+            .iter()
+            .find(|k| k["participant_id"] == unblinded_one)
+            .unwrap()["arm_id"]
+            .clone();
+        assert_eq!(revealed["arm_id"], truth, "the one answer of an unblinding");
+        assert_eq!(revealed["emergency_unblinded"], true);
+        // The sponsor and the DSMB are told, in the application and by e-mail (outbox).
+        let admin = login(&app, "admin").await;
+        let (status, notes) = admin
+            .get(&format!("/api/studies/{sid}/notifications"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(notes.as_array().unwrap().len(), 1, "{notes}");
+        assert!(notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("severe reaction"));
+        let outbox = app.store.outbox(&sid).await.unwrap();
+        let to: BTreeSet<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
+        assert_eq!(to, BTreeSet::from(["admin", "dsmb"]));
+        // The participant is marked unblinded in the list and the view, for everyone.
+        let (_, listed) = admin.get(&format!("/api/studies/{sid}/participants")).await;
+        let marked: Vec<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["emergency_unblinded"] == true)
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(marked, [unblinded_one]);
+        let (_, view) = crc
+            .get(&format!("/api/studies/{sid}/participants/{unblinded_one}"))
+            .await;
+        assert_eq!(view["allocation"]["emergency_unblinded"], true, "{view}");
+        assert!(view["allocation"].get("arm_id").is_none(), "{view}");
+        let (_, summary) = admin
+            .get(&format!("/api/studies/{sid}/randomisation"))
+            .await;
+        assert_eq!(
+            (
+                summary["allocated"].as_i64(),
+                summary["unblinded"].as_i64(),
+                summary["dispensed"].as_i64()
+            ),
+            (Some(5), Some(1), Some(1)),
+            "{summary}"
+        );
+
+        // The walk.
+        let doc = crc.get("/api/openapi.json").await.1;
+        let mut operations = Vec::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                operations.push((
+                    method.clone(),
+                    path.clone(),
+                    op["operationId"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        let mut targets = randomised.clone();
+        targets.push(fresh);
+        let study = &app.study;
+        for (name, role, _) in PEOPLE {
+            let blinded = study.is_blinded(*role);
+            let client = login(&app, name).await;
+            let mut seen = Vec::new();
+            for (method, path, op) in &operations {
+                if ["login", "logout"].contains(&op.as_str()) {
+                    continue;
+                }
+                for target in &targets {
+                    let mut paths = vec![path
+                        .replace("{study}", &sid)
+                        .replace("{id}", &target.to_string())
+                        .replace("{visit}", "baseline")
+                        .replace("{form}", "nope")
+                        .replace("{query}", "1")];
+                    if op == "getAuditTrail" {
+                        let base = paths.pop().unwrap();
+                        for entity in ["participant", "allocation"] {
+                            paths.push(format!("{base}?entity={entity}&record={target}"));
+                        }
+                        paths.push(format!("{base}?entity=randomisation-list&record={sid}"));
+                    }
+                    let bodies = match op.as_str() {
+                        "dispenseKit" => vec![json!({}), json!({ "kit_number": kit })],
+                        "emergencyUnblind" => {
+                            vec![json!({}), json!({ "reason": "walk", "password": "wrong" })]
+                        }
+                        "generateRandomisation" => vec![json!({ "seed": "1" })],
+                        _ => vec![json!({})],
+                    };
+                    for p in &paths {
+                        for body in &bodies {
+                            let (status, text) = client.text(method, p, body).await;
+                            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{op}: {text}");
+                            for leak in leaks_in_text(&text, study) {
+                                seen.push(format!("{op} {p} ({status}): {leak}"));
+                            }
+                        }
+                    }
+                }
+            }
+            if blinded {
+                assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
+            } else {
+                // The unblinded roles do see arms where intended.
+                let expected = if *role == Role::UnblindedPharmacist {
+                    "listKits"
+                } else {
+                    "getRandomisation"
+                };
+                assert!(
+                    seen.iter().any(|s| s.starts_with(expected)),
+                    "{name} should see arms in {expected}: {seen:#?}"
+                );
+                assert!(
+                    seen.iter().any(|s| s.starts_with("getParticipant")),
+                    "{name}: {seen:#?}"
+                );
+            }
+        }
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
+    }
+}
+
+/// Phase I through the API: cohorts of three by the 3+3 rule, signed DLT assessments, the
+/// cohort view's decision, a level the rule does not allow refused, the sponsor's override.
+#[tokio::test]
+async fn a_dose_escalation_by_the_three_plus_three_rule() {
+    for url in databases().await {
+        let app = spawn_with(&url, PHASE1).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let inv = login(&app, "inv").await;
+        let admin = login(&app, "admin").await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(enrolled(&app, &crc, 0, &format!("D{i}"), false).await);
+        }
+        let assign = |id: i64| format!("/api/studies/{sid}/participants/{id}/dose-level");
+        for id in &ids[..3] {
+            let (status, dose) = crc.post(&assign(*id), &json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "{dose}");
+            assert_eq!(
+                (dose["level_id"].as_str(), dose["cells"].as_f64()),
+                (Some("sad-1"), Some(5.0e7))
+            );
+        }
+        let (status, e) = crc.post(&assign(ids[3]), &json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("full"),
+            "{e}"
+        );
+        let (_, view) = crc.get(&format!("/api/studies/{sid}/cohorts")).await;
+        assert_eq!(view["levels"][0]["assigned"], 3, "{view}");
+        assert_eq!(view["levels"][0]["decision"], "need-more");
+        assert_eq!(view["open"], false);
+        // Signed DLT assessments: a wrong password is refused; then no DLT once the window
+        // (28 days after the single dose on 2026-10-24, day 1) is over.
+        let dlt = |id: i64| format!("/api/studies/{sid}/participants/{id}/dlt");
+        let none = |password: &str| json!({ "dlt": false, "description": "no DLT", "assessed_on": "2026-11-21", "password": password });
+        let (status, _) = inv.post(&dlt(ids[0]), &none("wrong")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = crc.post(&dlt(ids[0]), &none(PASSWORD)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only the investigator signs");
+        for id in &ids[..3] {
+            let (status, a) = inv.post(&dlt(*id), &none(PASSWORD)).await;
+            assert_eq!(status, StatusCode::CREATED, "{a}");
+            assert_eq!(a["signer_name"], "Test inv");
+        }
+        let (_, view) = crc.get(&format!("/api/studies/{sid}/cohorts")).await;
+        assert_eq!(view["levels"][0]["decision"], "escalate", "{view}");
+        assert_eq!(view["enrolling_level"], "sad-2");
+        let members = view["participants"].as_array().unwrap();
+        assert_eq!(members.len(), 3, "{view}");
+        assert!(members
+            .iter()
+            .all(|m| m["level_id"] == "sad-1" && m["dlt"] == "no"));
+        // A level the rule does not allow: refused, naming the one it allows.
+        let (status, e) = crc
+            .post(&assign(ids[3]), &json!({ "level_id": "mad-1" }))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("allowed: sad-2"),
+            "{e}"
+        );
+        // The sponsor's override: reason and signature, audited.
+        let over = format!(
+            "/api/studies/{sid}/participants/{}/dose-level/override",
+            ids[3]
+        );
+        let (status, _) = crc
+            .post(
+                &over,
+                &json!({ "level_id": "mad-1", "reason": "r", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, e) = admin
+            .post(
+                &over,
+                &json!({ "level_id": "mad-1", "reason": "", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, dose) = admin
+            .post(&over, &json!({ "level_id": "mad-1", "reason": "safety review board decision", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{dose}");
+        assert_eq!(dose["override_signer"], "Test admin");
+        assert_eq!(dose["dose_days"], json!([1, 15, 29, 43]));
+        // Open-label: the coordinator sees the dose in the participant view.
+        let (_, p) = crc
+            .get(&format!("/api/studies/{sid}/participants/{}", ids[3]))
+            .await;
+        assert_eq!(p["dose"]["level_id"], "mad-1", "{p}");
+        let trail = app
+            .store
+            .audit_of("dose-override", &ids[3].to_string())
+            .await
+            .unwrap();
+        assert!(trail
+            .iter()
+            .any(|r| r.reason.as_deref() == Some("safety review board decision")));
+    }
+}
+
+/// The demo seeds both trial shapes: Phase II randomised with kits (some dispensed, one
+/// emergency unblinding), Phase I with cohorts and DLT assessments.
+#[tokio::test]
+async fn the_demo_runs_both_trial_shapes() {
+    for url in databases().await {
+        let sql = Arc::new(store::open(&url).await.unwrap());
+        let app = web::App::new(
+            sql.clone(),
+            &[PHASE2.to_string(), PHASE1.to_string()],
+            false,
+        )
+        .await
+        .unwrap();
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap();
+        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
+            .await
+            .unwrap();
+        let p2 = store::Scope::Study("XS228-P2".into());
+        let enrolled = sql
+            .participants(&p2)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.enrolled_on.is_some())
+            .count();
+        let list = sql.randomisation_list("XS228-P2").await.unwrap().unwrap();
+        assert!(enrolled > 10);
+        assert_eq!(list.allocated as usize, enrolled);
+        assert!(list.dispensed > 0);
+        assert_eq!(list.unblinded, 1);
+        let study = &app.studies["XS228-P1"];
+        let counts = sql.cohort_counts(study).await.unwrap();
+        let rule = trial::three_plus_three(
+            &counts
+                .iter()
+                .map(|c| (c.evaluable, c.dlts))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            rule.decisions,
+            [
+                trial::Decision::Escalate,
+                trial::Decision::Escalate,
+                trial::Decision::NeedMore,
+                trial::Decision::NeedMore
+            ]
+        );
+        assert_eq!((counts[1].assigned, counts[1].dlts), (6, 1));
+        assert_eq!(counts[2].assigned, 1);
+        assert!(matches!(
+            sql.verify_audit().await.unwrap(),
+            store::AuditReport::Intact { .. }
+        ));
+    }
+}
+
+/// Bad input to the allocation and escalation operations: a clear 4xx naming the field and the
+/// allowed values, never a 500, and nothing written.
+#[tokio::test]
+async fn bad_allocation_input_gets_a_clear_4xx() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let dsmb = login(&app, "dsmb").await;
+        let inv = login(&app, "inv").await;
+        let pharm = login(&app, "pharm").await;
+        let gen = format!("/api/studies/{sid}/randomisation");
+        for (body, status, field) in [
+            (json!({ "per_stratum": 0 }), 422, Some("per_stratum")),
+            (json!({ "kits": 1000000 }), 422, Some("kits")),
+            (json!({ "seed": "-3" }), 422, Some("seed")),
+            (json!({ "seed": 1.5 }), 400, None),
+            (json!({ "colour": "blue" }), 400, None),
+        ] {
+            let (s, e) = dsmb.post(&gen, &body).await;
+            assert_eq!(s.as_u16(), status, "{body}: {e}");
+            if let Some(field) = field {
+                assert_eq!(e["error"]["fields"][0]["field"], field, "{e}");
+                assert!(
+                    e["error"]["fields"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("allowed")
+                        || field == "seed",
+                    "{e}"
+                );
+            }
+        }
+        assert_eq!(dsmb.get(&gen).await.1["generated"], false);
+        let id = enrolled(&app, &crc, 0, "X1", false).await;
+        // No list yet: a conflict that says so.
+        let rand = format!("/api/studies/{sid}/participants/{id}/randomisation");
+        let (s, e) = crc.post(&rand, &json!({})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("has not been generated"),
+            "{e}"
+        );
+        let (s, _) = crc.post(&rand, &json!({ "arm": "xs228" })).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/abc/randomisation"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/unblinding"),
+                &json!({ "reason": "x" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        let (s, e) = pharm
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dispensing"),
+                &json!({ "kit_number": "K1" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not randomised"),
+            "{e}"
+        );
+        // Phase II has no dose levels: a conflict, not a 500.
+        let (s, e) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level"),
+                &json!({ "level_id": "sad-1" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": "maybe", "description": "", "assessed_on": "x", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    }
+    // Phase I: an unknown level and a bad date name the field and the allowed values.
+    for url in databases().await {
+        let app = spawn_with(&url, PHASE1).await;
+        let sid = app.study.id.clone();
+        let crc = login(&app, "crc").await;
+        let inv = login(&app, "inv").await;
+        let admin = login(&app, "admin").await;
+        let id = enrolled(&app, &crc, 0, "Y1", false).await;
+        let (s, e) = admin
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level/override"),
+                &json!({ "level_id": "sad-9", "reason": "r", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "level_id");
+        assert!(
+            e["error"]["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("allowed: sad-1, sad-2, mad-1, mad-2"),
+            "{e}"
+        );
+        let (s, _) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dose-level"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": false, "description": "none", "assessed_on": "2026-13-01", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "assessed_on");
+        let (s, e) = inv
+            .post(
+                &format!("/api/studies/{sid}/participants/{id}/dlt"),
+                &json!({ "dlt": true, "description": "headache", "assessed_on": "2026-10-30", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "onset_on");
+    }
+}
