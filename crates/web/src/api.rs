@@ -669,7 +669,14 @@ pub async fn save_form(
     let data = if form_def.kind == trial::FormKind::Isncsci {
         let exam = service::read_exam(&input.values).map_err(ApiError::Invalid)?;
         let flat: serde_json::Value = serde_json::from_str(&exam.raw).unwrap_or_default();
-        serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) })
+        let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
+        // The worksheet's free-text comments are kept beside the exam.
+        if let Some(serde_json::Value::String(comments)) = input.values.get("comments") {
+            if !comments.trim().is_empty() {
+                data["comments"] = serde_json::Value::String(comments.clone());
+            }
+        }
+        data
     } else {
         trial::score_form(form_def, &input.values).map_err(|issues| {
             ApiError::Invalid(

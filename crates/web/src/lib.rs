@@ -14,6 +14,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod openapi;
+pub mod pages;
 pub mod service;
 
 use std::collections::BTreeMap;
@@ -185,6 +186,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/users/{id}/roles", post(api::assign_role))
         .route("/api/users/{id}/roles/removal", post(api::remove_role))
         .route("/api/users/{id}/state", post(api::set_active))
+        .merge(pages::routes())
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)
 }
