@@ -321,6 +321,9 @@ mod tests {
         ] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
+                if path.ends_with("i18n.rs") {
+                    continue; // the table itself
+                }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 for piece in text.split(open).skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
