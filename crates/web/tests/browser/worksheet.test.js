@@ -218,6 +218,34 @@ async function main() {
   check(await page.evaluate(function () { return window.__xss === undefined; }), 'no injected script ran');
   check(await page.locator('img[src="x"]').count() === 0, 'no injected element exists');
 
+  // The free calculator: the same worksheet, nothing saved.
+  await page.goto(BASE + '/isncsci');
+  check(await page.locator('#save').count() === 0, 'the calculator has no save button');
+  await typeExam(page, data.exam);
+  await page.waitForFunction(function () {
+    const el = document.querySelector('[data-result="asiaImpairmentScale"]');
+    return el && el.textContent !== '';
+  });
+  check(JSON.stringify(await results(page)) === JSON.stringify(shown), 'the calculator classifies the exam as the engine does');
+
+  // The idle warning five minutes before the session ends (on a fake clock).
+  const timed = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
+  await timed.clock.install();
+  const clockPage = await timed.newPage();
+  clockPage.on('pageerror', function (e) { pageErrors.push(String(e)); });
+  await login(clockPage, 'crc', 'demo-crc', '/isncsci');
+  check(await clockPage.isHidden('#session-banner'), 'no warning while the session is young');
+  await clockPage.clock.fastForward('25:01');
+  await clockPage.waitForSelector('#session-banner:not([hidden])');
+  check((await clockPage.textContent('#session-banner')).includes('5 minutes'), 'a warning 5 minutes before the idle end');
+  await clockPage.click('#session-banner button');
+  await clockPage.waitForSelector('#session-banner[hidden]', { state: 'attached' });
+  check(true, '"Stay signed in" keeps the session and hides the warning');
+  await clockPage.clock.fastForward('30:01');
+  await clockPage.waitForSelector('#session-banner a[href^="/login"]');
+  check(true, 'after 30 idle minutes the page says the session ended, with a link to sign in');
+  await timed.close();
+
   check(pageErrors.length === 0, 'no script error on any page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
   await browser.close();
   clearTimeout(stopper);
