@@ -235,12 +235,15 @@ async fn pages_show_only_the_sites_of_the_user() {
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-        let (status, _, _) = get(
+        let (status, body, _) = get(
             &crc,
             format!("{}/studies/{sid}/participants/{mine}", app.base),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
+        // The charts of the screening exam's scores (a normal exam: UEMS 50, light touch 112).
+        assert_eq!(body.matches(r#"<svg viewBox="0 0 640 270""#).count(), 2);
+        assert!(body.contains("UEMS (max 50): 50") && body.contains("Light touch (max 112): 112"));
         let (status, body, _) = get(&crc, format!("{}/studies/{sid}", app.base)).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains(&format!(">{a}</a>")) && !body.contains(&format!(">{b}</a>")));

@@ -14,11 +14,11 @@ pub struct Series {
     pub points: String,
     /// Each point: x, y and the value shown.
     pub dots: Vec<(f64, f64, String)>,
-    /// The legend's y position.
-    pub legend_y: f64,
+    /// The legend's x position (the legend is under the plot).
+    pub legend_x: f64,
 }
 
-/// A chart, laid out in a 640 × 260 view box.
+/// A chart, laid out in a 640 × 270 view box.
 pub struct Chart {
     /// Its title.
     pub title: String,
@@ -31,7 +31,7 @@ pub struct Chart {
 }
 
 const LEFT: f64 = 48.0;
-const RIGHT: f64 = 480.0;
+const RIGHT: f64 = 610.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 210.0;
 
@@ -140,7 +140,7 @@ fn chart(
                     .collect::<Vec<_>>()
                     .join(" "),
                 dots,
-                legend_y: TOP + 8.0 + 22.0 * k as f64,
+                legend_x: LEFT + 240.0 * k as f64,
             }
         })
         .collect();
@@ -157,7 +157,9 @@ fn chart(
         x_labels: points
             .iter()
             .enumerate()
-            .map(|(i, (_, name, _))| (x(i), name.clone()))
+            // "Week 24 (primary endpoint)" is "Week 24" under the axis (the full name is on the
+            // participant page's timeline).
+            .map(|(i, (_, name, _))| (x(i), name.split(" (").next().unwrap_or(name).to_string()))
             .collect(),
         y_ticks,
     }
