@@ -229,6 +229,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("ws.nonkey_right", "Right: lowest non-key muscle with motor function", "右侧：有运动功能的最低非关键肌"),
     ("ws.nonkey_left", "Left: lowest non-key muscle with motor function", "左侧：有运动功能的最低非关键肌"),
     ("ws.nonkey_none", "None", "无"),
+    ("ws.not_entered", "Not entered", "未填写"),
     ("ws.comments", "Comments", "备注"),
     ("ws.totals", "Totals", "总分"),
     ("ws.uer", "Upper right (UER)", "右上肢（UER）"),

@@ -246,6 +246,12 @@ async function main() {
   check(true, 'after 30 idle minutes the page says the session ended, with a link to sign in');
   await timed.close();
 
+  // Signing out ends the session.
+  await Promise.all([page.waitForNavigation(), page.click('#logout')]);
+  check(page.url().startsWith(BASE + '/login'), 'signing out shows the login');
+  await page.goto(BASE + data.participantPath);
+  check(page.url().startsWith(BASE + '/login'), 'after signing out the pages ask to sign in again');
+
   check(pageErrors.length === 0, 'no script error on any page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
   await browser.close();
   clearTimeout(stopper);
