@@ -162,6 +162,13 @@ impl Ctx {
             .to_string()
     }
 
+    /// A sex in words.
+    pub fn sex(&self, sex: &str) -> String {
+        i18n::text(self.t.0, &format!("sex.{sex}"))
+            .unwrap_or(sex)
+            .to_string()
+    }
+
     /// An anorectal answer in words (`Yes`, `No`, `NT`).
     pub fn anal(&self, value: &str) -> String {
         i18n::text(self.t.0, &format!("ws.anal.{value}"))
