@@ -145,10 +145,11 @@
     progress.textContent = (body && body.error && body.error.message) || msg("fix");
   }
 
+  // The request goes out first; the map and the draft are done while it is on its way.
   function changed() {
+    classify();
     paintMap();
     saveDraft();
-    classify();
   }
 
   for (const el of cells) {
