@@ -99,6 +99,32 @@
     } catch (e) { /* storage full or disabled: entries stay on the page */ }
   }
 
+  // The inputs each total adds up. A total whose inputs are all entered is shown before the
+  // rest of the exam is: the engine classifies the exam with the missing values set to 0, and
+  // only those totals are taken (a total depends on nothing but its own inputs).
+  const UPPER = '(c5|c6|c7|c8|t1)', LOWER = '(l2|l3|l4|l5|s1)';
+  const TOTALS = {
+    rightUpperMotorTotal: '^' + UPPER + 'RightMotor$', leftUpperMotorTotal: '^' + UPPER + 'LeftMotor$',
+    rightLowerMotorTotal: '^' + LOWER + 'RightMotor$', leftLowerMotorTotal: '^' + LOWER + 'LeftMotor$',
+    rightTouchTotal: 'RightTouch$', leftTouchTotal: 'LeftTouch$',
+    rightPrickTotal: 'RightPrick$', leftPrickTotal: 'LeftPrick$',
+    rightMotorTotal: 'RightMotor$', leftMotorTotal: 'LeftMotor$',
+    upperMotorTotal: '^' + UPPER + '(Right|Left)Motor$', lowerMotorTotal: '^' + LOWER + '(Right|Left)Motor$',
+    touchTotal: 'Touch$', prickTotal: 'Prick$',
+  };
+  const totalInputs = {};
+  for (const key of Object.keys(TOTALS)) {
+    const re = new RegExp(TOTALS[key]);
+    totalInputs[key] = cells.filter(function (el) { return re.test(el.name); });
+  }
+  function showTotals(map) {
+    for (const el of results) {
+      const inputs = totalInputs[el.dataset.result];
+      const ready = inputs && inputs.every(function (i) { return i.value !== ''; });
+      el.textContent = ready ? (map[el.dataset.result] || '') : '';
+    }
+  }
+
   function classify() {
     const v = values();
     let missing = 0, invalid = 0;
@@ -106,7 +132,11 @@
     for (const el of selects) if (el.classList.contains('anal') && el.value === '') missing++;
     const mine = ++sequence;
     if (invalid) { showResults(null); progress.textContent = msg("fix"); return done(); }
-    if (missing) { showResults(null); progress.textContent = msg("pending") + ' (' + missing + ' ' + msg("to_go") + ')'; return done(); }
+    if (missing) {
+      progress.textContent = msg("pending") + ' (' + missing + ' ' + msg("to_go") + ')';
+      for (const el of cells) if (el.value === '') v[el.name] = '0';
+      for (const el of selects) if (el.classList.contains('anal') && el.value === '') v[el.name] = 'No';
+    }
     fetch('/api/isncsci/classify', {
       method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() },
@@ -115,7 +145,10 @@
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     }).then(function (r) {
       if (mine !== sequence) return;
-      if (r.status === 200) {
+      if (r.status === 200 && missing) {
+        showTotals(r.body);
+        if (window.scitrial.activity) window.scitrial.activity();
+      } else if (r.status === 200) {
         showResults(r.body);
         progress.textContent = msg("classified");
         if (window.scitrial.activity) window.scitrial.activity();

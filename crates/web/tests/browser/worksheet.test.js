@@ -48,14 +48,26 @@ async function results(page) {
 }
 
 // Types the exam by keyboard only, in the worksheet's focus order.
-async function typeExam(page, exam) {
+async function typeExam(page, exam, checkTotals) {
   const names = await page.$$eval('input.cell', function (els) { return els.map(function (e) { return e.name; }); });
   check(names.length === 132, 'the worksheet has 132 exam inputs named by flat-layout keys (got ' + names.length + ')');
   await page.focus('[name="' + names[0] + '"]');
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
     const focused = await page.evaluate(function () { return document.activeElement && document.activeElement.name; });
     if (focused !== name) throw new Error('focus is on ' + focused + ', expected ' + name);
     await page.keyboard.type(exam[name]);
+    if (i === 9 && checkTotals) {
+      // The right motor column is complete: its totals show, nothing else does yet.
+      await page.waitForFunction(function () { return document.querySelector('[data-result="rightMotorTotal"]').textContent !== ''; });
+      const partial = await results(page);
+      for (const key of ['rightUpperMotorTotal', 'rightLowerMotorTotal', 'rightMotorTotal']) {
+        if (partial[key] !== data.expected[key]) throw new Error(`${key} while entering: ${partial[key]}, the engine says ${data.expected[key]}`);
+      }
+      for (const key of ['leftMotorTotal', 'upperMotorTotal', 'rightTouchTotal', 'neurologicalLevelOfInjury', 'asiaImpairmentScale']) {
+        if (partial[key] !== '') throw new Error(`${key} shown before its values are entered: ${partial[key]}`);
+      }
+      check(true, 'a total shows as soon as its column is entered, equal to the engine\'s');
+    }
   }
   // After the last motor value, the focus is on the anal contraction.
   for (const name of ['analContraction', 'analSensation']) {
@@ -93,7 +105,7 @@ async function main() {
 
   // 2. The worksheet of a visit: a complete exam by keyboard only.
   await page.goto(BASE + data.worksheetPath);
-  await typeExam(page, data.exam);
+  await typeExam(page, data.exam, true);
   await page.waitForFunction(function () {
     const el = document.querySelector('[data-result="asiaImpairmentScale"]');
     return el && el.textContent !== '';
