@@ -64,12 +64,12 @@
     if (stars && prev && prev.classList.contains('cell') && prev.tagName === 'INPUT' &&
         PATTERN[prev.dataset.kind].test(prev.value + v)) {
       prev.value = prev.value + v;
-      el.value = '';
+      el.value = el.dataset.before || '';
       check(prev);
       return 'stars';
     }
     // A "T" after an NT that moved on already is the rest of "NT".
-    if (v === 'T' && prev && prev.value.startsWith('NT')) { el.value = ''; return 'stars'; }
+    if (v === 'T' && prev && prev.value.startsWith('NT')) { el.value = el.dataset.before || ''; return 'stars'; }
     el.value = v;
     return v;
   }
@@ -202,7 +202,9 @@
         if (p && p.tagName === 'INPUT') { p.focus(); p.select(); }
       }
     });
-    el.addEventListener('focus', function () { el.select(); });
+    // What the cell held when the cursor came, given back if a star typed here was meant for
+    // the value above.
+    el.addEventListener('focus', function () { el.dataset.before = el.value; el.select(); });
   }
   for (const el of selects) el.addEventListener('change', changed);
   if (comments) comments.addEventListener('input', saveDraft);

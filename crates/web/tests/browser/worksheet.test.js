@@ -239,6 +239,12 @@ async function main() {
     return el && el.textContent !== '';
   });
   check(JSON.stringify(await results(page)) === JSON.stringify(shown), 'the calculator classifies the exam as the engine does');
+  // Editing a filled sheet: a star typed after a value marks it and leaves the next cell alone.
+  const nextValue = await page.inputValue('[name="c6RightMotor"]');
+  await page.focus('[name="c5RightMotor"]');
+  await page.keyboard.type('4*');
+  check(await page.inputValue('[name="c5RightMotor"]') === '4*' && await page.inputValue('[name="c6RightMotor"]') === nextValue,
+    'a star typed after a value marks it and keeps the next cell\'s value');
 
   // The idle warning five minutes before the session ends (on a fake clock).
   const timed = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
