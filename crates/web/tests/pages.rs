@@ -390,6 +390,38 @@ async fn the_language_is_chosen_per_user_and_kept() {
             body.contains("轻触觉") && body.contains(r#"lang="zh-Hans""#),
             "{body}"
         );
+        // Someone else on the same device keeps their own language: their choice, once made,
+        // is theirs, whatever the device's last choice.
+        let r = crc
+            .post(format!("{}/api/login", app.base))
+            .json(&json!({ "username": "mon", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(
+            body.contains("轻触觉"),
+            "the device's choice applies at first"
+        );
+        crc.get(format!("{}/language/en?next=/isncsci", app.base))
+            .send()
+            .await
+            .unwrap();
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(body.contains("Light touch"));
+        let r = crc
+            .post(format!("{}/api/login", app.base))
+            .json(&json!({ "username": "crc", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(
+            body.contains("轻触觉"),
+            "the coordinator's own choice stays Chinese"
+        );
         let (status, body, _) = get(&crc, format!("{}/language/fr", app.base)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("allowed: en, zh"));

@@ -206,6 +206,12 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
+/// The cookie of one user's language on this device, so that people sharing a tablet each keep
+/// their own.
+fn user_lang_cookie(user_id: i64) -> String {
+    format!("{LANG_COOKIE}_u{user_id}")
+}
+
 fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
     cookie(headers, LANG_COOKIE).and_then(|c| Lang::parse(&c))
 }
@@ -256,7 +262,11 @@ impl FromRequestParts<AppState> for Viewer {
         let chosen = cookie_lang(&parts.headers);
         match CurrentUser::from_request_parts(parts, state).await {
             Ok(me) => {
-                let lang = chosen
+                // The user's own choice on this device, then the device's last choice (the
+                // login page's), then the account's language.
+                let lang = cookie(&parts.headers, &user_lang_cookie(me.user.id))
+                    .and_then(|c| Lang::parse(&c))
+                    .or(chosen)
                     .or_else(|| Lang::parse(&me.user.language))
                     .unwrap_or(Lang::En);
                 Ok(Viewer { me, lang, path })
@@ -489,8 +499,14 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// `GET /language/{code}?next=PATH`: keeps the choice in a cookie for a year.
-async fn language(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+/// `GET /language/{code}?next=PATH`: keeps the choice in cookies for a year, the signed-in
+/// user's own and the device's.
+async fn language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+    request: axum::extract::Request,
+) -> Response {
     let Some(lang) = Lang::parse(&code) else {
         return error_page(
             Lang::En,
@@ -501,12 +517,19 @@ async fn language(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Respo
         );
     };
     let mut response = redirect(&local_path(q.next.as_deref()));
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-        lang.code()
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(SET_COOKIE, value);
+    let (mut parts, _) = request.into_parts();
+    let mut names = vec![LANG_COOKIE.to_string()];
+    if let Ok(me) = CurrentUser::from_request_parts(&mut parts, &state).await {
+        names.push(user_lang_cookie(me.user.id));
+    }
+    for name in names {
+        let cookie = format!(
+            "{name}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
     }
     response
 }
