@@ -32,11 +32,21 @@ async function login(page, username, password, landing) {
   await page.goto(BASE + '/login' + (landing ? '?next=' + encodeURIComponent(landing) : ''));
   check(await page.locator('input[name="username"]').count() === 1, '/login has a username input');
   check(await page.locator('input[type="password"]').count() === 1, '/login has a password input');
+  await labelCheck(page, '/login');
   await page.focus('input[name="username"]');
   await page.keyboard.type(username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+}
+
+// Every input of the page has a label.
+async function labelCheck(page, where) {
+  const unlabelled = await page.$$eval('input:not([type="hidden"]), select, textarea', function (els) {
+    return els.filter(function (e) { return e.labels.length === 0 && !e.getAttribute('aria-label'); })
+      .map(function (e) { return e.name || e.id; });
+  });
+  check(unlabelled.length === 0, 'every input has a label on ' + where + (unlabelled.length ? ': ' + unlabelled.join(', ') : ''));
 }
 
 async function results(page) {
@@ -105,6 +115,7 @@ async function main() {
 
   // 2. The worksheet of a visit: a complete exam by keyboard only.
   await page.goto(BASE + data.worksheetPath);
+  await labelCheck(page, 'the worksheet');
   await typeExam(page, data.exam, true);
   await page.waitForFunction(function () {
     const el = document.querySelector('[data-result="asiaImpairmentScale"]');
@@ -210,6 +221,7 @@ async function main() {
   for (const p of ['/participants', '/queries']) {
     await page.goto(BASE + '/studies/' + data.study + p);
     blindCheck(await page.content(), p);
+    await labelCheck(page, p);
   }
 
   // Chinese.
