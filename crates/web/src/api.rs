@@ -888,6 +888,28 @@ pub async fn raise_query(
     ))
 }
 
+/// The statuses a query list may be filtered by.
+pub const QUERY_STATUSES: [&str; 3] = [
+    store::query_status::OPEN,
+    store::query_status::ANSWERED,
+    store::query_status::CLOSED,
+];
+
+/// A query status filter, or the error naming the allowed ones.
+pub fn check_query_status(status: &str) -> Result<(), ApiError> {
+    if QUERY_STATUSES.contains(&status) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "status",
+            format!(
+                "{status:?} is not allowed (allowed: {})",
+                QUERY_STATUSES.join(", ")
+            ),
+        ))
+    }
+}
+
 /// Which queries to list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -905,18 +927,8 @@ pub async fn list_queries(
     Query(filter): Query<QueryFilter>,
 ) -> Result<Json<Vec<store::Query>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    let allowed = [
-        store::query_status::OPEN,
-        store::query_status::ANSWERED,
-        store::query_status::CLOSED,
-    ];
     if let Some(s) = &filter.status {
-        if !allowed.contains(&s.as_str()) {
-            return Err(ApiError::field(
-                "status",
-                format!("{s:?} is not allowed (allowed: {})", allowed.join(", ")),
-            ));
-        }
+        check_query_status(s)?;
     }
     Ok(Json(
         state

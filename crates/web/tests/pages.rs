@@ -69,9 +69,8 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-/// A signed-in client and its CSRF token.
-async fn login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let http = browser();
+/// Signs in on a client (a device), returning the session's CSRF token.
+async fn sign_in_on(http: &reqwest::Client, app: &TestApp, username: &str) -> String {
     let r = http
         .post(format!("{}/api/login", app.base))
         .json(&json!({ "username": username, "password": PASSWORD }))
@@ -80,7 +79,14 @@ async fn login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let me: Value = r.json().await.unwrap();
-    (http, me["csrf_token"].as_str().unwrap().to_string())
+    me["csrf_token"].as_str().unwrap().to_string()
+}
+
+/// A signed-in client and its CSRF token.
+async fn login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let http = browser();
+    let csrf = sign_in_on(&http, app, username).await;
+    (http, csrf)
 }
 
 async fn get(
@@ -125,6 +131,37 @@ async fn databases() -> Vec<String> {
         .unwrap()
 }
 
+/// The login form's double-submit token.
+fn form_token(body: &str) -> String {
+    body.split(r#"name="token" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+/// Submits the login form.
+async fn submit(
+    http: &reqwest::Client,
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    next: &str,
+    token: &str,
+) -> reqwest::Response {
+    let form = [
+        ("username", username),
+        ("password", password),
+        ("next", next),
+        ("token", token),
+    ];
+    http.post(format!("{}/login", app.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
     for url in databases().await {
@@ -144,40 +181,12 @@ async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
             .to_str()
             .unwrap()
             .contains("script-src 'self'"));
-        let token = body
-            .split(r#"name="token" value=""#)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_string();
         // Without the form's token (a forged cross-site login) nothing happens.
-        let other = browser();
-        let form = [
-            ("username", "crc"),
-            ("password", PASSWORD),
-            ("next", page.as_str()),
-            ("token", token.as_str()),
-        ];
-        let r = other
-            .post(format!("{}/login", app.base))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let token = form_token(&body);
+        let r = submit(&browser(), &app, "crc", PASSWORD, &page, &token).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        // A wrong password: the form again, 401, the name kept, no session.
-        let wrong = [
-            ("username", "crc"),
-            ("password", "nope"),
-            ("next", page.as_str()),
-            ("token", token.as_str()),
-        ];
-        let r = http
-            .post(format!("{}/login", app.base))
-            .form(&wrong)
-            .send()
-            .await
-            .unwrap();
+        // A wrong password: the form again, 401, no session.
+        let r = submit(&http, &app, "crc", "nope", &page, &token).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert!(r
             .text()
@@ -186,24 +195,7 @@ async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
             .contains("Wrong username or password"));
         // The right one, with the token of the form shown last.
         let (_, body, _) = get(&http, format!("{}/login?next={page}", app.base)).await;
-        let token = body
-            .split(r#"name="token" value=""#)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_string();
-        let good = [
-            ("username", "crc"),
-            ("password", PASSWORD),
-            ("next", page.as_str()),
-            ("token", token.as_str()),
-        ];
-        let r = http
-            .post(format!("{}/login", app.base))
-            .form(&good)
-            .send()
-            .await
-            .unwrap();
+        let r = submit(&http, &app, "crc", PASSWORD, &page, &form_token(&body)).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], page.as_str());
         let (status, body, headers) = get(&http, format!("{}{page}", app.base)).await;
@@ -392,13 +384,7 @@ async fn the_language_is_chosen_per_user_and_kept() {
         );
         // Someone else on the same device keeps their own language: their choice, once made,
         // is theirs, whatever the device's last choice.
-        let r = crc
-            .post(format!("{}/api/login", app.base))
-            .json(&json!({ "username": "mon", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        sign_in_on(&crc, &app, "mon").await;
         let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
         assert!(
             body.contains("轻触觉"),
@@ -410,13 +396,7 @@ async fn the_language_is_chosen_per_user_and_kept() {
             .unwrap();
         let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
         assert!(body.contains("Light touch"));
-        let r = crc
-            .post(format!("{}/api/login", app.base))
-            .json(&json!({ "username": "crc", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        sign_in_on(&crc, &app, "crc").await;
         let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
         assert!(
             body.contains("轻触觉"),

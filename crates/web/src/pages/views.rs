@@ -505,20 +505,9 @@ pub async fn queries(
 ) -> Response {
     let result = async {
         let scope: Scope = require(&viewer.me.roles, &study, Operation::ReadParticipants)?;
-        let allowed = [
-            store::query_status::OPEN,
-            store::query_status::ANSWERED,
-            store::query_status::CLOSED,
-        ];
         let status = filter.status.unwrap_or_default();
-        if !status.is_empty() && !allowed.contains(&status.as_str()) {
-            return Err(ApiError::field(
-                "status",
-                format!(
-                    "{status:?} is not allowed (allowed: {})",
-                    allowed.join(", ")
-                ),
-            ));
+        if !status.is_empty() {
+            crate::api::check_query_status(&status)?;
         }
         let list = state
             .store
@@ -543,7 +532,7 @@ pub async fn queries(
             ctx: viewer.ctx(Some(&study)),
             study_id: study.clone(),
             status,
-            statuses: allowed.to_vec(),
+            statuses: crate::api::QUERY_STATUSES.to_vec(),
             rows,
         })
     }
