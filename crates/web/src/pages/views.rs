@@ -356,6 +356,9 @@ async fn participant_page(
                 all.extend(state.store.audit_of("form", &record).await?);
             }
             all.retain(|r| r.chain == study_id);
+            if blinded(study, &viewer.me.roles) {
+                all.retain(|r| !reveals_allocation(r));
+            }
             all.sort_by_key(|r| std::cmp::Reverse(r.id));
             Some(all.iter().flat_map(audit_lines).collect())
         }
@@ -399,6 +402,28 @@ async fn participant_page(
         queries,
         screening,
         charts,
+    })
+}
+
+/// Whether the user is blinded in the study: no role of theirs there is unblinded.
+pub fn blinded(study: &trial::Study, roles: &[store::RoleAssignment]) -> bool {
+    roles
+        .iter()
+        .filter(|r| r.study_id == study.id)
+        .all(|r| study.is_blinded(r.role))
+}
+
+/// Whether an audit row could reveal an allocation (an arm, a kit, a dose volume), by its
+/// entity or field. The participant page leaves such rows out for blinded users, whatever the
+/// allocation records come to look like.
+pub fn reveals_allocation(row: &store::AuditRow) -> bool {
+    const PARTS: [&str; 5] = ["kit", "volume", "allocation", "randomi", "unblind"];
+    let names = [row.entity.as_str(), row.field.as_deref().unwrap_or("")];
+    names.iter().any(|name| {
+        let name = name.to_ascii_lowercase();
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word == "arm" || word == "arms")
+            || PARTS.iter().any(|w| name.contains(w))
     })
 }
 
@@ -540,5 +565,61 @@ pub async fn queries(
     match result {
         Ok(page) => render(viewer.lang, &page),
         Err(e) => error_page(viewer.lang, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(entity: &str, field: Option<&str>) -> store::AuditRow {
+        store::AuditRow {
+            id: 1,
+            chain: "S".into(),
+            seq: 1,
+            at: "2026-01-01T00:00:00.000000Z".into(),
+            user_id: None,
+            username: "system".into(),
+            action: "update".into(),
+            entity: entity.into(),
+            record_id: "1".into(),
+            field: field.map(str::to_string),
+            old_value: None,
+            new_value: Some("x".into()),
+            reason: None,
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn rows_that_could_reveal_an_allocation_are_recognised() {
+        for (entity, field) in [
+            ("participant", Some("arm")),
+            ("participant", Some("arm_id")),
+            ("allocation", None),
+            ("kit", Some("number")),
+            ("participant", Some("kit_number")),
+            ("dispensing", Some("dose_volume_ml")),
+            ("randomisation", Some("stratum")),
+            ("participant", Some("unblinded_at")),
+        ] {
+            assert!(
+                reveals_allocation(&row(entity, field)),
+                "{entity} {field:?}"
+            );
+        }
+        for (entity, field) in [
+            ("participant", Some("status")),
+            ("form", Some("exam")),
+            ("participant", Some("screening_number")),
+            ("form", Some("comments")),
+            ("participant", Some("eligibility_reasons")),
+        ] {
+            assert!(
+                !reveals_allocation(&row(entity, field)),
+                "{entity} {field:?}"
+            );
+        }
     }
 }
