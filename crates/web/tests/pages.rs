@@ -181,10 +181,36 @@ async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
             .to_str()
             .unwrap()
             .contains("script-src 'self'"));
-        // Without the form's token (a forged cross-site login) nothing happens.
+        // A token that is not the form's cookie's, or a form posted from another site, is a
+        // forged login: nothing happens.
         let token = form_token(&body);
         let r = submit(&browser(), &app, "crc", PASSWORD, &page, &token).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let forged = [("username", "crc"), ("password", PASSWORD)];
+        for (name, value) in [
+            ("origin", "http://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let r = browser()
+                .post(format!("{}/login", app.base))
+                .header(name, value)
+                .form(&forged)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        }
+        // A program that is not a browser may post the two fields alone.
+        let plain = browser();
+        let r = plain
+            .post(format!("{}/login", app.base))
+            .form(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (status, _, _) = get(&plain, format!("{}/isncsci", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
         // A wrong password: the form again, 401, no session.
         let r = submit(&http, &app, "crc", "nope", &page, &token).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

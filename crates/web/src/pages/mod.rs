@@ -428,7 +428,28 @@ pub struct LoginFields {
     token: String,
 }
 
-/// `POST /login`: the form, checked against its double-submit cookie, then the API's own login.
+/// Whether a login form submission may be acted on (against login CSRF, where another site
+/// signs the victim's browser into the attacker's account): the form's token must match its
+/// cookie; a submission without a token is taken only when it does not come from another site
+/// (a browser says where a form comes from in `Origin` and `Sec-Fetch-Site`; a program that is
+/// not a browser sends neither and is not a CSRF vector).
+fn login_allowed(headers: &HeaderMap, token: &str) -> bool {
+    if !token.is_empty() {
+        return cookie(headers, LOGIN_COOKIE).as_deref() == Some(token);
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let same_origin = match (header("origin"), header("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        (Some(_), None) => false,
+    };
+    let same_site = header("sec-fetch-site").is_none_or(|s| s == "same-origin" || s == "none");
+    same_origin && same_site
+}
+
+/// `POST /login`: the form, checked against login CSRF, then the API's own login.
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -436,8 +457,7 @@ async fn login_submit(
 ) -> Response {
     let lang = cookie_lang(&headers).unwrap_or(Lang::En);
     let next = local_path(Some(&fields.next));
-    let expected = cookie(&headers, LOGIN_COOKIE);
-    if fields.token.is_empty() || expected.as_deref() != Some(fields.token.as_str()) {
+    if !login_allowed(&headers, &fields.token) {
         let message = Texts(lang).get("login.retry").to_string();
         return login_form(
             lang,
