@@ -381,7 +381,7 @@ async fn participant_page(
             .iter()
             .map(|(k, label)| {
                 (
-                    viewer.ctx(None).t.get(label).to_string(),
+                    super::Texts(viewer.lang).get(label).to_string(),
                     c[*k].as_str().unwrap_or("").to_string(),
                 )
             })

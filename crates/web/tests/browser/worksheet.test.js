@@ -276,6 +276,22 @@ async function main() {
   check(true, 'after 30 idle minutes the page says the session ended, with a link to sign in');
   await timed.close();
 
+  // The pages under their own content security policy (not bypassed here): no violation, no
+  // script error, and the worksheet still classifies.
+  const strict = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const strictPage = await strict.newPage();
+  const consoleErrors = [];
+  strictPage.on('console', function (m) { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  strictPage.on('pageerror', function (e) { consoleErrors.push(String(e)); });
+  await login(strictPage, 'investigator', 'demo-investigator', data.participantPath);
+  for (const p of [data.worksheetPath, '/studies/' + data.study, '/studies/' + data.study + '/queries']) {
+    await strictPage.goto(BASE + p);
+  }
+  await strictPage.goto(BASE + data.worksheetPath);
+  await strictPage.waitForSelector('[data-result="asiaImpairmentScale"]:not(:empty)');
+  check(consoleErrors.length === 0, 'the pages keep to their content security policy' + (consoleErrors.length ? ': ' + consoleErrors.join('; ') : ''));
+  await strict.close();
+
   // Signing out ends the session.
   await Promise.all([page.waitForNavigation(), page.click('#logout')]);
   check(page.url().startsWith(BASE + '/login'), 'signing out shows the login');
