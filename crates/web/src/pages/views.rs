@@ -267,6 +267,20 @@ pub struct VisitRow {
     done_on: String,
     status: &'static str,
     forms: Vec<FormRow>,
+    /// The visit's exam in brief: NLI, AIS, UEMS, LEMS (from its ISNCSCI form, or the exam
+    /// recorded at the visit).
+    exam: Option<[String; 4]>,
+}
+
+/// The brief of an exam's classification.
+fn exam_brief(c: &serde_json::Value) -> Option<[String; 4]> {
+    let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Some([
+        get("neurologicalLevelOfInjury")?,
+        get("asiaImpairmentScale")?,
+        get("upperMotorTotal")?,
+        get("lowerMotorTotal")?,
+    ])
 }
 
 #[derive(Template)]
@@ -339,7 +353,22 @@ async fn participant_page(
                 }
             })
             .collect();
+        let form_exam = forms
+            .iter()
+            .filter(|f| f.visit_id == v.visit.visit_id)
+            .find_map(|f| exam_brief(&f.data["classification"]));
+        let recorded = || {
+            exams
+                .iter()
+                .filter(|e| e.visit_id == v.visit.visit_id)
+                .find_map(|e| {
+                    serde_json::from_str(&e.classification)
+                        .ok()
+                        .and_then(|c| exam_brief(&c))
+                })
+        };
         rows.push(VisitRow {
+            exam: form_exam.or_else(recorded),
             name: v.visit.name.clone(),
             target: v.visit.target.clone(),
             window: format!("{} – {}", v.visit.earliest, v.visit.latest),

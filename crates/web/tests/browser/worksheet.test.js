@@ -190,6 +190,7 @@ async function main() {
   await page.keyboard.press('Tab');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   check(await page.inputValue(cell) === other, 'the changed value is saved');
+  const changed = await results(page);
 
   // The session ends (cookie gone): unsaved entries survive the new sign-in.
   await page.focus('[name="c5RightMotor"]');
@@ -218,6 +219,9 @@ async function main() {
     'the line shows the old and new value (' + original + ' → ' + other + ')');
   check((await row.textContent()).includes('Re-examined'), 'the line shows the reason');
   blindCheck(await page.content(), 'the participant page');
+  const briefs = await page.$$eval('[data-exam-brief]', function (els) { return els.map(function (e) { return e.textContent; }); });
+  check(briefs.some(function (b) { return b.includes('NLI) ' + changed.neurologicalLevelOfInjury + ' ') && b.includes('AIS ' + changed.asiaImpairmentScale + ' '); }),
+    'the visit timeline shows the saved exam\'s NLI and AIS');
   for (const p of ['/participants', '/queries']) {
     await page.goto(BASE + '/studies/' + data.study + p);
     blindCheck(await page.content(), p);
