@@ -310,6 +310,8 @@ async fn pages_show_only_the_sites_of_the_user() {
         )
         .await;
         assert!(body.contains(r#"<td>create</td>"#), "{body}");
+        // The screening exam's own rows are in the participant's trail too.
+        assert!(body.contains("<td>exam "), "{body}");
     }
 }
 

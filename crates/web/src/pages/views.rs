@@ -380,9 +380,24 @@ async fn participant_page(
     let audit = match service::scope_for(&viewer.me.roles, study_id, Operation::ReadAudit) {
         Some(audit_scope) if audit_scope.includes_site(&p.site_id) => {
             let mut all = state.store.audit_of("participant", &id.to_string()).await?;
-            for f in &forms {
-                let record = format!("{id}/{}/{}", f.visit_id, f.form_id);
-                all.extend(state.store.audit_of("form", &record).await?);
+            let mut records: Vec<(&str, String)> = Vec::new();
+            records.extend(
+                visits
+                    .iter()
+                    .map(|v| ("visit", format!("{id}/{}", v.visit.visit_id))),
+            );
+            records.extend(
+                forms
+                    .iter()
+                    .map(|f| ("form", format!("{id}/{}/{}", f.visit_id, f.form_id))),
+            );
+            records.extend(exams.iter().map(|e| ("exam", e.id.to_string())));
+            for (entity, record) in records {
+                all.extend(state.store.audit_of(entity, &record).await?);
+            }
+            for s in state.store.signatures(&scope, id).await? {
+                let record = format!("{id}/{}/{}", s.visit_id, s.id);
+                all.extend(state.store.audit_of("signature", &record).await?);
             }
             all.retain(|r| r.chain == study_id);
             if blinded(study, &viewer.me.roles) {
