@@ -624,6 +624,9 @@ pub async fn classify(_me: CurrentUser, body: Bytes) -> Result<Json<serde_json::
     )))
 }
 
+/// The longest comment an ISNCSCI form keeps.
+pub const MAX_COMMENTS: usize = 4000;
+
 /// A form's values for a visit.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -672,6 +675,12 @@ pub async fn save_form(
         let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
         // The worksheet's free-text comments are kept beside the exam.
         if let Some(serde_json::Value::String(comments)) = input.values.get("comments") {
+            if comments.chars().count() > MAX_COMMENTS {
+                return Err(ApiError::field(
+                    "values.comments",
+                    format!("is too long (at most {MAX_COMMENTS} characters)"),
+                ));
+            }
             if !comments.trim().is_empty() {
                 data["comments"] = serde_json::Value::String(comments.clone());
             }

@@ -359,6 +359,28 @@ async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
         let (status, body, _) = get(&mon, path.clone()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(!body.contains(r#"id="save""#) && body.contains("readonly"));
+        // The worksheet's comments are kept with the exam, within a limit (the browser test
+        // saves some and reads them back).
+        let (crc_api, csrf) = login(&app, "crc").await;
+        let save = format!(
+            "{}/api/studies/{sid}/participants/{id}/visits/screening/forms/isncsci",
+            app.base
+        );
+        let mut values = exam();
+        values.insert("comments".into(), Value::String("x".repeat(4001)));
+        let r = crc_api
+            .post(&save)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "values": values }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["error"]["fields"][0]["field"], "values.comments",
+            "{body}"
+        );
         let (crcb, _) = login(&app, "crcb").await;
         let (status, _, _) = get(&crcb, path).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
