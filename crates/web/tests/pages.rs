@@ -376,10 +376,10 @@ async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let body: Value = r.json().await.unwrap();
+        let error: Value = r.json().await.unwrap();
         assert_eq!(
-            body["error"]["fields"][0]["field"], "values.comments",
-            "{body}"
+            error["error"]["fields"][0]["field"], "values.comments",
+            "{error}"
         );
         let (crcb, _) = login(&app, "crcb").await;
         let (status, _, _) = get(&crcb, path).await;
