@@ -92,8 +92,9 @@
     for (const el of results) el.textContent = map ? (map[el.dataset.result] || '') : '';
   }
 
+  // Drafts are kept for a visit's form only: the calculator starts empty every time.
   function saveDraft() {
-    if (!editable) return;
+    if (!editable || !savePath) return;
     try {
       localStorage.setItem(draftKey, JSON.stringify({ values: values(), comments: comments ? comments.value : '' }));
     } catch (e) { /* storage full or disabled: entries stay on the page */ }
@@ -212,7 +213,7 @@
   // A draft kept on this device (unsaved entries, e.g. when the session ended) comes back.
   try {
     const draft = JSON.parse(localStorage.getItem(draftKey) || 'null');
-    if (draft && editable) {
+    if (draft && editable && savePath) {
       let differs = false;
       for (const el of cells.concat(selects)) {
         const v = draft.values[el.name] || '';

@@ -255,6 +255,10 @@ async function main() {
     return el && el.textContent !== '';
   });
   check(JSON.stringify(await results(page)) === JSON.stringify(shown), 'the calculator classifies the exam as the engine does');
+  await page.reload();
+  check(await page.inputValue('[name="c5RightMotor"]') === '' && await page.isHidden('#ws-notice'),
+    'the calculator starts empty (it keeps no draft)');
+  await typeExam(page, data.exam);
   // Editing a filled sheet: a star typed after a value marks it and leaves the next cell alone.
   const nextValue = await page.inputValue('[name="c6RightMotor"]');
   await page.focus('[name="c5RightMotor"]');
