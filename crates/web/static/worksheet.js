@@ -45,10 +45,14 @@
 
   // A value is finished when nothing may follow it: stars are typed into the next cell and
   // go back to this one, so a digit or NT moves on at once.
-  function next(el) {
+  // Typing a value moves on only to another value cell (so that a star typed after the last
+  // one still reaches it); Enter and the arrow keys move on to the anal exam and the rest.
+  function next(el, typed) {
     const i = order.indexOf(el);
-    if (i >= 0 && i + 1 < order.length) order[i + 1].focus();
-    if (order[i + 1] && order[i + 1].select) order[i + 1].select();
+    const to = order[i + 1];
+    if (i < 0 || !to || (typed && to.tagName !== 'INPUT')) return;
+    to.focus();
+    if (to.select) to.select();
   }
   function previous(el) {
     const i = order.indexOf(el);
@@ -192,7 +196,7 @@
       if (v === 'stars') { changed(); return; }
       const ok = check(el);
       changed();
-      if (ok && /^(?:[0-5]|NT)$/.test(v)) next(el);
+      if (ok && /^(?:[0-5]|NT)$/.test(v)) next(el, true);
     });
     el.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' || e.key === 'ArrowDown') { e.preventDefault(); next(el); }

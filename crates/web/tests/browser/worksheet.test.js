@@ -79,7 +79,9 @@ async function typeExam(page, exam, checkTotals) {
       check(true, 'a total shows as soon as its column is entered, equal to the engine\'s');
     }
   }
-  // After the last motor value, the focus is on the anal contraction.
+  // The last value keeps the focus (a star may follow); Enter goes on to the anal exam.
+  check(await page.evaluate(function () { return document.activeElement.name; }) === names[names.length - 1], 'the last value keeps the focus');
+  await page.keyboard.press('Enter');
   for (const name of ['analContraction', 'analSensation']) {
     const focused = await page.evaluate(function () { return document.activeElement && document.activeElement.name; });
     if (focused !== name) throw new Error('focus is on ' + focused + ', expected ' + name);
