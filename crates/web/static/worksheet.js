@@ -62,6 +62,8 @@
   function normalise(el) {
     let v = el.value.toUpperCase().replace(/\s+/g, '');
     if (v === 'N') v = 'NT';
+    // The "T" of "NT" typed after the N completed it, in a cell that kept the focus.
+    v = v.replace(/^NTT/, 'NT');
     // Stars typed into an empty cell mark the value just entered above.
     const stars = /^\*{1,2}$/.exec(v);
     const prev = previous(el);

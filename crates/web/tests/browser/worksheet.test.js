@@ -267,6 +267,10 @@ async function main() {
   await page.keyboard.type('4*');
   check(await page.inputValue('[name="c5RightMotor"]') === '4*' && await page.inputValue('[name="c6RightMotor"]') === nextValue,
     'a star typed after a value marks it and keeps the next cell\'s value');
+  // The last cell keeps the focus: "NT**" typed there in full is NT**.
+  await page.focus('[name="s1LeftMotor"]');
+  await page.keyboard.type('NT**');
+  check(await page.inputValue('[name="s1LeftMotor"]') === 'NT**', 'NT** typed into the last cell is NT**');
 
   // The idle warning five minutes before the session ends (on a fake clock).
   const timed = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
