@@ -312,6 +312,59 @@ mod tests {
         }
     }
 
+    /// The text of a template outside its tags and template expressions.
+    fn visible_text(template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while !rest.is_empty() {
+            let next = ["{{", "{%", "<"]
+                .iter()
+                .filter_map(|open| rest.find(open).map(|i| (i, *open)))
+                .min();
+            let Some((i, open)) = next else {
+                out.push_str(rest);
+                break;
+            };
+            out.push_str(&rest[..i]);
+            out.push(' ');
+            let close = match open {
+                "{{" => "}}",
+                "{%" => "%}",
+                _ if rest[i..].starts_with("<script") => "</script>",
+                _ => ">",
+            };
+            rest = rest[i..]
+                .find(close)
+                .map_or("", |j| &rest[i + j + close.len()..]);
+        }
+        out
+    }
+
+    /// The templates write no words of their own: every UI string comes from the table (a few
+    /// international abbreviations and the language names aside).
+    #[test]
+    fn templates_have_no_untranslated_words() {
+        let allowed = ["English", "AIS", "UEMS", "LEMS", "S2", "S4", "5"];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = visible_text(&std::fs::read_to_string(&path).unwrap());
+            for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+                if word.chars().any(|c| c.is_ascii_alphabetic()) {
+                    assert!(
+                        allowed.contains(&word),
+                        "{} writes {word:?}: put it in the table",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            visible_text("<p>{{ a }} Hello {% if x %}</p>").trim(),
+            "Hello"
+        );
+    }
+
     /// Every `t.get("…")` of the templates, and every `msg("…")` of the scripts, is a key of the
     /// table.
     #[test]
