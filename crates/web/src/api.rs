@@ -677,6 +677,9 @@ pub async fn classify(_me: CurrentUser, body: Bytes) -> Result<Json<serde_json::
     )))
 }
 
+/// The longest comment an ISNCSCI form keeps.
+pub const MAX_COMMENTS: usize = 4000;
+
 /// A form's values for a visit.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -724,7 +727,20 @@ pub async fn save_form(
         let flat: serde_json::Map<String, serde_json::Value> = isncsci::flat::fields(&exam.exam)
             .map(|(k, v)| (k, serde_json::Value::String(v.to_string())))
             .collect();
-        serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) })
+        let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
+        // The worksheet's free-text comments are kept beside the exam.
+        if let Some(serde_json::Value::String(comments)) = input.values.get("comments") {
+            if comments.chars().count() > MAX_COMMENTS {
+                return Err(ApiError::field(
+                    "values.comments",
+                    format!("is too long (at most {MAX_COMMENTS} characters)"),
+                ));
+            }
+            if !comments.trim().is_empty() {
+                data["comments"] = serde_json::Value::String(comments.clone());
+            }
+        }
+        data
     } else {
         trial::score_form(form_def, &input.values).map_err(|issues| {
             ApiError::Invalid(
@@ -964,6 +980,28 @@ pub async fn raise_query(
     ))
 }
 
+/// The statuses a query list may be filtered by.
+pub const QUERY_STATUSES: [&str; 3] = [
+    store::query_status::OPEN,
+    store::query_status::ANSWERED,
+    store::query_status::CLOSED,
+];
+
+/// A query status filter, or the error naming the allowed ones.
+pub fn check_query_status(status: &str) -> Result<(), ApiError> {
+    if QUERY_STATUSES.contains(&status) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "status",
+            format!(
+                "{status:?} is not allowed (allowed: {})",
+                QUERY_STATUSES.join(", ")
+            ),
+        ))
+    }
+}
+
 /// Which queries to list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -981,18 +1019,8 @@ pub async fn list_queries(
     Query(filter): Query<QueryFilter>,
 ) -> Result<Json<Vec<store::Query>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    let allowed = [
-        store::query_status::OPEN,
-        store::query_status::ANSWERED,
-        store::query_status::CLOSED,
-    ];
     if let Some(s) = &filter.status {
-        if !allowed.contains(&s.as_str()) {
-            return Err(ApiError::field(
-                "status",
-                format!("{s:?} is not allowed (allowed: {})", allowed.join(", ")),
-            ));
-        }
+        check_query_status(s)?;
     }
     Ok(Json(
         state

@@ -61,7 +61,8 @@ impl ApiError {
         ApiError::Invalid(vec![FieldProblem::new(field, message)])
     }
 
-    fn status(&self) -> StatusCode {
+    /// The HTTP status of the error.
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,

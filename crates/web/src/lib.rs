@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod escalation;
 pub mod openapi;
+pub mod pages;
 pub mod service;
 
 use std::collections::BTreeMap;
@@ -227,6 +228,7 @@ pub fn router(app: AppState) -> Router {
             "/api/studies/{study}/participants/{id}/dlt",
             post(escalation::record_dlt),
         )
+        .merge(pages::routes())
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .with_state(app)
 }

@@ -1,0 +1,402 @@
+//! Every string of the pages in English and Simplified Chinese, by message key.
+//!
+//! Templates write `{{ t.get("key") }}`; the page script receives the `js.*` messages. A test
+//! checks that every key has both languages and that every key the templates and scripts use is
+//! in the table.
+
+/// A language of the pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// Both languages.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// `en` or `zh`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn html(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-Hans",
+        }
+    }
+
+    /// Parses `en` or `zh`.
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+}
+
+/// The messages of one language, as templates use them.
+#[derive(Clone, Copy, Debug)]
+pub struct Texts(pub Lang);
+
+impl Texts {
+    /// The message for a key (the key itself when the table lacks it; a test keeps that from
+    /// happening).
+    pub fn get<'a>(&self, key: &'a str) -> &'a str {
+        text(self.0, key).unwrap_or(key)
+    }
+
+    /// The language's code.
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+}
+
+/// The message for a key in a language.
+pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
+    MESSAGES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| match lang {
+            Lang::En => *en,
+            Lang::Zh => *zh,
+        })
+}
+
+/// The `js.*` messages as a JSON object, for the page script.
+pub fn script_messages(lang: Lang) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = MESSAGES
+        .iter()
+        .filter(|(k, _, _)| k.starts_with("js."))
+        .map(|(k, _, _)| {
+            (
+                k.trim_start_matches("js.").to_string(),
+                serde_json::Value::String(text(lang, k).unwrap_or(k).to_string()),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// (key, English, Simplified Chinese).
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("app.name", "scitrial", "scitrial"),
+    ("app.tagline", "Clinical trials of cell therapies for spinal cord injury", "脊髓损伤细胞治疗临床试验平台"),
+    ("nav.skip", "Skip to the content", "跳到正文"),
+    ("nav.dashboard", "Dashboard", "概览"),
+    ("nav.participants", "Participants", "受试者"),
+    ("nav.queries", "Queries", "质疑"),
+    ("nav.calculator", "ISNCSCI calculator", "ISNCSCI 计算器"),
+    ("nav.signed_in_as", "Signed in as", "当前用户"),
+    ("nav.logout", "Sign out", "退出登录"),
+    ("nav.language", "Language", "语言"),
+    ("nav.main", "Main menu", "主菜单"),
+    ("lang.en", "English", "English"),
+    ("lang.zh", "中文", "中文"),
+    ("login.title", "Sign in", "登录"),
+    ("login.username", "Username", "用户名"),
+    ("login.password", "Password", "密码"),
+    ("login.submit", "Sign in", "登录"),
+    ("login.failed", "Wrong username or password.", "用户名或密码错误。"),
+    ("login.expired", "Your session ended after 30 idle minutes. Sign in again; unsaved worksheet entries are kept on this device.", "会话因空闲 30 分钟已结束。请重新登录；未保存的检查表数据仍保留在本设备上。"),
+    ("login.retry", "The sign-in form had expired. Please try again.", "登录表单已过期，请重试。"),
+    ("error.title", "Something is not right", "出现问题"),
+    ("error.back", "Back to the dashboard", "返回概览"),
+    ("dash.title", "Study dashboard", "研究概览"),
+    ("dash.enrolment", "Enrolment by site", "各中心入组情况"),
+    ("dash.site", "Site", "中心"),
+    ("dash.screening", "Screening", "筛选中"),
+    ("dash.enrolled", "Enrolled", "已入组"),
+    ("dash.ended", "Withdrawn or completed", "退出或完成"),
+    ("dash.screen_failed", "Not eligible", "不符合入选"),
+    ("dash.total", "Total", "合计"),
+    ("dash.visits", "Visits due and overdue", "到期和逾期访视"),
+    ("dash.no_visits", "No visit is due or overdue.", "没有到期或逾期的访视。"),
+    ("dash.open_queries", "Open queries", "未解决的质疑"),
+    ("dash.answered_queries", "Answered, awaiting review", "已回复，待审核"),
+    ("dash.blind_note", "Counts are shown without treatment groups.", "统计数字不区分治疗组。"),
+    ("dash.window", "Window", "窗口期"),
+    ("dash.target", "Target", "目标日期"),
+    ("list.title", "Participants", "受试者列表"),
+    ("list.filter", "Filter", "筛选"),
+    ("list.all", "All", "全部"),
+    ("list.search", "Screening number or subject ID", "筛选号或受试者编号"),
+    ("list.apply", "Apply", "应用"),
+    ("list.none", "No participant matches.", "没有符合条件的受试者。"),
+    ("list.count", "participants", "名受试者"),
+    ("p.screening_number", "Screening number", "筛选号"),
+    ("p.subject_id", "Subject ID", "受试者编号"),
+    ("p.site", "Site", "中心"),
+    ("p.status", "Status", "状态"),
+    ("p.sex", "Sex", "性别"),
+    ("p.date_of_birth", "Date of birth", "出生日期"),
+    ("p.injury_date", "Date of injury", "受伤日期"),
+    ("p.screening_date", "Screening date", "筛选日期"),
+    ("p.enrolled_on", "Enrolled on", "入组日期"),
+    ("p.eligible", "Eligible", "符合入选"),
+    ("sex.male", "Male", "男"),
+    ("sex.female", "Female", "女"),
+    ("sex.other", "Other", "其他"),
+    ("p.yes", "Yes", "是"),
+    ("p.no", "No", "否"),
+    ("p.reasons", "Eligibility findings", "入选评估结果"),
+    ("p.visits", "Visit timeline", "访视时间线"),
+    ("p.visit", "Visit", "访视"),
+    ("p.done_on", "Done on", "完成日期"),
+    ("p.forms", "Forms", "表单"),
+    ("p.open_worksheet", "Open the worksheet", "打开检查表"),
+    ("p.charts", "Motor and sensory scores over visits", "各次访视的运动和感觉评分"),
+    ("p.no_chart", "Scores appear here once exams are recorded.", "记录检查后在此显示评分。"),
+    ("p.signatures", "Signatures", "电子签名"),
+    ("p.no_signatures", "No visit has been signed.", "尚无访视签名。"),
+    ("p.signer", "Signed by", "签名人"),
+    ("p.meaning", "Meaning", "签名含义"),
+    ("p.signed_at", "Signed at", "签名时间"),
+    ("p.valid", "Valid", "有效"),
+    ("p.casebook", "Whole casebook", "整份病例报告"),
+    ("p.void", "Void", "已失效"),
+    ("p.audit", "Audit trail (UTC)", "稽查轨迹（UTC）"),
+    ("p.audit_hidden", "Your role does not show the audit trail.", "您的角色无权查看稽查轨迹。"),
+    ("p.audit_at", "When (UTC)", "时间（UTC）"),
+    ("p.audit_who", "Who", "操作人"),
+    ("p.audit_action", "Action", "操作"),
+    ("p.audit_record", "Record", "记录"),
+    ("p.audit_field", "Field", "字段"),
+    ("p.audit_old", "Old value", "原值"),
+    ("p.audit_new", "New value", "新值"),
+    ("p.audit_reason", "Reason", "原因"),
+    ("p.screening_exam", "Screening ISNCSCI exam", "筛选期 ISNCSCI 检查"),
+    ("p.queries", "Queries", "质疑"),
+    ("status.screening", "Screening", "筛选中"),
+    ("status.enrolled", "Enrolled", "已入组"),
+    ("status.withdrawn", "Withdrawn", "已退出"),
+    ("status.completed", "Completed", "已完成"),
+    ("status.screen-failed", "Not eligible", "不符合入选"),
+    ("status.upcoming", "Upcoming", "未到期"),
+    ("status.due", "Due", "到期"),
+    ("status.overdue", "Overdue", "逾期"),
+    ("status.done", "Done", "已完成"),
+    ("status.done-out-of-window", "Done out of window", "超窗完成"),
+    ("status.not-started", "Not started", "未开始"),
+    ("status.in-progress", "In progress", "进行中"),
+    ("status.complete", "Complete", "已完成"),
+    ("status.source-verified", "Source verified", "已源数据核查"),
+    ("status.signed", "Signed", "已签名"),
+    ("status.locked", "Locked", "已锁定"),
+    ("status.open", "Open", "未解决"),
+    ("status.answered", "Answered", "已回复"),
+    ("status.closed", "Closed", "已关闭"),
+    ("q.title", "Queries", "质疑列表"),
+    ("q.participant", "Participant", "受试者"),
+    ("q.where", "Visit / form / field", "访视 / 表单 / 字段"),
+    ("q.text", "Question", "问题"),
+    ("q.answer", "Answer", "回复"),
+    ("q.raised", "Raised (UTC)", "提出（UTC）"),
+    ("q.none", "No query.", "没有质疑。"),
+    ("ws.title", "ISNCSCI worksheet", "ISNCSCI 检查表"),
+    ("ws.calculator_title", "ISNCSCI calculator", "ISNCSCI 计算器"),
+    ("ws.calculator_note", "Nothing entered here is saved to any record.", "此处输入的内容不会保存到任何记录。"),
+    ("ws.help", "Type a value and the cursor moves down the column. Motor 0–5, sensory 0–2, N for NT; type * or ** right after a value to mark it non-SCI.", "输入数值后光标自动下移。运动 0–5，感觉 0–2，按 N 输入 NT；在数值后紧接输入 * 或 ** 表示非脊髓损伤因素。"),
+    ("ws.right", "Right", "右侧"),
+    ("ws.left", "Left", "左侧"),
+    ("ws.level", "Level", "节段"),
+    ("ws.motor", "Motor", "运动"),
+    ("ws.touch", "Light touch", "轻触觉"),
+    ("ws.prick", "Pin prick", "针刺觉"),
+    ("ws.lt", "LT", "轻触"),
+    ("ws.pp", "PP", "针刺"),
+    ("ws.key_muscles", "Key muscles", "关键肌"),
+    ("ws.muscle.C5", "Elbow flexors", "屈肘肌"),
+    ("ws.muscle.C6", "Wrist extensors", "伸腕肌"),
+    ("ws.muscle.C7", "Elbow extensors", "伸肘肌"),
+    ("ws.muscle.C8", "Finger flexors", "中指屈指肌"),
+    ("ws.muscle.T1", "Finger abductors", "小指外展肌"),
+    ("ws.muscle.L2", "Hip flexors", "屈髋肌"),
+    ("ws.muscle.L3", "Knee extensors", "伸膝肌"),
+    ("ws.muscle.L4", "Ankle dorsiflexors", "踝背伸肌"),
+    ("ws.muscle.L5", "Long toe extensors", "趾长伸肌"),
+    ("ws.muscle.S1", "Ankle plantar flexors", "踝跖屈肌"),
+    ("ws.vac", "Voluntary anal contraction (VAC)", "肛门自主收缩（VAC）"),
+    ("ws.dap", "Deep anal pressure (DAP)", "肛门深压觉（DAP）"),
+    ("ws.choose", "Choose", "请选择"),
+    ("ws.anal.Yes", "Yes", "有"),
+    ("ws.anal.No", "No", "无"),
+    ("ws.anal.NT", "NT (not testable)", "NT（无法检查）"),
+    ("ws.nonkey_right", "Right: lowest non-key muscle with motor function", "右侧：有运动功能的最低非关键肌"),
+    ("ws.nonkey_left", "Left: lowest non-key muscle with motor function", "左侧：有运动功能的最低非关键肌"),
+    ("ws.nonkey_none", "None", "无"),
+    ("ws.not_entered", "Not entered", "未填写"),
+    ("ws.comments", "Comments", "备注"),
+    ("ws.totals", "Totals", "总分"),
+    ("ws.uer", "Upper right (UER)", "右上肢（UER）"),
+    ("ws.uel", "Upper left (UEL)", "左上肢（UEL）"),
+    ("ws.ler", "Lower right (LER)", "右下肢（LER）"),
+    ("ws.lel", "Lower left (LEL)", "左下肢（LEL）"),
+    ("ws.right_motor_total", "Right motor total", "右侧运动总分"),
+    ("ws.left_motor_total", "Left motor total", "左侧运动总分"),
+    ("ws.uems", "Upper extremity motor score (UEMS)", "上肢运动评分（UEMS）"),
+    ("ws.lems", "Lower extremity motor score (LEMS)", "下肢运动评分（LEMS）"),
+    ("ws.rlt", "Right light touch", "右侧轻触觉"),
+    ("ws.llt", "Left light touch", "左侧轻触觉"),
+    ("ws.rpp", "Right pin prick", "右侧针刺觉"),
+    ("ws.lpp", "Left pin prick", "左侧针刺觉"),
+    ("ws.lt_total", "Light touch total (LTS)", "轻触觉总分（LTS）"),
+    ("ws.pp_total", "Pin prick total (PPS)", "针刺觉总分（PPS）"),
+    ("ws.classification", "Classification", "分类结果"),
+    ("ws.sensory_level", "Sensory level", "感觉平面"),
+    ("ws.motor_level", "Motor level", "运动平面"),
+    ("ws.nli", "Neurological level of injury (NLI)", "神经损伤平面（NLI）"),
+    ("ws.complete", "Complete or incomplete", "完全性或不完全性"),
+    ("ws.ais", "ASIA Impairment Scale (AIS)", "ASIA 残损分级（AIS）"),
+    ("ws.zpp", "Zone of partial preservation", "部分保留带"),
+    ("ws.zpp_sensory", "ZPP sensory", "感觉部分保留带"),
+    ("ws.zpp_motor", "ZPP motor", "运动部分保留带"),
+    ("ws.map", "Dermatome map", "皮节图"),
+    ("ws.map_desc", "Front view of the body; each dermatome is coloured by the worse of its light touch and pin prick scores on that side.", "人体正面图；每个皮节按该侧轻触觉与针刺觉中较差的评分着色。"),
+    ("ws.legend_normal", "2 normal", "2 正常"),
+    ("ws.legend_altered", "1 altered", "1 异常"),
+    ("ws.legend_absent", "0 absent", "0 消失"),
+    ("ws.legend_nt", "NT", "NT"),
+    ("ws.legend_empty", "Not entered", "未输入"),
+    ("ws.save", "Save", "保存"),
+    ("ws.saved_version", "Saved version", "已保存版本"),
+    ("ws.readonly", "This form cannot be changed by you now.", "您目前无法修改此表单。"),
+    ("ws.reason_title", "Reason for the change", "修改原因"),
+    ("ws.reason_label", "Why is saved data being changed?", "为什么修改已保存的数据？"),
+    ("ws.reason_ok", "Save the change", "保存修改"),
+    ("ws.cancel", "Cancel", "取消"),
+    ("ws.back", "Back to the participant", "返回受试者页面"),
+    ("ws.status", "Status", "状态"),
+    ("js.pending", "Enter every value to classify", "请输入全部数值以完成分类"),
+    ("js.to_go", "values to go", "项待输入"),
+    ("js.invalid", "Not allowed here.", "此处不允许该值。"),
+    ("js.allowed_motor", "Allowed: 0–5, 0*–4*, 0**–4**, NT, NT*, NT**", "允许：0–5、0*–4*、0**–4**、NT、NT*、NT**"),
+    ("js.allowed_sensory", "Allowed: 0–2, 0*, 1*, 0**, 1**, NT, NT*, NT**", "允许：0–2、0*、1*、0**、1**、NT、NT*、NT**"),
+    ("js.fix", "Correct the flagged values", "请更正标记的数值"),
+    ("js.classified", "Classified", "已分类"),
+    ("js.saving", "Saving…", "正在保存…"),
+    ("js.saved", "Saved.", "已保存。"),
+    ("js.save_failed", "Not saved:", "未保存："),
+    ("js.reason_required", "A reason is required to change saved data.", "修改已保存的数据必须填写原因。"),
+    ("js.restored", "Unsaved entries from this device were restored.", "已恢复本设备上未保存的输入。"),
+    ("js.session_warning", "Your session ends in 5 minutes without activity.", "如无操作，会话将在 5 分钟后结束。"),
+    ("js.stay", "Stay signed in", "保持登录"),
+    ("js.session_ended", "Your session has ended. Sign in again; your entries are kept on this device.", "会话已结束。请重新登录；您的输入已保留在本设备上。"),
+    ("js.sign_in", "Sign in", "登录"),
+    ("chart.motor", "Motor scores", "运动评分"),
+    ("chart.sensory", "Sensory scores", "感觉评分"),
+    ("chart.uems", "UEMS (max 50)", "UEMS（满分 50）"),
+    ("chart.lems", "LEMS (max 50)", "LEMS（满分 50）"),
+    ("chart.lt", "Light touch (max 112)", "轻触觉（满分 112）"),
+    ("chart.pp", "Pin prick (max 112)", "针刺觉（满分 112）"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (key, en, zh) in MESSAGES {
+            assert!(seen.insert(*key), "{key} is listed twice");
+            assert!(!en.trim().is_empty(), "{key} has no English");
+            assert!(!zh.trim().is_empty(), "{key} has no Chinese");
+        }
+    }
+
+    /// The text of a template outside its tags and template expressions.
+    fn visible_text(template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while !rest.is_empty() {
+            let next = ["{{", "{%", "<"]
+                .iter()
+                .filter_map(|open| rest.find(open).map(|i| (i, *open)))
+                .min();
+            let Some((i, open)) = next else {
+                out.push_str(rest);
+                break;
+            };
+            out.push_str(&rest[..i]);
+            out.push(' ');
+            let close = match open {
+                "{{" => "}}",
+                "{%" => "%}",
+                _ if rest[i..].starts_with("<script") => "</script>",
+                _ => ">",
+            };
+            rest = rest[i..]
+                .find(close)
+                .map_or("", |j| &rest[i + j + close.len()..]);
+        }
+        out
+    }
+
+    /// The templates write no words of their own: every UI string comes from the table (a few
+    /// international abbreviations and the language names aside).
+    #[test]
+    fn templates_have_no_untranslated_words() {
+        let allowed = ["English", "AIS", "UEMS", "LEMS", "S2", "S4", "5"];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = visible_text(&std::fs::read_to_string(&path).unwrap());
+            for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+                if word.chars().any(|c| c.is_ascii_alphabetic()) {
+                    assert!(
+                        allowed.contains(&word),
+                        "{} writes {word:?}: put it in the table",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            visible_text("<p>{{ a }} Hello {% if x %}</p>").trim(),
+            "Hello"
+        );
+    }
+
+    /// Every `t.get("…")` of the templates, and every `msg("…")` of the scripts, is a key of the
+    /// table.
+    #[test]
+    fn every_key_used_is_in_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut used = Vec::new();
+        for (dir, open, prefix) in [
+            ("templates", "t.get(\"", ""),
+            ("static", "msg(\"", "js."),
+            ("src/pages", "t.get(\"", ""),
+        ] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.ends_with("i18n.rs") {
+                    continue; // the table itself
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for piece in text.split(open).skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    if !key.is_empty() && !key.contains('{') {
+                        used.push((path.display().to_string(), format!("{prefix}{key}")));
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 50, "found only {} uses", used.len());
+        for (file, key) in used {
+            assert!(
+                text(Lang::En, &key).is_some(),
+                "{file} uses {key}, not in the table"
+            );
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// scitrial pages: local times, the session's idle warning, signing out.
+'use strict';
+(function () {
+  const body = document.body;
+  const messages = JSON.parse(body.dataset.messages || '{}');
+  function msg(key) { return messages[key] || key; }
+  window.scitrial = window.scitrial || {};
+  window.scitrial.msg = msg;
+  window.scitrial.csrf = function () {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : '';
+  };
+
+  // Instants stored in UTC are shown in the site's time zone (the audit trail stays in UTC).
+  for (const el of document.querySelectorAll('time[data-tz]')) {
+    const at = new Date(el.getAttribute('datetime'));
+    if (isNaN(at)) continue;
+    try {
+      el.textContent = new Intl.DateTimeFormat(document.documentElement.lang, {
+        timeZone: el.dataset.tz, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+      }).format(at);
+      el.title = el.getAttribute('datetime');
+    } catch (e) { /* an unknown zone keeps the UTC text */ }
+  }
+
+  // Sessions end after the idle time; warn five minutes before, offer to stay.
+  if (body.dataset.signedIn) {
+    const idle = Number(body.dataset.idleSeconds || 1800) * 1000;
+    const banner = document.getElementById('session-banner');
+    let warnTimer = 0, endTimer = 0;
+    function show(text, action, handler) {
+      banner.textContent = text + ' ';
+      const button = document.createElement(action.href ? 'a' : 'button');
+      button.textContent = action.label;
+      if (action.href) button.href = action.href; else button.type = 'button';
+      if (handler) button.addEventListener('click', handler);
+      banner.appendChild(button);
+      banner.hidden = false;
+    }
+    function ended() {
+      const next = location.pathname + location.search;
+      show(msg("session_ended"), { label: msg("sign_in"), href: '/login?expired=1&next=' + encodeURIComponent(next) });
+      window.dispatchEvent(new Event('scitrial:session-ended'));
+    }
+    function activity() {
+      clearTimeout(warnTimer); clearTimeout(endTimer);
+      banner.hidden = true;
+      warnTimer = setTimeout(function () {
+        show(msg("session_warning"), { label: msg("stay") }, function () {
+          fetch('/api/me', { credentials: 'same-origin' }).then(function (r) {
+            if (r.ok) activity(); else ended();
+          });
+        });
+      }, Math.max(0, idle - 5 * 60 * 1000));
+      endTimer = setTimeout(ended, idle);
+    }
+    window.scitrial.activity = activity;
+    window.scitrial.sessionEnded = ended;
+    activity();
+
+    const logout = document.getElementById('logout');
+    if (logout) logout.addEventListener('click', function () {
+      fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': window.scitrial.csrf() } })
+        .finally(function () { location.href = '/login'; });
+    });
+  }
+})();

@@ -1,0 +1,223 @@
+//! The pages in a real browser: npm `playwright-core` driving Debian's Chromium against the real
+//! server on port 0 over a fresh SQLite database seeded like the demo. The script is
+//! `tests/browser/worksheet.test.js`; it prints what it measured and saves screenshots under
+//! `target/browser-screenshots`.
+//!
+//! Skipped with a message when node, the script's `node_modules` or Chromium is missing, unless
+//! `SCITRIAL_REQUIRE_BROWSER` is set (as CI sets it), in which case that is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use store::{Actor, NewUser, RoleAssignment, Scope, Store};
+use trial::Role;
+
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PASSWORD: &str = "a good password";
+/// Names that must show as text, never as markup.
+const HOSTILE_NAME: &str = "\"><img src=x onerror=\"window.__xss=1\">";
+const HOSTILE_NUMBER: &str = "<script>window.__xss=2</script>";
+
+fn chromium() -> PathBuf {
+    std::env::var_os("SCITRIAL_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing(dir: &Path) -> Option<String> {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("node is not installed".into());
+    }
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        return Some(format!(
+            "{}/node_modules is missing (npm ci there)",
+            dir.display()
+        ));
+    }
+    if !chromium().exists() {
+        return Some(format!(
+            "{} is missing (apt-get install chromium)",
+            chromium().display()
+        ));
+    }
+    None
+}
+
+/// An exam with NT values and non-SCI marks, injury-shaped, whose classification is not
+/// trivially normal, in the flat layout (without the optional non-key muscles).
+fn exam() -> serde_json::Map<String, serde_json::Value> {
+    for seed in 1.. {
+        let mut rng = isncsci::synth::Rng::new(seed);
+        let mut exam = isncsci::synth::injury_exam(&mut rng);
+        isncsci::synth::sprinkle(&mut rng, &mut exam, 5);
+        exam.right.lowest_non_key_muscle = None;
+        exam.left.lowest_non_key_muscle = None;
+        let map: serde_json::Map<String, serde_json::Value> = isncsci::flat::fields(&exam)
+            .filter(|(k, _)| !k.contains("NonKey"))
+            .map(|(k, v)| (k, serde_json::Value::String(v.into())))
+            .collect();
+        let values: Vec<&str> = map.values().filter_map(|v| v.as_str()).collect();
+        let result = exam.classify().ais.to_string();
+        if values
+            .iter()
+            .any(|v| v.ends_with('*') && !v.starts_with("NT"))
+            && values.iter().any(|v| v.starts_with("NT"))
+            && result != "E"
+        {
+            return map;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn the_pages_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: browser test: {why}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let sql = Arc::new(
+        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
+            .await
+            .unwrap(),
+    );
+    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let today = time::OffsetDateTime::now_utc().date();
+    web::demo::seed(&app, &study.id, today).await.unwrap();
+    let site = study.sites[0].id.clone();
+
+    // A coordinator with a hostile printed name, and a participant with a hostile number.
+    let user = sql
+        .create_user(
+            &NewUser {
+                username: "hostile".into(),
+                full_name: HOSTILE_NAME.into(),
+                password_hash: store::password::hash(PASSWORD),
+                language: "en".into(),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    sql.assign_role(
+        &RoleAssignment {
+            user_id: user.id,
+            study_id: study.id.clone(),
+            role: Role::Crc,
+            site_id: Some(site.clone()),
+        },
+        &Actor::system(),
+    )
+    .await
+    .unwrap();
+    let scope = Scope::Sites {
+        study: study.id.clone(),
+        sites: vec![site.clone()],
+    };
+    let hostile = web::service::screen(
+        &app,
+        &scope,
+        &web::service::ScreeningInput {
+            site_id: site.clone(),
+            screening_number: HOSTILE_NUMBER.into(),
+            sex: "female".into(),
+            date_of_birth: "1990-01-01".into(),
+            injury_date: "2026-10-01".into(),
+            consent_date: "2026-10-20".into(),
+            screening_date: "2026-10-21".into(),
+            exam: exam(),
+        },
+        &Actor::user(&user),
+    )
+    .await
+    .unwrap();
+
+    // An enrolled participant of the coordinator's site with an ISNCSCI form not yet started.
+    let isncsci_form = study
+        .forms
+        .iter()
+        .find(|f| f.kind == trial::FormKind::Isncsci)
+        .unwrap()
+        .id
+        .clone();
+    let mut target = None;
+    'find: for p in sql.participants(&scope).await.unwrap() {
+        if p.status != "enrolled" {
+            continue;
+        }
+        let forms = sql.forms(&scope, p.id).await.unwrap();
+        for v in sql.visits(&scope, p.id).await.unwrap() {
+            let planned = study
+                .visit(&v.visit_id)
+                .is_some_and(|d| d.forms.contains(&isncsci_form) && !d.screening);
+            let started = forms
+                .iter()
+                .any(|f| f.visit_id == v.visit_id && f.form_id == isncsci_form);
+            if planned && !started {
+                target = Some((p.id, v.visit_id.clone()));
+                break 'find;
+            }
+        }
+    }
+    let (participant, visit) = target.expect("the demo has an enrolled participant to examine");
+
+    let exam = exam();
+    let expected = web::service::read_exam(&exam)
+        .map_err(|p| format!("{p:?}"))
+        .unwrap();
+    let data = serde_json::json!({
+        "study": study.id,
+        "participant": participant,
+        "participantPath": format!("/studies/{}/participants/{participant}", study.id),
+        "worksheetPath": format!(
+            "/studies/{}/participants/{participant}/visits/{visit}/forms/{isncsci_form}",
+            study.id
+        ),
+        "hostilePath": format!("/studies/{}/participants/{}", study.id, hostile.id),
+        "exam": exam,
+        "expected": web::service::classification_json(&expected.classification),
+        "title": study.title,
+        "arms": study.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "hostileName": HOSTILE_NAME,
+        "hostileNumber": HOSTILE_NUMBER,
+        "password": PASSWORD,
+    });
+    let data_file = tmp.join("data.json");
+    std::fs::write(&data_file, data.to_string()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = dir.join("worksheet.test.js");
+    // The script stops itself after 3 minutes (a timer of its own).
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("BASE_URL", &base)
+            .env("DATA_FILE", &data_file)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the browser test failed");
+}

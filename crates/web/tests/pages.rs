@@ -1,0 +1,459 @@
+//! The web pages through the real server on port 0, over a fresh SQLite file and a fresh
+//! PostgreSQL database: redirects when signed out, the login form and its token, site scoping,
+//! the worksheet's contract (input names and result elements), escaping and the languages.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use store::{Actor, NewUser, RoleAssignment, Store};
+use trial::Role;
+
+const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PASSWORD: &str = "a good password";
+const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+    ("crc", Role::Crc, Some(0)),
+    ("crcb", Role::Crc, Some(1)),
+    ("mon", Role::Monitor, Some(0)),
+    ("inv", Role::Investigator, Some(0)),
+];
+
+struct TestApp {
+    base: String,
+    study: trial::Study,
+}
+
+async fn spawn(url: &str) -> TestApp {
+    let sql = Arc::new(store::open(url).await.unwrap());
+    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let hash = store::password::hash(PASSWORD);
+    for (name, role, site) in PEOPLE {
+        let user = sql
+            .create_user(
+                &NewUser {
+                    username: name.to_string(),
+                    full_name: format!("Test <b>{name}</b>"),
+                    password_hash: hash.clone(),
+                    language: "en".into(),
+                },
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        sql.assign_role(
+            &RoleAssignment {
+                user_id: user.id,
+                study_id: study.id.clone(),
+                role: *role,
+                site_id: site.map(|i| study.sites[i].id.clone()),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+    TestApp { base, study }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in on a client (a device), returning the session's CSRF token.
+async fn sign_in_on(http: &reqwest::Client, app: &TestApp, username: &str) -> String {
+    let r = http
+        .post(format!("{}/api/login", app.base))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let me: Value = r.json().await.unwrap();
+    me["csrf_token"].as_str().unwrap().to_string()
+}
+
+/// A signed-in client and its CSRF token.
+async fn login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let http = browser();
+    let csrf = sign_in_on(&http, app, username).await;
+    (http, csrf)
+}
+
+async fn get(
+    http: &reqwest::Client,
+    url: String,
+) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    let r = http.get(url).send().await.unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    (status, r.text().await.unwrap(), headers)
+}
+
+fn exam() -> serde_json::Map<String, Value> {
+    isncsci::flat::fields(&isncsci::Exam::normal())
+        .filter(|(k, _)| !k.contains("NonKey"))
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
+async fn screen(app: &TestApp, who: &str, site: &str, number: &str) -> i64 {
+    let (http, csrf) = login(app, who).await;
+    let r = http
+        .post(format!(
+            "{}/api/studies/{}/participants",
+            app.base, app.study.id
+        ))
+        .header("x-csrf-token", csrf)
+        .json(&json!({
+            "site_id": site, "screening_number": number, "sex": "male",
+            "date_of_birth": "1985-06-01", "injury_date": "2026-10-01",
+            "consent_date": "2026-10-19", "screening_date": "2026-10-20", "exam": exam()
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn databases() -> Vec<String> {
+    store::testing::fresh_databases("scitrial_pages")
+        .await
+        .unwrap()
+}
+
+/// The login form's double-submit token.
+fn form_token(body: &str) -> String {
+    body.split(r#"name="token" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+/// Submits the login form.
+async fn submit(
+    http: &reqwest::Client,
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    next: &str,
+    token: &str,
+) -> reqwest::Response {
+    let form = [
+        ("username", username),
+        ("password", password),
+        ("next", next),
+        ("token", token),
+    ];
+    http.post(format!("{}/login", app.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let http = browser();
+        let page = format!("/studies/{}/participants", app.study.id);
+        for path in [page.as_str(), "/isncsci", "/", "/dashboard"] {
+            let (status, _, headers) = get(&http, format!("{}{path}", app.base)).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+            let to = headers["location"].to_str().unwrap();
+            assert!(to.starts_with("/login?next="), "{path} -> {to}");
+        }
+        let (status, body, headers) = get(&http, format!("{}/login?next={page}", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#"name="username""#) && body.contains(r#"type="password""#));
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'"));
+        // A token that is not the form's cookie's, or a form posted from another site, is a
+        // forged login: nothing happens.
+        let token = form_token(&body);
+        let r = submit(&browser(), &app, "crc", PASSWORD, &page, &token).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let forged = [("username", "crc"), ("password", PASSWORD)];
+        for (name, value) in [
+            ("origin", "http://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let r = browser()
+                .post(format!("{}/login", app.base))
+                .header(name, value)
+                .form(&forged)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        }
+        // A program that is not a browser may post the two fields alone.
+        let plain = browser();
+        let r = plain
+            .post(format!("{}/login", app.base))
+            .form(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (status, _, _) = get(&plain, format!("{}/isncsci", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        // A wrong password: the form again, 401, no session.
+        let r = submit(&http, &app, "crc", "nope", &page, &token).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password"));
+        // The right one, with the token of the form shown last.
+        let (_, body, _) = get(&http, format!("{}/login?next={page}", app.base)).await;
+        let r = submit(&http, &app, "crc", PASSWORD, &page, &form_token(&body)).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], page.as_str());
+        let (status, body, headers) = get(&http, format!("{}{page}", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["cache-control"], "no-store");
+        // The printed name is escaped.
+        assert!(body.contains("Test &#60;b&#62;crc&#60;/b&#62;"), "{body}");
+        // A foreign next is not followed.
+        let (_, body, _) = get(&http, format!("{}/login?next=//evil.example", app.base)).await;
+        assert!(body.contains(r#"name="next" value="/""#));
+    }
+}
+
+#[tokio::test]
+async fn pages_show_only_the_sites_of_the_user() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (a, b) = (app.study.sites[0].id.clone(), app.study.sites[1].id.clone());
+        let mine = screen(&app, "crc", &a, "A-1").await;
+        let theirs = screen(&app, "crcb", &b, "<script>alert(1)</script>").await;
+        let (crc, _) = login(&app, "crc").await;
+        let sid = &app.study.id;
+        let (status, body, _) = get(&crc, format!("{}/studies/{sid}/participants", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("A-1") && !body.contains("alert(1)"), "{body}");
+        let (status, body, _) = get(
+            &crc,
+            format!("{}/studies/{sid}/participants/{theirs}", app.base),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let (status, body, _) = get(
+            &crc,
+            format!("{}/studies/{sid}/participants/{mine}", app.base),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        // The charts of the screening exam's scores (a normal exam: UEMS 50, light touch 112).
+        assert_eq!(body.matches(r#"<svg viewBox="0 0 640 270""#).count(), 2);
+        assert!(body.contains("UEMS (max 50): 50") && body.contains("Light touch (max 112): 112"));
+        let (status, body, _) = get(&crc, format!("{}/studies/{sid}", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(&format!(">{a}</a>")) && !body.contains(&format!(">{b}</a>")));
+        // A study the user has no role in does not exist for them.
+        let (status, _, _) = get(&crc, format!("{}/studies/OTHER", app.base)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The other site's coordinator sees their participant, its number as text.
+        let (crcb, _) = login(&app, "crcb").await;
+        let (status, body, _) = get(
+            &crcb,
+            format!("{}/studies/{sid}/participants/{theirs}", app.base),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(!body.contains("<script>alert(1)"));
+        let (_, body, _) = get(
+            &crcb,
+            format!("{}/studies/{sid}/participants?q=script", app.base),
+        )
+        .await;
+        assert!(
+            body.contains(r#"<span data-count="participants">1</span>"#),
+            "{body}"
+        );
+        // Filters: a status nobody has.
+        let (_, body, _) = get(
+            &crcb,
+            format!("{}/studies/{sid}/participants?status=completed", app.base),
+        )
+        .await;
+        assert!(body.contains(r#"<span data-count="participants">0</span>"#));
+
+        // The audit trail is shown to the investigator, not to the coordinator.
+        let (_, body, _) = get(
+            &crc,
+            format!("{}/studies/{sid}/participants/{mine}", app.base),
+        )
+        .await;
+        assert!(body.contains("does not show the audit trail"));
+        let (inv, _) = login(&app, "inv").await;
+        let (_, body, _) = get(
+            &inv,
+            format!("{}/studies/{sid}/participants/{mine}", app.base),
+        )
+        .await;
+        assert!(body.contains(r#"<td>create</td>"#), "{body}");
+        // The screening exam's own rows are in the participant's trail too.
+        assert!(body.contains("<td>exam "), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (crc, _) = login(&app, "crc").await;
+        let (status, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        for field in isncsci::flat::Field::all() {
+            assert!(
+                body.contains(&format!(r#"name="{field}""#)),
+                "no input named {field}"
+            );
+            assert!(
+                body.contains(&format!(r#"for="f-{field}""#)),
+                "no label for {field}"
+            );
+        }
+        for key in isncsci::Classification::KEYS {
+            assert_eq!(
+                body.matches(&format!(r#"data-result="{key}""#)).count(),
+                1,
+                "{key}"
+            );
+        }
+        assert!(
+            !body.contains(r#"id="save""#),
+            "the calculator saves nothing"
+        );
+
+        // A visit's form: the coordinator may save, the monitor only reads.
+        let site = app.study.sites[0].id.clone();
+        let id = screen(&app, "crc", &site, "W-1").await;
+        let sid = &app.study.id;
+        let path = format!(
+            "{}/studies/{sid}/participants/{id}/visits/screening/forms/isncsci",
+            app.base
+        );
+        let (status, body, _) = get(&crc, path.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains(r#"id="save""#));
+        let (mon, _) = login(&app, "mon").await;
+        let (status, body, _) = get(&mon, path.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!body.contains(r#"id="save""#) && body.contains("readonly"));
+        // The worksheet's comments are kept with the exam, within a limit (the browser test
+        // saves some and reads them back).
+        let (crc_api, csrf) = login(&app, "crc").await;
+        let save = format!(
+            "{}/api/studies/{sid}/participants/{id}/visits/screening/forms/isncsci",
+            app.base
+        );
+        let mut values = exam();
+        values.insert("comments".into(), Value::String("x".repeat(4001)));
+        let r = crc_api
+            .post(&save)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "values": values }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error: Value = r.json().await.unwrap();
+        assert_eq!(
+            error["error"]["fields"][0]["field"], "values.comments",
+            "{error}"
+        );
+        let (crcb, _) = login(&app, "crcb").await;
+        let (status, _, _) = get(&crcb, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = get(
+            &crc,
+            format!(
+                "{}/studies/{sid}/participants/{id}/visits/screening/forms/vital-signs",
+                app.base
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // Static files: keyed by content hash, cached for a year; other versions are not served.
+        let css = body_asset(&body, "app.css");
+        let (status, _, headers) = get(&crc, format!("{}{css}", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable"));
+        let (status, _, _) = get(&crc, format!("{}/static/0000/app.css", app.base)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+fn body_asset(body: &str, name: &str) -> String {
+    let end = body.find(&format!("/{name}\"")).unwrap() + name.len() + 1;
+    let start = body[..end].rfind("\"/static/").unwrap() + 1;
+    body[start..end].to_string()
+}
+
+#[tokio::test]
+async fn the_language_is_chosen_per_user_and_kept() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let (crc, _) = login(&app, "crc").await;
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(body.contains("Light touch") && body.contains(r#"lang="en""#));
+        let r = crc
+            .get(format!("{}/language/zh?next=/isncsci", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/isncsci");
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(
+            body.contains("轻触觉") && body.contains(r#"lang="zh-Hans""#),
+            "{body}"
+        );
+        // Someone else on the same device keeps their own language: their choice, once made,
+        // is theirs, whatever the device's last choice.
+        sign_in_on(&crc, &app, "mon").await;
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(
+            body.contains("轻触觉"),
+            "the device's choice applies at first"
+        );
+        crc.get(format!("{}/language/en?next=/isncsci", app.base))
+            .send()
+            .await
+            .unwrap();
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(body.contains("Light touch"));
+        sign_in_on(&crc, &app, "crc").await;
+        let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
+        assert!(
+            body.contains("轻触觉"),
+            "the coordinator's own choice stays Chinese"
+        );
+        let (status, body, _) = get(&crc, format!("{}/language/fr", app.base)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("allowed: en, zh"));
+    }
+}
