@@ -84,6 +84,25 @@ impl Counts {
     }
 }
 
+/// Starts the writer on a thread of its own: its turns between statements then never wait
+/// behind the server's other tasks (request parsing, classification), which would stretch every
+/// transaction and so every caller's wait.
+pub(crate) fn spawn(pool: AnyPool, queue: mpsc::UnboundedReceiver<Job>, counts: Arc<Counts>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let spawned = runtime.and_then(|runtime| {
+        std::thread::Builder::new()
+            .name("scitrial-writer".into())
+            .spawn(move || runtime.block_on(run(pool, queue, counts)))
+    });
+    if let Err(e) = spawned {
+        // Without its thread the writer cannot run: every write then fails with "the writer
+        // stopped", which the caller reports.
+        eprintln!("scitrial: the database writer could not start: {e}");
+    }
+}
+
 /// The writer task: takes the writes queued, runs them in one transaction, commits, answers.
 pub(crate) async fn run(
     pool: AnyPool,
@@ -123,18 +142,22 @@ async fn commit(
     finishes: &mut Vec<Finish>,
 ) -> std::result::Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    conn.execute("BEGIN IMMEDIATE").await?;
+    // Statements between the writes go to the database together (one round trip to its
+    // thread): the savepoint of one write is released and the next one's taken at once.
     let result = async {
+        let mut between = "BEGIN IMMEDIATE; SAVEPOINT write";
         for job in batch.drain(..) {
-            conn.execute("SAVEPOINT write").await?;
+            conn.execute(sqlx::raw_sql(between)).await?;
             let (failed, finish) = job(&mut conn).await;
             finishes.push(finish);
             if failed {
                 conn.execute("ROLLBACK TO write").await?;
             }
-            conn.execute("RELEASE write").await?;
+            between = "RELEASE write; SAVEPOINT write";
         }
-        conn.execute("COMMIT").await.map(drop)
+        conn.execute(sqlx::raw_sql("RELEASE write; COMMIT"))
+            .await
+            .map(drop)
     }
     .await;
     if result.is_err() {

@@ -227,7 +227,7 @@ impl SqlStore {
         let group_counts = std::sync::Arc::new(group::Counts::default());
         let group = (dialect == Dialect::Sqlite).then(|| {
             let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
-            tokio::spawn(group::run(writer.clone(), jobs, group_counts.clone()));
+            group::spawn(writer.clone(), jobs, group_counts.clone());
             queue
         });
         Ok(SqlStore {
