@@ -635,6 +635,34 @@ fn member_edit() -> impl Strategy<Value = MemberEdit> {
     ]
 }
 
+/// One exam object built member by member, the edits applied (members dropped, renamed,
+/// revalued, added or moved), with `space` around the punctuation.
+fn object_json(exam: &Exam, id: Option<&Id>, edits: &[MemberEdit], space: &str) -> String {
+    let mut members: Vec<(String, String)> = id
+        .iter()
+        .map(|id| ("\"id\"".to_string(), id.to_json()))
+        .chain(fields(exam).map(|(k, v)| (format!("\"{k}\""), format!("\"{v}\""))))
+        .collect();
+    for edit in edits {
+        let n = members.len();
+        match edit.clone() {
+            MemberEdit::Drop(i) if n > 0 => {
+                members.remove(i.index(n));
+            }
+            MemberEdit::Key(i, k) if n > 0 => members[i.index(n)].0 = k,
+            MemberEdit::Value(i, v) if n > 0 => members[i.index(n)].1 = v,
+            MemberEdit::Add(i, k, v) => members.insert(i.index(n + 1), (k, v)),
+            MemberEdit::Swap(a, b) if n > 0 => members.swap(a.index(n), b.index(n)),
+            _ => {}
+        }
+    }
+    let members: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{k}{space}:{space}{v}"))
+        .collect();
+    format!("{{{space}{}{space}}}", members.join(&format!(",{space}")))
+}
+
 /// Exam objects built member by member, with members dropped, renamed, revalued, added or
 /// moved: well-formed JSON (mostly) with every kind of field error.
 fn edited_objects() -> impl Strategy<Value = Vec<u8>> {
@@ -647,31 +675,7 @@ fn edited_objects() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(objects, array, space)| {
             let objects: Vec<String> = objects
                 .into_iter()
-                .map(|(exam, id, edits)| {
-                    let mut members: Vec<(String, String)> = id
-                        .iter()
-                        .map(|id| ("\"id\"".to_string(), id.to_json()))
-                        .chain(fields(&exam).map(|(k, v)| (format!("\"{k}\""), format!("\"{v}\""))))
-                        .collect();
-                    for edit in edits {
-                        let n = members.len();
-                        match edit {
-                            MemberEdit::Drop(i) if n > 0 => {
-                                members.remove(i.index(n));
-                            }
-                            MemberEdit::Key(i, k) if n > 0 => members[i.index(n)].0 = k,
-                            MemberEdit::Value(i, v) if n > 0 => members[i.index(n)].1 = v,
-                            MemberEdit::Add(i, k, v) => members.insert(i.index(n + 1), (k, v)),
-                            MemberEdit::Swap(a, b) if n > 0 => members.swap(a.index(n), b.index(n)),
-                            _ => {}
-                        }
-                    }
-                    let members: Vec<String> = members
-                        .iter()
-                        .map(|(k, v)| format!("{k}{space}:{space}{v}"))
-                        .collect();
-                    format!("{{{space}{}{space}}}", members.join(&format!(",{space}")))
-                })
+                .map(|(exam, id, edits)| object_json(&exam, id.as_ref(), &edits, space))
                 .collect();
             if array {
                 format!(
@@ -682,6 +686,28 @@ fn edited_objects() -> impl Strategy<Value = Vec<u8>> {
                 objects.join("\n")
             }
             .into_bytes()
+        })
+}
+
+/// Exam objects as a program writes them, one after the other in the same layout (with or
+/// without an id first, the same spacing), a few of them edited: what the reader learns of
+/// the layout from one object must never change how it reads the next.
+fn same_layout_objects() -> impl Strategy<Value = Vec<String>> {
+    let object = (
+        exam(),
+        number_id(),
+        prop_oneof![3 => Just(Vec::new()), 1 => proptest::collection::vec(member_edit(), 1..3)],
+    );
+    (
+        proptest::collection::vec(object, 2..6),
+        any::<bool>(),
+        select(vec!["", " ", "\n  "]),
+    )
+        .prop_map(|(objects, with_id, space)| {
+            objects
+                .into_iter()
+                .map(|(exam, id, edits)| object_json(&exam, with_id.then_some(&id), &edits, space))
+                .collect()
         })
 }
 
@@ -800,6 +826,22 @@ proptest! {
         splits in proptest::collection::vec(any::<Index>(), 0..8),
     ) {
         read_both_ways(&text, &splits)?;
+    }
+
+    #[test]
+    fn fuzz_learned_layouts_read_each_object_as_a_fresh_reader_does(
+        objects in same_layout_objects(),
+    ) {
+        let text = format!("[{}]", objects.join(","));
+        let (stream, error) = read_whole(text.as_bytes());
+        let alone: Vec<Reading> = objects
+            .iter()
+            .map(|o| read_whole(format!("[{o}]").as_bytes()))
+            .collect();
+        if error.is_none() && alone.iter().all(|(_, e)| e.is_none()) {
+            let expected: Vec<_> = alone.into_iter().flat_map(|(records, _)| records).collect();
+            prop_assert_eq!(stream, expected, "text {}", text);
+        }
     }
 
     #[test]

@@ -119,6 +119,129 @@ pub struct Reader {
     state: State,
     builder: ExamBuilder,
     keys: KeyGuess,
+    /// The layout of the last object read in full, tried first on the next one.
+    template: Option<Template>,
+}
+
+/// The layout of an object as a program writes it again and again: after the object's start
+/// (or its `id` member), the same field members in the same order, with the same bytes between
+/// the values. An object that follows it is read by comparing those bytes and taking the
+/// values between them; at the first difference the object is read again by the general path,
+/// which also learns the new layout.
+#[derive(Debug)]
+struct Template {
+    /// The slot the members follow ([`START_SLOT`] or [`ID_SLOT`]).
+    after: usize,
+    /// The members in order.
+    members: Vec<TemplateMember>,
+    /// The bytes after the last value's closing quote, up to and including the `}`.
+    end: Box<[u8]>,
+    /// The fields it sets (bits by [`Field::index`]).
+    fields: [u64; 3],
+}
+
+/// One member of a [`Template`].
+#[derive(Debug)]
+struct TemplateMember {
+    /// The bytes before the value: from the key's quote for the first member, else from just
+    /// after the previous value's closing quote; up to and including the value's opening quote
+    /// (`,"c5RightMotor":"`).
+    before: Box<[u8]>,
+    field: Field,
+    index: usize,
+    place: super::Place,
+    /// `before` as four little-endian eight-byte words, with masks that keep only its bytes,
+    /// when it is at most 32 bytes long.
+    words: Option<([u64; 4], [u64; 4])>,
+}
+
+/// The four little-endian words of 32 bytes.
+#[inline(always)]
+fn words32(bytes: &[u8; 32]) -> [u64; 4] {
+    let mut words = [0u64; 4];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    }
+    words
+}
+
+impl TemplateMember {
+    fn new(before: &[u8], field: Field) -> TemplateMember {
+        let words = (before.len() <= 32).then(|| {
+            let (mut padded, mut kept) = ([0u8; 32], [0u8; 32]);
+            padded[..before.len()].copy_from_slice(before);
+            kept[..before.len()].fill(0xFF);
+            (words32(&padded), words32(&kept))
+        });
+        TemplateMember {
+            before: before.into(),
+            field,
+            index: field.index(),
+            place: field.place(),
+            words,
+        }
+    }
+
+    /// Whether `rest` starts with `before`: four masked word comparisons when 32 bytes are
+    /// there to load.
+    #[inline(always)]
+    fn precedes(&self, rest: &[u8]) -> bool {
+        match (&self.words, rest.first_chunk::<32>()) {
+            (Some((words, masks)), Some(head)) => {
+                let got = words32(head);
+                let mut differ = 0;
+                for i in 0..4 {
+                    differ |= (got[i] ^ words[i]) & masks[i];
+                }
+                differ == 0
+            }
+            _ => rest.starts_with(&self.before),
+        }
+    }
+}
+
+impl Template {
+    /// The layout of an object read in full: its members from `start` (the first member after
+    /// the slot `after`) to `end` (just after the `}`), their values at `seen`.
+    fn learn(
+        bytes: &[u8],
+        start: usize,
+        after: usize,
+        seen: &[Seen],
+        end: usize,
+    ) -> Option<Template> {
+        let mut members = Vec::with_capacity(seen.len());
+        let mut from = start;
+        let mut fields = [0u64; 3];
+        for s in seen {
+            let before = bytes.get(from..=s.open)?;
+            if before.last() != Some(&b'"') || s.close <= s.open {
+                return None;
+            }
+            let index = s.field.index();
+            fields[index / 64] |= 1 << (index % 64);
+            members.push(TemplateMember::new(before, s.field));
+            from = s.close + 1;
+        }
+        let end_bytes = bytes.get(from..end)?;
+        (!members.is_empty() && end_bytes.last() == Some(&b'}')).then(|| Template {
+            after,
+            members,
+            end: end_bytes.into(),
+            fields,
+        })
+    }
+}
+
+/// Where a string-valued field member's value was, while an object is read by the general
+/// path, to learn its layout.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    /// The value's opening quote.
+    open: usize,
+    /// Its closing quote.
+    close: usize,
+    field: Field,
 }
 
 /// Files written by a program repeat their keys in the same order exam after exam: each key is
@@ -522,6 +645,7 @@ impl Reader {
             state: State::Start,
             builder: ExamBuilder::new(),
             keys: KeyGuess::new(),
+            template: None,
         }
     }
 
@@ -653,13 +777,32 @@ impl Reader {
         let mut id = None;
         let mut error: Option<FieldError> = None;
         let mut slot = START_SLOT;
+        // Learning the layout: where the members after the template's start began, and where
+        // their values were; `None` once the object cannot serve as a template.
+        let mut learning: Option<(usize, usize, Vec<Seen>)> = None;
+        let mut learnable = true;
         c.skip_ws();
         if c.peek()? == b'}' {
             c.pos += 1;
         } else {
             loop {
                 c.skip_ws();
-                if let Some(next) = self.fast_member(c.bytes, c.pos, &mut slot) {
+                if learnable && learning.is_none() && (slot == START_SLOT || slot == ID_SLOT) {
+                    if let Some(end) = self.templated(c.bytes, c.pos, slot) {
+                        c.pos = end;
+                        let exam = self.builder.finish();
+                        return Ok(Record { id, exam });
+                    }
+                    learning = Some((c.pos, slot, Vec::with_capacity(FIELD_COUNT)));
+                }
+                if let Some((field, open, next)) = self.fast_member(c.bytes, c.pos, &mut slot) {
+                    if let Some((_, _, seen)) = &mut learning {
+                        seen.push(Seen {
+                            open,
+                            close: next - 1,
+                            field,
+                        });
+                    }
                     c.pos = next;
                     c.skip_ws();
                     match c.peek()? {
@@ -692,9 +835,33 @@ impl Reader {
                 slot = KeyGuess::slot(parsed);
                 match parsed {
                     Some(Key::Field(field)) => {
+                        let open = c.pos;
                         let value = Self::scalar(c)?;
+                        match (&mut learning, &value) {
+                            (Some((_, _, seen)), Scalar::Text(_)) if c.bytes[open] == b'"' => seen
+                                .push(Seen {
+                                    open,
+                                    close: c.pos - 1,
+                                    field,
+                                }),
+                            _ => learnable = false,
+                        }
                         if let Err(e) = self.set(field, value) {
                             error.get_or_insert(e);
+                        }
+                    }
+                    Some(Key::Id) if learning.is_some() => {
+                        // An id first: the template starts after it. An id after fields: not
+                        // a layout to learn.
+                        if learning.as_ref().is_some_and(|l| l.2.is_empty()) {
+                            learning = None;
+                        } else {
+                            learnable = false;
+                        }
+                        match c.peek()? {
+                            b'"' => id = Some(Id::Text(c.string()?.into_owned())),
+                            b'-' | b'0'..=b'9' => id = Some(Id::Number(c.number()?.to_owned())),
+                            _ => c.skip_value()?,
                         }
                     }
                     Some(Key::Id) => match c.peek()? {
@@ -702,8 +869,12 @@ impl Reader {
                         b'-' | b'0'..=b'9' => id = Some(Id::Number(c.number()?.to_owned())),
                         _ => c.skip_value()?,
                     },
-                    Some(Key::Annotation) => c.skip_value()?,
+                    Some(Key::Annotation) => {
+                        learnable = false;
+                        c.skip_value()?
+                    }
                     None => {
+                        learnable = false;
                         c.skip_value()?;
                         error.get_or_insert(FieldError {
                             field: String::from_utf8_lossy(&key).into_owned(),
@@ -726,7 +897,49 @@ impl Reader {
             Some(e) => Err(e),
             None => self.builder.finish(),
         };
+        if let (true, Some((start, after, seen)), Ok(_)) = (learnable, learning, &exam) {
+            self.template = Template::learn(c.bytes, start, after, &seen, c.pos);
+        }
         Ok(Record { id, exam })
+    }
+
+    /// Reads the members of an object by its template, from `pos` (a member's key) to the
+    /// object's end: the position after the `}`, or `None` at the first difference, with the
+    /// builder cleared for the general path.
+    #[inline]
+    fn templated(&mut self, bytes: &[u8], mut pos: usize, slot: usize) -> Option<usize> {
+        let template = self.template.as_ref().filter(|t| t.after == slot)?;
+        let builder = &mut self.builder;
+        let fits = (|| {
+            for m in &template.members {
+                let rest = bytes.get(pos..)?;
+                if !m.precedes(rest) {
+                    return None;
+                }
+                let at = m.before.len();
+                // Most values are one digit: `5"`. The template's fields are distinct, so
+                // they are marked set together at the end.
+                if let (Some(&digit), Some(b'"')) = (rest.get(at), rest.get(at + 1)) {
+                    if builder.store_digit(m.place, digit) {
+                        pos += at + 2;
+                        continue;
+                    }
+                }
+                let window = rest.get(at..).map(|w| &w[..w.len().min(5)])?;
+                let len = window.iter().position(|&b| b == b'"')?;
+                if !builder.put_at(m.field, m.index, &window[..len]) {
+                    return None;
+                }
+                pos += at + len + 1;
+            }
+            let rest = bytes.get(pos..)?;
+            starts_with(rest, &template.end).then(|| pos + template.end.len())
+        })();
+        match fits {
+            Some(_) => builder.mark_set(&template.fields),
+            None => builder.clear(),
+        }
+        fits
     }
 
     /// The usual member, `"key":"value"`, whose key is the one guessed after the previous key and
@@ -734,29 +947,34 @@ impl Reader {
     /// value. Anything else (escapes, an unexpected key, a bad or long value) is left to the
     /// general path, which reads the member again from the start.
     #[inline(always)]
-    fn fast_member(&mut self, bytes: &[u8], pos: usize, slot: &mut usize) -> Option<usize> {
+    fn fast_member(
+        &mut self,
+        bytes: &[u8],
+        pos: usize,
+        slot: &mut usize,
+    ) -> Option<(Field, usize, usize)> {
         let member = self.keys.member[*slot].as_ref()?;
         let rest = bytes.get(pos..)?;
         if !starts_with(rest, &member.pattern) {
             return None;
         }
         let value_start = member.pattern.len();
+        let open = pos + value_start - 1;
+        let (field, index) = (member.field, member.index);
         // Most values are one digit: `5"`.
         if let (Some(&digit), Some(b'"')) = (rest.get(value_start), rest.get(value_start + 1)) {
-            let (place, index) = (member.place, member.index);
-            if self.builder.put_digit(place, index, digit) {
+            if self.builder.put_digit(member.place, index, digit) {
                 *slot = index;
-                return Some(pos + value_start + 2);
+                return Some((field, open, pos + value_start + 2));
             }
         }
         let window = rest.get(value_start..).map(|w| &w[..w.len().min(5)])?;
         let value_len = window.iter().position(|&b| b == b'"')?;
-        let (field, index) = (member.field, member.index);
         if !self.builder.put_at(field, index, &window[..value_len]) {
             return None;
         }
         *slot = index;
-        Some(pos + value_start + value_len + 1)
+        Some((field, open, pos + value_start + value_len + 1))
     }
 
     fn scalar<'a>(c: &mut Cursor<'a>) -> Parse<Scalar<'a>> {

@@ -449,6 +449,52 @@ impl ExamBuilder {
         stored
     }
 
+    /// Stores a one-character value (`0`–`5`) at a known place without recording the field as
+    /// set: for a reader that sets a known list of distinct fields and then marks them all
+    /// with [`ExamBuilder::mark_set`]. Returns false when the value does not fit the place.
+    #[inline(always)]
+    pub(crate) fn store_digit(&mut self, place: Place, digit: u8) -> bool {
+        let grade = digit.wrapping_sub(b'0');
+        let side = if place.right {
+            &mut self.exam.right
+        } else {
+            &mut self.exam.left
+        };
+        let i = usize::from(place.at);
+        match place.array {
+            Array::Motor if grade <= 5 => match side.motor.get_mut(i) {
+                Some(v) => {
+                    *v = MotorValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
+                    true
+                }
+                None => false,
+            },
+            Array::Touch if grade <= 2 => match side.light_touch.get_mut(i) {
+                Some(v) => {
+                    *v = SensoryValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
+                    true
+                }
+                None => false,
+            },
+            Array::Prick if grade <= 2 => match side.pin_prick.get_mut(i) {
+                Some(v) => {
+                    *v = SensoryValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Records the fields of `mask` (bits by [`Field::index`]) as set.
+    #[inline]
+    pub(crate) fn mark_set(&mut self, mask: &[u64; 3]) {
+        for (seen, bits) in self.seen.iter_mut().zip(mask) {
+            *seen |= bits;
+        }
+    }
+
     /// [`ExamBuilder::put`] with the field's index ([`Field::index`]) already known.
     #[inline(always)]
     pub(crate) fn put_at(&mut self, field: Field, index: usize, value: &[u8]) -> bool {
