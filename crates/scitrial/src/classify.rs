@@ -21,7 +21,7 @@ use crate::{ClassifyArgs, Format, GenerateArgs};
 /// The largest single exam object accepted, so that a malformed file cannot exhaust memory.
 const MAX_OBJECT: usize = 64 << 20;
 /// Input is read in blocks of about this size.
-const BLOCK: usize = 8 << 20;
+const BLOCK: usize = 2 << 20;
 /// A block is split in two parts only when each can be this large.
 const MIN_PART: usize = 256 << 10;
 
