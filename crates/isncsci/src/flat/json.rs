@@ -158,9 +158,10 @@ struct TemplateMember {
 /// The four little-endian words of 32 bytes.
 #[inline(always)]
 fn words32(bytes: &[u8; 32]) -> [u64; 4] {
+    let (chunks, _) = bytes.as_chunks::<8>();
     let mut words = [0u64; 4];
-    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
-        *word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    for (word, chunk) in words.iter_mut().zip(chunks) {
+        *word = u64::from_le_bytes(*chunk);
     }
     words
 }
