@@ -400,9 +400,11 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             .map_err(|e| e.to_string())?
         {
             let target = store::parse_date(&v.target).unwrap_or(today);
-            // Visits in the past took place, a few days either side of the target.
+            // Visits in the past took place, a few days either side of the target; now and
+            // then a participant misses the recent ones (never screening: they were enrolled).
+            let screening = study.visit(&v.visit_id).is_some_and(|d| d.screening);
             if target + Duration::days(3) >= today
-                || (n % 7 == 3 && target + Duration::days(60) > today)
+                || (n % 7 == 3 && !screening && target + Duration::days(60) > today)
             {
                 continue;
             }
