@@ -10,7 +10,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use std::panic::AssertUnwindSafe;
+
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
@@ -119,14 +122,27 @@ pub(crate) async fn run(
                 Err(_) => break,
             }
         }
-        let outcome = commit(&pool, &mut batch, &mut finishes).await;
-        if outcome.is_ok() {
-            counts.commits.fetch_add(1, Ordering::Relaxed);
-            counts
-                .writes
-                .fetch_add(finishes.len() as u64, Ordering::Relaxed);
-        }
-        let error = outcome.err().map(|e| e.to_string());
+        // A write that panicked (a bug) fails its batch, not the writer: the transaction it
+        // left open is rolled back and the next batch starts clean.
+        let outcome = AssertUnwindSafe(commit(&pool, &mut batch, &mut finishes))
+            .catch_unwind()
+            .await;
+        let error = match outcome {
+            Ok(Ok(())) => {
+                counts.commits.fetch_add(1, Ordering::Relaxed);
+                counts
+                    .writes
+                    .fetch_add(finishes.len() as u64, Ordering::Relaxed);
+                None
+            }
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => {
+                if let Ok(mut conn) = pool.acquire().await {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                Some("a write of the batch failed unexpectedly".to_string())
+            }
+        };
         for finish in finishes.drain(..) {
             finish(error.as_deref());
         }
@@ -234,5 +250,57 @@ mod tests {
             .unwrap();
         assert_eq!(rows, [("a".to_string(),), ("c".to_string(),)]);
         assert_eq!(counts.get(), (1, 3));
+    }
+
+    /// A write that panics fails its own batch; the writer goes on, and the next write is
+    /// committed in a clean transaction.
+    #[tokio::test]
+    async fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
+        sqlx::any::install_default_drivers();
+        let dir = std::env::temp_dir().join(crate::testing::unique("scitrial_group"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.join("g.db").display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        pool.execute("CREATE TABLE t (v TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let counts = Arc::new(Counts::default());
+        let writer = tokio::spawn(run(pool.clone(), jobs, counts.clone()));
+        let (bad, bad_answer) = job(|conn: &mut AnyConnection| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES ('lost')")
+                    .execute(&mut *conn)
+                    .await?;
+                if std::hint::black_box(true) {
+                    panic!("a bug in a write (this panic is the test)");
+                }
+                Ok(())
+            })
+        });
+        queue.send(bad).ok().unwrap();
+        assert!(answer(bad_answer).await.is_err());
+        let (good, good_answer) = job(|conn: &mut AnyConnection| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES ('kept')")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        });
+        queue.send(good).ok().unwrap();
+        answer(good_answer).await.unwrap();
+        drop(queue);
+        writer.await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT v FROM t")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, [("kept".to_string(),)]);
+        assert_eq!(counts.get(), (1, 1));
     }
 }
