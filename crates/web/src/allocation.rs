@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use store::{Allocation, Scope};
 use trial::{Covariates, Role, Study};
 
+use crate::api::{password_ok, record_id, write_scope};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::service::{require, Operation};
@@ -108,11 +109,6 @@ pub async fn view_of(
         .allocation(scope, participant_id)
         .await?
         .map(|a| AllocationView::of(a, study, reveal)))
-}
-
-fn record_id(text: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
 }
 
 /// Generating the list.
@@ -352,18 +348,6 @@ pub async fn randomise_for(
         .await?)
 }
 
-async fn write_scope(
-    state: &AppState,
-    me: &CurrentUser,
-    study: &str,
-    id: i64,
-    op: Operation,
-) -> Result<Scope, ApiError> {
-    let read = require(&me.roles, study, Operation::ReadParticipants)?;
-    state.store.participant(&read, id).await?;
-    require(&me.roles, study, op)
-}
-
 /// `GET /api/studies/{study}/kits`: for the unblinded pharmacist, each allocation in scope with
 /// its kit and arm (what to prepare) and whether it was dispensed.
 pub async fn kits(
@@ -456,11 +440,7 @@ pub async fn unblind(
         ));
     }
     let study = state.study(&study_id)?;
-    let (password, stored) = (input.password, me.user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !ok {
+    if !password_ok(&me, input.password).await? {
         state.store.unblind_failed(&scope, id, &me.actor()).await?;
         return Err(ApiError::Unauthorized(
             "wrong password: the participant was not unblinded".into(),

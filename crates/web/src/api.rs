@@ -16,9 +16,19 @@ use crate::error::{ApiError, FieldProblem};
 use crate::service::{self, require, Operation};
 use crate::{parse_body, AppState};
 
-fn record_id(text: &str) -> Result<i64, ApiError> {
+/// A participant's id from the path; 404 when it is not a number.
+pub(crate) fn record_id(text: &str) -> Result<i64, ApiError> {
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
+}
+
+/// Whether the password re-entered for a signature (or an unblinding) is the signer's, checked
+/// off the async threads.
+pub(crate) async fn password_ok(me: &CurrentUser, password: String) -> Result<bool, ApiError> {
+    let stored = me.user.password_hash.clone();
+    tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// `GET /healthz`
@@ -197,7 +207,7 @@ pub async fn participant(
 }
 
 /// Resolves the scope for a write on one participant: 404 when the caller cannot even see it.
-async fn write_scope(
+pub(crate) async fn write_scope(
     state: &AppState,
     me: &CurrentUser,
     study: &str,
@@ -864,11 +874,7 @@ async fn sign(
             ),
         ));
     }
-    let (password, stored) = (input.password, me.user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !ok {
+    if !password_ok(me, input.password).await? {
         state
             .store
             .sign_failed(&scope, id, visit.as_deref(), &me.actor())

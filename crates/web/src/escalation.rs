@@ -12,27 +12,11 @@ use store::{DltAssessment, DoseAssignment, Scope};
 use trial::{Decision, Study};
 
 use crate::allocation::unblinded;
+use crate::api::{password_ok, record_id, write_scope};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::service::{require, Operation};
 use crate::{parse_body, AppState};
-
-fn record_id(text: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
-}
-
-async fn write_scope(
-    state: &AppState,
-    me: &CurrentUser,
-    study: &str,
-    id: i64,
-    op: Operation,
-) -> Result<Scope, ApiError> {
-    let read = require(&me.roles, study, Operation::ReadParticipants)?;
-    state.store.participant(&read, id).await?;
-    require(&me.roles, study, op)
-}
 
 /// One dose level in the cohort view.
 #[derive(Debug, Serialize)]
@@ -226,13 +210,6 @@ pub struct OverrideInput {
     level_id: String,
     reason: String,
     password: String,
-}
-
-async fn password_ok(me: &CurrentUser, password: String) -> Result<bool, ApiError> {
-    let stored = me.user.password_hash.clone();
-    tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// `POST /api/studies/{study}/participants/{id}/dose-level/override`: the sponsor gives a level

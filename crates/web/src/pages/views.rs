@@ -12,17 +12,13 @@ use store::{Participant, Scope};
 
 use super::chart::{self, Chart};
 use super::{error_page, render, Ctx, Viewer};
+use crate::api::record_id;
 use crate::error::ApiError;
 use crate::service::{self, require, Operation};
 use crate::AppState;
 
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
-}
-
-fn record_id(text: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::NotFound(format!("participant {text} not found")))
 }
 
 /// The site's IANA time zone, for showing instants in local time.
