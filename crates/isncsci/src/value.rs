@@ -109,6 +109,19 @@ macro_rules! graded_value {
                 }
             }
 
+            /// The value's one-byte code, for readers that stage values in bulk.
+            #[inline(always)]
+            pub(crate) const fn code(self) -> u8 {
+                self.0
+            }
+
+            /// The value of a code from [`Self::code`], or of a grade from 0 to the maximum
+            /// (the code of a grade without a flag is the grade).
+            #[inline(always)]
+            pub(crate) const fn from_code(code: u8) -> $ty {
+                $ty(code)
+            }
+
             /// The grade as stored (any number when not testable), and whether it is not testable.
             #[inline]
             pub(crate) const fn raw(self) -> (u8, bool) {

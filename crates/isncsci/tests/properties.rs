@@ -31,7 +31,7 @@
 //! `PROPTEST_CASES` when set, so CI can run longer:
 //! `PROPTEST_CASES=100000 cargo test -p isncsci --test properties`.
 
-use isncsci::flat::json::{read_all, write_exam, Id, Next, Reader, SyntaxError};
+use isncsci::flat::json::{read_all, write_exam, Id, Next, Reader, Start, SyntaxError};
 use isncsci::flat::{fields, ExamBuilder, Field, FieldError, Problem};
 use isncsci::synth::{mixed_exam, Rng};
 use isncsci::{
@@ -134,7 +134,11 @@ type Reading = (
 
 /// Every exam of a text as [`Reader::next`] gives them, with the whole text at once.
 fn read_whole(text: &[u8]) -> Reading {
-    let mut reader = Reader::new();
+    read_with(&mut Reader::new(), text)
+}
+
+/// Every exam of `text` read by `reader`, and the error that ended the reading, if one did.
+fn read_with(reader: &mut Reader, text: &[u8]) -> Reading {
     let mut out = Vec::new();
     let mut pos = 0;
     loop {
@@ -842,6 +846,29 @@ proptest! {
             let expected: Vec<_> = alone.into_iter().flat_map(|(records, _)| records).collect();
             prop_assert_eq!(stream, expected, "text {}", text);
         }
+    }
+
+    #[test]
+    fn fuzz_restarted_readers_read_as_new_readers_do(
+        objects in same_layout_objects(),
+        array in any::<bool>(),
+    ) {
+        // One reader goes from object to object, as a thread reading chunk after chunk does.
+        let mut reader = Reader::new();
+        for o in &objects {
+            let (text, start) = if array {
+                (format!("{o}]"), Start::InsideArray)
+            } else {
+                (format!("{o}\n"), Start::InsideSequence)
+            };
+            reader.restart(start);
+            let mut new = if array { Reader::inside_array() } else { Reader::inside_sequence() };
+            let (again, first) = (read_with(&mut reader, text.as_bytes()), read_with(&mut new, text.as_bytes()));
+            prop_assert_eq!(again, first, "text {}", text);
+        }
+        reader.restart(Start::Text);
+        let text = format!("[{}]", objects.join(","));
+        prop_assert_eq!(read_with(&mut reader, text.as_bytes()), read_whole(text.as_bytes()));
     }
 
     #[test]

@@ -875,15 +875,17 @@ fn large_inputs_over_several_blocks_read_like_the_library() {
 }
 
 #[test]
-fn large_inputs_with_object_like_text_in_strings_read_like_the_library() {
+fn large_inputs_with_object_like_text_in_annotations_read_like_the_library() {
     // Every exam carries annotations whose text looks like the start of an exam object.
     let objects: Vec<String> = large_objects(32, 1_500_000)
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let note = match i % 3 {
+            let note = match i % 4 {
                 0 => r#""note":"a,{","#.to_string(),
                 1 => r#""note":["x,{",":","c5RightMotor",":","5"],"#.to_string(),
+                // Objects with keys of the layout, nested in an annotation.
+                2 => format!(r#""check":[{{"id":{i}}}, {{"c5RightMotor":"5"}}],"#),
                 _ => format!(r#""comments":"}},\n{{\"id\":{i},","#),
             };
             o.replacen('{', &format!("{{{note}"), 1)

@@ -113,6 +113,17 @@ enum State {
     Done,
 }
 
+/// Where the input given to a reader starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// At the start of a text: an array of objects or a sequence of objects.
+    Text,
+    /// At an element inside an array: after its `[` or after a comma.
+    InsideArray,
+    /// At an object of a sequence of objects (JSON lines).
+    InsideSequence,
+}
+
 /// Reads exams one at a time from a buffer that the caller refills.
 #[derive(Debug)]
 pub struct Reader {
@@ -138,6 +149,8 @@ struct Template {
     end: Box<[u8]>,
     /// The fields it sets (bits by [`Field::index`]).
     fields: [u64; 3],
+    /// Whether it sets every point value of an exam.
+    all_points: bool,
 }
 
 /// One member of a [`Template`].
@@ -149,11 +162,17 @@ struct TemplateMember {
     before: Box<[u8]>,
     field: Field,
     index: usize,
-    place: super::Place,
+    /// The field's index among the exam's point values ([`NOT_A_POINT`] for other fields),
+    /// and its highest grade.
+    point: u8,
+    max: u8,
     /// `before` as four little-endian eight-byte words, with masks that keep only its bytes,
     /// when it is at most 32 bytes long.
     words: Option<([u64; 4], [u64; 4])>,
 }
+
+/// [`TemplateMember::point`] of a field that is not a point value.
+const NOT_A_POINT: u8 = u8::MAX;
 
 /// The four little-endian words of 32 bytes.
 #[inline(always)]
@@ -174,11 +193,13 @@ impl TemplateMember {
             kept[..before.len()].fill(0xFF);
             (words32(&padded), words32(&kept))
         });
+        let (point, max) = field.place().point().unwrap_or((NOT_A_POINT, 0));
         TemplateMember {
             before: before.into(),
             field,
             index: field.index(),
-            place: field.place(),
+            point,
+            max,
             words,
         }
     }
@@ -225,11 +246,13 @@ impl Template {
             from = s.close + 1;
         }
         let end_bytes = bytes.get(from..end)?;
+        let points = members.iter().filter(|m| m.point != NOT_A_POINT).count();
         (!members.is_empty() && end_bytes.last() == Some(&b'}')).then(|| Template {
             after,
             members,
             end: end_bytes.into(),
             fields,
+            all_points: points == super::POINTS,
         })
     }
 }
@@ -653,18 +676,27 @@ impl Reader {
     /// A reader for input that starts at an element inside an array (after its `[` or a
     /// comma), for reading a later part of a text in parallel.
     pub fn inside_array() -> Reader {
-        Reader {
-            state: State::ArrayFirst,
-            ..Reader::new()
-        }
+        let mut reader = Reader::new();
+        reader.restart(Start::InsideArray);
+        reader
     }
 
     /// A reader for input that starts at an object of a sequence of objects (JSON lines).
     pub fn inside_sequence() -> Reader {
-        Reader {
-            state: State::Sequence,
-            ..Reader::new()
-        }
+        let mut reader = Reader::new();
+        reader.restart(Start::InsideSequence);
+        reader
+    }
+
+    /// Goes on with other input, which starts at `at`, keeping what was learned of the layout
+    /// of the objects read so far (so that a thread reading one part of a text after another
+    /// learns it once). The exams read are the same as with a new reader.
+    pub fn restart(&mut self, at: Start) {
+        self.state = match at {
+            Start::Text => State::Start,
+            Start::InsideArray => State::ArrayFirst,
+            Start::InsideSequence => State::Sequence,
+        };
     }
 
     /// Reads the next exam from `input`, which continues where the last call's used bytes
@@ -905,12 +937,26 @@ impl Reader {
     }
 
     /// Reads the members of an object by its template, from `pos` (a member's key) to the
-    /// object's end: the position after the `}`, or `None` at the first difference, with the
-    /// builder cleared for the general path.
+    /// object's end: the position after the `}`, or `None` at the first difference or bad
+    /// value, with the builder cleared for the general path.
+    ///
+    /// Point values are staged as codes and stored together at the end, as most are one
+    /// digit (`5"`) that only needs a range check; the template's fields are distinct, so they
+    /// are marked set together too.
     #[inline]
     fn templated(&mut self, bytes: &[u8], mut pos: usize, slot: usize) -> Option<usize> {
         let template = self.template.as_ref().filter(|t| t.after == slot)?;
         let builder = &mut self.builder;
+        // Indexed by a u8: no bounds checks. Points the template does not set keep their values.
+        let mut codes = [0u8; 256];
+        let staged: &mut [u8; super::POINTS] = (&mut codes[..super::POINTS])
+            .try_into()
+            .expect("POINTS is below 256");
+        if !template.all_points {
+            builder.point_codes(staged);
+        }
+        // Set when a one-character value is not a grade of its point.
+        let mut out_of_range = false;
         let fits = (|| {
             for m in &template.members {
                 let rest = bytes.get(pos..)?;
@@ -918,18 +964,28 @@ impl Reader {
                     return None;
                 }
                 let at = m.before.len();
-                // Most values are one digit: `5"`. The template's fields are distinct, so
-                // they are marked set together at the end.
                 if let (Some(&digit), Some(b'"')) = (rest.get(at), rest.get(at + 1)) {
-                    if builder.store_digit(m.place, digit) {
+                    if m.point != NOT_A_POINT {
+                        let grade = digit.wrapping_sub(b'0');
+                        out_of_range |= grade > m.max;
+                        codes[usize::from(m.point)] = grade;
                         pos += at + 2;
                         continue;
                     }
                 }
                 let window = rest.get(at..).map(|w| &w[..w.len().min(5)])?;
                 let len = window.iter().position(|&b| b == b'"')?;
-                if !builder.put_at(m.field, m.index, &window[..len]) {
-                    return None;
+                let value = &window[..len];
+                if m.point == NOT_A_POINT {
+                    if !builder.put_at(m.field, m.index, value) {
+                        return None;
+                    }
+                } else {
+                    codes[usize::from(m.point)] = if m.max == 5 {
+                        crate::MotorValue::parse_bytes(value)?.code()
+                    } else {
+                        crate::SensoryValue::parse_bytes(value)?.code()
+                    };
                 }
                 pos += at + len + 1;
             }
@@ -937,10 +993,19 @@ impl Reader {
             starts_with(rest, &template.end).then(|| pos + template.end.len())
         })();
         match fits {
-            Some(_) => builder.mark_set(&template.fields),
-            None => builder.clear(),
+            Some(_) if !out_of_range => {
+                let staged: &[u8; super::POINTS] = (&codes[..super::POINTS])
+                    .try_into()
+                    .expect("POINTS is below 256");
+                builder.set_point_codes(staged);
+                builder.mark_set(&template.fields);
+                fits
+            }
+            _ => {
+                builder.clear();
+                None
+            }
         }
-        fits
     }
 
     /// The usual member, `"key":"value"`, whose key is the one guessed after the previous key and

@@ -60,6 +60,25 @@ pub(crate) enum Array {
     Other,
 }
 
+/// An exam's point values: key muscles, light touch and pin prick, right side then left.
+pub(crate) const POINTS: usize = 2 * SIDE_POINTS;
+const SIDE_POINTS: usize = 10 + 28 + 28;
+
+impl Place {
+    /// The index of a point among an exam's [`POINTS`] values (right motor, touch and prick,
+    /// then the left's), and the highest grade there; `None` for other fields.
+    pub(crate) fn point(self) -> Option<(u8, u8)> {
+        let side = if self.right { 0 } else { SIDE_POINTS as u8 };
+        let at = self.at;
+        match self.array {
+            Array::Motor => Some((side + at, 5)),
+            Array::Touch => Some((side + 10 + at, 2)),
+            Array::Prick => Some((side + 38 + at, 2)),
+            Array::Other => None,
+        }
+    }
+}
+
 impl Field {
     /// Where the field's value lives.
     pub(crate) fn place(self) -> Place {
@@ -449,44 +468,6 @@ impl ExamBuilder {
         stored
     }
 
-    /// Stores a one-character value (`0`–`5`) at a known place without recording the field as
-    /// set: for a reader that sets a known list of distinct fields and then marks them all
-    /// with [`ExamBuilder::mark_set`]. Returns false when the value does not fit the place.
-    #[inline(always)]
-    pub(crate) fn store_digit(&mut self, place: Place, digit: u8) -> bool {
-        let grade = digit.wrapping_sub(b'0');
-        let side = if place.right {
-            &mut self.exam.right
-        } else {
-            &mut self.exam.left
-        };
-        let i = usize::from(place.at);
-        match place.array {
-            Array::Motor if grade <= 5 => match side.motor.get_mut(i) {
-                Some(v) => {
-                    *v = MotorValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
-                    true
-                }
-                None => false,
-            },
-            Array::Touch if grade <= 2 => match side.light_touch.get_mut(i) {
-                Some(v) => {
-                    *v = SensoryValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
-                    true
-                }
-                None => false,
-            },
-            Array::Prick if grade <= 2 => match side.pin_prick.get_mut(i) {
-                Some(v) => {
-                    *v = SensoryValue::new(Some(grade), crate::Flag::None).unwrap_or(*v);
-                    true
-                }
-                None => false,
-            },
-            _ => false,
-        }
-    }
-
     /// Records the fields of `mask` (bits by [`Field::index`]) as set.
     #[inline]
     pub(crate) fn mark_set(&mut self, mask: &[u64; 3]) {
@@ -545,6 +526,45 @@ impl ExamBuilder {
     pub fn clear(&mut self) {
         self.seen = [0; 3];
         self.exam = Exam::normal();
+    }
+
+    /// The codes of the exam's point values, in the order of [`Place::point`].
+    #[inline]
+    pub(crate) fn point_codes(&self, codes: &mut [u8; POINTS]) {
+        let (right, left) = codes.split_at_mut(SIDE_POINTS);
+        for (side, codes) in [(&self.exam.right, right), (&self.exam.left, left)] {
+            let (motor, sensory) = codes.split_at_mut(10);
+            let (touch, prick) = sensory.split_at_mut(28);
+            for (c, v) in motor.iter_mut().zip(&side.motor) {
+                *c = v.code();
+            }
+            for (c, v) in touch.iter_mut().zip(&side.light_touch) {
+                *c = v.code();
+            }
+            for (c, v) in prick.iter_mut().zip(&side.pin_prick) {
+                *c = v.code();
+            }
+        }
+    }
+
+    /// Sets the exam's point values from their codes (as [`ExamBuilder::point_codes`] gives
+    /// them, or grades from 0 to each point's highest), without recording fields as set.
+    #[inline]
+    pub(crate) fn set_point_codes(&mut self, codes: &[u8; POINTS]) {
+        let (right, left) = codes.split_at(SIDE_POINTS);
+        for (side, codes) in [(&mut self.exam.right, right), (&mut self.exam.left, left)] {
+            let (motor, sensory) = codes.split_at(10);
+            let (touch, prick) = sensory.split_at(28);
+            for (v, &c) in side.motor.iter_mut().zip(motor) {
+                *v = MotorValue::from_code(c);
+            }
+            for (v, &c) in side.light_touch.iter_mut().zip(touch) {
+                *v = SensoryValue::from_code(c);
+            }
+            for (v, &c) in side.pin_prick.iter_mut().zip(prick) {
+                *v = SensoryValue::from_code(c);
+            }
+        }
     }
 }
 

@@ -1,9 +1,8 @@
 //! `scitrial classify`: exams in, results out, in input order and in constant memory.
 //!
-//! JSON input is read in blocks. A large block is read, classified and formatted in two parts
-//! on two threads: the second part starts at a guessed element boundary near the middle, and
-//! its output is used only if the first part's sequential reading ends exactly there, so the
-//! result never depends on the guess. CSV input is read row by row.
+//! JSON input is read on every core ([`json_input`]); CSV input is read row by row.
+
+mod json_input;
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -11,19 +10,12 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use isncsci::flat::json::{self, Id, Next};
+use isncsci::flat::json::{self, Id};
 use isncsci::flat::{parse_key, ExamBuilder, Field, FieldError, Key, Problem};
 use isncsci::Classification;
 
 use crate::progress::Progress;
 use crate::{ClassifyArgs, Format, GenerateArgs};
-
-/// The largest single exam object accepted, so that a malformed file cannot exhaust memory.
-const MAX_OBJECT: usize = 64 << 20;
-/// Input is read in blocks of about this size.
-const BLOCK: usize = 2 << 20;
-/// A block is split in two parts only when each can be this large.
-const MIN_PART: usize = 256 << 10;
 
 /// Runs the command and maps its outcome to the exit status.
 pub fn run(args: &ClassifyArgs) -> ExitCode {
@@ -128,7 +120,7 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
         outcome: Outcome::default(),
     };
     let read = match format {
-        Format::Json => read_json(input, &mut run),
+        Format::Json => json_input::read(input, &mut run, json_input::SIZES, workers()),
         Format::Csv => read_csv(input, &mut run),
     };
     run.progress.finish();
@@ -137,6 +129,11 @@ fn classify(args: &ClassifyArgs) -> Result<Outcome> {
     read.with_context(|| format!("reading {name}"))?;
     closed.context("writing the results")?;
     Ok(run.outcome)
+}
+
+/// How many threads classify: one per core.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(16))
 }
 
 /// Results formatted for the output, with the exams that were rejected among them.
@@ -152,18 +149,6 @@ struct Done {
 impl Done {
     fn exams(&self) -> u64 {
         self.classified + self.rejected.len() as u64
-    }
-
-    /// Adds the results of the part of the input that follows.
-    fn append(&mut self, next: Done) {
-        let before = self.exams();
-        self.text.push_str(&next.text);
-        self.rejected.extend(
-            next.rejected
-                .into_iter()
-                .map(|(i, id, line, e)| (before + i, id, line, e)),
-        );
-        self.classified += next.classified;
     }
 }
 
@@ -195,41 +180,6 @@ impl<W: Write> Run<W> {
     }
 }
 
-/// Why reading a part stopped.
-enum Stop {
-    /// The input ends inside the next element.
-    NeedMore,
-    /// The end of the exams.
-    End,
-    /// Not JSON exams, at this offset in the part.
-    Syntax(json::SyntaxError),
-    /// At a rejected exam, without --keep-going.
-    Rejected,
-    /// At the start of the next part.
-    Boundary,
-}
-
-struct Part {
-    done: Done,
-    used: usize,
-    stop: Stop,
-}
-
-/// What separates two elements: whitespace and one comma in an array, whitespace alone in a
-/// sequence of objects.
-fn is_separator(gap: &[u8], in_array: bool) -> bool {
-    let mut commas = 0;
-    let only_space_and_commas = gap.iter().all(|&b| match b {
-        b' ' | b'\n' | b'\r' | b'\t' => true,
-        b',' => {
-            commas += 1;
-            true
-        }
-        _ => false,
-    });
-    only_space_and_commas && commas == usize::from(in_array)
-}
-
 /// What a part needs to know to read, classify and format exams.
 #[derive(Clone, Copy)]
 struct Rules {
@@ -237,240 +187,6 @@ struct Rules {
     in_array: bool,
     format: Format,
     with_id: bool,
-}
-
-/// Reads, classifies and formats exams from `bytes` until it runs out, until a rejected exam
-/// (without --keep-going), or until the next element starts at `boundary`.
-fn read_part(
-    reader: &mut json::Reader,
-    bytes: &[u8],
-    at_eof: bool,
-    boundary: Option<usize>,
-    rules: Rules,
-) -> Part {
-    // About 300 bytes of results for 2,600 of exam: room enough not to grow.
-    let mut done = Done {
-        text: String::with_capacity(bytes.len() / 6 + 4096),
-        ..Done::default()
-    };
-    let mut pos = 0;
-    loop {
-        if let Some(b) = boundary {
-            if pos >= b || is_separator(&bytes[pos..b], rules.in_array) {
-                return Part {
-                    done,
-                    used: pos,
-                    stop: Stop::Boundary,
-                };
-            }
-        }
-        let stop = match reader.next(&bytes[pos..], at_eof) {
-            Ok(Next::Record(record, used)) => {
-                pos += used;
-                match record.exam {
-                    Ok(exam) => {
-                        format_result(&mut done.text, rules, record.id.as_ref(), &exam.classify());
-                        done.classified += 1;
-                    }
-                    Err(e) => {
-                        done.rejected.push((done.exams(), record.id, None, e));
-                        if !rules.keep_going {
-                            return Part {
-                                done,
-                                used: pos,
-                                stop: Stop::Rejected,
-                            };
-                        }
-                    }
-                }
-                continue;
-            }
-            Ok(Next::End) => Stop::End,
-            Ok(Next::NeedMore(used)) => {
-                pos += used;
-                Stop::NeedMore
-            }
-            Err(e) => Stop::Syntax(json::SyntaxError {
-                offset: pos + e.offset,
-                ..e
-            }),
-        };
-        return Part {
-            done,
-            used: pos,
-            stop,
-        };
-    }
-}
-
-/// A likely start of an element near the middle of `bytes`: an object opening after a comma or
-/// a closing brace, followed by a key. Only a guess: [`read_part`] checks it.
-fn split_point(bytes: &[u8]) -> Option<usize> {
-    let from = bytes.len() / 2;
-    let mut at = from;
-    while let Some(n) = bytes[at..].iter().position(|&b| b == b'{') {
-        let p = at + n;
-        let before = bytes[..p].iter().rev().find(|b| !b.is_ascii_whitespace());
-        let after = bytes[p + 1..].iter().find(|b| !b.is_ascii_whitespace());
-        if matches!(before, Some(b',' | b'}')) && after == Some(&b'"') {
-            return (bytes.len() - p >= MIN_PART).then_some(p);
-        }
-        at = p + 1;
-        if at - from > (1 << 20) {
-            return None;
-        }
-    }
-    None
-}
-
-/// Shifts a part's syntax error to an offset in the block.
-fn shifted(stop: Stop, by: usize) -> Stop {
-    match stop {
-        Stop::Syntax(e) => Stop::Syntax(json::SyntaxError {
-            offset: by + e.offset,
-            ..e
-        }),
-        other => other,
-    }
-}
-
-/// Reads the rest of a block: in two parts at once when it is large enough.
-fn read_block(reader: &mut json::Reader, window: &[u8], at_eof: bool, rules: Rules) -> Part {
-    let split = if window.len() >= 2 * MIN_PART {
-        split_point(window)
-    } else {
-        None
-    };
-    let Some(split) = split else {
-        return read_part(reader, window, at_eof, None, rules);
-    };
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(move || {
-            let mut r = if rules.in_array {
-                json::Reader::inside_array()
-            } else {
-                json::Reader::inside_sequence()
-            };
-            (read_part(&mut r, &window[split..], at_eof, None, rules), r)
-        });
-        let first = read_part(reader, window, at_eof, Some(split), rules);
-        (first, second.join())
-    });
-    let Part {
-        mut done,
-        mut used,
-        stop,
-    } = first;
-    if !matches!(stop, Stop::Boundary) {
-        return Part { done, used, stop };
-    }
-    let stop = match second {
-        Ok((part, r)) if used <= split && is_separator(&window[used..split], rules.in_array) => {
-            done.append(part.done);
-            used = split + part.used;
-            *reader = r;
-            shifted(part.stop, split)
-        }
-        // The guess was not a boundary: go on from where the first part stopped.
-        _ => {
-            let rest = read_part(reader, &window[used..], at_eof, None, rules);
-            done.append(rest.done);
-            let stop = shifted(rest.stop, used);
-            used += rest.used;
-            stop
-        }
-    };
-    Part { done, used, stop }
-}
-
-/// Room kept at the front of each block for the unread end of the previous one (a part of an
-/// exam), so that joining them copies only that part.
-const HEAD: usize = 256 << 10;
-
-/// Reads the input in blocks on its own thread, one block ahead of the classification. Blocks
-/// come back through `recycled` to be filled again, so that memory is not mapped anew for each.
-fn read_ahead(
-    mut input: Box<dyn Read + Send>,
-    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
-) -> std::sync::mpsc::Receiver<io::Result<Vec<u8>>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    std::thread::spawn(move || loop {
-        let mut block = recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(HEAD + BLOCK + 64));
-        block.clear();
-        block.resize(HEAD, 0);
-        let read = input.by_ref().take(BLOCK as u64).read_to_end(&mut block);
-        let last = !matches!(read, Ok(n) if n > 0);
-        if tx.send(read.map(|_| block)).is_err() || last {
-            return;
-        }
-    });
-    rx
-}
-
-fn read_json<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<()> {
-    let (recycle, recycled) = std::sync::mpsc::channel();
-    let blocks = read_ahead(input, recycled);
-    let mut reader = json::Reader::new();
-    // The block being read; the window starts at `start`, which is byte `base` of the input.
-    let mut buf: Vec<u8> = Vec::new();
-    let (mut start, mut base) = (0usize, 0u64);
-    let mut at_eof = false;
-    let mut in_array = None;
-    loop {
-        if !at_eof {
-            let block = blocks.recv().context("the input reader stopped")??;
-            at_eof = block.len() == HEAD;
-            let tail = &buf[start..];
-            if tail.len() > MAX_OBJECT {
-                bail!(
-                    "an exam object at byte {base} is larger than {} MB",
-                    MAX_OBJECT >> 20
-                );
-            }
-            let next = if tail.len() <= HEAD {
-                let mut block = block;
-                let at = HEAD - tail.len();
-                block[at..HEAD].copy_from_slice(tail);
-                start = at;
-                block
-            } else {
-                let mut joined = tail.to_vec();
-                joined.extend_from_slice(&block[HEAD..]);
-                start = 0;
-                joined
-            };
-            let _ = recycle.send(std::mem::replace(&mut buf, next));
-        }
-        let window = &buf[start..];
-        let in_array = *in_array
-            .get_or_insert_with(|| window.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['));
-        let rules = Rules {
-            keep_going: run.keep_going,
-            in_array,
-            format: run.out.format,
-            with_id: run.out.with_id,
-        };
-        let Part { done, used, stop } = read_block(&mut reader, window, at_eof, rules);
-        let bytes_done = base + used as u64;
-        let stop_at_rejection = !run.keep_going && !done.rejected.is_empty();
-        run.emit(done, bytes_done)?;
-        if stop_at_rejection {
-            return Ok(());
-        }
-        match stop {
-            Stop::End | Stop::Rejected => return Ok(()),
-            Stop::Syntax(e) => bail!("not JSON exams: at byte {}: {e}", base + e.offset as u64),
-            Stop::NeedMore if at_eof => {
-                bail!("not JSON exams: at byte {bytes_done}: unexpected end of input")
-            }
-            Stop::NeedMore | Stop::Boundary => {
-                start += used;
-                base += used as u64;
-            }
-        }
-    }
 }
 
 fn read_csv<W: Write>(input: Box<dyn Read + Send>, run: &mut Run<W>) -> Result<()> {
