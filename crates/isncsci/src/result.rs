@@ -82,6 +82,11 @@ impl Levels {
         }
     }
 
+    /// The levels present (not `INT` or `NA`), a bit for each by [`Level::index`].
+    pub(crate) fn level_bits(&self) -> u32 {
+        self.present & ((1 << INT) - 1)
+    }
+
     pub(crate) fn insert_level(&mut self, level: Level, starred: bool) {
         self.insert(LevelResult::Level(level), starred);
     }

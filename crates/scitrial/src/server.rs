@@ -49,11 +49,16 @@ pub enum AuditCommand {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
     },
-    /// Writes the whole audit trail as CSV to standard output, streamed.
+    /// Writes the audit trail as CSV to standard output, streamed: every chain but the
+    /// unblinded ones (`<study>/unblinded`, whose rows name arms, seeds and kits) unless asked.
     Export {
         /// The database.
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+        /// Also the unblinded chains: for an unblinded reader only (the export is audited as
+        /// such).
+        #[arg(long)]
+        include_unblinded: bool,
     },
 }
 
@@ -211,16 +216,27 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
                 }
             }
         }
-        AuditCommand::Export { database_url } => {
+        AuditCommand::Export {
+            database_url,
+            include_unblinded,
+        } => {
             let store = open(&database_url).await?;
+            let what = if include_unblinded {
+                "audit-trail with unblinded chains"
+            } else {
+                "audit-trail"
+            };
             store
-                .record_export("system", "audit-trail", &store::Actor::system())
+                .record_export("system", what, &store::Actor::system())
                 .await?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             out.write_all(store::AuditRow::CSV_HEADER.as_bytes())?;
             let mut rows = store.audit_all();
             while let Some(row) = rows.next().await {
-                out.write_all(row?.csv_line().as_bytes())?;
+                let row = row?;
+                if include_unblinded || !store::is_unblinded_chain(&row.chain) {
+                    out.write_all(row.csv_line().as_bytes())?;
+                }
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)

@@ -87,6 +87,31 @@ fn demo_serves_and_prints_a_login_for_every_role_then_the_trail_verifies_until_t
     assert_eq!(verify.status.code(), Some(0), "{said}");
     assert!(said.starts_with("audit trail intact: "), "{said}");
 
+    // The export leaves out the unblinded chains unless asked for them.
+    let chains = |extra: &[&str]| -> Vec<String> {
+        let export = bin()
+            .args(["audit", "export", "--database-url", &db])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(export.status.code(), Some(0));
+        let mut csv = csv::Reader::from_reader(export.stdout.as_slice());
+        let chain = csv.headers().unwrap().iter().position(|h| h == "chain");
+        let chain = chain.expect("a chain column");
+        csv.records()
+            .map(|r| r.expect("a CSV row")[chain].to_string())
+            .collect()
+    };
+    let blinded = chains(&[]);
+    assert!(blinded.len() > 40, "{} rows", blinded.len());
+    assert!(!blinded.iter().any(|c| c.ends_with("/unblinded")));
+    let all = chains(&["--include-unblinded"]);
+    assert!(
+        all.iter().any(|c| c.ends_with("/unblinded")),
+        "the demo randomises"
+    );
+    assert!(all.len() > blinded.len());
+
     let rt = tokio_runtime();
     rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&db).await.unwrap();

@@ -4,7 +4,7 @@ use super::{first_key_muscle_from, levels::neurological_level};
 use crate::exam::{Exam, SideExam};
 use crate::level::{Level, MotorLevel};
 use crate::result::{Ais, Completeness, Grade, LevelResult, Levels};
-use crate::value::{Anal, SensoryValue};
+use crate::value::{Anal, MotorValue, SensoryValue};
 
 fn sacral_sensation(exam: &Exam) -> [SensoryValue; 4] {
     [
@@ -151,35 +151,47 @@ fn may_be_sensory_incomplete(exam: &Exam, motor: [&Levels; 2]) -> Finding {
     }
 }
 
+/// A bit for each key muscle (C5 = bit 0) of a side whose value passes `test`.
+fn muscles_where(side: &SideExam, test: impl Fn(MotorValue) -> bool) -> u32 {
+    let mut mask = 0;
+    for (k, v) in side.motor.iter().enumerate() {
+        mask |= u32::from(test(*v)) << k;
+    }
+    mask
+}
+
+/// The key muscles from the first below a possible neurological level down, as bits.
+fn muscles_below(possible: LevelResult) -> (u32, u32) {
+    let index = match possible {
+        LevelResult::Level(level) => level.index(),
+        _ => Level::S4_5.index(),
+    };
+    let start = first_key_muscle_from(index + 1);
+    ((0x3FF >> start) << start, (10 - start) as u32)
+}
+
+/// Counts the muscles of both sides' masks among `below`.
+fn count(masks: [u32; 2], below: u32) -> u32 {
+    (masks[0] & below).count_ones() + (masks[1] & below).count_ones()
+}
+
 /// The key muscles below each possible neurological level, and how many of them can be under
-/// grade 3: AIS C needs more than half.
+/// grade 3: AIS C needs more than half. A muscle weak or untestable from the injury counts;
+/// one weak for a non-SCI reason (`0*`–`2*`) counts too, but a C that needs it is starred.
 fn may_have_most_muscles_below_grade_3(exam: &Exam, nli: &Levels) -> Finding {
+    let sides = [&exam.right, &exam.left];
+    let plain = sides.map(|s| muscles_where(s, |v| v.weak() || v.nt_not_counted_normal()));
+    let non_sci = sides.map(|s| muscles_where(s, MotorValue::weak_non_sci));
     for (possible, _) in nli.iter() {
-        let index = match possible {
-            LevelResult::Level(level) => level.index(),
-            _ => Level::S4_5.index(),
-        };
-        let start = first_key_muscle_from(index + 1);
-        let half = (10 - start) as i32;
-        let (mut count, mut flagged) = (0i32, 0i32);
-        for m in &MotorLevel::ALL[start..] {
-            for side in [&exam.left, &exam.right] {
-                let v = side.motor(*m);
-                if v.weak() || v.nt_not_counted_normal() {
-                    count += 1;
-                } else if v.weak_non_sci() {
-                    count += 1;
-                    flagged += 1;
-                }
-            }
-            if count - flagged > half {
-                return Finding {
-                    holds: true,
-                    star: false,
-                };
-            }
+        let (below, half) = muscles_below(possible);
+        let plain = count(plain, below);
+        if plain > half {
+            return Finding {
+                holds: true,
+                star: false,
+            };
         }
-        if count > half && count - flagged <= half {
+        if plain + count(non_sci, below) > half {
             return Finding {
                 holds: true,
                 star: true,
@@ -190,36 +202,27 @@ fn may_have_most_muscles_below_grade_3(exam: &Exam, nli: &Levels) -> Finding {
 }
 
 /// AIS D needs at least half of the key muscles below the neurological level at grade 3 or
-/// more.
+/// more. A muscle under grade 3 for a non-SCI reason (flagged) counts as at grade 3, but a D
+/// that needs it is starred.
 fn may_have_half_muscles_at_grade_3(exam: &Exam, nli: &Levels) -> Finding {
+    let sides = [&exam.right, &exam.left];
+    let strong = sides.map(|s| muscles_where(s, |v| !v.weak()));
+    let flagged_weak =
+        sides.map(|s| muscles_where(s, |v| v.is_flagged() && v.grade().is_some_and(|g| g < 3)));
+    let strong_unflagged = [strong[0] & !flagged_weak[0], strong[1] & !flagged_weak[1]];
     let mut found = Finding::default();
     for (possible, _) in nli.iter() {
-        let LevelResult::Level(level) = possible else {
+        if !matches!(possible, LevelResult::Level(_)) {
             break;
-        };
-        let start = first_key_muscle_from(level.index() + 1);
-        let half = (10 - start) as i32;
-        if half == 0 {
+        }
+        let (below, half) = muscles_below(possible);
+        if count(strong_unflagged, below) >= half {
             return Finding {
                 holds: true,
                 star: false,
             };
         }
-        let (mut count, mut flagged) = (0i32, 0i32);
-        for m in &MotorLevel::ALL[start..] {
-            for side in [&exam.left, &exam.right] {
-                let v = side.motor(*m);
-                count += i32::from(!v.weak());
-                flagged += i32::from(v.is_flagged() && v.grade().is_some_and(|g| g < 3));
-            }
-            if count - flagged >= half {
-                return Finding {
-                    holds: true,
-                    star: false,
-                };
-            }
-        }
-        if count >= half {
+        if count(strong, below) >= half {
             found = Finding {
                 holds: true,
                 star: true,

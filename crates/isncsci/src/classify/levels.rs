@@ -113,15 +113,59 @@ fn end_of_key_muscles(side: &SideExam, last: MotorLevel, star: bool) -> Step {
     }
 }
 
+// A step of a walk that reads only normal values (light touch and pin prick 2, motor 5)
+// passes without a mark and leaves the star as it was: it changes nothing, and the walks skip
+// it. They take the other steps, in order, as bits of a mask (C1 = bit 0).
+
+/// A bit for each dermatome from C2 (bit 0, the step at C1 that looks below it) whose light
+/// touch or pin prick is not normal.
+fn abnormal_dermatomes(side: &SideExam) -> u32 {
+    let mut mask = 0u32;
+    for (i, (touch, prick)) in side.light_touch.iter().zip(&side.pin_prick).enumerate() {
+        mask |= u32::from(!(touch.is_normal() & prick.is_normal())) << i;
+    }
+    mask
+}
+
+/// A bit for each key muscle from C5 (bit 0) that is not normal.
+fn abnormal_muscles(side: &SideExam) -> u32 {
+    let mut mask = 0u32;
+    for (i, m) in side.motor.iter().enumerate() {
+        mask |= u32::from(!m.is_normal()) << i;
+    }
+    mask
+}
+
+/// The motor steps that read the muscles of `muscles`: the first muscle of a block is read at
+/// the level above it (C4, L1) and at its own, every other muscle at the level above it and at
+/// its own (C5–C8 read the next muscle; T1 and S1 only their own).
+fn steps_reading(muscles: u32) -> u32 {
+    let (arm, leg) = (muscles & 0x1F, muscles >> 5 & 0x1F);
+    (arm | arm << 1) << 3 | (leg | leg << 1) << 20
+}
+
+/// Takes the steps of `todo` in order; returns whether the walk went past the last one.
+#[inline(always)]
+fn take_steps(walk: &mut Walk, mut todo: u32, step: impl Fn(usize, bool) -> Step) -> bool {
+    while todo != 0 {
+        let i = todo.trailing_zeros() as usize;
+        todo &= todo - 1;
+        if !walk.visit(i, step(i, walk.star)) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The sensory level of one side.
 pub(crate) fn sensory_level(side: &SideExam) -> Levels {
     let mut walk = Walk::default();
-    for i in 0..28 {
-        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
-            return walk.out;
-        }
+    let steps = abnormal_dermatomes(side);
+    if take_steps(&mut walk, steps, |i, star| {
+        sensory_step(side, Level::ALL[i + 1], star)
+    }) {
+        walk.out.insert(LevelResult::Intact, walk.star);
     }
-    walk.out.insert(LevelResult::Intact, walk.star);
     walk.out
 }
 
@@ -173,49 +217,26 @@ pub(crate) fn motor_level(side: &SideExam, anal_contraction: Anal) -> Levels {
 #[inline(always)]
 fn motor_walk(side: &SideExam, walk: &mut Walk) -> bool {
     let m = &side.motor;
-    // C1–C3: sensation; C4: the first arm muscle decides.
-    for i in 0..3 {
-        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
-            return false;
-        }
-    }
-    if !walk.visit(3, before_key_muscles(m[0], walk.star)) {
-        return false;
-    }
-    // C5–C8: each muscle with the one below; T1: the last arm muscle.
-    for k in 0..4 {
-        if !walk.visit(4 + k, motor_step(m[k], m[k + 1], walk.star)) {
-            return false;
-        }
-    }
-    if !walk.visit(8, end_of_key_muscles(side, MotorLevel::T1, walk.star)) {
-        return false;
-    }
-    // T2–T12: sensation; L1: the first leg muscle decides.
-    for i in 9..20 {
-        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
-            return false;
-        }
-    }
-    if !walk.visit(20, before_key_muscles(m[5], walk.star)) {
-        return false;
-    }
-    // L2–L5, then S1: the last leg muscle.
-    for k in 5..9 {
-        if !walk.visit(16 + k, motor_step(m[k], m[k + 1], walk.star)) {
-            return false;
-        }
-    }
-    if !walk.visit(25, end_of_key_muscles(side, MotorLevel::S1, walk.star)) {
-        return false;
-    }
-    // S2, S3: sensation.
-    for i in 26..28 {
-        if !walk.visit(i, sensory_step(side, Level::ALL[i + 1], walk.star)) {
-            return false;
-        }
-    }
-    true
+    let dermatomes = abnormal_dermatomes(side);
+    // Sensation decides at C1–C3, T2–T12, S2 and S3; T1 and S1 read the dermatomes of their
+    // block (C5–T2, L2–S2) as well as their muscle.
+    const SENSORY_STEPS: u32 = 0b111 | 0x7FF << 9 | 0b11 << 26;
+    let steps = dermatomes & SENSORY_STEPS
+        | steps_reading(abnormal_muscles(side))
+        | u32::from(dermatomes & 0x3F << 3 != 0) << 8
+        | u32::from(dermatomes & 0x3F << 20 != 0) << 25;
+    take_steps(walk, steps, |i, star| match i {
+        // C4 and L1: the first muscle of the block below decides.
+        3 => before_key_muscles(m[0], star),
+        20 => before_key_muscles(m[5], star),
+        // C5–C8 and L2–L5: each muscle with the one below.
+        4..=7 => motor_step(m[i - 4], m[i - 3], star),
+        21..=24 => motor_step(m[i - 16], m[i - 15], star),
+        // T1 and S1: the last muscle of a block.
+        8 => end_of_key_muscles(side, MotorLevel::T1, star),
+        25 => end_of_key_muscles(side, MotorLevel::S1, star),
+        _ => sensory_step(side, Level::ALL[i + 1], star),
+    })
 }
 
 /// Both sides' steps at one level, for the neurological level.
@@ -257,15 +278,17 @@ fn with_muscles(sensory: Step, right: Step, left: Step, star: bool) -> Step {
 pub(crate) fn neurological_level(exam: &Exam) -> Levels {
     let mut walk = Walk::default();
     let (r, l) = (&exam.right.motor, &exam.left.motor);
-    for i in 0..28 {
-        let star = walk.star;
+    let steps = abnormal_dermatomes(&exam.right)
+        | abnormal_dermatomes(&exam.left)
+        | steps_reading(abnormal_muscles(&exam.right) | abnormal_muscles(&exam.left));
+    let intact = take_steps(&mut walk, steps, |i, star| {
         let below = Level::ALL[i + 1];
         let sensory = both_sides(
             sensory_step(&exam.right, below, star),
             sensory_step(&exam.left, below, star),
             star,
         );
-        let step = match i {
+        match i {
             // C4 and L1: the first muscle of the block below.
             3 | 20 => {
                 let k = if i == 3 { 0 } else { 5 };
@@ -285,11 +308,10 @@ pub(crate) fn neurological_level(exam: &Exam) -> Levels {
                 with_muscles(sensory, right, motor_step(l[k], l[k], star), star)
             }
             _ => sensory,
-        };
-        if !walk.visit(i, step) {
-            return walk.out;
         }
+    });
+    if intact {
+        walk.out.insert(LevelResult::Intact, walk.star);
     }
-    walk.out.insert(LevelResult::Intact, walk.star);
     walk.out
 }

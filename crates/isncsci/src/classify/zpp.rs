@@ -62,6 +62,9 @@ pub(crate) fn sensory(side: &SideExam, anal_sensation: Anal) -> Levels {
     out
 }
 
+/// The levels with a key muscle (C5–T1, L2–S1), a bit for each by [`Level::index`].
+const KEY_MUSCLE_LEVELS: u32 = 0b1_1111 << 4 | 0b1_1111 << 21;
+
 /// What the motor-ZPP walk needs to know of the levels between the motor level and the bottom
 /// of the search.
 struct Range {
@@ -170,8 +173,13 @@ pub(crate) fn motor(
         |i: usize| weigh_non_key && range.non_key.is_some_and(|m| m.level().index() > i + 3);
     let mut add_non_key = false;
     let mut non_key_added = false;
-    let mut i = range.bottom;
-    loop {
+    // The walk goes up from the bottom to the top, and only key-muscle levels and the motor
+    // level's possibilities can change anything.
+    let between = (u32::MAX >> (31 - range.bottom)) & (u32::MAX << range.top);
+    let mut stops = (KEY_MUSCLE_LEVELS | plain_levels.level_bits()) & between;
+    while stops != 0 {
+        let i = (31 - stops.leading_zeros()) as usize;
+        stops &= !(1 << i);
         let level = Level::ALL[i];
         let at_top = i == range.top;
         let outweighed = outweighed_at(i);
@@ -208,10 +216,6 @@ pub(crate) fn motor(
                 }
             }
         }
-        if i == 0 {
-            break;
-        }
-        i -= 1;
     }
     if add_non_key && !non_key_added {
         if let Some(m) = range.non_key {
@@ -219,4 +223,19 @@ pub(crate) fn motor(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KEY_MUSCLE_LEVELS;
+    use crate::level::Level;
+
+    #[test]
+    fn key_muscle_levels_are_the_levels_with_a_key_muscle() {
+        let levels = Level::ALL
+            .iter()
+            .filter(|l| l.key_muscle().is_some())
+            .fold(0u32, |mask, l| mask | 1 << l.index());
+        assert_eq!(KEY_MUSCLE_LEVELS, levels);
+    }
 }
