@@ -117,21 +117,70 @@ fn end_of_key_muscles(side: &SideExam, last: MotorLevel, star: bool) -> Step {
 // passes without a mark and leaves the star as it was: it changes nothing, and the walks skip
 // it. They take the other steps, in order, as bits of a mask (C1 = bit 0).
 
-/// A bit for each dermatome from C2 (bit 0, the step at C1 that looks below it) whose light
-/// touch or pin prick is not normal.
-fn abnormal_dermatomes(side: &SideExam) -> u32 {
-    let mut mask = 0u32;
-    for (i, (touch, prick)) in side.light_touch.iter().zip(&side.pin_prick).enumerate() {
-        mask |= u32::from(!(touch.is_normal() & prick.is_normal())) << i;
-    }
-    mask
+/// The values of a side that are not normal, as bits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Abnormal {
+    /// A bit for each dermatome from C2 (bit 0, the step at C1 that looks below it) whose
+    /// light touch or pin prick is not 2.
+    dermatomes: u32,
+    /// A bit for each key muscle from C5 (bit 0) that is not 5.
+    muscles: u32,
+    /// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`.
+    pub(crate) flagged: u32,
 }
 
-/// A bit for each key muscle from C5 (bit 0) that is not normal.
-fn abnormal_muscles(side: &SideExam) -> u32 {
-    let mut mask = 0u32;
-    for (i, m) in side.motor.iter().enumerate() {
-        mask |= u32::from(!m.is_normal()) << i;
+impl Abnormal {
+    pub(crate) fn of(side: &SideExam) -> Abnormal {
+        // The values' codes, a byte each: a normal sensory value is 2, a normal motor value 5,
+        // a flag is in the high four bits. The bytes past the values are normal.
+        let (mut touch, mut prick, mut motor) = ([2u8; 32], [2u8; 32], [5u8; 32]);
+        for (b, v) in touch.iter_mut().zip(&side.light_touch) {
+            *b = v.code();
+        }
+        for (b, v) in prick.iter_mut().zip(&side.pin_prick) {
+            *b = v.code();
+        }
+        for (b, v) in motor.iter_mut().zip(&side.motor) {
+            *b = v.code();
+        }
+        let (touch, prick, motor) = (words(&touch), words(&prick), words(&motor));
+        const BYTES: u64 = 0x0101_0101_0101_0101;
+        const FLAGS: u64 = 0xF0 * BYTES;
+        const TWOS: u64 = 2 * BYTES;
+        const FIVES: u64 = 5 * BYTES;
+        let dermatomes = nonzero_bytes(std::array::from_fn(|i| {
+            (touch[i] ^ TWOS) | (prick[i] ^ TWOS)
+        }));
+        let muscles = nonzero_bytes(motor.map(|w| w ^ FIVES));
+        let flagged_dermatomes =
+            nonzero_bytes(std::array::from_fn(|i| (touch[i] | prick[i]) & FLAGS));
+        let flagged_muscles = nonzero_bytes(motor.map(|w| w & FLAGS));
+        // Dermatomes from C2 and muscles from C5 (C5–T1 at levels 4–8, L2–S1 at 21–25).
+        let flagged =
+            flagged_dermatomes << 1 | (flagged_muscles & 0x1F) << 4 | (flagged_muscles >> 5) << 21;
+        Abnormal {
+            dermatomes,
+            muscles,
+            flagged,
+        }
+    }
+}
+
+/// The four little-endian words of 32 bytes.
+fn words(bytes: &[u8; 32]) -> [u64; 4] {
+    let (chunks, _) = bytes.as_chunks::<8>();
+    std::array::from_fn(|i| u64::from_le_bytes(chunks[i]))
+}
+
+/// A bit for each byte of the words (byte 0 of the first word is bit 0) that is not zero.
+fn nonzero_bytes(words: [u64; 4]) -> u32 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut mask = 0;
+    for (i, w) in words.into_iter().enumerate() {
+        // The high bit of each byte that is not zero, then the eight gathered into a byte.
+        let high = (w | ((w & LOW7) + LOW7)) & !LOW7;
+        let bits = (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= (bits as u32) << (8 * i);
     }
     mask
 }
@@ -158,9 +207,9 @@ fn take_steps(walk: &mut Walk, mut todo: u32, step: impl Fn(usize, bool) -> Step
 }
 
 /// The sensory level of one side.
-pub(crate) fn sensory_level(side: &SideExam) -> Levels {
+pub(crate) fn sensory_level(side: &SideExam, abnormal: Abnormal) -> Levels {
     let mut walk = Walk::default();
-    let steps = abnormal_dermatomes(side);
+    let steps = abnormal.dermatomes;
     if take_steps(&mut walk, steps, |i, star| {
         sensory_step(side, Level::ALL[i + 1], star)
     }) {
@@ -191,9 +240,9 @@ impl Walk {
 
 /// The motor level of one side; above and between the key muscles, and below them, it follows
 /// sensation; at the end the anal contraction decides between S3 and intact.
-pub(crate) fn motor_level(side: &SideExam, anal_contraction: Anal) -> Levels {
+pub(crate) fn motor_level(side: &SideExam, abnormal: Abnormal, anal_contraction: Anal) -> Levels {
     let mut walk = Walk::default();
-    let _ = motor_walk(side, &mut walk) && {
+    let _ = motor_walk(side, abnormal, &mut walk) && {
         let s3 = LevelResult::Level(Level::S3);
         let star = walk.star;
         match anal_contraction {
@@ -215,14 +264,14 @@ pub(crate) fn motor_level(side: &SideExam, anal_contraction: Anal) -> Levels {
 
 /// Walks C1 to S3; returns whether the walk reached S4-5.
 #[inline(always)]
-fn motor_walk(side: &SideExam, walk: &mut Walk) -> bool {
+fn motor_walk(side: &SideExam, abnormal: Abnormal, walk: &mut Walk) -> bool {
     let m = &side.motor;
-    let dermatomes = abnormal_dermatomes(side);
+    let dermatomes = abnormal.dermatomes;
     // Sensation decides at C1–C3, T2–T12, S2 and S3; T1 and S1 read the dermatomes of their
     // block (C5–T2, L2–S2) as well as their muscle.
     const SENSORY_STEPS: u32 = 0b111 | 0x7FF << 9 | 0b11 << 26;
     let steps = dermatomes & SENSORY_STEPS
-        | steps_reading(abnormal_muscles(side))
+        | steps_reading(abnormal.muscles)
         | u32::from(dermatomes & 0x3F << 3 != 0) << 8
         | u32::from(dermatomes & 0x3F << 20 != 0) << 25;
     take_steps(walk, steps, |i, star| match i {
@@ -276,11 +325,16 @@ fn with_muscles(sensory: Step, right: Step, left: Step, star: bool) -> Step {
 /// The neurological level of injury: the lowest level at which sensation is intact on both
 /// sides and key muscles are at least antigravity with those above them normal.
 pub(crate) fn neurological_level(exam: &Exam) -> Levels {
+    neurological_level_of(exam, [Abnormal::of(&exam.right), Abnormal::of(&exam.left)])
+}
+
+/// [`neurological_level`], with what is abnormal on each side known.
+pub(crate) fn neurological_level_of(exam: &Exam, abnormal: [Abnormal; 2]) -> Levels {
     let mut walk = Walk::default();
     let (r, l) = (&exam.right.motor, &exam.left.motor);
-    let steps = abnormal_dermatomes(&exam.right)
-        | abnormal_dermatomes(&exam.left)
-        | steps_reading(abnormal_muscles(&exam.right) | abnormal_muscles(&exam.left));
+    let steps = abnormal[0].dermatomes
+        | abnormal[1].dermatomes
+        | steps_reading(abnormal[0].muscles | abnormal[1].muscles);
     let intact = take_steps(&mut walk, steps, |i, star| {
         let below = Level::ALL[i + 1];
         let sensory = both_sides(
@@ -314,4 +368,46 @@ pub(crate) fn neurological_level(exam: &Exam) -> Levels {
         walk.out.insert(LevelResult::Intact, walk.star);
     }
     walk.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{nonzero_bytes, words, Abnormal};
+    use crate::synth::{mixed_exam, Rng};
+
+    #[test]
+    fn nonzero_bytes_are_found_wherever_they_are() {
+        let mut rng = Rng::new(3);
+        for _ in 0..20_000 {
+            let mut bytes = [0u8; 32];
+            for b in bytes.iter_mut() {
+                if rng.chance(0.3) {
+                    *b = rng.below(256) as u8;
+                }
+            }
+            let naive = (0..32).fold(0u32, |m, i| m | u32::from(bytes[i] != 0) << i);
+            assert_eq!(nonzero_bytes(words(&bytes)), naive, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn abnormal_values_are_the_values_that_are_not_normal() {
+        let mut rng = Rng::new(4);
+        for _ in 0..2000 {
+            let exam = mixed_exam(&mut rng);
+            for side in [&exam.right, &exam.left] {
+                let abnormal = Abnormal::of(side);
+                let dermatomes = (0..28).fold(0u32, |m, i| {
+                    let normal = side.light_touch[i].is_normal() && side.pin_prick[i].is_normal();
+                    m | u32::from(!normal) << i
+                });
+                let muscles =
+                    (0..10).fold(0u32, |m, i| m | u32::from(!side.motor[i].is_normal()) << i);
+                assert_eq!(
+                    (abnormal.dermatomes, abnormal.muscles),
+                    (dermatomes, muscles)
+                );
+            }
+        }
+    }
 }

@@ -41,13 +41,17 @@ impl Step {
 
 /// Classifies an exam (see [`Exam::classify`]).
 pub fn classify(exam: &Exam) -> Classification {
-    let right_sensory = levels::sensory_level(&exam.right);
-    let left_sensory = levels::sensory_level(&exam.left);
-    let right_motor = levels::motor_level(&exam.right, exam.anal_contraction);
-    let left_motor = levels::motor_level(&exam.left, exam.anal_contraction);
-    let neurological_level = levels::neurological_level(exam);
+    let abnormal = [
+        levels::Abnormal::of(&exam.right),
+        levels::Abnormal::of(&exam.left),
+    ];
+    let right_sensory = levels::sensory_level(&exam.right, abnormal[0]);
+    let left_sensory = levels::sensory_level(&exam.left, abnormal[1]);
+    let right_motor = levels::motor_level(&exam.right, abnormal[0], exam.anal_contraction);
+    let left_motor = levels::motor_level(&exam.left, abnormal[1], exam.anal_contraction);
+    let neurological_level = levels::neurological_level_of(exam, abnormal);
     let completeness = ais::completeness(exam);
-    let flagged = [flagged_levels(&exam.right), flagged_levels(&exam.left)];
+    let flagged = [abnormal[0].flagged, abnormal[1].flagged];
     let any_flag = flagged[0] | flagged[1] != 0;
     let motor = [&right_motor, &left_motor];
     let grade = ais::grade(exam, completeness, motor, neurological_level, any_flag);
@@ -124,19 +128,6 @@ fn totals(exam: &Exam) -> Totals {
     }
 }
 
-/// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`.
-fn flagged_levels(side: &SideExam) -> u32 {
-    let mut mask = 0u32;
-    for i in 0..28 {
-        let any = side.light_touch[i].is_flagged() | side.pin_prick[i].is_flagged();
-        mask |= u32::from(any) << (i + 1);
-    }
-    for m in crate::level::MotorLevel::ALL {
-        mask |= u32::from(side.motor[m.index()].is_flagged()) << m.level().index();
-    }
-    mask
-}
-
 /// The first key muscle examined at or below a level index (C1 = 0 … S4-5 = 28), as a key-muscle
 /// index; 10 when none is.
 pub(crate) const fn first_key_muscle_from(index: usize) -> usize {
@@ -146,5 +137,37 @@ pub(crate) const fn first_key_muscle_from(index: usize) -> usize {
         9..=20 => 5,
         21..=25 => index - 16,
         _ => 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::exam::SideExam;
+    use crate::synth::{mixed_exam, Rng};
+
+    /// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`, level by level.
+    fn flagged_levels(side: &SideExam) -> u32 {
+        let mut mask = 0u32;
+        for level in crate::level::Level::ALL {
+            let flagged = level
+                .key_muscle()
+                .is_some_and(|m| side.motor(m).is_flagged())
+                || (level.index() > 0
+                    && (side.touch(level).is_flagged() || side.prick(level).is_flagged()));
+            mask |= u32::from(flagged) << level.index();
+        }
+        mask
+    }
+
+    #[test]
+    fn flagged_levels_are_the_levels_with_a_flagged_value() {
+        let mut rng = Rng::new(5);
+        for _ in 0..2000 {
+            let exam = mixed_exam(&mut rng);
+            for side in [&exam.right, &exam.left] {
+                let abnormal = super::levels::Abnormal::of(side);
+                assert_eq!(abnormal.flagged, flagged_levels(side));
+            }
+        }
     }
 }
