@@ -390,8 +390,22 @@ mod tests {
         }
     }
 
+    /// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`, level by level.
+    fn flagged_levels(side: &crate::exam::SideExam) -> u32 {
+        let mut mask = 0u32;
+        for level in crate::level::Level::ALL {
+            let flagged = level
+                .key_muscle()
+                .is_some_and(|m| side.motor(m).is_flagged())
+                || (level.index() > 0
+                    && (side.touch(level).is_flagged() || side.prick(level).is_flagged()));
+            mask |= u32::from(flagged) << level.index();
+        }
+        mask
+    }
+
     #[test]
-    fn abnormal_values_are_the_values_that_are_not_normal() {
+    fn abnormal_and_flagged_masks_match_a_value_by_value_look() {
         let mut rng = Rng::new(4);
         for _ in 0..2000 {
             let exam = mixed_exam(&mut rng);
@@ -407,6 +421,7 @@ mod tests {
                     (abnormal.dermatomes, abnormal.muscles),
                     (dermatomes, muscles)
                 );
+                assert_eq!(abnormal.flagged, flagged_levels(side));
             }
         }
     }

@@ -139,35 +139,3 @@ pub(crate) const fn first_key_muscle_from(index: usize) -> usize {
         _ => 10,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::exam::SideExam;
-    use crate::synth::{mixed_exam, Rng};
-
-    /// A bit for each level (C1 = bit 0) with a value flagged `*` or `**`, level by level.
-    fn flagged_levels(side: &SideExam) -> u32 {
-        let mut mask = 0u32;
-        for level in crate::level::Level::ALL {
-            let flagged = level
-                .key_muscle()
-                .is_some_and(|m| side.motor(m).is_flagged())
-                || (level.index() > 0
-                    && (side.touch(level).is_flagged() || side.prick(level).is_flagged()));
-            mask |= u32::from(flagged) << level.index();
-        }
-        mask
-    }
-
-    #[test]
-    fn flagged_levels_are_the_levels_with_a_flagged_value() {
-        let mut rng = Rng::new(5);
-        for _ in 0..2000 {
-            let exam = mixed_exam(&mut rng);
-            for side in [&exam.right, &exam.left] {
-                let abnormal = super::levels::Abnormal::of(side);
-                assert_eq!(abnormal.flagged, flagged_levels(side));
-            }
-        }
-    }
-}
