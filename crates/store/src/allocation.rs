@@ -313,6 +313,8 @@ impl SqlStore {
                 message: format!("{kits} is not allowed (1 to 100000)"),
             });
         }
+        // No enrolment may commit between the check below and the list.
+        self.lock_study(tx, &study.id).await?;
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT study_id FROM randomisation_lists WHERE study_id = $1")
                 .bind(&study.id)

@@ -208,11 +208,7 @@ impl SqlStore {
                 ),
             ));
         }
-        let lock = self.for_update();
-        sqlx::query(&format!("SELECT id FROM studies WHERE id = $1{lock}"))
-            .bind(&study.id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        self.lock_study(tx, &study.id).await?;
         let p = self.participant_in(tx, scope, participant_id).await?;
         if p.status != status::ENROLLED || !p.eligible {
             return Err(conflict(

@@ -353,6 +353,18 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Takes a study's row for the rest of the transaction on PostgreSQL (SQLite has one
+    /// writer): the study-wide steps that must not interleave (enrolment, generating the
+    /// randomisation list, assigning a dose level) take it before they check anything.
+    pub(crate) async fn lock_study(&self, tx: &mut AnyConnection, study: &str) -> Result<()> {
+        let lock = self.for_update();
+        sqlx::query(&format!("SELECT id FROM studies WHERE id = $1{lock}"))
+            .bind(study)
+            .fetch_optional(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn participant_in(
         &self,
         tx: &mut AnyConnection,
@@ -833,6 +845,8 @@ impl Store for SqlStore {
 
     async fn enrol(&self, scope: &Scope, e: &Enrolment, by: &Actor) -> Result<Participant> {
         let mut tx = self.writer.begin().await?;
+        // Not while the randomisation list is being generated (it must come first).
+        self.lock_study(&mut tx, scope.study()).await?;
         let before = self
             .participant_in(&mut tx, scope, e.participant_id)
             .await?;

@@ -389,6 +389,94 @@ async fn generating_twice_at_once_keeps_one_list() {
     }
 }
 
+/// Enrolments while the list is generated: a list that is made comes before every enrolment
+/// in the order the audit trail records commits; one that comes after an enrolment is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused() {
+    for store in stores().await {
+        let store = Arc::new(store);
+        let stat = Actor::user(&user(&store, "stat").await);
+        let crc = Actor::user(&user(&store, "crc").await);
+        for round in 0..8 {
+            let source = PHASE2.replace("id = \"XS228-P2\"", &format!("id = \"XS228-R{round}\""));
+            let study = Study::from_toml(&source).unwrap();
+            store
+                .load_study(&study, &source, &Actor::system())
+                .await
+                .unwrap();
+            let scope = Scope::Study(study.id.clone());
+            let mut screened = Vec::new();
+            for i in 0..4 {
+                let site = &study.sites[i % study.sites.len()].id;
+                let p = store
+                    .screen(&scope, &screening(site, &format!("S-{i:03}")), &crc)
+                    .await
+                    .unwrap();
+                screened.push(p.id);
+            }
+            let generate = {
+                let (store, study, stat) = (store.clone(), study.clone(), stat.clone());
+                tokio::spawn(
+                    async move { store.generate_randomisation(&study, 7, 12, 30, &stat).await },
+                )
+            };
+            let enrolments: Vec<_> = screened
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| {
+                    let (store, scope, crc) = (store.clone(), scope.clone(), crc.clone());
+                    tokio::spawn(async move {
+                        let enrolment = Enrolment {
+                            participant_id: id,
+                            subject_id: format!("P-{i:03}"),
+                            enrolled_on: "2026-10-22".into(),
+                            anchor_date: "2026-10-23".into(),
+                            visits: vec![],
+                        };
+                        store.enrol(&scope, &enrolment, &crc).await.unwrap();
+                    })
+                })
+                .collect();
+            for e in enrolments {
+                e.await.unwrap();
+            }
+            let made = match generate.await.unwrap() {
+                Ok(_) => true,
+                Err(StoreError::Conflict { message, .. })
+                    if message.contains("before the first enrolment") =>
+                {
+                    false
+                }
+                Err(e) => panic!("{:?}: {e}", store.dialect()),
+            };
+            // Positions in the study's chain: the list's, and the enrolments'.
+            let mut rows = store.audit_all();
+            let (mut list, mut enrolled) = (None, Vec::new());
+            while let Some(row) = futures::StreamExt::next(&mut rows).await {
+                let row = row.unwrap();
+                if row.chain != study.id {
+                    continue;
+                }
+                if row.entity == "randomisation-list" {
+                    list.get_or_insert(row.seq);
+                }
+                if row.entity == "participant" && row.new_value.as_deref() == Some("enrolled") {
+                    enrolled.push(row.seq);
+                }
+            }
+            assert_eq!(enrolled.len(), 4, "{:?}", store.dialect());
+            assert_eq!(list.is_some(), made);
+            if let Some(list) = list {
+                assert!(
+                    enrolled.iter().all(|&e| e > list),
+                    "{:?}, round {round}: enrolments at {enrolled:?}, the list at {list}",
+                    store.dialect()
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn generating_after_the_first_enrolment_is_refused() {
     for store in stores().await {
