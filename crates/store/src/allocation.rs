@@ -132,6 +132,8 @@ pub struct Notification {
     pub message: String,
     /// When (UTC).
     pub created_at: String,
+    /// When the reader it was fetched for acknowledged it (UTC), if they have.
+    pub read_at: Option<String>,
 }
 
 /// An e-mail waiting in the outbox.
@@ -1086,21 +1088,72 @@ impl SqlStore {
         &self,
         study: &str,
         roles: &[Role],
+        reader: &Actor,
+        only: Option<i64>,
     ) -> Result<Vec<Notification>> {
         if roles.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 2)).collect();
+        let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
-            "SELECT id, study_id, role, kind, participant_id, message, created_at FROM notifications \
-             WHERE study_id = $1 AND role IN ({}) ORDER BY id DESC",
+            "SELECT n.id, n.study_id, n.role, n.kind, n.participant_id, n.message, n.created_at, \
+             r.read_at FROM notifications n \
+             LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2 \
+             WHERE n.study_id = $1 AND ($3 < 0 OR n.id = $3) AND n.role IN ({}) ORDER BY n.id DESC",
             marks.join(", ")
         );
-        let mut q = sqlx::query_as::<_, Notification>(&sql).bind(study);
+        let mut q = sqlx::query_as::<_, Notification>(&sql)
+            .bind(study)
+            .bind(reader.user_id.unwrap_or(-1))
+            .bind(only.unwrap_or(-1));
         for r in roles {
             q = q.bind(r.as_str());
         }
         Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// Records that `by` has read a notification addressed to one of `roles`; audited once.
+    pub(crate) async fn acknowledge_notification_tx(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        study: &str,
+        roles: &[Role],
+        id: i64,
+        by: &Actor,
+    ) -> Result<()> {
+        let Some(user_id) = by.user_id else {
+            return Err(StoreError::Invalid {
+                field: "reader".into(),
+                message: "only a user reads notifications".into(),
+            });
+        };
+        let addressed = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+        let role: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM notifications WHERE id = $1 AND study_id = $2")
+                .bind(id)
+                .bind(study)
+                .fetch_optional(&mut **tx)
+                .await?;
+        match role {
+            Some((role,)) if addressed.contains(&role.as_str()) => {}
+            _ => return Err(not_found("notification", id)),
+        }
+        let at = now();
+        let inserted = sqlx::query(
+            "INSERT INTO notification_reads (notification_id, user_id, read_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (notification_id, user_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let change = Change::new("acknowledge", "notification", id).set("read_at", &at);
+            self.audit(tx, study, by, &[change]).await?;
+        }
+        Ok(())
     }
 
     /// The e-mail outbox of a study, oldest first.

@@ -318,8 +318,23 @@ pub trait Store: Send + Sync {
     ) -> Result<Allocation>;
     /// Records an unblinding refused for a wrong password.
     async fn unblind_failed(&self, scope: &Scope, participant_id: i64, by: &Actor) -> Result<()>;
-    /// A study's notifications for any of these roles, newest first.
-    async fn notifications(&self, study: &str, roles: &[trial::Role]) -> Result<Vec<Notification>>;
+    /// A study's notifications for any of these roles, newest first, each with when `reader`
+    /// acknowledged it.
+    async fn notifications(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+        reader: &Actor,
+    ) -> Result<Vec<Notification>>;
+    /// Records that `by`, holding one of `roles`, has read one of the study's notifications
+    /// addressed to one of them (audited the first time; reading again changes nothing).
+    async fn acknowledge_notification(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+        id: i64,
+        by: &Actor,
+    ) -> Result<Notification>;
     /// A study's e-mail outbox, oldest first.
     async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>>;
     /// Compares a study's stored list, kits and allocations with what the recorded seed

@@ -1728,8 +1728,26 @@ impl Store for SqlStore {
         &self,
         study: &str,
         roles: &[trial::Role],
+        reader: &Actor,
     ) -> Result<Vec<crate::Notification>> {
-        self.notifications_read(study, roles).await
+        self.notifications_read(study, roles, reader, None).await
+    }
+
+    async fn acknowledge_notification(
+        &self,
+        study: &str,
+        roles: &[trial::Role],
+        id: i64,
+        by: &Actor,
+    ) -> Result<crate::Notification> {
+        let mut tx = self.writer.begin().await?;
+        self.acknowledge_notification_tx(&mut tx, study, roles, id, by)
+            .await?;
+        tx.commit().await?;
+        self.notifications_read(study, roles, by, Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| not_found("notification", id))
     }
 
     async fn outbox(&self, study: &str) -> Result<Vec<crate::OutboxMessage>> {

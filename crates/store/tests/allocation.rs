@@ -581,13 +581,50 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
         assert_eq!(u.arm_id, a.arm_id);
         let list = store.randomisation_list(&study.id).await.unwrap().unwrap();
         assert_eq!((list.allocated, list.dispensed, list.unblinded), (1, 1, 1));
+        let sponsor = [trial::Role::SponsorAdmin];
+        let admin_actor = Actor::user(&admin);
         let notes = store
-            .notifications(&study.id, &[trial::Role::SponsorAdmin])
+            .notifications(&study.id, &sponsor, &admin_actor)
             .await
             .unwrap();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].kind, "emergency-unblinding");
         assert!(notes[0].message.contains("P-000") && notes[0].message.contains("anaphylaxis"));
+        assert_eq!(notes[0].read_at, None);
+        // Acknowledged by the sponsor's user, once in the trail however often; not for others.
+        let note = notes[0].id;
+        let read = store
+            .acknowledge_notification(&study.id, &sponsor, note, &admin_actor)
+            .await
+            .unwrap();
+        assert!(read.read_at.is_some());
+        let again = store
+            .acknowledge_notification(&study.id, &sponsor, note, &admin_actor)
+            .await
+            .unwrap();
+        assert_eq!(again.read_at, read.read_at);
+        let acknowledged = store
+            .audit_of("notification", &note.to_string())
+            .await
+            .unwrap();
+        assert_eq!(acknowledged.len(), 1, "{acknowledged:?}");
+        assert_eq!(acknowledged[0].action, "acknowledge");
+        let for_stat = store
+            .notifications(&study.id, &sponsor, &stat)
+            .await
+            .unwrap();
+        assert_eq!(for_stat[0].read_at, None);
+        // Not addressed to the caller's roles, or of another study: not found.
+        for (study_id, roles) in [
+            (study.id.as_str(), &[trial::Role::Crc][..]),
+            ("other", &sponsor[..]),
+        ] {
+            let e = store
+                .acknowledge_notification(study_id, roles, note, &crc)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, StoreError::NotFound { .. }), "{e}");
+        }
         let outbox = store.outbox(&study.id).await.unwrap();
         let recipients: Vec<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
         assert_eq!(recipients, ["stat", "admin"]);

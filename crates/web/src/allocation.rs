@@ -461,11 +461,37 @@ pub async fn notifications(
     Path(study_id): Path<String>,
 ) -> Result<Json<Vec<store::Notification>>, ApiError> {
     require(&me.roles, &study_id, Operation::ReadNotifications)?;
-    let roles: Vec<Role> = me
-        .roles
+    let roles = roles_in(&me, &study_id);
+    let actor = me.actor();
+    Ok(Json(
+        state.store.notifications(&study_id, &roles, &actor).await?,
+    ))
+}
+
+/// `POST /api/studies/{study}/notifications/{id}/read`: the caller acknowledges a notification
+/// addressed to one of their roles.
+pub async fn acknowledge_notification(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study_id, id)): Path<(String, String)>,
+) -> Result<Json<store::Notification>, ApiError> {
+    require(&me.roles, &study_id, Operation::ReadNotifications)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("notification {id} not found")))?;
+    let roles = roles_in(&me, &study_id);
+    let read = state
+        .store
+        .acknowledge_notification(&study_id, &roles, id, &me.actor())
+        .await?;
+    Ok(Json(read))
+}
+
+/// The caller's roles in a study.
+fn roles_in(me: &CurrentUser, study_id: &str) -> Vec<Role> {
+    me.roles
         .iter()
         .filter(|r| r.study_id == study_id)
         .map(|r| r.role)
-        .collect();
-    Ok(Json(state.store.notifications(&study_id, &roles).await?))
+        .collect()
 }

@@ -214,6 +214,10 @@ pub fn router(app: AppState) -> Router {
             "/api/studies/{study}/notifications",
             get(allocation::notifications),
         )
+        .route(
+            "/api/studies/{study}/notifications/{id}/read",
+            post(allocation::acknowledge_notification),
+        )
         // Dose escalation (crates/web/src/escalation.rs).
         .route("/api/studies/{study}/cohorts", get(escalation::cohorts))
         .route(

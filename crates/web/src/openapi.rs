@@ -285,7 +285,14 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/studies/{study}/notifications",
         "listNotifications",
-        "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB)",
+        "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB), each with when the caller acknowledged it",
+        false,
+    ),
+    (
+        "post",
+        "/api/studies/{study}/notifications/{id}/read",
+        "acknowledgeNotification",
+        "Acknowledges a notification addressed to one of the caller's roles (audited once)",
         false,
     ),
     // Dose escalation (crates/web/src/escalation.rs).

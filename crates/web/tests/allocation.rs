@@ -507,6 +507,20 @@ async fn the_blind_walk() {
             .as_str()
             .unwrap()
             .contains("severe reaction"));
+        assert_eq!(notes[0]["read_at"], Value::Null, "{notes}");
+        // The sponsor acknowledges it; the DSMB statistician has not yet.
+        let read = format!("/api/studies/{sid}/notifications/{}/read", notes[0]["id"]);
+        let (status, acknowledged) = admin.post(&read, &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{acknowledged}");
+        assert!(acknowledged["read_at"].is_string(), "{acknowledged}");
+        let (_, theirs) = dsmb.get(&format!("/api/studies/{sid}/notifications")).await;
+        assert_eq!(theirs[0]["read_at"], Value::Null, "{theirs}");
+        // A coordinator is not told, and cannot acknowledge.
+        let (status, _) = crc.post(&read, &json!({})).await;
+        assert!(
+            [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status),
+            "{status}"
+        );
         let outbox = app.store.outbox(&sid).await.unwrap();
         let to: BTreeSet<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
         assert_eq!(to, BTreeSet::from(["admin", "dsmb"]));
