@@ -59,6 +59,19 @@
     window.scitrial.sessionEnded = ended;
     activity();
 
+    // A notification acknowledged: the API records it, and the page shows when.
+    for (const button of document.querySelectorAll('button[data-acknowledge]')) {
+      button.addEventListener('click', function () {
+        button.disabled = true;
+        fetch(button.dataset.acknowledge, {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'X-CSRF-Token': window.scitrial.csrf(), 'Content-Type': 'application/json' },
+          body: '{}',
+        }).then(function (r) { if (r.ok) location.reload(); else button.disabled = false; },
+          function () { button.disabled = false; });
+      });
+    }
+
     const logout = document.getElementById('logout');
     if (logout) logout.addEventListener('click', function () {
       fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': window.scitrial.csrf() } })

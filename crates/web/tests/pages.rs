@@ -16,6 +16,7 @@ const PEOPLE: &[(&str, Role, Option<usize>)] = &[
     ("crcb", Role::Crc, Some(1)),
     ("mon", Role::Monitor, Some(0)),
     ("inv", Role::Investigator, Some(0)),
+    ("admin", Role::SponsorAdmin, None),
 ];
 
 struct TestApp {
@@ -455,5 +456,31 @@ async fn the_language_is_chosen_per_user_and_kept() {
         let (status, body, _) = get(&crc, format!("{}/language/fr", app.base)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("allowed: en, zh"));
+    }
+}
+
+#[tokio::test]
+async fn notifications_are_a_page_for_the_roles_they_are_for() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = &app.study.id;
+        let page = format!("{}/studies/{sid}/notifications", app.base);
+        let link = format!("href=\"/studies/{sid}/notifications\"");
+        // A coordinator is not told: no link, and the page is refused.
+        let (crc, _) = login(&app, "crc").await;
+        let (_, dashboard, _) = get(&crc, format!("{}/studies/{sid}", app.base)).await;
+        assert!(!dashboard.contains(&link), "{dashboard}");
+        let (status, _, _) = get(&crc, page.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // The sponsor is: a link, and the page, in either language.
+        let (admin, _) = login(&app, "admin").await;
+        let (_, dashboard, _) = get(&admin, format!("{}/studies/{sid}", app.base)).await;
+        assert!(dashboard.contains(&link), "{dashboard}");
+        let (status, body, _) = get(&admin, page.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("<h1>Notifications</h1>") && body.contains("No notification."));
+        let (_, _, _) = get(&admin, format!("{}/language/zh", app.base)).await;
+        let (_, body, _) = get(&admin, page).await;
+        assert!(body.contains("没有通知。"), "{body}");
     }
 }

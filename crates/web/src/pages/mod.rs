@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
             get(worksheet::form),
         )
         .route("/studies/{study}/queries", get(views::queries))
+        .route("/studies/{study}/notifications", get(views::notifications))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +136,8 @@ pub struct Ctx {
     pub script_messages: String,
     /// Seconds of inactivity after which the session ends.
     pub idle_seconds: i64,
+    /// Whether the user is told the study's notifications (a navigation link).
+    pub notifications: bool,
 }
 
 impl Ctx {
@@ -144,6 +147,7 @@ impl Ctx {
             user_name: None,
             csrf: String::new(),
             study: None,
+            notifications: false,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
             idle_seconds: auth::IDLE.whole_seconds(),
@@ -238,6 +242,12 @@ impl Viewer {
             studies.sort();
             studies.first().map(|s| s.to_string())
         });
+        let told = crate::service::Operation::ReadNotifications.roles();
+        ctx.notifications = self
+            .me
+            .roles
+            .iter()
+            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && told.contains(&r.role));
         ctx
     }
 }

@@ -609,6 +609,47 @@ pub async fn queries(
     }
 }
 
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    ctx: Ctx,
+    study_id: String,
+    rows: Vec<store::Notification>,
+}
+
+/// `GET /studies/{study}/notifications`: the notifications for the viewer's roles, newest
+/// first, each to acknowledge once.
+pub async fn notifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(study): Path<String>,
+) -> Response {
+    let result = async {
+        require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
+        let roles: Vec<trial::Role> = viewer
+            .me
+            .roles
+            .iter()
+            .filter(|r| r.study_id == study)
+            .map(|r| r.role)
+            .collect();
+        let rows = state
+            .store
+            .notifications(&study, &roles, &viewer.me.actor())
+            .await?;
+        Ok::<_, ApiError>(NotificationsPage {
+            ctx: viewer.ctx(Some(&study)),
+            study_id: study.clone(),
+            rows,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(viewer.lang, &page),
+        Err(e) => error_page(viewer.lang, e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -306,6 +306,18 @@ async function main() {
   check(consoleErrors.length === 0, 'the pages keep to their content security policy' + (consoleErrors.length ? ': ' + consoleErrors.join('; ') : ''));
   await strict.close();
 
+  // The sponsor acknowledges the demo's emergency-unblinding notification.
+  const notificationsPath = '/studies/' + data.study + '/notifications';
+  await login(page, 'sponsor-admin', 'demo-sponsor-admin', notificationsPath);
+  check(page.url() === BASE + notificationsPath, 'the sponsor lands on the notifications');
+  const unread = await page.$$('button[data-acknowledge]');
+  check(unread.length >= 1, 'the sponsor has an emergency unblinding to acknowledge');
+  await Promise.all([page.waitForNavigation(), unread[0].click()]);
+  const left = await page.$$('button[data-acknowledge]');
+  check(left.length === unread.length - 1, 'an acknowledged notification shows when it was read');
+  blindCheck(await page.content(), notificationsPath);
+  await labelCheck(page, notificationsPath);
+
   // Signing out ends the session.
   await Promise.all([page.waitForNavigation(), page.click('#logout')]);
   check(page.url().startsWith(BASE + '/login'), 'signing out shows the login');
