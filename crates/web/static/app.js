@@ -72,6 +72,34 @@
       });
     }
 
+    // A query answered by the site, or closed by whoever raised it, through the API.
+    function post(url, body, failed) {
+      return fetch(url, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': window.scitrial.csrf(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(function (r) {
+        if (r.ok) { location.reload(); return; }
+        return r.json().then(function (e) { failed(e.error && e.error.message || r.statusText); },
+          function () { failed(r.statusText); });
+      }, function () { failed(msg('offline')); });
+    }
+    for (const form of document.querySelectorAll('form.query-answer')) {
+      form.addEventListener('submit', function (event) {
+        event.preventDefault();
+        const alert = form.querySelector('[role="alert"]');
+        post(form.dataset.action, { answer: form.elements.answer.value }, function (text) {
+          alert.textContent = text;
+        });
+      });
+    }
+    for (const button of document.querySelectorAll('button[data-close]')) {
+      button.addEventListener('click', function () {
+        button.disabled = true;
+        post(button.dataset.close, {}, function () { button.disabled = false; });
+      });
+    }
+
     const logout = document.getElementById('logout');
     if (logout) logout.addEventListener('click', function () {
       fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': window.scitrial.csrf() } })

@@ -173,6 +173,23 @@ async fn the_pages_in_a_real_browser() {
     }
     let (participant, visit) = target.expect("the demo has an enrolled participant to examine");
 
+    // The monitor's query on that participant, for the coordinator to answer on the page.
+    let monitor = sql.user_by_name("monitor").await.unwrap().unwrap();
+    let query = sql
+        .raise_query(
+            &scope,
+            &store::NewQuery {
+                participant_id: participant,
+                visit_id: "screening".into(),
+                form_id: isncsci_form.clone(),
+                field: "c5RightMotor".into(),
+                text: "Browser query: please check C5 against the source.".into(),
+            },
+            &Actor::user(&monitor),
+        )
+        .await
+        .unwrap();
+
     let exam = exam();
     let expected = web::service::read_exam(&exam)
         .map_err(|p| format!("{p:?}"))
@@ -192,6 +209,7 @@ async fn the_pages_in_a_real_browser() {
         "arms": study.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
         "hostileName": HOSTILE_NAME,
         "hostileNumber": HOSTILE_NUMBER,
+        "query": query.id,
         "password": PASSWORD,
     });
     let data_file = tmp.join("data.json");

@@ -484,3 +484,59 @@ async fn notifications_are_a_page_for_the_roles_they_are_for() {
         assert!(body.contains("没有通知。"), "{body}");
     }
 }
+
+async fn post_api(http: &reqwest::Client, csrf: &str, url: String, body: Value) -> Value {
+    let r = http
+        .post(url)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn queries_are_answered_by_the_site_and_closed_by_whoever_raised_them() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = &app.study.id;
+        let site = &app.study.sites[0].id;
+        let id = screen(&app, "crc", site, "Q-1").await;
+        let (mon, mon_csrf) = login(&app, "mon").await;
+        let query = post_api(
+            &mon,
+            &mon_csrf,
+            format!("{}/api/studies/{sid}/participants/{id}/queries", app.base),
+            json!({ "visit_id": "screening", "form_id": "isncsci", "field": "c5RightMotor",
+                    "text": "Please check <C5> against the source." }),
+        )
+        .await;
+        let q = query["id"].as_i64().unwrap();
+        let page = format!("{}/studies/{sid}/participants/{id}", app.base);
+        let answer = format!("data-action=\"/api/studies/{sid}/queries/{q}/answer\"");
+        let close = format!("data-close=\"/api/studies/{sid}/queries/{q}/close\"");
+        // The coordinator of the site is offered a labelled answer; the monitor is not.
+        let (crc, crc_csrf) = login(&app, "crc").await;
+        let (_, body, _) = get(&crc, page.clone()).await;
+        assert!(body.contains(&answer), "{body}");
+        assert!(body.contains(&format!("<label for=\"answer-{q}\">")));
+        assert!(body.contains("Please check &#60;C5&#62; against the source."));
+        let (_, body, _) = get(&mon, page.clone()).await;
+        assert!(!body.contains(&answer) && !body.contains(&close));
+        // Answered (as the page's script does), the raiser may close it; no one else.
+        post_api(
+            &crc,
+            &crc_csrf,
+            format!("{}/api/studies/{sid}/queries/{q}/answer", app.base),
+            json!({ "answer": "Source says 4; corrected." }),
+        )
+        .await;
+        let (_, body, _) = get(&crc, page.clone()).await;
+        assert!(!body.contains(&answer) && !body.contains(&close), "{body}");
+        assert!(body.contains("Source says 4; corrected."));
+        let (_, body, _) = get(&mon, page.clone()).await;
+        assert!(body.contains(&close), "{body}");
+    }
+}

@@ -290,6 +290,10 @@ struct ParticipantPage {
     signatures: Vec<store::Signature>,
     audit: Option<Vec<AuditLine>>,
     queries: Vec<store::Query>,
+    /// Whether the viewer may answer this participant's queries (enters data at its site).
+    can_answer: bool,
+    /// The viewer, who may close the answered queries they raised.
+    viewer_id: i64,
     screening: Vec<(String, String)>,
     charts: Vec<Chart>,
 }
@@ -430,6 +434,8 @@ async fn participant_page(
         })
         .unwrap_or_default();
     let charts = chart::participant_charts(viewer.lang, study, &visits, &exams, &forms);
+    let can_answer = require(&viewer.me.roles, study_id, Operation::EnterData)
+        .is_ok_and(|scope| scope.includes_site(&p.site_id));
     Ok(ParticipantPage {
         ctx: viewer.ctx(Some(study_id)),
         site_name: study
@@ -441,6 +447,8 @@ async fn participant_page(
         signatures,
         audit,
         queries,
+        can_answer,
+        viewer_id: viewer.me.user.id,
         screening,
         charts,
     })

@@ -306,6 +306,21 @@ async function main() {
   check(consoleErrors.length === 0, 'the pages keep to their content security policy' + (consoleErrors.length ? ': ' + consoleErrors.join('; ') : ''));
   await strict.close();
 
+  // The coordinator answers the monitor's query on the participant page; the monitor closes it.
+  await login(page, 'crc', 'demo-crc', data.participantPath);
+  const answerBox = page.locator('#answer-' + data.query);
+  check(await answerBox.count() === 1, 'the coordinator is offered an answer to the open query');
+  await labelCheck(page, 'the participant page with a query to answer');
+  await answerBox.fill('Source checked: C5 is 4, corrected.');
+  await Promise.all([page.waitForNavigation(), page.click('form.query-answer button[type="submit"]')]);
+  check((await page.content()).includes('Source checked: C5 is 4, corrected.'), 'the answer is shown once sent');
+  check(await page.locator('#answer-' + data.query).count() === 0, 'an answered query is not offered again');
+  await login(page, 'monitor', 'demo-monitor', data.participantPath);
+  const closeButton = page.locator('button[data-close$="/queries/' + data.query + '/close"]');
+  check(await closeButton.count() === 1, 'the monitor who raised it may close the answered query');
+  await Promise.all([page.waitForNavigation(), closeButton.click()]);
+  check(await page.locator('button[data-close$="/queries/' + data.query + '/close"]').count() === 0, 'a closed query is closed');
+
   // The sponsor acknowledges the demo's emergency-unblinding notification.
   const notificationsPath = '/studies/' + data.study + '/notifications';
   await login(page, 'sponsor-admin', 'demo-sponsor-admin', notificationsPath);
