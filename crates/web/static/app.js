@@ -59,20 +59,9 @@
     window.scitrial.sessionEnded = ended;
     activity();
 
-    // A notification acknowledged: the API records it, and the page shows when.
-    for (const button of document.querySelectorAll('button[data-acknowledge]')) {
-      button.addEventListener('click', function () {
-        button.disabled = true;
-        fetch(button.dataset.acknowledge, {
-          method: 'POST', credentials: 'same-origin',
-          headers: { 'X-CSRF-Token': window.scitrial.csrf(), 'Content-Type': 'application/json' },
-          body: '{}',
-        }).then(function (r) { if (r.ok) location.reload(); else button.disabled = false; },
-          function () { button.disabled = false; });
-      });
-    }
-
-    // A query answered by the site, or closed by whoever raised it, through the API.
+    // Writes from a page go through the JSON API: `data-post` names the call. A button posts
+    // nothing; a form posts its named fields. Done, the page is shown again; refused, the
+    // form's alert says why.
     function post(url, body, failed) {
       return fetch(url, {
         method: 'POST', credentials: 'same-origin',
@@ -84,19 +73,27 @@
           function () { failed(r.statusText); });
       }, function () { failed(msg('offline')); });
     }
-    for (const form of document.querySelectorAll('form.query-answer')) {
+    for (const form of document.querySelectorAll('form[data-post]')) {
       form.addEventListener('submit', function (event) {
         event.preventDefault();
+        const body = {};
+        for (const el of form.elements) if (el.name) body[el.name] = el.value;
         const alert = form.querySelector('[role="alert"]');
-        post(form.dataset.action, { answer: form.elements.answer.value }, function (text) {
-          alert.textContent = text;
+        const submit = form.querySelector('[type="submit"]');
+        if (submit) submit.disabled = true;
+        post(form.dataset.post, body, function (text) {
+          if (alert) alert.textContent = text;
+          if (submit) submit.disabled = false;
         });
       });
     }
-    for (const button of document.querySelectorAll('button[data-close]')) {
+    for (const button of document.querySelectorAll('button[data-post]')) {
       button.addEventListener('click', function () {
         button.disabled = true;
-        post(button.dataset.close, {}, function () { button.disabled = false; });
+        post(button.dataset.post, {}, function (text) {
+          button.disabled = false;
+          button.title = text;
+        });
       });
     }
 

@@ -106,7 +106,38 @@ fn exam() -> serde_json::Map<String, Value> {
         .collect()
 }
 
+/// A complete injury at C6 (AIS A): eligible for the study.
+fn injured_exam() -> serde_json::Map<String, Value> {
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::No;
+    let (absent, paralysed) = (
+        isncsci::SensoryValue::parse("0").unwrap(),
+        isncsci::MotorValue::parse("0").unwrap(),
+    );
+    for side in [&mut exam.right, &mut exam.left] {
+        // From C7 down (motor from C5, sensory from C2).
+        side.motor[2..].fill(paralysed);
+        side.light_touch[5..].fill(absent);
+        side.pin_prick[5..].fill(absent);
+    }
+    isncsci::flat::fields(&exam)
+        .filter(|(k, _)| !k.contains("NonKey"))
+        .map(|(k, v)| (k, Value::String(v.into())))
+        .collect()
+}
+
 async fn screen(app: &TestApp, who: &str, site: &str, number: &str) -> i64 {
+    screen_with(app, who, site, number, exam()).await
+}
+
+async fn screen_with(
+    app: &TestApp,
+    who: &str,
+    site: &str,
+    number: &str,
+    exam: serde_json::Map<String, Value>,
+) -> i64 {
     let (http, csrf) = login(app, who).await;
     let r = http
         .post(format!(
@@ -117,7 +148,7 @@ async fn screen(app: &TestApp, who: &str, site: &str, number: &str) -> i64 {
         .json(&json!({
             "site_id": site, "screening_number": number, "sex": "male",
             "date_of_birth": "1985-06-01", "injury_date": "2026-10-01",
-            "consent_date": "2026-10-19", "screening_date": "2026-10-20", "exam": exam()
+            "consent_date": "2026-10-19", "screening_date": "2026-10-20", "exam": exam
         }))
         .send()
         .await
@@ -493,8 +524,10 @@ async fn post_api(http: &reqwest::Client, csrf: &str, url: String, body: Value) 
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.json().await.unwrap()
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{status} {body}");
+    body
 }
 
 #[tokio::test]
@@ -515,8 +548,8 @@ async fn queries_are_answered_by_the_site_and_closed_by_whoever_raised_them() {
         .await;
         let q = query["id"].as_i64().unwrap();
         let page = format!("{}/studies/{sid}/participants/{id}", app.base);
-        let answer = format!("data-action=\"/api/studies/{sid}/queries/{q}/answer\"");
-        let close = format!("data-close=\"/api/studies/{sid}/queries/{q}/close\"");
+        let answer = format!("data-post=\"/api/studies/{sid}/queries/{q}/answer\"");
+        let close = format!("data-post=\"/api/studies/{sid}/queries/{q}/close\"");
         // The coordinator of the site is offered a labelled answer; the monitor is not.
         let (crc, crc_csrf) = login(&app, "crc").await;
         let (_, body, _) = get(&crc, page.clone()).await;
@@ -538,5 +571,53 @@ async fn queries_are_answered_by_the_site_and_closed_by_whoever_raised_them() {
         assert!(body.contains("Source says 4; corrected."));
         let (_, body, _) = get(&mon, page.clone()).await;
         assert!(body.contains(&close), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_complete_form_is_verified_by_the_monitor_and_its_visit_signed_by_the_investigator() {
+    for url in databases().await {
+        let app = spawn(&url).await;
+        let sid = &app.study.id;
+        let site = &app.study.sites[0].id;
+        let id = screen_with(&app, "crc", site, "V-1", injured_exam()).await;
+        let (crc, crc_csrf) = login(&app, "crc").await;
+        post_api(
+            &crc,
+            &crc_csrf,
+            format!("{}/api/studies/{sid}/participants/{id}/enrolment", app.base),
+            json!({ "subject_id": "XS-V1", "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }),
+        )
+        .await;
+        let page = format!("{}/studies/{sid}/participants/{id}", app.base);
+        let visit_api = format!("/api/studies/{sid}/participants/{id}/visits/week-12");
+        let verify = format!("data-post=\"{visit_api}/forms/vital-signs/verification\"");
+        let sign = format!("data-post=\"{visit_api}/signature\"");
+        let (mon, _) = login(&app, "mon").await;
+        let (inv, _) = login(&app, "inv").await;
+        // Nothing saved: nothing to verify or sign.
+        for who in [&crc, &mon, &inv] {
+            let (_, body, _) = get(who, page.clone()).await;
+            assert!(!body.contains(&verify) && !body.contains(&sign), "{body}");
+        }
+        post_api(
+            &crc,
+            &crc_csrf,
+            format!("{}{visit_api}/forms/vital-signs", app.base),
+            json!({ "values": { "systolic_bp": 120, "diastolic_bp": 80, "heart_rate": 72,
+                    "respiratory_rate": 14, "temperature": "36.6", "spo2": 98 },
+                    "status": "complete" }),
+        )
+        .await;
+        // The monitor may verify it, the investigator sign the visit (password and meaning,
+        // each labelled); the coordinator neither.
+        let (_, body, _) = get(&mon, page.clone()).await;
+        assert!(body.contains(&verify) && !body.contains(&sign), "{body}");
+        let (_, body, _) = get(&inv, page.clone()).await;
+        assert!(body.contains(&sign) && !body.contains(&verify), "{body}");
+        assert!(body.contains("<label for=\"password-week-12\">"), "{body}");
+        assert!(body.contains("<label for=\"meaning-week-12\">"), "{body}");
+        let (_, body, _) = get(&crc, page.clone()).await;
+        assert!(!body.contains(&verify) && !body.contains(&sign), "{body}");
     }
 }

@@ -253,10 +253,16 @@ pub struct FormRow {
     state: String,
     updated_at: String,
     link: Option<String>,
+    /// The API call that marks it verified against the source, when the viewer may.
+    verify: Option<String>,
 }
 
 /// A visit on the timeline.
 pub struct VisitRow {
+    /// The visit's id, for element ids.
+    id: String,
+    /// The API call that signs the visit, when the viewer may and something is saved.
+    sign: Option<String>,
     name: String,
     target: String,
     window: String,
@@ -290,6 +296,8 @@ struct ParticipantPage {
     signatures: Vec<store::Signature>,
     audit: Option<Vec<AuditLine>>,
     queries: Vec<store::Query>,
+    /// What a signature may mean.
+    meanings: &'static [&'static str],
     /// Whether the viewer may answer this participant's queries (enters data at its site).
     can_answer: bool,
     /// The viewer, who may close the answered queries they raised.
@@ -323,8 +331,14 @@ async fn participant_page(
     let visits = service::visits(state, &scope, id, today()).await?;
     let forms = state.store.forms(&scope, id).await?;
     let exams = state.store.exams(&scope, id).await?;
+    let may = |op: Operation| {
+        require(&viewer.me.roles, study_id, op).is_ok_and(|s| s.includes_site(&p.site_id))
+    };
+    let (may_verify, may_sign) = (may(Operation::VerifyData), may(Operation::Sign));
+    let api = format!("/api/studies/{}/participants/{id}", super::encode(study_id));
     let mut rows = Vec::new();
     for v in &visits {
+        let visit_api = format!("{api}/visits/{}", super::encode(&v.visit.visit_id));
         let def = study.visit(&v.visit.visit_id);
         let form_rows = def
             .map(|d| d.forms.as_slice())
@@ -350,6 +364,9 @@ async fn participant_page(
                             super::encode(&v.visit.visit_id)
                         )
                     }),
+                    verify: (may_verify
+                        && entry.is_some_and(|e| e.state == store::form_state::COMPLETE))
+                    .then(|| format!("{visit_api}/forms/{}/verification", super::encode(form_id))),
                 }
             })
             .collect();
@@ -367,7 +384,10 @@ async fn participant_page(
                         .and_then(|c| exam_brief(&c))
                 })
         };
+        let saved = forms.iter().any(|f| f.visit_id == v.visit.visit_id);
         rows.push(VisitRow {
+            id: v.visit.visit_id.clone(),
+            sign: (may_sign && saved).then(|| format!("{visit_api}/signature")),
             exam: form_exam.or_else(recorded),
             name: v.visit.name.clone(),
             target: v.visit.target.clone(),
@@ -447,6 +467,7 @@ async fn participant_page(
         signatures,
         audit,
         queries,
+        meanings: &store::SIGNATURE_MEANINGS,
         can_answer,
         viewer_id: viewer.me.user.id,
         screening,

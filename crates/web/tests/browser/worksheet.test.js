@@ -316,19 +316,42 @@ async function main() {
   check((await page.content()).includes('Source checked: C5 is 4, corrected.'), 'the answer is shown once sent');
   check(await page.locator('#answer-' + data.query).count() === 0, 'an answered query is not offered again');
   await login(page, 'monitor', 'demo-monitor', data.participantPath);
-  const closeButton = page.locator('button[data-close$="/queries/' + data.query + '/close"]');
+  const closeButton = page.locator('button[data-post$="/queries/' + data.query + '/close"]');
   check(await closeButton.count() === 1, 'the monitor who raised it may close the answered query');
   await Promise.all([page.waitForNavigation(), closeButton.click()]);
-  check(await page.locator('button[data-close$="/queries/' + data.query + '/close"]').count() === 0, 'a closed query is closed');
+  check(await page.locator('button[data-post$="/queries/' + data.query + '/close"]').count() === 0, 'a closed query is closed');
+
+  // The monitor verifies the saved worksheet against the source.
+  const verifyButton = page.locator('button[data-post$="/verification"]').first();
+  check(await verifyButton.count() === 1, 'the monitor may verify a complete form');
+  await Promise.all([page.waitForNavigation(), verifyButton.click()]);
+  check((await page.content()).includes('badge source-verified'), 'a verified form shows as source-verified');
+
+  // The investigator signs its visit: a wrong password is refused on the page, the right one signs.
+  await login(page, 'investigator', 'demo-investigator', data.participantPath);
+  const signForm = page.locator('form.sign').first();
+  check(await signForm.count() === 1, 'the investigator may sign a visit with saved forms');
+  await labelCheck(page, 'the participant page with a visit to sign');
+  const signaturesBefore = await page.locator('.badge.done').count();
+  await signForm.locator('input[name="password"]').fill('not the password');
+  await signForm.locator('button[type="submit"]').click();
+  await page.waitForFunction(function () {
+    const alert = document.querySelector('form.sign [role="alert"]');
+    return alert && alert.textContent.length > 0;
+  });
+  check(true, 'a wrong password is refused with a message on the page');
+  await signForm.locator('input[name="password"]').fill('demo-investigator');
+  await Promise.all([page.waitForNavigation(), signForm.locator('button[type="submit"]').click()]);
+  check(await page.locator('.badge.done').count() === signaturesBefore + 1, 'the signature is listed, valid');
 
   // The sponsor acknowledges the demo's emergency-unblinding notification.
   const notificationsPath = '/studies/' + data.study + '/notifications';
   await login(page, 'sponsor-admin', 'demo-sponsor-admin', notificationsPath);
   check(page.url() === BASE + notificationsPath, 'the sponsor lands on the notifications');
-  const unread = await page.$$('button[data-acknowledge]');
+  const unread = await page.$$('button[data-post$="/read"]');
   check(unread.length >= 1, 'the sponsor has an emergency unblinding to acknowledge');
   await Promise.all([page.waitForNavigation(), unread[0].click()]);
-  const left = await page.$$('button[data-acknowledge]');
+  const left = await page.$$('button[data-post$="/read"]');
   check(left.length === unread.length - 1, 'an acknowledged notification shows when it was read');
   blindCheck(await page.content(), notificationsPath);
   await labelCheck(page, notificationsPath);
