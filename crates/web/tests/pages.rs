@@ -593,12 +593,16 @@ async fn a_complete_form_is_verified_by_the_monitor_and_its_visit_signed_by_the_
         let visit_api = format!("/api/studies/{sid}/participants/{id}/visits/week-12");
         let verify = format!("data-post=\"{visit_api}/forms/vital-signs/verification\"");
         let sign = format!("data-post=\"{visit_api}/signature\"");
+        let casebook = format!("data-post=\"/api/studies/{sid}/participants/{id}/signature\"");
         let (mon, _) = login(&app, "mon").await;
         let (inv, _) = login(&app, "inv").await;
         // Nothing saved: nothing to verify or sign.
         for who in [&crc, &mon, &inv] {
             let (_, body, _) = get(who, page.clone()).await;
-            assert!(!body.contains(&verify) && !body.contains(&sign), "{body}");
+            assert!(
+                !body.contains(&verify) && !body.contains(&sign) && !body.contains(&casebook),
+                "{body}"
+            );
         }
         post_api(
             &crc,
@@ -617,7 +621,12 @@ async fn a_complete_form_is_verified_by_the_monitor_and_its_visit_signed_by_the_
         assert!(body.contains(&sign) && !body.contains(&verify), "{body}");
         assert!(body.contains("<label for=\"password-week-12\">"), "{body}");
         assert!(body.contains("<label for=\"meaning-week-12\">"), "{body}");
+        assert!(body.contains(&casebook), "{body}");
+        assert!(body.contains("<label for=\"password-casebook\">"), "{body}");
         let (_, body, _) = get(&crc, page.clone()).await;
-        assert!(!body.contains(&verify) && !body.contains(&sign), "{body}");
+        assert!(
+            !body.contains(&verify) && !body.contains(&sign) && !body.contains(&casebook),
+            "{body}"
+        );
     }
 }

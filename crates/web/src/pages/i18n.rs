@@ -163,6 +163,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("p.verify", "Verify against the source", "源数据核查"),
     ("p.password_again", "Your password, again", "再次输入您的密码"),
     ("p.sign_visit", "Sign the visit", "签署此访视"),
+    ("p.sign_casebook", "Sign the whole casebook", "签署完整病例报告"),
     ("status.authored", "Authored", "编写"),
     ("status.reviewed", "Reviewed", "已审阅"),
     ("status.approved", "Approved", "已批准"),

@@ -298,6 +298,8 @@ struct ParticipantPage {
     queries: Vec<store::Query>,
     /// What a signature may mean.
     meanings: &'static [&'static str],
+    /// The API call that signs the whole casebook, when the viewer may and something is saved.
+    sign_casebook: Option<String>,
     /// Whether the viewer may answer this participant's queries (enters data at its site).
     can_answer: bool,
     /// The viewer, who may close the answered queries they raised.
@@ -468,6 +470,7 @@ async fn participant_page(
         audit,
         queries,
         meanings: &store::SIGNATURE_MEANINGS,
+        sign_casebook: (may_sign && !forms.is_empty()).then(|| format!("{api}/signature")),
         can_answer,
         viewer_id: viewer.me.user.id,
         screening,
