@@ -488,7 +488,7 @@ pub async fn acknowledge_notification(
 }
 
 /// The caller's roles in a study.
-fn roles_in(me: &CurrentUser, study_id: &str) -> Vec<Role> {
+pub(crate) fn roles_in(me: &CurrentUser, study_id: &str) -> Vec<Role> {
     me.roles
         .iter()
         .filter(|r| r.study_id == study_id)

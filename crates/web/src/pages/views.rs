@@ -658,13 +658,7 @@ pub async fn notifications(
 ) -> Response {
     let result = async {
         require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
-        let roles: Vec<trial::Role> = viewer
-            .me
-            .roles
-            .iter()
-            .filter(|r| r.study_id == study)
-            .map(|r| r.role)
-            .collect();
+        let roles = crate::allocation::roles_in(&viewer.me, &study);
         let rows = state
             .store
             .notifications(&study, &roles, &viewer.me.actor())
