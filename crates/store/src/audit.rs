@@ -4,62 +4,22 @@
 //! chain. Fields are length-prefixed, and an absent value is written differently from an empty
 //! one, so that no two different rows hash alike. A changed, deleted, inserted or reordered row
 //! breaks the chain at that row; rows removed from the end are caught by the chain's head.
+//!
+//! Every write appends its rows with [`append`] inside its own transaction (through
+//! `Tx::audit`); this file also reads the trail (per record, whole as a stream), records
+//! exports, and verifies every chain.
 
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::db::Store;
+use crate::model::{now, Actor};
+use crate::{Change, Result, StoreError};
 
 /// The previous hash of a chain's first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// One change to record.
-#[derive(Clone, Debug, Default)]
-pub struct Change {
-    /// `create`, `update`, `delete`, `login`, `login-failed`, `lock`, `export`, …
-    pub action: String,
-    /// The kind of record: `participant`, `user`, `role`, `session`, …
-    pub entity: String,
-    /// The record's id.
-    pub record_id: String,
-    /// The field, for a change of one field.
-    pub field: Option<String>,
-    /// The value before.
-    pub old_value: Option<String>,
-    /// The value after.
-    pub new_value: Option<String>,
-    /// Why (required for a change to saved data).
-    pub reason: Option<String>,
-}
-
-impl Change {
-    /// A change of one kind of record.
-    pub fn new(action: &str, entity: &str, record_id: impl ToString) -> Change {
-        Change {
-            action: action.into(),
-            entity: entity.into(),
-            record_id: record_id.to_string(),
-            ..Change::default()
-        }
-    }
-
-    /// With the field and its new value.
-    pub fn set(mut self, field: &str, value: impl ToString) -> Change {
-        self.field = Some(field.into());
-        self.new_value = Some(value.to_string());
-        self
-    }
-
-    /// With the value before.
-    pub fn was(mut self, value: impl ToString) -> Change {
-        self.old_value = Some(value.to_string());
-        self
-    }
-
-    /// With the reason.
-    pub fn because(mut self, reason: &str) -> Change {
-        self.reason = Some(reason.into());
-        self
-    }
-}
 
 /// A row of the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -275,5 +235,181 @@ impl ChainCheck {
                 problem: AuditProblem::Truncated,
             }
         })
+    }
+}
+
+const AUDIT_COLUMNS: &str = "id, chain, seq, at, user_id, username, action, entity, record_id, \
+    field, old_value, new_value, reason, prev_hash, hash";
+
+/// Appends audit rows to a chain, inside the transaction of the change they record.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    chain: &str,
+    by: &Actor,
+    changes: &[Change],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // The chain's head, created at its first row. On PostgreSQL the upsert also locks the
+    // head's row, so writers of the same chain queue here; SQLite has one writer.
+    let (mut seq, mut prev): (i64, String) = sqlx::query_as(
+        "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash",
+    )
+    .bind(chain)
+    .bind(GENESIS)
+    .fetch_one(&mut *conn)
+    .await?;
+    let at = now();
+    // The rows are hashed in order, then written a few dozen to a statement.
+    let mut rows = Vec::with_capacity(changes.len());
+    for change in changes {
+        seq += 1;
+        let hash = hash_row(chain, seq, &at, by.user_id, &by.username, change, &prev);
+        rows.push((seq, change, prev, hash.clone()));
+        prev = hash;
+    }
+    const COLUMNS: usize = 14;
+    const PER_STATEMENT: usize = 64;
+    for part in rows.chunks(PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
+             field, old_value, new_value, reason, prev_hash, hash) VALUES ",
+        );
+        for i in 0..part.len() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for c in 1..=COLUMNS {
+                let n = i * COLUMNS + c;
+                sql.push_str(&if c == 1 {
+                    format!("${n}")
+                } else {
+                    format!(", ${n}")
+                });
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for (seq, change, prev_hash, hash) in part {
+            q = q
+                .bind(chain)
+                .bind(*seq)
+                .bind(&at)
+                .bind(by.user_id)
+                .bind(&by.username)
+                .bind(&change.action)
+                .bind(&change.entity)
+                .bind(&change.record_id)
+                .bind(&change.field)
+                .bind(&change.old_value)
+                .bind(&change.new_value)
+                .bind(&change.reason)
+                .bind(prev_hash)
+                .bind(hash);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
+        .bind(seq)
+        .bind(&prev)
+        .bind(chain)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The audit rows of one record, oldest first.
+    pub async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"
+        );
+        Ok(sqlx::query_as::<_, AuditRow>(&sql)
+            .bind(entity)
+            .bind(record_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Every audit row, chain by chain in order, streamed.
+    pub fn audit_all(&self) -> BoxStream<'_, Result<AuditRow>> {
+        const ALL: &str = "SELECT id, chain, seq, at, user_id, username, action, entity, \
+            record_id, field, old_value, new_value, reason, prev_hash, hash FROM audit \
+            ORDER BY chain, seq";
+        sqlx::query_as::<_, AuditRow>(ALL)
+            .fetch(&self.pool)
+            .map_err(StoreError::from)
+            .boxed()
+    }
+
+    /// Records that someone exported data (the audit trail or a dataset).
+    pub async fn record_export(&self, chain: &str, what: &str, by: &Actor) -> Result<()> {
+        let (chain, change, by) = (
+            chain.to_string(),
+            Change::new("export", what, chain),
+            by.clone(),
+        );
+        self.write("record_export", move |mut tx| {
+            Box::pin(async move { tx.audit(&chain, &by, &[change]).await })
+        })
+        .await
+    }
+
+    /// Walks every chain and reports the first row that does not verify.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let heads: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut stream = self.audit_all();
+        let (mut rows, mut chains) = (0u64, 0u64);
+        let mut current: Option<ChainCheck> = None;
+        let finish = |check: &ChainCheck| {
+            let head = heads.iter().find(|(c, _, _)| *c == check.chain);
+            match head {
+                Some((_, seq, hash)) => check.end(*seq, hash),
+                None => check.end(0, GENESIS),
+            }
+        };
+        while let Some(row) = stream.next().await {
+            let row = row?;
+            if current.as_ref().is_none_or(|c| c.chain != row.chain) {
+                if let Some(done) = current.take() {
+                    if let Some(report) = finish(&done) {
+                        return Ok(report);
+                    }
+                    rows += done.rows;
+                    chains += 1;
+                }
+                current = Some(ChainCheck::new(&row.chain));
+            }
+            if let Some(report) = current.as_mut().and_then(|c| c.next(&row)) {
+                return Ok(report);
+            }
+        }
+        if let Some(done) = current.take() {
+            if let Some(report) = finish(&done) {
+                return Ok(report);
+            }
+            rows += done.rows;
+            chains += 1;
+        }
+        // A chain whose rows are all gone.
+        for (chain, seq, hash) in &heads {
+            if *seq > 0 && !self.audit_has_chain(chain).await? {
+                if let Some(report) = ChainCheck::new(chain).end(*seq, hash) {
+                    return Ok(report);
+                }
+            }
+        }
+        Ok(AuditReport::Intact { rows, chains })
+    }
+
+    async fn audit_has_chain(&self, chain: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE chain = $1")
+            .bind(chain)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
     }
 }

@@ -4,13 +4,12 @@
 //! Assignments of one study run one after another (the study's row is taken `FOR UPDATE` on
 //! PostgreSQL; SQLite has one writer), so two participants never fill one cohort place.
 
-use sqlx::{Any, Transaction};
-use trial::{LevelCount, Study};
+use sqlx::AnyConnection;
+use trial::{LevelCount, ParticipantStatus, Study};
 
-use crate::audit::Change;
-use crate::model::{date, now, parse_date, status, Actor, Scope, User};
-use crate::sql::{not_found, SqlStore};
-use crate::{Result, StoreError};
+use crate::db::{not_found, Store, Tx};
+use crate::model::{date, now, parse_date, participant_in, Actor, Scope, User};
+use crate::{Change, Result, StoreError};
 
 /// A participant's dose level. Open-label: anyone who sees the participant may see it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
@@ -105,273 +104,93 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
 }
 
 /// The writes, each one transaction on the writer: `*_tx` does the work inside it.
-impl SqlStore {
-    pub(crate) async fn assign_dose_write(
+
+impl Store {
+    /// Assigns an enrolled participant's dose level, once: where the 3+3 rule enrols now, or
+    /// any level with a sponsor's signed override (reason required).
+    pub async fn assign_dose_level(
         &self,
         scope: &Scope,
         study: &Study,
-        request: DoseRequest<'_>,
+        participant_id: i64,
+        level_id: Option<&str>,
+        sponsor_override: Option<DoseOverride<'_>>,
         by: &Actor,
     ) -> Result<DoseAssignment> {
-        let mut tx = self.writer.begin().await?;
-        let out = self
-            .assign_dose_tx(&mut tx, scope, study, request, by)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
+        let (scope, study, by) = (scope.clone(), study.clone(), by.clone());
+        let level_id = level_id.map(String::from);
+        let sponsor = sponsor_override.map(|o| (o.reason.to_string(), o.signer.clone()));
+        self.write("assign_dose_level", move |mut tx| {
+            Box::pin(async move {
+                let request = DoseRequest {
+                    participant_id,
+                    level_id: level_id.as_deref(),
+                    sponsor_override: sponsor
+                        .as_ref()
+                        .map(|(reason, signer)| DoseOverride { reason, signer }),
+                };
+                assign_dose(&mut tx, &scope, &study, request, &by).await
+            })
+        })
+        .await
     }
 
-    pub(crate) async fn record_dlt_write(
+    /// Records a signed DLT assessment, once, within the participant's DLT window.
+    pub async fn record_dlt(
         &self,
         scope: &Scope,
         study: &Study,
-        new: &NewDlt<'_>,
+        dlt: &NewDlt<'_>,
         by: &Actor,
     ) -> Result<DltAssessment> {
-        let mut tx = self.writer.begin().await?;
-        let out = self.record_dlt_tx(&mut tx, scope, study, new, by).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    pub(crate) async fn signature_refused_write(
-        &self,
-        scope: &Scope,
-        participant_id: i64,
-        what: &str,
-        by: &Actor,
-    ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        self.signature_refused_tx(&mut tx, scope, participant_id, what, by)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl SqlStore {
-    /// Every level's counts, in escalation order.
-    pub(crate) async fn cohort_counts_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        study: &Study,
-    ) -> Result<Vec<LevelCount>> {
-        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
-            "SELECT d.level_id, t.dlt FROM dose_assignments d \
-             LEFT JOIN dlt_assessments t ON t.participant_id = d.participant_id \
-             WHERE d.study_id = $1",
-        )
-        .bind(&study.id)
-        .fetch_all(&mut **tx)
-        .await?;
-        let mut counts = vec![LevelCount::default(); study.dose_levels.len()];
-        for (level, dlt) in rows {
-            if let Some(i) = study.dose_levels.iter().position(|l| l.id == level) {
-                counts[i].assigned += 1;
-                if let Some(dlt) = dlt {
-                    counts[i].evaluable += 1;
-                    counts[i].dlts += u32::from(dlt != 0);
-                }
-            }
-        }
-        Ok(counts)
-    }
-
-    pub(crate) async fn cohort_counts_read(&self, study: &Study) -> Result<Vec<LevelCount>> {
-        let mut tx = self.pool.begin().await?;
-        let out = self.cohort_counts_tx(&mut tx, study).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    /// Assigns an enrolled participant's dose level, once: the level the 3+3 rule opens (the
-    /// requested one must be it), or any level with a sponsor's signed override.
-    pub(crate) async fn assign_dose_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        scope: &Scope,
-        study: &Study,
-        request: DoseRequest<'_>,
-        by: &Actor,
-    ) -> Result<DoseAssignment> {
-        let DoseRequest {
-            participant_id,
-            level_id,
-            sponsor_override,
-        } = request;
-        if study.dose_levels.is_empty() {
-            return Err(conflict(
-                "level_id",
-                format!(
-                    "study {} has no dose levels (it is not a dose escalation)",
-                    study.id
-                ),
-            ));
-        }
-        self.lock_study(tx, &study.id).await?;
-        let p = self.participant_in(tx, scope, participant_id).await?;
-        if p.status != status::ENROLLED || !p.eligible {
-            return Err(conflict(
-                "status",
-                format!(
-                    "only an eligible, enrolled participant is given a dose level; participant {participant_id} is {}",
-                    p.status
-                ),
-            ));
-        }
-        if let Some(a) = self.dose_in(tx, participant_id).await? {
-            return Err(conflict(
-                "level_id",
-                format!(
-                    "participant {participant_id} is already at dose level {}; a dose level is final",
-                    a.level_id
-                ),
-            ));
-        }
-        let ids: Vec<&str> = study.dose_levels.iter().map(|l| l.id.as_str()).collect();
-        if let Some(level) = level_id {
-            if !ids.contains(&level) {
-                return Err(invalid(
-                    "level_id",
-                    format!(
-                        "{level:?} is not a dose level of {} (allowed: {})",
-                        study.id,
-                        ids.join(", ")
-                    ),
-                ));
-            }
-        }
-        let counts = self.cohort_counts_tx(tx, study).await?;
-        let opening = trial::opening(&counts);
-        let level = match (sponsor_override, level_id, opening.level) {
-            (Some(o), Some(level), _) => {
-                if o.reason.trim().is_empty() {
-                    return Err(invalid(
-                        "reason",
-                        "is required: why the 3+3 rule is overridden",
-                    ));
-                }
-                level.to_string()
-            }
-            (Some(_), None, _) => {
-                return Err(invalid(
-                    "level_id",
-                    format!("an override names the level (allowed: {})", ids.join(", ")),
-                ))
-            }
-            (None, _, None) => {
-                let mtd = trial::three_plus_three(
-                    &counts
-                        .iter()
-                        .map(|c| (c.evaluable, c.dlts))
-                        .collect::<Vec<_>>(),
-                )
-                .mtd
-                .map_or("none".to_string(), |i| ids[i].to_string());
-                return Err(conflict(
-                    "level_id",
-                    format!("the 3+3 rule enrols no more participants (maximum tolerated dose: {mtd}); only a sponsor override can"),
-                ));
-            }
-            (None, requested, Some(open)) => {
-                let allowed = ids[open];
-                if requested.is_some_and(|r| r != allowed) {
-                    return Err(conflict(
-                        "level_id",
-                        format!(
-                            "the 3+3 rule enrols at {allowed} now, not at {} (allowed: {allowed}); only a sponsor override can",
-                            requested.unwrap_or_default()
-                        ),
-                    ));
-                }
-                if !opening.open {
-                    return Err(conflict(
-                        "level_id",
-                        format!(
-                            "the cohort at {allowed} is full ({} of {} assigned, {} evaluable): it waits for their DLT windows",
-                            counts[open].assigned, opening.target, counts[open].evaluable
-                        ),
-                    ));
-                }
-                allowed.to_string()
-            }
-        };
-        let at = now();
-        let (reason, signer) = match sponsor_override {
-            Some(o) => (
-                Some(o.reason.trim().to_string()),
-                Some(o.signer.full_name.clone()),
-            ),
-            None => (None, None),
-        };
-        sqlx::query(
-            "INSERT INTO dose_assignments (participant_id, study_id, level_id, assigned_at, assigned_by, \
-             override_reason, override_signer, override_signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(participant_id)
-        .bind(&study.id)
-        .bind(&level)
-        .bind(&at)
-        .bind(&by.username)
-        .bind(&reason)
-        .bind(&signer)
-        .bind(signer.as_ref().map(|_| at.clone()))
-        .execute(&mut **tx)
+        let (scope, study, by, signer) =
+            (scope.clone(), study.clone(), by.clone(), dlt.signer.clone());
+        let (participant_id, is_dlt) = (dlt.participant_id, dlt.dlt);
+        let (onset_on, description, assessed_on) = (
+            dlt.onset_on.clone(),
+            dlt.description.clone(),
+            dlt.assessed_on.clone(),
+        );
+        self.write("record_dlt", move |mut tx| {
+            Box::pin(async move {
+                let dlt = NewDlt {
+                    participant_id,
+                    dlt: is_dlt,
+                    onset_on,
+                    description,
+                    assessed_on,
+                    signer: &signer,
+                };
+                record_dlt_in(&mut tx, &scope, &study, &dlt, &by).await
+            })
+        })
         .await
-        .map_err(crate::sql::conflict("level_id", "is already assigned; a dose level is final"))?;
-        let mut changes =
-            vec![Change::new("assign", "dose-level", participant_id).set("level_id", &level)];
-        if let (Some(reason), Some(signer)) = (&reason, &signer) {
-            changes[0] = changes[0].clone().because(reason);
-            changes.push(
-                Change::new("sign", "dose-override", participant_id)
-                    .set("signer_name", signer)
-                    .because(reason),
-            );
-            changes.push(
-                Change::new("sign", "dose-override", participant_id)
-                    .set("meaning", "override of the 3+3 rule"),
-            );
-        }
-        self.audit(tx, &study.id, by, &changes).await?;
-        self.dose_in(tx, participant_id)
-            .await?
-            .ok_or_else(|| not_found("dose level", participant_id))
     }
 
-    async fn dose_in(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        participant_id: i64,
-    ) -> Result<Option<DoseAssignment>> {
-        Ok(sqlx::query_as::<_, DoseAssignment>(
-            "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
-             override_signer, override_signed_at FROM dose_assignments WHERE participant_id = $1",
-        )
-        .bind(participant_id)
-        .fetch_optional(&mut **tx)
-        .await?)
+    pub async fn cohort_counts(&self, study: &Study) -> Result<Vec<LevelCount>> {
+        let mut conn = self.pool.acquire().await?;
+        let out = cohort_counts_in(&mut conn, study).await?;
+        Ok(out)
     }
 
-    pub(crate) async fn dose_read(
+    pub async fn dose(
         &self,
         scope: &Scope,
         participant_id: i64,
     ) -> Result<(Option<DoseAssignment>, Option<DltAssessment>)> {
-        let mut tx = self.pool.begin().await?;
-        self.participant_in(&mut tx, scope, participant_id).await?;
-        let dose = self.dose_in(&mut tx, participant_id).await?;
-        let dlt = self.dlt_in(&mut tx, participant_id).await?;
-        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        participant_in(&mut conn, scope, participant_id).await?;
+        let dose = dose_in(&mut conn, participant_id).await?;
+        let dlt = dlt_in(&mut conn, participant_id).await?;
         Ok((dose, dlt))
     }
 
     /// The dose levels and DLT assessments of the participants in scope, by participant.
-    pub(crate) async fn doses_read(
+    pub async fn doses(
         &self,
         scope: &Scope,
     ) -> Result<Vec<(DoseAssignment, Option<DltAssessment>)>> {
-        let (filter, values) = crate::sql::scope_filter(scope, 1);
+        let (filter, values) = crate::model::scope_filter(scope, 1);
         let sql = format!(
             "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
              override_signer, override_signed_at FROM dose_assignments WHERE participant_id IN \
@@ -381,174 +200,338 @@ impl SqlStore {
         for v in &values {
             q = q.bind(v);
         }
-        let mut tx = self.pool.begin().await?;
-        let doses = q.fetch_all(&mut *tx).await?;
+        let mut conn = self.pool.acquire().await?;
+        let doses = q.fetch_all(&mut *conn).await?;
         let mut out = Vec::with_capacity(doses.len());
         for d in doses {
-            let dlt = self.dlt_in(&mut tx, d.participant_id).await?;
+            let dlt = dlt_in(&mut conn, d.participant_id).await?;
             out.push((d, dlt));
         }
-        tx.commit().await?;
         Ok(out)
     }
+}
 
-    async fn dlt_in(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        participant_id: i64,
-    ) -> Result<Option<DltAssessment>> {
-        let row: Option<(i64, Option<String>, String, String, String, String)> = sqlx::query_as(
-            "SELECT dlt, onset_on, description, assessed_on, signer_name, signed_at \
-             FROM dlt_assessments WHERE participant_id = $1",
-        )
-        .bind(participant_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        Ok(row.map(
-            |(dlt, onset_on, description, assessed_on, signer_name, signed_at)| DltAssessment {
-                participant_id,
-                dlt: dlt != 0,
-                onset_on,
-                description,
-                assessed_on,
-                signer_name,
-                signed_at,
-            },
-        ))
+/// Every level's counts, in escalation order.
+async fn cohort_counts_in(conn: &mut AnyConnection, study: &Study) -> Result<Vec<LevelCount>> {
+    let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT d.level_id, t.dlt FROM dose_assignments d \
+         LEFT JOIN dlt_assessments t ON t.participant_id = d.participant_id \
+         WHERE d.study_id = $1",
+    )
+    .bind(&study.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut counts = vec![LevelCount::default(); study.dose_levels.len()];
+    for (level, dlt) in rows {
+        if let Some(i) = study.dose_levels.iter().position(|l| l.id == level) {
+            counts[i].assigned += 1;
+            if let Some(dlt) = dlt {
+                counts[i].evaluable += 1;
+                counts[i].dlts += u32::from(dlt != 0);
+            }
+        }
     }
+    Ok(counts)
+}
 
-    /// The DLT window of a participant at a level: from the first dose (the anchor date, day 1)
-    /// to `dlt_window_days` after the level's last dose.
-    fn dlt_window(study: &Study, level_id: &str, anchor: Option<&str>) -> Result<(String, String)> {
-        let level = study.dose_level(level_id).ok_or_else(|| {
-            conflict(
+/// Assigns an enrolled participant's dose level, once: the level the 3+3 rule opens (the
+/// requested one must be it), or any level with a sponsor's signed override.
+async fn assign_dose(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    study: &Study,
+    request: DoseRequest<'_>,
+    by: &Actor,
+) -> Result<DoseAssignment> {
+    let DoseRequest {
+        participant_id,
+        level_id,
+        sponsor_override,
+    } = request;
+    if study.dose_levels.is_empty() {
+        return Err(conflict(
+            "level_id",
+            format!(
+                "study {} has no dose levels (it is not a dose escalation)",
+                study.id
+            ),
+        ));
+    }
+    tx.lock_study(&study.id).await?;
+    let p = participant_in(tx.conn(), scope, participant_id).await?;
+    if p.status != ParticipantStatus::Enrolled || !p.eligible {
+        return Err(conflict(
+            "status",
+            format!(
+                "only an eligible, enrolled participant is given a dose level; participant {participant_id} is {}",
+                p.status
+            ),
+        ));
+    }
+    if let Some(a) = dose_in(tx.conn(), participant_id).await? {
+        return Err(conflict(
+            "level_id",
+            format!(
+                "participant {participant_id} is already at dose level {}; a dose level is final",
+                a.level_id
+            ),
+        ));
+    }
+    let ids: Vec<&str> = study.dose_levels.iter().map(|l| l.id.as_str()).collect();
+    if let Some(level) = level_id {
+        if !ids.contains(&level) {
+            return Err(invalid(
                 "level_id",
-                format!("{level_id} is no longer a dose level of {}", study.id),
-            )
-        })?;
-        let anchor = anchor
-            .and_then(parse_date)
-            .ok_or_else(|| conflict("anchor_date", "the participant has no first-dose date"))?;
-        let (first, last) = level.dlt_days(study.dlt_window_days.unwrap_or(28));
-        Ok((
-            date(trial::date_of_day(anchor, first)),
-            date(trial::date_of_day(anchor, last)),
-        ))
+                format!(
+                    "{level:?} is not a dose level of {} (allowed: {})",
+                    study.id,
+                    ids.join(", ")
+                ),
+            ));
+        }
     }
-
-    /// Records a participant's signed DLT assessment, once: a DLT with its onset inside the
-    /// window, or none once the window is over.
-    pub(crate) async fn record_dlt_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        scope: &Scope,
-        study: &Study,
-        new: &NewDlt<'_>,
-        by: &Actor,
-    ) -> Result<DltAssessment> {
-        let id = new.participant_id;
-        let p = self.participant_in(tx, scope, id).await?;
-        let Some(dose) = self.dose_in(tx, id).await? else {
+    let counts = cohort_counts_in(tx.conn(), study).await?;
+    let opening = trial::opening(&counts);
+    let level = match (sponsor_override, level_id, opening.level) {
+        (Some(o), Some(level), _) => {
+            if o.reason.trim().is_empty() {
+                return Err(invalid(
+                    "reason",
+                    "is required: why the 3+3 rule is overridden",
+                ));
+            }
+            level.to_string()
+        }
+        (Some(_), None, _) => {
+            return Err(invalid(
+                "level_id",
+                format!("an override names the level (allowed: {})", ids.join(", ")),
+            ))
+        }
+        (None, _, None) => {
+            let mtd = trial::three_plus_three(
+                &counts
+                    .iter()
+                    .map(|c| (c.evaluable, c.dlts))
+                    .collect::<Vec<_>>(),
+            )
+            .mtd
+            .map_or("none".to_string(), |i| ids[i].to_string());
             return Err(conflict(
                 "level_id",
-                format!("participant {id} has no dose level yet"),
+                format!("the 3+3 rule enrols no more participants (maximum tolerated dose: {mtd}); only a sponsor override can"),
+            ));
+        }
+        (None, requested, Some(open)) => {
+            let allowed = ids[open];
+            if requested.is_some_and(|r| r != allowed) {
+                return Err(conflict(
+                    "level_id",
+                    format!(
+                        "the 3+3 rule enrols at {allowed} now, not at {} (allowed: {allowed}); only a sponsor override can",
+                        requested.unwrap_or_default()
+                    ),
+                ));
+            }
+            if !opening.open {
+                return Err(conflict(
+                    "level_id",
+                    format!(
+                        "the cohort at {allowed} is full ({} of {} assigned, {} evaluable): it waits for their DLT windows",
+                        counts[open].assigned, opening.target, counts[open].evaluable
+                    ),
+                ));
+            }
+            allowed.to_string()
+        }
+    };
+    let at = now();
+    let (reason, signer) = match sponsor_override {
+        Some(o) => (
+            Some(o.reason.trim().to_string()),
+            Some(o.signer.full_name.clone()),
+        ),
+        None => (None, None),
+    };
+    sqlx::query(
+        "INSERT INTO dose_assignments (participant_id, study_id, level_id, assigned_at, assigned_by, \
+         override_reason, override_signer, override_signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(participant_id)
+    .bind(&study.id)
+    .bind(&level)
+    .bind(&at)
+    .bind(&by.username)
+    .bind(&reason)
+    .bind(&signer)
+    .bind(signer.as_ref().map(|_| at.clone()))
+    .execute(tx.conn())
+    .await
+    .map_err(crate::db::conflict("level_id", "is already assigned; a dose level is final"))?;
+    let mut changes =
+        vec![Change::new("assign", "dose-level", participant_id).set("level_id", &level)];
+    if let (Some(reason), Some(signer)) = (&reason, &signer) {
+        changes[0] = changes[0].clone().because(reason);
+        changes.push(
+            Change::new("sign", "dose-override", participant_id)
+                .set("signer_name", signer)
+                .because(reason),
+        );
+        changes.push(
+            Change::new("sign", "dose-override", participant_id)
+                .set("meaning", "override of the 3+3 rule"),
+        );
+    }
+    tx.audit(&study.id, by, &changes).await?;
+    dose_in(tx.conn(), participant_id)
+        .await?
+        .ok_or_else(|| not_found("dose level", participant_id))
+}
+
+async fn dose_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<DoseAssignment>> {
+    Ok(sqlx::query_as::<_, DoseAssignment>(
+        "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
+         override_signer, override_signed_at FROM dose_assignments WHERE participant_id = $1",
+    )
+    .bind(participant_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+async fn dlt_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<DltAssessment>> {
+    let row: Option<(i64, Option<String>, String, String, String, String)> = sqlx::query_as(
+        "SELECT dlt, onset_on, description, assessed_on, signer_name, signed_at \
+         FROM dlt_assessments WHERE participant_id = $1",
+    )
+    .bind(participant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(
+        |(dlt, onset_on, description, assessed_on, signer_name, signed_at)| DltAssessment {
+            participant_id,
+            dlt: dlt != 0,
+            onset_on,
+            description,
+            assessed_on,
+            signer_name,
+            signed_at,
+        },
+    ))
+}
+
+/// Records a participant's signed DLT assessment, once: a DLT with its onset inside the
+/// window, or none once the window is over.
+async fn record_dlt_in(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    study: &Study,
+    new: &NewDlt<'_>,
+    by: &Actor,
+) -> Result<DltAssessment> {
+    let id = new.participant_id;
+    let p = participant_in(tx.conn(), scope, id).await?;
+    let Some(dose) = dose_in(tx.conn(), id).await? else {
+        return Err(conflict(
+            "level_id",
+            format!("participant {id} has no dose level yet"),
+        ));
+    };
+    if dlt_in(tx.conn(), id).await?.is_some() {
+        return Err(conflict(
+            "dlt",
+            format!("participant {id} was already assessed for DLT"),
+        ));
+    }
+    if parse_date(&new.assessed_on).is_none() {
+        return Err(invalid(
+            "assessed_on",
+            format!("{:?} is not a date (expected YYYY-MM-DD)", new.assessed_on),
+        ));
+    }
+    let (start, end) = dlt_window(study, &dose.level_id, p.anchor_date.as_deref())?;
+    if new.dlt {
+        let Some(onset) = new.onset_on.as_deref() else {
+            return Err(invalid(
+                "onset_on",
+                format!("is required for a DLT (within the window {start} to {end})"),
             ));
         };
-        if self.dlt_in(tx, id).await?.is_some() {
-            return Err(conflict(
-                "dlt",
-                format!("participant {id} was already assessed for DLT"),
+        if parse_date(onset).is_none() || onset < start.as_str() || onset > end.as_str() {
+            return Err(invalid(
+                "onset_on",
+                format!("{onset:?} is outside the DLT window (allowed: {start} to {end})"),
             ));
         }
-        if parse_date(&new.assessed_on).is_none() {
+        if new.assessed_on.as_str() < onset {
             return Err(invalid(
                 "assessed_on",
-                format!("{:?} is not a date (expected YYYY-MM-DD)", new.assessed_on),
+                format!("{} is before the onset {onset}", new.assessed_on),
             ));
         }
-        let (start, end) = Self::dlt_window(study, &dose.level_id, p.anchor_date.as_deref())?;
-        if new.dlt {
-            let Some(onset) = new.onset_on.as_deref() else {
-                return Err(invalid(
-                    "onset_on",
-                    format!("is required for a DLT (within the window {start} to {end})"),
-                ));
-            };
-            if parse_date(onset).is_none() || onset < start.as_str() || onset > end.as_str() {
-                return Err(invalid(
-                    "onset_on",
-                    format!("{onset:?} is outside the DLT window (allowed: {start} to {end})"),
-                ));
-            }
-            if new.assessed_on.as_str() < onset {
-                return Err(invalid(
-                    "assessed_on",
-                    format!("{} is before the onset {onset}", new.assessed_on),
-                ));
-            }
-            if new.description.trim().is_empty() {
-                return Err(invalid(
-                    "description",
-                    "is required for a DLT: what happened",
-                ));
-            }
-        } else {
-            if new.onset_on.is_some() {
-                return Err(invalid("onset_on", "is given only for a DLT"));
-            }
-            if new.assessed_on.as_str() < end.as_str() {
-                return Err(conflict(
-                    "assessed_on",
-                    format!("the DLT window runs until {end}: without a DLT the participant is evaluable from then on"),
-                ));
-            }
+        if new.description.trim().is_empty() {
+            return Err(invalid(
+                "description",
+                "is required for a DLT: what happened",
+            ));
         }
-        let at = now();
-        sqlx::query(
-            "INSERT INTO dlt_assessments (participant_id, study_id, dlt, onset_on, description, assessed_on, \
-             signer_user_id, signer_name, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    } else {
+        if new.onset_on.is_some() {
+            return Err(invalid("onset_on", "is given only for a DLT"));
+        }
+        if new.assessed_on.as_str() < end.as_str() {
+            return Err(conflict(
+                "assessed_on",
+                format!("the DLT window runs until {end}: without a DLT the participant is evaluable from then on"),
+            ));
+        }
+    }
+    let at = now();
+    sqlx::query(
+        "INSERT INTO dlt_assessments (participant_id, study_id, dlt, onset_on, description, assessed_on, \
+         signer_user_id, signer_name, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(&study.id)
+    .bind(i64::from(new.dlt))
+    .bind(&new.onset_on)
+    .bind(new.description.trim())
+    .bind(&new.assessed_on)
+    .bind(new.signer.id)
+    .bind(&new.signer.full_name)
+    .bind(&at)
+    .execute(tx.conn())
+    .await
+    .map_err(crate::db::conflict("dlt", "was already assessed"))?;
+    let mut changes = vec![
+        Change::new("sign", "dlt-assessment", id).set("dlt", if new.dlt { "yes" } else { "no" }),
+        Change::new("sign", "dlt-assessment", id).set("assessed_on", &new.assessed_on),
+        Change::new("sign", "dlt-assessment", id).set("description", new.description.trim()),
+        Change::new("sign", "dlt-assessment", id).set("signer_name", &new.signer.full_name),
+        Change::new("sign", "dlt-assessment", id).set("signed_at", &at),
+    ];
+    if let Some(onset) = &new.onset_on {
+        changes.push(Change::new("sign", "dlt-assessment", id).set("onset_on", onset));
+    }
+    tx.audit(&study.id, by, &changes).await?;
+    dlt_in(tx.conn(), id)
+        .await?
+        .ok_or_else(|| not_found("DLT assessment", id))
+}
+/// The DLT window of a participant at a level: from the first dose (the anchor date, day 1)
+/// to `dlt_window_days` after the level's last dose.
+fn dlt_window(study: &Study, level_id: &str, anchor: Option<&str>) -> Result<(String, String)> {
+    let level = study.dose_level(level_id).ok_or_else(|| {
+        conflict(
+            "level_id",
+            format!("{level_id} is no longer a dose level of {}", study.id),
         )
-        .bind(id)
-        .bind(&study.id)
-        .bind(i64::from(new.dlt))
-        .bind(&new.onset_on)
-        .bind(new.description.trim())
-        .bind(&new.assessed_on)
-        .bind(new.signer.id)
-        .bind(&new.signer.full_name)
-        .bind(&at)
-        .execute(&mut **tx)
-        .await
-        .map_err(crate::sql::conflict("dlt", "was already assessed"))?;
-        let mut changes = vec![
-            Change::new("sign", "dlt-assessment", id)
-                .set("dlt", if new.dlt { "yes" } else { "no" }),
-            Change::new("sign", "dlt-assessment", id).set("assessed_on", &new.assessed_on),
-            Change::new("sign", "dlt-assessment", id).set("description", new.description.trim()),
-            Change::new("sign", "dlt-assessment", id).set("signer_name", &new.signer.full_name),
-            Change::new("sign", "dlt-assessment", id).set("signed_at", &at),
-        ];
-        if let Some(onset) = &new.onset_on {
-            changes.push(Change::new("sign", "dlt-assessment", id).set("onset_on", onset));
-        }
-        self.audit(tx, &study.id, by, &changes).await?;
-        self.dlt_in(tx, id)
-            .await?
-            .ok_or_else(|| not_found("DLT assessment", id))
-    }
-
-    /// Records a refused signature (a wrong password) of `what` on a participant.
-    pub(crate) async fn signature_refused_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        scope: &Scope,
-        participant_id: i64,
-        what: &str,
-        by: &Actor,
-    ) -> Result<()> {
-        self.participant_in(tx, scope, participant_id).await?;
-        let change =
-            Change::new("sign-failed", what, participant_id).set("signature", "wrong password");
-        self.audit(tx, scope.study(), by, &[change]).await
-    }
+    })?;
+    let anchor = anchor
+        .and_then(parse_date)
+        .ok_or_else(|| conflict("anchor_date", "the participant has no first-dose date"))?;
+    let (first, last) = level.dlt_days(study.dlt_window_days.unwrap_or(28));
+    Ok((
+        date(trial::date_of_day(anchor, first)),
+        date(trial::date_of_day(anchor, last)),
+    ))
 }

@@ -11,7 +11,7 @@ use trial::{Covariates, Study};
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
 
-async fn stores() -> Vec<SqlStore> {
+async fn stores() -> Vec<Store> {
     let mut out = Vec::new();
     for url in store::testing::fresh_databases("scitrial_alloc")
         .await
@@ -35,7 +35,7 @@ fn definition(minimisation: bool) -> String {
     )
 }
 
-async fn with_study(store: &SqlStore, minimisation: bool) -> Study {
+async fn with_study(store: &Store, minimisation: bool) -> Study {
     let source = definition(minimisation);
     let study = Study::from_toml(&source).unwrap();
     store
@@ -45,7 +45,7 @@ async fn with_study(store: &SqlStore, minimisation: bool) -> Study {
     study
 }
 
-async fn user(store: &SqlStore, name: &str) -> User {
+async fn user(store: &Store, name: &str) -> User {
     store
         .create_user(
             &NewUser {
@@ -79,7 +79,7 @@ fn screening(site: &str, number: &str) -> NewScreening {
 
 /// Screens and (when `enrol`) enrols participant `i`, with covariates that vary with `i`.
 async fn participant(
-    store: &SqlStore,
+    store: &Store,
     study: &Study,
     i: usize,
     enrol: bool,
@@ -567,7 +567,10 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
             matches!(&e, StoreError::Invalid { field, .. } if field == "reason"),
             "{e}"
         );
-        store.unblind_failed(&scope, id, &inv).await.unwrap();
+        store
+            .signature_refused(&scope, id, &trial::SignedRecord::Unblinding, &inv)
+            .await
+            .unwrap();
         let u = store
             .emergency_unblind(
                 &scope,
@@ -650,7 +653,7 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
                 ("randomise", "stratum"),
                 ("randomise", "kit_number"),
                 ("dispense", "kit_number"),
-                ("unblind-failed", "unblinding"),
+                ("sign-failed", "signature"),
                 ("unblind", "unblinded_at"),
             ]
         );

@@ -7,7 +7,7 @@ use store::*;
 
 const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
 
-async fn stores() -> Vec<SqlStore> {
+async fn stores() -> Vec<Store> {
     let mut out = Vec::new();
     for url in store::testing::fresh_databases("scitrial_esc")
         .await
@@ -18,7 +18,7 @@ async fn stores() -> Vec<SqlStore> {
     out
 }
 
-async fn user(store: &SqlStore, name: &str) -> User {
+async fn user(store: &Store, name: &str) -> User {
     store
         .create_user(
             &NewUser {
@@ -33,7 +33,7 @@ async fn user(store: &SqlStore, name: &str) -> User {
         .unwrap()
 }
 
-async fn enrolled(store: &SqlStore, study: &trial::Study, i: usize, by: &Actor) -> i64 {
+async fn enrolled(store: &Store, study: &trial::Study, i: usize, by: &Actor) -> i64 {
     let scope = Scope::Study(study.id.clone());
     let p = store
         .screen(

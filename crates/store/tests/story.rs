@@ -7,11 +7,12 @@
 
 use sqlx::Executor;
 use store::*;
+use trial::{FormState, FormStatus, ParticipantStatus, QueryStatus};
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
 
 /// A fresh SQLite file and, when available, a fresh PostgreSQL database.
-async fn stores() -> Vec<SqlStore> {
+async fn stores() -> Vec<Store> {
     let mut out = Vec::new();
     for url in store::testing::fresh_databases("scitrial_store")
         .await
@@ -22,7 +23,7 @@ async fn stores() -> Vec<SqlStore> {
     out
 }
 
-async fn with_study(store: &SqlStore) -> trial::Study {
+async fn with_study(store: &Store) -> trial::Study {
     let study = trial::Study::from_toml(PHASE2).unwrap();
     store
         .load_study(&study, PHASE2, &Actor::system())
@@ -54,7 +55,7 @@ fn screening(site: &str, number: &str, eligible: bool) -> NewScreening {
 
 /// Screens and enrols a participant at `site` with two visits, week-12 and week-24.
 async fn enrolled(
-    store: &SqlStore,
+    store: &Store,
     scope: &Scope,
     site: &str,
     number: &str,
@@ -87,7 +88,7 @@ async fn enrolled(
         .unwrap()
 }
 
-async fn audit_count(store: &SqlStore) -> i64 {
+async fn audit_count(store: &Store) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit")
         .fetch_one(store.raw_pool())
         .await
@@ -117,12 +118,12 @@ async fn a_participant_from_screening_to_completion() {
             .screen(&scope, &screening(&site, "S-001", true), &by)
             .await
             .unwrap();
-        assert_eq!(p.status, status::SCREENING);
+        assert_eq!(p.status, ParticipantStatus::Screening);
         let failed = store
             .screen(&scope, &screening(&site, "S-002", false), &by)
             .await
             .unwrap();
-        assert_eq!(failed.status, status::SCREEN_FAILED);
+        assert_eq!(failed.status, ParticipantStatus::ScreenFailed);
         assert_eq!(
             failed.eligibility_reasons,
             ["age 17 years is outside 18–65"]
@@ -183,8 +184,8 @@ async fn a_participant_from_screening_to_completion() {
             .await
             .unwrap();
         assert_eq!(
-            (enrolled.status.as_str(), enrolled.subject_id.as_deref()),
-            (status::ENROLLED, Some("XS-001"))
+            (enrolled.status, enrolled.subject_id.as_deref()),
+            (ParticipantStatus::Enrolled, Some("XS-001"))
         );
         let v = store
             .record_visit(&scope, p.id, "day1", "2026-10-23", &by)
@@ -248,7 +249,7 @@ async fn a_participant_from_screening_to_completion() {
                 &scope,
                 &Ending {
                     participant_id: p.id,
-                    status: status::COMPLETED.into(),
+                    status: "completed".into(),
                     on: "2027-10-23".into(),
                     reason: "completed follow-up".into(),
                 },
@@ -256,7 +257,7 @@ async fn a_participant_from_screening_to_completion() {
             )
             .await
             .unwrap();
-        assert_eq!(done.status, status::COMPLETED);
+        assert_eq!(done.status, ParticipantStatus::Completed);
         assert!(
             matches!(store.verify_audit().await.unwrap(), AuditReport::Intact { rows, .. } if rows > 20)
         );
@@ -420,7 +421,7 @@ async fn logins_and_roles_are_audited() {
 }
 
 /// Runs SQL behind the application's back, with the append-only triggers out of the way.
-async fn tamper(store: &SqlStore, sql: &str) {
+async fn tamper(store: &Store, sql: &str) {
     let pool = store.raw_pool();
     match store.dialect() {
         Dialect::Sqlite => {
@@ -443,7 +444,7 @@ async fn tamper(store: &SqlStore, sql: &str) {
     pool.execute(sql).await.unwrap();
 }
 
-async fn seeded(store: &SqlStore) -> String {
+async fn seeded(store: &Store) -> String {
     let study = with_study(store).await;
     let scope = Scope::Study(study.id.clone());
     for n in 0..3 {
@@ -606,7 +607,7 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
             visit_id: "week-12".into(),
             form_id: "vital-signs".into(),
             data,
-            status: status.into(),
+            status: FormStatus::parse(status).unwrap(),
             reason: reason.map(String::from),
         };
         let first = store
@@ -637,7 +638,7 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
             )
             .await
             .unwrap();
-        assert_eq!((second.version, second.status.as_str()), (2, "complete"));
+        assert_eq!((second.version, second.status), (2, FormStatus::Complete));
         let record = format!("{}/week-12/vital-signs", p.id);
         let trail = store.audit_of("form", &record).await.unwrap();
         let changed: Vec<(Option<&str>, Option<&str>, Option<&str>)> = trail
@@ -684,14 +685,9 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
                 .await,
             Err(StoreError::NotFound { .. })
         ));
-        let bad = store
-            .save_form(
-                &scope,
-                &save(values(1, 0), Some("x"), "done"),
-                &Actor::system(),
-            )
-            .await
-            .unwrap_err();
+        // A status the form cannot be saved as cannot reach the store: it is refused where it
+        // is read, naming the allowed ones.
+        let bad = FormStatus::parse_field("status", "done").unwrap_err();
         assert!(
             bad.to_string().contains("allowed: in-progress, complete"),
             "{bad}"
@@ -743,7 +739,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             visit_id: "week-12".into(),
             form_id: "vital-signs".into(),
             data: values(sbp),
-            status: status.into(),
+            status: FormStatus::parse(status).unwrap(),
             reason: reason.map(String::from),
         };
         let signing = |meaning: &str| Signing {
@@ -757,7 +753,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .save_form(&scope, &save(120, "in-progress", None), &crc)
             .await
             .unwrap();
-        assert_eq!(saved.state, form_state::IN_PROGRESS);
+        assert_eq!(saved.state, FormState::InProgress);
         // Only a complete form is verified; only a visit whose forms are all complete is signed.
         let e = store
             .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
@@ -791,14 +787,14 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .save_form(&scope, &save(120, "complete", Some("all measured")), &crc)
             .await
             .unwrap();
-        assert_eq!(complete.state, form_state::COMPLETE);
+        assert_eq!(complete.state, FormState::Complete);
         let verified = store
             .verify_form(&scope, p.id, "week-12", "vital-signs", &by_mon)
             .await
             .unwrap();
         assert_eq!(
-            (verified.state.as_str(), verified.verified_by.as_deref()),
-            (form_state::SOURCE_VERIFIED, Some("mon1"))
+            (verified.state, verified.verified_by.as_deref()),
+            (FormState::SourceVerified, Some("mon1"))
         );
         assert!(verified.verified_at.is_some());
         assert!(matches!(
@@ -845,7 +841,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
                 "Dr Zhang Min",
                 inv.id,
                 true,
-                signed_data_hash([("vital-signs", &data)])
+                trial::ecrf::signed_data_hash([("vital-signs", &data)])
             )
         );
         assert!(sig.signed_at.ends_with('Z') && parse_instant(&sig.signed_at).is_some());
@@ -855,7 +851,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         );
         assert_eq!(
             store.forms(&scope, p.id).await.unwrap()[0].state,
-            form_state::SIGNED
+            FormState::Signed
         );
         // A value changes: the verification is cleared and the signature void, with the change.
         let changed = store
@@ -864,11 +860,11 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .unwrap();
         assert_eq!(
             (
-                changed.state.as_str(),
+                changed.state,
                 changed.verified_by.as_deref(),
                 changed.verified_at.as_deref()
             ),
-            (form_state::COMPLETE, None, None)
+            (FormState::Complete, None, None)
         );
         let sigs = store.signatures(&scope, p.id).await.unwrap();
         assert!(!sigs[0].valid && sigs[0].void_at.is_some());
@@ -905,7 +901,10 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .await
             .unwrap();
         let data = serde_json::Value::Object(values(125));
-        assert_eq!(again.data_hash, signed_data_hash([("vital-signs", &data)]));
+        assert_eq!(
+            again.data_hash,
+            trial::ecrf::signed_data_hash([("vital-signs", &data)])
+        );
         let sigs = store.signatures(&scope, p.id).await.unwrap();
         assert_eq!(
             sigs.iter().map(|s| s.valid).collect::<Vec<_>>(),
@@ -923,7 +922,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         assert!(!sigs[1].valid && sigs[1].void_at.is_none());
         assert_eq!(
             store.forms(&scope, p.id).await.unwrap()[0].state,
-            form_state::COMPLETE
+            FormState::Complete
         );
         sqlx::query("UPDATE form_entries SET data = $1 WHERE participant_id = $2")
             .bind(data.to_string())
@@ -934,7 +933,12 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         assert!(store.signatures(&scope, p.id).await.unwrap()[1].valid);
         // A failed signing (wrong password, checked by the caller) is recorded.
         store
-            .sign_failed(&scope, p.id, Some("week-12"), &by_inv)
+            .signature_refused(
+                &scope,
+                p.id,
+                &trial::SignedRecord::Visit("week-12".into()),
+                &by_inv,
+            )
             .await
             .unwrap();
         let visit_trail = store
@@ -949,10 +953,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .lock_form(&scope, p.id, "week-12", "vital-signs", &by_dm)
             .await
             .unwrap();
-        assert_eq!(
-            (locked.state.as_str(), locked.locked),
-            (form_state::LOCKED, true)
-        );
+        assert_eq!((locked.state, locked.locked), (FormState::Locked, true));
         assert!(matches!(
             store
                 .lock_form(&scope, p.id, "week-12", "vital-signs", &by_dm)
@@ -996,8 +997,8 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .await
             .unwrap();
         assert_eq!(
-            (unlocked.state.as_str(), unlocked.locked),
-            (form_state::SIGNED, false)
+            (unlocked.state, unlocked.locked),
+            (FormState::Signed, false)
         );
         let unlock_row = store
             .audit_of("form", &record)
@@ -1018,10 +1019,7 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
             .save_form(&scope, &save(130, "complete", Some("typo")), &crc)
             .await
             .unwrap();
-        assert_eq!(
-            (after.version, after.state.as_str()),
-            (4, form_state::COMPLETE)
-        );
+        assert_eq!((after.version, after.state), (4, FormState::Complete));
         assert!(store
             .signatures(&scope, p.id)
             .await
@@ -1084,13 +1082,13 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
             .await
             .unwrap();
         assert_eq!(
-            (q.status.as_str(), q.raised_by.as_str(), q.raised_by_id),
-            (query_status::OPEN, "mon", Some(7))
+            (q.status, q.raised_by.as_str(), q.raised_by_id),
+            (QueryStatus::Open, "mon", Some(7))
         );
         // Each site sees only its own queries.
         assert_eq!(
             store
-                .queries(&only_a, None, Some(query_status::OPEN))
+                .queries(&only_a, None, Some(QueryStatus::Open))
                 .await
                 .unwrap()
                 .len(),
@@ -1098,7 +1096,7 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
         );
         assert_eq!(
             store
-                .queries(&all, None, Some(query_status::OPEN))
+                .queries(&all, None, Some(QueryStatus::Open))
                 .await
                 .unwrap()
                 .len(),
@@ -1128,8 +1126,8 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
             .await
             .unwrap();
         assert_eq!(
-            (answered.status.as_str(), answered.answered_by.as_deref()),
-            (query_status::ANSWERED, Some("crc"))
+            (answered.status, answered.answered_by.as_deref()),
+            (QueryStatus::Answered, Some("crc"))
         );
         let again = store
             .answer_query(&only_a, q.id, "again", &crc)
@@ -1137,15 +1135,15 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
             .unwrap_err();
         assert!(matches!(again, StoreError::Conflict { .. }), "{again}");
         let closed = store.close_query(&all, q.id, &monitor).await.unwrap();
-        assert_eq!(closed.status, query_status::CLOSED);
+        assert_eq!(closed.status, QueryStatus::Closed);
         assert!(store.reopen_query(&all, q.id, " ", &monitor).await.is_err());
         let reopened = store
             .reopen_query(&all, q.id, "Please attach the source page.", &monitor)
             .await
             .unwrap();
         assert_eq!(
-            (reopened.status.as_str(), reopened.text.as_str()),
-            (query_status::OPEN, "Please attach the source page.")
+            (reopened.status, reopened.text.as_str()),
+            (QueryStatus::Open, "Please attach the source page.")
         );
         let actions: Vec<String> = store
             .audit_of("query", &q.id.to_string())
@@ -1204,7 +1202,7 @@ async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
             visit_id: visit.into(),
             form_id: "isncsci".into(),
             data: exam(c5),
-            status: status.into(),
+            status: FormStatus::parse(status).unwrap(),
             reason: reason.map(String::from),
         };
         let casebook = Signing {
@@ -1264,7 +1262,7 @@ async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
         assert!(!visit_sig.casebook);
         let forms = store.forms(&scope, p.id).await.unwrap();
         assert!(
-            forms.iter().all(|f| f.state == form_state::SIGNED),
+            forms.iter().all(|f| f.state == FormState::Signed),
             "{forms:?}"
         );
         // A change to week-24 voids the casebook signature but not week-12's.
@@ -1323,7 +1321,7 @@ async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
         );
         // A wrong password on a casebook signing is recorded against the casebook.
         store
-            .sign_failed(&scope, p.id, None, &by_inv)
+            .signature_refused(&scope, p.id, &trial::SignedRecord::Casebook, &by_inv)
             .await
             .unwrap();
         let failed = store

@@ -64,3 +64,67 @@ impl fmt::Display for Lines<'_> {
         Ok(())
     }
 }
+
+/// Why a rule of the running trial refuses a write: a value it does not take, or a record in a
+/// state that does not allow it. Each names the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A value that is not allowed (the message names the allowed ones).
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: String,
+        /// What is wrong, with the allowed values.
+        message: String,
+    },
+    /// The record is in a state that does not allow the write.
+    #[error("{field}: {message}")]
+    Conflict {
+        /// The field whose state refuses.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Refusal {
+    /// A value that is not allowed.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Refusal {
+        Refusal::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A state that does not allow the write.
+    pub fn conflict(field: &str, message: impl Into<String>) -> Refusal {
+        Refusal::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// `"x" is not allowed (allowed: a, b)`.
+    pub fn not_allowed(field: &str, value: &str, allowed: &[impl fmt::Display]) -> Refusal {
+        let allowed: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+        Refusal::invalid(
+            field,
+            format!("{value:?} is not allowed (allowed: {})", allowed.join(", ")),
+        )
+    }
+}
+
+/// The reason given, trimmed, or a refusal saying it is required (`"is required {what}"`).
+pub fn required_reason<'a>(reason: Option<&'a str>, what: &str) -> Result<&'a str, Refusal> {
+    match reason.map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(r),
+        _ => Err(Refusal::invalid(
+            "reason",
+            if what.is_empty() {
+                "is required".to_string()
+            } else {
+                format!("is required {what}")
+            },
+        )),
+    }
+}

@@ -10,6 +10,11 @@
 //! - [`evaluate_eligibility`]: a screening record and the screening ISNCSCI classification
 //!   against the study's criteria.
 //! - [`plan_visits`] and [`visit_status`]: visit dates and windows from an anchor date.
+//! - The rules of the running trial, one module a feature, each a pure decision over typed
+//!   states that returns what to write and the [`Change`]s to audit, or a [`Refusal`]:
+//!   [`participants`] (enrolment, the end of participation, corrections), [`ecrf`] (saving,
+//!   source verification, locks and electronic signatures of forms), [`queries`] (the query
+//!   state machine).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date.
 //!
@@ -27,24 +32,31 @@
 #![warn(missing_docs)]
 
 mod allocation;
+mod change;
 mod definition;
+pub mod ecrf;
 mod eligibility;
 mod error;
 mod escalation;
 mod forms;
 mod kits;
+pub mod participants;
+pub mod queries;
 mod role;
 mod schedule;
+mod states;
 mod study;
 
 pub use allocation::{
     simulate, AllocationError, ArmCount, BlockList, Covariates, GroupImbalance, Imbalance,
     InjuryLevel, Minimiser, SimulationReport, Strata, Stratum, StratumSequence, AIS_GRADES,
 };
+pub use change::Change;
+pub use ecrf::{FormState, FormStatus, Meaning, SignedRecord};
 pub use eligibility::{
     age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
 };
-pub use error::{DefinitionError, Problem};
+pub use error::{required_reason, DefinitionError, Problem, Refusal};
 pub use escalation::{opening, three_plus_three, Decision, Escalation, LevelCount, Opening};
 pub use forms::{
     score_form, score_form_text, validate_form, CrossFieldRule, FieldIssue, FieldValue, FormData,
@@ -52,6 +64,8 @@ pub use forms::{
     CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
 };
 pub use kits::{kit_list, Kit};
+pub use participants::ParticipantStatus;
+pub use queries::QueryStatus;
 pub use role::{Role, UnknownRole};
 pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
 pub use study::{

@@ -1,0 +1,238 @@
+//! The database core every feature stands on: opening the database (either dialect), the one
+//! write path, and the transaction a write runs in.
+//!
+//! Every write of the store is a closure over a [`Tx`] given to [`Store::write`]: on SQLite the
+//! writes that arrive while a commit is under way share the next transaction (see
+//! [`crate::group`]), on PostgreSQL each runs in its own. Nothing else begins a transaction.
+
+use std::str::FromStr;
+
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use tracing::Instrument;
+
+use crate::model::Actor;
+use crate::{group, Change, Dialect, Result, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The system of record over SQLite or PostgreSQL, reached with sqlx's `Any` driver. Its
+/// operations are grouped by feature, one file each (`participants.rs`, `ecrf/`, …).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) dialect: Dialect,
+    /// Reads.
+    pub(crate) pool: AnyPool,
+    /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
+    writer: AnyPool,
+    /// SQLite: the queue of the group-committing writer (see [`group`]).
+    group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
+    /// What the group-committing writer has done.
+    group_counts: std::sync::Arc<group::Counts>,
+}
+
+/// The transaction a write runs in, with the dialect for the few statements that differ.
+pub(crate) struct Tx<'c> {
+    conn: &'c mut AnyConnection,
+    dialect: Dialect,
+}
+
+impl Tx<'_> {
+    /// The connection, inside the transaction.
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        self.conn
+    }
+
+    /// Which database this is.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (SQLite has one writer).
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+
+    /// Appends audit rows to a chain, inside this transaction (see [`crate::audit::append`]).
+    pub(crate) async fn audit(
+        &mut self,
+        chain: &str,
+        by: &Actor,
+        changes: &[Change],
+    ) -> Result<()> {
+        crate::audit::append(self.conn, chain, by, changes).await
+    }
+
+    /// Takes a study's row for the rest of the transaction on PostgreSQL (SQLite has one
+    /// writer): the study-wide steps that must not interleave (enrolment, generating the
+    /// randomisation list, assigning a dose level) take it before they check anything.
+    pub(crate) async fn lock_study(&mut self, study: &str) -> Result<()> {
+        let lock = self.for_update();
+        sqlx::query(&format!("SELECT id FROM studies WHERE id = $1{lock}"))
+            .bind(study)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+/// The work of a write: a closure over the transaction.
+pub(crate) trait Work<T>:
+    for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static
+{
+}
+impl<T, F> Work<T> for F where F: for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static
+{}
+
+impl Store {
+    /// Opens the database at `url` and applies the migrations: `sqlite:PATH` (the file is
+    /// created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::Invalid {
+                field: "database url".into(),
+                message: format!("{url:?} is neither sqlite:PATH nor postgres://…"),
+            });
+        };
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pools = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_with(options.clone())
+        };
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => {
+                let writer = pools(1).await?;
+                (pools(4).await?, writer)
+            }
+            Dialect::Postgres => {
+                let pool = pools(16).await?;
+                (pool.clone(), pool)
+            }
+        };
+        let migrator = match dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&writer).await?;
+        let group_counts = std::sync::Arc::new(group::Counts::default());
+        let group = (dialect == Dialect::Sqlite).then(|| {
+            let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
+            group::spawn(writer.clone(), jobs, group_counts.clone());
+            queue
+        });
+        Ok(Store {
+            dialect,
+            pool,
+            writer,
+            group,
+            group_counts,
+        })
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// On SQLite, the group commits so far: transactions committed by the writer and the
+    /// writes they held (`None` on PostgreSQL, where each write commits on its own).
+    pub fn group_commits(&self) -> Option<(u64, u64)> {
+        self.group.as_ref().map(|_| self.group_counts.get())
+    }
+
+    /// The pool, for tests and tools that need to reach the tables directly.
+    pub fn raw_pool(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// The one write path: runs `work` in a transaction and answers once it is committed (an
+    /// error from `work` rolls back everything it wrote). On SQLite the writes that arrive
+    /// together share one transaction and one commit, each in its own savepoint (see
+    /// [`group`]); on PostgreSQL each has its own transaction. `op` names the write in the
+    /// logs (a span per write; no values are logged).
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        work: impl Work<T>,
+    ) -> Result<T> {
+        let span = tracing::debug_span!("write", op, db = ?self.dialect);
+        async {
+            let out = match &self.group {
+                Some(queue) => {
+                    let (job, answer) = group::job(move |conn| {
+                        work(Tx {
+                            conn,
+                            dialect: Dialect::Sqlite,
+                        })
+                    });
+                    if queue.send(job).is_err() {
+                        return Err(StoreError::Database(sqlx::Error::PoolClosed));
+                    }
+                    group::answer(answer).await
+                }
+                None => {
+                    let mut tx = self.writer.begin().await?;
+                    let out = work(Tx {
+                        conn: &mut tx,
+                        dialect: self.dialect,
+                    })
+                    .await?;
+                    tx.commit().await?;
+                    Ok(out)
+                }
+            };
+            if let Err(e) = &out {
+                // The kind only: a refusal's message may quote a participant's data.
+                tracing::debug!(error = e.kind(), "write refused or failed");
+            }
+            out
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Maps a unique-key violation to a conflict on `field`.
+pub(crate) fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (field, message) = (field.to_string(), message.to_string());
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict { field, message }
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+/// A record that is not there (or not in the caller's scope).
+pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+}

@@ -1,0 +1,565 @@
+//! The eCRF: a visit's forms saved and changed (a change needs a reason, clears the source
+//! verification and voids the signatures over it, in the same transaction), source
+//! verification, locks, and (in [`signatures`]) electronic signatures of a visit or of the
+//! whole casebook. The rules are `trial::ecrf`; this feature loads, persists and audits.
+
+mod signatures;
+
+pub use signatures::Signing;
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+use trial::ecrf::{self as rules, FormSaveRequest, SavedForm};
+use trial::{FormState, FormStatus, Meaning};
+
+use crate::db::{not_found, Store, Tx};
+use crate::model::{now, participant_in, scope_filter, Actor, Scope};
+use crate::{Dialect, Result};
+
+/// A form's values to save for a visit.
+#[derive(Clone, Debug)]
+pub struct FormSave {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The values as validated and normalised: a JSON object, field id to value.
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// What it is saved as.
+    pub status: FormStatus,
+    /// Why saved data changes (required when the form was saved before).
+    pub reason: Option<String>,
+}
+
+/// A form as saved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FormEntry {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The values.
+    pub data: serde_json::Value,
+    /// What it is saved as.
+    pub status: FormStatus,
+    /// The state shown: locked, else signed (a valid signature covers its visit), else
+    /// source-verified, else the saved status (see [`FormState::of`]).
+    pub state: FormState,
+    /// Who source-verified it (cleared by a later change).
+    pub verified_by: Option<String>,
+    /// When.
+    pub verified_at: Option<String>,
+    /// Whether a data manager locked it (a locked form refuses changes).
+    pub locked: bool,
+    /// 1 when first saved, then one more at each change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// An electronic signature of a visit, as shown with the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    /// Its id.
+    pub id: i64,
+    /// The participant.
+    pub participant_id: i64,
+    /// Whether it signs the whole casebook (then `visit_id` is empty) rather than one visit.
+    pub casebook: bool,
+    /// The visit signed (empty for a casebook signature).
+    pub visit_id: String,
+    /// What it means.
+    pub meaning: Meaning,
+    /// The signer's account.
+    pub signer_user_id: i64,
+    /// The signer's printed name.
+    pub signer_name: String,
+    /// When (UTC).
+    pub signed_at: String,
+    /// SHA-256 of exactly the data signed: see `trial::ecrf::signed_data_hash`.
+    pub data_hash: String,
+    /// When a change voided it.
+    pub void_at: Option<String>,
+    /// The change that voided it.
+    pub void_reason: Option<String>,
+    /// Not void, and the visit's data still hashes to `data_hash`.
+    pub valid: bool,
+}
+
+/// A saved form's row as read: visit, form, data, status, version, updated_at, verified_by,
+/// verified_at, locked.
+type FormRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// A signature's row as read: id, visit, meaning, signer id, signer name, signed_at, hash,
+/// void_at, void_reason.
+type SignatureRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// A saved status as read (written only from `FormStatus`).
+fn form_status(text: &str) -> FormStatus {
+    FormStatus::parse(text).unwrap_or(FormStatus::InProgress)
+}
+
+impl Store {
+    /// Saves a visit's form: the first save creates it; a change to a saved form needs a
+    /// reason, and every changed field is in the audit trail with its old and new value. The
+    /// form is returned as saved (unverified, unlocked, its visit's signatures void).
+    pub async fn save_form(&self, scope: &Scope, f: &FormSave, by: &Actor) -> Result<FormEntry> {
+        let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
+        self.write("save_form", move |mut tx| {
+            Box::pin(async move { save_form_in(&mut tx, &scope, &f, &by).await })
+        })
+        .await
+    }
+
+    /// A participant's saved forms, each with its shown state.
+    pub async fn forms(&self, scope: &Scope, participant_id: i64) -> Result<Vec<FormEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        participant_in(&mut conn, scope, participant_id).await?;
+        Ok(casebook(&mut conn, participant_id).await?.0)
+    }
+
+    /// A participant's signatures, oldest first, each with whether it is still valid.
+    pub async fn signatures(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Signature>> {
+        let mut conn = self.pool.acquire().await?;
+        participant_in(&mut conn, scope, participant_id).await?;
+        Ok(casebook(&mut conn, participant_id).await?.1)
+    }
+
+    /// Marks a complete form as checked against the source (a monitor's source data
+    /// verification).
+    pub async fn verify_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let key = FormKey::new(participant_id, visit_id, form_id);
+        let (scope, by) = (scope.clone(), by.clone());
+        self.write("verify_form", move |mut tx| {
+            Box::pin(async move {
+                participant_in(tx.conn(), &scope, key.participant_id).await?;
+                let (status, verified_by, locked) = form_flags(&mut tx, &key).await?;
+                rules::check_verification(&key.form_id, status, verified_by.as_deref(), locked)?;
+                sqlx::query(
+                    "UPDATE form_entries SET verified_by = $1, verified_at = $2 \
+                     WHERE participant_id = $3 AND visit_id = $4 AND form_id = $5",
+                )
+                .bind(&by.username)
+                .bind(now())
+                .bind(key.participant_id)
+                .bind(&key.visit_id)
+                .bind(&key.form_id)
+                .execute(tx.conn())
+                .await?;
+                let change = trial::Change::new("verify", "form", key.record())
+                    .set("verified_by", &by.username);
+                tx.audit(scope.study(), &by, &[change]).await?;
+                form_entry(tx.conn(), &key).await
+            })
+        })
+        .await
+    }
+
+    /// Locks a saved form: it refuses changes until unlocked.
+    pub async fn lock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let key = FormKey::new(participant_id, visit_id, form_id);
+        self.set_locked(scope, key, None, by).await
+    }
+
+    /// Unlocks a locked form; the reason is required.
+    pub async fn unlock_form(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        visit_id: &str,
+        form_id: &str,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        let key = FormKey::new(participant_id, visit_id, form_id);
+        self.set_locked(scope, key, Some(reason.to_string()), by)
+            .await
+    }
+
+    /// Locks (no reason) or unlocks (with the reason) a saved form.
+    async fn set_locked(
+        &self,
+        scope: &Scope,
+        key: FormKey,
+        unlock_reason: Option<String>,
+        by: &Actor,
+    ) -> Result<FormEntry> {
+        if let Some(reason) = &unlock_reason {
+            trial::required_reason(Some(reason), "to unlock a form")?;
+        }
+        let (scope, by) = (scope.clone(), by.clone());
+        self.write("set_locked", move |mut tx| {
+            Box::pin(async move {
+                participant_in(tx.conn(), &scope, key.participant_id).await?;
+                let (_, _, locked) = form_flags(&mut tx, &key).await?;
+                let unlock = unlock_reason.as_deref().map(Some);
+                let change = rules::lock_change(&key.record(), &key.form_id, locked, unlock)?;
+                sqlx::query(
+                    "UPDATE form_entries SET locked = $1 \
+                     WHERE participant_id = $2 AND visit_id = $3 AND form_id = $4",
+                )
+                .bind(i64::from(!locked))
+                .bind(key.participant_id)
+                .bind(&key.visit_id)
+                .bind(&key.form_id)
+                .execute(tx.conn())
+                .await?;
+                tx.audit(scope.study(), &by, &[change]).await?;
+                form_entry(tx.conn(), &key).await
+            })
+        })
+        .await
+    }
+}
+
+/// A form of a participant's visit.
+#[derive(Clone, Debug)]
+struct FormKey {
+    participant_id: i64,
+    visit_id: String,
+    form_id: String,
+}
+
+impl FormKey {
+    fn new(participant_id: i64, visit_id: &str, form_id: &str) -> FormKey {
+        FormKey {
+            participant_id,
+            visit_id: visit_id.into(),
+            form_id: form_id.into(),
+        }
+    }
+
+    /// How the audit trail names it: `participant/visit/form`.
+    fn record(&self) -> String {
+        format!("{}/{}/{}", self.participant_id, self.visit_id, self.form_id)
+    }
+}
+
+/// The write of [`Store::save_form`], inside the caller's transaction.
+async fn save_form_in(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    f: &FormSave,
+    by: &Actor,
+) -> Result<FormEntry> {
+    // The participant (in scope), the visit, the form as saved and whether the visit holds
+    // signatures, in one statement. On PostgreSQL the visit's row is locked: saves and
+    // signings of one visit queue here, so that a signature never misses a change made while
+    // it was being recorded.
+    let (filter, values) = scope_filter(scope, 4);
+    let lock = match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE OF v",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT f.data, f.status, f.version, f.verified_by, f.locked, \
+         (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
+          AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
+         FROM participants p \
+         JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
+         LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
+          AND f.visit_id = v.visit_id AND f.form_id = $3 \
+         WHERE p.id = $1 AND {filter}{lock}"
+    );
+    type Before = (
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        i64,
+    );
+    let mut q = sqlx::query_as::<_, Before>(&sql)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let Some((data, status, version, verified_by, locked, signed)) =
+        q.fetch_optional(tx.conn()).await?
+    else {
+        // Which is missing: the participant (or not in scope), or the visit.
+        participant_in(tx.conn(), scope, f.participant_id).await?;
+        return Err(not_found(
+            "visit",
+            format!("{}/{}", f.participant_id, f.visit_id),
+        ));
+    };
+    let mut before = match (data, status, version, locked) {
+        (Some(data), Some(status), Some(version), Some(locked)) => {
+            Some((data, status, version, verified_by, locked))
+        }
+        _ => None,
+    };
+    if before.is_some() && tx.dialect() == Dialect::Postgres {
+        // The saved form's row too, read again under its lock.
+        before = sqlx::query_as(
+            "SELECT data, status, version, verified_by, locked FROM form_entries \
+             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    }
+    let before = before.map(|(data, status, version, verified_by, locked)| SavedForm {
+        data: serde_json::from_str(&data).unwrap_or_default(),
+        status: form_status(&status),
+        version,
+        verified_by,
+        locked: locked != 0,
+    });
+    let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
+    let outcome = rules::decide_save(
+        before.as_ref(),
+        FormSaveRequest {
+            record: &record,
+            form_id: &f.form_id,
+            data: &f.data,
+            status: f.status,
+            reason: f.reason.as_deref(),
+        },
+    )?;
+    let at = now();
+    let data = serde_json::Value::Object(f.data.clone()).to_string();
+    if before.is_none() {
+        sqlx::query(
+            "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6)",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .bind(&data)
+        .bind(f.status.as_str())
+        .bind(&at)
+        .execute(tx.conn())
+        .await?;
+    } else {
+        sqlx::query(
+            "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4, \
+             verified_by = NULL, verified_at = NULL \
+             WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
+        )
+        .bind(&data)
+        .bind(f.status.as_str())
+        .bind(outcome.version)
+        .bind(&at)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .execute(tx.conn())
+        .await?;
+    }
+    let mut changes = outcome.changes;
+    // Every signature of the visit, and the casebook's (visit_id ''), not yet void is void
+    // now, with the change.
+    if signed > 0 {
+        let voided: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE signatures SET void_at = $1, void_reason = $2 \
+             WHERE participant_id = $3 AND visit_id IN ($4, '') AND void_at IS NULL \
+             RETURNING id, visit_id",
+        )
+        .bind(&at)
+        .bind(&outcome.what_changed)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .fetch_all(tx.conn())
+        .await?;
+        changes.extend(rules::void_changes(
+            f.participant_id,
+            voided,
+            &outcome.what_changed,
+            outcome.reason.as_deref(),
+        ));
+    }
+    tx.audit(scope.study(), by, &changes).await?;
+    Ok(FormEntry {
+        participant_id: f.participant_id,
+        visit_id: f.visit_id.clone(),
+        form_id: f.form_id.clone(),
+        data: serde_json::Value::Object(f.data.clone()),
+        status: f.status,
+        state: FormState::of(f.status, false, false, false),
+        verified_by: None,
+        verified_at: None,
+        locked: false,
+        version: outcome.version,
+        updated_at: at,
+    })
+}
+
+/// A saved form's status, verifier and lock, read for a change (row-locked on PostgreSQL).
+async fn form_flags(tx: &mut Tx<'_>, key: &FormKey) -> Result<(FormStatus, Option<String>, bool)> {
+    let lock = tx.for_update();
+    let row: Option<(String, Option<String>, i64)> = sqlx::query_as(&format!(
+        "SELECT status, verified_by, locked FROM form_entries \
+         WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3{lock}"
+    ))
+    .bind(key.participant_id)
+    .bind(&key.visit_id)
+    .bind(&key.form_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (status, verified_by, locked) = row.ok_or_else(|| not_found("form", key.record()))?;
+    Ok((form_status(&status), verified_by, locked != 0))
+}
+
+/// One saved form, with its shown state.
+async fn form_entry(conn: &mut AnyConnection, key: &FormKey) -> Result<FormEntry> {
+    casebook(conn, key.participant_id)
+        .await?
+        .0
+        .into_iter()
+        .find(|f| f.visit_id == key.visit_id && f.form_id == key.form_id)
+        .ok_or_else(|| not_found("form", key.record()))
+}
+
+/// A participant's forms with their shown states, and signatures with their validity.
+pub(crate) async fn casebook(
+    conn: &mut AnyConnection,
+    participant_id: i64,
+) -> Result<(Vec<FormEntry>, Vec<Signature>)> {
+    let rows: Vec<FormRow> = sqlx::query_as(
+        "SELECT visit_id, form_id, data, status, version, updated_at, verified_by, verified_at, locked \
+         FROM form_entries WHERE participant_id = $1 ORDER BY visit_id, form_id",
+    )
+    .bind(participant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let sigs: Vec<SignatureRow> = sqlx::query_as(
+        "SELECT id, visit_id, meaning, signer_user_id, signer_name, signed_at, data_hash, void_at, \
+         void_reason FROM signatures WHERE participant_id = $1 ORDER BY id",
+    )
+    .bind(participant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut forms: Vec<FormEntry> = rows
+        .into_iter()
+        .map(
+            |(
+                visit_id,
+                form_id,
+                data,
+                status,
+                version,
+                updated_at,
+                verified_by,
+                verified_at,
+                locked,
+            )| {
+                let status = form_status(&status);
+                FormEntry {
+                    participant_id,
+                    visit_id,
+                    form_id,
+                    data: serde_json::from_str(&data).unwrap_or_default(),
+                    status,
+                    state: FormState::of(status, false, false, false),
+                    verified_by,
+                    verified_at,
+                    locked: locked != 0,
+                    version,
+                    updated_at,
+                }
+            },
+        )
+        .collect();
+    // What a signature covers hashes as when it was signed: a visit's forms named by form,
+    // the whole casebook's (visit_id '') by visit and form.
+    let covered_hash = |visit: &str| {
+        if visit.is_empty() {
+            let named: Vec<(String, &serde_json::Value)> = forms
+                .iter()
+                .map(|f| (format!("{}/{}", f.visit_id, f.form_id), &f.data))
+                .collect();
+            rules::signed_data_hash(named.iter().map(|(n, d)| (n.as_str(), *d)))
+        } else {
+            rules::signed_data_hash(
+                forms
+                    .iter()
+                    .filter(|f| f.visit_id == visit)
+                    .map(|f| (f.form_id.as_str(), &f.data)),
+            )
+        }
+    };
+    let signatures: Vec<Signature> = sigs
+        .into_iter()
+        .map(
+            |(
+                id,
+                visit_id,
+                meaning,
+                signer_user_id,
+                signer_name,
+                signed_at,
+                data_hash,
+                void_at,
+                void_reason,
+            )| {
+                let valid = void_at.is_none() && covered_hash(&visit_id) == data_hash;
+                Signature {
+                    id,
+                    participant_id,
+                    casebook: visit_id.is_empty(),
+                    visit_id,
+                    meaning: Meaning::parse(&meaning).unwrap_or(Meaning::Authored),
+                    signer_user_id,
+                    signer_name,
+                    signed_at,
+                    data_hash,
+                    void_at,
+                    void_reason,
+                    valid,
+                }
+            },
+        )
+        .collect();
+    for f in &mut forms {
+        let signed = signatures
+            .iter()
+            .any(|s| s.valid && (s.casebook || s.visit_id == f.visit_id));
+        f.state = FormState::of(f.status, f.verified_by.is_some(), f.locked, signed);
+    }
+    Ok((forms, signatures))
+}
