@@ -43,3 +43,57 @@ pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
     }
     Ok(out)
 }
+
+/// A store under test that names its database when a test fails while it is in use.
+pub struct Backend {
+    store: crate::Store,
+    name: String,
+}
+
+impl Backend {
+    /// Opens a store at `url` for a test.
+    pub async fn open(url: &str) -> Result<Backend, String> {
+        let store = crate::open(url).await.map_err(|e| format!("{url}: {e}"))?;
+        let name = match store.dialect() {
+            crate::Dialect::Sqlite => format!("SQLite ({url})"),
+            crate::Dialect::Postgres => format!("PostgreSQL ({url})"),
+        };
+        Ok(Backend { store, name })
+    }
+
+    /// The database, in words.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The store itself.
+    pub fn store(&self) -> &crate::Store {
+        &self.store
+    }
+}
+
+impl std::ops::Deref for Backend {
+    type Target = crate::Store;
+
+    fn deref(&self) -> &crate::Store {
+        &self.store
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("^ this failure happened on {}", self.name);
+        }
+    }
+}
+
+/// Fresh stores to run one test on: SQLite, and PostgreSQL when available (see
+/// [`fresh_databases`]).
+pub async fn backends(prefix: &str) -> Result<Vec<Backend>, String> {
+    let mut out = Vec::new();
+    for url in fresh_databases(prefix).await? {
+        out.push(Backend::open(&url).await?);
+    }
+    Ok(out)
+}

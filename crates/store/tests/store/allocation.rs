@@ -7,20 +7,11 @@ use std::sync::Arc;
 
 use isncsci::{Grade, Level};
 use store::*;
+
+use crate::common::*;
 use trial::{Covariates, Study};
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-
-async fn stores() -> Vec<Store> {
-    let mut out = Vec::new();
-    for url in store::testing::fresh_databases("scitrial_alloc")
-        .await
-        .unwrap()
-    {
-        out.push(store::open(&url).await.unwrap());
-    }
-    out
-}
+const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 
 /// The Phase II definition, or the same study randomised by minimisation.
 fn definition(minimisation: bool) -> String {
@@ -43,21 +34,6 @@ async fn with_study(store: &Store, minimisation: bool) -> Study {
         .await
         .unwrap();
     study
-}
-
-async fn user(store: &Store, name: &str) -> User {
-    store
-        .create_user(
-            &NewUser {
-                username: name.into(),
-                full_name: format!("Test {name}"),
-                password_hash: "not used".into(),
-                language: "en".into(),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap()
 }
 
 fn screening(site: &str, number: &str) -> NewScreening {

@@ -7,21 +7,11 @@
 
 use sqlx::Executor;
 use store::*;
+
+use crate::common::*;
 use trial::{FormState, FormStatus, ParticipantStatus, QueryStatus};
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-
-/// A fresh SQLite file and, when available, a fresh PostgreSQL database.
-async fn stores() -> Vec<Store> {
-    let mut out = Vec::new();
-    for url in store::testing::fresh_databases("scitrial_store")
-        .await
-        .unwrap()
-    {
-        out.push(store::open(&url).await.unwrap());
-    }
-    out
-}
+const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 
 async fn with_study(store: &Store) -> trial::Study {
     let study = trial::Study::from_toml(PHASE2).unwrap();

@@ -5,33 +5,9 @@ use std::sync::Arc;
 
 use store::*;
 
-const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
+use crate::common::*;
 
-async fn stores() -> Vec<Store> {
-    let mut out = Vec::new();
-    for url in store::testing::fresh_databases("scitrial_esc")
-        .await
-        .unwrap()
-    {
-        out.push(store::open(&url).await.unwrap());
-    }
-    out
-}
-
-async fn user(store: &Store, name: &str) -> User {
-    store
-        .create_user(
-            &NewUser {
-                username: name.into(),
-                full_name: format!("Dr {name}"),
-                password_hash: "not used".into(),
-                language: "en".into(),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap()
-}
+const PHASE1: &str = include_str!("../../../../studies/xs228-phase1.toml");
 
 async fn enrolled(store: &Store, study: &trial::Study, i: usize, by: &Actor) -> i64 {
     let scope = Scope::Study(study.id.clone());
