@@ -10,8 +10,8 @@ use store::{Actor, NewUser, RoleAssignment, Scope};
 use time::{Date, Duration};
 use trial::Role;
 
+use crate::app::App;
 use crate::service::{self, EnrolmentInput, ScreeningInput};
-use crate::App;
 
 /// A demo account, printed for the person trying the demo.
 #[derive(Clone, Debug)]
@@ -366,7 +366,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         // Randomised at enrolment; the unblinded pharmacist of the first site dispenses the
         // kits there; one participant is unblinded in an emergency.
         if study.randomisation.is_some() {
-            let a = crate::allocation::randomise_for(app, &scope, p.id, by)
+            let a = service::randomise_for(app, &scope, p.id, by)
                 .await
                 .map_err(|e| e.to_string())?;
             if Some(&p.site_id) == study.sites.first().map(|s| &s.id) {

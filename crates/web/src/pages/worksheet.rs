@@ -9,13 +9,24 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use isncsci::flat::Field;
 use isncsci::{Classification, Level, Side};
 
 use super::{error_page, render, Ctx, Texts, Viewer};
+use crate::access::{require, scope_for, Operation};
+use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::{self, require, Operation};
-use crate::AppState;
+use crate::extract::record_id;
+
+/// The routes of the worksheet's pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/isncsci", get(calculator)).route(
+        "/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
+        get(form),
+    )
+}
 
 /// A cell of the worksheet's grid.
 pub struct Cell {
@@ -306,7 +317,7 @@ struct WorksheetPage {
 }
 
 /// `GET /isncsci`: the free calculator, for any signed-in user; nothing is saved.
-pub async fn calculator(viewer: Viewer) -> Response {
+async fn calculator(viewer: Viewer) -> Response {
     let ctx = viewer.ctx(None);
     let page = WorksheetPage {
         sheet: sheet(ctx.t, &serde_json::Map::new(), ""),
@@ -324,7 +335,7 @@ pub async fn calculator(viewer: Viewer) -> Response {
 
 /// `GET /studies/{study}/participants/{id}/visits/{visit}/forms/{form}`: a visit's ISNCSCI
 /// form on the worksheet.
-pub async fn form(
+async fn form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((study, id, visit, form)): Path<(String, String, String, String)>,
@@ -344,9 +355,7 @@ async fn form_page(
     form: &str,
 ) -> Result<WorksheetPage, ApiError> {
     let scope = require(&viewer.me.roles, study_id, Operation::ReadParticipants)?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("participant {id} not found")))?;
+    let id = record_id(id)?;
     let participant = state.store.participant(&scope, id).await?;
     let study = state.study(study_id)?;
     let visit_def = study
@@ -367,7 +376,7 @@ async fn form_page(
         .await?
         .into_iter()
         .find(|f| f.visit_id == visit && f.form_id == form);
-    let may_enter = service::scope_for(&viewer.me.roles, study_id, Operation::EnterData)
+    let may_enter = scope_for(&viewer.me.roles, study_id, Operation::EnterData)
         .is_some_and(|s| s.includes_site(&participant.site_id));
     let ctx = viewer.ctx(Some(study_id));
     let empty = serde_json::Map::new();
