@@ -215,6 +215,22 @@ fn classified(exam: &Exam) -> ClassifiedExamParts {
     }
 }
 
+/// The demo's people in a study: the coordinators by site, and one account per role.
+struct Staff {
+    coordinators: Vec<(String, Actor)>,
+    actors: Vec<(Role, Actor)>,
+}
+
+impl Staff {
+    /// The account of a role (the system when there is none).
+    fn actor(&self, role: Role) -> Actor {
+        self.actors
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or_else(Actor::system, |(_, a)| a.clone())
+    }
+}
+
 /// Seeds the study with the demo accounts and participants, unless it was seeded before.
 /// Returns the accounts.
 pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser>, String> {
@@ -229,10 +245,63 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
     {
         return Ok(accounts);
     }
+    let staff = create_accounts(app, study, &accounts).await?;
+    let scope = Scope::Study(study.id.clone());
+    // A randomised study: the unblinded statistician generates the concealed list (a fixed
+    // seed, so that every demo is alike) before the first enrolment.
+    if study.randomisation.is_some() {
+        let target = study.target_enrolment.max(1) as usize;
+        store
+            .generate_randomisation(
+                study,
+                228,
+                target,
+                2 * target,
+                &staff.actor(Role::DsmbStatistician),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut rng = Rng::new(228);
+    for n in 0..40usize {
+        let (site, by) = &staff.coordinators[n % staff.coordinators.len()];
+        let drawn = draw_screening(n, site, today, &mut rng);
+        let p = service::screen(app, &scope, &drawn.input, by)
+            .await
+            .map_err(|e| e.to_string())?;
+        // Most eligible participants are enrolled; the last screened wait in screening.
+        if !p.eligible || n >= 36 {
+            continue;
+        }
+        let enrolled_on = drawn.screening_date + Duration::days(3);
+        let enrolment = EnrolmentInput {
+            subject_id: format!("XS228-{:03}", n + 1),
+            enrolled_on: store::date(enrolled_on),
+            anchor_date: Some(store::date(enrolled_on + Duration::days(4))),
+        };
+        let p = service::enrol(app, &scope, p.id, &enrolment, by)
+            .await
+            .map_err(|e| e.to_string())?;
+        if study.randomisation.is_some() {
+            allocate(app, &scope, &p, by, &staff).await?;
+        }
+        follow_up(app, &scope, &p, by, &drawn, today, &mut rng).await?;
+        end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
+    }
+    Ok(accounts)
+}
+
+/// Creates the demo accounts with their roles in the study.
+async fn create_accounts(
+    app: &App,
+    study: &trial::Study,
+    accounts: &[DemoUser],
+) -> Result<Staff, String> {
+    let store = &app.store;
     let system = Actor::system();
     let mut coordinators = Vec::new();
     let mut actors = Vec::new();
-    for a in &accounts {
+    for a in accounts {
         let full_name = format!("Demo {}", a.role.label());
         let user = store
             .create_user(
@@ -261,29 +330,23 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         }
         actors.push((a.role, Actor::user(&user)));
     }
-    let actor = |role: Role| {
-        actors
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map_or_else(Actor::system, |(_, a)| a.clone())
-    };
-    let scope = Scope::Study(study.id.clone());
-    // A randomised study: the unblinded statistician generates the concealed list (a fixed
-    // seed, so that every demo is alike) before the first enrolment.
-    if study.randomisation.is_some() {
-        let target = study.target_enrolment.max(1) as usize;
-        store
-            .generate_randomisation(
-                study,
-                228,
-                target,
-                2 * target,
-                &actor(Role::DsmbStatistician),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    let mut rng = Rng::new(228);
+    Ok(Staff {
+        coordinators,
+        actors,
+    })
+}
+
+/// A screening drawn for the demo, with its exam and dates.
+struct Drawn {
+    n: usize,
+    input: ScreeningInput,
+    exam: Exam,
+    screening_date: Date,
+    injury_date: Date,
+}
+
+/// The `n`th demo screening at a site.
+fn draw_screening(n: usize, site: &str, today: Date, rng: &mut Rng) -> Drawn {
     let levels = [
         Level::C4,
         Level::C5,
@@ -293,190 +356,213 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         Level::T10,
         Level::L1,
     ];
-    for n in 0..40usize {
-        let (site, by) = &coordinators[n % coordinators.len()];
-        // Injury-shaped exams, mostly within the criteria (C4–L2, AIS A–C); a few are not.
-        let level = if n % 9 == 8 {
-            Level::C2
+    // Injury-shaped exams, mostly within the criteria (C4–L2, AIS A–C); a few are not.
+    let level = if n % 9 == 8 {
+        Level::C2
+    } else {
+        levels[rng.below(levels.len())]
+    };
+    let below = match rng.below(3) {
+        0 => Below::Absent,
+        1 => Below::SensorySpared,
+        _ => Below::MotorSpared(1 + rng.below(2) as u8),
+    };
+    let injury = Injury {
+        level,
+        zone: rng.below(3),
+        below,
+    };
+    let mut exam = Exam {
+        right: injury.side(rng),
+        left: injury.side(rng),
+        anal_contraction: Anal::No,
+        anal_sensation: Anal::No,
+    };
+    if below != Below::Absent {
+        exam.anal_sensation = Anal::Yes;
+    }
+    let screening_date = today - Duration::days(5 + (n as i64 * 13) % 470);
+    let injury_date = screening_date
+        - Duration::days(if n % 11 == 10 {
+            90
         } else {
-            levels[rng.below(levels.len())]
-        };
-        let below = match rng.below(3) {
-            0 => Below::Absent,
-            1 => Below::SensorySpared,
-            _ => Below::MotorSpared(1 + rng.below(2) as u8),
-        };
-        let injury = Injury {
-            level,
-            zone: rng.below(3),
-            below,
-        };
-        let mut exam = Exam {
-            right: injury.side(&mut rng),
-            left: injury.side(&mut rng),
-            anal_contraction: Anal::No,
-            anal_sensation: Anal::No,
-        };
-        if below != Below::Absent {
-            exam.anal_sensation = Anal::Yes;
-        }
-        let screening_date = today - Duration::days(5 + (n as i64 * 13) % 470);
-        let injury_date = screening_date
-            - Duration::days(if n % 11 == 10 {
-                90
-            } else {
-                15 + rng.below(40) as i64
-            });
-        let age_years = if n % 13 == 12 {
-            17
+            15 + rng.below(40) as i64
+        });
+    let age_years = if n % 13 == 12 {
+        17
+    } else {
+        20 + rng.below(44) as i64
+    };
+    let dob = screening_date - Duration::days(age_years * 365 + 40);
+    let input = ScreeningInput {
+        site_id: site.to_string(),
+        screening_number: format!("S{:03}", n + 1),
+        sex: if rng.chance(0.8) {
+            "male".into()
         } else {
-            20 + rng.below(44) as i64
-        };
-        let dob = screening_date - Duration::days(age_years * 365 + 40);
-        let input = ScreeningInput {
-            site_id: site.clone(),
-            screening_number: format!("S{:03}", n + 1),
-            sex: if rng.chance(0.8) {
-                "male".into()
-            } else {
-                "female".into()
-            },
-            date_of_birth: store::date(dob),
-            injury_date: store::date(injury_date),
-            consent_date: store::date(screening_date - Duration::days(1)),
-            screening_date: store::date(screening_date),
-            exam: flat_exam(&exam),
-        };
-        let p = service::screen(app, &scope, &input, by)
+            "female".into()
+        },
+        date_of_birth: store::date(dob),
+        injury_date: store::date(injury_date),
+        consent_date: store::date(screening_date - Duration::days(1)),
+        screening_date: store::date(screening_date),
+        exam: flat_exam(&exam),
+    };
+    Drawn {
+        n,
+        input,
+        exam,
+        screening_date,
+        injury_date,
+    }
+}
+
+/// Randomises a participant at enrolment; the unblinded pharmacist of the first site dispenses
+/// the kits there; one participant is unblinded in an emergency.
+async fn allocate(
+    app: &App,
+    scope: &Scope,
+    p: &store::Participant,
+    by: &Actor,
+    staff: &Staff,
+) -> Result<(), String> {
+    let study = app.study(scope.study()).map_err(|e| e.to_string())?;
+    let store = &app.store;
+    let a = service::randomise_for(app, scope, p.id, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    if Some(&p.site_id) == study.sites.first().map(|s| &s.id) {
+        store
+            .dispense_kit(
+                scope,
+                p.id,
+                &a.kit_number,
+                &staff.actor(Role::UnblindedPharmacist),
+            )
             .await
             .map_err(|e| e.to_string())?;
-        // Most eligible participants are enrolled; the last screened wait in screening.
-        if !p.eligible || n >= 36 {
-            continue;
-        }
-        let enrolled_on = screening_date + Duration::days(3);
-        let enrolment = EnrolmentInput {
-            subject_id: format!("XS228-{:03}", n + 1),
-            enrolled_on: store::date(enrolled_on),
-            anchor_date: Some(store::date(enrolled_on + Duration::days(4))),
-        };
-        let p = service::enrol(app, &scope, p.id, &enrolment, by)
-            .await
-            .map_err(|e| e.to_string())?;
-        // Randomised at enrolment; the unblinded pharmacist of the first site dispenses the
-        // kits there; one participant is unblinded in an emergency.
-        if study.randomisation.is_some() {
-            let a = service::randomise_for(app, &scope, p.id, by)
-                .await
-                .map_err(|e| e.to_string())?;
-            if Some(&p.site_id) == study.sites.first().map(|s| &s.id) {
-                store
-                    .dispense_kit(
-                        &scope,
-                        p.id,
-                        &a.kit_number,
-                        &actor(Role::UnblindedPharmacist),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if a.sequence == 7 {
-                    store
-                        .emergency_unblind(
-                            &scope,
-                            p.id,
-                            "suspected anaphylaxis after dosing: the treating physician must know the product",
-                            &actor(Role::Investigator),
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-        }
-        let recovery = Recovery::draw(&exam.classify(), &mut rng);
-        let baseline_days = (screening_date - injury_date).whole_days();
-        for v in store
-            .visits(&scope, p.id)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            let target = store::parse_date(&v.target).unwrap_or(today);
-            // Visits in the past took place, a few days either side of the target; now and
-            // then a participant misses the recent ones (never screening: they were enrolled).
-            let screening = study.visit(&v.visit_id).is_some_and(|d| d.screening);
-            if target + Duration::days(3) >= today
-                || (n % 7 == 3 && !screening && target + Duration::days(60) > today)
-            {
-                continue;
-            }
-            // Mostly inside the window; now and then a few days outside (a protocol deviation).
-            let (earliest, latest) = (
-                store::parse_date(&v.earliest).unwrap_or(target),
-                store::parse_date(&v.latest).unwrap_or(target),
-            );
-            let on = if rng.chance(0.9) {
-                let span = (latest - earliest).whole_days().clamp(0, 6);
-                (earliest.max(target - Duration::days(3))
-                    + Duration::days(rng.below(span as usize + 1) as i64))
-                .min(latest)
-            } else {
-                latest + Duration::days(1 + rng.below(4) as i64)
-            };
+        if a.sequence == 7 {
             store
-                .record_visit(&scope, p.id, &v.visit_id, &store::date(on), by)
-                .await
-                .map_err(|e| e.to_string())?;
-            let with_exam = study.visit(&v.visit_id).is_some_and(|d| {
-                !d.screening
-                    && d.forms.iter().any(|f| {
-                        study
-                            .form(f)
-                            .is_some_and(|f| f.kind == trial::FormKind::Isncsci)
-                    })
-            });
-            if with_exam {
-                let later = recovery.exam_at(&exam, baseline_days, (on - injury_date).whole_days());
-                let ClassifiedExamParts {
-                    raw,
-                    classification,
-                } = classified(&later);
-                let new = store::NewExam {
-                    participant_id: p.id,
-                    visit_id: v.visit_id.clone(),
-                    examined_on: store::date(on),
-                    raw,
-                    classification,
-                };
-                store
-                    .add_exam(&scope, &new, by)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        let ending = if n % 10 == 4 {
-            Some((
-                store::status::WITHDRAWN,
-                "participant moved to another city",
-            ))
-        } else if screening_date + Duration::days(380) < today {
-            Some((store::status::COMPLETED, "completed the one-year follow-up"))
-        } else {
-            None
-        };
-        if let Some((status, reason)) = ending {
-            let investigator = Actor::system();
-            let end = store::Ending {
-                participant_id: p.id,
-                status: status.into(),
-                on: store::date(today - Duration::days(2)),
-                reason: reason.into(),
-            };
-            store
-                .end_participation(&scope, &end, &investigator)
+                .emergency_unblind(
+                    scope,
+                    p.id,
+                    "suspected anaphylaxis after dosing: the treating physician must know the product",
+                    &staff.actor(Role::Investigator),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
         }
     }
-    Ok(accounts)
+    Ok(())
+}
+
+/// The visits that took place (a few days either side of the target, now and then outside
+/// the window or missed), each with its exam drawn from the participant's recovery.
+async fn follow_up(
+    app: &App,
+    scope: &Scope,
+    p: &store::Participant,
+    by: &Actor,
+    drawn: &Drawn,
+    today: Date,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let study = app.study(scope.study()).map_err(|e| e.to_string())?;
+    let store = &app.store;
+    let (exam, injury_date, n) = (&drawn.exam, drawn.injury_date, drawn.n);
+    let recovery = Recovery::draw(&exam.classify(), rng);
+    let baseline_days = (drawn.screening_date - injury_date).whole_days();
+    for v in store.visits(scope, p.id).await.map_err(|e| e.to_string())? {
+        let target = store::parse_date(&v.target).unwrap_or(today);
+        // Visits in the past took place, a few days either side of the target; now and
+        // then a participant misses the recent ones (never screening: they were enrolled).
+        let screening = study.visit(&v.visit_id).is_some_and(|d| d.screening);
+        if target + Duration::days(3) >= today
+            || (n % 7 == 3 && !screening && target + Duration::days(60) > today)
+        {
+            continue;
+        }
+        // Mostly inside the window; now and then a few days outside (a protocol deviation).
+        let (earliest, latest) = (
+            store::parse_date(&v.earliest).unwrap_or(target),
+            store::parse_date(&v.latest).unwrap_or(target),
+        );
+        let on = if rng.chance(0.9) {
+            let span = (latest - earliest).whole_days().clamp(0, 6);
+            (earliest.max(target - Duration::days(3))
+                + Duration::days(rng.below(span as usize + 1) as i64))
+            .min(latest)
+        } else {
+            latest + Duration::days(1 + rng.below(4) as i64)
+        };
+        store
+            .record_visit(scope, p.id, &v.visit_id, &store::date(on), by)
+            .await
+            .map_err(|e| e.to_string())?;
+        let with_exam = study.visit(&v.visit_id).is_some_and(|d| {
+            !d.screening
+                && d.forms.iter().any(|f| {
+                    study
+                        .form(f)
+                        .is_some_and(|f| f.kind == trial::FormKind::Isncsci)
+                })
+        });
+        if with_exam {
+            let later = recovery.exam_at(exam, baseline_days, (on - injury_date).whole_days());
+            let ClassifiedExamParts {
+                raw,
+                classification,
+            } = classified(&later);
+            let new = store::NewExam {
+                participant_id: p.id,
+                visit_id: v.visit_id.clone(),
+                examined_on: store::date(on),
+                raw,
+                classification,
+            };
+            store
+                .add_exam(scope, &new, by)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends the participation of some: one in ten withdrawn, those past the one-year follow-up
+/// completed.
+async fn end_if_due(
+    app: &App,
+    scope: &Scope,
+    p: &store::Participant,
+    n: usize,
+    screening_date: Date,
+    today: Date,
+) -> Result<(), String> {
+    let ending = if n % 10 == 4 {
+        Some((
+            store::status::WITHDRAWN,
+            "participant moved to another city",
+        ))
+    } else if screening_date + Duration::days(380) < today {
+        Some((store::status::COMPLETED, "completed the one-year follow-up"))
+    } else {
+        None
+    };
+    if let Some((status, reason)) = ending {
+        let investigator = Actor::system();
+        let end = store::Ending {
+            participant_id: p.id,
+            status: status.into(),
+            on: store::date(today - Duration::days(2)),
+            reason: reason.into(),
+        };
+        app.store
+            .end_participation(scope, &end, &investigator)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Seeds a dose-escalation study with the demo accounts of the randomised study (each role
@@ -500,6 +586,54 @@ pub async fn seed_escalation(
     {
         return Ok(());
     }
+    let (crc, inv) = give_roles(app, study, accounts).await?;
+    let (Some(crc), Some(inv), Some(site)) = (crc, inv, study.sites.first()) else {
+        return Err(format!(
+            "study {study_id} needs a coordinator and an investigator"
+        ));
+    };
+    let cohort = Cohort {
+        scope: &scope,
+        site: &site.id,
+        by: Actor::user(&crc),
+        signer: Actor::user(&inv),
+        inv: &inv,
+        window: i64::from(study.dlt_window_days.unwrap_or(28)),
+        today,
+    };
+    let mut rng = Rng::new(1);
+    // (days ago of the first dose, DLT onset day when there is one)
+    let plan: [(i64, Option<i64>); 10] = [
+        (300, None),
+        (290, None),
+        (285, None),
+        (220, None),
+        (215, Some(9)),
+        (210, None),
+        (150, None),
+        (145, None),
+        (140, None),
+        (6, None),
+    ];
+    for (n, (ago, dlt)) in plan.into_iter().enumerate() {
+        let dosed = Dosed {
+            n,
+            first_dose: today - Duration::days(ago),
+            dlt,
+        };
+        escalation_participant(app, &cohort, &dosed, &mut rng).await?;
+    }
+    Ok(())
+}
+
+/// Gives each demo account its role in the study (site roles at its sites); the coordinator and
+/// the investigator.
+async fn give_roles(
+    app: &App,
+    study: &trial::Study,
+    accounts: &[DemoUser],
+) -> Result<(Option<store::User>, Option<store::User>), String> {
+    let store = &app.store;
     let system = Actor::system();
     let (mut crc, mut inv) = (None, None);
     for a in accounts {
@@ -530,104 +664,125 @@ pub async fn seed_escalation(
             _ => {}
         }
     }
-    let (Some(crc), Some(inv), Some(site)) = (crc, inv, study.sites.first()) else {
-        return Err(format!(
-            "study {study_id} needs a coordinator and an investigator"
-        ));
+    Ok((crc, inv))
+}
+
+/// A participant of the escalation: when the first dose was given, and the onset day of a DLT.
+struct Dosed {
+    n: usize,
+    first_dose: Date,
+    dlt: Option<i64>,
+}
+
+/// What the participants of the demo escalation share: the coordinator who screens and enrols,
+/// the investigator who signs the DLT assessments, the DLT window.
+struct Cohort<'a> {
+    scope: &'a Scope,
+    site: &'a str,
+    by: Actor,
+    signer: Actor,
+    inv: &'a store::User,
+    window: i64,
+    today: Date,
+}
+
+/// Screens, enrols and doses one participant of the escalation at the level the rule allows,
+/// and records the DLT assessment once due.
+async fn escalation_participant(
+    app: &App,
+    cohort: &Cohort<'_>,
+    dosed: &Dosed,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let (scope, by) = (cohort.scope, &cohort.by);
+    let study = app.study(scope.study()).map_err(|e| e.to_string())?;
+    let store = &app.store;
+    let Dosed { n, first_dose, .. } = *dosed;
+    let screening_date = first_dose - Duration::days(7);
+    let injury = Injury {
+        level: Level::C6,
+        zone: 0,
+        below: Below::SensorySpared,
     };
-    let (by, signer) = (Actor::user(&crc), Actor::user(&inv));
-    let window = i64::from(study.dlt_window_days.unwrap_or(28));
-    let mut rng = Rng::new(1);
-    // (days ago of the first dose, DLT onset day when there is one)
-    let plan: [(i64, Option<i64>); 10] = [
-        (300, None),
-        (290, None),
-        (285, None),
-        (220, None),
-        (215, Some(9)),
-        (210, None),
-        (150, None),
-        (145, None),
-        (140, None),
-        (6, None),
-    ];
-    for (n, (ago, dlt)) in plan.into_iter().enumerate() {
-        let first_dose = today - Duration::days(ago);
-        let screening_date = first_dose - Duration::days(7);
-        let injury = Injury {
-            level: Level::C6,
-            zone: 0,
-            below: Below::SensorySpared,
-        };
-        let mut exam = Exam {
-            right: injury.side(&mut rng),
-            left: injury.side(&mut rng),
-            anal_contraction: Anal::No,
-            anal_sensation: Anal::Yes,
-        };
-        exam.anal_sensation = Anal::Yes;
-        let input = ScreeningInput {
-            site_id: site.id.clone(),
-            screening_number: format!("P1-S{:02}", n + 1),
-            sex: if n % 4 == 0 { "female" } else { "male" }.into(),
-            date_of_birth: store::date(screening_date - Duration::days(365 * (25 + n as i64 * 3))),
-            injury_date: store::date(screening_date - Duration::days(20)),
-            consent_date: store::date(screening_date - Duration::days(1)),
-            screening_date: store::date(screening_date),
-            exam: flat_exam(&exam),
-        };
-        let p = service::screen(app, &scope, &input, &by)
+    let mut exam = Exam {
+        right: injury.side(rng),
+        left: injury.side(rng),
+        anal_contraction: Anal::No,
+        anal_sensation: Anal::Yes,
+    };
+    exam.anal_sensation = Anal::Yes;
+    let input = ScreeningInput {
+        site_id: cohort.site.to_string(),
+        screening_number: format!("P1-S{:02}", n + 1),
+        sex: if n % 4 == 0 { "female" } else { "male" }.into(),
+        date_of_birth: store::date(screening_date - Duration::days(365 * (25 + n as i64 * 3))),
+        injury_date: store::date(screening_date - Duration::days(20)),
+        consent_date: store::date(screening_date - Duration::days(1)),
+        screening_date: store::date(screening_date),
+        exam: flat_exam(&exam),
+    };
+    let p = service::screen(app, scope, &input, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !p.eligible {
+        return Err(format!(
+            "demo participant {} is not eligible",
+            input.screening_number
+        ));
+    }
+    let enrolment = EnrolmentInput {
+        subject_id: format!("XS228-P1-{:02}", n + 1),
+        enrolled_on: store::date(screening_date + Duration::days(3)),
+        anchor_date: Some(store::date(first_dose)),
+    };
+    let p = service::enrol(app, scope, p.id, &enrolment, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    let dose = store
+        .assign_dose_level(scope, study, p.id, None, None, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    let level = study
+        .dose_level(&dose.level_id)
+        .map_or(1, |l| i64::from(l.last_dose_day()));
+    if let Some(assessment) = dlt_assessment(cohort, dosed, p.id, level) {
+        store
+            .record_dlt(scope, study, &assessment, &cohort.signer)
             .await
             .map_err(|e| e.to_string())?;
-        if !p.eligible {
-            return Err(format!(
-                "demo participant {} is not eligible",
-                input.screening_number
-            ));
-        }
-        let enrolment = EnrolmentInput {
-            subject_id: format!("XS228-P1-{:02}", n + 1),
-            enrolled_on: store::date(screening_date + Duration::days(3)),
-            anchor_date: Some(store::date(first_dose)),
-        };
-        let p = service::enrol(app, &scope, p.id, &enrolment, &by)
-            .await
-            .map_err(|e| e.to_string())?;
-        let dose = store
-            .assign_dose_level(&scope, study, p.id, None, None, &by)
-            .await
-            .map_err(|e| e.to_string())?;
-        let level = study
-            .dose_level(&dose.level_id)
-            .map_or(1, |l| i64::from(l.last_dose_day()));
-        let window_end = first_dose + Duration::days(level - 1 + window);
-        let assessment = match dlt {
-            Some(day) => Some(store::NewDlt {
-                participant_id: p.id,
-                dlt: true,
-                onset_on: Some(store::date(first_dose + Duration::days(day - 1))),
-                description: "grade 3 aseptic meningitis (CTCAE v5.0), resolved".into(),
-                assessed_on: store::date(first_dose + Duration::days(day + 1)),
-                signer: &inv,
-            }),
-            None if window_end <= today => Some(store::NewDlt {
-                participant_id: p.id,
-                dlt: false,
-                onset_on: None,
-                description: "no dose-limiting toxicity in the window".into(),
-                assessed_on: store::date(window_end),
-                signer: &inv,
-            }),
-            None => None,
-        };
-        if let Some(assessment) = assessment {
-            store
-                .record_dlt(&scope, study, &assessment, &signer)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
     }
     Ok(())
+}
+
+/// The DLT assessment of a participant whose last dose is on `last_dose_day`: a DLT with its
+/// onset, none once the window is over, or none yet.
+fn dlt_assessment<'a>(
+    cohort: &Cohort<'a>,
+    dosed: &Dosed,
+    participant_id: i64,
+    last_dose_day: i64,
+) -> Option<store::NewDlt<'a>> {
+    let (first_dose, inv) = (dosed.first_dose, cohort.inv);
+    let window_end = first_dose + Duration::days(last_dose_day - 1 + cohort.window);
+    match dosed.dlt {
+        Some(day) => Some(store::NewDlt {
+            participant_id,
+            dlt: true,
+            onset_on: Some(store::date(first_dose + Duration::days(day - 1))),
+            description: "grade 3 aseptic meningitis (CTCAE v5.0), resolved".into(),
+            assessed_on: store::date(first_dose + Duration::days(day + 1)),
+            signer: inv,
+        }),
+        None if window_end <= cohort.today => Some(store::NewDlt {
+            participant_id,
+            dlt: false,
+            onset_on: None,
+            description: "no dose-limiting toxicity in the window".into(),
+            assessed_on: store::date(window_end),
+            signer: inv,
+        }),
+        None => None,
+    }
 }
 
 #[cfg(test)]

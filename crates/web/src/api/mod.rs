@@ -128,4 +128,3 @@ mod tests {
         let _ = routes();
     }
 }
-

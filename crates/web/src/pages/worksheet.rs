@@ -107,22 +107,57 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
-/// Builds the worksheet from the values entered so far (flat-layout keys).
-pub fn sheet(
-    t: Texts,
-    values: &serde_json::Map<String, serde_json::Value>,
-    comments: &str,
-) -> Sheet {
-    let value = |key: &str| match values.get(key) {
+/// The values entered so far, by flat-layout key.
+type Values = serde_json::Map<String, serde_json::Value>;
+
+/// An entered value as text (empty when not entered).
+fn value(values: &Values, key: &str) -> String {
+    match values.get(key) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Number(n)) => n.to_string(),
         _ => String::new(),
-    };
-    let side_word = |side: Side| match side {
+    }
+}
+
+fn side_word(t: Texts, side: Side) -> &'static str {
+    match side {
         Side::Right => t.get("ws.right"),
         Side::Left => t.get("ws.left"),
-    };
-    let label_column = |class: &str| Column {
+    }
+}
+
+/// Builds the worksheet from the values entered so far (flat-layout keys).
+pub fn sheet(t: Texts, values: &Values, comments: &str) -> Sheet {
+    let columns = vec![
+        label_column(t, "level right"),
+        column(t, values, Side::Right, "Motor"),
+        column(t, values, Side::Right, "Touch"),
+        column(t, values, Side::Right, "Prick"),
+        column(t, values, Side::Left, "Touch"),
+        column(t, values, Side::Left, "Prick"),
+        column(t, values, Side::Left, "Motor"),
+        label_column(t, "level left"),
+    ];
+    let results = Classification::KEYS
+        .iter()
+        .map(|k| (*k, String::new()))
+        .collect();
+    Sheet {
+        columns,
+        regions: regions(t),
+        vac: value(values, "analContraction"),
+        dap: value(values, "analSensation"),
+        nonkey_right: value(values, "rightLowestNonKeyMuscleWithMotorFunction"),
+        nonkey_left: value(values, "leftLowestNonKeyMuscleWithMotorFunction"),
+        comments: comments.to_string(),
+        levels: Level::ALL.iter().map(|l| l.name()).collect(),
+        results,
+    }
+}
+
+/// The column of levels (with each key muscle's name).
+fn label_column(t: Texts, class: &str) -> Column {
+    Column {
         header: t.get("ws.level").to_string(),
         class: class.to_string(),
         cells: Level::DERMATOMES
@@ -138,11 +173,15 @@ pub fn sheet(
                 value: String::new(),
             })
             .collect(),
-    };
-    let column = |side: Side, kind: &str| Column {
+    }
+}
+
+/// A column of inputs: `Motor`, `Touch` or `Prick` on one side.
+fn column(t: Texts, values: &Values, side: Side, kind: &str) -> Column {
+    Column {
         header: format!(
             "{} {}",
-            side_word(side),
+            side_word(t, side),
             match kind {
                 "Motor" => t.get("ws.motor"),
                 "Touch" => t.get("ws.lt"),
@@ -152,71 +191,47 @@ pub fn sheet(
         class: format!("{} {}", kind.to_lowercase(), side_name(side).to_lowercase()),
         cells: Level::DERMATOMES
             .iter()
-            .map(|l| {
-                let field = match kind {
-                    "Motor" => l.key_muscle().map(|m| Field::Motor(side, m)),
-                    "Touch" => Some(Field::Touch(side, *l)),
-                    _ => Some(Field::Prick(side, *l)),
-                };
-                match field {
-                    None => Cell {
-                        kind: "gap",
-                        name: String::new(),
-                        label: String::new(),
-                        value_kind: "",
-                        value: String::new(),
-                    },
-                    Some(f) => {
-                        let what = match kind {
-                            "Motor" => format!(
-                                "{} ({})",
-                                t.get("ws.motor"),
-                                t.get(&format!("ws.muscle.{}", l.name()))
-                            ),
-                            "Touch" => t.get("ws.touch").to_string(),
-                            _ => t.get("ws.prick").to_string(),
-                        };
-                        Cell {
-                            kind: "input",
-                            name: f.name(),
-                            label: format!(
-                                "{} {} {}",
-                                l.to_string().replace('_', "-"),
-                                side_word(side),
-                                what
-                            ),
-                            value_kind: if kind == "Motor" { "motor" } else { "sensory" },
-                            value: value(&f.name()),
-                        }
-                    }
-                }
-            })
+            .map(|l| cell(t, values, side, kind, *l))
             .collect(),
+    }
+}
+
+/// A level's cell in a column: its input, or a gap where the level has no key muscle.
+fn cell(t: Texts, values: &Values, side: Side, kind: &str, l: Level) -> Cell {
+    let field = match kind {
+        "Motor" => l.key_muscle().map(|m| Field::Motor(side, m)),
+        "Touch" => Some(Field::Touch(side, l)),
+        _ => Some(Field::Prick(side, l)),
     };
-    let columns = vec![
-        label_column("level right"),
-        column(Side::Right, "Motor"),
-        column(Side::Right, "Touch"),
-        column(Side::Right, "Prick"),
-        column(Side::Left, "Touch"),
-        column(Side::Left, "Prick"),
-        column(Side::Left, "Motor"),
-        label_column("level left"),
-    ];
-    let results = Classification::KEYS
-        .iter()
-        .map(|k| (*k, String::new()))
-        .collect();
-    Sheet {
-        columns,
-        regions: regions(t),
-        vac: value("analContraction"),
-        dap: value("analSensation"),
-        nonkey_right: value("rightLowestNonKeyMuscleWithMotorFunction"),
-        nonkey_left: value("leftLowestNonKeyMuscleWithMotorFunction"),
-        comments: comments.to_string(),
-        levels: Level::ALL.iter().map(|l| l.name()).collect(),
-        results,
+    let Some(f) = field else {
+        return Cell {
+            kind: "gap",
+            name: String::new(),
+            label: String::new(),
+            value_kind: "",
+            value: String::new(),
+        };
+    };
+    let what = match kind {
+        "Motor" => format!(
+            "{} ({})",
+            t.get("ws.motor"),
+            t.get(&format!("ws.muscle.{}", l.name()))
+        ),
+        "Touch" => t.get("ws.touch").to_string(),
+        _ => t.get("ws.prick").to_string(),
+    };
+    Cell {
+        kind: "input",
+        name: f.name(),
+        label: format!(
+            "{} {} {}",
+            l.to_string().replace('_', "-"),
+            side_word(t, side),
+            what
+        ),
+        value_kind: if kind == "Motor" { "motor" } else { "sensory" },
+        value: value(values, &f.name()),
     }
 }
 
