@@ -1,4 +1,6 @@
-//! Signing in and out, sessions and CSRF.
+//! Sessions: signing in and out, the [`CurrentUser`] of a request, lockout and CSRF. The API's
+//! `/api/login`, `/api/logout` and `/api/me` (`api/session.rs`) and the login form of the pages
+//! come here.
 //!
 //! - Passwords are argon2id hashes; a wrong name and a wrong password give the same answer.
 //! - Five failed logins in a row lock the account for 15 minutes.
@@ -8,7 +10,7 @@
 //! - Every state-changing request but the login must carry the session's CSRF token in the
 //!   `X-CSRF-Token` header.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -20,8 +22,8 @@ use sha2::{Digest, Sha256};
 use store::{Actor, LoginAttempt, RoleAssignment, Session, User};
 use time::{Duration, OffsetDateTime};
 
+use crate::app::{App, AppState};
 use crate::error::ApiError;
-use crate::{AppState, Body};
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "scitrial_session";
@@ -154,29 +156,23 @@ pub struct Me {
     pub csrf_token: String,
 }
 
-/// `POST /api/login`
-pub async fn login(
-    State(state): State<AppState>,
-    Body(login): Body<Login>,
-) -> Result<Response, ApiError> {
+/// A real argon2id hash, checked against when a name is unknown so that both answers take as
+/// long.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| store::password::hash("no one types this password"))
+}
+
+/// Signs a user in (`POST /api/login` and the login form): the answer carries the session
+/// cookie and the signed-in user with the CSRF token.
+pub async fn sign_in(app: &App, login: Login) -> Result<Response, ApiError> {
     let now = OffsetDateTime::now_utc();
     let wrong = || ApiError::Unauthorized("wrong username or password".into());
-    let user = state.store.user_by_name(&login.username).await?;
+    let user = app.store.user_by_name(&login.username).await?;
     let Some(user) = user.filter(|u| u.active) else {
         // Spend the time a real check takes, so that names cannot be told apart by timing.
-        let _ =
-            tokio::task::spawn_blocking(|| store::password::verify("x", crate::dummy_hash())).await;
-        state
-            .store
-            .record_login(&LoginAttempt {
-                username: login.username,
-                user_id: None,
-                success: false,
-                at: store::instant(now),
-                lock_until: None,
-            })
-            .await?;
-        return Err(wrong());
+        let _ = tokio::task::spawn_blocking(|| store::password::verify("x", dummy_hash())).await;
+        return refuse(app, login.username, None, now, wrong()).await;
     };
     if let Some(until) = user
         .locked_until
@@ -184,20 +180,11 @@ pub async fn login(
         .and_then(store::parse_instant)
         .filter(|u| *u > now)
     {
-        state
-            .store
-            .record_login(&LoginAttempt {
-                username: user.username.clone(),
-                user_id: Some(user.id),
-                success: false,
-                at: store::instant(now),
-                lock_until: None,
-            })
-            .await?;
-        return Err(ApiError::Unauthorized(format!(
+        let locked = ApiError::Unauthorized(format!(
             "the account is locked after {MAX_FAILED_LOGINS} failed logins until {} UTC",
             store::instant(until)
-        )));
+        ));
+        return refuse(app, user.username.clone(), Some(user.id), now, locked).await;
     }
     let (password, stored) = (login.password, user.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
@@ -205,8 +192,7 @@ pub async fn login(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let lock_until =
         (!ok && user.failed_logins + 1 >= MAX_FAILED_LOGINS).then(|| store::instant(now + LOCK));
-    state
-        .store
+    app.store
         .record_login(&LoginAttempt {
             username: user.username.clone(),
             user_id: Some(user.id),
@@ -218,6 +204,32 @@ pub async fn login(
     if !ok {
         return Err(wrong());
     }
+    start_session(app, user, now).await
+}
+
+/// Records a refused login and refuses it.
+async fn refuse(
+    app: &App,
+    username: String,
+    user_id: Option<i64>,
+    now: OffsetDateTime,
+    error: ApiError,
+) -> Result<Response, ApiError> {
+    app.store
+        .record_login(&LoginAttempt {
+            username,
+            user_id,
+            success: false,
+            at: store::instant(now),
+            lock_until: None,
+        })
+        .await?;
+    Err(error)
+}
+
+/// A new session for a user whose password was right: the cookie and the user as the API shows
+/// them.
+async fn start_session(app: &App, user: User, now: OffsetDateTime) -> Result<Response, ApiError> {
     let token = random_token();
     let session = Session {
         token_hash: token_hash(&token),
@@ -226,10 +238,10 @@ pub async fn login(
         created_at: store::instant(now),
         last_seen: store::instant(now),
     };
-    state.store.create_session(&session).await?;
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    app.store.create_session(&session).await?;
+    let secure = if app.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
-    let roles = state.store.roles(user.id).await?;
+    let roles = app.store.roles(user.id).await?;
     let mut response = Json(Me {
         user,
         roles,
@@ -243,14 +255,10 @@ pub async fn login(
     Ok(response)
 }
 
-/// `POST /api/logout`
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    _me: CurrentUser,
-) -> Result<Response, ApiError> {
-    if let Some(token) = cookie_token(&headers) {
-        state.store.delete_session(&token_hash(&token)).await?;
+/// Ends the request's session and expires its cookie.
+pub async fn sign_out(app: &App, headers: &HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = cookie_token(headers) {
+        app.store.delete_session(&token_hash(&token)).await?;
     }
     let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
     let expired = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -261,11 +269,12 @@ pub async fn logout(
     Ok(response)
 }
 
-/// `GET /api/me`
-pub async fn me(me: CurrentUser) -> Json<Me> {
-    Json(Me {
-        user: me.user,
-        roles: me.roles,
-        csrf_token: me.csrf_token,
-    })
+impl From<CurrentUser> for Me {
+    fn from(me: CurrentUser) -> Me {
+        Me {
+            user: me.user,
+            roles: me.roles,
+            csrf_token: me.csrf_token,
+        }
+    }
 }

@@ -1,361 +1,144 @@
-//! The OpenAPI 3 document of the API, written by hand next to the router: every operation has
-//! an `operationId`. A test walks the document and calls every operation.
+//! The API's operations and the OpenAPI 3 document built from them. Each feature lists its
+//! operations in one table of [`Endpoint`]s; the router and the document are both made from
+//! those tables (see `api/mod.rs`), so an operation cannot be routed without being documented,
+//! nor documented without being routed. Every operation has an `operationId`; a test walks the
+//! document and calls every operation.
 
-use axum::Json;
+use axum::routing::{MethodFilter, MethodRouter};
+use axum::Router;
 use serde_json::{json, Value};
 
-/// One operation: method, path, operationId, summary, whether it takes a JSON body.
-pub const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
-    (
-        "get",
-        "/healthz",
-        "healthz",
-        "Whether the server and its database answer",
-        false,
-    ),
-    (
-        "get",
-        "/api/openapi.json",
-        "openapi",
-        "This document",
-        false,
-    ),
-    (
-        "post",
-        "/api/login",
-        "login",
-        "Sign in; sets the session cookie and returns the CSRF token",
-        true,
-    ),
-    ("post", "/api/logout", "logout", "Sign out", false),
-    (
-        "get",
-        "/api/me",
-        "me",
-        "The signed-in user, roles and CSRF token",
-        false,
-    ),
-    (
-        "get",
-        "/api/studies",
-        "listStudies",
-        "The studies the caller has a role in",
-        false,
-    ),
-    (
-        "post",
-        "/api/isncsci/classify",
-        "classifyExam",
-        "Classify an ISNCSCI exam in the flat layout (c5RightMotor, …); nothing is saved",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/participants",
-        "listParticipants",
-        "Participants in the caller's scope",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants",
-        "screenParticipant",
-        "Screen a participant with the screening ISNCSCI exam; eligibility is computed",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/participants/{id}",
-        "getParticipant",
-        "A participant with visits (window status) and exams",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/enrolment",
-        "enrolParticipant",
-        "Enrol an eligible participant and plan the visits",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/end",
-        "endParticipation",
-        "Withdraw or complete a participant, with the reason",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/corrections",
-        "correctParticipant",
-        "Change saved data, with the reason",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}",
-        "recordVisit",
-        "Record the date a visit took place",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
-        "saveForm",
-        "Save a visit's form (eCRF), validated and scored; a change needs a reason",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/participants/{id}/forms",
-        "listForms",
-        "Every form of a participant's visit plan, each with its state (not-started, in-progress, complete, source-verified, signed, locked)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification",
-        "verifyForm",
-        "Source-verify a complete form (monitor); a later change clears it",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}/signature",
-        "signVisit",
-        "Sign a visit (investigator): re-enter the password and give the meaning (authored, reviewed, approved)",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/signature",
-        "signCasebook",
-        "Sign the whole casebook (investigator): every saved form of every visit, complete; re-enter the password and give the meaning. Any later change voids it",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/participants/{id}/signatures",
-        "listSignatures",
-        "A participant's signatures: printed name, UTC time, meaning, hash of the data signed, and whether still valid (void with the change that voided it)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock",
-        "lockForm",
-        "Lock a form (data manager): it refuses changes until unlocked",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock",
-        "unlockForm",
-        "Unlock a form (data manager), with the reason",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/queries",
-        "raiseQuery",
-        "Raise a query on a field of a visit's form (monitor, data manager)",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/queries",
-        "listQueries",
-        "The queries of the caller's sites (query: status, participant)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/queries/{query}/answer",
-        "answerQuery",
-        "The site answers a query",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/queries/{query}/close",
-        "closeQuery",
-        "Close a query (whoever raised it)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/queries/{query}/reopen",
-        "reopenQuery",
-        "Re-open a query with a new question (whoever raised it)",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/audit",
-        "getAuditTrail",
-        "The audit trail of one record (query: entity, record)",
-        false,
-    ),
-    (
-        "get",
-        "/api/audit.csv",
-        "exportAuditTrail",
-        "The whole audit trail as CSV, streamed",
-        false,
-    ),
-    (
-        "get",
-        "/api/users",
-        "listUsers",
-        "Accounts (sponsor administrator)",
-        false,
-    ),
-    (
-        "post",
-        "/api/users",
-        "createUser",
-        "Create an account (sponsor administrator)",
-        true,
-    ),
-    (
-        "post",
-        "/api/users/{id}/roles",
-        "assignRole",
-        "Give a role in a study, at a site for site roles",
-        true,
-    ),
-    (
-        "post",
-        "/api/users/{id}/roles/removal",
-        "removeRole",
-        "Take a role away, with the reason",
-        true,
-    ),
-    (
-        "post",
-        "/api/users/{id}/state",
-        "setAccountState",
-        "Deactivate or reactivate an account, with the reason",
-        true,
-    ),
-    // Allocation (crates/web/src/allocation.rs).
-    (
-        "get",
-        "/api/studies/{study}/randomisation",
-        "getRandomisation",
-        "Whether the list exists; randomised, dispensed, unblinded counts (per arm for unblinded roles)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/randomisation",
-        "generateRandomisation",
-        "Generate the concealed list and kit list from a recorded seed, before the first enrolment (unblinded statistician)",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/randomisation",
-        "randomiseParticipant",
-        "Randomise an eligible, enrolled participant, exactly once; blinded callers get the kit, not the arm",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/kits",
-        "listKits",
-        "Kits to prepare: each allocation's kit and arm, and dispensing (unblinded pharmacist)",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/dispensing",
-        "dispenseKit",
-        "Record that the participant's kit was dispensed (unblinded pharmacist)",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/unblinding",
-        "emergencyUnblind",
-        "Emergency unblinding of one participant by an investigator of its site, with reason and password",
-        true,
-    ),
-    (
-        "get",
-        "/api/studies/{study}/notifications",
-        "listNotifications",
-        "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB), each with when the caller acknowledged it",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/notifications/{id}/read",
-        "acknowledgeNotification",
-        "Acknowledges a notification addressed to one of the caller's roles (audited once)",
-        false,
-    ),
-    // Dose escalation (crates/web/src/escalation.rs).
-    (
-        "get",
-        "/api/studies/{study}/cohorts",
-        "getCohorts",
-        "Dose levels with their participants, DLTs and the 3+3 decision; the level enrolling now; the MTD",
-        false,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/dose-level",
-        "assignDoseLevel",
-        "Give an enrolled participant the dose level the 3+3 rule enrols at now (any other is refused)",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/dose-level/override",
-        "overrideDoseLevel",
-        "Sponsor override of the 3+3 rule: level, reason and password (signature); audited",
-        true,
-    ),
-    (
-        "post",
-        "/api/studies/{study}/participants/{id}/dlt",
-        "recordDltAssessment",
-        "The investigator's signed DLT assessment (password), within the DLT window",
-        true,
-    ),
-];
+use crate::app::AppState;
 
-/// The document.
-pub fn build() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, id, summary, body) in OPERATIONS {
-        let params: Vec<Value> = path
+/// The HTTP method of an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    /// `GET` (and `HEAD`).
+    Get,
+    /// `POST`.
+    Post,
+}
+
+impl Method {
+    /// The method's name in the document.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+        }
+    }
+}
+
+/// The handler of an operation, routed for its method: `|m| on(m, handler)`.
+pub type Handler = fn(MethodFilter) -> MethodRouter<AppState>;
+
+/// One operation of the API: its route and its entry in the document.
+pub struct Endpoint {
+    /// The method.
+    pub method: Method,
+    /// The path, with `{name}` parameters.
+    pub path: &'static str,
+    /// The `operationId`.
+    pub operation_id: &'static str,
+    /// What it does, in a line.
+    pub summary: &'static str,
+    /// Whether it takes a JSON body.
+    pub json_body: bool,
+    /// Required query parameters.
+    pub query: &'static [&'static str],
+    handler: Handler,
+}
+
+impl Endpoint {
+    /// A `GET` operation.
+    pub const fn get(
+        path: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+        handler: Handler,
+    ) -> Endpoint {
+        Endpoint {
+            method: Method::Get,
+            path,
+            operation_id,
+            summary,
+            json_body: false,
+            query: &[],
+            handler,
+        }
+    }
+
+    /// A `POST` operation without a body.
+    pub const fn post(
+        path: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+        handler: Handler,
+    ) -> Endpoint {
+        let mut endpoint = Endpoint::get(path, operation_id, summary, handler);
+        endpoint.method = Method::Post;
+        endpoint
+    }
+
+    /// The operation takes a JSON body.
+    pub const fn json(mut self) -> Endpoint {
+        self.json_body = true;
+        self
+    }
+
+    /// The operation needs these query parameters.
+    pub const fn query(mut self, names: &'static [&'static str]) -> Endpoint {
+        self.query = names;
+        self
+    }
+
+    /// The operation's entry in the document.
+    fn document(&self) -> Value {
+        let mut params: Vec<Value> = self
+            .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
+        params.extend(self.query.iter().map(|name| {
+            json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string" } })
+        }));
         let mut op = json!({
-            "operationId": id,
-            "summary": summary,
+            "operationId": self.operation_id,
+            "summary": self.summary,
             "parameters": params,
             "responses": {
                 "200": { "description": "Success" },
                 "4XX": { "description": "A problem with the request", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
             }
         });
-        if *body {
+        if self.json_body {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
-        if *id == "getAuditTrail" {
-            if let Some(list) = op["parameters"].as_array_mut() {
-                for name in ["entity", "record"] {
-                    list.push(json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string" } }));
-                }
-            }
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
+        op
+    }
+}
+
+/// The routes of these operations.
+pub fn routes<'a>(endpoints: impl IntoIterator<Item = &'a Endpoint>) -> Router<AppState> {
+    endpoints.into_iter().fold(Router::new(), |router, e| {
+        router.route(e.path, (e.handler)(e.method.filter()))
+    })
+}
+
+/// The document of these operations.
+pub fn build<'a>(endpoints: impl IntoIterator<Item = &'a Endpoint>) -> Value {
+    let mut paths = serde_json::Map::new();
+    for e in endpoints {
+        let entry = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
+        entry[e.method.name()] = e.document();
     }
     json!({
         "openapi": "3.0.3",
@@ -373,9 +156,4 @@ pub fn build() -> Value {
         },
         "security": [ { "session": [] } ]
     })
-}
-
-/// `GET /api/openapi.json`
-pub async fn document() -> Json<Value> {
-    Json(build())
 }

@@ -1,124 +1,16 @@
-//! The use cases of the platform, free of HTTP: access rules, screening with eligibility,
-//! enrolment with the visit plan. The API handlers and the demo's seeding both go through here.
-
-use std::collections::BTreeSet;
+//! The use cases of the platform, free of HTTP, shared by the API, the pages and the demo's
+//! seeding: screening with eligibility, enrolment with the visit plan, visit status, the planned
+//! forms, randomising with the screening covariates, the query statuses.
 
 use isncsci::flat::{parse_key, ExamBuilder, Key};
 use isncsci::Classification;
 use serde::Deserialize;
-use store::{Actor, RoleAssignment, Scope};
+use store::{Actor, Allocation, Scope};
 use time::Date;
-use trial::{Role, Study};
+use trial::{Covariates, Study};
 
+use crate::app::App;
 use crate::error::{ApiError, FieldProblem};
-use crate::App;
-
-/// What a caller may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operation {
-    /// See participants, their visits and exams.
-    ReadParticipants,
-    /// Screen, enrol, record visits, correct saved data.
-    EnterData,
-    /// Withdraw or complete a participant.
-    EndParticipation,
-    /// See the audit trail of a record.
-    ReadAudit,
-    /// Export the whole audit trail.
-    ExportAudit,
-    /// Manage accounts and roles.
-    ManageUsers,
-    /// Source-verify a form (source data verification).
-    VerifyData,
-    /// Sign a visit electronically.
-    Sign,
-    /// Lock and unlock forms.
-    Lock,
-    /// Raise, close and re-open data queries.
-    RaiseQuery,
-    /// Generate a randomised study's concealed list (unblinded roles only).
-    GenerateRandomisation,
-    /// Randomise an enrolled participant.
-    Randomise,
-    /// See the kits to prepare and record dispensing (unblinded roles only).
-    Dispense,
-    /// Unblind one participant in an emergency (an investigator of the participant's site).
-    EmergencyUnblind,
-    /// Read the study's notifications (emergency unblindings).
-    ReadNotifications,
-    /// Give an enrolled participant the dose level the 3+3 rule allows.
-    AssignDose,
-    /// Override the 3+3 rule, with a reason and a signature.
-    OverrideDose,
-}
-
-impl Operation {
-    /// The roles allowed to do it.
-    pub fn roles(self) -> &'static [Role] {
-        use Role::*;
-        match self {
-            Operation::ReadParticipants => &[
-                SponsorAdmin,
-                Investigator,
-                Crc,
-                Monitor,
-                DataManager,
-                UnblindedPharmacist,
-                DsmbStatistician,
-                Auditor,
-            ],
-            Operation::EnterData => &[Investigator, Crc],
-            Operation::EndParticipation => &[Investigator],
-            Operation::ReadAudit => &[SponsorAdmin, Investigator, Monitor, DataManager, Auditor],
-            Operation::ExportAudit => &[SponsorAdmin, DataManager, Auditor],
-            Operation::ManageUsers => &[SponsorAdmin],
-            Operation::VerifyData => &[Monitor],
-            Operation::Sign => &[Investigator],
-            Operation::Lock => &[DataManager],
-            Operation::RaiseQuery => &[Monitor, DataManager],
-            Operation::GenerateRandomisation => &[DsmbStatistician],
-            Operation::Randomise => &[Investigator, Crc],
-            Operation::Dispense => &[UnblindedPharmacist],
-            Operation::EmergencyUnblind => &[Investigator],
-            Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
-            Operation::AssignDose => &[Investigator, Crc],
-            Operation::OverrideDose => &[SponsorAdmin],
-        }
-    }
-}
-
-/// The scope in which a user may do an operation in a study: every site when a study-wide role
-/// allows it, the sites of the site roles that allow it otherwise; `None` when no role does.
-pub fn scope_for(roles: &[RoleAssignment], study: &str, op: Operation) -> Option<Scope> {
-    let allowed: Vec<&RoleAssignment> = roles
-        .iter()
-        .filter(|r| r.study_id == study && op.roles().contains(&r.role))
-        .collect();
-    if allowed.is_empty() {
-        return None;
-    }
-    if allowed
-        .iter()
-        .any(|r| !r.role.is_site_scoped() || r.site_id.is_none())
-    {
-        return Some(Scope::Study(study.to_string()));
-    }
-    let sites: BTreeSet<String> = allowed.iter().filter_map(|r| r.site_id.clone()).collect();
-    Some(Scope::Sites {
-        study: study.to_string(),
-        sites: sites.into_iter().collect(),
-    })
-}
-
-/// The scope, or the right error: 404 for a study the user has no role in (it does not exist
-/// for them), 403 for an operation their roles do not allow.
-pub fn require(roles: &[RoleAssignment], study: &str, op: Operation) -> Result<Scope, ApiError> {
-    if !roles.iter().any(|r| r.study_id == study) {
-        return Err(ApiError::NotFound(format!("study {study} not found")));
-    }
-    scope_for(roles, study, op)
-        .ok_or_else(|| ApiError::Forbidden(format!("your roles in {study} do not allow this")))
-}
 
 /// Parses a `YYYY-MM-DD` date field.
 pub fn date_field(field: &str, value: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
@@ -227,6 +119,35 @@ pub async fn screen(
     by: &Actor,
 ) -> Result<store::Participant, ApiError> {
     let study = app.study(scope.study())?;
+    let (screening, exam) = check_screening(study, input)?;
+    let eligibility = trial::evaluate_eligibility(study, &screening, &exam.classification);
+    let exam_visit = study
+        .visits
+        .iter()
+        .find(|v| v.screening)
+        .map_or("screening".to_string(), |v| v.id.clone());
+    let new = store::NewScreening {
+        site_id: input.site_id.clone(),
+        screening_number: input.screening_number.trim().to_string(),
+        sex: screening.sex.as_str().to_string(),
+        date_of_birth: input.date_of_birth.clone(),
+        injury_date: input.injury_date.clone(),
+        consent_date: input.consent_date.clone(),
+        screening_date: input.screening_date.clone(),
+        eligible: eligibility.eligible,
+        eligibility_reasons: eligibility.reasons.iter().map(|r| r.to_string()).collect(),
+        exam_visit,
+        exam_raw: exam.raw,
+        classification: classification_json(&exam.classification).to_string(),
+    };
+    Ok(app.store.screen(scope, &new, by).await?)
+}
+
+/// Checks every field of a screening (all problems at once) and classifies its exam.
+fn check_screening(
+    study: &Study,
+    input: &ScreeningInput,
+) -> Result<(trial::Screening, ClassifiedExam), ApiError> {
     let mut problems = Vec::new();
     if study.site(&input.site_id).is_none() {
         let sites: Vec<&str> = study.sites.iter().map(|s| s.id.as_str()).collect();
@@ -279,27 +200,7 @@ pub async fn screen(
         consent_date: consent,
         screening_date,
     };
-    let eligibility = trial::evaluate_eligibility(study, &screening, &exam.classification);
-    let exam_visit = study
-        .visits
-        .iter()
-        .find(|v| v.screening)
-        .map_or("screening".to_string(), |v| v.id.clone());
-    let new = store::NewScreening {
-        site_id: input.site_id.clone(),
-        screening_number: input.screening_number.trim().to_string(),
-        sex: sex.as_str().to_string(),
-        date_of_birth: input.date_of_birth.clone(),
-        injury_date: input.injury_date.clone(),
-        consent_date: input.consent_date.clone(),
-        screening_date: input.screening_date.clone(),
-        eligible: eligibility.eligible,
-        eligibility_reasons: eligibility.reasons.iter().map(|r| r.to_string()).collect(),
-        exam_visit,
-        exam_raw: exam.raw,
-        classification: classification_json(&exam.classification).to_string(),
-    };
-    Ok(app.store.screen(scope, &new, by).await?)
+    Ok((screening, exam))
 }
 
 /// An enrolment as the API receives it.
@@ -447,12 +348,95 @@ pub async fn planned_forms(
     Ok(out)
 }
 
-/// The study by id, or 404.
-impl App {
-    /// A loaded study.
-    pub fn study(&self, id: &str) -> Result<&Study, ApiError> {
-        self.studies
-            .get(id)
-            .ok_or_else(|| ApiError::NotFound(format!("study {id} not found")))
+/// Randomises a participant with the covariates of the screening exam and the site (the
+/// handler and the demo's seeding both come here).
+pub async fn randomise_for(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+    by: &Actor,
+) -> Result<Allocation, ApiError> {
+    let study = app.study(scope.study())?;
+    let participant = app.store.participant(scope, participant_id).await?;
+    let covariates = covariates(app, scope, study, &participant).await?;
+    Ok(app
+        .store
+        .randomise(scope, study, participant_id, &covariates, by)
+        .await?)
+}
+
+/// The covariates of a participant: the baseline AIS grade and neurological level of injury of
+/// the screening exam's classification, and the site.
+async fn covariates(
+    state: &App,
+    scope: &Scope,
+    study: &Study,
+    participant: &store::Participant,
+) -> Result<Covariates, ApiError> {
+    let screening: Vec<&str> = study
+        .visits
+        .iter()
+        .filter(|v| v.screening)
+        .map(|v| v.id.as_str())
+        .collect();
+    let exams = state.store.exams(scope, participant.id).await?;
+    let exam = exams
+        .iter()
+        .find(|e| screening.contains(&e.visit_id.as_str()))
+        .ok_or_else(|| ApiError::Conflict {
+            field: "exam".into(),
+            message: format!(
+                "participant {} has no screening ISNCSCI exam to take the strata from",
+                participant.id
+            ),
+        })?;
+    let classification: serde_json::Value =
+        serde_json::from_str(&exam.classification).unwrap_or_default();
+    let text = |key: &str| {
+        classification[key]
+            .as_str()
+            .unwrap_or("")
+            .trim_end_matches('*')
+            .to_string()
+    };
+    let (ais, nli) = (
+        text("asiaImpairmentScale"),
+        text("neurologicalLevelOfInjury"),
+    );
+    let grade = trial::AIS_GRADES.into_iter().find(|g| g.letter() == ais);
+    let level = isncsci::Level::parse(&nli);
+    let (Some(grade), Some(level)) = (grade, level) else {
+        return Err(ApiError::Conflict {
+            field: "exam".into(),
+            message: format!(
+                "the screening classification (AIS {ais:?}, NLI {nli:?}) does not give one AIS grade A to D and one level: complete the exam first"
+            ),
+        });
+    };
+    Covariates::new(study, grade, level, &participant.site_id).map_err(|e| ApiError::Conflict {
+        field: "site_id".into(),
+        message: e.to_string(),
+    })
+}
+
+/// The statuses a query list may be filtered by.
+pub const QUERY_STATUSES: [&str; 3] = [
+    store::query_status::OPEN,
+    store::query_status::ANSWERED,
+    store::query_status::CLOSED,
+];
+
+/// A query status filter, or the error naming the allowed ones.
+pub fn check_query_status(status: &str) -> Result<(), ApiError> {
+    if QUERY_STATUSES.contains(&status) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "status",
+            format!(
+                "{status:?} is not allowed (allowed: {})",
+                QUERY_STATUSES.join(", ")
+            ),
+        ))
     }
 }

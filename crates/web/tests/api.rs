@@ -482,7 +482,7 @@ async fn the_access_matrix() {
                 ));
             }
         }
-        assert_eq!(operations.len(), web::openapi::OPERATIONS.len());
+        assert_eq!(operations.len(), web::api::OPERATIONS.len());
         for (name, role, site) in PEOPLE {
             let client = login(&app, name).await;
             for (target, target_site, whose) in [(own, 0, "site A's"), (other, 1, "site B's")] {
@@ -520,43 +520,37 @@ async fn the_access_matrix() {
                         | "getParticipant" | "classifyExam" | "listForms" | "listSignatures" => {
                             true
                         }
-                        "verifyForm" => ops(web::service::Operation::VerifyData.roles()),
-                        "signVisit" | "signCasebook" => ops(web::service::Operation::Sign.roles()),
-                        "lockForm" | "unlockForm" => ops(web::service::Operation::Lock.roles()),
+                        "verifyForm" => ops(web::access::Operation::VerifyData.roles()),
+                        "signVisit" | "signCasebook" => ops(web::access::Operation::Sign.roles()),
+                        "lockForm" | "unlockForm" => ops(web::access::Operation::Lock.roles()),
                         "screenParticipant" | "enrolParticipant" | "correctParticipant"
                         | "recordVisit" | "saveForm" => {
-                            ops(web::service::Operation::EnterData.roles())
+                            ops(web::access::Operation::EnterData.roles())
                         }
-                        "endParticipation" => {
-                            ops(web::service::Operation::EndParticipation.roles())
-                        }
-                        "getAuditTrail" => ops(web::service::Operation::ReadAudit.roles()),
-                        "exportAuditTrail" => ops(web::service::Operation::ExportAudit.roles()),
+                        "endParticipation" => ops(web::access::Operation::EndParticipation.roles()),
+                        "getAuditTrail" => ops(web::access::Operation::ReadAudit.roles()),
+                        "exportAuditTrail" => ops(web::access::Operation::ExportAudit.roles()),
                         "raiseQuery" | "closeQuery" | "reopenQuery" => {
-                            ops(web::service::Operation::RaiseQuery.roles())
+                            ops(web::access::Operation::RaiseQuery.roles())
                         }
-                        "answerQuery" => ops(web::service::Operation::EnterData.roles()),
+                        "answerQuery" => ops(web::access::Operation::EnterData.roles()),
                         "listQueries" => true,
                         "getRandomisation" => true,
                         "generateRandomisation" => {
-                            ops(web::service::Operation::GenerateRandomisation.roles())
+                            ops(web::access::Operation::GenerateRandomisation.roles())
                         }
-                        "randomiseParticipant" => ops(web::service::Operation::Randomise.roles()),
-                        "listKits" | "dispenseKit" => {
-                            ops(web::service::Operation::Dispense.roles())
-                        }
-                        "emergencyUnblind" => {
-                            ops(web::service::Operation::EmergencyUnblind.roles())
-                        }
+                        "randomiseParticipant" => ops(web::access::Operation::Randomise.roles()),
+                        "listKits" | "dispenseKit" => ops(web::access::Operation::Dispense.roles()),
+                        "emergencyUnblind" => ops(web::access::Operation::EmergencyUnblind.roles()),
                         "getCohorts" => true,
-                        "assignDoseLevel" => ops(web::service::Operation::AssignDose.roles()),
-                        "overrideDoseLevel" => ops(web::service::Operation::OverrideDose.roles()),
-                        "recordDltAssessment" => ops(web::service::Operation::Sign.roles()),
+                        "assignDoseLevel" => ops(web::access::Operation::AssignDose.roles()),
+                        "overrideDoseLevel" => ops(web::access::Operation::OverrideDose.roles()),
+                        "recordDltAssessment" => ops(web::access::Operation::Sign.roles()),
                         "listNotifications" | "acknowledgeNotification" => {
-                            ops(web::service::Operation::ReadNotifications.roles())
+                            ops(web::access::Operation::ReadNotifications.roles())
                         }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
-                        | "setAccountState" => ops(web::service::Operation::ManageUsers.roles()),
+                        | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {

@@ -9,13 +9,24 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use isncsci::flat::Field;
 use isncsci::{Classification, Level, Side};
 
 use super::{error_page, render, Ctx, Texts, Viewer};
+use crate::access::{require, scope_for, Operation};
+use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::{self, require, Operation};
-use crate::AppState;
+use crate::extract::record_id;
+
+/// The routes of the worksheet's pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/isncsci", get(calculator)).route(
+        "/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
+        get(form),
+    )
+}
 
 /// A cell of the worksheet's grid.
 pub struct Cell {
@@ -96,22 +107,57 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
-/// Builds the worksheet from the values entered so far (flat-layout keys).
-pub fn sheet(
-    t: Texts,
-    values: &serde_json::Map<String, serde_json::Value>,
-    comments: &str,
-) -> Sheet {
-    let value = |key: &str| match values.get(key) {
+/// The values entered so far, by flat-layout key.
+type Values = serde_json::Map<String, serde_json::Value>;
+
+/// An entered value as text (empty when not entered).
+fn value(values: &Values, key: &str) -> String {
+    match values.get(key) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Number(n)) => n.to_string(),
         _ => String::new(),
-    };
-    let side_word = |side: Side| match side {
+    }
+}
+
+fn side_word(t: Texts, side: Side) -> &'static str {
+    match side {
         Side::Right => t.get("ws.right"),
         Side::Left => t.get("ws.left"),
-    };
-    let label_column = |class: &str| Column {
+    }
+}
+
+/// Builds the worksheet from the values entered so far (flat-layout keys).
+pub fn sheet(t: Texts, values: &Values, comments: &str) -> Sheet {
+    let columns = vec![
+        label_column(t, "level right"),
+        column(t, values, Side::Right, "Motor"),
+        column(t, values, Side::Right, "Touch"),
+        column(t, values, Side::Right, "Prick"),
+        column(t, values, Side::Left, "Touch"),
+        column(t, values, Side::Left, "Prick"),
+        column(t, values, Side::Left, "Motor"),
+        label_column(t, "level left"),
+    ];
+    let results = Classification::KEYS
+        .iter()
+        .map(|k| (*k, String::new()))
+        .collect();
+    Sheet {
+        columns,
+        regions: regions(t),
+        vac: value(values, "analContraction"),
+        dap: value(values, "analSensation"),
+        nonkey_right: value(values, "rightLowestNonKeyMuscleWithMotorFunction"),
+        nonkey_left: value(values, "leftLowestNonKeyMuscleWithMotorFunction"),
+        comments: comments.to_string(),
+        levels: Level::ALL.iter().map(|l| l.name()).collect(),
+        results,
+    }
+}
+
+/// The column of levels (with each key muscle's name).
+fn label_column(t: Texts, class: &str) -> Column {
+    Column {
         header: t.get("ws.level").to_string(),
         class: class.to_string(),
         cells: Level::DERMATOMES
@@ -127,11 +173,15 @@ pub fn sheet(
                 value: String::new(),
             })
             .collect(),
-    };
-    let column = |side: Side, kind: &str| Column {
+    }
+}
+
+/// A column of inputs: `Motor`, `Touch` or `Prick` on one side.
+fn column(t: Texts, values: &Values, side: Side, kind: &str) -> Column {
+    Column {
         header: format!(
             "{} {}",
-            side_word(side),
+            side_word(t, side),
             match kind {
                 "Motor" => t.get("ws.motor"),
                 "Touch" => t.get("ws.lt"),
@@ -141,71 +191,47 @@ pub fn sheet(
         class: format!("{} {}", kind.to_lowercase(), side_name(side).to_lowercase()),
         cells: Level::DERMATOMES
             .iter()
-            .map(|l| {
-                let field = match kind {
-                    "Motor" => l.key_muscle().map(|m| Field::Motor(side, m)),
-                    "Touch" => Some(Field::Touch(side, *l)),
-                    _ => Some(Field::Prick(side, *l)),
-                };
-                match field {
-                    None => Cell {
-                        kind: "gap",
-                        name: String::new(),
-                        label: String::new(),
-                        value_kind: "",
-                        value: String::new(),
-                    },
-                    Some(f) => {
-                        let what = match kind {
-                            "Motor" => format!(
-                                "{} ({})",
-                                t.get("ws.motor"),
-                                t.get(&format!("ws.muscle.{}", l.name()))
-                            ),
-                            "Touch" => t.get("ws.touch").to_string(),
-                            _ => t.get("ws.prick").to_string(),
-                        };
-                        Cell {
-                            kind: "input",
-                            name: f.name(),
-                            label: format!(
-                                "{} {} {}",
-                                l.to_string().replace('_', "-"),
-                                side_word(side),
-                                what
-                            ),
-                            value_kind: if kind == "Motor" { "motor" } else { "sensory" },
-                            value: value(&f.name()),
-                        }
-                    }
-                }
-            })
+            .map(|l| cell(t, values, side, kind, *l))
             .collect(),
+    }
+}
+
+/// A level's cell in a column: its input, or a gap where the level has no key muscle.
+fn cell(t: Texts, values: &Values, side: Side, kind: &str, l: Level) -> Cell {
+    let field = match kind {
+        "Motor" => l.key_muscle().map(|m| Field::Motor(side, m)),
+        "Touch" => Some(Field::Touch(side, l)),
+        _ => Some(Field::Prick(side, l)),
     };
-    let columns = vec![
-        label_column("level right"),
-        column(Side::Right, "Motor"),
-        column(Side::Right, "Touch"),
-        column(Side::Right, "Prick"),
-        column(Side::Left, "Touch"),
-        column(Side::Left, "Prick"),
-        column(Side::Left, "Motor"),
-        label_column("level left"),
-    ];
-    let results = Classification::KEYS
-        .iter()
-        .map(|k| (*k, String::new()))
-        .collect();
-    Sheet {
-        columns,
-        regions: regions(t),
-        vac: value("analContraction"),
-        dap: value("analSensation"),
-        nonkey_right: value("rightLowestNonKeyMuscleWithMotorFunction"),
-        nonkey_left: value("leftLowestNonKeyMuscleWithMotorFunction"),
-        comments: comments.to_string(),
-        levels: Level::ALL.iter().map(|l| l.name()).collect(),
-        results,
+    let Some(f) = field else {
+        return Cell {
+            kind: "gap",
+            name: String::new(),
+            label: String::new(),
+            value_kind: "",
+            value: String::new(),
+        };
+    };
+    let what = match kind {
+        "Motor" => format!(
+            "{} ({})",
+            t.get("ws.motor"),
+            t.get(&format!("ws.muscle.{}", l.name()))
+        ),
+        "Touch" => t.get("ws.touch").to_string(),
+        _ => t.get("ws.prick").to_string(),
+    };
+    Cell {
+        kind: "input",
+        name: f.name(),
+        label: format!(
+            "{} {} {}",
+            l.to_string().replace('_', "-"),
+            side_word(t, side),
+            what
+        ),
+        value_kind: if kind == "Motor" { "motor" } else { "sensory" },
+        value: value(values, &f.name()),
     }
 }
 
@@ -306,7 +332,7 @@ struct WorksheetPage {
 }
 
 /// `GET /isncsci`: the free calculator, for any signed-in user; nothing is saved.
-pub async fn calculator(viewer: Viewer) -> Response {
+async fn calculator(viewer: Viewer) -> Response {
     let ctx = viewer.ctx(None);
     let page = WorksheetPage {
         sheet: sheet(ctx.t, &serde_json::Map::new(), ""),
@@ -324,7 +350,7 @@ pub async fn calculator(viewer: Viewer) -> Response {
 
 /// `GET /studies/{study}/participants/{id}/visits/{visit}/forms/{form}`: a visit's ISNCSCI
 /// form on the worksheet.
-pub async fn form(
+async fn form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((study, id, visit, form)): Path<(String, String, String, String)>,
@@ -344,9 +370,7 @@ async fn form_page(
     form: &str,
 ) -> Result<WorksheetPage, ApiError> {
     let scope = require(&viewer.me.roles, study_id, Operation::ReadParticipants)?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("participant {id} not found")))?;
+    let id = record_id(id)?;
     let participant = state.store.participant(&scope, id).await?;
     let study = state.study(study_id)?;
     let visit_def = study
@@ -367,7 +391,7 @@ async fn form_page(
         .await?
         .into_iter()
         .find(|f| f.visit_id == visit && f.form_id == form);
-    let may_enter = service::scope_for(&viewer.me.roles, study_id, Operation::EnterData)
+    let may_enter = scope_for(&viewer.me.roles, study_id, Operation::EnterData)
         .is_some_and(|s| s.includes_site(&participant.site_id));
     let ctx = viewer.ctx(Some(study_id));
     let empty = serde_json::Map::new();

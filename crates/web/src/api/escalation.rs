@@ -1,26 +1,60 @@
-//! Phase I dose escalation through the API: the cohort view with the 3+3 rule's decision,
-//! dose levels assigned as the rule allows, the sponsor's signed override, and the
-//! investigator's signed DLT assessments. Open-label: the dose is shown to everyone who sees
-//! the participant (in a blinded dose-escalation study, only to unblinded callers).
+//! Phase I dose escalation: the cohort view with the 3+3 rule's decision, dose levels assigned
+//! as the rule allows, the sponsor's signed override, and the investigator's signed DLT
+//! assessments. Open-label: the dose is shown to everyone who sees the participant (in a blinded
+//! dose-escalation study, only to unblinded callers; see `blinding.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::on;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use store::{DltAssessment, DoseAssignment, Scope};
-use trial::{Decision, Study};
+use store::DltAssessment;
+use trial::Decision;
 
-use crate::allocation::unblinded;
-use crate::api::{password_ok, record_id, write_scope};
+use crate::access::{require, Operation};
+use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::blinding::{dose_view, unblinded, DoseView};
 use crate::error::ApiError;
-use crate::service::{require, Operation};
-use crate::{parse_body, AppState};
+use crate::esign::{self, ToSign};
+use crate::extract::{parse_body, ParticipantPath};
+use crate::openapi::Endpoint;
+
+/// The operations of this feature.
+pub(crate) const OPERATIONS: &[Endpoint] = &[
+    Endpoint::get(
+        "/api/studies/{study}/cohorts",
+        "getCohorts",
+        "Dose levels with their participants, DLTs and the 3+3 decision; the level enrolling now; the MTD",
+        |m| on(m, cohorts),
+    ),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/dose-level",
+        "assignDoseLevel",
+        "Give an enrolled participant the dose level the 3+3 rule enrols at now (any other is refused)",
+        |m| on(m, assign),
+    )
+    .json(),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/dose-level/override",
+        "overrideDoseLevel",
+        "Sponsor override of the 3+3 rule: level, reason and password (signature); audited",
+        |m| on(m, override_level),
+    )
+    .json(),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/dlt",
+        "recordDltAssessment",
+        "The investigator's signed DLT assessment (password), within the DLT window",
+        |m| on(m, record_dlt),
+    )
+    .json(),
+];
 
 /// One dose level in the cohort view.
 #[derive(Debug, Serialize)]
-pub struct LevelView {
+struct LevelView {
     id: String,
     name: String,
     cells: f64,
@@ -34,7 +68,7 @@ pub struct LevelView {
 
 /// The cohort view: each level's state and decision, where the rule enrols now, the MTD.
 #[derive(Debug, Serialize)]
-pub struct CohortView {
+struct CohortView {
     study_id: String,
     dlt_window_days: Option<u32>,
     levels: Vec<LevelView>,
@@ -53,7 +87,7 @@ pub struct CohortView {
 
 /// A participant in the cohort view.
 #[derive(Debug, Serialize)]
-pub struct CohortMember {
+struct CohortMember {
     participant_id: i64,
     level_id: String,
     assigned_at: String,
@@ -64,7 +98,7 @@ pub struct CohortMember {
 }
 
 /// `GET /api/studies/{study}/cohorts`
-pub async fn cohorts(
+async fn cohorts(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(study_id): Path<String>,
@@ -132,63 +166,24 @@ pub async fn cohorts(
     }))
 }
 
-/// A participant's dose, as the participant view shows it.
-#[derive(Debug, Serialize)]
-pub struct DoseView {
-    #[serde(flatten)]
-    assignment: DoseAssignment,
-    level_name: String,
-    cells: f64,
-    dose_days: Vec<i32>,
-    dlt_assessment: Option<DltAssessment>,
-}
-
-fn dose_view(study: &Study, a: DoseAssignment, dlt: Option<DltAssessment>) -> DoseView {
-    let level = study.dose_level(&a.level_id);
-    DoseView {
-        level_name: level.map(|l| l.name.clone()).unwrap_or_default(),
-        cells: level.map_or(0.0, |l| l.cells),
-        dose_days: level.map(|l| l.dose_days.clone()).unwrap_or_default(),
-        assignment: a,
-        dlt_assessment: dlt,
-    }
-}
-
-/// A participant's dose for the participant view: `None` when not assigned, or when the caller
-/// is blinded in the study.
-pub async fn view_of(
-    state: &AppState,
-    me: &CurrentUser,
-    scope: &Scope,
-    participant_id: i64,
-) -> Result<Option<DoseView>, ApiError> {
-    let study = state.study(scope.study())?;
-    if study.dose_levels.is_empty() || !unblinded(me, study) {
-        return Ok(None);
-    }
-    let (dose, dlt) = state.store.dose(scope, participant_id).await?;
-    Ok(dose.map(|a| dose_view(study, a, dlt)))
-}
-
 /// Asking for a dose level: none for the level the rule enrols at now.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AssignInput {
+struct AssignInput {
     level_id: Option<String>,
 }
 
 /// `POST /api/studies/{study}/participants/{id}/dose-level`: gives an enrolled participant the
 /// dose level where the 3+3 rule enrols now; any other level is refused.
-pub async fn assign(
+async fn assign(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path((study_id, id)): Path<(String, String)>,
+    path: ParticipantPath,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DoseView>), ApiError> {
-    let id = record_id(&id)?;
-    let scope = write_scope(&state, &me, &study_id, id, Operation::AssignDose).await?;
+    let (scope, id) = path.write(&state, &me, Operation::AssignDose).await?;
     let input: AssignInput = parse_body(&body)?;
-    let study = state.study(&study_id)?;
+    let study = state.study(&path.study)?;
     let a = state
         .store
         .assign_dose_level(
@@ -206,7 +201,7 @@ pub async fn assign(
 /// A sponsor's override: the level, the reason and the password re-entered (the signature).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OverrideInput {
+struct OverrideInput {
     level_id: String,
     reason: String,
     password: String,
@@ -214,14 +209,13 @@ pub struct OverrideInput {
 
 /// `POST /api/studies/{study}/participants/{id}/dose-level/override`: the sponsor gives a level
 /// the rule does not allow, with a reason and a signature (password re-entered); audited.
-pub async fn override_level(
+async fn override_level(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path((study_id, id)): Path<(String, String)>,
+    path: ParticipantPath,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DoseView>), ApiError> {
-    let id = record_id(&id)?;
-    let scope = write_scope(&state, &me, &study_id, id, Operation::OverrideDose).await?;
+    let (scope, id) = path.write(&state, &me, Operation::OverrideDose).await?;
     let input: OverrideInput = parse_body(&body)?;
     if input.reason.trim().is_empty() {
         return Err(ApiError::field(
@@ -229,16 +223,16 @@ pub async fn override_level(
             "is required: why the 3+3 rule is overridden",
         ));
     }
-    let study = state.study(&study_id)?;
-    if !password_ok(&me, input.password).await? {
-        state
-            .store
-            .signature_refused(&scope, id, "dose-override", &me.actor())
-            .await?;
-        return Err(ApiError::Unauthorized(
-            "wrong password: the override was not signed".into(),
-        ));
-    }
+    let study = state.study(&path.study)?;
+    esign::reenter(
+        &state,
+        &me,
+        &scope,
+        id,
+        ToSign::DoseOverride,
+        input.password,
+    )
+    .await?;
     let signed = store::DoseOverride {
         reason: &input.reason,
         signer: &me.user,
@@ -260,7 +254,7 @@ pub async fn override_level(
 /// A DLT assessment, signed with the password.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DltInput {
+struct DltInput {
     dlt: bool,
     onset_on: Option<String>,
     description: String,
@@ -271,25 +265,24 @@ pub struct DltInput {
 /// `POST /api/studies/{study}/participants/{id}/dlt`: the investigator records and signs the
 /// participant's DLT assessment: a DLT with its onset inside the window, or none once the
 /// window is over.
-pub async fn record_dlt(
+async fn record_dlt(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path((study_id, id)): Path<(String, String)>,
+    path: ParticipantPath,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DltAssessment>), ApiError> {
-    let id = record_id(&id)?;
-    let scope = write_scope(&state, &me, &study_id, id, Operation::Sign).await?;
+    let (scope, id) = path.write(&state, &me, Operation::Sign).await?;
     let input: DltInput = parse_body(&body)?;
-    let study = state.study(&study_id)?;
-    if !password_ok(&me, input.password).await? {
-        state
-            .store
-            .signature_refused(&scope, id, "dlt-assessment", &me.actor())
-            .await?;
-        return Err(ApiError::Unauthorized(
-            "wrong password: the assessment was not signed".into(),
-        ));
-    }
+    let study = state.study(&path.study)?;
+    esign::reenter(
+        &state,
+        &me,
+        &scope,
+        id,
+        ToSign::DltAssessment,
+        input.password,
+    )
+    .await?;
     let new = store::NewDlt {
         participant_id: id,
         dlt: input.dlt,

@@ -1,0 +1,116 @@
+//! The access rules: which roles may do each [`Operation`], and in which [`Scope`] (every site
+//! for a study-wide role, the sites of their site roles otherwise).
+
+use std::collections::BTreeSet;
+
+use store::{RoleAssignment, Scope};
+use trial::Role;
+
+use crate::error::ApiError;
+
+/// What a caller may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// See participants, their visits and exams.
+    ReadParticipants,
+    /// Screen, enrol, record visits, correct saved data.
+    EnterData,
+    /// Withdraw or complete a participant.
+    EndParticipation,
+    /// See the audit trail of a record.
+    ReadAudit,
+    /// Export the whole audit trail.
+    ExportAudit,
+    /// Manage accounts and roles.
+    ManageUsers,
+    /// Source-verify a form (source data verification).
+    VerifyData,
+    /// Sign a visit electronically.
+    Sign,
+    /// Lock and unlock forms.
+    Lock,
+    /// Raise, close and re-open data queries.
+    RaiseQuery,
+    /// Generate a randomised study's concealed list (unblinded roles only).
+    GenerateRandomisation,
+    /// Randomise an enrolled participant.
+    Randomise,
+    /// See the kits to prepare and record dispensing (unblinded roles only).
+    Dispense,
+    /// Unblind one participant in an emergency (an investigator of the participant's site).
+    EmergencyUnblind,
+    /// Read the study's notifications (emergency unblindings).
+    ReadNotifications,
+    /// Give an enrolled participant the dose level the 3+3 rule allows.
+    AssignDose,
+    /// Override the 3+3 rule, with a reason and a signature.
+    OverrideDose,
+}
+
+impl Operation {
+    /// The roles allowed to do it.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Operation::ReadParticipants => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                UnblindedPharmacist,
+                DsmbStatistician,
+                Auditor,
+            ],
+            Operation::EnterData => &[Investigator, Crc],
+            Operation::EndParticipation => &[Investigator],
+            Operation::ReadAudit => &[SponsorAdmin, Investigator, Monitor, DataManager, Auditor],
+            Operation::ExportAudit => &[SponsorAdmin, DataManager, Auditor],
+            Operation::ManageUsers => &[SponsorAdmin],
+            Operation::VerifyData => &[Monitor],
+            Operation::Sign => &[Investigator],
+            Operation::Lock => &[DataManager],
+            Operation::RaiseQuery => &[Monitor, DataManager],
+            Operation::GenerateRandomisation => &[DsmbStatistician],
+            Operation::Randomise => &[Investigator, Crc],
+            Operation::Dispense => &[UnblindedPharmacist],
+            Operation::EmergencyUnblind => &[Investigator],
+            Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
+            Operation::AssignDose => &[Investigator, Crc],
+            Operation::OverrideDose => &[SponsorAdmin],
+        }
+    }
+}
+
+/// The scope in which a user may do an operation in a study: every site when a study-wide role
+/// allows it, the sites of the site roles that allow it otherwise; `None` when no role does.
+pub fn scope_for(roles: &[RoleAssignment], study: &str, op: Operation) -> Option<Scope> {
+    let allowed: Vec<&RoleAssignment> = roles
+        .iter()
+        .filter(|r| r.study_id == study && op.roles().contains(&r.role))
+        .collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    if allowed
+        .iter()
+        .any(|r| !r.role.is_site_scoped() || r.site_id.is_none())
+    {
+        return Some(Scope::Study(study.to_string()));
+    }
+    let sites: BTreeSet<String> = allowed.iter().filter_map(|r| r.site_id.clone()).collect();
+    Some(Scope::Sites {
+        study: study.to_string(),
+        sites: sites.into_iter().collect(),
+    })
+}
+
+/// The scope, or the right error: 404 for a study the user has no role in (it does not exist
+/// for them), 403 for an operation their roles do not allow.
+pub fn require(roles: &[RoleAssignment], study: &str, op: Operation) -> Result<Scope, ApiError> {
+    if !roles.iter().any(|r| r.study_id == study) {
+        return Err(ApiError::NotFound(format!("study {study} not found")));
+    }
+    scope_for(roles, study, op)
+        .ok_or_else(|| ApiError::Forbidden(format!("your roles in {study} do not allow this")))
+}

@@ -1,0 +1,232 @@
+//! The eCRF: saving a visit's form (validated and scored as the study defines it; an ISNCSCI form
+//! classified by the engine), the planned forms with their state, source verification, locking
+//! and unlocking.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::routing::on;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::access::Operation;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, FieldProblem};
+use crate::extract::{parse_body, ParticipantPath};
+use crate::openapi::Endpoint;
+use crate::service;
+
+/// The operations of this feature.
+pub(crate) const OPERATIONS: &[Endpoint] = &[
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}",
+        "saveForm",
+        "Save a visit's form (eCRF), validated and scored; a change needs a reason",
+        |m| on(m, save_form),
+    )
+    .json(),
+    Endpoint::get(
+        "/api/studies/{study}/participants/{id}/forms",
+        "listForms",
+        "Every form of a participant's visit plan, each with its state (not-started, in-progress, complete, source-verified, signed, locked)",
+        |m| on(m, forms),
+    ),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification",
+        "verifyForm",
+        "Source-verify a complete form (monitor); a later change clears it",
+        |m| on(m, verify_form),
+    ),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock",
+        "lockForm",
+        "Lock a form (data manager): it refuses changes until unlocked",
+        |m| on(m, lock_form),
+    ),
+    Endpoint::post(
+        "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock",
+        "unlockForm",
+        "Unlock a form (data manager), with the reason",
+        |m| on(m, unlock_form),
+    )
+    .json(),
+];
+
+/// The longest comment an ISNCSCI form keeps.
+pub const MAX_COMMENTS: usize = 4000;
+
+/// The visit and form of a path.
+#[derive(Debug, Deserialize)]
+struct FormPath {
+    visit: String,
+    form: String,
+}
+
+/// A form's values for a visit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormInput {
+    values: Map<String, Value>,
+    #[serde(default = "in_progress")]
+    status: String,
+    reason: Option<String>,
+}
+
+fn in_progress() -> String {
+    "in-progress".into()
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}`: saves a form of a
+/// visit, validated (and scored) as the study defines it. An ISNCSCI form is stored as entered
+/// with the engine's classification.
+async fn save_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+    Path(FormPath { visit, form }): Path<FormPath>,
+    body: Bytes,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
+    let input: FormInput = parse_body(&body)?;
+    let definition = state.study(&path.study)?;
+    let Some(visit_def) = definition.visit(&visit) else {
+        return Err(ApiError::NotFound(format!("visit {visit} not found")));
+    };
+    if !visit_def.forms.contains(&form) {
+        return Err(ApiError::field(
+            "form",
+            format!(
+                "{form:?} is not a form of visit {visit} (forms: {})",
+                visit_def.forms.join(", ")
+            ),
+        ));
+    }
+    let form_def = definition
+        .form(&form)
+        .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
+    let data = if form_def.kind == trial::FormKind::Isncsci {
+        isncsci_data(&input.values)?
+    } else {
+        trial::score_form(form_def, &input.values)
+            .map_err(|issues| ApiError::Invalid(issues.into_iter().map(value_problem).collect()))?
+    };
+    let data = match data {
+        Value::Object(map) => map,
+        other => Map::from_iter([("value".to_string(), other)]),
+    };
+    let save = store::FormSave {
+        participant_id: id,
+        visit_id: visit,
+        form_id: form,
+        data,
+        status: input.status,
+        reason: input.reason,
+    };
+    Ok(Json(
+        state.store.save_form(&scope, &save, &me.actor()).await?,
+    ))
+}
+
+/// An ISNCSCI form as stored: the exam as entered, the engine's classification, and the
+/// worksheet's free-text comments beside them.
+fn isncsci_data(values: &Map<String, Value>) -> Result<Value, ApiError> {
+    let exam = service::read_exam(values).map_err(ApiError::Invalid)?;
+    let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
+        .map(|(k, v)| (k, Value::String(v.to_string())))
+        .collect();
+    let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
+    if let Some(Value::String(comments)) = values.get("comments") {
+        if comments.chars().count() > MAX_COMMENTS {
+            return Err(ApiError::field(
+                "values.comments",
+                format!("is too long (at most {MAX_COMMENTS} characters)"),
+            ));
+        }
+        if !comments.trim().is_empty() {
+            data["comments"] = Value::String(comments.clone());
+        }
+    }
+    Ok(data)
+}
+
+/// A problem the study's form definition found, named as in the request (`values.<field>`).
+fn value_problem(issue: trial::FieldIssue) -> FieldProblem {
+    FieldProblem::new(
+        if issue.field.is_empty() {
+            "values".to_string()
+        } else {
+            format!("values.{}", issue.field)
+        },
+        issue.message,
+    )
+}
+
+/// `GET /api/studies/{study}/participants/{id}/forms`: every form of the participant's visit
+/// plan, saved or `not-started`.
+async fn forms(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+) -> Result<Json<Vec<store::FormEntry>>, ApiError> {
+    let (scope, id) = path.read(&me)?;
+    Ok(Json(service::planned_forms(&state, &scope, id).await?))
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification`:
+/// a monitor marks a complete form as checked against the source.
+async fn verify_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+    Path(FormPath { visit, form }): Path<FormPath>,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let (scope, id) = path.write(&state, &me, Operation::VerifyData).await?;
+    Ok(Json(
+        state
+            .store
+            .verify_form(&scope, id, &visit, &form, &me.actor())
+            .await?,
+    ))
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock`
+async fn lock_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+    Path(FormPath { visit, form }): Path<FormPath>,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let (scope, id) = path.write(&state, &me, Operation::Lock).await?;
+    Ok(Json(
+        state
+            .store
+            .lock_form(&scope, id, &visit, &form, &me.actor())
+            .await?,
+    ))
+}
+
+/// Why a form is unlocked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnlockInput {
+    reason: String,
+}
+
+/// `POST /api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock`
+async fn unlock_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+    Path(FormPath { visit, form }): Path<FormPath>,
+    body: Bytes,
+) -> Result<Json<store::FormEntry>, ApiError> {
+    let (scope, id) = path.write(&state, &me, Operation::Lock).await?;
+    let input: UnlockInput = parse_body(&body)?;
+    Ok(Json(
+        state
+            .store
+            .unlock_form(&scope, id, &visit, &form, &input.reason, &me.actor())
+            .await?,
+    ))
+}

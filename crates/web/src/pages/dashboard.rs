@@ -1,0 +1,141 @@
+//! The study's dashboard: enrolment by site, the visits due or overdue, the open and answered
+//! queries, in the caller's scope. The counts are never split by treatment group.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use store::Participant;
+
+use super::{error_page, label, render, Ctx, Viewer};
+use crate::access::{require, Operation};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::service;
+
+/// The routes of this page.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/studies/{study}", get(dashboard))
+}
+
+/// A site's row of the enrolment table.
+pub struct SiteRow {
+    id: String,
+    name: String,
+    screening: usize,
+    enrolled: usize,
+    ended: usize,
+    failed: usize,
+    total: usize,
+}
+
+/// A visit due or overdue.
+pub struct DueVisit {
+    participant_id: i64,
+    label: String,
+    site: String,
+    visit: String,
+    target: String,
+    window: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    study_id: String,
+    title: String,
+    sites: Vec<SiteRow>,
+    totals: SiteRow,
+    due: Vec<DueVisit>,
+    open_queries: usize,
+    answered_queries: usize,
+}
+
+/// `GET /studies/{study}`
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(study): Path<String>,
+) -> Response {
+    match dashboard_page(&state, &viewer, &study).await {
+        Ok(page) => render(viewer.lang, &page),
+        Err(e) => error_page(viewer.lang, e),
+    }
+}
+
+async fn dashboard_page(
+    state: &AppState,
+    viewer: &Viewer,
+    study_id: &str,
+) -> Result<DashboardPage, ApiError> {
+    let scope = require(&viewer.me.roles, study_id, Operation::ReadParticipants)?;
+    let study = state.study(study_id)?;
+    let participants = state.store.participants(&scope).await?;
+    let row = |id: &str, name: &str, ps: &mut dyn Iterator<Item = &Participant>| {
+        let mut r = SiteRow {
+            id: id.to_string(),
+            name: name.to_string(),
+            screening: 0,
+            enrolled: 0,
+            ended: 0,
+            failed: 0,
+            total: 0,
+        };
+        for p in ps {
+            r.total += 1;
+            match p.status.as_str() {
+                "screening" => r.screening += 1,
+                "enrolled" => r.enrolled += 1,
+                "withdrawn" | "completed" => r.ended += 1,
+                _ => r.failed += 1,
+            }
+        }
+        r
+    };
+    let sites: Vec<SiteRow> = study
+        .sites
+        .iter()
+        .filter(|s| scope.includes_site(&s.id))
+        .map(|s| {
+            row(
+                &s.id,
+                &s.name,
+                &mut participants.iter().filter(|p| p.site_id == s.id),
+            )
+        })
+        .collect();
+    let totals = row("", "", &mut participants.iter());
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut due = Vec::new();
+    for p in participants.iter().filter(|p| p.status == "enrolled") {
+        for v in service::visits(state, &scope, p.id, today).await? {
+            if v.status == "due" || v.status == "overdue" {
+                due.push(DueVisit {
+                    participant_id: p.id,
+                    label: label(p),
+                    site: p.site_id.clone(),
+                    visit: v.visit.name.clone(),
+                    target: v.visit.target.clone(),
+                    window: format!("{} – {}", v.visit.earliest, v.visit.latest),
+                    status: v.status,
+                });
+            }
+        }
+    }
+    due.sort_by(|a, b| (b.status, &a.target).cmp(&(a.status, &b.target)));
+    let queries = state.store.queries(&scope, None, None).await?;
+    let count = |s: &str| queries.iter().filter(|q| q.status == s).count();
+    Ok(DashboardPage {
+        ctx: viewer.ctx(Some(study_id)),
+        study_id: study_id.to_string(),
+        title: study.title.clone(),
+        sites,
+        totals,
+        due,
+        open_queries: count(store::query_status::OPEN),
+        answered_queries: count(store::query_status::ANSWERED),
+    })
+}

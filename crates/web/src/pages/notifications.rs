@@ -1,0 +1,54 @@
+//! The notifications for the viewer's roles in a study (emergency unblindings for the sponsor
+//! and the DSMB), newest first, each acknowledged once through the API.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::{error_page, render, Ctx, Viewer};
+use crate::access::{require, Operation};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::roles_in;
+
+/// The routes of this page.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/studies/{study}/notifications", get(notifications))
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    ctx: Ctx,
+    study_id: String,
+    rows: Vec<store::Notification>,
+}
+
+/// `GET /studies/{study}/notifications`: the notifications for the viewer's roles, newest
+/// first, each to acknowledge once.
+async fn notifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(study): Path<String>,
+) -> Response {
+    let result = async {
+        require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
+        let roles = roles_in(&viewer.me, &study);
+        let rows = state
+            .store
+            .notifications(&study, &roles, &viewer.me.actor())
+            .await?;
+        Ok::<_, ApiError>(NotificationsPage {
+            ctx: viewer.ctx(Some(&study)),
+            study_id: study.clone(),
+            rows,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(viewer.lang, &page),
+        Err(e) => error_page(viewer.lang, e),
+    }
+}

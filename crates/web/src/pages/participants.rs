@@ -1,0 +1,482 @@
+//! The participant list (filters by site, status, number) and the participant page: timeline
+//! with each visit's forms and exam, the charts, signatures, queries, and the audit trail (an
+//! exam's changes field by field; for blinded users without the rows that could name an
+//! allocation). Writes from the page (verifying a form, signing a visit or the casebook,
+//! answering or closing a query) are `data-post` forms that `app.js` sends to the JSON API; the
+//! page offers each only to the roles the API allows, at the participant's site.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use store::{Participant, Scope};
+
+use super::chart::{self, Chart};
+use super::{encode, error_page, render, Ctx, Texts, Viewer};
+use crate::access::{require, scope_for, Operation};
+use crate::app::AppState;
+use crate::blinding::{blinded, reveals_allocation};
+use crate::error::ApiError;
+use crate::extract::record_id;
+use crate::service;
+
+/// The routes of these pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/studies/{study}/participants", get(list))
+        .route("/studies/{study}/participants/{id}", get(participant))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// The site's IANA time zone, for showing instants in local time.
+fn site_zone(state: &AppState, study: &str, site: &str) -> String {
+    state
+        .studies
+        .get(study)
+        .and_then(|s| s.site(site))
+        .map_or("UTC".to_string(), |s| s.time_zone.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Participant list
+
+/// The filters of the participant list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListFilter {
+    site: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "participants.html")]
+struct ListPage {
+    ctx: Ctx,
+    study_id: String,
+    sites: Vec<(String, String)>,
+    statuses: Vec<&'static str>,
+    site: String,
+    status: String,
+    q: String,
+    rows: Vec<Participant>,
+}
+
+/// `GET /studies/{study}/participants?site=&status=&q=`
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(study): Path<String>,
+    Query(filter): Query<ListFilter>,
+) -> Response {
+    let result = async {
+        let scope = require(&viewer.me.roles, &study, Operation::ReadParticipants)?;
+        let definition = state.study(&study)?;
+        let site = filter.site.unwrap_or_default();
+        let status = filter.status.unwrap_or_default();
+        let q = filter.q.unwrap_or_default();
+        let needle = q.trim().to_lowercase();
+        let rows = state
+            .store
+            .participants(&scope)
+            .await?
+            .into_iter()
+            .filter(|p| site.is_empty() || p.site_id == site)
+            .filter(|p| status.is_empty() || p.status == status)
+            .filter(|p| {
+                needle.is_empty()
+                    || p.screening_number.to_lowercase().contains(&needle)
+                    || p.subject_id
+                        .as_deref()
+                        .is_some_and(|s| s.to_lowercase().contains(&needle))
+            })
+            .collect();
+        Ok::<_, ApiError>(ListPage {
+            ctx: viewer.ctx(Some(&study)),
+            study_id: study.clone(),
+            sites: definition
+                .sites
+                .iter()
+                .filter(|s| scope.includes_site(&s.id))
+                .map(|s| (s.id.clone(), s.name.clone()))
+                .collect(),
+            statuses: vec![
+                "screening",
+                "screen-failed",
+                "enrolled",
+                "withdrawn",
+                "completed",
+            ],
+            site,
+            status,
+            q,
+            rows,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(viewer.lang, &page),
+        Err(e) => error_page(viewer.lang, e),
+    }
+}
+
+/// A form of a visit with its state.
+pub struct FormRow {
+    id: String,
+    name: String,
+    state: String,
+    updated_at: String,
+    link: Option<String>,
+    /// The API call that marks it verified against the source, when the viewer may.
+    verify: Option<String>,
+}
+
+/// A visit on the timeline.
+pub struct VisitRow {
+    /// The visit's id, for element ids.
+    id: String,
+    /// The API call that signs the visit, when the viewer may and something is saved.
+    sign: Option<String>,
+    name: String,
+    target: String,
+    window: String,
+    done_on: String,
+    status: &'static str,
+    forms: Vec<FormRow>,
+    /// The visit's exam in brief: NLI, AIS, UEMS, LEMS (from its ISNCSCI form, or the exam
+    /// recorded at the visit).
+    exam: Option<[String; 4]>,
+}
+
+/// The brief of an exam's classification.
+fn exam_brief(c: &serde_json::Value) -> Option<[String; 4]> {
+    let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Some([
+        get("neurologicalLevelOfInjury")?,
+        get("asiaImpairmentScale")?,
+        get("upperMotorTotal")?,
+        get("lowerMotorTotal")?,
+    ])
+}
+
+#[derive(Template)]
+#[template(path = "participant.html")]
+struct ParticipantPage {
+    ctx: Ctx,
+    p: Participant,
+    site_name: String,
+    zone: String,
+    visits: Vec<VisitRow>,
+    signatures: Vec<store::Signature>,
+    audit: Option<Vec<AuditLine>>,
+    queries: Vec<store::Query>,
+    /// What a signature may mean.
+    meanings: &'static [&'static str],
+    /// The API call that signs the whole casebook, when the viewer may and something is saved.
+    sign_casebook: Option<String>,
+    /// Whether the viewer may answer this participant's queries (enters data at its site).
+    can_answer: bool,
+    /// The viewer, who may close the answered queries they raised.
+    viewer_id: i64,
+    screening: Vec<(String, String)>,
+    charts: Vec<Chart>,
+}
+
+/// `GET /studies/{study}/participants/{id}`
+async fn participant(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((study, id)): Path<(String, String)>,
+) -> Response {
+    match participant_page(&state, &viewer, &study, &id).await {
+        Ok(page) => render(viewer.lang, &page),
+        Err(e) => error_page(viewer.lang, e),
+    }
+}
+
+/// What the page needs of a participant's records.
+struct Records {
+    id: i64,
+    p: Participant,
+    visits: Vec<service::VisitView>,
+    forms: Vec<store::FormEntry>,
+    exams: Vec<store::ExamRecord>,
+}
+
+async fn participant_page(
+    state: &AppState,
+    viewer: &Viewer,
+    study_id: &str,
+    id: &str,
+) -> Result<ParticipantPage, ApiError> {
+    let scope = require(&viewer.me.roles, study_id, Operation::ReadParticipants)?;
+    let id = record_id(id)?;
+    let study = state.study(study_id)?;
+    let r = Records {
+        id,
+        p: state.store.participant(&scope, id).await?,
+        visits: service::visits(state, &scope, id, today()).await?,
+        forms: state.store.forms(&scope, id).await?,
+        exams: state.store.exams(&scope, id).await?,
+    };
+    let may = |op: Operation| {
+        require(&viewer.me.roles, study_id, op).is_ok_and(|s| s.includes_site(&r.p.site_id))
+    };
+    let (may_verify, may_sign) = (may(Operation::VerifyData), may(Operation::Sign));
+    let api = format!("/api/studies/{}/participants/{id}", encode(study_id));
+    let visits = visit_rows(study, &r, &api, may_verify, may_sign);
+    let audit = audit_of(state, viewer, study, &scope, &r).await?;
+    let signatures = state.store.signatures(&scope, id).await?;
+    let queries = state.store.queries(&scope, Some(id), None).await?;
+    let screening = screening_summary(Texts(viewer.lang), &r.exams);
+    let charts = chart::participant_charts(viewer.lang, study, &r.visits, &r.exams, &r.forms);
+    let can_answer = may(Operation::EnterData);
+    let p = r.p;
+    Ok(ParticipantPage {
+        ctx: viewer.ctx(Some(study_id)),
+        site_name: study
+            .site(&p.site_id)
+            .map_or(p.site_id.clone(), |s| s.name.clone()),
+        zone: site_zone(state, study_id, &p.site_id),
+        p,
+        visits,
+        signatures,
+        audit,
+        queries,
+        meanings: &store::SIGNATURE_MEANINGS,
+        sign_casebook: (may_sign && !r.forms.is_empty()).then(|| format!("{api}/signature")),
+        can_answer,
+        viewer_id: viewer.me.user.id,
+        screening,
+        charts,
+    })
+}
+
+/// The timeline: each visit with its forms (a link to the ISNCSCI worksheet, verification
+/// when the viewer may), its exam in brief and its signing when the viewer may.
+fn visit_rows(
+    study: &trial::Study,
+    r: &Records,
+    api: &str,
+    may_verify: bool,
+    may_sign: bool,
+) -> Vec<VisitRow> {
+    let mut rows = Vec::new();
+    for v in &r.visits {
+        let visit_api = format!("{api}/visits/{}", encode(&v.visit.visit_id));
+        let form_rows = study
+            .visit(&v.visit.visit_id)
+            .map(|d| d.forms.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|form_id| form_row(study, r, v, form_id, &visit_api, may_verify))
+            .collect();
+        let form_exam = r
+            .forms
+            .iter()
+            .filter(|f| f.visit_id == v.visit.visit_id)
+            .find_map(|f| exam_brief(&f.data["classification"]));
+        let recorded = || {
+            r.exams
+                .iter()
+                .filter(|e| e.visit_id == v.visit.visit_id)
+                .find_map(|e| {
+                    serde_json::from_str(&e.classification)
+                        .ok()
+                        .and_then(|c| exam_brief(&c))
+                })
+        };
+        let saved = r.forms.iter().any(|f| f.visit_id == v.visit.visit_id);
+        rows.push(VisitRow {
+            id: v.visit.visit_id.clone(),
+            sign: (may_sign && saved).then(|| format!("{visit_api}/signature")),
+            exam: form_exam.or_else(recorded),
+            name: v.visit.name.clone(),
+            target: v.visit.target.clone(),
+            window: format!("{} – {}", v.visit.earliest, v.visit.latest),
+            done_on: v.visit.done_on.clone().unwrap_or_default(),
+            status: v.status,
+            forms: form_rows,
+        });
+    }
+    rows
+}
+
+/// One form of a visit on the timeline.
+fn form_row(
+    study: &trial::Study,
+    r: &Records,
+    v: &service::VisitView,
+    form_id: &String,
+    visit_api: &str,
+    may_verify: bool,
+) -> FormRow {
+    let entry = r
+        .forms
+        .iter()
+        .find(|f| f.visit_id == v.visit.visit_id && &f.form_id == form_id);
+    let form_def = study.form(form_id);
+    let is_exam = form_def.is_some_and(|f| f.kind == trial::FormKind::Isncsci);
+    FormRow {
+        id: form_id.clone(),
+        name: form_def.map_or(form_id.clone(), |f| f.name.clone()),
+        state: entry.map_or(store::form_state::NOT_STARTED.to_string(), |e| {
+            e.state.clone()
+        }),
+        updated_at: entry.map(|e| e.updated_at.clone()).unwrap_or_default(),
+        link: is_exam.then(|| {
+            format!(
+                "/studies/{}/participants/{}/visits/{}/forms/{form_id}",
+                encode(&study.id),
+                r.id,
+                encode(&v.visit.visit_id)
+            )
+        }),
+        verify: (may_verify && entry.is_some_and(|e| e.state == store::form_state::COMPLETE))
+            .then(|| format!("{visit_api}/forms/{}/verification", encode(form_id))),
+    }
+}
+
+/// The participant's audit trail, for a viewer who may read it at the participant's site: the
+/// participant's rows and those of its visits, forms, exams and signatures, newest first; for a
+/// blinded viewer, without the rows that could name an allocation.
+async fn audit_of(
+    state: &AppState,
+    viewer: &Viewer,
+    study: &trial::Study,
+    scope: &Scope,
+    r: &Records,
+) -> Result<Option<Vec<AuditLine>>, ApiError> {
+    let may_read = scope_for(&viewer.me.roles, &study.id, Operation::ReadAudit)
+        .is_some_and(|s| s.includes_site(&r.p.site_id));
+    if !may_read {
+        return Ok(None);
+    }
+    let id = r.id;
+    let mut all = state.store.audit_of("participant", &id.to_string()).await?;
+    let mut records: Vec<(&str, String)> = Vec::new();
+    records.extend(
+        r.visits
+            .iter()
+            .map(|v| ("visit", format!("{id}/{}", v.visit.visit_id))),
+    );
+    records.extend(
+        r.forms
+            .iter()
+            .map(|f| ("form", format!("{id}/{}/{}", f.visit_id, f.form_id))),
+    );
+    records.extend(r.exams.iter().map(|e| ("exam", e.id.to_string())));
+    for (entity, record) in records {
+        all.extend(state.store.audit_of(entity, &record).await?);
+    }
+    for s in state.store.signatures(scope, id).await? {
+        let signed = if s.casebook { "casebook" } else { &s.visit_id };
+        let record = format!("{id}/{signed}/{}", s.id);
+        all.extend(state.store.audit_of("signature", &record).await?);
+    }
+    all.retain(|r| r.chain == study.id);
+    if blinded(study, &viewer.me.roles) {
+        all.retain(|r| !reveals_allocation(r));
+    }
+    all.sort_by_key(|r| std::cmp::Reverse(r.id));
+    Ok(Some(all.iter().flat_map(audit_lines).collect()))
+}
+
+/// The screening exam's results in brief, labelled in the page's language.
+fn screening_summary(t: Texts, exams: &[store::ExamRecord]) -> Vec<(String, String)> {
+    exams
+        .first()
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.classification).ok())
+        .map(|c| {
+            [
+                ("neurologicalLevelOfInjury", "ws.nli"),
+                ("asiaImpairmentScale", "ws.ais"),
+                ("upperMotorTotal", "ws.uems"),
+                ("lowerMotorTotal", "ws.lems"),
+                ("touchTotal", "ws.lt_total"),
+                ("prickTotal", "ws.pp_total"),
+            ]
+            .iter()
+            .map(|(k, label)| {
+                (
+                    t.get(label).to_string(),
+                    c[*k].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A line of the audit trail as shown: a change to a value that is itself a set of fields (the
+/// exam of an ISNCSCI form) is shown field by field.
+pub struct AuditLine {
+    at: String,
+    username: String,
+    action: String,
+    record: String,
+    field: String,
+    old: String,
+    new: String,
+    reason: String,
+}
+
+impl AuditLine {
+    /// Whether a value is long enough to fold.
+    pub fn long(value: &str) -> bool {
+        value.chars().count() > 80
+    }
+
+    /// The start of a long value.
+    pub fn short(value: &str) -> String {
+        let mut s: String = value.chars().take(60).collect();
+        s.push('…');
+        s
+    }
+}
+
+fn audit_lines(r: &store::AuditRow) -> Vec<AuditLine> {
+    let line = |field: String, old: String, new: String| AuditLine {
+        at: r.at.clone(),
+        username: r.username.clone(),
+        action: r.action.clone(),
+        record: format!("{} {}", r.entity, r.record_id),
+        field,
+        old,
+        new,
+        reason: r.reason.clone().unwrap_or_default(),
+    };
+    let object = |v: &Option<String>| {
+        v.as_deref().and_then(|t| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t).ok()
+        })
+    };
+    let field = r.field.clone().unwrap_or_default();
+    if let (Some(old), Some(new)) = (object(&r.old_value), object(&r.new_value)) {
+        let text = |v: Option<&serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let lines: Vec<AuditLine> = keys
+            .into_iter()
+            .filter(|k| old.get(*k) != new.get(*k))
+            .map(|k| line(format!("{field}.{k}"), text(old.get(k)), text(new.get(k))))
+            .collect();
+        if !lines.is_empty() {
+            return lines;
+        }
+    }
+    vec![line(
+        field,
+        r.old_value.clone().unwrap_or_default(),
+        r.new_value.clone().unwrap_or_default(),
+    )]
+}
