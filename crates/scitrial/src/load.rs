@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use isncsci::synth::{Below, Injury, Rng};
 use isncsci::{Anal, Exam, Level};
 use serde_json::{json, Map, Value};
-use store::{Actor, NewUser, RoleAssignment, Scope, Store};
+use store::{Actor, NewUser, RoleAssignment, Scope};
 use trial::Role;
 use web::service::{self, EnrolmentInput, ScreeningInput};
 

@@ -97,7 +97,6 @@ fn verify(args: &VerifyArgs) -> ExitCode {
 
 /// Whether the list reproduces from its seed; the report on standard output.
 async fn verify_command(args: &VerifyArgs) -> Result<bool> {
-    use store::Store;
     let path = args.study.display();
     let text = std::fs::read_to_string(&args.study).with_context(|| format!("reading {path}"))?;
     let study = Study::from_toml(&text).with_context(|| format!("{path} is not a valid study"))?;

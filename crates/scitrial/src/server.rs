@@ -106,7 +106,7 @@ pub fn run(work: impl std::future::Future<Output = Result<()>>) -> ExitCode {
     }
 }
 
-async fn open(url: &str) -> Result<Arc<dyn Store>> {
+async fn open(url: &str) -> Result<Arc<Store>> {
     Ok(Arc::new(
         store::open(url)
             .await

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use store::{Actor, Enrolment, NewScreening, NewUser, Scope, Store};
+use store::{Actor, Enrolment, NewScreening, NewUser, Scope};
 
 const PHASE1: &str = "../../studies/xs228-phase1.toml";
 const PHASE2: &str = "../../studies/xs228-phase2.toml";

@@ -103,8 +103,6 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     }
 }
 
-/// The writes, each one transaction on the writer: `*_tx` does the work inside it.
-
 impl Store {
     /// Assigns an enrolled participant's dose level, once: where the 3+3 rule enrols now, or
     /// any level with a sponsor's signed override (reason required).

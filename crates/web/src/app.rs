@@ -11,7 +11,7 @@ use crate::error::ApiError;
 /// The application: the store and the studies it serves.
 pub struct App {
     /// The system of record.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     /// The loaded studies, by id.
     pub studies: BTreeMap<String, trial::Study>,
     /// Whether the session cookie is marked Secure (behind TLS).
@@ -24,7 +24,7 @@ pub type AppState = Arc<App>;
 impl App {
     /// An application over a store, loading each study definition (TOML source) into it.
     pub async fn new(
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         definitions: &[String],
         secure_cookies: bool,
     ) -> Result<App, String> {

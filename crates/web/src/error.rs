@@ -75,6 +75,12 @@ impl ApiError {
     }
 }
 
+impl From<trial::Refusal> for ApiError {
+    fn from(refusal: trial::Refusal) -> ApiError {
+        ApiError::from(store::StoreError::from(refusal))
+    }
+}
+
 impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> ApiError {
         use store::StoreError as S;

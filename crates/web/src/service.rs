@@ -333,8 +333,8 @@ pub async fn planned_forms(
                     visit_id: visit.visit_id.clone(),
                     form_id: form_id.clone(),
                     data: serde_json::Value::Object(serde_json::Map::new()),
-                    status: store::form_state::NOT_STARTED.into(),
-                    state: store::form_state::NOT_STARTED.into(),
+                    status: None,
+                    state: trial::FormState::NotStarted,
                     verified_by: None,
                     verified_at: None,
                     locked: false,
@@ -419,24 +419,7 @@ async fn covariates(
     })
 }
 
-/// The statuses a query list may be filtered by.
-pub const QUERY_STATUSES: [&str; 3] = [
-    store::query_status::OPEN,
-    store::query_status::ANSWERED,
-    store::query_status::CLOSED,
-];
-
 /// A query status filter, or the error naming the allowed ones.
-pub fn check_query_status(status: &str) -> Result<(), ApiError> {
-    if QUERY_STATUSES.contains(&status) {
-        Ok(())
-    } else {
-        Err(ApiError::field(
-            "status",
-            format!(
-                "{status:?} is not allowed (allowed: {})",
-                QUERY_STATUSES.join(", ")
-            ),
-        ))
-    }
+pub fn check_query_status(status: &str) -> Result<trial::QueryStatus, ApiError> {
+    Ok(trial::QueryStatus::parse_field("status", status)?)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use store::{Actor, NewUser, RoleAssignment, Store};
+use store::{Actor, NewUser, RoleAssignment};
 use trial::Role;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
@@ -31,7 +31,7 @@ const PEOPLE: &[(&str, Role, Option<usize>)] = &[
 
 struct TestApp {
     base: String,
-    store: Arc<store::SqlStore>,
+    store: Arc<store::Store>,
     study: trial::Study,
 }
 

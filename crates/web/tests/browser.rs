@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use store::{Actor, NewUser, RoleAssignment, Scope, Store};
+use store::{Actor, NewUser, RoleAssignment, Scope};
 use trial::Role;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");

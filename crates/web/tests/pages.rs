@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use store::{Actor, NewUser, RoleAssignment, Store};
+use store::{Actor, NewUser, RoleAssignment};
 use trial::Role;
 
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");

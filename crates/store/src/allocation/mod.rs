@@ -197,7 +197,7 @@ impl Store {
         by: &Actor,
     ) -> Result<Allocation> {
         let (scope, study, covariates, by) =
-            (scope.clone(), study.clone(), covariates.clone(), by.clone());
+            (scope.clone(), study.clone(), *covariates, by.clone());
         self.write("randomise", move |mut tx| {
             Box::pin(async move {
                 randomise::randomise(&mut tx, &scope, &study, participant_id, &covariates, &by)

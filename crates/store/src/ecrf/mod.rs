@@ -44,8 +44,8 @@ pub struct FormEntry {
     pub form_id: String,
     /// The values.
     pub data: serde_json::Value,
-    /// What it is saved as.
-    pub status: FormStatus,
+    /// What it is saved as (none for a planned form not saved yet).
+    pub status: Option<FormStatus>,
     /// The state shown: locked, else signed (a valid signature covers its visit), else
     /// source-verified, else the saved status (see [`FormState::of`]).
     pub state: FormState,
@@ -419,7 +419,7 @@ async fn save_form_in(
         visit_id: f.visit_id.clone(),
         form_id: f.form_id.clone(),
         data: serde_json::Value::Object(f.data.clone()),
-        status: f.status,
+        status: Some(f.status),
         state: FormState::of(f.status, false, false, false),
         verified_by: None,
         verified_at: None,
@@ -494,7 +494,7 @@ pub(crate) async fn casebook(
                     visit_id,
                     form_id,
                     data: serde_json::from_str(&data).unwrap_or_default(),
-                    status,
+                    status: Some(status),
                     state: FormState::of(status, false, false, false),
                     verified_by,
                     verified_at,
@@ -559,7 +559,9 @@ pub(crate) async fn casebook(
         let signed = signatures
             .iter()
             .any(|s| s.valid && (s.casebook || s.visit_id == f.visit_id));
-        f.state = FormState::of(f.status, f.verified_by.is_some(), f.locked, signed);
+        if let Some(status) = f.status {
+            f.state = FormState::of(status, f.verified_by.is_some(), f.locked, signed);
+        }
     }
     Ok((forms, signatures))
 }

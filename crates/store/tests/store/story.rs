@@ -628,7 +628,10 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
             )
             .await
             .unwrap();
-        assert_eq!((second.version, second.status), (2, FormStatus::Complete));
+        assert_eq!(
+            (second.version, second.status),
+            (2, Some(FormStatus::Complete))
+        );
         let record = format!("{}/week-12/vital-signs", p.id);
         let trail = store.audit_of("form", &record).await.unwrap();
         let changed: Vec<(Option<&str>, Option<&str>, Option<&str>)> = trail

@@ -16,10 +16,11 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blinding::{unblinded, AllocationView};
 use crate::error::ApiError;
-use crate::esign::{self, ToSign};
+use crate::esign;
 use crate::extract::{parse_body, ParticipantPath};
 use crate::openapi::Endpoint;
 use crate::service;
+use trial::SignedRecord;
 
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
@@ -323,7 +324,15 @@ async fn unblind(
         ));
     }
     let study = state.study(study_id)?;
-    esign::reenter(&state, &me, &scope, id, ToSign::Unblinding, input.password).await?;
+    esign::reenter(
+        &state,
+        &me,
+        &scope,
+        id,
+        SignedRecord::Unblinding,
+        input.password,
+    )
+    .await?;
     let a = state
         .store
         .emergency_unblind(&scope, id, input.reason.trim(), &me.actor())

@@ -113,7 +113,7 @@ async fn audit_csv(State(state): State<AppState>, me: CurrentUser) -> Result<Res
 /// The trail as CSV in chunks, written by a task of its own; the `<study>/unblinded` chains
 /// only of the studies in `unblinded_in`.
 fn csv_stream(
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     unblinded_in: Vec<String>,
 ) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
     let (mut tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);

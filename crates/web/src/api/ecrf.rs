@@ -120,7 +120,7 @@ async fn save_form(
         visit_id: visit,
         form_id: form,
         data,
-        status: input.status,
+        status: trial::FormStatus::parse_field("status", &input.status)?,
         reason: input.reason,
     };
     Ok(Json(

@@ -17,9 +17,10 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blinding::{dose_view, unblinded, DoseView};
 use crate::error::ApiError;
-use crate::esign::{self, ToSign};
+use crate::esign;
 use crate::extract::{parse_body, ParticipantPath};
 use crate::openapi::Endpoint;
+use trial::SignedRecord;
 
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
@@ -229,7 +230,7 @@ async fn override_level(
         &me,
         &scope,
         id,
-        ToSign::DoseOverride,
+        SignedRecord::DoseOverride,
         input.password,
     )
     .await?;
@@ -279,7 +280,7 @@ async fn record_dlt(
         &me,
         &scope,
         id,
-        ToSign::DltAssessment,
+        SignedRecord::DltAssessment,
         input.password,
     )
     .await?;

@@ -104,13 +104,15 @@ async fn list_queries(
     Query(filter): Query<QueryFilter>,
 ) -> Result<Json<Vec<store::Query>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::ReadParticipants)?;
-    if let Some(s) = &filter.status {
-        check_query_status(s)?;
-    }
+    let status = filter
+        .status
+        .as_deref()
+        .map(check_query_status)
+        .transpose()?;
     Ok(Json(
         state
             .store
-            .queries(&scope, filter.participant, filter.status.as_deref())
+            .queries(&scope, filter.participant, status)
             .await?,
     ))
 }

@@ -13,9 +13,10 @@ use crate::access::Operation;
 use crate::app::{App, AppState};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::esign::{self, ToSign};
+use crate::esign;
 use crate::extract::{parse_body, ParticipantPath};
 use crate::openapi::Endpoint;
+use trial::SignedRecord;
 
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
@@ -92,17 +93,10 @@ async fn sign(
             return Err(ApiError::NotFound(format!("visit {visit} not found")));
         }
     }
-    if !store::SIGNATURE_MEANINGS.contains(&input.meaning.as_str()) {
-        return Err(ApiError::field(
-            "meaning",
-            format!(
-                "{:?} is not allowed (allowed: {})",
-                input.meaning,
-                store::SIGNATURE_MEANINGS.join(", ")
-            ),
-        ));
-    }
-    let what = visit.as_deref().map_or(ToSign::Casebook, ToSign::Visit);
+    trial::Meaning::parse_field("meaning", &input.meaning)?;
+    let what = visit
+        .clone()
+        .map_or(SignedRecord::Casebook, SignedRecord::Visit);
     esign::reenter(state, me, &scope, id, what, input.password).await?;
     let signing = store::Signing {
         participant_id: id,

@@ -400,12 +400,9 @@ async fn end_if_due(
     today: Date,
 ) -> Result<(), String> {
     let ending = if n % 10 == 4 {
-        Some((
-            store::status::WITHDRAWN,
-            "participant moved to another city",
-        ))
+        Some(("withdrawn", "participant moved to another city"))
     } else if screening_date + Duration::days(380) < today {
-        Some((store::status::COMPLETED, "completed the one-year follow-up"))
+        Some(("completed", "completed the one-year follow-up"))
     } else {
         None
     };

@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use store::Participant;
+use trial::QueryStatus;
 
 use super::{error_page, label, render, Ctx, Viewer};
 use crate::access::{require, Operation};
@@ -110,7 +111,10 @@ async fn dashboard_page(
     let totals = row("", "", &mut participants.iter());
     let today = time::OffsetDateTime::now_utc().date();
     let mut due = Vec::new();
-    for p in participants.iter().filter(|p| p.status == "enrolled") {
+    for p in participants
+        .iter()
+        .filter(|p| p.status == trial::ParticipantStatus::Enrolled)
+    {
         for v in service::visits(state, &scope, p.id, today).await? {
             if v.status == "due" || v.status == "overdue" {
                 due.push(DueVisit {
@@ -127,7 +131,7 @@ async fn dashboard_page(
     }
     due.sort_by(|a, b| (b.status, &a.target).cmp(&(a.status, &b.target)));
     let queries = state.store.queries(&scope, None, None).await?;
-    let count = |s: &str| queries.iter().filter(|q| q.status == s).count();
+    let count = |s: QueryStatus| queries.iter().filter(|q| q.status == s).count();
     Ok(DashboardPage {
         ctx: viewer.ctx(Some(study_id)),
         study_id: study_id.to_string(),
@@ -135,7 +139,7 @@ async fn dashboard_page(
         sites,
         totals,
         due,
-        open_queries: count(store::query_status::OPEN),
-        answered_queries: count(store::query_status::ANSWERED),
+        open_queries: count(QueryStatus::Open),
+        answered_queries: count(QueryStatus::Answered),
     })
 }

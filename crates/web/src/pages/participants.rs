@@ -13,6 +13,8 @@ use axum::Router;
 use serde::Deserialize;
 use store::{Participant, Scope};
 
+use trial::{FormState, Meaning};
+
 use super::chart::{self, Chart};
 use super::{encode, error_page, render, Ctx, Texts, Viewer};
 use crate::access::{require, scope_for, Operation};
@@ -86,7 +88,7 @@ async fn list(
             .await?
             .into_iter()
             .filter(|p| site.is_empty() || p.site_id == site)
-            .filter(|p| status.is_empty() || p.status == status)
+            .filter(|p| status.is_empty() || p.status == status.as_str())
             .filter(|p| {
                 needle.is_empty()
                     || p.screening_number.to_lowercase().contains(&needle)
@@ -175,7 +177,7 @@ struct ParticipantPage {
     audit: Option<Vec<AuditLine>>,
     queries: Vec<store::Query>,
     /// What a signature may mean.
-    meanings: &'static [&'static str],
+    meanings: &'static [Meaning],
     /// The API call that signs the whole casebook, when the viewer may and something is saved.
     sign_casebook: Option<String>,
     /// Whether the viewer may answer this participant's queries (enters data at its site).
@@ -247,7 +249,7 @@ async fn participant_page(
         signatures,
         audit,
         queries,
-        meanings: &store::SIGNATURE_MEANINGS,
+        meanings: Meaning::ALL,
         sign_casebook: (may_sign && !r.forms.is_empty()).then(|| format!("{api}/signature")),
         can_answer,
         viewer_id: viewer.me.user.id,
@@ -324,9 +326,10 @@ fn form_row(
     FormRow {
         id: form_id.clone(),
         name: form_def.map_or(form_id.clone(), |f| f.name.clone()),
-        state: entry.map_or(store::form_state::NOT_STARTED.to_string(), |e| {
-            e.state.clone()
-        }),
+        state: entry
+            .map_or(FormState::NotStarted, |e| e.state)
+            .as_str()
+            .to_string(),
         updated_at: entry.map(|e| e.updated_at.clone()).unwrap_or_default(),
         link: is_exam.then(|| {
             format!(
@@ -336,7 +339,7 @@ fn form_row(
                 encode(&v.visit.visit_id)
             )
         }),
-        verify: (may_verify && entry.is_some_and(|e| e.state == store::form_state::COMPLETE))
+        verify: (may_verify && entry.is_some_and(|e| e.state == FormState::Complete))
             .then(|| format!("{visit_api}/forms/{}/verification", encode(form_id))),
     }
 }

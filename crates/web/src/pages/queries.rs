@@ -11,7 +11,7 @@ use store::Scope;
 use super::{error_page, label, render, Ctx, Viewer};
 use crate::access::{require, Operation};
 use crate::app::AppState;
-use crate::service::{check_query_status, QUERY_STATUSES};
+use crate::service::check_query_status;
 
 /// The routes of this page.
 pub(super) fn routes() -> Router<AppState> {
@@ -50,17 +50,12 @@ async fn queries(
     let result = async {
         let scope: Scope = require(&viewer.me.roles, &study, Operation::ReadParticipants)?;
         let status = filter.status.unwrap_or_default();
-        if !status.is_empty() {
-            check_query_status(&status)?;
-        }
-        let list = state
-            .store
-            .queries(
-                &scope,
-                None,
-                (!status.is_empty()).then_some(status.as_str()),
-            )
-            .await?;
+        let wanted = if status.is_empty() {
+            None
+        } else {
+            Some(check_query_status(&status)?)
+        };
+        let list = state.store.queries(&scope, None, wanted).await?;
         let participants = state.store.participants(&scope).await?;
         let rows = list
             .into_iter()
@@ -76,7 +71,7 @@ async fn queries(
             ctx: viewer.ctx(Some(&study)),
             study_id: study.clone(),
             status,
-            statuses: QUERY_STATUSES.to_vec(),
+            statuses: trial::QueryStatus::ALL.iter().map(|s| s.as_str()).collect(),
             rows,
         })
     }

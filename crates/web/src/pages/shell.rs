@@ -137,7 +137,8 @@ impl Ctx {
     }
 
     /// A status in words (`status.overdue`).
-    pub fn status(&self, status: &str) -> String {
+    pub fn status<S: AsRef<str> + ?Sized>(&self, status: &S) -> String {
+        let status = status.as_ref();
         i18n::text(self.t.0, &format!("status.{status}"))
             .unwrap_or(status)
             .to_string()

@@ -430,7 +430,10 @@ async fn form_page(
         back: format!("/studies/{}/participants/{id}", super::encode(study_id)),
         editable: may_enter && !entry.as_ref().is_some_and(|e| e.locked),
         version: entry.as_ref().map_or(0, |e| e.version),
-        state: entry.map_or(store::form_state::NOT_STARTED.to_string(), |e| e.state),
+        state: entry
+            .map_or(trial::FormState::NotStarted, |e| e.state)
+            .as_str()
+            .to_string(),
         ctx,
     })
 }
