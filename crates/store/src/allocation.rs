@@ -14,10 +14,11 @@
 //! never the arm. [`Allocation`] does not implement `Serialize`, so that it cannot be sent to a
 //! client without going through a view that knows the reader's blinding.
 
-use isncsci::synth::Rng;
 use isncsci::Grade;
 use sqlx::{Any, Transaction};
-use trial::{Covariates, InjuryLevel, Randomisation, RandomisationMethod, Role, Study};
+use trial::{
+    Covariates, InjuryLevel, ListRng, ListStream, Randomisation, RandomisationMethod, Role, Study,
+};
 
 use crate::audit::Change;
 use crate::model::{now, status, Actor, Participant, Scope};
@@ -185,10 +186,10 @@ fn method_name(m: RandomisationMethod) -> &'static str {
     }
 }
 
-/// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`.
-pub fn minimisation_rng(seed: u64, sequence: i64) -> Rng {
-    let mut mixer = Rng::new(seed ^ (sequence as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    Rng::new(mixer.next_u64())
+/// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`: a
+/// ChaCha20 stream of its own for each sequence number.
+pub fn minimisation_rng(seed: u64, sequence: i64) -> ListRng {
+    ListRng::new(seed, ListStream::Minimisation(sequence as u64))
 }
 
 fn grade(letter: &str) -> Option<Grade> {

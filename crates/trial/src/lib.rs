@@ -11,7 +11,8 @@
 //!   against the study's criteria.
 //! - [`plan_visits`] and [`visit_status`]: visit dates and windows from an anchor date.
 //!
-//! The crate does no I/O: callers read files and pass their text, and pass today's date.
+//! The crate does no I/O: callers read files and pass their text, and pass today's date and
+//! the seed of every random list.
 //!
 //! ```
 //! use time::macros::date;
@@ -39,7 +40,8 @@ mod study;
 
 pub use allocation::{
     simulate, AllocationError, ArmCount, BlockList, Covariates, GroupImbalance, Imbalance,
-    InjuryLevel, Minimiser, SimulationReport, Strata, Stratum, StratumSequence, AIS_GRADES,
+    InjuryLevel, ListRng, ListStream, Minimiser, SimulationReport, Strata, Stratum,
+    StratumSequence, AIS_GRADES,
 };
 pub use eligibility::{
     age_in_years, evaluate_eligibility, DateConflict, Eligibility, Reason, Screening, Sex,
