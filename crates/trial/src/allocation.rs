@@ -2,9 +2,10 @@
 //! design-time simulation of balance and predictability.
 //!
 //! Everything here is deterministic from a seed: the same study, seed and covariates give the
-//! same allocations on every machine. The generator is [`Rng`] (SplitMix64), which is fast and
-//! statistically sound for allocation but not secret: the seed is what must be kept concealed,
-//! together with the list.
+//! same allocations on every machine. The generator is [`ListRng`], ChaCha20 keyed from the
+//! seed: the list replays exactly from the recorded seed, and without the seed its draws cannot
+//! be predicted from the allocations already seen. The seed must be kept concealed, together
+//! with the list.
 //!
 //! # Imbalance
 //!
@@ -28,11 +29,112 @@
 
 use std::fmt;
 
-use isncsci::synth::Rng;
 use isncsci::{Grade, Level};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use serde::{Serialize, Serializer};
 
 use crate::study::{Design, Factor, Randomisation, RandomisationMethod, Study};
+
+/// The generator of concealed lists: kit lists, permuted blocks, minimisation draws and the
+/// design-time simulation.
+///
+/// ChaCha20 (the stream cipher of RFC 8439, as `rand_chacha`'s [`ChaCha20Rng`], 64-bit block
+/// counter and 64-bit stream id) keyed from the recorded `u64` seed by
+/// [`SeedableRng::seed_from_u64`] (the 256-bit key filled from the seed by PCG32, which
+/// `rand_core` treats as value-stable), with a separate stream for each use of the seed (see
+/// [`ListStream`]). The same seed and stream give the same draws on every machine and version;
+/// integers are drawn without modulo bias. `Debug` does not show the state.
+#[derive(Clone)]
+pub struct ListRng(ChaCha20Rng);
+
+/// The use of a seed a [`ListRng`] draws for: each has its own ChaCha20 stream, so that the
+/// draws of one do not depend on how many the others made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListStream {
+    /// The permuted blocks of the stratum with this index.
+    Stratum(usize),
+    /// The kit list.
+    Kits,
+    /// The minimisation draw of the participant with this randomisation sequence number.
+    Minimisation(u64),
+    /// A design-time simulation.
+    Simulation,
+}
+
+impl ListStream {
+    /// The ChaCha20 stream id: the kind in the top byte, the index (its low 56 bits) below.
+    fn id(self) -> u64 {
+        const INDEX: u64 = (1 << 56) - 1;
+        let (kind, index) = match self {
+            ListStream::Stratum(i) => (1, i as u64),
+            ListStream::Kits => (2, 0),
+            ListStream::Minimisation(sequence) => (3, sequence),
+            ListStream::Simulation => (4, 0),
+        };
+        (kind << 56) | (index & INDEX)
+    }
+}
+
+impl ListRng {
+    /// The generator of one stream of a seed.
+    pub fn new(seed: u64, stream: ListStream) -> ListRng {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        rng.set_stream(stream.id());
+        ListRng(rng)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// A number in `0..n`, each equally likely (`n` > 0): Lemire's multiply-and-shift, with
+    /// the few products that would bias it rejected.
+    pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "below(0)");
+        let n = n as u64;
+        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        if (product as u64) < n {
+            // 2^64 mod n: the low products below it would give some results one extra chance.
+            let threshold = n.wrapping_neg() % n;
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
+            }
+        }
+        (product >> 64) as usize
+    }
+
+    /// A number in `[0, 1)`, a multiple of 2^-53.
+    pub fn unit_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit_f64() < p
+    }
+
+    /// One of the items (not empty), each equally likely.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    /// Puts the items in an order drawn uniformly (Fisher–Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+}
+
+impl fmt::Debug for ListRng {
+    /// Conceals the key and the position.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRng").finish_non_exhaustive()
+    }
+}
 
 /// The baseline AIS grades randomisation tells apart. (E, normal function, is no injury.)
 pub const AIS_GRADES: [Grade; 4] = [Grade::A, Grade::B, Grade::C, Grade::D];
@@ -345,7 +447,7 @@ fn ratios(study: &Study) -> Result<Vec<u32>, AllocationError> {
 }
 
 /// An arm drawn with probability proportional to its ratio, among the arms `include` accepts.
-fn draw_weighted(rng: &mut Rng, ratios: &[u32], include: impl Fn(usize) -> bool) -> usize {
+fn draw_weighted(rng: &mut ListRng, ratios: &[u32], include: impl Fn(usize) -> bool) -> usize {
     let total: u64 = (0..ratios.len())
         .filter(|&k| include(k))
         .map(|k| u64::from(ratios[k]))
@@ -367,24 +469,14 @@ fn draw_weighted(rng: &mut Rng, ratios: &[u32], include: impl Fn(usize) -> bool)
 
 /// Replaces `block` with one block of `size` allocations (a multiple of the sum of the ratios):
 /// each arm `size / R × r_k` times, in an order drawn uniformly (Fisher–Yates).
-fn fill_block(rng: &mut Rng, ratios: &[u32], size: usize, block: &mut Vec<usize>) {
+fn fill_block(rng: &mut ListRng, ratios: &[u32], size: usize, block: &mut Vec<usize>) {
     let total: usize = ratios.iter().map(|&r| r as usize).sum();
     let times = size / total.max(1);
     block.clear();
     for (arm, &ratio) in ratios.iter().enumerate() {
         block.extend(std::iter::repeat_n(arm, times * ratio as usize));
     }
-    for i in (1..block.len()).rev() {
-        let j = rng.below(i + 1);
-        block.swap(i, j);
-    }
-}
-
-/// A generator for stratum `index` of a list made from `seed`: each stratum has its own stream,
-/// so that a stratum's list does not depend on the capacity of the others.
-fn stratum_rng(seed: u64, index: usize) -> Rng {
-    let mut mixer = Rng::new(seed ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-    Rng::new(mixer.next_u64())
+    rng.shuffle(block);
 }
 
 /// The concealed allocation sequence of one stratum.
@@ -475,7 +567,8 @@ impl BlockList {
         let sequences = strata
             .iter()
             .map(|stratum| {
-                let mut rng = stratum_rng(seed, stratum.index);
+                // A stream per stratum: a stratum's list does not depend on the others' length.
+                let mut rng = ListRng::new(seed, ListStream::Stratum(stratum.index));
                 let mut arms = Vec::with_capacity(per_stratum_capacity);
                 let mut blocks = Vec::new();
                 while arms.len() < per_stratum_capacity {
@@ -681,12 +774,16 @@ impl Minimiser {
     }
 
     /// Chooses the arm of a new participant, without recording it.
-    pub fn choose(&self, covariates: &Covariates, rng: &mut Rng) -> Result<usize, AllocationError> {
+    pub fn choose(
+        &self,
+        covariates: &Covariates,
+        rng: &mut ListRng,
+    ) -> Result<usize, AllocationError> {
         self.check(covariates)?;
         Ok(self.choose_unchecked(covariates, rng))
     }
 
-    fn choose_unchecked(&self, covariates: &Covariates, rng: &mut Rng) -> usize {
+    fn choose_unchecked(&self, covariates: &Covariates, rng: &mut ListRng) -> usize {
         const MAX_ARMS: usize = 16;
         let arms = self.arms();
         let mut buffer = [0.0; MAX_ARMS];
@@ -736,7 +833,7 @@ impl Minimiser {
     pub fn allocate(
         &mut self,
         covariates: &Covariates,
-        rng: &mut Rng,
+        rng: &mut ListRng,
     ) -> Result<usize, AllocationError> {
         self.check(covariates)?;
         let arm = self.choose_unchecked(covariates, rng);
@@ -891,8 +988,8 @@ enum Allocator {
 
 /// Draws the covariates of a simulated participant: AIS A, B or C with probabilities 0.45,
 /// 0.25 and 0.30; cervical with probability 0.6; sites with equal probability.
-fn draw_covariates(rng: &mut Rng, sites: usize) -> Covariates {
-    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+fn draw_covariates(rng: &mut ListRng, sites: usize) -> Covariates {
+    let u = rng.unit_f64();
     let ais = if u < 0.45 {
         Grade::A
     } else if u < 0.70 {
@@ -981,7 +1078,7 @@ pub fn simulate(
     let mut credit = 0.0;
     let mut simple_credit = 0.0;
 
-    let mut rng = Rng::new(seed);
+    let mut rng = ListRng::new(seed, ListStream::Simulation);
     for _ in 0..runs {
         stratum_counts.fill(0);
         level_counts.fill(0);
@@ -1140,7 +1237,7 @@ mod tests {
 
     #[test]
     fn a_block_holds_every_arm_in_its_ratio() {
-        let mut rng = Rng::new(7);
+        let mut rng = ListRng::new(7, ListStream::Simulation);
         let mut block = Vec::new();
         for size in [3, 6, 9, 30] {
             fill_block(&mut rng, &[2, 1], size, &mut block);
@@ -1157,7 +1254,7 @@ mod tests {
     #[test]
     fn every_order_of_a_block_is_drawn() {
         // Blocks of 3 in 2:1 have three orders; each should come up about a third of the time.
-        let mut rng = Rng::new(11);
+        let mut rng = ListRng::new(11, ListStream::Simulation);
         let mut block = Vec::new();
         let mut seen = [0u32; 3];
         for _ in 0..30_000 {
@@ -1172,7 +1269,7 @@ mod tests {
 
     #[test]
     fn weighted_draws_follow_the_ratios() {
-        let mut rng = Rng::new(3);
+        let mut rng = ListRng::new(3, ListStream::Simulation);
         let mut counts = [0u32; 2];
         for _ in 0..30_000 {
             counts[draw_weighted(&mut rng, &[2, 1], |_| true)] += 1;
@@ -1181,6 +1278,215 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(draw_weighted(&mut rng, &[2, 1], |k| k == 1), 1);
         }
+    }
+
+    /// ChaCha20's block function written from RFC 8439 (section 2.3), independently of
+    /// `rand_chacha`: the 16 output words for a key and the last four state words (block
+    /// counter and nonce).
+    fn chacha20_block(key: [u32; 8], counter_nonce: [u32; 4]) -> [u32; 16] {
+        fn quarter(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+            s[a] = s[a].wrapping_add(s[b]);
+            s[d] = (s[d] ^ s[a]).rotate_left(16);
+            s[c] = s[c].wrapping_add(s[d]);
+            s[b] = (s[b] ^ s[c]).rotate_left(12);
+            s[a] = s[a].wrapping_add(s[b]);
+            s[d] = (s[d] ^ s[a]).rotate_left(8);
+            s[c] = s[c].wrapping_add(s[d]);
+            s[b] = (s[b] ^ s[c]).rotate_left(7);
+        }
+        let mut initial = [0u32; 16];
+        initial[..4].copy_from_slice(&[0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]);
+        initial[4..12].copy_from_slice(&key);
+        initial[12..].copy_from_slice(&counter_nonce);
+        let mut s = initial;
+        for _ in 0..10 {
+            quarter(&mut s, 0, 4, 8, 12);
+            quarter(&mut s, 1, 5, 9, 13);
+            quarter(&mut s, 2, 6, 10, 14);
+            quarter(&mut s, 3, 7, 11, 15);
+            quarter(&mut s, 0, 5, 10, 15);
+            quarter(&mut s, 1, 6, 11, 12);
+            quarter(&mut s, 2, 7, 8, 13);
+            quarter(&mut s, 3, 4, 9, 14);
+        }
+        std::array::from_fn(|i| s[i].wrapping_add(initial[i]))
+    }
+
+    /// The key `seed_from_u64` makes: eight PCG32 outputs (rand_core's constants).
+    fn key_of(seed: u64) -> [u32; 8] {
+        let mut state = seed;
+        std::array::from_fn(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(11_634_580_027_462_260_723);
+            let xorshifted = (((state >> 18) ^ state) >> 27) as u32;
+            xorshifted.rotate_right((state >> 59) as u32)
+        })
+    }
+
+    /// RFC 8439, section 2.3.2: key 00 01 … 1f, nonce 00:00:00:09:00:00:00:4a:00:00:00:00,
+    /// block counter 1.
+    const RFC8439_KEY: [u32; 8] = [
+        0x0302_0100,
+        0x0706_0504,
+        0x0b0a_0908,
+        0x0f0e_0d0c,
+        0x1312_1110,
+        0x1716_1514,
+        0x1b1a_1918,
+        0x1f1e_1d1c,
+    ];
+    const RFC8439_BLOCK: [u32; 16] = [
+        0xe4e7_f110,
+        0x1559_3bd1,
+        0x1fdd_0f50,
+        0xc471_20a3,
+        0xc7f4_d1c7,
+        0x0368_c033,
+        0x9aaa_2204,
+        0x4e6c_d4c3,
+        0x4664_82d2,
+        0x09aa_9f07,
+        0x05d7_c214,
+        0xa202_8bd9,
+        0xd19c_12b5,
+        0xb94e_16de,
+        0xe883_d0cb,
+        0x4e3c_50a2,
+    ];
+
+    #[test]
+    fn the_reference_block_function_gives_the_rfc_8439_test_vector() {
+        let block = chacha20_block(RFC8439_KEY, [1, 0x0900_0000, 0x4a00_0000, 0]);
+        assert_eq!(block, RFC8439_BLOCK);
+    }
+
+    #[test]
+    fn the_generator_is_chacha20_as_rfc_8439_defines_it() {
+        // rand_chacha's 64-bit counter is state words 12 and 13, its stream id words 14 and 15:
+        // the RFC's 32-bit counter 1 and 96-bit nonce map onto them.
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = i as u8;
+        }
+        let mut rng = ChaCha20Rng::from_seed(key);
+        rng.set_stream(0x4a00_0000);
+        rng.set_word_pos(u128::from(1 | (0x0900_0000u64 << 32)) * 16);
+        let words: Vec<u32> = (0..16).map(|_| rng.next_u32()).collect();
+        assert_eq!(words, RFC8439_BLOCK);
+    }
+
+    #[test]
+    fn list_draws_are_the_chacha20_keystream_of_the_seed_and_stream() {
+        let seed = 20_261_122;
+        let mut rng = ListRng::new(seed, ListStream::Stratum(3));
+        let drawn: Vec<u64> = (0..16).map(|_| rng.next_u64()).collect();
+        // From the specification: key from the seed, stream id 0x01 << 56 | 3 in words 14–15,
+        // blocks 0 and 1, each pair of words little end first.
+        let nonce = (1u64 << 56) | 3;
+        let expected: Vec<u64> = (0..2u32)
+            .flat_map(|block| {
+                let words =
+                    chacha20_block(key_of(seed), [block, 0, nonce as u32, (nonce >> 32) as u32]);
+                (0..8).map(move |i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32)
+            })
+            .collect();
+        assert_eq!(drawn, expected);
+        // Pinned, so that a change of generator, key derivation or stream layout is caught
+        // even together with a change of the reference above.
+        assert_eq!(drawn[..4], PINNED);
+        let mut rng = ListRng::new(seed, ListStream::Stratum(3));
+        let draws: Vec<usize> = (0..12).map(|_| rng.below(6)).collect();
+        // Lemire: the high word of x · 6 (none of these low words is below 2^64 mod 6 = 4, so
+        // none is rejected).
+        let multiplied: Vec<usize> = drawn[..12]
+            .iter()
+            .map(|&x| ((u128::from(x) * 6) >> 64) as usize)
+            .collect();
+        assert_eq!(draws, multiplied);
+        assert_eq!(draws, PINNED_BELOW_6);
+    }
+
+    const PINNED: [u64; 4] = [
+        0x436c_d8e5_1c1e_98bf,
+        0x1cec_ef6f_bec0_055e,
+        0xdc40_9bd6_0b9d_cbd7,
+        0x3992_bf61_4a7d_73a8,
+    ];
+    const PINNED_BELOW_6: [usize; 12] = [1, 0, 5, 1, 5, 4, 0, 0, 5, 5, 2, 1];
+
+    #[test]
+    fn the_same_seed_and_stream_give_the_same_draws_and_others_differ() {
+        let draws = |seed: u64, stream: ListStream| {
+            let mut rng = ListRng::new(seed, stream);
+            (0..32).map(|_| rng.next_u64()).collect::<Vec<u64>>()
+        };
+        let streams = [
+            ListStream::Stratum(0),
+            ListStream::Stratum(1),
+            ListStream::Kits,
+            ListStream::Minimisation(0),
+            ListStream::Minimisation(1),
+            ListStream::Simulation,
+        ];
+        for seed in [0, 1, u64::MAX] {
+            for (i, &stream) in streams.iter().enumerate() {
+                assert_eq!(draws(seed, stream), draws(seed, stream));
+                assert_ne!(draws(seed, stream), draws(seed ^ 1, stream));
+                for &other in &streams[..i] {
+                    assert_ne!(draws(seed, stream), draws(seed, other), "{stream:?}");
+                }
+            }
+        }
+        assert!(!format!("{:?}", ListRng::new(42, ListStream::Kits)).contains("42"));
+    }
+
+    #[test]
+    fn below_is_uniform_and_in_range() {
+        let mut rng = ListRng::new(5, ListStream::Simulation);
+        let mut counts = [0u32; 6];
+        for _ in 0..60_000 {
+            counts[rng.below(6)] += 1;
+        }
+        for count in counts {
+            assert!((9_600..10_400).contains(&count), "{counts:?}");
+        }
+        assert_eq!(rng.below(1), 0);
+        // A bound near 2^64 rejects almost half the products: still in range.
+        let n = usize::MAX / 2 + 2;
+        assert!((0..100).all(|_| rng.below(n) < n));
+        assert!((0..1_000).all(|_| (0.0..1.0).contains(&rng.unit_f64())));
+    }
+
+    #[test]
+    fn minimisation_draws_replay_from_the_seed() {
+        use crate::study::WeightedFactor;
+        let study = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+        let study = Study {
+            randomisation: Some(Randomisation::Minimisation {
+                factors: [Factor::Ais, Factor::Level, Factor::Site]
+                    .map(|factor| WeightedFactor {
+                        factor,
+                        weight: 1.0,
+                    })
+                    .to_vec(),
+                probability: 0.8,
+            }),
+            ..study
+        };
+        let run = |seed: u64| {
+            let mut minimiser = Minimiser::new(&study).unwrap();
+            let mut people = ListRng::new(0, ListStream::Simulation);
+            (0..100)
+                .map(|n| {
+                    let c = draw_covariates(&mut people, 3);
+                    let mut rng = ListRng::new(seed, ListStream::Minimisation(n));
+                    minimiser.allocate(&c, &mut rng).unwrap()
+                })
+                .collect::<Vec<usize>>()
+        };
+        assert_eq!(run(4), run(4));
+        assert_ne!(run(4), run(5));
     }
 
     #[test]

@@ -6,11 +6,10 @@
 //! whatever the arm, the arms are spread over the numbers in their ratio in a random order, and
 //! each kit has a random dispensing rank, independent of its number, that decides which free
 //! kit of an arm is given next (so that the order in which numbers are used does not group the
-//! kits of one arm either). Deterministic from the seed, like the allocation list.
+//! kits of one arm either). Deterministic from the seed, like the allocation list, and drawn
+//! from the same generator ([`ListRng`], ChaCha20) on a stream of its own.
 
-use isncsci::synth::Rng;
-
-use crate::allocation::AllocationError;
+use crate::allocation::{AllocationError, ListRng, ListStream};
 use crate::study::{Design, Study};
 
 /// One kit of the list.
@@ -38,16 +37,16 @@ pub fn kit_list(study: &Study, seed: u64, count: usize) -> Result<Vec<Kit>, Allo
         .max(1);
     let count = count.div_ceil(cycle) * cycle;
     // A stream of its own, so that the kits do not depend on the allocation list's draws.
-    let mut rng = Rng::new(seed ^ 0x4B49_5453_4B49_5453);
+    let mut rng = ListRng::new(seed, ListStream::Kits);
     let mut arms = Vec::with_capacity(count);
     while arms.len() < count {
         for (arm, a) in study.arms.iter().enumerate() {
             arms.extend(std::iter::repeat_n(arm, a.ratio as usize));
         }
     }
-    shuffle(&mut rng, &mut arms);
+    rng.shuffle(&mut arms);
     let mut ranks: Vec<u32> = (0..count as u32).collect();
-    shuffle(&mut rng, &mut ranks);
+    rng.shuffle(&mut ranks);
     let mut number = 100_000 + rng.below(400_000);
     let kits = arms
         .into_iter()
@@ -62,13 +61,6 @@ pub fn kit_list(study: &Study, seed: u64, count: usize) -> Result<Vec<Kit>, Allo
         })
         .collect();
     Ok(kits)
-}
-
-fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
-    for i in (1..items.len()).rev() {
-        let j = rng.below(i + 1);
-        items.swap(i, j);
-    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
 //!   state machine).
 //!
-//! The crate does no I/O: callers read files and pass their text, and pass today's date.
+//! The crate does no I/O: callers read files and pass their text, and pass today's date and
+//! the seed of every random list.
 //!
 //! ```
 //! use time::macros::date;
@@ -49,7 +50,8 @@ mod study;
 
 pub use allocation::{
     simulate, AllocationError, ArmCount, BlockList, Covariates, GroupImbalance, Imbalance,
-    InjuryLevel, Minimiser, SimulationReport, Strata, Stratum, StratumSequence, AIS_GRADES,
+    InjuryLevel, ListRng, ListStream, Minimiser, SimulationReport, Strata, Stratum,
+    StratumSequence, AIS_GRADES,
 };
 pub use change::Change;
 pub use ecrf::{FormState, FormStatus, Meaning, SignedRecord};

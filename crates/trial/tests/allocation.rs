@@ -5,7 +5,7 @@ use isncsci::synth::Rng;
 use isncsci::{Grade, Level};
 use trial::{
     simulate, three_plus_three, AllocationError, BlockList, Covariates, Decision, Factor,
-    InjuryLevel, Minimiser, Randomisation, RandomisationMethod, Strata, Study,
+    InjuryLevel, ListRng, ListStream, Minimiser, Randomisation, RandomisationMethod, Strata, Study,
 };
 
 const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
@@ -237,14 +237,15 @@ fn each_method_refuses_the_other_and_dose_escalation() {
 fn minimisation_with_p_1_never_increases_imbalance_when_it_can_avoid_it() {
     let study = minimisation(1.0);
     let mut minimiser = Minimiser::new(&study).unwrap();
-    let mut rng = Rng::new(2025);
+    let mut people = Rng::new(2025);
+    let mut coin = ListRng::new(2025, ListStream::Minimisation(0));
     let mut avoidable = 0;
     for _ in 0..2_000 {
-        let c = participant(&study, &mut rng);
+        let c = participant(&study, &mut people);
         let before = minimiser.imbalance(&c).unwrap();
         let scores = minimiser.scores(&c).unwrap();
         let best = scores.iter().copied().fold(f64::INFINITY, f64::min);
-        let arm = minimiser.allocate(&c, &mut rng).unwrap();
+        let arm = minimiser.allocate(&c, &mut coin).unwrap();
         assert!(scores[arm] <= best + 1e-9, "{scores:?} chose {arm}");
         let after = minimiser.imbalance(&c).unwrap();
         assert!((after - scores[arm]).abs() < 1e-9);
@@ -267,9 +268,9 @@ fn deterministic_minimisation_follows_the_ratio_in_a_single_group() {
     let c = Covariates::new(&study, Grade::A, Level::C5, "SYSU3").unwrap();
     // With nobody allocated, active (2 of 3) leaves the smaller imbalance: 1/2 against 1.
     assert_eq!(minimiser.scores(&c).unwrap(), [0.5, 1.0]);
-    let mut rng = Rng::new(1);
+    let mut coin = ListRng::new(1, ListStream::Minimisation(0));
     let arms: Vec<usize> = (0..9)
-        .map(|_| minimiser.allocate(&c, &mut rng).unwrap())
+        .map(|_| minimiser.allocate(&c, &mut coin).unwrap())
         .collect();
     assert_eq!(arms, [0, 1, 0, 0, 1, 0, 0, 1, 0]);
     assert_eq!(minimiser.counts(Factor::Site, 0), Some(&[6, 3][..]));
@@ -281,12 +282,13 @@ fn deterministic_minimisation_follows_the_ratio_in_a_single_group() {
 fn the_biased_coin_allocates_the_preferred_arm_with_its_probability() {
     let study = minimisation(0.8);
     let mut minimiser = Minimiser::new(&study).unwrap();
-    let mut rng = Rng::new(77);
+    let mut people = Rng::new(77);
+    let mut coin = ListRng::new(77, ListStream::Minimisation(0));
     let (mut preferred, mut decided) = (0, 0);
     for _ in 0..20_000 {
-        let c = participant(&study, &mut rng);
+        let c = participant(&study, &mut people);
         let scores = minimiser.scores(&c).unwrap();
-        let arm = minimiser.allocate(&c, &mut rng).unwrap();
+        let arm = minimiser.allocate(&c, &mut coin).unwrap();
         if (scores[0] - scores[1]).abs() > 1e-9 {
             decided += 1;
             let best = if scores[0] < scores[1] { 0 } else { 1 };
@@ -303,7 +305,7 @@ fn minimisation_is_reproducible_from_the_seed() {
     let run = |seed: u64| {
         let mut minimiser = Minimiser::new(&study).unwrap();
         let mut people = Rng::new(9);
-        let mut coin = Rng::new(seed);
+        let mut coin = ListRng::new(seed, ListStream::Minimisation(0));
         (0..200)
             .map(|_| {
                 let c = participant(&study, &mut people);

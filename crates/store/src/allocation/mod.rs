@@ -19,10 +19,9 @@ mod list;
 mod randomise;
 mod unblinding;
 
-use isncsci::synth::Rng;
 use isncsci::Grade;
 use sqlx::AnyConnection;
-use trial::{Covariates, InjuryLevel, RandomisationMethod, Role, Study};
+use trial::{Covariates, InjuryLevel, ListRng, ListStream, RandomisationMethod, Role, Study};
 
 use crate::db::Store;
 use crate::model::{participant_in, scope_filter, Actor, Scope};
@@ -147,10 +146,10 @@ pub(super) fn method_name(m: RandomisationMethod) -> &'static str {
     }
 }
 
-/// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`.
-pub fn minimisation_rng(seed: u64, sequence: i64) -> Rng {
-    let mut mixer = Rng::new(seed ^ (sequence as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    Rng::new(mixer.next_u64())
+/// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`: a
+/// ChaCha20 stream of its own for each sequence number.
+pub fn minimisation_rng(seed: u64, sequence: i64) -> ListRng {
+    ListRng::new(seed, ListStream::Minimisation(sequence as u64))
 }
 
 pub(super) fn grade(letter: &str) -> Option<Grade> {
