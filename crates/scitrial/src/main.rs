@@ -5,6 +5,7 @@
 
 mod classify;
 mod load;
+mod logs;
 mod progress;
 mod randomization;
 mod server;
@@ -20,6 +21,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines (on standard error) are written: text, or JSON lines. The level comes
+    /// from SCITRIAL_LOG (e.g. warn, info, debug; default info, warn for load-test).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: logs::LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +108,11 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let level = match cli.command {
+        Command::LoadTest(_) | Command::Classify(_) | Command::GenerateExams(_) => "warn",
+        _ => "info",
+    };
+    logs::init(cli.log_format, level);
     match cli.command {
         Command::Classify(args) => classify::run(&args),
         Command::Serve(args) => server::run(server::serve(args)),

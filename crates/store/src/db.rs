@@ -182,6 +182,7 @@ impl Store {
         work: impl Work<T>,
     ) -> Result<T> {
         let span = tracing::debug_span!("write", op, db = ?self.dialect);
+        let started = std::time::Instant::now();
         async {
             let out = match &self.group {
                 Some(queue) => {
@@ -207,9 +208,11 @@ impl Store {
                     Ok(out)
                 }
             };
-            if let Err(e) = &out {
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            match &out {
+                Ok(_) => tracing::debug!(micros, "write committed"),
                 // The kind only: a refusal's message may quote a participant's data.
-                tracing::debug!(error = e.kind(), "write refused or failed");
+                Err(e) => tracing::debug!(error = e.kind(), micros, "write refused or failed"),
             }
             out
         }

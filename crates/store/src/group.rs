@@ -102,7 +102,7 @@ pub(crate) fn spawn(pool: AnyPool, queue: mpsc::UnboundedReceiver<Job>, counts: 
     if let Err(e) = spawned {
         // Without its thread the writer cannot run: every write then fails with "the writer
         // stopped", which the caller reports.
-        eprintln!("scitrial: the database writer could not start: {e}");
+        tracing::error!(error = %e, "the database writer could not start");
     }
 }
 

@@ -97,7 +97,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let ApiError::Internal(detail) = &self {
-            eprintln!("scitrial: internal error: {detail}");
+            tracing::error!(%detail, "internal error");
         }
         let fields = match &self {
             ApiError::Invalid(problems) => problems.clone(),

@@ -11,7 +11,8 @@
 //! - [`app`] — the application state; [`extract`] — request bodies, participant paths and
 //!   scopes; [`access`] — the access rules; [`auth`] — sessions; [`esign`] — the password
 //!   re-entered for a signature; [`blinding`] — what a blinded caller may see; [`error`] — every
-//!   error mapped to a status; [`openapi`] — operations and the document.
+//!   error mapped to a status; [`openapi`] — operations and the document; [`logging`] — a
+//!   request id and a span for every request.
 //! - [`service`] — the use cases shared by the API, the pages and the demo's seeding.
 
 pub mod access;
@@ -23,6 +24,7 @@ pub mod demo;
 pub mod error;
 pub mod esign;
 pub mod extract;
+pub mod logging;
 pub mod openapi;
 pub mod pages;
 pub mod service;
@@ -41,6 +43,7 @@ pub fn router(app: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
+        .layer(axum::middleware::from_fn(logging::request_span))
         .with_state(app)
 }
 

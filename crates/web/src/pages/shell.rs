@@ -315,7 +315,7 @@ struct ErrorPage {
 pub fn error_page(lang: Lang, error: ApiError) -> Response {
     let status = error.status();
     if let ApiError::Internal(detail) = &error {
-        eprintln!("scitrial: internal error: {detail}");
+        tracing::error!(%detail, "internal error");
     }
     let page = ErrorPage {
         ctx: Ctx::new(lang, "/"),
