@@ -5,11 +5,13 @@
 //! PostgreSQL; SQLite has one writer), so two participants never fill one cohort place.
 
 use sqlx::AnyConnection;
-use trial::{LevelCount, ParticipantStatus, Study};
+use trial::escalation as rules;
+use trial::participants;
+use trial::{LevelCount, Study};
 
 use crate::db::{not_found, Store, Tx};
-use crate::model::{date, now, parse_date, participant_in, Actor, Scope, User};
-use crate::{Change, Result, StoreError};
+use crate::model::{now, participant_in, Actor, Scope, User};
+use crate::{Change, Result};
 
 /// A participant's dose level. Open-label: anyone who sees the participant may see it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
@@ -87,20 +89,6 @@ pub struct NewDlt<'a> {
     pub assessed_on: String,
     /// The investigator signing.
     pub signer: &'a User,
-}
-
-fn conflict(field: &str, message: impl Into<String>) -> StoreError {
-    StoreError::Conflict {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    StoreError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
 }
 
 impl Store {
@@ -246,103 +234,28 @@ async fn assign_dose(
         level_id,
         sponsor_override,
     } = request;
-    if study.dose_levels.is_empty() {
-        return Err(conflict(
-            "level_id",
-            format!(
-                "study {} has no dose levels (it is not a dose escalation)",
-                study.id
-            ),
-        ));
-    }
+    rules::check_escalation_study(study)?;
     tx.lock_study(&study.id).await?;
     let p = participant_in(tx.conn(), scope, participant_id).await?;
-    if p.status != ParticipantStatus::Enrolled || !p.eligible {
-        return Err(conflict(
-            "status",
-            format!(
-                "only an eligible, enrolled participant is given a dose level; participant {participant_id} is {}",
-                p.status
-            ),
-        ));
-    }
-    if let Some(a) = dose_in(tx.conn(), participant_id).await? {
-        return Err(conflict(
-            "level_id",
-            format!(
-                "participant {participant_id} is already at dose level {}; a dose level is final",
-                a.level_id
-            ),
-        ));
-    }
-    let ids: Vec<&str> = study.dose_levels.iter().map(|l| l.id.as_str()).collect();
-    if let Some(level) = level_id {
-        if !ids.contains(&level) {
-            return Err(invalid(
-                "level_id",
-                format!(
-                    "{level:?} is not a dose level of {} (allowed: {})",
-                    study.id,
-                    ids.join(", ")
-                ),
-            ));
-        }
-    }
+    participants::check_allocatable(
+        participant_id,
+        p.status,
+        p.eligible,
+        "is given a dose level",
+    )?;
+    let assigned = dose_in(tx.conn(), participant_id).await?;
+    rules::check_unassigned(
+        participant_id,
+        assigned.as_ref().map(|a| a.level_id.as_str()),
+    )?;
     let counts = cohort_counts_in(tx.conn(), study).await?;
-    let opening = trial::opening(&counts);
-    let level = match (sponsor_override, level_id, opening.level) {
-        (Some(o), Some(level), _) => {
-            if o.reason.trim().is_empty() {
-                return Err(invalid(
-                    "reason",
-                    "is required: why the 3+3 rule is overridden",
-                ));
-            }
-            level.to_string()
-        }
-        (Some(_), None, _) => {
-            return Err(invalid(
-                "level_id",
-                format!("an override names the level (allowed: {})", ids.join(", ")),
-            ))
-        }
-        (None, _, None) => {
-            let mtd = trial::three_plus_three(
-                &counts
-                    .iter()
-                    .map(|c| (c.evaluable, c.dlts))
-                    .collect::<Vec<_>>(),
-            )
-            .mtd
-            .map_or("none".to_string(), |i| ids[i].to_string());
-            return Err(conflict(
-                "level_id",
-                format!("the 3+3 rule enrols no more participants (maximum tolerated dose: {mtd}); only a sponsor override can"),
-            ));
-        }
-        (None, requested, Some(open)) => {
-            let allowed = ids[open];
-            if requested.is_some_and(|r| r != allowed) {
-                return Err(conflict(
-                    "level_id",
-                    format!(
-                        "the 3+3 rule enrols at {allowed} now, not at {} (allowed: {allowed}); only a sponsor override can",
-                        requested.unwrap_or_default()
-                    ),
-                ));
-            }
-            if !opening.open {
-                return Err(conflict(
-                    "level_id",
-                    format!(
-                        "the cohort at {allowed} is full ({} of {} assigned, {} evaluable): it waits for their DLT windows",
-                        counts[open].assigned, opening.target, counts[open].evaluable
-                    ),
-                ));
-            }
-            allowed.to_string()
-        }
-    };
+    let level = rules::choose_level(
+        study,
+        &counts,
+        level_id,
+        sponsor_override.as_ref().map(|o| o.reason),
+    )?
+    .to_string();
     let at = now();
     let (reason, signer) = match sponsor_override {
         Some(o) => (
@@ -428,61 +341,18 @@ async fn record_dlt_in(
 ) -> Result<DltAssessment> {
     let id = new.participant_id;
     let p = participant_in(tx.conn(), scope, id).await?;
-    let Some(dose) = dose_in(tx.conn(), id).await? else {
-        return Err(conflict(
-            "level_id",
-            format!("participant {id} has no dose level yet"),
-        ));
+    let level = dose_in(tx.conn(), id).await?.map(|d| d.level_id);
+    let assessed = dlt_in(tx.conn(), id).await?.is_some();
+    let report = rules::DltReport {
+        participant_id: id,
+        dlt: new.dlt,
+        onset_on: new.onset_on.as_deref(),
+        description: &new.description,
+        assessed_on: &new.assessed_on,
     };
-    if dlt_in(tx.conn(), id).await?.is_some() {
-        return Err(conflict(
-            "dlt",
-            format!("participant {id} was already assessed for DLT"),
-        ));
-    }
-    if parse_date(&new.assessed_on).is_none() {
-        return Err(invalid(
-            "assessed_on",
-            format!("{:?} is not a date (expected YYYY-MM-DD)", new.assessed_on),
-        ));
-    }
-    let (start, end) = dlt_window(study, &dose.level_id, p.anchor_date.as_deref())?;
-    if new.dlt {
-        let Some(onset) = new.onset_on.as_deref() else {
-            return Err(invalid(
-                "onset_on",
-                format!("is required for a DLT (within the window {start} to {end})"),
-            ));
-        };
-        if parse_date(onset).is_none() || onset < start.as_str() || onset > end.as_str() {
-            return Err(invalid(
-                "onset_on",
-                format!("{onset:?} is outside the DLT window (allowed: {start} to {end})"),
-            ));
-        }
-        if new.assessed_on.as_str() < onset {
-            return Err(invalid(
-                "assessed_on",
-                format!("{} is before the onset {onset}", new.assessed_on),
-            ));
-        }
-        if new.description.trim().is_empty() {
-            return Err(invalid(
-                "description",
-                "is required for a DLT: what happened",
-            ));
-        }
-    } else {
-        if new.onset_on.is_some() {
-            return Err(invalid("onset_on", "is given only for a DLT"));
-        }
-        if new.assessed_on.as_str() < end.as_str() {
-            return Err(conflict(
-                "assessed_on",
-                format!("the DLT window runs until {end}: without a DLT the participant is evaluable from then on"),
-            ));
-        }
-    }
+    rules::check_dlt(&report, level.as_deref(), assessed, |level| {
+        rules::dlt_window(study, level, p.anchor_date.as_deref())
+    })?;
     let at = now();
     sqlx::query(
         "INSERT INTO dlt_assessments (participant_id, study_id, dlt, onset_on, description, assessed_on, \
@@ -500,36 +370,9 @@ async fn record_dlt_in(
     .execute(tx.conn())
     .await
     .map_err(crate::db::conflict("dlt", "was already assessed"))?;
-    let mut changes = vec![
-        Change::new("sign", "dlt-assessment", id).set("dlt", if new.dlt { "yes" } else { "no" }),
-        Change::new("sign", "dlt-assessment", id).set("assessed_on", &new.assessed_on),
-        Change::new("sign", "dlt-assessment", id).set("description", new.description.trim()),
-        Change::new("sign", "dlt-assessment", id).set("signer_name", &new.signer.full_name),
-        Change::new("sign", "dlt-assessment", id).set("signed_at", &at),
-    ];
-    if let Some(onset) = &new.onset_on {
-        changes.push(Change::new("sign", "dlt-assessment", id).set("onset_on", onset));
-    }
+    let changes = rules::dlt_changes(&report, &new.signer.full_name, &at);
     tx.audit(&study.id, by, &changes).await?;
     dlt_in(tx.conn(), id)
         .await?
         .ok_or_else(|| not_found("DLT assessment", id))
-}
-/// The DLT window of a participant at a level: from the first dose (the anchor date, day 1)
-/// to `dlt_window_days` after the level's last dose.
-fn dlt_window(study: &Study, level_id: &str, anchor: Option<&str>) -> Result<(String, String)> {
-    let level = study.dose_level(level_id).ok_or_else(|| {
-        conflict(
-            "level_id",
-            format!("{level_id} is no longer a dose level of {}", study.id),
-        )
-    })?;
-    let anchor = anchor
-        .and_then(parse_date)
-        .ok_or_else(|| conflict("anchor_date", "the participant has no first-dose date"))?;
-    let (first, last) = level.dlt_days(study.dlt_window_days.unwrap_or(28));
-    Ok((
-        date(trial::date_of_day(anchor, first)),
-        date(trial::date_of_day(anchor, last)),
-    ))
 }

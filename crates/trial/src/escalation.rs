@@ -19,6 +19,10 @@
 //! expanded to six before it is declared the MTD.
 
 use serde::Serialize;
+use time::Date;
+
+use crate::participants::parse_date;
+use crate::{date_of_day, Change, Refusal, Study};
 
 /// What the 3+3 rule says about one dose level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -161,6 +165,235 @@ pub fn opening(levels: &[LevelCount]) -> Opening {
         target,
         open: levels[level].assigned < target,
     }
+}
+
+/// The level an enrolled participant is given, from every level's counts: the level the 3+3
+/// rule opens (a level asked for must be it, and its cohort must have room), or any level
+/// named with a sponsor's override (whose reason is required). Refusals name the allowed level.
+pub fn choose_level<'a>(
+    study: &'a Study,
+    counts: &[LevelCount],
+    requested: Option<&str>,
+    override_reason: Option<&str>,
+) -> Result<&'a str, Refusal> {
+    let ids: Vec<&str> = study.dose_levels.iter().map(|l| l.id.as_str()).collect();
+    if let Some(level) = requested {
+        if !ids.contains(&level) {
+            return Err(Refusal::invalid(
+                "level_id",
+                format!(
+                    "{level:?} is not a dose level of {} (allowed: {})",
+                    study.id,
+                    ids.join(", ")
+                ),
+            ));
+        }
+    }
+    let position = |level: &str| ids.iter().position(|id| *id == level).unwrap_or(0);
+    let opening = opening(counts);
+    match (override_reason, requested, opening.level) {
+        (Some(reason), Some(level), _) => {
+            if reason.trim().is_empty() {
+                return Err(Refusal::invalid(
+                    "reason",
+                    "is required: why the 3+3 rule is overridden",
+                ));
+            }
+            Ok(ids[position(level)])
+        }
+        (Some(_), None, _) => Err(Refusal::invalid(
+            "level_id",
+            format!("an override names the level (allowed: {})", ids.join(", ")),
+        )),
+        (None, _, None) => {
+            let evaluated: Vec<(u32, u32)> = counts.iter().map(|c| (c.evaluable, c.dlts)).collect();
+            let mtd = three_plus_three(&evaluated)
+                .mtd
+                .and_then(|i| ids.get(i).copied())
+                .unwrap_or("none");
+            Err(Refusal::conflict(
+                "level_id",
+                format!(
+                    "the 3+3 rule enrols no more participants (maximum tolerated dose: {mtd}); only a sponsor override can"
+                ),
+            ))
+        }
+        (None, requested, Some(open)) => {
+            let allowed = ids[open];
+            if let Some(other) = requested.filter(|r| *r != allowed) {
+                return Err(Refusal::conflict(
+                    "level_id",
+                    format!(
+                        "the 3+3 rule enrols at {allowed} now, not at {other} (allowed: {allowed}); only a sponsor override can"
+                    ),
+                ));
+            }
+            if !opening.open {
+                return Err(Refusal::conflict(
+                    "level_id",
+                    format!(
+                        "the cohort at {allowed} is full ({} of {} assigned, {} evaluable): it waits for their DLT windows",
+                        counts[open].assigned, opening.target, counts[open].evaluable
+                    ),
+                ));
+            }
+            Ok(allowed)
+        }
+    }
+}
+
+/// Only a dose-escalation study assigns dose levels.
+pub fn check_escalation_study(study: &Study) -> Result<(), Refusal> {
+    if study.dose_levels.is_empty() {
+        return Err(Refusal::conflict(
+            "level_id",
+            format!(
+                "study {} has no dose levels (it is not a dose escalation)",
+                study.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A dose level is final: a participant already at `assigned` gets no other.
+pub fn check_unassigned(participant_id: i64, assigned: Option<&str>) -> Result<(), Refusal> {
+    match assigned {
+        None => Ok(()),
+        Some(level) => Err(Refusal::conflict(
+            "level_id",
+            format!(
+                "participant {participant_id} is already at dose level {level}; a dose level is final"
+            ),
+        )),
+    }
+}
+
+/// The DLT window of a participant at a level: from the first dose (the anchor date, day 1)
+/// to the study's DLT window (28 days by default) after the level's last dose.
+pub fn dlt_window(
+    study: &Study,
+    level_id: &str,
+    anchor: Option<&str>,
+) -> Result<(Date, Date), Refusal> {
+    let level = study.dose_level(level_id).ok_or_else(|| {
+        Refusal::conflict(
+            "level_id",
+            format!("{level_id} is no longer a dose level of {}", study.id),
+        )
+    })?;
+    let anchor = anchor.and_then(parse_date).ok_or_else(|| {
+        Refusal::conflict("anchor_date", "the participant has no first-dose date")
+    })?;
+    let (first, last) = level.dlt_days(study.dlt_window_days.unwrap_or(28));
+    Ok((date_of_day(anchor, first), date_of_day(anchor, last)))
+}
+
+/// A DLT assessment as the investigator signs it.
+#[derive(Clone, Copy, Debug)]
+pub struct DltReport<'a> {
+    /// The participant.
+    pub participant_id: i64,
+    /// Whether a dose-limiting toxicity occurred.
+    pub dlt: bool,
+    /// Its onset, for a DLT.
+    pub onset_on: Option<&'a str>,
+    /// What happened.
+    pub description: &'a str,
+    /// The assessment's date.
+    pub assessed_on: &'a str,
+}
+
+/// Checks a DLT assessment against the participant's state (`level`: the dose level, if any;
+/// `assessed`: whether one was recorded) and the DLT window (`window`, computed only once the
+/// participant is known to be assessable): a DLT with its onset inside the window, assessed on
+/// or after it, described; or none once the window is over.
+pub fn check_dlt(
+    report: &DltReport<'_>,
+    level: Option<&str>,
+    assessed: bool,
+    window: impl FnOnce(&str) -> Result<(Date, Date), Refusal>,
+) -> Result<(), Refusal> {
+    let id = report.participant_id;
+    let Some(level) = level else {
+        return Err(Refusal::conflict(
+            "level_id",
+            format!("participant {id} has no dose level yet"),
+        ));
+    };
+    if assessed {
+        return Err(Refusal::conflict(
+            "dlt",
+            format!("participant {id} was already assessed for DLT"),
+        ));
+    }
+    let Some(assessed_on) = parse_date(report.assessed_on) else {
+        return Err(Refusal::invalid(
+            "assessed_on",
+            format!(
+                "{:?} is not a date (expected YYYY-MM-DD)",
+                report.assessed_on
+            ),
+        ));
+    };
+    let (start, end) = window(level)?;
+    if !report.dlt {
+        if report.onset_on.is_some() {
+            return Err(Refusal::invalid("onset_on", "is given only for a DLT"));
+        }
+        if assessed_on < end {
+            return Err(Refusal::conflict(
+                "assessed_on",
+                format!("the DLT window runs until {end}: without a DLT the participant is evaluable from then on"),
+            ));
+        }
+        return Ok(());
+    }
+    let Some(onset) = report.onset_on else {
+        return Err(Refusal::invalid(
+            "onset_on",
+            format!("is required for a DLT (within the window {start} to {end})"),
+        ));
+    };
+    match parse_date(onset) {
+        Some(day) if (start..=end).contains(&day) => {
+            if assessed_on < day {
+                return Err(Refusal::invalid(
+                    "assessed_on",
+                    format!("{} is before the onset {onset}", report.assessed_on),
+                ));
+            }
+        }
+        _ => {
+            return Err(Refusal::invalid(
+                "onset_on",
+                format!("{onset:?} is outside the DLT window (allowed: {start} to {end})"),
+            ))
+        }
+    }
+    if report.description.trim().is_empty() {
+        return Err(Refusal::invalid(
+            "description",
+            "is required for a DLT: what happened",
+        ));
+    }
+    Ok(())
+}
+
+/// What a signed DLT assessment records.
+pub fn dlt_changes(report: &DltReport<'_>, signer_name: &str, signed_at: &str) -> Vec<Change> {
+    let c = || Change::new("sign", "dlt-assessment", report.participant_id);
+    let mut changes = vec![
+        c().set("dlt", if report.dlt { "yes" } else { "no" }),
+        c().set("assessed_on", report.assessed_on),
+        c().set("description", report.description.trim()),
+        c().set("signer_name", signer_name),
+        c().set("signed_at", signed_at),
+    ];
+    if let Some(onset) = report.onset_on {
+        changes.push(c().set("onset_on", onset));
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -350,5 +583,166 @@ mod tests {
     fn decisions_print_and_serialise_as_words() {
         assert_eq!(NeedMore.to_string(), "need-more");
         assert_eq!(Stop.as_str(), "stop");
+    }
+
+    const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
+
+    fn counts(list: &[(u32, u32, u32)]) -> Vec<LevelCount> {
+        list.iter()
+            .map(|&(assigned, evaluable, dlts)| LevelCount {
+                assigned,
+                evaluable,
+                dlts,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_level_given_is_the_one_the_rule_opens_or_an_overridden_one() {
+        let study = Study::from_toml(PHASE1).unwrap();
+        let none = counts(&[(0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)]);
+        assert_eq!(choose_level(&study, &none, None, None), Ok("sad-1"));
+        assert_eq!(
+            choose_level(&study, &none, Some("sad-1"), None),
+            Ok("sad-1")
+        );
+        let refused = choose_level(&study, &none, Some("mad-2"), None).unwrap_err();
+        assert!(refused
+            .to_string()
+            .contains("enrols at sad-1 now, not at mad-2 (allowed: sad-1)"));
+        assert!(choose_level(&study, &none, Some("xl"), None)
+            .unwrap_err()
+            .to_string()
+            .contains("(allowed: sad-1, sad-2, mad-1, mad-2)"));
+        // A full cohort waits for its DLT windows.
+        let full = counts(&[(3, 1, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)]);
+        assert!(choose_level(&study, &full, None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("the cohort at sad-1 is full (3 of 3 assigned, 1 evaluable)"));
+        // The sponsor may override, naming the level, with a reason.
+        assert_eq!(
+            choose_level(&study, &full, Some("mad-1"), Some("DSMB advice")),
+            Ok("mad-1")
+        );
+        assert!(choose_level(&study, &full, Some("mad-1"), Some(" ")).is_err());
+        assert!(choose_level(&study, &full, None, Some("why")).is_err());
+        // Two DLTs at the lowest level end the escalation without an MTD.
+        let stopped = counts(&[(3, 3, 2), (0, 0, 0), (0, 0, 0), (0, 0, 0)]);
+        assert!(choose_level(&study, &stopped, None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("enrols no more participants (maximum tolerated dose: none)"));
+        assert!(check_unassigned(4, Some("sad-1")).is_err());
+        assert!(check_unassigned(4, None).is_ok());
+    }
+
+    #[test]
+    fn a_dlt_is_assessed_once_inside_its_window() {
+        let study = Study::from_toml(PHASE1).unwrap();
+        let (start, end) = dlt_window(&study, "sad-1", Some("2026-01-01")).unwrap();
+        assert_eq!(start.to_string(), "2026-01-01");
+        assert!(end > start);
+        let (_, mad_end) = dlt_window(&study, "mad-1", Some("2026-01-01")).unwrap();
+        assert!(
+            mad_end > end,
+            "the window runs from the last of the four doses"
+        );
+        assert!(dlt_window(&study, "sad-1", None).is_err());
+        let window = |level: &str| dlt_window(&study, level, Some("2026-01-01"));
+        let report = |dlt, onset, assessed| DltReport {
+            participant_id: 9,
+            dlt,
+            onset_on: onset,
+            description: "grade 3 headache",
+            assessed_on: assessed,
+        };
+        let after_end = (end + time::Duration::days(1)).to_string();
+        let before_end = (end - time::Duration::days(1)).to_string();
+        assert_eq!(
+            check_dlt(
+                &report(false, None, &after_end),
+                Some("sad-1"),
+                false,
+                window
+            ),
+            Ok(())
+        );
+        assert!(check_dlt(
+            &report(false, None, &before_end),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("the DLT window runs until"));
+        assert_eq!(
+            check_dlt(
+                &report(true, Some("2026-01-05"), "2026-01-06"),
+                Some("sad-1"),
+                false,
+                window
+            ),
+            Ok(())
+        );
+        assert!(check_dlt(
+            &report(true, Some("2025-12-31"), "2026-01-06"),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(true, Some("2026-01-05"), "2026-01-04"),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(true, None, "2026-01-06"),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(false, Some("2026-01-05"), &after_end),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(true, Some("2026-01-05"), "2026-01-06"),
+            None,
+            false,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(true, Some("2026-01-05"), "2026-01-06"),
+            Some("sad-1"),
+            true,
+            window
+        )
+        .is_err());
+        assert!(check_dlt(
+            &report(true, Some("2026-01-05"), "6 Jan"),
+            Some("sad-1"),
+            false,
+            window
+        )
+        .is_err());
+        let changes = dlt_changes(
+            &report(true, Some("2026-01-05"), "2026-01-06"),
+            "Dr Inv",
+            "t",
+        );
+        assert_eq!(
+            changes.last().unwrap().new_value.as_deref(),
+            Some("2026-01-05")
+        );
     }
 }

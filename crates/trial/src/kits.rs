@@ -63,6 +63,48 @@ pub fn kit_list(study: &Study, seed: u64, count: usize) -> Result<Vec<Kit>, Allo
     Ok(kits)
 }
 
+/// A kit is dispensed to the participant it is allocated to (`allocated`: its number and when
+/// it was dispensed), once.
+pub fn check_dispensing(
+    participant_id: i64,
+    allocated: Option<(&str, Option<&str>)>,
+    kit_number: &str,
+) -> Result<(), crate::Refusal> {
+    let Some((allocated, dispensed)) = allocated else {
+        return Err(crate::Refusal::conflict(
+            "participant",
+            format!("participant {participant_id} is not randomised"),
+        ));
+    };
+    if allocated != kit_number {
+        return Err(crate::Refusal::invalid(
+            "kit_number",
+            format!(
+                "{kit_number:?} is not the kit allocated to participant {participant_id} (allowed: {allocated})"
+            ),
+        ));
+    }
+    if let Some(at) = dispensed {
+        return Err(crate::Refusal::conflict(
+            "kit_number",
+            format!("kit {kit_number} was already dispensed at {at}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An emergency unblinding needs its reason (trimmed).
+pub fn unblinding_reason(reason: &str) -> Result<&str, crate::Refusal> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(crate::Refusal::invalid(
+            "reason",
+            "is required: why the participant's allocation must be known",
+        ));
+    }
+    Ok(reason)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +141,25 @@ mod tests {
             kit_list(&study, 1, 10),
             Err(AllocationError::NotRandomised(_))
         ));
+    }
+
+    #[test]
+    fn only_the_allocated_kit_is_dispensed_once() {
+        assert!(check_dispensing(3, Some(("K000123", None)), "K000123").is_ok());
+        assert!(check_dispensing(3, None, "K000123").is_err());
+        assert_eq!(
+            check_dispensing(3, Some(("K000123", None)), "K999999")
+                .unwrap_err()
+                .to_string(),
+            "kit_number: \"K999999\" is not the kit allocated to participant 3 (allowed: K000123)"
+        );
+        assert!(check_dispensing(
+            3,
+            Some(("K000123", Some("2026-01-01T00:00:00.000000Z"))),
+            "K000123"
+        )
+        .is_err());
+        assert_eq!(unblinding_reason("  anaphylaxis "), Ok("anaphylaxis"));
+        assert!(unblinding_reason(" ").is_err());
     }
 }

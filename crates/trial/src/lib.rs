@@ -32,15 +32,16 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 mod allocation;
 mod change;
 mod definition;
 pub mod ecrf;
 mod eligibility;
 mod error;
-mod escalation;
+pub mod escalation;
 mod forms;
-mod kits;
+pub mod kits;
 pub mod participants;
 pub mod queries;
 mod role;

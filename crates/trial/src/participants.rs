@@ -58,6 +58,26 @@ pub fn check_enrolment(status: ParticipantStatus, eligible: bool) -> Result<(), 
     ))
 }
 
+/// Only an eligible, enrolled participant is allocated (randomised, given a dose level): `what`
+/// says which, as in "can be randomised".
+pub fn check_allocatable(
+    participant_id: i64,
+    status: ParticipantStatus,
+    eligible: bool,
+    what: &str,
+) -> Result<(), Refusal> {
+    if status == ParticipantStatus::Enrolled && eligible {
+        return Ok(());
+    }
+    Err(Refusal::conflict(
+        "status",
+        format!(
+            "only an eligible, enrolled participant {what}; participant {participant_id} is {status}{}",
+            if eligible { "" } else { " (not eligible)" }
+        ),
+    ))
+}
+
 /// What an enrolment records: the status, the subject id, the dates and each planned visit
 /// (`(visit id, target date)`).
 pub fn enrolment_changes<'a>(
@@ -243,6 +263,19 @@ mod tests {
             check_correction("sex", "male", "").unwrap_err().to_string(),
             "reason: is required to change saved data"
         );
+    }
+
+    #[test]
+    fn only_an_eligible_enrolled_participant_is_allocated() {
+        assert!(check_allocatable(1, Enrolled, true, "can be randomised").is_ok());
+        assert_eq!(
+            check_allocatable(1, Enrolled, false, "can be randomised")
+                .unwrap_err()
+                .to_string(),
+            "status: only an eligible, enrolled participant can be randomised; participant 1 is enrolled (not eligible)"
+        );
+        assert!(check_allocatable(1, Screening, true, "is given a dose level").is_err());
+        assert!(check_allocatable(1, Withdrawn, true, "is given a dose level").is_err());
     }
 
     #[test]

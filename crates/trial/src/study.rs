@@ -490,6 +490,13 @@ impl Study {
         }
     }
 
+    /// Whether someone holding `roles` in this study may see arms: they hold a role in it and
+    /// none of those roles is blinded. This is the one blinding rule: a person with a blinded
+    /// role sees no arm, whatever other roles they hold.
+    pub fn sees_arms(&self, roles: &[Role]) -> bool {
+        !roles.is_empty() && roles.iter().all(|r| !self.is_blinded(*r))
+    }
+
     /// The site with this id.
     pub fn site(&self, id: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.id == id)

@@ -227,6 +227,14 @@ fn blinding_of_every_role_in_both_studies() {
             "{role} in the double-blind study"
         );
     }
+    // Arms are seen only by someone all of whose roles are unblinded: one blinded role is
+    // enough to blind a person, and no role at all sees nothing.
+    assert!(blind.sees_arms(&[Role::UnblindedPharmacist]));
+    assert!(blind.sees_arms(&[Role::UnblindedPharmacist, Role::DsmbStatistician]));
+    assert!(!blind.sees_arms(&[Role::UnblindedPharmacist, Role::Investigator]));
+    assert!(!blind.sees_arms(&[]));
+    assert!(open.sees_arms(&[Role::Investigator, Role::Crc]));
+    assert!(!open.sees_arms(&[]));
     // Spelled out, so that a change to the rule is a visible change here.
     assert!(blind.is_blinded(Role::SponsorAdmin));
     assert!(blind.is_blinded(Role::Investigator));

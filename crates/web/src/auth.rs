@@ -27,10 +27,7 @@ use crate::error::ApiError;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "scitrial_session";
-/// Failed logins in a row that lock an account.
-pub const MAX_FAILED_LOGINS: i64 = 5;
-/// How long a lock lasts.
-pub const LOCK: Duration = Duration::minutes(15);
+pub use trial::accounts::{LOCK, MAX_FAILED_LOGINS};
 /// Idle time after which a session ends.
 pub const IDLE: Duration = Duration::minutes(30);
 /// How often a session in use records that it was used (so it may end up to this much earlier
@@ -174,12 +171,8 @@ pub async fn sign_in(app: &App, login: Login) -> Result<Response, ApiError> {
         let _ = tokio::task::spawn_blocking(|| store::password::verify("x", dummy_hash())).await;
         return refuse(app, login.username, None, now, wrong()).await;
     };
-    if let Some(until) = user
-        .locked_until
-        .as_deref()
-        .and_then(store::parse_instant)
-        .filter(|u| *u > now)
-    {
+    let locked_until = user.locked_until.as_deref().and_then(store::parse_instant);
+    if let Some(until) = trial::accounts::lock_in_force(locked_until, now) {
         let locked = ApiError::Unauthorized(format!(
             "the account is locked after {MAX_FAILED_LOGINS} failed logins until {} UTC",
             store::instant(until)
@@ -190,8 +183,10 @@ pub async fn sign_in(app: &App, login: Login) -> Result<Response, ApiError> {
     let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let lock_until =
-        (!ok && user.failed_logins + 1 >= MAX_FAILED_LOGINS).then(|| store::instant(now + LOCK));
+    let lock_until = (!ok)
+        .then(|| trial::accounts::lock_after_failure(user.failed_logins, now))
+        .flatten()
+        .map(store::instant);
     app.store
         .record_login(&LoginAttempt {
             username: user.username.clone(),

@@ -14,23 +14,21 @@ use crate::app::App;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 
-/// Whether the caller may see arms in `study`: they hold a role in it, and none of their roles
-/// there is blinded.
+/// Whether the caller may see arms in `study`: the study's one rule ([`Study::sees_arms`]) over
+/// the roles they hold in it.
 pub fn unblinded(me: &CurrentUser, study: &Study) -> bool {
-    let mut roles = me
-        .roles
-        .iter()
-        .filter(|r| r.study_id == study.id)
-        .peekable();
-    roles.peek().is_some() && roles.all(|r| !study.is_blinded(r.role))
+    !blinded(study, &me.roles)
 }
 
-/// Whether the user is blinded in the study: no role of theirs there is unblinded.
-pub fn blinded(study: &trial::Study, roles: &[store::RoleAssignment]) -> bool {
-    roles
+/// Whether someone holding `roles` is blinded in the study: not every role of theirs there is
+/// unblinded (or they hold none).
+pub fn blinded(study: &Study, roles: &[store::RoleAssignment]) -> bool {
+    let in_study: Vec<trial::Role> = roles
         .iter()
         .filter(|r| r.study_id == study.id)
-        .all(|r| study.is_blinded(r.role))
+        .map(|r| r.role)
+        .collect();
+    !study.sees_arms(&in_study)
 }
 
 /// Whether an audit row could reveal an allocation (an arm, a kit, a dose volume), by its

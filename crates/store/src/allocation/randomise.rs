@@ -24,16 +24,12 @@ pub(super) async fn randomise(
     if p.study_id != study.id {
         return Err(not_found("participant", participant_id));
     }
-    if p.status != trial::ParticipantStatus::Enrolled || !p.eligible {
-        return Err(conflict(
-            "status",
-            format!(
-                "only an eligible, enrolled participant can be randomised; participant {participant_id} is {}{}",
-                p.status,
-                if p.eligible { "" } else { " (not eligible)" }
-            ),
-        ));
-    }
+    trial::participants::check_allocatable(
+        participant_id,
+        p.status,
+        p.eligible,
+        "can be randomised",
+    )?;
     let lock = tx.for_update();
     let list: Option<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT method, seed, allocated FROM randomisation_lists WHERE study_id = $1{lock}"

@@ -24,26 +24,8 @@ pub(super) async fn dispense(
     .bind(participant_id)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((allocated, dispensed)) = row else {
-        return Err(conflict(
-            "participant",
-            format!("participant {participant_id} is not randomised"),
-        ));
-    };
-    if allocated != kit_number {
-        return Err(StoreError::Invalid {
-            field: "kit_number".into(),
-            message: format!(
-                "{kit_number:?} is not the kit allocated to participant {participant_id} (allowed: {allocated})"
-            ),
-        });
-    }
-    if let Some(at) = dispensed {
-        return Err(conflict(
-            "kit_number",
-            format!("kit {kit_number} was already dispensed at {at}"),
-        ));
-    }
+    let allocated = row.as_ref().map(|(kit, at)| (kit.as_str(), at.as_deref()));
+    trial::kits::check_dispensing(participant_id, allocated, kit_number)?;
     let at = now();
     sqlx::query(
         "UPDATE allocations SET dispensed_at = $1, dispensed_by = $2 WHERE participant_id = $3",
@@ -72,12 +54,7 @@ pub(super) async fn unblind(
     reason: &str,
     by: &Actor,
 ) -> Result<Allocation> {
-    if reason.trim().is_empty() {
-        return Err(StoreError::Invalid {
-            field: "reason".into(),
-            message: "is required: why the participant's allocation must be known".into(),
-        });
-    }
+    let reason = trial::kits::unblinding_reason(reason)?;
     let p = participant_in(tx.conn(), scope, participant_id).await?;
     let lock = tx.for_update();
     let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
