@@ -63,6 +63,14 @@ impl Actor {
             username: "system".into(),
         }
     }
+
+    /// A signed-in user.
+    pub fn user(user: &User) -> Actor {
+        Actor {
+            user_id: Some(user.id),
+            username: user.username.clone(),
+        }
+    }
 }
 
 /// A user account.
@@ -87,16 +95,6 @@ pub struct User {
     pub language: String,
     /// When it was created.
     pub created_at: String,
-}
-
-impl Actor {
-    /// A signed-in user.
-    pub fn user(user: &User) -> Actor {
-        Actor {
-            user_id: Some(user.id),
-            username: user.username.clone(),
-        }
-    }
 }
 
 /// Which participants a caller may see: the whole study, or some of its sites.
