@@ -1,4 +1,4 @@
-// The pages in a real browser (run by crates/web/tests/browser.rs, which starts the server and
+// The pages in a real browser (run by crates/web/tests/web/browser.rs, which starts the server and
 // writes the data file). Exits non-zero on the first failure.
 'use strict';
 const fs = require('fs');

@@ -2,22 +2,18 @@
 //! database (from `TEST_DATABASE_URL`; skipped with a message when absent, unless
 //! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it).
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use store::{Actor, NewUser, RoleAssignment};
 use trial::Role;
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-async fn databases() -> Vec<String> {
-    store::testing::fresh_databases("scitrial_api")
-        .await
-        .unwrap()
+use crate::common::{self, plain_name, Client, Databases, TestApp, PASSWORD, PHASE2};
+
+async fn databases() -> Databases {
+    common::databases("scitrial_api").await
 }
 
 /// Everyone of the test: one user per role at site A (site roles), plus a coordinator at B.
-const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+const PEOPLE: &[common::Person] = &[
     ("admin", Role::SponsorAdmin, None),
     ("inv", Role::Investigator, Some(0)),
     ("crc", Role::Crc, Some(0)),
@@ -28,121 +24,20 @@ const PEOPLE: &[(&str, Role, Option<usize>)] = &[
     ("aud", Role::Auditor, None),
     ("crcb", Role::Crc, Some(1)),
 ];
-const PASSWORD: &str = "a good password";
-
-struct TestApp {
-    base: String,
-    store: Arc<store::Store>,
-    study: trial::Study,
-    url: String,
-}
 
 async fn spawn(url: &str) -> TestApp {
-    let sql = Arc::new(store::open(url).await.unwrap());
-    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
-        .await
-        .unwrap();
-    let study = app.studies.values().next().unwrap().clone();
-    let hash = store::password::hash(PASSWORD);
-    for (name, role, site) in PEOPLE {
-        let user = sql
-            .create_user(
-                &NewUser {
-                    username: name.to_string(),
-                    full_name: format!("Test {name}"),
-                    password_hash: hash.clone(),
-                    language: "en".into(),
-                },
-                &Actor::system(),
-            )
-            .await
-            .unwrap();
-        let site_id = site.map(|i| study.sites[i].id.clone());
-        sql.assign_role(
-            &RoleAssignment {
-                user_id: user.id,
-                study_id: study.id.clone(),
-                role: *role,
-                site_id,
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(listener, app));
-    TestApp {
-        base,
-        store: sql,
-        study,
-        url: url.to_string(),
-    }
+    common::spawn_with(url, PHASE2, PEOPLE, plain_name).await
 }
 
-/// A signed-in client.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Client {
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-}
-
+/// A signed-in client whose session cookie is `HttpOnly` and `SameSite=Strict`.
 async fn login(app: &TestApp, username: &str) -> Client {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = http
-        .post(format!("{}/api/login", app.base))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {username}");
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (client, cookie) = common::login_with_cookie(app, username).await;
+    let cookie = cookie.expect("a session cookie");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
-    let me: Value = r.json().await.unwrap();
-    Client {
-        http,
-        base: app.base.clone(),
-        csrf: me["csrf_token"].as_str().unwrap().to_string(),
-    }
+    client
 }
 
 /// A complete C6 injury with sacral sparing: AIS B, NLI C6 — eligible.
@@ -200,8 +95,8 @@ async fn enrolled(crc: &Client, sid: &str, site: &str, number: &str, subject: &s
 
 #[tokio::test]
 async fn a_participant_journey_from_screening_to_completion() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let (status, p) = crc
@@ -324,8 +219,8 @@ async fn a_participant_journey_from_screening_to_completion() {
 
 #[tokio::test]
 async fn bad_input_gets_field_level_4xx_never_500() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let path = format!("/api/studies/{sid}/participants");
@@ -401,8 +296,8 @@ async fn bad_input_gets_field_level_4xx_never_500() {
 
 #[tokio::test]
 async fn five_failed_logins_lock_the_account() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let http = reqwest::Client::new();
         let attempt = |password: &str| {
             http.post(format!("{}/api/login", app.base))
@@ -443,8 +338,8 @@ async fn five_failed_logins_lock_the_account() {
 /// and of another: the answer matches the access rules.
 #[tokio::test]
 async fn the_access_matrix() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = app.study.id.clone();
         let (site_a, site_b) = (app.study.sites[0].id.clone(), app.study.sites[1].id.clone());
         let crc = login(&app, "crc").await;
@@ -599,8 +494,8 @@ async fn the_access_matrix() {
 
 #[tokio::test]
 async fn accounts_and_roles_change_with_a_reason_and_are_audited() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let admin = login(&app, "admin").await;
         let mon = app.store.user_by_name("mon").await.unwrap().unwrap();
         let site = app.study.sites[0].id.clone();
@@ -669,8 +564,8 @@ async fn accounts_and_roles_change_with_a_reason_and_are_audited() {
 
 #[tokio::test]
 async fn any_signed_in_user_can_classify_an_exam_without_saving_it() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let aud = login(&app, "aud").await;
         let exam = Value::Object(exam_c6_b());
         let (status, result) = aud.post("/api/isncsci/classify", &exam).await;
@@ -711,8 +606,8 @@ async fn any_signed_in_user_can_classify_an_exam_without_saving_it() {
 
 #[tokio::test]
 async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let id = enrolled(&crc, &sid, &site, "V-1", "XS-V1").await;
@@ -836,8 +731,8 @@ async fn a_visit_form_is_validated_scored_and_changed_only_with_a_reason() {
 
 #[tokio::test]
 async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let id = enrolled(&crc, &sid, &site, "E-1", "XS-E1").await;
@@ -1024,8 +919,8 @@ async fn a_visit_is_verified_signed_voided_locked_and_unlocked() {
 
 #[tokio::test]
 async fn a_query_goes_from_the_monitor_to_the_site_and_back() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let id = crc
@@ -1137,8 +1032,8 @@ async fn a_query_goes_from_the_monitor_to_the_site_and_back() {
 /// later change voids that signature.
 #[tokio::test]
 async fn an_isncsci_form_is_reclassified_on_change_and_the_casebook_signed() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
         let crc = login(&app, "crc").await;
         let id = enrolled(&crc, &sid, &site, "I-1", "XS-I1").await;

@@ -29,7 +29,7 @@
 //!
 //! The number of cases is proptest's default (256, about a second in a debug build), or
 //! `PROPTEST_CASES` when set, so CI can run longer:
-//! `PROPTEST_CASES=100000 cargo test -p isncsci --test properties`.
+//! `PROPTEST_CASES=100000 cargo test -p isncsci --test isncsci properties::`.
 
 use isncsci::flat::json::{read_all, write_exam, Id, Next, Reader, Start, SyntaxError};
 use isncsci::flat::{fields, ExamBuilder, Field, FieldError, Problem};

@@ -8,12 +8,7 @@ use trial::{
     InjuryLevel, ListRng, ListStream, Minimiser, Randomisation, RandomisationMethod, Strata, Study,
 };
 
-const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-
-fn phase2() -> Study {
-    Study::from_toml(PHASE2).unwrap()
-}
+use crate::common::{phase2, PHASE1, PHASE2};
 
 /// The Phase II study with its `[randomisation]` table replaced by `table`.
 fn phase2_with(table: &str) -> Study {

@@ -2,16 +2,13 @@
 //! PostgreSQL database: redirects when signed out, the login form and its token, site scoping,
 //! the worksheet's contract (input names and result elements), escaping and the languages.
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use store::{Actor, NewUser, RoleAssignment};
 use trial::Role;
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-const PASSWORD: &str = "a good password";
-const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+use crate::common::{self, Databases, TestApp, PASSWORD, PHASE2};
+
+const PEOPLE: &[common::Person] = &[
     ("crc", Role::Crc, Some(0)),
     ("crcb", Role::Crc, Some(1)),
     ("mon", Role::Monitor, Some(0)),
@@ -19,49 +16,16 @@ const PEOPLE: &[(&str, Role, Option<usize>)] = &[
     ("admin", Role::SponsorAdmin, None),
 ];
 
-struct TestApp {
-    base: String,
-    study: trial::Study,
+/// Printed names with markup in them, which the pages must show as text.
+fn marked_up_name(username: &str) -> String {
+    format!("Test <b>{username}</b>")
 }
 
 async fn spawn(url: &str) -> TestApp {
-    let sql = Arc::new(store::open(url).await.unwrap());
-    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
-        .await
-        .unwrap();
-    let study = app.studies.values().next().unwrap().clone();
-    let hash = store::password::hash(PASSWORD);
-    for (name, role, site) in PEOPLE {
-        let user = sql
-            .create_user(
-                &NewUser {
-                    username: name.to_string(),
-                    full_name: format!("Test <b>{name}</b>"),
-                    password_hash: hash.clone(),
-                    language: "en".into(),
-                },
-                &Actor::system(),
-            )
-            .await
-            .unwrap();
-        sql.assign_role(
-            &RoleAssignment {
-                user_id: user.id,
-                study_id: study.id.clone(),
-                role: *role,
-                site_id: site.map(|i| study.sites[i].id.clone()),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(listener, app));
-    TestApp { base, study }
+    common::spawn_with(url, PHASE2, PEOPLE, marked_up_name).await
 }
 
+/// A client as a browser is one: cookies kept, redirects not followed.
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
@@ -72,15 +36,7 @@ fn browser() -> reqwest::Client {
 
 /// Signs in on a client (a device), returning the session's CSRF token.
 async fn sign_in_on(http: &reqwest::Client, app: &TestApp, username: &str) -> String {
-    let r = http
-        .post(format!("{}/api/login", app.base))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let me: Value = r.json().await.unwrap();
-    me["csrf_token"].as_str().unwrap().to_string()
+    common::sign_in(http, &app.base, username).await.0
 }
 
 /// A signed-in client and its CSRF token.
@@ -157,10 +113,8 @@ async fn screen_with(
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn databases() -> Vec<String> {
-    store::testing::fresh_databases("scitrial_pages")
-        .await
-        .unwrap()
+async fn databases() -> Databases {
+    common::databases("scitrial_pages").await
 }
 
 /// The login form's double-submit token.
@@ -196,8 +150,8 @@ async fn submit(
 
 #[tokio::test]
 async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let http = browser();
         let page = format!("/studies/{}/participants", app.study.id);
         for path in [page.as_str(), "/isncsci", "/", "/dashboard"] {
@@ -269,8 +223,8 @@ async fn signed_out_pages_go_to_the_login_whose_form_signs_in() {
 
 #[tokio::test]
 async fn pages_show_only_the_sites_of_the_user() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (a, b) = (app.study.sites[0].id.clone(), app.study.sites[1].id.clone());
         let mine = screen(&app, "crc", &a, "A-1").await;
         let theirs = screen(&app, "crcb", &b, "<script>alert(1)</script>").await;
@@ -349,8 +303,8 @@ async fn pages_show_only_the_sites_of_the_user() {
 
 #[tokio::test]
 async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (crc, _) = login(&app, "crc").await;
         let (status, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
         assert_eq!(status, StatusCode::OK);
@@ -447,8 +401,8 @@ fn body_asset(body: &str, name: &str) -> String {
 
 #[tokio::test]
 async fn the_language_is_chosen_per_user_and_kept() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let (crc, _) = login(&app, "crc").await;
         let (_, body, _) = get(&crc, format!("{}/isncsci", app.base)).await;
         assert!(body.contains("Light touch") && body.contains(r#"lang="en""#));
@@ -492,8 +446,8 @@ async fn the_language_is_chosen_per_user_and_kept() {
 
 #[tokio::test]
 async fn notifications_are_a_page_for_the_roles_they_are_for() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = &app.study.id;
         let page = format!("{}/studies/{sid}/notifications", app.base);
         let link = format!("href=\"/studies/{sid}/notifications\"");
@@ -532,8 +486,8 @@ async fn post_api(http: &reqwest::Client, csrf: &str, url: String, body: Value) 
 
 #[tokio::test]
 async fn queries_are_answered_by_the_site_and_closed_by_whoever_raised_them() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = &app.study.id;
         let site = &app.study.sites[0].id;
         let id = screen(&app, "crc", site, "Q-1").await;
@@ -576,8 +530,8 @@ async fn queries_are_answered_by_the_site_and_closed_by_whoever_raised_them() {
 
 #[tokio::test]
 async fn a_complete_form_is_verified_by_the_monitor_and_its_visit_signed_by_the_investigator() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = &app.study.id;
         let site = &app.study.sites[0].id;
         let id = screen_with(&app, "crc", site, "V-1", injured_exam()).await;

@@ -9,15 +9,11 @@ use trial::{
     CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
 };
 
+use crate::common::load;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn load(name: &str) -> Study {
-    let path = format!("{}/../../studies/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Study::from_toml(&text).unwrap_or_else(|e| panic!("{path}:\n{e}"))
-}
 
 fn form(study: &Study, id: &str) -> FormDef {
     study

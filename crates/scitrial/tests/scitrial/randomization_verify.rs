@@ -2,15 +2,15 @@
 //! allocations reproduce from the seed, 1 naming the slot after one is changed behind the
 //! application's back, 2 when there is no list.
 
-use std::process::Command;
-
 use store::{Actor, Enrolment, NewScreening, NewUser, Scope};
+
+use crate::common::{self, bin};
 
 const PHASE1: &str = "../../studies/xs228-phase1.toml";
 const PHASE2: &str = "../../studies/xs228-phase2.toml";
 
 fn verify(url: &str, study: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scitrial"))
+    let out = bin()
         .args([
             "randomization",
             "verify",
@@ -29,13 +29,12 @@ fn verify(url: &str, study: &str) -> (i32, String) {
 
 #[tokio::test]
 async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
-    let url = store::testing::fresh_databases("scitrial_verify")
-        .await
-        .unwrap()
-        .remove(0);
+    // The first database (SQLite), named if the test fails.
+    let db = common::databases("scitrial_verify").await.next().unwrap();
+    let url = db.url();
     let source = std::fs::read_to_string(PHASE2).unwrap();
     let study = trial::Study::from_toml(&source).unwrap();
-    let sql = store::open(&url).await.unwrap();
+    let sql = store::open(url).await.unwrap();
     sql.load_study(&study, &source, &Actor::system())
         .await
         .unwrap();
@@ -52,7 +51,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
         .await
         .unwrap();
     let by = Actor::user(&user);
-    let (code, text) = verify(&url, PHASE2);
+    let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no randomisation list"), "{text}");
     sql.generate_randomisation(&study, 99, 12, 40, &by)
@@ -103,7 +102,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
         .unwrap();
         sql.randomise(&scope, &study, p.id, &c, &by).await.unwrap();
     }
-    let (code, text) = verify(&url, PHASE2);
+    let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("6 allocations") && text.contains("reproduces from its seed"),
@@ -116,7 +115,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
     .execute(sql.raw_pool())
     .await
     .unwrap();
-    let (code, text) = verify(&url, PHASE2);
+    let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 1, "{text}");
     assert!(
         text.contains("problem: slot 3/2 is not the one the seed gives"),
@@ -126,6 +125,6 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
         !text.contains("xs228") && !text.contains("placebo"),
         "{text}"
     );
-    let (code, text) = verify(&url, PHASE1);
+    let (code, text) = verify(url, PHASE1);
     assert_eq!(code, 2, "{text}");
 }

@@ -5,9 +5,7 @@ use isncsci::{Anal, Classification, Exam, Level, MotorLevel, MotorValue, Sensory
 use time::macros::date;
 use trial::{age_in_years, evaluate_eligibility, Eligibility, Reason, Screening, Sex, Study};
 
-fn study() -> Study {
-    Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap()
-}
+use crate::common::{phase2, PHASE2};
 
 /// An exam normal down to `level` with the same values on both sides below it.
 fn injury(level: Level, motor_below: &str, sensory_below: &str, vac: Anal, dap: Anal) -> Exam {
@@ -43,7 +41,7 @@ fn candidate() -> Screening {
 }
 
 fn assess(screening: &Screening, exam: &Classification) -> Eligibility {
-    evaluate_eligibility(&study(), screening, exam)
+    evaluate_eligibility(&phase2(), screening, exam)
 }
 
 fn codes(result: &Eligibility) -> Vec<&'static str> {
@@ -300,7 +298,7 @@ fn every_reason_is_listed_together() {
 
 #[test]
 fn a_study_without_criteria_checks_only_consent_and_dates() {
-    let text = include_str!("../../../studies/xs228-phase2.toml");
+    let text = PHASE2;
     let start = text.find("[eligibility]").unwrap();
     let end = text.find("[schedule]").unwrap();
     let study = Study::from_toml(&format!("{}{}", &text[..start], &text[end..])).unwrap();

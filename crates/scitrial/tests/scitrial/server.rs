@@ -3,13 +3,11 @@
 //! creates an account with a role.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use sqlx::Executor;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_scitrial"))
-}
+use crate::common::{bin, study, Database, PHASE2};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let nanos = std::time::SystemTime::now()
@@ -143,10 +141,7 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 fn users_add_reads_the_password_from_standard_input() {
     let dir = temp_dir("users");
     let db = format!("sqlite:{}", dir.join("u.db").display());
-    let study = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../studies/xs228-phase2.toml"
-    );
+    let study = PHASE2;
     let add = |name: &str, role: &str, site: Option<&str>, password: &str| {
         let mut cmd = bin();
         cmd.args([
@@ -203,7 +198,6 @@ fn users_add_reads_the_password_from_standard_input() {
 
 #[test]
 fn randomization_simulate_reports_balance_and_predictability() {
-    let study = |name: &str| format!("{}/../../studies/{name}", env!("CARGO_MANIFEST_DIR"));
     let phase2 = study("xs228-phase2.toml");
     let simulate = || {
         bin()
@@ -309,8 +303,8 @@ fn load_test_saves_exams_over_http_and_measures_the_disk_in_the_same_run() {
         }
         Err(_) => eprintln!("SKIPPED: the PostgreSQL run (set TEST_DATABASE_URL)"),
     }
-    for database in databases {
-        let report = short_load_test(&database);
+    for database in databases.into_iter().map(Database::new) {
+        let report = short_load_test(database.url());
         assert!(figure(&report, "saves:") > 0.0, "{report}");
         assert!(report.contains(", 0 failed"), "{report}");
         let p50 = figure(&report, "latency: p50");

@@ -1,7 +1,8 @@
 //! The pages in a real browser: npm `playwright-core` driving Debian's Chromium against the real
 //! server on port 0 over a fresh SQLite database seeded like the demo. The script is
-//! `tests/browser/worksheet.test.js`; it prints what it measured and saves screenshots under
-//! `target/browser-screenshots`.
+//! `tests/browser/worksheet.test.js` (an npm project of its own there); it prints what it
+//! measured and saves screenshots under `target/browser-screenshots`. To watch it:
+//! `cargo test -p web --test web browser -- --nocapture`.
 //!
 //! Skipped with a message when node, the script's `node_modules` or Chromium is missing, unless
 //! `SCITRIAL_REQUIRE_BROWSER` is set (as CI sets it), in which case that is a failure.
@@ -13,8 +14,8 @@ use std::sync::Arc;
 use store::{Actor, NewUser, RoleAssignment, Scope};
 use trial::Role;
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-const PASSWORD: &str = "a good password";
+use crate::common::{PASSWORD, PHASE2};
+
 /// Names that must show as text, never as markup.
 const HOSTILE_NAME: &str = "\"><img src=x onerror=\"window.__xss=1\">";
 const HOSTILE_NUMBER: &str = "<script>window.__xss=2</script>";

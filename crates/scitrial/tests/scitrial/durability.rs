@@ -4,21 +4,15 @@
 //! fresh SQLite file and on a fresh PostgreSQL database (`TEST_DATABASE_URL`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const STUDY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../studies/xs228-phase2.toml"
-);
-const PASSWORD: &str = "durable password";
+use crate::common::{self, bin, PHASE2 as STUDY};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_scitrial"))
-}
+const PASSWORD: &str = "durable password";
 
 /// Starts `scitrial serve` on a free port; returns the child and its base URL.
 fn serve(url: &str) -> (Child, String) {
@@ -88,16 +82,14 @@ fn exam() -> serde_json::Map<String, Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9() {
-    for url in store::testing::fresh_databases("scitrial_durable")
-        .await
-        .unwrap()
-    {
+    for db in common::databases("scitrial_durable").await {
+        let url = db.url();
         let mut add = bin()
             .args([
                 "users",
                 "add",
                 "--database-url",
-                &url,
+                url,
                 "--study",
                 STUDY,
                 "--username",
@@ -119,7 +111,7 @@ async fn acknowledged_writes_survive_kill_9() {
             .unwrap();
         assert!(add.wait().unwrap().success());
 
-        let (mut server, base) = serve(&url);
+        let (mut server, base) = serve(url);
         let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
         let exam = exam();
         let mut writers = Vec::new();
@@ -169,7 +161,7 @@ async fn acknowledged_writes_survive_kill_9() {
             acknowledged.len()
         );
 
-        let (mut server, base) = serve(&url);
+        let (mut server, base) = serve(url);
         let (http, _) = login(&base).await;
         let listed: Value = http
             .get(format!("{base}/api/studies/XS228-P2/participants"))
@@ -198,7 +190,7 @@ async fn acknowledged_writes_survive_kill_9() {
         server.wait().unwrap();
 
         let verify = bin()
-            .args(["audit", "verify", "--database-url", &url])
+            .args(["audit", "verify", "--database-url", url])
             .output()
             .unwrap();
         assert_eq!(

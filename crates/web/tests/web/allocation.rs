@@ -8,15 +8,14 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use store::{Actor, NewUser, RoleAssignment};
 use trial::Role;
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
-const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
-const PASSWORD: &str = "a good password";
+use crate::common::{
+    self, login, plain_name, Client, Databases, TestApp, PASSWORD, PHASE1, PHASE2,
+};
 
 /// One user per role at site A (site roles), plus a coordinator and an investigator at B.
-const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+const PEOPLE: &[common::Person] = &[
     ("admin", Role::SponsorAdmin, None),
     ("inv", Role::Investigator, Some(0)),
     ("crc", Role::Crc, Some(0)),
@@ -29,112 +28,12 @@ const PEOPLE: &[(&str, Role, Option<usize>)] = &[
     ("invb", Role::Investigator, Some(1)),
 ];
 
-struct TestApp {
-    base: String,
-    store: Arc<store::Store>,
-    study: trial::Study,
-}
-
 async fn spawn(url: &str) -> TestApp {
     spawn_with(url, PHASE2).await
 }
 
 async fn spawn_with(url: &str, definition: &str) -> TestApp {
-    let sql = Arc::new(store::open(url).await.unwrap());
-    let app = web::App::new(sql.clone(), &[definition.to_string()], false)
-        .await
-        .unwrap();
-    let study = app.studies.values().next().unwrap().clone();
-    let hash = store::password::hash(PASSWORD);
-    for (name, role, site) in PEOPLE {
-        if site.is_some_and(|i| i >= study.sites.len()) {
-            continue;
-        }
-        let user = sql
-            .create_user(
-                &NewUser {
-                    username: name.to_string(),
-                    full_name: format!("Test {name}"),
-                    password_hash: hash.clone(),
-                    language: "en".into(),
-                },
-                &Actor::system(),
-            )
-            .await
-            .unwrap();
-        sql.assign_role(
-            &RoleAssignment {
-                user_id: user.id,
-                study_id: study.id.clone(),
-                role: *role,
-                site_id: site.map(|i| study.sites[i].id.clone()),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(listener, app));
-    TestApp {
-        base,
-        store: sql,
-        study,
-    }
-}
-
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Client {
-    async fn text(&self, method: &str, path: &str, body: &Value) -> (StatusCode, String) {
-        let url = format!("{}{path}", self.base);
-        let request = if method == "get" {
-            self.http.get(url)
-        } else {
-            self.http
-                .post(url)
-                .header("x-csrf-token", &self.csrf)
-                .json(body)
-        };
-        let r = request.send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let (s, t) = self.text("get", path, &Value::Null).await;
-        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let (s, t) = self.text("post", path, body).await;
-        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
-    }
-}
-
-async fn login(app: &TestApp, username: &str) -> Client {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = http
-        .post(format!("{}/api/login", app.base))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {username}");
-    let me: Value = r.json().await.unwrap();
-    Client {
-        http,
-        base: app.base.clone(),
-        csrf: me["csrf_token"].as_str().unwrap().to_string(),
-    }
+    common::spawn_with(url, definition, PEOPLE, plain_name).await
 }
 
 /// A complete C6 injury with sacral sparing: AIS B, NLI C6, eligible; with `thoracic`, the
@@ -192,10 +91,8 @@ async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thorac
     id
 }
 
-async fn databases() -> Vec<String> {
-    store::testing::fresh_databases("scitrial_alloc_api")
-        .await
-        .unwrap()
+async fn databases() -> Databases {
+    common::databases("scitrial_alloc_api").await
 }
 
 /// Where an answer names an arm: a key of the allocation's arm, or a string with an arm's id
@@ -275,8 +172,8 @@ async fn concurrent_over_http(minimisation: bool) {
     } else {
         PHASE2.to_string()
     };
-    for url in databases().await {
-        let app = spawn_with(&url, &definition).await;
+    for db in databases().await {
+        let app = spawn_with(db.url(), &definition).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let dsmb = login(&app, "dsmb").await;
@@ -336,7 +233,8 @@ async fn concurrent_over_http(minimisation: bool) {
         }
         assert_eq!((created.len(), refused), (100, 100));
         eprintln!(
-            "{url}: 200 concurrent randomisation requests answered in {:?}",
+            "{}: 200 concurrent randomisation requests answered in {:?}",
+            db.url(),
             started.elapsed()
         );
         let mut leaks = Vec::new();
@@ -411,8 +309,8 @@ async fn concurrent_over_http(minimisation: bool) {
 /// unblinded roles do where intended (so that the walk can find a leak).
 #[tokio::test]
 async fn the_blind_walk() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let crcb = login(&app, "crcb").await;
@@ -638,8 +536,8 @@ async fn the_blind_walk() {
 /// cohort view's decision, a level the rule does not allow refused, the sponsor's override.
 #[tokio::test]
 async fn a_dose_escalation_by_the_three_plus_three_rule() {
-    for url in databases().await {
-        let app = spawn_with(&url, PHASE1).await;
+    for db in databases().await {
+        let app = spawn_with(db.url(), PHASE1).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let inv = login(&app, "inv").await;
@@ -745,8 +643,8 @@ async fn a_dose_escalation_by_the_three_plus_three_rule() {
 /// emergency unblinding), Phase I with cohorts and DLT assessments.
 #[tokio::test]
 async fn the_demo_runs_both_trial_shapes() {
-    for url in databases().await {
-        let sql = Arc::new(store::open(&url).await.unwrap());
+    for db in databases().await {
+        let sql = Arc::new(store::open(db.url()).await.unwrap());
         let app = web::App::new(
             sql.clone(),
             &[PHASE2.to_string(), PHASE1.to_string()],
@@ -802,8 +700,8 @@ async fn the_demo_runs_both_trial_shapes() {
 /// allowed values, never a 500, and nothing written.
 #[tokio::test]
 async fn bad_allocation_input_gets_a_clear_4xx() {
-    for url in databases().await {
-        let app = spawn(&url).await;
+    for db in databases().await {
+        let app = spawn(db.url()).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let dsmb = login(&app, "dsmb").await;
@@ -891,8 +789,8 @@ async fn bad_allocation_input_gets_a_clear_4xx() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     }
     // Phase I: an unknown level and a bad date name the field and the allowed values.
-    for url in databases().await {
-        let app = spawn_with(&url, PHASE1).await;
+    for db in databases().await {
+        let app = spawn_with(db.url(), PHASE1).await;
         let sid = app.study.id.clone();
         let crc = login(&app, "crc").await;
         let inv = login(&app, "inv").await;

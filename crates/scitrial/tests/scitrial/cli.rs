@@ -14,7 +14,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use isncsci::flat::json::{write_exam, Id};
@@ -22,6 +22,8 @@ use isncsci::flat::{fields, Field};
 use isncsci::synth::{mixed_exam, Rng};
 use isncsci::{Classification, Exam};
 use serde_json::Value;
+
+use crate::common::bin;
 
 const MOTOR_ALLOWED: &str = "0-5, 0*-4*, 0**-4**, NT, NT*, NT**";
 
@@ -64,7 +66,7 @@ impl Run {
 
 /// Runs `scitrial classify ARGS`, with `stdin` as standard input (empty when `None`).
 fn classify(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scitrial"))
+    let mut child = bin()
         .arg("classify")
         .args(args)
         .stdin(Stdio::piped())

@@ -6,11 +6,7 @@ use trial::{
     Randomisation, Role, Study,
 };
 
-fn load(name: &str) -> Study {
-    let path = format!("{}/../../studies/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Study::from_toml(&text).unwrap_or_else(|e| panic!("{path}:\n{e}"))
-}
+use crate::common::load;
 
 fn visit_days(study: &Study) -> Vec<(&str, i32, u32, u32)> {
     study

@@ -2,15 +2,9 @@
 
 use time::macros::date;
 use time::{Date, Duration};
-use trial::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, Study, VisitStatus};
+use trial::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
 
-fn phase2() -> Study {
-    Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap()
-}
-
-fn phase1() -> Study {
-    Study::from_toml(include_str!("../../../studies/xs228-phase1.toml")).unwrap()
-}
+use crate::common::{phase1, phase2};
 
 #[test]
 fn phase2_plan_from_the_first_dose() {

@@ -1,0 +1,10 @@
+//! The trial domain's integration tests, one binary (pure: no I/O but reading the shipped
+//! study definitions).
+
+mod allocation;
+mod common;
+mod eligibility;
+mod forms;
+mod schedule;
+mod studies;
+mod validation;

@@ -1,0 +1,11 @@
+//! The web crate's integration tests, one binary: the API, allocation and the pages through the
+//! real server on port 0, each test over a fresh SQLite file and a fresh PostgreSQL database
+//! (from `TEST_DATABASE_URL`; skipped with a message when absent, unless
+//! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it), a failure naming the database it happened
+//! on; and the pages in a real browser (`cargo test -p web --test web browser -- --nocapture`).
+
+mod allocation;
+mod api;
+mod browser;
+mod common;
+mod pages;
