@@ -44,31 +44,79 @@ pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// A store under test that names its database when a test fails while it is in use.
+/// A database a test runs on, by URL. When the test fails while it is in use, the failure is
+/// followed by `^ this failure happened on SQLite (…)` or `… PostgreSQL (…)`.
+pub struct Database {
+    url: String,
+}
+
+impl Database {
+    /// The database at `url`.
+    pub fn new(url: String) -> Database {
+        Database { url }
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What it is, in words.
+    pub fn name(&self) -> String {
+        let kind = if self.url.starts_with("sqlite") {
+            "SQLite"
+        } else if self.url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "the database"
+        };
+        format!("{kind} ({})", self.url)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("^ this failure happened on {}", self.name());
+        }
+    }
+}
+
+/// The databases of one test, each made a [`Database`] only when its turn comes, so that a
+/// failure names the one it happened on alone.
+pub struct Databases(std::vec::IntoIter<String>);
+
+impl Iterator for Databases {
+    type Item = Database;
+
+    fn next(&mut self) -> Option<Database> {
+        self.0.next().map(Database::new)
+    }
+}
+
+/// Fresh databases to run one test on, one at a time (see [`fresh_databases`]).
+pub async fn databases(prefix: &str) -> Result<Databases, String> {
+    Ok(Databases(fresh_databases(prefix).await?.into_iter()))
+}
+
+/// A store under test, opened on a [`Database`] (so a failure while it is in use names it).
 pub struct Backend {
     store: crate::Store,
-    name: String,
+    database: Database,
 }
 
 impl Backend {
-    /// Opens a store at `url` for a test.
-    pub async fn open(url: &str) -> Result<Backend, String> {
-        let store = crate::open(url).await.map_err(|e| format!("{url}: {e}"))?;
-        let name = match store.dialect() {
-            crate::Dialect::Sqlite => format!("SQLite ({url})"),
-            crate::Dialect::Postgres => format!("PostgreSQL ({url})"),
-        };
-        Ok(Backend { store, name })
+    /// Opens a store on a database for a test.
+    pub async fn open(database: Database) -> Result<Backend, String> {
+        let store = crate::open(database.url())
+            .await
+            .map_err(|e| format!("{}: {e}", database.url()))?;
+        Ok(Backend { store, database })
     }
 
-    /// The database, in words.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The store itself.
-    pub fn store(&self) -> &crate::Store {
-        &self.store
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 }
 
@@ -78,22 +126,4 @@ impl std::ops::Deref for Backend {
     fn deref(&self) -> &crate::Store {
         &self.store
     }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("^ this failure happened on {}", self.name);
-        }
-    }
-}
-
-/// Fresh stores to run one test on: SQLite, and PostgreSQL when available (see
-/// [`fresh_databases`]).
-pub async fn backends(prefix: &str) -> Result<Vec<Backend>, String> {
-    let mut out = Vec::new();
-    for url in fresh_databases(prefix).await? {
-        out.push(Backend::open(&url).await?);
-    }
-    Ok(out)
 }

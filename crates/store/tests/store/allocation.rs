@@ -99,7 +99,8 @@ fn arm_ids(study: &Study) -> Vec<String> {
 /// 120 participants, 200 concurrent requests (each participant once, 80 of them twice more or
 /// less at the same time): no participant twice, no slot skipped or used twice, every kit once.
 async fn concurrent_randomisation(minimisation: bool) {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, minimisation).await;
         let stat = Actor::user(&user(&store, "stat").await);
         let crc = Actor::user(&user(&store, "crc").await);
@@ -270,7 +271,8 @@ async fn minimisation_under_200_concurrent_requests() {
 
 #[tokio::test]
 async fn the_list_comes_first_once_and_only_enrolled_participants_are_randomised() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, false).await;
         let stat = Actor::user(&user(&store, "stat").await);
         let crc = Actor::user(&user(&store, "crc").await);
@@ -337,7 +339,8 @@ async fn the_list_comes_first_once_and_only_enrolled_participants_are_randomised
 /// Two statisticians generating at once: one list, the other refused (never a database error).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn generating_twice_at_once_keeps_one_list() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, false).await;
         let stat = Actor::user(&user(&store, "stat").await);
         let store = Arc::new(store);
@@ -369,7 +372,8 @@ async fn generating_twice_at_once_keeps_one_list() {
 /// in the order the audit trail records commits; one that comes after an enrolment is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let store = Arc::new(store);
         let stat = Actor::user(&user(&store, "stat").await);
         let crc = Actor::user(&user(&store, "crc").await);
@@ -455,7 +459,8 @@ async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused(
 
 #[tokio::test]
 async fn generating_after_the_first_enrolment_is_refused() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, false).await;
         let stat = Actor::user(&user(&store, "stat").await);
         let crc = Actor::user(&user(&store, "crc").await);
@@ -483,7 +488,8 @@ async fn generating_after_the_first_enrolment_is_refused() {
 
 #[tokio::test]
 async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, false).await;
         let stat_user = user(&store, "stat").await;
         let stat = Actor::user(&stat_user);

@@ -1,12 +1,13 @@
 //! What the store's tests share.
 
-use store::testing::Backend;
+pub use store::testing::Backend;
+use store::testing::Databases;
 use store::*;
 
-/// A fresh SQLite file and, when available, a fresh PostgreSQL database, each named when a
-/// test fails on it.
-pub async fn stores() -> Vec<Backend> {
-    store::testing::backends("scitrial_store").await.unwrap()
+/// A fresh SQLite file and, when available, a fresh PostgreSQL database, one at a time: a
+/// store opened on one (`Backend::open`) names it when a test fails on it.
+pub async fn stores() -> Databases {
+    store::testing::databases("scitrial_store").await.unwrap()
 }
 
 /// A user with no password (the store never checks one), named `Dr {name}`.

@@ -62,7 +62,8 @@ fn no_dlt<'a>(id: i64, signer: &'a User, on: &str) -> NewDlt<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_plus_three_from_the_first_cohort_to_the_next_level() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = trial::Study::from_toml(PHASE1).unwrap();
         store
             .load_study(&study, PHASE1, &Actor::system())

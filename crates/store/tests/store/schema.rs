@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use crate::common::stores;
+use crate::common::{stores, Backend};
 
 #[tokio::test]
 async fn both_schemas_have_the_same_tables_and_columns() {
     let mut schemas = Vec::new();
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let sql = match store.dialect() {
             store::Dialect::Sqlite => {
                 "SELECT m.name AS t, p.name AS c FROM sqlite_master m \

@@ -87,7 +87,8 @@ async fn audit_count(store: &Store) -> i64 {
 
 #[tokio::test]
 async fn a_participant_from_screening_to_completion() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let site = study.sites[0].id.clone();
         let scope = Scope::Study(study.id.clone());
@@ -256,7 +257,8 @@ async fn a_participant_from_screening_to_completion() {
 
 #[tokio::test]
 async fn site_users_see_only_their_sites_participants() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
         let all = Scope::Study(study.id.clone());
@@ -316,7 +318,8 @@ async fn site_users_see_only_their_sites_participants() {
 
 #[tokio::test]
 async fn logins_and_roles_are_audited() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let u = store
             .create_user(
@@ -452,7 +455,8 @@ async fn seeded(store: &Store) -> String {
 
 #[tokio::test]
 async fn the_audit_trail_refuses_update_and_delete() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         seeded(&store).await;
         let update = store
             .raw_pool()
@@ -509,7 +513,8 @@ async fn tampering_behind_the_application_is_detected() {
         ),
     ];
     for (name, sql, problem) in cases {
-        for store in stores().await {
+        for db in stores().await {
+            let store = Backend::open(db).await.unwrap();
             let chain = seeded(&store).await;
             assert!(matches!(
                 store.verify_audit().await.unwrap(),
@@ -557,7 +562,8 @@ async fn tampering_behind_the_application_is_detected() {
 
 #[tokio::test]
 async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
         let scope = Scope::Study(study.id.clone());
@@ -697,7 +703,8 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
 /// form refuses changes until unlocked with a reason.
 #[tokio::test]
 async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
         let scope = Scope::Study(study.id.clone());
@@ -1035,7 +1042,8 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
 
 #[tokio::test]
 async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let (a, b) = (study.sites[0].id.clone(), study.sites[1].id.clone());
         let all = Scope::Study(study.id.clone());
@@ -1159,7 +1167,8 @@ async fn a_query_is_raised_answered_closed_and_reopened_within_scope() {
 /// member.
 #[tokio::test]
 async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let study = with_study(&store).await;
         let a = study.sites[0].id.clone();
         let scope = Scope::Study(study.id.clone());
@@ -1334,7 +1343,8 @@ async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
 /// with its own error, and leaves nothing behind, while the others in the group are kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_commit_together_and_a_failing_one_is_refused_alone() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let store = std::sync::Arc::new(store);
         let study = with_study(&store).await;
         let site = study.sites[0].id.clone();

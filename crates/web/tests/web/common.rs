@@ -18,61 +18,12 @@ pub const PASSWORD: &str = "a good password";
 /// Someone of a test: username, role, and the index of the study's site for site roles.
 pub type Person = (&'static str, Role, Option<usize>);
 
-/// A fresh database for one run of a test: its URL, and what it is in words. When the test
-/// fails while this is alive, the failure is followed by
-/// `^ this failure happened on SQLite (…)` or `… PostgreSQL (…)`.
-pub struct Database {
-    url: String,
-    name: String,
-}
+pub use store::testing::Databases;
 
-impl Database {
-    pub fn new(url: String) -> Database {
-        let kind = if url.starts_with("sqlite") {
-            "SQLite"
-        } else if url.starts_with("postgres") {
-            "PostgreSQL"
-        } else {
-            "the database"
-        };
-        let name = format!("{kind} ({url})");
-        Database { url, name }
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("^ this failure happened on {}", self.name);
-        }
-    }
-}
-
-/// The databases of one test, each made a [`Database`] only when its turn comes, so that a
-/// failure on the first names the first alone.
-pub struct Databases(std::vec::IntoIter<String>);
-
-impl Iterator for Databases {
-    type Item = Database;
-
-    fn next(&mut self) -> Option<Database> {
-        self.0.next().map(Database::new)
-    }
-}
-
-/// A fresh SQLite file and, from `TEST_DATABASE_URL`, a fresh PostgreSQL database (see
-/// `store::testing::fresh_databases`).
+/// A fresh SQLite file and, from `TEST_DATABASE_URL`, a fresh PostgreSQL database, one at a
+/// time, each naming itself when a test fails on it (see `store::testing::databases`).
 pub async fn databases(prefix: &str) -> Databases {
-    Databases(
-        store::testing::fresh_databases(prefix)
-            .await
-            .unwrap()
-            .into_iter(),
-    )
+    store::testing::databases(prefix).await.unwrap()
 }
 
 /// The real server on port 0, and what a test needs of it.

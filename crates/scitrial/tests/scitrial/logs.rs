@@ -3,22 +3,18 @@
 //! own, and no line carries a participant's data.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const STUDY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../studies/xs228-phase2.toml"
-);
+use crate::common::{bin, PHASE2 as STUDY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_request_ids_and_no_participant_data() {
     let dir = std::env::temp_dir().join(store::testing::unique("scitrial_logs"));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite:{}", dir.join("logs.db").display());
-    let bin = || Command::new(env!("CARGO_BIN_EXE_scitrial"));
     let mut add = bin()
         .args(["users", "add", "--database-url", &url, "--study", STUDY])
         .args([
