@@ -62,35 +62,37 @@ fn kind_of(column: &str) -> Option<&'static str> {
     }
 }
 
+/// The types a column of a kind may have on a database.
+type Expected = fn(Option<&str>) -> &'static [&'static str];
+
 #[tokio::test]
 async fn postgres_keeps_instants_dates_flags_and_json_in_its_own_types() {
     for store in stores().await {
-        let (sql, expected): (&str, fn(Option<&str>) -> &'static [&'static str]) =
-            match store.dialect() {
-                // SQLite keeps its own: text, and 0/1.
-                store::Dialect::Sqlite => (
-                    "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m \
+        let (sql, expected): (&str, Expected) = match store.dialect() {
+            // SQLite keeps its own: text, and 0/1.
+            store::Dialect::Sqlite => (
+                "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m \
                      JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
                      AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
-                    |kind| match kind {
-                        Some("flag") => &["INTEGER"],
-                        Some(_) => &["TEXT"],
-                        None => &["TEXT", "INTEGER"],
-                    },
-                ),
-                store::Dialect::Postgres => (
-                    "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty \
+                |kind| match kind {
+                    Some("flag") => &["INTEGER"],
+                    Some(_) => &["TEXT"],
+                    None => &["TEXT", "INTEGER"],
+                },
+            ),
+            store::Dialect::Postgres => (
+                "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty \
                      FROM information_schema.columns \
                      WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
-                    |kind| match kind {
-                        Some("instant") => &["timestamp with time zone"],
-                        Some("date") => &["date"],
-                        Some("flag") => &["boolean"],
-                        Some("json") => &["jsonb"],
-                        _ => &["text", "bigint"],
-                    },
-                ),
-            };
+                |kind| match kind {
+                    Some("instant") => &["timestamp with time zone"],
+                    Some("date") => &["date"],
+                    Some("flag") => &["boolean"],
+                    Some("json") => &["jsonb"],
+                    _ => &["text", "bigint"],
+                },
+            ),
+        };
         let mut kinds = BTreeMap::new();
         for row in sqlx::query(sql).fetch_all(store.raw_pool()).await.unwrap() {
             let (t, c, ty): (String, String, String) = (row.get("t"), row.get("c"), row.get("ty"));
