@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::db::{conflict, not_found, Store};
+use crate::db::{conflict, not_found, Flag, Store};
 use crate::model::{now, Actor, User};
 use crate::{Change, Result};
 
@@ -81,7 +81,8 @@ struct UserRow {
     username: String,
     full_name: String,
     password_hash: String,
-    active: i64,
+    #[sqlx(try_from = "Flag")]
+    active: bool,
     failed_logins: i64,
     locked_until: Option<String>,
     language: String,
@@ -95,7 +96,7 @@ impl From<UserRow> for User {
             username: r.username,
             full_name: r.full_name,
             password_hash: r.password_hash,
-            active: r.active != 0,
+            active: r.active,
             failed_logins: r.failed_logins,
             locked_until: r.locked_until,
             language: r.language,
@@ -105,7 +106,7 @@ impl From<UserRow> for User {
 }
 
 const USER_COLUMNS: &str = "id, username, full_name, password_hash, active, failed_logins, \
-    locked_until, language, created_at";
+    locked_until::instant, language, created_at::instant";
 
 /// How the audit trail names a role: `investigator`, or `investigator@SITE`.
 fn role_name(a: &RoleAssignment) -> String {
@@ -122,10 +123,10 @@ impl Store {
         let id = self
             .write("create_user", move |mut tx| {
                 Box::pin(async move {
-                    let id: i64 = sqlx::query_scalar(
+                    let id: i64 = sqlx::query_scalar(&tx.sql(
                         "INSERT INTO users (username, full_name, password_hash, language, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    )
+                         VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING id",
+                    ))
                     .bind(&user.username)
                     .bind(&user.full_name)
                     .bind(&user.password_hash)
@@ -150,7 +151,9 @@ impl Store {
 
     /// A user by name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        let sql = self.sql(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ));
         Ok(sqlx::query_as::<_, UserRow>(&sql)
             .bind(username)
             .fetch_optional(&self.pool)
@@ -160,7 +163,7 @@ impl Store {
 
     /// A user by id.
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let sql = self.sql(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
         Ok(sqlx::query_as::<_, UserRow>(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -170,7 +173,7 @@ impl Store {
 
     /// Every user.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        let sql = self.sql(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"));
         Ok(sqlx::query_as::<_, UserRow>(&sql)
             .fetch_all(&self.pool)
             .await?
@@ -269,7 +272,7 @@ impl Store {
         let by = by.clone();
         self.write("set_active", move |mut tx| {
             Box::pin(async move {
-                let before: Option<(i64,)> =
+                let before: Option<(Flag,)> =
                     sqlx::query_as("SELECT active FROM users WHERE id = $1")
                         .bind(user_id)
                         .fetch_optional(tx.conn())
@@ -278,7 +281,7 @@ impl Store {
                     return Err(not_found("user", user_id));
                 };
                 sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-                    .bind(i64::from(active))
+                    .bind(active)
                     .bind(user_id)
                     .execute(tx.conn())
                     .await?;
@@ -290,7 +293,7 @@ impl Store {
                 }
                 let change = Change::new("update", "user", user_id)
                     .set("active", active)
-                    .was(was != 0)
+                    .was(was.0)
                     .because(&reason);
                 tx.audit("system", &by, &[change]).await
             })
@@ -322,10 +325,10 @@ impl Store {
                         changes.push(Change::new("login", "user", &record));
                     }
                     (Some(id), false) => {
-                        sqlx::query(
+                        sqlx::query(&tx.sql(
                             "UPDATE users SET failed_logins = failed_logins + 1, \
-                             locked_until = COALESCE($1, locked_until) WHERE id = $2",
-                        )
+                             locked_until = COALESCE($1::timestamptz, locked_until) WHERE id = $2",
+                        ))
                         .bind(&attempt.lock_until)
                         .bind(id)
                         .execute(tx.conn())
@@ -357,10 +360,10 @@ impl Store {
         let s = session.clone();
         self.write("create_session", move |mut tx| {
             Box::pin(async move {
-                sqlx::query(
+                sqlx::query(&tx.sql(
                     "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
+                     VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)",
+                ))
                 .bind(&s.token_hash)
                 .bind(s.user_id)
                 .bind(&s.csrf_token)
@@ -376,10 +379,10 @@ impl Store {
 
     /// A session by the hash of its token.
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
-            "SELECT token_hash, user_id, csrf_token, created_at, last_seen FROM sessions \
-             WHERE token_hash = $1",
-        )
+        let row: Option<(String, i64, String, String, String)> = sqlx::query_as(&self.sql(
+            "SELECT token_hash, user_id, csrf_token, created_at::instant, last_seen::instant \
+             FROM sessions WHERE token_hash = $1",
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -407,15 +410,15 @@ impl Store {
             role: Option<String>,
             site_id: Option<String>,
         }
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = sqlx::query_as(&self.sql(
             "SELECT u.id, u.username, u.full_name, u.password_hash, u.active, u.failed_logins, \
-             u.locked_until, u.language, u.created_at, \
-             s.csrf_token, s.created_at AS session_created_at, s.last_seen, \
+             u.locked_until::instant, u.language, u.created_at::instant, \
+             s.csrf_token, s.created_at::instant AS session_created_at, s.last_seen::instant, \
              r.study_id, r.role, r.site_id \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN role_assignments r ON r.user_id = u.id \
              WHERE s.token_hash = $1 ORDER BY r.id",
-        )
+        ))
         .bind(token_hash)
         .fetch_all(&self.pool)
         .await?;
@@ -455,11 +458,15 @@ impl Store {
         let (token_hash, at) = (token_hash.to_string(), at.to_string());
         self.write("touch_session", move |mut tx| {
             Box::pin(async move {
-                sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
-                    .bind(&at)
-                    .bind(&token_hash)
-                    .execute(tx.conn())
-                    .await?;
+                sqlx::query(
+                    &tx.sql(
+                        "UPDATE sessions SET last_seen = $1::timestamptz WHERE token_hash = $2",
+                    ),
+                )
+                .bind(&at)
+                .bind(&token_hash)
+                .execute(tx.conn())
+                .await?;
                 Ok(())
             })
         })

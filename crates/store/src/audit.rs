@@ -14,9 +14,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use crate::db::Store;
+use crate::db::{dialect_of, render, Store};
 use crate::model::{now, Actor};
-use crate::{Change, Result, StoreError};
+use crate::{Change, Dialect, Result, StoreError};
 
 /// The previous hash of a chain's first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -238,8 +238,18 @@ impl ChainCheck {
     }
 }
 
-const AUDIT_COLUMNS: &str = "id, chain, seq, at, user_id, username, action, entity, record_id, \
-    field, old_value, new_value, reason, prev_hash, hash";
+/// The audit row's columns, in portable form: `at` reads back as exactly the text hashed.
+const AUDIT_COLUMNS: &str = "id, chain, seq, at::instant, user_id, username, action, entity, \
+    record_id, field, old_value, new_value, reason, prev_hash, hash";
+
+/// Every audit row, chain by chain in order, for each database (the stream outlives a call).
+static AUDIT_ALL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let all = format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY chain, seq");
+    [
+        render(Dialect::Sqlite, &all),
+        render(Dialect::Postgres, &all),
+    ]
+});
 
 /// Appends audit rows to a chain, inside the transaction of the change they record.
 pub(crate) async fn append(
@@ -262,6 +272,7 @@ pub(crate) async fn append(
     .fetch_one(&mut *conn)
     .await?;
     let at = now();
+    let dialect = dialect_of(conn);
     // The rows are hashed in order, then written a few dozen to a statement.
     let mut rows = Vec::with_capacity(changes.len());
     for change in changes {
@@ -281,14 +292,15 @@ pub(crate) async fn append(
             sql.push_str(if i == 0 { "(" } else { ", (" });
             for c in 1..=COLUMNS {
                 let n = i * COLUMNS + c;
-                sql.push_str(&if c == 1 {
-                    format!("${n}")
-                } else {
-                    format!(", ${n}")
+                sql.push_str(&match c {
+                    1 => format!("${n}"),
+                    3 => format!(", ${n}::timestamptz"),
+                    _ => format!(", ${n}"),
                 });
             }
             sql.push(')');
         }
+        let sql = render(dialect, &sql);
         let mut q = sqlx::query(&sql);
         for (seq, change, prev_hash, hash) in part {
             q = q
@@ -321,9 +333,9 @@ pub(crate) async fn append(
 impl Store {
     /// The audit rows of one record, oldest first.
     pub async fn audit_of(&self, entity: &str, record_id: &str) -> Result<Vec<AuditRow>> {
-        let sql = format!(
+        let sql = self.sql(&format!(
             "SELECT {AUDIT_COLUMNS} FROM audit WHERE entity = $1 AND record_id = $2 ORDER BY id"
-        );
+        ));
         Ok(sqlx::query_as::<_, AuditRow>(&sql)
             .bind(entity)
             .bind(record_id)
@@ -333,10 +345,11 @@ impl Store {
 
     /// Every audit row, chain by chain in order, streamed.
     pub fn audit_all(&self) -> BoxStream<'_, Result<AuditRow>> {
-        const ALL: &str = "SELECT id, chain, seq, at, user_id, username, action, entity, \
-            record_id, field, old_value, new_value, reason, prev_hash, hash FROM audit \
-            ORDER BY chain, seq";
-        sqlx::query_as::<_, AuditRow>(ALL)
+        let all = match self.dialect {
+            Dialect::Sqlite => &AUDIT_ALL[0],
+            Dialect::Postgres => &AUDIT_ALL[1],
+        };
+        sqlx::query_as::<_, AuditRow>(all)
             .fetch(&self.pool)
             .map_err(StoreError::from)
             .boxed()

@@ -9,7 +9,11 @@ use trial::escalation as rules;
 use trial::participants;
 use trial::{LevelCount, Study};
 
-use crate::db::{not_found, Store, Tx};
+use crate::db::{dialect_of, not_found, render, Flag, Store, Tx};
+
+/// A dose assignment's columns, in portable form (see [`crate::db::render`]).
+const DOSE_COLUMNS: &str = "participant_id, study_id, level_id, assigned_at::instant, \
+    assigned_by, override_reason, override_signer, override_signed_at::instant";
 use crate::model::{now, participant_in, Actor, Scope, User};
 use crate::{Change, Result};
 
@@ -178,10 +182,10 @@ impl Store {
     ) -> Result<Vec<(DoseAssignment, Option<DltAssessment>)>> {
         let (filter, values) = crate::model::scope_filter(scope, 1);
         let sql = format!(
-            "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
-             override_signer, override_signed_at FROM dose_assignments WHERE participant_id IN \
+            "SELECT {DOSE_COLUMNS} FROM dose_assignments WHERE participant_id IN \
              (SELECT id FROM participants WHERE {filter}) ORDER BY participant_id"
         );
+        let sql = self.sql(&sql);
         let mut q = sqlx::query_as::<_, DoseAssignment>(&sql);
         for v in &values {
             q = q.bind(v);
@@ -199,7 +203,7 @@ impl Store {
 
 /// Every level's counts, in escalation order.
 async fn cohort_counts_in(conn: &mut AnyConnection, study: &Study) -> Result<Vec<LevelCount>> {
-    let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<(String, Option<Flag>)> = sqlx::query_as(
         "SELECT d.level_id, t.dlt FROM dose_assignments d \
          LEFT JOIN dlt_assessments t ON t.participant_id = d.participant_id \
          WHERE d.study_id = $1",
@@ -213,7 +217,7 @@ async fn cohort_counts_in(conn: &mut AnyConnection, study: &Study) -> Result<Vec
             counts[i].assigned += 1;
             if let Some(dlt) = dlt {
                 counts[i].evaluable += 1;
-                counts[i].dlts += u32::from(dlt != 0);
+                counts[i].dlts += u32::from(dlt.0);
             }
         }
     }
@@ -264,10 +268,11 @@ async fn assign_dose(
         ),
         None => (None, None),
     };
-    sqlx::query(
+    sqlx::query(&tx.sql(
         "INSERT INTO dose_assignments (participant_id, study_id, level_id, assigned_at, assigned_by, \
-         override_reason, override_signer, override_signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
+         override_reason, override_signer, override_signed_at) \
+         VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8::timestamptz)",
+    ))
     .bind(participant_id)
     .bind(&study.id)
     .bind(&level)
@@ -300,27 +305,30 @@ async fn assign_dose(
 }
 
 async fn dose_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<DoseAssignment>> {
-    Ok(sqlx::query_as::<_, DoseAssignment>(
-        "SELECT participant_id, study_id, level_id, assigned_at, assigned_by, override_reason, \
-         override_signer, override_signed_at FROM dose_assignments WHERE participant_id = $1",
-    )
-    .bind(participant_id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    let sql = render(
+        dialect_of(conn),
+        &format!("SELECT {DOSE_COLUMNS} FROM dose_assignments WHERE participant_id = $1"),
+    );
+    Ok(sqlx::query_as::<_, DoseAssignment>(&sql)
+        .bind(participant_id)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 async fn dlt_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<DltAssessment>> {
-    let row: Option<(i64, Option<String>, String, String, String, String)> = sqlx::query_as(
-        "SELECT dlt, onset_on, description, assessed_on, signer_name, signed_at \
-         FROM dlt_assessments WHERE participant_id = $1",
-    )
-    .bind(participant_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let sql = render(
+        dialect_of(conn),
+        "SELECT dlt, onset_on::text, description, assessed_on::text, signer_name, \
+         signed_at::instant FROM dlt_assessments WHERE participant_id = $1",
+    );
+    let row: Option<(Flag, Option<String>, String, String, String, String)> = sqlx::query_as(&sql)
+        .bind(participant_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.map(
         |(dlt, onset_on, description, assessed_on, signer_name, signed_at)| DltAssessment {
             participant_id,
-            dlt: dlt != 0,
+            dlt: dlt.0,
             onset_on,
             description,
             assessed_on,
@@ -354,13 +362,14 @@ async fn record_dlt_in(
         rules::dlt_window(study, level, p.anchor_date.as_deref())
     })?;
     let at = now();
-    sqlx::query(
+    sqlx::query(&tx.sql(
         "INSERT INTO dlt_assessments (participant_id, study_id, dlt, onset_on, description, assessed_on, \
-         signer_user_id, signer_name, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
+         signer_user_id, signer_name, signed_at) \
+         VALUES ($1, $2, $3, $4::date, $5, $6::date, $7, $8, $9::timestamptz)",
+    ))
     .bind(id)
     .bind(&study.id)
-    .bind(i64::from(new.dlt))
+    .bind(new.dlt)
     .bind(&new.onset_on)
     .bind(new.description.trim())
     .bind(&new.assessed_on)

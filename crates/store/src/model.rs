@@ -10,7 +10,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use trial::ParticipantStatus;
 
-use crate::db::not_found;
+use crate::db::{dialect_of, not_found, render, Flag};
 use crate::Result;
 
 const INSTANT: &[FormatItem<'static>] =
@@ -193,10 +193,12 @@ pub struct Participant {
     pub updated_at: String,
 }
 
+/// The participant's columns, in portable form (see [`crate::db::render`]).
 pub(crate) const PARTICIPANT_COLUMNS: &str =
     "id, study_id, site_id, screening_number, subject_id, status, sex, \
-    date_of_birth, injury_date, consent_date, screening_date, eligible, eligibility_reasons, \
-    enrolled_on, anchor_date, ended_on, end_reason, created_at, updated_at";
+    date_of_birth::text, injury_date::text, consent_date::text, screening_date::text, eligible, \
+    eligibility_reasons::text, enrolled_on::text, anchor_date::text, ended_on::text, end_reason, \
+    created_at::instant, updated_at::instant";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ParticipantRow {
@@ -211,7 +213,8 @@ pub(crate) struct ParticipantRow {
     injury_date: String,
     consent_date: String,
     screening_date: String,
-    eligible: i64,
+    #[sqlx(try_from = "Flag")]
+    eligible: bool,
     eligibility_reasons: String,
     enrolled_on: Option<String>,
     anchor_date: Option<String>,
@@ -236,7 +239,7 @@ impl From<ParticipantRow> for Participant {
             injury_date: r.injury_date,
             consent_date: r.consent_date,
             screening_date: r.screening_date,
-            eligible: r.eligible != 0,
+            eligible: r.eligible,
             eligibility_reasons: serde_json::from_str(&r.eligibility_reasons).unwrap_or_default(),
             enrolled_on: r.enrolled_on,
             anchor_date: r.anchor_date,
@@ -256,7 +259,10 @@ pub(crate) async fn participant_in(
     id: i64,
 ) -> Result<Participant> {
     let (filter, values) = scope_filter(scope, 2);
-    let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1 AND {filter}");
+    let sql = render(
+        dialect_of(conn),
+        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1 AND {filter}"),
+    );
     let mut q = sqlx::query_as::<_, ParticipantRow>(&sql).bind(id);
     for v in &values {
         q = q.bind(v);

@@ -94,12 +94,13 @@ impl Store {
         }
         let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
-            "SELECT n.id, n.study_id, n.role, n.kind, n.participant_id, n.message, n.created_at, \
-             r.read_at FROM notifications n \
+            "SELECT n.id, n.study_id, n.role, n.kind, n.participant_id, n.message, \
+             n.created_at::instant, r.read_at::instant FROM notifications n \
              LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2 \
              WHERE n.study_id = $1 AND ($3 < 0 OR n.id = $3) AND n.role IN ({}) ORDER BY n.id DESC",
             marks.join(", ")
         );
+        let sql = self.sql(&sql);
         let mut q = sqlx::query_as::<_, Notification>(&sql)
             .bind(study)
             .bind(reader.user_id.unwrap_or(-1))
@@ -112,10 +113,10 @@ impl Store {
 
     /// The e-mail outbox of a study, oldest first.
     pub async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>> {
-        Ok(sqlx::query_as::<_, OutboxMessage>(
-            "SELECT id, study_id, recipient_user_id, recipient, subject, body, created_at, sent_at \
-             FROM outbox WHERE study_id = $1 ORDER BY id",
-        )
+        Ok(sqlx::query_as::<_, OutboxMessage>(&self.sql(
+            "SELECT id, study_id, recipient_user_id, recipient, subject, body, \
+             created_at::instant, sent_at::instant FROM outbox WHERE study_id = $1 ORDER BY id",
+        ))
         .bind(study)
         .fetch_all(&self.pool)
         .await?)
@@ -148,10 +149,10 @@ async fn acknowledge(
         _ => return Err(not_found("notification", id)),
     }
     let at = now();
-    let inserted = sqlx::query(
-        "INSERT INTO notification_reads (notification_id, user_id, read_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (notification_id, user_id) DO NOTHING",
-    )
+    let inserted = sqlx::query(&tx.sql(
+        "INSERT INTO notification_reads (notification_id, user_id, read_at) \
+         VALUES ($1, $2, $3::timestamptz) ON CONFLICT (notification_id, user_id) DO NOTHING",
+    ))
     .bind(id)
     .bind(user_id)
     .bind(&at)

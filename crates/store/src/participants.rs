@@ -6,7 +6,7 @@ use serde::Serialize;
 use trial::participants::{self as rules, CorrectableField};
 use trial::ParticipantStatus;
 
-use crate::db::{conflict, not_found, Store};
+use crate::db::{conflict, dialect_of, not_found, render, Store};
 use crate::model::{
     now, participant_in, scope_filter, Actor, Participant, ParticipantRow, Scope,
     PARTICIPANT_COLUMNS,
@@ -172,8 +172,9 @@ impl Store {
     /// The participants in scope.
     pub async fn participants(&self, scope: &Scope) -> Result<Vec<Participant>> {
         let (filter, values) = scope_filter(scope, 1);
-        let sql =
-            format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE {filter} ORDER BY id");
+        let sql = self.sql(&format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE {filter} ORDER BY id"
+        ));
         let mut q = sqlx::query_as::<_, ParticipantRow>(&sql);
         for v in &values {
             q = q.bind(v);
@@ -200,10 +201,10 @@ impl Store {
                 let id = e.participant_id;
                 let before = participant_in(tx.conn(), &scope, id).await?;
                 rules::check_enrolment(before.status, before.eligible)?;
-                sqlx::query(
-                    "UPDATE participants SET status = $1, subject_id = $2, enrolled_on = $3, \
-                     anchor_date = $4, updated_at = $5 WHERE id = $6 AND status = $7",
-                )
+                sqlx::query(&tx.sql(
+                    "UPDATE participants SET status = $1, subject_id = $2, enrolled_on = $3::date, \
+                     anchor_date = $4::date, updated_at = $5::timestamptz WHERE id = $6 AND status = $7",
+                ))
                 .bind(ParticipantStatus::Enrolled.as_str())
                 .bind(&e.subject_id)
                 .bind(&e.enrolled_on)
@@ -215,10 +216,10 @@ impl Store {
                 .await
                 .map_err(conflict("subject_id", "is already used in this study"))?;
                 for v in &e.visits {
-                    sqlx::query(
+                    sqlx::query(&tx.sql(
                         "INSERT INTO visits (participant_id, visit_id, name, target, earliest, latest) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
+                         VALUES ($1, $2, $3, $4::date, $5::date, $6::date)",
+                    ))
                     .bind(id)
                     .bind(&v.visit_id)
                     .bind(&v.name)
@@ -257,10 +258,10 @@ impl Store {
                 let id = e.participant_id;
                 let before = participant_in(tx.conn(), &scope, id).await?;
                 let changes = rules::end_participation(id, before.status, to, &e.on, &e.reason)?;
-                sqlx::query(
-                    "UPDATE participants SET status = $1, ended_on = $2, end_reason = $3, \
-                     updated_at = $4 WHERE id = $5",
-                )
+                sqlx::query(&tx.sql(
+                    "UPDATE participants SET status = $1, ended_on = $2::date, end_reason = $3, \
+                     updated_at = $4::timestamptz WHERE id = $5",
+                ))
                 .bind(to.as_str())
                 .bind(&e.on)
                 .bind(&e.reason)
@@ -297,9 +298,14 @@ impl Store {
                 };
                 // The column is one of the fixed names of `CorrectableField`, never user text.
                 let column = field.as_str();
-                sqlx::query(&format!(
-                    "UPDATE participants SET {column} = $1, updated_at = $2 WHERE id = $3"
-                ))
+                let kind = match field {
+                    CorrectableField::Sex => "text",
+                    _ => "date",
+                };
+                sqlx::query(&tx.sql(&format!(
+                    "UPDATE participants SET {column} = $1::{kind}, updated_at = $2::timestamptz \
+                     WHERE id = $3"
+                )))
                 .bind(&c.value)
                 .bind(now())
                 .bind(id)
@@ -319,13 +325,14 @@ impl Store {
     /// A participant's visits, in schedule order.
     pub async fn visits(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Visit>> {
         self.participant(scope, participant_id).await?;
-        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT visit_id, name, target, earliest, latest, done_on FROM visits \
-             WHERE participant_id = $1 ORDER BY target, visit_id",
-        )
-        .bind(participant_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, String, String, String, Option<String>)> =
+            sqlx::query_as(&self.sql(
+                "SELECT visit_id, name, target::text, earliest::text, latest::text, done_on::text \
+             FROM visits WHERE participant_id = $1 ORDER BY target, visit_id",
+            ))
+            .bind(participant_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(
@@ -363,9 +370,9 @@ impl Store {
         self.write("record_visit", move |mut tx| {
             Box::pin(async move {
                 participant_in(tx.conn(), &s, participant_id).await?;
-                let before: Option<(Option<String>,)> = sqlx::query_as(
-                    "SELECT done_on FROM visits WHERE participant_id = $1 AND visit_id = $2",
-                )
+                let before: Option<(Option<String>,)> = sqlx::query_as(&tx.sql(
+                    "SELECT done_on::text FROM visits WHERE participant_id = $1 AND visit_id = $2",
+                ))
                 .bind(participant_id)
                 .bind(&v)
                 .fetch_optional(tx.conn())
@@ -374,9 +381,9 @@ impl Store {
                     return Err(not_found("visit", &r));
                 };
                 rules::check_visit_not_done(old.as_deref())?;
-                sqlx::query(
-                    "UPDATE visits SET done_on = $1 WHERE participant_id = $2 AND visit_id = $3",
-                )
+                sqlx::query(&tx.sql(
+                    "UPDATE visits SET done_on = $1::date WHERE participant_id = $2 AND visit_id = $3",
+                ))
                 .bind(&on)
                 .bind(participant_id)
                 .bind(&v)
@@ -397,10 +404,10 @@ impl Store {
     /// A participant's ISNCSCI exams.
     pub async fn exams(&self, scope: &Scope, participant_id: i64) -> Result<Vec<ExamRecord>> {
         self.participant(scope, participant_id).await?;
-        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, visit_id, examined_on, raw, classification, created_at FROM exams \
-             WHERE participant_id = $1 ORDER BY id",
-        )
+        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&self.sql(
+            "SELECT id, visit_id, examined_on::text, raw::text, classification::text, \
+             created_at::instant FROM exams WHERE participant_id = $1 ORDER BY id",
+        ))
         .bind(participant_id)
         .fetch_all(&self.pool)
         .await?;
@@ -468,30 +475,35 @@ async fn insert_screening(
 ) -> Result<(i64, i64)> {
     let at = now();
     let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
-    let id: i64 = sqlx::query_scalar(
+    let sql = render(
+        dialect_of(conn),
         "INSERT INTO participants (study_id, site_id, screening_number, status, sex, date_of_birth, \
-         injury_date, consent_date, screening_date, eligible, eligibility_reasons, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-    )
-    .bind(scope.study())
-    .bind(&s.site_id)
-    .bind(&s.screening_number)
-    .bind(ParticipantStatus::after_screening(s.eligible).as_str())
-    .bind(&s.sex)
-    .bind(&s.date_of_birth)
-    .bind(&s.injury_date)
-    .bind(&s.consent_date)
-    .bind(&s.screening_date)
-    .bind(i64::from(s.eligible))
-    .bind(&reasons)
-    .bind(&at)
-    .bind(&at)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => not_found("site", &s.site_id),
-        _ => conflict("screening_number", "is already used in this study")(e),
-    })?;
+         injury_date, consent_date, screening_date, eligible, eligibility_reasons, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8::date, $9::date, $10, \
+         $11::jsonb, $12::timestamptz, $13::timestamptz) RETURNING id",
+    );
+    let id: i64 = sqlx::query_scalar(&sql)
+        .bind(scope.study())
+        .bind(&s.site_id)
+        .bind(&s.screening_number)
+        .bind(ParticipantStatus::after_screening(s.eligible).as_str())
+        .bind(&s.sex)
+        .bind(&s.date_of_birth)
+        .bind(&s.injury_date)
+        .bind(&s.consent_date)
+        .bind(&s.screening_date)
+        .bind(s.eligible)
+        .bind(&reasons)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                not_found("site", &s.site_id)
+            }
+            _ => conflict("screening_number", "is already used in this study")(e),
+        })?;
     let exam = insert_exam(
         conn,
         id,
@@ -515,18 +527,20 @@ async fn insert_exam(
     classification: &str,
     at: &str,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    let sql = render(
+        dialect_of(conn),
         "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(participant_id)
-    .bind(visit_id)
-    .bind(examined_on)
-    .bind(raw)
-    .bind(classification)
-    .bind(at)
-    .fetch_one(&mut *conn)
-    .await?)
+         VALUES ($1, $2, $3::date, $4::jsonb, $5::jsonb, $6::timestamptz) RETURNING id",
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(participant_id)
+        .bind(visit_id)
+        .bind(examined_on)
+        .bind(raw)
+        .bind(classification)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 /// What a screening records: every field of the participant, and the screening exam.

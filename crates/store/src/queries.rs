@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use trial::queries::{self as rules, QueryStep};
 use trial::QueryStatus;
 
-use crate::db::{not_found, Store};
+use crate::db::{dialect_of, not_found, render, Store};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
 use crate::{Change, Result};
 
@@ -60,7 +60,8 @@ pub struct Query {
 
 const QUERY_COLUMNS: &str =
     "id, participant_id, visit_id, form_id, field, status, text, raised_by, \
-    raised_by_id, raised_at, answer, answered_by, answered_at, updated_at";
+    raised_by_id, raised_at::instant, answer, answered_by, answered_at::instant, \
+    updated_at::instant";
 
 #[derive(sqlx::FromRow)]
 struct QueryRow {
@@ -111,11 +112,12 @@ impl Store {
             Box::pin(async move {
                 participant_in(tx.conn(), &scope, q.participant_id).await?;
                 let at = now();
-                let id: i64 = sqlx::query_scalar(
+                let id: i64 = sqlx::query_scalar(&tx.sql(
                     "INSERT INTO queries (participant_id, visit_id, form_id, field, status, text, \
                      raised_by, raised_by_id, raised_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz) \
+                     RETURNING id",
+                ))
                 .bind(q.participant_id)
                 .bind(&q.visit_id)
                 .bind(&q.form_id)
@@ -192,10 +194,11 @@ impl Store {
                 } else {
                     (before.answered_by.clone(), before.answered_at.clone())
                 };
-                sqlx::query(
-                    "UPDATE queries SET status = $1, answer = $2, answered_by = $3, answered_at = $4, \
-                     text = $5, updated_at = $6 WHERE id = $7",
-                )
+                sqlx::query(&tx.sql(
+                    "UPDATE queries SET status = $1, answer = $2, answered_by = $3, \
+                     answered_at = $4::timestamptz, text = $5, updated_at = $6::timestamptz \
+                     WHERE id = $7",
+                ))
                 .bind(moved.status.as_str())
                 .bind(&moved.answer)
                 .bind(answered_by)
@@ -234,6 +237,7 @@ impl Store {
             sql.push_str(&format!(" AND status = ${n}"));
         }
         sql.push_str(" ORDER BY id");
+        let sql = self.sql(&sql);
         let mut q = sqlx::query_as::<_, QueryRow>(&sql);
         for v in &values {
             q = q.bind(v);
@@ -255,9 +259,12 @@ impl Store {
 /// One query, if its participant is in scope.
 async fn query_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> Result<Query> {
     let (filter, values) = scope_filter(scope, 2);
-    let sql = format!(
-        "SELECT {QUERY_COLUMNS} FROM queries \
-         WHERE id = $1 AND participant_id IN (SELECT id FROM participants WHERE {filter})"
+    let sql = render(
+        dialect_of(conn),
+        &format!(
+            "SELECT {QUERY_COLUMNS} FROM queries \
+             WHERE id = $1 AND participant_id IN (SELECT id FROM participants WHERE {filter})"
+        ),
     );
     let mut q = sqlx::query_as::<_, QueryRow>(&sql).bind(id);
     for v in &values {

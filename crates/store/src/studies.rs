@@ -34,11 +34,12 @@ impl Store {
                 if previous.as_ref().is_some_and(|(d,)| *d == source) {
                     return Ok(());
                 }
-                sqlx::query(
-                    "INSERT INTO studies (id, title, definition, loaded_at) VALUES ($1, $2, $3, $4) \
+                sqlx::query(&tx.sql(
+                    "INSERT INTO studies (id, title, definition, loaded_at) \
+                     VALUES ($1, $2, $3, $4::timestamptz) \
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
                      definition = excluded.definition, loaded_at = excluded.loaded_at",
-                )
+                ))
                 .bind(&study.id)
                 .bind(&study.title)
                 .bind(&source)
@@ -58,8 +59,13 @@ impl Store {
                     .execute(tx.conn())
                     .await?;
                 }
-                let action = if previous.is_some() { "update" } else { "create" };
-                let mut change = Change::new(action, "study", &study.id).set("definition", digest(&source));
+                let action = if previous.is_some() {
+                    "update"
+                } else {
+                    "create"
+                };
+                let mut change =
+                    Change::new(action, "study", &study.id).set("definition", digest(&source));
                 if let Some((old,)) = &previous {
                     change = change.was(digest(old));
                 }
@@ -71,10 +77,11 @@ impl Store {
 
     /// The studies, with their definitions as loaded.
     pub async fn studies(&self) -> Result<Vec<StudyRecord>> {
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, title, definition, loaded_at FROM studies ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            &self.sql("SELECT id, title, definition, loaded_at::instant FROM studies ORDER BY id"),
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, title, definition, loaded_at)| StudyRecord {

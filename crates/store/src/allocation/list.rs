@@ -95,10 +95,10 @@ pub(super) async fn generate(
         message: e.to_string(),
     })?;
     let at = now();
-    sqlx::query(
-        "INSERT INTO randomisation_lists (study_id, method, seed, slots, kits, allocated, generated_by, generated_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
-    )
+    sqlx::query(&tx.sql(
+        "INSERT INTO randomisation_lists (study_id, method, seed, slots, kits, allocated, \
+         generated_by, generated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7::timestamptz)",
+    ))
     .bind(&study.id)
     .bind(method)
     .bind(seed.to_string())
@@ -183,9 +183,9 @@ impl Store {
         .bind(&study.id)
         .fetch_all(&self.pool)
         .await?;
-        let allocations = sqlx::query_as::<_, Allocation>(&format!(
+        let allocations = sqlx::query_as::<_, Allocation>(&self.sql(&format!(
             "SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE study_id = $1 ORDER BY sequence"
-        ))
+        )))
         .bind(&study.id)
         .fetch_all(&self.pool)
         .await?;

@@ -23,7 +23,7 @@ use isncsci::Grade;
 use sqlx::AnyConnection;
 use trial::{Covariates, InjuryLevel, ListRng, ListStream, RandomisationMethod, Role, Study};
 
-use crate::db::Store;
+use crate::db::{dialect_of, render, Store};
 use crate::model::{participant_in, scope_filter, Actor, Scope};
 use crate::{Result, StoreError};
 
@@ -119,8 +119,8 @@ pub struct Allocation {
 }
 
 const ALLOCATION_COLUMNS: &str = "participant_id, study_id, sequence, stratum, position, ais, \
-    injury_level, site_index, arm_id, kit_number, randomised_at, randomised_by, dispensed_at, \
-    dispensed_by, unblinded_at, unblinded_by, unblind_reason";
+    injury_level, site_index, arm_id, kit_number, randomised_at::instant, randomised_by, \
+    dispensed_at::instant, dispensed_by, unblinded_at::instant, unblinded_by, unblind_reason";
 
 /// The roles told of an emergency unblinding.
 pub const UNBLINDING_NOTIFIED: [Role; 2] = [Role::SponsorAdmin, Role::DsmbStatistician];
@@ -267,6 +267,7 @@ impl Store {
             "SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE participant_id IN \
              (SELECT id FROM participants WHERE {filter}) ORDER BY sequence"
         );
+        let sql = self.sql(&sql);
         let mut q = sqlx::query_as::<_, Allocation>(&sql);
         for v in &values {
             q = q.bind(v);
@@ -279,10 +280,11 @@ pub(super) async fn list_in(
     conn: &mut AnyConnection,
     study: &str,
 ) -> Result<Option<RandomisationList>> {
-    let row: Option<(String, i64, i64, i64, String, String)> = sqlx::query_as(
-        "SELECT method, slots, kits, allocated, generated_by, generated_at \
+    let row: Option<(String, i64, i64, i64, String, String)> = sqlx::query_as(&render(
+        dialect_of(conn),
+        "SELECT method, slots, kits, allocated, generated_by, generated_at::instant \
          FROM randomisation_lists WHERE study_id = $1",
-    )
+    ))
     .bind(study)
     .fetch_optional(&mut *conn)
     .await?;
@@ -314,8 +316,9 @@ pub(super) async fn allocation_in(
     conn: &mut AnyConnection,
     participant_id: i64,
 ) -> Result<Option<Allocation>> {
-    Ok(sqlx::query_as::<_, Allocation>(&format!(
-        "SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE participant_id = $1"
+    Ok(sqlx::query_as::<_, Allocation>(&render(
+        dialect_of(conn),
+        &format!("SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE participant_id = $1"),
     ))
     .bind(participant_id)
     .fetch_optional(&mut *conn)

@@ -186,11 +186,11 @@ pub(super) async fn randomise(
         ));
     }
     let at = now();
-    sqlx::query(
+    sqlx::query(&tx.sql(
         "INSERT INTO allocations (participant_id, study_id, sequence, stratum, position, ais, \
          injury_level, site_index, arm_id, kit_number, randomised_at, randomised_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $12)",
+    ))
     .bind(participant_id)
     .bind(&study.id)
     .bind(sequence)

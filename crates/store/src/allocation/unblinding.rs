@@ -18,18 +18,19 @@ pub(super) async fn dispense(
 ) -> Result<Allocation> {
     participant_in(tx.conn(), scope, participant_id).await?;
     let lock = tx.for_update();
-    let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT kit_number, dispensed_at FROM allocations WHERE participant_id = $1{lock}"
-    ))
+    let row: Option<(String, Option<String>)> = sqlx::query_as(&tx.sql(&format!(
+        "SELECT kit_number, dispensed_at::instant FROM allocations WHERE participant_id = $1{lock}"
+    )))
     .bind(participant_id)
     .fetch_optional(tx.conn())
     .await?;
     let allocated = row.as_ref().map(|(kit, at)| (kit.as_str(), at.as_deref()));
     trial::kits::check_dispensing(participant_id, allocated, kit_number)?;
     let at = now();
-    sqlx::query(
-        "UPDATE allocations SET dispensed_at = $1, dispensed_by = $2 WHERE participant_id = $3",
-    )
+    sqlx::query(&tx.sql(
+        "UPDATE allocations SET dispensed_at = $1::timestamptz, dispensed_by = $2 \
+         WHERE participant_id = $3",
+    ))
     .bind(&at)
     .bind(&by.username)
     .bind(participant_id)
@@ -57,9 +58,9 @@ pub(super) async fn unblind(
     let reason = trial::kits::unblinding_reason(reason)?;
     let p = participant_in(tx.conn(), scope, participant_id).await?;
     let lock = tx.for_update();
-    let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT arm_id, unblinded_at FROM allocations WHERE participant_id = $1{lock}"
-    ))
+    let row: Option<(String, Option<String>)> = sqlx::query_as(&tx.sql(&format!(
+        "SELECT arm_id, unblinded_at::instant FROM allocations WHERE participant_id = $1{lock}"
+    )))
     .bind(participant_id)
     .fetch_optional(tx.conn())
     .await?;
@@ -71,10 +72,10 @@ pub(super) async fn unblind(
     };
     let at = now();
     if earlier.is_none() {
-        sqlx::query(
-            "UPDATE allocations SET unblinded_at = $1, unblinded_by = $2, unblind_reason = $3 \
-             WHERE participant_id = $4",
-        )
+        sqlx::query(&tx.sql(
+            "UPDATE allocations SET unblinded_at = $1::timestamptz, unblinded_by = $2, \
+             unblind_reason = $3 WHERE participant_id = $4",
+        ))
         .bind(&at)
         .bind(&by.username)
         .bind(reason)
@@ -91,10 +92,10 @@ pub(super) async fn unblind(
         p.site_id, by.username
     );
     for role in UNBLINDING_NOTIFIED {
-        sqlx::query(
+        sqlx::query(&tx.sql(
             "INSERT INTO notifications (study_id, role, kind, participant_id, message, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+        ))
         .bind(&p.study_id)
         .bind(role.as_str())
         .bind("emergency-unblinding")
@@ -106,7 +107,7 @@ pub(super) async fn unblind(
     }
     let recipients: Vec<(i64, String)> = sqlx::query_as(
         "SELECT DISTINCT u.id, u.username FROM users u JOIN role_assignments r ON r.user_id = u.id \
-         WHERE r.study_id = $1 AND r.role IN ($2, $3) AND u.active = 1 ORDER BY u.id",
+         WHERE r.study_id = $1 AND r.role IN ($2, $3) AND u.active ORDER BY u.id",
     )
     .bind(&p.study_id)
     .bind(UNBLINDING_NOTIFIED[0].as_str())
@@ -115,10 +116,10 @@ pub(super) async fn unblind(
     .await?;
     let subject = format!("[{}] Emergency unblinding of participant {who}", p.study_id);
     for (user_id, username) in &recipients {
-        sqlx::query(
-            "INSERT INTO outbox (study_id, recipient_user_id, recipient, subject, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
+        sqlx::query(&tx.sql(
+            "INSERT INTO outbox (study_id, recipient_user_id, recipient, subject, body, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+        ))
         .bind(&p.study_id)
         .bind(*user_id)
         .bind(username)

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use trial::ecrf::{self as rules, FormSaveRequest, SavedForm};
 use trial::{FormState, FormStatus, Meaning};
 
-use crate::db::{not_found, Store, Tx};
+use crate::db::{dialect_of, not_found, render, Flag, Store, Tx};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
 use crate::{Dialect, Result};
 
@@ -101,7 +101,7 @@ type FormRow = (
     String,
     Option<String>,
     Option<String>,
-    i64,
+    Flag,
 );
 
 /// A signature's row as read: id, visit, meaning, signer id, signer name, signed_at, hash,
@@ -166,10 +166,10 @@ impl Store {
                 participant_in(tx.conn(), &scope, key.participant_id).await?;
                 let (status, verified_by, locked) = form_flags(&mut tx, &key).await?;
                 rules::check_verification(&key.form_id, status, verified_by.as_deref(), locked)?;
-                sqlx::query(
-                    "UPDATE form_entries SET verified_by = $1, verified_at = $2 \
+                sqlx::query(&tx.sql(
+                    "UPDATE form_entries SET verified_by = $1, verified_at = $2::timestamptz \
                      WHERE participant_id = $3 AND visit_id = $4 AND form_id = $5",
-                )
+                ))
                 .bind(&by.username)
                 .bind(now())
                 .bind(key.participant_id)
@@ -236,7 +236,7 @@ impl Store {
                     "UPDATE form_entries SET locked = $1 \
                      WHERE participant_id = $2 AND visit_id = $3 AND form_id = $4",
                 )
-                .bind(i64::from(!locked))
+                .bind(!locked)
                 .bind(key.participant_id)
                 .bind(&key.visit_id)
                 .bind(&key.form_id)
@@ -290,7 +290,7 @@ async fn save_form_in(
         Dialect::Sqlite => "",
     };
     let sql = format!(
-        "SELECT f.data, f.status, f.version, f.verified_by, f.locked, \
+        "SELECT f.data::text, f.status, f.version, f.verified_by, f.locked, \
          (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
           AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
          FROM participants p \
@@ -304,9 +304,10 @@ async fn save_form_in(
         Option<String>,
         Option<i64>,
         Option<String>,
-        Option<i64>,
+        Option<Flag>,
         i64,
     );
+    let sql = tx.sql(&sql);
     let mut q = sqlx::query_as::<_, Before>(&sql)
         .bind(f.participant_id)
         .bind(&f.visit_id)
@@ -332,10 +333,10 @@ async fn save_form_in(
     };
     if before.is_some() && tx.dialect() == Dialect::Postgres {
         // The saved form's row too, read again under its lock.
-        before = sqlx::query_as(
-            "SELECT data, status, version, verified_by, locked FROM form_entries \
+        before = sqlx::query_as(&tx.sql(
+            "SELECT data::text, status, version, verified_by, locked FROM form_entries \
              WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
-        )
+        ))
         .bind(f.participant_id)
         .bind(&f.visit_id)
         .bind(&f.form_id)
@@ -347,7 +348,7 @@ async fn save_form_in(
         status: form_status(&status),
         version,
         verified_by,
-        locked: locked != 0,
+        locked: locked.0,
     });
     let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
     let outcome = rules::decide_save(
@@ -363,10 +364,10 @@ async fn save_form_in(
     let at = now();
     let data = serde_json::Value::Object(f.data.clone()).to_string();
     if before.is_none() {
-        sqlx::query(
-            "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6)",
-        )
+        sqlx::query(&tx.sql(
+            "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, \
+             updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6::timestamptz)",
+        ))
         .bind(f.participant_id)
         .bind(&f.visit_id)
         .bind(&f.form_id)
@@ -376,11 +377,12 @@ async fn save_form_in(
         .execute(tx.conn())
         .await?;
     } else {
-        sqlx::query(
-            "UPDATE form_entries SET data = $1, status = $2, version = $3, updated_at = $4, \
+        sqlx::query(&tx.sql(
+            "UPDATE form_entries SET data = $1::jsonb, status = $2, version = $3, \
+             updated_at = $4::timestamptz, \
              verified_by = NULL, verified_at = NULL \
              WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
-        )
+        ))
         .bind(&data)
         .bind(f.status.as_str())
         .bind(outcome.version)
@@ -395,11 +397,11 @@ async fn save_form_in(
     // Every signature of the visit, and the casebook's (visit_id ''), not yet void is void
     // now, with the change.
     if signed > 0 {
-        let voided: Vec<(i64, String)> = sqlx::query_as(
-            "UPDATE signatures SET void_at = $1, void_reason = $2 \
+        let voided: Vec<(i64, String)> = sqlx::query_as(&tx.sql(
+            "UPDATE signatures SET void_at = $1::timestamptz, void_reason = $2 \
              WHERE participant_id = $3 AND visit_id IN ($4, '') AND void_at IS NULL \
              RETURNING id, visit_id",
-        )
+        ))
         .bind(&at)
         .bind(&outcome.what_changed)
         .bind(f.participant_id)
@@ -432,7 +434,7 @@ async fn save_form_in(
 /// A saved form's status, verifier and lock, read for a change (row-locked on PostgreSQL).
 async fn form_flags(tx: &mut Tx<'_>, key: &FormKey) -> Result<(FormStatus, Option<String>, bool)> {
     let lock = tx.for_update();
-    let row: Option<(String, Option<String>, i64)> = sqlx::query_as(&format!(
+    let row: Option<(String, Option<String>, Flag)> = sqlx::query_as(&format!(
         "SELECT status, verified_by, locked FROM form_entries \
          WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3{lock}"
     ))
@@ -442,7 +444,7 @@ async fn form_flags(tx: &mut Tx<'_>, key: &FormKey) -> Result<(FormStatus, Optio
     .fetch_optional(tx.conn())
     .await?;
     let (status, verified_by, locked) = row.ok_or_else(|| not_found("form", key.record()))?;
-    Ok((form_status(&status), verified_by, locked != 0))
+    Ok((form_status(&status), verified_by, locked.0))
 }
 
 /// One saved form, with its shown state.
@@ -460,17 +462,21 @@ pub(crate) async fn casebook(
     conn: &mut AnyConnection,
     participant_id: i64,
 ) -> Result<(Vec<FormEntry>, Vec<Signature>)> {
-    let rows: Vec<FormRow> = sqlx::query_as(
-        "SELECT visit_id, form_id, data, status, version, updated_at, verified_by, verified_at, locked \
-         FROM form_entries WHERE participant_id = $1 ORDER BY visit_id, form_id",
-    )
+    let dialect = dialect_of(conn);
+    let rows: Vec<FormRow> = sqlx::query_as(&render(
+        dialect,
+        "SELECT visit_id, form_id, data::text, status, version, updated_at::instant, verified_by, \
+         verified_at::instant, locked FROM form_entries WHERE participant_id = $1 \
+         ORDER BY visit_id, form_id",
+    ))
     .bind(participant_id)
     .fetch_all(&mut *conn)
     .await?;
-    let sigs: Vec<SignatureRow> = sqlx::query_as(
-        "SELECT id, visit_id, meaning, signer_user_id, signer_name, signed_at, data_hash, void_at, \
-         void_reason FROM signatures WHERE participant_id = $1 ORDER BY id",
-    )
+    let sigs: Vec<SignatureRow> = sqlx::query_as(&render(
+        dialect,
+        "SELECT id, visit_id, meaning, signer_user_id, signer_name, signed_at::instant, data_hash, \
+         void_at::instant, void_reason FROM signatures WHERE participant_id = $1 ORDER BY id",
+    ))
     .bind(participant_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -498,7 +504,7 @@ pub(crate) async fn casebook(
                     state: FormState::of(status, false, false, false),
                     verified_by,
                     verified_at,
-                    locked: locked != 0,
+                    locked: locked.0,
                     version,
                     updated_at,
                 }

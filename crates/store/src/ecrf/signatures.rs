@@ -59,16 +59,17 @@ impl Store {
                 if let (Some(visit_id), true) = (&visit, visits.is_empty()) {
                     return Err(not_found("visit", format!("{participant_id}/{visit_id}")));
                 }
-                let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
-                    "SELECT visit_id, form_id, data, status FROM form_entries \
+                let rows: Vec<(String, String, String, String)> =
+                    sqlx::query_as(&tx.sql(&format!(
+                        "SELECT visit_id, form_id, data::text, status FROM form_entries \
                      WHERE participant_id = $1 AND (visit_id = $2 OR $3 = 1) \
                      ORDER BY visit_id, form_id{lock}"
-                ))
-                .bind(participant_id)
-                .bind(&wanted)
-                .bind(all)
-                .fetch_all(tx.conn())
-                .await?;
+                    )))
+                    .bind(participant_id)
+                    .bind(&wanted)
+                    .bind(all)
+                    .fetch_all(tx.conn())
+                    .await?;
                 // A visit's forms are named by form; a casebook's by visit and form.
                 let named: Vec<(String, FormStatus, serde_json::Value)> = rows
                     .into_iter()
@@ -77,16 +78,22 @@ impl Store {
                             Some(_) => form_id,
                             None => format!("{visit_id}/{form_id}"),
                         };
-                        (name, form_status(&status), serde_json::from_str(&data).unwrap_or_default())
+                        (
+                            name,
+                            form_status(&status),
+                            serde_json::from_str(&data).unwrap_or_default(),
+                        )
                     })
                     .collect();
                 rules::check_signable(&what, named.iter().map(|(n, s, _)| (n.as_str(), *s)))?;
-                let data_hash = rules::signed_data_hash(named.iter().map(|(n, _, d)| (n.as_str(), d)));
+                let data_hash =
+                    rules::signed_data_hash(named.iter().map(|(n, _, d)| (n.as_str(), d)));
                 let at = now();
-                let id: i64 = sqlx::query_scalar(
+                let id: i64 = sqlx::query_scalar(&tx.sql(
                     "INSERT INTO signatures (participant_id, visit_id, meaning, signer_user_id, \
-                     signer_name, signed_at, data_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
+                     signer_name, signed_at, data_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7) RETURNING id",
+                ))
                 .bind(participant_id)
                 .bind(&wanted)
                 .bind(meaning.as_str())
@@ -96,7 +103,10 @@ impl Store {
                 .bind(&data_hash)
                 .fetch_one(tx.conn())
                 .await?;
-                let record = format!("{participant_id}/{}/{id}", visit.as_deref().unwrap_or(CASEBOOK));
+                let record = format!(
+                    "{participant_id}/{}/{id}",
+                    visit.as_deref().unwrap_or(CASEBOOK)
+                );
                 let signed = SignatureRecord {
                     record: &record,
                     what: &what,

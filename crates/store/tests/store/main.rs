@@ -11,3 +11,4 @@ mod common;
 mod escalation;
 mod schema;
 mod story;
+mod upgrade;

@@ -40,3 +40,76 @@ async fn both_schemas_have_the_same_tables_and_columns() {
         );
     }
 }
+
+/// What a column holds, by its name: the same names on both databases.
+fn kind_of(column: &str) -> Option<&'static str> {
+    const FLAGS: [&str; 4] = ["active", "eligible", "locked", "dlt"];
+    const JSON: [&str; 4] = ["data", "raw", "classification", "eligibility_reasons"];
+    const DATES: [&str; 4] = ["date_of_birth", "target", "earliest", "latest"];
+    if column == "at"
+        || column.ends_with("_at")
+        || column == "locked_until"
+        || column == "last_seen"
+    {
+        Some("instant")
+    } else if column.ends_with("_on") || column.ends_with("_date") || DATES.contains(&column) {
+        Some("date")
+    } else if FLAGS.contains(&column) {
+        Some("flag")
+    } else if JSON.contains(&column) {
+        Some("json")
+    } else {
+        None
+    }
+}
+
+/// The types a column of a kind may have on a database.
+type Expected = fn(Option<&str>) -> &'static [&'static str];
+
+#[tokio::test]
+async fn postgres_keeps_instants_dates_flags_and_json_in_its_own_types() {
+    for store in stores().await {
+        let (sql, expected): (&str, Expected) = match store.dialect() {
+            // SQLite keeps its own: text, and 0/1.
+            store::Dialect::Sqlite => (
+                "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m \
+                     JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+                     AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+                |kind| match kind {
+                    Some("flag") => &["INTEGER"],
+                    Some(_) => &["TEXT"],
+                    None => &["TEXT", "INTEGER"],
+                },
+            ),
+            store::Dialect::Postgres => (
+                "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty \
+                     FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+                |kind| match kind {
+                    Some("instant") => &["timestamp with time zone"],
+                    Some("date") => &["date"],
+                    Some("flag") => &["boolean"],
+                    Some("json") => &["jsonb"],
+                    _ => &["text", "bigint"],
+                },
+            ),
+        };
+        let mut kinds = BTreeMap::new();
+        for row in sqlx::query(sql).fetch_all(store.raw_pool()).await.unwrap() {
+            let (t, c, ty): (String, String, String) = (row.get("t"), row.get("c"), row.get("ty"));
+            let kind = kind_of(&c);
+            assert!(
+                expected(kind).contains(&ty.as_str()),
+                "{t}.{c} is {ty}, not one of {:?}",
+                expected(kind)
+            );
+            *kinds.entry(kind).or_insert(0) += 1;
+        }
+        // Every kind is there: the names above still match the schema.
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+        assert!(
+            kinds[&Some("instant")] >= 27 && kinds[&Some("date")] >= 14,
+            "{kinds:?}"
+        );
+    }
+}

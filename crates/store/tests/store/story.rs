@@ -912,24 +912,28 @@ async fn a_visit_is_verified_signed_voided_by_a_change_and_locked() {
         );
         // A change behind the application's back breaks the binding, though nothing voided it.
         let tampered = serde_json::json!({ "systolic_bp": 180, "diastolic_bp": 80 }).to_string();
-        sqlx::query("UPDATE form_entries SET data = $1 WHERE participant_id = $2")
-            .bind(&tampered)
-            .bind(p.id)
-            .execute(store.raw_pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            &store.sql("UPDATE form_entries SET data = $1::jsonb WHERE participant_id = $2"),
+        )
+        .bind(&tampered)
+        .bind(p.id)
+        .execute(store.raw_pool())
+        .await
+        .unwrap();
         let sigs = store.signatures(&scope, p.id).await.unwrap();
         assert!(!sigs[1].valid && sigs[1].void_at.is_none());
         assert_eq!(
             store.forms(&scope, p.id).await.unwrap()[0].state,
             FormState::Complete
         );
-        sqlx::query("UPDATE form_entries SET data = $1 WHERE participant_id = $2")
-            .bind(data.to_string())
-            .bind(p.id)
-            .execute(store.raw_pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            &store.sql("UPDATE form_entries SET data = $1::jsonb WHERE participant_id = $2"),
+        )
+        .bind(data.to_string())
+        .bind(p.id)
+        .execute(store.raw_pool())
+        .await
+        .unwrap();
         assert!(store.signatures(&scope, p.id).await.unwrap()[1].valid);
         // A failed signing (wrong password, checked by the caller) is recorded.
         store
