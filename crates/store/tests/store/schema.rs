@@ -68,7 +68,8 @@ type Expected = fn(Option<&str>) -> &'static [&'static str];
 
 #[tokio::test]
 async fn postgres_keeps_instants_dates_flags_and_json_in_its_own_types() {
-    for store in stores().await {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
         let (sql, expected): (&str, Expected) = match store.dialect() {
             // SQLite keeps its own: text, and 0/1.
             store::Dialect::Sqlite => (

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
-use store::testing::{fresh_databases, unique, Backend};
+use store::testing::{fresh_databases, unique, Backend, Database};
 use store::{Actor, AuditReport, AuditRow, Dialect, Scope, GENESIS};
 
 /// The migrations of a database up to 0006, in a folder of their own.
@@ -173,7 +173,7 @@ async fn a_database_from_before_native_types_keeps_its_rows() {
         pool.close().await;
 
         // The store applies the rest of its migrations and reads the rows back as written.
-        let store = Backend::open(&url).await.unwrap();
+        let store = Backend::open(Database::new(url.clone())).await.unwrap();
         assert_eq!(store.dialect(), dialect);
         check_rows(&store, &audit).await;
         // And keeps writing to the same chain.
