@@ -4,8 +4,10 @@
 
 use serde::Serialize;
 
-use crate::db::{conflict, not_found, Flag, Store};
+use crate::db::Store;
+use crate::dialect::Flag;
 use crate::model::{now, Actor, User};
+use crate::{conflict, not_found};
 use crate::{Change, Result};
 
 /// A new user account.

@@ -9,9 +9,11 @@ use trial::escalation as rules;
 use trial::participants;
 use trial::{LevelCount, Study};
 
-use crate::db::{dialect_of, not_found, render, Flag, Store, Tx};
+use crate::db::{Store, Tx};
+use crate::dialect::{dialect_of, render, Flag};
+use crate::not_found;
 
-/// A dose assignment's columns, in portable form (see [`crate::db::render`]).
+/// A dose assignment's columns, in portable form (see [`crate::dialect::render`]).
 const DOSE_COLUMNS: &str = "participant_id, study_id, level_id, assigned_at::instant, \
     assigned_by, override_reason, override_signer, override_signed_at::instant";
 use crate::model::{now, participant_in, Actor, Scope, User};
@@ -283,7 +285,7 @@ async fn assign_dose(
     .bind(signer.as_ref().map(|_| at.clone()))
     .execute(tx.conn())
     .await
-    .map_err(crate::db::conflict("level_id", "is already assigned; a dose level is final"))?;
+    .map_err(crate::conflict("level_id", "is already assigned; a dose level is final"))?;
     let mut changes =
         vec![Change::new("assign", "dose-level", participant_id).set("level_id", &level)];
     if let (Some(reason), Some(signer)) = (&reason, &signer) {
@@ -378,7 +380,7 @@ async fn record_dlt_in(
     .bind(&at)
     .execute(tx.conn())
     .await
-    .map_err(crate::db::conflict("dlt", "was already assessed"))?;
+    .map_err(crate::conflict("dlt", "was already assessed"))?;
     let changes = rules::dlt_changes(&report, &new.signer.full_name, &at);
     tx.audit(&study.id, by, &changes).await?;
     dlt_in(tx.conn(), id)

@@ -25,7 +25,9 @@
 mod accounts;
 mod allocation;
 mod audit;
+mod chain;
 mod db;
+mod dialect;
 mod ecrf;
 mod escalation;
 mod group;
@@ -43,7 +45,7 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
-pub use audit::{AuditProblem, AuditReport, AuditRow, GENESIS};
+pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
@@ -103,6 +105,25 @@ impl StoreError {
             StoreError::Database(_) => "database",
             StoreError::Migrate(_) => "migration",
         }
+    }
+}
+
+/// Maps a unique-key violation to a conflict on `field`.
+pub(crate) fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (field, message) = (field.to_string(), message.to_string());
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict { field, message }
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+/// A record that is not there (or not in the caller's scope).
+pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        id: id.to_string(),
     }
 }
 

@@ -10,7 +10,8 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use trial::ParticipantStatus;
 
-use crate::db::{dialect_of, not_found, render, Flag};
+use crate::dialect::{dialect_of, render, Flag};
+use crate::not_found;
 use crate::Result;
 
 const INSTANT: &[FormatItem<'static>] =
@@ -193,7 +194,7 @@ pub struct Participant {
     pub updated_at: String,
 }
 
-/// The participant's columns, in portable form (see [`crate::db::render`]).
+/// The participant's columns, in portable form (see [`crate::dialect::render`]).
 pub(crate) const PARTICIPANT_COLUMNS: &str =
     "id, study_id, site_id, screening_number, subject_id, status, sex, \
     date_of_birth::text, injury_date::text, consent_date::text, screening_date::text, eligible, \

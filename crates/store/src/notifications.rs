@@ -3,8 +3,9 @@
 
 use trial::Role;
 
-use crate::db::{not_found, Store, Tx};
+use crate::db::{Store, Tx};
 use crate::model::{now, Actor};
+use crate::not_found;
 use crate::{Change, Result, StoreError};
 
 /// A notification in the application, addressed to a role of a study.

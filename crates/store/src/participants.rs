@@ -6,11 +6,13 @@ use serde::Serialize;
 use trial::participants::{self as rules, CorrectableField};
 use trial::ParticipantStatus;
 
-use crate::db::{conflict, dialect_of, not_found, render, Store};
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
 use crate::model::{
     now, participant_in, scope_filter, Actor, Participant, ParticipantRow, Scope,
     PARTICIPANT_COLUMNS,
 };
+use crate::{conflict, not_found};
 use crate::{Change, Result};
 
 /// A screening: the participant's data, the screening exam and the eligibility found.

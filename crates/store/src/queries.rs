@@ -6,8 +6,10 @@ use sqlx::AnyConnection;
 use trial::queries::{self as rules, QueryStep};
 use trial::QueryStatus;
 
-use crate::db::{dialect_of, not_found, render, Store};
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
+use crate::not_found;
 use crate::{Change, Result};
 
 /// A query to raise on a field of a visit's form.

@@ -42,6 +42,7 @@ mod error;
 pub mod escalation;
 mod forms;
 pub mod kits;
+pub mod list_check;
 pub mod participants;
 pub mod queries;
 mod role;

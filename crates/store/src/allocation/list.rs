@@ -2,10 +2,12 @@
 
 use trial::{Randomisation, Study};
 
+use trial::list_check::{check_list, StoredAllocation, StoredKit, StoredList, StoredSlot};
+
 use super::*;
-use crate::db::not_found;
 use crate::db::Tx;
 use crate::model::now;
+use crate::not_found;
 use crate::Change;
 
 /// Generates a study's randomisation list (permuted blocks: `per_stratum` slots per
@@ -19,6 +21,95 @@ pub(super) async fn generate(
     kits: usize,
     by: &Actor,
 ) -> Result<RandomisationList> {
+    let randomisation = check_generation(tx, study, per_stratum, kits).await?;
+    let method = method_name(randomisation.method());
+    let mut slots: Vec<(i64, i64, String)> = Vec::new();
+    if let Randomisation::PermutedBlocks { .. } = randomisation {
+        let list = trial::BlockList::generate(study, seed, per_stratum).map_err(|e| {
+            StoreError::Invalid {
+                field: "randomisation".into(),
+                message: e.to_string(),
+            }
+        })?;
+        for sequence in list.sequences() {
+            for (position, &arm) in sequence.allocations().iter().enumerate() {
+                slots.push((
+                    to_i64(sequence.stratum().index),
+                    to_i64(position),
+                    study.arms[arm].id.clone(),
+                ));
+            }
+        }
+    }
+    let kit_list = trial::kit_list(study, seed, kits).map_err(|e| StoreError::Invalid {
+        field: "kits".into(),
+        message: e.to_string(),
+    })?;
+    sqlx::query(&tx.sql(
+        "INSERT INTO randomisation_lists (study_id, method, seed, slots, kits, allocated, \
+         generated_by, generated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7::timestamptz)",
+    ))
+    .bind(&study.id)
+    .bind(method)
+    .bind(seed.to_string())
+    .bind(to_i64(slots.len()))
+    .bind(to_i64(kit_list.len()))
+    .bind(&by.username)
+    .bind(now())
+    .execute(tx.conn())
+    .await
+    .map_err(crate::conflict(
+        "randomisation",
+        "the list was already generated; it is never replaced",
+    ))?;
+    let kit_rows: Vec<(String, String, i64)> = kit_list
+        .iter()
+        .map(|k| {
+            (
+                k.number.clone(),
+                study.arms[k.arm].id.clone(),
+                i64::from(k.rank),
+            )
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "allocation_slots (study_id, stratum, position, arm_id)",
+        &study.id,
+        &slots,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "kits (study_id, kit_number, arm_id, dispense_rank)",
+        &study.id,
+        &kit_rows,
+    )
+    .await?;
+    let c = || Change::new("create", "randomisation-list", &study.id);
+    let changes = [
+        c().set("method", method),
+        c().set("slots", slots.len()),
+        c().set("kits", kit_list.len()),
+    ];
+    tx.audit(&study.id, by, &changes).await?;
+    let concealed = [c().set("seed", seed)];
+    tx.audit(&unblinded_chain(&study.id), by, &concealed)
+        .await?;
+    list_in(tx.conn(), &study.id)
+        .await?
+        .ok_or_else(|| not_found("randomisation list", &study.id))
+}
+
+/// Checks that a list can be generated now (a randomised study, sizes in range, none yet, no
+/// one enrolled), after taking the study's row: no enrolment may commit between this check and
+/// the list.
+async fn check_generation<'s>(
+    tx: &mut Tx<'_>,
+    study: &'s Study,
+    per_stratum: usize,
+    kits: usize,
+) -> Result<&'s Randomisation> {
     let Some(randomisation) = &study.randomisation else {
         return Err(conflict(
             "randomisation",
@@ -40,7 +131,6 @@ pub(super) async fn generate(
             message: format!("{kits} is not allowed (1 to 100000)"),
         });
     }
-    // No enrolment may commit between the check below and the list.
     tx.lock_study(&study.id).await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT study_id FROM randomisation_lists WHERE study_id = $1")
@@ -71,91 +161,33 @@ pub(super) async fn generate(
             ),
         ));
     }
-    let method = method_name(randomisation.method());
-    let mut slots: Vec<(i64, i64, &str)> = Vec::new();
-    if let Randomisation::PermutedBlocks { .. } = randomisation {
-        let list = trial::BlockList::generate(study, seed, per_stratum).map_err(|e| {
-            StoreError::Invalid {
-                field: "randomisation".into(),
-                message: e.to_string(),
-            }
-        })?;
-        for sequence in list.sequences() {
-            for (position, &arm) in sequence.allocations().iter().enumerate() {
-                slots.push((
-                    to_i64(sequence.stratum().index),
-                    to_i64(position),
-                    study.arms[arm].id.as_str(),
-                ));
-            }
-        }
-    }
-    let kit_list = trial::kit_list(study, seed, kits).map_err(|e| StoreError::Invalid {
-        field: "kits".into(),
-        message: e.to_string(),
-    })?;
-    let at = now();
-    sqlx::query(&tx.sql(
-        "INSERT INTO randomisation_lists (study_id, method, seed, slots, kits, allocated, \
-         generated_by, generated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7::timestamptz)",
-    ))
-    .bind(&study.id)
-    .bind(method)
-    .bind(seed.to_string())
-    .bind(to_i64(slots.len()))
-    .bind(to_i64(kit_list.len()))
-    .bind(&by.username)
-    .bind(&at)
-    .execute(tx.conn())
-    .await
-    .map_err(crate::db::conflict(
-        "randomisation",
-        "the list was already generated; it is never replaced",
-    ))?;
-    for chunk in slots.chunks(200) {
+    Ok(randomisation)
+}
+
+/// Inserts a study's rows of three values into `table (study_id, a, b, c)`, 200 to a statement.
+async fn insert_rows<A, B, C>(
+    tx: &mut Tx<'_>,
+    table: &str,
+    study: &str,
+    rows: &[(A, B, C)],
+) -> Result<()>
+where
+    for<'q> A: sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send + 'static,
+    for<'q> B: sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send + 'static,
+    for<'q> C: sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send + 'static,
+{
+    for chunk in rows.chunks(200) {
         let marks: Vec<String> = (0..chunk.len())
             .map(|i| format!("($1, ${}, ${}, ${})", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))
             .collect();
-        let sql = format!(
-            "INSERT INTO allocation_slots (study_id, stratum, position, arm_id) VALUES {}",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(&study.id);
-        for (stratum, position, arm) in chunk {
-            q = q.bind(*stratum).bind(*position).bind(*arm);
+        let sql = format!("INSERT INTO {table} VALUES {}", marks.join(", "));
+        let mut q = sqlx::query(&sql).bind(study);
+        for (a, b, c) in chunk {
+            q = q.bind(a.clone()).bind(b.clone()).bind(c.clone());
         }
         q.execute(tx.conn()).await?;
     }
-    for chunk in kit_list.chunks(200) {
-        let marks: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${}, ${}, ${})", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))
-            .collect();
-        let sql = format!(
-            "INSERT INTO kits (study_id, kit_number, arm_id, dispense_rank) VALUES {}",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(&study.id);
-        for kit in chunk {
-            q = q
-                .bind(kit.number.as_str())
-                .bind(study.arms[kit.arm].id.as_str())
-                .bind(i64::from(kit.rank));
-        }
-        q.execute(tx.conn()).await?;
-    }
-    let record = &study.id;
-    let changes = [
-        Change::new("create", "randomisation-list", record).set("method", method),
-        Change::new("create", "randomisation-list", record).set("slots", slots.len()),
-        Change::new("create", "randomisation-list", record).set("kits", kit_list.len()),
-    ];
-    tx.audit(&study.id, by, &changes).await?;
-    let concealed = [Change::new("create", "randomisation-list", record).set("seed", seed)];
-    tx.audit(&unblinded_chain(&study.id), by, &concealed)
-        .await?;
-    list_in(tx.conn(), &study.id)
-        .await?
-        .ok_or_else(|| not_found("randomisation list", &study.id))
+    Ok(())
 }
 
 impl Store {
@@ -171,154 +203,69 @@ impl Store {
         let Some((method, seed, allocated)) = row else {
             return Ok(None);
         };
-        let slots: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT stratum, position, arm_id, participant_id FROM allocation_slots              WHERE study_id = $1 ORDER BY stratum, position",
+        let slots: Vec<StoredSlot> = sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
+            "SELECT stratum, position, arm_id, participant_id FROM allocation_slots \
+             WHERE study_id = $1 ORDER BY stratum, position",
         )
         .bind(&study.id)
         .fetch_all(&self.pool)
-        .await?;
-        let kits: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        .await?
+        .into_iter()
+        .map(|(stratum, position, arm_id, participant_id)| StoredSlot {
+            stratum,
+            position,
+            arm_id,
+            participant_id,
+        })
+        .collect();
+        let kits: Vec<StoredKit> = sqlx::query_as::<_, (String, String, i64, Option<i64>)>(
             "SELECT kit_number, arm_id, dispense_rank, participant_id FROM kits WHERE study_id = $1",
         )
         .bind(&study.id)
         .fetch_all(&self.pool)
-        .await?;
-        let allocations = sqlx::query_as::<_, Allocation>(&self.sql(&format!(
-            "SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE study_id = $1 ORDER BY sequence"
-        )))
+        .await?
+        .into_iter()
+        .map(|(number, arm_id, rank, participant_id)| StoredKit {
+            number,
+            arm_id,
+            rank,
+            participant_id,
+        })
+        .collect();
+        let allocations: Vec<StoredAllocation> = sqlx::query_as::<_, Allocation>(&self.sql(
+            &format!("SELECT {ALLOCATION_COLUMNS} FROM allocations WHERE study_id = $1 ORDER BY sequence"),
+        ))
         .bind(&study.id)
         .fetch_all(&self.pool)
-        .await?;
-        let mut check = ListCheck {
+        .await?
+        .into_iter()
+        .map(|a| StoredAllocation {
+            participant_id: a.participant_id,
+            sequence: a.sequence,
+            stratum: a.stratum,
+            position: a.position,
+            ais: a.ais,
+            injury_level: a.injury_level,
+            site_index: a.site_index,
+            arm_id: a.arm_id,
+            kit_number: a.kit_number,
+        })
+        .collect();
+        let stored = StoredList {
+            method: &method,
+            seed: &seed,
+            allocated,
+            slots: &slots,
+            kits: &kits,
+            allocations: &allocations,
+        };
+        Ok(Some(ListCheck {
             study_id: study.id.clone(),
             method: method.clone(),
             slots: slots.len(),
             kits: kits.len(),
             allocations: allocations.len(),
-            problems: Vec::new(),
-        };
-        let problems = &mut check.problems;
-        let Ok(seed) = seed.parse::<u64>() else {
-            problems.push("the stored seed is not a number".into());
-            return Ok(Some(check));
-        };
-        let arm_of = |index: usize| study.arms.get(index).map(|a| a.id.as_str());
-        for (n, a) in allocations.iter().enumerate() {
-            if a.sequence != to_i64(n + 1) {
-                problems.push(format!(
-                    "allocation {} has sequence number {}, expected {}",
-                    a.participant_id,
-                    a.sequence,
-                    n + 1
-                ));
-            }
-        }
-        if allocated != to_i64(allocations.len()) {
-            problems.push(format!(
-                "the list counts {allocated} allocations; {} are stored",
-                allocations.len()
-            ));
-        }
-        match &study.randomisation {
-            Some(Randomisation::PermutedBlocks { .. }) if method == "permuted-blocks" => {
-                let mut lengths: std::collections::BTreeMap<i64, i64> = Default::default();
-                for (stratum, position, _, _) in &slots {
-                    let next = lengths.entry(*stratum).or_default();
-                    if *position != *next {
-                        problems.push(format!(
-                            "stratum {stratum}: position {position} follows position {}",
-                            *next - 1
-                        ));
-                    }
-                    *next = *position + 1;
-                }
-                let longest = lengths.values().copied().max().unwrap_or(0);
-                let list = trial::BlockList::generate(study, seed, longest.max(1) as usize)
-                    .map_err(|e| invalid_list(e.to_string()))?;
-                for (stratum, position, arm, _) in &slots {
-                    let expected = list
-                        .sequence(*stratum as usize)
-                        .and_then(|s| s.allocations().get(*position as usize))
-                        .and_then(|&a| arm_of(a));
-                    if expected != Some(arm.as_str()) {
-                        problems.push(format!(
-                            "slot {stratum}/{position} is not the one the seed gives"
-                        ));
-                    }
-                }
-                for a in &allocations {
-                    let slot = slots.iter().find(|s| s.0 == a.stratum && s.1 == a.position);
-                    match slot {
-                        Some((_, _, arm, Some(p)))
-                            if *p == a.participant_id && *arm == a.arm_id => {}
-                        _ => problems.push(format!(
-                            "allocation {} does not match its slot {}/{}",
-                            a.sequence, a.stratum, a.position
-                        )),
-                    }
-                }
-            }
-            Some(Randomisation::Minimisation { .. }) if method == "minimisation" => {
-                let mut minimiser =
-                    trial::Minimiser::new(study).map_err(|e| invalid_list(e.to_string()))?;
-                for a in &allocations {
-                    let parts = (
-                        grade(&a.ais),
-                        injury_level(&a.injury_level),
-                        usize::try_from(a.site_index).ok(),
-                    );
-                    let (Some(ais), Some(level), Some(site)) = parts else {
-                        problems.push(format!("allocation {} has unknown covariates", a.sequence));
-                        continue;
-                    };
-                    let Ok(c) = Covariates::from_parts(study, ais, level, site) else {
-                        problems.push(format!("allocation {} has unknown covariates", a.sequence));
-                        continue;
-                    };
-                    let mut rng = minimisation_rng(seed, a.sequence);
-                    let arm = minimiser.choose(&c, &mut rng).ok().and_then(arm_of);
-                    if arm != Some(a.arm_id.as_str()) {
-                        problems.push(format!(
-                            "allocation {} is not the one the seed gives",
-                            a.sequence
-                        ));
-                    }
-                    if let Some(stored) = study.arms.iter().position(|x| x.id == a.arm_id) {
-                        let _ = minimiser.record(&c, stored);
-                    }
-                }
-            }
-            _ => problems.push(format!(
-                "the list was generated for {method}, which the study definition no longer says"
-            )),
-        }
-        let expected =
-            trial::kit_list(study, seed, kits.len()).map_err(|e| invalid_list(e.to_string()))?;
-        if expected.len() != kits.len() {
-            problems.push(format!(
-                "{} kits are stored; the seed gives {}",
-                kits.len(),
-                expected.len()
-            ));
-        }
-        for kit in &expected {
-            let stored = kits.iter().find(|k| k.0 == kit.number);
-            match stored {
-                Some((_, arm, rank, _))
-                    if Some(arm.as_str()) == arm_of(kit.arm) && *rank == i64::from(kit.rank) => {}
-                _ => problems.push(format!("kit {} is not the one the seed gives", kit.number)),
-            }
-        }
-        for a in &allocations {
-            let kit = kits.iter().find(|k| k.0 == a.kit_number);
-            match kit {
-                Some((_, arm, _, Some(p))) if *p == a.participant_id && *arm == a.arm_id => {}
-                _ => problems.push(format!(
-                    "allocation {} does not hold its kit {}",
-                    a.sequence, a.kit_number
-                )),
-            }
-        }
-        Ok(Some(check))
+            problems: check_list(study, &stored),
+        }))
     }
 }

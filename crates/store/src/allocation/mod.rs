@@ -19,11 +19,13 @@ mod list;
 mod randomise;
 mod unblinding;
 
-use isncsci::Grade;
 use sqlx::AnyConnection;
-use trial::{Covariates, InjuryLevel, ListRng, ListStream, RandomisationMethod, Role, Study};
+pub use trial::list_check::minimisation_rng;
+use trial::list_check::{grade, injury_level};
+use trial::{Covariates, RandomisationMethod, Role, Study};
 
-use crate::db::{dialect_of, render, Store};
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
 use crate::model::{participant_in, scope_filter, Actor, Scope};
 use crate::{Result, StoreError};
 
@@ -132,32 +134,11 @@ pub(super) fn conflict(field: &str, message: impl Into<String>) -> StoreError {
     }
 }
 
-pub(super) fn invalid_list(message: String) -> StoreError {
-    StoreError::Invalid {
-        field: "randomisation".into(),
-        message,
-    }
-}
-
 pub(super) fn method_name(m: RandomisationMethod) -> &'static str {
     match m {
         RandomisationMethod::PermutedBlocks => "permuted-blocks",
         RandomisationMethod::Minimisation => "minimisation",
     }
-}
-
-/// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`: a
-/// ChaCha20 stream of its own for each sequence number.
-pub fn minimisation_rng(seed: u64, sequence: i64) -> ListRng {
-    ListRng::new(seed, ListStream::Minimisation(sequence as u64))
-}
-
-pub(super) fn grade(letter: &str) -> Option<Grade> {
-    Grade::ALL.into_iter().find(|g| g.letter() == letter)
-}
-
-pub(super) fn injury_level(name: &str) -> Option<InjuryLevel> {
-    InjuryLevel::ALL.into_iter().find(|l| l.as_str() == name)
 }
 
 pub(super) fn to_i64(n: usize) -> i64 {

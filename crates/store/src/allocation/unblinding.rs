@@ -2,9 +2,9 @@
 //! marked, the sponsor and DSMB notified in the application and through the outbox).
 
 use super::*;
-use crate::db::not_found;
 use crate::db::Tx;
 use crate::model::now;
+use crate::not_found;
 use crate::Change;
 
 /// Records that the participant's kit was dispensed; the kit number must be the one

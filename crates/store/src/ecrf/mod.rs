@@ -12,8 +12,10 @@ use sqlx::AnyConnection;
 use trial::ecrf::{self as rules, FormSaveRequest, SavedForm};
 use trial::{FormState, FormStatus, Meaning};
 
-use crate::db::{dialect_of, not_found, render, Flag, Store, Tx};
+use crate::db::{Store, Tx};
+use crate::dialect::{dialect_of, render, Flag};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
+use crate::not_found;
 use crate::{Dialect, Result};
 
 /// A form's values to save for a visit.
@@ -280,76 +282,7 @@ async fn save_form_in(
     f: &FormSave,
     by: &Actor,
 ) -> Result<FormEntry> {
-    // The participant (in scope), the visit, the form as saved and whether the visit holds
-    // signatures, in one statement. On PostgreSQL the visit's row is locked: saves and
-    // signings of one visit queue here, so that a signature never misses a change made while
-    // it was being recorded.
-    let (filter, values) = scope_filter(scope, 4);
-    let lock = match tx.dialect() {
-        Dialect::Postgres => " FOR UPDATE OF v",
-        Dialect::Sqlite => "",
-    };
-    let sql = format!(
-        "SELECT f.data::text, f.status, f.version, f.verified_by, f.locked, \
-         (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
-          AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
-         FROM participants p \
-         JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
-         LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
-          AND f.visit_id = v.visit_id AND f.form_id = $3 \
-         WHERE p.id = $1 AND {filter}{lock}"
-    );
-    type Before = (
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<Flag>,
-        i64,
-    );
-    let sql = tx.sql(&sql);
-    let mut q = sqlx::query_as::<_, Before>(&sql)
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id);
-    for v in &values {
-        q = q.bind(v);
-    }
-    let Some((data, status, version, verified_by, locked, signed)) =
-        q.fetch_optional(tx.conn()).await?
-    else {
-        // Which is missing: the participant (or not in scope), or the visit.
-        participant_in(tx.conn(), scope, f.participant_id).await?;
-        return Err(not_found(
-            "visit",
-            format!("{}/{}", f.participant_id, f.visit_id),
-        ));
-    };
-    let mut before = match (data, status, version, locked) {
-        (Some(data), Some(status), Some(version), Some(locked)) => {
-            Some((data, status, version, verified_by, locked))
-        }
-        _ => None,
-    };
-    if before.is_some() && tx.dialect() == Dialect::Postgres {
-        // The saved form's row too, read again under its lock.
-        before = sqlx::query_as(&tx.sql(
-            "SELECT data::text, status, version, verified_by, locked FROM form_entries \
-             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
-        ))
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .fetch_optional(tx.conn())
-        .await?;
-    }
-    let before = before.map(|(data, status, version, verified_by, locked)| SavedForm {
-        data: serde_json::from_str(&data).unwrap_or_default(),
-        status: form_status(&status),
-        version,
-        verified_by,
-        locked: locked.0,
-    });
+    let (before, signed) = saved_form(tx, scope, f).await?;
     let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
     let outcome = rules::decide_save(
         before.as_ref(),
@@ -429,6 +362,87 @@ async fn save_form_in(
         version: outcome.version,
         updated_at: at,
     })
+}
+
+/// The form as saved before this save (none for a first save), and how many signatures not yet
+/// void cover its visit (or the casebook). Refuses a participant out of scope or a visit that
+/// is not planned.
+async fn saved_form(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    f: &FormSave,
+) -> Result<(Option<SavedForm>, i64)> {
+    // The participant (in scope), the visit, the form as saved and whether the visit holds
+    // signatures, in one statement. On PostgreSQL the visit's row is locked: saves and
+    // signings of one visit queue here, so that a signature never misses a change made while
+    // it was being recorded.
+    let (filter, values) = scope_filter(scope, 4);
+    let lock = match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE OF v",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT f.data::text, f.status, f.version, f.verified_by, f.locked, \
+         (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
+          AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
+         FROM participants p \
+         JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
+         LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
+          AND f.visit_id = v.visit_id AND f.form_id = $3 \
+         WHERE p.id = $1 AND {filter}{lock}"
+    );
+    type Before = (
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<Flag>,
+        i64,
+    );
+    let sql = tx.sql(&sql);
+    let mut q = sqlx::query_as::<_, Before>(&sql)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let Some((data, status, version, verified_by, locked, signed)) =
+        q.fetch_optional(tx.conn()).await?
+    else {
+        // Which is missing: the participant (or not in scope), or the visit.
+        participant_in(tx.conn(), scope, f.participant_id).await?;
+        return Err(not_found(
+            "visit",
+            format!("{}/{}", f.participant_id, f.visit_id),
+        ));
+    };
+    let mut before = match (data, status, version, locked) {
+        (Some(data), Some(status), Some(version), Some(locked)) => {
+            Some((data, status, version, verified_by, locked))
+        }
+        _ => None,
+    };
+    if before.is_some() && tx.dialect() == Dialect::Postgres {
+        // The saved form's row too, read again under its lock.
+        before = sqlx::query_as(&tx.sql(
+            "SELECT data::text, status, version, verified_by, locked FROM form_entries \
+             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
+        ))
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    }
+    let before = before.map(|(data, status, version, verified_by, locked)| SavedForm {
+        data: serde_json::from_str(&data).unwrap_or_default(),
+        status: form_status(&status),
+        version,
+        verified_by,
+        locked: locked.0,
+    });
+    Ok((before, signed))
 }
 
 /// A saved form's status, verifier and lock, read for a change (row-locked on PostgreSQL).

@@ -5,8 +5,9 @@ use trial::ecrf::{self as rules, SignatureRecord, CASEBOOK};
 use trial::{FormStatus, Meaning, SignedRecord};
 
 use super::{form_status, Signature};
-use crate::db::{not_found, Store};
+use crate::db::Store;
 use crate::model::{now, participant_in, Actor, Scope, User};
+use crate::not_found;
 use crate::Result;
 
 /// A signing of a visit by its signer (whose password the caller has checked).
