@@ -435,6 +435,26 @@ pub fn signed_data_hash<'a>(forms: impl IntoIterator<Item = (&'a str, &'a Value)
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// The hash of what a signature covers, from a participant's saved forms (`(visit, form,
+/// data)`): a visit's forms named by form; the whole casebook's (`signed_visit` empty) by
+/// `visit/form`. A signature is valid while this equals the hash it was signed with.
+pub fn covered_data_hash(signed_visit: &str, forms: &[(&str, &str, &Value)]) -> String {
+    if signed_visit.is_empty() {
+        let named: Vec<(String, &Value)> = forms
+            .iter()
+            .map(|(visit, form, data)| (format!("{visit}/{form}"), *data))
+            .collect();
+        signed_data_hash(named.iter().map(|(n, d)| (n.as_str(), *d)))
+    } else {
+        signed_data_hash(
+            forms
+                .iter()
+                .filter(|(visit, _, _)| *visit == signed_visit)
+                .map(|(_, form, data)| (*form, *data)),
+        )
+    }
+}
+
 /// Canonical JSON: object keys sorted, no whitespace.
 fn canonical(value: &Value, out: &mut String) {
     match value {
@@ -606,6 +626,27 @@ mod tests {
         assert_eq!(signed_data_hash([("f", &a)]), signed_data_hash([("f", &b)]));
         assert_ne!(signed_data_hash([("f", &a)]), signed_data_hash([("f", &c)]));
         assert_ne!(signed_data_hash([("f", &a)]), signed_data_hash([("g", &a)]));
+    }
+
+    #[test]
+    fn a_signature_covers_its_visit_or_the_whole_casebook() {
+        let (a, b) = (json!({"x": 1}), json!({"y": 2}));
+        let forms = [("week-12", "vitals", &a), ("week-24", "vitals", &b)];
+        assert_eq!(
+            covered_data_hash("week-12", &forms),
+            signed_data_hash([("vitals", &a)])
+        );
+        assert_eq!(
+            covered_data_hash("", &forms),
+            signed_data_hash([("week-12/vitals", &a), ("week-24/vitals", &b)])
+        );
+        let changed = json!({"y": 3});
+        let later = [("week-12", "vitals", &a), ("week-24", "vitals", &changed)];
+        assert_eq!(
+            covered_data_hash("week-12", &forms),
+            covered_data_hash("week-12", &later)
+        );
+        assert_ne!(covered_data_hash("", &forms), covered_data_hash("", &later));
     }
 
     #[test]

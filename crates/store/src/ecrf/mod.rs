@@ -525,24 +525,10 @@ pub(crate) async fn casebook(
             },
         )
         .collect();
-    // What a signature covers hashes as when it was signed: a visit's forms named by form,
-    // the whole casebook's (visit_id '') by visit and form.
-    let covered_hash = |visit: &str| {
-        if visit.is_empty() {
-            let named: Vec<(String, &serde_json::Value)> = forms
-                .iter()
-                .map(|f| (format!("{}/{}", f.visit_id, f.form_id), &f.data))
-                .collect();
-            rules::signed_data_hash(named.iter().map(|(n, d)| (n.as_str(), *d)))
-        } else {
-            rules::signed_data_hash(
-                forms
-                    .iter()
-                    .filter(|f| f.visit_id == visit)
-                    .map(|f| (f.form_id.as_str(), &f.data)),
-            )
-        }
-    };
+    let saved: Vec<(&str, &str, &serde_json::Value)> = forms
+        .iter()
+        .map(|f| (f.visit_id.as_str(), f.form_id.as_str(), &f.data))
+        .collect();
     let signatures: Vec<Signature> = sigs
         .into_iter()
         .map(
@@ -557,7 +543,8 @@ pub(crate) async fn casebook(
                 void_at,
                 void_reason,
             )| {
-                let valid = void_at.is_none() && covered_hash(&visit_id) == data_hash;
+                let valid =
+                    void_at.is_none() && rules::covered_data_hash(&visit_id, &saved) == data_hash;
                 Signature {
                     id,
                     participant_id,
