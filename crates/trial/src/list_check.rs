@@ -8,7 +8,7 @@ use isncsci::Grade;
 
 use crate::{
     kit_list, BlockList, Covariates, InjuryLevel, ListRng, ListStream, Minimiser, Randomisation,
-    Study,
+    RandomisationMethod, Refusal, Study,
 };
 
 /// A slot of a stratum's list as stored.
@@ -76,6 +76,107 @@ pub struct StoredList<'a> {
     pub kits: &'a [StoredKit],
     /// The allocations, in sequence order.
     pub allocations: &'a [StoredAllocation],
+}
+
+/// How a list's method is written where it is stored.
+pub fn method_name(method: RandomisationMethod) -> &'static str {
+    match method {
+        RandomisationMethod::PermutedBlocks => "permuted-blocks",
+        RandomisationMethod::Minimisation => "minimisation",
+    }
+}
+
+/// A list can be asked for: the study is randomised, with `per_stratum` slots (1 to 10,000) in
+/// each stratum and `kits` kits (1 to 100,000). Its randomisation.
+pub fn check_list_request(
+    study: &Study,
+    per_stratum: usize,
+    kits: usize,
+) -> Result<&Randomisation, Refusal> {
+    let Some(randomisation) = &study.randomisation else {
+        return Err(Refusal::conflict(
+            "randomisation",
+            format!(
+                "study {} is not randomised (design = \"dose-escalation\")",
+                study.id
+            ),
+        ));
+    };
+    if !(1..=10_000).contains(&per_stratum) {
+        return Err(Refusal::invalid(
+            "per_stratum",
+            format!("{per_stratum} is not allowed (1 to 10000)"),
+        ));
+    }
+    if !(1..=100_000).contains(&kits) {
+        return Err(Refusal::invalid(
+            "kits",
+            format!("{kits} is not allowed (1 to 100000)"),
+        ));
+    }
+    Ok(randomisation)
+}
+
+/// A list is generated once, before the first enrolment (`generated`: whether one exists;
+/// `enrolled`: the participants enrolled so far).
+pub fn check_list_generation(study: &Study, generated: bool, enrolled: i64) -> Result<(), Refusal> {
+    if generated {
+        return Err(Refusal::conflict(
+            "randomisation",
+            format!(
+                "the randomisation list of {} was already generated; it is never replaced",
+                study.id
+            ),
+        ));
+    }
+    if enrolled > 0 {
+        return Err(Refusal::conflict(
+            "randomisation",
+            format!(
+                "the list must be generated before the first enrolment; {enrolled} participants of {} are enrolled",
+                study.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A participant can be randomised from the stored list (`stored`: its method and seed as
+/// stored, when generated): the list exists, was made for the method the study says, its seed
+/// is intact, and the participant is not randomised yet. The study's randomisation and the
+/// seed.
+pub fn check_randomisable<'s>(
+    study: &'s Study,
+    stored: Option<(&str, &str)>,
+    participant_id: i64,
+    randomised: bool,
+) -> Result<(&'s Randomisation, u64), Refusal> {
+    let conflict = |message: String| Refusal::conflict("randomisation", message);
+    let Some((method, seed)) = stored else {
+        return Err(conflict(format!(
+            "the randomisation list of {} has not been generated yet",
+            study.id
+        )));
+    };
+    if randomised {
+        return Err(Refusal::conflict(
+            "participant",
+            format!("participant {participant_id} is already randomised; an allocation is final"),
+        ));
+    }
+    let Some(randomisation) = &study.randomisation else {
+        return Err(conflict(format!("study {} is not randomised", study.id)));
+    };
+    let wanted = method_name(randomisation.method());
+    if wanted != method {
+        return Err(conflict(format!(
+            "the list was generated for {method}, but the study definition now says {wanted}"
+        )));
+    }
+    let seed = seed
+        .parse()
+        .map_err(|_| conflict("the stored seed is not a number: the list is damaged".into()))?;
+    Ok((randomisation, seed))
 }
 
 /// The generator of the `sequence`-th minimisation draw of a study randomised from `seed`: a
@@ -267,5 +368,118 @@ fn check_kits(study: &Study, seed: u64, list: &StoredList<'_>, problems: &mut Ve
                 a.sequence, a.kit_number
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");
+    const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+
+    #[test]
+    fn a_list_is_asked_for_a_randomised_study_in_range_once_before_enrolment() {
+        let study = Study::from_toml(PHASE2).unwrap();
+        assert!(check_list_request(&study, 12, 100).is_ok());
+        assert_eq!(
+            check_list_request(&study, 0, 100).unwrap_err().to_string(),
+            "per_stratum: 0 is not allowed (1 to 10000)"
+        );
+        assert!(check_list_request(&study, 12, 100_001).is_err());
+        let escalation = Study::from_toml(PHASE1).unwrap();
+        assert!(check_list_request(&escalation, 12, 100).is_err());
+        assert!(check_list_generation(&study, false, 0).is_ok());
+        assert!(check_list_generation(&study, true, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("never replaced"));
+        assert!(check_list_generation(&study, false, 3)
+            .unwrap_err()
+            .to_string()
+            .contains("before the first enrolment; 3 participants"));
+    }
+
+    #[test]
+    fn a_participant_is_randomised_once_from_an_intact_list_of_the_study_s_method() {
+        let study = Study::from_toml(PHASE2).unwrap();
+        let (_, seed) =
+            check_randomisable(&study, Some(("permuted-blocks", "42")), 7, false).unwrap();
+        assert_eq!(seed, 42);
+        assert!(check_randomisable(&study, None, 7, false)
+            .unwrap_err()
+            .to_string()
+            .contains("has not been generated yet"));
+        assert!(
+            check_randomisable(&study, Some(("permuted-blocks", "42")), 7, true)
+                .unwrap_err()
+                .to_string()
+                .contains("already randomised")
+        );
+        assert!(
+            check_randomisable(&study, Some(("minimisation", "42")), 7, false)
+                .unwrap_err()
+                .to_string()
+                .contains(
+                    "generated for minimisation, but the study definition now says permuted-blocks"
+                )
+        );
+        assert!(check_randomisable(&study, Some(("permuted-blocks", "x")), 7, false).is_err());
+    }
+
+    #[test]
+    fn a_list_made_from_its_seed_checks_and_a_changed_slot_or_kit_does_not() {
+        let study = Study::from_toml(PHASE2).unwrap();
+        let blocks = BlockList::generate(&study, 9, 6).unwrap();
+        let mut slots = Vec::new();
+        for sequence in blocks.sequences() {
+            for (position, &arm) in sequence.allocations().iter().enumerate() {
+                slots.push(StoredSlot {
+                    stratum: sequence.stratum().index as i64,
+                    position: position as i64,
+                    arm_id: study.arms[arm].id.clone(),
+                    participant_id: None,
+                });
+            }
+        }
+        let kits: Vec<StoredKit> = kit_list(&study, 9, 30)
+            .unwrap()
+            .into_iter()
+            .map(|k| StoredKit {
+                number: k.number,
+                arm_id: study.arms[k.arm].id.clone(),
+                rank: i64::from(k.rank),
+                participant_id: None,
+            })
+            .collect();
+        let list = |slots: &[StoredSlot], kits: &[StoredKit]| {
+            check_list(
+                &study,
+                &StoredList {
+                    method: "permuted-blocks",
+                    seed: "9",
+                    allocated: 0,
+                    slots,
+                    kits,
+                    allocations: &[],
+                },
+            )
+        };
+        assert_eq!(list(&slots, &kits), Vec::<String>::new());
+        let mut changed = slots.clone();
+        changed[3].arm_id = if changed[3].arm_id == study.arms[0].id {
+            study.arms[1].id.clone()
+        } else {
+            study.arms[0].id.clone()
+        };
+        let problems = list(&changed, &kits);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].ends_with("is not the one the seed gives"));
+        assert!(
+            !problems[0].contains(&study.arms[0].id) && !problems[0].contains(&study.arms[1].id)
+        );
+        let mut moved = kits.clone();
+        moved[0].rank += 1;
+        assert_eq!(list(&slots, &moved).len(), 1);
     }
 }

@@ -2,7 +2,10 @@
 
 use trial::{Randomisation, Study};
 
-use trial::list_check::{check_list, StoredAllocation, StoredKit, StoredList, StoredSlot};
+use trial::list_check::{
+    check_list, check_list_generation, check_list_request, method_name, StoredAllocation,
+    StoredKit, StoredList, StoredSlot,
+};
 
 use super::*;
 use crate::db::Tx;
@@ -110,57 +113,20 @@ async fn check_generation<'s>(
     per_stratum: usize,
     kits: usize,
 ) -> Result<&'s Randomisation> {
-    let Some(randomisation) = &study.randomisation else {
-        return Err(conflict(
-            "randomisation",
-            format!(
-                "study {} is not randomised (design = \"dose-escalation\")",
-                study.id
-            ),
-        ));
-    };
-    if !(1..=10_000).contains(&per_stratum) {
-        return Err(StoreError::Invalid {
-            field: "per_stratum".into(),
-            message: format!("{per_stratum} is not allowed (1 to 10000)"),
-        });
-    }
-    if !(1..=100_000).contains(&kits) {
-        return Err(StoreError::Invalid {
-            field: "kits".into(),
-            message: format!("{kits} is not allowed (1 to 100000)"),
-        });
-    }
+    let randomisation = check_list_request(study, per_stratum, kits)?;
     tx.lock_study(&study.id).await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT study_id FROM randomisation_lists WHERE study_id = $1")
             .bind(&study.id)
             .fetch_optional(tx.conn())
             .await?;
-    if existing.is_some() {
-        return Err(conflict(
-            "randomisation",
-            format!(
-                "the randomisation list of {} was already generated; it is never replaced",
-                study.id
-            ),
-        ));
-    }
     let enrolled: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM participants WHERE study_id = $1 AND enrolled_on IS NOT NULL",
     )
     .bind(&study.id)
     .fetch_one(tx.conn())
     .await?;
-    if enrolled > 0 {
-        return Err(conflict(
-            "randomisation",
-            format!(
-                "the list must be generated before the first enrolment; {enrolled} participants of {} are enrolled",
-                study.id
-            ),
-        ));
-    }
+    check_list_generation(study, existing.is_some(), enrolled)?;
     Ok(randomisation)
 }
 

@@ -22,7 +22,7 @@ mod unblinding;
 use sqlx::AnyConnection;
 pub use trial::list_check::minimisation_rng;
 use trial::list_check::{grade, injury_level};
-use trial::{Covariates, RandomisationMethod, Role, Study};
+use trial::{Covariates, Role, Study};
 
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
@@ -131,13 +131,6 @@ pub(super) fn conflict(field: &str, message: impl Into<String>) -> StoreError {
     StoreError::Conflict {
         field: field.into(),
         message: message.into(),
-    }
-}
-
-pub(super) fn method_name(m: RandomisationMethod) -> &'static str {
-    match m {
-        RandomisationMethod::PermutedBlocks => "permuted-blocks",
-        RandomisationMethod::Minimisation => "minimisation",
     }
 }
 

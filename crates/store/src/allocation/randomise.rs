@@ -117,47 +117,17 @@ async fn open_list<'s>(
     .bind(&study.id)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((method, seed, allocated)) = list else {
-        return Err(conflict(
-            "randomisation",
-            format!(
-                "the randomisation list of {} has not been generated yet",
-                study.id
-            ),
-        ));
-    };
     let done: Option<(i64,)> =
         sqlx::query_as("SELECT sequence FROM allocations WHERE participant_id = $1")
             .bind(participant_id)
             .fetch_optional(tx.conn())
             .await?;
-    if done.is_some() {
-        return Err(conflict(
-            "participant",
-            format!("participant {participant_id} is already randomised; an allocation is final"),
-        ));
-    }
-    let Some(randomisation) = &study.randomisation else {
-        return Err(conflict(
-            "randomisation",
-            format!("study {} is not randomised", study.id),
-        ));
-    };
-    if method_name(randomisation.method()) != method {
-        return Err(conflict(
-            "randomisation",
-            format!(
-                "the list was generated for {method}, but the study definition now says {}",
-                method_name(randomisation.method())
-            ),
-        ));
-    }
-    let seed: u64 = seed.parse().map_err(|_| {
-        conflict(
-            "randomisation",
-            "the stored seed is not a number: the list is damaged",
-        )
-    })?;
+    let stored = list
+        .as_ref()
+        .map(|(method, seed, _)| (method.as_str(), seed.as_str()));
+    let (randomisation, seed) =
+        trial::list_check::check_randomisable(study, stored, participant_id, done.is_some())?;
+    let allocated = list.map_or(0, |(_, _, allocated)| allocated);
     Ok(OpenList {
         randomisation,
         seed,
