@@ -253,7 +253,7 @@ impl Store {
         e: &Ending,
         by: &Actor,
     ) -> Result<Participant> {
-        let to = rules::check_ending_request(&e.status, &e.reason)?;
+        let to = rules::check_ending_request(&e.status, &e.on, &e.reason)?;
         let (scope, e, by) = (scope.clone(), e.clone(), by.clone());
         self.write("end_participation", move |mut tx| {
             Box::pin(async move {

@@ -1,12 +1,15 @@
 //! A participant's path through the trial: screening, enrolment, the end of participation,
 //! corrections of screening data and visits done. The rules that refuse or shape each step.
 
+use isncsci::flat::{parse_key, ExamBuilder, Key};
+use isncsci::Classification;
+use serde_json::{Map, Value};
 use time::macros::format_description;
 use time::Date;
 
 use crate::error::{required_reason, Refusal};
 use crate::states::named_states;
-use crate::Change;
+use crate::{Anchor, Change, Problem, Screening, Sex, Study};
 
 named_states! {
     /// Where a participant is on the path.
@@ -42,6 +45,198 @@ impl ParticipantStatus {
 /// A `YYYY-MM-DD` date.
 pub fn parse_date(text: &str) -> Option<Date> {
     Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// A problem with a field of a form: its name and what is wrong.
+fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A `YYYY-MM-DD` date field, or a problem naming it.
+pub fn date_field(field: &str, value: &str, problems: &mut Vec<Problem>) -> Option<Date> {
+    let parsed = parse_date(value);
+    if parsed.is_none() {
+        problems.push(problem(
+            field,
+            format!("{value:?} is not a date (expected YYYY-MM-DD)"),
+        ));
+    }
+    parsed
+}
+
+/// An ISNCSCI exam read from its flat-layout fields, with the engine's classification.
+#[derive(Clone, Debug)]
+pub struct ClassifiedExam {
+    /// The exam.
+    pub exam: isncsci::Exam,
+    /// As stored: the flat layout as JSON.
+    pub raw: String,
+    /// The engine's results.
+    pub classification: Classification,
+}
+
+/// The 25 results as a JSON object (the conformance file's names and strings).
+pub fn classification_json(c: &Classification) -> Value {
+    let map: Map<String, Value> = Classification::KEYS
+        .iter()
+        .zip(c.values())
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    Value::Object(map)
+}
+
+/// Reads an exam from a JSON object of flat-layout fields, every problem named `exam.<key>`
+/// with the allowed values; a required field left out is missing.
+pub fn read_exam(fields: &Map<String, Value>) -> Result<ClassifiedExam, Vec<Problem>> {
+    let mut builder = ExamBuilder::new();
+    let mut problems = Vec::new();
+    for (key, value) in fields {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => {
+                "0".into()
+            }
+            other => other.to_string(),
+        };
+        if let Err(e) = builder.set(key, &text) {
+            let message = e.to_string();
+            let message = message
+                .split_once(": ")
+                .map_or(message.clone(), |(_, m)| m.to_string());
+            problems.push(problem(format!("exam.{key}"), message));
+        }
+    }
+    for field in isncsci::flat::Field::all().filter(|f| f.is_required()) {
+        if !fields.contains_key(&field.name()) {
+            problems.push(problem(format!("exam.{field}"), "is missing"));
+        }
+    }
+    match builder.finish() {
+        Ok(exam) if problems.is_empty() => {
+            let mut raw = String::new();
+            isncsci::flat::json::write_exam(&exam, None, &mut raw);
+            let classification = exam.classify();
+            Ok(ClassifiedExam {
+                exam,
+                raw,
+                classification,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// A screening as entered: the participant's data and the screening exam's fields.
+#[derive(Clone, Copy, Debug)]
+pub struct ScreeningForm<'a> {
+    /// The site.
+    pub site_id: &'a str,
+    /// The screening number.
+    pub screening_number: &'a str,
+    /// `male`, `female` or `other`.
+    pub sex: &'a str,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: &'a str,
+    /// `YYYY-MM-DD`.
+    pub injury_date: &'a str,
+    /// `YYYY-MM-DD`.
+    pub consent_date: &'a str,
+    /// `YYYY-MM-DD`.
+    pub screening_date: &'a str,
+    /// The exam in the flat layout.
+    pub exam: &'a Map<String, Value>,
+}
+
+/// Checks every field of a screening at once (a site of the study, a screening number, the
+/// sex, four dates, the exam): the screening record and the classified exam, or every problem.
+pub fn check_screening(
+    study: &Study,
+    form: &ScreeningForm<'_>,
+) -> Result<(Screening, ClassifiedExam), Vec<Problem>> {
+    let mut problems = Vec::new();
+    if study.site(form.site_id).is_none() {
+        let sites: Vec<&str> = study.sites.iter().map(|s| s.id.as_str()).collect();
+        problems.push(problem(
+            "site_id",
+            format!(
+                "{:?} is not a site of {} (sites: {})",
+                form.site_id,
+                study.id,
+                sites.join(", ")
+            ),
+        ));
+    }
+    if form.screening_number.trim().is_empty() || form.screening_number.len() > 32 {
+        problems.push(problem(
+            "screening_number",
+            "is required (1 to 32 characters)",
+        ));
+    }
+    let sex = Sex::parse(form.sex);
+    if sex.is_none() {
+        problems.push(problem(
+            "sex",
+            format!(
+                "{:?} is not allowed (allowed: male, female, other)",
+                form.sex
+            ),
+        ));
+    }
+    let dob = date_field("date_of_birth", form.date_of_birth, &mut problems);
+    let injury = date_field("injury_date", form.injury_date, &mut problems);
+    let consent = date_field("consent_date", form.consent_date, &mut problems);
+    let screening_date = date_field("screening_date", form.screening_date, &mut problems);
+    let exam = read_exam(form.exam).map_err(|p| problems.extend(p)).ok();
+    match (sex, dob, injury, consent, screening_date, exam) {
+        (Some(sex), Some(dob), Some(injury), Some(consent), Some(screening_date), Some(exam))
+            if problems.is_empty() =>
+        {
+            let screening = Screening {
+                date_of_birth: dob,
+                sex,
+                injury_date: injury,
+                consent_date: consent,
+                screening_date,
+            };
+            Ok((screening, exam))
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Checks an enrolment as entered (a subject id, the date, and the date visits are scheduled
+/// from: the injury date for an injury anchor, else given): the anchor date, or every problem.
+pub fn check_enrolment_form(
+    study: &Study,
+    injury_date: &str,
+    subject_id: &str,
+    enrolled_on: &str,
+    anchor_date: Option<&str>,
+) -> Result<Date, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if subject_id.trim().is_empty() || subject_id.len() > 32 {
+        problems.push(problem("subject_id", "is required (1 to 32 characters)"));
+    }
+    let enrolled = date_field("enrolled_on", enrolled_on, &mut problems);
+    let anchor = match (study.anchor, anchor_date) {
+        (Anchor::Injury, _) => parse_date(injury_date),
+        (_, Some(a)) => date_field("anchor_date", a, &mut problems),
+        (_, None) => {
+            problems.push(problem(
+                "anchor_date",
+                "is required: visits are scheduled from the first dose",
+            ));
+            None
+        }
+    };
+    match (enrolled, anchor) {
+        (Some(_), Some(anchor)) if problems.is_empty() => Ok(anchor),
+        _ => Err(problems),
+    }
 }
 
 /// Only an eligible participant in screening can be enrolled.
@@ -102,9 +297,19 @@ pub fn enrolment_changes<'a>(
     changes
 }
 
-/// The checks of an ending that need no record: the status asked for is an ending, and the
-/// reason is given. Returns the status.
-pub fn check_ending_request(to: &str, reason: &str) -> Result<ParticipantStatus, Refusal> {
+/// The checks of an ending that need no record: its date, the status asked for is an ending,
+/// and the reason is given. Returns the status.
+pub fn check_ending_request(
+    to: &str,
+    on: &str,
+    reason: &str,
+) -> Result<ParticipantStatus, Refusal> {
+    if parse_date(on).is_none() {
+        return Err(Refusal::invalid(
+            "on",
+            format!("{on:?} is not a date (expected YYYY-MM-DD)"),
+        ));
+    }
     let status = ParticipantStatus::parse(to)
         .filter(|s| ParticipantStatus::ENDINGS.contains(s))
         .ok_or_else(|| Refusal::not_allowed("status", to, &ParticipantStatus::ENDINGS))?;
@@ -222,16 +427,16 @@ mod tests {
     #[test]
     fn an_ending_is_withdrawn_or_completed_with_a_reason_from_enrolled() {
         assert_eq!(
-            check_ending_request("withdrawn", "moved away"),
+            check_ending_request("withdrawn", "2026-01-02", "moved away"),
             Ok(Withdrawn)
         );
-        let bad = check_ending_request("enrolled", "x").unwrap_err();
+        let bad = check_ending_request("enrolled", "2026-01-02", "x").unwrap_err();
         assert_eq!(
             bad.to_string(),
             "status: \"enrolled\" is not allowed (allowed: withdrawn, completed)"
         );
         assert_eq!(
-            check_ending_request("completed", "  ")
+            check_ending_request("completed", "2026-01-02", "  ")
                 .unwrap_err()
                 .to_string(),
             "reason: is required"
@@ -276,6 +481,74 @@ mod tests {
         );
         assert!(check_allocatable(1, Screening, true, "is given a dose level").is_err());
         assert!(check_allocatable(1, Withdrawn, true, "is given a dose level").is_err());
+    }
+
+    #[test]
+    fn a_screening_names_every_problem_at_once() {
+        let study = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+        let mut exam = Map::new();
+        for (k, v) in isncsci::flat::fields(&isncsci::Exam::normal()) {
+            exam.insert(k, Value::String(v.into()));
+        }
+        let form = ScreeningForm {
+            site_id: &study.sites[0].id,
+            screening_number: "S-1",
+            sex: "female",
+            date_of_birth: "1990-04-02",
+            injury_date: "2026-10-01",
+            consent_date: "2026-10-20",
+            screening_date: "2026-10-21",
+            exam: &exam,
+        };
+        let (screening, classified) = check_screening(&study, &form).unwrap();
+        assert_eq!(screening.sex, Sex::Female);
+        assert_eq!(classified.classification.ais.to_string(), "E");
+        let mut bad_exam = exam.clone();
+        bad_exam.insert("c5RightMotor".into(), Value::String("7".into()));
+        bad_exam.remove("analContraction");
+        let bad = ScreeningForm {
+            site_id: "NOWHERE",
+            sex: "x",
+            injury_date: "2026-13-01",
+            exam: &bad_exam,
+            ..form
+        };
+        let problems = check_screening(&study, &bad).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "site_id",
+                "sex",
+                "injury_date",
+                "exam.c5RightMotor",
+                "exam.analContraction"
+            ]
+        );
+        assert!(
+            problems[3].message.contains("allowed"),
+            "{}",
+            problems[3].message
+        );
+    }
+
+    #[test]
+    fn an_enrolment_form_needs_a_subject_id_and_its_dates() {
+        let study = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+        let anchored = check_enrolment_form(
+            &study,
+            "2026-10-01",
+            "XS-001",
+            "2026-10-22",
+            Some("2026-10-25"),
+        );
+        assert!(anchored.is_ok(), "{anchored:?}");
+        let problems = check_enrolment_form(&study, "2026-10-01", " ", "22 Oct", None).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert!(
+            fields.starts_with(&["subject_id", "enrolled_on"]),
+            "{fields:?}"
+        );
     }
 
     #[test]

@@ -2,90 +2,31 @@
 //! seeding: screening with eligibility, enrolment with the visit plan, visit status, the planned
 //! forms, randomising with the screening covariates, the query statuses.
 
-use isncsci::flat::{parse_key, ExamBuilder, Key};
-use isncsci::Classification;
 use serde::Deserialize;
 use store::{Actor, Allocation, Scope};
 use time::Date;
+use trial::participants::{check_screening, ScreeningForm};
+pub use trial::participants::{classification_json, ClassifiedExam};
 use trial::{Covariates, Study};
 
 use crate::app::App;
 use crate::error::{ApiError, FieldProblem};
 
-/// Parses a `YYYY-MM-DD` date field.
-pub fn date_field(field: &str, value: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
-    let parsed = store::parse_date(value);
-    if parsed.is_none() {
-        problems.push(FieldProblem::new(
-            field,
-            format!("{value:?} is not a date (expected YYYY-MM-DD)"),
-        ));
-    }
-    parsed
-}
-
-/// An exam in the flat layout, checked field by field, with the engine's classification.
-pub struct ClassifiedExam {
-    /// The exam.
-    pub exam: isncsci::Exam,
-    /// As stored: the flat layout as JSON.
-    pub raw: String,
-    /// The engine's results.
-    pub classification: Classification,
-}
-
-/// The 25 results as a JSON object (the conformance file's names and strings).
-pub fn classification_json(c: &Classification) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = Classification::KEYS
-        .iter()
-        .zip(c.values())
-        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
-        .collect();
-    serde_json::Value::Object(map)
+/// Every problem of a form, as the API's field-level error.
+pub fn invalid(problems: Vec<trial::Problem>) -> ApiError {
+    ApiError::Invalid(
+        problems
+            .into_iter()
+            .map(|p| FieldProblem::new(p.path, p.message))
+            .collect(),
+    )
 }
 
 /// Reads an exam from a JSON object of flat-layout fields (`exam.<key>` in messages).
 pub fn read_exam(
     fields: &serde_json::Map<String, serde_json::Value>,
-) -> Result<ClassifiedExam, Vec<FieldProblem>> {
-    let mut builder = ExamBuilder::new();
-    let mut problems = Vec::new();
-    for (key, value) in fields {
-        let text = match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => {
-                "0".into()
-            }
-            other => other.to_string(),
-        };
-        if let Err(e) = builder.set(key, &text) {
-            let message = e.to_string();
-            let message = message
-                .split_once(": ")
-                .map_or(message.clone(), |(_, m)| m.to_string());
-            problems.push(FieldProblem::new(format!("exam.{key}"), message));
-        }
-    }
-    // Every required field that was not given at all.
-    for field in isncsci::flat::Field::all().filter(|f| f.is_required()) {
-        if !fields.contains_key(&field.name()) {
-            problems.push(FieldProblem::new(format!("exam.{field}"), "is missing"));
-        }
-    }
-    match builder.finish() {
-        Ok(exam) if problems.is_empty() => {
-            let mut raw = String::new();
-            isncsci::flat::json::write_exam(&exam, None, &mut raw);
-            let classification = exam.classify();
-            Ok(ClassifiedExam {
-                exam,
-                raw,
-                classification,
-            })
-        }
-        _ => Err(problems),
-    }
+) -> Result<ClassifiedExam, ApiError> {
+    trial::participants::read_exam(fields).map_err(invalid)
 }
 
 /// A screening as the API receives it.
@@ -119,7 +60,17 @@ pub async fn screen(
     by: &Actor,
 ) -> Result<store::Participant, ApiError> {
     let study = app.study(scope.study())?;
-    let (screening, exam) = check_screening(study, input)?;
+    let form = ScreeningForm {
+        site_id: &input.site_id,
+        screening_number: &input.screening_number,
+        sex: &input.sex,
+        date_of_birth: &input.date_of_birth,
+        injury_date: &input.injury_date,
+        consent_date: &input.consent_date,
+        screening_date: &input.screening_date,
+        exam: &input.exam,
+    };
+    let (screening, exam) = check_screening(study, &form).map_err(invalid)?;
     let eligibility = trial::evaluate_eligibility(study, &screening, &exam.classification);
     let exam_visit = study
         .visits
@@ -141,66 +92,6 @@ pub async fn screen(
         classification: classification_json(&exam.classification).to_string(),
     };
     Ok(app.store.screen(scope, &new, by).await?)
-}
-
-/// Checks every field of a screening (all problems at once) and classifies its exam.
-fn check_screening(
-    study: &Study,
-    input: &ScreeningInput,
-) -> Result<(trial::Screening, ClassifiedExam), ApiError> {
-    let mut problems = Vec::new();
-    if study.site(&input.site_id).is_none() {
-        let sites: Vec<&str> = study.sites.iter().map(|s| s.id.as_str()).collect();
-        problems.push(FieldProblem::new(
-            "site_id",
-            format!(
-                "{:?} is not a site of {} (sites: {})",
-                input.site_id,
-                study.id,
-                sites.join(", ")
-            ),
-        ));
-    }
-    if input.screening_number.trim().is_empty() || input.screening_number.len() > 32 {
-        problems.push(FieldProblem::new(
-            "screening_number",
-            "is required (1 to 32 characters)",
-        ));
-    }
-    let sex = trial::Sex::parse(&input.sex);
-    if sex.is_none() {
-        problems.push(FieldProblem::new(
-            "sex",
-            format!(
-                "{:?} is not allowed (allowed: male, female, other)",
-                input.sex
-            ),
-        ));
-    }
-    let dob = date_field("date_of_birth", &input.date_of_birth, &mut problems);
-    let injury = date_field("injury_date", &input.injury_date, &mut problems);
-    let consent = date_field("consent_date", &input.consent_date, &mut problems);
-    let screening_date = date_field("screening_date", &input.screening_date, &mut problems);
-    let exam = read_exam(&input.exam).map_err(|p| problems.extend(p)).ok();
-    let (Some(sex), Some(dob), Some(injury), Some(consent), Some(screening_date), Some(exam), true) = (
-        sex,
-        dob,
-        injury,
-        consent,
-        screening_date,
-        exam,
-        problems.is_empty(),
-    ) else {
-        return Err(ApiError::Invalid(problems));
-    };
-    let screening = trial::Screening {
-        date_of_birth: dob,
-        sex,
-        injury_date: injury,
-        consent_date: consent,
-        screening_date,
-    };
-    Ok((screening, exam))
 }
 
 /// An enrolment as the API receives it.
@@ -226,28 +117,14 @@ pub async fn enrol(
 ) -> Result<store::Participant, ApiError> {
     let study = app.study(scope.study())?;
     let participant = app.store.participant(scope, participant_id).await?;
-    let mut problems = Vec::new();
-    if input.subject_id.trim().is_empty() || input.subject_id.len() > 32 {
-        problems.push(FieldProblem::new(
-            "subject_id",
-            "is required (1 to 32 characters)",
-        ));
-    }
-    let enrolled_on = date_field("enrolled_on", &input.enrolled_on, &mut problems);
-    let anchor = match (study.anchor, &input.anchor_date) {
-        (trial::Anchor::Injury, _) => store::parse_date(&participant.injury_date),
-        (_, Some(a)) => date_field("anchor_date", a, &mut problems),
-        (_, None) => {
-            problems.push(FieldProblem::new(
-                "anchor_date",
-                "is required: visits are scheduled from the first dose",
-            ));
-            None
-        }
-    };
-    let (Some(_), Some(anchor), true) = (enrolled_on, anchor, problems.is_empty()) else {
-        return Err(ApiError::Invalid(problems));
-    };
+    let anchor = trial::participants::check_enrolment_form(
+        study,
+        &participant.injury_date,
+        &input.subject_id,
+        &input.enrolled_on,
+        input.anchor_date.as_deref(),
+    )
+    .map_err(invalid)?;
     let visits = trial::plan_visits(study, anchor)
         .into_iter()
         .map(|v| store::PlannedVisit {

@@ -131,7 +131,7 @@ async fn save_form(
 /// An ISNCSCI form as stored: the exam as entered, the engine's classification, and the
 /// worksheet's free-text comments beside them.
 fn isncsci_data(values: &Map<String, Value>) -> Result<Value, ApiError> {
-    let exam = service::read_exam(values).map_err(ApiError::Invalid)?;
+    let exam = service::read_exam(values)?;
     let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
         .map(|(k, v)| (k, Value::String(v.to_string())))
         .collect();

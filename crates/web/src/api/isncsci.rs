@@ -22,7 +22,7 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[Endpoint::post(
 /// `POST /api/isncsci/classify`: classifies an exam in the flat layout (nothing is saved).
 async fn classify(_me: CurrentUser, body: Bytes) -> Result<Json<serde_json::Value>, ApiError> {
     let exam: serde_json::Map<String, serde_json::Value> = parse_body(&body)?;
-    let classified = service::read_exam(&exam).map_err(ApiError::Invalid)?;
+    let classified = service::read_exam(&exam)?;
     Ok(Json(service::classification_json(
         &classified.classification,
     )))

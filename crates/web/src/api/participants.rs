@@ -227,11 +227,6 @@ async fn end(
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EndParticipation).await?;
     let input: EndInput = parse_body(&body)?;
-    let mut problems = Vec::new();
-    service::date_field("on", &input.on, &mut problems);
-    if !problems.is_empty() {
-        return Err(ApiError::Invalid(problems));
-    }
     let ending = store::Ending {
         participant_id: id,
         status: input.status,
