@@ -46,7 +46,8 @@ pub struct FormEntry {
     pub form_id: String,
     /// The values.
     pub data: serde_json::Value,
-    /// What it is saved as (none for a planned form not saved yet).
+    /// What it is saved as (none for a planned form not saved yet, written `not-started`).
+    #[serde(serialize_with = "saved_status")]
     pub status: Option<FormStatus>,
     /// The state shown: locked, else signed (a valid signature covers its visit), else
     /// source-verified, else the saved status (see [`FormState::of`]).
@@ -119,6 +120,14 @@ type SignatureRow = (
     Option<String>,
     Option<String>,
 );
+
+/// A form's saved status as the API writes it: `not-started` before the first save.
+fn saved_status<S: serde::Serializer>(
+    status: &Option<FormStatus>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    out.serialize_str(status.map_or(FormState::NotStarted.as_str(), |s| s.as_str()))
+}
 
 /// A saved status as read (written only from `FormStatus`).
 fn form_status(text: &str) -> FormStatus {

@@ -1049,9 +1049,9 @@ async fn an_isncsci_form_is_reclassified_on_change_and_the_casebook_signed() {
         let listed = forms.as_array().unwrap();
         assert!(listed.len() >= planned, "{forms}");
         assert!(
-            listed
-                .iter()
-                .all(|f| f["state"] == "not-started" && f["version"] == 0),
+            listed.iter().all(|f| f["state"] == "not-started"
+                && f["status"] == "not-started"
+                && f["version"] == 0),
             "{forms}"
         );
         let form = format!("{base}/visits/week-12/forms/isncsci");
