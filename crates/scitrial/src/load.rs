@@ -303,6 +303,12 @@ async fn seed(
         .await?;
     let by = Actor::user(&user);
     let scope = Scope::Study(study.id.clone());
+    if study.randomisation.is_some() {
+        // Enrolment waits for the list.
+        let target = study.target_enrolment.max(1) as usize;
+        let list = store::ListRequest::new(2000, target, 2 * target);
+        store.generate_randomisation(study, &list, &system).await?;
+    }
     let visits: Vec<String> = study
         .visits
         .iter()

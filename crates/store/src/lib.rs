@@ -42,7 +42,7 @@ pub mod testing;
 
 pub use accounts::{LoginAttempt, NewUser, RoleAssignment, Session, SignedIn};
 pub use allocation::{
-    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck,
+    is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use trial::participants::{self as rules, CorrectableField};
-use trial::ParticipantStatus;
+use trial::{ParticipantStatus, Study};
 
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
@@ -193,9 +193,16 @@ impl Store {
         participant_in(&mut *self.pool.acquire().await?, scope, id).await
     }
 
-    /// Enrols an eligible participant in screening, with the visits planned for them.
-    pub async fn enrol(&self, scope: &Scope, e: &Enrolment, by: &Actor) -> Result<Participant> {
-        let (scope, e, by) = (scope.clone(), e.clone(), by.clone());
+    /// Enrols an eligible participant in screening, with the visits planned for them; in a
+    /// randomised study, only once its list exists.
+    pub async fn enrol(
+        &self,
+        scope: &Scope,
+        study: &Study,
+        e: &Enrolment,
+        by: &Actor,
+    ) -> Result<Participant> {
+        let (scope, study, e, by) = (scope.clone(), study.clone(), e.clone(), by.clone());
         self.write("enrol", move |mut tx| {
             Box::pin(async move {
                 // Not while the randomisation list is being generated (it must come first).
@@ -203,6 +210,13 @@ impl Store {
                 let id = e.participant_id;
                 let before = participant_in(tx.conn(), &scope, id).await?;
                 rules::check_enrolment(before.status, before.eligible)?;
+                let lists: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM randomisation_lists WHERE study_id = $1",
+                )
+                .bind(scope.study())
+                .fetch_one(tx.conn())
+                .await?;
+                rules::check_list_ready(&study, lists > 0)?;
                 sqlx::query(&tx.sql(
                     "UPDATE participants SET status = $1, subject_id = $2, enrolled_on = $3::date, \
                      anchor_date = $4::date, updated_at = $5::timestamptz WHERE id = $6 AND status = $7",

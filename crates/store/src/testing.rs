@@ -127,3 +127,25 @@ impl std::ops::Deref for Backend {
         &self.store
     }
 }
+
+/// Marks a screened participant enrolled directly in the database, bypassing every rule and
+/// the audit: the state an older version could leave a randomised study in (participants
+/// enrolled before its list existed), for tests of the way out of it.
+pub async fn enrol_bypassing_rules(
+    store: &crate::Store,
+    participant_id: i64,
+    subject_id: &str,
+    on: &str,
+) -> crate::Result<()> {
+    let sql = store.sql(
+        "UPDATE participants SET status = 'enrolled', subject_id = $1, enrolled_on = $2::date, \
+         anchor_date = $2::date WHERE id = $3",
+    );
+    sqlx::query(&sql)
+        .bind(subject_id)
+        .bind(on)
+        .bind(participant_id)
+        .execute(store.raw_pool())
+        .await?;
+    Ok(())
+}

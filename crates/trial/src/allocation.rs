@@ -637,16 +637,37 @@ impl fmt::Debug for BlockList {
     }
 }
 
-/// Pocock–Simon minimisation with a biased coin.
+/// Pocock–Simon minimisation with a biased coin that preserves the allocation ratio.
 ///
-/// For a new participant and each arm `k`, the score of `k` is the weighted sum, over the
-/// factors, of the imbalance (the range over arms of `n_j / r_j`, see the [module
-/// documentation](self)) among the earlier participants who share the new participant's level
-/// of that factor, counting the new participant as allocated to `k`. The preferred arm is the
-/// one with the smallest score; it is allocated with the configured probability `p`, and
-/// otherwise one of the other arms, drawn in proportion to their ratios. Arms that tie for the
-/// smallest score are drawn among in proportion to their ratios; when every arm ties (the first
-/// participant, for instance), the arm is drawn in proportion to the ratios alone.
+/// # Why shares
+///
+/// With unequal ratios, the textbook biased coin (prefer the arm that leaves the least
+/// imbalance, measured as the range of `n_k / r_k`) does not keep the ratio: the arm the scores
+/// prefer is not drawn in proportion to the ratios, so a 2:1 design drifts toward 1:1 (about
+/// 39 : 21 in 60 participants). Kuznetsova and Tymofyeyev (Stat Med 2012) call the property we
+/// need *allocation ratio preserving* (ARP): at every allocation, before anything is known of
+/// the participant's covariates or the draws, each arm's probability is exactly `r_k / R`.
+///
+/// We get it by expanding the ratio into equal allocation: an arm with ratio `r_k` owns `r_k`
+/// **shares**, `R = Σ r_k` shares in all (2:1 gives active, active, placebo). The minimiser
+/// balances the shares 1:1:…:1 and a participant allocated to a share receives its arm. Every
+/// step treats the shares alike — the scores are ranges of share counts, ties and the other
+/// shares are drawn uniformly — so, by symmetry, each share is drawn with probability `1 / R`
+/// at every allocation and each arm with `r_k / R`. Balanced shares are balanced arms: the
+/// range of `n_k / r_k` never exceeds the range of the share counts.
+///
+/// # The rule
+///
+/// For a new participant and each share `s`, the score of `s` is the weighted sum, over the
+/// factors, of the range of the share counts among the earlier participants who share the new
+/// participant's level of that factor, counting the new participant in `s`. The preferred
+/// shares are those with the smallest score; one of them is drawn (uniformly) with the
+/// configured probability `p`, otherwise one of the others. When every share ties (the first
+/// participant, for instance), the share is drawn uniformly.
+///
+/// The state is the count of each (factor level, share). Replaying a study's allocations needs
+/// the share each one took, which the draw from the recorded seed gives again: see
+/// [`Minimiser::replay`].
 #[derive(Clone, Debug)]
 pub struct Minimiser {
     factors: Vec<Factor>,
@@ -654,10 +675,11 @@ pub struct Minimiser {
     /// Where each factor's levels start in `counts`, in levels.
     offsets: Vec<usize>,
     probability: f64,
-    ratios: Vec<u32>,
-    inverse_ratios: Vec<f64>,
+    arms: usize,
+    /// The arm of each share: arm `k` repeated `r_k` times, in arm order.
+    shares: Vec<usize>,
     sites: usize,
-    /// Participants per (factor level, arm): `counts[(offset + level) * arms + arm]`.
+    /// Participants per (factor level, share): `counts[(offset + level) * shares + share]`.
     counts: Vec<u32>,
 }
 
@@ -688,14 +710,19 @@ impl Minimiser {
             offsets.push(levels);
             levels += levels_of(study, f.factor);
         }
+        let shares: Vec<usize> = ratios
+            .iter()
+            .enumerate()
+            .flat_map(|(arm, &r)| std::iter::repeat_n(arm, r as usize))
+            .collect();
         Ok(Minimiser {
             factors: factors.iter().map(|f| f.factor).collect(),
             weights: factors.iter().map(|f| f.weight).collect(),
             offsets,
             probability,
-            inverse_ratios: ratios.iter().map(|&r| 1.0 / f64::from(r)).collect(),
-            counts: vec![0; levels * ratios.len()],
-            ratios,
+            arms: ratios.len(),
+            counts: vec![0; levels * shares.len()],
+            shares,
             sites: study.sites.len(),
         })
     }
@@ -705,8 +732,9 @@ impl Minimiser {
         self.counts.fill(0);
     }
 
-    fn arms(&self) -> usize {
-        self.ratios.len()
+    /// The arm of each share (see [`Minimiser`]).
+    pub fn shares(&self) -> &[usize] {
+        &self.shares
     }
 
     fn check(&self, covariates: &Covariates) -> Result<(), AllocationError> {
@@ -719,57 +747,77 @@ impl Minimiser {
         Ok(())
     }
 
+    fn check_arm(&self, arm: usize) -> Result<(), AllocationError> {
+        if arm >= self.arms {
+            return Err(AllocationError::ArmIndex {
+                index: arm,
+                arms: self.arms,
+            });
+        }
+        Ok(())
+    }
+
     /// The counts per arm among participants with level `level` of `factor` (an index as in
     /// [`Stratum`]: grades A to D, cervical then thoracolumbar, sites in order); `None` for a
     /// factor that is not minimised or a level out of range.
-    pub fn counts(&self, factor: Factor, level: usize) -> Option<&[u32]> {
+    pub fn counts(&self, factor: Factor, level: usize) -> Option<Vec<u32>> {
         let i = self.factors.iter().position(|&f| f == factor)?;
         let end = self.offsets.get(i + 1).copied().unwrap_or(self.levels());
         let row = self.offsets[i] + level;
-        (row < end).then(|| &self.counts[row * self.arms()..(row + 1) * self.arms()])
+        (row < end).then(|| {
+            let mut per_arm = vec![0; self.arms];
+            for (&n, &arm) in self.share_row(row).iter().zip(&self.shares) {
+                per_arm[arm] += n;
+            }
+            per_arm
+        })
     }
 
     fn levels(&self) -> usize {
-        self.counts.len() / self.arms().max(1)
+        self.counts.len() / self.shares.len().max(1)
+    }
+
+    fn share_row(&self, row: usize) -> &[u32] {
+        let n = self.shares.len();
+        &self.counts[row * n..(row + 1) * n]
     }
 
     fn row(&self, i: usize, covariates: &Covariates) -> usize {
-        (self.offsets[i] + covariates.level_of(self.factors[i])) * self.arms()
+        self.offsets[i] + covariates.level_of(self.factors[i])
     }
 
-    /// The weighted imbalance among participants sharing the new participant's levels, if
-    /// `extra` (an arm) received one more.
+    /// The weighted range of the share counts among participants sharing the new
+    /// participant's levels, if `extra` (a share) received one more.
     fn weighted_imbalance(&self, covariates: &Covariates, extra: Option<usize>) -> f64 {
-        let arms = self.arms();
         let mut total = 0.0;
         for i in 0..self.factors.len() {
-            let row = self.row(i, covariates);
-            let counts = &self.counts[row..row + arms];
-            let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
-            for (j, (&n, &inverse)) in counts.iter().zip(&self.inverse_ratios).enumerate() {
-                let n = n + u32::from(extra == Some(j));
-                let scaled = f64::from(n) * inverse;
-                low = low.min(scaled);
-                high = high.max(scaled);
+            let counts = self.share_row(self.row(i, covariates));
+            let (mut low, mut high) = (u32::MAX, 0);
+            for (s, &n) in counts.iter().enumerate() {
+                let n = n + u32::from(extra == Some(s));
+                low = low.min(n);
+                high = high.max(n);
             }
-            total += self.weights[i] * (high - low);
+            total += self.weights[i] * f64::from(high.saturating_sub(low));
         }
         total
     }
 
-    /// The weighted imbalance, over the minimisation factors, among the participants who share
-    /// these covariates' levels (before a new participant is allocated).
+    /// The weighted range of the share counts, over the minimisation factors, among the
+    /// participants who share these covariates' levels (before a new participant is
+    /// allocated). It bounds the weighted imbalance of the arms (see the [module
+    /// documentation](self)).
     pub fn imbalance(&self, covariates: &Covariates) -> Result<f64, AllocationError> {
         self.check(covariates)?;
         Ok(self.weighted_imbalance(covariates, None))
     }
 
-    /// The score of each arm for a new participant: the weighted imbalance if the participant
-    /// were allocated to it.
+    /// The score of each share for a new participant: the weighted range of the share counts
+    /// if the participant were allocated to it.
     pub fn scores(&self, covariates: &Covariates) -> Result<Vec<f64>, AllocationError> {
         self.check(covariates)?;
-        Ok((0..self.arms())
-            .map(|k| self.weighted_imbalance(covariates, Some(k)))
+        Ok((0..self.shares.len())
+            .map(|s| self.weighted_imbalance(covariates, Some(s)))
             .collect())
     }
 
@@ -780,51 +828,86 @@ impl Minimiser {
         rng: &mut ListRng,
     ) -> Result<usize, AllocationError> {
         self.check(covariates)?;
-        Ok(self.choose_unchecked(covariates, rng))
+        Ok(self.shares[self.choose_share(covariates, rng)])
     }
 
-    fn choose_unchecked(&self, covariates: &Covariates, rng: &mut ListRng) -> usize {
-        const MAX_ARMS: usize = 16;
-        let arms = self.arms();
-        let mut buffer = [0.0; MAX_ARMS];
+    /// Draws the share of a new participant.
+    fn choose_share(&self, covariates: &Covariates, rng: &mut ListRng) -> usize {
+        const MAX_SHARES: usize = 32;
+        let n = self.shares.len();
+        let mut buffer = [0.0; MAX_SHARES];
         let mut heap = Vec::new();
-        let scores: &mut [f64] = if arms <= MAX_ARMS {
-            &mut buffer[..arms]
+        let scores: &mut [f64] = if n <= MAX_SHARES {
+            &mut buffer[..n]
         } else {
-            heap.resize(arms, 0.0);
+            heap.resize(n, 0.0);
             &mut heap
         };
-        for (k, score) in scores.iter_mut().enumerate() {
-            *score = self.weighted_imbalance(covariates, Some(k));
+        for (s, score) in scores.iter_mut().enumerate() {
+            *score = self.weighted_imbalance(covariates, Some(s));
         }
         let best = scores.iter().copied().fold(f64::INFINITY, f64::min);
         let tolerance = TIE * (1.0 + best.abs());
-        let is_best = |k: usize| scores[k] - best <= tolerance;
-        let ties = (0..arms).filter(|&k| is_best(k)).count();
-        if ties == arms || rng.chance(self.probability) {
-            draw_weighted(rng, &self.ratios, is_best)
+        let preferred = scores.iter().filter(|&&x| x - best <= tolerance).count();
+        let pick_preferred = preferred == n || rng.chance(self.probability);
+        let among = if pick_preferred {
+            preferred
         } else {
-            draw_weighted(rng, &self.ratios, |k| !is_best(k))
+            n - preferred
+        };
+        let ticket = rng.below(among);
+        (0..n)
+            .filter(|&s| (scores[s] - best <= tolerance) == pick_preferred)
+            .nth(ticket)
+            .unwrap_or_default()
+    }
+
+    fn record_share(&mut self, covariates: &Covariates, share: usize) {
+        let n = self.shares.len();
+        for i in 0..self.factors.len() {
+            let row = self.row(i, covariates);
+            self.counts[row * n + share] += 1;
         }
     }
 
-    /// Records that a participant with these covariates was allocated to `arm`.
+    /// Records that a participant with these covariates was allocated to `arm`, whose share is
+    /// not known: the arm's share with the fewest participants at these levels (the first of
+    /// them on a tie). [`Minimiser::replay`] records the share the draw took; this is for an
+    /// allocation the seed does not give (made by another version of the rule, say).
     pub fn record(&mut self, covariates: &Covariates, arm: usize) -> Result<(), AllocationError> {
         self.check(covariates)?;
-        if arm >= self.arms() {
-            return Err(AllocationError::ArmIndex {
-                index: arm,
-                arms: self.arms(),
-            });
-        }
-        self.record_unchecked(covariates, arm);
+        self.check_arm(arm)?;
+        let load = |s: usize| -> u64 {
+            (0..self.factors.len())
+                .map(|i| u64::from(self.share_row(self.row(i, covariates))[s]))
+                .sum()
+        };
+        let share = (0..self.shares.len())
+            .filter(|&s| self.shares[s] == arm)
+            .min_by_key(|&s| load(s))
+            .expect("every arm has at least one share");
+        self.record_share(covariates, share);
         Ok(())
     }
 
-    fn record_unchecked(&mut self, covariates: &Covariates, arm: usize) {
-        for i in 0..self.factors.len() {
-            let row = self.row(i, covariates);
-            self.counts[row + arm] += 1;
+    /// Replays an earlier allocation of `arm`, drawn with `rng` (the generator of its sequence
+    /// number): records the share the draw gives when it gives `arm`, and returns whether it
+    /// did; otherwise records the allocation as [`Minimiser::record`] does and returns false.
+    pub fn replay(
+        &mut self,
+        covariates: &Covariates,
+        rng: &mut ListRng,
+        arm: usize,
+    ) -> Result<bool, AllocationError> {
+        self.check(covariates)?;
+        self.check_arm(arm)?;
+        let share = self.choose_share(covariates, rng);
+        if self.shares[share] == arm {
+            self.record_share(covariates, share);
+            Ok(true)
+        } else {
+            self.record(covariates, arm)?;
+            Ok(false)
         }
     }
 
@@ -836,9 +919,13 @@ impl Minimiser {
         rng: &mut ListRng,
     ) -> Result<usize, AllocationError> {
         self.check(covariates)?;
-        let arm = self.choose_unchecked(covariates, rng);
-        self.record_unchecked(covariates, arm);
-        Ok(arm)
+        Ok(self.allocate_unchecked(covariates, rng))
+    }
+
+    fn allocate_unchecked(&mut self, covariates: &Covariates, rng: &mut ListRng) -> usize {
+        let share = self.choose_share(covariates, rng);
+        self.record_share(covariates, share);
+        self.shares[share]
     }
 }
 
@@ -1114,8 +1201,7 @@ pub fn simulate(
                     arm
                 }
                 Allocator::Minimisation(minimiser) => {
-                    let arm = minimiser.choose_unchecked(&covariates, &mut rng);
-                    minimiser.record_unchecked(&covariates, arm);
+                    let arm = minimiser.allocate_unchecked(&covariates, &mut rng);
                     credit += convergence_credit(&overall, &ratios, arm);
                     arm
                 }

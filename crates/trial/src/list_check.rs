@@ -118,8 +118,17 @@ pub fn check_list_request(
 }
 
 /// A list is generated once, before the first enrolment (`generated`: whether one exists;
-/// `enrolled`: the participants enrolled so far).
-pub fn check_list_generation(study: &Study, generated: bool, enrolled: i64) -> Result<(), Refusal> {
+/// `enrolled`: the participants enrolled so far). A study whose participants were enrolled
+/// before its list existed (possible before enrolment waited for the list) is not stuck: the
+/// list can still be generated with a `late_reason`, which the audit keeps. The list does not
+/// depend on who is enrolled, so generating it late conceals as well; the reason says why the
+/// order was broken. Returns the reason to record, when the list comes late.
+pub fn check_list_generation<'r>(
+    study: &Study,
+    generated: bool,
+    enrolled: i64,
+    late_reason: Option<&'r str>,
+) -> Result<Option<&'r str>, Refusal> {
     if generated {
         return Err(Refusal::conflict(
             "randomisation",
@@ -129,16 +138,21 @@ pub fn check_list_generation(study: &Study, generated: bool, enrolled: i64) -> R
             ),
         ));
     }
-    if enrolled > 0 {
-        return Err(Refusal::conflict(
-            "randomisation",
+    if enrolled == 0 {
+        return Ok(None);
+    }
+    match late_reason.map(str::trim) {
+        Some(reason) if !reason.is_empty() => Ok(Some(reason)),
+        _ => Err(Refusal::conflict(
+            "late_reason",
             format!(
-                "the list must be generated before the first enrolment; {enrolled} participants of {} are enrolled",
+                "the list should come before the first enrolment, but {enrolled} participants of {} \
+                 are enrolled already; to generate it now, give late_reason (why enrolment came \
+                 first), which the audit trail keeps",
                 study.id
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// A participant can be randomised from the stored list (`stored`: its method and seed as
@@ -319,19 +333,19 @@ fn check_minimisation(study: &Study, seed: u64, list: &StoredList<'_>, problems:
             problems.push(format!("allocation {} has unknown covariates", a.sequence));
             continue;
         };
+        let Some(stored) = study.arms.iter().position(|x| x.id == a.arm_id) else {
+            problems.push(format!(
+                "allocation {} is to an arm the study does not have",
+                a.sequence
+            ));
+            continue;
+        };
         let mut rng = minimisation_rng(seed, a.sequence);
-        let arm = minimiser
-            .choose(&c, &mut rng)
-            .ok()
-            .and_then(|i| arm_of(study, i));
-        if arm != Some(a.arm_id.as_str()) {
+        if !minimiser.replay(&c, &mut rng, stored).unwrap_or(false) {
             problems.push(format!(
                 "allocation {} is not the one the seed gives",
                 a.sequence
             ));
-        }
-        if let Some(stored) = study.arms.iter().position(|x| x.id == a.arm_id) {
-            let _ = minimiser.record(&c, stored);
         }
     }
 }
@@ -389,15 +403,29 @@ mod tests {
         assert!(check_list_request(&study, 12, 100_001).is_err());
         let escalation = Study::from_toml(PHASE1).unwrap();
         assert!(check_list_request(&escalation, 12, 100).is_err());
-        assert!(check_list_generation(&study, false, 0).is_ok());
-        assert!(check_list_generation(&study, true, 0)
+        assert_eq!(check_list_generation(&study, false, 0, None), Ok(None));
+        // Not late: a reason changes nothing.
+        assert_eq!(check_list_generation(&study, false, 0, Some("x")), Ok(None));
+        assert!(check_list_generation(&study, true, 0, None)
             .unwrap_err()
             .to_string()
             .contains("never replaced"));
-        assert!(check_list_generation(&study, false, 3)
+        assert!(check_list_generation(&study, true, 3, Some("late"))
             .unwrap_err()
             .to_string()
-            .contains("before the first enrolment; 3 participants"));
+            .contains("never replaced"));
+        // Participants enrolled before the list: the way out is a reason, kept in the audit.
+        for missing in [None, Some(""), Some("  ")] {
+            let refused = check_list_generation(&study, false, 3, missing).unwrap_err();
+            assert!(matches!(&refused, Refusal::Conflict { field, .. } if field == "late_reason"));
+            assert!(refused
+                .to_string()
+                .contains("3 participants of XS228-P2 are enrolled"));
+        }
+        assert_eq!(
+            check_list_generation(&study, false, 3, Some(" enrolled under v1.0 ")),
+            Ok(Some("enrolled under v1.0"))
+        );
     }
 
     #[test]

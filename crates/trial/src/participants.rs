@@ -253,6 +253,23 @@ pub fn check_enrolment(status: ParticipantStatus, eligible: bool) -> Result<(), 
     ))
 }
 
+/// A randomised study enrols only once its concealed list exists (`generated`): otherwise the
+/// first participants could be enrolled, and so known, before the list that allocates them.
+pub fn check_list_ready(study: &Study, generated: bool) -> Result<(), Refusal> {
+    if study.randomisation.is_none() || generated {
+        return Ok(());
+    }
+    Err(Refusal::conflict(
+        "randomisation",
+        format!(
+            "study {} randomises from a concealed list, which has not been generated yet: the DSMB \
+             statistician generates it (Randomisation, or POST /api/studies/{}/randomisation) \
+             before the first participant is enrolled",
+            study.id, study.id
+        ),
+    ))
+}
+
 /// Only an eligible, enrolled participant is allocated (randomised, given a dose level): `what`
 /// says which, as in "can be randomised".
 pub fn check_allocatable(
@@ -408,6 +425,20 @@ pub fn check_visit_not_done(done_on: Option<&str>) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use ParticipantStatus::*;
+
+    #[test]
+    fn a_randomised_study_enrols_only_once_its_list_exists() {
+        let phase2 = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+        let phase1 = Study::from_toml(include_str!("../../../studies/xs228-phase1.toml")).unwrap();
+        let refused = check_list_ready(&phase2, false).unwrap_err();
+        assert!(matches!(&refused, Refusal::Conflict { field, .. } if field == "randomisation"));
+        assert!(refused
+            .to_string()
+            .contains("DSMB statistician generates it"));
+        assert_eq!(check_list_ready(&phase2, true), Ok(()));
+        // Dose escalation allocates by level, from no list.
+        assert_eq!(check_list_ready(&phase1, false), Ok(()));
+    }
 
     #[test]
     fn only_an_eligible_participant_in_screening_is_enrolled() {

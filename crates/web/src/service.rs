@@ -142,7 +142,7 @@ pub async fn enrol(
         anchor_date: store::date(anchor),
         visits,
     };
-    Ok(app.store.enrol(scope, &enrolment, by).await?)
+    Ok(app.store.enrol(scope, study, &enrolment, by).await?)
 }
 
 /// A visit with its window status today.

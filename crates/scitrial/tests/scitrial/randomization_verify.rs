@@ -54,7 +54,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
     let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no randomisation list"), "{text}");
-    sql.generate_randomisation(&study, 99, 12, 40, &by)
+    sql.generate_randomisation(&study, &store::ListRequest::new(99, 12, 40), &by)
         .await
         .unwrap();
     let scope = Scope::Study(study.id.clone());
@@ -82,6 +82,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
             .unwrap();
         sql.enrol(
             &scope,
+            &study,
             &Enrolment {
                 participant_id: p.id,
                 subject_id: format!("P{i}"),

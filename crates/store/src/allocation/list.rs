@@ -15,16 +15,20 @@ use crate::Change;
 
 /// Generates a study's randomisation list (permuted blocks: `per_stratum` slots per
 /// stratum; minimisation: the seed only) and its kit list of `kits` kits, before the first
-/// enrolment; the seed is kept with it.
+/// enrolment or late with a reason; the seed is kept with it.
 pub(super) async fn generate(
     tx: &mut Tx<'_>,
     study: &Study,
-    seed: u64,
-    per_stratum: usize,
-    kits: usize,
+    request: &ListRequest,
     by: &Actor,
 ) -> Result<RandomisationList> {
-    let randomisation = check_generation(tx, study, per_stratum, kits).await?;
+    let &ListRequest {
+        seed,
+        per_stratum,
+        kits,
+        ..
+    } = request;
+    let (randomisation, late) = check_generation(tx, study, request).await?;
     let method = method_name(randomisation.method());
     let mut slots: Vec<(i64, i64, String)> = Vec::new();
     if let Randomisation::PermutedBlocks { .. } = randomisation {
@@ -90,11 +94,14 @@ pub(super) async fn generate(
     )
     .await?;
     let c = || Change::new("create", "randomisation-list", &study.id);
-    let changes = [
+    let mut changes = vec![
         c().set("method", method),
         c().set("slots", slots.len()),
         c().set("kits", kit_list.len()),
     ];
+    if let Some((enrolled, reason)) = &late {
+        changes.push(c().set("enrolled_before_list", enrolled).because(reason));
+    }
     tx.audit(&study.id, by, &changes).await?;
     let concealed = [c().set("seed", seed)];
     tx.audit(&unblinded_chain(&study.id), by, &concealed)
@@ -105,15 +112,15 @@ pub(super) async fn generate(
 }
 
 /// Checks that a list can be generated now (a randomised study, sizes in range, none yet, no
-/// one enrolled), after taking the study's row: no enrolment may commit between this check and
-/// the list.
+/// one enrolled or a reason why some are), after taking the study's row: no enrolment may
+/// commit between this check and the list. The randomisation, and when the list comes late the
+/// participants enrolled before it and the reason.
 async fn check_generation<'s>(
     tx: &mut Tx<'_>,
     study: &'s Study,
-    per_stratum: usize,
-    kits: usize,
-) -> Result<&'s Randomisation> {
-    let randomisation = check_list_request(study, per_stratum, kits)?;
+    request: &ListRequest,
+) -> Result<(&'s Randomisation, Option<(i64, String)>)> {
+    let randomisation = check_list_request(study, request.per_stratum, request.kits)?;
     tx.lock_study(&study.id).await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT study_id FROM randomisation_lists WHERE study_id = $1")
@@ -126,8 +133,13 @@ async fn check_generation<'s>(
     .bind(&study.id)
     .fetch_one(tx.conn())
     .await?;
-    check_list_generation(study, existing.is_some(), enrolled)?;
-    Ok(randomisation)
+    let late = check_list_generation(
+        study,
+        existing.is_some(),
+        enrolled,
+        request.late_reason.as_deref(),
+    )?;
+    Ok((randomisation, late.map(|r| (enrolled, r.to_string()))))
 }
 
 /// Inserts a study's rows of three values into `table (study_id, a, b, c)`, 200 to a statement.

@@ -39,6 +39,32 @@ pub fn is_unblinded_chain(chain: &str) -> bool {
     chain.ends_with("/unblinded")
 }
 
+/// What the statistician asks for when generating a study's list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRequest {
+    /// The seed, recorded with the list (and concealed with it).
+    pub seed: u64,
+    /// Slots per stratum (permuted blocks).
+    pub per_stratum: usize,
+    /// Kits in the kit list.
+    pub kits: usize,
+    /// Why the list comes after the first enrolment, when it does (see
+    /// [`trial::list_check::check_list_generation`]).
+    pub late_reason: Option<String>,
+}
+
+impl ListRequest {
+    /// A list made before the first enrolment.
+    pub fn new(seed: u64, per_stratum: usize, kits: usize) -> ListRequest {
+        ListRequest {
+            seed,
+            per_stratum,
+            kits,
+            late_reason: None,
+        }
+    }
+}
+
 /// A study's randomisation list as anyone may see it: no seed, no arm.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RandomisationList {
@@ -140,21 +166,18 @@ pub(super) fn to_i64(n: usize) -> i64 {
 
 impl Store {
     /// Generates a randomised study's concealed list from a recorded seed, before the first
-    /// enrolment: for permuted blocks `per_stratum` slots in each stratum, for minimisation the
-    /// seed of the random source only; and a scrambled list of `kits` kits. Never replaced.
+    /// enrolment (or after, with a reason): for permuted blocks `per_stratum` slots in each
+    /// stratum, for minimisation the seed of the random source only; and a scrambled list of
+    /// `kits` kits. Never replaced.
     pub async fn generate_randomisation(
         &self,
         study: &Study,
-        seed: u64,
-        per_stratum: usize,
-        kits: usize,
+        request: &ListRequest,
         by: &Actor,
     ) -> Result<RandomisationList> {
-        let (study, by) = (study.clone(), by.clone());
+        let (study, request, by) = (study.clone(), request.clone(), by.clone());
         self.write("generate_randomisation", move |mut tx| {
-            Box::pin(
-                async move { list::generate(&mut tx, &study, seed, per_stratum, kits, &by).await },
-            )
+            Box::pin(async move { list::generate(&mut tx, &study, &request, &by).await })
         })
         .await
     }

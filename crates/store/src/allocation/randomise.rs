@@ -190,8 +190,9 @@ async fn take_slot(
     Ok((stratum, position, arm))
 }
 
-/// Minimisation: replays every earlier allocation into the minimiser and draws this one from
-/// its own stream of the recorded seed; the arm's id.
+/// Minimisation: replays every earlier allocation into the minimiser (each drawn again from its
+/// own stream of the recorded seed, which gives the share it took) and draws this one from its
+/// own stream; the arm's id.
 async fn minimise(
     tx: &mut Tx<'_>,
     study: &Study,
@@ -199,14 +200,14 @@ async fn minimise(
     covariates: &Covariates,
 ) -> Result<String> {
     let mut minimiser = trial::Minimiser::new(study).map_err(invalid)?;
-    let earlier: Vec<(String, String, i64, String)> = sqlx::query_as(
-        "SELECT ais, injury_level, site_index, arm_id FROM allocations \
+    let earlier: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+        "SELECT sequence, ais, injury_level, site_index, arm_id FROM allocations \
          WHERE study_id = $1 ORDER BY sequence",
     )
     .bind(&study.id)
     .fetch_all(tx.conn())
     .await?;
-    for (ais, level, site, arm) in &earlier {
+    for (sequence, ais, level, site, arm) in &earlier {
         let parts = (
             grade(ais),
             injury_level(level),
@@ -220,7 +221,10 @@ async fn minimise(
             ));
         };
         let c = Covariates::from_parts(study, ais, level, site).map_err(invalid)?;
-        minimiser.record(&c, arm).map_err(invalid)?;
+        // An allocation the seed does not give is still counted (`randomization verify`
+        // reports it).
+        let mut rng = minimisation_rng(list.seed, *sequence);
+        minimiser.replay(&c, &mut rng, arm).map_err(invalid)?;
     }
     let mut rng = minimisation_rng(list.seed, list.allocated + 1);
     let arm = minimiser.choose(covariates, &mut rng).map_err(invalid)?;

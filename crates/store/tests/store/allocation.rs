@@ -71,6 +71,7 @@ async fn participant(
         store
             .enrol(
                 &scope,
+                study,
                 &Enrolment {
                     participant_id: p.id,
                     subject_id: format!("P-{i:03}"),
@@ -106,7 +107,7 @@ async fn concurrent_randomisation(minimisation: bool) {
         let crc = Actor::user(&user(&store, "crc").await);
         let scope = Scope::Study(study.id.clone());
         let list = store
-            .generate_randomisation(&study, 42, 60, 400, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(42, 60, 400), &stat)
             .await
             .unwrap();
         assert_eq!(list.allocated, 0);
@@ -280,7 +281,7 @@ async fn the_list_comes_first_once_and_only_enrolled_participants_are_randomised
         let (screened, c) = participant(&store, &study, 0, false, &crc).await;
         // Bad sizes are refused with the allowed values.
         let e = store
-            .generate_randomisation(&study, 1, 0, 10, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(1, 0, 10), &stat)
             .await
             .unwrap_err();
         assert!(
@@ -288,11 +289,11 @@ async fn the_list_comes_first_once_and_only_enrolled_participants_are_randomised
             "{e}"
         );
         store
-            .generate_randomisation(&study, 1, 12, 50, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(1, 12, 50), &stat)
             .await
             .unwrap();
         let again = store
-            .generate_randomisation(&study, 2, 12, 50, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(2, 12, 50), &stat)
             .await
             .unwrap_err();
         assert!(matches!(again, StoreError::Conflict { .. }), "{again}");
@@ -349,7 +350,11 @@ async fn generating_twice_at_once_keeps_one_list() {
                 let (store, study, stat) = (store.clone(), study.clone(), stat.clone());
                 tokio::spawn(async move {
                     store
-                        .generate_randomisation(&study, seed, 12, 30, &stat)
+                        .generate_randomisation(
+                            &study,
+                            &store::ListRequest::new(seed, 12, 30),
+                            &stat,
+                        )
                         .await
                 })
             })
@@ -368,10 +373,10 @@ async fn generating_twice_at_once_keeps_one_list() {
     }
 }
 
-/// Enrolments while the list is generated: a list that is made comes before every enrolment
-/// in the order the audit trail records commits; one that comes after an enrolment is refused.
+/// Enrolments while the list is generated: the list is always made, and an enrolment is
+/// refused unless it commits after the list, in the order the audit trail records commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused() {
+async fn enrolments_racing_the_list_are_refused_until_it_exists() {
     for db in stores().await {
         let store = Backend::open(db).await.unwrap();
         let store = Arc::new(store);
@@ -396,15 +401,17 @@ async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused(
             }
             let generate = {
                 let (store, study, stat) = (store.clone(), study.clone(), stat.clone());
-                tokio::spawn(
-                    async move { store.generate_randomisation(&study, 7, 12, 30, &stat).await },
-                )
+                tokio::spawn(async move {
+                    let request = store::ListRequest::new(7, 12, 30);
+                    store.generate_randomisation(&study, &request, &stat).await
+                })
             };
             let enrolments: Vec<_> = screened
                 .iter()
                 .enumerate()
                 .map(|(i, &id)| {
                     let (store, scope, crc) = (store.clone(), scope.clone(), crc.clone());
+                    let study = study.clone();
                     tokio::spawn(async move {
                         let enrolment = Enrolment {
                             participant_id: id,
@@ -413,22 +420,24 @@ async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused(
                             anchor_date: "2026-10-23".into(),
                             visits: vec![],
                         };
-                        store.enrol(&scope, &enrolment, &crc).await.unwrap();
+                        match store.enrol(&scope, &study, &enrolment, &crc).await {
+                            Ok(_) => true,
+                            Err(StoreError::Conflict { field, message })
+                                if field == "randomisation"
+                                    && message.contains("not been generated yet") =>
+                            {
+                                false
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
                     })
                 })
                 .collect();
+            let mut made = 0;
             for e in enrolments {
-                e.await.unwrap();
+                made += usize::from(e.await.unwrap());
             }
-            let made = match generate.await.unwrap() {
-                Ok(_) => true,
-                Err(StoreError::Conflict { message, .. })
-                    if message.contains("before the first enrolment") =>
-                {
-                    false
-                }
-                Err(e) => panic!("{:?}: {e}", store.dialect()),
-            };
+            generate.await.unwrap().unwrap();
             // Positions in the study's chain: the list's, and the enrolments'.
             let mut rows = store.audit_all();
             let (mut list, mut enrolled) = (None, Vec::new());
@@ -444,29 +453,52 @@ async fn a_list_generated_during_enrolments_comes_before_them_all_or_is_refused(
                     enrolled.push(row.seq);
                 }
             }
-            assert_eq!(enrolled.len(), 4, "{:?}", store.dialect());
-            assert_eq!(list.is_some(), made);
-            if let Some(list) = list {
-                assert!(
-                    enrolled.iter().all(|&e| e > list),
-                    "{:?}, round {round}: enrolments at {enrolled:?}, the list at {list}",
-                    store.dialect()
-                );
-            }
+            assert_eq!(enrolled.len(), made, "{:?}", store.dialect());
+            let list = list.unwrap();
+            assert!(
+                enrolled.iter().all(|&e| e > list),
+                "{:?}, round {round}: enrolments at {enrolled:?}, the list at {list}",
+                store.dialect()
+            );
         }
     }
 }
 
+/// Before enrolment waited for the list, a randomised study could enrol first and then refuse
+/// both the list and randomisation. Enrolment now waits; a study already stuck generates its
+/// list with a reason, which the audit keeps.
 #[tokio::test]
-async fn generating_after_the_first_enrolment_is_refused() {
+async fn enrolment_waits_for_the_list_and_a_stuck_study_has_a_way_out() {
     for db in stores().await {
         let store = Backend::open(db).await.unwrap();
         let study = with_study(&store, false).await;
         let stat = Actor::user(&user(&store, "stat").await);
         let crc = Actor::user(&user(&store, "crc").await);
-        let (id, c) = participant(&store, &study, 0, true, &crc).await;
+        let (id, c) = participant(&store, &study, 0, false, &crc).await;
         let scope = Scope::Study(study.id.clone());
-        // No list: no randomisation.
+        let enrolment = Enrolment {
+            participant_id: id,
+            subject_id: "P-000".into(),
+            enrolled_on: "2026-10-22".into(),
+            anchor_date: "2026-10-23".into(),
+            visits: vec![],
+        };
+        let e = store
+            .enrol(&scope, &study, &enrolment, &crc)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict { field, message } if field == "randomisation" && message.contains("the DSMB statistician generates it")),
+            "{e}"
+        );
+        assert_eq!(
+            store.participant(&scope, id).await.unwrap().status,
+            trial::ParticipantStatus::Screening
+        );
+        // A study stuck by the old order: the participant enrolled before any list.
+        store::testing::enrol_bypassing_rules(&store, id, "P-000", "2026-10-22")
+            .await
+            .unwrap();
         let e = store
             .randomise(&scope, &study, id, &c, &crc)
             .await
@@ -476,13 +508,37 @@ async fn generating_after_the_first_enrolment_is_refused() {
             "{e}"
         );
         let e = store
-            .generate_randomisation(&study, 1, 12, 50, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(1, 12, 50), &stat)
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, StoreError::Conflict { message, .. } if message.contains("before the first enrolment")),
+            matches!(&e, StoreError::Conflict { field, message } if field == "late_reason" && message.contains("1 participants of XS228-P2 are enrolled")),
             "{e}"
         );
+        // The way out: the list with a reason; then randomisation works.
+        let late = store::ListRequest {
+            late_reason: Some("enrolled under protocol v1.0, before the list".into()),
+            ..store::ListRequest::new(1, 12, 50)
+        };
+        store
+            .generate_randomisation(&study, &late, &stat)
+            .await
+            .unwrap();
+        let audit = store
+            .audit_of("randomisation-list", &study.id)
+            .await
+            .unwrap();
+        let row = audit
+            .iter()
+            .find(|r| r.field.as_deref() == Some("enrolled_before_list"))
+            .expect("the late list is audited");
+        assert_eq!(row.new_value.as_deref(), Some("1"));
+        assert_eq!(
+            row.reason.as_deref(),
+            Some("enrolled under protocol v1.0, before the list")
+        );
+        assert_eq!(row.username, "stat");
+        store.randomise(&scope, &study, id, &c, &crc).await.unwrap();
     }
 }
 
@@ -516,7 +572,7 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
         }
         let scope = Scope::Study(study.id.clone());
         store
-            .generate_randomisation(&study, 9, 12, 50, &stat)
+            .generate_randomisation(&study, &store::ListRequest::new(9, 12, 50), &stat)
             .await
             .unwrap();
         let (id, c) = participant(&store, &study, 0, true, &crc).await;

@@ -35,6 +35,7 @@ async fn enrolled(store: &Store, study: &trial::Study, i: usize, by: &Actor) -> 
     store
         .enrol(
             &scope,
+            study,
             &Enrolment {
                 participant_id: p.id,
                 subject_id: format!("P1-{i:03}"),

@@ -13,13 +13,22 @@ use trial::{FormState, FormStatus, ParticipantStatus, QueryStatus};
 
 const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 
+/// The Phase II study, loaded, with its randomisation list (enrolment waits for it).
 async fn with_study(store: &Store) -> trial::Study {
-    let study = trial::Study::from_toml(PHASE2).unwrap();
+    let study = phase2();
     store
         .load_study(&study, PHASE2, &Actor::system())
         .await
         .unwrap();
+    store
+        .generate_randomisation(&study, &ListRequest::new(1, 12, 30), &Actor::system())
+        .await
+        .unwrap();
     study
+}
+
+fn phase2() -> trial::Study {
+    trial::Study::from_toml(PHASE2).unwrap()
 }
 
 fn screening(site: &str, number: &str, eligible: bool) -> NewScreening {
@@ -65,6 +74,7 @@ async fn enrolled(
     store
         .enrol(
             scope,
+            &phase2(),
             &Enrolment {
                 participant_id: p.id,
                 subject_id: subject.into(),
@@ -132,6 +142,7 @@ async fn a_participant_from_screening_to_completion() {
         let refused = store
             .enrol(
                 &scope,
+                &phase2(),
                 &Enrolment {
                     participant_id: failed.id,
                     subject_id: "X".into(),
@@ -163,6 +174,7 @@ async fn a_participant_from_screening_to_completion() {
         let enrolled = store
             .enrol(
                 &scope,
+                &phase2(),
                 &Enrolment {
                     participant_id: p.id,
                     subject_id: "XS-001".into(),
@@ -581,6 +593,7 @@ async fn a_saved_form_changes_only_with_a_reason_field_by_field() {
         store
             .enrol(
                 &scope,
+                &phase2(),
                 &Enrolment {
                     participant_id: p.id,
                     subject_id: "XS-F1".into(),

@@ -232,6 +232,8 @@ fn each_method_refuses_the_other_and_dose_escalation() {
 fn minimisation_with_p_1_never_increases_imbalance_when_it_can_avoid_it() {
     let study = minimisation(1.0);
     let mut minimiser = Minimiser::new(&study).unwrap();
+    // 2:1 is balanced as three shares 1:1:1: active, active, placebo.
+    assert_eq!(minimiser.shares(), [0, 0, 1]);
     let mut people = Rng::new(2025);
     let mut coin = ListRng::new(2025, ListStream::Minimisation(0));
     let mut avoidable = 0;
@@ -239,11 +241,11 @@ fn minimisation_with_p_1_never_increases_imbalance_when_it_can_avoid_it() {
         let c = participant(&study, &mut people);
         let before = minimiser.imbalance(&c).unwrap();
         let scores = minimiser.scores(&c).unwrap();
+        assert_eq!(scores.len(), 3);
         let best = scores.iter().copied().fold(f64::INFINITY, f64::min);
-        let arm = minimiser.allocate(&c, &mut coin).unwrap();
-        assert!(scores[arm] <= best + 1e-9, "{scores:?} chose {arm}");
+        minimiser.allocate(&c, &mut coin).unwrap();
         let after = minimiser.imbalance(&c).unwrap();
-        assert!((after - scores[arm]).abs() < 1e-9);
+        assert!((after - best).abs() < 1e-9, "{scores:?} gave {after}");
         if best <= before + 1e-9 {
             avoidable += 1;
             assert!(after <= before + 1e-9, "{before} -> {after}");
@@ -254,27 +256,35 @@ fn minimisation_with_p_1_never_increases_imbalance_when_it_can_avoid_it() {
 
 #[test]
 fn deterministic_minimisation_follows_the_ratio_in_a_single_group() {
-    // One factor level: the scores alone decide after the first (tied) allocation.
+    // One factor level: the shares fill one round at a time, in an order the seed draws.
     let study = phase2_with(
         "[randomisation]\nmethod = \"minimisation\"\nfactors = [{ factor = \"site\" }]\n\
          probability = 1\n",
     );
     let mut minimiser = Minimiser::new(&study).unwrap();
     let c = Covariates::new(&study, Grade::A, Level::C5, "SYSU3").unwrap();
-    // With nobody allocated, active (2 of 3) leaves the smaller imbalance: 1/2 against 1.
-    assert_eq!(minimiser.scores(&c).unwrap(), [0.5, 1.0]);
+    // With nobody allocated, every share leaves the same range: 1.
+    assert_eq!(minimiser.scores(&c).unwrap(), [1.0, 1.0, 1.0]);
     let mut coin = ListRng::new(1, ListStream::Minimisation(0));
-    let arms: Vec<usize> = (0..9)
-        .map(|_| minimiser.allocate(&c, &mut coin).unwrap())
-        .collect();
-    assert_eq!(arms, [0, 1, 0, 0, 1, 0, 0, 1, 0]);
-    assert_eq!(minimiser.counts(Factor::Site, 0), Some(&[6, 3][..]));
-    assert_eq!(minimiser.counts(Factor::Site, 1), Some(&[0, 0][..]));
+    let mut orders = std::collections::BTreeSet::new();
+    for round in 1..=30u32 {
+        let arms: Vec<usize> = (0..3)
+            .map(|_| minimiser.allocate(&c, &mut coin).unwrap())
+            .collect();
+        assert_eq!(
+            minimiser.counts(Factor::Site, 0),
+            Some(vec![2 * round, round])
+        );
+        orders.insert(arms);
+    }
+    // Placebo comes first, second or third in a round: the order is not predictable.
+    assert_eq!(orders.len(), 3, "{orders:?}");
+    assert_eq!(minimiser.counts(Factor::Site, 1), Some(vec![0, 0]));
     assert_eq!(minimiser.counts(Factor::Ais, 0), None);
 }
 
 #[test]
-fn the_biased_coin_allocates_the_preferred_arm_with_its_probability() {
+fn the_biased_coin_allocates_a_preferred_share_with_its_probability() {
     let study = minimisation(0.8);
     let mut minimiser = Minimiser::new(&study).unwrap();
     let mut people = Rng::new(77);
@@ -283,15 +293,63 @@ fn the_biased_coin_allocates_the_preferred_arm_with_its_probability() {
     for _ in 0..20_000 {
         let c = participant(&study, &mut people);
         let scores = minimiser.scores(&c).unwrap();
-        let arm = minimiser.allocate(&c, &mut coin).unwrap();
-        if (scores[0] - scores[1]).abs() > 1e-9 {
+        let best = scores.iter().copied().fold(f64::INFINITY, f64::min);
+        minimiser.allocate(&c, &mut coin).unwrap();
+        if scores.iter().any(|&s| s > best + 1e-9) {
             decided += 1;
-            let best = if scores[0] < scores[1] { 0 } else { 1 };
-            preferred += usize::from(arm == best);
+            // Only a preferred share leaves the best score.
+            preferred += usize::from((minimiser.imbalance(&c).unwrap() - best).abs() < 1e-9);
         }
     }
     let share = preferred as f64 / decided as f64;
     assert!((0.79..0.81).contains(&share), "{share}");
+}
+
+/// The mean number allocated to active in `runs` simulated trials of 60 of the Phase II design
+/// randomised by minimisation with biased-coin probability `p`.
+fn mean_active(p: f64, runs: usize) -> f64 {
+    simulate(&minimisation(p), 60, runs, 2026).unwrap().arms[0].participants
+}
+
+#[test]
+fn minimisation_keeps_the_2_to_1_ratio_over_10_000_trials() {
+    // The biased coin toward the least-imbalanced arm gave 39.13 : 20.87 (issue 14).
+    for p in [0.8, 0.9, 1.0] {
+        let active = mean_active(p, 10_000);
+        assert!(
+            (active - 40.0).abs() < 0.2,
+            "p = {p}: {active} : {}",
+            60.0 - active
+        );
+    }
+}
+
+#[test]
+fn every_allocation_of_minimisation_is_2_to_1_before_anything_is_known() {
+    // Allocation ratio preserving: the first, second, ... allocation is active with probability
+    // 2/3 each, over trials that differ in their participants and draws.
+    let study = minimisation(0.8);
+    let (runs, steps) = (30_000, 12);
+    let mut active = vec![0u32; steps];
+    let mut people = Rng::new(5);
+    let mut minimiser = Minimiser::new(&study).unwrap();
+    for run in 0..runs {
+        minimiser.reset();
+        let mut coin = ListRng::new(run, ListStream::Minimisation(0));
+        for count in active.iter_mut() {
+            let c = participant(&study, &mut people);
+            *count += u32::from(minimiser.allocate(&c, &mut coin).unwrap() == 0);
+        }
+    }
+    for (i, &n) in active.iter().enumerate() {
+        let share = f64::from(n) / runs as f64;
+        // Four standard errors of a proportion of 2/3 in 30,000: 0.011.
+        assert!(
+            (share - 2.0 / 3.0).abs() < 0.011,
+            "allocation {}: {share}",
+            i + 1
+        );
+    }
 }
 
 #[test]
@@ -313,21 +371,69 @@ fn minimisation_is_reproducible_from_the_seed() {
 }
 
 #[test]
+fn replaying_from_the_seed_finds_each_share_again() {
+    let study = minimisation(0.8);
+    let mut people = Rng::new(31);
+    let participants: Vec<Covariates> =
+        (0..100).map(|_| participant(&study, &mut people)).collect();
+    let rng = |i: usize| ListRng::new(8, ListStream::Minimisation(i as u64 + 1));
+    let mut original = Minimiser::new(&study).unwrap();
+    let arms: Vec<usize> = participants
+        .iter()
+        .enumerate()
+        .map(|(i, c)| original.allocate(c, &mut rng(i)).unwrap())
+        .collect();
+    let mut replayed = Minimiser::new(&study).unwrap();
+    for (i, (c, &arm)) in participants.iter().zip(&arms).enumerate() {
+        assert!(
+            replayed.replay(c, &mut rng(i), arm).unwrap(),
+            "allocation {i}"
+        );
+    }
+    // The same state: the next participant gets the same scores and the same draw.
+    let next = participant(&study, &mut people);
+    assert_eq!(original.scores(&next), replayed.scores(&next));
+    let (a, b) = (&mut rng(100), &mut rng(100));
+    assert_eq!(original.choose(&next, a), replayed.choose(&next, b));
+    // An allocation the seed does not give is told apart, and still counted.
+    let c = &Covariates::new(&study, Grade::C, Level::T6, "SHEPHERD").unwrap();
+    let drawn = Minimiser::new(&study)
+        .unwrap()
+        .choose(c, &mut rng(0))
+        .unwrap();
+    let mut other = Minimiser::new(&study).unwrap();
+    assert!(!other.replay(c, &mut rng(0), 1 - drawn).unwrap());
+    let mut expected = vec![0, 0];
+    expected[1 - drawn] = 1;
+    assert_eq!(other.counts(Factor::Ais, 2), Some(expected));
+}
+
+#[test]
 fn recorded_allocations_count_and_bad_arms_are_refused() {
     let study = minimisation(0.8);
     let mut minimiser = Minimiser::new(&study).unwrap();
     let c = Covariates::new(&study, Grade::C, Level::T6, "SHEPHERD").unwrap();
     minimiser.record(&c, 1).unwrap();
-    assert_eq!(minimiser.counts(Factor::Ais, 2), Some(&[0, 1][..]));
-    assert_eq!(minimiser.counts(Factor::Level, 1), Some(&[0, 1][..]));
-    assert_eq!(minimiser.counts(Factor::Site, 2), Some(&[0, 1][..]));
+    assert_eq!(minimiser.counts(Factor::Ais, 2), Some(vec![0, 1]));
+    assert_eq!(minimiser.counts(Factor::Level, 1), Some(vec![0, 1]));
+    assert_eq!(minimiser.counts(Factor::Site, 2), Some(vec![0, 1]));
+    // Shares 0, 0, 1 at each level: a range of 1, weighted 1, 1 and 0.5.
     assert_eq!(minimiser.imbalance(&c).unwrap(), 1.0 + 1.0 + 0.5);
+    // Two allocations to active fill its two shares: balanced again.
+    minimiser.record(&c, 0).unwrap();
+    minimiser.record(&c, 0).unwrap();
+    assert_eq!(minimiser.imbalance(&c).unwrap(), 0.0);
     assert_eq!(
         minimiser.record(&c, 2),
         Err(AllocationError::ArmIndex { index: 2, arms: 2 })
     );
+    let mut coin = ListRng::new(1, ListStream::Minimisation(1));
+    assert_eq!(
+        minimiser.replay(&c, &mut coin, 2),
+        Err(AllocationError::ArmIndex { index: 2, arms: 2 })
+    );
     minimiser.reset();
-    assert_eq!(minimiser.counts(Factor::Ais, 2), Some(&[0, 0][..]));
+    assert_eq!(minimiser.counts(Factor::Ais, 2), Some(vec![0, 0]));
 }
 
 // Simulation.

@@ -33,7 +33,7 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     Endpoint::post(
         "/api/studies/{study}/randomisation",
         "generateRandomisation",
-        "Generate the concealed list and kit list from a recorded seed, before the first enrolment (unblinded statistician)",
+        "Generate the concealed list and kit list from a recorded seed, before the first enrolment or late with a reason (DSMB statistician)",
         |m| on(m, generate),
     )
     .json(),
@@ -77,6 +77,9 @@ struct GenerateInput {
     per_stratum: Option<usize>,
     /// Kits in the kit list; default twice the target enrolment.
     kits: Option<usize>,
+    /// Why the list comes after the first enrolment, when participants are enrolled already
+    /// (kept in the audit trail); refused as missing otherwise.
+    late_reason: Option<String>,
 }
 
 /// A seed as JSON: a number, or a string of digits (for seeds beyond 2^53).
@@ -131,9 +134,12 @@ async fn generate(
         .store
         .generate_randomisation(
             study,
-            seed,
-            input.per_stratum.unwrap_or(target),
-            input.kits.unwrap_or(2 * target),
+            &store::ListRequest {
+                seed,
+                per_stratum: input.per_stratum.unwrap_or(target),
+                kits: input.kits.unwrap_or(2 * target),
+                late_reason: input.late_reason,
+            },
             &me.actor(),
         )
         .await?;

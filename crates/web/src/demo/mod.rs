@@ -10,7 +10,7 @@ pub use recovery::{recovered_share, Recovery};
 
 use isncsci::synth::{Below, Injury, Rng};
 use isncsci::{Anal, Exam, Level};
-use store::{Actor, NewUser, RoleAssignment, Scope};
+use store::{Actor, ListRequest, NewUser, RoleAssignment, Scope};
 use time::{Date, Duration};
 use trial::Role;
 
@@ -114,9 +114,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         store
             .generate_randomisation(
                 study,
-                228,
-                target,
-                2 * target,
+                &ListRequest::new(228, target, 2 * target),
                 &staff.actor(Role::DsmbStatistician),
             )
             .await

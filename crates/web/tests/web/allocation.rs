@@ -64,8 +64,8 @@ fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
         .collect()
 }
 
-/// Screens and enrols a participant; returns its id.
-async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+/// Screens an eligible participant; returns its id.
+async fn screened(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
     let sid = &app.study.id;
     let (status, p) = crc
         .post(
@@ -80,11 +80,22 @@ async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thorac
         .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert_eq!(p["eligible"], true, "{p}");
-    let id = p["id"].as_i64().unwrap();
+    p["id"].as_i64().unwrap()
+}
+
+/// The body of an enrolment of participant `number`.
+fn enrolment(number: &str) -> Value {
+    json!({ "subject_id": format!("XS-{number}"), "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" })
+}
+
+/// Screens and enrols a participant; returns its id.
+async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+    let sid = &app.study.id;
+    let id = screened(app, crc, site, number, thoracic).await;
     let (status, v) = crc
         .post(
             &format!("/api/studies/{sid}/participants/{id}/enrolment"),
-            &json!({ "subject_id": format!("XS-{number}"), "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" }),
+            &enrolment(number),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -730,8 +741,23 @@ async fn bad_allocation_input_gets_a_clear_4xx() {
             }
         }
         assert_eq!(dsmb.get(&gen).await.1["generated"], false);
-        let id = enrolled(&app, &crc, 0, "X1", false).await;
-        // No list yet: a conflict that says so.
+        // No list yet: enrolment waits for it, with a conflict naming the statistician's step.
+        let id = screened(&app, &crc, 0, "X1", false).await;
+        let enrol = format!("/api/studies/{sid}/participants/{id}/enrolment");
+        let (s, e) = crc.post(&enrol, &enrolment("X1")).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "randomisation", "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the DSMB statistician generates it"),
+            "{e}"
+        );
+        // A study stuck before enrolment waited: the participant was enrolled with no list.
+        store::testing::enrol_bypassing_rules(&app.store, id, "XS-X1", "2026-10-21")
+            .await
+            .unwrap();
         let rand = format!("/api/studies/{sid}/participants/{id}/randomisation");
         let (s, e) = crc.post(&rand, &json!({})).await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
@@ -742,6 +768,13 @@ async fn bad_allocation_input_gets_a_clear_4xx() {
                 .contains("has not been generated"),
             "{e}"
         );
+        // Its way out: the list with a reason.
+        let (s, e) = dsmb.post(&gen, &json!({ "seed": 5 })).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "late_reason", "{e}");
+        let late = json!({ "seed": 5, "late_reason": "enrolled before the list (protocol v1.0)" });
+        let (s, e) = dsmb.post(&gen, &late).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
         let (s, _) = crc.post(&rand, &json!({ "arm": "xs228" })).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         let (s, _) = crc

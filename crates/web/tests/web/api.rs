@@ -26,7 +26,7 @@ const PEOPLE: &[common::Person] = &[
 ];
 
 async fn spawn(url: &str) -> TestApp {
-    common::spawn_with(url, PHASE2, PEOPLE, plain_name).await
+    common::with_list(common::spawn_with(url, PHASE2, PEOPLE, plain_name).await).await
 }
 
 /// A signed-in client whose session cookie is `HttpOnly` and `SameSite=Strict`.

@@ -171,3 +171,18 @@ pub async fn login_with_cookie(app: &TestApp, username: &str) -> (Client, Option
 pub async fn login(app: &TestApp, username: &str) -> Client {
     login_with_cookie(app, username).await.0
 }
+
+/// Generates the randomisation list of a randomised study, as enrolment needs (a fixed seed).
+pub async fn with_list(app: TestApp) -> TestApp {
+    if app.study.randomisation.is_some() {
+        app.store
+            .generate_randomisation(
+                &app.study,
+                &store::ListRequest::new(7, 12, 40),
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+    }
+    app
+}

@@ -22,7 +22,7 @@ fn marked_up_name(username: &str) -> String {
 }
 
 async fn spawn(url: &str) -> TestApp {
-    common::spawn_with(url, PHASE2, PEOPLE, marked_up_name).await
+    common::with_list(common::spawn_with(url, PHASE2, PEOPLE, marked_up_name).await).await
 }
 
 /// A client as a browser is one: cookies kept, redirects not followed.
