@@ -51,8 +51,16 @@ pub fn lock_on_failure(
     }
 }
 
-/// Whether an account may have this name: 3 to 64 characters, letters, digits, `.`, `_` or
-/// `-`. A login with any other name is no account's and needs no look-up.
+/// Whether a submitted name is worth looking up: not empty and without control characters
+/// (which no account's name has; PostgreSQL cannot even compare a NUL). The accounts made
+/// before the rules of [`is_username`] (and those made by programs, like the demo's) may be
+/// shorter than it allows, so the look-up does not ask for more.
+pub fn may_be_username(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(char::is_control)
+}
+
+/// Whether an account may be given this name: 3 to 64 characters, letters, digits, `.`, `_` or
+/// `-`.
 pub fn is_username(name: &str) -> bool {
     (USERNAME_MIN..=USERNAME_MAX).contains(&name.len())
         && name
@@ -303,6 +311,15 @@ mod tests {
         let worst = audit_name(&"\u{10ffff}".repeat(1000));
         assert_eq!(worst, format!("{}…", "\\u{10ffff}".repeat(32)));
         assert!(worst.chars().all(|c| c == '…' || (' '..='~').contains(&c)));
+    }
+
+    #[test]
+    fn a_name_with_a_control_character_is_not_looked_up() {
+        assert!(may_be_username("dm"));
+        assert!(may_be_username("Jörg Müller"));
+        assert!(!may_be_username(""));
+        assert!(!may_be_username("a\u{0}b"));
+        assert!(!may_be_username("a\nb"));
     }
 
     #[test]

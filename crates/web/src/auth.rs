@@ -205,7 +205,7 @@ pub async fn sign_in(app: &App, client: &Client, login: Login) -> Result<Respons
             }
         })?;
     // A name no account can have (a NUL, which PostgreSQL cannot even compare) is not looked up.
-    let user = if trial::accounts::is_username(&login.username) {
+    let user = if trial::accounts::may_be_username(&login.username) {
         app.store.user_by_name(&login.username).await?
     } else {
         None
