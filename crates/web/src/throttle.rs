@@ -76,20 +76,22 @@ fn forwarded(parts: &Parts) -> Option<IpAddr> {
         .ok()
 }
 
+/// The client of a request: the last `X-Forwarded-For` address when a proxy is trusted and it
+/// sent one, else the connection's peer, else the fixed key.
+pub fn client_of(parts: &Parts, trust_proxy: bool) -> Client {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let proxied = if trust_proxy { forwarded(parts) } else { None };
+    proxied.or(peer).map_or_else(Client::unknown, Client::at)
+}
+
 impl FromRequestParts<AppState> for Client {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Client, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        let proxied = if state.trust_proxy {
-            forwarded(parts)
-        } else {
-            None
-        };
-        Ok(proxied.or(peer).map_or_else(Client::unknown, Client::at))
+        Ok(client_of(parts, state.trust_proxy))
     }
 }
 
@@ -272,6 +274,37 @@ mod tests {
         throttle.succeeded(ok);
         throttle.admit("c", "mon", now).unwrap();
         assert!(throttle.admit("d", "mon", now).is_err());
+    }
+
+    fn parts(peer: Option<&str>, forwarded: &[&str]) -> Parts {
+        let mut request = axum::http::Request::builder();
+        for value in forwarded {
+            request = request.header("x-forwarded-for", *value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        if let Some(peer) = peer {
+            let addr: SocketAddr = peer.parse().unwrap();
+            parts.extensions.insert(ConnectInfo(addr));
+        }
+        parts
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let proxied = parts(Some("10.0.0.1:4000"), &["203.0.113.9, 198.51.100.7"]);
+        assert_eq!(client_of(&proxied, false).key, "10.0.0.1");
+        assert_eq!(client_of(&proxied, true).key, "198.51.100.7");
+        // The last header's last address: the one the proxy appended.
+        let two = parts(Some("10.0.0.1:4000"), &["203.0.113.9", "192.0.2.44"]);
+        assert_eq!(client_of(&two, true).key, "192.0.2.44");
+        // Not an address: the peer.
+        let junk = parts(Some("10.0.0.1:4000"), &["unknown"]);
+        assert_eq!(client_of(&junk, true).key, "10.0.0.1");
+        assert_eq!(client_of(&parts(None, &[]), true), Client::unknown());
+        assert_eq!(
+            client_of(&parts(None, &["192.0.2.44"]), false).key,
+            "unknown"
+        );
     }
 
     #[test]
