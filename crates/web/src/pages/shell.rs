@@ -453,16 +453,24 @@ async fn login_submit(
 ) -> Response {
     let lang = cookie_lang(&headers).unwrap_or(Lang::En);
     let texts = Texts(lang);
-    let Ok(Form(fields)) = form else {
-        let message = texts.get("login.too_long").to_string();
-        return login_form(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "/".into(),
-            Some(message),
-            false,
-            String::new(),
-        );
+    let fields = match form {
+        Ok(Form(fields)) => fields,
+        Err(rejection) => {
+            let key = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "login.too_long"
+            } else {
+                "login.failed"
+            };
+            let message = texts.get(key).to_string();
+            return login_form(
+                lang,
+                StatusCode::BAD_REQUEST,
+                "/".into(),
+                Some(message),
+                false,
+                String::new(),
+            );
+        }
     };
     let next = local_path(Some(&fields.next));
     if !login_allowed(&headers, &fields.token) {

@@ -133,6 +133,8 @@ async fn an_over_long_name_or_password_is_refused_before_anything_is_stored() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("longer than any account"), "{page}");
         let r = http
             .post(format!("{}/login", app.base))
             .form(&[("username", "u".repeat(65).as_str()), ("password", "x")])
