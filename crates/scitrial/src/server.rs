@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when a TLS proxy stands in front).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Take a request's client address (for the limits on failed logins) from the last address
+    /// of its `X-Forwarded-For` header: only when a proxy that sets it stands in front.
+    #[arg(long)]
+    pub trust_proxy: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -121,9 +125,10 @@ fn read(path: &PathBuf) -> Result<String> {
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let definitions = args.studies.iter().map(read).collect::<Result<Vec<_>>>()?;
     let store = open(&args.database_url).await?;
-    let app = web::App::new(store, &definitions, args.secure_cookies)
+    let mut app = web::App::new(store, &definitions, args.secure_cookies)
         .await
         .map_err(anyhow::Error::msg)?;
+    app.trust_proxy = args.trust_proxy;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;

@@ -39,7 +39,8 @@ pub struct RoleAssignment {
 /// A login attempt.
 #[derive(Clone, Debug)]
 pub struct LoginAttempt {
-    /// The name given.
+    /// The account's name, or, for a name that is no account's, what the audit trail may keep
+    /// of it (`trial::accounts::audit_name`: a bounded, escaped prefix).
     pub username: String,
     /// The user, when the name is known.
     pub user_id: Option<i64>,
@@ -47,8 +48,8 @@ pub struct LoginAttempt {
     pub success: bool,
     /// When.
     pub at: String,
-    /// When a failure locks the account, until when.
-    pub lock_until: Option<String>,
+    /// The client address it came from (told to the owner when it locks the account).
+    pub from: String,
 }
 
 /// A signed-in session.
@@ -306,8 +307,10 @@ impl Store {
             .ok_or_else(|| not_found("user", user_id))
     }
 
-    /// Records a login attempt (audited, both outcomes): a failure counts towards the lock, a
-    /// success clears the count.
+    /// Records a login attempt (audited, both outcomes): a success clears the count of
+    /// failures; a failure counts towards the lock, and the one that sets it (as
+    /// `trial::accounts::lock_on_failure` decides from the count in the same transaction) also
+    /// queues an e-mail to the account's owner in the outbox saying until when and from where.
     pub async fn record_login(&self, attempt: &LoginAttempt) -> Result<()> {
         let attempt = attempt.clone();
         self.write("record_login", move |mut tx| {
@@ -327,25 +330,14 @@ impl Store {
                         changes.push(Change::new("login", "user", &record));
                     }
                     (Some(id), false) => {
-                        sqlx::query(&tx.sql(
-                            "UPDATE users SET failed_logins = failed_logins + 1, \
-                             locked_until = COALESCE($1::timestamptz, locked_until) WHERE id = $2",
-                        ))
-                        .bind(&attempt.lock_until)
-                        .bind(id)
-                        .execute(tx.conn())
-                        .await?;
                         changes.push(Change::new("login-failed", "user", &record));
-                        if let Some(until) = &attempt.lock_until {
+                        if let Some(until) = count_failure(&mut tx, id, &attempt).await? {
                             changes.push(
-                                Change::new("lock", "user", &record).set("locked_until", until),
+                                Change::new("lock", "user", &record).set("locked_until", &until),
                             );
                         }
                     }
-                    (None, _) => changes.push(
-                        Change::new("login-failed", "user", &record)
-                            .set("username", &attempt.username),
-                    ),
+                    (None, _) => changes.push(Change::new("login-failed", "user", &record)),
                 }
                 let actor = Actor {
                     user_id: attempt.user_id,
@@ -355,6 +347,12 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// The outbox of the accounts: the e-mails that tell owners of a lock (they belong to no
+    /// study), oldest first.
+    pub async fn account_outbox(&self) -> Result<Vec<crate::OutboxMessage>> {
+        self.outbox(ACCOUNTS_OUTBOX).await
     }
 
     /// Opens a session.
@@ -489,4 +487,48 @@ impl Store {
         })
         .await
     }
+}
+
+/// The study of the outbox rows that concern an account rather than a study.
+const ACCOUNTS_OUTBOX: &str = "";
+
+/// Counts a failed login of an account; when it is the one that locks the account, sets the
+/// lock and queues the e-mail to its owner, and returns the end of the lock.
+async fn count_failure(
+    tx: &mut crate::db::Tx<'_>,
+    id: i64,
+    attempt: &LoginAttempt,
+) -> Result<Option<String>> {
+    let (failed, locked_until): (i64, Option<String>) = sqlx::query_as(&tx.sql(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 \
+         RETURNING failed_logins, locked_until::instant",
+    ))
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let at = crate::parse_instant(&attempt.at).unwrap_or_else(time::OffsetDateTime::now_utc);
+    let locked_until = locked_until.as_deref().and_then(crate::parse_instant);
+    let Some(until) = trial::accounts::lock_on_failure(failed - 1, locked_until, at) else {
+        return Ok(None);
+    };
+    let until = crate::instant(until);
+    sqlx::query(&tx.sql("UPDATE users SET locked_until = $1::timestamptz WHERE id = $2"))
+        .bind(&until)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    let (subject, body) = trial::accounts::lock_notice(&attempt.username, &until, &attempt.from);
+    sqlx::query(&tx.sql(
+        "INSERT INTO outbox (study_id, recipient_user_id, recipient, subject, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+    ))
+    .bind(ACCOUNTS_OUTBOX)
+    .bind(id)
+    .bind(&attempt.username)
+    .bind(&subject)
+    .bind(&body)
+    .bind(&attempt.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(Some(until))
 }

@@ -1,4 +1,5 @@
-//! The application as every handler shares it: the store and the loaded studies.
+//! The application as every handler shares it: the store, the loaded studies, and the limits on
+//! failed logins.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use store::Store;
 use trial::Study;
 
 use crate::error::ApiError;
+use crate::throttle::LoginThrottle;
 
 /// The application: the store and the studies it serves.
 pub struct App {
@@ -16,6 +18,11 @@ pub struct App {
     pub studies: BTreeMap<String, trial::Study>,
     /// Whether the session cookie is marked Secure (behind TLS).
     pub secure_cookies: bool,
+    /// Whether a proxy stands in front, so that the client address of a request is the last
+    /// of its `X-Forwarded-For` (off unless the server is told so).
+    pub trust_proxy: bool,
+    /// The failed logins per client address and per submitted name.
+    pub logins: LoginThrottle,
 }
 
 /// The application as handlers share it.
@@ -37,10 +44,15 @@ impl App {
                 .map_err(|e| e.to_string())?;
             studies.insert(study.id.clone(), study);
         }
+        // The hash an unknown name is checked against is made now, so that the first such login
+        // takes no longer than the others.
+        let _ = tokio::task::spawn_blocking(crate::auth::dummy_hash).await;
         Ok(App {
             store,
             studies,
             secure_cookies,
+            trust_proxy: false,
+            logins: LoginThrottle::default(),
         })
     }
 

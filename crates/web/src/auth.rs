@@ -2,8 +2,12 @@
 //! `/api/login`, `/api/logout` and `/api/me` (`api/session.rs`) and the login form of the pages
 //! come here.
 //!
-//! - Passwords are argon2id hashes; a wrong name and a wrong password give the same answer.
-//! - Five failed logins in a row lock the account for 15 minutes.
+//! - Passwords are argon2id hashes; an unknown name, a wrong password, an inactive and a locked
+//!   account give the same answer, after the same work.
+//! - A name over 64 characters or a password over 256 is refused before anything is stored; the
+//!   audit trail keeps at most an escaped prefix of a name that is no account's.
+//! - Failed logins are limited per client address and per submitted name (`throttle`).
+//! - Five failed logins in a row lock the account for 15 minutes; its owner is told by e-mail.
 //! - The session cookie (`scitrial_session`) is HttpOnly and SameSite=Strict, Secure when the
 //!   server runs behind TLS; only the SHA-256 of its token is stored.
 //! - A session ends after 30 idle minutes.
@@ -23,7 +27,8 @@ use store::{Actor, LoginAttempt, RoleAssignment, Session, User};
 use time::{Duration, OffsetDateTime};
 
 use crate::app::{App, AppState};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldProblem};
+use crate::throttle::Client;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "scitrial_session";
@@ -132,6 +137,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The largest login body taken (the API's JSON, the form of the pages): room for the longest
+/// name and password even if every character were written as an escape.
+pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
 /// A login request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,71 +164,98 @@ pub struct Me {
 
 /// A real argon2id hash, checked against when a name is unknown so that both answers take as
 /// long.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| store::password::hash("no one types this password"))
 }
 
+/// The answer to every refused login: an unknown name, a wrong password, an inactive or a
+/// locked account (the owner of a locked account is told by e-mail).
+fn wrong() -> ApiError {
+    ApiError::Unauthorized("wrong username or password".into())
+}
+
 /// Signs a user in (`POST /api/login` and the login form): the answer carries the session
 /// cookie and the signed-in user with the CSRF token.
-pub async fn sign_in(app: &App, login: Login) -> Result<Response, ApiError> {
-    let now = OffsetDateTime::now_utc();
-    let wrong = || ApiError::Unauthorized("wrong username or password".into());
-    let user = app.store.user_by_name(&login.username).await?;
-    let Some(user) = user.filter(|u| u.active) else {
-        // Spend the time a real check takes, so that names cannot be told apart by timing.
-        let _ = tokio::task::spawn_blocking(|| store::password::verify("x", dummy_hash())).await;
-        return refuse(app, login.username, None, now, wrong()).await;
-    };
-    let locked_until = user.locked_until.as_deref().and_then(store::parse_instant);
-    if let Some(until) = trial::accounts::lock_in_force(locked_until, now) {
-        let locked = ApiError::Unauthorized(format!(
-            "the account is locked after {MAX_FAILED_LOGINS} failed logins until {} UTC",
-            store::instant(until)
+///
+/// In this order: a name or password longer than any account's is refused (400) before
+/// anything is stored; an attempt beyond the limits on failed logins of its client address or
+/// of its name is refused (429) before the database is read or a password checked; then every
+/// refusal gives the same answer after the same work (one password check, one audited write).
+pub async fn sign_in(app: &App, client: &Client, login: Login) -> Result<Response, ApiError> {
+    let too_long = trial::accounts::check_login(&login.username, &login.password);
+    if !too_long.is_empty() {
+        return Err(ApiError::BadFields(
+            too_long.into_iter().map(FieldProblem::from).collect(),
         ));
-        return refuse(app, user.username.clone(), Some(user.id), now, locked).await;
     }
-    let (password, stored) = (login.password, user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+    let now = OffsetDateTime::now_utc();
+    let name_key = trial::accounts::name_key(&login.username);
+    let admitted = app
+        .logins
+        .admit(&client.key, &name_key, now)
+        .map_err(|wait| {
+            let retry_after = trial::accounts::retry_after_seconds(wait);
+            ApiError::TooManyRequests {
+                message: format!(
+                    "too many failed logins from this address or with this username: try again \
+                     in {retry_after} seconds"
+                ),
+                retry_after,
+            }
+        })?;
+    // A name no account can have (a NUL, which PostgreSQL cannot even compare) is not looked up.
+    let user = if trial::accounts::may_be_username(&login.username) {
+        app.store.user_by_name(&login.username).await?
+    } else {
+        None
+    };
+    let user = user.filter(|u| u.active);
+    // The same work for every answer: one password check (against a real hash of no one's
+    // password when the name is unknown), so that names cannot be told apart by timing.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = login.password;
+    let right = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let lock_until = (!ok)
-        .then(|| trial::accounts::lock_after_failure(user.failed_logins, now))
-        .flatten()
-        .map(store::instant);
-    app.store
-        .record_login(&LoginAttempt {
-            username: user.username.clone(),
-            user_id: Some(user.id),
-            success: ok,
-            at: store::instant(now),
-            lock_until,
-        })
-        .await?;
+    let Some(user) = user else {
+        let name = trial::accounts::audit_name(&login.username);
+        record(app, name, None, false, client, now).await?;
+        return Err(wrong());
+    };
+    let locked_until = user.locked_until.as_deref().and_then(store::parse_instant);
+    let locked = trial::accounts::lock_in_force(locked_until, now).is_some();
+    let ok = right && !locked;
+    record(app, user.username.clone(), Some(user.id), ok, client, now).await?;
     if !ok {
         return Err(wrong());
     }
+    app.logins.succeeded(admitted);
     start_session(app, user, now).await
 }
 
-/// Records a refused login and refuses it.
-async fn refuse(
+/// Records a login attempt (the store sets the lock, and queues its e-mail, when a failure is
+/// the last one allowed).
+async fn record(
     app: &App,
     username: String,
     user_id: Option<i64>,
+    success: bool,
+    client: &Client,
     now: OffsetDateTime,
-    error: ApiError,
-) -> Result<Response, ApiError> {
+) -> Result<(), ApiError> {
     app.store
         .record_login(&LoginAttempt {
             username,
             user_id,
-            success: false,
+            success,
             at: store::instant(now),
-            lock_until: None,
+            from: client.address.clone(),
         })
         .await?;
-    Err(error)
+    Ok(())
 }
 
 /// A new session for a user whose password was right: the cookie and the user as the API shows

@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The request is not well-formed.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is not well-formed in these fields (a value longer than any allowed).
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    BadFields(Vec<FieldProblem>),
     /// Field-level problems.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldProblem>),
@@ -49,6 +52,14 @@ pub enum ApiError {
         field: String,
         /// What is wrong.
         message: String,
+    },
+    /// Too many failed attempts: try again after this many seconds (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was refused and for how long.
+        message: String,
+        /// Seconds to wait.
+        retry_after: i64,
     },
     /// A failure of ours; the details go to the log, not the client.
     #[error("internal error")]
@@ -67,10 +78,20 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::BadFields(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<trial::Refusal> for FieldProblem {
+    fn from(refusal: trial::Refusal) -> FieldProblem {
+        match refusal {
+            trial::Refusal::Invalid { field, message }
+            | trial::Refusal::Conflict { field, message } => FieldProblem::new(field, message),
         }
     }
 }
@@ -100,7 +121,7 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let fields = match &self {
-            ApiError::Invalid(problems) => problems.clone(),
+            ApiError::Invalid(problems) | ApiError::BadFields(problems) => problems.clone(),
             ApiError::Conflict { field, message } => {
                 vec![FieldProblem::new(field.clone(), message.clone())]
             }
@@ -109,6 +130,13 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({
             "error": { "status": status.as_u16(), "message": self.to_string(), "fields": fields }
         });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        response
     }
 }

@@ -12,7 +12,8 @@
 //!   scopes; [`access`] — the access rules; [`auth`] — sessions; [`esign`] — the password
 //!   re-entered for a signature; [`blinding`] — what a blinded caller may see; [`error`] — every
 //!   error mapped to a status; [`openapi`] — operations and the document; [`logging`] — a
-//!   request id and a span for every request.
+//!   request id and a span for every request; [`throttle`] — the limits on failed logins per
+//!   client address and per name.
 //! - [`service`] — the use cases shared by the API, the pages and the demo's seeding.
 
 pub mod access;
@@ -28,7 +29,9 @@ pub mod logging;
 pub mod openapi;
 pub mod pages;
 pub mod service;
+pub mod throttle;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -47,7 +50,9 @@ pub fn router(app: AppState) -> Router {
         .with_state(app)
 }
 
-/// Serves the API on a bound listener until the process ends.
+/// Serves the API on a bound listener until the process ends; each request knows the address
+/// of its connection's peer (for the limits on failed logins).
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(Arc::new(app))).await
+    let service = router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).await
 }

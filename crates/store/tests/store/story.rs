@@ -366,32 +366,44 @@ async fn logins_and_roles_are_audited() {
         };
         store.assign_role(&role, &Actor::system()).await.unwrap();
         assert_eq!(store.roles(u.id).await.unwrap(), [role]);
-        let attempt = |success, lock_until: Option<&str>| LoginAttempt {
+        let attempt = |success| LoginAttempt {
             username: "inv".into(),
             user_id: Some(u.id),
             success,
-            at: now(),
-            lock_until: lock_until.map(String::from),
+            at: "2026-12-06T10:00:00.000000Z".into(),
+            from: "192.0.2.7".into(),
         };
-        store.record_login(&attempt(false, None)).await.unwrap();
-        store
-            .record_login(&attempt(false, Some("2099-01-01T00:00:00.000000Z")))
-            .await
-            .unwrap();
+        for _ in 0..4 {
+            store.record_login(&attempt(false)).await.unwrap();
+        }
+        assert_eq!(store.user(u.id).await.unwrap().unwrap().locked_until, None);
+        // The fifth failure in a row locks the account and queues one e-mail to its owner;
+        // another failure during the lock neither lengthens it nor writes again.
+        store.record_login(&attempt(false)).await.unwrap();
+        store.record_login(&attempt(false)).await.unwrap();
         let locked = store.user(u.id).await.unwrap().unwrap();
         assert_eq!(
             (locked.failed_logins, locked.locked_until.as_deref()),
-            (2, Some("2099-01-01T00:00:00.000000Z"))
+            (6, Some("2026-12-06T10:15:00.000000Z"))
         );
-        store.record_login(&attempt(true, None)).await.unwrap();
-        assert_eq!(store.user(u.id).await.unwrap().unwrap().failed_logins, 0);
+        let mail = store.account_outbox().await.unwrap();
+        assert_eq!(mail.len(), 1, "{mail:?}");
+        assert_eq!(
+            (mail[0].recipient_user_id, mail[0].recipient.as_str()),
+            (u.id, "inv")
+        );
+        assert!(mail[0].subject.contains("2026-12-06T10:15:00.000000Z"));
+        assert!(mail[0].body.contains("192.0.2.7"), "{}", mail[0].body);
+        store.record_login(&attempt(true)).await.unwrap();
+        let open = store.user(u.id).await.unwrap().unwrap();
+        assert_eq!((open.failed_logins, open.locked_until), (0, None));
         store
             .record_login(&LoginAttempt {
                 username: "nobody".into(),
                 user_id: None,
                 success: false,
                 at: now(),
-                lock_until: None,
+                from: "192.0.2.7".into(),
             })
             .await
             .unwrap();
@@ -410,7 +422,11 @@ async fn logins_and_roles_are_audited() {
                 "create",
                 "login-failed",
                 "login-failed",
+                "login-failed",
+                "login-failed",
+                "login-failed",
                 "lock",
+                "login-failed",
                 "login"
             ]
         );

@@ -91,25 +91,19 @@ pub fn check_new_user(
     password: &str,
     language: &str,
 ) -> Result<(), ApiError> {
-    let mut problems = Vec::new();
-    let name_ok = (3..=32).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !name_ok {
-        problems.push(FieldProblem::new(
-            "username",
-            "3 to 32 characters: letters, digits, '.', '_' or '-'",
-        ));
-    }
+    let mut problems: Vec<FieldProblem> = [
+        trial::accounts::check_new_username(username),
+        trial::accounts::check_new_password(password),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .map(FieldProblem::from)
+    .collect();
     if full_name.trim().is_empty() || full_name.len() > 100 {
         problems.push(FieldProblem::new(
             "full_name",
             "is required (up to 100 characters)",
         ));
-    }
-    if password.chars().count() < 8 {
-        problems.push(FieldProblem::new("password", "needs at least 8 characters"));
     }
     if !["en", "zh"].contains(&language) {
         problems.push(FieldProblem::new(

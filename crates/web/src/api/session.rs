@@ -1,17 +1,19 @@
 //! Signing in and out through the API, and who is signed in. The sessions themselves (cookie,
-//! idle limit, lockout, CSRF) are in `auth.rs`, which the login form of the pages uses too.
+//! idle limit, lockout, limits on failed logins, CSRF) are in `auth.rs`, which the login form
+//! of the pages uses too.
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::on;
 use axum::Json;
 
 use crate::app::AppState;
-use crate::auth::{self, CurrentUser, Login, Me};
-use crate::error::ApiError;
-use crate::extract::Body;
+use crate::auth::{self, CurrentUser, Login, Me, LOGIN_BODY_LIMIT};
+use crate::error::{ApiError, FieldProblem};
+use crate::extract::parse_body;
 use crate::openapi::Endpoint;
+use crate::throttle::Client;
 
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
@@ -31,12 +33,28 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     ),
 ];
 
-/// `POST /api/login`
+/// `POST /api/login`: the body is read up to [`LOGIN_BODY_LIMIT`]; a larger one is refused
+/// (400, naming the body and its limit) without being read further.
 async fn login(
     State(state): State<AppState>,
-    Body(login): Body<Login>,
+    client: Client,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    auth::sign_in(&state, login).await
+    let bytes = axum::body::to_bytes(request.into_body(), LOGIN_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            ApiError::BadFields(vec![FieldProblem::new(
+                "body",
+                format!(
+                    "is too large (at most {LOGIN_BODY_LIMIT} bytes; a username has at most \
+                     {} characters, a password at most {})",
+                    trial::accounts::USERNAME_MAX,
+                    trial::accounts::PASSWORD_MAX
+                ),
+            )])
+        })?;
+    let login: Login = parse_body(&bytes)?;
+    auth::sign_in(&state, &client, login).await
 }
 
 /// `POST /api/logout`

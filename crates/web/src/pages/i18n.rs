@@ -108,6 +108,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.submit", "Sign in", "登录"),
     ("login.failed", "Wrong username or password.", "用户名或密码错误。"),
     ("login.expired", "Your session ended after 30 idle minutes. Sign in again; unsaved worksheet entries are kept on this device.", "会话因空闲 30 分钟已结束。请重新登录；未保存的检查表数据仍保留在本设备上。"),
+    ("login.too_long", "The username or password is longer than any account's (at most 64 and 256 characters).", "用户名或密码过长（最多 64 和 256 个字符）。"),
+    ("login.throttled", "Too many failed sign-ins from here or with this username. Try again in {minutes} minutes.", "来自此处或使用此用户名的登录失败次数过多。请在 {minutes} 分钟后重试。"),
     ("login.retry", "The sign-in form had expired. Please try again.", "登录表单已过期，请重试。"),
     ("error.title", "Something is not right", "出现问题"),
     ("error.back", "Back to the dashboard", "返回概览"),

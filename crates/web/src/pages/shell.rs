@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,8 +24,9 @@ use store::Participant;
 use super::i18n::{self, Lang, Texts};
 use crate::access::Operation;
 use crate::app::AppState;
-use crate::auth::{self, cookie, CurrentUser};
+use crate::auth::{self, cookie, CurrentUser, LOGIN_BODY_LIMIT};
 use crate::error::ApiError;
+use crate::throttle::Client;
 
 /// The cookie that keeps the chosen language.
 pub const LANG_COOKIE: &str = "scitrial_lang";
@@ -35,7 +37,12 @@ pub const LOGIN_COOKIE: &str = "scitrial_login";
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/login", get(login_page).post(login_submit))
+        .route(
+            "/login",
+            get(login_page)
+                .post(login_submit)
+                .layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT)),
+        )
         .route("/language/{code}", get(language))
         .route("/dashboard", get(home))
         .route("/static/{version}/{name}", get(asset))
@@ -435,16 +442,39 @@ fn login_allowed(headers: &HeaderMap, token: &str) -> bool {
     same_origin && same_site
 }
 
-/// `POST /login`: the form, checked against login CSRF, then the API's own login.
+/// `POST /login`: the form, checked against login CSRF, then the API's own login. Every
+/// refused login shows the same message; too many failed logins show how long to wait (429,
+/// with `Retry-After`); a form too large for any account's name and password is refused (400).
 async fn login_submit(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
-    Form(fields): Form<LoginFields>,
+    form: Result<Form<LoginFields>, FormRejection>,
 ) -> Response {
     let lang = cookie_lang(&headers).unwrap_or(Lang::En);
+    let texts = Texts(lang);
+    let fields = match form {
+        Ok(Form(fields)) => fields,
+        Err(rejection) => {
+            let key = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "login.too_long"
+            } else {
+                "login.failed"
+            };
+            let message = texts.get(key).to_string();
+            return login_form(
+                lang,
+                StatusCode::BAD_REQUEST,
+                "/".into(),
+                Some(message),
+                false,
+                String::new(),
+            );
+        }
+    };
     let next = local_path(Some(&fields.next));
     if !login_allowed(&headers, &fields.token) {
-        let message = Texts(lang).get("login.retry").to_string();
+        let message = texts.get("login.retry").to_string();
         return login_form(
             lang,
             StatusCode::FORBIDDEN,
@@ -458,7 +488,7 @@ async fn login_submit(
         username: fields.username.clone(),
         password: fields.password,
     };
-    match auth::sign_in(&state, login).await {
+    let (status, message, username) = match auth::sign_in(&state, &client, login).await {
         Ok(response) => {
             let mut out = redirect(&next);
             for value in response.headers().get_all(SET_COOKIE) {
@@ -469,25 +499,38 @@ async fn login_submit(
             if let Ok(value) = HeaderValue::from_str(&clear) {
                 out.headers_mut().append(SET_COOKIE, value);
             }
-            out
+            return out;
         }
-        Err(ApiError::Unauthorized(message)) => {
-            let shown = if message.contains("locked") {
-                message
-            } else {
-                Texts(lang).get("login.failed").to_string()
-            };
-            login_form(
+        Err(ApiError::Unauthorized(_)) => (
+            StatusCode::UNAUTHORIZED,
+            texts.get("login.failed").to_string(),
+            fields.username,
+        ),
+        Err(ApiError::BadFields(_)) => (
+            StatusCode::BAD_REQUEST,
+            texts.get("login.too_long").to_string(),
+            String::new(),
+        ),
+        Err(ApiError::TooManyRequests { retry_after, .. }) => {
+            let minutes = (retry_after + 59) / 60;
+            let message = texts
+                .get("login.throttled")
+                .replace("{minutes}", &minutes.to_string());
+            let mut page = login_form(
                 lang,
-                StatusCode::UNAUTHORIZED,
+                StatusCode::TOO_MANY_REQUESTS,
                 next,
-                Some(shown),
+                Some(message),
                 false,
                 fields.username,
-            )
+            );
+            page.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            return page;
         }
-        Err(e) => error_page(lang, e),
-    }
+        Err(e) => return error_page(lang, e),
+    };
+    login_form(lang, status, next, Some(message), false, username)
 }
 
 /// Where to go after switching language.
