@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
-use store::{AuditReport, Store};
+use store::Store;
+
+use crate::checkpoint::{self, CheckpointArgs, Schedule};
 
 /// The XS228 Phase II study definition, built into the binary for the demo.
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
@@ -28,6 +30,8 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when a TLS proxy stands in front).
     #[arg(long)]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -38,16 +42,49 @@ pub struct DemoArgs {
     /// Where the demo's database lives.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
 pub enum AuditCommand {
     /// Walks every hash chain: exit 0 with the count of rows when intact, exit 1 naming the first
-    /// row that does not verify.
+    /// row that does not verify. With `--checkpoints DIR --public-key FILE`, also checks every
+    /// signed checkpoint in DIR and fails, naming the chain and the checkpoint, when a chain is
+    /// shorter than signed, differs from it, or is missing.
     Verify {
         /// The database.
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+        /// The directory of signed checkpoints (`checkpoint-*.json`).
+        #[arg(long, requires = "public_key")]
+        checkpoints: Option<PathBuf>,
+        /// The public key the checkpoints were signed with (`FILE.pub` of `audit keygen`).
+        #[arg(long, requires = "checkpoints")]
+        public_key: Option<PathBuf>,
+    },
+    /// Signs a checkpoint of every chain (its rows and head hash) and writes it to a new file
+    /// in the output directory; refuses (exit 1) when the trail does not verify.
+    Checkpoint {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The secret key (from `audit keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The directory of checkpoints (created if missing).
+        #[arg(long)]
+        output: PathBuf,
+        /// Also queue the checkpoint as an e-mail to this address (the sponsor's QA mailbox).
+        #[arg(long)]
+        mail: Option<String>,
+    },
+    /// Makes an Ed25519 key pair for signing checkpoints: the secret key in FILE (mode 0600),
+    /// the public key in FILE.pub. Refuses to overwrite either.
+    Keygen {
+        /// The secret key's file.
+        #[arg(long)]
+        output: PathBuf,
     },
     /// Writes the audit trail as CSV to standard output, streamed: every chain but the
     /// unblinded ones (`<study>/unblinded`, whose rows name arms, seeds and kits) unless asked.
@@ -121,9 +158,10 @@ fn read(path: &PathBuf) -> Result<String> {
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let definitions = args.studies.iter().map(read).collect::<Result<Vec<_>>>()?;
     let store = open(&args.database_url).await?;
-    let app = web::App::new(store, &definitions, args.secure_cookies)
+    let app = web::App::new(store.clone(), &definitions, args.secure_cookies)
         .await
         .map_err(anyhow::Error::msg)?;
+    let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
@@ -132,8 +170,51 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         app.studies.keys().cloned().collect::<Vec<_>>().join(", "),
         listener.local_addr()?
     );
-    web::serve(listener, app).await?;
+    serve_with(listener, app, schedule).await
+}
+
+/// Serves until SIGINT or SIGTERM, writing checkpoints meanwhile when there is a schedule,
+/// and a last one once the requests under way are answered.
+async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: web::App,
+    schedule: Option<Schedule>,
+) -> Result<()> {
+    let serving = web::serve_until(listener, app, shutdown_signal());
+    match &schedule {
+        Some(schedule) => {
+            tokio::select! {
+                served = serving => served?,
+                () = schedule.run() => {}
+            }
+            schedule.last().await?;
+        }
+        None => serving.await?,
+    }
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
 
 pub async fn demo(args: DemoArgs) -> Result<()> {
@@ -141,7 +222,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let path = args.data_dir.join("scitrial.db");
     let store = open(&format!("sqlite:{}", path.display())).await?;
-    let app = web::App::new(store, &[PHASE2.to_string(), PHASE1.to_string()], false)
+    let app = web::App::new(store.clone(), &[PHASE2.to_string(), PHASE1.to_string()], false)
         .await
         .map_err(anyhow::Error::msg)?;
     let study = "XS228-P2".to_string();
@@ -152,6 +233,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
         .await
         .map_err(anyhow::Error::msg)?;
+    let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
@@ -174,8 +256,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     }
     out.flush()?;
     drop(out);
-    web::serve(listener, app).await?;
-    Ok(())
+    serve_with(listener, app, schedule).await
 }
 
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {
@@ -191,30 +272,53 @@ pub fn run_audit(cmd: AuditCommand) -> ExitCode {
 
 async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
     match cmd {
-        AuditCommand::Verify { database_url } => {
+        AuditCommand::Verify {
+            database_url,
+            checkpoints,
+            public_key,
+        } => {
             let store = open(&database_url).await?;
-            match store.verify_audit().await? {
-                AuditReport::Intact { rows, chains } => {
-                    println!("audit trail intact: {rows} rows in {chains} chains");
+            let ok = match (checkpoints, public_key) {
+                (Some(dir), Some(key)) => checkpoint::verify(&store, &dir, &key).await?,
+                _ => {
+                    let ok = checkpoint::print_report(&store.verify_audit().await?);
+                    println!(
+                        "not covered without signed checkpoints (--checkpoints DIR --public-key \
+                         FILE): rows cut off a chain's end with its head rewritten, a chain \
+                         deleted with its head, a row rewritten with every later hash recomputed"
+                    );
+                    ok
+                }
+            };
+            Ok(ExitCode::from(if ok { 0 } else { 1 }))
+        }
+        AuditCommand::Checkpoint {
+            database_url,
+            key,
+            output,
+            mail,
+        } => {
+            let key = checkpoint::read_secret(&key)?;
+            let store = open(&database_url).await?;
+            match checkpoint::write(&store, &key, &output, mail.as_deref()).await? {
+                checkpoint::Written::File(path, chains) => {
+                    println!(
+                        "checkpoint of {chains} chains signed with key {}: {}",
+                        key.public().key_id(),
+                        path.display()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
-                AuditReport::Tampered {
-                    chain,
-                    id,
-                    seq,
-                    problem,
-                } => {
-                    let what = match problem {
-                        store::AuditProblem::Changed => "its content does not match its hash (changed)",
-                        store::AuditProblem::Broken => "it does not follow the previous row (a row was deleted, inserted or moved)",
-                        store::AuditProblem::Truncated => "the chain ends before its recorded head (rows removed from the end)",
-                    };
-                    println!(
-                        "audit trail TAMPERED: chain {chain}, row id {id}, position {seq}: {what}"
-                    );
+                checkpoint::Written::Refused(report) => {
+                    checkpoint::print_report(&report);
+                    println!("no checkpoint signed: the trail does not verify");
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        AuditCommand::Keygen { output } => {
+            checkpoint::keygen(&output)?;
+            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Export {
             database_url,

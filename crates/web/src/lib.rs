@@ -49,5 +49,17 @@ pub fn router(app: AppState) -> Router {
 
 /// Serves the API on a bound listener until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(Arc::new(app))).await
+    serve_until(listener, app, std::future::pending()).await
+}
+
+/// Serves the API until `shutdown` completes, then stops taking connections and returns once
+/// the requests under way are answered.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(Arc::new(app)))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
