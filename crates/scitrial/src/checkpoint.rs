@@ -215,7 +215,10 @@ pub async fn verify(store: &Store, dir: &Path, public: &Path) -> Result<bool> {
         }
     }
     if checkpoints.is_empty() && ok {
-        println!("no checkpoint files (checkpoint-*.json) in {}", dir.display());
+        println!(
+            "no checkpoint files (checkpoint-*.json) in {}",
+            dir.display()
+        );
         return Ok(false);
     }
     let walk = store

@@ -165,12 +165,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
+    let shutdown = shutdown_signal()?;
     println!(
         "scitrial: serving {} on http://{}",
         app.studies.keys().cloned().collect::<Vec<_>>().join(", "),
         listener.local_addr()?
     );
-    serve_with(listener, app, schedule).await
+    serve_with(listener, app, schedule, shutdown).await
 }
 
 /// Serves until SIGINT or SIGTERM, writing checkpoints meanwhile when there is a schedule,
@@ -179,8 +180,9 @@ async fn serve_with(
     listener: tokio::net::TcpListener,
     app: web::App,
     schedule: Option<Schedule>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let serving = web::serve_until(listener, app, shutdown_signal());
+    let serving = web::serve_until(listener, app, shutdown);
     match &schedule {
         Some(schedule) => {
             tokio::select! {
@@ -194,27 +196,29 @@ async fn serve_with(
     Ok(())
 }
 
-/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed here, before the server
+/// says it is serving, so a signal sent from then on stops it gracefully.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+        let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending().await,
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+    let signals = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        signals.await;
+        tracing::info!("shutting down");
+    })
 }
 
 pub async fn demo(args: DemoArgs) -> Result<()> {
@@ -222,9 +226,13 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let path = args.data_dir.join("scitrial.db");
     let store = open(&format!("sqlite:{}", path.display())).await?;
-    let app = web::App::new(store.clone(), &[PHASE2.to_string(), PHASE1.to_string()], false)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let app = web::App::new(
+        store.clone(),
+        &[PHASE2.to_string(), PHASE1.to_string()],
+        false,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     let study = "XS228-P2".to_string();
     let today = time::OffsetDateTime::now_utc().date();
     let accounts = web::demo::seed(&app, &study, today)
@@ -237,6 +245,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
+    let shutdown = shutdown_signal()?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -256,7 +265,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     }
     out.flush()?;
     drop(out);
-    serve_with(listener, app, schedule).await
+    serve_with(listener, app, schedule, shutdown).await
 }
 
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {

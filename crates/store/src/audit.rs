@@ -201,7 +201,11 @@ impl<'w> Walk<'w> {
     }
 
     fn row(&mut self, row: AuditRow) {
-        if self.current.as_ref().is_none_or(|(c, _, _)| c.chain != row.chain) {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(c, _, _)| c.chain != row.chain)
+        {
             self.end_chain();
             self.current = Some((ChainCheck::new(&row.chain), true, ChainNow::default()));
         }

@@ -432,14 +432,18 @@ mod tests {
         assert!(secret.to_text().starts_with(SECRET_TITLE));
         assert!(!public.to_text().contains(&hex::encode([7u8; 32])));
         // A key file that names another key's id, or is not a key file, is refused.
-        let wrong = public.to_text().replace(&public.key_id(), &key(8).public().key_id());
+        let wrong = public
+            .to_text()
+            .replace(&public.key_id(), &key(8).public().key_id());
         assert!(matches!(
             PublicKey::parse(&wrong),
             Err(CheckpointError::Key { .. })
         ));
         assert!(PublicKey::parse(&secret.to_text()).is_err());
         assert!(SecretKey::parse("secret-key: 00").is_err());
-        assert!(PublicKey::parse(&public.to_text().replace("public-key: ", "public-key: zz")).is_err());
+        assert!(
+            PublicKey::parse(&public.to_text().replace("public-key: ", "public-key: zz")).is_err()
+        );
     }
 
     #[test]
@@ -526,7 +530,10 @@ mod tests {
             c.hashes.clear();
         });
         assert_eq!(cut.departure, Departure::Shorter { rows: 4 });
-        assert!(cut.to_string().contains("chain XS228-P2 is shorter"), "{cut}");
+        assert!(
+            cut.to_string().contains("chain XS228-P2 is shorter"),
+            "{cut}"
+        );
         let broken = found(&|now| now.get_mut("system").unwrap().verified = 1);
         assert_eq!(broken.departure, Departure::Unverified { seq: 2 });
         let rewritten = found(&|now| {

@@ -34,8 +34,8 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
-pub mod audit;
 mod allocation;
+pub mod audit;
 mod change;
 mod definition;
 pub mod ecrf;

@@ -11,28 +11,9 @@ use trial::audit::{self, Departure, SecretKey};
 use crate::common::*;
 use crate::story::{screening, with_study};
 
-/// Runs SQL behind the application's back, with the append-only triggers out of the way.
+/// Runs SQL behind the application's back.
 async fn tamper(store: &Store, sql: &str) {
-    let pool = store.raw_pool();
-    match store.dialect() {
-        Dialect::Sqlite => {
-            pool.execute("DROP TRIGGER IF EXISTS audit_no_update")
-                .await
-                .unwrap();
-            pool.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-                .await
-                .unwrap();
-        }
-        Dialect::Postgres => {
-            pool.execute("DROP TRIGGER IF EXISTS audit_no_update ON audit")
-                .await
-                .unwrap();
-            pool.execute("DROP TRIGGER IF EXISTS audit_no_delete ON audit")
-                .await
-                .unwrap();
-        }
-    }
-    pool.execute(sql).await.unwrap();
+    store::testing::tamper(store, sql).await.unwrap();
 }
 
 /// A study with three participants screened, and a row on its unblinded chain.
@@ -215,14 +196,8 @@ async fn checkpoint(store: &Store, key: &SecretKey) -> audit::Checkpoint {
 }
 
 /// The chains' verdict and the checkpoint's findings.
-async fn check(
-    store: &Store,
-    signed: &audit::Checkpoint,
-) -> (AuditReport, Vec<audit::Finding>) {
-    let walk = store
-        .audit_walk(&audit::positions([signed]))
-        .await
-        .unwrap();
+async fn check(store: &Store, signed: &audit::Checkpoint) -> (AuditReport, Vec<audit::Finding>) {
+    let walk = store.audit_walk(&audit::positions([signed])).await.unwrap();
     let findings = audit::compare(signed, &walk.chains);
     (walk.report, findings)
 }
@@ -267,7 +242,14 @@ async fn tampering_behind_the_application_is_detected_with_checkpoints_even_when
             // The chains alone: as before checkpoints.
             match (case.without_checkpoints(), &report) {
                 (None, AuditReport::Intact { .. }) => {}
-                (Some(problem), AuditReport::Tampered { chain: c, problem: p, .. }) => {
+                (
+                    Some(problem),
+                    AuditReport::Tampered {
+                        chain: c,
+                        problem: p,
+                        ..
+                    },
+                ) => {
                     assert_eq!((c, p), (&chain, &problem), "{case:?}")
                 }
                 (expected, report) => panic!("{case:?}: expected {expected:?}, got {report:?}"),
