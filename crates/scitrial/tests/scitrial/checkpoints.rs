@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use store::{Actor, NewScreening, NewUser, Scope, Store};
+use store::{Actor, Scope, Store};
 
 use crate::common::{self, bin, PHASE2};
 
@@ -72,24 +72,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// A study with a randomisation list (so an unblinded chain) and `n` participants screened.
 async fn trail(url: &str, n: usize) -> (Store, String) {
-    let source = std::fs::read_to_string(PHASE2).unwrap();
-    let study = trial::Study::from_toml(&source).unwrap();
-    let sql = store::open(url).await.unwrap();
-    sql.load_study(&study, &source, &Actor::system())
-        .await
-        .unwrap();
-    let user = sql
-        .create_user(
-            &NewUser {
-                username: "stat".into(),
-                full_name: "Statistician".into(),
-                password_hash: "not used".into(),
-                language: "en".into(),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
+    let (sql, study, user) = common::phase2_with_user(url).await;
     sql.generate_randomisation(&study, 7, 4, 8, &Actor::user(&user))
         .await
         .unwrap();
@@ -99,26 +82,10 @@ async fn trail(url: &str, n: usize) -> (Store, String) {
 
 async fn screen(sql: &Store, study: &str, numbers: std::ops::Range<usize>) {
     for i in numbers {
-        sql.screen(
-            &Scope::Study(study.into()),
-            &NewScreening {
-                site_id: "SYSU3".into(),
-                screening_number: format!("S{i}"),
-                sex: "male".into(),
-                date_of_birth: "1980-01-01".into(),
-                injury_date: "2026-10-01".into(),
-                consent_date: "2026-10-20".into(),
-                screening_date: "2026-10-21".into(),
-                eligible: true,
-                eligibility_reasons: vec![],
-                exam_visit: "screening".into(),
-                exam_raw: "{}".into(),
-                classification: "{}".into(),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
+        let scope = Scope::Study(study.into());
+        sql.screen(&scope, &common::screening("SYSU3", i), &Actor::system())
+            .await
+            .unwrap();
     }
 }
 
@@ -321,5 +288,130 @@ async fn the_server_signs_a_checkpoint_at_start_and_at_shutdown_and_mails_each()
             mail[0].body.contains(&first),
             "the file's text is in the message"
         );
+    }
+}
+
+/// Appends `rows` synthetic rows, hashed as the store hashes them, over a study's chain (90%),
+/// its unblinded chain (5%) and the system chain (5%).
+async fn synthetic_trail(sql: &Store, rows: usize) {
+    let chains = ["SYN", "SYN/unblinded", "system"];
+    let counts = [rows - rows / 10, rows / 20, rows / 10 - rows / 20];
+    for (chain, count) in chains.into_iter().zip(counts) {
+        let mut prev = store::GENESIS.to_string();
+        let mut batch = Vec::new();
+        for seq in 1..=count as i64 {
+            let mut row = store::AuditRow {
+                id: 0,
+                chain: chain.into(),
+                seq,
+                at: "2026-12-06T04:00:00.000000Z".into(),
+                user_id: None,
+                username: "system".into(),
+                action: "update".into(),
+                entity: "form".into(),
+                record_id: format!("{}", seq / 7),
+                field: Some("exam.c5RightMotor".into()),
+                old_value: Some("3".into()),
+                new_value: Some("4".into()),
+                reason: Some("transcription error".into()),
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            row.hash = row.expected_hash();
+            prev = row.hash.clone();
+            batch.push(row);
+            if batch.len() == 500 || seq == count as i64 {
+                insert_rows(sql, &batch).await;
+                batch.clear();
+            }
+        }
+        sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)")
+            .bind(chain)
+            .bind(count as i64)
+            .bind(&prev)
+            .execute(sql.raw_pool())
+            .await
+            .unwrap();
+    }
+}
+
+async fn insert_rows(sql: &Store, rows: &[store::AuditRow]) {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "('{}', {}, '{}'::timestamptz, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')",
+                r.chain,
+                r.seq,
+                r.at,
+                r.username,
+                r.action,
+                r.entity,
+                r.record_id,
+                r.field.as_deref().unwrap_or(""),
+                r.old_value.as_deref().unwrap_or(""),
+                r.new_value.as_deref().unwrap_or(""),
+                r.reason.as_deref().unwrap_or(""),
+                r.prev_hash,
+                r.hash
+            )
+        })
+        .collect();
+    let statement = sql.sql(&format!(
+        "INSERT INTO audit (chain, seq, at, username, action, entity, record_id, field, \
+         old_value, new_value, reason, prev_hash, hash) VALUES {}",
+        values.join(", ")
+    ));
+    sqlx::query(&statement)
+        .execute(sql.raw_pool())
+        .await
+        .unwrap();
+}
+
+/// Times `audit checkpoint` and `audit verify --checkpoints` (with 24 checkpoints in the
+/// directory) over synthetic trails of `SCITRIAL_AUDIT_ROWS` rows (default 2,000, about the
+/// demo's 1,874, and 100,000) on both databases. Run with `--ignored --nocapture` on a release
+/// build.
+#[tokio::test]
+#[ignore]
+async fn timing_of_checkpoints_and_verification() {
+    let sizes: Vec<usize> = std::env::var("SCITRIAL_AUDIT_ROWS")
+        .map(|s| s.split(',').map(|n| n.parse().unwrap()).collect())
+        .unwrap_or(vec![2_000, 100_000]);
+    for rows in sizes {
+        for db in common::databases("scitrial_checkpoint_timing").await {
+            let url = db.url().to_string();
+            let sql = store::open(&url).await.unwrap();
+            synthetic_trail(&sql, rows).await;
+            let (key, public) = keygen(&temp_dir("scitrial_keys"));
+            let dir = temp_dir("scitrial_timing");
+            let time = |f: &dyn Fn() -> (i32, String)| {
+                let mut best = f64::MAX;
+                for _ in 0..3 {
+                    let started = std::time::Instant::now();
+                    let (code, said) = f();
+                    assert_eq!(code, 0, "{said}");
+                    best = best.min(started.elapsed().as_secs_f64());
+                }
+                best
+            };
+            let signing = time(&|| checkpoint(&url, &key, &dir));
+            for _ in 0..21 {
+                assert_eq!(checkpoint(&url, &key, &dir).0, 0);
+            }
+            let plain = time(&|| run(&["audit", "verify", "--database-url", &url]));
+            let checked = time(&|| verify(&url, &dir, &public));
+            println!(
+                "{} rows on {}: checkpoint {signing:.3} s, verify {plain:.3} s, verify with {} \
+                 checkpoints {checked:.3} s (best of 3, whole process)",
+                rows,
+                if url.starts_with("sqlite") {
+                    "SQLite"
+                } else {
+                    "PostgreSQL"
+                },
+                files(&dir).len()
+            );
+        }
     }
 }
