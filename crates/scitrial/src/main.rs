@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod classify;
 mod load;
 mod logs;
@@ -48,7 +49,8 @@ enum Command {
     /// Runs the demo: creates `DATA_DIR/scitrial.db`, loads the XS228 Phase II study with demo
     /// users and participants, serves it and prints the URL and the logins.
     Demo(server::DemoArgs),
-    /// The audit trail: verify its hash chains, or export it.
+    /// The audit trail: verify its hash chains (against signed checkpoints), sign checkpoints,
+    /// make a checkpoint key, or export it.
     #[command(subcommand)]
     Audit(server::AuditCommand),
     /// User accounts.

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
-use store::{AuditReport, Store};
+use store::Store;
+
+use crate::checkpoint::{self, CheckpointArgs, Schedule};
 
 /// The XS228 Phase II study definition, built into the binary for the demo.
 const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
@@ -32,6 +34,8 @@ pub struct ServeArgs {
     /// of its `X-Forwarded-For` header: only when a proxy that sets it stands in front.
     #[arg(long)]
     pub trust_proxy: bool,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -42,16 +46,49 @@ pub struct DemoArgs {
     /// Where the demo's database lives.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
 pub enum AuditCommand {
     /// Walks every hash chain: exit 0 with the count of rows when intact, exit 1 naming the first
-    /// row that does not verify.
+    /// row that does not verify. With `--checkpoints DIR --public-key FILE`, also checks every
+    /// signed checkpoint in DIR and fails, naming the chain and the checkpoint, when a chain is
+    /// shorter than signed, differs from it, or is missing.
     Verify {
         /// The database.
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+        /// The directory of signed checkpoints (`checkpoint-*.json`).
+        #[arg(long, requires = "public_key")]
+        checkpoints: Option<PathBuf>,
+        /// The public key the checkpoints were signed with (`FILE.pub` of `audit keygen`).
+        #[arg(long, requires = "checkpoints")]
+        public_key: Option<PathBuf>,
+    },
+    /// Signs a checkpoint of every chain (its rows and head hash) and writes it to a new file
+    /// in the output directory; refuses (exit 1) when the trail does not verify.
+    Checkpoint {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The secret key (from `audit keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The directory of checkpoints (created if missing).
+        #[arg(long)]
+        output: PathBuf,
+        /// Also queue the checkpoint as an e-mail to this address (the sponsor's QA mailbox).
+        #[arg(long)]
+        mail: Option<String>,
+    },
+    /// Makes an Ed25519 key pair for signing checkpoints: the secret key in FILE (mode 0600),
+    /// the public key in FILE.pub. Refuses to overwrite either.
+    Keygen {
+        /// The secret key's file.
+        #[arg(long)]
+        output: PathBuf,
     },
     /// Writes the audit trail as CSV to standard output, streamed: every chain but the
     /// unblinded ones (`<study>/unblinded`, whose rows name arms, seeds and kits) unless asked.
@@ -125,20 +162,68 @@ fn read(path: &PathBuf) -> Result<String> {
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let definitions = args.studies.iter().map(read).collect::<Result<Vec<_>>>()?;
     let store = open(&args.database_url).await?;
-    let mut app = web::App::new(store, &definitions, args.secure_cookies)
+    let mut app = web::App::new(store.clone(), &definitions, args.secure_cookies)
         .await
         .map_err(anyhow::Error::msg)?;
     app.trust_proxy = args.trust_proxy;
+    let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
+    let shutdown = shutdown_signal()?;
     println!(
         "scitrial: serving {} on http://{}",
         app.studies.keys().cloned().collect::<Vec<_>>().join(", "),
         listener.local_addr()?
     );
-    web::serve(listener, app).await?;
+    serve_with(listener, app, schedule, shutdown).await
+}
+
+/// Serves until SIGINT or SIGTERM, writing checkpoints meanwhile when there is a schedule,
+/// and a last one once the requests under way are answered.
+async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: web::App,
+    schedule: Option<Schedule>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let serving = web::serve_until(listener, app, shutdown);
+    match &schedule {
+        Some(schedule) => {
+            tokio::select! {
+                served = serving => served?,
+                () = schedule.run() => {}
+            }
+            schedule.last().await?;
+        }
+        None => serving.await?,
+    }
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed here, before the server
+/// says it is serving, so a signal sent from then on stops it gracefully.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+        let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let signals = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        signals.await;
+        tracing::info!("shutting down");
+    })
 }
 
 pub async fn demo(args: DemoArgs) -> Result<()> {
@@ -146,9 +231,13 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let path = args.data_dir.join("scitrial.db");
     let store = open(&format!("sqlite:{}", path.display())).await?;
-    let app = web::App::new(store, &[PHASE2.to_string(), PHASE1.to_string()], false)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let app = web::App::new(
+        store.clone(),
+        &[PHASE2.to_string(), PHASE1.to_string()],
+        false,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     let study = "XS228-P2".to_string();
     let today = time::OffsetDateTime::now_utc().date();
     let accounts = web::demo::seed(&app, &study, today)
@@ -157,9 +246,11 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
         .await
         .map_err(anyhow::Error::msg)?;
+    let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
+    let shutdown = shutdown_signal()?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -179,8 +270,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     }
     out.flush()?;
     drop(out);
-    web::serve(listener, app).await?;
-    Ok(())
+    serve_with(listener, app, schedule, shutdown).await
 }
 
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {
@@ -196,30 +286,53 @@ pub fn run_audit(cmd: AuditCommand) -> ExitCode {
 
 async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
     match cmd {
-        AuditCommand::Verify { database_url } => {
+        AuditCommand::Verify {
+            database_url,
+            checkpoints,
+            public_key,
+        } => {
             let store = open(&database_url).await?;
-            match store.verify_audit().await? {
-                AuditReport::Intact { rows, chains } => {
-                    println!("audit trail intact: {rows} rows in {chains} chains");
+            let ok = match (checkpoints, public_key) {
+                (Some(dir), Some(key)) => checkpoint::verify(&store, &dir, &key).await?,
+                _ => {
+                    let ok = checkpoint::print_report(&store.verify_audit().await?);
+                    println!(
+                        "not covered without signed checkpoints (--checkpoints DIR --public-key \
+                         FILE): rows cut off a chain's end with its head rewritten, a chain \
+                         deleted with its head, a row rewritten with every later hash recomputed"
+                    );
+                    ok
+                }
+            };
+            Ok(ExitCode::from(if ok { 0 } else { 1 }))
+        }
+        AuditCommand::Checkpoint {
+            database_url,
+            key,
+            output,
+            mail,
+        } => {
+            let key = checkpoint::read_secret(&key)?;
+            let store = open(&database_url).await?;
+            match checkpoint::write(&store, &key, &output, mail.as_deref()).await? {
+                checkpoint::Written::File(path, chains) => {
+                    println!(
+                        "checkpoint of {chains} chains signed with key {}: {}",
+                        key.public().key_id(),
+                        path.display()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
-                AuditReport::Tampered {
-                    chain,
-                    id,
-                    seq,
-                    problem,
-                } => {
-                    let what = match problem {
-                        store::AuditProblem::Changed => "its content does not match its hash (changed)",
-                        store::AuditProblem::Broken => "it does not follow the previous row (a row was deleted, inserted or moved)",
-                        store::AuditProblem::Truncated => "the chain ends before its recorded head (rows removed from the end)",
-                    };
-                    println!(
-                        "audit trail TAMPERED: chain {chain}, row id {id}, position {seq}: {what}"
-                    );
+                checkpoint::Written::Refused(report) => {
+                    checkpoint::print_report(&report);
+                    println!("no checkpoint signed: the trail does not verify");
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        AuditCommand::Keygen { output } => {
+            checkpoint::keygen(&output)?;
+            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Export {
             database_url,

@@ -2,12 +2,15 @@
 //! (for the CSV export), exports recorded, and every chain verified (see [`crate::chain`] for
 //! the chain itself).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use trial::audit::{ChainHead, ChainNow};
 
 use crate::chain::{AuditReport, AuditRow, ChainCheck, GENESIS};
 use crate::db::Store;
 use crate::dialect::render;
-use crate::model::Actor;
+use crate::model::{now, Actor};
 use crate::{Change, Dialect, Result, StoreError};
 
 /// The audit row's columns, in portable form: `at` reads back as exactly the text hashed.
@@ -38,14 +41,17 @@ impl Store {
 
     /// Every audit row, chain by chain in order, streamed.
     pub fn audit_all(&self) -> BoxStream<'_, Result<AuditRow>> {
-        let all = match self.dialect {
-            Dialect::Sqlite => &AUDIT_ALL[0],
-            Dialect::Postgres => &AUDIT_ALL[1],
-        };
-        sqlx::query_as::<_, AuditRow>(all)
+        sqlx::query_as::<_, AuditRow>(self.audit_all_sql())
             .fetch(&self.pool)
             .map_err(StoreError::from)
             .boxed()
+    }
+
+    fn audit_all_sql(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => &AUDIT_ALL[0],
+            Dialect::Postgres => &AUDIT_ALL[1],
+        }
     }
 
     /// Records that someone exported data (the audit trail or a dataset).
@@ -61,61 +67,219 @@ impl Store {
         .await
     }
 
-    /// Walks every chain and reports the first row that does not verify.
-    pub async fn verify_audit(&self) -> Result<AuditReport> {
-        let heads: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut stream = self.audit_all();
-        let (mut rows, mut chains) = (0u64, 0u64);
-        let mut current: Option<ChainCheck> = None;
-        let finish = |check: &ChainCheck| {
-            let head = heads.iter().find(|(c, _, _)| *c == check.chain);
-            match head {
-                Some((_, seq, hash)) => check.end(*seq, hash),
-                None => check.end(0, GENESIS),
-            }
-        };
-        while let Some(row) = stream.next().await {
-            let row = row?;
-            if current.as_ref().is_none_or(|c| c.chain != row.chain) {
-                if let Some(done) = current.take() {
-                    if let Some(report) = finish(&done) {
-                        return Ok(report);
-                    }
-                    rows += done.rows;
-                    chains += 1;
+    /// Records, on the `system` chain, a checkpoint written outside the database (its file, its
+    /// key, how many chains it signs and the SHA-256 of its text), and queues it as an e-mail
+    /// to `mail_to` (a plain address, the sponsor's QA mailbox) when there is one. One write:
+    /// the row and the message together.
+    pub async fn record_checkpoint(&self, checkpoint: &CheckpointRecord) -> Result<()> {
+        let c = checkpoint.clone();
+        self.write("record_checkpoint", move |mut tx| {
+            Box::pin(async move {
+                let at = now();
+                let row = || Change::new("checkpoint-signed", "audit-checkpoint", &c.file);
+                let changes = [
+                    row().set("key_id", &c.key_id),
+                    row().set("chains", c.chains),
+                    row().set("sha256", &c.sha256),
+                ];
+                if let Some(to) = &c.mail_to {
+                    let subject = format!(
+                        "scitrial audit checkpoint {} (key {}, {} chains)",
+                        c.file, c.key_id, c.chains
+                    );
+                    let body = format!(
+                        "A signed checkpoint of the audit trail. Keep this message: \
+                         `scitrial audit verify --checkpoints DIR --public-key FILE` checks the \
+                         trail against it once it is saved as {} in DIR.\n\n{}",
+                        c.file, c.text
+                    );
+                    sqlx::query(&tx.sql(
+                        "INSERT INTO outbox (study_id, recipient_user_id, recipient, subject, \
+                         body, created_at) VALUES ('', NULL, $1, $2, $3, $4::timestamptz)",
+                    ))
+                    .bind(to)
+                    .bind(&subject)
+                    .bind(&body)
+                    .bind(&at)
+                    .execute(tx.conn())
+                    .await?;
                 }
-                current = Some(ChainCheck::new(&row.chain));
-            }
-            if let Some(report) = current.as_mut().and_then(|c| c.next(&row)) {
-                return Ok(report);
-            }
-        }
-        if let Some(done) = current.take() {
-            if let Some(report) = finish(&done) {
-                return Ok(report);
-            }
-            rows += done.rows;
-            chains += 1;
-        }
-        // A chain whose rows are all gone.
-        for (chain, seq, hash) in &heads {
-            if *seq > 0 && !self.audit_has_chain(chain).await? {
-                if let Some(report) = ChainCheck::new(chain).end(*seq, hash) {
-                    return Ok(report);
-                }
-            }
-        }
-        Ok(AuditReport::Intact { rows, chains })
+                tx.audit("system", &Actor::system(), &changes).await
+            })
+        })
+        .await
     }
 
-    async fn audit_has_chain(&self, chain: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE chain = $1")
-            .bind(chain)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
+    /// Walks every chain and reports the first row that does not verify.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        Ok(self.audit_walk(&BTreeMap::new()).await?.report)
+    }
+
+    /// Walks every chain in one read snapshot (so writes committed meanwhile are not half
+    /// seen): the first row that does not verify, each chain's head as recorded (what a
+    /// checkpoint signs), and each chain as found, with the stored hashes at the positions
+    /// asked for (what checkpoints are compared with; see `trial::audit`).
+    pub async fn audit_walk(&self, wanted: &BTreeMap<String, BTreeSet<i64>>) -> Result<AuditWalk> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let heads: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+                .fetch_all(&mut *tx)
+                .await?;
+        let heads: BTreeMap<String, (i64, String)> = heads
+            .into_iter()
+            .map(|(chain, seq, hash)| (chain, (seq, hash)))
+            .collect();
+        let mut walk = Walk::new(&heads, wanted);
+        {
+            let mut rows = sqlx::query_as::<_, AuditRow>(self.audit_all_sql()).fetch(&mut *tx);
+            while let Some(row) = rows.next().await {
+                walk.row(row?);
+            }
+        }
+        tx.rollback().await?;
+        Ok(walk.finish())
+    }
+}
+
+/// A checkpoint written outside the database, as [`Store::record_checkpoint`] records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    /// The file's name.
+    pub file: String,
+    /// The id of the key that signed it.
+    pub key_id: String,
+    /// How many chains it signs.
+    pub chains: usize,
+    /// SHA-256 of the file's text, in hex.
+    pub sha256: String,
+    /// The file's text (sent with the e-mail).
+    pub text: String,
+    /// Where to send it (the sponsor's QA address), if anywhere.
+    pub mail_to: Option<String>,
+}
+
+/// The outcome of [`Store::audit_walk`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditWalk {
+    /// Whether every chain verifies, or the first row that does not.
+    pub report: AuditReport,
+    /// Each chain's head as recorded in the database (chains with rows).
+    pub heads: Vec<ChainHead>,
+    /// Each chain as found.
+    pub chains: BTreeMap<String, ChainNow>,
+}
+
+/// The walk over the rows, chain by chain.
+struct Walk<'w> {
+    heads: &'w BTreeMap<String, (i64, String)>,
+    wanted: &'w BTreeMap<String, BTreeSet<i64>>,
+    first: Option<AuditReport>,
+    /// The chain being walked, its check (`None` once a row failed), and what was found.
+    current: Option<(ChainCheck, bool, ChainNow)>,
+    chains: BTreeMap<String, ChainNow>,
+    rows: u64,
+}
+
+impl<'w> Walk<'w> {
+    fn new(
+        heads: &'w BTreeMap<String, (i64, String)>,
+        wanted: &'w BTreeMap<String, BTreeSet<i64>>,
+    ) -> Walk<'w> {
+        Walk {
+            heads,
+            wanted,
+            first: None,
+            current: None,
+            chains: BTreeMap::new(),
+            rows: 0,
+        }
+    }
+
+    fn row(&mut self, row: AuditRow) {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(c, _, _)| c.chain != row.chain)
+        {
+            self.end_chain();
+            self.current = Some((ChainCheck::new(&row.chain), true, ChainNow::default()));
+        }
+        let Some((check, ok, found)) = self.current.as_mut() else {
+            return;
+        };
+        found.rows += 1;
+        if self
+            .wanted
+            .get(&row.chain)
+            .is_some_and(|w| w.contains(&row.seq))
+        {
+            found.hashes.insert(row.seq, row.hash.clone());
+        }
+        if *ok {
+            match check.next(&row) {
+                None => found.verified += 1,
+                Some(report) => {
+                    *ok = false;
+                    self.first.get_or_insert(report);
+                }
+            }
+        }
+    }
+
+    fn end_chain(&mut self) {
+        let Some((check, ok, found)) = self.current.take() else {
+            return;
+        };
+        if ok {
+            let (seq, hash) = self.head(&check.chain);
+            if let Some(report) = check.end(seq, &hash) {
+                self.first.get_or_insert(report);
+            }
+        }
+        self.rows += check.rows;
+        self.chains.insert(check.chain, found);
+    }
+
+    fn head(&self, chain: &str) -> (i64, String) {
+        self.heads
+            .get(chain)
+            .cloned()
+            .unwrap_or_else(|| (0, GENESIS.into()))
+    }
+
+    fn finish(mut self) -> AuditWalk {
+        self.end_chain();
+        // A chain whose rows are all gone while its head remains.
+        for (chain, (seq, hash)) in self.heads {
+            if *seq > 0 && !self.chains.contains_key(chain) {
+                if let Some(report) = ChainCheck::new(chain).end(*seq, hash) {
+                    self.first.get_or_insert(report);
+                }
+            }
+        }
+        let report = self.first.unwrap_or(AuditReport::Intact {
+            rows: self.rows,
+            chains: self.chains.len() as u64,
+        });
+        let heads = self
+            .heads
+            .iter()
+            .filter(|(_, (seq, _))| *seq > 0)
+            .map(|(chain, (seq, hash))| ChainHead {
+                chain: chain.clone(),
+                rows: *seq,
+                head: hash.clone(),
+            })
+            .collect();
+        AuditWalk {
+            report,
+            heads,
+            chains: self.chains,
+        }
     }
 }

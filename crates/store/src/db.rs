@@ -3,7 +3,8 @@
 //!
 //! Every write of the store is a closure over a [`Tx`] given to [`Store::write`]: on SQLite the
 //! writes that arrive while a commit is under way share the next transaction (see
-//! [`crate::group`]), on PostgreSQL each runs in its own. Nothing else begins a transaction.
+//! [`crate::group`]), on PostgreSQL each runs in its own. Nothing else begins a write
+//! transaction (the audit walk reads in a read-only snapshot of its own).
 //!
 //! How a statement is written for either database is in [`crate::dialect`].
 

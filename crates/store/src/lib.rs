@@ -17,7 +17,8 @@
 //! audit trail is append-only (triggers on both databases refuse UPDATE and DELETE) and
 //! tamper-evident: each row carries a SHA-256 over its content and the previous row's hash, one
 //! chain per study (and one, `system`, for accounts and logins), and [`Store::verify_audit`]
-//! walks the chains.
+//! walks the chains. [`Store::audit_walk`] gives what signed checkpoints (`trial::audit`),
+//! kept outside the database, are compared with.
 //!
 //! Site users see only their site's participants: every participant query takes a [`Scope`]
 //! and filters in SQL.
@@ -45,6 +46,7 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
+pub use audit::{AuditWalk, CheckpointRecord};
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};

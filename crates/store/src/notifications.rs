@@ -34,11 +34,11 @@ pub struct Notification {
 pub struct OutboxMessage {
     /// Its id.
     pub id: i64,
-    /// The study.
+    /// The study (empty for a message of no study, such as an audit checkpoint).
     pub study_id: String,
-    /// The recipient's account.
-    pub recipient_user_id: i64,
-    /// The recipient's user name.
+    /// The recipient's account (none for a plain address).
+    pub recipient_user_id: Option<i64>,
+    /// The recipient's user name, or the plain address.
     pub recipient: String,
     /// Subject line.
     pub subject: String,
@@ -112,7 +112,7 @@ impl Store {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
-    /// The e-mail outbox of a study, oldest first.
+    /// The e-mail outbox of a study (`""`: the messages of no study), oldest first.
     pub async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>> {
         Ok(sqlx::query_as::<_, OutboxMessage>(&self.sql(
             "SELECT id, study_id, recipient_user_id, recipient, subject, body, \

@@ -149,3 +149,21 @@ pub async fn enrol_bypassing_rules(
         .await?;
     Ok(())
 }
+
+/// Runs SQL behind the application's back, with the audit table's append-only triggers out of
+/// the way: for tests of tampering.
+pub async fn tamper(store: &crate::Store, sql: &str) -> Result<(), String> {
+    use sqlx::Executor;
+    let pool = store.raw_pool();
+    let on = match store.dialect() {
+        crate::Dialect::Sqlite => "",
+        crate::Dialect::Postgres => " ON audit",
+    };
+    for trigger in ["audit_no_update", "audit_no_delete"] {
+        pool.execute(format!("DROP TRIGGER IF EXISTS {trigger}{on}").as_str())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    pool.execute(sql).await.map_err(|e| format!("{sql}: {e}"))?;
+    Ok(())
+}

@@ -14,7 +14,8 @@
 //!   states that returns what to write and the [`Change`]s to audit, or a [`Refusal`]:
 //!   [`participants`] (enrolment, the end of participation, corrections), [`ecrf`] (saving,
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
-//!   state machine).
+//!   state machine), [`audit`] (signed checkpoints of the audit trail's chains, and how a
+//!   trail departs from one).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date and
 //! the seed of every random list.
@@ -34,6 +35,7 @@
 
 pub mod accounts;
 mod allocation;
+pub mod audit;
 mod change;
 mod definition;
 pub mod ecrf;

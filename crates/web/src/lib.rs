@@ -50,9 +50,21 @@ pub fn router(app: AppState) -> Router {
         .with_state(app)
 }
 
-/// Serves the API on a bound listener until the process ends; each request knows the address
-/// of its connection's peer (for the limits on failed logins).
+/// Serves the API on a bound listener until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
+    serve_until(listener, app, std::future::pending()).await
+}
+
+/// Serves the API until `shutdown` completes, then stops taking connections and returns once
+/// the requests under way are answered. Each request knows the address of its connection's
+/// peer (for the limits on failed logins).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let service = router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).await
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -26,3 +26,45 @@ pub use store::testing::{Database, Databases};
 pub async fn databases(prefix: &str) -> Databases {
     store::testing::databases(prefix).await.unwrap()
 }
+
+/// The Phase II study loaded into a store opened at `url`, with an account `stat` (no
+/// password) to act as.
+pub async fn phase2_with_user(url: &str) -> (store::Store, trial::Study, store::User) {
+    let source = std::fs::read_to_string(PHASE2).unwrap();
+    let study = trial::Study::from_toml(&source).unwrap();
+    let sql = store::open(url).await.unwrap();
+    sql.load_study(&study, &source, &store::Actor::system())
+        .await
+        .unwrap();
+    let user = sql
+        .create_user(
+            &store::NewUser {
+                username: "stat".into(),
+                full_name: "Statistician".into(),
+                password_hash: "not used".into(),
+                language: "en".into(),
+            },
+            &store::Actor::system(),
+        )
+        .await
+        .unwrap();
+    (sql, study, user)
+}
+
+/// The screening of an eligible participant, `S{i}`, at a site.
+pub fn screening(site: &str, i: usize) -> store::NewScreening {
+    store::NewScreening {
+        site_id: site.into(),
+        screening_number: format!("S{i}"),
+        sex: "male".into(),
+        date_of_birth: "1980-01-01".into(),
+        injury_date: "2026-10-01".into(),
+        consent_date: "2026-10-20".into(),
+        screening_date: "2026-10-21".into(),
+        eligible: true,
+        eligibility_reasons: vec![],
+        exam_visit: "screening".into(),
+        exam_raw: "{}".into(),
+        classification: "{}".into(),
+    }
+}

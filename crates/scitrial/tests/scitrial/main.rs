@@ -1,9 +1,10 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
-//! `classify` (cli), the server commands (server), `randomization verify`
+//! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), `randomization verify`
 //! (randomization_verify), nothing acknowledged lost after kill -9 (durability), and the
 //! server's JSON logs (logs). A test
 //! over both databases names the one it failed on.
 
+mod checkpoints;
 mod cli;
 mod common;
 mod durability;

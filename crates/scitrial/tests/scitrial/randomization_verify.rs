@@ -2,7 +2,7 @@
 //! allocations reproduce from the seed, 1 naming the slot after one is changed behind the
 //! application's back, 2 when there is no list.
 
-use store::{Actor, Enrolment, NewScreening, NewUser, Scope};
+use store::{Actor, Enrolment, Scope};
 
 use crate::common::{self, bin};
 
@@ -32,24 +32,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
     // The first database (SQLite), named if the test fails.
     let db = common::databases("scitrial_verify").await.next().unwrap();
     let url = db.url();
-    let source = std::fs::read_to_string(PHASE2).unwrap();
-    let study = trial::Study::from_toml(&source).unwrap();
-    let sql = store::open(url).await.unwrap();
-    sql.load_study(&study, &source, &Actor::system())
-        .await
-        .unwrap();
-    let user = sql
-        .create_user(
-            &NewUser {
-                username: "stat".into(),
-                full_name: "Statistician".into(),
-                password_hash: "not used".into(),
-                language: "en".into(),
-            },
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
+    let (sql, study, user) = common::phase2_with_user(url).await;
     let by = Actor::user(&user);
     let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 2, "{text}");
@@ -60,24 +43,7 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
     let scope = Scope::Study(study.id.clone());
     for i in 0..6 {
         let p = sql
-            .screen(
-                &scope,
-                &NewScreening {
-                    site_id: study.sites[i % 3].id.clone(),
-                    screening_number: format!("S{i}"),
-                    sex: "male".into(),
-                    date_of_birth: "1980-01-01".into(),
-                    injury_date: "2026-10-01".into(),
-                    consent_date: "2026-10-20".into(),
-                    screening_date: "2026-10-21".into(),
-                    eligible: true,
-                    eligibility_reasons: vec![],
-                    exam_visit: "screening".into(),
-                    exam_raw: "{}".into(),
-                    classification: "{}".into(),
-                },
-                &by,
-            )
+            .screen(&scope, &common::screening(&study.sites[i % 3].id, i), &by)
             .await
             .unwrap();
         sql.enrol(

@@ -11,4 +11,5 @@ mod common;
 mod escalation;
 mod schema;
 mod story;
+mod tamper;
 mod upgrade;

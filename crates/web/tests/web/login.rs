@@ -218,7 +218,10 @@ async fn unknown_wrong_inactive_and_locked_get_one_answer_and_the_owner_gets_the
         let mail = app.store.account_outbox().await.unwrap();
         assert_eq!(mail.len(), 1, "{mail:?}");
         let m = &mail[0];
-        assert_eq!((m.recipient_user_id, m.recipient.as_str()), (dm.id, "dm"));
+        assert_eq!(
+            (m.recipient_user_id, m.recipient.as_str()),
+            (Some(dm.id), "dm")
+        );
         assert_eq!(m.study_id, "");
         let until = dm.locked_until.as_deref().unwrap();
         assert!(m.subject.contains(until), "{}", m.subject);
