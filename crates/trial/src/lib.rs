@@ -14,7 +14,8 @@
 //!   states that returns what to write and the [`Change`]s to audit, or a [`Refusal`]:
 //!   [`participants`] (enrolment, the end of participation, corrections), [`ecrf`] (saving,
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
-//!   state machine).
+//!   state machine), [`safety`] (adverse events, SAE and SUSAR clocks, DLT candidates,
+//!   stopping rules and the DSMB's safety tables).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date and
 //! the seed of every random list.
@@ -46,6 +47,7 @@ pub mod list_check;
 pub mod participants;
 pub mod queries;
 mod role;
+pub mod safety;
 mod schedule;
 mod states;
 mod study;
