@@ -583,7 +583,9 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
             safety.dlt_criteria.min_causality = causality;
         }
     }
-    let rules = node.tables(r, "stopping_rules", Optional).unwrap_or_default();
+    let rules = node
+        .tables(r, "stopping_rules", Optional)
+        .unwrap_or_default();
     for rule in rules {
         rule.only(r, STOPPING_RULE_KEYS);
         let id = element_id(r, &rule);
@@ -593,7 +595,10 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
             Some("related-ae-grade") => {
                 for key in ["count", "first"] {
                     if rule.has(key) {
-                        r.add(rule.at(key), "only allowed with kind = \"related-sae-among-first\"");
+                        r.add(
+                            rule.at(key),
+                            "only allowed with kind = \"related-sae-among-first\"",
+                        );
                     }
                 }
                 rule.integer(r, "min_grade", Required, 1, 5)
@@ -603,7 +608,10 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
             }
             Some("related-sae-among-first") => {
                 if rule.has("min_grade") {
-                    r.add(rule.at("min_grade"), "only allowed with kind = \"related-ae-grade\"");
+                    r.add(
+                        rule.at("min_grade"),
+                        "only allowed with kind = \"related-ae-grade\"",
+                    );
                 }
                 let count = rule.integer(r, "count", Required, 1, 1_000_000);
                 let first = rule.integer(r, "first", Required, 1, 1_000_000);

@@ -87,9 +87,7 @@ impl PartialDate {
     /// The last day it can be.
     pub fn latest(self) -> Date {
         let month = self.month.unwrap_or(Month::December);
-        let day = self
-            .day
-            .unwrap_or_else(|| month.length(self.year));
+        let day = self.day.unwrap_or_else(|| month.length(self.year));
         Date::from_calendar_date(self.year, month, day).unwrap_or(Date::MAX)
     }
 
@@ -182,8 +180,19 @@ mod tests {
             assert_eq!(d(text).to_string(), text);
         }
         for bad in [
-            "", "26", "2026-3", "2026-13", "2026-00", "2026-02-30", "2025-02-29", "2026-03-05-1",
-            "2026-", "１９９９", "1899", "+2026", "2026-03-5",
+            "",
+            "26",
+            "2026-3",
+            "2026-13",
+            "2026-00",
+            "2026-02-30",
+            "2025-02-29",
+            "2026-03-05-1",
+            "2026-",
+            "１９９９",
+            "1899",
+            "+2026",
+            "2026-03-5",
         ] {
             assert_eq!(PartialDate::parse(bad), None, "{bad:?}");
         }
@@ -218,10 +227,7 @@ mod tests {
         assert_eq!(d("2026-03").full(), None);
         assert!(d("2026-03").may_fall_within(date!(2026 - 03 - 31), date!(2026 - 04 - 28)));
         assert!(!d("2026-03").may_fall_within(date!(2026 - 04 - 01), date!(2026 - 04 - 28)));
-        assert_eq!(
-            PartialDate::from(date!(2026 - 03 - 05)),
-            d("2026-03-05")
-        );
+        assert_eq!(PartialDate::from(date!(2026 - 03 - 05)), d("2026-03-05"));
     }
 
     #[test]

@@ -186,7 +186,10 @@ impl AdverseEvent {
             ("grade", Some(self.grade.to_string())),
             ("serious", Some(self.is_serious().to_string())),
             ("seriousness", Some(criteria.join(","))),
-            ("causality_product", Some(self.causality_product.to_string())),
+            (
+                "causality_product",
+                Some(self.causality_product.to_string()),
+            ),
             (
                 "causality_procedure",
                 Some(self.causality_procedure.to_string()),
@@ -303,13 +306,19 @@ impl AdverseEventForm {
             Some(text) => take(p, PartialDate::parse_field("end", text)),
         };
         let grade = match self.grade {
-            None => take(p, Err(Refusal::invalid("grade", "is required (allowed: 1 to 5)"))),
+            None => take(
+                p,
+                Err(Refusal::invalid("grade", "is required (allowed: 1 to 5)")),
+            ),
             Some(g) => match u8::try_from(g) {
                 Ok(g) if (1..=MAX_GRADE).contains(&g) => Some(g),
-                _ => take(p, Err(Refusal::invalid(
-                    "grade",
-                    format!("{g} is not a grade (allowed: 1 to 5)"),
-                ))),
+                _ => take(
+                    p,
+                    Err(Refusal::invalid(
+                        "grade",
+                        format!("{g} is not a grade (allowed: 1 to 5)"),
+                    )),
+                ),
             },
         };
         let mut seriousness = Vec::new();
@@ -321,14 +330,14 @@ impl AdverseEventForm {
         }
         seriousness.sort_by_key(|s| Seriousness::ALL.iter().position(|a| a == s));
         seriousness.dedup();
-        let causality_product = take(p, Causality::parse_field(
-            "causality_product",
-            self.causality_product.trim(),
-        ));
-        let causality_procedure = take(p, Causality::parse_field(
-            "causality_procedure",
-            self.causality_procedure.trim(),
-        ));
+        let causality_product = take(
+            p,
+            Causality::parse_field("causality_product", self.causality_product.trim()),
+        );
+        let causality_procedure = take(
+            p,
+            Causality::parse_field("causality_procedure", self.causality_procedure.trim()),
+        );
         let action = take(p, ActionTaken::parse_field("action", self.action.trim()));
         let outcome = take(p, Outcome::parse_field("outcome", self.outcome.trim()));
 
@@ -358,10 +367,7 @@ impl AdverseEventForm {
                 ));
             }
             if let Some(end) = end.filter(|end| end.is_before(onset)) {
-                problems.push(problem(
-                    "end",
-                    format!("{end} is before the onset {onset}"),
-                ));
+                problems.push(problem("end", format!("{end} is before the onset {onset}")));
             }
         }
         let death = seriousness.contains(&Seriousness::Death);

@@ -307,7 +307,10 @@ named_states! {
 impl DsmbOutcome {
     /// Whether dosing and enrolment may resume.
     pub fn resumes(self) -> bool {
-        matches!(self, DsmbOutcome::Continue | DsmbOutcome::ContinueWithChanges)
+        matches!(
+            self,
+            DsmbOutcome::Continue | DsmbOutcome::ContinueWithChanges
+        )
     }
 }
 
@@ -344,7 +347,9 @@ pub fn check_gate(
 ) -> Result<(), Refusal> {
     for rule in fired {
         let covering = decisions.iter().rev().find(|d| {
-            d.signed && d.rule_id == rule.rule_id && rule.ae_ids.iter().all(|id| d.ae_ids.contains(id))
+            d.signed
+                && d.rule_id == rule.rule_id
+                && rule.ae_ids.iter().all(|id| d.ae_ids.contains(id))
         });
         match covering {
             Some(decision) if decision.outcome.resumes() => continue,

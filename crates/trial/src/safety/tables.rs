@@ -105,7 +105,8 @@ pub fn safety_tables(groups: &[(i64, &str)], events: &[(i64, &AdverseEvent)]) ->
         c.with_any_ae += u32::from(!own.is_empty());
         c.with_sae += u32::from(own.iter().any(|e| e.is_serious()));
         c.deaths += u32::from(own.iter().any(|e| e.outcome == Outcome::Fatal));
-        c.discontinued_for_ae += u32::from(own.iter().any(|e| e.action == ActionTaken::DrugWithdrawn));
+        c.discontinued_for_ae +=
+            u32::from(own.iter().any(|e| e.action == ActionTaken::DrugWithdrawn));
         for row in &mut rows {
             let worst = own
                 .iter()

@@ -412,7 +412,9 @@ fn meddra_records<'a>(
 }
 
 fn owned(values: &[&str], i: usize) -> String {
-    values.get(i).map_or_else(String::new, |v| v.trim().to_string())
+    values
+        .get(i)
+        .map_or_else(String::new, |v| v.trim().to_string())
 }
 
 fn yes(values: &[&str], i: usize) -> bool {
@@ -459,22 +461,20 @@ pub fn parse_meddra_llt(text: &str) -> Result<Vec<MeddraLlt>, TermFileError> {
 /// Reads `mdhier.asc`: `pt_code$hlt_code$hlgt_code$soc_code$pt_name$hlt_name$hlgt_name$
 /// soc_name$soc_abbrev$null_field$pt_soc_code$primary_soc_fg$`.
 pub fn parse_meddra_hierarchy(text: &str) -> Result<Vec<MeddraPath>, TermFileError> {
-    Ok(
-        meddra_records(text, 12, &[0, 1, 2, 3], &[4, 5, 6, 7])?
-            .into_iter()
-            .map(|(_, v)| MeddraPath {
-                pt_code: owned(&v, 0),
-                hlt_code: owned(&v, 1),
-                hlgt_code: owned(&v, 2),
-                soc_code: owned(&v, 3),
-                pt_name: owned(&v, 4),
-                hlt_name: owned(&v, 5),
-                hlgt_name: owned(&v, 6),
-                soc_name: owned(&v, 7),
-                primary: yes(&v, 11),
-            })
-            .collect(),
-    )
+    Ok(meddra_records(text, 12, &[0, 1, 2, 3], &[4, 5, 6, 7])?
+        .into_iter()
+        .map(|(_, v)| MeddraPath {
+            pt_code: owned(&v, 0),
+            hlt_code: owned(&v, 1),
+            hlgt_code: owned(&v, 2),
+            soc_code: owned(&v, 3),
+            pt_name: owned(&v, 4),
+            hlt_name: owned(&v, 5),
+            hlgt_name: owned(&v, 6),
+            soc_name: owned(&v, 7),
+            primary: yes(&v, 11),
+        })
+        .collect())
 }
 
 /// Terms from MedDRA's hierarchy: each preferred term under its primary system organ class,
@@ -533,24 +533,59 @@ mod tests {
     fn ctcae_errors_name_line_and_column() {
         let header = "CTCAE Term,MedDRA Code,MedDRA SOC,Grade 1,Grade 2,Grade 3,Grade 4,Grade 5\n";
         let cases = [
-            ("", "line 1, column 1: the file is empty (expected a header row)"),
+            (
+                "",
+                "line 1, column 1: the file is empty (expected a header row)",
+            ),
             (
                 "MedDRA Code,CTCAE Term\n",
                 "line 1, column 1: the header has no column \"MedDRA SOC\"",
             ),
-            ("x,1,S,-,-,-,-,-\n", "line 2, column 4: the term \"x\" defines no grade"),
-            ("x,12a,S,a\n", "line 2, column 2: the MedDRA code \"12a\" is not"),
-            ("x,1,,a\n", "line 2, column 3: the system organ class is empty"),
-            ("x,1,S,a\ny,2,S,b\nX,3,S,c\n", "line 4, column 1: the term \"X\" appears twice (first on line 2)"),
-            ("x,1,S,\"a\n", "line 2, column 4: a quoted value is not closed"),
-            ("x,1,S,a\"b\n", "line 2, column 4: a quote inside an unquoted value"),
-            ("x,1,S,\"a\"b\n", "line 2, column 4: text after the closing quote"),
+            (
+                "x,1,S,-,-,-,-,-\n",
+                "line 2, column 4: the term \"x\" defines no grade",
+            ),
+            (
+                "x,12a,S,a\n",
+                "line 2, column 2: the MedDRA code \"12a\" is not",
+            ),
+            (
+                "x,1,,a\n",
+                "line 2, column 3: the system organ class is empty",
+            ),
+            (
+                "x,1,S,a\ny,2,S,b\nX,3,S,c\n",
+                "line 4, column 1: the term \"X\" appears twice (first on line 2)",
+            ),
+            (
+                "x,1,S,\"a\n",
+                "line 2, column 4: a quoted value is not closed",
+            ),
+            (
+                "x,1,S,a\"b\n",
+                "line 2, column 4: a quote inside an unquoted value",
+            ),
+            (
+                "x,1,S,\"a\"b\n",
+                "line 2, column 4: text after the closing quote",
+            ),
         ];
         for (body, expected) in cases {
-            let text = if body.is_empty() { String::new() } else { format!("{header}{body}") };
-            let text = if body.starts_with("MedDRA") { body.to_string() } else { text };
+            let text = if body.is_empty() {
+                String::new()
+            } else {
+                format!("{header}{body}")
+            };
+            let text = if body.starts_with("MedDRA") {
+                body.to_string()
+            } else {
+                text
+            };
             let got = parse_ctcae_csv(&text).unwrap_err().to_string();
-            assert!(got.starts_with(expected), "{got:?} does not start with {expected:?}");
+            assert!(
+                got.starts_with(expected),
+                "{got:?} does not start with {expected:?}"
+            );
         }
     }
 
@@ -582,7 +617,9 @@ mod tests {
     #[test]
     fn meddra_errors_name_line_and_field() {
         assert_eq!(
-            parse_meddra_pt("\n10019211$Headache$\n").unwrap_err().to_string(),
+            parse_meddra_pt("\n10019211$Headache$\n")
+                .unwrap_err()
+                .to_string(),
             "line 2, column 3: 3 `$`-separated fields, expected at least 4"
         );
         assert_eq!(
@@ -592,7 +629,9 @@ mod tests {
             "line 1, column 1: \"1001921x\" is not a MedDRA code (1 to 12 digits)"
         );
         assert_eq!(
-            parse_meddra_soc("10029205$ $Nerv$\n").unwrap_err().to_string(),
+            parse_meddra_soc("10029205$ $Nerv$\n")
+                .unwrap_err()
+                .to_string(),
             "line 1, column 2: the name is empty"
         );
     }
