@@ -586,6 +586,7 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
     let rules = node
         .tables(r, "stopping_rules", Optional)
         .unwrap_or_default();
+    let mut ids: Vec<(String, String)> = Vec::new();
     for rule in rules {
         rule.only(r, STOPPING_RULE_KEYS);
         let id = element_id(r, &rule);
@@ -642,6 +643,9 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
             }
             None => None,
         };
+        if let Some(id) = &id {
+            ids.push((id.clone(), rule.at("id")));
+        }
         if let (Some(id), Some(kind)) = (id, kind) {
             safety.stopping_rules.push(StoppingRule {
                 name: name.unwrap_or_else(|| kind.describe()),
@@ -650,14 +654,7 @@ fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
             });
         }
     }
-    check_unique(
-        r,
-        safety
-            .stopping_rules
-            .iter()
-            .enumerate()
-            .map(|(i, rule)| (rule.id.as_str(), format!("safety.stopping_rules[{i}].id"))),
-    );
+    check_unique(r, ids.iter().map(|(id, path)| (id.as_str(), path.clone())));
     safety
 }
 

@@ -674,6 +674,7 @@ fn safety_definition_problems_name_their_keys() {
             "safety.stopping_rules[0].min_grade: only allowed with kind = \"related-ae-grade\"",
             "safety.stopping_rules[0].count: must be at most first (6), found 7",
             "safety.stopping_rules[1].kind: must be one of \"related-ae-grade\", \"related-sae-among-first\", found the string \"whenever\"",
+            "safety.stopping_rules[1].id: duplicate id \"a\" (first used at safety.stopping_rules[0].id)",
         ]
     );
 }
