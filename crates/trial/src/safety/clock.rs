@@ -92,12 +92,19 @@ impl Clock {
         now >= self.deadline
     }
 
-    /// When to remind: 2 days before the deadline (the start of the day 2 days before the due
-    /// date ends, for calendar-day clocks), or when it starts if that is later.
-    pub fn remind_at(&self) -> OffsetDateTime {
-        self.deadline
-            .saturating_sub(Duration::days(2))
-            .max(self.started)
+    /// When to remind that 2 days remain: for calendar-day clocks, the start (UTC) of the day
+    /// when [`Clock::days_left`] is 2; for the 24-hour clock, 48 hours before the deadline.
+    /// `None` when that is not after the start (the clock is shorter than the reminder).
+    pub fn remind_at(&self) -> Option<OffsetDateTime> {
+        let at = if self.kind == ClockKind::SiteReport {
+            self.deadline.checked_sub(Duration::days(2))?
+        } else {
+            self.due
+                .checked_sub(Duration::days(2))?
+                .midnight()
+                .assume_utc()
+        };
+        (at > self.started).then_some(at)
     }
 }
 
@@ -263,5 +270,46 @@ pub fn susar_clocks(event: &AdverseEvent, first_knowledge: OffsetDateTime) -> Ve
             first_knowledge,
             15,
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn calendar_days_count_from_the_utc_date_of_day_0() {
+        let late = datetime!(2026 - 03 - 10 23:59 UTC);
+        let clock = Clock::calendar_days(ClockKind::Susar15Day, late, 15);
+        assert_eq!(clock.due, date!(2026 - 03 - 25));
+        assert_eq!(clock.deadline, datetime!(2026 - 03 - 26 00:00 UTC));
+        assert_eq!(clock.days_left(date!(2026 - 03 - 10)), 15);
+        assert_eq!(clock.remind_at(), Some(datetime!(2026 - 03 - 23 00:00 UTC)));
+        assert_eq!(clock.days_left(date!(2026 - 03 - 23)), 2);
+    }
+
+    #[test]
+    fn the_24_hour_clock_has_no_2_day_reminder() {
+        let clock = Clock::hours(
+            ClockKind::SiteReport,
+            datetime!(2026 - 03 - 10 08:00 +08:00),
+            24,
+        );
+        assert_eq!(clock.started, datetime!(2026 - 03 - 10 00:00 UTC));
+        assert_eq!(clock.deadline, datetime!(2026 - 03 - 11 00:00 UTC));
+        assert_eq!(clock.remind_at(), None);
+        assert!(!clock.is_overdue(datetime!(2026 - 03 - 10 23:59:59 UTC)));
+        assert!(clock.is_overdue(clock.deadline));
+    }
+
+    #[test]
+    fn clocks_of_the_same_deadline_order_by_kind() {
+        let start = datetime!(2026 - 03 - 10 00:00 UTC);
+        let follow_up = Clock::calendar_days(ClockKind::SusarFollowUp, start, 15);
+        let fifteen = Clock::calendar_days(ClockKind::Susar15Day, start, 15);
+        let mut clocks = [fifteen, follow_up];
+        clocks.sort();
+        assert_eq!(clocks, [follow_up, fifteen]);
     }
 }

@@ -561,3 +561,151 @@ pub fn reference_expectedness(expected_terms: &[String], term: &str) -> Expected
         Expectedness::Unexpected
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::safety::terms::Term;
+    use time::macros::date;
+
+    fn terms() -> TermTable {
+        TermTable::new(vec![Term {
+            code: "10016558".into(),
+            name: "Fever".into(),
+            soc: "General disorders".into(),
+            grades: [1, 2, 3, 4, 5].map(|g| Some(format!("grade {g}"))),
+            definition: None,
+        }])
+    }
+
+    fn form(
+        grade: i64,
+        outcome: &str,
+        seriousness: &[&str],
+        end: Option<&str>,
+    ) -> AdverseEventForm {
+        AdverseEventForm {
+            verbatim: "fever".into(),
+            term: "Fever".into(),
+            onset: "2026-03-05".into(),
+            end: end.map(String::from),
+            grade: Some(grade),
+            seriousness: seriousness.iter().map(|s| s.to_string()).collect(),
+            causality_product: "possible".into(),
+            causality_procedure: "not-related".into(),
+            action: "unknown".into(),
+            outcome: outcome.into(),
+        }
+    }
+
+    fn problems(form: &AdverseEventForm) -> Vec<String> {
+        let terms = terms();
+        let context = EventContext {
+            terms: &terms,
+            consent: date!(2026 - 03 - 01),
+        };
+        match form.read(context) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.into_iter().map(|p| p.path).collect(),
+        }
+    }
+
+    #[test]
+    fn causality_is_a_scale_and_related_starts_at_possible() {
+        let related: Vec<bool> = Causality::ALL.iter().map(|c| c.is_related()).collect();
+        assert_eq!(related, [false, false, true, true, true]);
+        assert!(Causality::Definite.at_least(Causality::Probable));
+        assert!(!Causality::Unlikely.at_least(Causality::Possible));
+    }
+
+    #[test]
+    fn the_outcome_decides_whether_there_is_an_end_date() {
+        let ended: Vec<&str> = Outcome::ALL
+            .iter()
+            .filter(|o| o.has_ended())
+            .map(|o| o.as_str())
+            .collect();
+        assert_eq!(ended, ["recovered", "recovered-with-sequelae", "fatal"]);
+        // Unknown outcome: the end date may or may not be known.
+        assert!(problems(&form(2, "unknown", &[], None)).is_empty());
+        assert!(problems(&form(2, "unknown", &[], Some("2026-03-06"))).is_empty());
+        assert_eq!(
+            problems(&form(2, "recovered-with-sequelae", &[], None)),
+            ["end"]
+        );
+        assert_eq!(
+            problems(&form(2, "not-recovered", &[], Some("2026-03-06"))),
+            ["end"]
+        );
+    }
+
+    #[test]
+    fn grade_5_fatal_and_death_go_together_every_way() {
+        assert!(problems(&form(5, "fatal", &["death"], Some("2026-03-06"))).is_empty());
+        assert_eq!(
+            problems(&form(5, "fatal", &[], Some("2026-03-06"))),
+            ["grade", "seriousness"]
+        );
+        assert_eq!(
+            problems(&form(4, "fatal", &["death"], Some("2026-03-06"))),
+            ["grade", "outcome", "grade", "seriousness"]
+        );
+        let mut no_grade = form(4, "fatal", &[], Some("2026-03-06"));
+        no_grade.grade = None;
+        assert_eq!(problems(&no_grade), ["grade", "outcome", "seriousness"]);
+    }
+
+    #[test]
+    fn seriousness_is_kept_in_order_once_each() {
+        let terms = terms();
+        let context = EventContext {
+            terms: &terms,
+            consent: date!(2026 - 03 - 01),
+        };
+        let event = form(
+            3,
+            "recovering",
+            &["medically-important", "hospitalisation", "hospitalisation"],
+            None,
+        )
+        .read(context)
+        .unwrap();
+        assert_eq!(
+            event.seriousness,
+            [
+                Seriousness::Hospitalisation,
+                Seriousness::MedicallyImportant
+            ]
+        );
+        let fields = event.fields();
+        assert_eq!(
+            fields[8],
+            (
+                "seriousness",
+                Some("hospitalisation,medically-important".into())
+            )
+        );
+        assert_eq!(fields[5], ("end", None));
+        // The record as saved and read back is the same, and hashes the same.
+        let json = serde_json::to_string(&event).unwrap();
+        let back: AdverseEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.signed_hash(), event.signed_hash());
+    }
+
+    #[test]
+    fn expectedness_follows_the_reference_list_ignoring_case() {
+        let listed = vec!["Headache".to_string(), " Back pain".to_string()];
+        assert_eq!(
+            reference_expectedness(&listed, "back PAIN"),
+            Expectedness::Expected
+        );
+        assert_eq!(
+            reference_expectedness(&listed, "Fever"),
+            Expectedness::Unexpected
+        );
+        assert_eq!(
+            reference_expectedness(&[], "Fever"),
+            Expectedness::Unexpected
+        );
+    }
+}

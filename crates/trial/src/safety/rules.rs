@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::Date;
 
 use super::date::PartialDate;
-use super::event::{AdverseEvent, Causality};
+use super::event::{reference_expectedness, AdverseEvent, Causality, Expectedness};
 use crate::error::Refusal;
 use crate::states::named_states;
 use crate::Change;
@@ -20,6 +20,13 @@ pub struct SafetyDefinition {
     pub dlt_criteria: DltCriteria,
     /// The stopping rules, in the order given.
     pub stopping_rules: Vec<StoppingRule>,
+}
+
+impl SafetyDefinition {
+    /// The expectedness of `term` under the reference safety information.
+    pub fn expectedness(&self, term: &str) -> Expectedness {
+        reference_expectedness(&self.expected_terms, term)
+    }
 }
 
 /// What makes an adverse event a DLT candidate: its grade and causality to the product, with

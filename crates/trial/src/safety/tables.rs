@@ -135,3 +135,22 @@ pub fn safety_tables(groups: &[(i64, &str)], events: &[(i64, &AdverseEvent)]) ->
 pub fn pooled(participants: &[i64]) -> Vec<(i64, &'static str)> {
     participants.iter().map(|p| (*p, POOLED)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_without_events_still_count_their_participants() {
+        let tables = safety_tables(&[(1, "sad-1"), (2, "sad-2"), (3, "sad-1")], &[]);
+        let groups: Vec<(&str, u32, u32)> = tables
+            .groups
+            .iter()
+            .map(|g| (g.group.as_str(), g.participants, g.with_any_ae))
+            .collect();
+        assert_eq!(groups, [("sad-1", 2, 0), ("sad-2", 1, 0)]);
+        assert!(tables.terms.is_empty());
+        assert_eq!(safety_tables(&[], &[]), SafetyTables::default());
+        assert_eq!(pooled(&[4, 2]), [(4, POOLED), (2, POOLED)]);
+    }
+}
