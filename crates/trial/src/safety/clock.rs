@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use super::event::{AdverseEvent, Causality, Expectedness};
+use super::event::{field_changes, AdverseEvent, Causality, Expectedness, Field};
 use crate::error::{required_reason, Refusal};
 use crate::states::named_states;
 use crate::Change;
@@ -159,44 +159,44 @@ pub fn decide_sponsor_assessment(
     after: &SponsorAssessment,
     reason: Option<&str>,
 ) -> Result<Vec<Change>, Refusal> {
-    let fields = |a: &SponsorAssessment| {
-        [
-            ("causality", a.causality.to_string()),
-            ("expectedness", a.expectedness.to_string()),
-            ("first_knowledge", a.first_knowledge.to_string()),
+    let fields = |a: &SponsorAssessment| -> Vec<Field> {
+        vec![
+            ("causality", Some(a.causality.to_string())),
+            ("expectedness", Some(a.expectedness.to_string())),
+            ("first_knowledge", Some(instant(a.first_knowledge))),
         ]
     };
     let Some(before) = before else {
-        return Ok(fields(after)
-            .into_iter()
-            .map(|(f, v)| Change::new("create", SPONSOR_ENTITY, record).set(f, v))
-            .collect());
+        return Ok(field_changes(SPONSOR_ENTITY, record, None, fields(after), None).0);
     };
     if before.first_knowledge != after.first_knowledge {
         return Err(Refusal::conflict(
             "first_knowledge",
             format!(
                 "is fixed once recorded ({}): the SUSAR clock runs from it",
-                before.first_knowledge
+                instant(before.first_knowledge)
             ),
         ));
     }
     let reason = required_reason(reason, "to change the sponsor's assessment")?;
-    let changes: Vec<Change> = fields(before)
-        .into_iter()
-        .zip(fields(after))
-        .filter(|(was, now)| was.1 != now.1)
-        .map(|((field, was), (_, now))| {
-            Change::new("update", SPONSOR_ENTITY, record)
-                .set(field, now)
-                .was(was)
-                .because(reason)
-        })
-        .collect();
+    let (changes, _) = field_changes(
+        SPONSOR_ENTITY,
+        record,
+        Some(fields(before)),
+        fields(after),
+        Some(reason),
+    );
     if changes.is_empty() {
         return Err(Refusal::conflict("values", "nothing changed"));
     }
     Ok(changes)
+}
+
+/// An instant as the audit trail writes it: RFC 3339 in UTC.
+fn instant(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }
 
 named_states! {

@@ -483,13 +483,7 @@ pub fn decide_event_save(
     reason: Option<&str>,
 ) -> Result<EventSave, Refusal> {
     let Some(before) = before else {
-        let changes = after
-            .fields()
-            .into_iter()
-            .filter_map(|(field, value)| {
-                value.map(|v| Change::new("create", ENTITY, record).set(field, v))
-            })
-            .collect();
+        let (changes, _) = field_changes(ENTITY, record, None, after.fields(), None);
         return Ok(EventSave {
             changes,
             what_changed: format!("adverse event {} recorded", after.term),
@@ -497,9 +491,51 @@ pub fn decide_event_save(
         });
     };
     let reason = required_reason(reason, "to change a recorded adverse event")?;
+    let (changes, described) = field_changes(
+        ENTITY,
+        record,
+        Some(before.fields()),
+        after.fields(),
+        Some(reason),
+    );
+    if changes.is_empty() {
+        return Err(Refusal::conflict("values", "nothing changed"));
+    }
+    Ok(EventSave {
+        changes,
+        what_changed: format!(
+            "adverse event {record} changed: {} ({reason})",
+            described.join(", ")
+        ),
+        reason: Some(reason.to_string()),
+    })
+}
+
+/// A field of a record as the audit trail writes it: its name and value (`None`: empty).
+pub(super) type Field = (&'static str, Option<String>);
+
+/// The audit rows of a record's `entity`: without `before`, a `create` row for every value of
+/// `after`; otherwise an `update` row, with the reason, for each field whose value differs,
+/// and each such change in words (`grade 2 → 3`). The fields come in the same order.
+pub(super) fn field_changes(
+    entity: &str,
+    record: &str,
+    before: Option<Vec<Field>>,
+    after: Vec<Field>,
+    reason: Option<&str>,
+) -> (Vec<Change>, Vec<String>) {
+    let Some(before) = before else {
+        let changes = after
+            .into_iter()
+            .filter_map(|(field, value)| {
+                value.map(|v| Change::new("create", entity, record).set(field, v))
+            })
+            .collect();
+        return (changes, Vec::new());
+    };
     let mut changes = Vec::new();
     let mut described = Vec::new();
-    for ((field, was), (_, now)) in before.fields().into_iter().zip(after.fields()) {
+    for ((field, was), (_, now)) in before.into_iter().zip(after) {
         if was == now {
             continue;
         }
@@ -512,20 +548,10 @@ pub fn decide_event_save(
             field: Some(field.to_string()),
             old_value: was,
             new_value: now,
-            ..Change::new("update", ENTITY, record).because(reason)
+            ..Change::new("update", entity, record).because_of(reason)
         });
     }
-    if changes.is_empty() {
-        return Err(Refusal::conflict("values", "nothing changed"));
-    }
-    Ok(EventSave {
-        changes,
-        what_changed: format!(
-            "adverse event {record} changed: {} ({reason})",
-            described.join(", ")
-        ),
-        reason: Some(reason.to_string()),
-    })
+    (changes, described)
 }
 
 /// The audit rows of the investigator's signatures of an event voided by a change (`voided`:

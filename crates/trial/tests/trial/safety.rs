@@ -378,7 +378,7 @@ fn the_sponsor_assessment_sits_beside_the_investigators() {
         decide_sponsor_assessment("7/ae/3", Some(&sponsor), &moved, Some("r"))
             .unwrap_err()
             .to_string(),
-        "first_knowledge: is fixed once recorded (2026-03-10 9:00:00.0 +00:00:00): the SUSAR clock runs from it"
+        "first_knowledge: is fixed once recorded (2026-03-10T09:00:00Z): the SUSAR clock runs from it"
     );
 }
 
