@@ -473,7 +473,13 @@ pub struct EventSave {
 /// The audit entity of adverse events.
 pub const ENTITY: &str = "adverse-event";
 
-/// Decides a save of an adverse event (`record`: its id in the audit trail): the first save
+/// How the audit trail names an adverse event: `participant/ae/id`.
+pub fn event_record(participant_id: i64, ae_id: i64) -> String {
+    format!("{participant_id}/ae/{ae_id}")
+}
+
+/// Decides a save of an adverse event (`record`: its id in the audit trail, from
+/// [`event_record`]): the first save
 /// records every field; a change needs a reason, must change something, and records each field
 /// that changed with its old and new value.
 pub fn decide_event_save(

@@ -192,6 +192,7 @@ fn partial_dates_refuse_only_what_is_certainly_wrong() {
 #[test]
 fn a_change_needs_a_reason_and_is_audited_field_by_field() {
     let before = read(&form()).unwrap();
+    assert_eq!(event_record(7, 3), "7/ae/3");
     let first = decide_event_save("7/ae/3", None, &before, None).unwrap();
     assert!(first.changes.iter().all(|c| c.action == "create"));
     assert!(
