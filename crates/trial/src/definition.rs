@@ -15,6 +15,7 @@ use toml::{Table, Value};
 
 use crate::error::{DefinitionError, Problem};
 use crate::role::Role;
+use crate::safety::{Causality, SafetyDefinition, StoppingKind, StoppingRule};
 use crate::study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, Factor,
     FieldDef, FieldType, FormDef, FormKind, LevelRange, Phase, Randomisation, RandomisationMethod,
@@ -40,7 +41,11 @@ const TOP_KEYS: &[&str] = &[
     "schedule",
     "eligibility",
     "forms",
+    "safety",
 ];
+const SAFETY_KEYS: &[&str] = &["expected_terms", "dlt_criteria", "stopping_rules"];
+const DLT_CRITERIA_KEYS: &[&str] = &["min_grade", "min_causality"];
+const STOPPING_RULE_KEYS: &[&str] = &["id", "name", "kind", "min_grade", "count", "first"];
 const ARM_KEYS: &[&str] = &["id", "name", "kind", "ratio"];
 const RANDOMISATION_KEYS: &[&str] = &["method", "block_sizes", "strata", "factors", "probability"];
 const FACTOR_KEYS: &[&str] = &["factor", "weight"];
@@ -516,6 +521,7 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
     let schedule = read_schedule(r, root);
     let eligibility = read_eligibility(r, root);
     let forms = read_forms(r, root);
+    let safety = read_safety(r, root);
     check_visit_forms(r, &schedule, &forms);
     let Schedule { anchor, visits, .. } = schedule;
     let Forms { forms, .. } = forms;
@@ -539,7 +545,117 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         visits: visits.into_iter().map(|(_, v)| v).collect(),
         forms,
         eligibility,
+        safety,
     }
+}
+
+/// The optional `[safety]` table: the reference safety information, the DLT criteria and the
+/// stopping rules.
+fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
+    let mut safety = SafetyDefinition::default();
+    let Some(node) = root.table(r, "safety", Optional, SAFETY_KEYS) else {
+        return safety;
+    };
+    if let Some(terms) = node.strings(r, "expected_terms", Optional) {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (path, term) in terms {
+            let term = term.trim().to_string();
+            let key = term.to_lowercase();
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                r.add(path, format!("duplicate term {term:?} (first at {first})"));
+            } else {
+                seen.push((key, path));
+                safety.expected_terms.push(term);
+            }
+        }
+    }
+    if let Some(dlt) = node.table(r, "dlt_criteria", Optional, DLT_CRITERIA_KEYS) {
+        if let Some(grade) = dlt.integer(r, "min_grade", Optional, 1, 5) {
+            safety.dlt_criteria.min_grade = u8::try_from(grade).unwrap_or(3);
+        }
+        if let Some(causality) = dlt.choice(
+            r,
+            "min_causality",
+            Optional,
+            Causality::ALL,
+            Causality::as_str,
+        ) {
+            safety.dlt_criteria.min_causality = causality;
+        }
+    }
+    let rules = node
+        .tables(r, "stopping_rules", Optional)
+        .unwrap_or_default();
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for rule in rules {
+        rule.only(r, STOPPING_RULE_KEYS);
+        let id = element_id(r, &rule);
+        let name = rule.string(r, "name", Optional);
+        let kind = rule.string(r, "kind", Required);
+        let kind = match kind.as_deref() {
+            Some("related-ae-grade") => {
+                for key in ["count", "first"] {
+                    if rule.has(key) {
+                        r.add(
+                            rule.at(key),
+                            "only allowed with kind = \"related-sae-among-first\"",
+                        );
+                    }
+                }
+                rule.integer(r, "min_grade", Required, 1, 5)
+                    .map(|g| StoppingKind::RelatedAeGrade {
+                        min_grade: u8::try_from(g).unwrap_or(5),
+                    })
+            }
+            Some("related-sae-among-first") => {
+                if rule.has("min_grade") {
+                    r.add(
+                        rule.at("min_grade"),
+                        "only allowed with kind = \"related-ae-grade\"",
+                    );
+                }
+                let count = rule.integer(r, "count", Required, 1, 1_000_000);
+                let first = rule.integer(r, "first", Required, 1, 1_000_000);
+                match (count, first) {
+                    (Some(count), Some(first)) if count > first => {
+                        r.add(
+                            rule.at("count"),
+                            format!("must be at most first ({first}), found {count}"),
+                        );
+                        None
+                    }
+                    (Some(count), Some(first)) => Some(StoppingKind::RelatedSaeAmongFirst {
+                        count: to_u32(count),
+                        first: to_u32(first),
+                    }),
+                    _ => None,
+                }
+            }
+            Some(other) => {
+                r.add(
+                    rule.at("kind"),
+                    format!(
+                        "must be one of {}, found the string {other:?}",
+                        quoted_list(&StoppingKind::NAMES)
+                    ),
+                );
+                None
+            }
+            None => None,
+        };
+        if let Some(id) = &id {
+            ids.push((id.clone(), rule.at("id")));
+        }
+        if let (Some(id), Some(kind)) = (id, kind) {
+            safety.stopping_rules.push(StoppingRule {
+                name: name.unwrap_or_else(|| kind.describe()),
+                id,
+                kind,
+            });
+        }
+    }
+    check_unique(r, ids.iter().map(|(id, path)| (id.as_str(), path.clone())));
+    safety
 }
 
 fn read_unblinded_roles(r: &mut Report, root: &Node<'_>, blinding: Option<Blinding>) -> Vec<Role> {

@@ -15,7 +15,8 @@
 //!   [`participants`] (enrolment, the end of participation, corrections), [`ecrf`] (saving,
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
 //!   state machine), [`audit`] (signed checkpoints of the audit trail's chains, and how a
-//!   trail departs from one).
+//!   trail departs from one), [`safety`] (adverse events, SAE and SUSAR clocks, DLT
+//!   candidates, stopping rules and the DSMB's safety tables).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date and
 //! the seed of every random list.
@@ -48,6 +49,7 @@ pub mod list_check;
 pub mod participants;
 pub mod queries;
 mod role;
+pub mod safety;
 mod schedule;
 mod states;
 mod study;

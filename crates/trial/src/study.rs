@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 use crate::definition;
 use crate::error::DefinitionError;
 use crate::role::Role;
+use crate::safety::SafetyDefinition;
 
 /// Declares an enum whose values are written in definitions as fixed strings.
 macro_rules! named_enum {
@@ -465,6 +466,8 @@ pub struct Study {
     pub forms: Vec<FormDef>,
     /// The eligibility criteria.
     pub eligibility: Criteria,
+    /// The reference safety information, DLT criteria and stopping rules (`[safety]`).
+    pub safety: SafetyDefinition,
 }
 
 impl Study {

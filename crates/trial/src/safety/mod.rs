@@ -1,0 +1,39 @@
+//! Safety: adverse events graded by CTCAE v5.0, serious adverse events and SUSARs with their
+//! reporting clocks, DLT candidates, stopping rules and the DSMB's safety tables.
+//!
+//! - [`terms`]: the CTCAE and MedDRA term files, read from their text.
+//! - [`PartialDate`]: onset and end dates as sites record them.
+//! - [`AdverseEventForm::read`] checks an event with every problem at once, each naming its
+//!   field; [`decide_event_save`] audits a change field by field (a reason is required) and
+//!   [`void_signature_changes`] voids the investigator's signature of the assessment.
+//! - [`classify`], [`site_clock`] and [`susar_clocks`]: expedited reporting, with the sponsor's
+//!   assessment ([`SponsorAssessment`]) kept beside the investigator's.
+//! - [`dlt_candidates`] and [`check_dlt_events`]: DLTs from adverse events (Phase I).
+//! - [`evaluate_stopping_rules`] and [`check_gate`]: the study's stopping rules and what they
+//!   hold back until the DSMB decides.
+//! - [`safety_tables`]: counts by group for the DSMB, or pooled for blinded readers.
+
+mod clock;
+mod date;
+mod event;
+mod rules;
+mod tables;
+pub mod terms;
+
+pub use clock::{
+    classify, decide_sponsor_assessment, site_clock, susar_clocks, Classification, Clock,
+    ClockKind, ExpectednessSource, SponsorAssessment, SPONSOR_ENTITY,
+};
+pub use date::PartialDate;
+pub use event::{
+    decide_event_save, event_record, reference_expectedness, void_signature_changes, ActionTaken,
+    AdverseEvent, AdverseEventForm, Causality, EventContext, EventSave, Expectedness, Outcome,
+    Seriousness, ENTITY,
+};
+pub use rules::{
+    check_dlt_events, check_gate, dlt_candidates, dlt_event_change, evaluate_stopping_rules,
+    DltCandidate, DltCriteria, DsmbDecision, DsmbOutcome, FiredRule, Gated, SafetyDefinition,
+    StoppingKind, StoppingRule, StudyEvent,
+};
+pub use tables::{pooled, safety_tables, GroupSummary, SafetyTables, TermRow, POOLED};
+pub use terms::{Term, TermFileError, TermTable};
