@@ -133,7 +133,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// A login request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     /// The login name.
@@ -143,7 +143,7 @@ pub struct Login {
 }
 
 /// The signed-in user as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// The account.
     pub user: User,
@@ -151,6 +151,13 @@ pub struct Me {
     pub roles: Vec<RoleAssignment>,
     /// The token to send as `X-CSRF-Token` with every state-changing request.
     pub csrf_token: String,
+}
+
+/// The answer to signing out.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedOut {
+    /// Always true.
+    pub signed_out: bool,
 }
 
 /// A real argon2id hash, checked against when a name is unknown so that both answers take as
@@ -255,7 +262,7 @@ pub async fn sign_out(app: &App, headers: &HeaderMap) -> Result<Response, ApiErr
     if let Some(token) = cookie_token(headers) {
         app.store.delete_session(&token_hash(&token)).await?;
     }
-    let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
+    let mut response = Json(SignedOut { signed_out: true }).into_response();
     let expired = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     response.headers_mut().insert(
         SET_COOKIE,

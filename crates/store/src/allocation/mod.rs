@@ -40,7 +40,7 @@ pub fn is_unblinded_chain(chain: &str) -> bool {
 }
 
 /// A study's randomisation list as anyone may see it: no seed, no arm.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RandomisationList {
     /// The study.
     pub study_id: String,
@@ -59,6 +59,7 @@ pub struct RandomisationList {
     /// Who generated it.
     pub generated_by: String,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub generated_at: String,
 }
 

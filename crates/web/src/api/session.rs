@@ -8,7 +8,7 @@ use axum::routing::on;
 use axum::Json;
 
 use crate::app::AppState;
-use crate::auth::{self, CurrentUser, Login, Me};
+use crate::auth::{self, CurrentUser, Login, Me, SignedOut};
 use crate::error::ApiError;
 use crate::extract::Body;
 use crate::openapi::Endpoint;
@@ -21,14 +21,17 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "Sign in; sets the session cookie and returns the CSRF token",
         |m| on(m, login),
     )
-    .json(),
-    Endpoint::post("/api/logout", "logout", "Sign out", |m| on(m, logout)),
+    .body::<Login>()
+    .returns::<Me>()
+    .public(),
+    Endpoint::post("/api/logout", "logout", "Sign out", |m| on(m, logout)).returns::<SignedOut>(),
     Endpoint::get(
         "/api/me",
         "me",
         "The signed-in user, roles and CSRF token",
         |m| on(m, me),
-    ),
+    )
+    .returns::<Me>(),
 ];
 
 /// `POST /api/login`

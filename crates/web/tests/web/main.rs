@@ -8,4 +8,5 @@ mod allocation;
 mod api;
 mod browser;
 mod common;
+mod contract;
 mod pages;
