@@ -1,11 +1,12 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
-//! `classify` (cli), the server commands (server), `randomization verify`
-//! (randomization_verify), nothing acknowledged lost after kill -9 (durability), and the
-//! server's JSON logs (logs). A test
+//! `classify` (cli), the server commands (server), the API against its contract under
+//! schemathesis (contract), `randomization verify` (randomization_verify), nothing acknowledged
+//! lost after kill -9 (durability), and the server's JSON logs (logs). A test
 //! over both databases names the one it failed on.
 
 mod cli;
 mod common;
+mod contract;
 mod durability;
 mod logs;
 mod randomization_verify;
