@@ -173,6 +173,10 @@ impl IntoResponse for ApiError {
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let api = path.starts_with("/api/") || path == "/healthz";
+    // A path with a NUL character (`%00`) names nothing of ours (and no database stores one).
+    if path.contains("%00") {
+        return ApiError::NotFound("no such page or operation".into()).into_response();
+    }
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();

@@ -104,7 +104,52 @@ pub fn parse_body<T: DeserializeOwned>(body: &JsonBody) -> Result<T, ApiError> {
         )])
     })?;
     reader.end().map_err(|e| not_json(&e))?;
+    refuse_nul(&body.bytes)?;
     Ok(value)
+}
+
+/// Refuses a body with a NUL character (`\u0000`) in a string, naming the member: no database
+/// column stores one (PostgreSQL refuses it in text), and no field of ours means it.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match nul_path(&value, String::new()) {
+        Some(path) => Err(ApiError::field(
+            if path.is_empty() { "body".into() } else { path },
+            "must not contain the NUL character (U+0000)",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The path of the first string (or member name) holding a NUL character.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(members) => members.iter().find_map(|(k, v)| {
+            let name = k.replace('\0', "\\0");
+            let path = if path.is_empty() {
+                name
+            } else {
+                format!("{path}.{name}")
+            };
+            if k.contains('\0') {
+                Some(path)
+            } else {
+                nul_path(v, path)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The field an error of serde names: its path, and for a missing or unknown member the
@@ -150,6 +195,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Query<T>, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(ApiError::field(
+                name.replace('\0', "\\0"),
+                "must not contain the NUL character (U+0000)",
+            ));
+        }
         let reader = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(reader)
             .map(Query)
@@ -299,5 +352,17 @@ mod tests {
             200
         );
         assert_eq!(field(r#"{"kits":[]}"#, "application/vnd.x+json").0, 200);
+        // A NUL character is refused where it is, in a value or a member's name.
+        let body = |text: &str| JsonBody {
+            bytes: Bytes::from(text.to_string()),
+            content_type: Some(json.to_string()),
+        };
+        let nul = |text: &str| match parse_body::<serde_json::Value>(&body(text)) {
+            Err(ApiError::Invalid(p)) => Some(p[0].field.clone()),
+            _ => None,
+        };
+        assert_eq!(nul(r#"{"a":[1,{"b":"x\u0000"}]}"#), Some("a[1].b".into()));
+        assert_eq!(nul(r#"{"a\u0000":1}"#), Some("a\\0".into()));
+        assert_eq!(nul(r#"{"a":"\\u0000"}"#), None);
     }
 }

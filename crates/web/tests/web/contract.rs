@@ -197,6 +197,48 @@ async fn every_rejection_is_the_json_error_shape_naming_the_field() {
             e["error"]["message"].as_str().unwrap().contains("GET"),
             "{e}"
         );
+        // A NUL character, which PostgreSQL does not store in text: refused naming the field,
+        // in a body, a query string, the login; a path with one names nothing. Never a 500.
+        let (e, _) = error_of(
+            post_json(
+                &crc,
+                &screen,
+                json!({ "site_id": "A", "screening_number": "S\u{0}1", "sex": "male",
+                        "date_of_birth": "1980-01-01", "injury_date": "2026-10-01",
+                        "consent_date": "2026-10-02", "screening_date": "2026-10-03",
+                        "exam": {} })
+                .to_string(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&e), ["screening_number"], "{e}");
+        let (e, _) = error_of(
+            crc.http.get(format!(
+                "{audit}?entity=participant%00&record=999999999999999999999"
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&e), ["entity"], "{e}");
+        let (e, _) = error_of(
+            crc.http
+                .post(format!("{}/api/login", crc.base))
+                .json(&json!({ "username": "crc\u{0}", "password": "x" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&e), ["username"], "{e}");
+        error_of(
+            crc.http
+                .post(format!(
+                    "{}{screen}/1/visits/base%00line/forms/isncsci/verification",
+                    crc.base
+                ))
+                .header("x-csrf-token", &crc.csrf),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
         // A participant path that is not a participant's stays a JSON 404.
         error_of(
             crc.http.get(format!("{}{screen}/abc/forms", crc.base)),
