@@ -1,6 +1,6 @@
 //! # web
 //!
-//! The HTTP server of the platform: a JSON API described by an OpenAPI 3 document at
+//! The HTTP server of the platform: a JSON API described by an OpenAPI 3.1 document at
 //! `/api/openapi.json` (every operation has an `operationId`), web pages, sessions and access
 //! control, and `/healthz`. The only crate that knows HTTP.
 //!

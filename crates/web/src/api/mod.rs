@@ -1,6 +1,7 @@
 //! The JSON API, one file per feature. A feature lists its operations in one table
-//! (`OPERATIONS`: method, path, operationId, summary, handler); [`FEATURES`] registers the
-//! tables, and both the router ([`routes`]) and the OpenAPI document are made from them.
+//! (`OPERATIONS`: method, path, operationId, summary, handler, and the types of the body, query
+//! string and answer); [`FEATURES`] registers the tables, and both the router ([`routes`]) and
+//! the OpenAPI document, with the schemas of those types, are made from them.
 //!
 //! A feature imports only the plumbing below it (`app`, `extract`, `access`, `auth`, `esign`,
 //! `blinding`, `service`, `error`, `openapi`), the store and the trial crate, never another
