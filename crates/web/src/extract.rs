@@ -17,8 +17,7 @@ use crate::app::App;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, FieldProblem};
 
-/// The most a request body may hold (axum's default limit, stated here so that the error can
-/// name it).
+/// The most a request body may hold (the router sets it as the limit, and the 413 names it).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// A request body taken to be read as JSON by [`parse_body`]: the bytes, and whether the
