@@ -48,6 +48,9 @@ pub struct DemoArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
+    /// Seed and serve this database instead (`sqlite:FILE` or `postgres://…`; an empty one).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -230,7 +233,11 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let path = args.data_dir.join("scitrial.db");
-    let store = open(&format!("sqlite:{}", path.display())).await?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", path.display()));
+    let store = open(&url).await?;
     let app = web::App::new(
         store.clone(),
         &[PHASE2.to_string(), PHASE1.to_string()],
@@ -255,7 +262,10 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     writeln!(
         out,
         "scitrial demo: studies {study} (randomised) and XS228-P1 (dose escalation), data in {}",
-        path.display()
+        match args.database_url {
+            Some(_) => "the database given".to_string(),
+            None => path.display().to_string(),
+        }
     )?;
     writeln!(out, "url: http://{}", listener.local_addr()?)?;
     for a in &accounts {

@@ -24,7 +24,7 @@ pub struct NewUser {
 }
 
 /// A role in a study, at a site for site roles.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RoleAssignment {
     /// The user.
     pub user_id: i64,

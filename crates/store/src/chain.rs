@@ -22,7 +22,7 @@ use crate::{Change, Result};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A row of the audit trail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     /// Its id (insertion order over all chains).
     pub id: i64,
@@ -31,6 +31,7 @@ pub struct AuditRow {
     /// Its position in the chain, from 1.
     pub seq: i64,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub at: String,
     /// Who, by id (none for the system).
     pub user_id: Option<i64>,

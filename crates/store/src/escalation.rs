@@ -20,7 +20,7 @@ use crate::model::{now, participant_in, Actor, Scope, User};
 use crate::{Change, Result};
 
 /// A participant's dose level. Open-label: anyone who sees the participant may see it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DoseAssignment {
     /// The participant.
     pub participant_id: i64,
@@ -29,6 +29,7 @@ pub struct DoseAssignment {
     /// The dose level's id.
     pub level_id: String,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub assigned_at: String,
     /// By whom.
     pub assigned_by: String,
@@ -37,6 +38,7 @@ pub struct DoseAssignment {
     /// The printed name of the override's signer.
     pub override_signer: Option<String>,
     /// When the override was signed (UTC).
+    #[schema(format = DateTime)]
     pub override_signed_at: Option<String>,
 }
 
@@ -51,21 +53,24 @@ pub struct DoseOverride<'a> {
 }
 
 /// A signed DLT assessment.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DltAssessment {
     /// The participant.
     pub participant_id: i64,
     /// Whether a dose-limiting toxicity occurred.
     pub dlt: bool,
     /// The toxicity's onset, for a DLT.
+    #[schema(format = Date)]
     pub onset_on: Option<String>,
     /// What happened (or that nothing did).
     pub description: String,
     /// The date of the assessment.
+    #[schema(format = Date)]
     pub assessed_on: String,
     /// The investigator's printed name.
     pub signer_name: String,
     /// When signed (UTC).
+    #[schema(format = DateTime)]
     pub signed_at: String,
 }
 

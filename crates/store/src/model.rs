@@ -75,7 +75,7 @@ impl Actor {
 }
 
 /// A user account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Its id.
     pub id: i64,
@@ -91,10 +91,12 @@ pub struct User {
     /// Failed logins since the last success.
     pub failed_logins: i64,
     /// Locked until this instant, after too many failed logins.
+    #[schema(format = DateTime)]
     pub locked_until: Option<String>,
     /// `en` or `zh`.
     pub language: String,
     /// When it was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -152,7 +154,7 @@ pub(crate) fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>)
 }
 
 /// A participant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Participant {
     /// Its id.
     pub id: i64,
@@ -169,28 +171,37 @@ pub struct Participant {
     /// `male`, `female` or `other`.
     pub sex: String,
     /// Date of birth.
+    #[schema(format = Date)]
     pub date_of_birth: String,
     /// Date of injury.
+    #[schema(format = Date)]
     pub injury_date: String,
     /// Date of consent.
+    #[schema(format = Date)]
     pub consent_date: String,
     /// Date of screening.
+    #[schema(format = Date)]
     pub screening_date: String,
     /// Whether the eligibility criteria were met at screening.
     pub eligible: bool,
     /// Why not, when not.
     pub eligibility_reasons: Vec<String>,
     /// Date of enrolment.
+    #[schema(format = Date)]
     pub enrolled_on: Option<String>,
     /// The date visits are scheduled from.
+    #[schema(format = Date)]
     pub anchor_date: Option<String>,
     /// Date of withdrawal or completion.
+    #[schema(format = Date)]
     pub ended_on: Option<String>,
     /// Why it ended.
     pub end_reason: Option<String>,
     /// When the record was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When it last changed.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

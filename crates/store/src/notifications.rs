@@ -9,7 +9,7 @@ use crate::not_found;
 use crate::{Change, Result, StoreError};
 
 /// A notification in the application, addressed to a role of a study.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Notification {
     /// Its id.
     pub id: i64,
@@ -24,8 +24,10 @@ pub struct Notification {
     /// The text (never an arm).
     pub message: String,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When the reader it was fetched for acknowledged it (UTC), if they have.
+    #[schema(format = DateTime)]
     pub read_at: Option<String>,
 }
 

@@ -101,7 +101,7 @@ pub struct Correction {
 }
 
 /// A visit of a participant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Visit {
     /// The participant.
     pub participant_id: i64,
@@ -110,12 +110,16 @@ pub struct Visit {
     /// Its name.
     pub name: String,
     /// Target date.
+    #[schema(format = Date)]
     pub target: String,
     /// First day of the window.
+    #[schema(format = Date)]
     pub earliest: String,
     /// Last day of the window.
+    #[schema(format = Date)]
     pub latest: String,
     /// When it took place.
+    #[schema(format = Date)]
     pub done_on: Option<String>,
 }
 

@@ -28,7 +28,7 @@ pub struct NewQuery {
 }
 
 /// A data query.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Query {
     /// Its id.
     pub id: i64,
@@ -49,14 +49,17 @@ pub struct Query {
     /// Who raised it, by id.
     pub raised_by_id: Option<i64>,
     /// When.
+    #[schema(format = DateTime)]
     pub raised_at: String,
     /// The site's answer.
     pub answer: Option<String>,
     /// Who answered.
     pub answered_by: Option<String>,
     /// When.
+    #[schema(format = DateTime)]
     pub answered_at: Option<String>,
     /// When it last changed.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -25,7 +25,7 @@ use crate::participants::parse_date;
 use crate::{date_of_day, Change, Refusal, Study};
 
 /// What the 3+3 rule says about one dose level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Decision {
     /// No DLT in three, or at most one in six: the next level may be opened. (For the highest

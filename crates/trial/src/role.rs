@@ -8,7 +8,19 @@ use serde::{Deserialize, Serialize};
 /// A role in a trial. Permissions, blinding and site scope hang off it.
 ///
 /// Serialised, parsed and displayed as its snake_case name ([`Role::as_str`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The sponsor's administrator: sets up the study, its sites and its users.

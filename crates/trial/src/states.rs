@@ -2,8 +2,9 @@
 //! the database and in the audit trail, and are typed everywhere else.
 
 /// Defines a state enum whose variants are written as fixed words: `as_str`, `parse`, `ALL`,
-/// `Display`, serde under the same words, and `parse_field` that refuses any other word with
-/// the allowed ones named.
+/// `Display`, serde under the same words, `parse_field` that refuses any other word with the
+/// allowed ones named, and its OpenAPI schema (a string enum of the words, for the web's
+/// document).
 macro_rules! named_states {
     (
         $(#[$meta:meta])*
@@ -39,6 +40,21 @@ macro_rules! named_states {
             /// The state `text` names, or a refusal naming `field` and the allowed words.
             pub fn parse_field(field: &str, text: &str) -> Result<$name, $crate::Refusal> {
                 $name::parse(text).ok_or_else(|| $crate::Refusal::not_allowed(field, text, $name::ALL))
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

@@ -201,7 +201,7 @@ impl FieldType {
 }
 
 /// A site where participants are enrolled.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Site {
     /// Short identifier, unique in the study.
     pub id: String,

@@ -142,7 +142,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
 /// A login request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     /// The login name.
@@ -152,7 +152,7 @@ pub struct Login {
 }
 
 /// The signed-in user as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// The account.
     pub user: User,
@@ -160,6 +160,13 @@ pub struct Me {
     pub roles: Vec<RoleAssignment>,
     /// The token to send as `X-CSRF-Token` with every state-changing request.
     pub csrf_token: String,
+}
+
+/// The answer to signing out.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedOut {
+    /// Always true.
+    pub signed_out: bool,
 }
 
 /// A real argon2id hash, checked against when a name is unknown so that both answers take as
@@ -185,7 +192,7 @@ fn wrong() -> ApiError {
 pub async fn sign_in(app: &App, client: &Client, login: Login) -> Result<Response, ApiError> {
     let too_long = trial::accounts::check_login(&login.username, &login.password);
     if !too_long.is_empty() {
-        return Err(ApiError::BadFields(
+        return Err(ApiError::Malformed(
             too_long.into_iter().map(FieldProblem::from).collect(),
         ));
     }
@@ -291,7 +298,7 @@ pub async fn sign_out(app: &App, headers: &HeaderMap) -> Result<Response, ApiErr
     if let Some(token) = cookie_token(headers) {
         app.store.delete_session(&token_hash(&token)).await?;
     }
-    let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
+    let mut response = Json(SignedOut { signed_out: true }).into_response();
     let expired = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     response.headers_mut().insert(
         SET_COOKIE,

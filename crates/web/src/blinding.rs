@@ -46,17 +46,20 @@ pub fn reveals_allocation(row: &store::AuditRow) -> bool {
 }
 
 /// An allocation as one caller may see it: the arm only for an unblinded caller.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AllocationView {
     participant_id: i64,
     sequence: i64,
     kit_number: String,
+    #[schema(format = DateTime)]
     randomised_at: String,
     randomised_by: String,
+    #[schema(format = DateTime)]
     dispensed_at: Option<String>,
     dispensed_by: Option<String>,
     /// Whether the participant was unblinded in an emergency.
     emergency_unblinded: bool,
+    #[schema(format = DateTime)]
     unblinded_at: Option<String>,
     unblinded_by: Option<String>,
     unblind_reason: Option<String>,
@@ -126,7 +129,7 @@ pub async fn allocation_of(
 }
 
 /// A participant's dose, as the participant view shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DoseView {
     #[serde(flatten)]
     assignment: DoseAssignment,

@@ -1,14 +1,19 @@
-//! Errors of the API, mapped to HTTP statuses in one place. Every error is JSON:
+//! Errors of the API, mapped to HTTP statuses in one place. Every error is JSON, an
+//! [`ErrorBody`]:
 //! `{"error": {"status": 422, "message": "...", "fields": [{"field": "...", "message": "..."}]}}`.
 
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// A field-level problem.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
-    /// The field, as named in the request (`exam.c5RightMotor`).
+    /// The field, as named in the request (`exam.c5RightMotor`, `kits[2].number`; a query
+    /// parameter by its name; `body` for a body that is not JSON at all).
     pub field: String,
     /// What is wrong, with the allowed values.
     pub message: String,
@@ -20,6 +25,38 @@ impl FieldProblem {
         FieldProblem {
             field: field.into(),
             message: message.into(),
+        }
+    }
+}
+
+/// Every error answer of the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong with a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status, again.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What went wrong, in a sentence.
+    pub message: String,
+    /// Each field at fault, with what is wrong and the allowed values (may be empty).
+    pub fields: Vec<FieldProblem>,
+}
+
+impl ErrorBody {
+    /// The body of an error with this status.
+    pub fn new(status: StatusCode, message: String, fields: Vec<FieldProblem>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                status: status.as_u16(),
+                message,
+                fields,
+            },
         }
     }
 }
@@ -39,9 +76,21 @@ pub enum ApiError {
     /// The request is not well-formed.
     #[error("{0}")]
     BadRequest(String),
-    /// The request is not well-formed in these fields (a value longer than any allowed).
+    /// The body or query string is not what the operation takes: each field at fault.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
-    BadFields(Vec<FieldProblem>),
+    Malformed(Vec<FieldProblem>),
+    /// The body is larger than the server reads.
+    #[error("the request body is too large (at most {0} bytes)")]
+    TooLarge(usize),
+    /// The body is not declared as JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The path exists, not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The database does not answer.
+    #[error("{0}")]
+    Unavailable(String),
     /// Field-level problems.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldProblem>),
@@ -78,7 +127,11 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) | ApiError::BadFields(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -121,15 +174,19 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let fields = match &self {
-            ApiError::Invalid(problems) | ApiError::BadFields(problems) => problems.clone(),
+            ApiError::Invalid(problems) | ApiError::Malformed(problems) => problems.clone(),
+            ApiError::TooLarge(limit) => {
+                vec![FieldProblem::new(
+                    "body",
+                    format!("is too large (at most {limit} bytes)"),
+                )]
+            }
             ApiError::Conflict { field, message } => {
                 vec![FieldProblem::new(field.clone(), message.clone())]
             }
             _ => vec![],
         };
-        let body = serde_json::json!({
-            "error": { "status": status.as_u16(), "message": self.to_string(), "fields": fields }
-        });
+        let body = ErrorBody::new(status, self.to_string(), fields);
         let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::TooManyRequests { retry_after, .. } = &self {
             response.headers_mut().insert(
@@ -139,4 +196,46 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Middleware: every error the API answers is the JSON error shape, including any made below
+/// our handlers (a path parameter axum refused, for one); the text of such an answer becomes
+/// the message. Pages keep their HTML error pages; `/healthz` and `/api/…` get JSON.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") || path == "/healthz";
+    // A path with a NUL character (`%00`) names nothing of ours (and no database stores one).
+    if path.contains("%00") {
+        return ApiError::NotFound("no such page or operation".into()).into_response();
+    }
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let message = if !text.is_empty() {
+        text
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        format!("{method} is not an operation of this path")
+    } else {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    };
+    let body = serde_json::to_vec(&ErrorBody::new(status, message, vec![])).unwrap_or_default();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

@@ -1,6 +1,6 @@
 //! # web
 //!
-//! The HTTP server of the platform: a JSON API described by an OpenAPI 3 document at
+//! The HTTP server of the platform: a JSON API described by an OpenAPI 3.1 document at
 //! `/api/openapi.json` (every operation has an `operationId`), web pages, sessions and access
 //! control, and `/healthz`. The only crate that knows HTTP.
 //!
@@ -38,7 +38,7 @@ use axum::Router;
 
 pub use crate::app::{App, AppState};
 use crate::error::ApiError;
-pub use crate::extract::{parse_body, Body};
+pub use crate::extract::parse_body;
 
 /// The router of the whole server: the API's operations and the pages.
 pub fn router(app: AppState) -> Router {
@@ -46,6 +46,8 @@ pub fn router(app: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
+        .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_BODY))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn(logging::request_span))
         .with_state(app)
 }

@@ -8,6 +8,8 @@ use time::Date;
 use trial::participants::{check_screening, ScreeningForm};
 pub use trial::participants::{classification_json, ClassifiedExam};
 use trial::{Covariates, Study};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 
 use crate::app::App;
 use crate::error::{ApiError, FieldProblem};
@@ -29,8 +31,77 @@ pub fn read_exam(
     trial::participants::read_exam(fields).map_err(invalid)
 }
 
+/// The schema of an ISNCSCI exam in the flat layout, as the API takes it: every point of the
+/// exam and the anal exam by key (`c5RightMotor`, `t4LeftPrick`, `analContraction`), each with
+/// its allowed values, and the optional lowest non-key muscles with motor function.
+pub struct FlatExam;
+
+impl utoipa::PartialSchema for FlatExam {
+    fn schema() -> RefOr<Schema> {
+        let grades = |top: u8, starred: u8| {
+            let plain = (0..=top).map(|g| g.to_string());
+            let star = (0..=starred).flat_map(|g| [format!("{g}*"), format!("{g}**")]);
+            let nt = ["NT", "NT*", "NT**"].map(String::from);
+            plain.chain(star).chain(nt).collect::<Vec<_>>()
+        };
+        let mut exam = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for field in isncsci::flat::Field::all() {
+            use isncsci::flat::Field as F;
+            let words = match field {
+                F::Motor(..) => Some(grades(5, 4)),
+                F::Touch(..) | F::Prick(..) => Some(grades(2, 1)),
+                F::AnalContraction | F::AnalSensation => {
+                    Some(["Yes", "No", "NT"].map(String::from).to_vec())
+                }
+                F::LowestNonKeyMuscle(_) => None,
+            };
+            let value = match words {
+                Some(words) => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(words)),
+                None => ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some(isncsci::flat::NON_KEY_ALLOWED)),
+            };
+            exam = exam.property(field.name(), value);
+            if field.is_required() {
+                exam = exam.required(field.name());
+            }
+        }
+        exam.into()
+    }
+}
+
+impl utoipa::ToSchema for FlatExam {}
+
+/// The schema of a classification as the API gives it: the 25 results under the conformance
+/// file's names, each as the reference prints it (`"C5,C6"`, `"A*,B*"`).
+pub struct Classification;
+
+impl utoipa::PartialSchema for Classification {
+    fn schema() -> RefOr<Schema> {
+        isncsci::Classification::KEYS
+            .iter()
+            .fold(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                |object, key| {
+                    object
+                        .property(*key, ObjectBuilder::new().schema_type(Type::String))
+                        .required(*key)
+                },
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Classification {}
+
 /// A screening as the API receives it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningInput {
     /// The site.
@@ -40,14 +111,19 @@ pub struct ScreeningInput {
     /// `male`, `female` or `other`.
     pub sex: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub date_of_birth: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub injury_date: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub consent_date: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub screening_date: String,
     /// The screening ISNCSCI exam in the flat layout (`c5RightMotor`, …, `analContraction`).
+    #[schema(value_type = FlatExam)]
     pub exam: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -95,15 +171,17 @@ pub async fn screen(
 }
 
 /// An enrolment as the API receives it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolmentInput {
     /// The subject id to give.
     pub subject_id: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub enrolled_on: String,
     /// The date visits are scheduled from, when the study's anchor is the first dose
     /// (the planned dosing day); for an injury anchor it is the injury date and may be left out.
+    #[schema(format = Date)]
     pub anchor_date: Option<String>,
 }
 
@@ -146,7 +224,7 @@ pub async fn enrol(
 }
 
 /// A visit with its window status today.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     /// The visit.
     #[serde(flatten)]
@@ -216,7 +294,7 @@ pub async fn planned_forms(
                     verified_at: None,
                     locked: false,
                     version: 0,
-                    updated_at: String::new(),
+                    updated_at: None,
                 },
             });
         }

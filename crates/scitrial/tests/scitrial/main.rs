@@ -1,5 +1,6 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
-//! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), `randomization verify`
+//! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
+//! API against its contract under schemathesis (contract), `randomization verify`
 //! (randomization_verify), nothing acknowledged lost after kill -9 (durability), and the
 //! server's JSON logs (logs). A test
 //! over both databases names the one it failed on.
@@ -7,6 +8,7 @@
 mod checkpoints;
 mod cli;
 mod common;
+mod contract;
 mod durability;
 mod logs;
 mod randomization_verify;

@@ -66,7 +66,7 @@ impl ListRequest {
 }
 
 /// A study's randomisation list as anyone may see it: no seed, no arm.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RandomisationList {
     /// The study.
     pub study_id: String,
@@ -85,6 +85,7 @@ pub struct RandomisationList {
     /// Who generated it.
     pub generated_by: String,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub generated_at: String,
 }
 

@@ -36,7 +36,7 @@ pub struct FormSave {
 }
 
 /// A form as saved.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FormEntry {
     /// The participant.
     pub participant_id: i64,
@@ -45,9 +45,11 @@ pub struct FormEntry {
     /// The form.
     pub form_id: String,
     /// The values.
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// What it is saved as (none for a planned form not saved yet, written `not-started`).
     #[serde(serialize_with = "saved_status")]
+    #[schema(value_type = SavedStatus)]
     pub status: Option<FormStatus>,
     /// The state shown: locked, else signed (a valid signature covers its visit), else
     /// source-verified, else the saved status (see [`FormState::of`]).
@@ -55,17 +57,19 @@ pub struct FormEntry {
     /// Who source-verified it (cleared by a later change).
     pub verified_by: Option<String>,
     /// When.
+    #[schema(format = DateTime)]
     pub verified_at: Option<String>,
     /// Whether a data manager locked it (a locked form refuses changes).
     pub locked: bool,
     /// 1 when first saved, then one more at each change.
     pub version: i64,
-    /// When it last changed.
-    pub updated_at: String,
+    /// When it last changed (none for a planned form not saved yet).
+    #[schema(format = DateTime)]
+    pub updated_at: Option<String>,
 }
 
 /// An electronic signature of a visit, as shown with the record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signature {
     /// Its id.
     pub id: i64,
@@ -82,10 +86,12 @@ pub struct Signature {
     /// The signer's printed name.
     pub signer_name: String,
     /// When (UTC).
+    #[schema(format = DateTime)]
     pub signed_at: String,
     /// SHA-256 of exactly the data signed: see `trial::ecrf::signed_data_hash`.
     pub data_hash: String,
     /// When a change voided it.
+    #[schema(format = DateTime)]
     pub void_at: Option<String>,
     /// The change that voided it.
     pub void_reason: Option<String>,
@@ -127,6 +133,26 @@ fn saved_status<S: serde::Serializer>(
     out: S,
 ) -> Result<S::Ok, S::Error> {
     out.serialize_str(status.map_or(FormState::NotStarted.as_str(), |s| s.as_str()))
+}
+
+/// The schema of a form's saved status as the API writes it: `not-started` or a [`FormStatus`].
+struct SavedStatus;
+
+impl utoipa::PartialSchema for SavedStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let words = std::iter::once(FormState::NotStarted.as_str())
+            .chain(FormStatus::ALL.iter().map(|s| s.as_str()));
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(words))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SavedStatus {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("SavedStatus")
+    }
 }
 
 /// A saved status as read (written only from `FormStatus`).
@@ -369,7 +395,7 @@ async fn save_form_in(
         verified_at: None,
         locked: false,
         version: outcome.version,
-        updated_at: at,
+        updated_at: Some(at),
     })
 }
 
@@ -529,7 +555,7 @@ pub(crate) async fn casebook(
                     verified_at,
                     locked: locked.0,
                     version,
-                    updated_at,
+                    updated_at: Some(updated_at),
                 }
             },
         )

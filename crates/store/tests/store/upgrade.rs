@@ -253,7 +253,7 @@ async fn check_rows(store: &Backend, audit: &[AuditRow]) {
         serde_json::json!({ "diastolic_bp": 80, "note": "é", "systolic_bp": 120.5 })
     );
     assert!(f.locked);
-    assert_eq!(f.updated_at, "2024-12-16T12:00:00.000000Z");
+    assert_eq!(f.updated_at.as_deref(), Some("2024-12-16T12:00:00.000000Z"));
     assert_eq!(
         f.verified_at.as_deref(),
         Some("2024-12-17T12:00:00.000000Z")

@@ -1,7 +1,6 @@
 //! Accounts: listing and creating them, giving and taking away roles, deactivating and
 //! reactivating, all for the sponsor administrator, each change with its reason and audited.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
@@ -12,7 +11,7 @@ use trial::Role;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, FieldProblem};
-use crate::extract::parse_body;
+use crate::extract::{parse_body, JsonBody};
 use crate::openapi::Endpoint;
 
 /// The operations of this feature.
@@ -22,39 +21,44 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "listUsers",
         "Accounts (sponsor administrator)",
         |m| on(m, users),
-    ),
+    )
+    .returns_list::<store::User>(),
     Endpoint::post(
         "/api/users",
         "createUser",
         "Create an account (sponsor administrator)",
         |m| on(m, create_user),
     )
-    .json(),
+    .body::<NewUserInput>()
+    .creates::<store::User>(),
     Endpoint::post(
         "/api/users/{id}/roles",
         "assignRole",
         "Give a role in a study, at a site for site roles",
         |m| on(m, assign_role),
     )
-    .json(),
+    .body::<RoleInput>()
+    .creates_list::<store::RoleAssignment>(),
     Endpoint::post(
         "/api/users/{id}/roles/removal",
         "removeRole",
         "Take a role away, with the reason",
         |m| on(m, remove_role),
     )
-    .json(),
+    .body::<RoleRemoval>()
+    .returns_list::<store::RoleAssignment>(),
     Endpoint::post(
         "/api/users/{id}/state",
         "setAccountState",
         "Deactivate or reactivate an account, with the reason",
         |m| on(m, set_active),
     )
-    .json(),
+    .body::<AccountState>()
+    .returns::<store::User>(),
 ];
 
 /// A new account.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserInput {
     username: String,
@@ -131,7 +135,7 @@ async fn users(
 async fn create_user(
     State(state): State<AppState>,
     me: CurrentUser,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<store::User>), ApiError> {
     may_manage_users(&me)?;
     let input: NewUserInput = parse_body(&body)?;
@@ -158,10 +162,11 @@ async fn create_user(
 }
 
 /// A role to give.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleInput {
     study: String,
+    #[schema(value_type = Role)]
     role: String,
     site: Option<String>,
 }
@@ -171,7 +176,7 @@ async fn assign_role(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<Vec<store::RoleAssignment>>), ApiError> {
     may_manage_users(&me)?;
     let input: RoleInput = parse_body(&body)?;
@@ -223,10 +228,11 @@ async fn assign_role(
 }
 
 /// A role to take away, with the reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleRemoval {
     study: String,
+    #[schema(value_type = Role)]
     role: String,
     site: Option<String>,
     reason: String,
@@ -237,7 +243,7 @@ async fn remove_role(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<Vec<store::RoleAssignment>>, ApiError> {
     may_manage_users(&me)?;
     let input: RoleRemoval = parse_body(&body)?;
@@ -258,7 +264,7 @@ async fn remove_role(
 }
 
 /// An account's state, with the reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AccountState {
     active: bool,
@@ -270,7 +276,7 @@ async fn set_active(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<store::User>, ApiError> {
     may_manage_users(&me)?;
     let input: AccountState = parse_body(&body)?;

@@ -2,7 +2,6 @@
 //! kits and dispensing, and emergency unblinding. What a caller sees of an allocation is decided
 //! in `blinding.rs`.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
@@ -17,7 +16,7 @@ use crate::auth::CurrentUser;
 use crate::blinding::{unblinded, AllocationView};
 use crate::error::ApiError;
 use crate::esign;
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 use crate::service;
 use trial::SignedRecord;
@@ -29,45 +28,51 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "getRandomisation",
         "Whether the list exists; randomised, dispensed, unblinded counts (per arm for unblinded roles)",
         |m| on(m, list),
-    ),
+    )
+    .returns::<ListView>(),
     Endpoint::post(
         "/api/studies/{study}/randomisation",
         "generateRandomisation",
         "Generate the concealed list and kit list from a recorded seed, before the first enrolment or late with a reason (DSMB statistician)",
         |m| on(m, generate),
     )
-    .json(),
+    .body::<GenerateInput>()
+    .creates::<GeneratedView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/randomisation",
         "randomiseParticipant",
         "Randomise an eligible, enrolled participant, exactly once; blinded callers get the kit, not the arm",
         |m| on(m, randomise),
     )
-    .json(),
+    .body::<RandomiseInput>()
+    .creates::<AllocationView>(),
     Endpoint::get(
         "/api/studies/{study}/kits",
         "listKits",
         "Kits to prepare: each allocation's kit and arm, and dispensing (unblinded pharmacist)",
         |m| on(m, kits),
-    ),
+    )
+    .returns_list::<AllocationView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/dispensing",
         "dispenseKit",
         "Record that the participant's kit was dispensed (unblinded pharmacist)",
         |m| on(m, dispense),
     )
-    .json(),
+    .body::<DispenseInput>()
+    .returns::<AllocationView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/unblinding",
         "emergencyUnblind",
         "Emergency unblinding of one participant by an investigator of its site, with reason and password",
         |m| on(m, unblind),
     )
-    .json(),
+    .body::<UnblindInput>()
+    .returns::<AllocationView>(),
 ];
 
 /// Generating the list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GenerateInput {
     /// The seed, a number or its decimal digits (0 to 18446744073709551615); drawn from the
@@ -83,7 +88,7 @@ struct GenerateInput {
 }
 
 /// A seed as JSON: a number, or a string of digits (for seeds beyond 2^53).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 enum SeedInput {
     /// A JSON number.
@@ -93,7 +98,7 @@ enum SeedInput {
 }
 
 /// The list as its generator gets it: with the seed, once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct GeneratedView {
     #[serde(flatten)]
     list: store::RandomisationList,
@@ -106,7 +111,7 @@ async fn generate(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(study_id): Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<GeneratedView>), ApiError> {
     require(&me.roles, &study_id, Operation::GenerateRandomisation)?;
     let study = state.study(&study_id)?;
@@ -153,7 +158,7 @@ async fn generate(
 }
 
 /// Allocations per arm, for unblinded callers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ArmCount {
     arm_id: String,
     arm_name: String,
@@ -161,15 +166,35 @@ struct ArmCount {
 }
 
 /// The list's state as the caller may see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ListView {
     study_id: String,
     generated: bool,
     #[serde(flatten)]
+    #[schema(value_type = ListFields)]
     list: Option<store::RandomisationList>,
     #[serde(skip_serializing_if = "Option::is_none")]
     arms: Option<Vec<ArmCount>>,
 }
+
+/// The schema of the list's fields in a [`ListView`]: those of a `RandomisationList`, present
+/// once the list is generated.
+struct ListFields;
+
+impl utoipa::PartialSchema for ListFields {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{schema::Schema, RefOr};
+        match <store::RandomisationList as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(mut object)) => {
+                object.required.clear();
+                RefOr::T(Schema::Object(object))
+            }
+            other => other,
+        }
+    }
+}
+
+impl utoipa::ToSchema for ListFields {}
 
 /// `GET /api/studies/{study}/randomisation`: whether the list exists, how many were randomised,
 /// dispensed and unblinded in an emergency; per arm for unblinded callers only.
@@ -209,7 +234,7 @@ async fn list(
 }
 
 /// Randomising takes no input: the covariates come from the screening exam and the site.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RandomiseInput {}
 
@@ -219,7 +244,7 @@ async fn randomise(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<AllocationView>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::Randomise).await?;
     let _: RandomiseInput = parse_body(&body)?;
@@ -261,7 +286,7 @@ async fn kits(
 }
 
 /// The kit handed over.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DispenseInput {
     kit_number: String,
@@ -273,7 +298,7 @@ async fn dispense(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<AllocationView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::Dispense).await?;
     let study_id = &path.study;
@@ -292,7 +317,7 @@ async fn dispense(
 }
 
 /// An emergency unblinding: the reason and the password re-entered.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UnblindInput {
     reason: String,
@@ -306,7 +331,7 @@ async fn unblind(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<AllocationView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EmergencyUnblind).await?;
     let study_id = &path.study;

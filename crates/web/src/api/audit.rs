@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blinding::unblinded;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::openapi::Endpoint;
 
 /// The operations of this feature.
@@ -29,18 +30,21 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "The audit trail of one record (query: entity, record)",
         |m| on(m, audit),
     )
-    .query(&["entity", "record"]),
+    .query::<AuditQuery>()
+    .returns_list::<store::AuditRow>(),
     Endpoint::get(
         "/api/audit.csv",
         "exportAuditTrail",
         "The whole audit trail as CSV, streamed",
         |m| on(m, audit_csv),
-    ),
+    )
+    .text("text/csv"),
 ];
 
 /// Which record's trail.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     entity: String,
     record: String,

@@ -2,7 +2,6 @@
 //! classified by the engine), the planned forms with their state, source verification, locking
 //! and unlocking.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::on;
 use axum::Json;
@@ -13,7 +12,7 @@ use crate::access::Operation;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, FieldProblem};
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 use crate::service;
 
@@ -25,32 +24,37 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "Save a visit's form (eCRF), validated and scored; a change needs a reason",
         |m| on(m, save_form),
     )
-    .json(),
+    .body::<FormInput>()
+    .returns::<store::FormEntry>(),
     Endpoint::get(
         "/api/studies/{study}/participants/{id}/forms",
         "listForms",
         "Every form of a participant's visit plan, each with its state (not-started, in-progress, complete, source-verified, signed, locked)",
         |m| on(m, forms),
-    ),
+    )
+    .returns_list::<store::FormEntry>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/verification",
         "verifyForm",
         "Source-verify a complete form (monitor); a later change clears it",
         |m| on(m, verify_form),
-    ),
+    )
+    .returns::<store::FormEntry>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/lock",
         "lockForm",
         "Lock a form (data manager): it refuses changes until unlocked",
         |m| on(m, lock_form),
-    ),
+    )
+    .returns::<store::FormEntry>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/visits/{visit}/forms/{form}/unlock",
         "unlockForm",
         "Unlock a form (data manager), with the reason",
         |m| on(m, unlock_form),
     )
-    .json(),
+    .body::<UnlockInput>()
+    .returns::<store::FormEntry>(),
 ];
 
 /// The longest comment an ISNCSCI form keeps.
@@ -64,11 +68,15 @@ struct FormPath {
 }
 
 /// A form's values for a visit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FormInput {
+    /// The form's fields as the study defines them (an ISNCSCI form: the exam in the flat
+    /// layout, and `comments`).
+    #[schema(value_type = Object)]
     values: Map<String, Value>,
     #[serde(default = "in_progress")]
+    #[schema(value_type = Option<trial::FormStatus>)]
     status: String,
     reason: Option<String>,
 }
@@ -85,7 +93,7 @@ async fn save_form(
     me: CurrentUser,
     path: ParticipantPath,
     Path(FormPath { visit, form }): Path<FormPath>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<store::FormEntry>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
     let input: FormInput = parse_body(&body)?;
@@ -207,7 +215,7 @@ async fn lock_form(
 }
 
 /// Why a form is unlocked.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UnlockInput {
     reason: String,
@@ -219,7 +227,7 @@ async fn unlock_form(
     me: CurrentUser,
     path: ParticipantPath,
     Path(FormPath { visit, form }): Path<FormPath>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<store::FormEntry>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::Lock).await?;
     let input: UnlockInput = parse_body(&body)?;

@@ -3,7 +3,6 @@
 //! assessments. Open-label: the dose is shown to everyone who sees the participant (in a blinded
 //! dose-escalation study, only to unblinded callers; see `blinding.rs`).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
@@ -18,7 +17,7 @@ use crate::auth::CurrentUser;
 use crate::blinding::{dose_view, unblinded, DoseView};
 use crate::error::ApiError;
 use crate::esign;
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 use trial::SignedRecord;
 
@@ -29,32 +28,36 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "getCohorts",
         "Dose levels with their participants, DLTs and the 3+3 decision; the level enrolling now; the MTD",
         |m| on(m, cohorts),
-    ),
+    )
+    .returns::<CohortView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/dose-level",
         "assignDoseLevel",
         "Give an enrolled participant the dose level the 3+3 rule enrols at now (any other is refused)",
         |m| on(m, assign),
     )
-    .json(),
+    .body::<AssignInput>()
+    .creates::<DoseView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/dose-level/override",
         "overrideDoseLevel",
         "Sponsor override of the 3+3 rule: level, reason and password (signature); audited",
         |m| on(m, override_level),
     )
-    .json(),
+    .body::<OverrideInput>()
+    .creates::<DoseView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/dlt",
         "recordDltAssessment",
         "The investigator's signed DLT assessment (password), within the DLT window",
         |m| on(m, record_dlt),
     )
-    .json(),
+    .body::<DltInput>()
+    .creates::<DltAssessment>(),
 ];
 
 /// One dose level in the cohort view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct LevelView {
     id: String,
     name: String,
@@ -68,7 +71,7 @@ struct LevelView {
 }
 
 /// The cohort view: each level's state and decision, where the rule enrols now, the MTD.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CohortView {
     study_id: String,
     dlt_window_days: Option<u32>,
@@ -87,14 +90,17 @@ struct CohortView {
 }
 
 /// A participant in the cohort view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CohortMember {
     participant_id: i64,
     level_id: String,
+    #[schema(format = DateTime)]
     assigned_at: String,
     overridden: bool,
     /// `yes`, `no`, or `pending` (not yet evaluable).
+    #[schema(value_type = String, pattern = "^(yes|no|pending)$")]
     dlt: &'static str,
+    #[schema(format = Date)]
     onset_on: Option<String>,
 }
 
@@ -168,7 +174,7 @@ async fn cohorts(
 }
 
 /// Asking for a dose level: none for the level the rule enrols at now.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AssignInput {
     level_id: Option<String>,
@@ -180,7 +186,7 @@ async fn assign(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<DoseView>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::AssignDose).await?;
     let input: AssignInput = parse_body(&body)?;
@@ -200,7 +206,7 @@ async fn assign(
 }
 
 /// A sponsor's override: the level, the reason and the password re-entered (the signature).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OverrideInput {
     level_id: String,
@@ -214,7 +220,7 @@ async fn override_level(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<DoseView>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::OverrideDose).await?;
     let input: OverrideInput = parse_body(&body)?;
@@ -253,12 +259,14 @@ async fn override_level(
 }
 
 /// A DLT assessment, signed with the password.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DltInput {
     dlt: bool,
+    #[schema(format = Date)]
     onset_on: Option<String>,
     description: String,
+    #[schema(format = Date)]
     assessed_on: String,
     password: String,
 }
@@ -270,7 +278,7 @@ async fn record_dlt(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<DltAssessment>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::Sign).await?;
     let input: DltInput = parse_body(&body)?;

@@ -1,6 +1,7 @@
 //! The JSON API, one file per feature. A feature lists its operations in one table
-//! (`OPERATIONS`: method, path, operationId, summary, handler); [`FEATURES`] registers the
-//! tables, and both the router ([`routes`]) and the OpenAPI document are made from them.
+//! (`OPERATIONS`: method, path, operationId, summary, handler, and the types of the body, query
+//! string and answer); [`FEATURES`] registers the tables, and both the router ([`routes`]) and
+//! the OpenAPI document, with the schemas of those types, are made from them.
 //!
 //! A feature imports only the plumbing below it (`app`, `extract`, `access`, `auth`, `esign`,
 //! `blinding`, `service`, `error`, `openapi`), the store and the trial crate, never another
@@ -33,6 +34,7 @@ use axum::routing::on;
 use axum::{Json, Router};
 
 use crate::app::AppState;
+use crate::error::ApiError;
 use crate::openapi::{self, Endpoint};
 
 pub use accounts::check_new_user;
@@ -70,21 +72,45 @@ const SERVER: &[Endpoint] = &[
         "healthz",
         "Whether the server and its database answer",
         |m| on(m, healthz),
-    ),
+    )
+    .text("text/plain")
+    .public(),
     Endpoint::get("/api/openapi.json", "openapi", "This document", |m| {
         on(m, document)
-    }),
+    })
+    .returns::<OpenApiDocument>()
+    .public(),
 ];
+
+/// The schema of `/api/openapi.json`: an OpenAPI 3.1 document, whose own schema is the
+/// OpenAPI specification's.
+struct OpenApiDocument;
+
+impl utoipa::PartialSchema for OpenApiDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ["openapi", "info", "paths", "components"]
+            .into_iter()
+            .fold(ObjectBuilder::new().schema_type(Type::Object), |o, key| {
+                let kind = if key == "openapi" {
+                    Type::String
+                } else {
+                    Type::Object
+                };
+                o.property(key, ObjectBuilder::new().schema_type(kind))
+                    .required(key)
+            })
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for OpenApiDocument {}
 
 /// `GET /healthz`
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.studies().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {e}\n"),
-        )
-            .into_response(),
+        Err(e) => ApiError::Unavailable(format!("database unavailable: {e}")).into_response(),
     }
 }
 
@@ -105,6 +131,9 @@ mod tests {
     fn every_routed_operation_is_documented_once_and_only_those() {
         let ids: BTreeSet<&str> = OPERATIONS.iter().map(|e| e.operation_id).collect();
         assert_eq!(ids.len(), OPERATIONS.len(), "an operationId is used twice");
+        for e in OPERATIONS.iter() {
+            assert!(e.reply.is_some(), "{} declares no answer", e.operation_id);
+        }
         let routed: BTreeSet<(String, String)> = OPERATIONS
             .iter()
             .map(|e| (e.path.to_string(), e.method.name().to_string()))

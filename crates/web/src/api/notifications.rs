@@ -19,13 +19,15 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "listNotifications",
         "Notifications for the caller's roles (emergency unblindings for sponsor and DSMB), each with when the caller acknowledged it",
         |m| on(m, notifications),
-    ),
+    )
+    .returns_list::<store::Notification>(),
     Endpoint::post(
         "/api/studies/{study}/notifications/{id}/read",
         "acknowledgeNotification",
         "Acknowledges a notification addressed to one of the caller's roles (audited once)",
         |m| on(m, acknowledge_notification),
-    ),
+    )
+    .returns::<store::Notification>(),
 ];
 
 /// `GET /api/studies/{study}/notifications`: the notifications for the caller's roles in the

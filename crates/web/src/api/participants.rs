@@ -1,7 +1,6 @@
 //! Participants: the list, screening, one participant's view, enrolment, withdrawal or
 //! completion, corrections, and the date a visit took place.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
@@ -14,7 +13,7 @@ use crate::app::{App, AppState};
 use crate::auth::CurrentUser;
 use crate::blinding::{self, AllocationView, DoseView};
 use crate::error::ApiError;
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 use crate::service;
 
@@ -25,53 +24,60 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "listParticipants",
         "Participants in the caller's scope",
         |m| on(m, list),
-    ),
+    )
+    .returns_list::<ParticipantSummary>(),
     Endpoint::post(
         "/api/studies/{study}/participants",
         "screenParticipant",
         "Screen a participant with the screening ISNCSCI exam; eligibility is computed",
         |m| on(m, screen),
     )
-    .json(),
+    .body::<service::ScreeningInput>()
+    .creates::<Participant>(),
     Endpoint::get(
         "/api/studies/{study}/participants/{id}",
         "getParticipant",
         "A participant with visits (window status) and exams",
         |m| on(m, participant),
-    ),
+    )
+    .returns::<ParticipantView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/enrolment",
         "enrolParticipant",
         "Enrol an eligible participant and plan the visits",
         |m| on(m, enrol),
     )
-    .json(),
+    .body::<service::EnrolmentInput>()
+    .returns::<ParticipantView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/end",
         "endParticipation",
         "Withdraw or complete a participant, with the reason",
         |m| on(m, end),
     )
-    .json(),
+    .body::<EndInput>()
+    .returns::<ParticipantView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/corrections",
         "correctParticipant",
         "Change saved data, with the reason",
         |m| on(m, correct),
     )
-    .json(),
+    .body::<CorrectionInput>()
+    .returns::<ParticipantView>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/visits/{visit}",
         "recordVisit",
         "Record the date a visit took place",
         |m| on(m, visit_done),
     )
-    .json(),
+    .body::<VisitDone>()
+    .returns::<ParticipantView>(),
 ];
 
 /// A participant as listed, with the allocation marks every role may see (randomised, kit,
 /// emergency unblinding; never the arm).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ParticipantSummary {
     #[serde(flatten)]
     participant: Participant,
@@ -113,7 +119,7 @@ async fn screen(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(study): Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<Participant>), ApiError> {
     let scope = require(&me.roles, &study, Operation::EnterData)?;
     let input: service::ScreeningInput = parse_body(&body)?;
@@ -128,7 +134,7 @@ async fn screen(
 }
 
 /// A participant with visits and exams.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ParticipantView {
     #[serde(flatten)]
     participant: Participant,
@@ -142,12 +148,15 @@ struct ParticipantView {
 }
 
 /// A stored exam with its classification.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ExamView {
     id: i64,
     visit_id: String,
+    #[schema(format = Date)]
     examined_on: String,
+    #[schema(value_type = service::FlatExam)]
     exam: serde_json::Value,
+    #[schema(value_type = service::Classification)]
     classification: serde_json::Value,
 }
 
@@ -201,7 +210,7 @@ async fn enrol(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
     let input: service::EnrolmentInput = parse_body(&body)?;
@@ -210,10 +219,12 @@ async fn enrol(
 }
 
 /// Withdrawal or completion.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EndInput {
+    /// `withdrawn` or `completed`.
     status: String,
+    #[schema(format = Date)]
     on: String,
     reason: String,
 }
@@ -223,7 +234,7 @@ async fn end(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EndParticipation).await?;
     let input: EndInput = parse_body(&body)?;
@@ -241,9 +252,10 @@ async fn end(
 }
 
 /// A change to saved data, with its reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CorrectionInput {
+    #[schema(value_type = trial::participants::CorrectableField)]
     field: String,
     value: String,
     reason: String,
@@ -254,7 +266,7 @@ async fn correct(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
     let input: CorrectionInput = parse_body(&body)?;
@@ -278,9 +290,10 @@ struct VisitPath {
 }
 
 /// The date a visit took place.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VisitDone {
+    #[schema(format = Date)]
     done_on: String,
 }
 
@@ -290,7 +303,7 @@ async fn visit_done(
     me: CurrentUser,
     path: ParticipantPath,
     Path(VisitPath { visit }): Path<VisitPath>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
     let input: VisitDone = parse_body(&body)?;

@@ -1,8 +1,7 @@
 //! Data queries: a monitor or data manager raises one on a field, the site answers, whoever
 //! raised it closes or re-opens it; the list of the caller's sites.
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
 use axum::Json;
@@ -13,7 +12,7 @@ use crate::access::{require, Operation};
 use crate::app::{App, AppState};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath, Query};
 use crate::openapi::Endpoint;
 use crate::service::check_query_status;
 
@@ -25,37 +24,43 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "Raise a query on a field of a visit's form (monitor, data manager)",
         |m| on(m, raise_query),
     )
-    .json(),
+    .body::<QueryInput>()
+    .creates::<store::Query>(),
     Endpoint::get(
         "/api/studies/{study}/queries",
         "listQueries",
         "The queries of the caller's sites (query: status, participant)",
         |m| on(m, list_queries),
-    ),
+    )
+    .query::<QueryFilter>()
+    .returns_list::<store::Query>(),
     Endpoint::post(
         "/api/studies/{study}/queries/{query}/answer",
         "answerQuery",
         "The site answers a query",
         |m| on(m, answer_query),
     )
-    .json(),
+    .body::<AnswerInput>()
+    .returns::<store::Query>(),
     Endpoint::post(
         "/api/studies/{study}/queries/{query}/close",
         "closeQuery",
         "Close a query (whoever raised it)",
         |m| on(m, close_query),
-    ),
+    )
+    .returns::<store::Query>(),
     Endpoint::post(
         "/api/studies/{study}/queries/{query}/reopen",
         "reopenQuery",
         "Re-open a query with a new question (whoever raised it)",
         |m| on(m, reopen_query),
     )
-    .json(),
+    .body::<ReopenInput>()
+    .returns::<store::Query>(),
 ];
 
 /// A query to raise.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct QueryInput {
     visit_id: String,
@@ -70,7 +75,7 @@ async fn raise_query(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<store::Query>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::RaiseQuery).await?;
     let input: QueryInput = parse_body(&body)?;
@@ -88,9 +93,11 @@ async fn raise_query(
 }
 
 /// Which queries to list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct QueryFilter {
+    #[param(value_type = Option<trial::QueryStatus>)]
     status: Option<String>,
     participant: Option<i64>,
 }
@@ -123,7 +130,7 @@ fn query_id(text: &str) -> Result<i64, ApiError> {
 }
 
 /// The site's answer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswerInput {
     answer: String,
@@ -134,7 +141,7 @@ async fn answer_query(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((study, query)): Path<(String, String)>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<store::Query>, ApiError> {
     let scope = require(&me.roles, &study, Operation::EnterData)?;
     let input: AnswerInput = parse_body(&body)?;
@@ -183,7 +190,7 @@ async fn close_query(
 }
 
 /// A re-opened query's new question.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReopenInput {
     text: String,
@@ -194,7 +201,7 @@ async fn reopen_query(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((study, query)): Path<(String, String)>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Json<store::Query>, ApiError> {
     let (scope, id) = own_query(&state, &me, &study, &query).await?;
     let input: ReopenInput = parse_body(&body)?;

@@ -9,9 +9,9 @@ use axum::routing::on;
 use axum::Json;
 
 use crate::app::AppState;
-use crate::auth::{self, CurrentUser, Login, Me, LOGIN_BODY_LIMIT};
-use crate::error::{ApiError, FieldProblem};
-use crate::extract::parse_body;
+use crate::auth::{self, CurrentUser, Login, Me, SignedOut, LOGIN_BODY_LIMIT};
+use crate::error::ApiError;
+use crate::extract::{parse_body, JsonBody};
 use crate::openapi::Endpoint;
 use crate::throttle::Client;
 
@@ -23,37 +23,28 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "Sign in; sets the session cookie and returns the CSRF token",
         |m| on(m, login),
     )
-    .json(),
-    Endpoint::post("/api/logout", "logout", "Sign out", |m| on(m, logout)),
+    .body::<Login>()
+    .returns::<Me>()
+    .public(),
+    Endpoint::post("/api/logout", "logout", "Sign out", |m| on(m, logout)).returns::<SignedOut>(),
     Endpoint::get(
         "/api/me",
         "me",
         "The signed-in user, roles and CSRF token",
         |m| on(m, me),
-    ),
+    )
+    .returns::<Me>(),
 ];
 
 /// `POST /api/login`: the body is read up to [`LOGIN_BODY_LIMIT`]; a larger one is refused
-/// (400, naming the body and its limit) without being read further.
+/// (413, naming the body and its limit) without being read further.
 async fn login(
     State(state): State<AppState>,
     client: Client,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(request.into_body(), LOGIN_BODY_LIMIT)
-        .await
-        .map_err(|_| {
-            ApiError::BadFields(vec![FieldProblem::new(
-                "body",
-                format!(
-                    "is too large (at most {LOGIN_BODY_LIMIT} bytes; a username has at most \
-                     {} characters, a password at most {})",
-                    trial::accounts::USERNAME_MAX,
-                    trial::accounts::PASSWORD_MAX
-                ),
-            )])
-        })?;
-    let login: Login = parse_body(&bytes)?;
+    let body = JsonBody::read(request, LOGIN_BODY_LIMIT).await?;
+    let login: Login = parse_body(&body)?;
     auth::sign_in(&state, &client, login).await
 }
 

@@ -2,7 +2,6 @@
 //! casebook (21 CFR 11.50, 11.200: the user ID of the session and the password re-entered, with
 //! the meaning); the list, each with whether it is still valid.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
@@ -14,7 +13,7 @@ use crate::app::{App, AppState};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::esign;
-use crate::extract::{parse_body, ParticipantPath};
+use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 use trial::SignedRecord;
 
@@ -26,27 +25,31 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "Sign a visit (investigator): re-enter the password and give the meaning (authored, reviewed, approved)",
         |m| on(m, sign_visit),
     )
-    .json(),
+    .body::<SignInput>()
+    .creates::<store::Signature>(),
     Endpoint::post(
         "/api/studies/{study}/participants/{id}/signature",
         "signCasebook",
         "Sign the whole casebook (investigator): every saved form of every visit, complete; re-enter the password and give the meaning. Any later change voids it",
         |m| on(m, sign_casebook),
     )
-    .json(),
+    .body::<SignInput>()
+    .creates::<store::Signature>(),
     Endpoint::get(
         "/api/studies/{study}/participants/{id}/signatures",
         "listSignatures",
         "A participant's signatures: printed name, UTC time, meaning, hash of the data signed, and whether still valid (void with the change that voided it)",
         |m| on(m, signatures),
-    ),
+    )
+    .returns_list::<store::Signature>(),
 ];
 
 /// A signing: the password re-entered, and what the signature means.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SignInput {
     password: String,
+    #[schema(value_type = trial::Meaning)]
     meaning: String,
 }
 
@@ -63,7 +66,7 @@ async fn sign_visit(
     me: CurrentUser,
     path: ParticipantPath,
     Path(VisitPath { visit }): Path<VisitPath>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
     sign(&state, &me, &path, Some(visit), &body).await
 }
@@ -74,7 +77,7 @@ async fn sign_casebook(
     State(state): State<AppState>,
     me: CurrentUser,
     path: ParticipantPath,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
     sign(&state, &me, &path, None, &body).await
 }
@@ -84,7 +87,7 @@ async fn sign(
     me: &CurrentUser,
     path: &ParticipantPath,
     visit: Option<String>,
-    body: &[u8],
+    body: &JsonBody,
 ) -> Result<(StatusCode, Json<store::Signature>), ApiError> {
     let (scope, id) = path.write(state, me, Operation::Sign).await?;
     let input: SignInput = parse_body(body)?;

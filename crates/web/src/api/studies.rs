@@ -17,10 +17,11 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[Endpoint::get(
     "listStudies",
     "The studies the caller has a role in",
     |m| on(m, studies),
-)];
+)
+.returns_list::<StudySummary>()];
 
 /// A study as listed for a user.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct StudySummary {
     id: String,
     title: String,

@@ -72,7 +72,7 @@ pub fn participant_charts(
         if exams.iter().any(|e| e.visit_id == f.visit_id) {
             continue;
         }
-        let date = visit.map_or(f.updated_at.clone(), |v| {
+        let date = visit.map_or(f.updated_at.clone().unwrap_or_default(), |v| {
             v.visit.done_on.clone().unwrap_or(v.visit.target.clone())
         });
         let name = visit.map_or(f.visit_id.clone(), |v| v.visit.name.clone());

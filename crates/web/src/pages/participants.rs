@@ -330,7 +330,7 @@ fn form_row(
             .map_or(FormState::NotStarted, |e| e.state)
             .as_str()
             .to_string(),
-        updated_at: entry.map(|e| e.updated_at.clone()).unwrap_or_default(),
+        updated_at: entry.and_then(|e| e.updated_at.clone()).unwrap_or_default(),
         link: is_exam.then(|| {
             format!(
                 "/studies/{}/participants/{}/visits/{}/forms/{form_id}",

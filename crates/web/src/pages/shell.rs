@@ -506,7 +506,7 @@ async fn login_submit(
             texts.get("login.failed").to_string(),
             fields.username,
         ),
-        Err(ApiError::BadFields(_)) => (
+        Err(ApiError::Malformed(_)) => (
             StatusCode::BAD_REQUEST,
             texts.get("login.too_long").to_string(),
             String::new(),

@@ -481,7 +481,9 @@ async fn the_blind_walk() {
             let client = login(&app, name).await;
             let mut seen = Vec::new();
             for (method, path, op) in &operations {
-                if ["login", "logout"].contains(&op.as_str()) {
+                // The document is the same for every caller and holds no data: it names the
+                // fields an unblinded caller gets (`arm_id`), which the leak check would flag.
+                if ["login", "logout", "openapi"].contains(&op.as_str()) {
                     continue;
                 }
                 for target in &targets {

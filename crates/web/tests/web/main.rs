@@ -8,5 +8,6 @@ mod allocation;
 mod api;
 mod browser;
 mod common;
+mod contract;
 mod login;
 mod pages;
