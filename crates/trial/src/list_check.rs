@@ -66,6 +66,8 @@ pub struct StoredAllocation {
 pub struct StoredList<'a> {
     /// `permuted-blocks` or `minimisation`.
     pub method: &'a str,
+    /// The generator that made it ([`GENERATOR`] for a list made by this version), if recorded.
+    pub generator: Option<&'a str>,
     /// The recorded seed, as stored.
     pub seed: &'a str,
     /// The allocations the list counts.
@@ -77,6 +79,12 @@ pub struct StoredList<'a> {
     /// The allocations, in sequence order.
     pub allocations: &'a [StoredAllocation],
 }
+
+/// The generator of the lists this version makes and replays, recorded with each list: the
+/// draws ([`crate::ListRng`], ChaCha20) and the rules over them (blocks; minimisation over the
+/// shares of the ratio, see [`crate::Minimiser`]). A list made by another generator is not
+/// replayed: its slots and allocations stand as stored, and `randomization verify` says so.
+pub const GENERATOR: &str = "chacha20-shares-1";
 
 /// How a list's method is written where it is stored.
 pub fn method_name(method: RandomisationMethod) -> &'static str {
@@ -216,6 +224,16 @@ fn to_i64(n: usize) -> i64 {
 /// Every difference between the stored list and what its seed gives (empty: it reproduces).
 pub fn check_list(study: &Study, list: &StoredList<'_>) -> Vec<String> {
     let mut problems = Vec::new();
+    if list.generator != Some(GENERATOR) {
+        problems.push(format!(
+            "the list was made by {}, which this version does not replay (it replays {GENERATOR}); \
+             its slots and allocations stand as stored",
+            list.generator
+                .map(|g| format!("generator {g}"))
+                .unwrap_or_else(|| "an earlier version (no generator recorded)".into())
+        ));
+        return problems;
+    }
     let Ok(seed) = list.seed.parse::<u64>() else {
         problems.push("the stored seed is not a number".into());
         return problems;
@@ -480,11 +498,12 @@ mod tests {
                 participant_id: None,
             })
             .collect();
-        let list = |slots: &[StoredSlot], kits: &[StoredKit]| {
+        let made_by = |generator, slots: &[StoredSlot], kits: &[StoredKit]| {
             check_list(
                 &study,
                 &StoredList {
                     method: "permuted-blocks",
+                    generator,
                     seed: "9",
                     allocated: 0,
                     slots,
@@ -493,7 +512,14 @@ mod tests {
                 },
             )
         };
+        let list = |slots: &[StoredSlot], kits: &[StoredKit]| made_by(Some(GENERATOR), slots, kits);
         assert_eq!(list(&slots, &kits), Vec::<String>::new());
+        // Made by an earlier version: not replayed, and said so.
+        for other in [None, Some("splitmix64-1")] {
+            let problems = made_by(other, &slots, &kits);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("which this version does not replay"));
+        }
         let mut changed = slots.clone();
         changed[3].arm_id = if changed[3].arm_id == study.arms[0].id {
             study.arms[1].id.clone()

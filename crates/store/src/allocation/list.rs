@@ -4,7 +4,7 @@ use trial::{Randomisation, Study};
 
 use trial::list_check::{
     check_list, check_list_generation, check_list_request, method_name, StoredAllocation,
-    StoredKit, StoredList, StoredSlot,
+    StoredKit, StoredList, StoredSlot, GENERATOR,
 };
 
 use super::*;
@@ -53,11 +53,13 @@ pub(super) async fn generate(
         message: e.to_string(),
     })?;
     sqlx::query(&tx.sql(
-        "INSERT INTO randomisation_lists (study_id, method, seed, slots, kits, allocated, \
-         generated_by, generated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7::timestamptz)",
+        "INSERT INTO randomisation_lists (study_id, method, generator, seed, slots, kits, \
+         allocated, generated_by, generated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8::timestamptz)",
     ))
     .bind(&study.id)
     .bind(method)
+    .bind(GENERATOR)
     .bind(seed.to_string())
     .bind(to_i64(slots.len()))
     .bind(to_i64(kit_list.len()))
@@ -172,13 +174,13 @@ impl Store {
     /// Compares the stored list, kits and allocations of a study with what its recorded seed
     /// gives; `None` when no list was generated.
     pub async fn check_randomisation(&self, study: &Study) -> Result<Option<ListCheck>> {
-        let row: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT method, seed, allocated FROM randomisation_lists WHERE study_id = $1",
+        let row: Option<(String, Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT method, generator, seed, allocated FROM randomisation_lists WHERE study_id = $1",
         )
         .bind(&study.id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((method, seed, allocated)) = row else {
+        let Some((method, generator, seed, allocated)) = row else {
             return Ok(None);
         };
         let slots: Vec<StoredSlot> = sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
@@ -231,6 +233,7 @@ impl Store {
         .collect();
         let stored = StoredList {
             method: &method,
+            generator: generator.as_deref(),
             seed: &seed,
             allocated,
             slots: &slots,

@@ -228,6 +228,15 @@ async fn concurrent_randomisation(minimisation: bool) {
         for p in &check.problems {
             assert!(!p.contains("xs228") && !p.contains("placebo"), "{p}");
         }
+        // A list made before generators were recorded is not replayed, and said so.
+        sqlx::query("UPDATE randomisation_lists SET generator = NULL WHERE study_id = $1")
+            .bind(&study.id)
+            .execute(store.raw_pool())
+            .await
+            .unwrap();
+        let check = store.check_randomisation(&study).await.unwrap().unwrap();
+        assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
+        assert!(check.problems[0].contains("an earlier version (no generator recorded)"));
         // No arm in the study's own audit chain; every arm on the unblinded chain.
         let arms = arm_ids(&study);
         let mut concealed = 0;
