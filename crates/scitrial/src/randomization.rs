@@ -100,9 +100,7 @@ async fn verify_command(args: &VerifyArgs) -> Result<bool> {
     let path = args.study.display();
     let text = std::fs::read_to_string(&args.study).with_context(|| format!("reading {path}"))?;
     let study = Study::from_toml(&text).with_context(|| format!("{path} is not a valid study"))?;
-    let store = store::open(&args.database_url)
-        .await
-        .with_context(|| format!("opening {}", args.database_url))?;
+    let store = crate::server::open_existing(&args.database_url).await?;
     let Some(check) = store.check_randomisation(&study).await? else {
         anyhow::bail!(
             "study {} has no randomisation list in this database",

@@ -158,6 +158,19 @@ async fn open(url: &str) -> Result<Arc<Store>> {
     ))
 }
 
+/// Opens a database that must exist already (the operator's commands that read a trail): a
+/// mistyped SQLite path is an error, not a new empty database.
+pub(crate) async fn open_existing(url: &str) -> Result<Arc<Store>> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.split('?').next().unwrap_or(rest);
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
+            bail!("there is no database at {path} ({url}); serve or demo makes a new one");
+        }
+    }
+    open(url).await
+}
+
 fn read(path: &PathBuf) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
@@ -301,7 +314,7 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
             checkpoints,
             public_key,
         } => {
-            let store = open(&database_url).await?;
+            let store = open_existing(&database_url).await?;
             let ok = match (checkpoints, public_key) {
                 (Some(dir), Some(key)) => checkpoint::verify(&store, &dir, &key).await?,
                 _ => {
@@ -323,7 +336,7 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
             mail,
         } => {
             let key = checkpoint::read_secret(&key)?;
-            let store = open(&database_url).await?;
+            let store = open_existing(&database_url).await?;
             match checkpoint::write(&store, &key, &output, mail.as_deref()).await? {
                 checkpoint::Written::File(path, chains) => {
                     println!(
@@ -348,7 +361,7 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
             database_url,
             include_unblinded,
         } => {
-            let store = open(&database_url).await?;
+            let store = open_existing(&database_url).await?;
             let what = if include_unblinded {
                 "audit-trail with unblinded chains"
             } else {

@@ -424,3 +424,32 @@ async fn timing_of_checkpoints_and_verification() {
         }
     }
 }
+
+#[test]
+fn the_operator_s_commands_refuse_a_sqlite_path_with_no_database() {
+    let dir = temp_dir("scitrial_no_database");
+    let missing = dir.join("mistyped.db");
+    let url = format!("sqlite:{}", missing.display());
+    let key = dir.join("k.key");
+    let (code, said) = run(&["audit", "keygen", "--output", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{said}");
+    let out = dir.join("checkpoints");
+    for args in [
+        vec!["audit", "verify", "--database-url", &url],
+        vec![
+            "audit",
+            "checkpoint",
+            "--database-url",
+            &url,
+            "--key",
+            key.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let (code, said) = run(&args);
+        assert_ne!(code, 0, "{args:?}: {said}");
+        assert!(said.contains("there is no database at"), "{said}");
+        assert!(!missing.exists(), "{args:?} made a new database");
+    }
+}
