@@ -2,8 +2,9 @@
 //!
 //! The system of record of a trial: studies, sites, people and their roles, participants,
 //! visits and exams, forms and signatures, queries, allocation, dose escalation,
-//! notifications, and the audit trail, kept in SQLite (the embedded default: one file, WAL,
-//! `synchronous=FULL`) or PostgreSQL (for many sites and studies).
+//! notifications, adverse events and their terms, and the audit trail, kept in SQLite (the
+//! embedded default: one file, WAL, `synchronous=FULL`) or PostgreSQL (for many sites and
+//! studies).
 //!
 //! [`Store`] is the one type the rest of the platform uses: its operations are grouped by
 //! feature, one file each with the same name as in `trial` and `web` (`participants`, `ecrf`,
@@ -24,6 +25,7 @@
 //! and filters in SQL.
 
 mod accounts;
+mod adverse_events;
 mod allocation;
 mod audit;
 mod chain;
@@ -42,6 +44,7 @@ mod studies;
 pub mod testing;
 
 pub use accounts::{LoginAttempt, NewUser, RoleAssignment, Session, SignedIn};
+pub use adverse_events::AdverseEventRecord;
 pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,

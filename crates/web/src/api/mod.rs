@@ -13,6 +13,7 @@
 //! Adding a feature: its file here, with its `OPERATIONS`, and one line in [`FEATURES`].
 
 mod accounts;
+mod adverse_events;
 mod allocation;
 mod audit;
 mod ecrf;
@@ -54,6 +55,7 @@ const FEATURES: &[&[Endpoint]] = &[
     allocation::OPERATIONS,
     notifications::OPERATIONS,
     escalation::OPERATIONS,
+    adverse_events::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

@@ -4,9 +4,11 @@
 
 mod escalation;
 mod recovery;
+mod terms;
 
 pub use escalation::seed_escalation;
 pub use recovery::{recovered_share, Recovery};
+pub use terms::demo_terms;
 
 use isncsci::synth::{Below, Injury, Rng};
 use isncsci::{Anal, Exam, Level};
@@ -106,6 +108,19 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         return Ok(accounts);
     }
     let staff = create_accounts(app, study, &accounts).await?;
+    // The terms are the installation's: loaded with the first study seeded.
+    if store
+        .terms()
+        .await
+        .map_err(|e| e.to_string())?
+        .terms()
+        .is_empty()
+    {
+        store
+            .load_terms(&demo_terms(), &Actor::system())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let scope = Scope::Study(study.id.clone());
     // A randomised study: the unblinded statistician generates the concealed list (a fixed
     // seed, so that every demo is alike) before the first enrolment.
