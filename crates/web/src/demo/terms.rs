@@ -1,7 +1,7 @@
 //! The demo's own short list of adverse event terms, so that the demo codes events without the
 //! NCI's CTCAE file. The names and system organ classes follow the CTCAE's layout (the codes
-//! are illustrative, not to be used for coding real events); the
-//! grade texts are short paraphrases written for the demo, not the NCI's definitions.
+//! are illustrative, not for coding real events); the grade texts are short paraphrases
+//! written for the demo, not the NCI's definitions.
 
 use trial::safety::Term;
 
