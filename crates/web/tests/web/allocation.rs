@@ -461,6 +461,24 @@ async fn the_blind_walk() {
             "{summary}"
         );
 
+        // An adverse event of the unblinded participant: events carry no arm.
+        app.store
+            .load_terms(&web::demo::demo_terms(), &store::Actor::system())
+            .await
+            .unwrap();
+        let (status, body) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{unblinded_one}/adverse-events"),
+                &json!({
+                    "verbatim": "headache", "term": "Headache", "onset": "2026-11",
+                    "grade": 1, "causality_product": "unlikely",
+                    "causality_procedure": "possible", "action": "dose-not-changed",
+                    "outcome": "recovering"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
         // The walk.
         let doc = crc.get("/api/openapi.json").await.1;
         let mut operations = Vec::new();
@@ -492,7 +510,8 @@ async fn the_blind_walk() {
                         .replace("{id}", &target.to_string())
                         .replace("{visit}", "baseline")
                         .replace("{form}", "nope")
-                        .replace("{query}", "1")];
+                        .replace("{query}", "1")
+                        .replace("{ae}", "1")];
                     if op == "getAuditTrail" {
                         let base = paths.pop().unwrap();
                         for entity in ["participant", "allocation"] {

@@ -4,6 +4,7 @@
 //! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it), a failure naming the database it happened
 //! on; and the pages in a real browser (`cargo test -p web --test web browser -- --nocapture`).
 
+mod adverse_events;
 mod allocation;
 mod api;
 mod browser;
