@@ -25,7 +25,6 @@
 //! and filters in SQL.
 
 mod accounts;
-mod adverse_events;
 mod allocation;
 mod audit;
 mod chain;
@@ -39,12 +38,12 @@ mod notifications;
 mod participants;
 pub mod password;
 mod queries;
+mod safety;
 mod scratch;
 mod studies;
 pub mod testing;
 
 pub use accounts::{LoginAttempt, NewUser, RoleAssignment, Session, SignedIn};
-pub use adverse_events::AdverseEventRecord;
 pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
@@ -60,6 +59,7 @@ pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewExam, NewScreening, PlannedVisit, Visit,
 };
 pub use queries::{NewQuery, Query};
+pub use safety::AdverseEventRecord;
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use trial::Change;

@@ -6,10 +6,10 @@
 //! skipped, unless `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it. A failure names the
 //! database it happened on.
 
-mod adverse_events;
 mod allocation;
 mod common;
 mod escalation;
+mod safety;
 mod schema;
 mod story;
 mod tamper;

@@ -13,7 +13,6 @@
 //! Adding a feature: its file here, with its `OPERATIONS`, and one line in [`FEATURES`].
 
 mod accounts;
-mod adverse_events;
 mod allocation;
 mod audit;
 mod ecrf;
@@ -22,6 +21,7 @@ mod isncsci;
 mod notifications;
 mod participants;
 mod queries;
+mod safety;
 mod session;
 mod signatures;
 mod studies;
@@ -55,7 +55,7 @@ const FEATURES: &[&[Endpoint]] = &[
     allocation::OPERATIONS,
     notifications::OPERATIONS,
     escalation::OPERATIONS,
-    adverse_events::OPERATIONS,
+    safety::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

@@ -1,14 +1,15 @@
 //! The demo: a user for every role and about 40 synthetic participants at every stage, seeded
-//! through the same use cases as the API; a Phase I escalation in [`escalation`]; follow-up
-//! exams drawn from the natural history in [`recovery`].
+//! through the same use cases as the API, a few adverse events among them (with the demo's own
+//! terms, [`demo_terms`]); a Phase I escalation in [`escalation`]; follow-up exams drawn from
+//! the natural history in [`recovery`].
 
 mod escalation;
 mod recovery;
-mod terms;
+mod safety;
 
 pub use escalation::seed_escalation;
 pub use recovery::{recovered_share, Recovery};
-pub use terms::demo_terms;
+pub use safety::demo_terms;
 
 use isncsci::synth::{Below, Injury, Rng};
 use isncsci::{Anal, Exam, Level};
@@ -159,6 +160,9 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             allocate(app, &scope, &p, by, &staff).await?;
         }
         follow_up(app, &scope, &p, by, &drawn, today, &mut rng).await?;
+        if n % 5 == 0 {
+            safety::seed_event(app, &scope, &p, by, enrolled_on, n / 5).await?;
+        }
         end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
     }
     Ok(accounts)

@@ -4,7 +4,6 @@
 //! `SCITRIAL_REQUIRE_POSTGRES` is set, as CI sets it), a failure naming the database it happened
 //! on; and the pages in a real browser (`cargo test -p web --test web browser -- --nocapture`).
 
-mod adverse_events;
 mod allocation;
 mod api;
 mod browser;
@@ -12,3 +11,4 @@ mod common;
 mod contract;
 mod login;
 mod pages;
+mod safety;

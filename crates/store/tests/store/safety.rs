@@ -7,6 +7,9 @@ use trial::safety::{AdverseEvent, AdverseEventForm, EventContext, Term, TermTabl
 
 use crate::common::*;
 
+/// An audit row of a change: field, old value, new value, reason.
+type Update<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 
 fn term(code: &str, name: &str, grades: [bool; 5]) -> Term {
@@ -247,7 +250,7 @@ async fn adverse_events_are_recorded_changed_with_a_reason_and_scoped_by_site() 
             .unwrap();
         assert_eq!(changed.event, worse);
         let rows = store.audit_of("adverse-event", &record).await.unwrap();
-        let updates: Vec<(&str, Option<&str>, Option<&str>, Option<&str>)> = rows[created.len()..]
+        let updates: Vec<Update> = rows[created.len()..]
             .iter()
             .map(|r| {
                 (
@@ -382,7 +385,7 @@ async fn a_contradictory_event_is_refused_and_a_serious_one_reads_back_exactly()
             .await
             .unwrap();
         let back = store.adverse_events_of(&all, p).await.unwrap();
-        assert_eq!(back, [recorded.clone()]);
+        assert_eq!(back, std::slice::from_ref(&recorded));
         assert_eq!(back[0].event, fatal);
         assert_eq!(back[0].event.term, "Fever");
         assert_eq!(back[0].event.onset.to_string(), "2026");

@@ -3,7 +3,11 @@
 //! are illustrative, not for coding real events); the grade texts are short paraphrases
 //! written for the demo, not the NCI's definitions.
 
-use trial::safety::Term;
+use store::{Actor, Participant, Scope};
+use time::{Date, Duration};
+use trial::safety::{AdverseEventForm, EventContext, Term};
+
+use crate::app::App;
 
 /// One demo term: code, name, system organ class, and grades 1 to 5 (`None`: not defined).
 type Row = (
@@ -173,6 +177,95 @@ pub fn demo_terms() -> Vec<Term> {
             definition: None,
         })
         .collect()
+}
+
+/// The demo's adverse events, by kind: term, grade, seriousness, causality to the product and
+/// to the procedure, action, outcome, days from enrolment to onset and to the end.
+type Kind = (
+    &'static str,
+    i64,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<i64>,
+);
+
+const KINDS: [Kind; 3] = [
+    (
+        "Headache post lumbar puncture",
+        1,
+        &[],
+        "unlikely",
+        "probable",
+        "dose-not-changed",
+        "recovered",
+        5,
+        Some(8),
+    ),
+    (
+        "Back pain",
+        2,
+        &[],
+        "not-related",
+        "possible",
+        "not-applicable",
+        "recovering",
+        6,
+        None,
+    ),
+    (
+        "Fever",
+        3,
+        &["hospitalisation"],
+        "possible",
+        "not-related",
+        "dose-delayed",
+        "recovered",
+        7,
+        Some(10),
+    ),
+];
+
+/// Records the `index`th kind of demo adverse event for an enrolled participant, through the
+/// same checks as the API.
+pub(super) async fn seed_event(
+    app: &App,
+    scope: &Scope,
+    participant: &Participant,
+    by: &Actor,
+    enrolled_on: Date,
+    index: usize,
+) -> Result<(), String> {
+    let (term, grade, criteria, product, procedure, action, outcome, onset, end) =
+        KINDS[index % KINDS.len()];
+    let consent = store::parse_date(&participant.consent_date).ok_or("a consent date")?;
+    let terms = app.store.terms().await.map_err(|e| e.to_string())?;
+    let form = AdverseEventForm {
+        verbatim: format!("{} (as the participant put it)", term.to_lowercase()),
+        term: term.into(),
+        onset: store::date(enrolled_on + Duration::days(onset)),
+        end: end.map(|d| store::date(enrolled_on + Duration::days(d))),
+        grade: Some(grade),
+        seriousness: criteria.iter().map(|c| c.to_string()).collect(),
+        causality_product: product.into(),
+        causality_procedure: procedure.into(),
+        action: action.into(),
+        outcome: outcome.into(),
+    };
+    let event = form
+        .read(EventContext {
+            terms: &terms,
+            consent,
+        })
+        .map_err(|problems| format!("demo adverse event: {problems:?}"))?;
+    app.store
+        .record_adverse_event(scope, participant.id, &event, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ fn fields(err: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_site_records_adverse_events_that_the_monitor_reads() {
-    for db in common::databases("scitrial_ae").await {
+    for db in common::databases("scitrial_safety").await {
         let app = spawn(db.url()).await;
         app.store
             .load_terms(&web::demo::demo_terms(), &store::Actor::system())
