@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 use trial::safety::{
     check_event_participant, decide_event_save, event_record, ActionTaken, AdverseEvent, Causality,
     Outcome, PartialDate, Seriousness, Term, TermTable,
@@ -112,6 +112,29 @@ impl EventRow {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The columns of an event's values, in the order [`bind_event`] binds them (12 values).
+const EVENT_VALUES: &str = "verbatim, term, meddra_code, soc, onset_partial, end_partial, \
+    grade, seriousness, causality_product, causality_procedure, action, outcome";
+
+/// Binds an event's values as `$1` to `$12`, in the order of [`EVENT_VALUES`].
+fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q AdverseEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&event.verbatim)
+        .bind(&event.term)
+        .bind(&event.meddra_code)
+        .bind(&event.soc)
+        .bind(event.onset.to_string())
+        .bind(event.end.map(|d| d.to_string()))
+        .bind(i64::from(event.grade))
+        .bind(criteria(event))
+        .bind(event.causality_product.as_str())
+        .bind(event.causality_procedure.as_str())
+        .bind(event.action.as_str())
+        .bind(event.outcome.as_str())
 }
 
 /// The seriousness criteria as stored: their words, comma-separated, in order.
@@ -230,31 +253,19 @@ impl Store {
                 let participant = participant_in(tx.conn(), &scope, participant_id).await?;
                 check_event_participant(participant.status)?;
                 let at = now();
-                let id: i64 = sqlx::query_scalar(&tx.sql(
-                    "INSERT INTO adverse_events (participant_id, verbatim, term, meddra_code, soc, \
-                     onset_partial, end_partial, grade, seriousness, causality_product, \
-                     causality_procedure, action, outcome, recorded_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15::timestamptz, $16::timestamptz) RETURNING id",
-                ))
-                .bind(participant_id)
-                .bind(&event.verbatim)
-                .bind(&event.term)
-                .bind(&event.meddra_code)
-                .bind(&event.soc)
-                .bind(event.onset.to_string())
-                .bind(event.end.map(|d| d.to_string()))
-                .bind(i64::from(event.grade))
-                .bind(criteria(&event))
-                .bind(event.causality_product.as_str())
-                .bind(event.causality_procedure.as_str())
-                .bind(event.action.as_str())
-                .bind(event.outcome.as_str())
-                .bind(&by.username)
-                .bind(&at)
-                .bind(&at)
-                .fetch_one(tx.conn())
-                .await?;
+                let sql = tx.sql(&format!(
+                    "INSERT INTO adverse_events ({EVENT_VALUES}, participant_id, recorded_by, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                     $11, $12, $13, $14, $15::timestamptz, $16::timestamptz) RETURNING id"
+                ));
+                let id: i64 = bind_event(sqlx::query(&sql), &event)
+                    .bind(participant_id)
+                    .bind(&by.username)
+                    .bind(&at)
+                    .bind(&at)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .try_get("id")?;
                 let save =
                     decide_event_save(&event_record(participant_id, id), None, &event, None)?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
@@ -288,28 +299,20 @@ impl Store {
                     &event,
                     reason.as_deref(),
                 )?;
-                sqlx::query(&tx.sql(
-                    "UPDATE adverse_events SET verbatim = $1, term = $2, meddra_code = $3, \
-                     soc = $4, onset_partial = $5, end_partial = $6, grade = $7, \
-                     seriousness = $8, causality_product = $9, causality_procedure = $10, \
-                     action = $11, outcome = $12, updated_at = $13::timestamptz WHERE id = $14",
-                ))
-                .bind(&event.verbatim)
-                .bind(&event.term)
-                .bind(&event.meddra_code)
-                .bind(&event.soc)
-                .bind(event.onset.to_string())
-                .bind(event.end.map(|d| d.to_string()))
-                .bind(i64::from(event.grade))
-                .bind(criteria(&event))
-                .bind(event.causality_product.as_str())
-                .bind(event.causality_procedure.as_str())
-                .bind(event.action.as_str())
-                .bind(event.outcome.as_str())
-                .bind(now())
-                .bind(ae_id)
-                .execute(tx.conn())
-                .await?;
+                let sets: Vec<String> = EVENT_VALUES
+                    .split(", ")
+                    .enumerate()
+                    .map(|(i, column)| format!("{column} = ${}", i + 1))
+                    .collect();
+                let sql = tx.sql(&format!(
+                    "UPDATE adverse_events SET {}, updated_at = $13::timestamptz WHERE id = $14",
+                    sets.join(", ")
+                ));
+                bind_event(sqlx::query(&sql), &event)
+                    .bind(now())
+                    .bind(ae_id)
+                    .execute(tx.conn())
+                    .await?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
                 event_in(tx.conn(), &scope, participant_id, ae_id).await
             })

@@ -6,6 +6,7 @@ use store::*;
 use trial::safety::{AdverseEvent, AdverseEventForm, EventContext, Term, TermTable};
 
 use crate::common::*;
+use crate::story::screening;
 
 /// An audit row of a change: field, old value, new value, reason.
 type Update<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
@@ -39,25 +40,9 @@ async fn participant(
 ) -> i64 {
     let scope = Scope::Study(study.id.clone());
     let by = Actor::system();
+    let site = &study.sites[site].id;
     let p = store
-        .screen(
-            &scope,
-            &NewScreening {
-                site_id: study.sites[site].id.clone(),
-                screening_number: format!("S-{n}"),
-                sex: "female".into(),
-                date_of_birth: "1980-01-01".into(),
-                injury_date: "2026-10-01".into(),
-                consent_date: "2026-10-20".into(),
-                screening_date: "2026-10-21".into(),
-                eligible: true,
-                eligibility_reasons: vec![],
-                exam_visit: "screening".into(),
-                exam_raw: "{}".into(),
-                classification: "{}".into(),
-            },
-            &by,
-        )
+        .screen(&scope, &screening(site, &format!("S-{n}"), true), &by)
         .await
         .unwrap();
     if enrol {
@@ -106,6 +91,19 @@ fn event(
     .unwrap()
 }
 
+/// The Phase II study with its list (enrolment needs it) and the test's terms.
+async fn phase2(store: &Store) -> (trial::Study, TermTable) {
+    let study = trial::Study::from_toml(PHASE2).unwrap();
+    let system = Actor::system();
+    store.load_study(&study, PHASE2, &system).await.unwrap();
+    store
+        .generate_randomisation(&study, &ListRequest::new(7, 12, 40), &system)
+        .await
+        .unwrap();
+    store.load_terms(&terms(), &system).await.unwrap();
+    (study, store.terms().await.unwrap())
+}
+
 #[tokio::test]
 async fn terms_load_in_one_audited_write_and_replace_the_old() {
     for db in stores().await {
@@ -148,17 +146,7 @@ async fn terms_load_in_one_audited_write_and_replace_the_old() {
 async fn adverse_events_are_recorded_changed_with_a_reason_and_scoped_by_site() {
     for db in stores().await {
         let store = Backend::open(db).await.unwrap();
-        let study = trial::Study::from_toml(PHASE2).unwrap();
-        store
-            .load_study(&study, PHASE2, &Actor::system())
-            .await
-            .unwrap();
-        store
-            .generate_randomisation(&study, &ListRequest::new(7, 12, 40), &Actor::system())
-            .await
-            .unwrap();
-        store.load_terms(&terms(), &Actor::system()).await.unwrap();
-        let table = store.terms().await.unwrap();
+        let (study, table) = phase2(&store).await;
         let crc = Actor::user(&user(&store, "crc").await);
         let all = Scope::Study(study.id.clone());
         let site_a = Scope::Sites {
@@ -336,17 +324,7 @@ async fn adverse_events_are_recorded_changed_with_a_reason_and_scoped_by_site() 
 async fn a_contradictory_event_is_refused_and_a_serious_one_reads_back_exactly() {
     for db in stores().await {
         let store = Backend::open(db).await.unwrap();
-        let study = trial::Study::from_toml(PHASE2).unwrap();
-        store
-            .load_study(&study, PHASE2, &Actor::system())
-            .await
-            .unwrap();
-        store
-            .generate_randomisation(&study, &ListRequest::new(7, 12, 40), &Actor::system())
-            .await
-            .unwrap();
-        store.load_terms(&terms(), &Actor::system()).await.unwrap();
-        let table = store.terms().await.unwrap();
+        let (study, table) = phase2(&store).await;
         let p = participant(&store, &study, 1, "1", true).await;
         let context = EventContext {
             terms: &table,
