@@ -137,6 +137,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             .map_err(|e| e.to_string())?;
     }
     let mut rng = Rng::new(228);
+    let mut events = 0;
     for n in 0..40usize {
         let (site, by) = &staff.coordinators[n % staff.coordinators.len()];
         let drawn = draw_screening(n, site, today, &mut rng);
@@ -160,8 +161,10 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             allocate(app, &scope, &p, by, &staff).await?;
         }
         follow_up(app, &scope, &p, by, &drawn, today, &mut rng).await?;
-        if n % 5 == 0 {
-            safety::seed_event(app, &scope, &p, by, enrolled_on, n / 5).await?;
+        // Every fifth participant had an adverse event, once enough time has passed.
+        if n % 5 == 0 && enrolled_on + Duration::days(10) <= today {
+            safety::seed_event(app, &scope, &p, by, enrolled_on, events).await?;
+            events += 1;
         }
         end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
     }

@@ -702,6 +702,23 @@ async fn the_demo_runs_both_trial_shapes() {
         assert_eq!(list.allocated as usize, enrolled);
         assert!(list.dispensed > 0);
         assert_eq!(list.unblinded, 1);
+        // The demo's own terms, and adverse events of each kind, none with an onset after
+        // today.
+        assert_eq!(
+            sql.terms().await.unwrap().terms(),
+            &web::demo::demo_terms()[..]
+        );
+        let mut events = Vec::new();
+        for p in sql.participants(&p2).await.unwrap() {
+            events.extend(sql.adverse_events_of(&p2, p.id).await.unwrap());
+        }
+        let grades: std::collections::BTreeSet<u8> = events.iter().map(|e| e.event.grade).collect();
+        assert_eq!(grades, [1, 2, 3].into(), "{events:?}");
+        assert!(events.iter().any(|e| e.event.is_serious()));
+        let today_partial = trial::safety::PartialDate::from(today);
+        assert!(events
+            .iter()
+            .all(|e| !today_partial.is_before(e.event.onset)));
         let study = &app.studies["XS228-P1"];
         let counts = sql.cohort_counts(study).await.unwrap();
         let rule = trial::three_plus_three(
