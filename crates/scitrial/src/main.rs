@@ -10,6 +10,7 @@ mod logs;
 mod progress;
 mod randomization;
 mod server;
+mod terms;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +64,9 @@ enum Command {
     /// Randomisation design: simulated balance and predictability of a study's method.
     #[command(subcommand)]
     Randomization(randomization::RandomizationCommand),
+    /// The terms adverse events are coded with (CTCAE v5.0).
+    #[command(subcommand)]
+    Terms(terms::TermsCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Command::Users(cmd) => server::run(server::users(cmd)),
         Command::LoadTest(args) => server::run(load::run(args)),
         Command::Randomization(cmd) => randomization::run(cmd),
+        Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -2,8 +2,9 @@
 //!
 //! The system of record of a trial: studies, sites, people and their roles, participants,
 //! visits and exams, forms and signatures, queries, allocation, dose escalation,
-//! notifications, and the audit trail, kept in SQLite (the embedded default: one file, WAL,
-//! `synchronous=FULL`) or PostgreSQL (for many sites and studies).
+//! notifications, adverse events and their terms, and the audit trail, kept in SQLite (the
+//! embedded default: one file, WAL, `synchronous=FULL`) or PostgreSQL (for many sites and
+//! studies).
 //!
 //! [`Store`] is the one type the rest of the platform uses: its operations are grouped by
 //! feature, one file each with the same name as in `trial` and `web` (`participants`, `ecrf`,
@@ -37,6 +38,7 @@ mod notifications;
 mod participants;
 pub mod password;
 mod queries;
+mod safety;
 mod scratch;
 mod studies;
 pub mod testing;
@@ -57,6 +59,7 @@ pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewExam, NewScreening, PlannedVisit, Visit,
 };
 pub use queries::{NewQuery, Query};
+pub use safety::AdverseEventRecord;
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use trial::Change;

@@ -45,6 +45,12 @@ pub enum Operation {
     AssignDose,
     /// Override the 3+3 rule, with a reason and a signature.
     OverrideDose,
+    /// Record and change a participant's adverse events (the site).
+    RecordAdverseEvent,
+    /// See adverse events and search the terms they are coded with: the site, the monitor,
+    /// the study-wide roles that review safety; not the unblinded pharmacist, who does no
+    /// clinical assessment.
+    ReadAdverseEvents,
 }
 
 impl Operation {
@@ -78,6 +84,16 @@ impl Operation {
             Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
             Operation::AssignDose => &[Investigator, Crc],
             Operation::OverrideDose => &[SponsorAdmin],
+            Operation::RecordAdverseEvent => &[Investigator, Crc],
+            Operation::ReadAdverseEvents => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                DsmbStatistician,
+                Auditor,
+            ],
         }
     }
 }

@@ -127,8 +127,8 @@ async fn sign_in(base: &str, username: &str, password: &str) -> (String, String)
 }
 
 /// The configuration: the values the demo has for the path parameters (its two studies, its
-/// participants, visits, forms and queries), used most of the time so that the requests reach
-/// past the 404 of an unknown record; the rest are generated.
+/// participants, visits, forms, queries and adverse events), used most of the time so that the
+/// requests reach past the 404 of an unknown record; the rest are generated.
 fn config(dir: &Path) -> PathBuf {
     let ids = (1..=60)
         .map(|i| i.to_string())
@@ -151,6 +151,7 @@ values = ["isncsci", "scim3", "wisci2", "vital-signs", "conmed"]
 "path.study" = {{ dictionary = "studies", probability = 0.9 }}
 "path.id" = {{ dictionary = "ids", probability = 0.8 }}
 "path.query" = {{ dictionary = "ids", probability = 0.8 }}
+"path.ae" = {{ dictionary = "ids", probability = 0.8 }}
 "path.visit" = {{ dictionary = "visits", probability = 0.8 }}
 "path.form" = {{ dictionary = "forms", probability = 0.8 }}
 "#

@@ -2,7 +2,7 @@
 //! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
 //! API against its contract under schemathesis (contract), `randomization verify`
 //! (randomization_verify), nothing acknowledged lost after kill -9 (durability), and the
-//! server's JSON logs (logs). A test
+//! server's JSON logs (logs), `terms load` (terms). A test
 //! over both databases names the one it failed on.
 
 mod checkpoints;
@@ -13,3 +13,4 @@ mod durability;
 mod logs;
 mod randomization_verify;
 mod server;
+mod terms;

@@ -9,6 +9,7 @@
 mod allocation;
 mod common;
 mod escalation;
+mod safety;
 mod schema;
 mod story;
 mod tamper;

@@ -127,7 +127,7 @@ impl Outcome {
 }
 
 /// An adverse event as recorded by the site and assessed by the investigator, checked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdverseEvent {
     /// The event in the reporter's words.
     pub verbatim: String,
@@ -138,10 +138,13 @@ pub struct AdverseEvent {
     /// The term's system organ class.
     pub soc: String,
     /// When it began.
+    #[schema(value_type = String, pattern = r"^\d{4}(-\d{2}(-\d{2})?)?$")]
     pub onset: PartialDate,
     /// When it ended, once it has.
+    #[schema(value_type = Option<String>, pattern = r"^\d{4}(-\d{2}(-\d{2})?)?$")]
     pub end: Option<PartialDate>,
     /// The CTCAE grade, 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub grade: u8,
     /// The seriousness criteria met, in the order of [`Seriousness::ALL`], each once.
     pub seriousness: Vec<Seriousness>,
@@ -470,6 +473,23 @@ pub struct EventSave {
     pub reason: Option<String>,
 }
 
+/// Whether a participant in `status` may have adverse events recorded or changed: once enrolled
+/// (and after the participation ended, since an event may be reported late). Before enrolment
+/// what happens is screening data or medical history, and a screen failure never entered the
+/// trial.
+pub fn check_event_participant(status: crate::ParticipantStatus) -> Result<(), Refusal> {
+    use crate::ParticipantStatus as S;
+    match status {
+        S::Enrolled | S::Withdrawn | S::Completed => Ok(()),
+        S::Screening | S::ScreenFailed => Err(Refusal::conflict(
+            "participant",
+            format!(
+                "is {status}: adverse events are recorded from enrolment on                  (allowed: enrolled, withdrawn, completed)"
+            ),
+        )),
+    }
+}
+
 /// The audit entity of adverse events.
 pub const ENTITY: &str = "adverse-event";
 
@@ -640,6 +660,31 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(problems) => problems.into_iter().map(|p| p.path).collect(),
         }
+    }
+
+    #[test]
+    fn only_participants_in_the_trial_have_adverse_events() {
+        use crate::ParticipantStatus as S;
+        let allowed: Vec<bool> = S::ALL
+            .iter()
+            .map(|s| check_event_participant(*s).is_ok())
+            .collect();
+        let words: Vec<&str> = S::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "screening",
+                "screen-failed",
+                "enrolled",
+                "withdrawn",
+                "completed"
+            ]
+        );
+        assert_eq!(allowed, [false, false, true, true, true]);
+        assert!(matches!(
+            check_event_participant(S::ScreenFailed),
+            Err(Refusal::Conflict { field, .. }) if field == "participant"
+        ));
     }
 
     #[test]

@@ -61,7 +61,7 @@ async fn audit(
     let participant_of =
         |record: &str| record.split('/').next().and_then(|p| p.parse::<i64>().ok());
     match (q.entity.as_str(), &scope) {
-        ("participant" | "visit" | "form" | "signature" | "allocation", _) => {
+        ("participant" | "visit" | "form" | "signature" | "allocation" | "adverse-event", _) => {
             let id = participant_of(&q.record).ok_or_else(|| {
                 ApiError::NotFound(format!("{} {} not found", q.entity, q.record))
             })?;

@@ -21,6 +21,7 @@ mod isncsci;
 mod notifications;
 mod participants;
 mod queries;
+mod safety;
 mod session;
 mod signatures;
 mod studies;
@@ -54,6 +55,7 @@ const FEATURES: &[&[Endpoint]] = &[
     allocation::OPERATIONS,
     notifications::OPERATIONS,
     escalation::OPERATIONS,
+    safety::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

@@ -1,12 +1,15 @@
 //! The demo: a user for every role and about 40 synthetic participants at every stage, seeded
-//! through the same use cases as the API; a Phase I escalation in [`escalation`]; follow-up
-//! exams drawn from the natural history in [`recovery`].
+//! through the same use cases as the API, a few adverse events among them (with the demo's own
+//! terms, [`demo_terms`]); a Phase I escalation in [`escalation`]; follow-up exams drawn from
+//! the natural history in [`recovery`].
 
 mod escalation;
 mod recovery;
+mod safety;
 
 pub use escalation::seed_escalation;
 pub use recovery::{recovered_share, Recovery};
+pub use safety::demo_terms;
 
 use isncsci::synth::{Below, Injury, Rng};
 use isncsci::{Anal, Exam, Level};
@@ -106,6 +109,19 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         return Ok(accounts);
     }
     let staff = create_accounts(app, study, &accounts).await?;
+    // The terms are the installation's: loaded with the first study seeded.
+    if store
+        .terms()
+        .await
+        .map_err(|e| e.to_string())?
+        .terms()
+        .is_empty()
+    {
+        store
+            .load_terms(&demo_terms(), &Actor::system())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let scope = Scope::Study(study.id.clone());
     // A randomised study: the unblinded statistician generates the concealed list (a fixed
     // seed, so that every demo is alike) before the first enrolment.
@@ -121,6 +137,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             .map_err(|e| e.to_string())?;
     }
     let mut rng = Rng::new(228);
+    let mut events = 0;
     for n in 0..40usize {
         let (site, by) = &staff.coordinators[n % staff.coordinators.len()];
         let drawn = draw_screening(n, site, today, &mut rng);
@@ -144,6 +161,11 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             allocate(app, &scope, &p, by, &staff).await?;
         }
         follow_up(app, &scope, &p, by, &drawn, today, &mut rng).await?;
+        // Every fifth participant had an adverse event, once enough time has passed.
+        if n % 5 == 0 && enrolled_on + Duration::days(10) <= today {
+            safety::seed_event(app, &scope, &p, by, enrolled_on, events).await?;
+            events += 1;
+        }
         end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
     }
     Ok(accounts)

@@ -461,6 +461,24 @@ async fn the_blind_walk() {
             "{summary}"
         );
 
+        // An adverse event of the unblinded participant: events carry no arm.
+        app.store
+            .load_terms(&web::demo::demo_terms(), &store::Actor::system())
+            .await
+            .unwrap();
+        let (status, body) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{unblinded_one}/adverse-events"),
+                &json!({
+                    "verbatim": "headache", "term": "Headache", "onset": "2026-11",
+                    "grade": 1, "causality_product": "unlikely",
+                    "causality_procedure": "possible", "action": "dose-not-changed",
+                    "outcome": "recovering"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
         // The walk.
         let doc = crc.get("/api/openapi.json").await.1;
         let mut operations = Vec::new();
@@ -492,7 +510,8 @@ async fn the_blind_walk() {
                         .replace("{id}", &target.to_string())
                         .replace("{visit}", "baseline")
                         .replace("{form}", "nope")
-                        .replace("{query}", "1")];
+                        .replace("{query}", "1")
+                        .replace("{ae}", "1")];
                     if op == "getAuditTrail" {
                         let base = paths.pop().unwrap();
                         for entity in ["participant", "allocation"] {
@@ -683,6 +702,23 @@ async fn the_demo_runs_both_trial_shapes() {
         assert_eq!(list.allocated as usize, enrolled);
         assert!(list.dispensed > 0);
         assert_eq!(list.unblinded, 1);
+        // The demo's own terms, and adverse events of each kind, none with an onset after
+        // today.
+        assert_eq!(
+            sql.terms().await.unwrap().terms(),
+            &web::demo::demo_terms()[..]
+        );
+        let mut events = Vec::new();
+        for p in sql.participants(&p2).await.unwrap() {
+            events.extend(sql.adverse_events_of(&p2, p.id).await.unwrap());
+        }
+        let grades: std::collections::BTreeSet<u8> = events.iter().map(|e| e.event.grade).collect();
+        assert_eq!(grades, [1, 2, 3].into(), "{events:?}");
+        assert!(events.iter().any(|e| e.event.is_serious()));
+        let today_partial = trial::safety::PartialDate::from(today);
+        assert!(events
+            .iter()
+            .all(|e| !today_partial.is_before(e.event.onset)));
         let study = &app.studies["XS228-P1"];
         let counts = sql.cohort_counts(study).await.unwrap();
         let rule = trial::three_plus_three(

@@ -25,12 +25,12 @@ const PEOPLE: &[common::Person] = &[
     ("crcb", Role::Crc, Some(1)),
 ];
 
-async fn spawn(url: &str) -> TestApp {
+pub(crate) async fn spawn(url: &str) -> TestApp {
     common::with_list(common::spawn_with(url, PHASE2, PEOPLE, plain_name).await).await
 }
 
 /// A signed-in client whose session cookie is `HttpOnly` and `SameSite=Strict`.
-async fn login(app: &TestApp, username: &str) -> Client {
+pub(crate) async fn login(app: &TestApp, username: &str) -> Client {
     let (client, cookie) = common::login_with_cookie(app, username).await;
     let cookie = cookie.expect("a session cookie");
     assert!(
@@ -65,7 +65,7 @@ fn exam_c6_b() -> serde_json::Map<String, Value> {
         .collect()
 }
 
-fn screening(site: &str, number: &str) -> Value {
+pub(crate) fn screening(site: &str, number: &str) -> Value {
     json!({
         "site_id": site, "screening_number": number, "sex": "male",
         "date_of_birth": "1985-06-01", "injury_date": "2026-10-01", "consent_date": "2026-10-19",
@@ -74,7 +74,13 @@ fn screening(site: &str, number: &str) -> Value {
 }
 
 /// Screens and enrols a participant through the API; returns its id.
-async fn enrolled(crc: &Client, sid: &str, site: &str, number: &str, subject: &str) -> i64 {
+pub(crate) async fn enrolled(
+    crc: &Client,
+    sid: &str,
+    site: &str,
+    number: &str,
+    subject: &str,
+) -> i64 {
     let (status, screened) = crc
         .post(
             &format!("/api/studies/{sid}/participants"),
@@ -392,7 +398,8 @@ async fn the_access_matrix() {
                         .replace("{id}", &target.to_string())
                         .replace("{visit}", "nope")
                         .replace("{form}", "nope")
-                        .replace("{query}", "nope");
+                        .replace("{query}", "nope")
+                        .replace("{ae}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -445,6 +452,12 @@ async fn the_access_matrix() {
                         "recordDltAssessment" => ops(web::access::Operation::Sign.roles()),
                         "listNotifications" | "acknowledgeNotification" => {
                             ops(web::access::Operation::ReadNotifications.roles())
+                        }
+                        "recordAdverseEvent" | "changeAdverseEvent" => {
+                            ops(web::access::Operation::RecordAdverseEvent.roles())
+                        }
+                        "listAdverseEvents" | "getAdverseEvent" | "searchTerms" => {
+                            ops(web::access::Operation::ReadAdverseEvents.roles())
                         }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),

@@ -1,0 +1,383 @@
+//! Adverse events, first part: the terms they are coded with, and each participant's adverse
+//! events, recorded and changed with a reason. The rules are `trial::safety`; this file loads,
+//! persists and audits.
+//!
+//! The terms are one list for the whole installation (see the migration): the CTCAE is a
+//! published dictionary shared by every study, and an event copies its term's name, code and
+//! system organ class, so loading the terms again never changes a recorded event. Loading is
+//! audited in the `system` chain; an event's rows go to its study's chain.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+use trial::safety::{
+    check_event_participant, decide_event_save, event_record, ActionTaken, AdverseEvent, Causality,
+    Outcome, PartialDate, Seriousness, Term, TermTable,
+};
+
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
+use crate::model::{now, participant_in, scope_filter, Actor, Scope};
+use crate::{conflict, not_found};
+use crate::{Change, Result};
+
+/// The audit entity of a load of the terms.
+const TERMS_ENTITY: &str = "ae-terms";
+
+/// A stored adverse event: the event, its ids, who recorded it and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AdverseEventRecord {
+    /// Its id.
+    pub id: i64,
+    /// The participant.
+    pub participant_id: i64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: AdverseEvent,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When it was recorded.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+const EVENT_COLUMNS: &str = "id, participant_id, verbatim, term, meddra_code, soc, \
+    onset_partial, end_partial, grade, seriousness, causality_product, causality_procedure, \
+    action, outcome, recorded_by, created_at::instant, updated_at::instant";
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    participant_id: i64,
+    verbatim: String,
+    term: String,
+    meddra_code: String,
+    soc: String,
+    onset_partial: String,
+    end_partial: Option<String>,
+    grade: i64,
+    seriousness: String,
+    causality_product: String,
+    causality_procedure: String,
+    action: String,
+    outcome: String,
+    recorded_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl EventRow {
+    /// The record; a value the store did not write (it writes only checked events) is an
+    /// error naming the column.
+    fn record(self) -> Result<AdverseEventRecord> {
+        let bad = |column: &str, value: &str| crate::StoreError::Invalid {
+            field: column.to_string(),
+            message: format!("adverse event {}: {value:?} is not a stored value", self.id),
+        };
+        let date =
+            |column: &str, text: &str| PartialDate::parse(text).ok_or_else(|| bad(column, text));
+        let mut seriousness = Vec::new();
+        for word in self.seriousness.split(',').filter(|w| !w.is_empty()) {
+            seriousness.push(Seriousness::parse(word).ok_or_else(|| bad("seriousness", word))?);
+        }
+        let event = AdverseEvent {
+            onset: date("onset_partial", &self.onset_partial)?,
+            end: self
+                .end_partial
+                .as_deref()
+                .map(|t| date("end_partial", t))
+                .transpose()?,
+            grade: u8::try_from(self.grade).map_err(|_| bad("grade", &self.grade.to_string()))?,
+            seriousness,
+            causality_product: Causality::parse(&self.causality_product)
+                .ok_or_else(|| bad("causality_product", &self.causality_product))?,
+            causality_procedure: Causality::parse(&self.causality_procedure)
+                .ok_or_else(|| bad("causality_procedure", &self.causality_procedure))?,
+            action: ActionTaken::parse(&self.action).ok_or_else(|| bad("action", &self.action))?,
+            outcome: Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome", &self.outcome))?,
+            verbatim: self.verbatim,
+            term: self.term,
+            meddra_code: self.meddra_code,
+            soc: self.soc,
+        };
+        Ok(AdverseEventRecord {
+            id: self.id,
+            participant_id: self.participant_id,
+            event,
+            recorded_by: self.recorded_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// The columns of an event's values, in the order [`bind_event`] binds them (12 values).
+const EVENT_VALUES: &str = "verbatim, term, meddra_code, soc, onset_partial, end_partial, \
+    grade, seriousness, causality_product, causality_procedure, action, outcome";
+
+/// Binds an event's values as `$1` to `$12`, in the order of [`EVENT_VALUES`].
+fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q AdverseEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&event.verbatim)
+        .bind(&event.term)
+        .bind(&event.meddra_code)
+        .bind(&event.soc)
+        .bind(event.onset.to_string())
+        .bind(event.end.map(|d| d.to_string()))
+        .bind(i64::from(event.grade))
+        .bind(criteria(event))
+        .bind(event.causality_product.as_str())
+        .bind(event.causality_procedure.as_str())
+        .bind(event.action.as_str())
+        .bind(event.outcome.as_str())
+}
+
+/// The seriousness criteria as stored: their words, comma-separated, in order.
+fn criteria(event: &AdverseEvent) -> String {
+    let words: Vec<&str> = event.seriousness.iter().map(|s| s.as_str()).collect();
+    words.join(",")
+}
+
+/// SHA-256 (hex) over the terms as loaded: each term's code, name, system organ class, grade
+/// definitions and definition, fields separated by `\u{1f}` and terms by `\u{1e}`.
+fn terms_digest(terms: &[Term]) -> String {
+    let mut hash = Sha256::new();
+    for t in terms {
+        let mut fields = vec![t.code.as_str(), t.name.as_str(), t.soc.as_str()];
+        fields.extend(t.grades.iter().map(|g| g.as_deref().unwrap_or("")));
+        fields.push(t.definition.as_deref().unwrap_or(""));
+        hash.update(fields.join("\u{1f}").as_bytes());
+        hash.update("\u{1e}".as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+#[derive(sqlx::FromRow)]
+struct TermRow {
+    code: String,
+    name: String,
+    soc: String,
+    grade_1: Option<String>,
+    grade_2: Option<String>,
+    grade_3: Option<String>,
+    grade_4: Option<String>,
+    grade_5: Option<String>,
+    definition: Option<String>,
+}
+
+impl Store {
+    /// Replaces the terms adverse events are coded with by `terms`, in their order: one write,
+    /// audited as one row naming the count and the SHA-256 of the terms. A name given twice
+    /// (ignoring case) is a conflict naming it, and nothing is written.
+    pub async fn load_terms(&self, terms: &[Term], by: &Actor) -> Result<usize> {
+        let (terms, by) = (terms.to_vec(), by.clone());
+        self.write("load_terms", move |mut tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM ae_terms")
+                    .execute(tx.conn())
+                    .await?;
+                for (position, t) in terms.iter().enumerate() {
+                    let [g1, g2, g3, g4, g5] = &t.grades;
+                    sqlx::query(
+                        "INSERT INTO ae_terms (position, code, name, name_key, soc, grade_1, \
+                         grade_2, grade_3, grade_4, grade_5, definition) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(position as i64)
+                    .bind(&t.code)
+                    .bind(&t.name)
+                    .bind(t.name.to_lowercase())
+                    .bind(&t.soc)
+                    .bind(g1)
+                    .bind(g2)
+                    .bind(g3)
+                    .bind(g4)
+                    .bind(g5)
+                    .bind(&t.definition)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(conflict(
+                        "terms",
+                        &format!("the term {:?} appears twice (ignoring case)", t.name),
+                    ))?;
+                }
+                let change = Change::new("load", TERMS_ENTITY, "ctcae").set(
+                    "terms",
+                    format!("{} terms, sha256 {}", terms.len(), terms_digest(&terms)),
+                );
+                tx.audit("system", &by, &[change]).await?;
+                Ok(terms.len())
+            })
+        })
+        .await
+    }
+
+    /// The terms adverse events may be coded with, in the order loaded.
+    pub async fn terms(&self) -> Result<TermTable> {
+        let rows: Vec<TermRow> = sqlx::query_as(
+            "SELECT code, name, soc, grade_1, grade_2, grade_3, grade_4, grade_5, definition \
+             FROM ae_terms ORDER BY position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(TermTable::new(
+            rows.into_iter()
+                .map(|r| Term {
+                    code: r.code,
+                    name: r.name,
+                    soc: r.soc,
+                    grades: [r.grade_1, r.grade_2, r.grade_3, r.grade_4, r.grade_5],
+                    definition: r.definition,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Records an adverse event (checked by `trial::safety::AdverseEventForm::read`) of an
+    /// enrolled (or ended) participant in scope, every field audited.
+    pub async fn record_adverse_event(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        event: &AdverseEvent,
+        by: &Actor,
+    ) -> Result<AdverseEventRecord> {
+        let (scope, event, by) = (scope.clone(), event.clone(), by.clone());
+        self.write("record_adverse_event", move |mut tx| {
+            Box::pin(async move {
+                let participant = participant_in(tx.conn(), &scope, participant_id).await?;
+                check_event_participant(participant.status)?;
+                let at = now();
+                let sql = tx.sql(&format!(
+                    "INSERT INTO adverse_events ({EVENT_VALUES}, participant_id, recorded_by, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                     $11, $12, $13, $14, $15::timestamptz, $16::timestamptz) RETURNING id"
+                ));
+                let id: i64 = bind_event(sqlx::query(&sql), &event)
+                    .bind(participant_id)
+                    .bind(&by.username)
+                    .bind(&at)
+                    .bind(&at)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .try_get("id")?;
+                let save =
+                    decide_event_save(&event_record(participant_id, id), None, &event, None)?;
+                tx.audit(scope.study(), &by, &save.changes).await?;
+                event_in(tx.conn(), &scope, participant_id, id).await
+            })
+        })
+        .await
+    }
+
+    /// Changes a recorded adverse event, with a reason: each changed field is audited with its
+    /// old and new value. Refused without a reason or when nothing changed.
+    pub async fn change_adverse_event(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        ae_id: i64,
+        event: &AdverseEvent,
+        reason: Option<&str>,
+        by: &Actor,
+    ) -> Result<AdverseEventRecord> {
+        let (scope, event, by) = (scope.clone(), event.clone(), by.clone());
+        let reason = reason.map(String::from);
+        self.write("change_adverse_event", move |mut tx| {
+            Box::pin(async move {
+                let participant = participant_in(tx.conn(), &scope, participant_id).await?;
+                check_event_participant(participant.status)?;
+                let before = event_in(tx.conn(), &scope, participant_id, ae_id).await?;
+                let save = decide_event_save(
+                    &event_record(participant_id, ae_id),
+                    Some(&before.event),
+                    &event,
+                    reason.as_deref(),
+                )?;
+                let sets: Vec<String> = EVENT_VALUES
+                    .split(", ")
+                    .enumerate()
+                    .map(|(i, column)| format!("{column} = ${}", i + 1))
+                    .collect();
+                let sql = tx.sql(&format!(
+                    "UPDATE adverse_events SET {}, updated_at = $13::timestamptz WHERE id = $14",
+                    sets.join(", ")
+                ));
+                bind_event(sqlx::query(&sql), &event)
+                    .bind(now())
+                    .bind(ae_id)
+                    .execute(tx.conn())
+                    .await?;
+                tx.audit(scope.study(), &by, &save.changes).await?;
+                event_in(tx.conn(), &scope, participant_id, ae_id).await
+            })
+        })
+        .await
+    }
+
+    /// The adverse events of a participant in scope, in the order recorded.
+    pub async fn adverse_events_of(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<Vec<AdverseEventRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        participant_in(&mut conn, scope, participant_id).await?;
+        let sql = self.sql(&format!(
+            "SELECT {EVENT_COLUMNS} FROM adverse_events WHERE participant_id = $1 ORDER BY id"
+        ));
+        let rows: Vec<EventRow> = sqlx::query_as(&sql)
+            .bind(participant_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.into_iter().map(EventRow::record).collect()
+    }
+
+    /// One adverse event of a participant in scope.
+    pub async fn adverse_event(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        ae_id: i64,
+    ) -> Result<AdverseEventRecord> {
+        event_in(
+            &mut *self.pool.acquire().await?,
+            scope,
+            participant_id,
+            ae_id,
+        )
+        .await
+    }
+}
+
+/// One adverse event, if it is the participant's and the participant is in scope.
+async fn event_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    participant_id: i64,
+    ae_id: i64,
+) -> Result<AdverseEventRecord> {
+    let (filter, values) = scope_filter(scope, 3);
+    let sql = render(
+        dialect_of(conn),
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM adverse_events WHERE id = $1 AND participant_id = $2 \
+             AND participant_id IN (SELECT id FROM participants WHERE {filter})"
+        ),
+    );
+    let mut q = sqlx::query_as::<_, EventRow>(&sql)
+        .bind(ae_id)
+        .bind(participant_id);
+    for v in &values {
+        q = q.bind(v);
+    }
+    q.fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found("adverse event", ae_id))?
+        .record()
+}
