@@ -680,6 +680,11 @@ fn read_unblinded_roles(r: &mut Report, root: &Node<'_>, blinding: Option<Blindi
     let mut seen: Vec<(Role, String)> = Vec::new();
     for (path, name) in given {
         match Role::parse(&name) {
+            Some(Role::Pharmacovigilance) => r.add(
+                path,
+                "pharmacovigilance stays blinded to the study: it is shown the actual treatment \
+                 of one SUSAR case at a time, for that case's report",
+            ),
             Some(role) => {
                 if let Some((_, first)) = seen.iter().find(|(s, _)| *s == role) {
                     r.add(path, format!("duplicate role {name:?} (first at {first})"));

@@ -41,11 +41,20 @@ pub enum Role {
     DsmbStatistician,
     /// An auditor (sponsor quality assurance or regulator): reads everything, changes nothing.
     Auditor,
+    /// The sponsor's safety physician: assesses serious adverse events (causality and
+    /// expectedness, kept beside the investigator's) and follows the reporting clocks; blinded.
+    SafetyPhysician,
+    /// The sponsor's pharmacovigilance officer: submits expedited reports of SUSARs. Blinded
+    /// to the study, and shown the actual treatment of one SUSAR case at a time, for its report.
+    Pharmacovigilance,
+    /// A member of the data and safety monitoring board: reads the safety tables by arm and
+    /// records the board's decisions (signed).
+    DsmbMember,
 }
 
 impl Role {
     /// Every role, in declaration order.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 11] = [
         Role::SponsorAdmin,
         Role::Investigator,
         Role::Crc,
@@ -54,6 +63,9 @@ impl Role {
         Role::UnblindedPharmacist,
         Role::DsmbStatistician,
         Role::Auditor,
+        Role::SafetyPhysician,
+        Role::Pharmacovigilance,
+        Role::DsmbMember,
     ];
 
     /// The snake_case name used in study definitions, URLs, storage and serialisation.
@@ -67,6 +79,9 @@ impl Role {
             Role::UnblindedPharmacist => "unblinded_pharmacist",
             Role::DsmbStatistician => "dsmb_statistician",
             Role::Auditor => "auditor",
+            Role::SafetyPhysician => "safety_physician",
+            Role::Pharmacovigilance => "pharmacovigilance",
+            Role::DsmbMember => "dsmb_member",
         }
     }
 
@@ -86,6 +101,9 @@ impl Role {
             Role::UnblindedPharmacist => "Unblinded pharmacist",
             Role::DsmbStatistician => "DSMB statistician",
             Role::Auditor => "Auditor",
+            Role::SafetyPhysician => "Safety physician",
+            Role::Pharmacovigilance => "Pharmacovigilance officer",
+            Role::DsmbMember => "DSMB member",
         }
     }
 
@@ -101,6 +119,9 @@ impl Role {
             Role::UnblindedPharmacist => "非盲药师",
             Role::DsmbStatistician => "数据安全监查委员会统计师",
             Role::Auditor => "稽查员",
+            Role::SafetyPhysician => "安全医师",
+            Role::Pharmacovigilance => "药物警戒专员",
+            Role::DsmbMember => "数据安全监查委员会委员",
         }
     }
 

@@ -475,8 +475,11 @@ impl Study {
     pub const SCHEMA_VERSION: i64 = 1;
 
     /// The roles unblinded by default in a double-blind study.
-    pub const DEFAULT_UNBLINDED_ROLES: [Role; 2] =
-        [Role::UnblindedPharmacist, Role::DsmbStatistician];
+    pub const DEFAULT_UNBLINDED_ROLES: [Role; 3] = [
+        Role::UnblindedPharmacist,
+        Role::DsmbStatistician,
+        Role::DsmbMember,
+    ];
 
     /// Loads and validates a study definition (the schema is in `docs/study-definition.md`).
     /// On failure the error lists every problem found, each with its key path.

@@ -67,6 +67,9 @@ impl Operation {
                 UnblindedPharmacist,
                 DsmbStatistician,
                 Auditor,
+                SafetyPhysician,
+                Pharmacovigilance,
+                DsmbMember,
             ],
             Operation::EnterData => &[Investigator, Crc],
             Operation::EndParticipation => &[Investigator],
@@ -93,6 +96,9 @@ impl Operation {
                 DataManager,
                 DsmbStatistician,
                 Auditor,
+                SafetyPhysician,
+                Pharmacovigilance,
+                DsmbMember,
             ],
         }
     }

@@ -212,11 +212,18 @@ fn blinding_of_every_role_in_both_studies() {
     assert_eq!(open.unblinded_roles, Role::ALL);
     assert_eq!(
         blind.unblinded_roles,
-        [Role::UnblindedPharmacist, Role::DsmbStatistician]
+        [
+            Role::UnblindedPharmacist,
+            Role::DsmbStatistician,
+            Role::DsmbMember
+        ]
     );
     for role in Role::ALL {
         assert!(!open.is_blinded(role), "{role} in the open-label study");
-        let expected = !matches!(role, Role::UnblindedPharmacist | Role::DsmbStatistician);
+        let expected = !matches!(
+            role,
+            Role::UnblindedPharmacist | Role::DsmbStatistician | Role::DsmbMember
+        );
         assert_eq!(
             blind.is_blinded(role),
             expected,
@@ -240,6 +247,9 @@ fn blinding_of_every_role_in_both_studies() {
     assert!(!blind.is_blinded(Role::UnblindedPharmacist));
     assert!(!blind.is_blinded(Role::DsmbStatistician));
     assert!(blind.is_blinded(Role::Auditor));
+    assert!(blind.is_blinded(Role::SafetyPhysician));
+    assert!(blind.is_blinded(Role::Pharmacovigilance));
+    assert!(!blind.is_blinded(Role::DsmbMember));
 }
 
 #[test]

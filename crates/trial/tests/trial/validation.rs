@@ -759,6 +759,22 @@ fn unblinded_roles_must_be_roles() {
 }
 
 #[test]
+fn pharmacovigilance_is_never_unblinded_study_wide() {
+    let text = format!(
+        "unblinded_roles = [\"dsmb_statistician\", \"pharmacovigilance\"]\n{}",
+        randomised()
+    );
+    rejects(
+        &text,
+        "unblinded_roles[1]",
+        &[
+            "pharmacovigilance stays blinded",
+            "one SUSAR case at a time",
+        ],
+    );
+}
+
+#[test]
 fn unblinded_roles_are_for_double_blind_studies_only() {
     let text = format!("unblinded_roles = [\"auditor\"]\n{}", escalation());
     rejects(

@@ -15,6 +15,7 @@
 //! - [`i18n`] — the message table.
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
+//! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 
 pub mod chart;
@@ -23,6 +24,7 @@ pub mod i18n;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
+pub mod safety;
 pub mod shell;
 pub mod worksheet;
 
@@ -44,5 +46,6 @@ pub fn routes() -> Router<AppState> {
         .merge(participants::routes())
         .merge(queries::routes())
         .merge(notifications::routes())
+        .merge(safety::routes())
         .merge(worksheet::routes())
 }

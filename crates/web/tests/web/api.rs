@@ -22,6 +22,9 @@ const PEOPLE: &[common::Person] = &[
     ("pharm", Role::UnblindedPharmacist, Some(0)),
     ("dsmb", Role::DsmbStatistician, None),
     ("aud", Role::Auditor, None),
+    ("sp", Role::SafetyPhysician, None),
+    ("pv", Role::Pharmacovigilance, None),
+    ("dsmbm", Role::DsmbMember, None),
     ("crcb", Role::Crc, Some(1)),
 ];
 
