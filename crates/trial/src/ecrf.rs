@@ -308,6 +308,8 @@ pub enum SignedRecord {
     DoseOverride,
     /// A DLT assessment.
     DltAssessment,
+    /// The investigator's assessment of an adverse event (its id).
+    AdverseEvent(i64),
 }
 
 impl SignedRecord {
@@ -319,6 +321,9 @@ impl SignedRecord {
             SignedRecord::Unblinding => ("allocation", participant_id.to_string()),
             SignedRecord::DoseOverride => ("dose-override", participant_id.to_string()),
             SignedRecord::DltAssessment => ("dlt-assessment", participant_id.to_string()),
+            SignedRecord::AdverseEvent(ae) => {
+                ("adverse-event", format!("{participant_id}/ae/{ae}"))
+            }
         };
         Change::new("sign-failed", entity, record).set("signature", "wrong password")
     }
@@ -657,6 +662,11 @@ mod tests {
             ("visit", "4/week-12")
         );
         assert_eq!(SignedRecord::Casebook.refused(4).record_id, "4/casebook");
+        let ae = SignedRecord::AdverseEvent(9).refused(4);
+        assert_eq!(
+            (ae.entity.as_str(), ae.record_id.as_str()),
+            ("adverse-event", "4/ae/9")
+        );
         let voids = void_changes(4, vec![(9, "".into()), (2, "week-12".into())], "w", None);
         assert_eq!(voids[0].record_id, "4/week-12/2");
         assert_eq!(voids[1].record_id, "4/casebook/9");

@@ -16,6 +16,7 @@ fn not_done(what: &SignedRecord) -> &'static str {
         SignedRecord::Unblinding => "the participant was not unblinded",
         SignedRecord::DoseOverride => "the override was not signed",
         SignedRecord::DltAssessment => "the assessment was not signed",
+        SignedRecord::AdverseEvent(_) => "the adverse event was not signed",
     }
 }
 

@@ -15,6 +15,10 @@ use trial::safety::{
     Outcome, PartialDate, Seriousness, Term, TermTable,
 };
 
+mod event_signatures;
+
+pub use event_signatures::{EventSignature, EventSigning};
+
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
@@ -42,6 +46,10 @@ pub struct AdverseEventRecord {
     /// When it last changed.
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// Whether the investigator's signature of the event as it stands is valid.
+    pub signed: bool,
+    /// The latest signature of the event (valid, or void with the change that voided it).
+    pub signature: Option<EventSignature>,
 }
 
 const EVENT_COLUMNS: &str = "id, participant_id, verbatim, term, meddra_code, soc, \
@@ -110,6 +118,8 @@ impl EventRow {
             recorded_by: self.recorded_by,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            signed: false,
+            signature: None,
         })
     }
 }
@@ -313,7 +323,18 @@ impl Store {
                     .bind(ae_id)
                     .execute(tx.conn())
                     .await?;
-                tx.audit(scope.study(), &by, &save.changes).await?;
+                let mut changes = save.changes;
+                changes.extend(
+                    event_signatures::void_event_signatures(
+                        &mut tx,
+                        participant_id,
+                        ae_id,
+                        &save.what_changed,
+                        save.reason.as_deref(),
+                    )
+                    .await?,
+                );
+                tx.audit(scope.study(), &by, &changes).await?;
                 event_in(tx.conn(), &scope, participant_id, ae_id).await
             })
         })
@@ -335,7 +356,12 @@ impl Store {
             .bind(participant_id)
             .fetch_all(&mut *conn)
             .await?;
-        rows.into_iter().map(EventRow::record).collect()
+        let mut events = rows
+            .into_iter()
+            .map(EventRow::record)
+            .collect::<Result<Vec<_>>>()?;
+        event_signatures::attach_signatures(&mut conn, &mut events).await?;
+        Ok(events)
     }
 
     /// One adverse event of a participant in scope.
@@ -376,8 +402,11 @@ async fn event_in(
     for v in &values {
         q = q.bind(v);
     }
-    q.fetch_optional(&mut *conn)
+    let mut event = q
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| not_found("adverse event", ae_id))?
-        .record()
+        .record()?;
+    event_signatures::attach_signatures(conn, std::slice::from_mut(&mut event)).await?;
+    Ok(event)
 }

@@ -87,6 +87,7 @@ fn event(
     .read(EventContext {
         terms: table,
         consent: time::macros::date!(2026 - 10 - 20),
+        today: time::macros::date!(2026 - 12 - 31),
     })
     .unwrap()
 }
@@ -329,6 +330,7 @@ async fn a_contradictory_event_is_refused_and_a_serious_one_reads_back_exactly()
         let context = EventContext {
             terms: &table,
             consent: time::macros::date!(2026 - 10 - 20),
+            today: time::macros::date!(2026 - 12 - 31),
         };
         let mut form = AdverseEventForm {
             verbatim: "high fever".into(),
@@ -368,5 +370,141 @@ async fn a_contradictory_event_is_refused_and_a_serious_one_reads_back_exactly()
         assert_eq!(back[0].event.term, "Fever");
         assert_eq!(back[0].event.onset.to_string(), "2026");
         assert!(back[0].created_at.ends_with('Z'), "{}", back[0].created_at);
+    }
+}
+
+/// The investigator signs an event's assessment, bound to the event's hash: signed once, a
+/// change voids it (audited with the change, in the change's own write) and the event shows
+/// unsigned until signed again; a wrong password is recorded against the event.
+#[tokio::test]
+async fn the_investigator_signs_an_event_and_a_change_voids_it() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let (study, table) = phase2(&store).await;
+        let investigator = user(&store, "inv").await;
+        let inv = Actor::user(&investigator);
+        let scope = Scope::Study(study.id.clone());
+        let p = participant(&store, &study, 0, "1", true).await;
+        let fever = event(&table, "Fever", 2, "recovering", None);
+        let ae = store
+            .record_adverse_event(&scope, p, &fever, &inv)
+            .await
+            .unwrap();
+        assert!(!ae.signed && ae.signature.is_none());
+        let signing = EventSigning {
+            participant_id: p,
+            ae_id: ae.id,
+            meaning: "approved".into(),
+            signer: &investigator,
+        };
+        // A meaning that is not one: refused, nothing signed.
+        let bad = EventSigning {
+            meaning: "agreed".into(),
+            ..signing.clone()
+        };
+        let e = store
+            .sign_adverse_event(&scope, &bad, &inv)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid { field, .. } if field == "meaning"),
+            "{e}"
+        );
+        let signed = store
+            .sign_adverse_event(&scope, &signing, &inv)
+            .await
+            .unwrap();
+        let signature = signed.signature.clone().unwrap();
+        assert!(signed.signed && signature.valid);
+        assert_eq!(signature.data_hash, fever.signed_hash());
+        assert_eq!(signature.signer_name, investigator.full_name);
+        assert_eq!(signature.meaning, trial::Meaning::Approved);
+        let record = format!("{p}/ae/{}", ae.id);
+        let rows = store
+            .audit_of("signature", &format!("{record}/{}", signature.id))
+            .await
+            .unwrap();
+        let fields: Vec<&str> = rows.iter().filter_map(|r| r.field.as_deref()).collect();
+        assert_eq!(
+            fields,
+            [
+                "signed",
+                "meaning",
+                "signer_user_id",
+                "signer_name",
+                "signed_at",
+                "data_hash"
+            ]
+        );
+        // Signed once: a second signature of the same event is refused.
+        let e = store
+            .sign_adverse_event(&scope, &signing, &inv)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict { field, .. } if field == "signature"),
+            "{e}"
+        );
+        // The list shows the same state.
+        let listed = store.adverse_events_of(&scope, p).await.unwrap();
+        assert!(listed[0].signed);
+
+        // A change with a reason voids it, in the same write.
+        let worse = event(&table, "Fever", 3, "recovering", None);
+        let changed = store
+            .change_adverse_event(&scope, p, ae.id, &worse, Some("grade rechecked"), &inv)
+            .await
+            .unwrap();
+        assert!(!changed.signed);
+        let void = changed.signature.clone().unwrap();
+        assert_eq!(void.id, signature.id);
+        assert!(!void.valid && void.void_at.is_some());
+        assert!(
+            void.void_reason.as_deref().unwrap().contains("grade 2 → 3"),
+            "{:?}",
+            void.void_reason
+        );
+        let rows = store
+            .audit_of("signature", &format!("{record}/{}", signature.id))
+            .await
+            .unwrap();
+        let last = rows.last().unwrap();
+        assert_eq!(
+            (last.action.as_str(), last.reason.as_deref()),
+            ("void", Some("grade rechecked"))
+        );
+        // Signed again over the changed event.
+        let again = store
+            .sign_adverse_event(&scope, &signing, &inv)
+            .await
+            .unwrap();
+        let sig = again.signature.unwrap();
+        assert!(again.signed && sig.id != signature.id);
+        assert_eq!(sig.data_hash, worse.signed_hash());
+
+        // A wrong password (checked by the caller) is recorded against the event.
+        store
+            .signature_refused(&scope, p, &trial::SignedRecord::AdverseEvent(ae.id), &inv)
+            .await
+            .unwrap();
+        let refused = store.audit_of("adverse-event", &record).await.unwrap();
+        let last = refused.last().unwrap();
+        assert_eq!(
+            (last.action.as_str(), last.new_value.as_deref()),
+            ("sign-failed", Some("wrong password"))
+        );
+        // Another site's scope reaches neither the event nor its signing.
+        let other = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![study.sites[1].id.clone()],
+        };
+        assert!(matches!(
+            store.sign_adverse_event(&other, &signing, &inv).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
     }
 }

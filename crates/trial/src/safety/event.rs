@@ -239,14 +239,16 @@ pub struct AdverseEventForm {
     pub outcome: String,
 }
 
-/// What an adverse event is checked against: the terms it may be coded with, and the
-/// participant's consent date.
+/// What an adverse event is checked against: the terms it may be coded with, the
+/// participant's consent date, and today's date (an event is not recorded before it happens).
 #[derive(Clone, Copy, Debug)]
 pub struct EventContext<'a> {
     /// The terms.
     pub terms: &'a TermTable,
     /// The date the participant consented.
     pub consent: Date,
+    /// Today, in UTC (the caller's clock; `trial` has none).
+    pub today: Date,
 }
 
 fn problem(path: &str, message: impl Into<String>) -> Problem {
@@ -276,7 +278,9 @@ impl AdverseEventForm {
     /// table.
     ///
     /// The rules: the term is in the table and defines the grade; the end is not before the
-    /// onset and the onset not before consent (compared on what partial dates know); grade 5,
+    /// onset and the onset not before consent (compared on what partial dates know); neither
+    /// the onset nor the end is after today (a partial date only when its first possible day
+    /// is); grade 5,
     /// outcome fatal and the death criterion go together; an event that recovered (with or
     /// without sequelae) or was fatal has an end date, one that is recovering or not recovered
     /// has none.
@@ -371,6 +375,17 @@ impl AdverseEventForm {
             }
             if let Some(end) = end.filter(|end| end.is_before(onset)) {
                 problems.push(problem("end", format!("{end} is before the onset {onset}")));
+            }
+        }
+        for (field, date) in [("onset", onset), ("end", end)] {
+            if let Some(date) = date.filter(|d| d.earliest() > context.today) {
+                problems.push(problem(
+                    field,
+                    format!(
+                        "{date} is after today ({}): an event is recorded once it happened",
+                        context.today
+                    ),
+                ));
             }
         }
         let death = seriousness.contains(&Seriousness::Death);
@@ -601,6 +616,22 @@ pub fn void_signature_changes(
         .collect()
 }
 
+/// Whether the investigator may sign an event's assessment: not while a signature of the
+/// event as it stands is valid (`valid_signer`: its signer's printed name), since that one
+/// already binds it; a change voids it and the event may be signed again.
+pub fn check_event_signable(record: &str, valid_signer: Option<&str>) -> Result<(), Refusal> {
+    match valid_signer {
+        None => Ok(()),
+        Some(signer) => Err(Refusal::conflict(
+            "signature",
+            format!(
+                "adverse event {record} is already signed by {signer}; a change voids the \
+                 signature"
+            ),
+        )),
+    }
+}
+
 /// The expectedness of a term under the reference safety information (`expected_terms`, as
 /// the study definition lists them): expected when listed, ignoring case.
 pub fn reference_expectedness(expected_terms: &[String], term: &str) -> Expectedness {
@@ -655,6 +686,7 @@ mod tests {
         let context = EventContext {
             terms: &terms,
             consent: date!(2026 - 03 - 01),
+            today: date!(2026 - 04 - 01),
         };
         match form.read(context) {
             Ok(_) => Vec::new(),
@@ -733,11 +765,42 @@ mod tests {
     }
 
     #[test]
+    fn onset_and_end_after_today_are_refused_partial_dates_by_their_first_day() {
+        // Today is 2026-04-01 in these tests.
+        let on = |onset: &str, end: Option<&str>| {
+            let mut f = form(2, "unknown", &[], end);
+            f.onset = onset.into();
+            problems(&f)
+        };
+        assert!(on("2026-04-01", Some("2026-04-01")).is_empty());
+        assert_eq!(on("2026-04-02", None), ["onset"]);
+        assert_eq!(on("2026-03-05", Some("2026-04-02")), ["end"]);
+        assert_eq!(on("2026-05", Some("2027")), ["onset", "end"]);
+        // A partial date that may still be today or before is not refused.
+        assert!(on("2026-04", Some("2026")).is_empty());
+        assert!(on("2026", None).is_empty());
+        let terms = terms();
+        let context = EventContext {
+            terms: &terms,
+            consent: date!(2026 - 03 - 01),
+            today: date!(2026 - 04 - 01),
+        };
+        let mut f = form(2, "unknown", &[], None);
+        f.onset = "2026-04-02".into();
+        let message = f.read(context).unwrap_err().remove(0).message;
+        assert_eq!(
+            message,
+            "2026-04-02 is after today (2026-04-01): an event is recorded once it happened"
+        );
+    }
+
+    #[test]
     fn seriousness_is_kept_in_order_once_each() {
         let terms = terms();
         let context = EventContext {
             terms: &terms,
             consent: date!(2026 - 03 - 01),
+            today: date!(2026 - 04 - 01),
         };
         let event = form(
             3,
@@ -767,6 +830,23 @@ mod tests {
         let json = serde_json::to_string(&event).unwrap();
         let back: AdverseEvent = serde_json::from_str(&json).unwrap();
         assert_eq!(back.signed_hash(), event.signed_hash());
+    }
+
+    #[test]
+    fn an_event_is_signed_once_until_a_change_voids_the_signature() {
+        assert!(check_event_signable("7/ae/3", None).is_ok());
+        let refused = check_event_signable("7/ae/3", Some("Dr Li")).unwrap_err();
+        assert!(matches!(
+            &refused,
+            Refusal::Conflict { field, message }
+                if field == "signature" && message.contains("7/ae/3") && message.contains("Dr Li")
+        ));
+        let voids = void_signature_changes("7/ae/3", vec![5, 2], "grade 2 → 3", Some("typo"));
+        let records: Vec<&str> = voids.iter().map(|c| c.record_id.as_str()).collect();
+        assert_eq!(records, ["7/ae/3/2", "7/ae/3/5"]);
+        assert!(voids
+            .iter()
+            .all(|c| c.action == "void" && c.entity == "signature"));
     }
 
     #[test]

@@ -26,9 +26,9 @@ pub use clock::{
 };
 pub use date::PartialDate;
 pub use event::{
-    check_event_participant, decide_event_save, event_record, reference_expectedness,
-    void_signature_changes, ActionTaken, AdverseEvent, AdverseEventForm, Causality, EventContext,
-    EventSave, Expectedness, Outcome, Seriousness, ENTITY,
+    check_event_participant, check_event_signable, decide_event_save, event_record,
+    reference_expectedness, void_signature_changes, ActionTaken, AdverseEvent, AdverseEventForm,
+    Causality, EventContext, EventSave, Expectedness, Outcome, Seriousness, ENTITY,
 };
 pub use rules::{
     check_dlt_events, check_gate, dlt_candidates, dlt_event_change, evaluate_stopping_rules,

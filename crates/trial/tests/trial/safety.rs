@@ -47,6 +47,7 @@ fn read(form: &AdverseEventForm) -> Result<AdverseEvent, Vec<(String, String)>> 
     form.read(EventContext {
         terms: &terms,
         consent: CONSENT,
+        today: date!(2026 - 06 - 30),
     })
     .map_err(|problems| problems.into_iter().map(|p| (p.path, p.message)).collect())
 }

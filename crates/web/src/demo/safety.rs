@@ -259,6 +259,10 @@ pub(super) async fn seed_event(
         .read(EventContext {
             terms: &terms,
             consent,
+            // The demo seeds an event once its dates have passed (the caller's guard).
+            today: time::OffsetDateTime::now_utc()
+                .date()
+                .max(enrolled_on + Duration::days(onset.max(end.unwrap_or(0)))),
         })
         .map_err(|problems| format!("demo adverse event: {problems:?}"))?;
     app.store

@@ -139,6 +139,7 @@ async fn read_event(
     form.read(EventContext {
         terms: &terms,
         consent,
+        today: time::OffsetDateTime::now_utc().date(),
     })
     .map_err(invalid)
 }
