@@ -428,7 +428,9 @@ async fn the_access_matrix() {
                             true
                         }
                         "verifyForm" => ops(web::access::Operation::VerifyData.roles()),
-                        "signVisit" | "signCasebook" => ops(web::access::Operation::Sign.roles()),
+                        "signVisit" | "signCasebook" | "signAdverseEvent" => {
+                            ops(web::access::Operation::Sign.roles())
+                        }
                         "lockForm" | "unlockForm" => ops(web::access::Operation::Lock.roles()),
                         "screenParticipant" | "enrolParticipant" | "correctParticipant"
                         | "recordVisit" | "saveForm" => {

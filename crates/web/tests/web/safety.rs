@@ -221,3 +221,128 @@ async fn the_site_records_adverse_events_that_the_monitor_reads() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+/// The investigator signs an event (password re-entered): the event shows signed; a wrong
+/// password is refused (401) and recorded; the coordinator may not sign; a change with a reason
+/// voids the signature and the event shows unsigned again. An onset after today is refused
+/// naming the field.
+#[tokio::test]
+async fn the_investigator_signs_an_adverse_event_and_a_change_voids_it() {
+    for db in common::databases("scitrial_safety_sign").await {
+        let app = spawn(db.url()).await;
+        app.store
+            .load_terms(&web::demo::demo_terms(), &store::Actor::system())
+            .await
+            .unwrap();
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = enrolled(&crc, &sid, &site, "S-1", "XS-1").await;
+        let events = format!("/api/studies/{sid}/participants/{id}/adverse-events");
+
+        // An onset after today: refused, naming the field.
+        let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+        let mut future = event();
+        future["onset"] = json!(store::date(tomorrow));
+        let (status, err) = crc.post(&events, &future).await;
+        assert_eq!(
+            (status, fields(&err)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["onset".to_string()]),
+            "{err}"
+        );
+
+        let (_, recorded) = crc.post(&events, &event()).await;
+        assert_eq!(
+            (recorded["signed"].as_bool(), &recorded["signature"]),
+            (Some(false), &Value::Null),
+            "{recorded}"
+        );
+        let ae = recorded["id"].as_i64().unwrap();
+        let sign = format!("{events}/{ae}/signature");
+        let signing = json!({ "password": common::PASSWORD, "meaning": "approved" });
+
+        // The coordinator may not sign; site B's coordinator does not see the participant.
+        assert_eq!(crc.post(&sign, &signing).await.0, StatusCode::FORBIDDEN);
+        let crcb = login(&app, "crcb").await;
+        assert_eq!(crcb.post(&sign, &signing).await.0, StatusCode::NOT_FOUND);
+
+        // A wrong password: 401, recorded against the event, nothing signed.
+        let inv = login(&app, "inv").await;
+        let (status, err) = inv
+            .post(
+                &sign,
+                &json!({ "password": "wrong", "meaning": "approved" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{err}");
+        assert!(
+            err.to_string().contains("adverse event was not signed"),
+            "{err}"
+        );
+        let trail = format!("/api/studies/{sid}/audit?entity=adverse-event&record={id}/ae/{ae}");
+        let (_, rows) = inv.get(&trail).await;
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["action"] == "sign-failed"),
+            "{rows}"
+        );
+        assert_eq!(inv.get(&format!("{events}/{ae}")).await.1["signed"], false);
+        // A meaning that is not one, an event that does not exist.
+        let (status, err) = inv
+            .post(
+                &sign,
+                &json!({ "password": common::PASSWORD, "meaning": "ok" }),
+            )
+            .await;
+        assert_eq!(
+            (status, fields(&err)),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["meaning".to_string()]
+            )
+        );
+        assert_eq!(
+            inv.post(&format!("{events}/999999/signature"), &signing)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+
+        // Signed: the event shows it, in the list too; signing again is a conflict.
+        let (status, signed) = inv.post(&sign, &signing).await;
+        assert_eq!(status, StatusCode::CREATED, "{signed}");
+        assert_eq!(signed["signed"], true);
+        assert_eq!(signed["signature"]["valid"], true);
+        assert_eq!(signed["signature"]["meaning"], "approved");
+        let (_, list) = crc.get(&events).await;
+        assert_eq!(list[0]["signed"], true);
+        let (status, err) = inv.post(&sign, &signing).await;
+        assert_eq!(
+            (status, fields(&err)),
+            (StatusCode::CONFLICT, vec!["signature".to_string()])
+        );
+
+        // The coordinator's change, with a reason, voids it.
+        let mut worse = event();
+        worse["grade"] = json!(3);
+        worse["reason"] = json!("grade rechecked against the source");
+        let (status, changed) = crc.post(&format!("{events}/{ae}"), &worse).await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        assert_eq!(changed["signed"], false);
+        assert_eq!(changed["signature"]["valid"], false);
+        assert!(
+            changed["signature"]["void_reason"]
+                .as_str()
+                .unwrap()
+                .contains("grade 2 → 3"),
+            "{changed}"
+        );
+        // And the investigator signs the changed event again.
+        let (status, again) = inv.post(&sign, &signing).await;
+        assert_eq!(
+            (status, &again["signed"]),
+            (StatusCode::CREATED, &json!(true))
+        );
+    }
+}

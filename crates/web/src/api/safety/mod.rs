@@ -18,6 +18,8 @@ use crate::extract::{parse_body, JsonBody, ParticipantPath, Query};
 use crate::openapi::Endpoint;
 use crate::service::invalid;
 
+pub(crate) mod signature;
+
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
     Endpoint::get(
@@ -155,15 +157,15 @@ fn read_scope(me: &CurrentUser, path: &ParticipantPath) -> Result<(Scope, i64), 
 }
 
 /// An event's id from the path; 404 when it is not a number.
-fn ae_id(text: &str) -> Result<i64, ApiError> {
+pub(super) fn ae_id(text: &str) -> Result<i64, ApiError> {
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("adverse event {text} not found")))
 }
 
 /// The event of a path.
 #[derive(Debug, Deserialize)]
-struct EventPath {
-    ae: String,
+pub(super) struct EventPath {
+    pub(super) ae: String,
 }
 
 /// `GET /api/studies/{study}/participants/{id}/adverse-events`
