@@ -64,7 +64,7 @@ enum Command {
     /// Randomisation design: simulated balance and predictability of a study's method.
     #[command(subcommand)]
     Randomization(randomization::RandomizationCommand),
-    /// The terms adverse events are coded with (CTCAE v5.0).
+    /// The terms adverse events are coded with (CTCAE v5.0, or a licensee's MedDRA).
     #[command(subcommand)]
     Terms(terms::TermsCommand),
 }

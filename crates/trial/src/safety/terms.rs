@@ -494,6 +494,101 @@ pub fn meddra_terms(paths: &[MeddraPath]) -> Vec<Term> {
         .collect()
 }
 
+/// The text of a licensee's MedDRA ASCII distribution files, as `scitrial terms load
+/// --meddra DIR` reads them from the release's `MedAscii` folder.
+#[derive(Clone, Copy, Debug)]
+pub struct MeddraFiles<'a> {
+    /// `soc.asc`: the system organ classes.
+    pub soc: &'a str,
+    /// `pt.asc`: the preferred terms.
+    pub pt: &'a str,
+    /// `llt.asc`: the lowest level terms.
+    pub llt: &'a str,
+    /// `mdhier.asc`: the hierarchy, each preferred term up to its system organ classes.
+    pub mdhier: &'a str,
+}
+
+/// Why a MedDRA distribution could not be read: the file, and where in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {error}")]
+pub struct MeddraError {
+    /// The file (`llt.asc`, …).
+    pub file: &'static str,
+    /// Where and what.
+    pub error: TermFileError,
+}
+
+/// The terms of a MedDRA distribution: every preferred term under its primary system organ
+/// class (from `mdhier.asc`'s primary flag, or `pt.asc`'s primary SOC code when the hierarchy
+/// gives none), then every current lowest level term whose name differs from a term already
+/// listed, coded with its own code, under its preferred term's primary class, so that a site
+/// finds the event by the words it uses. Non-current LLTs (kept by MedDRA for old data) are
+/// left out. A preferred term whose class is in no file, or an LLT whose preferred term is not
+/// in `pt.asc`, is an error naming the file, line and field. As for [`meddra_terms`], every
+/// grade 1 to 5 is allowed.
+pub fn meddra_distribution(files: MeddraFiles<'_>) -> Result<Vec<Term>, MeddraError> {
+    fn at<T>(file: &'static str, r: Result<T, TermFileError>) -> Result<T, MeddraError> {
+        r.map_err(|error| MeddraError { file, error })
+    }
+    let socs = at("soc.asc", parse_meddra_soc(files.soc))?;
+    let pts = at("pt.asc", meddra_records(files.pt, 4, &[0, 3], &[1]))?;
+    let llts = at("llt.asc", meddra_records(files.llt, 10, &[0, 2], &[1]))?;
+    let paths = at("mdhier.asc", parse_meddra_hierarchy(files.mdhier))?;
+    let soc_name = |code: &str| socs.iter().find(|s| s.code == code).map(|s| s.name.clone());
+    let mut terms: Vec<Term> = Vec::new();
+    let mut keys = std::collections::HashSet::new();
+    let mut pt_soc = std::collections::HashMap::new();
+    let grades = || [1, 2, 3, 4, 5].map(|g| Some(format!("CTCAE grade {g}")));
+    for (line, values) in &pts {
+        let (code, name, soc_code) = (owned(values, 0), owned(values, 1), owned(values, 3));
+        let soc = match paths.iter().find(|p| p.pt_code == code && p.primary) {
+            Some(path) => path.soc_name.clone(),
+            None => soc_name(&soc_code).ok_or_else(|| MeddraError {
+                file: "pt.asc",
+                error: error(
+                    *line,
+                    4,
+                    format!("the system organ class {soc_code} of {name:?} is not in soc.asc"),
+                ),
+            })?,
+        };
+        pt_soc.insert(code.clone(), soc.clone());
+        if keys.insert(name.to_lowercase()) {
+            terms.push(Term {
+                code,
+                name,
+                soc,
+                grades: grades(),
+                definition: None,
+            });
+        }
+    }
+    for (line, values) in &llts {
+        if !yes(values, 9) {
+            continue;
+        }
+        let (code, name, pt_code) = (owned(values, 0), owned(values, 1), owned(values, 2));
+        let soc = pt_soc.get(&pt_code).cloned().ok_or_else(|| MeddraError {
+            file: "llt.asc",
+            error: error(
+                *line,
+                3,
+                format!("the preferred term {pt_code} of {name:?} is not in pt.asc"),
+            ),
+        })?;
+        if keys.insert(name.to_lowercase()) {
+            terms.push(Term {
+                code,
+                name,
+                soc,
+                grades: grades(),
+                definition: None,
+            });
+        }
+    }
+    Ok(terms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +707,55 @@ mod tests {
         assert_eq!(terms.len(), 1);
         assert_eq!(terms[0].soc, "Nervous system disorders");
         assert_eq!(terms[0].defined_grades(), vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_meddra_distribution_gives_its_preferred_and_current_lowest_level_terms() {
+        let files = MeddraFiles {
+            soc: "10029205$Nervous system disorders$Nerv$\n10018065$General disorders$Genrl$\n",
+            pt: "10019211$Headache$$10029205$$$$$$$$\n10016558$Pyrexia$$10018065$$$$$$$$\n",
+            llt: "10019211$Headache$10019211$$$$$$$Y$$\n10019198$Head pain$10019211$$$$$$$Y$$\n\
+10016558$Pyrexia$10016558$$$$$$$Y$$\n10005911$Fever$10016558$$$$$$$Y$$\n10000001$Old fever$10016558$$$$$$$N$$\n",
+            mdhier: "10019211$10019233$10019231$10029205$Headache$Headaches NEC$Headaches$Nervous system disorders$Nerv$$10029205$Y$\n",
+        };
+        let terms = meddra_distribution(files).unwrap();
+        let got: Vec<(&str, &str, &str)> = terms
+            .iter()
+            .map(|t| (t.code.as_str(), t.name.as_str(), t.soc.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("10019211", "Headache", "Nervous system disorders"),
+                // Not in the hierarchy: pt.asc's primary class, named by soc.asc.
+                ("10016558", "Pyrexia", "General disorders"),
+                ("10019198", "Head pain", "Nervous system disorders"),
+                ("10005911", "Fever", "General disorders"),
+            ]
+        );
+        // An LLT whose PT is not in pt.asc, a PT whose class is nowhere: named with the file.
+        let orphan = MeddraFiles {
+            llt: "10019198$Head pain$10099999$$$$$$$Y$$\n",
+            ..files
+        };
+        assert_eq!(
+            meddra_distribution(orphan).unwrap_err().to_string(),
+            "llt.asc: line 1, column 3: the preferred term 10099999 of \"Head pain\" is not in pt.asc"
+        );
+        let classless = MeddraFiles {
+            pt: "10016558$Pyrexia$$10077777$$$$$$$$\n",
+            llt: "",
+            ..files
+        };
+        assert_eq!(meddra_distribution(classless).unwrap_err().file, "pt.asc");
+        let broken = MeddraFiles {
+            soc: "x$y$z$\n",
+            ..files
+        };
+        assert!(meddra_distribution(broken)
+            .unwrap_err()
+            .to_string()
+            .starts_with("soc.asc: line 1, column 1"));
     }
 
     #[test]
