@@ -186,6 +186,10 @@ struct ParticipantPage {
     viewer_id: i64,
     screening: Vec<(String, String)>,
     charts: Vec<Chart>,
+    /// The participant's adverse events, when the viewer may read them.
+    adverse_events: Option<Vec<store::AdverseEventRecord>>,
+    /// The page that records an adverse event, when the viewer may.
+    record_ae: Option<String>,
 }
 
 /// `GET /studies/{study}/participants/{id}`
@@ -237,6 +241,18 @@ async fn participant_page(
     let screening = screening_summary(Texts(viewer.lang), &r.exams);
     let charts = chart::participant_charts(viewer.lang, study, &r.visits, &r.exams, &r.forms);
     let can_answer = may(Operation::EnterData);
+    let adverse_events = match require(&viewer.me.roles, study_id, Operation::ReadAdverseEvents) {
+        Ok(ae_scope) => Some(state.store.adverse_events_of(&ae_scope, id).await?),
+        Err(_) => None,
+    };
+    let record_ae = (may(Operation::RecordAdverseEvent)
+        && trial::safety::check_event_participant(r.p.status).is_ok())
+    .then(|| {
+        format!(
+            "/studies/{}/participants/{id}/adverse-events/new",
+            encode(study_id)
+        )
+    });
     let p = r.p;
     Ok(ParticipantPage {
         ctx: viewer.ctx(Some(study_id)),
@@ -255,6 +271,8 @@ async fn participant_page(
         viewer_id: viewer.me.user.id,
         screening,
         charts,
+        adverse_events,
+        record_ae,
     })
 }
 

@@ -52,7 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 3] = [
+const STATIC: [(&str, &str, &str); 4] = [
     (
         "app.css",
         include_str!("../../static/app.css"),
@@ -66,6 +66,11 @@ const STATIC: [(&str, &str, &str); 3] = [
     (
         "worksheet.js",
         include_str!("../../static/worksheet.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "adverse_event.js",
+        include_str!("../../static/adverse_event.js"),
         "text/javascript; charset=utf-8",
     ),
 ];
