@@ -1,0 +1,74 @@
+//! Adverse events in a real browser: npm `playwright-core` driving Debian's Chromium against the
+//! real server on port 0 over a fresh SQLite database, with the launch helpers of
+//! [`crate::browser`]. The script is `tests/browser/adverse-events.test.js`: a coordinator records
+//! an event (searching the term, seeing the grade's definition), a bad date is shown next to its
+//! field, the investigator signs it, and a change with a reason voids the signature. Skipped as
+//! the other browser test is when node, the script's `node_modules` or Chromium is missing.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::api::{enrolled, login, spawn};
+use crate::browser::{chromium, missing};
+use crate::common::PASSWORD;
+
+#[tokio::test]
+async fn adverse_events_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: adverse events browser test: {why}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_ae"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let app = spawn(&format!("sqlite:{}", tmp.join("test.db").display())).await;
+    app.store
+        .load_terms(&web::demo::demo_terms(), &store::Actor::system())
+        .await
+        .unwrap();
+    let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+    let crc = login(&app, "crc").await;
+    let id = enrolled(&crc, &sid, &site, "B-1", "XS-B1").await;
+    let terms = app.store.terms().await.unwrap();
+    let headache = terms.find("Headache").unwrap();
+    let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+    let data = serde_json::json!({
+        "participantPath": format!("/studies/{sid}/participants/{id}"),
+        "crc": "crc",
+        "investigator": "inv",
+        "investigatorName": crate::common::plain_name("inv"),
+        "password": PASSWORD,
+        "term": headache.name,
+        "grade2": headache.grade_definition(2).unwrap(),
+        "grade3": headache.grade_definition(3).unwrap(),
+        "onset": "2026-11",
+        "tomorrow": store::date(tomorrow),
+    });
+    let data_file = tmp.join("data.json");
+    std::fs::write(&data_file, data.to_string()).unwrap();
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = dir.join("adverse-events.test.js");
+    let base = app.base.clone();
+    // The script stops itself after 3 minutes (a timer of its own).
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("BASE_URL", &base)
+            .env("DATA_FILE", &data_file)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the browser test failed");
+    std::fs::remove_dir_all(&tmp).ok();
+}
