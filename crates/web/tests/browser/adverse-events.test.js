@@ -29,6 +29,12 @@ async function logout(page) {
   await Promise.all([page.waitForNavigation(), page.click('#logout')]);
 }
 
+// The words of an allocation, which no adverse event page shows (the study's title aside).
+async function blindCheck(page, where) {
+  const html = (await page.content()).split(data.title).join('');
+  check(!/placebo|\bkit\b|\barm\b/i.test(html), 'no arm or kit on ' + where);
+}
+
 async function text(page, selector) {
   return (await page.textContent(selector)) || '';
 }
@@ -81,6 +87,7 @@ async function main() {
   check(await page.getAttribute('#ae-onset', 'aria-invalid') === 'true', 'the onset input is marked invalid');
   check(await text(page, '[data-error-for="verbatim"]') === '', 'no error shows at the other fields');
   check(page.url().endsWith('/adverse-events/new'), 'nothing was saved');
+  await blindCheck(page, 'the new event form');
   await page.screenshot({ path: path.join(SHOTS, 'adverse-event-error.png'), fullPage: true });
 
   // A partial date is fine: saved, the page of the event shows it unsigned.
@@ -106,6 +113,7 @@ async function main() {
   check(await page.getAttribute('[data-ae-signed]', 'data-ae-signed') === '1', 'the signature shows');
   check((await text(page, '#ae-signature')).includes(data.investigatorName), 'the signer is named');
   check(await page.locator('#ae-sign').count() === 0, 'a signed event offers no second signature');
+  await blindCheck(page, 'the signed event');
   await page.goto(BASE + data.participantPath);
   check(await page.locator('#adverse-events .badge.done').count() === 1, 'the participant list shows it signed');
   await page.screenshot({ path: path.join(SHOTS, 'adverse-event-signed.png'), fullPage: true });

@@ -36,6 +36,7 @@ async fn adverse_events_in_a_real_browser() {
     let headache = terms.find("Headache").unwrap();
     let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
     let data = serde_json::json!({
+        "title": app.study.title,
         "participantPath": format!("/studies/{sid}/participants/{id}"),
         "crc": "crc",
         "investigator": "inv",
