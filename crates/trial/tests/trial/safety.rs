@@ -712,6 +712,12 @@ proptest! {
             prop_assert!(e.line >= 1 && e.line <= lines, "{e}");
             prop_assert!(e.column >= 1, "{e}");
         }
+        // The same text as every file of a MedDRA release: an error names one of them.
+        let files = trial::safety::terms::MeddraFiles { soc: &text, pt: &text, llt: &text, mdhier: &text };
+        if let Err(e) = trial::safety::terms::meddra_distribution(files) {
+            prop_assert!(["soc.asc", "pt.asc", "llt.asc", "mdhier.asc"].contains(&e.file), "{e}");
+            prop_assert!(e.error.line >= 1 && e.error.line <= lines, "{e}");
+        }
     }
 
     /// Partial dates read back what they write, and compare consistently.
