@@ -69,6 +69,13 @@
         }, function () { results.textContent = msg("offline"); });
     }, 200);
   });
+  // Enter in the search picks the first term listed, rather than sending the form.
+  search.addEventListener('keydown', function (event) {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    const first = results.querySelector('[data-term-option]');
+    if (first) first.click();
+  });
   grade.addEventListener('change', showGrade);
   showGrade();
 

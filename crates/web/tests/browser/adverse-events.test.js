@@ -63,6 +63,11 @@ async function main() {
   await page.waitForSelector('[data-term-option="' + data.term + '"]');
   const options = await page.$$eval('[data-term-option]', function (els) { return els.map(function (e) { return e.dataset.termOption; }); });
   check(options.every(function (o) { return /headache/i.test(o); }) && options.length >= 1, 'the search lists the matching terms: ' + options.join(', '));
+  // Enter in the search picks the first term listed and does not send the form.
+  await page.press('#ae-term-search', 'Enter');
+  check(page.url().endsWith('/adverse-events/new') && (await page.inputValue('#ae-term')) === options[0], 'Enter picks the first term listed');
+  await page.fill('#ae-term-search', 'headache');
+  await page.waitForSelector('[data-term-option="' + data.term + '"]');
   await page.click('[data-term-option="' + data.term + '"]');
   check((await text(page, '#ae-term-chosen')).startsWith(data.term + ' · '), 'the chosen term shows with its system organ class');
   // The chosen grade's definition for this term.
