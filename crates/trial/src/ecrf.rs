@@ -308,6 +308,8 @@ pub enum SignedRecord {
     DoseOverride,
     /// A DLT assessment.
     DltAssessment,
+    /// A DSMB decision on a stopping rule (named), of the study rather than a participant.
+    DsmbDecision(String),
 }
 
 impl SignedRecord {
@@ -319,6 +321,7 @@ impl SignedRecord {
             SignedRecord::Unblinding => ("allocation", participant_id.to_string()),
             SignedRecord::DoseOverride => ("dose-override", participant_id.to_string()),
             SignedRecord::DltAssessment => ("dlt-assessment", participant_id.to_string()),
+            SignedRecord::DsmbDecision(rule) => ("dsmb-decision", rule.clone()),
         };
         Change::new("sign-failed", entity, record).set("signature", "wrong password")
     }

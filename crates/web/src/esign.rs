@@ -16,6 +16,7 @@ fn not_done(what: &SignedRecord) -> &'static str {
         SignedRecord::Unblinding => "the participant was not unblinded",
         SignedRecord::DoseOverride => "the override was not signed",
         SignedRecord::DltAssessment => "the assessment was not signed",
+        SignedRecord::DsmbDecision(_) => "the decision was not recorded",
     }
 }
 
@@ -38,6 +39,31 @@ pub async fn reenter(
     }
     app.store
         .signature_refused(scope, participant_id, &what, &me.actor())
+        .await?;
+    Err(ApiError::Unauthorized(format!(
+        "wrong password: {}",
+        not_done(&what)
+    )))
+}
+
+/// The same check for what is signed for a whole study rather than a participant (a DSMB
+/// decision): a wrong password is recorded on the study's chain and refused (401).
+pub async fn reenter_for_study(
+    app: &App,
+    me: &CurrentUser,
+    study: &str,
+    what: SignedRecord,
+    password: String,
+) -> Result<(), ApiError> {
+    let stored = me.user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if ok {
+        return Ok(());
+    }
+    app.store
+        .dsmb_signature_refused(study, &what, &me.actor())
         .await?;
     Err(ApiError::Unauthorized(format!(
         "wrong password: {}",

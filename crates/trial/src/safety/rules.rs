@@ -70,7 +70,7 @@ impl StudyEvent<'_> {
 }
 
 /// An adverse event proposed as a DLT for the investigator to confirm.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DltCandidate {
     /// The event's id.
     pub ae_id: i64,
@@ -79,6 +79,7 @@ pub struct DltCandidate {
     /// Its grade.
     pub grade: u8,
     /// Its onset.
+    #[schema(value_type = String, pattern = r"^\d{4}(-\d{2}(-\d{2})?)?$")]
     pub onset: PartialDate,
     /// Whether the onset, known only to the month or year, may also fall outside the window.
     pub onset_uncertain: bool,

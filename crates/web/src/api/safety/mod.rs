@@ -18,6 +18,8 @@ use crate::extract::{parse_body, JsonBody, ParticipantPath, Query};
 use crate::openapi::Endpoint;
 use crate::service::invalid;
 
+pub(crate) mod dsmb;
+
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
     Endpoint::get(
