@@ -186,6 +186,8 @@ struct ParticipantPage {
     viewer_id: i64,
     screening: Vec<(String, String)>,
     charts: Vec<Chart>,
+    /// The DLT page of a participant of a dose escalation the viewer sees.
+    dlt_page: Option<String>,
 }
 
 /// `GET /studies/{study}/participants/{id}`
@@ -237,6 +239,10 @@ async fn participant_page(
     let screening = screening_summary(Texts(viewer.lang), &r.exams);
     let charts = chart::participant_charts(viewer.lang, study, &r.visits, &r.exams, &r.forms);
     let can_answer = may(Operation::EnterData);
+    let dlt_page = (!study.dose_levels.is_empty()
+        && !blinded(study, &viewer.me.roles)
+        && r.p.subject_id.is_some())
+    .then(|| format!("/studies/{}/participants/{id}/dlt", encode(study_id)));
     let p = r.p;
     Ok(ParticipantPage {
         ctx: viewer.ctx(Some(study_id)),
@@ -255,6 +261,7 @@ async fn participant_page(
         viewer_id: viewer.me.user.id,
         screening,
         charts,
+        dlt_page,
     })
 }
 

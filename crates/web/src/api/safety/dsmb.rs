@@ -10,12 +10,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use store::{DsmbDecisionRecord, NewDsmbDecision, StoppingRuleFiring, TableGrouping};
 use trial::safety::{DsmbOutcome, SafetyTables};
-use trial::{SignedRecord, Study};
+use trial::SignedRecord;
 
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::blinding::unblinded;
+use crate::blinding::{safety_grouping, unblinded};
 use crate::error::ApiError;
 use crate::esign;
 use crate::extract::{parse_body, JsonBody};
@@ -75,18 +75,6 @@ struct TablesView {
     tables: SafetyTables,
 }
 
-/// The grouping a caller may see: arms and blinded dose levels only when they see arms.
-fn grouping_for(me: &CurrentUser, study: &Study) -> (Grouping, TableGrouping) {
-    let sees = unblinded(me, study);
-    if sees && !study.dose_levels.is_empty() {
-        (Grouping::DoseLevel, TableGrouping::DoseLevel)
-    } else if sees && !study.arms.is_empty() {
-        (Grouping::Arm, TableGrouping::Arm)
-    } else {
-        (Grouping::Pooled, TableGrouping::Pooled)
-    }
-}
-
 /// `GET /api/studies/{study}/safety/tables`
 async fn tables(
     State(state): State<AppState>,
@@ -95,7 +83,12 @@ async fn tables(
 ) -> Result<Json<TablesView>, ApiError> {
     let scope = require(&me.roles, &study_id, Operation::ReadSafetyTables)?;
     let study = state.study(&study_id)?;
-    let (grouping, by) = grouping_for(&me, study);
+    let by = safety_grouping(&me, study);
+    let grouping = match by {
+        TableGrouping::Arm => Grouping::Arm,
+        TableGrouping::DoseLevel => Grouping::DoseLevel,
+        TableGrouping::Pooled => Grouping::Pooled,
+    };
     let tables = state.store.safety_tables(&scope, study, by).await?;
     Ok(Json(TablesView {
         study_id,

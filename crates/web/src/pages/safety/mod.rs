@@ -3,9 +3,11 @@
 
 use axum::Router;
 
+mod dsmb;
+
 use crate::app::AppState;
 
 /// The routes of the safety pages.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(dsmb::routes())
 }
