@@ -6,7 +6,8 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 use trial::safety::{
-    check_gate, evaluate_stopping_rules, DsmbDecision, DsmbOutcome, FiredRule, Gated, StudyEvent,
+    check_gate, evaluate_stopping_rules, firings_to_record, latest_firings, DsmbDecision,
+    DsmbOutcome, FiredRule, Gated, StudyEvent,
 };
 use trial::{Role, Study};
 
@@ -134,20 +135,12 @@ pub(crate) async fn decisions(
 }
 
 /// The latest firing of each rule that fired, as the gate reads it, in order of first firing.
-pub(crate) fn latest_firings(firings: &[StoppingRuleFiring]) -> Vec<FiredRule> {
-    let mut latest: Vec<FiredRule> = Vec::new();
-    for f in firings {
-        let rule = FiredRule {
-            rule_id: f.rule_id.clone(),
-            message: f.message.clone(),
-            ae_ids: ids_of(&f.ae_ids),
-        };
-        match latest.iter_mut().find(|r| r.rule_id == f.rule_id) {
-            Some(r) => *r = rule,
-            None => latest.push(rule),
-        }
-    }
-    latest
+pub(crate) fn latest(firings: &[StoppingRuleFiring]) -> Vec<FiredRule> {
+    latest_firings(firings.iter().map(|f| FiredRule {
+        rule_id: f.rule_id.clone(),
+        message: f.message.clone(),
+        ae_ids: ids_of(&f.ae_ids),
+    }))
 }
 
 /// The decisions as the gate reads them (each stored decision carries its signature).
@@ -168,7 +161,7 @@ pub(crate) fn gate_decisions(decisions: &[DsmbDecisionRecord]) -> Vec<DsmbDecisi
 /// Refuses `action` (inside its write) while a fired stopping rule of the study has no signed
 /// DSMB decision letting the study resume; the refusal names the rule.
 pub(crate) async fn check(tx: &mut Tx<'_>, study: &str, action: Gated) -> Result<()> {
-    let fired = latest_firings(&firings(tx.conn(), study).await?);
+    let fired = latest(&firings(tx.conn(), study).await?);
     if fired.is_empty() {
         return Ok(());
     }
@@ -228,13 +221,9 @@ pub(crate) async fn evaluate_after_event_save(
         })
         .collect();
     let fired = evaluate_stopping_rules(rules, &order, &study_events);
-    let latest = latest_firings(&firings(tx.conn(), study).await?);
+    let known = latest(&firings(tx.conn(), study).await?);
     let mut recorded = Vec::new();
-    for rule in fired {
-        let known = latest.iter().find(|r| r.rule_id == rule.rule_id);
-        if known.is_some_and(|k| rule.ae_ids.iter().all(|id| k.ae_ids.contains(id))) {
-            continue;
-        }
+    for rule in firings_to_record(fired, &known) {
         recorded.push(record_firing(tx, study, &rule, by).await?);
     }
     Ok(recorded)

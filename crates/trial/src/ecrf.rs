@@ -660,6 +660,11 @@ mod tests {
             ("visit", "4/week-12")
         );
         assert_eq!(SignedRecord::Casebook.refused(4).record_id, "4/casebook");
+        let dsmb = SignedRecord::DsmbDecision("related-grade-4".into()).refused(0);
+        assert_eq!(
+            (dsmb.entity.as_str(), dsmb.record_id.as_str()),
+            ("dsmb-decision", "related-grade-4")
+        );
         let voids = void_changes(4, vec![(9, "".into()), (2, "week-12".into())], "w", None);
         assert_eq!(voids[0].record_id, "4/week-12/2");
         assert_eq!(voids[1].record_id, "4/casebook/9");

@@ -61,7 +61,7 @@ impl Store {
     /// signed decision that resumes), as `(rule, message)`.
     pub async fn stopping_rules_holding(&self, study: &str) -> Result<Vec<(String, String)>> {
         let mut conn = self.pool.acquire().await?;
-        let fired = gate::latest_firings(&gate::firings(&mut conn, study).await?);
+        let fired = gate::latest(&gate::firings(&mut conn, study).await?);
         let decided = gate::gate_decisions(&gate::decisions(&mut conn, study).await?);
         Ok(fired
             .into_iter()
