@@ -20,6 +20,14 @@ fn not_done(what: &SignedRecord) -> &'static str {
     }
 }
 
+/// Whether the password re-entered is the signer's, checked off the async threads.
+async fn verified(me: &CurrentUser, password: String) -> Result<bool, ApiError> {
+    let stored = me.user.password_hash.clone();
+    tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// Checks the password re-entered by the signer, off the async threads. A wrong one is
 /// recorded against the participant and refused (401); nothing is signed.
 pub async fn reenter(
@@ -30,11 +38,7 @@ pub async fn reenter(
     what: SignedRecord,
     password: String,
 ) -> Result<(), ApiError> {
-    let stored = me.user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if ok {
+    if verified(me, password).await? {
         return Ok(());
     }
     app.store
@@ -55,11 +59,7 @@ pub async fn reenter_for_study(
     what: SignedRecord,
     password: String,
 ) -> Result<(), ApiError> {
-    let stored = me.user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if ok {
+    if verified(me, password).await? {
         return Ok(());
     }
     app.store
