@@ -86,6 +86,22 @@ async function main() {
   check(await other.locator('form.dsmb-decision').count() === 0, 'no decision form for a blinded role');
   await blinded.close();
 
+  // The investigator confirms the Phase I DLT candidate on its DLT page, signing.
+  const site = await browser.newContext({ viewport: { width: 1366, height: 1000 }, bypassCSP: true });
+  const inv = await site.newPage();
+  inv.on('pageerror', function (e) { pageErrors.push(String(e)); });
+  await login(inv, 'investigator', 'demo-investigator');
+  await inv.goto(BASE + data.dltPath);
+  const confirm = inv.locator('[data-candidate="' + data.candidate + '"] form.dlt-confirm');
+  check(await confirm.count() === 1, 'the DLT candidate has a confirm form');
+  await confirm.locator('input[name="assessed_on"]').fill(data.today);
+  await confirm.locator('input[name="password"]').fill('demo-investigator');
+  await Promise.all([inv.waitForNavigation(), confirm.locator('button[type="submit"]').click()]);
+  check(await inv.locator('[data-assessment="dlt"]').count() === 1, 'the signed DLT is shown');
+  check(await inv.locator('[data-linked-ae="' + data.candidate + '"]').count() === 1, 'the DLT names its adverse event');
+  await inv.screenshot({ path: path.join(SHOTS, 'dlt-confirmed.png'), fullPage: true });
+  await site.close();
+
   check(pageErrors.length === 0, 'no script error' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
   await browser.close();
   clearTimeout(stopper);

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use store::Scope;
+
 use crate::browser::{chromium, missing};
 use crate::common::{PHASE1, PHASE2};
 
@@ -41,11 +43,28 @@ async fn the_dsmb_page_in_a_real_browser() {
         .unwrap();
     let holding = sql.stopping_rules_holding("XS228-P1").await.unwrap();
     assert_eq!(holding.len(), 1, "the demo fired one rule in Phase I");
+    // The newest Phase I participant's grade 4 event is a DLT candidate to confirm.
+    let phase1 = &app.studies["XS228-P1"];
+    let p1 = Scope::Study(phase1.id.clone());
+    let mut candidate = None;
+    for (dose, assessment) in sql.doses(&p1).await.unwrap() {
+        let found = sql
+            .dlt_candidates(&p1, phase1, dose.participant_id)
+            .await
+            .unwrap();
+        if assessment.is_none() && !found.is_empty() {
+            candidate = Some((dose.participant_id, found[0].ae_id));
+        }
+    }
+    let (candidate, candidate_ae) = candidate.expect("the demo has a DLT candidate to confirm");
     let phase2 = &app.studies["XS228-P2"];
     let data = serde_json::json!({
         "phase2Path": "/studies/XS228-P2/safety/dsmb",
         "phase1Path": "/studies/XS228-P1/safety/dsmb",
         "rule": holding[0].0,
+        "dltPath": format!("/studies/XS228-P1/participants/{candidate}/dlt"),
+        "candidate": candidate_ae,
+        "today": store::date(today),
         "title": phase2.title,
         "arms": phase2.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
     });
@@ -81,4 +100,11 @@ async fn the_dsmb_page_in_a_real_browser() {
         .unwrap()
         .is_empty());
     assert_eq!(sql.dsmb_decisions("XS228-P1").await.unwrap().len(), 1);
+    // The investigator's confirmation on the page is the DLT, naming its event.
+    let (_, assessment) = sql.dose(&p1, candidate).await.unwrap();
+    let assessment = assessment.expect("the DLT was signed on the page");
+    assert_eq!(
+        (assessment.dlt, assessment.ae_ids),
+        (true, vec![candidate_ae])
+    );
 }
