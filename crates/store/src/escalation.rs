@@ -7,10 +7,12 @@
 use sqlx::AnyConnection;
 use trial::escalation as rules;
 use trial::participants;
+use trial::safety::{check_dlt_events, dlt_event_change, Gated};
 use trial::{LevelCount, Study};
 
 use crate::db::{Store, Tx};
 use crate::dialect::{dialect_of, render, Flag};
+use crate::events::participant_events;
 use crate::not_found;
 
 /// A dose assignment's columns, in portable form (see [`crate::dialect::render`]).
@@ -72,6 +74,8 @@ pub struct DltAssessment {
     /// When signed (UTC).
     #[schema(format = DateTime)]
     pub signed_at: String,
+    /// The adverse events that make it a DLT (none for no DLT), in id order.
+    pub ae_ids: Vec<i64>,
 }
 
 /// What is asked of a dose assignment.
@@ -98,6 +102,9 @@ pub struct NewDlt<'a> {
     pub description: String,
     /// The assessment's date (`YYYY-MM-DD`).
     pub assessed_on: String,
+    /// The participant's adverse events that make it a DLT (required for a DLT, none
+    /// otherwise).
+    pub ae_ids: Vec<i64>,
     /// The investigator signing.
     pub signer: &'a User,
 }
@@ -143,10 +150,11 @@ impl Store {
         let (scope, study, by, signer) =
             (scope.clone(), study.clone(), by.clone(), dlt.signer.clone());
         let (participant_id, is_dlt) = (dlt.participant_id, dlt.dlt);
-        let (onset_on, description, assessed_on) = (
+        let (onset_on, description, assessed_on, ae_ids) = (
             dlt.onset_on.clone(),
             dlt.description.clone(),
             dlt.assessed_on.clone(),
+            dlt.ae_ids.clone(),
         );
         self.write("record_dlt", move |mut tx| {
             Box::pin(async move {
@@ -156,6 +164,7 @@ impl Store {
                     onset_on,
                     description,
                     assessed_on,
+                    ae_ids,
                     signer: &signer,
                 };
                 record_dlt_in(&mut tx, &scope, &study, &dlt, &by).await
@@ -247,6 +256,7 @@ async fn assign_dose(
     } = request;
     rules::check_escalation_study(study)?;
     tx.lock_study(&study.id).await?;
+    crate::gate::check(tx, &study.id, Gated::Dosing).await?;
     let p = participant_in(tx.conn(), scope, participant_id).await?;
     participants::check_allocatable(
         participant_id,
@@ -332,6 +342,16 @@ async fn dlt_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<
         .bind(participant_id)
         .fetch_optional(&mut *conn)
         .await?;
+    let ae_ids: Vec<(i64,)> = match row {
+        Some(_) => {
+            sqlx::query_as("SELECT ae_id FROM dlt_events WHERE participant_id = $1 ORDER BY ae_id")
+                .bind(participant_id)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let ae_ids: Vec<i64> = ae_ids.into_iter().map(|(id,)| id).collect();
     Ok(row.map(
         |(dlt, onset_on, description, assessed_on, signer_name, signed_at)| DltAssessment {
             participant_id,
@@ -341,6 +361,7 @@ async fn dlt_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<
             assessed_on,
             signer_name,
             signed_at,
+            ae_ids,
         },
     ))
 }
@@ -368,6 +389,15 @@ async fn record_dlt_in(
     rules::check_dlt(&report, level.as_deref(), assessed, |level| {
         rules::dlt_window(study, level, p.anchor_date.as_deref())
     })?;
+    let mut ae_ids = new.ae_ids.clone();
+    ae_ids.sort_unstable();
+    if let Some(level) = &level {
+        let window = rules::dlt_window(study, level, p.anchor_date.as_deref())?;
+        let events = participant_events(tx.conn(), id).await?;
+        let events: Vec<(i64, &trial::safety::AdverseEvent)> =
+            events.iter().map(|e| (e.id, &e.event)).collect();
+        check_dlt_events(new.dlt, &new.ae_ids, &events, window)?;
+    }
     let at = now();
     sqlx::query(&tx.sql(
         "INSERT INTO dlt_assessments (participant_id, study_id, dlt, onset_on, description, assessed_on, \
@@ -386,7 +416,17 @@ async fn record_dlt_in(
     .execute(tx.conn())
     .await
     .map_err(crate::conflict("dlt", "was already assessed"))?;
-    let changes = rules::dlt_changes(&report, &new.signer.full_name, &at);
+    for ae_id in &ae_ids {
+        sqlx::query("INSERT INTO dlt_events (participant_id, ae_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(ae_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    let mut changes = rules::dlt_changes(&report, &new.signer.full_name, &at);
+    if !ae_ids.is_empty() {
+        changes.push(dlt_event_change(id, &ae_ids));
+    }
     tx.audit(&study.id, by, &changes).await?;
     dlt_in(tx.conn(), id)
         .await?

@@ -32,6 +32,8 @@ mod db;
 mod dialect;
 mod ecrf;
 mod escalation;
+mod events;
+mod gate;
 mod group;
 mod model;
 mod notifications;
@@ -53,13 +55,16 @@ pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
+pub use gate::{DsmbDecisionRecord, StoppingRuleFiring, STOPPING_RULE_NOTIFIED};
 pub use model::{date, instant, now, parse_date, parse_instant, Actor, Participant, Scope, User};
 pub use notifications::{Notification, OutboxMessage};
 pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewExam, NewScreening, PlannedVisit, Visit,
 };
 pub use queries::{NewQuery, Query};
-pub use safety::{AdverseEventRecord, EventSignature, EventSigning};
+pub use safety::{
+    AdverseEventRecord, EventSignature, EventSigning, NewDsmbDecision, TableGrouping, UNASSIGNED,
+};
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use trial::Change;

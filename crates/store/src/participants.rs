@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use trial::participants::{self as rules, CorrectableField};
+use trial::safety::Gated;
 use trial::{ParticipantStatus, Study};
 
 use crate::db::Store;
@@ -211,6 +212,7 @@ impl Store {
             Box::pin(async move {
                 // Not while the randomisation list is being generated (it must come first).
                 tx.lock_study(scope.study()).await?;
+                crate::gate::check(&mut tx, scope.study(), Gated::Enrolment).await?;
                 let id = e.participant_id;
                 let before = participant_in(tx.conn(), &scope, id).await?;
                 rules::check_enrolment(before.status, before.eligible)?;

@@ -310,6 +310,8 @@ pub enum SignedRecord {
     DltAssessment,
     /// The investigator's assessment of an adverse event (its id).
     AdverseEvent(i64),
+    /// A DSMB decision on a stopping rule (named), of the study rather than a participant.
+    DsmbDecision(String),
 }
 
 impl SignedRecord {
@@ -324,6 +326,7 @@ impl SignedRecord {
             SignedRecord::AdverseEvent(ae) => {
                 ("adverse-event", format!("{participant_id}/ae/{ae}"))
             }
+            SignedRecord::DsmbDecision(rule) => ("dsmb-decision", rule.clone()),
         };
         Change::new("sign-failed", entity, record).set("signature", "wrong password")
     }
@@ -666,6 +669,11 @@ mod tests {
         assert_eq!(
             (ae.entity.as_str(), ae.record_id.as_str()),
             ("adverse-event", "4/ae/9")
+        );
+        let dsmb = SignedRecord::DsmbDecision("related-grade-4".into()).refused(0);
+        assert_eq!(
+            (dsmb.entity.as_str(), dsmb.record_id.as_str()),
+            ("dsmb-decision", "related-grade-4")
         );
         let voids = void_changes(4, vec![(9, "".into()), (2, "week-12".into())], "w", None);
         assert_eq!(voids[0].record_id, "4/week-12/2");

@@ -51,6 +51,11 @@ pub enum Operation {
     /// the study-wide roles that review safety; not the unblinded pharmacist, who does no
     /// clinical assessment.
     ReadAdverseEvents,
+    /// See the safety tables (by arm or dose level for unblinded callers, pooled otherwise) and
+    /// the DSMB's decisions: the same roles as adverse events.
+    ReadSafetyTables,
+    /// Record the DSMB's signed decision on a fired stopping rule.
+    DecideDsmb,
 }
 
 impl Operation {
@@ -84,11 +89,14 @@ impl Operation {
             Operation::Randomise => &[Investigator, Crc],
             Operation::Dispense => &[UnblindedPharmacist],
             Operation::EmergencyUnblind => &[Investigator],
-            Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
+            Operation::ReadNotifications => {
+                &[SponsorAdmin, DsmbStatistician, DsmbMember, SafetyPhysician]
+            }
             Operation::AssignDose => &[Investigator, Crc],
             Operation::OverrideDose => &[SponsorAdmin],
             Operation::RecordAdverseEvent => &[Investigator, Crc],
-            Operation::ReadAdverseEvents => &[
+            Operation::DecideDsmb => &[DsmbMember],
+            Operation::ReadAdverseEvents | Operation::ReadSafetyTables => &[
                 SponsorAdmin,
                 Investigator,
                 Crc,

@@ -20,6 +20,20 @@ pub fn unblinded(me: &CurrentUser, study: &Study) -> bool {
     !blinded(study, &me.roles)
 }
 
+/// How the safety tables are grouped for the caller: by dose level in an escalation they see,
+/// by arm when they see arms, pooled otherwise (a blinded caller never gets groups that could
+/// reveal arms, not even counts per group).
+pub fn safety_grouping(me: &CurrentUser, study: &Study) -> store::TableGrouping {
+    let sees = unblinded(me, study);
+    if sees && !study.dose_levels.is_empty() {
+        store::TableGrouping::DoseLevel
+    } else if sees && !study.arms.is_empty() {
+        store::TableGrouping::Arm
+    } else {
+        store::TableGrouping::Pooled
+    }
+}
+
 /// Whether someone holding `roles` is blinded in the study: not every role of theirs there is
 /// unblinded (or they hold none).
 pub fn blinded(study: &Study, roles: &[store::RoleAssignment]) -> bool {

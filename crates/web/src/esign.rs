@@ -17,7 +17,16 @@ fn not_done(what: &SignedRecord) -> &'static str {
         SignedRecord::DoseOverride => "the override was not signed",
         SignedRecord::DltAssessment => "the assessment was not signed",
         SignedRecord::AdverseEvent(_) => "the adverse event was not signed",
+        SignedRecord::DsmbDecision(_) => "the decision was not recorded",
     }
+}
+
+/// Whether the password re-entered is the signer's, checked off the async threads.
+async fn verified(me: &CurrentUser, password: String) -> Result<bool, ApiError> {
+    let stored = me.user.password_hash.clone();
+    tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Checks the password re-entered by the signer, off the async threads. A wrong one is
@@ -30,15 +39,32 @@ pub async fn reenter(
     what: SignedRecord,
     password: String,
 ) -> Result<(), ApiError> {
-    let stored = me.user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || store::password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if ok {
+    if verified(me, password).await? {
         return Ok(());
     }
     app.store
         .signature_refused(scope, participant_id, &what, &me.actor())
+        .await?;
+    Err(ApiError::Unauthorized(format!(
+        "wrong password: {}",
+        not_done(&what)
+    )))
+}
+
+/// The same check for what is signed for a whole study rather than a participant (a DSMB
+/// decision): a wrong password is recorded on the study's chain and refused (401).
+pub async fn reenter_for_study(
+    app: &App,
+    me: &CurrentUser,
+    study: &str,
+    what: SignedRecord,
+    password: String,
+) -> Result<(), ApiError> {
+    if verified(me, password).await? {
+        return Ok(());
+    }
+    app.store
+        .dsmb_signature_refused(study, &what, &me.actor())
         .await?;
     Err(ApiError::Unauthorized(format!(
         "wrong password: {}",

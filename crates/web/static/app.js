@@ -77,7 +77,10 @@
       form.addEventListener('submit', function (event) {
         event.preventDefault();
         const body = {};
-        for (const el of form.elements) if (el.name) body[el.name] = el.value;
+        // A field marked `data-json` carries JSON (a flag, a list of ids), not text.
+        for (const el of form.elements) {
+          if (el.name) body[el.name] = 'json' in el.dataset ? JSON.parse(el.value) : el.value;
+        }
         const alert = form.querySelector('[role="alert"]');
         const submit = form.querySelector('[type="submit"]');
         if (submit) submit.disabled = true;

@@ -4,7 +4,6 @@
 //! The password is checked by the caller; a wrong one is recorded by
 //! `Store::signature_refused` with `SignedRecord::AdverseEvent`.
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 use trial::ecrf::SignatureRecord;
 use trial::safety::{check_event_participant, check_event_signable, event_record};
@@ -13,33 +12,9 @@ use trial::Meaning;
 use super::{event_in, AdverseEventRecord};
 use crate::db::{Store, Tx};
 use crate::dialect::{dialect_of, render};
+pub use crate::events::EventSignature;
 use crate::model::{now, participant_in, Actor, Scope, User};
 use crate::{Change, Result, StoreError};
-
-/// An investigator's signature of an adverse event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct EventSignature {
-    /// Its id.
-    pub id: i64,
-    /// What it means.
-    pub meaning: Meaning,
-    /// The signer's account.
-    pub signer_user_id: i64,
-    /// The signer's printed name.
-    pub signer_name: String,
-    /// When it was signed (UTC).
-    #[schema(format = DateTime)]
-    pub signed_at: String,
-    /// The SHA-256 of the event signed.
-    pub data_hash: String,
-    /// When a change voided it.
-    #[schema(format = DateTime)]
-    pub void_at: Option<String>,
-    /// The change that voided it.
-    pub void_reason: Option<String>,
-    /// Not void, and the event still hashes to `data_hash`.
-    pub valid: bool,
-}
 
 /// A signing of an adverse event by the investigator (whose password the caller has checked).
 #[derive(Clone, Debug)]

@@ -7,122 +7,28 @@
 //! system organ class, so loading the terms again never changes a recorded event. Loading is
 //! audited in the `system` chain; an event's rows go to its study's chain.
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use trial::safety::{
-    check_event_participant, decide_event_save, event_record, ActionTaken, AdverseEvent, Causality,
-    Outcome, PartialDate, Seriousness, Term, TermTable,
+    check_event_participant, decide_event_save, event_record, AdverseEvent, Term, TermTable,
 };
 
+mod dsmb;
 mod event_signatures;
 
+pub use dsmb::{NewDsmbDecision, TableGrouping, UNASSIGNED};
 pub use event_signatures::{EventSignature, EventSigning};
 
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
+pub use crate::events::AdverseEventRecord;
+use crate::events::{EventRow, EVENT_COLUMNS};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
 use crate::{conflict, not_found};
 use crate::{Change, Result};
 
 /// The audit entity of a load of the terms.
 const TERMS_ENTITY: &str = "ae-terms";
-
-/// A stored adverse event: the event, its ids, who recorded it and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct AdverseEventRecord {
-    /// Its id.
-    pub id: i64,
-    /// The participant.
-    pub participant_id: i64,
-    /// The event.
-    #[serde(flatten)]
-    pub event: AdverseEvent,
-    /// Who recorded it.
-    pub recorded_by: String,
-    /// When it was recorded.
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    /// When it last changed.
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-    /// Whether the investigator's signature of the event as it stands is valid.
-    pub signed: bool,
-    /// The latest signature of the event (valid, or void with the change that voided it).
-    pub signature: Option<EventSignature>,
-}
-
-const EVENT_COLUMNS: &str = "id, participant_id, verbatim, term, meddra_code, soc, \
-    onset_partial, end_partial, grade, seriousness, causality_product, causality_procedure, \
-    action, outcome, recorded_by, created_at::instant, updated_at::instant";
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: i64,
-    participant_id: i64,
-    verbatim: String,
-    term: String,
-    meddra_code: String,
-    soc: String,
-    onset_partial: String,
-    end_partial: Option<String>,
-    grade: i64,
-    seriousness: String,
-    causality_product: String,
-    causality_procedure: String,
-    action: String,
-    outcome: String,
-    recorded_by: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl EventRow {
-    /// The record; a value the store did not write (it writes only checked events) is an
-    /// error naming the column.
-    fn record(self) -> Result<AdverseEventRecord> {
-        let bad = |column: &str, value: &str| crate::StoreError::Invalid {
-            field: column.to_string(),
-            message: format!("adverse event {}: {value:?} is not a stored value", self.id),
-        };
-        let date =
-            |column: &str, text: &str| PartialDate::parse(text).ok_or_else(|| bad(column, text));
-        let mut seriousness = Vec::new();
-        for word in self.seriousness.split(',').filter(|w| !w.is_empty()) {
-            seriousness.push(Seriousness::parse(word).ok_or_else(|| bad("seriousness", word))?);
-        }
-        let event = AdverseEvent {
-            onset: date("onset_partial", &self.onset_partial)?,
-            end: self
-                .end_partial
-                .as_deref()
-                .map(|t| date("end_partial", t))
-                .transpose()?,
-            grade: u8::try_from(self.grade).map_err(|_| bad("grade", &self.grade.to_string()))?,
-            seriousness,
-            causality_product: Causality::parse(&self.causality_product)
-                .ok_or_else(|| bad("causality_product", &self.causality_product))?,
-            causality_procedure: Causality::parse(&self.causality_procedure)
-                .ok_or_else(|| bad("causality_procedure", &self.causality_procedure))?,
-            action: ActionTaken::parse(&self.action).ok_or_else(|| bad("action", &self.action))?,
-            outcome: Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome", &self.outcome))?,
-            verbatim: self.verbatim,
-            term: self.term,
-            meddra_code: self.meddra_code,
-            soc: self.soc,
-        };
-        Ok(AdverseEventRecord {
-            id: self.id,
-            participant_id: self.participant_id,
-            event,
-            recorded_by: self.recorded_by,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            signed: false,
-            signature: None,
-        })
-    }
-}
 
 /// The columns of an event's values, in the order [`bind_event`] binds them (12 values).
 const EVENT_VALUES: &str = "verbatim, term, meddra_code, soc, onset_partial, end_partial, \
@@ -279,6 +185,7 @@ impl Store {
                 let save =
                     decide_event_save(&event_record(participant_id, id), None, &event, None)?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
+                crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 event_in(tx.conn(), &scope, participant_id, id).await
             })
         })
@@ -335,6 +242,7 @@ impl Store {
                     .await?,
                 );
                 tx.audit(scope.study(), &by, &changes).await?;
+                crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 event_in(tx.conn(), &scope, participant_id, ae_id).await
             })
         })
@@ -349,17 +257,7 @@ impl Store {
     ) -> Result<Vec<AdverseEventRecord>> {
         let mut conn = self.pool.acquire().await?;
         participant_in(&mut conn, scope, participant_id).await?;
-        let sql = self.sql(&format!(
-            "SELECT {EVENT_COLUMNS} FROM adverse_events WHERE participant_id = $1 ORDER BY id"
-        ));
-        let rows: Vec<EventRow> = sqlx::query_as(&sql)
-            .bind(participant_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut events = rows
-            .into_iter()
-            .map(EventRow::record)
-            .collect::<Result<Vec<_>>>()?;
+        let mut events = crate::events::participant_events(&mut conn, participant_id).await?;
         event_signatures::attach_signatures(&mut conn, &mut events).await?;
         Ok(events)
     }

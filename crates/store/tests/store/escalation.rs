@@ -7,9 +7,9 @@ use store::*;
 
 use crate::common::*;
 
-const PHASE1: &str = include_str!("../../../../studies/xs228-phase1.toml");
+pub(crate) const PHASE1: &str = include_str!("../../../../studies/xs228-phase1.toml");
 
-async fn enrolled(store: &Store, study: &trial::Study, i: usize, by: &Actor) -> i64 {
+pub(crate) async fn enrolled(store: &Store, study: &trial::Study, i: usize, by: &Actor) -> i64 {
     let scope = Scope::Study(study.id.clone());
     let p = store
         .screen(
@@ -57,6 +57,7 @@ fn no_dlt<'a>(id: i64, signer: &'a User, on: &str) -> NewDlt<'a> {
         onset_on: None,
         description: "no dose-limiting toxicity in the window".into(),
         assessed_on: on.into(),
+        ae_ids: vec![],
         signer,
     }
 }
@@ -182,11 +183,22 @@ async fn three_plus_three_from_the_first_cohort_to_the_next_level() {
             .await
             .unwrap();
         assert_eq!(a.level_id, "sad-2");
-        // A DLT at sad-2, in its window.
+        // A DLT at sad-2, in its window, from the participant's grade 3 adverse event.
+        store
+            .load_terms(&crate::dsmb::terms(), &Actor::system())
+            .await
+            .unwrap();
+        let table = store.terms().await.unwrap();
+        let event = crate::dsmb::ae(&table, "Aseptic meningitis", 3, false, "2026-11-10");
+        let event = store
+            .record_adverse_event(&scope, waiting[0], &event, &inv)
+            .await
+            .unwrap();
         let dlt = NewDlt {
             dlt: true,
             onset_on: Some("2026-11-10".into()),
             description: "grade 3 aseptic meningitis".into(),
+            ae_ids: vec![event.id],
             ..no_dlt(waiting[0], &inv_user, "2026-11-11")
         };
         assert!(
@@ -247,10 +259,16 @@ async fn three_plus_three_from_the_first_cohort_to_the_next_level() {
             matches!(&e, StoreError::Conflict { message, .. } if message.contains("2027-01-10")),
             "{e}"
         );
+        let event = crate::dsmb::ae(&table, "Fever", 3, false, "2026-12-30");
+        let event = store
+            .record_adverse_event(&scope, waiting[1], &event, &inv)
+            .await
+            .unwrap();
         let mad = NewDlt {
             dlt: true,
             onset_on: Some("2026-12-30".into()),
-            description: "grade 4 neutropenia".into(),
+            description: "grade 3 fever".into(),
+            ae_ids: vec![event.id],
             ..no_dlt(waiting[1], &inv_user, "2026-12-31")
         };
         assert!(

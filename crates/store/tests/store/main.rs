@@ -8,6 +8,7 @@
 
 mod allocation;
 mod common;
+mod dsmb;
 mod escalation;
 mod safety;
 mod schema;

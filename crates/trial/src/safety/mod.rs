@@ -32,8 +32,8 @@ pub use event::{
 };
 pub use rules::{
     check_dlt_events, check_gate, dlt_candidates, dlt_event_change, evaluate_stopping_rules,
-    DltCandidate, DltCriteria, DsmbDecision, DsmbOutcome, FiredRule, Gated, SafetyDefinition,
-    StoppingKind, StoppingRule, StudyEvent,
+    firings_to_record, latest_firings, DltCandidate, DltCriteria, DsmbDecision, DsmbOutcome,
+    FiredRule, Gated, SafetyDefinition, StoppingKind, StoppingRule, StudyEvent,
 };
 pub use tables::{pooled, safety_tables, GroupSummary, SafetyTables, TermRow, POOLED};
 pub use terms::{Term, TermFileError, TermTable};

@@ -70,7 +70,7 @@ impl StudyEvent<'_> {
 }
 
 /// An adverse event proposed as a DLT for the investigator to confirm.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DltCandidate {
     /// The event's id.
     pub ae_id: i64,
@@ -79,6 +79,7 @@ pub struct DltCandidate {
     /// Its grade.
     pub grade: u8,
     /// Its onset.
+    #[schema(value_type = String, pattern = r"^\d{4}(-\d{2}(-\d{2})?)?$")]
     pub onset: PartialDate,
     /// Whether the onset, known only to the month or year, may also fall outside the window.
     pub onset_uncertain: bool,
@@ -297,6 +298,35 @@ pub fn evaluate_stopping_rules(
     fired
 }
 
+/// The latest firing of each rule among the recorded ones (oldest first), in the order the
+/// rules first fired: what the gate holds dosing and enrolment on.
+pub fn latest_firings(recorded: impl IntoIterator<Item = FiredRule>) -> Vec<FiredRule> {
+    let mut latest: Vec<FiredRule> = Vec::new();
+    for rule in recorded {
+        match latest.iter_mut().find(|r| r.rule_id == rule.rule_id) {
+            Some(r) => *r = rule,
+            None => latest.push(rule),
+        }
+    }
+    latest
+}
+
+/// The rules that fire now (`fired`, from [`evaluate_stopping_rules`]) to record as new
+/// firings: those whose latest recorded firing (`latest`, from [`latest_firings`]) did not
+/// already name every event they fire on. Saving the same events again records nothing; a
+/// new event records the rule again, so a decision that did not review it no longer covers it.
+pub fn firings_to_record(fired: Vec<FiredRule>, latest: &[FiredRule]) -> Vec<FiredRule> {
+    fired
+        .into_iter()
+        .filter(|rule| {
+            !latest.iter().any(|known| {
+                known.rule_id == rule.rule_id
+                    && rule.ae_ids.iter().all(|id| known.ae_ids.contains(id))
+            })
+        })
+        .collect()
+}
+
 named_states! {
     /// What the DSMB decided about a fired stopping rule.
     pub enum DsmbOutcome {
@@ -381,4 +411,44 @@ pub fn check_gate(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fired(rule: &str, ids: &[i64]) -> FiredRule {
+        FiredRule {
+            rule_id: rule.into(),
+            message: format!("stopping rule {rule} fired"),
+            ae_ids: ids.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_rule_is_recorded_again_only_on_an_event_its_latest_firing_did_not_name() {
+        let latest = latest_firings([fired("a", &[1]), fired("b", &[2]), fired("a", &[1, 3])]);
+        assert_eq!(latest, [fired("a", &[1, 3]), fired("b", &[2])]);
+        assert!(firings_to_record(vec![fired("a", &[1, 3])], &latest).is_empty());
+        assert!(firings_to_record(vec![fired("a", &[3])], &latest).is_empty());
+        assert_eq!(
+            firings_to_record(vec![fired("a", &[1, 3, 4]), fired("b", &[2])], &latest),
+            [fired("a", &[1, 3, 4])]
+        );
+        assert_eq!(
+            firings_to_record(vec![fired("c", &[1])], &latest),
+            [fired("c", &[1])]
+        );
+        assert!(latest_firings([]).is_empty());
+    }
+
+    #[test]
+    fn only_continuing_outcomes_resume() {
+        let resumes: Vec<&str> = DsmbOutcome::ALL
+            .iter()
+            .filter(|o| o.resumes())
+            .map(|o| o.as_str())
+            .collect();
+        assert_eq!(resumes, ["continue", "continue-with-changes"]);
+    }
 }

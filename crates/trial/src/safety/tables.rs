@@ -10,7 +10,7 @@ use super::terms::MAX_GRADE;
 pub const POOLED: &str = "all participants";
 
 /// One group's counts of participants.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GroupSummary {
     /// The group: an arm, a dose level, or [`POOLED`].
     pub group: String,
@@ -27,7 +27,7 @@ pub struct GroupSummary {
 }
 
 /// One CTCAE term's row: per group, the participants with the term by their worst grade.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TermRow {
     /// The system organ class.
     pub soc: String,
@@ -35,13 +35,14 @@ pub struct TermRow {
     pub term: String,
     /// Per group (in the order of [`SafetyTables::groups`]): participants whose worst grade of
     /// the term is 1 to 5 (index 0 is grade 1).
+    #[schema(value_type = Vec<Vec<u32>>)]
     pub by_worst_grade: Vec<[u32; 5]>,
     /// Per group: participants with the term, any grade.
     pub any_grade: Vec<u32>,
 }
 
 /// The safety tables.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SafetyTables {
     /// Each group, in the order first given.
     pub groups: Vec<GroupSummary>,

@@ -9,6 +9,7 @@ use axum::routing::on;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use store::DltAssessment;
+use trial::safety::DltCandidate;
 use trial::Decision;
 
 use crate::access::{require, Operation};
@@ -54,6 +55,13 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     )
     .body::<DltInput>()
     .creates::<DltAssessment>(),
+    Endpoint::get(
+        "/api/studies/{study}/participants/{id}/dlt-candidates",
+        "listDltCandidates",
+        "The participant's adverse events the study's DLT criteria propose as DLTs (grade, causality, onset within the DLT window), for the investigator to confirm",
+        |m| on(m, dlt_candidates),
+    )
+    .returns_list::<DltCandidate>(),
 ];
 
 /// One dose level in the cohort view.
@@ -268,6 +276,9 @@ struct DltInput {
     description: String,
     #[schema(format = Date)]
     assessed_on: String,
+    /// The participant's adverse events that make it a DLT: required for a DLT, none otherwise.
+    #[serde(default)]
+    ae_ids: Vec<i64>,
     password: String,
 }
 
@@ -298,6 +309,7 @@ async fn record_dlt(
         onset_on: input.onset_on,
         description: input.description,
         assessed_on: input.assessed_on,
+        ae_ids: input.ae_ids,
         signer: &me.user,
     };
     let a = state
@@ -305,4 +317,23 @@ async fn record_dlt(
         .record_dlt(&scope, study, &new, &me.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// `GET /api/studies/{study}/participants/{id}/dlt-candidates`: as the cohorts, for callers
+/// who see the escalation.
+async fn dlt_candidates(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    path: ParticipantPath,
+) -> Result<Json<Vec<DltCandidate>>, ApiError> {
+    let (_, id) = path.read(&me)?;
+    let scope = require(&me.roles, &path.study, Operation::ReadAdverseEvents)?;
+    let study = state.study(&path.study)?;
+    if !study.dose_levels.is_empty() && !unblinded(&me, study) {
+        return Err(ApiError::Forbidden(format!(
+            "the DLT candidates of {} are for unblinded roles only",
+            study.id
+        )));
+    }
+    Ok(Json(state.store.dlt_candidates(&scope, study, id).await?))
 }

@@ -57,6 +57,7 @@ const FEATURES: &[&[Endpoint]] = &[
     escalation::OPERATIONS,
     safety::OPERATIONS,
     safety::signature::OPERATIONS,
+    safety::dsmb::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

@@ -7,7 +7,7 @@ use store::{Actor, RoleAssignment, Scope};
 use time::{Date, Duration};
 use trial::Role;
 
-use super::{flat_exam, DemoUser};
+use super::{flat_exam, safety, DemoUser};
 use crate::app::App;
 use crate::service::{self, EnrolmentInput, ScreeningInput};
 
@@ -61,13 +61,23 @@ pub async fn seed_escalation(
         (140, None),
         (6, None),
     ];
+    let mut last = None;
     for (n, (ago, dlt)) in plan.into_iter().enumerate() {
         let dosed = Dosed {
             n,
             first_dose: today - Duration::days(ago),
             dlt,
         };
-        escalation_participant(app, &cohort, &dosed, &mut rng).await?;
+        last = Some((
+            escalation_participant(app, &cohort, &dosed, &mut rng).await?,
+            dosed,
+        ));
+    }
+    // Last, once everyone is enrolled and dosed: a related grade 4 fever of the newest
+    // participant fires the stopping rule; dosing and enrolment wait for the DSMB.
+    if let Some((p, dosed)) = last {
+        let onset = dosed.first_dose + Duration::days(2);
+        safety::seed_related_event(app, &scope, &p, &cohort.by, ("Fever", 4, false), onset).await?;
     }
     Ok(())
 }
@@ -133,13 +143,13 @@ struct Cohort<'a> {
 }
 
 /// Screens, enrols and doses one participant of the escalation at the level the rule allows,
-/// and records the DLT assessment once due.
+/// and records the DLT assessment once due (a DLT from its grade 3 adverse event).
 async fn escalation_participant(
     app: &App,
     cohort: &Cohort<'_>,
     dosed: &Dosed,
     rng: &mut Rng,
-) -> Result<(), String> {
+) -> Result<store::Participant, String> {
     let (scope, by) = (cohort.scope, &cohort.by);
     let study = app.study(scope.study()).map_err(|e| e.to_string())?;
     let store = &app.store;
@@ -191,13 +201,19 @@ async fn escalation_participant(
     let level = study
         .dose_level(&dose.level_id)
         .map_or(1, |l| i64::from(l.last_dose_day()));
-    if let Some(assessment) = dlt_assessment(cohort, dosed, p.id, level) {
+    let mut ae_ids = Vec::new();
+    if let Some(day) = dosed.dlt {
+        let onset = first_dose + Duration::days(day - 1);
+        let event = ("Meningitis", 3, true);
+        ae_ids.push(safety::seed_related_event(app, scope, &p, by, event, onset).await?);
+    }
+    if let Some(assessment) = dlt_assessment(cohort, dosed, p.id, level, ae_ids) {
         store
             .record_dlt(scope, study, &assessment, &cohort.signer)
             .await
             .map_err(|e| e.to_string())?;
     }
-    Ok(())
+    Ok(p)
 }
 
 /// The DLT assessment of a participant whose last dose is on `last_dose_day`: a DLT with its
@@ -207,6 +223,7 @@ fn dlt_assessment<'a>(
     dosed: &Dosed,
     participant_id: i64,
     last_dose_day: i64,
+    ae_ids: Vec<i64>,
 ) -> Option<store::NewDlt<'a>> {
     let (first_dose, inv) = (dosed.first_dose, cohort.inv);
     let window_end = first_dose + Duration::days(last_dose_day - 1 + cohort.window);
@@ -217,6 +234,7 @@ fn dlt_assessment<'a>(
             onset_on: Some(store::date(first_dose + Duration::days(day - 1))),
             description: "grade 3 aseptic meningitis (CTCAE v5.0), resolved".into(),
             assessed_on: store::date(first_dose + Duration::days(day + 1)),
+            ae_ids,
             signer: inv,
         }),
         None if window_end <= cohort.today => Some(store::NewDlt {
@@ -225,6 +243,7 @@ fn dlt_assessment<'a>(
             onset_on: None,
             description: "no dose-limiting toxicity in the window".into(),
             assessed_on: store::date(window_end),
+            ae_ids: vec![],
             signer: inv,
         }),
         None => None,

@@ -272,6 +272,49 @@ pub(super) async fn seed_event(
     Ok(())
 }
 
+/// Records a Phase I demo event of an enrolled participant: `(term, grade, serious by
+/// hospitalisation)`, possibly related to the product, beginning on `onset`; its id.
+pub(super) async fn seed_related_event(
+    app: &App,
+    scope: &Scope,
+    participant: &Participant,
+    by: &Actor,
+    (term, grade, serious): (&str, i64, bool),
+    onset: Date,
+) -> Result<i64, String> {
+    let consent = store::parse_date(&participant.consent_date).ok_or("a consent date")?;
+    let terms = app.store.terms().await.map_err(|e| e.to_string())?;
+    let form = AdverseEventForm {
+        verbatim: format!("{} after the dose", term.to_lowercase()),
+        term: term.into(),
+        onset: store::date(onset),
+        end: None,
+        grade: Some(grade),
+        seriousness: if serious {
+            vec!["hospitalisation".into()]
+        } else {
+            vec![]
+        },
+        causality_product: "possible".into(),
+        causality_procedure: "not-related".into(),
+        action: "not-applicable".into(),
+        outcome: "recovering".into(),
+    };
+    let event = form
+        .read(EventContext {
+            terms: &terms,
+            consent,
+            today: time::OffsetDateTime::now_utc().date(),
+        })
+        .map_err(|problems| format!("demo adverse event: {problems:?}"))?;
+    let record = app
+        .store
+        .record_adverse_event(scope, participant.id, &event, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(record.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,8 @@ struct DashboardPage {
     due: Vec<DueVisit>,
     open_queries: usize,
     answered_queries: usize,
+    /// Stopping rules holding enrolment and dosing until the DSMB decides: (rule, message).
+    holding: Vec<(String, String)>,
 }
 
 /// `GET /studies/{study}`
@@ -141,5 +143,6 @@ async fn dashboard_page(
         due,
         open_queries: count(QueryStatus::Open),
         answered_queries: count(QueryStatus::Answered),
+        holding: state.store.stopping_rules_holding(study_id).await?,
     })
 }

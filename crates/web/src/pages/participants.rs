@@ -190,6 +190,8 @@ struct ParticipantPage {
     adverse_events: Option<Vec<store::AdverseEventRecord>>,
     /// The page that records an adverse event, when the viewer may.
     record_ae: Option<String>,
+    /// The DLT page of a participant of a dose escalation the viewer sees.
+    dlt_page: Option<String>,
 }
 
 /// `GET /studies/{study}/participants/{id}`
@@ -253,6 +255,10 @@ async fn participant_page(
             encode(study_id)
         )
     });
+    let dlt_page = (!study.dose_levels.is_empty()
+        && !blinded(study, &viewer.me.roles)
+        && r.p.subject_id.is_some())
+    .then(|| format!("/studies/{}/participants/{id}/dlt", encode(study_id)));
     let p = r.p;
     Ok(ParticipantPage {
         ctx: viewer.ctx(Some(study_id)),
@@ -273,6 +279,7 @@ async fn participant_page(
         charts,
         adverse_events,
         record_ae,
+        dlt_page,
     })
 }
 

@@ -35,7 +35,7 @@ async fn spawn(url: &str) -> TestApp {
     spawn_with(url, PHASE2).await
 }
 
-async fn spawn_with(url: &str, definition: &str) -> TestApp {
+pub(crate) async fn spawn_with(url: &str, definition: &str) -> TestApp {
     common::spawn_with(url, definition, PEOPLE, plain_name).await
 }
 
@@ -68,7 +68,13 @@ fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
 }
 
 /// Screens an eligible participant; returns its id.
-async fn screened(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+pub(crate) async fn screened(
+    app: &TestApp,
+    crc: &Client,
+    site: usize,
+    number: &str,
+    thoracic: bool,
+) -> i64 {
     let sid = &app.study.id;
     let (status, p) = crc
         .post(
@@ -87,12 +93,18 @@ async fn screened(app: &TestApp, crc: &Client, site: usize, number: &str, thorac
 }
 
 /// The body of an enrolment of participant `number`.
-fn enrolment(number: &str) -> Value {
+pub(crate) fn enrolment(number: &str) -> Value {
     json!({ "subject_id": format!("XS-{number}"), "enrolled_on": "2026-10-21", "anchor_date": "2026-10-24" })
 }
 
 /// Screens and enrols a participant; returns its id.
-async fn enrolled(app: &TestApp, crc: &Client, site: usize, number: &str, thoracic: bool) -> i64 {
+pub(crate) async fn enrolled(
+    app: &TestApp,
+    crc: &Client,
+    site: usize,
+    number: &str,
+    thoracic: bool,
+) -> i64 {
     let sid = &app.study.id;
     let id = screened(app, crc, site, number, thoracic).await;
     let (status, v) = crc
@@ -482,6 +494,45 @@ async fn the_blind_walk() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
 
+        // The safety tables: by arm only for the roles that see arms; pooled, one group, for
+        // every blinded role (API and page); none for the pharmacist.
+        let arm_ids: Vec<&str> = app.study.arms.iter().map(|a| a.id.as_str()).collect();
+        for (name, role, _) in PEOPLE {
+            let client = login(&app, name).await;
+            let (status, tables) = client
+                .get(&format!("/api/studies/{sid}/safety/tables"))
+                .await;
+            if *role == Role::UnblindedPharmacist {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{tables}");
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{name}: {tables}");
+            let groups: Vec<&str> = tables["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["group"].as_str().unwrap())
+                .collect();
+            let (_, page) = client
+                .text("get", &format!("/studies/{sid}/safety/dsmb"), &json!(null))
+                .await;
+            if app.study.is_blinded(*role) {
+                assert_eq!(tables["grouping"], "pooled", "{name}: {tables}");
+                assert_eq!(groups, [trial::safety::POOLED], "{name}");
+                assert!(page.contains("data-grouping=\"pooled\""), "{name}");
+            } else {
+                assert_eq!(tables["grouping"], "arm", "{name}: {tables}");
+                assert!(
+                    groups
+                        .iter()
+                        .all(|g| arm_ids.contains(g) || *g == store::UNASSIGNED),
+                    "{groups:?}"
+                );
+                assert!(groups.len() >= 2, "{groups:?}");
+                assert!(page.contains("data-grouping=\"arm\""), "{name}");
+            }
+        }
+
         // The walk.
         let doc = crc.get("/api/openapi.json").await.1;
         let mut operations = Vec::new();
@@ -741,6 +792,31 @@ async fn the_demo_runs_both_trial_shapes() {
         );
         assert_eq!((counts[1].assigned, counts[1].dlts), (6, 1));
         assert_eq!(counts[2].assigned, 1);
+        // The DLT names its grade 3 adverse event; the newest participant's related grade 4
+        // event fired a stopping rule that awaits the DSMB, and Phase II fired none.
+        let p1 = store::Scope::Study("XS228-P1".into());
+        let dlts: Vec<store::DltAssessment> = sql
+            .doses(&p1)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|(_, a)| a.filter(|a| a.dlt))
+            .collect();
+        assert_eq!(dlts.len(), 1);
+        assert_eq!(dlts[0].ae_ids.len(), 1);
+        let linked = sql
+            .adverse_event(&p1, dlts[0].participant_id, dlts[0].ae_ids[0])
+            .await
+            .unwrap();
+        assert_eq!(linked.event.grade, 3);
+        let holding = sql.stopping_rules_holding("XS228-P1").await.unwrap();
+        assert_eq!(holding.len(), 1, "{holding:?}");
+        assert_eq!(holding[0].0, "related-grade-4");
+        assert!(sql
+            .stopping_rules_holding("XS228-P2")
+            .await
+            .unwrap()
+            .is_empty());
         assert!(matches!(
             sql.verify_audit().await.unwrap(),
             store::AuditReport::Intact { .. }

@@ -461,7 +461,13 @@ async fn the_access_matrix() {
                         "recordAdverseEvent" | "changeAdverseEvent" => {
                             ops(web::access::Operation::RecordAdverseEvent.roles())
                         }
-                        "listAdverseEvents" | "getAdverseEvent" | "searchTerms" => {
+                        "getSafetyTables" | "listDsmbDecisions" => {
+                            ops(web::access::Operation::ReadSafetyTables.roles())
+                        }
+                        "getStoppingRules" => true,
+                        "recordDsmbDecision" => ops(web::access::Operation::DecideDsmb.roles()),
+                        "listAdverseEvents" | "getAdverseEvent" | "searchTerms"
+                        | "listDltCandidates" => {
                             ops(web::access::Operation::ReadAdverseEvents.roles())
                         }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"

@@ -7,9 +7,11 @@
 mod allocation;
 mod api;
 mod browser;
+mod browser_dsmb;
 mod browser_safety;
 mod common;
 mod contract;
+mod dsmb;
 mod login;
 mod pages;
 mod safety;

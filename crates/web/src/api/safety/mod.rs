@@ -18,6 +18,7 @@ use crate::extract::{parse_body, JsonBody, ParticipantPath, Query};
 use crate::openapi::Endpoint;
 use crate::service::invalid;
 
+pub(crate) mod dsmb;
 pub(crate) mod signature;
 
 /// The operations of this feature.

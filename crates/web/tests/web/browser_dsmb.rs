@@ -1,0 +1,110 @@
+//! The DSMB's page in a real browser (`tests/browser/dsmb.test.js`, launched as the other
+//! browser test is, with its helpers): the demo's two studies; the DSMB member sees the Phase II
+//! tables by arm and signs a decision on the Phase I stopping rule the demo fired; the safety
+//! physician (blinded) sees pooled tables only. Skipped as the other browser test is.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use store::Scope;
+
+use crate::browser::{chromium, missing};
+use crate::common::{PHASE1, PHASE2};
+
+#[tokio::test]
+async fn the_dsmb_page_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: DSMB browser test: {why}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_dsmb"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let sql = Arc::new(
+        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
+            .await
+            .unwrap(),
+    );
+    let app = web::App::new(
+        sql.clone(),
+        &[PHASE2.to_string(), PHASE1.to_string()],
+        false,
+    )
+    .await
+    .unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
+        .await
+        .unwrap();
+    let holding = sql.stopping_rules_holding("XS228-P1").await.unwrap();
+    assert_eq!(holding.len(), 1, "the demo fired one rule in Phase I");
+    // The newest Phase I participant's grade 4 event is a DLT candidate to confirm.
+    let phase1 = &app.studies["XS228-P1"];
+    let p1 = Scope::Study(phase1.id.clone());
+    let mut candidate = None;
+    for (dose, assessment) in sql.doses(&p1).await.unwrap() {
+        let found = sql
+            .dlt_candidates(&p1, phase1, dose.participant_id)
+            .await
+            .unwrap();
+        if assessment.is_none() && !found.is_empty() {
+            candidate = Some((dose.participant_id, found[0].ae_id));
+        }
+    }
+    let (candidate, candidate_ae) = candidate.expect("the demo has a DLT candidate to confirm");
+    let phase2 = &app.studies["XS228-P2"];
+    let data = serde_json::json!({
+        "phase2Path": "/studies/XS228-P2/safety/dsmb",
+        "phase1Path": "/studies/XS228-P1/safety/dsmb",
+        "rule": holding[0].0,
+        "dltPath": format!("/studies/XS228-P1/participants/{candidate}/dlt"),
+        "candidate": candidate_ae,
+        "today": store::date(today),
+        "title": phase2.title,
+        "arms": phase2.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+    });
+    let data_file = tmp.join("data.json");
+    std::fs::write(&data_file, data.to_string()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = dir.join("dsmb.test.js");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("BASE_URL", &base)
+            .env("DATA_FILE", &data_file)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the DSMB browser test failed");
+    // The decision is recorded, signed, and the rule no longer holds.
+    assert!(sql
+        .stopping_rules_holding("XS228-P1")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(sql.dsmb_decisions("XS228-P1").await.unwrap().len(), 1);
+    // The investigator's confirmation on the page is the DLT, naming its event.
+    let (_, assessment) = sql.dose(&p1, candidate).await.unwrap();
+    let assessment = assessment.expect("the DLT was signed on the page");
+    assert_eq!(
+        (assessment.dlt, assessment.ae_ids),
+        (true, vec![candidate_ae])
+    );
+}
