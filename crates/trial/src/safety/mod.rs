@@ -12,10 +12,14 @@
 //! - [`evaluate_stopping_rules`] and [`check_gate`]: the study's stopping rules and what they
 //!   hold back until the DSMB decides.
 //! - [`safety_tables`]: counts by group for the DSMB, or pooled for blinded readers.
+//! - [`icsr_xml`] and [`narrative_html`]: a SUSAR's expedited report as an ICH E2B(R3) ICSR
+//!   and its narrative in English and Chinese, from one [`Case`].
 
 mod clock;
 mod date;
+mod e2b;
 mod event;
+mod narrative;
 mod rules;
 mod tables;
 pub mod terms;
@@ -25,11 +29,17 @@ pub use clock::{
     ClockKind, ExpectednessSource, SponsorAssessment, SPONSOR_ENTITY,
 };
 pub use date::PartialDate;
+pub use e2b::{
+    action_code, escape_xml, hl7_instant, hl7_partial, icsr_xml, outcome_code, seriousness_code,
+    Case, CasePatient, CaseStudy, PrimarySource, ReportVersion, SuspectProduct, ASSESSMENT_METHOD,
+    CTCAE_MEDDRA_VERSION, INVESTIGATOR_SOURCE, SPONSOR_SOURCE,
+};
 pub use event::{
     check_event_participant, decide_event_save, event_record, reference_expectedness,
     void_signature_changes, ActionTaken, AdverseEvent, AdverseEventForm, Causality, EventContext,
     EventSave, Expectedness, Outcome, Seriousness, ENTITY,
 };
+pub use narrative::{narrative_html, narrative_text, Language};
 pub use rules::{
     check_dlt_events, check_gate, dlt_candidates, dlt_event_change, evaluate_stopping_rules,
     DltCandidate, DltCriteria, DsmbDecision, DsmbOutcome, FiredRule, Gated, SafetyDefinition,
