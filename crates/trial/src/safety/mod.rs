@@ -13,6 +13,7 @@
 //!   hold back until the DSMB decides.
 //! - [`safety_tables`]: counts by group for the DSMB, or pooled for blinded readers.
 
+mod cases;
 mod clock;
 mod date;
 mod event;
@@ -20,6 +21,12 @@ mod rules;
 mod tables;
 pub mod terms;
 
+pub use cases::{
+    answered_clock, assessment_first_knowledge, audit_instant, case_shows_arm, check_assessable,
+    decide_expedited_report, decide_site_report, notice_text, notices_due, open_clocks,
+    site_awareness, site_awareness_change, Authority, CaseState, NewReport, Notice, OpenClock,
+    ReportContext, ReportKind, ReportSent, SiteReport, CASE_ENTITY, REPORT_ENTITY,
+};
 pub use clock::{
     classify, decide_sponsor_assessment, site_clock, susar_clocks, Classification, Clock,
     ClockKind, ExpectednessSource, SponsorAssessment, SPONSOR_ENTITY,
