@@ -289,7 +289,8 @@ pub fn decide_expedited_report(
         now,
     } = context;
     let before = earlier.iter().filter(|r| r.authority == authority).count() as i64;
-    if !classification.susar && !(kind == ReportKind::FollowUp && before > 0) {
+    let follows_up = kind == ReportKind::FollowUp && before > 0;
+    if !(classification.susar || follows_up) {
         return Err(Refusal::conflict(
             "case",
             "is not a SUSAR (serious, related by the investigator or the sponsor, and \
@@ -396,7 +397,7 @@ pub fn open_clocks(
             }
         }
     }
-    open.sort_by(|a, b| a.clock.cmp(&b.clock));
+    open.sort_by_key(|o| o.clock);
     open
 }
 
