@@ -15,6 +15,7 @@
 //! - [`icsr_xml`] and [`narrative_html`]: a SUSAR's expedited report as an ICH E2B(R3) ICSR
 //!   and its narrative in English and Chinese, from one [`Case`].
 
+mod cases;
 mod clock;
 mod date;
 mod e2b;
@@ -24,6 +25,12 @@ mod rules;
 mod tables;
 pub mod terms;
 
+pub use cases::{
+    answered_clock, assessment_first_knowledge, audit_instant, case_shows_arm, check_assessable,
+    decide_expedited_report, decide_site_report, notice_text, notices_due, open_clocks,
+    site_awareness, site_awareness_change, Authority, CaseState, NewReport, Notice, OpenClock,
+    ReportContext, ReportKind, ReportSent, SiteReport, CASE_ENTITY, REPORT_ENTITY,
+};
 pub use clock::{
     classify, decide_sponsor_assessment, site_clock, susar_clocks, Classification, Clock,
     ClockKind, ExpectednessSource, SponsorAssessment, SPONSOR_ENTITY,
