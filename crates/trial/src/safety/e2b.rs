@@ -18,10 +18,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime, UtcOffset};
 
+use super::cases::Authority;
+use super::clock::{Classification, SponsorAssessment};
 use super::date::PartialDate;
 use super::event::{ActionTaken, AdverseEvent, Causality, Expectedness, Outcome, Seriousness};
 use super::narrative::{narrative_text, Language};
 use crate::eligibility::Sex;
+use crate::{ArmKind, Study};
 
 /// The MedDRA version of the CTCAE v5.0 terms (CTCAE v5.0 is coded in MedDRA 20.1).
 pub const CTCAE_MEDDRA_VERSION: &str = "20.1";
@@ -32,6 +35,24 @@ const OID_MEDDRA: &str = "2.16.840.1.113883.6.163";
 const OID_COUNTRY: &str = "1.0.3166.1.2.2";
 const OID_SEX: &str = "1.0.5218";
 const OID_INTERACTION: &str = "2.16.840.1.113883.1.6";
+
+/// Who sends the reports: the sponsor, and its identifier in message headers and case ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sender {
+    /// The sponsor's name (C.3.2).
+    pub sponsor: String,
+    /// Its identifier (N.1.3, N.2.r.2).
+    pub id: String,
+}
+
+/// The receiver identifier (N.1.4, N.2.r.3) of an authority's E2B(R3) gateway: `ZZFDA` for the
+/// FDA, `CDE` for China's Center for Drug Evaluation.
+pub fn receiver_id(authority: Authority) -> &'static str {
+    match authority {
+        Authority::Fda => "ZZFDA",
+        Authority::Cde => "CDE",
+    }
+}
 
 /// The study a case comes from and its sponsor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -146,9 +167,15 @@ impl Case {
         )
     }
 
-    /// The message identifier (N.2.r.1), one per version: the report id and the version.
+    /// The message identifier (N.2.r.1), one per version to each receiver: the report id, the
+    /// receiver and the version.
     pub fn message_id(&self) -> String {
-        format!("{}-V{}", self.safety_report_id(), self.report.number)
+        format!(
+            "{}-{}-V{}",
+            self.safety_report_id(),
+            self.study.receiver_id,
+            self.report.number
+        )
     }
 
     /// A file name for this version (`…-V0.xml` for the initial report).
@@ -185,6 +212,175 @@ impl Case {
     pub fn product_ref(&self) -> String {
         self.uuid("product")
     }
+}
+
+/// What the store knows of a case, from which [`report_cases`] makes the case of each report
+/// version.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseFacts<'a> {
+    /// The study.
+    pub study: &'a Study,
+    /// The sender.
+    pub sender: &'a Sender,
+    /// The adverse event's id.
+    pub event_id: i64,
+    /// The event with the investigator's assessment.
+    pub event: &'a AdverseEvent,
+    /// The participant's subject id (or screening number).
+    pub subject_id: &'a str,
+    /// The participant's site id.
+    pub site_id: &'a str,
+    /// Sex at screening.
+    pub sex: Option<Sex>,
+    /// Date of birth.
+    pub date_of_birth: Option<Date>,
+    /// The reporting investigator's name.
+    pub reporter: Option<&'a str>,
+    /// The arm (randomised) or dose level (dose escalation) given: the actual treatment.
+    pub treatment: Option<&'a str>,
+    /// The first dose (the anchor date), when known.
+    pub first_dose: Option<Date>,
+    /// The sponsor's assessment, when recorded.
+    pub sponsor: Option<SponsorAssessment>,
+    /// The classification of the case.
+    pub classification: &'a Classification,
+    /// The sponsor's first knowledge of the case.
+    pub first_knowledge: OffsetDateTime,
+    /// The expedited reports recorded: to whom, their version (1: initial) and when submitted.
+    pub reports: &'a [(Authority, i64, OffsetDateTime)],
+    /// Now: the date of a report not yet recorded.
+    pub now: OffsetDateTime,
+}
+
+/// The investigational product's name: the study's active arm, else the study id's first part.
+fn product_name(study: &Study) -> String {
+    study
+        .arms
+        .iter()
+        .find(|a| a.kind == ArmKind::Active)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| study.id.split('-').next().unwrap_or(&study.id).to_string())
+}
+
+fn suspect_product(f: &CaseFacts<'_>) -> SuspectProduct {
+    let product = product_name(f.study);
+    let (treatment, placebo, dose) = match f.treatment {
+        Some(id) => {
+            if let Some(arm) = f.study.arms.iter().find(|a| a.id == id) {
+                (arm.name.clone(), arm.kind == ArmKind::Placebo, None)
+            } else if let Some(level) = f.study.dose_levels.iter().find(|l| l.id == id) {
+                (
+                    format!("{product} {}", level.name),
+                    false,
+                    Some(format!("{:e} cells", level.cells)),
+                )
+            } else {
+                (format!("{product} ({id})"), false, None)
+            }
+        }
+        None => ("not allocated".to_string(), false, None),
+    };
+    SuspectProduct {
+        product,
+        treatment,
+        placebo,
+        dose,
+        route: "Intrathecal".into(),
+        first_dose: f.first_dose,
+    }
+}
+
+/// The cases of every report version of a SUSAR: for each authority, each recorded version
+/// (dated when it was submitted), or, when none is recorded yet, the initial report dated
+/// `now`. Authorities in [`Authority::ALL`] order, then versions in order.
+pub fn report_cases(f: CaseFacts<'_>) -> Vec<Case> {
+    let site = f.study.sites.iter().find(|s| s.id == f.site_id);
+    let age_years = f.date_of_birth.and_then(|dob| {
+        u32::try_from(crate::eligibility::age_in_years(
+            dob,
+            f.event.onset.earliest(),
+        ))
+        .ok()
+    });
+    let related = |c: Causality| {
+        if c.is_related() {
+            "related"
+        } else {
+            "not related"
+        }
+    };
+    let comments = format!(
+        "{}: serious; {} by the investigator ({}){}; {} against the reference safety \
+         information. Expedited report clock: {} days from the sponsor's first knowledge.",
+        if f.classification.susar {
+            "SUSAR"
+        } else {
+            "Not a SUSAR at this version"
+        },
+        related(f.event.causality_product),
+        f.event.causality_product,
+        f.sponsor.map_or(String::new(), |s| format!(
+            ", {} by the sponsor ({})",
+            related(s.causality),
+            s.causality
+        )),
+        f.classification.expectedness,
+        if f.event.is_fatal_or_life_threatening() {
+            7
+        } else {
+            15
+        },
+    );
+    let mut versions: Vec<(Authority, i64, OffsetDateTime)> = Vec::new();
+    for &authority in Authority::ALL {
+        let mut recorded: Vec<_> = f
+            .reports
+            .iter()
+            .filter(|r| r.0 == authority)
+            .copied()
+            .collect();
+        recorded.sort_by_key(|r| r.1);
+        if recorded.is_empty() {
+            versions.push((authority, 1, f.now));
+        } else {
+            versions.extend(recorded);
+        }
+    }
+    versions
+        .into_iter()
+        .map(|(authority, version, submitted)| Case {
+            study: CaseStudy {
+                id: f.study.id.clone(),
+                title: f.study.title.clone(),
+                registry: f.study.registry.clone(),
+                sponsor: f.sender.sponsor.clone(),
+                sender_id: f.sender.id.clone(),
+                receiver_id: receiver_id(authority).to_string(),
+            },
+            event_id: f.event_id,
+            report: ReportVersion {
+                number: u32::try_from(version.saturating_sub(1)).unwrap_or(0),
+                created: submitted,
+                first_received: f.first_knowledge,
+            },
+            source: PrimarySource {
+                name: f.reporter.map(str::to_string),
+                site: site.map_or_else(|| f.site_id.to_string(), |s| s.name.clone()),
+                country: site.map_or_else(String::new, |s| s.country.clone()),
+            },
+            patient: CasePatient {
+                subject_id: f.subject_id.to_string(),
+                sex: f.sex,
+                age_years,
+            },
+            event: f.event.clone(),
+            meddra_version: CTCAE_MEDDRA_VERSION.to_string(),
+            product: suspect_product(&f),
+            sponsor_causality: f.sponsor.map(|s| s.causality),
+            expectedness: f.classification.expectedness,
+            sender_comments: Some(comments.clone()),
+        })
+        .collect()
 }
 
 /// Text with `&`, `<`, `>`, `"` and `'` escaped, and the characters XML 1.0 cannot carry
@@ -1045,7 +1241,7 @@ pub(crate) mod tests {
         assert!(xml.contains(
             "<id extension=\"CN-SCITRIAL-XS228-P2-AE42\" root=\"2.16.840.1.113883.3.989.2.1.3.1\"/>"
         ));
-        assert!(xml.contains("<id extension=\"CN-SCITRIAL-XS228-P2-AE42-V0\""));
+        assert!(xml.contains("<id extension=\"CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V0\""));
         // Every text escaped: no raw markup from the data.
         assert!(!xml.contains("<Wei>") && !xml.contains("<headache>") && !xml.contains("<versus>"));
         assert!(xml.contains("meningitis-like &lt;headache&gt; &amp; fever"));
@@ -1081,7 +1277,7 @@ pub(crate) mod tests {
         let a = icsr_xml(&case);
         let b = icsr_xml(&follow_up);
         assert_ne!(a, b);
-        assert!(b.contains("CN-SCITRIAL-XS228-P2-AE42-V1"));
+        assert!(b.contains("CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V1"));
         // The case id and the internal references stay the same across versions.
         assert_eq!(case.reaction_ref(), follow_up.reaction_ref());
         assert!(b.contains(
@@ -1115,5 +1311,71 @@ pub(crate) mod tests {
         assert!(xml.contains("<administrativeGenderCode nullFlavor=\"UNK\"/>"));
         assert!(!xml.contains("<code code=\"3\" codeSystem=\"2.16.840.1.113883.3.989.2.1.1.19\"/>"));
         assert!(!xml.contains("2.16.840.1.113883.3.989.2.1.1.15"));
+    }
+
+    #[test]
+    fn report_cases_give_each_recorded_version_and_a_draft_initial_for_the_others() {
+        use super::super::clock::classify;
+        let study = Study::from_toml(include_str!("../../../../studies/xs228-phase2.toml"))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let base = case();
+        let sponsor = SponsorAssessment {
+            causality: Causality::Probable,
+            expectedness: Expectedness::Unexpected,
+            first_knowledge: datetime!(2026-03-08 06:00:00 UTC),
+        };
+        let classification = classify(&base.event, Some(&sponsor), Expectedness::Expected);
+        assert!(classification.susar);
+        let sender = Sender {
+            sponsor: "Sponsor".into(),
+            id: "SCITRIAL".into(),
+        };
+        let reports = [
+            (Authority::Fda, 2, datetime!(2026-03-20 10:00:00 UTC)),
+            (Authority::Fda, 1, datetime!(2026-03-12 10:00:00 UTC)),
+        ];
+        let cases = report_cases(CaseFacts {
+            study: &study,
+            sender: &sender,
+            event_id: 42,
+            event: &base.event,
+            subject_id: "SYSU3-007",
+            site_id: "SHEPHERD",
+            sex: Some(Sex::Male),
+            date_of_birth: Some(date!(1990 - 03 - 15)),
+            reporter: Some("inv"),
+            treatment: Some("placebo"),
+            first_dose: Some(date!(2026 - 02 - 20)),
+            sponsor: Some(sponsor),
+            classification: &classification,
+            first_knowledge: sponsor.first_knowledge,
+            reports: &reports,
+            now: datetime!(2026-03-21 00:00:00 UTC),
+        });
+        let ids: Vec<String> = cases.iter().map(Case::message_id).collect();
+        assert_eq!(
+            ids,
+            [
+                "US-SCITRIAL-XS228-P2-AE42-ZZFDA-V0",
+                "US-SCITRIAL-XS228-P2-AE42-ZZFDA-V1",
+                "US-SCITRIAL-XS228-P2-AE42-CDE-V0"
+            ]
+        );
+        assert_eq!(cases[0].report.created, datetime!(2026-03-12 10:00:00 UTC));
+        assert_eq!(cases[2].report.created, datetime!(2026-03-21 00:00:00 UTC));
+        let c = &cases[0];
+        // Onset 2026-03 counts from its first day: not yet 36 on 2026-03-01.
+        assert_eq!(c.patient.age_years, Some(35));
+        assert_eq!(c.source.site, "Shepherd Center, Atlanta, Georgia");
+        assert_eq!(c.product.product, "XS228");
+        assert_eq!(c.product.treatment, "Placebo (inactive solution)");
+        assert!(c.product.placebo);
+        assert_eq!(c.sponsor_causality, Some(Causality::Probable));
+        assert_eq!(c.expectedness, Expectedness::Unexpected);
+        assert!(c
+            .sender_comments
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("SUSAR: serious"));
     }
 }

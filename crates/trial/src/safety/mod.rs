@@ -37,9 +37,10 @@ pub use clock::{
 };
 pub use date::PartialDate;
 pub use e2b::{
-    action_code, escape_xml, hl7_instant, hl7_partial, icsr_xml, outcome_code, seriousness_code,
-    Case, CasePatient, CaseStudy, PrimarySource, ReportVersion, SuspectProduct, ASSESSMENT_METHOD,
-    CTCAE_MEDDRA_VERSION, INVESTIGATOR_SOURCE, SPONSOR_SOURCE,
+    action_code, escape_xml, hl7_instant, hl7_partial, icsr_xml, outcome_code, receiver_id,
+    report_cases, seriousness_code, Case, CaseFacts, CasePatient, CaseStudy, PrimarySource,
+    ReportVersion, Sender, SuspectProduct, ASSESSMENT_METHOD, CTCAE_MEDDRA_VERSION,
+    INVESTIGATOR_SOURCE, SPONSOR_SOURCE,
 };
 pub use event::{
     check_event_participant, decide_event_save, event_record, reference_expectedness,
