@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use store::Actor;
+use store::{Actor, Scope};
 use trial::safety::{icsr_xml, narrative_html, Language, Sender};
 
 /// Safety reporting.
@@ -46,12 +46,7 @@ pub async fn run(cmd: SafetyCommand) -> Result<()> {
         sender_id,
     } = cmd;
     let store = crate::server::open_existing(&database_url).await?;
-    let Some(record) = store
-        .studies()
-        .await?
-        .into_iter()
-        .find(|s| s.id == study)
-    else {
+    let Some(record) = store.studies().await?.into_iter().find(|s| s.id == study) else {
         bail!("there is no study {study:?} in this database");
     };
     let definition = trial::Study::from_toml(&record.definition)
@@ -61,10 +56,15 @@ pub async fn run(cmd: SafetyCommand) -> Result<()> {
         id: sender_id,
     };
     let cases = store
-        .e2b_cases(&definition, None, &sender, &Actor::system())
+        .e2b_cases(
+            &definition,
+            &Scope::Study(study.clone()),
+            None,
+            &sender,
+            &Actor::system(),
+        )
         .await?;
-    std::fs::create_dir_all(&output)
-        .with_context(|| format!("creating {}", output.display()))?;
+    std::fs::create_dir_all(&output).with_context(|| format!("creating {}", output.display()))?;
     for case in &cases {
         let stem = case.file_stem();
         write(&output, &format!("{stem}.xml"), &icsr_xml(case))?;

@@ -51,6 +51,9 @@ pub enum Operation {
     /// the study-wide roles that review safety; not the unblinded pharmacist, who does no
     /// clinical assessment.
     ReadAdverseEvents,
+    /// Export a SUSAR's expedited report (E2B(R3) message, narrative), which shows the actual
+    /// treatment: pharmacovigilance only.
+    ExportE2b,
 }
 
 impl Operation {
@@ -100,6 +103,7 @@ impl Operation {
                 Pharmacovigilance,
                 DsmbMember,
             ],
+            Operation::ExportE2b => &[Pharmacovigilance],
         }
     }
 }

@@ -56,6 +56,7 @@ const FEATURES: &[&[Endpoint]] = &[
     notifications::OPERATIONS,
     escalation::OPERATIONS,
     safety::OPERATIONS,
+    safety::e2b::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.
