@@ -462,6 +462,9 @@ async fn the_access_matrix() {
                         "listAdverseEvents" | "getAdverseEvent" | "searchTerms" => {
                             ops(web::access::Operation::ReadAdverseEvents.roles())
                         }
+                        "exportE2b" | "exportNarrative" => {
+                            ops(web::access::Operation::ExportE2b.roles())
+                        }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),

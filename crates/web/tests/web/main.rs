@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod common;
 mod contract;
+mod e2b;
 mod login;
 mod pages;
 mod safety;

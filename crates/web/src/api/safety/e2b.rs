@@ -65,9 +65,9 @@ struct ReportQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct NarrativeQuery {
-    /// `en` or `zh`.
-    #[param(value_type = String, pattern = "^(en|zh)$")]
-    lang: String,
+    /// `en` or `zh` (required).
+    #[param(value_type = Option<String>, pattern = "^(en|zh)$")]
+    lang: Option<String>,
     /// The authority (default `fda`).
     #[param(value_type = Option<Authority>)]
     authority: Option<String>,
@@ -200,10 +200,11 @@ async fn narrative(
     Query(query): Query<NarrativeQuery>,
 ) -> Result<Response, ApiError> {
     check_access(&state, &me, &path.study)?;
-    let language = Language::parse(&query.lang).ok_or_else(|| {
+    let lang = query.lang.as_deref().unwrap_or("");
+    let language = Language::parse(lang).ok_or_else(|| {
         ApiError::field(
             "lang",
-            format!("{:?} is not a language (allowed: en, zh)", query.lang),
+            format!("{lang:?} is not a language (allowed: en, zh)"),
         )
     })?;
     let case = report(&state, &me, path, query.authority.as_deref(), query.version).await?;
