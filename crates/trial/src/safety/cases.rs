@@ -333,12 +333,14 @@ pub fn decide_expedited_report(
                 ),
             ))
         }
-        (ReportKind::FollowUp, 0) => return Err(Refusal::conflict(
-            "kind",
-            format!(
+        (ReportKind::FollowUp, 0) => {
+            return Err(Refusal::conflict(
+                "kind",
+                format!(
                 "no report to {authority} yet: the first is the initial report (allowed: initial)"
             ),
-        )),
+            ))
+        }
         _ => {}
     }
     let version = before + 1;

@@ -276,7 +276,10 @@ fn notices_start_once_and_remind_once_before_the_deadline() {
     );
     let remind = clock.remind_at().unwrap();
     assert_eq!(notices_due(&clock, &[], NOW), [Notice::Started]);
-    assert_eq!(notices_due(&clock, &[Notice::Started], NOW), Vec::<Notice>::new());
+    assert_eq!(
+        notices_due(&clock, &[Notice::Started], NOW),
+        Vec::<Notice>::new()
+    );
     assert_eq!(
         notices_due(&clock, &[Notice::Started], remind),
         [Notice::Reminder]
@@ -285,7 +288,10 @@ fn notices_start_once_and_remind_once_before_the_deadline() {
         notices_due(&clock, &[Notice::Started, Notice::Reminder], remind),
         Vec::<Notice>::new()
     );
-    assert_eq!(notices_due(&clock, &[Notice::Started], clock.deadline), Vec::<Notice>::new());
+    assert_eq!(
+        notices_due(&clock, &[Notice::Started], clock.deadline),
+        Vec::<Notice>::new()
+    );
     let (subject, body) = notice_text(Notice::Reminder, &clock, "XS-001", "site-a", "Fever");
     assert!(subject.starts_with("2 days left: Fever"), "{subject}");
     assert!(body.contains("due 2026-03-16"), "{body}");
