@@ -59,7 +59,10 @@ pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewExam, NewScreening, PlannedVisit, Visit,
 };
 pub use queries::{NewQuery, Query};
-pub use safety::AdverseEventRecord;
+pub use safety::{
+    AdverseEventRecord, ClockRecord, ExpeditedReport, SafetyCase, SponsorAssessmentRecord,
+    SponsorInput, CLOCK_NOTIFICATION, SAFETY_NOTIFIED,
+};
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use trial::Change;

@@ -7,6 +7,12 @@
 //! system organ class, so loading the terms again never changes a recorded event. Loading is
 //! audited in the `system` chain; an event's rows go to its study's chain.
 
+mod cases;
+mod notices;
+
+pub use cases::{ClockRecord, ExpeditedReport, SafetyCase, SponsorAssessmentRecord, SponsorInput};
+pub use notices::{CLOCK_NOTIFICATION, SAFETY_NOTIFIED};
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -269,6 +275,7 @@ impl Store {
                 let save =
                     decide_event_save(&event_record(participant_id, id), None, &event, None)?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
+                cases::event_saved(&mut tx, &scope, id, &by).await?;
                 event_in(tx.conn(), &scope, participant_id, id).await
             })
         })
@@ -314,6 +321,7 @@ impl Store {
                     .execute(tx.conn())
                     .await?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
+                cases::event_saved(&mut tx, &scope, ae_id, &by).await?;
                 event_in(tx.conn(), &scope, participant_id, ae_id).await
             })
         })

@@ -10,6 +10,7 @@ mod allocation;
 mod common;
 mod escalation;
 mod safety;
+mod safety_cases;
 mod schema;
 mod story;
 mod tamper;
