@@ -61,7 +61,7 @@ pub use participants::{
 pub use queries::{NewQuery, Query};
 pub use safety::{
     AdverseEventRecord, ClockRecord, ExpeditedReport, SafetyCase, SponsorAssessmentRecord,
-    SponsorInput, CLOCK_NOTIFICATION, SAFETY_NOTIFIED,
+    SponsorInput, CLOCK_NOTIFICATION, E2B_EXPORT, SAFETY_NOTIFIED,
 };
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;

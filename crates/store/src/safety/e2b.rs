@@ -75,12 +75,11 @@ impl Store {
                     let reporter = reporter(tx.conn(), &loaded).await?;
                     let mut reports = Vec::new();
                     for r in &loaded.reports {
-                        let at = parse_instant(&r.submitted_at).ok_or_else(|| {
-                            StoreError::Invalid {
+                        let at =
+                            parse_instant(&r.submitted_at).ok_or_else(|| StoreError::Invalid {
                                 field: "submitted_at".into(),
                                 message: format!("{:?} is not a stored instant", r.submitted_at),
-                            }
-                        })?;
+                            })?;
                         reports.push((r.authority, r.version, at));
                     }
                     let participant = &loaded.participant;
@@ -104,11 +103,16 @@ impl Store {
                         now,
                     });
                     let versions: Vec<String> = made.iter().map(Case::message_id).collect();
-                    let change = Change::new(E2B_EXPORT, "safety-case", loaded.record())
-                        .set("treatment", treatment.as_deref().unwrap_or("none"))
-                        .set("versions", versions.join(","))
-                        .because("expedited report of a SUSAR");
-                    tx.audit(&unblinded_chain(scope.study()), &by, &[change])
+                    let record = loaded.record();
+                    let changes = [
+                        Change::new(E2B_EXPORT, "safety-case", &record)
+                            .set("treatment", treatment.as_deref().unwrap_or("none"))
+                            .because("expedited report of a SUSAR"),
+                        Change::new(E2B_EXPORT, "safety-case", &record)
+                            .set("versions", versions.join(","))
+                            .because("expedited report of a SUSAR"),
+                    ];
+                    tx.audit(&unblinded_chain(scope.study()), &by, &changes)
                         .await?;
                     cases.extend(made);
                 }

@@ -8,9 +8,11 @@
 //! audited in the `system` chain; an event's rows go to its study's chain.
 
 mod cases;
+mod e2b;
 mod notices;
 
 pub use cases::{ClockRecord, ExpeditedReport, SafetyCase, SponsorAssessmentRecord, SponsorInput};
+pub use e2b::E2B_EXPORT;
 pub use notices::{CLOCK_NOTIFICATION, SAFETY_NOTIFIED};
 
 use serde::Serialize;
