@@ -481,6 +481,31 @@ async fn the_blind_walk() {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        // A SUSAR (serious, related, unexpected) of the same participant, reported by the
+        // site: event 2, the one case whose arm pharmacovigilance is shown.
+        let (status, body) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{unblinded_one}/adverse-events"),
+                &json!({
+                    "verbatim": "vomiting", "term": "Vomiting", "onset": "2026-11",
+                    "grade": 3, "seriousness": ["hospitalisation"],
+                    "causality_product": "possible", "causality_procedure": "not-related",
+                    "action": "dose-delayed", "outcome": "recovering"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let susar = body["id"].as_i64().unwrap();
+        let (status, body) = crc
+            .post(
+                &format!(
+                    "/api/studies/{sid}/participants/{unblinded_one}/adverse-events/{susar}/sae-report"
+                ),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["classification"]["susar"], true, "{body}");
 
         // The walk.
         let doc = crc.get("/api/openapi.json").await.1;
@@ -508,13 +533,18 @@ async fn the_blind_walk() {
                     continue;
                 }
                 for target in &targets {
-                    let mut paths = vec![path
-                        .replace("{study}", &sid)
-                        .replace("{id}", &target.to_string())
-                        .replace("{visit}", "baseline")
-                        .replace("{form}", "nope")
-                        .replace("{query}", "1")
-                        .replace("{ae}", "1")];
+                    let mut paths: Vec<String> = ["1".to_string(), susar.to_string()]
+                        .iter()
+                        .filter(|ae| path.contains("{ae}") || *ae == "1")
+                        .map(|ae| {
+                            path.replace("{study}", &sid)
+                                .replace("{id}", &target.to_string())
+                                .replace("{visit}", "baseline")
+                                .replace("{form}", "nope")
+                                .replace("{query}", "1")
+                                .replace("{ae}", ae)
+                        })
+                        .collect();
                     if op == "getAuditTrail" {
                         let base = paths.pop().unwrap();
                         for entity in ["participant", "allocation"] {
@@ -541,7 +571,17 @@ async fn the_blind_walk() {
                     }
                 }
             }
-            if blinded {
+            if *role == Role::Pharmacovigilance {
+                // The one exception to blinding: the arm of the SUSAR's case, from that
+                // operation only (each view audited on the unblinded chain).
+                assert!(blinded);
+                let case = format!("getSafetyCase /api/studies/{sid}/safety/cases/{susar} ");
+                assert!(!seen.is_empty(), "{name} should see the SUSAR's arm");
+                assert!(
+                    seen.iter().all(|s| s.starts_with(&case)),
+                    "{name} saw an arm elsewhere: {seen:#?}"
+                );
+            } else if blinded {
                 assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
             } else {
                 // The unblinded roles do see arms where intended.

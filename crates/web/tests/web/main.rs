@@ -12,3 +12,4 @@ mod contract;
 mod login;
 mod pages;
 mod safety;
+mod safety_cases;
