@@ -184,6 +184,36 @@ async fn a_susar_from_the_sites_report_to_the_expedited_report() {
             .await;
         assert!(!trail.to_string().contains(arm), "{trail}");
 
+        // The pages: the safety physician's clock list links to the case; pharmacovigilance's
+        // case page names the arm, the physician's does not; a coordinator cannot open it.
+        let (status, html) = sp
+            .text("get", &format!("/studies/{sid}/safety"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains(&format!("/studies/{sid}/safety/cases/{ae}\"")),
+            "{html}"
+        );
+        assert!(html.contains("SUSAR, 15 days"), "{html}");
+        let page = format!("/studies/{sid}/safety/cases/{ae}");
+        let (status, html) = pv.text("get", &page, &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("id=\"arm\"") && html.contains(arm), "{html}");
+        assert!(html.contains("expedited-report"), "{html}");
+        let (_, html) = sp.text("get", &page, &json!({})).await;
+        assert!(!html.contains("id=\"arm\"") && !html.contains(arm));
+        assert!(html.contains("sponsor-assessment"), "{html}");
+        let (status, _) = crc.text("get", &page, &json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, html) = crc
+            .text("get", &format!("/studies/{sid}/safety"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            !html.contains("/safety/cases/"),
+            "a site user links to the participant"
+        );
+
         // Pharmacovigilance records the expedited reports; nobody else may.
         let reports = format!("{case}/reports");
         let (status, _) = sp
