@@ -51,6 +51,17 @@ pub enum Operation {
     /// the study-wide roles that review safety; not the unblinded pharmacist, who does no
     /// clinical assessment.
     ReadAdverseEvents,
+    /// Report a serious adverse event to the sponsor (the site).
+    ReportSae,
+    /// See the open safety reporting clocks: the sponsor's safety roles every clock, the site
+    /// its own sites' 24-hour clocks.
+    ReadSafetyClocks,
+    /// See a serious adverse event as a case, with both assessments (the sponsor's side).
+    ReadSafetyCase,
+    /// Record the sponsor's assessment of a serious adverse event.
+    AssessSafetyCase,
+    /// Record an expedited report submitted to an authority.
+    RecordExpeditedReport,
     /// Export a SUSAR's expedited report (E2B(R3) message, narrative), which shows the actual
     /// treatment: pharmacovigilance only.
     ExportE2b,
@@ -87,7 +98,12 @@ impl Operation {
             Operation::Randomise => &[Investigator, Crc],
             Operation::Dispense => &[UnblindedPharmacist],
             Operation::EmergencyUnblind => &[Investigator],
-            Operation::ReadNotifications => &[SponsorAdmin, DsmbStatistician],
+            Operation::ReadNotifications => &[
+                SponsorAdmin,
+                DsmbStatistician,
+                SafetyPhysician,
+                Pharmacovigilance,
+            ],
             Operation::AssignDose => &[Investigator, Crc],
             Operation::OverrideDose => &[SponsorAdmin],
             Operation::RecordAdverseEvent => &[Investigator, Crc],
@@ -103,6 +119,17 @@ impl Operation {
                 Pharmacovigilance,
                 DsmbMember,
             ],
+            Operation::ReportSae => &[Investigator, Crc],
+            Operation::ReadSafetyClocks => &[
+                SponsorAdmin,
+                SafetyPhysician,
+                Pharmacovigilance,
+                Investigator,
+                Crc,
+            ],
+            Operation::ReadSafetyCase => &[SponsorAdmin, SafetyPhysician, Pharmacovigilance],
+            Operation::AssessSafetyCase => &[SafetyPhysician],
+            Operation::RecordExpeditedReport => &[Pharmacovigilance],
             Operation::ExportE2b => &[Pharmacovigilance],
         }
     }

@@ -200,8 +200,8 @@ fn sections(case: &Case, l: Language) -> Vec<(&'static str, String)> {
                 (
                     "Treatment",
                     format!(
-                        "The participant received {} ({} route{amount}){dose}. Actual treatment \
-                         as unblinded for this report: {}.",
+                        "Investigational product: {} ({} route{amount}){dose}. Actual \
+                         treatment as unblinded for this report: {}.",
                         case.product.product, case.product.route, case.product.treatment
                     ),
                 ),
@@ -278,7 +278,7 @@ fn sections(case: &Case, l: Language) -> Vec<(&'static str, String)> {
                 (
                     "治疗",
                     format!(
-                        "受试者接受了 {}（给药途径：{}{amount}）{dose}。为本报告揭盲的实际\
+                        "试验用药品：{}（给药途径：{}{amount}）{dose}。为本报告揭盲的实际\
                          治疗：{}。",
                         case.product.product, case.product.route, case.product.treatment
                     ),

@@ -39,6 +39,7 @@ use crate::error::ApiError;
 use crate::openapi::{self, Endpoint};
 
 pub use accounts::check_new_user;
+pub(crate) use safety::cases::sweep_notices as sweep_safety_notices;
 
 /// Every feature's operations. Registering a feature is one line here.
 const FEATURES: &[&[Endpoint]] = &[
@@ -56,6 +57,7 @@ const FEATURES: &[&[Endpoint]] = &[
     notifications::OPERATIONS,
     escalation::OPERATIONS,
     safety::OPERATIONS,
+    safety::cases::OPERATIONS,
     safety::e2b::OPERATIONS,
 ];
 

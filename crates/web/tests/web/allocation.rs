@@ -146,6 +146,14 @@ fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
             arm_leaks(&v, study, &mut out);
             out
         }
+        // XML or HTML: any element's text that is an arm's id or name.
+        Err(_) if text.trim_start().starts_with('<') => text
+            .split('>')
+            .filter_map(|after| after.split('<').next())
+            .map(str::trim)
+            .filter(|t| study.arms.iter().any(|a| *t == a.id || *t == a.name))
+            .map(|t| format!("element text {t:?}"))
+            .collect(),
         // CSV: any field that is an arm's id or name, or a row of an unblinded chain.
         Err(_) => text
             .lines()
@@ -481,6 +489,31 @@ async fn the_blind_walk() {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        // A SUSAR (serious, related, unexpected) of the same participant, reported by the
+        // site: event 2, the one case whose arm pharmacovigilance is shown.
+        let (status, body) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{unblinded_one}/adverse-events"),
+                &json!({
+                    "verbatim": "vomiting", "term": "Vomiting", "onset": "2026-11",
+                    "grade": 3, "seriousness": ["hospitalisation"],
+                    "causality_product": "possible", "causality_procedure": "not-related",
+                    "action": "dose-delayed", "outcome": "recovering"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let susar = body["id"].as_i64().unwrap();
+        let (status, body) = crc
+            .post(
+                &format!(
+                    "/api/studies/{sid}/participants/{unblinded_one}/adverse-events/{susar}/sae-report"
+                ),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["classification"]["susar"], true, "{body}");
 
         // The walk.
         let doc = crc.get("/api/openapi.json").await.1;
@@ -508,13 +541,18 @@ async fn the_blind_walk() {
                     continue;
                 }
                 for target in &targets {
-                    let mut paths = vec![path
-                        .replace("{study}", &sid)
-                        .replace("{id}", &target.to_string())
-                        .replace("{visit}", "baseline")
-                        .replace("{form}", "nope")
-                        .replace("{query}", "1")
-                        .replace("{ae}", "1")];
+                    let mut paths: Vec<String> = ["1".to_string(), susar.to_string()]
+                        .iter()
+                        .filter(|ae| path.contains("{ae}") || *ae == "1")
+                        .map(|ae| {
+                            path.replace("{study}", &sid)
+                                .replace("{id}", &target.to_string())
+                                .replace("{visit}", "baseline")
+                                .replace("{form}", "nope")
+                                .replace("{query}", "1")
+                                .replace("{ae}", ae)
+                        })
+                        .collect();
                     if op == "getAuditTrail" {
                         let base = paths.pop().unwrap();
                         for entity in ["participant", "allocation"] {
@@ -541,7 +579,24 @@ async fn the_blind_walk() {
                     }
                 }
             }
-            if blinded {
+            if *role == Role::Pharmacovigilance {
+                // The one exception to blinding: the arm of the SUSAR's case, from its case
+                // view and its expedited report's download only (each audited on the
+                // unblinded chain).
+                assert!(blinded);
+                let case = format!("getSafetyCase /api/studies/{sid}/safety/cases/{susar} ");
+                let report = format!("exportE2b /api/studies/{sid}/safety/cases/{susar}/e2b ");
+                assert!(!seen.is_empty(), "{name} should see the SUSAR's arm");
+                assert!(
+                    seen.iter()
+                        .all(|s| s.starts_with(&case) || s.starts_with(&report)),
+                    "{name} saw an arm elsewhere: {seen:#?}"
+                );
+                assert!(
+                    seen.iter().any(|s| s.starts_with(&report)),
+                    "{name} should see the arm in the SUSAR's report: {seen:#?}"
+                );
+            } else if blinded {
                 assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
             } else {
                 // The unblinded roles do see arms where intended.

@@ -462,6 +462,13 @@ async fn the_access_matrix() {
                         "listAdverseEvents" | "getAdverseEvent" | "searchTerms" => {
                             ops(web::access::Operation::ReadAdverseEvents.roles())
                         }
+                        "reportSae" => ops(web::access::Operation::ReportSae.roles()),
+                        "listSafetyClocks" => ops(web::access::Operation::ReadSafetyClocks.roles()),
+                        "getSafetyCase" => ops(web::access::Operation::ReadSafetyCase.roles()),
+                        "assessSafetyCase" => ops(web::access::Operation::AssessSafetyCase.roles()),
+                        "recordExpeditedReport" => {
+                            ops(web::access::Operation::RecordExpeditedReport.roles())
+                        }
                         "exportE2b" | "exportNarrative" => {
                             ops(web::access::Operation::ExportE2b.roles())
                         }

@@ -13,3 +13,4 @@ mod e2b;
 mod login;
 mod pages;
 mod safety;
+mod safety_cases;
