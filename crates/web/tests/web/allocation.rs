@@ -777,6 +777,32 @@ async fn the_demo_runs_both_trial_shapes() {
         assert!(events
             .iter()
             .all(|e| !today_partial.is_before(e.event.onset)));
+        // Two SUSARs, each assessed by the sponsor; one overdue, listed first.
+        let phase2 = &app.studies["XS228-P2"];
+        let clocks = sql
+            .safety_clocks(phase2, &p2, false, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let susars: BTreeSet<i64> = clocks
+            .iter()
+            .filter(|c| c.kind != trial::safety::ClockKind::SiteReport)
+            .map(|c| c.ae_id)
+            .collect();
+        assert_eq!(susars.len(), 2, "{clocks:?}");
+        assert!(clocks[0].overdue, "{clocks:?}");
+        for ae in &susars {
+            let case = sql
+                .safety_case(phase2, &p2, *ae, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+            assert!(
+                case.classification.susar && case.sponsor.is_some(),
+                "{case:?}"
+            );
+        }
+        assert!(clocks
+            .iter()
+            .any(|c| c.awaiting == [trial::safety::Authority::Cde]));
         let study = &app.studies["XS228-P1"];
         let counts = sql.cohort_counts(study).await.unwrap();
         let rule = trial::three_plus_three(

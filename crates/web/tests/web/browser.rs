@@ -20,14 +20,14 @@ use crate::common::{PASSWORD, PHASE2};
 const HOSTILE_NAME: &str = "\"><img src=x onerror=\"window.__xss=1\">";
 const HOSTILE_NUMBER: &str = "<script>window.__xss=2</script>";
 
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     std::env::var_os("SCITRIAL_CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
 /// Why the browser test cannot run here, if it cannot.
-fn missing(dir: &Path) -> Option<String> {
+pub(crate) fn missing(dir: &Path) -> Option<String> {
     let node = Command::new("node").arg("--version").output();
     if !node.is_ok_and(|o| o.status.success()) {
         return Some("node is not installed".into());

@@ -7,6 +7,7 @@
 mod allocation;
 mod api;
 mod browser;
+mod browser_safety;
 mod common;
 mod contract;
 mod e2b;
