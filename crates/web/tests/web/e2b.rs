@@ -174,6 +174,27 @@ async fn pharmacovigilance_downloads_the_report_that_no_one_else_may() {
             assert!(html.contains(marker) && html.contains(&arm_name), "{html}");
             assert!(!html.contains("<after>"));
         }
+        // The case page offers the downloads to pharmacovigilance only.
+        let page = format!("/studies/{sid}/safety/cases/{}", susar.id);
+        let (status, html) = pv.text("get", &page, &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        for link in [
+            "e2b?authority=fda",
+            "e2b?authority=cde",
+            "narrative?lang=en",
+            "narrative?lang=zh",
+        ] {
+            assert!(
+                html.contains(&format!("href=\"{base}/{link}\"")),
+                "{link}: {html}"
+            );
+        }
+        let (_, html) = login(&app, "sp").await.text("get", &page, &json!({})).await;
+        assert!(
+            !html.contains("id=\"e2b\"") && !html.contains("/e2b?"),
+            "{html}"
+        );
+
         // The query's problems, named.
         let (status, err) = pv.get(&format!("{base}/narrative?lang=fr")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
