@@ -836,10 +836,10 @@ fn assessment(x: &mut Xml, case: &Case) {
     );
     x.open("subject1", &[("typeCode", "SBJ")]);
     x.open("primaryRole", &[("classCode", "INVSBJ")]);
+    // The order the schema gives: the person, the study, then the observations.
     patient(x, case);
     reaction(x, case);
     drug(x, case);
-    study(x, case);
     x.close("primaryRole");
     x.close("subject1");
     let product = case.product_ref();
@@ -957,6 +957,7 @@ fn patient(x: &mut Xml, case: &Case) {
     x.code("4", 4);
     x.close("asIdentifiedEntity");
     x.close("player1");
+    study(x, case);
     if let Some(age) = case.patient.age_years {
         x.open("subjectOf2", &[("typeCode", "SBJ")]);
         x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
