@@ -632,3 +632,43 @@ async fn the_arm_of_a_susar_is_revealed_only_through_an_audited_view() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_case_is_reported_once_under_concurrent_requests() {
+    for db in stores().await {
+        let store = std::sync::Arc::new(Backend::open(db).await.unwrap());
+        let s = std::sync::Arc::new(setup(&store).await);
+        let p = participant(&store, &s, "6").await;
+        let serious = event(&s.table, "Seizure", &["hospitalisation"], "possible");
+        let ae = store
+            .record_adverse_event(&s.scope, p, &serious, &s.crc)
+            .await
+            .unwrap()
+            .id;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (store, s) = (store.clone(), s.clone());
+            tasks.push(tokio::spawn(async move {
+                store.report_sae(&s.study, &s.scope, p, ae, &s.crc).await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict { field, .. }) if field == "site_report" => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(ok, 1);
+        let rows = store
+            .audit_of("safety-case", &format!("{p}/ae/{ae}"))
+            .await
+            .unwrap();
+        let reported = rows
+            .iter()
+            .filter(|r| r.field.as_deref() == Some("site_reported_at"))
+            .count();
+        assert_eq!(reported, 1);
+    }
+}
