@@ -157,6 +157,9 @@ struct CasePage {
     reports_cases: bool,
     causalities: Vec<Choice>,
     expectednesses: Vec<Choice>,
+    /// The choices shown first: the sponsor's, else the investigator's and the reference's.
+    current_causality: &'static str,
+    current_expectedness: &'static str,
     authorities: Vec<Choice>,
     kinds: Vec<Choice>,
 }
@@ -245,8 +248,16 @@ async fn case_page(
                 })
                 .collect()
         };
+        let current_causality = sponsor
+            .map_or(event.causality_product, |s| s.causality)
+            .as_str();
+        let current_expectedness = sponsor
+            .map_or(study.safety.expectedness(&event.term), |s| s.expectedness)
+            .as_str();
         Ok::<_, ApiError>(CasePage {
             ctx: viewer.ctx(Some(&study_id)),
+            current_causality,
+            current_expectedness,
             seriousness: event
                 .seriousness
                 .iter()
