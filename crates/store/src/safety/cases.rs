@@ -286,7 +286,13 @@ async fn participant_of(conn: &mut AnyConnection, ae_id: i64) -> Result<i64> {
 /// Loads a case: the event in scope (else not found), its state, assessment and reports.
 pub(super) async fn load(conn: &mut AnyConnection, scope: &Scope, ae_id: i64) -> Result<Loaded> {
     let participant_id = participant_of(conn, ae_id).await?;
-    let participant = participant_in(conn, scope, participant_id).await?;
+    // An event out of scope is not found as such: the error names no participant.
+    let participant = participant_in(conn, scope, participant_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => not_found("adverse event", ae_id),
+            e => e,
+        })?;
     let event = event_in(conn, scope, participant_id, ae_id).await?;
     let dialect = dialect_of(conn);
     let row: Option<CaseRow> = sqlx::query_as(&render(

@@ -229,6 +229,24 @@ async fn a_serious_event_starts_the_site_clock_and_its_report_starts_the_susar_c
             .unwrap();
         assert!(site_only.is_empty(), "{site_only:?}");
         assert_eq!(store.outbox(&s.study.id).await.unwrap().len(), 4);
+        // Another site's scope does not find the case, and learns no participant from it.
+        let site_b = Scope::Sites {
+            study: s.study.id.clone(),
+            sites: vec![s.study.sites[1].id.clone()],
+        };
+        let e = store
+            .safety_case(&s.study, &site_b, ae, now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NotFound { entity, .. } if *entity == "adverse event"),
+            "{e}"
+        );
+        assert!(store
+            .safety_clocks(&s.study, &site_b, false, now())
+            .await
+            .unwrap()
+            .is_empty());
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
