@@ -286,7 +286,13 @@ async fn participant_of(conn: &mut AnyConnection, ae_id: i64) -> Result<i64> {
 /// Loads a case: the event in scope (else not found), its state, assessment and reports.
 pub(super) async fn load(conn: &mut AnyConnection, scope: &Scope, ae_id: i64) -> Result<Loaded> {
     let participant_id = participant_of(conn, ae_id).await?;
-    let participant = participant_in(conn, scope, participant_id).await?;
+    // An event out of scope is not found as such: the error names no participant.
+    let participant = participant_in(conn, scope, participant_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => not_found("adverse event", ae_id),
+            e => e,
+        })?;
     let event = event_in(conn, scope, participant_id, ae_id).await?;
     let dialect = dialect_of(conn);
     let row: Option<CaseRow> = sqlx::query_as(&render(
@@ -368,6 +374,21 @@ async fn ensure_row(tx: &mut Tx<'_>, ae_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Takes the case's row for the rest of the write (PostgreSQL; SQLite has one writer), so that
+/// two writes of one case do not both decide from the same state; the event must exist.
+async fn lock_case(tx: &mut Tx<'_>, ae_id: i64) -> Result<()> {
+    participant_of(tx.conn(), ae_id).await?;
+    ensure_row(tx, ae_id).await?;
+    let lock = tx.for_update();
+    sqlx::query(&format!(
+        "SELECT ae_id FROM safety_cases WHERE ae_id = $1{lock}"
+    ))
+    .bind(ae_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// After an event's save (inside its write): when it is serious and the site was not aware
 /// yet, keeps the instant (the site's 24-hour clock starts), audits it, and sends the clock's
 /// notice.
@@ -431,6 +452,7 @@ impl Store {
         let (study, scope, by) = (study.clone(), scope.clone(), by.clone());
         self.write("report_sae", move |mut tx| {
             Box::pin(async move {
+                lock_case(&mut tx, ae_id).await?;
                 let loaded = load(tx.conn(), &scope, ae_id).await?;
                 if loaded.participant.id != participant_id {
                     return Err(not_found("adverse event", ae_id));
@@ -470,6 +492,7 @@ impl Store {
         let (study, scope, input, by) = (study.clone(), scope.clone(), input.clone(), by.clone());
         self.write("assess_case", move |mut tx| {
             Box::pin(async move {
+                lock_case(&mut tx, ae_id).await?;
                 let loaded = load(tx.conn(), &scope, ae_id).await?;
                 check_assessable(&loaded.event.event)?;
                 let now = OffsetDateTime::now_utc();
@@ -528,6 +551,7 @@ impl Store {
         let (study, scope, by) = (study.clone(), scope.clone(), by.clone());
         self.write("record_expedited_report", move |mut tx| {
             Box::pin(async move {
+                lock_case(&mut tx, ae_id).await?;
                 let loaded = load(tx.conn(), &scope, ae_id).await?;
                 let now = OffsetDateTime::now_utc();
                 let classification = loaded.classification(&study);

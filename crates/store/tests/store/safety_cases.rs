@@ -229,6 +229,24 @@ async fn a_serious_event_starts_the_site_clock_and_its_report_starts_the_susar_c
             .unwrap();
         assert!(site_only.is_empty(), "{site_only:?}");
         assert_eq!(store.outbox(&s.study.id).await.unwrap().len(), 4);
+        // Another site's scope does not find the case, and learns no participant from it.
+        let site_b = Scope::Sites {
+            study: s.study.id.clone(),
+            sites: vec![s.study.sites[1].id.clone()],
+        };
+        let e = store
+            .safety_case(&s.study, &site_b, ae, now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NotFound { entity, .. } if *entity == "adverse event"),
+            "{e}"
+        );
+        assert!(store
+            .safety_clocks(&s.study, &site_b, false, now())
+            .await
+            .unwrap()
+            .is_empty());
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
@@ -630,5 +648,45 @@ async fn the_arm_of_a_susar_is_revealed_only_through_an_audited_view() {
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
         ));
+    }
+}
+
+#[tokio::test]
+async fn a_case_is_reported_once_under_concurrent_requests() {
+    for db in stores().await {
+        let store = std::sync::Arc::new(Backend::open(db).await.unwrap());
+        let s = std::sync::Arc::new(setup(&store).await);
+        let p = participant(&store, &s, "6").await;
+        let serious = event(&s.table, "Seizure", &["hospitalisation"], "possible");
+        let ae = store
+            .record_adverse_event(&s.scope, p, &serious, &s.crc)
+            .await
+            .unwrap()
+            .id;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (store, s) = (store.clone(), s.clone());
+            tasks.push(tokio::spawn(async move {
+                store.report_sae(&s.study, &s.scope, p, ae, &s.crc).await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict { field, .. }) if field == "site_report" => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(ok, 1);
+        let rows = store
+            .audit_of("safety-case", &format!("{p}/ae/{ae}"))
+            .await
+            .unwrap();
+        let reported = rows
+            .iter()
+            .filter(|r| r.field.as_deref() == Some("site_reported_at"))
+            .count();
+        assert_eq!(reported, 1);
     }
 }

@@ -234,6 +234,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("sc.authority", "Authority", "监管机构"),
     ("sc.authority.fda", "FDA", "FDA"),
     ("sc.authority.cde", "CDE", "CDE（药审中心）"),
+    ("sc.report_to_sponsor", "Report to the sponsor", "报告申办方"),
     ("sc.case", "Case", "病例"),
     ("sc.back", "Back to the safety clocks", "返回安全性报告时限"),
     ("sc.verbatim", "Verbatim", "原始描述"),

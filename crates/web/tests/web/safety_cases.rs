@@ -88,6 +88,16 @@ async fn a_susar_from_the_sites_report_to_the_expedited_report() {
         let (status, _) = crc.get(&case).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
+        // The site's page offers the report to the sponsor on its clocks.
+        let (status, html) = crc
+            .text("get", &format!("/studies/{sid}/safety"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("/adverse-events/{ae}/sae-report\"")),
+            "{html}"
+        );
+
         // The site reports: not a non-serious event; the serious one once.
         let report = |ae: i64| format!("{events}/{ae}/sae-report");
         let (status, e) = crc.post(&report(mild), &json!({})).await;

@@ -48,6 +48,8 @@ struct ClockRow {
     days_left: i64,
     overdue: bool,
     awaiting: String,
+    /// The site's clock: answered by the site's report to the sponsor.
+    site_report: bool,
 }
 
 impl ClockRow {
@@ -61,6 +63,7 @@ impl ClockRow {
             due: c.due.clone(),
             days_left: c.days_left,
             overdue: c.overdue,
+            site_report: c.kind == trial::safety::ClockKind::SiteReport,
             awaiting: c
                 .awaiting
                 .iter()
@@ -79,6 +82,8 @@ struct ClocksPage {
     rows: Vec<ClockRow>,
     /// Whether the viewer may open a case (else the row links to the participant).
     opens_cases: bool,
+    /// Whether the viewer reports serious events to the sponsor (the site).
+    reports_sae: bool,
 }
 
 /// `GET /studies/{study}/safety`
@@ -103,6 +108,7 @@ async fn clocks_page(
                 .collect(),
             opens_cases: scope_for(&viewer.me.roles, &study_id, Operation::ReadSafetyCase)
                 .is_some(),
+            reports_sae: scope_for(&viewer.me.roles, &study_id, Operation::ReportSae).is_some(),
             study_id,
         })
     }
@@ -151,6 +157,9 @@ struct CasePage {
     reports_cases: bool,
     causalities: Vec<Choice>,
     expectednesses: Vec<Choice>,
+    /// The choices shown first: the sponsor's, else the investigator's and the reference's.
+    current_causality: &'static str,
+    current_expectedness: &'static str,
     authorities: Vec<Choice>,
     kinds: Vec<Choice>,
 }
@@ -239,8 +248,16 @@ async fn case_page(
                 })
                 .collect()
         };
+        let current_causality = sponsor
+            .map_or(event.causality_product, |s| s.causality)
+            .as_str();
+        let current_expectedness = sponsor
+            .map_or(study.safety.expectedness(&event.term), |s| s.expectedness)
+            .as_str();
         Ok::<_, ApiError>(CasePage {
             ctx: viewer.ctx(Some(&study_id)),
+            current_causality,
+            current_expectedness,
             seriousness: event
                 .seriousness
                 .iter()
