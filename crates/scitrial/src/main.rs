@@ -9,6 +9,7 @@ mod load;
 mod logs;
 mod progress;
 mod randomization;
+mod safety;
 mod server;
 mod terms;
 
@@ -67,6 +68,9 @@ enum Command {
     /// The terms adverse events are coded with (CTCAE v5.0, or a licensee's MedDRA).
     #[command(subcommand)]
     Terms(terms::TermsCommand),
+    /// Safety reporting: the SUSARs' expedited reports as E2B(R3) files.
+    #[command(subcommand)]
+    Safety(safety::SafetyCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Command::LoadTest(args) => server::run(load::run(args)),
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::Terms(cmd) => server::run(terms::run(cmd)),
+        Command::Safety(cmd) => server::run(safety::run(cmd)),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

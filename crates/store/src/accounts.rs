@@ -152,6 +152,28 @@ impl Store {
         self.user(id).await?.ok_or_else(|| not_found("user", id))
     }
 
+    /// Sets (or, with an empty text, clears) a user's e-mail address, where notices are sent;
+    /// audited in the `system` chain.
+    pub async fn set_user_email(&self, user_id: i64, email: &str, by: &Actor) -> Result<()> {
+        let (email, by) = (email.trim().to_string(), by.clone());
+        self.write("set_user_email", move |mut tx| {
+            Box::pin(async move {
+                let changed = sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+                    .bind((!email.is_empty()).then_some(email.as_str()))
+                    .bind(user_id)
+                    .execute(tx.conn())
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(not_found("user", user_id));
+                }
+                let change = Change::new("update", "user", user_id).set("email", &email);
+                tx.audit("system", &by, &[change]).await
+            })
+        })
+        .await
+    }
+
     /// A user by name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         let sql = self.sql(&format!(

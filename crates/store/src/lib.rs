@@ -63,7 +63,9 @@ pub use participants::{
 };
 pub use queries::{NewQuery, Query};
 pub use safety::{
-    AdverseEventRecord, EventSignature, EventSigning, NewDsmbDecision, TableGrouping, UNASSIGNED,
+    AdverseEventRecord, ClockRecord, EventSignature, EventSigning, ExpeditedReport,
+    NewDsmbDecision, SafetyCase, SponsorAssessmentRecord, SponsorInput, TableGrouping,
+    CLOCK_NOTIFICATION, E2B_EXPORT, SAFETY_NOTIFIED, UNASSIGNED,
 };
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;

@@ -56,6 +56,20 @@ pub enum Operation {
     ReadSafetyTables,
     /// Record the DSMB's signed decision on a fired stopping rule.
     DecideDsmb,
+    /// Report a serious adverse event to the sponsor (the site).
+    ReportSae,
+    /// See the open safety reporting clocks: the sponsor's safety roles every clock, the site
+    /// its own sites' 24-hour clocks.
+    ReadSafetyClocks,
+    /// See a serious adverse event as a case, with both assessments (the sponsor's side).
+    ReadSafetyCase,
+    /// Record the sponsor's assessment of a serious adverse event.
+    AssessSafetyCase,
+    /// Record an expedited report submitted to an authority.
+    RecordExpeditedReport,
+    /// Export a SUSAR's expedited report (E2B(R3) message, narrative), which shows the actual
+    /// treatment: pharmacovigilance only.
+    ExportE2b,
 }
 
 impl Operation {
@@ -89,9 +103,13 @@ impl Operation {
             Operation::Randomise => &[Investigator, Crc],
             Operation::Dispense => &[UnblindedPharmacist],
             Operation::EmergencyUnblind => &[Investigator],
-            Operation::ReadNotifications => {
-                &[SponsorAdmin, DsmbStatistician, DsmbMember, SafetyPhysician]
-            }
+            Operation::ReadNotifications => &[
+                SponsorAdmin,
+                DsmbStatistician,
+                DsmbMember,
+                SafetyPhysician,
+                Pharmacovigilance,
+            ],
             Operation::AssignDose => &[Investigator, Crc],
             Operation::OverrideDose => &[SponsorAdmin],
             Operation::RecordAdverseEvent => &[Investigator, Crc],
@@ -108,6 +126,18 @@ impl Operation {
                 Pharmacovigilance,
                 DsmbMember,
             ],
+            Operation::ReportSae => &[Investigator, Crc],
+            Operation::ReadSafetyClocks => &[
+                SponsorAdmin,
+                SafetyPhysician,
+                Pharmacovigilance,
+                Investigator,
+                Crc,
+            ],
+            Operation::ReadSafetyCase => &[SponsorAdmin, SafetyPhysician, Pharmacovigilance],
+            Operation::AssessSafetyCase => &[SafetyPhysician],
+            Operation::RecordExpeditedReport => &[Pharmacovigilance],
+            Operation::ExportE2b => &[Pharmacovigilance],
         }
     }
 }

@@ -65,8 +65,13 @@ pub async fn serve_until(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
+    let app = Arc::new(app);
+    // The safety clocks' notices (2 days left) are sent by a sweep while the server runs.
+    let sweep = tokio::spawn(api::sweep_safety_notices(app.clone()));
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    sweep.abort();
+    served
 }

@@ -1,7 +1,7 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
 //! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
 //! API against its contract under schemathesis (contract), `randomization verify`
-//! (randomization_verify), nothing acknowledged lost after kill -9 (durability), and the
+//! (randomization_verify), `safety e2b` read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), and the
 //! server's JSON logs (logs), `terms load` (terms). A test
 //! over both databases names the one it failed on.
 
@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod contract;
 mod durability;
+mod e2b;
 mod logs;
 mod randomization_verify;
 mod server;

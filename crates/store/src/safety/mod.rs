@@ -7,6 +7,14 @@
 //! system organ class, so loading the terms again never changes a recorded event. Loading is
 //! audited in the `system` chain; an event's rows go to its study's chain.
 
+mod cases;
+mod e2b;
+mod notices;
+
+pub use cases::{ClockRecord, ExpeditedReport, SafetyCase, SponsorAssessmentRecord, SponsorInput};
+pub use e2b::E2B_EXPORT;
+pub use notices::{CLOCK_NOTIFICATION, SAFETY_NOTIFIED};
+
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use trial::safety::{
@@ -185,6 +193,7 @@ impl Store {
                 let save =
                     decide_event_save(&event_record(participant_id, id), None, &event, None)?;
                 tx.audit(scope.study(), &by, &save.changes).await?;
+                cases::event_saved(&mut tx, &scope, id, &by).await?;
                 crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 event_in(tx.conn(), &scope, participant_id, id).await
             })
@@ -242,6 +251,7 @@ impl Store {
                     .await?,
                 );
                 tx.audit(scope.study(), &by, &changes).await?;
+                cases::event_saved(&mut tx, &scope, ae_id, &by).await?;
                 crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 event_in(tx.conn(), &scope, participant_id, ae_id).await
             })

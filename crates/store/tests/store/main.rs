@@ -11,6 +11,7 @@ mod common;
 mod dsmb;
 mod escalation;
 mod safety;
+mod safety_cases;
 mod schema;
 mod story;
 mod tamper;

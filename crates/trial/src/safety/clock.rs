@@ -210,7 +210,7 @@ named_states! {
 }
 
 /// What an event is for expedited reporting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Classification {
     /// Any seriousness criterion met.
     pub serious: bool,

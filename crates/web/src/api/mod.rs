@@ -39,6 +39,7 @@ use crate::error::ApiError;
 use crate::openapi::{self, Endpoint};
 
 pub use accounts::check_new_user;
+pub(crate) use safety::cases::sweep_notices as sweep_safety_notices;
 
 /// Every feature's operations. Registering a feature is one line here.
 const FEATURES: &[&[Endpoint]] = &[
@@ -58,6 +59,8 @@ const FEATURES: &[&[Endpoint]] = &[
     safety::OPERATIONS,
     safety::signature::OPERATIONS,
     safety::dsmb::OPERATIONS,
+    safety::cases::OPERATIONS,
+    safety::e2b::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

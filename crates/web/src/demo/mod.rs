@@ -3,6 +3,7 @@
 //! terms, [`demo_terms`]); a Phase I escalation in [`escalation`]; follow-up exams drawn from
 //! the natural history in [`recovery`].
 
+mod cases;
 mod escalation;
 mod recovery;
 mod safety;
@@ -138,6 +139,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
     }
     let mut rng = Rng::new(228);
     let mut events = 0;
+    let mut enrolled = Vec::new();
     for n in 0..40usize {
         let (site, by) = &staff.coordinators[n % staff.coordinators.len()];
         let drawn = draw_screening(n, site, today, &mut rng);
@@ -160,6 +162,7 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
         if study.randomisation.is_some() {
             allocate(app, &scope, &p, by, &staff).await?;
         }
+        enrolled.push((p.clone(), enrolled_on));
         follow_up(app, &scope, &p, by, &drawn, today, &mut rng).await?;
         // Every fifth participant had an adverse event, once enough time has passed.
         if n % 5 == 0 && enrolled_on + Duration::days(10) <= today {
@@ -167,6 +170,10 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             events += 1;
         }
         end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
+    }
+    // Two SUSARs in the randomised study, one of them overdue.
+    if study.randomisation.is_some() {
+        cases::seed_susars(app, study, &scope, &staff, &enrolled, today).await?;
     }
     Ok(accounts)
 }

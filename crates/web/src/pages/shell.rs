@@ -127,6 +127,8 @@ pub struct Ctx {
     pub idle_seconds: i64,
     /// Whether the user is told the study's notifications (a navigation link).
     pub notifications: bool,
+    /// Whether the user sees the study's safety reporting clocks (a navigation link).
+    pub safety: bool,
 }
 
 impl Ctx {
@@ -137,6 +139,7 @@ impl Ctx {
             csrf: String::new(),
             study: None,
             notifications: false,
+            safety: false,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
             idle_seconds: auth::IDLE.whole_seconds(),
@@ -236,6 +239,12 @@ impl Viewer {
             .roles
             .iter()
             .any(|r| Some(&r.study_id) == ctx.study.as_ref() && told.contains(&r.role));
+        let clocks = Operation::ReadSafetyClocks.roles();
+        ctx.safety = self
+            .me
+            .roles
+            .iter()
+            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && clocks.contains(&r.role));
         ctx
     }
 }

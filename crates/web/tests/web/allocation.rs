@@ -158,6 +158,14 @@ fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
             arm_leaks(&v, study, &mut out);
             out
         }
+        // XML or HTML: any element's text that is an arm's id or name.
+        Err(_) if text.trim_start().starts_with('<') => text
+            .split('>')
+            .filter_map(|after| after.split('<').next())
+            .map(str::trim)
+            .filter(|t| study.arms.iter().any(|a| *t == a.id || *t == a.name))
+            .map(|t| format!("element text {t:?}"))
+            .collect(),
         // CSV: any field that is an arm's id or name, or a row of an unblinded chain.
         Err(_) => text
             .lines()
@@ -493,6 +501,31 @@ async fn the_blind_walk() {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        // A SUSAR (serious, related, unexpected) of the same participant, reported by the
+        // site: event 2, the one case whose arm pharmacovigilance is shown.
+        let (status, body) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{unblinded_one}/adverse-events"),
+                &json!({
+                    "verbatim": "vomiting", "term": "Vomiting", "onset": "2026-11",
+                    "grade": 3, "seriousness": ["hospitalisation"],
+                    "causality_product": "possible", "causality_procedure": "not-related",
+                    "action": "dose-delayed", "outcome": "recovering"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let susar = body["id"].as_i64().unwrap();
+        let (status, body) = crc
+            .post(
+                &format!(
+                    "/api/studies/{sid}/participants/{unblinded_one}/adverse-events/{susar}/sae-report"
+                ),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["classification"]["susar"], true, "{body}");
 
         // The safety tables: by arm only for the roles that see arms; pooled, one group, for
         // every blinded role (API and page); none for the pharmacist.
@@ -559,13 +592,18 @@ async fn the_blind_walk() {
                     continue;
                 }
                 for target in &targets {
-                    let mut paths = vec![path
-                        .replace("{study}", &sid)
-                        .replace("{id}", &target.to_string())
-                        .replace("{visit}", "baseline")
-                        .replace("{form}", "nope")
-                        .replace("{query}", "1")
-                        .replace("{ae}", "1")];
+                    let mut paths: Vec<String> = ["1".to_string(), susar.to_string()]
+                        .iter()
+                        .filter(|ae| path.contains("{ae}") || *ae == "1")
+                        .map(|ae| {
+                            path.replace("{study}", &sid)
+                                .replace("{id}", &target.to_string())
+                                .replace("{visit}", "baseline")
+                                .replace("{form}", "nope")
+                                .replace("{query}", "1")
+                                .replace("{ae}", ae)
+                        })
+                        .collect();
                     if op == "getAuditTrail" {
                         let base = paths.pop().unwrap();
                         for entity in ["participant", "allocation"] {
@@ -592,7 +630,24 @@ async fn the_blind_walk() {
                     }
                 }
             }
-            if blinded {
+            if *role == Role::Pharmacovigilance {
+                // The one exception to blinding: the arm of the SUSAR's case, from its case
+                // view and its expedited report's download only (each audited on the
+                // unblinded chain).
+                assert!(blinded);
+                let case = format!("getSafetyCase /api/studies/{sid}/safety/cases/{susar} ");
+                let report = format!("exportE2b /api/studies/{sid}/safety/cases/{susar}/e2b ");
+                assert!(!seen.is_empty(), "{name} should see the SUSAR's arm");
+                assert!(
+                    seen.iter()
+                        .all(|s| s.starts_with(&case) || s.starts_with(&report)),
+                    "{name} saw an arm elsewhere: {seen:#?}"
+                );
+                assert!(
+                    seen.iter().any(|s| s.starts_with(&report)),
+                    "{name} should see the arm in the SUSAR's report: {seen:#?}"
+                );
+            } else if blinded {
                 assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
             } else {
                 // The unblinded roles do see arms where intended.
@@ -773,6 +828,32 @@ async fn the_demo_runs_both_trial_shapes() {
         assert!(events
             .iter()
             .all(|e| !today_partial.is_before(e.event.onset)));
+        // Two SUSARs, each assessed by the sponsor; one overdue, listed first.
+        let phase2 = &app.studies["XS228-P2"];
+        let clocks = sql
+            .safety_clocks(phase2, &p2, false, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let susars: BTreeSet<i64> = clocks
+            .iter()
+            .filter(|c| c.kind != trial::safety::ClockKind::SiteReport)
+            .map(|c| c.ae_id)
+            .collect();
+        assert_eq!(susars.len(), 2, "{clocks:?}");
+        assert!(clocks[0].overdue, "{clocks:?}");
+        for ae in &susars {
+            let case = sql
+                .safety_case(phase2, &p2, *ae, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+            assert!(
+                case.classification.susar && case.sponsor.is_some(),
+                "{case:?}"
+            );
+        }
+        assert!(clocks
+            .iter()
+            .any(|c| c.awaiting == [trial::safety::Authority::Cde]));
         let study = &app.studies["XS228-P1"];
         let counts = sql.cohort_counts(study).await.unwrap();
         let rule = trial::three_plus_three(

@@ -470,6 +470,16 @@ async fn the_access_matrix() {
                         | "listDltCandidates" => {
                             ops(web::access::Operation::ReadAdverseEvents.roles())
                         }
+                        "reportSae" => ops(web::access::Operation::ReportSae.roles()),
+                        "listSafetyClocks" => ops(web::access::Operation::ReadSafetyClocks.roles()),
+                        "getSafetyCase" => ops(web::access::Operation::ReadSafetyCase.roles()),
+                        "assessSafetyCase" => ops(web::access::Operation::AssessSafetyCase.roles()),
+                        "recordExpeditedReport" => {
+                            ops(web::access::Operation::RecordExpeditedReport.roles())
+                        }
+                        "exportE2b" | "exportNarrative" => {
+                            ops(web::access::Operation::ExportE2b.roles())
+                        }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),

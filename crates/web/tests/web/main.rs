@@ -7,12 +7,15 @@
 mod allocation;
 mod api;
 mod browser;
+mod browser_cases;
 mod browser_dsmb;
 mod browser_safety;
 mod common;
 mod contract;
 mod dsmb;
+mod e2b;
 mod login;
 mod pages;
 mod safety;
+mod safety_cases;
 mod safety_pages;

@@ -2,6 +2,9 @@
 //! the site, read by the site, the monitor and the study-wide roles that review safety; and the
 //! search of the terms they are coded with, for the term picker. An event carries no arm.
 
+pub(crate) mod cases;
+pub(crate) mod e2b;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;

@@ -1,6 +1,7 @@
 //! The safety pages: adverse events, serious adverse events and their reporting clocks, the
 //! DSMB's tables and decisions. One submodule per page, each with its `routes()`, merged here.
 
+mod clocks;
 mod dsmb;
 mod events;
 
@@ -10,5 +11,8 @@ use crate::app::AppState;
 
 /// The routes of the safety pages.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(events::routes()).merge(dsmb::routes())
+    Router::new()
+        .merge(events::routes())
+        .merge(clocks::routes())
+        .merge(dsmb::routes())
 }

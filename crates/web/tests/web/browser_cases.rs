@@ -1,0 +1,82 @@
+//! The safety pages in a real browser (`tests/browser/safety.test.js`, Chromium through npm
+//! `playwright-core`, launched as `browser.rs` does) over the seeded demo on a fresh SQLite
+//! database: the safety physician sees the clocks with the overdue SUSAR first and records an
+//! assessment; pharmacovigilance opens the case and sees the arm; a coordinator cannot reach
+//! it. Skipped like `browser.rs` when node, `node_modules` or Chromium is missing, unless
+//! `SCITRIAL_REQUIRE_BROWSER` is set.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use crate::browser::{chromium, missing};
+use crate::common::PHASE2;
+
+#[tokio::test]
+async fn the_safety_pages_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: safety browser test: {why}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_safety"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let sql = Arc::new(
+        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
+            .await
+            .unwrap(),
+    );
+    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+        .await
+        .unwrap();
+    let study = app.studies.values().next().unwrap().clone();
+    let now = time::OffsetDateTime::now_utc();
+    web::demo::seed(&app, &study.id, now.date()).await.unwrap();
+    let scope = store::Scope::Study(study.id.clone());
+    let clocks = sql.safety_clocks(&study, &scope, false, now).await.unwrap();
+    let overdue = clocks
+        .first()
+        .filter(|c| c.overdue)
+        .expect("an overdue clock");
+    let data = serde_json::json!({
+        "study": study.id,
+        "overdue": overdue.ae_id,
+        "arms": study.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "secretArms": study
+            .arms
+            .iter()
+            .map(|a| a.name.clone())
+            .filter(|n| {
+                let public = format!("{} {}", study.id, study.title).to_lowercase();
+                !public.contains(&n.to_lowercase())
+            })
+            .collect::<Vec<_>>(),
+    });
+    let data_file = tmp.join("data.json");
+    std::fs::write(&data_file, data.to_string()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, app));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = dir.join("safety.test.js");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("BASE_URL", &base)
+            .env("DATA_FILE", &data_file)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the safety browser test failed");
+}
