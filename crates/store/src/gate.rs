@@ -6,8 +6,8 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 use trial::safety::{
-    check_gate, evaluate_stopping_rules, firings_to_record, latest_firings, DsmbDecision,
-    DsmbOutcome, FiredRule, Gated, StudyEvent,
+    check_gate, evaluate_stopping_rules, firings_to_record, latest_firings, Causality,
+    DsmbDecision, DsmbOutcome, FiredRule, Gated, StudyEvent,
 };
 use trial::{Role, Study};
 
@@ -211,13 +211,14 @@ pub(crate) async fn evaluate_after_event_save(
     }
     let events = study_events(tx.conn(), study).await?;
     let order = dosing_order(tx.conn(), study).await?;
+    let sponsor = sponsor_causalities(tx.conn(), study).await?;
     let study_events: Vec<StudyEvent<'_>> = events
         .iter()
         .map(|e| StudyEvent {
             ae_id: e.id,
             participant_id: e.participant_id,
             event: &e.event,
-            sponsor_causality: None,
+            sponsor_causality: sponsor.get(&e.id).copied(),
         })
         .collect();
     let fired = evaluate_stopping_rules(rules, &order, &study_events);
@@ -227,6 +228,35 @@ pub(crate) async fn evaluate_after_event_save(
         recorded.push(record_firing(tx, study, &rule, by).await?);
     }
     Ok(recorded)
+}
+
+/// The sponsor's causality of each assessed event of the study (a related assessment by the
+/// sponsor counts for the stopping rules as the investigator's does).
+async fn sponsor_causalities(
+    conn: &mut AnyConnection,
+    study: &str,
+) -> Result<std::collections::HashMap<i64, Causality>> {
+    let sql = render(
+        dialect_of(conn),
+        "SELECT c.ae_id, c.sponsor_causality FROM safety_cases c \
+         JOIN adverse_events e ON e.id = c.ae_id \
+         JOIN participants p ON p.id = e.participant_id \
+         WHERE p.study_id = $1 AND c.sponsor_causality IS NOT NULL",
+    );
+    let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
+        .bind(study)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, text)| {
+            Causality::parse(&text)
+                .map(|c| (id, c))
+                .ok_or_else(|| StoreError::Invalid {
+                    field: "sponsor_causality".into(),
+                    message: format!("adverse event {id}: {text:?} is not a stored value"),
+                })
+        })
+        .collect()
 }
 
 /// Records one firing, audits it and notifies.

@@ -529,6 +529,8 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
                 tx.audit(scope.study(), &by, &changes).await?;
+                // The sponsor's causality counts for the stopping rules too.
+                crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 finish(&mut tx, &study, &scope, ae_id, now, &by).await
             })
         })
