@@ -309,6 +309,30 @@ fn method_not_allowed(method: &axum::http::Method, allowed: &str) -> Response {
     response
 }
 
+/// The names given to two different schemas by these operations (two Rust types of one name:
+/// the document would keep one of them and describe the other's answers wrongly).
+pub fn schema_name_clashes<'a>(endpoints: impl IntoIterator<Item = &'a Endpoint>) -> Vec<String> {
+    let mut schemas = Schemas::new();
+    for e in endpoints {
+        e.document(&mut schemas);
+    }
+    let mut seen: std::collections::BTreeMap<String, Value> = Default::default();
+    let mut clashes = std::collections::BTreeSet::new();
+    for (name, schema) in schemas {
+        let value = serde_json::to_value(schema).unwrap_or_default();
+        match seen.get(&name) {
+            Some(first) if *first != value => {
+                clashes.insert(name);
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(name, value);
+            }
+        }
+    }
+    clashes.into_iter().collect()
+}
+
 /// The document of these operations.
 pub fn build<'a>(endpoints: impl IntoIterator<Item = &'a Endpoint>) -> Value {
     let mut schemas = Schemas::new();

@@ -211,6 +211,7 @@ named_states! {
 
 /// What an event is for expedited reporting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SafetyClassification)]
 pub struct Classification {
     /// Any seriousness criterion met.
     pub serious: bool,
