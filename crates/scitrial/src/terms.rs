@@ -43,11 +43,11 @@ pub async fn run(cmd: TermsCommand) -> Result<()> {
         ctcae,
         meddra,
     } = cmd;
-    let (terms, source) = match (ctcae, meddra) {
+    let (terms, dictionary, source) = match (ctcae, meddra) {
         (Some(file), _) => {
             let terms = parse_ctcae_csv(&read(&file)?)
                 .with_context(|| format!("{} is not a CTCAE CSV export", file.display()))?;
-            (terms, file.display().to_string())
+            (terms, "ctcae", file.display().to_string())
         }
         (None, Some(dir)) => {
             let [soc, pt, llt, mdhier] =
@@ -61,14 +61,20 @@ pub async fn run(cmd: TermsCommand) -> Result<()> {
             };
             let terms = meddra_distribution(files)
                 .with_context(|| format!("{} is not a MedDRA ASCII release", dir.display()))?;
-            (terms, format!("the MedDRA files in {}", dir.display()))
+            (
+                terms,
+                "meddra",
+                format!("the MedDRA files in {}", dir.display()),
+            )
         }
         (None, None) => anyhow::bail!("give --ctcae FILE or --meddra DIR"),
     };
     let store = store::open(&database_url)
         .await
         .with_context(|| format!("opening {database_url}"))?;
-    let count = store.load_terms(&terms, &Actor::system()).await?;
+    let count = store
+        .load_dictionary(dictionary, &terms, &Actor::system())
+        .await?;
     println!("{count} terms loaded from {source}");
     Ok(())
 }

@@ -130,6 +130,14 @@ async fn terms_load_reads_meddra_ascii_files() {
             terms.find("head pain").unwrap().defined_grades(),
             [1, 2, 3, 4, 5]
         );
+        // The audit names the dictionary loaded.
+        let loads = store.audit_of("ae-terms", "meddra").await.unwrap();
+        assert_eq!(loads.len(), 1, "{loads:?}");
+        assert!(store
+            .audit_of("ae-terms", "ctcae")
+            .await
+            .unwrap()
+            .is_empty());
         // A lowest level term pointing at no preferred term: exit 2 naming file, line, field;
         // the terms stay as they were.
         write(

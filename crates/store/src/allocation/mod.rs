@@ -197,6 +197,8 @@ impl Store {
             (scope.clone(), study.clone(), *covariates, by.clone());
         self.write("randomise", move |mut tx| {
             Box::pin(async move {
+                // Randomising leads to dosing: a fired stopping rule holds it.
+                crate::gate::check(&mut tx, scope.study(), trial::safety::Gated::Dosing).await?;
                 randomise::randomise(&mut tx, &scope, &study, participant_id, &covariates, &by)
                     .await
             })
@@ -215,6 +217,7 @@ impl Store {
         let (scope, kit_number, by) = (scope.clone(), kit_number.to_string(), by.clone());
         self.write("dispense_kit", move |mut tx| {
             Box::pin(async move {
+                crate::gate::check(&mut tx, scope.study(), trial::safety::Gated::Dosing).await?;
                 unblinding::dispense(&mut tx, &scope, participant_id, &kit_number, &by).await
             })
         })

@@ -99,7 +99,18 @@ impl Store {
     /// audited as one row naming the count and the SHA-256 of the terms. A name given twice
     /// (ignoring case) is a conflict naming it, and nothing is written.
     pub async fn load_terms(&self, terms: &[Term], by: &Actor) -> Result<usize> {
-        let (terms, by) = (terms.to_vec(), by.clone());
+        self.load_dictionary("ctcae", terms, by).await
+    }
+
+    /// [`Store::load_terms`] from a named dictionary (`ctcae`, `meddra`), which the audit row
+    /// names.
+    pub async fn load_dictionary(
+        &self,
+        dictionary: &str,
+        terms: &[Term],
+        by: &Actor,
+    ) -> Result<usize> {
+        let (terms, by, dictionary) = (terms.to_vec(), by.clone(), dictionary.to_string());
         self.write("load_terms", move |mut tx| {
             Box::pin(async move {
                 sqlx::query("DELETE FROM ae_terms")
@@ -130,7 +141,7 @@ impl Store {
                         &format!("the term {:?} appears twice (ignoring case)", t.name),
                     ))?;
                 }
-                let change = Change::new("load", TERMS_ENTITY, "ctcae").set(
+                let change = Change::new("load", TERMS_ENTITY, &dictionary).set(
                     "terms",
                     format!("{} terms, sha256 {}", terms.len(), terms_digest(&terms)),
                 );

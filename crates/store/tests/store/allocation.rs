@@ -715,3 +715,51 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
         ));
     }
 }
+
+/// In the randomised study a fired stopping rule holds randomisation and dispensing (both lead
+/// to a dose) as it holds enrolment, naming the rule.
+#[tokio::test]
+async fn a_fired_stopping_rule_holds_randomisation_and_dispensing() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let study = with_study(&store, false).await;
+        let stat = Actor::user(&user(&store, "stat").await);
+        let crc = Actor::user(&user(&store, "crc").await);
+        let pharm = Actor::user(&user(&store, "pharm").await);
+        store
+            .load_terms(&crate::dsmb::terms(), &Actor::system())
+            .await
+            .unwrap();
+        let table = store.terms().await.unwrap();
+        let scope = Scope::Study(study.id.clone());
+        store
+            .generate_randomisation(&study, &store::ListRequest::new(9, 12, 50), &stat)
+            .await
+            .unwrap();
+        let (first, c0) = participant(&store, &study, 0, true, &crc).await;
+        let (second, c1) = participant(&store, &study, 1, true, &crc).await;
+        let a = store
+            .randomise(&scope, &study, first, &c0, &crc)
+            .await
+            .unwrap();
+        let event = crate::dsmb::ae(&table, "Aseptic meningitis", 4, true, "2026-10-25");
+        store
+            .record_adverse_event(&scope, first, &event, &crc)
+            .await
+            .unwrap();
+        let held = |e: &StoreError| {
+            matches!(e, StoreError::Conflict { field, message }
+                if field == "stopping_rule" && message.contains("dosing is refused"))
+        };
+        let e = store
+            .randomise(&scope, &study, second, &c1, &crc)
+            .await
+            .unwrap_err();
+        assert!(held(&e), "{e}");
+        let e = store
+            .dispense_kit(&scope, first, &a.kit_number, &pharm)
+            .await
+            .unwrap_err();
+        assert!(held(&e), "{e}");
+    }
+}

@@ -280,6 +280,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("q.send", "Send the answer", "提交回复"),
     ("q.close", "Close the query", "关闭质疑"),
     ("nav.safety", "Safety", "安全性"),
+    ("nav.dsmb", "Safety tables", "安全性汇总表"),
     ("sc.title", "Safety reporting clocks", "安全性报告时限"),
     ("sc.intro", "Open reporting clocks: overdue first, then the soonest due.", "未结束的报告时限：先列出已逾期的，再按到期先后排列。"),
     ("sc.none", "No open clock.", "没有未结束的时限。"),

@@ -129,6 +129,8 @@ pub struct Ctx {
     pub notifications: bool,
     /// Whether the user sees the study's safety reporting clocks (a navigation link).
     pub safety: bool,
+    /// Whether the user sees the study's safety tables and DSMB decisions (a navigation link).
+    pub dsmb: bool,
 }
 
 impl Ctx {
@@ -140,6 +142,7 @@ impl Ctx {
             study: None,
             notifications: false,
             safety: false,
+            dsmb: false,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
             idle_seconds: auth::IDLE.whole_seconds(),
@@ -245,6 +248,12 @@ impl Viewer {
             .roles
             .iter()
             .any(|r| Some(&r.study_id) == ctx.study.as_ref() && clocks.contains(&r.role));
+        let tables = Operation::ReadSafetyTables.roles();
+        ctx.dsmb = self
+            .me
+            .roles
+            .iter()
+            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && tables.contains(&r.role));
         ctx
     }
 }
