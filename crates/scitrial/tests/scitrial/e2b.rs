@@ -250,7 +250,7 @@ async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_st
             .collect();
         written.sort();
         let mut expected = Vec::new();
-        for version in ["CDE-V0", "ZZFDA-V0", "ZZFDA-V1"] {
+        for version in ["CDE-V1", "ZZFDA-V1", "ZZFDA-V2"] {
             for ext in ["en.html", "xml", "zh.html"] {
                 expected.push(format!("{stem}-{version}.{ext}"));
             }
@@ -265,14 +265,14 @@ async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_st
             assert!(text.contains(name.as_str()), "{name} not printed: {text}");
         }
         // The narratives, escaped, in both languages.
-        let en = std::fs::read_to_string(dir.join(format!("{stem}-ZZFDA-V1.en.html"))).unwrap();
+        let en = std::fs::read_to_string(dir.join(format!("{stem}-ZZFDA-V2.en.html"))).unwrap();
         assert!(
             en.contains("follow-up report 1") && en.contains("E2B-0"),
             "{en}"
         );
         assert!(en.contains("&lt;after&gt; LP &amp; fever 发热") && !en.contains("<after>"));
         assert!(en.contains(&arm_name), "{en}");
-        let zh = std::fs::read_to_string(dir.join(format!("{stem}-ZZFDA-V1.zh.html"))).unwrap();
+        let zh = std::fs::read_to_string(dir.join(format!("{stem}-ZZFDA-V2.zh.html"))).unwrap();
         assert!(
             zh.contains("第 1 次随访报告") && zh.contains("lang=\"zh-Hans\""),
             "{zh}"
@@ -310,9 +310,9 @@ async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_st
             .await
             .unwrap();
         for (version, receiver) in [
-            ("ZZFDA-V0", "ZZFDA"),
             ("ZZFDA-V1", "ZZFDA"),
-            ("CDE-V0", "CDE"),
+            ("ZZFDA-V2", "ZZFDA"),
+            ("CDE-V1", "CDE"),
         ] {
             let file = dir.join(format!("{stem}-{version}.xml"));
             let read = read_with_e2br3(python, &file);
@@ -370,7 +370,7 @@ async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_st
             assert!(narrative.contains(&format!("unblinded for this report: {arm_name}")));
         }
         // The recorded versions carry their submission time (C.1.2, C.1.5).
-        let v1 = read_with_e2br3(python, &dir.join(format!("{stem}-ZZFDA-V1.xml")));
+        let v1 = read_with_e2br3(python, &dir.join(format!("{stem}-ZZFDA-V2.xml")));
         let submitted = stored.reports[1].submitted_at.replace(['-', ':', 'T'], "");
         let created = v1["batch"]["messages"][0]["icsr"]["creation_date"]["raw"]
             .as_str()

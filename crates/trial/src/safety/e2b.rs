@@ -168,17 +168,18 @@ impl Case {
     }
 
     /// The message identifier (N.2.r.1), one per version to each receiver: the report id, the
-    /// receiver and the version.
+    /// receiver and the version as the expedited reports count it (`V1` the initial report,
+    /// `V2` the first follow-up).
     pub fn message_id(&self) -> String {
         format!(
             "{}-{}-V{}",
             self.safety_report_id(),
             self.study.receiver_id,
-            self.report.number
+            u64::from(self.report.number) + 1
         )
     }
 
-    /// A file name for this version (`…-V0.xml` for the initial report).
+    /// A file name for this version (`…-V1.xml` for the initial report).
     pub fn file_stem(&self) -> String {
         self.message_id()
     }
@@ -1242,7 +1243,7 @@ pub(crate) mod tests {
         assert!(xml.contains(
             "<id extension=\"CN-SCITRIAL-XS228-P2-AE42\" root=\"2.16.840.1.113883.3.989.2.1.3.1\"/>"
         ));
-        assert!(xml.contains("<id extension=\"CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V0\""));
+        assert!(xml.contains("<id extension=\"CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V1\""));
         // Every text escaped: no raw markup from the data.
         assert!(!xml.contains("<Wei>") && !xml.contains("<headache>") && !xml.contains("<versus>"));
         assert!(xml.contains("meningitis-like &lt;headache&gt; &amp; fever"));
@@ -1278,7 +1279,7 @@ pub(crate) mod tests {
         let a = icsr_xml(&case);
         let b = icsr_xml(&follow_up);
         assert_ne!(a, b);
-        assert!(b.contains("CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V1"));
+        assert!(b.contains("CN-SCITRIAL-XS228-P2-AE42-ZZFDA-V2"));
         // The case id and the internal references stay the same across versions.
         assert_eq!(case.reaction_ref(), follow_up.reaction_ref());
         assert!(b.contains(
@@ -1357,9 +1358,9 @@ pub(crate) mod tests {
         assert_eq!(
             ids,
             [
-                "US-SCITRIAL-XS228-P2-AE42-ZZFDA-V0",
                 "US-SCITRIAL-XS228-P2-AE42-ZZFDA-V1",
-                "US-SCITRIAL-XS228-P2-AE42-CDE-V0"
+                "US-SCITRIAL-XS228-P2-AE42-ZZFDA-V2",
+                "US-SCITRIAL-XS228-P2-AE42-CDE-V1"
             ]
         );
         assert_eq!(cases[0].report.created, datetime!(2026-03-12 10:00:00 UTC));

@@ -19,7 +19,7 @@ function check(ok, what) {
 }
 
 async function signIn(browser, username) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(BASE + '/login');
   await page.fill('input[name="username"]', username);
@@ -94,6 +94,23 @@ async function main() {
   await pv.selectOption('#kind', 'initial');
   await Promise.all([pv.waitForNavigation(), pv.click('form.expedited-report button[type="submit"]')]);
   check(await pv.locator('#reports tbody tr').count() === 1, 'the report is listed');
+
+  // Pharmacovigilance exports the expedited report from the case's page: the E2B(R3) message
+  // and the Chinese narrative, as downloads.
+  async function download(selector) {
+    const [file] = await Promise.all([pv.waitForEvent('download'), pv.click(selector)]);
+    const stream = await file.createReadStream();
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return { name: file.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  }
+  const xml = await download('#e2b a[href$="authority=cde"]');
+  check(xml.name.endsWith('.xml'), 'the E2B(R3) message is an XML file (' + xml.name + ')');
+  check(xml.text.startsWith('<?xml') && xml.text.includes('MCCI_IN200100UV01') && xml.text.includes('PORR_IN049016UV'),
+    'the download is the E2B(R3) batch with its ICSR');
+  check(armNamed(xml.text, false), 'the message carries the actual treatment');
+  const zh = await download('#e2b a[href$="lang=zh"]');
+  check(zh.name.endsWith('.html') && zh.text.includes('lang="zh'), 'the Chinese narrative downloads (' + zh.name + ')');
 
   // A coordinator cannot reach the case.
   const crc = await signIn(browser, 'crc');

@@ -149,7 +149,7 @@ async fn pharmacovigilance_downloads_the_report_that_no_one_else_may() {
         );
         assert_eq!(
             header(&headers, "content-disposition"),
-            format!("attachment; filename=\"{stem}-CDE-V0.xml\"")
+            format!("attachment; filename=\"{stem}-CDE-V1.xml\"")
         );
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
         assert!(xml.contains(&format!("<name>{}</name>", arm_name.replace('&', "&amp;"))));
@@ -160,7 +160,7 @@ async fn pharmacovigilance_downloads_the_report_that_no_one_else_may() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             header(&headers, "content-disposition"),
-            format!("attachment; filename=\"{stem}-ZZFDA-V0.xml\"")
+            format!("attachment; filename=\"{stem}-ZZFDA-V1.xml\"")
         );
         for (lang, marker) in [("en", "Actual treatment"), ("zh", "实际治疗")] {
             let (status, headers, html) =
@@ -169,7 +169,7 @@ async fn pharmacovigilance_downloads_the_report_that_no_one_else_may() {
             assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
             assert_eq!(
                 header(&headers, "content-disposition"),
-                format!("attachment; filename=\"{stem}-CDE-V0.{lang}.html\"")
+                format!("attachment; filename=\"{stem}-CDE-V1.{lang}.html\"")
             );
             assert!(html.contains(marker) && html.contains(&arm_name), "{html}");
             assert!(!html.contains("<after>"));
