@@ -380,7 +380,10 @@ impl Store {
         on: &str,
         by: &Actor,
     ) -> Result<Visit> {
-        rules::check_visit_date(on)?;
+        rules::check_visit_date(
+            on,
+            rules::latest_date_anywhere(time::OffsetDateTime::now_utc()),
+        )?;
         let record = format!("{participant_id}/{visit_id}");
         let (s, v, on, by, r) = (
             scope.clone(),

@@ -105,9 +105,43 @@ pub fn unblinding_reason(reason: &str) -> Result<&str, crate::Refusal> {
     Ok(reason)
 }
 
+/// A participant is unblinded in an emergency once: a second request (`earlier`: when the
+/// first was recorded) is refused naming the participant, so nothing is recorded or notified
+/// again. Whoever unblinded has the arm already; the refusal names none.
+pub fn check_not_unblinded(
+    participant_id: i64,
+    earlier: Option<&str>,
+) -> Result<(), crate::Refusal> {
+    match earlier {
+        None => Ok(()),
+        Some(at) => Err(crate::Refusal::conflict(
+            "participant",
+            format!(
+                "participant {participant_id} was already unblinded in an emergency at {at}: \
+                 an unblinding is done once per participant"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_participant_is_unblinded_once() {
+        assert_eq!(check_not_unblinded(7, None), Ok(()));
+        let refused = check_not_unblinded(7, Some("2026-11-02T10:00:00.000000Z")).unwrap_err();
+        assert!(
+            matches!(&refused, crate::Refusal::Conflict { field, .. } if field == "participant"),
+            "{refused:?}"
+        );
+        let text = refused.to_string();
+        assert!(
+            text.contains("participant 7") && text.contains("once"),
+            "{text}"
+        );
+    }
 
     const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
     const PHASE1: &str = include_str!("../../../studies/xs228-phase1.toml");

@@ -404,10 +404,25 @@ pub fn check_correction(
     Ok(field)
 }
 
-/// The date a visit took place: a date, recorded once (a later change is a correction).
-pub fn check_visit_date(on: &str) -> Result<Date, Refusal> {
-    parse_date(on)
-        .ok_or_else(|| Refusal::invalid("done_on", format!("{on:?} is not a date YYYY-MM-DD")))
+/// The latest date that is not in the future anywhere at instant `now`: the date in the
+/// earliest time zone (UTC+14). A visit recorded at a site east of UTC may fall on the UTC
+/// date of tomorrow; a later date has not begun anywhere.
+pub fn latest_date_anywhere(now: time::OffsetDateTime) -> Date {
+    (now.to_offset(time::UtcOffset::UTC) + time::Duration::hours(14)).date()
+}
+
+/// The date a visit took place: a date, not in the future (`latest`: see
+/// [`latest_date_anywhere`]), recorded once (a later change is a correction).
+pub fn check_visit_date(on: &str, latest: Date) -> Result<Date, Refusal> {
+    let date = parse_date(on)
+        .ok_or_else(|| Refusal::invalid("done_on", format!("{on:?} is not a date YYYY-MM-DD")))?;
+    if date > latest {
+        return Err(Refusal::invalid(
+            "done_on",
+            format!("{on} is in the future (allowed: a date up to {latest})"),
+        ));
+    }
+    Ok(date)
 }
 
 /// A visit's date is recorded once.
@@ -583,9 +598,29 @@ mod tests {
     }
 
     #[test]
-    fn a_visit_date_is_a_date_recorded_once() {
-        assert!(check_visit_date("2026-05-01").is_ok());
-        assert!(check_visit_date("1 May").is_err());
+    fn a_visit_date_is_a_date_not_in_the_future_recorded_once() {
+        let latest = time::macros::date!(2026 - 05 - 02);
+        assert!(check_visit_date("2026-05-01", latest).is_ok());
+        assert!(check_visit_date("2026-05-02", latest).is_ok());
+        assert!(check_visit_date("1 May", latest).is_err());
+        let refused = check_visit_date("2026-05-03", latest).unwrap_err();
+        assert!(
+            matches!(&refused, Refusal::Invalid { field, .. } if field == "done_on"),
+            "{refused:?}"
+        );
+        assert!(refused.to_string().contains("future"), "{refused}");
+        assert!(refused.to_string().contains("2026-05-02"), "{refused}");
+        // In the earliest time zone the date turns 14 hours before it does in UTC.
+        let evening = time::macros::datetime!(2026-05-01 10:00 UTC);
+        assert_eq!(
+            latest_date_anywhere(evening),
+            time::macros::date!(2026 - 05 - 02)
+        );
+        let morning = time::macros::datetime!(2026-05-01 09:59 UTC);
+        assert_eq!(
+            latest_date_anywhere(morning),
+            time::macros::date!(2026 - 05 - 01)
+        );
         assert!(check_visit_not_done(None).is_ok());
         assert!(matches!(
             check_visit_not_done(Some("2026-05-01")),

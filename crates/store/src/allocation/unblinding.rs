@@ -70,19 +70,18 @@ pub(super) async fn unblind(
             format!("participant {participant_id} is not randomised: there is nothing to unblind"),
         ));
     };
+    trial::kits::check_not_unblinded(participant_id, earlier.as_deref())?;
     let at = now();
-    if earlier.is_none() {
-        sqlx::query(&tx.sql(
-            "UPDATE allocations SET unblinded_at = $1::timestamptz, unblinded_by = $2, \
-             unblind_reason = $3 WHERE participant_id = $4",
-        ))
-        .bind(&at)
-        .bind(&by.username)
-        .bind(reason)
-        .bind(participant_id)
-        .execute(tx.conn())
-        .await?;
-    }
+    sqlx::query(&tx.sql(
+        "UPDATE allocations SET unblinded_at = $1::timestamptz, unblinded_by = $2, \
+         unblind_reason = $3 WHERE participant_id = $4",
+    ))
+    .bind(&at)
+    .bind(&by.username)
+    .bind(reason)
+    .bind(participant_id)
+    .execute(tx.conn())
+    .await?;
     let who = p
         .subject_id
         .clone()

@@ -629,6 +629,21 @@ async fn kits_are_dispensed_and_an_emergency_unblinding_is_recorded_and_notified
             .unwrap();
         assert_eq!(u.unblinded_by.as_deref(), Some("inv"));
         assert_eq!(u.arm_id, a.arm_id);
+        // Once per participant: a second unblinding is refused naming the participant, and
+        // nothing is written or notified again (the counts and the trail below are the first's).
+        let e = store
+            .emergency_unblind(&scope, id, "asked again", &inv)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict { field, message } if field == "participant" && message.contains(&id.to_string())),
+            "{e}"
+        );
+        for arm in arm_ids(&study) {
+            assert!(!e.to_string().contains(&arm), "{e}");
+        }
+        let again = store.allocation(&scope, id).await.unwrap().unwrap();
+        assert_eq!(again.unblinded_at, u.unblinded_at);
         let list = store.randomisation_list(&study.id).await.unwrap().unwrap();
         assert_eq!((list.allocated, list.dispensed, list.unblinded), (1, 1, 1));
         let sponsor = [trial::Role::SponsorAdmin];

@@ -172,13 +172,42 @@ struct ListView {
     generated: bool,
     #[serde(flatten)]
     #[schema(value_type = ListFields)]
-    list: Option<store::RandomisationList>,
+    list: Option<ListSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     arms: Option<Vec<ArmCount>>,
 }
 
-/// The schema of the list's fields in a [`ListView`]: those of a `RandomisationList`, present
-/// once the list is generated.
+/// A generated list's fields in a [`ListView`]: those of a `RandomisationList` but its study
+/// (the view names it once, generated or not).
+#[derive(Debug, Serialize)]
+struct ListSummary {
+    method: String,
+    slots: i64,
+    kits: i64,
+    allocated: i64,
+    dispensed: i64,
+    unblinded: i64,
+    generated_by: String,
+    generated_at: String,
+}
+
+impl From<store::RandomisationList> for ListSummary {
+    fn from(l: store::RandomisationList) -> ListSummary {
+        ListSummary {
+            method: l.method,
+            slots: l.slots,
+            kits: l.kits,
+            allocated: l.allocated,
+            dispensed: l.dispensed,
+            unblinded: l.unblinded,
+            generated_by: l.generated_by,
+            generated_at: l.generated_at,
+        }
+    }
+}
+
+/// The schema of the list's fields in a [`ListView`]: those of a `RandomisationList` but its
+/// study, present once the list is generated.
 struct ListFields;
 
 impl utoipa::PartialSchema for ListFields {
@@ -187,6 +216,7 @@ impl utoipa::PartialSchema for ListFields {
         match <store::RandomisationList as utoipa::PartialSchema>::schema() {
             RefOr::T(Schema::Object(mut object)) => {
                 object.required.clear();
+                object.properties.remove("study_id");
                 RefOr::T(Schema::Object(object))
             }
             other => other,
@@ -228,7 +258,7 @@ async fn list(
     Ok(Json(ListView {
         study_id,
         generated: list.is_some(),
-        list,
+        list: list.map(ListSummary::from),
         arms,
     }))
 }

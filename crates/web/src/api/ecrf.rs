@@ -141,6 +141,7 @@ async fn save_form(
 fn isncsci_data(values: &Map<String, Value>) -> Result<Value, ApiError> {
     let exam = service::read_exam(values)?;
     let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
+        .filter(|(k, _)| entered(values, k))
         .map(|(k, v)| (k, Value::String(v.to_string())))
         .collect();
     let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
@@ -156,6 +157,18 @@ fn isncsci_data(values: &Map<String, Value>) -> Result<Value, ApiError> {
         }
     }
     Ok(data)
+}
+
+/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
+/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
+/// itself a value the examiner may choose).
+fn entered(values: &Map<String, Value>, field: &str) -> bool {
+    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
+    !optional
+        || values
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
 }
 
 /// A problem the study's form definition found, named as in the request (`values.<field>`).

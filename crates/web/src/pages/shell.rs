@@ -46,13 +46,14 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/language/{code}", get(language))
         .route("/dashboard", get(home))
         .route("/static/{version}/{name}", get(asset))
+        .route("/favicon.ico", get(favicon))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 4] = [
+const STATIC: [(&str, &str, &str); 5] = [
     (
         "app.css",
         include_str!("../../static/app.css"),
@@ -72,6 +73,11 @@ const STATIC: [(&str, &str, &str); 4] = [
         "adverse_event.js",
         include_str!("../../static/adverse_event.js"),
         "text/javascript; charset=utf-8",
+    ),
+    (
+        "favicon.svg",
+        include_str!("../../static/favicon.svg"),
+        "image/svg+xml",
     ),
 ];
 
@@ -104,6 +110,19 @@ async fn asset(Path((version, name)): Path<(String, String)>) -> Response {
             .into_response(),
         _ => (StatusCode::NOT_FOUND, "no such file\n").into_response(),
     }
+}
+
+/// `/favicon.ico`, which browsers ask for whatever a page links: the icon every page links
+/// (an SVG), cached for a day.
+async fn favicon() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "image/svg+xml"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/favicon.svg"),
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------

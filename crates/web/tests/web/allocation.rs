@@ -41,7 +41,7 @@ pub(crate) async fn spawn_with(url: &str, definition: &str) -> TestApp {
 
 /// A complete C6 injury with sacral sparing: AIS B, NLI C6, eligible; with `thoracic`, the
 /// same injury at T8 (AIS B, thoracolumbar).
-fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
+pub(crate) fn exam(thoracic: bool) -> serde_json::Map<String, Value> {
     let mut exam = isncsci::Exam::normal();
     exam.anal_contraction = isncsci::Anal::No;
     exam.anal_sensation = isncsci::Anal::Yes;

@@ -12,6 +12,7 @@ mod browser_dsmb;
 mod browser_safety;
 mod common;
 mod contract;
+mod defects;
 mod dsmb;
 mod e2b;
 mod login;
