@@ -315,10 +315,47 @@ async fn assign_dose(
                 .set("meaning", "override of the 3+3 rule"),
         );
     }
+    if let Some(schedule) = study.dose_level(&level).map(|l| l.schedule) {
+        changes.extend(unplan_visits(tx, study, participant_id, schedule).await?);
+    }
     tx.audit(&study.id, by, &changes).await?;
     dose_in(tx.conn(), participant_id)
         .await?
         .ok_or_else(|| not_found("dose level", participant_id))
+}
+
+/// Takes off a participant's plan the visits its dose schedule does not have (planned at
+/// enrolment, before the level was known), unless one was recorded or has a form: the changes
+/// to audit.
+async fn unplan_visits(
+    tx: &mut Tx<'_>,
+    study: &Study,
+    participant_id: i64,
+    schedule: trial::DoseSchedule,
+) -> Result<Vec<Change>> {
+    let mut unplanned = Vec::new();
+    for visit in trial::visits_not_for(study, schedule) {
+        let removed = sqlx::query(&tx.sql(
+            "DELETE FROM visits WHERE participant_id = $1 AND visit_id = $2 AND done_on IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM form_entries f WHERE f.participant_id = $3 \
+             AND f.visit_id = $4)",
+        ))
+        .bind(participant_id)
+        .bind(visit)
+        .bind(participant_id)
+        .bind(visit)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if removed > 0 {
+            unplanned.push(visit.to_string());
+        }
+    }
+    Ok(trial::unplanned_visit_changes(
+        participant_id,
+        schedule,
+        &unplanned,
+    ))
 }
 
 async fn dose_in(conn: &mut AnyConnection, participant_id: i64) -> Result<Option<DoseAssignment>> {

@@ -62,6 +62,7 @@ const VISIT_KEYS: &[&str] = &[
     "window_after",
     "forms",
     "screening",
+    "dose_schedule",
 ];
 const ELIGIBILITY_KEYS: &[&str] = &["age_years", "nli", "ais", "days_from_injury_to_screening"];
 const BOUNDS_KEYS: &[&str] = &["min", "max"];
@@ -518,7 +519,7 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         matches!(root.table.get("arms"), Some(Value::Array(items)) if items.len() == arms.len());
     let randomisation = read_randomisation(r, root, design, arms_complete.then_some(&arms[..]));
     let sites = read_sites(r, root);
-    let schedule = read_schedule(r, root);
+    let schedule = read_schedule(r, root, !dose_levels.is_empty());
     let eligibility = read_eligibility(r, root);
     let forms = read_forms(r, root);
     let safety = read_safety(r, root);
@@ -1200,7 +1201,7 @@ struct Schedule {
     complete: bool,
 }
 
-fn read_schedule(r: &mut Report, root: &Node<'_>) -> Schedule {
+fn read_schedule(r: &mut Report, root: &Node<'_>, dose_levels: bool) -> Schedule {
     let Some(schedule) = root.table(r, "schedule", Required, SCHEDULE_KEYS) else {
         return Schedule::default();
     };
@@ -1246,6 +1247,25 @@ fn read_schedule(r: &mut Report, root: &Node<'_>) -> Schedule {
         let after = node.integer(r, "window_after", Required, 0, MAX_WINDOW);
         let forms = node.strings(r, "forms", Required);
         let screening = node.boolean(r, "screening", Optional);
+        let dose_schedule = node.choice(
+            r,
+            "dose_schedule",
+            Optional,
+            DoseSchedule::ALL,
+            DoseSchedule::as_str,
+        );
+        if dose_schedule.is_some() && !dose_levels {
+            r.add(
+                node.at("dose_schedule"),
+                "is for a study with dose levels (design = \"dose-escalation\"); this study has none",
+            );
+        }
+        if dose_schedule.is_some() && (screening == Some(true) || day.is_some_and(|d| d < 1)) {
+            r.add(
+                node.at("dose_schedule"),
+                "a screening visit comes before any dose: it is for every participant",
+            );
+        }
         if let (Some(true), Some(day), Some(Anchor::FirstDose)) = (screening, day, anchor) {
             if day >= 1 {
                 r.add(
@@ -1273,6 +1293,7 @@ fn read_schedule(r: &mut Report, root: &Node<'_>) -> Schedule {
                     window_after: to_u32(after),
                     forms: forms.into_iter().map(|(_, f)| f).collect(),
                     screening: screening.unwrap_or(day < 1),
+                    dose_schedule,
                 },
             ));
         }

@@ -75,7 +75,10 @@ pub use kits::{kit_list, Kit};
 pub use participants::ParticipantStatus;
 pub use queries::QueryStatus;
 pub use role::{Role, UnknownRole};
-pub use schedule::{date_of_day, plan_visits, study_day, visit_status, PlannedVisit, VisitStatus};
+pub use schedule::{
+    date_of_day, plan_visits, study_day, unplanned_visit_changes, visit_status, visits_not_for,
+    PlannedVisit, VisitStatus,
+};
 pub use study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
     FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,

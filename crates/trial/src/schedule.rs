@@ -5,7 +5,8 @@ use std::fmt;
 use serde::Serialize;
 use time::{Date, Duration};
 
-use crate::study::Study;
+use crate::study::{DoseSchedule, Study};
+use crate::Change;
 
 /// A visit planned for one participant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +104,33 @@ pub fn plan_visits(study: &Study, anchor: Date) -> Vec<PlannedVisit> {
         .collect()
 }
 
+/// The visits of `study` that a participant given a dose level of `schedule` is not planned
+/// for: those the definition gives to the other dose schedule only.
+pub fn visits_not_for(study: &Study, schedule: DoseSchedule) -> Vec<&str> {
+    study
+        .visits
+        .iter()
+        .filter(|v| v.dose_schedule.is_some_and(|s| s != schedule))
+        .map(|v| v.id.as_str())
+        .collect()
+}
+
+/// What taking visits off a participant's plan records: one change per visit, naming the dose
+/// schedule that has no such visit.
+pub fn unplanned_visit_changes(
+    participant_id: i64,
+    schedule: DoseSchedule,
+    visit_ids: &[String],
+) -> Vec<Change> {
+    visit_ids
+        .iter()
+        .map(|v| {
+            Change::new("unplan", "visit", format!("{participant_id}/{v}"))
+                .set("dose_schedule", schedule.as_str())
+        })
+        .collect()
+}
+
 /// Where a planned visit stands on `today`, given the date it was done, if it was. The window
 /// includes both its first and its last date.
 pub fn visit_status(planned: &PlannedVisit, today: Date, done_on: Option<Date>) -> VisitStatus {
@@ -112,5 +140,58 @@ pub fn visit_status(planned: &PlannedVisit, today: Date, done_on: Option<Date>) 
         None if today < planned.earliest => VisitStatus::Upcoming,
         None if today <= planned.latest => VisitStatus::Due,
         None => VisitStatus::Overdue,
+    }
+}
+
+#[cfg(test)]
+mod dose_schedule_tests {
+    use super::*;
+
+    #[test]
+    fn single_dose_participants_have_no_multiple_dose_visits() {
+        let study = Study::from_toml(include_str!("../../../studies/xs228-phase1.toml")).unwrap();
+        assert_eq!(
+            visits_not_for(&study, DoseSchedule::Single),
+            ["day-15", "day-43", "day-71"]
+        );
+        assert!(visits_not_for(&study, DoseSchedule::Multiple).is_empty());
+        let phase2 = Study::from_toml(include_str!("../../../studies/xs228-phase2.toml")).unwrap();
+        assert!(visits_not_for(&phase2, DoseSchedule::Single).is_empty());
+        let changes = unplanned_visit_changes(4, DoseSchedule::Single, &["day-15".to_string()]);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].record_id, "4/day-15");
+        assert_eq!(changes[0].action, "unplan");
+    }
+
+    #[test]
+    fn a_dose_schedule_is_for_dose_levels_and_never_for_screening() {
+        let phase1 = include_str!("../../../studies/xs228-phase1.toml");
+        let screening = phase1.replacen(
+            "forms = [\"isncsci\", \"vital-signs\", \"conmed\"]\n",
+            "forms = [\"isncsci\", \"vital-signs\", \"conmed\"]\ndose_schedule = \"single\"\n",
+            1,
+        );
+        let e = Study::from_toml(&screening).unwrap_err().to_string();
+        assert!(
+            e.contains("dose_schedule") && e.contains("screening"),
+            "{e}"
+        );
+        let phase2 = include_str!("../../../studies/xs228-phase2.toml").replacen(
+            "window_after = 13\n",
+            "window_after = 13\ndose_schedule = \"single\"\n",
+            1,
+        );
+        let e = Study::from_toml(&phase2).unwrap_err().to_string();
+        assert!(
+            e.contains("dose_schedule") && e.contains("dose levels"),
+            "{e}"
+        );
+        let wrong = phase1.replacen(
+            "dose_schedule = \"multiple\"",
+            "dose_schedule = \"often\"",
+            1,
+        );
+        let e = Study::from_toml(&wrong).unwrap_err().to_string();
+        assert!(e.contains("often") && e.contains("multiple"), "{e}");
     }
 }

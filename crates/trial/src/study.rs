@@ -331,6 +331,10 @@ pub struct VisitDef {
     pub forms: Vec<String>,
     /// True for a screening visit, where eligibility is assessed.
     pub screening: bool,
+    /// In a dose-escalation study, the dose schedule of the participants this visit is for
+    /// (`dose_schedule` in the definition); `None` for everyone. Planned at enrolment for all,
+    /// such a visit leaves the plan of a participant given a level of the other schedule.
+    pub dose_schedule: Option<DoseSchedule>,
 }
 
 /// A field of a form whose content the definition gives.

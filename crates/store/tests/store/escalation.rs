@@ -287,3 +287,114 @@ async fn three_plus_three_from_the_first_cohort_to_the_next_level() {
         ));
     }
 }
+
+/// A participant planned every visit at enrolment keeps, once given a level, only the visits of
+/// its dose schedule: a single-dose participant loses the multiple-dose visits (audited), a
+/// multiple-dose participant keeps them all.
+#[tokio::test]
+async fn a_dose_level_keeps_the_visits_of_its_schedule() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let study = trial::Study::from_toml(PHASE1).unwrap();
+        store
+            .load_study(&study, PHASE1, &Actor::system())
+            .await
+            .unwrap();
+        let inv_user = user(&store, "inv").await;
+        let inv = Actor::user(&inv_user);
+        let scope = Scope::Study(study.id.clone());
+        let anchor = time::macros::date!(2026 - 11 - 01);
+        let plan: Vec<PlannedVisit> = trial::plan_visits(&study, anchor)
+            .into_iter()
+            .map(|v| PlannedVisit {
+                visit_id: v.visit_id,
+                name: v.name,
+                target: store::date(v.target),
+                earliest: store::date(v.earliest),
+                latest: store::date(v.latest),
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for (i, level) in [(0, "sad-1"), (1, "mad-1")] {
+            let p = store
+                .screen(
+                    &scope,
+                    &NewScreening {
+                        site_id: study.sites[0].id.clone(),
+                        screening_number: format!("V-{i}"),
+                        sex: "male".into(),
+                        date_of_birth: "1980-01-01".into(),
+                        injury_date: "2026-10-01".into(),
+                        consent_date: "2026-10-20".into(),
+                        screening_date: "2026-10-21".into(),
+                        eligible: true,
+                        eligibility_reasons: vec![],
+                        exam_visit: "screening".into(),
+                        exam_raw: "{}".into(),
+                        classification: "{}".into(),
+                    },
+                    &inv,
+                )
+                .await
+                .unwrap();
+            store
+                .enrol(
+                    &scope,
+                    &study,
+                    &Enrolment {
+                        participant_id: p.id,
+                        subject_id: format!("V1-{i}"),
+                        enrolled_on: "2026-10-25".into(),
+                        anchor_date: "2026-11-01".into(),
+                        visits: plan.clone(),
+                    },
+                    &inv,
+                )
+                .await
+                .unwrap();
+            let o = (i == 1).then_some(DoseOverride {
+                reason: "the sponsor opens the multiple-dose schedule for this test",
+                signer: &inv_user,
+            });
+            store
+                .assign_dose_level(&scope, &study, p.id, Some(level), o, &inv)
+                .await
+                .unwrap();
+            ids.push(p.id);
+        }
+        let visits_of = |id| {
+            let (store, scope) = (&store, &scope);
+            async move {
+                store
+                    .visits(scope, id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|v| v.visit_id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let all: Vec<&str> = study.visits.iter().map(|v| v.id.as_str()).collect();
+        let single: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|v| !["day-15", "day-43", "day-71"].contains(v))
+            .collect();
+        assert_eq!(visits_of(ids[0]).await, single);
+        assert_eq!(visits_of(ids[1]).await, all);
+        let trail = store
+            .audit_of("visit", &format!("{}/day-43", ids[0]))
+            .await
+            .unwrap();
+        let unplanned: Vec<(&str, Option<&str>)> = trail
+            .iter()
+            .filter(|r| r.action == "unplan")
+            .map(|r| (r.action.as_str(), r.new_value.as_deref()))
+            .collect();
+        assert_eq!(unplanned, [("unplan", Some("single"))], "{trail:?}");
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}

@@ -180,6 +180,14 @@ async fn escalation_participant(
     let p = service::screen(app, scope, &input, by)
         .await
         .map_err(|e| e.to_string())?;
+    let drawn = super::Drawn {
+        n,
+        input,
+        exam,
+        screening_date,
+        injury_date: screening_date - Duration::days(20),
+    };
+    let input = &drawn.input;
     if !p.eligible {
         return Err(format!(
             "demo participant {} is not eligible",
@@ -201,6 +209,10 @@ async fn escalation_participant(
     let level = study
         .dose_level(&dose.level_id)
         .map_or(1, |l| i64::from(l.last_dose_day()));
+    // The visits of the participant's plan (its dose schedule's) that have taken place, with
+    // their own draws so that the screening exams of the later participants stay as they are.
+    let mut follow_rng = Rng::new(100 + n as u64);
+    super::follow_up(app, scope, &p, by, &drawn, cohort.today, &mut follow_rng).await?;
     let mut ae_ids = Vec::new();
     if let Some(day) = dosed.dlt {
         let onset = first_dose + Duration::days(day - 1);
@@ -212,8 +224,57 @@ async fn escalation_participant(
             .record_dlt(scope, study, &assessment, &cohort.signer)
             .await
             .map_err(|e| e.to_string())?;
+        dlt_form(app, scope, &p, &assessment, by).await?;
     }
     Ok(p)
+}
+
+/// The study's DLT form, on the last visit of the participant's plan that has it, saved with
+/// what the signed assessment says: the participant's page and the cohort view agree.
+async fn dlt_form(
+    app: &App,
+    scope: &Scope,
+    p: &store::Participant,
+    assessment: &store::NewDlt<'_>,
+    by: &Actor,
+) -> Result<(), String> {
+    let study = app.study(scope.study()).map_err(|e| e.to_string())?;
+    let store = &app.store;
+    let visits = store.visits(scope, p.id).await.map_err(|e| e.to_string())?;
+    let Some((visit, form)) = visits.iter().rev().find_map(|v| {
+        let def = study.visit(&v.visit_id)?;
+        let form = def
+            .forms
+            .iter()
+            .filter_map(|f| study.form(f))
+            .find(|f| f.fields.iter().any(|field| field.id == "dlt_observed"))?;
+        Some((v.visit_id.clone(), form))
+    }) else {
+        return Ok(());
+    };
+    let mut values = serde_json::Map::new();
+    values.insert("dlt_observed".into(), assessment.dlt.into());
+    if assessment.dlt {
+        values.insert("ctcae_grade".into(), 3.into());
+        values.insert("description".into(), assessment.description.clone().into());
+    }
+    let data = match trial::score_form(form, &values).map_err(|e| format!("{e:?}"))? {
+        serde_json::Value::Object(map) => map,
+        other => serde_json::Map::from_iter([("value".to_string(), other)]),
+    };
+    let save = store::FormSave {
+        participant_id: p.id,
+        visit_id: visit,
+        form_id: form.id.clone(),
+        data,
+        status: trial::FormStatus::Complete,
+        reason: None,
+    };
+    store
+        .save_form(scope, &save, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// The DLT assessment of a participant whose last dose is on `last_dose_day`: a DLT with its

@@ -361,11 +361,25 @@ async fn follow_up(
     let baseline_days = (drawn.screening_date - injury_date).whole_days();
     for v in store.visits(scope, p.id).await.map_err(|e| e.to_string())? {
         let target = store::parse_date(&v.target).unwrap_or(today);
-        // Visits in the past took place, a few days either side of the target; now and
-        // then a participant misses the recent ones (never screening: they were enrolled).
+        // The screening visit took place on the screening date (after consent), whoever was
+        // enrolled. Later visits in the past took place, a few days either side of the
+        // target; now and then a participant misses the recent ones.
         let screening = study.visit(&v.visit_id).is_some_and(|d| d.screening);
+        if screening {
+            store
+                .record_visit(
+                    scope,
+                    p.id,
+                    &v.visit_id,
+                    &store::date(drawn.screening_date),
+                    by,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            continue;
+        }
         if target + Duration::days(3) >= today
-            || (n % 7 == 3 && !screening && target + Duration::days(60) > today)
+            || (n % 7 == 3 && target + Duration::days(60) > today)
         {
             continue;
         }

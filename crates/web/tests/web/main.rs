@@ -13,6 +13,7 @@ mod browser_safety;
 mod common;
 mod contract;
 mod defects;
+mod demo;
 mod dsmb;
 mod e2b;
 mod login;
