@@ -136,5 +136,57 @@ async fn the_seeded_demo_is_one_a_monitor_would_accept() {
                 assert_eq!(form.status, Some(trial::FormStatus::Complete), "{form:?}");
             }
         }
+        // The participant page of the DLT the cohort view counts shows its form saved, and no
+        // visit of the other dose schedule.
+        let served = web::App::new(
+            sql.clone(),
+            &[PHASE2.to_string(), PHASE1.to_string()],
+            false,
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(web::serve(listener, served));
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{base}/api/login"))
+            .json(
+                &serde_json::json!({ "username": "data-manager", "password": "demo-data-manager" }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let p1 = Scope::Study("XS228-P1".into());
+        let dlt = sql
+            .doses(&p1)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(_, a)| a.as_ref().is_some_and(|a| a.dlt))
+            .expect("a DLT in the demo")
+            .0;
+        let page = http
+            .get(format!(
+                "{base}/studies/XS228-P1/participants/{}",
+                dlt.participant_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let after = page
+            .split("Dose-limiting toxicity assessment")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no DLT form: {page}"));
+        let badge = after.split("class=\"badge ").nth(1).unwrap();
+        assert!(!badge.starts_with("not-started"), "{badge}");
+        assert!(!page.contains("Day 43 (MAD dose 4)"), "{page}");
     }
 }
