@@ -52,7 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 4] = [
+const STATIC: [(&str, &str, &str); 5] = [
     (
         "app.css",
         include_str!("../../static/app.css"),
@@ -66,6 +66,11 @@ const STATIC: [(&str, &str, &str); 4] = [
     (
         "worksheet.js",
         include_str!("../../static/worksheet.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "ecrf.js",
+        include_str!("../../static/ecrf.js"),
         "text/javascript; charset=utf-8",
     ),
     (

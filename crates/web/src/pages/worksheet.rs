@@ -355,6 +355,21 @@ async fn form(
     viewer: Viewer,
     Path((study, id, visit, form)): Path<(String, String, String, String)>,
 ) -> Response {
+    // Every other form has its page, generated from the study definition.
+    let other_kind = require(&viewer.me.roles, &study, Operation::ReadParticipants).is_ok()
+        && state.study(&study).is_ok_and(|s| {
+            s.form(&form)
+                .is_some_and(|f| f.kind != trial::FormKind::Isncsci)
+        });
+    if other_kind {
+        return super::redirect(&format!(
+            "/studies/{}/participants/{}/visits/{}/ecrf/{}",
+            super::encode(&study),
+            super::encode(&id),
+            super::encode(&visit),
+            super::encode(&form)
+        ));
+    }
     match form_page(&state, &viewer, &study, &id, &visit, &form).await {
         Ok(page) => render(viewer.lang, &page),
         Err(e) => error_page(viewer.lang, e),
@@ -382,7 +397,7 @@ async fn form_page(
         .ok_or_else(|| ApiError::NotFound(format!("form {form} of visit {visit} not found")))?;
     if form_def.kind != trial::FormKind::Isncsci {
         return Err(ApiError::NotFound(format!(
-            "form {form} has no page yet (only ISNCSCI forms do)"
+            "form {form} is not an ISNCSCI exam"
         )));
     }
     let entry = state
