@@ -33,6 +33,8 @@ pub struct Row {
     form: String,
     state: String,
     updated_at: String,
+    /// The site's time zone, in which the time is shown.
+    zone: String,
     link: String,
 }
 
@@ -91,6 +93,9 @@ async fn table(
                     .map_or(f.form_id.clone(), |d| d.name.clone()),
                 state: f.state.as_str().to_string(),
                 updated_at: f.updated_at.unwrap_or_default(),
+                zone: study
+                    .site(&p.site_id)
+                    .map_or("UTC".to_string(), |s| s.time_zone.clone()),
             });
         }
     }
