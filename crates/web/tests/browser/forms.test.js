@@ -67,6 +67,16 @@ async function main() {
   await page.screenshot({ path: path.join(SHOTS, 'ecrf-scim3.png'), fullPage: true });
   await Promise.all([page.waitForNavigation(), page.click('button[data-save="complete"]')]);
   check(await page.locator('[data-form-state].complete').count() === 1, 'the SCIM III form is saved complete');
+  // A change to saved data asks for its reason.
+  await page.selectOption('select[name="feeding"]', '3');
+  await page.waitForFunction(function (v) {
+    return document.querySelector('[data-result="total"]').textContent === v;
+  }, String(data.expected.total + 3 - Number(data.scim[0][1])));
+  await page.click('button[data-save="complete"]');
+  check(await page.locator('#reason-dialog[open]').count() === 1, 'changing saved data asks for the reason');
+  await page.fill('#reason', 'Transcription error: the source says independent feeding.');
+  await Promise.all([page.waitForNavigation(), page.click('#reason-ok')]);
+  check(await page.locator('select[name="feeding"] option[value="3"]').evaluate(function (o) { return o.selected; }), 'the change is saved');
 
   // A bad vital sign is shown at its field, live and on saving, and nothing is saved.
   await page.goto(BASE + data.vitalsPath);

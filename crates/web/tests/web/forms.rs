@@ -237,6 +237,15 @@ async fn a_form_saved_scored_queried_and_locked_shows_on_its_page() {
         );
         assert!(html.contains("data-version=\"1\""));
 
+        // The investigator may sign the visit from the form (password and meaning labelled);
+        // the coordinator may not, nor verify.
+        let sign =
+            format!("data-post=\"/api/studies/{sid}/participants/{id}/visits/week-12/signature\"");
+        let inv = login(&app, "inv").await;
+        let (_, html) = page(&inv, &path).await;
+        assert!(html.contains(&sign) && html.contains("<label for=\"password-visit\">"));
+        let (_, html) = page(&crc, &path).await;
+        assert!(!html.contains(&sign) && !html.contains("/verification\""));
         // The monitor raises a query from the field, through the call the page's form makes.
         let mon = login(&app, "mon").await;
         let (_, html) = page(&mon, &path).await;
