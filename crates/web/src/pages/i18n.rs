@@ -518,6 +518,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("crf.raise_query", "Raise a query on this field", "对此字段发起质疑"),
     ("crf.query_text", "Question to the site", "向中心提出的问题"),
     ("crf.send_query", "Raise the query", "发起质疑"),
+    ("crf.query_field", "Field of the query", "质疑的字段"),
     ("crf.rules", "Checks between fields", "字段间核查规则"),
     ("crf.save_complete", "Save as complete", "保存为已完成"),
     ("crf.save_draft", "Save as in progress", "保存为进行中"),

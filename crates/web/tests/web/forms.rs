@@ -356,5 +356,49 @@ async fn a_form_saved_scored_queried_and_locked_shows_on_its_page() {
         let crcb = login(&app, "crcb").await;
         let (_, html) = page(&crcb, &table).await;
         assert_eq!(html.matches("<tr data-state=").count(), 0, "{html}");
+
+        // The ISNCSCI worksheet: a query from one of its fields, the form locked.
+        let exam: Map<String, Value> = isncsci::flat::fields(&isncsci::Exam::normal())
+            .filter(|(k, _)| !k.contains("NonKey"))
+            .map(|(k, v)| (k, Value::String(v.into())))
+            .collect();
+        let api = format!("/api/studies/{sid}/participants/{id}/visits/week-4/forms/isncsci");
+        let (status, body) = crc
+            .post(&api, &json!({ "values": exam, "status": "complete" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let sheet = format!("/studies/{sid}/participants/{id}/visits/week-4/forms/isncsci");
+        let (_, html) = page(&crc, &sheet).await;
+        assert!(!html.contains("data-query-for=") && !html.contains(&format!("{api}/lock")));
+        let (_, html) = page(&mon, &sheet).await;
+        assert!(
+            html.contains("data-query-for=\"exam\"")
+                && html.contains("<option value=\"c5RightMotor\">")
+        );
+        assert!(!html.contains(&format!("{api}/lock")));
+        let (status, body) = mon
+            .post(
+                &call,
+                &json!({ "visit_id": "week-4", "form_id": "isncsci", "field": "c5RightMotor",
+                         "text": "Elbow flexors 5 on the right, the source says 4?" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, html) = page(&crc, &sheet).await;
+        assert!(html.contains("data-query-at=\"c5RightMotor\""), "{html}");
+        let (_, html) = page(&dm, &sheet).await;
+        assert!(
+            html.contains(&format!("data-post=\"{api}/lock\"")),
+            "{html}"
+        );
+        let (status, _) = dm.post(&format!("{api}/lock"), &json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, html) = page(&dm, &sheet).await;
+        assert!(
+            html.contains(&format!("data-post=\"{api}/unlock\"")),
+            "{html}"
+        );
+        let (_, html) = page(&crc, &sheet).await;
+        assert!(html.contains("data-editable=\"\""), "{html}");
     }
 }
