@@ -137,24 +137,40 @@
   });
   document.getElementById('reason-cancel').addEventListener('click', function () { dialog.close(); });
 
-  // Locking a whole visit: each of its saved, unlocked forms, one after the other.
+  // Locking or unlocking a whole visit: each of its forms, one after the other (unlocking
+  // with the one reason given); the page is shown again, or the first refusal said.
+  function postAll(urls, body, button, alert) {
+    button.disabled = true;
+    let chain = Promise.resolve();
+    let failed = null;
+    for (const url of urls) {
+      chain = chain.then(function () {
+        if (failed) return null;
+        return call(url, body).then(function (r) {
+          if (r.status !== 200) failed = (r.body && r.body.error && r.body.error.message) || String(r.status);
+        });
+      });
+    }
+    chain.then(function () {
+      if (!failed) { location.reload(); return; }
+      button.disabled = false;
+      if (alert) alert.textContent = failed; else button.title = failed;
+    }, function () {
+      button.disabled = false;
+      if (alert) alert.textContent = msg('offline');
+    });
+  }
   for (const button of document.querySelectorAll('button[data-post-all]')) {
     button.addEventListener('click', function () {
-      const urls = JSON.parse(button.dataset.postAll);
-      button.disabled = true;
-      let chain = Promise.resolve();
-      let failed = null;
-      for (const url of urls) {
-        chain = chain.then(function () {
-          return call(url, {}).then(function (r) {
-            if (r.status !== 200 && !failed) failed = (r.body && r.body.error && r.body.error.message) || r.status;
-          });
-        });
-      }
-      chain.then(function () {
-        if (failed) { button.disabled = false; button.title = String(failed); }
-        location.reload();
-      });
+      postAll(JSON.parse(button.dataset.postAll), {}, button, null);
+    });
+  }
+  for (const form of document.querySelectorAll('form[data-post-all]')) {
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      const reason = form.elements.reason.value;
+      postAll(JSON.parse(form.dataset.postAll), { reason: reason }, form.querySelector('[type="submit"]'),
+        form.querySelector('[role="alert"]'));
     });
   }
 })();

@@ -526,6 +526,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("crf.lock_visit", "Lock every form of this visit", "锁定本访视的全部表单"),
     ("crf.unlock_reason", "Reason for unlocking", "解锁原因"),
     ("crf.unlock", "Unlock", "解锁"),
+    ("crf.unlock_visit", "Unlock every form of this visit", "解锁本访视的全部表单"),
+    ("crf.unlock_visit_reason", "Reason for unlocking the visit", "解锁本访视的原因"),
     ("crf.one_of", "One of", "可选值"),
     ("crf.yes", "Yes", "是"),
     ("crf.no", "No", "否"),

@@ -118,6 +118,14 @@ async function main() {
   check(await page.locator('[data-locked]').count() === 1, 'the form is locked');
   check(await page.locator('[data-form-state].locked').count() === 1, 'its state says so');
   check(await page.locator('form.unlock').count() === 1, 'the data manager may unlock it with a reason');
+  check(await page.locator('form.unlock-visit').count() === 1, 'or unlock the whole visit with a reason');
+  check(await page.locator('button[data-action="lock-visit"]').count() === 0, 'nothing of the visit is left to lock');
+  // Unlocked with one reason, the whole visit; then locked again.
+  await page.fill('#unlock-visit-reason', 'The query on bladder needs a correction.');
+  await Promise.all([page.waitForNavigation(), page.click('button[data-action="unlock-visit"]')]);
+  check(await page.locator('[data-locked]').count() === 0, 'the visit is unlocked with its reason');
+  await Promise.all([page.waitForNavigation(), page.click('button[data-action="lock-visit"]')]);
+  check(await page.locator('[data-locked]').count() === 1, 'and locked again');
   await page.goto(BASE + data.vitalsPath);
   check(await page.locator('[data-form-state].locked').count() === 1, 'the visit\'s other form is locked too');
   await page.goto(BASE + data.tablePath + '?state=locked');

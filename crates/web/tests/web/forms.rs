@@ -316,7 +316,20 @@ async fn a_form_saved_scored_queried_and_locked_shows_on_its_page() {
         assert!(html.contains("data-locked") && !html.contains("data-editable=\"1\""));
         let (_, html) = page(&dm, &path).await;
         assert!(html.contains(&format!("data-post=\"{api}/unlock\"")));
-        assert!(!html.contains("data-post-all="));
+        assert!(!html.contains("data-action=\"lock-visit\""));
+        let all = html
+            .split("<form class=\"unlock-visit\" data-post-all=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&#34;", "\"");
+        let unlocks: Vec<String> = serde_json::from_str(&all).unwrap();
+        assert_eq!(
+            unlocks,
+            vec![format!("{api}/unlock"), format!("{vitals}/unlock")]
+        );
         // Locked, the save is refused; unlocked with a reason, a change needs its reason.
         let (status, _) = crc
             .post(

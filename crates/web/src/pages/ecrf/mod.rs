@@ -125,6 +125,8 @@ struct FormPage {
     unlock: Option<String>,
     /// The lock calls of the visit's saved, unlocked forms, as a JSON list (a data manager).
     lock_visit: Option<String>,
+    /// The unlock calls of the visit's locked forms, as a JSON list (a data manager).
+    unlock_visit: Option<String>,
     /// The query call, for the monitor and the data manager.
     query: Option<String>,
     visit_id: String,
@@ -195,17 +197,21 @@ async fn form_page(
     let locked = entry.is_some_and(|e| e.locked);
     let state_now = entry.map_or(FormState::NotStarted, |e| e.state);
     let may_lock = may(Operation::Lock);
-    let lock_visit: Vec<String> = forms
-        .iter()
-        .filter(|f| f.visit_id == visit && !f.locked)
-        .map(|f| {
-            format!(
-                "{api}/visits/{}/forms/{}/lock",
-                encode(visit),
-                encode(&f.form_id)
-            )
-        })
-        .collect();
+    let visit_calls = |locked: bool, call: &str| -> Vec<String> {
+        forms
+            .iter()
+            .filter(|f| f.visit_id == visit && f.locked == locked)
+            .map(|f| {
+                format!(
+                    "{api}/visits/{}/forms/{}/{call}",
+                    encode(visit),
+                    encode(&f.form_id)
+                )
+            })
+            .collect()
+    };
+    let lock_visit = visit_calls(false, "lock");
+    let unlock_visit = visit_calls(true, "unlock");
     let subject = participant
         .subject_id
         .clone()
@@ -245,6 +251,8 @@ async fn form_page(
         unlock: (may_lock && locked).then(|| format!("{form_api}/unlock")),
         lock_visit: (may_lock && !lock_visit.is_empty())
             .then(|| Value::from(lock_visit).to_string()),
+        unlock_visit: (may_lock && !unlock_visit.is_empty())
+            .then(|| Value::from(unlock_visit).to_string()),
         query: may(Operation::RaiseQuery).then(|| format!("{api}/queries")),
         visit_id: visit.to_string(),
         form_id: form.to_string(),
