@@ -279,6 +279,41 @@ async fn a_form_saved_scored_queried_and_locked_shows_on_its_page() {
                 && html.contains("Bladder score against the nursing notes?"),
             "{html}"
         );
+        // The site answers it at the field; whoever raised it closes it there.
+        let post_of = |html: &str, marker: &str| -> String {
+            html.split(marker)
+                .next()
+                .unwrap()
+                .rsplit("data-post=\"")
+                .next()
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let answer = post_of(&html, "\" data-answer-for=\"bladder\"");
+        assert!(answer.ends_with("/answer"), "{answer}");
+        let (_, mon_html) = page(&mon, &path).await;
+        assert!(!mon_html.contains("data-answer-for="));
+        let (status, body) = crc
+            .post(&answer, &json!({ "answer": "Checked: 11 is right." }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, html) = page(&crc, &path).await;
+        assert!(
+            html.contains("Checked: 11 is right.") && !html.contains("data-action=\"close-query\"")
+        );
+        let (_, html) = page(&mon, &path).await;
+        let close = post_of(&html, "\" data-action=\"close-query\"");
+        assert!(close.ends_with("/close"), "{close}");
+        let (status, body) = mon.post(&close, &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, html) = page(&crc, &path).await;
+        assert!(
+            !html.contains("data-query-at=\"bladder\""),
+            "closed, it leaves the field"
+        );
 
         // The data manager locks the visit: every saved form of it.
         let vitals =

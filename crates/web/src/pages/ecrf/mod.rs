@@ -78,8 +78,20 @@ pub struct FieldView {
     required: bool,
     choices: Vec<Choice>,
     value: String,
-    /// The open queries raised on the field.
-    queries: Vec<String>,
+    /// The queries raised on the field and not closed.
+    queries: Vec<FieldQuery>,
+}
+
+/// A query on a field, as the field shows it.
+pub struct FieldQuery {
+    text: String,
+    /// `open` or `answered`.
+    status: String,
+    answer: String,
+    /// The answer call, for the site on an open query.
+    answer_call: Option<String>,
+    /// The close call, for whoever raised it once answered.
+    close_call: Option<String>,
 }
 
 /// A group of fields (a SCIM III subscale; one group for a form of fields).
@@ -217,11 +229,24 @@ async fn form_page(
         .clone()
         .unwrap_or(participant.screening_number.clone());
     let mut groups = groups(t, form_def, values);
+    let (may_answer, me) = (may(Operation::EnterData), viewer.me.user.id);
+    let query_api = format!("/api/studies/{}/queries", encode(study_id));
     for field in groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
         field.queries = queries
             .iter()
             .filter(|q| q.field == field.id)
-            .map(|q| q.text.clone())
+            .map(|q| {
+                let status = q.status.as_str().to_string();
+                FieldQuery {
+                    text: q.text.clone(),
+                    answer: q.answer.clone().unwrap_or_default(),
+                    answer_call: (may_answer && status == "open")
+                        .then(|| format!("{query_api}/{}/answer", q.id)),
+                    close_call: (status == "answered" && q.raised_by_id == Some(me))
+                        .then(|| format!("{query_api}/{}/close", q.id)),
+                    status,
+                }
+            })
             .collect();
     }
     Ok(Page::Form(Box::new(FormPage {
