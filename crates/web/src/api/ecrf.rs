@@ -1,6 +1,6 @@
 //! The eCRF: saving a visit's form (validated and scored as the study defines it; an ISNCSCI form
 //! classified by the engine), the planned forms with their state, source verification, locking
-//! and unlocking.
+//! and unlocking; scoring a form's values without saving them.
 
 use axum::extract::{Path, State};
 use axum::routing::on;
@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::access::Operation;
+use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, FieldProblem};
@@ -55,7 +55,60 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     )
     .body::<UnlockInput>()
     .returns::<store::FormEntry>(),
+    Endpoint::post(
+        "/api/studies/{study}/forms/{form}/score",
+        "scoreForm",
+        "Validate and score a form's values as the study defines it (SCIM III subscales and total, WISCI II, the fields' types, ranges and cross-field rules); nothing is saved",
+        |m| on(m, score_form),
+    )
+    .body::<ScoreInput>()
+    .returns::<Scored>(),
 ];
+
+/// The values to score.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScoreInput {
+    /// The form's fields as the study defines them.
+    #[schema(value_type = Object)]
+    values: Map<String, Value>,
+}
+
+/// The values as they would be saved: typed, with the computed scores.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Scored {
+    #[schema(value_type = Object)]
+    values: Value,
+}
+
+/// `POST /api/studies/{study}/forms/{form}/score`: what saving would store, computed by the
+/// study's rules (the page shows SCIM III scores live), or the problems at their fields.
+async fn score_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((study, form)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Json<Scored>, ApiError> {
+    require(&me.roles, &study, Operation::ReadParticipants)?;
+    let input: ScoreInput = parse_body(&body)?;
+    let definition = state.study(&study)?;
+    let form_def = definition
+        .form(&form)
+        .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
+    Ok(Json(Scored {
+        values: form_values(form_def, &input.values)?,
+    }))
+}
+
+/// A form's values as stored: an ISNCSCI exam classified, any other form validated and scored.
+fn form_values(form_def: &trial::FormDef, values: &Map<String, Value>) -> Result<Value, ApiError> {
+    if form_def.kind == trial::FormKind::Isncsci {
+        isncsci_data(values)
+    } else {
+        trial::score_form(form_def, values)
+            .map_err(|issues| ApiError::Invalid(issues.into_iter().map(value_problem).collect()))
+    }
+}
 
 /// The longest comment an ISNCSCI form keeps.
 pub const MAX_COMMENTS: usize = 4000;
@@ -113,13 +166,7 @@ async fn save_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
-    let data = if form_def.kind == trial::FormKind::Isncsci {
-        isncsci_data(&input.values)?
-    } else {
-        trial::score_form(form_def, &input.values)
-            .map_err(|issues| ApiError::Invalid(issues.into_iter().map(value_problem).collect()))?
-    };
-    let data = match data {
+    let data = match form_values(form_def, &input.values)? {
         Value::Object(map) => map,
         other => Map::from_iter([("value".to_string(), other)]),
     };

@@ -17,9 +17,12 @@
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
+//! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
+//!   manager's table of forms by state, site and visit.
 
 pub mod chart;
 pub mod dashboard;
+pub mod ecrf;
 pub mod i18n;
 pub mod notifications;
 pub mod participants;
@@ -48,4 +51,5 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(safety::routes())
         .merge(worksheet::routes())
+        .merge(ecrf::routes())
 }

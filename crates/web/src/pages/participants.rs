@@ -283,7 +283,7 @@ async fn participant_page(
     })
 }
 
-/// The timeline: each visit with its forms (a link to the ISNCSCI worksheet, verification
+/// The timeline: each visit with its forms (each a link to its page, verification
 /// when the viewer may), its exam in brief and its signing when the viewer may.
 fn visit_rows(
     study: &trial::Study,
@@ -347,7 +347,6 @@ fn form_row(
         .iter()
         .find(|f| f.visit_id == v.visit.visit_id && &f.form_id == form_id);
     let form_def = study.form(form_id);
-    let is_exam = form_def.is_some_and(|f| f.kind == trial::FormKind::Isncsci);
     FormRow {
         id: form_id.clone(),
         name: form_def.map_or(form_id.clone(), |f| f.name.clone()),
@@ -356,14 +355,13 @@ fn form_row(
             .as_str()
             .to_string(),
         updated_at: entry.and_then(|e| e.updated_at.clone()).unwrap_or_default(),
-        link: is_exam.then(|| {
-            format!(
-                "/studies/{}/participants/{}/visits/{}/forms/{form_id}",
-                encode(&study.id),
-                r.id,
-                encode(&v.visit.visit_id)
-            )
-        }),
+        link: Some(format!(
+            "/studies/{}/participants/{}/visits/{}/forms/{}",
+            encode(&study.id),
+            r.id,
+            encode(&v.visit.visit_id),
+            encode(form_id)
+        )),
         verify: (may_verify && entry.is_some_and(|e| e.state == FormState::Complete))
             .then(|| format!("{visit_api}/forms/{}/verification", encode(form_id))),
     }

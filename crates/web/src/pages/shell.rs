@@ -70,6 +70,11 @@ const STATIC: [(&str, &str, &str); 5] = [
         "text/javascript; charset=utf-8",
     ),
     (
+        "ecrf.js",
+        include_str!("../../static/ecrf.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "adverse_event.js",
         include_str!("../../static/adverse_event.js"),
         "text/javascript; charset=utf-8",

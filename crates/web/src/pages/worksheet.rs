@@ -329,6 +329,25 @@ struct WorksheetPage {
     editable: bool,
     version: i64,
     state: String,
+    /// Data management on a visit's form: locks and queries raised from a field.
+    manage: Manage,
+}
+
+/// What the monitor and the data manager do on a visit's worksheet.
+#[derive(Default)]
+pub struct Manage {
+    /// The lock call (a data manager, a saved unlocked form).
+    lock: Option<String>,
+    /// The unlock call (a data manager, a locked form).
+    unlock: Option<String>,
+    /// The query call (the monitor and the data manager).
+    query: Option<String>,
+    visit_id: String,
+    form_id: String,
+    /// The fields a query may name: flat-layout key and label.
+    fields: Vec<(String, String)>,
+    /// The open queries on the form: field and question.
+    queries: Vec<(String, String)>,
 }
 
 /// `GET /isncsci`: the free calculator, for any signed-in user; nothing is saved.
@@ -344,6 +363,7 @@ async fn calculator(viewer: Viewer) -> Response {
         editable: true,
         version: 0,
         state: String::new(),
+        manage: Manage::default(),
     };
     render(viewer.lang, &page)
 }
@@ -355,6 +375,21 @@ async fn form(
     viewer: Viewer,
     Path((study, id, visit, form)): Path<(String, String, String, String)>,
 ) -> Response {
+    // Every other form has its page, generated from the study definition.
+    let other_kind = require(&viewer.me.roles, &study, Operation::ReadParticipants).is_ok()
+        && state.study(&study).is_ok_and(|s| {
+            s.form(&form)
+                .is_some_and(|f| f.kind != trial::FormKind::Isncsci)
+        });
+    if other_kind {
+        return super::redirect(&format!(
+            "/studies/{}/participants/{}/visits/{}/ecrf/{}",
+            super::encode(&study),
+            super::encode(&id),
+            super::encode(&visit),
+            super::encode(&form)
+        ));
+    }
     match form_page(&state, &viewer, &study, &id, &visit, &form).await {
         Ok(page) => render(viewer.lang, &page),
         Err(e) => error_page(viewer.lang, e),
@@ -382,7 +417,7 @@ async fn form_page(
         .ok_or_else(|| ApiError::NotFound(format!("form {form} of visit {visit} not found")))?;
     if form_def.kind != trial::FormKind::Isncsci {
         return Err(ApiError::NotFound(format!(
-            "form {form} has no page yet (only ISNCSCI forms do)"
+            "form {form} is not an ISNCSCI exam"
         )));
     }
     let entry = state
@@ -417,7 +452,56 @@ async fn form_page(
         .subject_id
         .clone()
         .unwrap_or(participant.screening_number.clone());
+    let may = |op: Operation| {
+        scope_for(&viewer.me.roles, study_id, op)
+            .is_some_and(|s| s.includes_site(&participant.site_id))
+    };
+    let form_api = format!(
+        "/api/studies/{}/participants/{id}/visits/{}/forms/{}",
+        super::encode(study_id),
+        super::encode(visit),
+        super::encode(form)
+    );
+    let locked = entry.as_ref().is_some_and(|e| e.locked);
+    let mut fields: Vec<(String, String)> = sheet
+        .columns
+        .iter()
+        .flat_map(|c| c.cells.iter())
+        .filter(|c| c.kind == "input")
+        .map(|c| (c.name.clone(), c.label.clone()))
+        .collect();
+    for (key, label) in [
+        ("analContraction", "ws.vac"),
+        ("analSensation", "ws.dap"),
+        ("comments", "ws.comments"),
+    ] {
+        fields.push((key.to_string(), ctx.t.get(label).to_string()));
+    }
+    let queries = state
+        .store
+        .queries(&scope, Some(id), None)
+        .await?
+        .into_iter()
+        .filter(|q| q.visit_id == visit && q.form_id == form && q.status != "closed")
+        .map(|q| (q.field, q.text))
+        .collect();
+    let manage = Manage {
+        lock: (may(Operation::Lock) && entry.is_some() && !locked)
+            .then(|| format!("{form_api}/lock")),
+        unlock: (may(Operation::Lock) && locked).then(|| format!("{form_api}/unlock")),
+        query: may(Operation::RaiseQuery).then(|| {
+            format!(
+                "/api/studies/{}/participants/{id}/queries",
+                super::encode(study_id)
+            )
+        }),
+        visit_id: visit.to_string(),
+        form_id: form.to_string(),
+        fields,
+        queries,
+    };
     Ok(WorksheetPage {
+        manage,
         heading: format!("{} — {}", ctx.t.get("ws.title"), visit_def.name),
         subheading: format!("{subject} · {}", participant.site_id),
         sheet,

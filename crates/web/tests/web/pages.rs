@@ -370,7 +370,8 @@ async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
         let (crcb, _) = login(&app, "crcb").await;
         let (status, _, _) = get(&crcb, path).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _, _) = get(
+        // Every other form has its own page, generated from the study definition.
+        let (status, _, headers) = get(
             &crc,
             format!(
                 "{}/studies/{sid}/participants/{id}/visits/screening/forms/vital-signs",
@@ -378,7 +379,11 @@ async fn the_worksheet_names_inputs_and_results_as_the_reference_does() {
             ),
         )
         .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            headers["location"],
+            format!("/studies/{sid}/participants/{id}/visits/screening/ecrf/vital-signs").as_str()
+        );
 
         // Static files: keyed by content hash, cached for a year; other versions are not served.
         let css = body_asset(&body, "app.css");
