@@ -53,7 +53,7 @@ pub(super) fn routes() -> Router<AppState> {
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 5] = [
+const STATIC: &[(&str, &str, &str)] = &[
     (
         "app.css",
         include_str!("../../static/app.css"),
