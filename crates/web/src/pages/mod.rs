@@ -16,11 +16,15 @@
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
+//! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
+//!   end), the pharmacist's kits; [`cohorts`] — the Phase I cohort page.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 
 pub mod chart;
+pub mod cohorts;
 pub mod dashboard;
 pub mod i18n;
+pub mod journey;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
@@ -48,4 +52,6 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(safety::routes())
         .merge(worksheet::routes())
+        .merge(journey::routes())
+        .merge(cohorts::routes())
 }

@@ -52,7 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 4] = [
+const STATIC: [(&str, &str, &str); 5] = [
     (
         "app.css",
         include_str!("../../static/app.css"),
@@ -71,6 +71,11 @@ const STATIC: [(&str, &str, &str); 4] = [
     (
         "adverse_event.js",
         include_str!("../../static/adverse_event.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "journey.js",
+        include_str!("../../static/journey.js"),
         "text/javascript; charset=utf-8",
     ),
 ];

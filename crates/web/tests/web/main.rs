@@ -14,6 +14,7 @@ mod common;
 mod contract;
 mod dsmb;
 mod e2b;
+mod journey_pages;
 mod login;
 mod pages;
 mod safety;
