@@ -70,6 +70,8 @@
           if (then === 'open') { location.href = form.dataset.open + answer.id + '/journey'; return; }
           if (then === 'kit') {
             form.hidden = true;
+            const none = document.querySelector('[data-not-randomised]');
+            if (none) none.hidden = true;
             const box = document.getElementById('randomised-kit');
             box.querySelector('[data-new-kit]').textContent = answer.kit_number || '';
             box.hidden = false;

@@ -50,7 +50,7 @@ fn may_at(me: &CurrentUser, study: &str, op: Operation, site: &str) -> bool {
 /// One row of the exam grid: the level and its six cells (right motor, touch, prick; left
 /// motor, touch, prick), each the flat-layout key, or none where the level has no key muscle.
 pub struct ExamRow {
-    level: &'static str,
+    level: String,
     cells: [Option<String>; 6],
 }
 
@@ -65,7 +65,7 @@ fn exam_rows() -> Vec<ExamRow> {
                 Field::parse(&name).map(|_| name)
             };
             ExamRow {
-                level: level.name(),
+                level: level.name().replace('_', "-"),
                 cells: [
                     key("Right", "Motor"),
                     key("Right", "Touch"),
