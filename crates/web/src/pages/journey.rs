@@ -176,8 +176,15 @@ struct JourneyPage {
     /// Giving the dose level the rule enrols at now, when the viewer may.
     assign_dose: bool,
     dlt_page: Option<String>,
+    /// The investigator's signed "no DLT" assessment, when the viewer signs at the site and
+    /// none is recorded yet.
+    sign_no_dlt: bool,
     end: bool,
     today: String,
+    /// The screening exam in brief (NLI, AIS, UEMS, LEMS), from which eligibility was computed.
+    exam: Option<[String; 4]>,
+    /// The screening visit's ISNCSCI form: the screening exam's home.
+    exam_form: Option<String>,
 }
 
 /// `GET /studies/{study}/participants/{id}/journey`
@@ -273,6 +280,38 @@ async fn journey_page(
     } else {
         (None, false)
     };
+    let sign_no_dlt = dose.as_ref().is_some_and(|d| d.dlt == "pending") && may(Operation::Sign);
+    let exam = state
+        .store
+        .exams(&scope, id)
+        .await?
+        .first()
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.classification).ok())
+        .and_then(|c| {
+            let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            Some([
+                get("neurologicalLevelOfInjury")?,
+                get("asiaImpairmentScale")?,
+                get("upperMotorTotal")?,
+                get("lowerMotorTotal")?,
+            ])
+        });
+    let exam_form = study.visits.iter().find(|v| v.screening).and_then(|v| {
+        v.forms
+            .iter()
+            .find(|f| {
+                study
+                    .form(f)
+                    .is_some_and(|f| f.kind == trial::FormKind::Isncsci)
+            })
+            .map(|f| {
+                format!(
+                    "/studies/{}/participants/{id}/visits/{}/forms/{f}",
+                    encode(study_id),
+                    encode(&v.id)
+                )
+            })
+    });
     let dlt_page = (escalation && p.subject_id.is_some())
         .then(|| format!("/studies/{}/participants/{id}/dlt", encode(study_id)));
     let ended = matches!(
@@ -300,7 +339,10 @@ async fn journey_page(
         dose,
         assign_dose,
         dlt_page,
+        sign_no_dlt,
         today: today().to_string(),
+        exam,
+        exam_form,
     })
 }
 

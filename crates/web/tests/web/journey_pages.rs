@@ -136,6 +136,11 @@ async fn the_journey_pages_for_each_role_in_both_languages() {
                     *user == "inv"
                 );
                 assert!(!body.contains("id=\"randomise-form\""), "randomised once");
+                // The screening exam eligibility was computed from, and its form.
+                assert!(body.contains("data-screening-exam"), "{body}");
+                assert!(body.contains(&format!(
+                    "href=\"/studies/{sid}/participants/{randomised}/visits/screening/forms/"
+                )));
                 // The participant page links to it and shows the kit.
                 let path = format!("/studies/{sid}/participants/{randomised}");
                 let (_, body) = page(&client, &path).await;
@@ -330,6 +335,16 @@ async fn the_cohort_page_shows_levels_windows_dlts_and_the_rule() {
             )),
             "the cohort is full: no level to give"
         );
+        // The investigator signs "no DLT" from the journey page; the coordinator may not.
+        let journey1 = format!("/studies/{sid}/participants/{}/journey", ids[1]);
+        let (_, body) = page(&inv, &journey1).await;
+        assert!(body.contains("id=\"no-dlt-form\""), "{body}");
+        assert!(body.contains(&format!(
+            "data-api=\"/api/studies/{sid}/participants/{}/dlt\"",
+            ids[1]
+        )));
+        let (_, body) = page(&crc, &journey1).await;
+        assert!(!body.contains("id=\"no-dlt-form\""));
         // A signed assessment shows on the cohort page and the participant's pages.
         let (status, e) = inv
             .post(
@@ -357,6 +372,7 @@ async fn the_cohort_page_shows_levels_windows_dlts_and_the_rule() {
             let (_, body) = page(&crc, &journey).await;
             translated(&journey, &body);
             assert!(body.contains("data-dlt-state=\"no\""), "{body}");
+            assert!(!body.contains("id=\"no-dlt-form\""), "signed once");
             let (_, body) = page(
                 &crc,
                 &format!("/studies/{sid}/participants/{}/journey", ids[1]),
