@@ -29,6 +29,8 @@ pub struct Member {
     id: i64,
     label: String,
     assigned_at: String,
+    /// The participant's site's time zone.
+    zone: String,
     overridden: bool,
     /// `yes`, `no` or `pending`.
     dlt: &'static str,
@@ -147,6 +149,9 @@ async fn cohort_page(
                         id: a.participant_id,
                         label: p.map_or(a.participant_id.to_string(), label),
                         assigned_at: a.assigned_at.clone(),
+                        zone: p
+                            .and_then(|p| study.site(&p.site_id))
+                            .map_or("UTC".to_string(), |s| s.time_zone.clone()),
                         overridden: a.override_reason.is_some(),
                         dlt: state,
                         dlt_key: key,
@@ -165,7 +170,7 @@ async fn cohort_page(
             enrolling: enrolling.is_some_and(|e| e.id == l.id),
             id: l.id.clone(),
             name: l.name.clone(),
-            cells: format!("{:e}", l.cells),
+            cells: cells_text(l.cells),
             schedule: l.schedule.to_string(),
             assigned: c.assigned,
             evaluable: c.evaluable,
@@ -208,4 +213,14 @@ async fn cohort_page(
             .map(|l| (l.id.clone(), l.name.clone()))
             .collect(),
     })
+}
+
+/// A cell count in words of the dose levels: `5 × 10^7`, `1.5 × 10^8`.
+fn cells_text(cells: f64) -> String {
+    if !cells.is_finite() || cells <= 0.0 {
+        return cells.to_string();
+    }
+    let exp = cells.log10().floor();
+    let mantissa = (cells / 10f64.powf(exp) * 100.0).round() / 100.0;
+    format!("{mantissa} × 10^{exp}")
 }

@@ -268,7 +268,7 @@ async fn journey_page(
                     .unwrap_or_default();
             DoseLine {
                 level: level.map_or(a.level_id.clone(), |l| l.name.clone()),
-                cells: level.map_or(String::new(), |l| format!("{:e}", l.cells)),
+                cells: level.map_or(String::new(), |l| cells_text(l.cells)),
                 overridden: a.override_reason.is_some(),
                 dlt: dlt_state(dlt.as_ref()).0,
                 dlt_key: dlt_state(dlt.as_ref()).1,
@@ -358,6 +358,8 @@ pub struct KitLine {
     arm: String,
     randomised_at: String,
     dispensed_at: Option<String>,
+    /// The site's time zone.
+    zone: String,
     /// Whether the viewer may dispense it (at the participant's site).
     dispense: bool,
 }
@@ -409,6 +411,9 @@ async fn kits_page(
                 label: p.map_or(a.participant_id.to_string(), label),
                 dispense: a.dispensed_at.is_none()
                     && may_at(me, study_id, Operation::Dispense, &site),
+                zone: study
+                    .site(&site)
+                    .map_or("UTC".to_string(), |s| s.time_zone.clone()),
                 site,
                 arm: study
                     .arm(&a.arm_id)
@@ -433,4 +438,14 @@ fn dlt_state(a: Option<&store::DltAssessment>) -> (&'static str, &'static str) {
         Some(_) => ("no", "coh.dlt_no"),
         None => ("pending", "coh.dlt_pending"),
     }
+}
+
+/// A cell count in words of the dose levels: `5 × 10^7`, `1.5 × 10^8`.
+fn cells_text(cells: f64) -> String {
+    if !cells.is_finite() || cells <= 0.0 {
+        return cells.to_string();
+    }
+    let exp = cells.log10().floor();
+    let mantissa = (cells / 10f64.powf(exp) * 100.0).round() / 100.0;
+    format!("{mantissa} × 10^{exp}")
 }

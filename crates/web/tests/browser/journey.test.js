@@ -3,7 +3,8 @@
 // through the screening form with its exam, enrols and randomises (the confirmation first), and
 // sees the kit, never the arm; the unblinded pharmacist dispenses the kit from the kits page; the
 // investigator unblinds once (a wrong password refused at its field), sees the arm once, and
-// not again. Exits non-zero on the first failure.
+// not again; in Phase I, the coordinator gives a dose level from the cohort page and the
+// investigator signs the DLT assessment. Exits non-zero on the first failure.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -32,15 +33,16 @@ async function waitText(page, selector) {
   throw new Error('no text in ' + selector);
 }
 
-async function signIn(browser, username) {
+async function signIn(browser, username, base) {
+  base = base || BASE;
   const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', function (e) { pageErrors.push(username + ': ' + e.message); });
-  await page.goto(BASE + '/login');
+  await page.goto(base + '/login');
   await page.fill('input[name="username"]', username);
   await page.fill('input[type="password"]', data.password);
   await Promise.all([page.waitForNavigation(), page.press('input[type="password"]', 'Enter')]);
-  check(!page.url().includes('/login'), username + ' is signed in');
+  check(!page.url().includes('/login'), username + ' is signed in at ' + base);
   return page;
 }
 
@@ -148,6 +150,29 @@ async function main() {
   check(!(await armShown(inv)), 'the arm is not shown again');
   await inv.goto(BASE + list);
   check(await inv.locator('[data-list-unblinded]').count() === 1, 'the list marks the unblinded participant');
+
+  // Phase I: the coordinator gives the level enrolling now from the cohort page; the
+  // investigator signs that no DLT occurred in the window; the cohort page shows it.
+  const p1 = data.phase1;
+  const cohortsPath = '/studies/' + p1.study + '/cohorts';
+  const crc1 = await signIn(browser, data.crc, p1.base);
+  await crc1.goto(p1.base + cohortsPath);
+  const waiting = crc1.locator('li[data-waiting="' + p1.participant + '"]');
+  check(await waiting.count() === 1, 'the enrolled participant waits for a dose level');
+  await Promise.all([crc1.waitForNavigation(), waiting.locator('button[type="submit"]').click()]);
+  const member = crc1.locator('tr[data-member="' + p1.participant + '"]');
+  check(await member.count() === 1, 'the participant is at a level');
+  check(await member.locator('[data-dlt-state]').getAttribute('data-dlt-state') === 'pending', 'its DLT assessment is pending');
+  await crc1.screenshot({ path: path.join(SHOTS, 'journey-cohorts.png'), fullPage: true });
+  const inv1 = await signIn(browser, data.investigator, p1.base);
+  await inv1.goto(p1.base + '/studies/' + p1.study + '/participants/' + p1.participant + '/journey');
+  check((await inv1.textContent('[data-dose-level]')).trim() !== '', 'the journey page shows the dose level');
+  await inv1.fill('#nd-description', 'No dose-limiting toxicity in the 28 days after the dose');
+  await inv1.fill('#nd-password', data.password);
+  await Promise.all([inv1.waitForNavigation(), inv1.click('#no-dlt-form button[type="submit"]')]);
+  check(await inv1.getAttribute('[data-dlt-state]', 'data-dlt-state') === 'no', 'the signed assessment is shown');
+  await crc1.reload();
+  check(await member.locator('[data-dlt-state]').getAttribute('data-dlt-state') === 'no', 'the cohort page shows the signed assessment');
 
   check(pageErrors.length === 0, 'no script error on any page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
   await browser.close();

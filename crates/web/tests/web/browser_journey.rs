@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::allocation::spawn_with;
+use crate::allocation::{enrolled, spawn_with};
 use crate::browser::{chromium, missing};
-use crate::common::{self, PASSWORD, PHASE2};
+use crate::common::{self, login, PASSWORD, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_journey_in_a_real_browser() {
@@ -49,7 +49,13 @@ async fn the_journey_in_a_real_browser() {
         .filter(|(k, _)| isncsci::flat::Field::parse(k).is_some_and(|f| f.is_required()))
         .map(|(k, v)| (k, serde_json::Value::String(v.into())))
         .collect();
+    // A Phase I participant, enrolled with the first dose on 2026-10-24: its DLT window is over.
+    let url1 = format!("sqlite:{}", tmp.join("phase1.db").display());
+    let phase1 = spawn_with(&url1, PHASE1).await;
+    let crc1 = login(&phase1, "crc").await;
+    let dosed = enrolled(&phase1, &crc1, 0, "P1", false).await;
     let data = serde_json::json!({
+        "phase1": { "base": phase1.base, "study": phase1.study.id, "participant": dosed },
         "study": app.study.id,
         "title": app.study.title,
         "site": app.study.sites[0].id,
