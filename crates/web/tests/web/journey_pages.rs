@@ -230,6 +230,25 @@ async fn the_journey_pages_for_each_role_in_both_languages() {
         assert!(body.contains("data-list-unblinded"));
         let (_, body) = page(&crc, &format!("/studies/{sid}/participants/{randomised}")).await;
         assert!(body.contains("data-unblinded"));
+
+        // The end: the form's fields are what the API reads; the page then shows the end date
+        // and offers nothing more.
+        let (_, body) = page(&inv, &journey(fresh)).await;
+        for name in ["status", "on", "reason"] {
+            assert!(body.contains(&format!("name=\"{name}\"")), "{name}");
+        }
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let (status, e) = inv
+            .post(
+                &format!("{}/end", api(fresh)),
+                &json!({ "status": "withdrawn", "on": today, "reason": "moved abroad" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        let (_, body) = page(&inv, &journey(fresh)).await;
+        assert!(body.contains("data-status=\"withdrawn\""));
+        assert!(!body.contains(&format!("data-api=\"{}/end\"", api(fresh))));
+        assert!(!body.contains(&format!("data-api=\"{}/randomisation\"", api(fresh))));
     }
 }
 
@@ -308,6 +327,25 @@ async fn the_cohort_page_shows_levels_windows_dlts_and_the_rule() {
             "data-api=\"/api/studies/{sid}/participants/{}/dose-level/override\"",
             ids[0]
         )));
+        // The override's fields are what the API reads: the sponsor gives the second level to
+        // the fourth participant with a reason and the password; the page marks it.
+        for name in ["level_id", "reason", "password"] {
+            assert!(body.contains(&format!("name=\"{name}\"")), "{name}");
+        }
+        let (status, e) = admin
+            .post(
+                &format!(
+                    "/api/studies/{sid}/participants/{}/dose-level/override",
+                    ids[3]
+                ),
+                &json!({ "level_id": "sad-2", "reason": "DSMB advice", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{e}");
+        let (_, body) = page(&admin, &path).await;
+        assert!(body.contains("data-level=\"sad-2\""));
+        assert!(body.contains(&format!("data-member=\"{}\"", ids[3])));
+        assert!(body.contains("Sponsor override"));
         // Three are given the first level; its cohort is full.
         for id in &ids[..3] {
             let (status, e) = crc
@@ -320,21 +358,14 @@ async fn the_cohort_page_shows_levels_windows_dlts_and_the_rule() {
         }
         let (_, body) = page(&crc, &path).await;
         assert!(body.contains("data-level=\"sad-1\""), "{body}");
-        assert_eq!(body.matches("data-member=").count(), 3);
-        assert_eq!(body.matches("data-dlt-state=\"pending\"").count(), 3);
+        assert_eq!(body.matches("data-member=").count(), 4);
+        assert_eq!(body.matches("data-dlt-state=\"pending\"").count(), 4);
         assert!(body.contains("data-decision=\"need-more\""));
         assert!(body.contains(&format!(
             "href=\"/studies/{sid}/participants/{}/dlt\"",
             ids[0]
         )));
-        assert_eq!(body.matches("data-waiting=").count(), 1);
-        assert!(
-            !body.contains(&format!(
-                "data-api=\"/api/studies/{sid}/participants/{}/dose-level\"",
-                ids[3]
-            )),
-            "the cohort is full: no level to give"
-        );
+        assert_eq!(body.matches("data-waiting=").count(), 0);
         // The investigator signs "no DLT" from the journey page; the coordinator may not.
         let journey1 = format!("/studies/{sid}/participants/{}/journey", ids[1]);
         let (_, body) = page(&inv, &journey1).await;
