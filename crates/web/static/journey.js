@@ -44,6 +44,44 @@
     return out;
   }
 
+  // The screening exam is classified as it is entered (nothing is saved): NLI, AIS, UEMS and
+  // LEMS once every value is in, else how many are still to enter.
+  const screening = document.getElementById('screening-form');
+  const shown = document.getElementById('screen-classification');
+  if (screening && shown) {
+    const exam = Array.from(screening.querySelectorAll('[data-exam]'));
+    let timer = 0, asked = 0;
+    const classify = function () {
+      const values = {};
+      let missing = 0;
+      for (const el of exam) {
+        const v = el.value.trim().toUpperCase().replace(/^N$/, 'NT');
+        if (v === '') missing++; else values[el.name] = el.tagName === 'SELECT' ? el.value : v;
+      }
+      if (missing) { shown.textContent = msg('pending') + ' (' + missing + ' ' + msg('to_go') + ')'; return; }
+      const mine = ++asked;
+      fetch('/api/isncsci/classify', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': window.scitrial.csrf(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(values),
+      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, b: b }; }); })
+        .then(function (x) {
+          if (mine !== asked) return;
+          if (!x.ok) { shown.textContent = msg('fix'); return; }
+          const b = x.b;
+          shown.textContent = 'NLI ' + b.neurologicalLevelOfInjury + ' · AIS ' + b.asiaImpairmentScale +
+            ' · UEMS ' + b.upperMotorTotal + ' · LEMS ' + b.lowerMotorTotal;
+        }, function () { shown.textContent = msg('offline'); });
+    };
+    for (const el of exam) {
+      el.addEventListener(el.tagName === 'SELECT' ? 'change' : 'input', function () {
+        clearTimeout(timer);
+        timer = setTimeout(classify, 250);
+      });
+    }
+    classify();
+  }
+
   for (const form of document.querySelectorAll('form.journey[data-api]')) {
     form.addEventListener('submit', function (event) {
       event.preventDefault();

@@ -558,6 +558,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("j.end_as", "Ends as", "结束方式"),
     ("j.end_on", "On", "日期"),
     ("j.end_reason", "Reason", "原因"),
+    ("j.live_classification", "Classification of the exam:", "检查分类："),
     ("j.exam_form", "the screening ISNCSCI form", "筛选 ISNCSCI 表单"),
     ("j.no_dlt_title", "No dose-limiting toxicity in the window", "观察期内无剂量限制性毒性"),
     ("j.no_dlt_help", "Once the DLT window is over without a DLT, the investigator signs that none occurred. A DLT is confirmed from its adverse event on the DLT page.", "DLT 观察期结束且未发生 DLT 时，由研究者签名确认未发生。DLT 须在 DLT 页面根据其不良事件确认。"),

@@ -81,6 +81,9 @@ async function main() {
   check(true, 'a missing exam value is shown at its cell');
   await crc.screenshot({ path: path.join(SHOTS, 'journey-screening.png'), fullPage: true });
   await crc.fill('#x-c5RightMotor', data.exam.c5RightMotor);
+  for (let i = 0; i < 50 && !(await crc.textContent('#screen-classification')).includes('AIS'); i++) await crc.waitForTimeout(100);
+  const live = await crc.textContent('#screen-classification');
+  check(live.includes('NLI C6') && live.includes('AIS B'), 'the exam is classified as it is entered (' + live + ')');
   await Promise.all([crc.waitForURL(/\/journey$/), crc.click('#screening-form button[type="submit"]')]);
   const journey = new URL(crc.url()).pathname;
   check(await crc.getAttribute('[data-eligible]', 'data-eligible') === 'true', 'eligibility is computed from the exam');
