@@ -62,8 +62,7 @@ impl Texts {
 
 /// The message for a key in a language.
 pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
-    MESSAGES
-        .iter()
+    all()
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, zh)| match lang {
             Lang::En => *en,
@@ -73,8 +72,7 @@ pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
 
 /// The `js.*` messages as a JSON object, for the page script.
 pub fn script_messages(lang: Lang) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = MESSAGES
-        .iter()
+    let map: serde_json::Map<String, serde_json::Value> = all()
         .filter(|(k, _, _)| k.starts_with("js."))
         .map(|(k, _, _)| {
             (
@@ -87,6 +85,11 @@ pub fn script_messages(lang: Lang) -> String {
 }
 
 /// (key, English, Simplified Chinese).
+/// Every message: this table, then those of page features kept in their own file.
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    MESSAGES.iter().chain(super::i18n_journey::MESSAGES)
+}
+
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.name", "scitrial", "scitrial"),
     ("app.tagline", "Clinical trials of cell therapies for spinal cord injury", "脊髓损伤细胞治疗临床试验平台"),
@@ -512,103 +515,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("chart.lems", "LEMS (max 50)", "LEMS（满分 50）"),
     ("chart.lt", "Light touch (max 112)", "轻触觉（满分 112）"),
     ("chart.pp", "Pin prick (max 112)", "针刺觉（满分 112）"),
-    // The participant's journey (screening to the end), kits, cohorts.
-    ("j.link", "Screening, enrolment, randomisation, visit dates and end", "筛选、入组、随机化、访视日期与结束"),
-    ("j.screen_link", "Screen a participant", "筛选受试者"),
-    ("j.kits_link", "Kits to prepare", "待准备的药盒"),
-    ("j.cohorts_link", "Dose cohorts", "剂量队列"),
-    ("j.screen_title", "Screen a participant", "筛选受试者"),
-    ("j.screen_help", "The screening exam entered here is the participant's screening ISNCSCI form: eligibility is computed from it. To check an exam first, use the worksheet with its live classification:", "此处录入的筛选检查即受试者的筛选 ISNCSCI 表单，入选资格据此计算。如需先核对检查结果，请使用带实时分类的工作表："),
-    ("j.open_worksheet", "open the ISNCSCI worksheet", "打开 ISNCSCI 工作表"),
-    ("j.demographics", "Participant", "受试者"),
-    ("j.consent_date", "Informed consent date", "知情同意日期"),
-    ("j.screening_exam", "Screening exam (ISNCSCI)", "筛选检查（ISNCSCI）"),
-    ("j.exam_help", "Motor 0–5, sensory 0–2, NT when not testable; a star marks a value not due to the injury.", "运动 0–5，感觉 0–2，无法检查填 NT；星号表示非脊髓损伤所致的数值。"),
-    ("j.level", "Level", "节段"),
-    ("j.right_motor", "Right motor", "右侧运动"),
-    ("j.right_touch", "Right light touch", "右侧轻触觉"),
-    ("j.right_prick", "Right pin prick", "右侧针刺觉"),
-    ("j.left_motor", "Left motor", "左侧运动"),
-    ("j.left_touch", "Left light touch", "左侧轻触觉"),
-    ("j.left_prick", "Left pin prick", "左侧针刺觉"),
-    ("j.screen", "Screen and compute eligibility", "筛选并计算入选资格"),
-    ("j.title", "Journey", "受试者进程"),
-    ("j.ended_on", "Ended on", "结束日期"),
-    ("j.enrol", "Enrol", "入组"),
-    ("j.first_dose", "Planned first dose", "计划首次给药日期"),
-    ("j.randomisation", "Randomisation and kit", "随机化与药盒"),
-    ("j.kit", "Kit", "药盒"),
-    ("j.randomised_at", "Randomised", "随机化时间"),
-    ("j.dispensed", "Dispensed", "已发放"),
-    ("j.arm", "Arm", "组别"),
-    ("j.unblinded", "Unblinded in an emergency", "已紧急揭盲"),
-    ("j.not_randomised", "Not randomised.", "尚未随机化。"),
-    ("j.randomise_warning", "Randomisation is final: it happens once and cannot be undone. The covariates come from the screening exam and the site.", "随机化为最终操作：仅进行一次且不可撤销。协变量取自筛选检查和研究中心。"),
-    ("j.randomise_confirm", "I have checked that this participant is eligible, enrolled and to be randomised now.", "我已确认该受试者符合入选条件、已入组且现在进行随机化。"),
-    ("j.randomise", "Randomise", "随机化"),
-    ("j.unblind", "Emergency unblinding", "紧急揭盲"),
-    ("j.unblind_warning", "Only when the treating physician must know the treatment to care for the participant. It is recorded in the audit trail, the sponsor and the DSMB are notified, and it happens once for a participant. The arm is shown once, here, and not kept on the page.", "仅当治疗医生为救治受试者必须知道治疗分组时使用。此操作将记录在稽查轨迹中，并通知申办方和 DSMB；每名受试者仅可揭盲一次。组别仅在此处显示一次，不会保留在页面上。"),
-    ("j.unblind_reason", "Medical reason", "医学理由"),
-    ("j.unblind_now", "Unblind this participant", "揭盲该受试者"),
-    ("j.arm_once", "This participant's arm:", "该受试者的组别："),
-    ("j.visit_dates", "Visit dates", "访视日期"),
-    ("j.no_visits", "No visits are planned: the participant is not enrolled.", "尚无计划访视：受试者未入组。"),
-    ("j.record_date", "Record the date", "记录日期"),
-    ("j.end", "End participation", "结束参与"),
-    ("j.end_as", "Ends as", "结束方式"),
-    ("j.end_on", "On", "日期"),
-    ("j.end_reason", "Reason", "原因"),
-    ("j.live_classification", "Classification of the exam:", "检查分类："),
-    ("j.exam_form", "the screening ISNCSCI form", "筛选 ISNCSCI 表单"),
-    ("j.no_dlt_title", "No dose-limiting toxicity in the window", "观察期内无剂量限制性毒性"),
-    ("j.no_dlt_help", "Once the DLT window is over without a DLT, the investigator signs that none occurred. A DLT is confirmed from its adverse event on the DLT page.", "DLT 观察期结束且未发生 DLT 时，由研究者签名确认未发生。DLT 须在 DLT 页面根据其不良事件确认。"),
-    ("j.no_dlt_sign", "Sign: no DLT", "签名：无 DLT"),
-    ("js.j_confirm_first", "Confirm first.", "请先确认。"),
-    ("js.j_not_saved", "Not saved: see the fields marked.", "未保存：请查看标出的字段。"),
-    ("kits.title", "Kits to prepare and dispense", "待准备和发放的药盒"),
-    ("kits.help", "Each randomised participant's kit and arm, for the unblinded pharmacy only. Enter the kit number from the label to record the dispensing.", "每名已随机化受试者的药盒及组别，仅供非盲药房查看。输入标签上的药盒编号以记录发放。"),
-    ("kits.none", "No participant has been randomised.", "尚无受试者随机化。"),
-    ("kits.participant", "Participant", "受试者"),
-    ("kits.scan", "Kit number on the label", "标签上的药盒编号"),
-    ("kits.dispense", "Dispense", "发放"),
-    ("kits.to_prepare", "To prepare", "待准备"),
-    ("coh.title", "Dose cohorts", "剂量队列"),
-    ("coh.dose_level", "Dose level", "剂量组"),
-    ("coh.level", "Level", "剂量组"),
-    ("coh.overridden", "Sponsor override", "申办方超越规则指定"),
-    ("coh.cells", "Cells", "细胞数"),
-    ("coh.schedule", "Schedule", "给药方案"),
-    ("coh.window", "DLT window", "DLT 观察期"),
-    ("coh.days_left", "Days left", "剩余天数"),
-    ("coh.dlt_yes", "DLT (signed)", "DLT（已签署）"),
-    ("coh.dlt_no", "No DLT (signed)", "无 DLT（已签署）"),
-    ("coh.dlt_pending", "Not yet assessed", "尚未评估"),
-    ("coh.assign_help", "The participant is given the level the 3+3 rule enrols at now.", "受试者将被分配到 3+3 规则当前入组的剂量组。"),
-    ("coh.assign", "Give the level enrolling now", "分配当前入组的剂量组"),
-    ("coh.enrolling", "Enrolling now", "当前入组"),
-    ("coh.open", "open", "开放"),
-    ("coh.waiting_windows", "full: waiting for the DLT windows", "已满：等待 DLT 观察期结束"),
-    ("coh.over", "Escalation is over", "剂量递增已结束"),
-    ("coh.cohort_size", "Cohort size", "队列人数"),
-    ("coh.window_days", "DLT window (days after the last dose)", "DLT 观察期（末次给药后天数）"),
-    ("coh.mtd", "Maximum tolerated dose", "最大耐受剂量"),
-    ("coh.no_mtd", "Not yet established", "尚未确定"),
-    ("coh.enrolling_now", "Enrolling now", "当前入组"),
-    ("coh.assigned", "Assigned", "已分配"),
-    ("coh.evaluable", "Evaluable", "可评估"),
-    ("coh.dlts", "DLTs", "DLT 数"),
-    ("coh.decision", "3+3 decision", "3+3 决策"),
-    ("coh.assigned_at", "Assigned", "分配时间"),
-    ("coh.without_level", "Enrolled, without a dose level", "已入组、尚无剂量组"),
-    ("coh.none_waiting", "Every enrolled participant has a dose level.", "所有已入组受试者均已分配剂量组。"),
-    ("coh.override", "Sponsor override of the 3+3 rule", "申办方超越 3+3 规则"),
-    ("coh.override_warning", "An override gives a level the rule does not allow now. It needs a reason and your signature, and is recorded in the audit trail.", "超越规则将分配规则当前不允许的剂量组，需要理由和您的签名，并记录在稽查轨迹中。"),
-    ("coh.override_reason", "Reason for the override", "超越规则的理由"),
-    ("coh.override_sign", "Sign the override", "签署超越规则"),
-    ("status.escalate", "Escalate", "递增"),
-    ("status.expand", "Expand to six", "扩展至六例"),
-    ("status.stop", "Stop: above the MTD", "停止：超过最大耐受剂量"),
-    ("status.need-more", "Cohort not complete", "队列未完成"),
 ];
 
 #[cfg(test)]
@@ -618,7 +524,7 @@ mod tests {
     #[test]
     fn every_key_has_both_languages_once() {
         let mut seen = std::collections::BTreeSet::new();
-        for (key, en, zh) in MESSAGES {
+        for (key, en, zh) in all() {
             assert!(seen.insert(*key), "{key} is listed twice");
             assert!(!en.trim().is_empty(), "{key} has no English");
             assert!(!zh.trim().is_empty(), "{key} has no Chinese");

@@ -12,7 +12,7 @@
 //! plumbing, never the API's handlers nor another page feature.
 //!
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
-//! - [`i18n`] — the message table.
+//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages.
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
@@ -24,6 +24,7 @@ pub mod chart;
 pub mod cohorts;
 pub mod dashboard;
 pub mod i18n;
+pub mod i18n_journey;
 pub mod journey;
 pub mod notifications;
 pub mod participants;
