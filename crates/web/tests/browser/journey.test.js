@@ -110,6 +110,15 @@ async function main() {
   await crc.reload();
   check((await crc.textContent('[data-kit]')).trim() === kit, 'the journey page keeps the kit');
   check(await crc.locator('#randomise-form').count() === 0, 'randomised once');
+  // On a phone (390 px) the journey and screening pages do not scroll sideways.
+  await crc.setViewportSize({ width: 390, height: 844 });
+  for (const p of [journey, '/studies/' + data.study + '/screening']) {
+    await crc.goto(BASE + p);
+    const width = await crc.evaluate(function () { return document.documentElement.scrollWidth; });
+    check(width <= 391, p + ' fits 390 px (' + width + ')');
+  }
+  await crc.screenshot({ path: path.join(SHOTS, 'journey-screening-390.png'), fullPage: true });
+  await crc.setViewportSize({ width: 1024, height: 900 });
   await crc.goto(BASE + list);
   check((await crc.textContent('main')).includes(kit), 'the list shows the kit');
   check(!(await armShown(crc)), 'no arm in the list');
