@@ -62,8 +62,7 @@ impl Texts {
 
 /// The message for a key in a language.
 pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
-    MESSAGES
-        .iter()
+    all()
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, zh)| match lang {
             Lang::En => *en,
@@ -73,8 +72,7 @@ pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
 
 /// The `js.*` messages as a JSON object, for the page script.
 pub fn script_messages(lang: Lang) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = MESSAGES
-        .iter()
+    let map: serde_json::Map<String, serde_json::Value> = all()
         .filter(|(k, _, _)| k.starts_with("js."))
         .map(|(k, _, _)| {
             (
@@ -87,6 +85,11 @@ pub fn script_messages(lang: Lang) -> String {
 }
 
 /// (key, English, Simplified Chinese).
+/// Every message: this table, then those of page features kept in their own file.
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    MESSAGES.iter().chain(super::i18n_journey::MESSAGES)
+}
+
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.name", "scitrial", "scitrial"),
     ("app.tagline", "Clinical trials of cell therapies for spinal cord injury", "脊髓损伤细胞治疗临床试验平台"),
@@ -596,7 +599,7 @@ mod tests {
     #[test]
     fn every_key_has_both_languages_once() {
         let mut seen = std::collections::BTreeSet::new();
-        for (key, en, zh) in MESSAGES {
+        for (key, en, zh) in all() {
             assert!(seen.insert(*key), "{key} is listed twice");
             assert!(!en.trim().is_empty(), "{key} has no English");
             assert!(!zh.trim().is_empty(), "{key} has no Chinese");

@@ -12,18 +12,23 @@
 //! plumbing, never the API's handlers nor another page feature.
 //!
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
-//! - [`i18n`] — the message table.
+//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages.
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
+//! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
+//!   end), the pharmacist's kits; [`cohorts`] — the Phase I cohort page.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
 
 pub mod chart;
+pub mod cohorts;
 pub mod dashboard;
 pub mod ecrf;
 pub mod i18n;
+pub mod i18n_journey;
+pub mod journey;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
@@ -52,4 +57,6 @@ pub fn routes() -> Router<AppState> {
         .merge(safety::routes())
         .merge(worksheet::routes())
         .merge(ecrf::routes())
+        .merge(journey::routes())
+        .merge(cohorts::routes())
 }

@@ -65,7 +65,17 @@ struct ListPage {
     site: String,
     status: String,
     q: String,
-    rows: Vec<Participant>,
+    rows: Vec<ListRow>,
+    /// Links to the journey's pages the viewer may use: screening, kits, cohorts.
+    links: Vec<(String, &'static str)>,
+}
+
+/// A listed participant, with the allocation marks every role may see (kit, emergency
+/// unblinding; never the arm).
+pub struct ListRow {
+    p: Participant,
+    kit: Option<String>,
+    unblinded: bool,
 }
 
 /// `GET /studies/{study}/participants?site=&status=&q=`
@@ -96,7 +106,43 @@ async fn list(
                         .as_deref()
                         .is_some_and(|s| s.to_lowercase().contains(&needle))
             })
+            .collect::<Vec<Participant>>();
+        let allocations = state.store.allocations(&scope).await?;
+        let rows = rows
+            .into_iter()
+            .map(|p| {
+                let a = allocations.iter().find(|a| a.participant_id == p.id);
+                ListRow {
+                    kit: a.map(|a| a.kit_number.clone()),
+                    unblinded: a.is_some_and(|a| a.unblinded_at.is_some()),
+                    p,
+                }
+            })
             .collect();
+        let roles = &viewer.me.roles;
+        let sees = !blinded(definition, roles);
+        let base = format!("/studies/{}", encode(&study));
+        let links = [
+            (
+                require(roles, &study, Operation::EnterData).is_ok(),
+                "screening",
+                "j.screen_link",
+            ),
+            (
+                sees && require(roles, &study, Operation::Dispense).is_ok(),
+                "kits",
+                "j.kits_link",
+            ),
+            (
+                sees && !definition.dose_levels.is_empty(),
+                "cohorts",
+                "j.cohorts_link",
+            ),
+        ]
+        .into_iter()
+        .filter(|(ok, _, _)| *ok)
+        .map(|(_, path, key)| (format!("{base}/{path}"), key))
+        .collect();
         Ok::<_, ApiError>(ListPage {
             ctx: viewer.ctx(Some(&study)),
             study_id: study.clone(),
@@ -117,6 +163,7 @@ async fn list(
             status,
             q,
             rows,
+            links,
         })
     }
     .await;
@@ -192,6 +239,13 @@ struct ParticipantPage {
     record_ae: Option<String>,
     /// The DLT page of a participant of a dose escalation the viewer sees.
     dlt_page: Option<String>,
+    /// The journey page (enrol, visit dates, randomise, unblind, end).
+    journey: String,
+    /// The kit and whether the participant was unblinded in an emergency (never the arm).
+    kit: Option<(String, bool)>,
+    /// The dose level's name and the DLT assessment's state message key, for a viewer who
+    /// sees the escalation.
+    dose: Option<(String, &'static str)>,
 }
 
 /// `GET /studies/{study}/participants/{id}`
@@ -259,8 +313,34 @@ async fn participant_page(
         && !blinded(study, &viewer.me.roles)
         && r.p.subject_id.is_some())
     .then(|| format!("/studies/{}/participants/{id}/dlt", encode(study_id)));
+    let kit = state
+        .store
+        .allocation(&scope, id)
+        .await?
+        .map(|a| (a.kit_number, a.unblinded_at.is_some()));
+    let dose = if dlt_page.is_some()
+        || (!study.dose_levels.is_empty() && !blinded(study, &viewer.me.roles))
+    {
+        let (assigned, dlt) = state.store.dose(&scope, id).await?;
+        assigned.map(|a| {
+            let level = study
+                .dose_level(&a.level_id)
+                .map_or(a.level_id.clone(), |l| l.name.clone());
+            let state = match dlt {
+                Some(d) if d.dlt => "coh.dlt_yes",
+                Some(_) => "coh.dlt_no",
+                None => "coh.dlt_pending",
+            };
+            (level, state)
+        })
+    } else {
+        None
+    };
     let p = r.p;
     Ok(ParticipantPage {
+        journey: format!("/studies/{}/participants/{id}/journey", encode(study_id)),
+        kit,
+        dose,
         ctx: viewer.ctx(Some(study_id)),
         site_name: study
             .site(&p.site_id)

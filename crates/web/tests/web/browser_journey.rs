@@ -1,0 +1,93 @@
+//! The participant's journey in a real browser: npm `playwright-core` driving Debian's Chromium
+//! against the real server on port 0 over a fresh SQLite database, with the launch helpers of
+//! [`crate::browser`]. The script is `tests/browser/journey.test.js`: the coordinator screens
+//! (the screening form with its exam), enrols and randomises with the confirmation; the
+//! pharmacist dispenses the kit; the investigator unblinds once. Skipped as the other browser
+//! tests are when node, the script's `node_modules` or Chromium is missing.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::allocation::{enrolled, spawn_with};
+use crate::browser::{chromium, missing};
+use crate::common::{self, login, PASSWORD, PHASE1, PHASE2};
+
+#[tokio::test]
+async fn the_journey_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: journey browser test: {why}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_journey"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let url = format!("sqlite:{}", tmp.join("test.db").display());
+    let app = common::with_list(spawn_with(&url, PHASE2).await).await;
+    // An eligible exam: a complete C6 injury with sacral sparing (AIS B).
+    let mut exam = isncsci::Exam::normal();
+    exam.anal_contraction = isncsci::Anal::No;
+    exam.anal_sensation = isncsci::Anal::Yes;
+    for side in [&mut exam.right, &mut exam.left] {
+        for m in isncsci::MotorLevel::ALL
+            .into_iter()
+            .filter(|m| *m > isncsci::MotorLevel::C6)
+        {
+            side.motor[m.index()] = isncsci::MotorValue::parse("0").unwrap();
+        }
+        for l in isncsci::Level::DERMATOMES
+            .into_iter()
+            .filter(|l| *l > isncsci::Level::C6 && *l < isncsci::Level::S4_5)
+        {
+            side.set_touch(l, isncsci::SensoryValue::parse("0").unwrap());
+            side.set_prick(l, isncsci::SensoryValue::parse("0").unwrap());
+        }
+    }
+    let flat: serde_json::Map<String, serde_json::Value> = isncsci::flat::fields(&exam)
+        .filter(|(k, _)| isncsci::flat::Field::parse(k).is_some_and(|f| f.is_required()))
+        .map(|(k, v)| (k, serde_json::Value::String(v.into())))
+        .collect();
+    // A Phase I participant, enrolled with the first dose on 2026-10-24: its DLT window is over.
+    let url1 = format!("sqlite:{}", tmp.join("phase1.db").display());
+    let phase1 = spawn_with(&url1, PHASE1).await;
+    let crc1 = login(&phase1, "crc").await;
+    let dosed = enrolled(&phase1, &crc1, 0, "P1", false).await;
+    let data = serde_json::json!({
+        "phase1": { "base": phase1.base, "study": phase1.study.id, "participant": dosed },
+        "study": app.study.id,
+        "title": app.study.title,
+        "site": app.study.sites[0].id,
+        "password": PASSWORD,
+        "crc": "crc",
+        "pharmacist": "pharm",
+        "investigator": "inv",
+        "arms": app.study.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "exam": flat,
+    });
+    let data_file = tmp.join("data.json");
+    std::fs::write(&data_file, data.to_string()).unwrap();
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = dir.join("journey.test.js");
+    let base = app.base.clone();
+    // The script stops itself after 3 minutes (a timer of its own).
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("BASE_URL", &base)
+            .env("DATA_FILE", &data_file)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the browser test failed");
+    std::fs::remove_dir_all(&tmp).ok();
+}
