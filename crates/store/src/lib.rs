@@ -50,7 +50,7 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
-pub use audit::{AuditWalk, CheckpointRecord};
+pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};

@@ -7,6 +7,7 @@
 //! database it happened on.
 
 mod allocation;
+mod audit_pages;
 mod common;
 mod dsmb;
 mod escalation;
