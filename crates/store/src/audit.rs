@@ -318,7 +318,7 @@ pub struct AuditPage {
 
 /// The entities whose record id starts with the participant's id (`ID` or `ID/…`).
 const PARTICIPANT_ENTITIES: &str =
-    "'participant', 'visit', 'form', 'signature', 'allocation', 'adverse-event', 'dose-level', 'dlt'";
+    "'participant', 'visit', 'form', 'signature', 'allocation', 'adverse-event', 'dose-level', 'dose-override', 'dlt'";
 
 /// A day's first instant, as the store writes instants.
 fn day_start(day: time::Date) -> String {

@@ -64,6 +64,7 @@ impl Texts {
 pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
     MESSAGES
         .iter()
+        .chain(super::i18n_nav::MESSAGES)
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, zh)| match lang {
             Lang::En => *en,
@@ -75,6 +76,7 @@ pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
 pub fn script_messages(lang: Lang) -> String {
     let map: serde_json::Map<String, serde_json::Value> = MESSAGES
         .iter()
+        .chain(super::i18n_nav::MESSAGES)
         .filter(|(k, _, _)| k.starts_with("js."))
         .map(|(k, _, _)| {
             (
@@ -521,7 +523,7 @@ mod tests {
     #[test]
     fn every_key_has_both_languages_once() {
         let mut seen = std::collections::BTreeSet::new();
-        for (key, en, zh) in MESSAGES {
+        for (key, en, zh) in MESSAGES.iter().chain(crate::pages::i18n_nav::MESSAGES) {
             assert!(seen.insert(*key), "{key} is listed twice");
             assert!(!en.trim().is_empty(), "{key} has no English");
             assert!(!zh.trim().is_empty(), "{key} has no Chinese");

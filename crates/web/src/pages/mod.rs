@@ -16,16 +16,23 @@
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
+//! - [`studies`] — the user's studies and the start of their work ([`landing`], by role).
+//! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 
+pub mod admin;
+pub mod audit;
 pub mod chart;
 pub mod dashboard;
 pub mod i18n;
+pub mod i18n_nav;
+pub mod landing;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
 pub mod safety;
 pub mod shell;
+pub mod studies;
 pub mod worksheet;
 
 use axum::Router;
@@ -48,4 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(safety::routes())
         .merge(worksheet::routes())
+        .merge(studies::routes())
+        .merge(audit::routes())
+        .merge(admin::routes())
 }
