@@ -28,6 +28,7 @@ mod accounts;
 mod allocation;
 mod audit;
 mod chain;
+mod credentials;
 mod db;
 mod dialect;
 mod ecrf;
@@ -52,6 +53,7 @@ pub use allocation::{
 };
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
+pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};

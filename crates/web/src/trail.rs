@@ -61,9 +61,13 @@ impl TrailQuery {
     pub fn page(&self) -> Result<i64, ApiError> {
         match given(&self.page) {
             None => Ok(1),
-            Some(p) => p.parse::<i64>().ok().filter(|p| (1..=1_000_000).contains(p)).ok_or_else(
-                || ApiError::field("page", format!("{p:?} is not a page (allowed: 1 or more)")),
-            ),
+            Some(p) => p
+                .parse::<i64>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or_else(|| {
+                    ApiError::field("page", format!("{p:?} is not a page (allowed: 1 or more)"))
+                }),
         }
     }
 
@@ -172,6 +176,8 @@ pub fn visible(rows: Vec<store::AuditRow>, filter: &AuditFilter) -> Vec<store::A
     if filter.hide_containing.is_empty() {
         rows
     } else {
-        rows.into_iter().filter(|r| !reveals_allocation(r)).collect()
+        rows.into_iter()
+            .filter(|r| !reveals_allocation(r))
+            .collect()
     }
 }

@@ -180,15 +180,13 @@ async fn create_user(
 pub fn check_email(email: &str) -> Result<String, ApiError> {
     let ok = email.len() <= 254
         && !email.contains(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == ',')
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
     if ok {
         Ok(email.to_string())
     } else {

@@ -90,12 +90,24 @@ mod tests {
         use Role::*;
         for (role, work, path) in [
             (SponsorAdmin, Work::Dashboard, "/studies/x"),
-            (Investigator, Work::SiteParticipants, "/studies/x/participants"),
+            (
+                Investigator,
+                Work::SiteParticipants,
+                "/studies/x/participants",
+            ),
             (Crc, Work::SiteParticipants, "/studies/x/participants"),
             (Monitor, Work::OpenQueries, "/studies/x/queries?status=open"),
-            (DataManager, Work::FormStates, "/studies/x/queries?status=answered"),
+            (
+                DataManager,
+                Work::FormStates,
+                "/studies/x/queries?status=answered",
+            ),
             (UnblindedPharmacist, Work::KitsToPrepare, "/studies/x"),
-            (DsmbStatistician, Work::SafetyTables, "/studies/x/safety/dsmb"),
+            (
+                DsmbStatistician,
+                Work::SafetyTables,
+                "/studies/x/safety/dsmb",
+            ),
             (DsmbMember, Work::SafetyTables, "/studies/x/safety/dsmb"),
             (SafetyPhysician, Work::SafetyClocks, "/studies/x/safety"),
             (Pharmacovigilance, Work::SafetyClocks, "/studies/x/safety"),

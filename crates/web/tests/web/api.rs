@@ -438,7 +438,9 @@ async fn the_access_matrix() {
                         }
                         "endParticipation" => ops(web::access::Operation::EndParticipation.roles()),
                         "getAuditTrail" => ops(web::access::Operation::ReadAudit.roles()),
-                        "exportAuditTrail" => ops(web::access::Operation::ExportAudit.roles()),
+                        "exportAuditTrail" | "exportStudyAuditTrail" => {
+                            ops(web::access::Operation::ExportAudit.roles())
+                        }
                         "raiseQuery" | "closeQuery" | "reopenQuery" => {
                             ops(web::access::Operation::RaiseQuery.roles())
                         }
