@@ -17,12 +17,14 @@
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`studies`] — the user's studies and the start of their work ([`landing`], by role).
-//! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts.
+//! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts;
+//!   [`credentials`] — changing and resetting a password.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 
 pub mod admin;
 pub mod audit;
 pub mod chart;
+pub mod credentials;
 pub mod dashboard;
 pub mod i18n;
 pub mod i18n_nav;
@@ -58,4 +60,5 @@ pub fn routes() -> Router<AppState> {
         .merge(studies::routes())
         .merge(audit::routes())
         .merge(admin::routes())
+        .merge(credentials::routes())
 }

@@ -52,7 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
 // Static files
 
 /// (name, content, media type) of the embedded static files.
-const STATIC: [(&str, &str, &str); 4] = [
+const STATIC: [(&str, &str, &str); 5] = [
     (
         "app.css",
         include_str!("../../static/app.css"),
@@ -66,6 +66,11 @@ const STATIC: [(&str, &str, &str); 4] = [
     (
         "worksheet.js",
         include_str!("../../static/worksheet.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "account.js",
+        include_str!("../../static/account.js"),
         "text/javascript; charset=utf-8",
     ),
     (
@@ -140,7 +145,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn new(lang: Lang, path: &str) -> Ctx {
+    /// The context of a page for someone signed out.
+    pub fn new(lang: Lang, path: &str) -> Ctx {
         Ctx {
             t: Texts(lang),
             user_name: None,

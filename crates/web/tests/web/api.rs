@@ -482,6 +482,7 @@ async fn the_access_matrix() {
                         "exportE2b" | "exportNarrative" => {
                             ops(web::access::Operation::ExportE2b.roles())
                         }
+                        "changePassword" | "requestPasswordReset" | "resetPassword" => true,
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
                         other => panic!("operation {other} missing from the matrix"),
