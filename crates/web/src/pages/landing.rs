@@ -123,7 +123,8 @@ mod tests {
         use Role::*;
         assert_eq!(landing(&[Auditor, SponsorAdmin]), Work::Dashboard);
         assert_eq!(landing(&[Monitor, Crc]), Work::SiteParticipants);
-        assert_eq!(landing(&[SafetyPhysician, DsmbMember]), Work::SafetyTables);
+        assert_eq!(landing(&[DsmbMember, SafetyPhysician]), Work::SafetyClocks);
+        assert_eq!(landing(&[DsmbMember, Auditor]), Work::AuditTrail);
         assert_eq!(landing(&[]), Work::Dashboard);
     }
 
