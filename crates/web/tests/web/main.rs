@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod browser_cases;
 mod browser_dsmb;
+mod browser_nav;
 mod browser_safety;
 mod common;
 mod contract;
