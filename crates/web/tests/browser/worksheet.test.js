@@ -108,9 +108,10 @@ async function main() {
   await page.goto(BASE + data.participantPath);
   check(page.url().startsWith(BASE + '/login'), 'a page asked for while signed out goes to /login');
 
-  // 1. A coordinator signs in and sees the dashboard.
+  // 1. A coordinator signs in on its site's participants, and opens the dashboard.
   await login(page, 'crc', 'demo-crc', null);
-  check(/\/studies\//.test(page.url()), 'the coordinator lands on the study dashboard');
+  check(/\/studies\/[^/]+\/participants$/.test(page.url()), 'the coordinator lands on its participants (' + page.url() + ')');
+  await page.goto(page.url().replace(/\/participants$/, ''));
   await page.waitForSelector('text=Enrolment by site');
   await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
   blindCheck(await page.content(), 'the dashboard');
