@@ -14,9 +14,9 @@ pub enum Work {
     SiteParticipants,
     /// Forms to verify and open queries (monitor).
     OpenQueries,
-    /// Forms by state, and the answered queries to close (data manager).
+    /// The table of forms by state, site and visit (data manager; the `forms` pages).
     FormStates,
-    /// Kits to prepare and dispense (unblinded pharmacist).
+    /// Kits to prepare and dispense (unblinded pharmacist; the `journey` pages).
     KitsToPrepare,
     /// The safety tables (DSMB statistician and members).
     SafetyTables,
@@ -58,8 +58,8 @@ impl Work {
             Work::Dashboard => format!("/studies/{study}"),
             Work::SiteParticipants => format!("/studies/{study}/participants"),
             Work::OpenQueries => format!("/studies/{study}/queries?status=open"),
-            Work::FormStates => format!("/studies/{study}/queries?status=answered"),
-            Work::KitsToPrepare => format!("/studies/{study}"),
+            Work::FormStates => format!("/studies/{study}/forms"),
+            Work::KitsToPrepare => format!("/studies/{study}/kits"),
             Work::SafetyTables => format!("/studies/{study}/safety/dsmb"),
             Work::SafetyClocks => format!("/studies/{study}/safety"),
             Work::AuditTrail => format!("/studies/{study}/audit"),
@@ -97,12 +97,8 @@ mod tests {
             ),
             (Crc, Work::SiteParticipants, "/studies/x/participants"),
             (Monitor, Work::OpenQueries, "/studies/x/queries?status=open"),
-            (
-                DataManager,
-                Work::FormStates,
-                "/studies/x/queries?status=answered",
-            ),
-            (UnblindedPharmacist, Work::KitsToPrepare, "/studies/x"),
+            (DataManager, Work::FormStates, "/studies/x/forms"),
+            (UnblindedPharmacist, Work::KitsToPrepare, "/studies/x/kits"),
             (
                 DsmbStatistician,
                 Work::SafetyTables,
