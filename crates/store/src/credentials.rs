@@ -33,6 +33,18 @@ pub struct ResetRequest {
 const ACCOUNTS_OUTBOX: &str = "";
 
 impl Store {
+    /// Every account's e-mail address, by account id (accounts without one left out).
+    pub async fn user_emails(&self) -> Result<std::collections::BTreeMap<i64, String>> {
+        let rows: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, email FROM users ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, email)| Some((id, email?)))
+            .collect())
+    }
+
     /// Sets a user's password hash (checked and hashed by the caller) and ends the account's
     /// sessions but `keep` (the session of a user changing their own password).
     pub async fn set_password(

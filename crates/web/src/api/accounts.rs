@@ -55,7 +55,50 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     )
     .body::<AccountState>()
     .returns::<store::User>(),
+    Endpoint::post(
+        "/api/users/{id}/email",
+        "setUserEmail",
+        "Set or (with an empty text) clear an account's e-mail address",
+        |m| on(m, set_email),
+    )
+    .body::<EmailInput>()
+    .returns::<store::User>(),
 ];
+
+/// An account's e-mail address (empty: none).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EmailInput {
+    email: String,
+}
+
+/// `POST /api/users/{id}/email`
+async fn set_email(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<store::User>, ApiError> {
+    may_manage_users(&me)?;
+    let input: EmailInput = parse_body(&body)?;
+    let user_id = user_id(&id)?;
+    let email = input.email.trim();
+    let email = if email.is_empty() {
+        String::new()
+    } else {
+        check_email(email)?
+    };
+    state
+        .store
+        .set_user_email(user_id, &email, &me.actor())
+        .await?;
+    state
+        .store
+        .user(user_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))
+}
 
 /// A new account.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

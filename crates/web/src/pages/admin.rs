@@ -32,6 +32,7 @@ pub struct UserRow {
     id: i64,
     username: String,
     full_name: String,
+    email: String,
     active: bool,
     locked: bool,
     roles: Vec<RoleLine>,
@@ -67,6 +68,7 @@ async fn users(
         require(&viewer.me.roles, &study, Operation::ManageUsers)?;
         let definition = state.study(&study)?;
         let mut users = Vec::new();
+        let mut emails = state.store.user_emails().await?;
         for u in state.store.users().await? {
             let roles = state
                 .store
@@ -84,6 +86,7 @@ async fn users(
                 id: u.id,
                 username: u.username,
                 full_name: u.full_name,
+                email: emails.remove(&u.id).unwrap_or_default(),
                 active: u.active,
                 locked: u.locked_until.is_some(),
                 roles,

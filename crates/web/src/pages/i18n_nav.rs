@@ -69,6 +69,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.username", "Username", "用户名"),
     ("admin.full_name", "Full name", "姓名"),
     ("admin.email", "E-mail", "电子邮箱"),
+    ("admin.save_email", "Save", "保存"),
     ("admin.password", "Initial password", "初始密码"),
     ("admin.roles", "Roles in this study", "本研究中的角色"),
     ("admin.account", "Account", "账户"),

@@ -355,6 +355,25 @@ async fn the_administrator_manages_accounts_and_passwords_are_changed_and_reset(
         assert_eq!(status, StatusCode::CREATED);
         let (_, body) = page(&admin, &users).await;
         assert!(body.contains("data-user=\"nurse\""));
+        assert!(body.contains("value=\"wang@example.org\""), "{body}");
+        // The address is changed (a wrong one named), and changed back.
+        let email = format!("/api/users/{id}/email");
+        let (status, e) = admin.post(&email, &json!({ "email": "nope" })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "email");
+        assert_eq!(
+            crc.post(&email, &json!({ "email": "a@b.org" })).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, e) = admin
+            .post(&email, &json!({ "email": "fang@example.org" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        let (_, body) = page(&admin, &users).await;
+        assert!(body.contains("value=\"fang@example.org\""));
+        admin
+            .post(&email, &json!({ "email": "wang@example.org" }))
+            .await;
         assert!(body.contains(&format!("data-post=\"/api/users/{id}/roles/removal\"")));
 
         // The owner changes the password: the current one is re-entered; other sessions end.
