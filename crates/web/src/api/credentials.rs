@@ -14,6 +14,7 @@ use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{parse_body, JsonBody};
 use crate::openapi::Endpoint;
+use crate::throttle::Client;
 
 /// How long a reset link holds.
 pub const RESET_VALID: time::Duration = time::Duration::hours(1);
@@ -139,9 +140,12 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// `POST /api/password-reset`
+/// `POST /api/password-reset`: every request counts against the limits that failed logins
+/// have (per client address and per name, in keys of their own), so that no one fills an
+/// owner's mailbox; over them, 429 with `Retry-After`.
 async fn request_reset(
     State(state): State<AppState>,
+    client: Client,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
     let input: ResetAsked = parse_body(&body)?;
@@ -149,8 +153,26 @@ async fn request_reset(
     if username.is_empty() || username.len() > 200 {
         return Err(ApiError::field("username", "is required"));
     }
+    let now = time::OffsetDateTime::now_utc();
+    state
+        .logins
+        .admit(
+            &format!("reset:{}", client.key),
+            &format!("reset:{}", username.to_lowercase()),
+            now,
+        )
+        .map_err(|wait| {
+            let retry_after = trial::accounts::retry_after_seconds(wait);
+            ApiError::TooManyRequests {
+                message: format!(
+                    "too many password resets asked for from this address or for this \
+                     username: try again in {retry_after} seconds"
+                ),
+                retry_after,
+            }
+        })?;
     let token = new_token();
-    let expires = time::OffsetDateTime::now_utc() + RESET_VALID;
+    let expires = now + RESET_VALID;
     let path = format!("/password-reset/confirm?token={token}");
     let link = match &state.public_url {
         Some(base) => format!("{}{path}", base.trim_end_matches('/')),

@@ -452,6 +452,19 @@ async fn the_administrator_manages_accounts_and_passwords_are_changed_and_reset(
         }
         let outbox = app.store.account_outbox().await.unwrap();
         assert_eq!(outbox.len(), 1, "only the real account gets mail");
+        // Asking again and again is limited as failed logins are (per name here).
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let r = public
+                .post(format!("{}/api/password-reset", app.base))
+                .json(&json!({ "username": "crcb" }))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status());
+        }
+        assert_eq!(statuses[0], StatusCode::ACCEPTED);
+        assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
         let mail = &outbox[0];
         assert_eq!(mail.recipient, "wang@example.org");
         let token = mail
