@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// of its `X-Forwarded-For` header: only when a proxy that sets it stands in front.
     #[arg(long)]
     pub trust_proxy: bool,
+    /// The address people open the server at (`https://trial.example.org`), which links in
+    /// e-mail (password resets) start with.
+    #[arg(long, env = "SCITRIAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
 }
@@ -182,6 +186,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .map_err(anyhow::Error::msg)?;
     app.trust_proxy = args.trust_proxy;
+    app.public_url = args.public_url;
     let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await

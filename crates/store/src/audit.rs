@@ -283,3 +283,135 @@ impl<'w> Walk<'w> {
         }
     }
 }
+
+/// What a page of the audit trail is filtered by (each filter is optional, all are applied in
+/// SQL): the chains to read, one participant's records (the participant, its visits, forms,
+/// signatures, allocation, adverse events and exams), a username, an action, a range of days
+/// (UTC, both ends included), and words that a row's entity or field must not contain (what a
+/// blinded reader must not see).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The chains to read (none: no rows).
+    pub chains: Vec<String>,
+    /// One participant's records.
+    pub participant: Option<i64>,
+    /// Rows by this username.
+    pub username: Option<String>,
+    /// Rows of this action.
+    pub action: Option<String>,
+    /// From this day (UTC) on.
+    pub from: Option<time::Date>,
+    /// Up to this day (UTC), included.
+    pub to: Option<time::Date>,
+    /// Words (lower case) that the entity and field of a row shown must not contain.
+    pub hide_containing: Vec<String>,
+}
+
+/// A page of the filtered audit trail, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditPage {
+    /// The rows of this page.
+    pub rows: Vec<AuditRow>,
+    /// How many rows match in all.
+    pub total: i64,
+}
+
+/// The entities whose record id starts with the participant's id (`ID` or `ID/…`).
+const PARTICIPANT_ENTITIES: &str =
+    "'participant', 'visit', 'form', 'signature', 'allocation', 'adverse-event', 'dose-level', 'dose-override', 'dlt'";
+
+/// A day's first instant, as the store writes instants.
+fn day_start(day: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T00:00:00.000000Z",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+impl AuditFilter {
+    /// The `WHERE` clause and its text parameters, in order.
+    fn clause(&self) -> (String, Vec<String>) {
+        let mut params: Vec<String> = Vec::new();
+        let mut param = |value: String| {
+            params.push(value);
+            format!("${}", params.len())
+        };
+        let mut parts: Vec<String> = Vec::new();
+        if self.chains.is_empty() {
+            parts.push("1 = 0".into());
+        } else {
+            let list: Vec<String> = self.chains.iter().map(|c| param(c.clone())).collect();
+            parts.push(format!("chain IN ({})", list.join(", ")));
+        }
+        if let Some(p) = self.participant {
+            let (id, prefix) = (param(p.to_string()), param(format!("{p}/%")));
+            let exam = param(p.to_string());
+            parts.push(format!(
+                "((entity IN ({PARTICIPANT_ENTITIES}) AND (record_id = {id} OR record_id LIKE \
+                 {prefix})) OR (entity = 'exam' AND record_id IN (SELECT CAST(id AS TEXT) FROM \
+                 exams WHERE CAST(participant_id AS TEXT) = {exam})))"
+            ));
+        }
+        if let Some(u) = &self.username {
+            parts.push(format!("username = {}", param(u.clone())));
+        }
+        if let Some(a) = &self.action {
+            parts.push(format!("action = {}", param(a.clone())));
+        }
+        if let Some(from) = self.from {
+            parts.push(format!("at >= {}::timestamptz", param(day_start(from))));
+        }
+        if let Some(to) = self.to.and_then(|d| d.next_day()) {
+            parts.push(format!("at < {}::timestamptz", param(day_start(to))));
+        }
+        for word in &self.hide_containing {
+            let like = param(format!("%{}%", word.to_lowercase()));
+            parts.push(format!(
+                "LOWER(entity) NOT LIKE {like} AND LOWER(COALESCE(field, '')) NOT LIKE {like}"
+            ));
+        }
+        (parts.join(" AND "), params)
+    }
+}
+
+impl Store {
+    /// A page of the audit trail as filtered, newest first: `limit` rows from `offset`, and how
+    /// many match in all.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<AuditPage> {
+        let (clause, params) = filter.clause();
+        let n = params.len();
+        let rows_sql = self.sql(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit WHERE {clause} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ));
+        let mut rows = sqlx::query_as::<_, AuditRow>(&rows_sql);
+        for p in &params {
+            rows = rows.bind(p);
+        }
+        let rows = rows
+            .bind(limit.max(0))
+            .bind(offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        let count_sql = self.sql(&format!("SELECT COUNT(*) FROM audit WHERE {clause}"));
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for p in &params {
+            count = count.bind(p);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        Ok(AuditPage { rows, total })
+    }
+
+    /// Every row of the audit trail as filtered, newest first (for a CSV download).
+    pub async fn audit_filtered(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
+        Ok(self.audit_page(filter, 0, i64::MAX).await?.rows)
+    }
+}

@@ -28,6 +28,7 @@ mod accounts;
 mod allocation;
 mod audit;
 mod chain;
+mod credentials;
 mod db;
 mod dialect;
 mod ecrf;
@@ -50,8 +51,9 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
-pub use audit::{AuditWalk, CheckpointRecord};
+pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
+pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};

@@ -23,6 +23,10 @@ pub struct App {
     pub trust_proxy: bool,
     /// The failed logins per client address and per submitted name.
     pub logins: LoginThrottle,
+    /// The address people open the server at (`https://trial.example.org`), which links in
+    /// e-mail start with; without it they carry the path only (never the request's `Host`,
+    /// which the asker chooses).
+    pub public_url: Option<String>,
 }
 
 /// The application as handlers share it.
@@ -53,6 +57,7 @@ impl App {
             secure_cookies,
             trust_proxy: false,
             logins: LoginThrottle::default(),
+            public_url: None,
         })
     }
 

@@ -30,6 +30,7 @@ pub mod openapi;
 pub mod pages;
 pub mod service;
 pub mod throttle;
+pub mod trail;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -79,7 +79,10 @@
         const body = {};
         // A field marked `data-json` carries JSON (a flag, a list of ids), not text.
         for (const el of form.elements) {
-          if (el.name) body[el.name] = 'json' in el.dataset ? JSON.parse(el.value) : el.value;
+          // A field marked `data-optional` is left out when empty (an optional member).
+          if (el.name && !('optional' in el.dataset && el.value === '')) {
+            body[el.name] = 'json' in el.dataset ? JSON.parse(el.value) : el.value;
+          }
         }
         const alert = form.querySelector('[role="alert"]');
         const submit = form.querySelector('[type="submit"]');

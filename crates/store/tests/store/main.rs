@@ -7,9 +7,11 @@
 //! database it happened on.
 
 mod allocation;
+mod audit_pages;
 mod common;
 mod dsmb;
 mod escalation;
+mod passwords;
 mod safety;
 mod safety_cases;
 mod schema;

@@ -55,7 +55,50 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     )
     .body::<AccountState>()
     .returns::<store::User>(),
+    Endpoint::post(
+        "/api/users/{id}/email",
+        "setUserEmail",
+        "Set or (with an empty text) clear an account's e-mail address",
+        |m| on(m, set_email),
+    )
+    .body::<EmailInput>()
+    .returns::<store::User>(),
 ];
+
+/// An account's e-mail address (empty: none).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EmailInput {
+    email: String,
+}
+
+/// `POST /api/users/{id}/email`
+async fn set_email(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<store::User>, ApiError> {
+    may_manage_users(&me)?;
+    let input: EmailInput = parse_body(&body)?;
+    let user_id = user_id(&id)?;
+    let email = input.email.trim();
+    let email = if email.is_empty() {
+        String::new()
+    } else {
+        check_email(email)?
+    };
+    state
+        .store
+        .set_user_email(user_id, &email, &me.actor())
+        .await?;
+    state
+        .store
+        .user(user_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))
+}
 
 /// A new account.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -66,6 +109,9 @@ struct NewUserInput {
     password: String,
     #[serde(default = "english")]
     language: String,
+    /// Where the account's notices and password resets are sent.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 fn english() -> String {
@@ -145,6 +191,13 @@ async fn create_user(
         &input.password,
         &input.language,
     )?;
+    let email = input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(check_email)
+        .transpose()?;
     let password = input.password;
     let hash = tokio::task::spawn_blocking(move || store::password::hash(&password))
         .await
@@ -155,10 +208,36 @@ async fn create_user(
         password_hash: hash,
         language: input.language,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_user(&new, &me.actor()).await?),
-    ))
+    let user = state.store.create_user(&new, &me.actor()).await?;
+    if let Some(email) = email {
+        state
+            .store
+            .set_user_email(user.id, &email, &me.actor())
+            .await?;
+    }
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Checks an e-mail address's shape: one `@` with text on both sides, a dot in the domain, no
+/// spaces or angle brackets, up to 254 characters.
+pub fn check_email(email: &str) -> Result<String, ApiError> {
+    let ok = email.len() <= 254
+        && !email.contains(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(email.to_string())
+    } else {
+        Err(ApiError::field(
+            "email",
+            format!("{email:?} is not an e-mail address (allowed: name@domain)"),
+        ))
+    }
 }
 
 /// A role to give.

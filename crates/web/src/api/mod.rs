@@ -15,6 +15,7 @@
 mod accounts;
 mod allocation;
 mod audit;
+mod credentials;
 mod ecrf;
 mod escalation;
 mod isncsci;
@@ -45,6 +46,7 @@ pub(crate) use safety::cases::sweep_notices as sweep_safety_notices;
 const FEATURES: &[&[Endpoint]] = &[
     SERVER,
     session::OPERATIONS,
+    credentials::OPERATIONS,
     studies::OPERATIONS,
     isncsci::OPERATIONS,
     participants::OPERATIONS,

@@ -87,7 +87,10 @@ pub fn script_messages(lang: Lang) -> String {
 /// (key, English, Simplified Chinese).
 /// Every message: this table, then those of page features kept in their own file.
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    MESSAGES.iter().chain(super::i18n_journey::MESSAGES)
+    MESSAGES
+        .iter()
+        .chain(super::i18n_journey::MESSAGES)
+        .chain(super::i18n_nav::MESSAGES)
 }
 
 pub const MESSAGES: &[(&str, &str, &str)] = &[

@@ -18,22 +18,31 @@
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
 //!   end), the pharmacist's kits; [`cohorts`] — the Phase I cohort page.
+//! - [`studies`] — the user's studies and the start of their work ([`landing`], by role).
+//! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts;
+//!   [`credentials`] — changing and resetting a password.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
 
+pub mod admin;
+pub mod audit;
 pub mod chart;
 pub mod cohorts;
+pub mod credentials;
 pub mod dashboard;
 pub mod ecrf;
 pub mod i18n;
 pub mod i18n_journey;
+pub mod i18n_nav;
 pub mod journey;
+pub mod landing;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
 pub mod safety;
 pub mod shell;
+pub mod studies;
 pub mod worksheet;
 
 use axum::Router;
@@ -59,4 +68,8 @@ pub fn routes() -> Router<AppState> {
         .merge(ecrf::routes())
         .merge(journey::routes())
         .merge(cohorts::routes())
+        .merge(studies::routes())
+        .merge(audit::routes())
+        .merge(admin::routes())
+        .merge(credentials::routes())
 }

@@ -1,7 +1,6 @@
 //! The participant list (filters by site, status, number) and the participant page: timeline
-//! with each visit's forms and exam, the charts, signatures, queries, and the audit trail (an
-//! exam's changes field by field; for blinded users without the rows that could name an
-//! allocation). Writes from the page (verifying a form, signing a visit or the casebook,
+//! with each visit's forms and exam, the charts, signatures, queries, and a link to the
+//! participant's audit trail (the audit page, filtered to them). Writes from the page (verifying a form, signing a visit or the casebook,
 //! answering or closing a query) are `data-post` forms that `app.js` sends to the JSON API; the
 //! page offers each only to the roles the API allows, at the participant's site.
 
@@ -11,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use store::{Participant, Scope};
+use store::Participant;
 
 use trial::{FormState, Meaning};
 
@@ -19,7 +18,7 @@ use super::chart::{self, Chart};
 use super::{encode, error_page, render, Ctx, Texts, Viewer};
 use crate::access::{require, scope_for, Operation};
 use crate::app::AppState;
-use crate::blinding::{blinded, reveals_allocation};
+use crate::blinding::blinded;
 use crate::error::ApiError;
 use crate::extract::record_id;
 use crate::service;
@@ -221,7 +220,8 @@ struct ParticipantPage {
     zone: String,
     visits: Vec<VisitRow>,
     signatures: Vec<store::Signature>,
-    audit: Option<Vec<AuditLine>>,
+    /// The participant's audit trail (a link to the audit page), for the roles that read it.
+    audit: Option<String>,
     queries: Vec<store::Query>,
     /// What a signature may mean.
     meanings: &'static [Meaning],
@@ -291,7 +291,7 @@ async fn participant_page(
     let (may_verify, may_sign) = (may(Operation::VerifyData), may(Operation::Sign));
     let api = format!("/api/studies/{}/participants/{id}", encode(study_id));
     let visits = visit_rows(study, &r, &api, may_verify, may_sign);
-    let audit = audit_of(state, viewer, study, &scope, &r).await?;
+    let audit = audit_link(viewer, study_id, &r.p);
     let signatures = state.store.signatures(&scope, id).await?;
     let queries = state.store.queries(&scope, Some(id), None).await?;
     let screening = screening_summary(Texts(viewer.lang), &r.exams);
@@ -447,49 +447,12 @@ fn form_row(
     }
 }
 
-/// The participant's audit trail, for a viewer who may read it at the participant's site: the
-/// participant's rows and those of its visits, forms, exams and signatures, newest first; for a
-/// blinded viewer, without the rows that could name an allocation.
-async fn audit_of(
-    state: &AppState,
-    viewer: &Viewer,
-    study: &trial::Study,
-    scope: &Scope,
-    r: &Records,
-) -> Result<Option<Vec<AuditLine>>, ApiError> {
-    let may_read = scope_for(&viewer.me.roles, &study.id, Operation::ReadAudit)
-        .is_some_and(|s| s.includes_site(&r.p.site_id));
-    if !may_read {
-        return Ok(None);
-    }
-    let id = r.id;
-    let mut all = state.store.audit_of("participant", &id.to_string()).await?;
-    let mut records: Vec<(&str, String)> = Vec::new();
-    records.extend(
-        r.visits
-            .iter()
-            .map(|v| ("visit", format!("{id}/{}", v.visit.visit_id))),
-    );
-    records.extend(
-        r.forms
-            .iter()
-            .map(|f| ("form", format!("{id}/{}/{}", f.visit_id, f.form_id))),
-    );
-    records.extend(r.exams.iter().map(|e| ("exam", e.id.to_string())));
-    for (entity, record) in records {
-        all.extend(state.store.audit_of(entity, &record).await?);
-    }
-    for s in state.store.signatures(scope, id).await? {
-        let signed = if s.casebook { "casebook" } else { &s.visit_id };
-        let record = format!("{id}/{signed}/{}", s.id);
-        all.extend(state.store.audit_of("signature", &record).await?);
-    }
-    all.retain(|r| r.chain == study.id);
-    if blinded(study, &viewer.me.roles) {
-        all.retain(|r| !reveals_allocation(r));
-    }
-    all.sort_by_key(|r| std::cmp::Reverse(r.id));
-    Ok(Some(all.iter().flat_map(audit_lines).collect()))
+/// The link to the participant's audit trail (the audit page, filtered to them), for a viewer
+/// who may read it at the participant's site.
+fn audit_link(viewer: &Viewer, study_id: &str, p: &Participant) -> Option<String> {
+    scope_for(&viewer.me.roles, study_id, Operation::ReadAudit)
+        .is_some_and(|s| s.includes_site(&p.site_id))
+        .then(|| format!("/studies/{}/audit?participant={}", encode(study_id), p.id))
 }
 
 /// The screening exam's results in brief, labelled in the page's language.
@@ -516,73 +479,4 @@ fn screening_summary(t: Texts, exams: &[store::ExamRecord]) -> Vec<(String, Stri
             .collect()
         })
         .unwrap_or_default()
-}
-
-/// A line of the audit trail as shown: a change to a value that is itself a set of fields (the
-/// exam of an ISNCSCI form) is shown field by field.
-pub struct AuditLine {
-    at: String,
-    username: String,
-    action: String,
-    record: String,
-    field: String,
-    old: String,
-    new: String,
-    reason: String,
-}
-
-impl AuditLine {
-    /// Whether a value is long enough to fold.
-    pub fn long(value: &str) -> bool {
-        value.chars().count() > 80
-    }
-
-    /// The start of a long value.
-    pub fn short(value: &str) -> String {
-        let mut s: String = value.chars().take(60).collect();
-        s.push('…');
-        s
-    }
-}
-
-fn audit_lines(r: &store::AuditRow) -> Vec<AuditLine> {
-    let line = |field: String, old: String, new: String| AuditLine {
-        at: r.at.clone(),
-        username: r.username.clone(),
-        action: r.action.clone(),
-        record: format!("{} {}", r.entity, r.record_id),
-        field,
-        old,
-        new,
-        reason: r.reason.clone().unwrap_or_default(),
-    };
-    let object = |v: &Option<String>| {
-        v.as_deref().and_then(|t| {
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t).ok()
-        })
-    };
-    let field = r.field.clone().unwrap_or_default();
-    if let (Some(old), Some(new)) = (object(&r.old_value), object(&r.new_value)) {
-        let text = |v: Option<&serde_json::Value>| match v {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
-        let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let lines: Vec<AuditLine> = keys
-            .into_iter()
-            .filter(|k| old.get(*k) != new.get(*k))
-            .map(|k| line(format!("{field}.{k}"), text(old.get(k)), text(new.get(k))))
-            .collect();
-        if !lines.is_empty() {
-            return lines;
-        }
-    }
-    vec![line(
-        field,
-        r.old_value.clone().unwrap_or_default(),
-        r.new_value.clone().unwrap_or_default(),
-    )]
 }

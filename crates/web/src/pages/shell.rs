@@ -75,6 +75,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "account.js",
+        include_str!("../../static/account.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "adverse_event.js",
         include_str!("../../static/adverse_event.js"),
         "text/javascript; charset=utf-8",
@@ -160,10 +165,17 @@ pub struct Ctx {
     pub safety: bool,
     /// Whether the user sees the study's safety tables and DSMB decisions (a navigation link).
     pub dsmb: bool,
+    /// The user's other studies, by id (the study switcher).
+    pub other_studies: Vec<String>,
+    /// Whether the user may read the study's audit trail (a navigation link).
+    pub audit: bool,
+    /// Whether the user manages the study's accounts (a navigation link).
+    pub admin: bool,
 }
 
 impl Ctx {
-    fn new(lang: Lang, path: &str) -> Ctx {
+    /// The context of a page for someone signed out.
+    pub fn new(lang: Lang, path: &str) -> Ctx {
         Ctx {
             t: Texts(lang),
             user_name: None,
@@ -172,6 +184,9 @@ impl Ctx {
             notifications: false,
             safety: false,
             dsmb: false,
+            other_studies: Vec::new(),
+            audit: false,
+            admin: false,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
             idle_seconds: auth::IDLE.whole_seconds(),
@@ -283,6 +298,24 @@ impl Viewer {
             .roles
             .iter()
             .any(|r| Some(&r.study_id) == ctx.study.as_ref() && tables.contains(&r.role));
+        let holds = |op: Operation| {
+            self.me
+                .roles
+                .iter()
+                .any(|r| Some(&r.study_id) == ctx.study.as_ref() && op.roles().contains(&r.role))
+        };
+        ctx.audit = holds(Operation::ReadAudit);
+        ctx.admin = holds(Operation::ManageUsers);
+        let mut others: Vec<String> = self
+            .me
+            .roles
+            .iter()
+            .map(|r| r.study_id.clone())
+            .filter(|s| Some(s) != ctx.study.as_ref())
+            .collect();
+        others.sort();
+        others.dedup();
+        ctx.other_studies = others;
         ctx
     }
 }
@@ -390,10 +423,23 @@ pub fn error_page(lang: Lang, error: ApiError) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Home, login, language
 
+/// `GET /`: the user's work in their study (`super::landing`), the list of their studies when
+/// they have several, the calculator when none.
 async fn home(viewer: Viewer) -> Response {
-    match viewer.ctx(None).study {
-        Some(study) => redirect(&format!("/studies/{}", encode(&study))),
-        None => redirect("/isncsci"),
+    let ctx = viewer.ctx(None);
+    match (ctx.study, ctx.other_studies.is_empty()) {
+        (Some(study), true) => {
+            let roles: Vec<trial::Role> = viewer
+                .me
+                .roles
+                .iter()
+                .filter(|r| r.study_id == study)
+                .map(|r| r.role)
+                .collect();
+            redirect(&super::landing::landing(&roles).path(&study))
+        }
+        (Some(_), false) => redirect("/studies"),
+        (None, _) => redirect("/isncsci"),
     }
 }
 

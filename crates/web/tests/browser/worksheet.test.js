@@ -109,9 +109,10 @@ async function main() {
   await page.goto(BASE + data.participantPath);
   check(page.url().startsWith(BASE + '/login'), 'a page asked for while signed out goes to /login');
 
-  // 1. A coordinator signs in and sees the dashboard.
+  // 1. A coordinator signs in on its site's participants, and opens the dashboard.
   await login(page, 'crc', 'demo-crc', null);
-  check(/\/studies\//.test(page.url()), 'the coordinator lands on the study dashboard');
+  check(/\/studies\/[^/]+\/participants$/.test(page.url()), 'the coordinator lands on its participants (' + page.url() + ')');
+  await page.goto(page.url().replace(/\/participants$/, ''));
   await page.waitForSelector('text=Enrolment by site');
   await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
   blindCheck(await page.content(), 'the dashboard');
@@ -214,13 +215,17 @@ async function main() {
   // The participant page shows the change with its reason (the investigator reads the trail).
   await context.clearCookies();
   await login(page, 'investigator', 'demo-investigator', data.participantPath);
-  const auditText = await page.textContent('#audit');
+  // The participant page links to the audit page, filtered to the participant.
+  await Promise.all([page.waitForNavigation(), page.click('[data-audit-link]')]);
+  const auditText = await page.textContent('table.audit');
   check(auditText.includes('Re-examined: weaker than first recorded'), 'the audit trail shows the reason');
   const row = page.locator('tr[data-audit-field="exam.c6RightMotor"]');
   check(await row.count() === 1, 'the audit trail has a line for the changed exam field');
   check(await row.locator('[data-old]').textContent() === original && await row.locator('[data-new]').textContent() === other,
     'the line shows the old and new value (' + original + ' → ' + other + ')');
   check((await row.textContent()).includes('Re-examined'), 'the line shows the reason');
+  blindCheck(await page.content(), 'the audit page');
+  await page.goto(BASE + data.participantPath);
   blindCheck(await page.content(), 'the participant page');
   const briefs = await page.$$eval('[data-exam-brief]', function (els) { return els.map(function (e) { return e.textContent; }); });
   check(briefs.some(function (b) { return b.includes('NLI) ' + changed.neurologicalLevelOfInjury + ' ') && b.includes('AIS ' + changed.asiaImpairmentScale + ' '); }),

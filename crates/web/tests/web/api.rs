@@ -437,7 +437,9 @@ async fn the_access_matrix() {
                         }
                         "endParticipation" => ops(web::access::Operation::EndParticipation.roles()),
                         "getAuditTrail" => ops(web::access::Operation::ReadAudit.roles()),
-                        "exportAuditTrail" => ops(web::access::Operation::ExportAudit.roles()),
+                        "exportAuditTrail" | "exportStudyAuditTrail" => {
+                            ops(web::access::Operation::ExportAudit.roles())
+                        }
                         "raiseQuery" | "closeQuery" | "reopenQuery" => {
                             ops(web::access::Operation::RaiseQuery.roles())
                         }
@@ -479,8 +481,11 @@ async fn the_access_matrix() {
                         "exportE2b" | "exportNarrative" => {
                             ops(web::access::Operation::ExportE2b.roles())
                         }
+                        "changePassword" | "requestPasswordReset" | "resetPassword" => true,
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
-                        | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
+                        | "setAccountState" | "setUserEmail" => {
+                            ops(web::access::Operation::ManageUsers.roles())
+                        }
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {

@@ -289,12 +289,18 @@ async fn pages_show_only_the_sites_of_the_user() {
         )
         .await;
         assert!(body.contains("does not show the audit trail"));
+        assert!(!body.contains("data-audit-link"));
         let (inv, _) = login(&app, "inv").await;
         let (_, body, _) = get(
             &inv,
             format!("{}/studies/{sid}/participants/{mine}", app.base),
         )
         .await;
+        // The participant page links to the trail, filtered to them, instead of inlining it.
+        let link = format!("/studies/{sid}/audit?participant={mine}");
+        assert!(body.contains(&link), "{body}");
+        assert!(!body.contains(r#"<td>create</td>"#), "{body}");
+        let (_, body, _) = get(&inv, format!("{}{link}", app.base)).await;
         assert!(body.contains(r#"<td>create</td>"#), "{body}");
         // The screening exam's own rows are in the participant's trail too.
         assert!(body.contains("<td>exam "), "{body}");
