@@ -183,6 +183,12 @@ impl Endpoint {
         self
     }
 
+    /// The operation answers 202 with a `T`: taken, to be carried out (or not) later.
+    pub const fn accepts<T: ToSchema>(mut self) -> Endpoint {
+        self.reply = Some(Reply::Json(202, one::<T>));
+        self
+    }
+
     /// The operation answers 200 with text of this media type.
     pub const fn text(mut self, media_type: &'static str) -> Endpoint {
         self.reply = Some(Reply::Text(media_type));

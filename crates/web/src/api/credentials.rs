@@ -36,7 +36,7 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         |m| on(m, request_reset),
     )
     .body::<ResetAsked>()
-    .returns::<Done>()
+    .accepts::<Done>()
     .public(),
     Endpoint::post(
         "/api/password-reset/confirm",
