@@ -185,11 +185,6 @@ pub fn after_attempt(
     })
 }
 
-/// Whether a pending message is due at `now` (never tried, or its next attempt has come).
-pub fn is_due(next_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
-    next_at.is_none_or(|at| at <= now)
-}
-
 /// The changes to audit for a delivery of message `id`: its state, its attempts, and the
 /// time sent, or the error with the next attempt, or the error with the time given up.
 pub fn changes(
@@ -299,13 +294,6 @@ mod tests {
         assert_eq!(MailState::of(true, false), MailState::Sent);
         assert_eq!(MailState::of(false, true), MailState::Failed);
         assert_eq!(MailState::of(false, false), MailState::Pending);
-    }
-
-    #[test]
-    fn a_message_is_due_when_never_tried_or_its_time_has_come() {
-        assert!(is_due(None, NOW));
-        assert!(is_due(Some(NOW), NOW));
-        assert!(!is_due(Some(NOW + Duration::from_secs(1)), NOW));
     }
 
     #[test]

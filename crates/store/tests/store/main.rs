@@ -10,6 +10,7 @@ mod allocation;
 mod common;
 mod dsmb;
 mod escalation;
+mod mail;
 mod safety;
 mod safety_cases;
 mod schema;
