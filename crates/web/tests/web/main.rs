@@ -15,6 +15,7 @@ mod contract;
 mod dsmb;
 mod e2b;
 mod login;
+mod mail;
 mod pages;
 mod safety;
 mod safety_cases;
