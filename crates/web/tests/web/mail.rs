@@ -69,7 +69,7 @@ impl Sink {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
-        let child = Command::new(python)
+        let mut child = Command::new(python)
             .env("PYTHONPATH", &tools)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
@@ -87,6 +87,8 @@ impl Sink {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not listen on {port}");
     }
 
