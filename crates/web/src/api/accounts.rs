@@ -55,6 +55,14 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     )
     .body::<AccountState>()
     .returns::<store::User>(),
+    Endpoint::post(
+        "/api/users/{id}/email",
+        "setUserEmail",
+        "Set or clear an account's e-mail address, where its notices are sent",
+        |m| on(m, set_email),
+    )
+    .body::<EmailInput>()
+    .returns::<UserEmail>(),
 ];
 
 /// A new account.
@@ -66,6 +74,9 @@ struct NewUserInput {
     password: String,
     #[serde(default = "english")]
     language: String,
+    /// Where the account's notices are sent.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 fn english() -> String {
@@ -145,6 +156,9 @@ async fn create_user(
         &input.password,
         &input.language,
     )?;
+    let email = input.email.as_deref().map(str::trim).unwrap_or("");
+    check_email(email)?;
+    let email = email.to_string();
     let password = input.password;
     let hash = tokio::task::spawn_blocking(move || store::password::hash(&password))
         .await
@@ -155,10 +169,63 @@ async fn create_user(
         password_hash: hash,
         language: input.language,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_user(&new, &me.actor()).await?),
-    ))
+    let user = state.store.create_user(&new, &me.actor()).await?;
+    if !email.is_empty() {
+        state
+            .store
+            .set_user_email(user.id, &email, &me.actor())
+            .await?;
+    }
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// An e-mail address to set; empty clears it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EmailInput {
+    email: String,
+}
+
+/// An account's e-mail address, as set.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct UserEmail {
+    user_id: i64,
+    /// Empty when cleared.
+    email: String,
+}
+
+/// An address is empty (none) or looks like one.
+fn check_email(email: &str) -> Result<(), ApiError> {
+    if email.is_empty() || trial::mail::is_address(email) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "email",
+            format!("{email:?} is not an e-mail address (allowed: local@domain, or empty)"),
+        ))
+    }
+}
+
+/// `POST /api/users/{id}/email`
+async fn set_email(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<UserEmail>, ApiError> {
+    may_manage_users(&me)?;
+    let input: EmailInput = parse_body(&body)?;
+    let user_id = user_id(&id)?;
+    let email = input.email.trim();
+    check_email(email)?;
+    state
+        .store
+        .set_user_email(user_id, email, &me.actor())
+        .await?;
+    Ok(Json(UserEmail {
+        user_id,
+        email: email.to_string(),
+    }))
 }
 
 /// A role to give.

@@ -481,7 +481,9 @@ async fn the_access_matrix() {
                             ops(web::access::Operation::ExportE2b.roles())
                         }
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
-                        | "setAccountState" => ops(web::access::Operation::ManageUsers.roles()),
+                        | "setAccountState" | "setUserEmail" => {
+                            ops(web::access::Operation::ManageUsers.roles())
+                        }
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use trial::mail::RetryPolicy;
 use web::mail::{MailConfig, Mailer, Round};
 
-use crate::common::databases;
+use crate::common::{databases, login, plain_name, spawn_with, PHASE2};
 
 const NOW: OffsetDateTime = datetime!(2026-12-06 10:00 UTC);
 
@@ -332,5 +332,67 @@ async fn the_outbox_arrives_at_a_real_smtp_server_and_failures_are_retried_then_
             store.verify_audit().await.unwrap(),
             store::AuditReport::Intact { .. }
         ));
+    }
+}
+
+#[tokio::test]
+async fn the_sponsor_administrator_sets_an_accounts_address() {
+    use reqwest::StatusCode;
+    use serde_json::json;
+    use trial::Role;
+    for db in databases("scitrial_web_mail_api").await {
+        let people = [
+            ("admin", Role::SponsorAdmin, None),
+            ("aud", Role::Auditor, None),
+        ];
+        let app = spawn_with(db.url(), PHASE2, &people, plain_name).await;
+        let aud = app.store.user_by_name("aud").await.unwrap().unwrap();
+        let admin = login(&app, "admin").await;
+        let path = format!("/api/users/{}/email", aud.id);
+        let (status, body) = admin
+            .post(&path, &json!({ "email": " aud@sponsor.example " }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({ "user_id": aud.id, "email": "aud@sponsor.example" })
+        );
+        let (status, body) = admin.post(&path, &json!({ "email": "aud" })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains("email"), "{body}");
+        let (status, _) = login(&app, "aud")
+            .await
+            .post(&path, &json!({ "email": "x@sponsor.example" }))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // A new account may carry its address from the start.
+        let (status, created) = admin
+            .post(
+                "/api/users",
+                &json!({ "username": "pv-one", "full_name": "P V", "password": "a good password",
+                         "email": "pv@sponsor.example" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let (status, body) = admin
+            .post(
+                "/api/users",
+                &json!({ "username": "pv-two", "full_name": "P V", "password": "a good password",
+                         "email": "not an address" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        for (id, want) in [
+            (aud.id, "aud@sponsor.example"),
+            (created["id"].as_i64().unwrap(), "pv@sponsor.example"),
+        ] {
+            let trail = app.store.audit_of("user", &id.to_string()).await.unwrap();
+            let set: Vec<_> = trail
+                .iter()
+                .filter(|r| r.field.as_deref() == Some("email"))
+                .map(|r| r.new_value.as_deref().unwrap_or(""))
+                .collect();
+            assert_eq!(set, [want]);
+        }
     }
 }
