@@ -139,7 +139,7 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn mailer(url: &str) -> Mailer {
+pub fn mailer(url: &str) -> Mailer {
     let mut config = MailConfig::new(url, "scitrial <trial@sponsor.example>");
     config.retry = policy();
     config.timeout = Duration::from_secs(10);
