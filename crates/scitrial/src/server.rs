@@ -40,6 +40,44 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Where the outbox is sent; without `--smtp-url` nothing is sent (the outbox only fills).
+#[derive(clap::Args, Debug)]
+pub struct MailArgs {
+    /// The SMTP relay the outbox is sent through: `smtp://HOST:PORT?tls=required` (STARTTLS),
+    /// `smtps://HOST:PORT` (TLS), or `smtp://HOST:PORT` (no TLS: a relay on this host only).
+    #[arg(long, env = "SCITRIAL_SMTP_URL", requires = "mail_from")]
+    pub smtp_url: Option<String>,
+    /// The relay's user name, when it asks for one.
+    #[arg(long, env = "SCITRIAL_SMTP_USER", requires = "smtp_url")]
+    pub smtp_user: Option<String>,
+    /// Its password (better given by the environment than on the command line).
+    #[arg(
+        long,
+        env = "SCITRIAL_SMTP_PASSWORD",
+        requires = "smtp_user",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+    /// The sender of every message: `trial@sponsor.example` or `Name <trial@sponsor.example>`.
+    #[arg(long, env = "SCITRIAL_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+impl MailArgs {
+    /// The mailer these arguments configure, if any.
+    fn mailer(&self) -> Result<Option<web::mail::Mailer>> {
+        let (Some(url), Some(from)) = (&self.smtp_url, &self.mail_from) else {
+            return Ok(None);
+        };
+        let mut config = web::mail::MailConfig::new(url, from);
+        config.username = self.smtp_user.clone();
+        config.password = self.smtp_password.clone();
+        Ok(Some(web::mail::Mailer::new(config)?))
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,6 +93,8 @@ pub struct DemoArgs {
     /// Seed and serve this database instead (`sqlite:FILE` or `postgres://…`; an empty one).
     #[arg(long)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -133,6 +173,9 @@ pub enum UsersCommand {
         /// Site, for site roles.
         #[arg(long)]
         site: Option<String>,
+        /// The account's e-mail address, where its notices are sent.
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -187,6 +230,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     app.trust_proxy = args.trust_proxy;
     app.public_url = args.public_url;
+    let mailer = args.mail.mailer()?;
     let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
@@ -197,17 +241,21 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         app.studies.keys().cloned().collect::<Vec<_>>().join(", "),
         listener.local_addr()?
     );
-    serve_with(listener, app, schedule, shutdown).await
+    serve_with(listener, app, schedule, mailer, shutdown).await
 }
 
 /// Serves until SIGINT or SIGTERM, writing checkpoints meanwhile when there is a schedule,
-/// and a last one once the requests under way are answered.
+/// and a last one once the requests under way are answered; with a mailer, the outbox is sent
+/// meanwhile.
 async fn serve_with(
     listener: tokio::net::TcpListener,
     app: web::App,
     schedule: Option<Schedule>,
+    mailer: Option<web::mail::Mailer>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    let sending = mailer.map(|m| tokio::spawn(m.run(app.store.clone())));
+    let _stop = AbortOnDrop(sending);
     let serving = web::serve_until(listener, app, shutdown);
     match &schedule {
         Some(schedule) => {
@@ -220,6 +268,17 @@ async fn serve_with(
         None => serving.await?,
     }
     Ok(())
+}
+
+/// Stops the outbox's sender when serving ends.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed here, before the server
@@ -271,6 +330,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
         .await
         .map_err(anyhow::Error::msg)?;
+    let mailer = args.mail.mailer()?;
     let schedule = Schedule::start(store, &args.checkpoints).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
@@ -298,7 +358,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     }
     out.flush()?;
     drop(out);
-    serve_with(listener, app, schedule, shutdown).await
+    serve_with(listener, app, schedule, mailer, shutdown).await
 }
 
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {
@@ -398,6 +458,7 @@ pub async fn users(cmd: UsersCommand) -> Result<()> {
         full_name,
         role,
         site,
+        email,
     } = cmd;
     let store = open(&database_url).await?;
     let app = web::App::new(store.clone(), &[read(&study)?], false)
@@ -417,6 +478,11 @@ pub async fn users(cmd: UsersCommand) -> Result<()> {
     let password = password.trim_end_matches(['\n', '\r']);
     web::api::check_new_user(&username, &full_name, password, "en")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(email) = &email {
+        if !trial::mail::is_address(email.trim()) {
+            bail!("--email {email:?} is not an e-mail address (allowed: local@domain)");
+        }
+    }
     let user = store
         .create_user(
             &store::NewUser {
@@ -437,6 +503,11 @@ pub async fn users(cmd: UsersCommand) -> Result<()> {
     store
         .assign_role(&assignment, &store::Actor::system())
         .await?;
+    if let Some(email) = &email {
+        store
+            .set_user_email(user.id, email, &store::Actor::system())
+            .await?;
+    }
     println!(
         "user {} created with role {role} in {}",
         user.username, study.id

@@ -36,6 +36,7 @@ mod escalation;
 mod events;
 mod gate;
 mod group;
+mod mail;
 mod model;
 mod notifications;
 mod participants;
@@ -58,6 +59,7 @@ pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
 pub use gate::{DsmbDecisionRecord, StoppingRuleFiring, STOPPING_RULE_NOTIFIED};
+pub use mail::MailToSend;
 pub use model::{date, instant, now, parse_date, parse_instant, Actor, Participant, Scope, User};
 pub use notifications::{Notification, OutboxMessage};
 pub use participants::{

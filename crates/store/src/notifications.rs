@@ -50,6 +50,14 @@ pub struct OutboxMessage {
     pub created_at: String,
     /// When sent, once sent.
     pub sent_at: Option<String>,
+    /// Attempts to send it so far.
+    pub attempts: i64,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    /// When it is tried again, after a failed attempt (UTC).
+    pub next_attempt_at: Option<String>,
+    /// When it was given up after the last allowed attempt (UTC).
+    pub failed_at: Option<String>,
 }
 
 impl Store {
@@ -118,7 +126,9 @@ impl Store {
     pub async fn outbox(&self, study: &str) -> Result<Vec<OutboxMessage>> {
         Ok(sqlx::query_as::<_, OutboxMessage>(&self.sql(
             "SELECT id, study_id, recipient_user_id, recipient, subject, body, \
-             created_at::instant, sent_at::instant FROM outbox WHERE study_id = $1 ORDER BY id",
+             created_at::instant, sent_at::instant, attempts, last_error, \
+             next_attempt_at::instant, failed_at::instant FROM outbox WHERE study_id = $1 \
+             ORDER BY id",
         ))
         .bind(study)
         .fetch_all(&self.pool)

@@ -46,6 +46,7 @@ pub mod escalation;
 mod forms;
 pub mod kits;
 pub mod list_check;
+pub mod mail;
 pub mod participants;
 pub mod queries;
 mod role;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod esign;
 pub mod extract;
 pub mod logging;
+pub mod mail;
 pub mod openapi;
 pub mod pages;
 pub mod service;

@@ -142,38 +142,45 @@ fn users_add_reads_the_password_from_standard_input() {
     let dir = temp_dir("users");
     let db = format!("sqlite:{}", dir.join("u.db").display());
     let study = PHASE2;
+    let add_with =
+        |name: &str, role: &str, site: Option<&str>, password: &str, email: Option<&str>| {
+            let mut cmd = bin();
+            cmd.args([
+                "users",
+                "add",
+                "--database-url",
+                &db,
+                "--study",
+                study,
+                "--username",
+                name,
+                "--full-name",
+                "Dr Test",
+                "--role",
+                role,
+            ]);
+            if let Some(s) = site {
+                cmd.args(["--site", s]);
+            }
+            if let Some(e) = email {
+                cmd.args(["--email", e]);
+            }
+            let mut child = cmd
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{password}\n").as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
     let add = |name: &str, role: &str, site: Option<&str>, password: &str| {
-        let mut cmd = bin();
-        cmd.args([
-            "users",
-            "add",
-            "--database-url",
-            &db,
-            "--study",
-            study,
-            "--username",
-            name,
-            "--full-name",
-            "Dr Test",
-            "--role",
-            role,
-        ]);
-        if let Some(s) = site {
-            cmd.args(["--site", s]);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        add_with(name, role, site, password, None)
     };
     let ok = add(
         "newinv",
@@ -193,6 +200,36 @@ fn users_add_reads_the_password_from_standard_input() {
     let short = add("x2", "auditor", None, "short");
     assert!(
         String::from_utf8_lossy(&short.stderr).contains("password: needs at least 8 characters")
+    ); // An account may be given its e-mail address; a text that is none is refused.
+    let mailed = add_with(
+        "pv1",
+        "auditor",
+        None,
+        "long enough password",
+        Some("pv1@sponsor.example"),
+    );
+    assert_eq!(
+        mailed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&mailed.stderr)
+    );
+    let bad = add_with("pv2", "auditor", None, "long enough password", Some("pv2"));
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an e-mail address"));
+    let export = bin()
+        .args(["audit", "export", "--database-url", &db])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&export.stdout);
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",email,") && l.contains("pv1@sponsor.example")),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("pv2"),
+        "nothing of a refused account is written"
     );
 }
 

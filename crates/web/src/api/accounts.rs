@@ -62,7 +62,7 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         |m| on(m, set_email),
     )
     .body::<EmailInput>()
-    .returns::<store::User>(),
+    .returns::<UserEmail>(),
 ];
 
 /// An account's e-mail address (empty: none).
@@ -78,7 +78,7 @@ async fn set_email(
     me: CurrentUser,
     Path(id): Path<String>,
     body: JsonBody,
-) -> Result<Json<store::User>, ApiError> {
+) -> Result<Json<UserEmail>, ApiError> {
     may_manage_users(&me)?;
     let input: EmailInput = parse_body(&body)?;
     let user_id = user_id(&id)?;
@@ -92,12 +92,14 @@ async fn set_email(
         .store
         .set_user_email(user_id, &email, &me.actor())
         .await?;
-    state
-        .store
-        .user(user_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))
+    Ok(Json(UserEmail { user_id, email }))
+}
+
+/// An account's e-mail address, as set (empty when cleared).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct UserEmail {
+    user_id: i64,
+    email: String,
 }
 
 /// A new account.
@@ -218,18 +220,11 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-/// Checks an e-mail address's shape: one `@` with text on both sides, a dot in the domain, no
-/// spaces or angle brackets, up to 254 characters.
+/// Checks an e-mail address's shape (`trial::mail::is_address`): one `@` with text on both
+/// sides, a dot in the domain, no spaces, angle brackets or list separators, up to 254
+/// characters.
 pub fn check_email(email: &str) -> Result<String, ApiError> {
-    let ok = email.len() <= 254
-        && !email.contains(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == ',')
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
+    let ok = trial::mail::is_address(email);
     if ok {
         Ok(email.to_string())
     } else {

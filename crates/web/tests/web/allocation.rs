@@ -456,6 +456,39 @@ async fn the_blind_walk() {
         let outbox = app.store.outbox(&sid).await.unwrap();
         let to: BTreeSet<&str> = outbox.iter().map(|m| m.recipient.as_str()).collect();
         assert_eq!(to, BTreeSet::from(["admin", "dsmb"]));
+        // Sent over SMTP to a real server, what the blinded sponsor receives names no arm.
+        if let Some(python) = crate::mail::python() {
+            let sink = crate::mail::Sink::start(&python).await;
+            for name in ["admin", "dsmb"] {
+                let user = app.store.user_by_name(name).await.unwrap().unwrap();
+                let email = format!("{name}@sponsor.example");
+                let system = store::Actor::system();
+                app.store
+                    .set_user_email(user.id, &email, &system)
+                    .await
+                    .unwrap();
+            }
+            let now = time::OffsetDateTime::now_utc();
+            crate::mail::mailer(&sink.url())
+                .send_due(&app.store, now)
+                .await
+                .unwrap();
+            let arrived = sink.arrived();
+            let to_sponsor: Vec<&Value> = arrived
+                .iter()
+                .filter(|m| m["rcpt_tos"] == json!(["admin@sponsor.example"]))
+                .collect();
+            assert_eq!(to_sponsor.len(), 1, "{arrived:?}");
+            let text = format!("{}\n{}", to_sponsor[0]["subject"], to_sponsor[0]["body"])
+                .replace(&app.study.id, "")
+                .to_lowercase();
+            assert!(text.contains("severe reaction"), "{text}");
+            for arm in &app.study.arms {
+                for name in [&arm.id, &arm.name] {
+                    assert!(!text.contains(&name.to_lowercase()), "{name} in {text}");
+                }
+            }
+        }
         // The participant is marked unblinded in the list and the view, for everyone.
         let (_, listed) = admin.get(&format!("/api/studies/{sid}/participants")).await;
         let marked: Vec<i64> = listed

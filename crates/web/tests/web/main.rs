@@ -22,6 +22,7 @@ mod e2b;
 mod forms;
 mod journey_pages;
 mod login;
+mod mail;
 mod nav;
 mod pages;
 mod safety;
