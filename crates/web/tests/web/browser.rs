@@ -220,10 +220,23 @@ async fn the_pages_in_a_real_browser() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(listener, app));
 
+    let output = run_script(&dir, "worksheet.test.js", base, data_file).await;
+    assert!(output.status.success(), "the browser test failed");
+}
+
+/// Runs `script` of `tests/browser` with node against the server at `base`, with the test's
+/// data in `data_file`, screenshots under `target/browser-screenshots` and Chromium from
+/// [`chromium`]; prints what it said and gives its output for the caller's assertion. Each
+/// script stops itself after 3 minutes (a timer of its own).
+pub(crate) async fn run_script(
+    dir: &Path,
+    script: &str,
+    base: String,
+    data_file: PathBuf,
+) -> std::process::Output {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let script = dir.join("worksheet.test.js");
-    // The script stops itself after 3 minutes (a timer of its own).
+    let script = dir.join(script);
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(&script)
@@ -238,5 +251,5 @@ async fn the_pages_in_a_real_browser() {
     .unwrap();
     println!("{}", String::from_utf8_lossy(&output.stdout));
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the browser test failed");
+    output
 }

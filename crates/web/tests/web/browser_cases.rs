@@ -6,10 +6,9 @@
 //! `SCITRIAL_REQUIRE_BROWSER` is set.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
-use crate::browser::{chromium, missing};
+use crate::browser::{missing, run_script};
 use crate::common::PHASE2;
 
 #[tokio::test]
@@ -61,22 +60,6 @@ async fn the_safety_pages_in_a_real_browser() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(listener, app));
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = dir.join("safety.test.js");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .env("BASE_URL", &base)
-            .env("DATA_FILE", &data_file)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    let output = run_script(&dir, "safety.test.js", base, data_file).await;
     assert!(output.status.success(), "the safety browser test failed");
 }

@@ -5,14 +5,13 @@
 //! browser tests are.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{json, Value};
 use store::Scope;
 use trial::{Role, Scim3, Scim3Item, Scim3Subscale};
 
 use crate::api::enrolled;
-use crate::browser::{chromium, missing};
+use crate::browser::{missing, run_script};
 use crate::common::{self, login, PASSWORD, PHASE2};
 
 const PEOPLE: &[common::Person] = &[
@@ -69,24 +68,8 @@ async fn the_form_pages_in_a_real_browser() {
     let data_file = tmp.join("data.json");
     std::fs::write(&data_file, data.to_string()).unwrap();
 
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = dir.join("forms.test.js");
     let base = app.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .env("BASE_URL", &base)
-            .env("DATA_FILE", &data_file)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    let output = run_script(&dir, "forms.test.js", base, data_file).await;
     assert!(output.status.success(), "the forms browser test failed");
     // What the pages did is in the store: the scores as trial computes them, the query on its
     // field, the visit's forms locked.

@@ -6,12 +6,11 @@
 //! the other browser tests are.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use store::Scope;
 
-use crate::browser::{chromium, missing};
+use crate::browser::{missing, run_script};
 use crate::common::{PHASE1, PHASE2};
 
 #[tokio::test]
@@ -75,23 +74,7 @@ async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(listener, app));
 
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = dir.join("nav.test.js");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .env("BASE_URL", &base)
-            .env("DATA_FILE", &data_file)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    let output = run_script(&dir, "nav.test.js", base, data_file).await;
     assert!(
         output.status.success(),
         "the navigation browser test failed"

@@ -6,10 +6,9 @@
 //! the other browser test is when node, the script's `node_modules` or Chromium is missing.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::api::{enrolled, login, spawn};
-use crate::browser::{chromium, missing};
+use crate::browser::{missing, run_script};
 use crate::common::PASSWORD;
 
 #[tokio::test]
@@ -51,25 +50,8 @@ async fn adverse_events_in_a_real_browser() {
     let data_file = tmp.join("data.json");
     std::fs::write(&data_file, data.to_string()).unwrap();
 
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = dir.join("adverse-events.test.js");
     let base = app.base.clone();
-    // The script stops itself after 3 minutes (a timer of its own).
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .env("BASE_URL", &base)
-            .env("DATA_FILE", &data_file)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    let output = run_script(&dir, "adverse-events.test.js", base, data_file).await;
     assert!(output.status.success(), "the browser test failed");
     std::fs::remove_dir_all(&tmp).ok();
 }
