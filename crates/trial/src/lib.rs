@@ -16,7 +16,8 @@
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
 //!   state machine), [`audit`] (signed checkpoints of the audit trail's chains, and how a
 //!   trail departs from one), [`safety`] (adverse events, SAE and SUSAR clocks, DLT
-//!   candidates, stopping rules and the DSMB's safety tables).
+//!   candidates, stopping rules and the DSMB's safety tables), [`product`] (the cell product:
+//!   ISBT 128 identifiers).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date and
 //! the seed of every random list.
@@ -48,6 +49,7 @@ pub mod kits;
 pub mod list_check;
 pub mod mail;
 pub mod participants;
+pub mod product;
 pub mod queries;
 mod role;
 pub mod safety;
