@@ -39,6 +39,7 @@ pub mod accounts;
 mod allocation;
 pub mod audit;
 mod change;
+pub mod csv;
 mod definition;
 pub mod ecrf;
 mod eligibility;
