@@ -10,7 +10,10 @@
 mod design;
 mod forms;
 mod node;
+mod product;
 mod schedule;
+
+pub(crate) use product::parse_product;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
