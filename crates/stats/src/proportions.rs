@@ -73,10 +73,11 @@ fn wilson_z(k: f64, n: f64, z: f64) -> Interval {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    // Clipped to [0, 1] against rounding at the extremes (as statsmodels).
     Interval {
         estimate: p,
-        lower: centre - half,
-        upper: centre + half,
+        lower: (centre - half).clamp(0.0, 1.0),
+        upper: (centre + half).clamp(0.0, 1.0),
     }
 }
 

@@ -54,8 +54,8 @@ pub fn fisher_exact(table: Table) -> Fisher {
         w[(x + 1 - lo) as usize] = w[(x - lo) as usize] * ratio;
     }
     for x in (lo + 1..=mode).rev() {
-        let ratio = ((row1 - x + 1) as f64 * (col1 - x + 1) as f64)
-            / (x as f64 * (row2 + x - col1) as f64);
+        let ratio =
+            ((row1 - x + 1) as f64 * (col1 - x + 1) as f64) / (x as f64 * (row2 + x - col1) as f64);
         w[(x - 1 - lo) as usize] = w[(x - lo) as usize] / ratio;
     }
     let observed = w[(a - lo) as usize];
