@@ -102,7 +102,7 @@ pub fn beta_ppf(p: f64, a: f64, b: f64) -> f64 {
         }
         let density = d.pdf(x);
         let mut next = x - f / density;
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if !(next > lo && next < hi && next.is_finite()) {
             next = 0.5 * (lo + hi);
         }
         if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs() {
@@ -129,7 +129,7 @@ fn polish(mut x: f64, tail: f64, sf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f
             hi = hi.min(x);
         }
         let mut next = x + f / pdf(x);
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if !(next > lo && next < hi && next.is_finite()) {
             if lo.is_finite() && hi.is_finite() {
                 next = 0.5 * (lo + hi);
             } else {

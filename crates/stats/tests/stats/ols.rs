@@ -2,7 +2,10 @@ use crate::fixtures::{bools, close, close_all, f, fs, load, strings};
 use serde_json::Value;
 use stats::{ancova, ols, Design};
 
-fn columns(case: &Value) -> (Vec<(String, Vec<f64>)>, Vec<(String, Vec<String>)>) {
+type Numeric = Vec<(String, Vec<f64>)>;
+type Factors = Vec<(String, Vec<String>)>;
+
+fn columns(case: &Value) -> (Numeric, Factors) {
     let numeric = case["numeric"]
         .as_array()
         .unwrap()
