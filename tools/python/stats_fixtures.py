@@ -128,6 +128,8 @@ def ols_cases():
     cases.append(ols_case("ANCOVA, null effect, covariate near 1000", y, treated=treated,
                           numeric=[("big", big)]))
     # Two arms, nothing else: the ANCOVA estimate is the difference of means.
+    cases.append(ols_case("one residual degree of freedom", [1.0, 2.5, 2.0],
+                          numeric=[("x", [0.0, 1.0, 3.0])]))
     cases.append(ols_case("ANCOVA, arm only (difference of means)",
                           [3.0, 5.0, 4.0, 6.0, 9.0, 8.0, 10.0], treated=[False] * 3 + [True] * 4))
     write("ols", cases)
@@ -143,6 +145,8 @@ def ttest_cases():
         ("equal means", [1.0, 2.0, 3.0], [0.0, 2.0, 4.0]),
         ("very different (tiny p)", rounded(rng, 50, 1, 20, 3), rounded(rng, 40, 1, 25, 3)),
         ("one sample without spread", [3.0, 3.0, 3.0, 3.0], [1.0, 2.0, 4.0]),
+        ("large samples (over 1000 degrees of freedom)", rounded(rng, 5, 3, 600, 1),
+         rounded(rng, 4.5, 3.5, 650, 1)),
     ]
     cases = []
     for name, a, b in samples:
