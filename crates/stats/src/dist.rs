@@ -85,50 +85,39 @@ pub fn beta_ppf(p: f64, a: f64, b: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) {
         return f64::NAN;
     }
-    // Newton on the lower tail from the mean, kept inside the bracket found so far (falling
-    // back to bisection), rather than statrs' inverse, whose loops have no bound and do not
-    // end for some very large shapes.
-    let mut x = a / (a + b);
-    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-    for _ in 0..400 {
-        let f = d.cdf(x) - p;
-        if f == 0.0 {
-            break;
-        }
-        if f > 0.0 {
-            hi = hi.min(x);
-        } else {
-            lo = lo.max(x);
-        }
-        let density = d.pdf(x);
-        let mut next = x - f / density;
-        if !(next > lo && next < hi && next.is_finite()) {
-            next = 0.5 * (lo + hi);
-        }
-        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs() {
-            x = next;
-            break;
-        }
-        x = next;
-    }
-    x
+    // Newton on the lower tail from the mean, inside [0, 1], rather than statrs' inverse,
+    // whose loops have no bound and do not end for some very large shapes.
+    let start = a / (a + b);
+    root(start, (0.0, 1.0), 400, |x| d.cdf(x) - p, |x| d.pdf(x))
 }
 
-/// Newton steps for `sf(x) = tail` (sf decreasing, derivative `-pdf`) from `x`, kept inside the
-/// bracket found so far, until the step is at the last bits.
-fn polish(mut x: f64, tail: f64, sf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> f64 {
-    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
-    for _ in 0..100 {
-        let f = sf(x) - tail;
-        if f == 0.0 {
+/// Newton steps for `sf(x) = tail` (sf decreasing, derivative `-pdf`) from `x`.
+fn polish(x: f64, tail: f64, sf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> f64 {
+    let unbounded = (f64::NEG_INFINITY, f64::INFINITY);
+    root(x, unbounded, 100, |x| tail - sf(x), pdf)
+}
+
+/// The root of the increasing `f` (derivative `df`) by Newton steps from `x`, kept inside the
+/// bracket `(lo, hi)` narrowed as it goes (a step leaving it bisects, or ends the search while
+/// the bracket is still unbounded), until a step is at the last bits or after `steps` steps.
+fn root(
+    mut x: f64,
+    (mut lo, mut hi): (f64, f64),
+    steps: usize,
+    f: impl Fn(f64) -> f64,
+    df: impl Fn(f64) -> f64,
+) -> f64 {
+    for _ in 0..steps {
+        let fx = f(x);
+        if fx == 0.0 {
             break;
         }
-        if f > 0.0 {
-            lo = lo.max(x);
-        } else {
+        if fx > 0.0 {
             hi = hi.min(x);
+        } else {
+            lo = lo.max(x);
         }
-        let mut next = x + f / pdf(x);
+        let mut next = x - fx / df(x);
         if !(next > lo && next < hi && next.is_finite()) {
             if lo.is_finite() && hi.is_finite() {
                 next = 0.5 * (lo + hi);
@@ -137,8 +126,7 @@ fn polish(mut x: f64, tail: f64, sf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f
             }
         }
         if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(f64::MIN_POSITIVE) {
-            x = next;
-            break;
+            return next;
         }
         x = next;
     }
