@@ -31,7 +31,7 @@ pub use ols::{ancova, ols, Coefficient, Design, OlsFit, TreatmentEffect, TREATME
 pub use proportions::{clopper_pearson, newcombe, wilson, Interval};
 pub use ranks::{mann_whitney, MannWhitney, Method, EXACT_LIMIT};
 pub use survival::{kaplan_meier, log_rank, GroupEvents, KmStep, LogRank};
-pub use tables::{cmh, fisher_exact, Cmh, Fisher, Table};
+pub use tables::{cmh, fisher_exact, Cmh, Fisher, Table, FISHER_LIMIT};
 pub use ttest::{t_test, TTest, Variances};
 
 /// The distribution functions the tests use, for callers that need the same ones (e.g. a

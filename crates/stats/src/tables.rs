@@ -23,15 +23,29 @@ pub struct Fisher {
     pub p_value: f64,
 }
 
-/// Fisher's exact test, two-sided as scipy `fisher_exact` computes it.
-pub fn fisher_exact(table: Table) -> Fisher {
+/// The largest table total [`fisher_exact`] enumerates (its distribution has at most this
+/// many points plus one).
+pub const FISHER_LIMIT: u64 = 10_000_000;
+
+/// Fisher's exact test, two-sided as scipy `fisher_exact` computes it. A table whose total is
+/// over [`FISHER_LIMIT`] is refused (a chi-squared or CMH test serves there).
+pub fn fisher_exact(table: Table) -> Result<Fisher, StatsError> {
     let [[a, b], [c, d]] = table;
+    let total = [a, b, c, d]
+        .iter()
+        .try_fold(0_u64, |s, v| s.checked_add(*v))
+        .filter(|t| *t <= FISHER_LIMIT)
+        .ok_or_else(|| StatsError::Invalid {
+            what: "table",
+            got: format!("{table:?}"),
+            allowed: "a total of at most 10,000,000",
+        })?;
     let (row1, row2, col1, col2) = (a + b, c + d, a + c, b + d);
     if row1 == 0 || row2 == 0 || col1 == 0 || col2 == 0 {
-        return Fisher {
+        return Ok(Fisher {
             odds_ratio: f64::NAN,
             p_value: 1.0,
-        };
+        });
     }
     let odds_ratio = if b > 0 && c > 0 {
         (a as f64 * d as f64) / (b as f64 * c as f64)
@@ -41,7 +55,6 @@ pub fn fisher_exact(table: Table) -> Fisher {
     // The hypergeometric distribution of the top-left cell given the margins, up to a
     // constant, from the mode outwards by the ratio of successive terms.
     let (lo, hi) = (col1.saturating_sub(row2), col1.min(row1));
-    let total = row1 + row2;
     let mode = (((col1 + 1) as f64 * (row1 + 1) as f64) / (total + 2) as f64) as u64;
     let mode = mode.clamp(lo, hi);
     let len = (hi - lo + 1) as usize;
@@ -61,10 +74,10 @@ pub fn fisher_exact(table: Table) -> Fisher {
     let observed = w[(a - lo) as usize];
     let at_mode = w[(mode - lo) as usize];
     if (observed - at_mode).abs() / observed.max(at_mode) <= 1e-14 {
-        return Fisher {
+        return Ok(Fisher {
             odds_ratio,
             p_value: 1.0,
-        };
+        });
     }
     let bound = observed * (1.0 + 1e-14);
     let mut tail: Vec<f64> = w.iter().copied().filter(|v| *v <= bound).collect();
@@ -73,10 +86,10 @@ pub fn fisher_exact(table: Table) -> Fisher {
     tail.sort_by(f64::total_cmp);
     all.sort_by(f64::total_cmp);
     let p = tail.iter().sum::<f64>() / all.iter().sum::<f64>();
-    Fisher {
+    Ok(Fisher {
         odds_ratio,
         p_value: p.min(1.0),
-    }
+    })
 }
 
 /// The Cochran–Mantel–Haenszel test across strata, with the Mantel–Haenszel common odds ratio.

@@ -125,6 +125,17 @@ fn levels_counts_and_methods_out_of_range() {
 }
 
 #[test]
+fn a_table_too_large_for_fisher() {
+    let e = stats::fisher_exact([[u64::MAX, 1], [1, 1]]).unwrap_err();
+    assert!(e
+        .to_string()
+        .contains("allowed: a total of at most 10,000,000"));
+    // At the limit, with margins that leave two tables possible.
+    assert!(stats::fisher_exact([[9_999_998, 1], [1, 0]]).is_ok());
+    assert!(stats::fisher_exact([[9_999_999, 1], [1, 0]]).is_err());
+}
+
+#[test]
 fn nothing_to_compare() {
     assert_eq!(
         t_test(&[2.0, 2.0], &[2.0, 2.0], Variances::Equal, 0.95).unwrap_err(),

@@ -11,7 +11,7 @@ fn fisher_matches_scipy() {
     let doc = load(include_str!("../fixtures/fisher.json"));
     for case in doc["cases"].as_array().unwrap() {
         let t = table(&case["table"]);
-        let r = fisher_exact(t);
+        let r = fisher_exact(t).unwrap();
         close(
             r.odds_ratio,
             f(&case["odds_ratio"]),
