@@ -11,6 +11,18 @@
 //! - [`mann_whitney`]: the Wilcoxon–Mann–Whitney test, exact for small samples without ties.
 //! - [`kaplan_meier`] and [`log_rank`]: time to event with censoring.
 //!
+//! ```
+//! // The primary analysis's shape: change at week 24 on arm, baseline and a stratum.
+//! let change = [4.0, 7.5, 2.0, 9.0, 3.5, 1.0, 6.0, 8.5, 0.5, 2.5];
+//! let xs228 = [true, true, false, true, false, false, true, true, false, false];
+//! let baseline = [20.0, 35.0, 28.0, 40.0, 22.0, 31.0, 26.0, 38.0, 24.0, 30.0];
+//! let level = ["C", "T", "C", "T", "T", "C", "C", "T", "C", "T"];
+//! let effect = stats::ancova(&change, &xs228, &[("baseline", &baseline)], &[("level", &level)], 0.95)?;
+//! assert!(effect.ci_lower < effect.estimate && effect.estimate < effect.ci_upper);
+//! assert_eq!(effect.n, 10);
+//! # Ok::<(), stats::StatsError>(())
+//! ```
+//!
 //! Every function is checked against scipy or statsmodels on recorded fixtures
 //! (`tests/fixtures/`, written by `tools/python/stats_fixtures.py`). Distributions come from
 //! `statrs`, their quantiles polished here (see `dist`).
