@@ -280,7 +280,8 @@ def survival_cases():
         km.append({"name": name, "times": [float(v) for v in t], "events": [bool(v) for v in e],
                    "surv_times": nums(sf.surv_times), "n_risk": [int(v) for v in sf.n_risk],
                    "n_events": [int(v) for v in sf.n_events], "surv_prob": nums(sf.surv_prob),
-                   "surv_prob_se": nums(sf.surv_prob_se)})
+                   "surv_prob_se": nums(sf.surv_prob_se),
+                   "quantiles": [[q, num(sf.quantile(q))] for q in (0.25, 0.5, 0.75)]})
     n = 60
     times = [float(v) for v in rng.integers(1, 30, n)]
     events = [int(v) for v in rng.integers(0, 2, n)]

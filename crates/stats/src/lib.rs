@@ -9,7 +9,7 @@
 //! - [`clopper_pearson`], [`wilson`], [`newcombe`]: intervals for proportions and their
 //!   difference.
 //! - [`mann_whitney`]: the Wilcoxon–Mann–Whitney test, exact for small samples without ties.
-//! - [`kaplan_meier`] and [`log_rank`]: time to event with censoring.
+//! - [`kaplan_meier`], [`survival_quantile`] and [`log_rank`]: time to event with censoring.
 //!
 //! ```
 //! // The primary analysis's shape: change at week 24 on arm, baseline and a stratum.
@@ -42,7 +42,7 @@ pub use error::StatsError;
 pub use ols::{ancova, ols, Coefficient, Design, OlsFit, TreatmentEffect, TREATMENT};
 pub use proportions::{clopper_pearson, newcombe, wilson, Interval};
 pub use ranks::{mann_whitney, MannWhitney, Method, EXACT_LIMIT};
-pub use survival::{kaplan_meier, log_rank, GroupEvents, KmStep, LogRank};
+pub use survival::{kaplan_meier, log_rank, survival_quantile, GroupEvents, KmStep, LogRank};
 pub use tables::{cmh, fisher_exact, Cmh, Fisher, Table, FISHER_LIMIT};
 pub use ttest::{t_test, TTest, Variances};
 

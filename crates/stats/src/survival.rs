@@ -89,6 +89,16 @@ pub fn kaplan_meier(times: &[f64], events: &[bool]) -> Result<Vec<KmStep>, Stats
     Ok(steps)
 }
 
+/// The `p` quantile of the time to event from a Kaplan–Meier curve (`p = 0.5`: the median):
+/// the first time at which the survival is below `1 - p` (strictly, as SAS and statsmodels);
+/// `None` when the curve never gets there or `p` is not in (0, 1).
+pub fn survival_quantile(steps: &[KmStep], p: f64) -> Option<f64> {
+    if !(p > 0.0 && p < 1.0) {
+        return None;
+    }
+    steps.iter().find(|s| s.survival < 1.0 - p).map(|s| s.time)
+}
+
 /// Observed and expected events of one group in a log-rank test.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupEvents {

@@ -1,5 +1,5 @@
 use crate::fixtures::{bools, close, close_all, f, fs, load, strings};
-use stats::{kaplan_meier, log_rank};
+use stats::{kaplan_meier, log_rank, survival_quantile};
 
 #[test]
 fn kaplan_meier_matches_statsmodels() {
@@ -17,6 +17,10 @@ fn kaplan_meier_matches_statsmodels() {
         close_all(&s, &fs(&case["surv_prob"]), &format!("{what}: survival"));
         let se: Vec<f64> = steps.iter().map(|s| s.se.unwrap_or(f64::NAN)).collect();
         close_all(&se, &fs(&case["surv_prob_se"]), &format!("{what}: se"));
+        for q in case["quantiles"].as_array().unwrap() {
+            let got = survival_quantile(&steps, f(&q[0])).unwrap_or(f64::NAN);
+            close(got, f(&q[1]), &format!("{what}: quantile {}", q[0]));
+        }
     }
 }
 
