@@ -282,10 +282,13 @@ struct KeyGuess {
     /// value: its bytes from the key's opening quote to the value's opening quote, as written.
     member: Vec<Option<Member>>,
     /// The keys seen, by [`key_hash`], open addressing.
-    seen: Box<[Option<(Box<[u8]>, Key)>; KEY_TABLE]>,
+    seen: Box<[Option<KnownKey>; KEY_TABLE]>,
     /// How many entries `seen` holds (it stops taking new keys at half full).
     seen_count: usize,
 }
+
+/// A key as written, and what it is.
+type KnownKey = (Box<[u8]>, Key);
 
 /// Entries of [`KeyGuess::seen`]: a power of two, over twice the number of known keys.
 const KEY_TABLE: usize = 512;
