@@ -239,7 +239,8 @@ impl Ctx {
 
     /// A visit's name (its id when the study does not know it).
     pub fn visit_name(&self, id: &str) -> String {
-        self.labels().map_or_else(|| id.to_string(), |l| l.visit(id))
+        self.labels()
+            .map_or_else(|| id.to_string(), |l| l.visit(id))
     }
 
     /// A form's name.
@@ -257,9 +258,7 @@ impl Ctx {
 
     /// The time zone of the page's study (its first site's; UTC without one).
     pub fn zone(&self) -> String {
-        self.study_def()
-            .map_or("UTC", when::study_zone)
-            .to_string()
+        self.study_def().map_or("UTC", when::study_zone).to_string()
     }
 
     /// An instant in the zone of the page's study, as a `<time>` element (HTML; escaped).
@@ -274,6 +273,17 @@ impl Ctx {
             .map_or("UTC", |s| when::site_zone(s, site))
             .to_string();
         when::instant_html(instant, &zone)
+    }
+
+    /// A text with the instants in it shown in the zone of the page's study (plain text, to be
+    /// escaped by the template).
+    pub fn times_in(&self, text: &str) -> String {
+        when::instants_in(text, &self.zone())
+    }
+
+    /// A text with the instants in it shown in a named zone (plain text).
+    pub fn times_in_zone(&self, text: &str, zone: &str) -> String {
+        when::instants_in(text, zone)
     }
 
     /// An instant in a named zone, as a `<time>` element.

@@ -57,6 +57,49 @@ pub fn instant_html(at: &str, zone: &str) -> String {
     )
 }
 
+/// `text` with every RFC 3339 instant in it (`2026-12-06T09:58:31.123456Z`) shown as
+/// [`instant`] shows it, the rest unchanged: for texts written with an instant inside, such as a
+/// notification's message or a value in the audit trail.
+pub fn instants_in(text: &str, zone: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 11 <= bytes.len() {
+        let looks = bytes[i..i + 10].iter().enumerate().all(|(k, b)| {
+            if k == 4 || k == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        }) && bytes[i + 10] == b'T'
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if looks {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || b"-:.TZ+".contains(b)))
+                .map_or(bytes.len(), |n| i + n);
+            // A sentence's full stop after the instant is not part of it.
+            let end = if end > i && bytes[end - 1] == b'.' {
+                end - 1
+            } else {
+                end
+            };
+            let candidate = &text[i..end];
+            if candidate.parse::<Timestamp>().is_ok() {
+                out.push_str(&text[copied..i]);
+                out.push_str(&instant(candidate, zone));
+                copied = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -161,6 +204,31 @@ mod tests {
             instant_html("<b>\"x\"</b>", "UTC"),
             "<time datetime=\"&lt;b&gt;&quot;x&quot;&lt;/b&gt;\">&lt;b&gt;&quot;x&quot;&lt;/b&gt;</time>"
         );
+    }
+
+    #[test]
+    fn instants_inside_a_text() {
+        assert_eq!(
+            instants_in(
+                "Unblinded at 2026-12-06T10:19:10.971688Z, by Dr Li. Due 2026-12-07T00:00:00Z.",
+                "Asia/Shanghai"
+            ),
+            "Unblinded at 2026-12-06 18:19 (Asia/Shanghai), by Dr Li. Due 2026-12-07 08:00 (Asia/Shanghai)."
+        );
+        assert_eq!(instants_in("2026-12-06", "UTC"), "2026-12-06");
+        assert_eq!(
+            instants_in("x2026-12-06T10:00:00Z", "UTC"),
+            "x2026-12-06T10:00:00Z"
+        );
+        assert_eq!(
+            instants_in("2026-12-06T99:00:00Z 中文", "UTC"),
+            "2026-12-06T99:00:00Z 中文"
+        );
+        assert_eq!(
+            instants_in("新 2026-12-06T10:00:00Z", "UTC"),
+            "新 2026-12-06 10:00 (UTC)"
+        );
+        assert_eq!(instants_in("", "UTC"), "");
     }
 
     #[test]
