@@ -38,9 +38,13 @@ async function crawl(page, base, starts, limit) {
     seen.add(k);
     const response = await page.goto(base + path);
     if (!response || response.status() !== 200) continue;
+    // A redirect (a form of another kind, a study's start) counts as the page it lands on.
     const at = page.url().slice(base.length);
-    if (at !== path && seen.has(kind(at)) && found.includes(at)) continue;
-    found.push(path);
+    if (kind(at) !== k) {
+      if (seen.has(kind(at))) continue;
+      seen.add(kind(at));
+    }
+    found.push(at);
     const links = await page.$$eval('a[href]', function (as) { return as.map(function (a) { return a.href; }); });
     for (const url of links) {
       if (isPage(url, base)) queue.push(url.slice(base.length).split('#')[0]);
