@@ -3,7 +3,8 @@
 //! `week-2 / vital-signs / systolic_bp`). One place, so that the names can follow the page's
 //! language once the definition carries them in Chinese; until then the definition's names are
 //! used in both languages, and the instruments' items (SCIM III, WISCI II, the ISNCSCI exam) by
-//! their names in the message table. An id the definition does not know is shown as it is.
+//! their names in the message table (an exam cell as the worksheet names it). An id the definition
+//! does not know is shown as it is.
 
 use trial::{FormKind, Scim3Item, Study};
 
@@ -54,7 +55,42 @@ impl Labels<'_> {
                 },
             ),
             FormKind::Wisci2 if field == "level" => self.t.get("wisci.level").to_string(),
+            FormKind::Isncsci => self.exam_cell(field),
             _ => field.to_string(),
+        }
+    }
+
+    /// An ISNCSCI exam cell by its flat-layout key (`c5RightMotor` → `C5 Right Motor`), in the
+    /// worksheet's words.
+    fn exam_cell(&self, key: &str) -> String {
+        use isncsci::flat::{parse_key, Field, Key};
+        use isncsci::Side;
+        let side = |s: Side| match s {
+            Side::Right => self.t.get("ws.right"),
+            Side::Left => self.t.get("ws.left"),
+        };
+        // Levels as the standard prints them (`S4-5`).
+        let level = |l: &dyn std::fmt::Display| l.to_string().replace('_', "-");
+        let bare = key.strip_prefix("exam.").unwrap_or(key);
+        match parse_key(bare) {
+            Some(Key::Field(Field::Motor(s, l))) => {
+                format!("{} {} {}", level(&l), side(s), self.t.get("ws.motor"))
+            }
+            Some(Key::Field(Field::Touch(s, l))) => {
+                format!("{} {} {}", level(&l), side(s), self.t.get("ws.touch"))
+            }
+            Some(Key::Field(Field::Prick(s, l))) => {
+                format!("{} {} {}", level(&l), side(s), self.t.get("ws.prick"))
+            }
+            Some(Key::Field(Field::AnalContraction)) => self.t.get("ws.vac").to_string(),
+            Some(Key::Field(Field::AnalSensation)) => self.t.get("ws.dap").to_string(),
+            Some(Key::Field(Field::LowestNonKeyMuscle(Side::Right))) => {
+                self.t.get("ws.nonkey_right").to_string()
+            }
+            Some(Key::Field(Field::LowestNonKeyMuscle(Side::Left))) => {
+                self.t.get("ws.nonkey_left").to_string()
+            }
+            _ => key.to_string(),
         }
     }
 
@@ -114,6 +150,26 @@ mod tests {
         assert!(feeding.starts_with("1 "), "{feeding}");
         assert_ne!(feeding, "1 scim.feeding");
         assert_eq!(l.place("nowhere", "nothing", "x"), "nowhere · nothing · x");
+        let exam = study
+            .forms
+            .iter()
+            .find(|f| f.kind == FormKind::Isncsci)
+            .expect("an ISNCSCI form");
+        assert_eq!(l.field(&exam.id, "c5RightMotor"), "C5 Right Motor");
+        assert_eq!(
+            l.field(&exam.id, "exam.s4_5LeftPrick"),
+            "S4-5 Left Pin prick"
+        );
+        assert_eq!(
+            l.field(&exam.id, "analContraction"),
+            "Voluntary anal contraction (VAC)"
+        );
+        assert_eq!(l.field(&exam.id, "exam"), "exam");
+        let zh = Labels {
+            study: &study,
+            t: Texts(Lang::Zh),
+        };
+        assert_eq!(zh.field(&exam.id, "t1LeftTouch"), "T1 左侧 轻触觉");
         assert_eq!(l.field(&scim.id, "not-an-item"), "not-an-item");
     }
 }

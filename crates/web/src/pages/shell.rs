@@ -248,6 +248,12 @@ impl Ctx {
         self.labels().map_or_else(|| id.to_string(), |l| l.form(id))
     }
 
+    /// A field of a form, by name.
+    pub fn field_name(&self, form: &str, field: &str) -> String {
+        self.labels()
+            .map_or_else(|| field.to_string(), |l| l.field(form, field))
+    }
+
     /// Where a query sits, by name: `Week 2 · Vital signs · Systolic blood pressure`.
     pub fn place(&self, visit: &str, form: &str, field: &str) -> String {
         self.labels().map_or_else(
