@@ -1,4 +1,5 @@
-// scitrial pages: local times, the session's idle warning, signing out.
+// scitrial pages: the session's idle warning, signing out, writes through the API. (Instants
+// are formatted by the server, in the site's zone with the zone named: pages/when.rs.)
 'use strict';
 (function () {
   const body = document.body;
@@ -10,19 +11,6 @@
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : '';
   };
-
-  // Instants stored in UTC are shown in the site's time zone (the audit trail stays in UTC).
-  for (const el of document.querySelectorAll('time[data-tz]')) {
-    const at = new Date(el.getAttribute('datetime'));
-    if (isNaN(at)) continue;
-    try {
-      el.textContent = new Intl.DateTimeFormat(document.documentElement.lang, {
-        timeZone: el.dataset.tz, year: 'numeric', month: '2-digit', day: '2-digit',
-        hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
-      }).format(at);
-      el.title = el.getAttribute('datetime');
-    } catch (e) { /* an unknown zone keeps the UTC text */ }
-  }
 
   // Sessions end after the idle time; warn five minutes before, offer to stay.
   if (body.dataset.signedIn) {

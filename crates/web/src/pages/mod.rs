@@ -14,6 +14,8 @@
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
 //! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages.
 //! - [`chart`] — the SVG charts of scores over visits.
+//! - [`when`] — instants as pages show them, in a site's zone with the zone named; [`labels`]
+//!   — visits, forms and fields by their names.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
@@ -36,6 +38,7 @@ pub mod i18n;
 pub mod i18n_journey;
 pub mod i18n_nav;
 pub mod journey;
+pub mod labels;
 pub mod landing;
 pub mod notifications;
 pub mod participants;
@@ -43,6 +46,7 @@ pub mod queries;
 pub mod safety;
 pub mod shell;
 pub mod studies;
+pub mod when;
 pub mod worksheet;
 
 use axum::Router;
