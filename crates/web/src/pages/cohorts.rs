@@ -171,7 +171,8 @@ async fn cohort_page(
             id: l.id.clone(),
             name: l.name_in(viewer.lang.zh()).to_string(),
             cells: cells_text(l.cells),
-            schedule: l.schedule.to_string(),
+            schedule: super::i18n::text(viewer.lang, &format!("coh.schedule.{}", l.schedule))
+                .map_or_else(|| l.schedule.to_string(), str::to_string),
             assigned: c.assigned,
             evaluable: c.evaluable,
             dlts: c.dlts,

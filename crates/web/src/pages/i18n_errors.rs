@@ -78,6 +78,20 @@ const PATTERNS: &[(&str, &str)] = &[
         "{} or more of the first {} participants dosed with a related serious adverse event",
         "前 {1} 名已给药受试者中有 {0} 名或以上发生与研究产品相关的严重不良事件",
     ),
+    (
+        "{} ({}) for {} of participant {} (site {}): started {}, due {} (overdue from {}).",
+        "受试者 {3}（中心 {4}）的 {2}：{0}，开始于 {5}，截止 {6}（自 {7} 起逾期）。",
+    ),
+    ("the site's 24-hour report to the sponsor", "研究中心 24 小时内向申办方报告"),
+    (
+        "the 7-day expedited report of a fatal or life-threatening SUSAR",
+        "致死或危及生命的 SUSAR 7 日快速报告",
+    ),
+    (
+        "the follow-up report of a fatal or life-threatening SUSAR",
+        "致死或危及生命的 SUSAR 随访报告",
+    ),
+    ("the 15-day expedited report of a SUSAR", "SUSAR 15 日快速报告"),
     ("Safety clock started: {}, participant {}", "安全性报告时限已开始：{0}，受试者 {1}"),
     ("2 days left: {}, participant {}", "剩余 2 天：{0}，受试者 {1}"),
     ("must change something", "没有任何更改"),
@@ -211,6 +225,18 @@ mod tests {
             Some("应为是或否，实际为 \"x\"")
         );
         assert_eq!(to_chinese("is required").as_deref(), Some("为必填项"));
+        assert_eq!(
+            to_chinese(
+                "the 15-day expedited report of a SUSAR (susar-15-day) for Fever of participant \
+                 XS-1 (site S1): started 2026-01-01T00:00:00Z, due 2026-01-16 (overdue from \
+                 2026-01-16T16:00:00Z)."
+            )
+            .as_deref(),
+            Some(
+                "受试者 XS-1（中心 S1）的 Fever：SUSAR 15 日快速报告，开始于 \
+                 2026-01-01T00:00:00Z，截止 2026-01-16（自 2026-01-16T16:00:00Z 起逾期）。"
+            )
+        );
         // What the catalogue does not know stays as it is.
         assert_eq!(to_chinese("something else entirely"), None);
     }

@@ -9,7 +9,9 @@
 // ASIA, AIS, NLI, ISNCSCI, SCIM, WISCI, DLT, MAD, NT), a run joined to digits (C5, T12,
 // XS228-P1, NCT06976229, week-12 is not: `week` is a word), the units of the allowlist, and
 // what the data file lists as data (login names, people's names, participant and kit numbers,
-// identifiers). Text marked as being in English (`lang="en"`, the language switch) is skipped.
+// identifiers). Text marked as being in English (`lang="en"`: the language switch, the terms of
+// the English-only dictionaries CTCAE and MedDRA) and records shown as kept (`translate="no"`:
+// what people typed, the audit trail's values) is skipped.
 // Then a refused save on a Chinese page must be shown in Chinese.
 'use strict';
 const fs = require('fs');
@@ -61,7 +63,7 @@ function englishWords(text) {
 async function pageTexts(page) {
   return page.evaluate(function () {
     const texts = [];
-    function skipped(el) { return el.closest('[lang="en"], script, style, noscript, template'); }
+    function skipped(el) { return el.closest('[lang="en"], [translate="no"], script, style, noscript, template'); }
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     let node;
     while ((node = walker.nextNode())) {
