@@ -92,6 +92,39 @@ const PATTERNS: &[(&str, &str)] = &[
         "致死或危及生命的 SUSAR 随访报告",
     ),
     ("the 15-day expedited report of a SUSAR", "SUSAR 15 日快速报告"),
+    // Eligibility reasons, stored in the words of `trial::eligibility` (its `Display`).
+    (
+        "consent on {} is after the screening date {}; consent must be given on or before the screening date",
+        "知情同意日期 {0} 晚于筛选日期 {1}，须在筛选当日或之前签署知情同意",
+    ),
+    ("date of birth {} is after the screening date {}", "出生日期 {0} 晚于筛选日期 {1}"),
+    ("injury date {} is after the screening date {}", "受伤日期 {0} 晚于筛选日期 {1}"),
+    ("injury date {} is before the date of birth {}", "受伤日期 {0} 早于出生日期 {1}"),
+    ("age {} years is outside {}", "年龄 {0} 岁，不在 {1} 岁范围内"),
+    (
+        "{} days from injury to screening is outside {}",
+        "受伤至筛选 {0} 天，不在 {1} 天范围内",
+    ),
+    (
+        "neurological level of injury INT (no impairment found) is never eligible",
+        "神经损伤平面为 INT（未发现脊髓损伤），不符合入选条件",
+    ),
+    (
+        "neurological level of injury is undetermined (possibly {}): NT values leave it open",
+        "神经损伤平面无法确定（可能为 {0}），因有未能检查（NT）的项目",
+    ),
+    ("neurological level of injury {} is outside {}", "神经损伤平面 {0} 不在 {1} 范围内"),
+    (
+        "AIS grade is undetermined (possibly {}): NT values leave it open",
+        "AIS 分级无法确定（可能为 {0}），因有未能检查（NT）的项目",
+    ),
+    (
+        "AIS grade {} is not among the allowed grades {}",
+        "AIS 分级 {0} 不在允许的分级（{1}）之内",
+    ),
+    // Why a signature is void (`trial::ecrf`'s words for the change).
+    ("form {} added to the visit", "访视新增表单 {0}"),
+    ("form {} changed: {} ({})", "表单 {0} 已更改：{1}（{2}）"),
     ("Safety clock started: {}, participant {}", "安全性报告时限已开始：{0}，受试者 {1}"),
     ("2 days left: {}, participant {}", "剩余 2 天：{0}，受试者 {1}"),
     ("must change something", "没有任何更改"),
@@ -225,6 +258,15 @@ mod tests {
             Some("应为是或否，实际为 \"x\"")
         );
         assert_eq!(to_chinese("is required").as_deref(), Some("为必填项"));
+        // An eligibility reason as `trial` words it, in the words of its own `message_zh`.
+        let reason = trial::Reason::Age {
+            years: 70,
+            allowed: trial::Bounds { min: 18, max: 65 },
+        };
+        assert_eq!(
+            to_chinese(&reason.to_string()).as_deref(),
+            Some(reason.message_zh().as_str())
+        );
         assert_eq!(
             to_chinese(
                 "the 15-day expedited report of a SUSAR (susar-15-day) for Fever of participant \
