@@ -22,6 +22,7 @@ mod dsmb;
 mod e2b;
 mod forms;
 mod journey_pages;
+mod languages;
 mod login;
 mod mail;
 mod nav;
