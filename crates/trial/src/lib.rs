@@ -83,8 +83,8 @@ pub use schedule::{
     date_of_day, plan_visits, study_day, unplanned_visit_changes, visit_status, visits_not_for,
     PlannedVisit, VisitStatus,
 };
+pub use study::{in_language, Factor, Randomisation, RandomisationMethod, WeightedFactor};
 pub use study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
     FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
 };
-pub use study::{Factor, Randomisation, RandomisationMethod, WeightedFactor};

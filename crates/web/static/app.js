@@ -7,6 +7,20 @@
   function msg(key) { return messages[key] || key; }
   window.scitrial = window.scitrial || {};
   window.scitrial.msg = msg;
+  // Every call of the API from a page says the page's language, so that a refusal comes back
+  // in it (the JSON error shape, its messages translated).
+  const pageLang = document.documentElement.lang === 'zh-Hans' ? 'zh' : 'en';
+  const plainFetch = window.fetch.bind(window);
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    if (url.startsWith('/api/') || url.startsWith(location.origin + '/api/')) {
+      init = Object.assign({}, init);
+      const headers = new Headers(init.headers || {});
+      headers.set('X-Scitrial-Lang', pageLang);
+      init.headers = headers;
+    }
+    return plainFetch(input, init);
+  };
   window.scitrial.csrf = function () {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : '';

@@ -37,11 +37,14 @@ fn field(id: &str, field_type: FieldType) -> FieldDef {
     FieldDef {
         id: id.to_owned(),
         label: format!("Label of {id}"),
+        label_zh: None,
         field_type,
         unit: None,
+        unit_zh: None,
         min: None,
         max: None,
         options: Vec::new(),
+        options_zh: Vec::new(),
         required: false,
     }
 }
@@ -50,6 +53,7 @@ fn generic(fields: Vec<FieldDef>) -> FormDef {
     FormDef {
         id: "test".to_owned(),
         name: "Test form".to_owned(),
+        name_zh: None,
         kind: FormKind::Generic,
         fields,
     }

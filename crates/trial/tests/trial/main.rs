@@ -2,6 +2,7 @@
 //! study definitions).
 
 mod allocation;
+mod chinese;
 mod common;
 mod eligibility;
 mod forms;

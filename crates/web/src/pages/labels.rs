@@ -1,10 +1,10 @@
 //! How pages name what the study definition identifies: a visit, a form, a field, and where a
 //! query sits (`Week 2 · Vital signs · Systolic blood pressure` for the ids
-//! `week-2 / vital-signs / systolic_bp`). One place, so that the names can follow the page's
-//! language once the definition carries them in Chinese; until then the definition's names are
-//! used in both languages, and the instruments' items (SCIM III, WISCI II, the ISNCSCI exam) by
-//! their names in the message table (an exam cell as the worksheet names it). An id the definition
-//! does not know is shown as it is.
+//! `week-2 / vital-signs / systolic_bp`). One place, so that the names follow the page's
+//! language: the definition's Chinese names (`name_zh`, `label_zh`) on Chinese pages, its English
+//! names otherwise, and the instruments' items (SCIM III, WISCI II, the ISNCSCI exam) by their
+//! names in the message table (an exam cell as the worksheet names it). An id the definition does
+//! not know is shown as it is.
 
 use trial::{FormKind, Scim3Item, Study};
 
@@ -24,14 +24,14 @@ impl Labels<'_> {
     pub fn visit(&self, id: &str) -> String {
         self.study
             .visit(id)
-            .map_or_else(|| id.to_string(), |v| v.name.clone())
+            .map_or_else(|| id.to_string(), |v| v.name_in(self.t.zh()).to_string())
     }
 
     /// A form's name (`Vital signs`).
     pub fn form(&self, id: &str) -> String {
         self.study
             .form(id)
-            .map_or_else(|| id.to_string(), |f| f.name.clone())
+            .map_or_else(|| id.to_string(), |f| f.name_in(self.t.zh()).to_string())
     }
 
     /// A field's name on a form (`Systolic blood pressure`); a SCIM III item by its number and
@@ -41,7 +41,7 @@ impl Labels<'_> {
             return field.to_string();
         };
         if let Some(f) = def.field(field) {
-            return f.label.clone();
+            return f.label_in(self.t.zh()).to_string();
         }
         match def.kind {
             FormKind::Scim3 => Scim3Item::parse(field).map_or_else(

@@ -12,7 +12,8 @@
 //! plumbing, never the API's handlers nor another page feature.
 //!
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
-//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages.
+//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages;
+//!   [`i18n_errors`] — the API's error answers in the page's language (`X-Scitrial-Lang`).
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`when`] — instants as pages show them, in a site's zone with the zone named; [`labels`]
 //!   — visits, forms and fields by their names.
@@ -35,6 +36,7 @@ pub mod credentials;
 pub mod dashboard;
 pub mod ecrf;
 pub mod i18n;
+pub mod i18n_errors;
 pub mod i18n_journey;
 pub mod i18n_nav;
 pub mod journey;

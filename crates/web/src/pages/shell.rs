@@ -212,6 +212,16 @@ impl Ctx {
             .to_string()
     }
 
+    /// A sentence of the rules (a stopping rule's firing, a notification) in the page's
+    /// language, when the catalogue of [`super::i18n_errors`] knows it; as written otherwise.
+    pub fn sentence<S: AsRef<str> + ?Sized>(&self, text: &S) -> String {
+        let text = text.as_ref();
+        match self.t.0 {
+            Lang::Zh => super::i18n_errors::to_chinese(text).unwrap_or_else(|| text.to_string()),
+            Lang::En => text.to_string(),
+        }
+    }
+
     /// A sex in words.
     pub fn sex(&self, sex: &str) -> String {
         i18n::text(self.t.0, &format!("sex.{sex}"))
