@@ -5,6 +5,7 @@ mod allocation;
 mod common;
 mod eligibility;
 mod forms;
+mod labs;
 mod safety;
 mod schedule;
 mod studies;
