@@ -81,10 +81,10 @@ struct Resolved {
 async fn resolve(
     conn: &mut AnyConnection,
     study: &Study,
+    scope: &Scope,
     mut rows: Vec<ImportRow>,
 ) -> Result<Result<Vec<Resolved>, Vec<Problem>>> {
     rows.sort_by_key(|r| (r.collected_at, r.line));
-    let scope = Scope::Study(study.id.clone());
     let ranges = ranges_of(conn, &study.id, "").await?;
     let mut participants: HashMap<String, Option<Participant>> = HashMap::new();
     // The first value of each participant's test: in the database, then in the file.
@@ -109,8 +109,13 @@ async fn resolve(
                 .await?
                 .map(|r| r.try_get("id"))
                 .transpose()?;
+            // A participant out of the caller's scope (another site's) is not found.
             let participant = match id {
-                Some(id) => Some(participant_in(conn, &scope, id).await?),
+                Some(id) => match participant_in(conn, scope, id).await {
+                    Ok(p) => Some(p),
+                    Err(StoreError::NotFound { .. }) => None,
+                    Err(e) => return Err(e),
+                },
                 None => None,
             };
             participants.insert(row.participant.clone(), participant);
@@ -235,15 +240,18 @@ impl Store {
     pub async fn preview_lab_import(
         &self,
         study: &Study,
+        scope: &Scope,
         rows: Vec<ImportRow>,
     ) -> Result<Result<Vec<ImportPreviewRow>, Vec<Problem>>> {
         let mut conn = self.pool.acquire().await?;
-        Ok(resolve(&mut conn, study, rows).await?.map(|resolved| {
-            resolved
-                .iter()
-                .map(|r| preview_row(r, study.labs.ae_threshold))
-                .collect()
-        }))
+        Ok(resolve(&mut conn, study, scope, rows)
+            .await?
+            .map(|resolved| {
+                resolved
+                    .iter()
+                    .map(|r| preview_row(r, study.labs.ae_threshold))
+                    .collect()
+            }))
     }
 
     /// Imports a file's rows all or nothing, in one write: audited as the import (its count
@@ -252,11 +260,13 @@ impl Store {
     pub async fn import_lab_results(
         &self,
         study: &Study,
+        scope: &Scope,
         rows: Vec<ImportRow>,
         digest: &str,
         by: &Actor,
     ) -> Result<Result<ImportOutcome, Vec<Problem>>> {
-        let (study, digest, by) = (study.clone(), digest.to_string(), by.clone());
+        let (study, scope, digest, by) =
+            (study.clone(), scope.clone(), digest.to_string(), by.clone());
         self.write("import_lab_results", move |mut tx| {
             Box::pin(async move {
                 tx.lock_study(&study.id).await?;
@@ -277,7 +287,7 @@ impl Store {
                         proposals: 0,
                     }));
                 }
-                let resolved = match resolve(tx.conn(), &study, rows).await? {
+                let resolved = match resolve(tx.conn(), &study, &scope, rows).await? {
                     Ok(resolved) => resolved,
                     Err(problems) => return Ok(Err(problems)),
                 };

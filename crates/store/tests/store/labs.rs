@@ -449,22 +449,33 @@ async fn a_lab_file_is_previewed_refused_whole_and_imported_once() {
 
         // XS-2 does not exist yet: the preview names line 4, the import writes nothing.
         let problems = store
-            .preview_lab_import(&study, rows.clone())
+            .preview_lab_import(&study, &scope, rows.clone())
             .await
             .unwrap()
             .unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "line 4: participant");
         let refused = store
-            .import_lab_results(&study, rows.clone(), &digest(FILE), &dm)
+            .import_lab_results(&study, &scope, rows.clone(), &digest(FILE), &dm)
             .await
             .unwrap();
         assert!(refused.is_err());
         assert!(store.lab_results_of(&scope, p1).await.unwrap().is_empty());
 
         let p2 = participant(&store, &study, 1, "2").await;
+        // A site's user imports only their sites' participants.
+        let site_a = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![study.sites[0].id.clone()],
+        };
+        let problems = store
+            .preview_lab_import(&study, &site_a, rows.clone())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(problems[0].path, "line 4: participant");
         let preview = store
-            .preview_lab_import(&study, rows.clone())
+            .preview_lab_import(&study, &scope, rows.clone())
             .await
             .unwrap()
             .unwrap();
@@ -480,7 +491,7 @@ async fn a_lab_file_is_previewed_refused_whole_and_imported_once() {
         );
 
         let done = store
-            .import_lab_results(&study, rows.clone(), &digest(FILE), &dm)
+            .import_lab_results(&study, &scope, rows.clone(), &digest(FILE), &dm)
             .await
             .unwrap()
             .unwrap();
@@ -504,7 +515,7 @@ async fn a_lab_file_is_previewed_refused_whole_and_imported_once() {
 
         // The same file again changes nothing.
         let again = store
-            .import_lab_results(&study, rows.clone(), &digest(FILE), &dm)
+            .import_lab_results(&study, &scope, rows.clone(), &digest(FILE), &dm)
             .await
             .unwrap()
             .unwrap();
@@ -522,7 +533,7 @@ async fn a_lab_file_is_previewed_refused_whole_and_imported_once() {
         let other = format!("{FILE}XS-2,week-4,2026-12-20T09:00:00Z,NEUT,4.0,10*9/L,\n");
         let rows = read_results(&other, &study.labs, &visits, now).unwrap();
         let problems = store
-            .import_lab_results(&study, rows, &digest(&other), &dm)
+            .import_lab_results(&study, &scope, rows, &digest(&other), &dm)
             .await
             .unwrap()
             .unwrap_err();

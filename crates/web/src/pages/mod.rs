@@ -34,8 +34,10 @@ pub mod dashboard;
 pub mod ecrf;
 pub mod i18n;
 pub mod i18n_journey;
+pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod journey;
+pub mod labs;
 pub mod landing;
 pub mod notifications;
 pub mod participants;
@@ -72,4 +74,5 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(admin::routes())
         .merge(credentials::routes())
+        .merge(labs::routes())
 }

@@ -486,6 +486,13 @@ async fn the_access_matrix() {
                         | "setAccountState" | "setUserEmail" => {
                             ops(web::access::Operation::ManageUsers.roles())
                         }
+                        "listLabTests" | "listLabRanges" | "listLabResults" => true,
+                        "recordLabResult" => ops(web::access::Operation::EnterData.roles()),
+                        "loadLabRanges" => ops(web::access::Operation::ManageLabRanges.roles()),
+                        "importLabResults" => ops(web::access::Operation::ImportLabs.roles()),
+                        "acceptLabProposal" | "dismissLabProposal" => {
+                            ops(web::access::Operation::DecideLabProposal.roles())
+                        }
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {

@@ -21,6 +21,7 @@ mod dsmb;
 mod e2b;
 mod forms;
 mod journey_pages;
+mod labs;
 mod login;
 mod mail;
 mod nav;
