@@ -402,7 +402,8 @@ async fn the_access_matrix() {
                         .replace("{visit}", "nope")
                         .replace("{form}", "nope")
                         .replace("{query}", "nope")
-                        .replace("{ae}", "nope");
+                        .replace("{ae}", "nope")
+                        .replace("{proposal}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
