@@ -11,6 +11,7 @@ mod browser_cases;
 mod browser_dsmb;
 mod browser_forms;
 mod browser_journey;
+mod browser_labs;
 mod browser_nav;
 mod browser_safety;
 mod common;
