@@ -247,7 +247,7 @@ fn the_xs228_definitions_schedule_their_panels() {
 #[test]
 fn a_bad_labs_table_names_each_key() {
     let base = include_str!("../../../../studies/xs228-phase2.toml");
-    let cut = base.find("[labs]").unwrap();
+    let cut = base.find("\n[labs]\n").unwrap() + 1;
     let text = format!(
         "{}[labs]\nae_threshold = 6\n[[labs.panels]]\npanel = \"csf\"\n\
          tests = [\"NEUT\", \"XX\", \"NEUT\"]\nvisits = [\"day-99\"]\n",
