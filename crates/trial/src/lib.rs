@@ -47,6 +47,7 @@ mod error;
 pub mod escalation;
 mod forms;
 pub mod kits;
+pub mod labs;
 pub mod list_check;
 pub mod mail;
 pub mod participants;

@@ -492,6 +492,9 @@ pub struct Study {
     pub eligibility: Criteria,
     /// The reference safety information, DLT criteria and stopping rules (`[safety]`).
     pub safety: SafetyDefinition,
+    /// The laboratory panels, their tests and visits, and the grade at which a lab value
+    /// proposes an adverse event (`[labs]`).
+    pub labs: crate::labs::LabsDefinition,
 }
 
 impl Study {

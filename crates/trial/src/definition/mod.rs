@@ -9,6 +9,7 @@
 
 mod design;
 mod forms;
+mod labs;
 mod node;
 mod product;
 mod schedule;
@@ -56,6 +57,7 @@ const TOP_KEYS: &[&str] = &[
     "eligibility",
     "forms",
     "safety",
+    "labs",
 ];
 const SAFETY_KEYS: &[&str] = &["expected_terms", "dlt_criteria", "stopping_rules"];
 const DLT_CRITERIA_KEYS: &[&str] = &["min_grade", "min_causality"];
@@ -246,6 +248,8 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
     let eligibility = read_eligibility(r, root);
     let forms = read_forms(r, root);
     let safety = read_safety(r, root);
+    let visit_ids: Vec<&str> = schedule.visits.iter().map(|(_, v)| v.id.as_str()).collect();
+    let labs = labs::read_labs(r, root, &visit_ids);
     check_visit_forms(r, &schedule, &forms);
     let Schedule { anchor, visits, .. } = schedule;
     let Forms { forms, .. } = forms;
@@ -271,5 +275,6 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         forms,
         eligibility,
         safety,
+        labs,
     }
 }

@@ -216,6 +216,12 @@ fn every_form_of_both_studies_scores_a_valid_example() {
                 "wisci2" => json!({"level": 20}),
                 "dlt" => json!({"dlt_observed": true, "ctcae_grade": 3,
                                 "description": "grade 3 headache after lumbar puncture"}),
+                "mri-read" => json!({"read_date": "2026-05-02", "reader": "Dr Lin",
+                                     "lesion_length_mm": 24.5, "cord_oedema": false,
+                                     "syrinx": false, "mass_at_injection_site": false}),
+                "immunogenicity" => json!({"sample_date": "2026-05-02",
+                                           "dsa_specificity": "DQ7", "dsa_mfi": 3200,
+                                           "mfi_cutoff": 1000, "dsa_positive": true}),
                 "isncsci" => {
                     let issues = score_form(form, &Map::new()).unwrap_err();
                     assert_eq!(issues.len(), 1);

@@ -6,6 +6,7 @@ mod chinese;
 mod common;
 mod eligibility;
 mod forms;
+mod labs;
 mod safety;
 mod schedule;
 mod studies;

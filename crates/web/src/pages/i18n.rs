@@ -105,6 +105,7 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
         .iter()
         .chain(super::i18n_journey::MESSAGES)
         .chain(super::i18n_nav::MESSAGES)
+        .chain(super::i18n_labs::MESSAGES)
 }
 
 pub const MESSAGES: &[(&str, &str, &str)] = &[

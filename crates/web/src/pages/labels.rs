@@ -24,14 +24,14 @@ impl Labels<'_> {
     pub fn visit(&self, id: &str) -> String {
         self.study
             .visit(id)
-            .map_or_else(|| id.to_string(), |v| v.name_in(self.t.zh()).to_string())
+            .map_or_else(|| id.to_string(), |v| v.name_in(self.t.0.zh()).to_string())
     }
 
     /// A form's name (`Vital signs`).
     pub fn form(&self, id: &str) -> String {
         self.study
             .form(id)
-            .map_or_else(|| id.to_string(), |f| f.name_in(self.t.zh()).to_string())
+            .map_or_else(|| id.to_string(), |f| f.name_in(self.t.0.zh()).to_string())
     }
 
     /// A field's name on a form (`Systolic blood pressure`); a SCIM III item by its number and
@@ -41,7 +41,7 @@ impl Labels<'_> {
             return field.to_string();
         };
         if let Some(f) = def.field(field) {
-            return f.label_in(self.t.zh()).to_string();
+            return f.label_in(self.t.0.zh()).to_string();
         }
         match def.kind {
             FormKind::Scim3 => Scim3Item::parse(field).map_or_else(

@@ -38,9 +38,11 @@ pub mod ecrf;
 pub mod i18n;
 pub mod i18n_errors;
 pub mod i18n_journey;
+pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod journey;
 pub mod labels;
+pub mod labs;
 pub mod landing;
 pub mod notifications;
 pub mod participants;
@@ -78,4 +80,5 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(admin::routes())
         .merge(credentials::routes())
+        .merge(labs::routes())
 }

@@ -96,6 +96,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         include_str!("../../static/journey.js"),
         "text/javascript; charset=utf-8",
     ),
+    (
+        "labs.js",
+        include_str!("../../static/labs.js"),
+        "text/javascript; charset=utf-8",
+    ),
 ];
 
 /// The content hash of each static file, which keys its URL, so it can be cached for a year.
