@@ -132,7 +132,18 @@ pub struct Reader {
     keys: KeyGuess,
     /// The layout of the last object read in full, tried first on the next one.
     template: Option<Template>,
+    /// Templates that failed in a row: objects that differ from one to the next.
+    template_misses: u32,
+    /// Objects still to read without trying or learning a template, after [`TEMPLATE_MISSES`]
+    /// misses in a row (then templates are tried again, in case the layout settled).
+    template_pause: u32,
+    /// The positions of the members of the object being learnt, kept between objects.
+    seen: Vec<Seen>,
 }
+
+/// Misses in a row after which templates pause, and for how many objects.
+const TEMPLATE_MISSES: u32 = 4;
+const TEMPLATE_PAUSE: u32 = 1024;
 
 /// The layout of an object as a program writes it again and again: after the object's start
 /// (or its `id` member), the same field members in the same order, with the same bytes between
@@ -749,6 +760,9 @@ impl Reader {
             builder: ExamBuilder::new(),
             keys: KeyGuess::new(),
             template: None,
+            template_misses: 0,
+            template_pause: 0,
+            seen: Vec::with_capacity(FIELD_COUNT),
         }
     }
 
@@ -900,12 +914,29 @@ impl Reader {
             loop {
                 c.skip_ws();
                 if learnable && learning.is_none() && (slot == START_SLOT || slot == ID_SLOT) {
-                    if let Some(end) = self.templated(c.bytes, c.pos, slot) {
-                        c.pos = end;
-                        let exam = self.builder.finish();
-                        return Ok(Record { id, exam });
+                    if self.template_pause > 0 {
+                        // Objects that differ from one to the next: no template to try or learn.
+                        learnable = false;
+                    } else if self.template.as_ref().is_some_and(|t| t.after == slot) {
+                        if let Some(end) = self.templated(c.bytes, c.pos, slot) {
+                            self.template_misses = 0;
+                            c.pos = end;
+                            let exam = self.builder.finish();
+                            return Ok(Record { id, exam });
+                        }
+                        self.template_misses += 1;
+                        if self.template_misses >= TEMPLATE_MISSES {
+                            self.template_misses = 0;
+                            self.template_pause = TEMPLATE_PAUSE;
+                            self.template = None;
+                            learnable = false;
+                        }
                     }
-                    learning = Some((c.pos, slot, Vec::with_capacity(FIELD_COUNT)));
+                    if learnable {
+                        let mut seen = std::mem::take(&mut self.seen);
+                        seen.clear();
+                        learning = Some((c.pos, slot, seen));
+                    }
                 }
                 if let Some((field, open, next)) = self.fast_member(c.bytes, c.pos, &mut slot) {
                     if let Some((_, _, seen)) = &mut learning {
@@ -1004,8 +1035,12 @@ impl Reader {
             Some(e) => Err(e),
             None => self.builder.finish(),
         };
-        if let (true, Some((start, after, seen)), Ok(_)) = (learnable, learning, &exam) {
-            self.template = Template::learn(c.bytes, start, after, &seen, c.pos);
+        self.template_pause = self.template_pause.saturating_sub(1);
+        if let Some((start, after, seen)) = learning {
+            if learnable && exam.is_ok() {
+                self.template = Template::learn(c.bytes, start, after, &seen, c.pos);
+            }
+            self.seen = seen;
         }
         Ok(Record { id, exam })
     }
