@@ -38,8 +38,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("labs.import", "Import a central lab's file", "导入中心实验室文件"),
     (
         "labs.import_help",
-        "CSV with the columns participant, visit, collected_at, test, value, unit, lab_range. A file with any bad row is refused whole; the same file twice changes nothing.",
-        "CSV 文件，列为 participant、visit、collected_at、test、value、unit、lab_range。任何一行有误则整个文件被拒绝；同一文件再次导入不做任何更改。",
+        "CSV with the columns below. A file with any bad row is refused whole; the same file twice changes nothing.",
+        "CSV 文件，各列见下。任何一行有误则整个文件被拒绝；同一文件再次导入不做任何更改。",
     ),
     ("labs.file", "File", "文件"),
     ("labs.preview_only", "Preview only", "仅预览"),

@@ -44,6 +44,8 @@ pub struct Row {
     day: String,
     flag_label: &'static str,
     proposal_label: &'static str,
+    /// The visit's name in the page's language.
+    visit: String,
 }
 
 fn message(lang: Lang, key: &str) -> &'static str {
@@ -60,7 +62,8 @@ struct ParticipantLabs {
     rows: Vec<Row>,
     may_enter: bool,
     may_decide: bool,
-    visits: Vec<String>,
+    /// The visits' ids and names in the page's language.
+    visits: Vec<(String, String)>,
     tests: Vec<TestChoice>,
     /// Each causality's word and its words.
     causalities: Vec<(&'static str, &'static str)>,
@@ -106,6 +109,11 @@ async fn participant_labs(
             .await?
             .into_iter()
             .map(|r| Row {
+                visit: definition
+                    .visit(&r.visit_id)
+                    .map_or(r.visit_id.clone(), |v| {
+                        v.name_in(viewer.lang.zh()).to_string()
+                    }),
                 name: test_name(viewer.lang, &r.test),
                 day: r.collected_at.chars().take(10).collect(),
                 flag_label: message(viewer.lang, &format!("labs.flag.{}", r.flag)),
@@ -138,7 +146,11 @@ async fn participant_labs(
             rows,
             may_enter: allowed(Operation::EnterData),
             may_decide: allowed(Operation::DecideLabProposal),
-            visits: definition.visits.iter().map(|v| v.id.clone()).collect(),
+            visits: definition
+                .visits
+                .iter()
+                .map(|v| (v.id.clone(), v.name_in(viewer.lang.zh()).to_string()))
+                .collect(),
             tests,
             causalities: trial::safety::Causality::ALL
                 .iter()

@@ -9,7 +9,8 @@
 // ASIA, AIS, NLI, ISNCSCI, SCIM, WISCI, DLT, MAD, NT), a run joined to digits (C5, T12,
 // XS228-P1, NCT06976229, week-12 is not: `week` is a word), the units of the allowlist, and
 // what the data file lists as data (login names, people's names, participant and kit numbers,
-// identifiers). Text marked as being in English (`lang="en"`: the language switch, the terms of
+// identifiers), and time-zone names (IANA's `Asia/Shanghai`, `America/New_York`, and `UTC`),
+// which the pages show beside every time, as codes. Text marked as being in English (`lang="en"`: the language switch, the terms of
 // the English-only dictionaries CTCAE and MedDRA) and records shown as kept (`translate="no"`:
 // what people typed, the audit trail's values) is skipped.
 // Then a refused save on a Chinese page must be shown in Chinese.
@@ -37,8 +38,11 @@ function check(ok, what) {
 const PHRASES = (data.data || []).filter(function (w) { return /\s/.test(w); })
   .sort(function (a, b) { return b.length - a.length; });
 
+const ZONE = /\b(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)\/[A-Za-z_+\-]+(?:\/[A-Za-z_+\-]+)?/g;
+
 function englishWords(text) {
   for (const p of PHRASES) text = text.split(p).join(' ');
+  text = text.replace(ZONE, ' ');
   const out = [];
   const re = /[A-Za-z0-9_.@\-]*[A-Za-z][A-Za-z0-9_.@\-]*/g;
   let m;
