@@ -11,6 +11,7 @@ mod audit_pages;
 mod common;
 mod dsmb;
 mod escalation;
+mod exam_home;
 mod mail;
 mod passwords;
 mod safety;
