@@ -13,6 +13,7 @@ mod browser_forms;
 mod browser_journey;
 mod browser_nav;
 mod browser_safety;
+mod browser_walk;
 mod common;
 mod contract;
 mod defects;
