@@ -21,6 +21,7 @@ mod escalation;
 mod isncsci;
 mod notifications;
 mod participants;
+pub mod performed;
 mod queries;
 mod safety;
 mod session;
