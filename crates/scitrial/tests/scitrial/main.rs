@@ -12,6 +12,7 @@ mod contract;
 mod durability;
 mod e2b;
 mod logs;
+mod mail;
 mod randomization_verify;
 mod server;
 mod terms;
