@@ -219,7 +219,7 @@ async fn the_audit_trail_page_is_filtered_paged_and_downloaded() {
         assert!(
             mine.lines()
                 .skip(1)
-                .all(|l| l.contains(&format!(",{p},")) || l.contains(",exam,")),
+                .all(|l| l.contains(&format!(",{p},")) || l.contains(&format!(",{p}/"))),
             "{mine}"
         );
         let (_, by_b) = admin
@@ -259,7 +259,8 @@ async fn the_audit_trail_page_is_filtered_paged_and_downloaded() {
         assert_eq!(csv_rows(&before), 0);
         let (_, body) = page(&admin, &format!("{audit}?participant={p}&user=crc")).await;
         assert!(
-            body.contains("<td>create</td>") && body.contains("<td>exam "),
+            body.contains("<td>create</td>")
+                && body.contains(&format!("<td>form {p}/screening/isncsci</td>")),
             "{body}"
         );
         assert!(
