@@ -44,14 +44,30 @@ disagreements=$(node -e '
   a.forEach((r, i) => { for (const k in r) if (String(r[k]) !== b[i][k]) n++; });
   console.log(n);' "$work/reference.json" "$work/ours.json")
 
+# The same exams as other programs write them (bench/vary_json.py, Python's json module): one
+# compact array, pretty-printed, objects that differ from one to the next (keys in any order,
+# optional keys in some only, grades as numbers, CRLF), and those as JSON Lines. The reference
+# reads the array; its time above is the yardstick for each.
+layouts=""
+for layout in compact pretty varied lines; do
+  python3 bench/vary_json.py "$layout" 7 < "$work/exams.json" > "$work/$layout.json"
+  t=$(best sh -c "$bin classify '$work/$layout.json' > /dev/null")
+  layouts="$layouts $layout=$t"
+done
+
 rss_kb=$($bin generate-exams --count "$BIG" --seed 8 | /usr/bin/time -f %M "$bin" classify - 2>&1 >/dev/null | tail -1)
 
 awk -v n="$N" -v size="$size" -v ours="$ours" -v ref="$reference" -v dis="$disagreements" \
-    -v big="$BIG" -v rss="$rss_kb" 'BEGIN {
+    -v big="$BIG" -v rss="$rss_kb" -v layouts="$layouts" 'BEGIN {
   printf "input: %d exams, %.1f MB of JSON\n", n, size / 1e6
   printf "scitrial classify:  %.3f s  (%.0f exams/s, %.0f MB/s)\n", ours, n / ours, size / 1e6 / ours
   printf "reference (node):   %.3f s  (%.0f exams/s)\n", ref, n / ref
   printf "ratio:              %.1fx faster\n", ref / ours
   printf "disagreements:      %s fields\n", dis
+  n_layouts = split(layouts, parts, " ")
+  for (i = 1; i <= n_layouts; i++) {
+    split(parts[i], kv, "=")
+    printf "  %-8s layout:  %.3f s  (%.1fx the reference)\n", kv[1], kv[2], ref / kv[2]
+  }
   printf "peak RSS, %d exams from a pipe: %.1f MB\n", big, rss / 1024
 }'

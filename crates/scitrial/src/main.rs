@@ -5,6 +5,7 @@
 
 mod checkpoint;
 mod classify;
+mod isbt128;
 mod load;
 mod logs;
 mod progress;
@@ -71,6 +72,10 @@ enum Command {
     /// Safety reporting: the SUSARs' expedited reports as E2B(R3) files.
     #[command(subcommand)]
     Safety(safety::SafetyCommand),
+    /// The cell product's ISBT 128 identifiers: check characters of donation identification
+    /// numbers.
+    #[command(subcommand)]
+    Isbt128(isbt128::Isbt128Command),
 }
 
 #[derive(clap::Args, Debug)]
@@ -119,7 +124,10 @@ fn main() -> ExitCode {
         }
     };
     let level = match cli.command {
-        Command::LoadTest(_) | Command::Classify(_) | Command::GenerateExams(_) => "warn",
+        Command::LoadTest(_)
+        | Command::Classify(_)
+        | Command::GenerateExams(_)
+        | Command::Isbt128(_) => "warn",
         _ => "info",
     };
     logs::init(cli.log_format, level);
@@ -133,6 +141,7 @@ fn main() -> ExitCode {
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::Safety(cmd) => server::run(safety::run(cmd)),
+        Command::Isbt128(cmd) => isbt128::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -3,11 +3,16 @@
 //! assessment's events) read them here, below the features.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
-use trial::safety::{ActionTaken, AdverseEvent, Causality, Outcome, PartialDate, Seriousness};
+use sqlx::{AnyConnection, Row};
+use trial::safety::{
+    decide_event_save, event_record, ActionTaken, AdverseEvent, Causality, Outcome, PartialDate,
+    Seriousness,
+};
 use trial::Meaning;
 
+use crate::db::Tx;
 use crate::dialect::{dialect_of, render};
+use crate::model::{now, Actor};
 use crate::Result;
 
 /// A stored adverse event: the event, its ids, who recorded it and when.
@@ -57,6 +62,65 @@ pub struct EventSignature {
     pub void_reason: Option<String>,
     /// Not void, and the event still hashes to `data_hash`.
     pub valid: bool,
+}
+
+/// The columns of an event's values, in the order [`bind_event`] binds them (12 values).
+pub(crate) const EVENT_VALUES: &str =
+    "verbatim, term, meddra_code, soc, onset_partial, end_partial, \
+    grade, seriousness, causality_product, causality_procedure, action, outcome";
+
+/// Binds an event's values as `$1` to `$12`, in the order of [`EVENT_VALUES`].
+pub(crate) fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q AdverseEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&event.verbatim)
+        .bind(&event.term)
+        .bind(&event.meddra_code)
+        .bind(&event.soc)
+        .bind(event.onset.to_string())
+        .bind(event.end.map(|d| d.to_string()))
+        .bind(i64::from(event.grade))
+        .bind(criteria(event))
+        .bind(event.causality_product.as_str())
+        .bind(event.causality_procedure.as_str())
+        .bind(event.action.as_str())
+        .bind(event.outcome.as_str())
+}
+
+/// The seriousness criteria as stored: their words, comma-separated, in order.
+fn criteria(event: &AdverseEvent) -> String {
+    let words: Vec<&str> = event.seriousness.iter().map(|s| s.as_str()).collect();
+    words.join(",")
+}
+
+/// Inserts a checked adverse event of a participant (the caller has checked the participant
+/// is in scope and may have events) and audits its creation field by field on `chain`; the
+/// one insert of an event, for the safety feature's record and for an accepted lab value's.
+pub(crate) async fn insert_event(
+    tx: &mut Tx<'_>,
+    chain: &str,
+    participant_id: i64,
+    event: &AdverseEvent,
+    by: &Actor,
+) -> Result<i64> {
+    let at = now();
+    let sql = tx.sql(&format!(
+        "INSERT INTO adverse_events ({EVENT_VALUES}, participant_id, recorded_by, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15::timestamptz, $16::timestamptz) RETURNING id"
+    ));
+    let id: i64 = bind_event(sqlx::query(&sql), event)
+        .bind(participant_id)
+        .bind(&by.username)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("id")?;
+    let save = decide_event_save(&event_record(participant_id, id), None, event, None)?;
+    tx.audit(chain, by, &save.changes).await?;
+    Ok(id)
 }
 
 /// An event's columns, in portable form (see [`crate::dialect::render`]).

@@ -16,7 +16,8 @@
 //!   source verification, locks and electronic signatures of forms), [`queries`] (the query
 //!   state machine), [`audit`] (signed checkpoints of the audit trail's chains, and how a
 //!   trail departs from one), [`safety`] (adverse events, SAE and SUSAR clocks, DLT
-//!   candidates, stopping rules and the DSMB's safety tables).
+//!   candidates, stopping rules and the DSMB's safety tables), [`product`] (the cell product:
+//!   ISBT 128 identifiers).
 //!
 //! The crate does no I/O: callers read files and pass their text, and pass today's date and
 //! the seed of every random list.
@@ -38,6 +39,7 @@ pub mod accounts;
 mod allocation;
 pub mod audit;
 mod change;
+pub mod csv;
 mod definition;
 pub mod ecrf;
 mod eligibility;
@@ -45,9 +47,11 @@ mod error;
 pub mod escalation;
 mod forms;
 pub mod kits;
+pub mod labs;
 pub mod list_check;
 pub mod mail;
 pub mod participants;
+pub mod product;
 pub mod queries;
 mod role;
 pub mod safety;
@@ -81,8 +85,8 @@ pub use schedule::{
     date_of_day, plan_visits, study_day, unplanned_visit_changes, visit_status, visits_not_for,
     PlannedVisit, VisitStatus,
 };
+pub use study::{in_language, Factor, Randomisation, RandomisationMethod, WeightedFactor};
 pub use study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
     FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
 };
-pub use study::{Factor, Randomisation, RandomisationMethod, WeightedFactor};

@@ -207,6 +207,9 @@ pub struct Site {
     pub id: String,
     /// The institution's name.
     pub name: String,
+    /// The institution's name in Chinese (`name_zh`), if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
     /// IANA time zone name (`Asia/Shanghai`, `America/New_York`, `UTC`): local dates at the
     /// site, such as a visit's date, are in this zone.
     pub time_zone: String,
@@ -221,6 +224,8 @@ pub struct Arm {
     pub id: String,
     /// Name for people (shown only to unblinded roles in a blinded study).
     pub name: String,
+    /// The name in Chinese (`name_zh`), if given.
+    pub name_zh: Option<String>,
     /// Active product or placebo.
     pub kind: ArmKind,
     /// Allocation ratio: an arm with ratio 2 receives twice as many participants as one with 1.
@@ -234,6 +239,8 @@ pub struct DoseLevel {
     pub id: String,
     /// Name for people.
     pub name: String,
+    /// The name in Chinese (`name_zh`), if given.
+    pub name_zh: Option<String>,
     /// Cells per dose.
     pub cells: f64,
     /// Single or multiple doses.
@@ -320,6 +327,8 @@ pub struct VisitDef {
     pub id: String,
     /// Name for people.
     pub name: String,
+    /// The name in Chinese (`name_zh`), if given.
+    pub name_zh: Option<String>,
     /// Study day of the target date, counted from the anchor: day 1 is the anchor date, day
     /// −1 the day before; there is no day 0 (the convention of SDTM study days).
     pub day: i32,
@@ -344,17 +353,24 @@ pub struct FieldDef {
     pub id: String,
     /// The question or label shown.
     pub label: String,
+    /// The label in Chinese (`label_zh`), if given.
+    pub label_zh: Option<String>,
     /// The type of the value (the `type` key).
     #[serde(rename = "type")]
     pub field_type: FieldType,
     /// Unit of a numeric value (`mmHg`, `°C`).
     pub unit: Option<String>,
+    /// The unit in Chinese where it is a word (`unit_zh`: `次/分`), if given.
+    pub unit_zh: Option<String>,
     /// Smallest allowed numeric value.
     pub min: Option<f64>,
     /// Largest allowed numeric value.
     pub max: Option<f64>,
     /// The allowed values of a `choice` field (empty for other types).
     pub options: Vec<String>,
+    /// The options' labels in Chinese, one for each option in the same order (`options_zh`;
+    /// empty when not given).
+    pub options_zh: Vec<String>,
     /// True when the form cannot be completed without this value.
     pub required: bool,
 }
@@ -366,6 +382,8 @@ pub struct FormDef {
     pub id: String,
     /// Name for people.
     pub name: String,
+    /// The name in Chinese (`name_zh`), if given.
+    pub name_zh: Option<String>,
     /// What the form records.
     pub kind: FormKind,
     /// The fields, for the kinds that have them ([`FormKind::has_fields`]); empty otherwise.
@@ -436,6 +454,8 @@ pub struct Study {
     pub id: String,
     /// Full title.
     pub title: String,
+    /// The title in Chinese (`title_zh`), if given.
+    pub title_zh: Option<String>,
     /// Clinical phase.
     pub phase: Phase,
     /// Registry identifier (`NCT06974968`).
@@ -472,6 +492,9 @@ pub struct Study {
     pub eligibility: Criteria,
     /// The reference safety information, DLT criteria and stopping rules (`[safety]`).
     pub safety: SafetyDefinition,
+    /// The laboratory panels, their tests and visits, and the grade at which a lab value
+    /// proposes an adverse event (`[labs]`).
+    pub labs: crate::labs::LabsDefinition,
 }
 
 impl Study {
@@ -558,5 +581,81 @@ fn grade_letters<S: Serializer>(
     match grades {
         None => serializer.serialize_none(),
         Some(grades) => serializer.collect_seq(grades.iter().map(|g| g.letter())),
+    }
+}
+
+/// The Chinese form of a study-defined text when Chinese is asked for and the definition gives
+/// one, else the English.
+pub fn in_language<'a>(english: &'a str, chinese: Option<&'a str>, zh: bool) -> &'a str {
+    match chinese {
+        Some(c) if zh => c,
+        _ => english,
+    }
+}
+
+impl Study {
+    /// The title, in Chinese when `zh` and given.
+    pub fn title_in(&self, zh: bool) -> &str {
+        in_language(&self.title, self.title_zh.as_deref(), zh)
+    }
+}
+
+impl Site {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
+impl Arm {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
+impl DoseLevel {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
+impl VisitDef {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
+impl FormDef {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
+impl FieldDef {
+    /// The label, in Chinese when `zh` and given.
+    pub fn label_in(&self, zh: bool) -> &str {
+        in_language(&self.label, self.label_zh.as_deref(), zh)
+    }
+
+    /// The unit, in Chinese when `zh` and given.
+    pub fn unit_in(&self, zh: bool) -> Option<&str> {
+        self.unit
+            .as_deref()
+            .map(|u| in_language(u, self.unit_zh.as_deref(), zh))
+    }
+
+    /// The label of one of the options, in Chinese when `zh` and given (the option itself
+    /// otherwise).
+    pub fn option_in<'a>(&'a self, option: &'a str, zh: bool) -> &'a str {
+        let i = self.options.iter().position(|o| o == option);
+        in_language(
+            option,
+            i.and_then(|i| self.options_zh.get(i)).map(String::as_str),
+            zh,
+        )
     }
 }

@@ -70,6 +70,12 @@ pub enum Operation {
     /// Export a SUSAR's expedited report (E2B(R3) message, narrative), which shows the actual
     /// treatment: pharmacovigilance only.
     ExportE2b,
+    /// Load a study's laboratory normal ranges (the data manager).
+    ManageLabRanges,
+    /// Import a central lab's results file (the data manager; the site for its participants).
+    ImportLabs,
+    /// Accept or dismiss the adverse event a graded lab value proposes (the investigator).
+    DecideLabProposal,
 }
 
 impl Operation {
@@ -138,6 +144,9 @@ impl Operation {
             Operation::AssessSafetyCase => &[SafetyPhysician],
             Operation::RecordExpeditedReport => &[Pharmacovigilance],
             Operation::ExportE2b => &[Pharmacovigilance],
+            Operation::ManageLabRanges => &[DataManager],
+            Operation::ImportLabs => &[DataManager, Crc, Investigator],
+            Operation::DecideLabProposal => &[Investigator],
         }
     }
 }

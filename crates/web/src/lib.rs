@@ -50,6 +50,7 @@ pub fn router(app: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_BODY))
         .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(pages::i18n_errors::page_language))
         .layer(axum::middleware::from_fn(logging::request_span))
         .with_state(app)
 }

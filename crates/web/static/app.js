@@ -1,4 +1,5 @@
-// scitrial pages: local times, the session's idle warning, signing out.
+// scitrial pages: the session's idle warning, signing out, writes through the API. (Instants
+// are formatted by the server, in the site's zone with the zone named: pages/when.rs.)
 'use strict';
 (function () {
   const body = document.body;
@@ -6,23 +7,24 @@
   function msg(key) { return messages[key] || key; }
   window.scitrial = window.scitrial || {};
   window.scitrial.msg = msg;
+  // Every call of the API from a page says the page's language, so that a refusal comes back
+  // in it (the JSON error shape, its messages translated).
+  const pageLang = document.documentElement.lang === 'zh-Hans' ? 'zh' : 'en';
+  const plainFetch = window.fetch.bind(window);
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    if (url.startsWith('/api/') || url.startsWith(location.origin + '/api/')) {
+      init = Object.assign({}, init);
+      const headers = new Headers(init.headers || {});
+      headers.set('X-Scitrial-Lang', pageLang);
+      init.headers = headers;
+    }
+    return plainFetch(input, init);
+  };
   window.scitrial.csrf = function () {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : '';
   };
-
-  // Instants stored in UTC are shown in the site's time zone (the audit trail stays in UTC).
-  for (const el of document.querySelectorAll('time[data-tz]')) {
-    const at = new Date(el.getAttribute('datetime'));
-    if (isNaN(at)) continue;
-    try {
-      el.textContent = new Intl.DateTimeFormat(document.documentElement.lang, {
-        timeZone: el.dataset.tz, year: 'numeric', month: '2-digit', day: '2-digit',
-        hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
-      }).format(at);
-      el.title = el.getAttribute('datetime');
-    } catch (e) { /* an unknown zone keeps the UTC text */ }
-  }
 
   // Sessions end after the idle time; warn five minutes before, offer to stay.
   if (body.dataset.signedIn) {

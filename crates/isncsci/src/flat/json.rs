@@ -269,21 +269,49 @@ struct Seen {
 }
 
 /// Files written by a program repeat their keys in the same order exam after exam: each key is
-/// guessed from the one before it, and parsed only when the guess is wrong.
+/// guessed from the one before it, and parsed only when the guess is wrong. Files whose objects
+/// vary (keys in another order each time, optional keys) miss the guess: their keys are found
+/// in a small table of the keys seen so far, so a key is parsed only the first time it is seen
+/// and nothing is allocated per member once the keys are known.
 #[derive(Debug)]
 struct KeyGuess {
     /// For each slot (a field's index, then the object's start, `id`, other keys), the key that
     /// followed it last time.
-    after: Vec<Option<(Box<[u8]>, Key)>>,
+    after: Vec<Option<(Vec<u8>, Key)>>,
     /// For each slot, the member that followed it last time when it was a field with a string
     /// value: its bytes from the key's opening quote to the value's opening quote, as written.
     member: Vec<Option<Member>>,
+    /// The keys seen, by [`key_hash`], open addressing.
+    seen: Box<[Option<KnownKey>; KEY_TABLE]>,
+    /// How many entries `seen` holds (it stops taking new keys at half full).
+    seen_count: usize,
+}
+
+/// A key as written, and what it is.
+type KnownKey = (Box<[u8]>, Key);
+
+/// Entries of [`KeyGuess::seen`]: a power of two, over twice the number of known keys.
+const KEY_TABLE: usize = 512;
+
+/// A hash of a key for [`KeyGuess::seen`]: its length and its first and last eight bytes.
+#[inline(always)]
+fn key_hash(key: &[u8]) -> usize {
+    let n = key.len();
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        let end = n.min(at + 8);
+        w[..end - at].copy_from_slice(&key[at..end]);
+        u64::from_le_bytes(w)
+    };
+    let (first, last) = (word(0), word(n.saturating_sub(8)));
+    let h = (first ^ last.rotate_left(29) ^ (n as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 55) as usize
 }
 
 /// A field member as it was written: `"c5RightMotor":"`, or `"c5RightMotor": "`.
 #[derive(Debug, Clone)]
 struct Member {
-    pattern: Box<[u8]>,
+    pattern: Vec<u8>,
     field: Field,
     index: usize,
     place: super::Place,
@@ -334,6 +362,8 @@ impl KeyGuess {
         KeyGuess {
             after: vec![None; FIELD_COUNT + 3],
             member: vec![None; FIELD_COUNT + 3],
+            seen: Box::new([const { None }; KEY_TABLE]),
+            seen_count: 0,
         }
     }
 
@@ -344,9 +374,58 @@ impl KeyGuess {
                 return Some(*guessed);
             }
         }
-        let parsed = parse_key_bytes(key)?;
-        self.after[previous] = Some((key.into(), parsed));
+        let parsed = self.lookup(key)?;
+        match &mut self.after[previous] {
+            Some((bytes, guessed)) => {
+                bytes.clear();
+                bytes.extend_from_slice(key);
+                *guessed = parsed;
+            }
+            empty => *empty = Some((key.to_vec(), parsed)),
+        }
         Some(parsed)
+    }
+
+    /// The key from the table of keys seen, or parsed (and added) the first time.
+    #[inline]
+    fn lookup(&mut self, key: &[u8]) -> Option<Key> {
+        let mut i = key_hash(key);
+        loop {
+            match &self.seen[i] {
+                Some((bytes, known)) if same_bytes(bytes, key) => return Some(*known),
+                Some(_) => i = (i + 1) % KEY_TABLE,
+                None => break,
+            }
+        }
+        let parsed = parse_key_bytes(key)?;
+        if self.seen_count < KEY_TABLE / 2 {
+            self.seen[i] = Some((key.into(), parsed));
+            self.seen_count += 1;
+        }
+        Some(parsed)
+    }
+
+    /// Remembers the field member that followed `slot`, reusing the last one's buffer.
+    #[inline]
+    fn remember_member(&mut self, slot: usize, pattern: &[u8], field: Field) {
+        match &mut self.member[slot] {
+            Some(m) if m.field == field && same_bytes(&m.pattern, pattern) => {}
+            Some(m) => {
+                m.pattern.clear();
+                m.pattern.extend_from_slice(pattern);
+                m.field = field;
+                m.index = field.index();
+                m.place = field.place();
+            }
+            empty => {
+                *empty = Some(Member {
+                    pattern: pattern.to_vec(),
+                    field,
+                    index: field.index(),
+                    place: field.place(),
+                })
+            }
+        }
     }
 
     fn slot(key: Option<Key>) -> usize {
@@ -857,13 +936,8 @@ impl Reader {
                 c.skip_ws();
                 let parsed = self.keys.key(slot, &key);
                 if let (Some(Key::Field(field)), Some(b'"')) = (parsed, c.bytes.get(c.pos)) {
-                    let pattern = c.bytes[key_start..=c.pos].into();
-                    self.keys.member[slot] = Some(Member {
-                        pattern,
-                        field,
-                        index: field.index(),
-                        place: field.place(),
-                    });
+                    self.keys
+                        .remember_member(slot, &c.bytes[key_start..=c.pos], field);
                 }
                 slot = KeyGuess::slot(parsed);
                 match parsed {

@@ -16,7 +16,7 @@ pub use e2b::E2B_EXPORT;
 pub use notices::{CLOCK_NOTIFICATION, SAFETY_NOTIFIED};
 
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use trial::safety::{
     check_event_participant, decide_event_save, event_record, AdverseEvent, Term, TermTable,
 };
@@ -30,42 +30,13 @@ pub use event_signatures::{EventSignature, EventSigning};
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
 pub use crate::events::AdverseEventRecord;
-use crate::events::{EventRow, EVENT_COLUMNS};
+use crate::events::{bind_event, EventRow, EVENT_COLUMNS, EVENT_VALUES};
 use crate::model::{now, participant_in, scope_filter, Actor, Scope};
 use crate::{conflict, not_found};
 use crate::{Change, Result};
 
 /// The audit entity of a load of the terms.
 const TERMS_ENTITY: &str = "ae-terms";
-
-/// The columns of an event's values, in the order [`bind_event`] binds them (12 values).
-const EVENT_VALUES: &str = "verbatim, term, meddra_code, soc, onset_partial, end_partial, \
-    grade, seriousness, causality_product, causality_procedure, action, outcome";
-
-/// Binds an event's values as `$1` to `$12`, in the order of [`EVENT_VALUES`].
-fn bind_event<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    event: &'q AdverseEvent,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(&event.verbatim)
-        .bind(&event.term)
-        .bind(&event.meddra_code)
-        .bind(&event.soc)
-        .bind(event.onset.to_string())
-        .bind(event.end.map(|d| d.to_string()))
-        .bind(i64::from(event.grade))
-        .bind(criteria(event))
-        .bind(event.causality_product.as_str())
-        .bind(event.causality_procedure.as_str())
-        .bind(event.action.as_str())
-        .bind(event.outcome.as_str())
-}
-
-/// The seriousness criteria as stored: their words, comma-separated, in order.
-fn criteria(event: &AdverseEvent) -> String {
-    let words: Vec<&str> = event.seriousness.iter().map(|s| s.as_str()).collect();
-    words.join(",")
-}
 
 /// SHA-256 (hex) over the terms as loaded: each term's code, name, system organ class, grade
 /// definitions and definition, fields separated by `\u{1f}` and terms by `\u{1e}`.
@@ -187,23 +158,14 @@ impl Store {
             Box::pin(async move {
                 let participant = participant_in(tx.conn(), &scope, participant_id).await?;
                 check_event_participant(participant.status)?;
-                let at = now();
-                let sql = tx.sql(&format!(
-                    "INSERT INTO adverse_events ({EVENT_VALUES}, participant_id, recorded_by, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                     $11, $12, $13, $14, $15::timestamptz, $16::timestamptz) RETURNING id"
-                ));
-                let id: i64 = bind_event(sqlx::query(&sql), &event)
-                    .bind(participant_id)
-                    .bind(&by.username)
-                    .bind(&at)
-                    .bind(&at)
-                    .fetch_one(tx.conn())
-                    .await?
-                    .try_get("id")?;
-                let save =
-                    decide_event_save(&event_record(participant_id, id), None, &event, None)?;
-                tx.audit(scope.study(), &by, &save.changes).await?;
+                let id = crate::events::insert_event(
+                    &mut tx,
+                    scope.study(),
+                    participant_id,
+                    &event,
+                    &by,
+                )
+                .await?;
                 cases::event_saved(&mut tx, &scope, id, &by).await?;
                 crate::gate::evaluate_after_event_save(&mut tx, scope.study(), &by).await?;
                 event_in(tx.conn(), &scope, participant_id, id).await

@@ -12,6 +12,7 @@ mod common;
 mod dsmb;
 mod escalation;
 mod exam_home;
+mod labs;
 mod mail;
 mod passwords;
 mod safety;

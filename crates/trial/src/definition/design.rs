@@ -44,6 +44,7 @@ pub(super) fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
         rule.only(r, STOPPING_RULE_KEYS);
         let id = element_id(r, &rule);
         let name = rule.string(r, "name", Optional);
+        let name_zh = rule.chinese(r, "name_zh");
         let kind = rule.string(r, "kind", Required);
         let kind = match kind.as_deref() {
             Some("related-ae-grade") => {
@@ -101,6 +102,7 @@ pub(super) fn read_safety(r: &mut Report, root: &Node<'_>) -> SafetyDefinition {
         }
         if let (Some(id), Some(kind)) = (id, kind) {
             safety.stopping_rules.push(StoppingRule {
+                name_zh: name_zh.or_else(|| name.is_none().then(|| kind.describe_zh())),
                 name: name.unwrap_or_else(|| kind.describe()),
                 id,
                 kind,
@@ -189,6 +191,7 @@ pub(super) fn read_arms(r: &mut Report, root: &Node<'_>, design: Option<Design>)
         node.only(r, ARM_KEYS);
         let id = element_id(r, node);
         let name = node.string(r, "name", Required);
+        let name_zh = node.chinese(r, "name_zh");
         let kind = node.choice(r, "kind", Required, ArmKind::ALL, ArmKind::as_str);
         let ratio = node.integer(r, "ratio", Required, 1, 100);
         if let Some(id) = &id {
@@ -198,6 +201,7 @@ pub(super) fn read_arms(r: &mut Report, root: &Node<'_>, design: Option<Design>)
             arms.push(Arm {
                 id,
                 name,
+                name_zh,
                 kind,
                 ratio: to_u32(ratio),
             });
@@ -265,6 +269,7 @@ pub(super) fn read_dose_levels(
         node.only(r, DOSE_KEYS);
         let id = element_id(r, node);
         let name = node.string(r, "name", Required);
+        let name_zh = node.chinese(r, "name_zh");
         let cells = node.number(r, "cells", Required);
         if let Some(c) = cells {
             if c < 1.0 {
@@ -291,6 +296,7 @@ pub(super) fn read_dose_levels(
             levels.push(DoseLevel {
                 id,
                 name,
+                name_zh,
                 cells,
                 schedule,
                 dose_days,

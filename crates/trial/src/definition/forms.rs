@@ -23,6 +23,7 @@ pub(super) fn read_forms(r: &mut Report, root: &Node<'_>) -> Forms {
         node.only(r, FORM_KEYS);
         let id = element_id(r, node);
         let name = node.string(r, "name", Required);
+        let name_zh = node.chinese(r, "name_zh");
         let kind = node.choice(r, "kind", Required, FormKind::ALL, FormKind::as_str);
         let fields = match kind {
             Some(kind) if kind.has_fields() => read_fields(r, node),
@@ -48,6 +49,7 @@ pub(super) fn read_forms(r: &mut Report, root: &Node<'_>) -> Forms {
             forms.push(FormDef {
                 id,
                 name,
+                name_zh,
                 kind,
                 fields,
             });
@@ -72,11 +74,12 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
         node.only(r, FIELD_KEYS);
         let id = element_id(r, node);
         let label = node.string(r, "label", Required);
+        let label_zh = node.chinese(r, "label_zh");
         let field_type = node.choice(r, "type", Required, FieldType::ALL, FieldType::as_str);
         let required = node.boolean(r, "required", Optional).unwrap_or(false);
         let mut misplaced = false;
         if let Some(other) = field_type.filter(|t| !t.is_numeric()) {
-            for key in ["unit", "min", "max"] {
+            for key in ["unit", "unit_zh", "min", "max"] {
                 if node.has(key) {
                     r.add(
                         node.at(key),
@@ -117,7 +120,19 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
                 ok = false;
             }
         }
+        let unit_zh = if unit.is_some() || !node.has("unit_zh") {
+            node.chinese(r, "unit_zh")
+        } else {
+            if !misplaced {
+                r.add(node.at("unit_zh"), "only allowed with a unit");
+            }
+            misplaced = true;
+            None
+        };
         let options = read_options(r, node, field_type);
+        let options_zh = options
+            .as_ref()
+            .map_or_else(Vec::new, |o| read_options_zh(r, node, o));
         if let Some(id) = &id {
             ids.push((id.clone(), node.at("id")));
         }
@@ -126,11 +141,14 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
                 fields.push(FieldDef {
                     id,
                     label,
+                    label_zh,
                     field_type,
                     unit,
+                    unit_zh,
                     min,
                     max,
                     options,
+                    options_zh,
                     required,
                 });
             }
@@ -139,6 +157,37 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
     }
     check_unique(r, ids.iter().map(|(id, p)| (id.as_str(), p.clone())));
     ok.then_some(fields)
+}
+
+/// The Chinese labels of a choice field's options (`options_zh`): one for each option, in the
+/// same order.
+fn read_options_zh(r: &mut Report, node: &Node<'_>, options: &[String]) -> Vec<String> {
+    if !node.has("options_zh") {
+        return Vec::new();
+    }
+    if options.is_empty() {
+        r.add(
+            node.at("options_zh"),
+            "only allowed with options (type = \"choice\")",
+        );
+        return Vec::new();
+    }
+    let Some(labels) = node.strings(r, "options_zh", Optional) else {
+        return Vec::new();
+    };
+    if labels.len() != options.len() {
+        r.add(
+            node.at("options_zh"),
+            format!(
+                "must give one label for each of the {} options, found {}",
+                options.len(),
+                labels.len()
+            ),
+        );
+        return Vec::new();
+    }
+    // A label may stay in Latin letters where Chinese writes it so (`mg`, `mL`).
+    labels.into_iter().map(|(_, label)| label).collect()
 }
 
 pub(super) fn read_options(

@@ -9,8 +9,12 @@
 
 mod design;
 mod forms;
+mod labs;
 mod node;
+mod product;
 mod schedule;
+
+pub(crate) use product::parse_product;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -36,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "schema_version",
     "id",
     "title",
+    "title_zh",
     "phase",
     "registry",
     "protocol_version",
@@ -52,21 +57,31 @@ const TOP_KEYS: &[&str] = &[
     "eligibility",
     "forms",
     "safety",
+    "labs",
 ];
 const SAFETY_KEYS: &[&str] = &["expected_terms", "dlt_criteria", "stopping_rules"];
 const DLT_CRITERIA_KEYS: &[&str] = &["min_grade", "min_causality"];
-const STOPPING_RULE_KEYS: &[&str] = &["id", "name", "kind", "min_grade", "count", "first"];
-const ARM_KEYS: &[&str] = &["id", "name", "kind", "ratio"];
+const STOPPING_RULE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "name_zh",
+    "kind",
+    "min_grade",
+    "count",
+    "first",
+];
+const ARM_KEYS: &[&str] = &["id", "name", "name_zh", "kind", "ratio"];
 const RANDOMISATION_KEYS: &[&str] = &["method", "block_sizes", "strata", "factors", "probability"];
 const FACTOR_KEYS: &[&str] = &["factor", "weight"];
 /// The largest block size.
 const MAX_BLOCK: i64 = 1000;
-const DOSE_KEYS: &[&str] = &["id", "name", "cells", "schedule", "dose_days"];
-const SITE_KEYS: &[&str] = &["id", "name", "time_zone", "country"];
+const DOSE_KEYS: &[&str] = &["id", "name", "name_zh", "cells", "schedule", "dose_days"];
+const SITE_KEYS: &[&str] = &["id", "name", "name_zh", "time_zone", "country"];
 const SCHEDULE_KEYS: &[&str] = &["anchor", "visits"];
 const VISIT_KEYS: &[&str] = &[
     "id",
     "name",
+    "name_zh",
     "day",
     "window_before",
     "window_after",
@@ -77,9 +92,19 @@ const VISIT_KEYS: &[&str] = &[
 const ELIGIBILITY_KEYS: &[&str] = &["age_years", "nli", "ais", "days_from_injury_to_screening"];
 const BOUNDS_KEYS: &[&str] = &["min", "max"];
 const LEVEL_RANGE_KEYS: &[&str] = &["from", "to"];
-const FORM_KEYS: &[&str] = &["id", "name", "kind", "fields"];
+const FORM_KEYS: &[&str] = &["id", "name", "name_zh", "kind", "fields"];
 const FIELD_KEYS: &[&str] = &[
-    "id", "label", "type", "unit", "min", "max", "options", "required",
+    "id",
+    "label",
+    "label_zh",
+    "type",
+    "unit",
+    "unit_zh",
+    "min",
+    "max",
+    "options",
+    "options_zh",
+    "required",
 ];
 
 /// The largest |day| a visit or dose may have (20 years, beyond any long-term follow-up).
@@ -203,6 +228,7 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         );
     }
     let title = root.string(r, "title", Required).unwrap_or_default();
+    let title_zh = root.chinese(r, "title_zh");
     let phase = root.choice(r, "phase", Required, Phase::ALL, Phase::as_str);
     let registry = root.string(r, "registry", Required).unwrap_or_default();
     let protocol_version = root.string(r, "protocol_version", Optional);
@@ -222,6 +248,8 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
     let eligibility = read_eligibility(r, root);
     let forms = read_forms(r, root);
     let safety = read_safety(r, root);
+    let visit_ids: Vec<&str> = schedule.visits.iter().map(|(_, v)| v.id.as_str()).collect();
+    let labs = labs::read_labs(r, root, &visit_ids);
     check_visit_forms(r, &schedule, &forms);
     let Schedule { anchor, visits, .. } = schedule;
     let Forms { forms, .. } = forms;
@@ -229,6 +257,7 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
     Study {
         id,
         title,
+        title_zh,
         phase: phase.unwrap_or(Phase::One),
         registry,
         protocol_version,
@@ -246,5 +275,6 @@ fn read_study(r: &mut Report, root: &Node<'_>) -> Study {
         forms,
         eligibility,
         safety,
+        labs,
     }
 }

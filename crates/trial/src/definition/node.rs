@@ -105,6 +105,22 @@ impl<'a> Node<'a> {
     }
 
     /// A non-empty string.
+    /// The optional Chinese form of a text (`name_zh`, `label_zh`, …): a non-empty string with
+    /// at least one Chinese character.
+    pub(super) fn chinese(&self, r: &mut Report, key: &str) -> Option<String> {
+        let text = self.string(r, key, Need::Optional)?;
+        if !text.chars().any(is_han) {
+            r.add(
+                self.at(key),
+                format!(
+                    "must be written in Chinese (at least one Chinese character), found {text:?}"
+                ),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
     pub(super) fn string(&self, r: &mut Report, key: &str, need: Need) -> Option<String> {
         let value = self.value(r, key, need, "a string")?;
         string_value(r, &self.at(key), value)
@@ -348,4 +364,9 @@ pub(super) fn to_u32(n: i64) -> u32 {
 /// Converts a value already checked to lie in an `i32` range.
 pub(super) fn to_i32(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// A CJK unified ideograph (the basic block and extension A).
+pub(super) fn is_han(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
 }

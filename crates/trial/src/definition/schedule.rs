@@ -15,6 +15,7 @@ pub(super) fn read_sites(r: &mut Report, root: &Node<'_>) -> Vec<Site> {
         node.only(r, SITE_KEYS);
         let id = element_id(r, node);
         let name = node.string(r, "name", Required);
+        let name_zh = node.chinese(r, "name_zh");
         let time_zone = node.string(r, "time_zone", Required);
         if let Some(tz) = &time_zone {
             if !is_time_zone(tz) {
@@ -49,6 +50,7 @@ pub(super) fn read_sites(r: &mut Report, root: &Node<'_>) -> Vec<Site> {
             sites.push(Site {
                 id,
                 name,
+                name_zh,
                 time_zone,
                 country,
             });
@@ -91,6 +93,7 @@ pub(super) fn read_schedule(r: &mut Report, root: &Node<'_>, dose_levels: bool) 
         node.only(r, VISIT_KEYS);
         let id = element_id(r, node);
         let name = node.string(r, "name", Required);
+        let name_zh = node.chinese(r, "name_zh");
         let day = node.integer(r, "day", Required, -MAX_DAY, MAX_DAY);
         if day == Some(0) {
             r.add(
@@ -157,6 +160,7 @@ pub(super) fn read_schedule(r: &mut Report, root: &Node<'_>, dose_levels: bool) 
                 VisitDef {
                     id,
                     name,
+                    name_zh,
                     day: to_i32(day),
                     window_before: to_u32(before),
                     window_after: to_u32(after),

@@ -186,6 +186,13 @@ pub enum StoppingKind {
     },
 }
 
+impl StoppingRule {
+    /// The name, in Chinese when `zh` and given.
+    pub fn name_in(&self, zh: bool) -> &str {
+        crate::study::in_language(&self.name, self.name_zh.as_deref(), zh)
+    }
+}
+
 impl StoppingKind {
     /// The kinds' words in the study definition.
     pub const NAMES: [&'static str; 2] = ["related-ae-grade", "related-sae-among-first"];
@@ -198,6 +205,9 @@ pub struct StoppingRule {
     pub id: String,
     /// What it says, in words (generated from the kind when not given).
     pub name: String,
+    /// What it says in Chinese (`name_zh`; generated from the kind when neither name is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
     /// What makes it fire.
     #[serde(flatten)]
     pub kind: StoppingKind,
@@ -213,6 +223,18 @@ impl StoppingKind {
             StoppingKind::RelatedSaeAmongFirst { count, first } => format!(
                 "{count} or more of the first {first} participants dosed with a related serious adverse event"
             ),
+        }
+    }
+
+    /// The rule in Chinese words.
+    pub fn describe_zh(self) -> String {
+        match self {
+            StoppingKind::RelatedAeGrade { min_grade } => {
+                format!("任何与研究产品相关的 {min_grade} 级及以上不良事件")
+            }
+            StoppingKind::RelatedSaeAmongFirst { count, first } => {
+                format!("前 {first} 名已给药受试者中有 {count} 名或以上发生与研究产品相关的严重不良事件")
+            }
         }
     }
 }

@@ -37,11 +37,14 @@ fn field(id: &str, field_type: FieldType) -> FieldDef {
     FieldDef {
         id: id.to_owned(),
         label: format!("Label of {id}"),
+        label_zh: None,
         field_type,
         unit: None,
+        unit_zh: None,
         min: None,
         max: None,
         options: Vec::new(),
+        options_zh: Vec::new(),
         required: false,
     }
 }
@@ -50,6 +53,7 @@ fn generic(fields: Vec<FieldDef>) -> FormDef {
     FormDef {
         id: "test".to_owned(),
         name: "Test form".to_owned(),
+        name_zh: None,
         kind: FormKind::Generic,
         fields,
     }
@@ -212,6 +216,12 @@ fn every_form_of_both_studies_scores_a_valid_example() {
                 "wisci2" => json!({"level": 20}),
                 "dlt" => json!({"dlt_observed": true, "ctcae_grade": 3,
                                 "description": "grade 3 headache after lumbar puncture"}),
+                "mri-read" => json!({"read_date": "2026-05-02", "reader": "Dr Lin",
+                                     "lesion_length_mm": 24.5, "cord_oedema": false,
+                                     "syrinx": false, "mass_at_injection_site": false}),
+                "immunogenicity" => json!({"sample_date": "2026-05-02",
+                                           "dsa_specificity": "DQ7", "dsa_mfi": 3200,
+                                           "mfi_cutoff": 1000, "dsa_positive": true}),
                 "isncsci" => {
                     let issues = score_form(form, &Map::new()).unwrap_err();
                     assert_eq!(issues.len(), 1);

@@ -2,9 +2,11 @@
 //! study definitions).
 
 mod allocation;
+mod chinese;
 mod common;
 mod eligibility;
 mod forms;
+mod labs;
 mod safety;
 mod schedule;
 mod studies;

@@ -136,7 +136,7 @@ options = ["supine", "sitting"]
 "#;
 
 /// A valid randomised, double-blind definition.
-fn randomised() -> String {
+pub(crate) fn randomised() -> String {
     format!("{HEADER}{ARMS}{REST}")
 }
 
@@ -149,7 +149,7 @@ fn escalation() -> String {
 }
 
 /// `text` with `old` (which must occur) replaced by `new`.
-fn edit(text: &str, old: &str, new: &str) -> String {
+pub(crate) fn edit(text: &str, old: &str, new: &str) -> String {
     assert!(text.contains(old), "the fixture has no {old:?}");
     text.replacen(old, new, 1)
 }
@@ -169,7 +169,7 @@ fn problems(text: &str) -> Vec<String> {
 
 /// Asserts that `text` is rejected with a problem at `path` whose message contains every
 /// fragment.
-fn rejects(text: &str, path: &str, fragments: &[&str]) {
+pub(crate) fn rejects(text: &str, path: &str, fragments: &[&str]) {
     let problems = problems(text);
     let prefix = format!("{path}: ");
     let found = problems
@@ -317,7 +317,7 @@ fn unknown_keys_are_rejected_everywhere() {
         "dose_levels[0].route",
         &[
             "unknown key",
-            "allowed here: id, name, cells, schedule, dose_days",
+            "allowed here: id, name, name_zh, cells, schedule, dose_days",
         ],
     );
 }

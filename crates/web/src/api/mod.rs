@@ -19,6 +19,7 @@ mod credentials;
 mod ecrf;
 mod escalation;
 mod isncsci;
+mod labs;
 mod notifications;
 mod participants;
 pub mod performed;
@@ -59,6 +60,7 @@ const FEATURES: &[&[Endpoint]] = &[
     allocation::OPERATIONS,
     notifications::OPERATIONS,
     escalation::OPERATIONS,
+    labs::OPERATIONS,
     safety::OPERATIONS,
     safety::signature::OPERATIONS,
     safety::dsmb::OPERATIONS,

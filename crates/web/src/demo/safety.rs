@@ -164,6 +164,56 @@ const ROWS: &[Row] = &[
             None,
         ],
     ),
+    // The lab terms that `trial::labs::grading` grades from values (CTCAE v5.0's thresholds,
+    // in our words).
+    (
+        "10029366",
+        "Neutrophil count decreased",
+        "Investigations",
+        [
+            Some("Below normal to 1.5 x 10^9/L"),
+            Some("Below 1.5 to 1.0 x 10^9/L"),
+            Some("Below 1.0 to 0.5 x 10^9/L"),
+            Some("Below 0.5 x 10^9/L"),
+            None,
+        ],
+    ),
+    (
+        "10035528",
+        "Platelet count decreased",
+        "Investigations",
+        [
+            Some("Below normal to 75 x 10^9/L"),
+            Some("Below 75 to 50 x 10^9/L"),
+            Some("Below 50 to 25 x 10^9/L"),
+            Some("Below 25 x 10^9/L"),
+            None,
+        ],
+    ),
+    (
+        "10002272",
+        "Anemia",
+        "Blood and lymphatic system disorders",
+        [
+            Some("Haemoglobin below normal to 10.0 g/dL"),
+            Some("Haemoglobin below 10.0 to 8.0 g/dL"),
+            Some("Haemoglobin below 8.0 g/dL; transfusion indicated"),
+            Some("Life-threatening; urgent treatment needed"),
+            DEATH,
+        ],
+    ),
+    (
+        "10001551",
+        "Alanine aminotransferase increased",
+        "Investigations",
+        [
+            Some("Above normal to 3 x ULN (or 1.5 to 3 x an abnormal baseline)"),
+            Some("Above 3 to 5 x ULN (or baseline)"),
+            Some("Above 5 to 20 x ULN (or baseline)"),
+            Some("Above 20 x ULN (or baseline)"),
+            None,
+        ],
+    ),
 ];
 
 /// The demo's terms, in a fixed order.

@@ -109,7 +109,7 @@ async fn users(
             sites: definition
                 .sites
                 .iter()
-                .map(|s| (s.id.clone(), s.name.clone()))
+                .map(|s| (s.id.clone(), s.name_in(viewer.lang.zh()).to_string()))
                 .collect(),
             me: viewer.me.user.id,
         })

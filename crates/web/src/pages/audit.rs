@@ -27,6 +27,8 @@ pub struct Line {
     at: String,
     username: String,
     action: String,
+    /// The action in the page's language, when the catalogue names it.
+    action_label: Option<String>,
     record: String,
     field: String,
     old: String,
@@ -42,6 +44,7 @@ impl Line {
             at: r.at.clone(),
             username: r.username.clone(),
             action: r.action.clone(),
+            action_label: None,
             record: format!("{} {}", r.entity, r.record_id),
             field,
             old,
@@ -189,7 +192,15 @@ async fn audit_page(
         from: text(&q.from),
         to: text(&q.to),
         choose,
-        rows: rows.iter().flat_map(Line::of).collect(),
+        rows: rows
+            .iter()
+            .flat_map(Line::of)
+            .map(|mut l| {
+                let key = format!("audit.act.{}", l.action);
+                l.action_label = super::i18n::text(viewer.lang, &key).map(str::to_string);
+                l
+            })
+            .collect(),
         total,
         page,
         pages,

@@ -55,7 +55,7 @@ pub fn participant_charts(
     for e in exams {
         let name = study
             .visit(&e.visit_id)
-            .map_or(e.visit_id.clone(), |v| v.name.clone());
+            .map_or(e.visit_id.clone(), |v| v.name_in(lang.zh()).to_string());
         if let Ok(c) = serde_json::from_str(&e.classification) {
             points.push((e.examined_on.clone(), name, c));
         }
@@ -75,7 +75,9 @@ pub fn participant_charts(
         let date = visit.map_or(f.updated_at.clone().unwrap_or_default(), |v| {
             v.visit.done_on.clone().unwrap_or(v.visit.target.clone())
         });
-        let name = visit.map_or(f.visit_id.clone(), |v| v.visit.name.clone());
+        let name = visit.map_or(f.visit_id.clone(), |v| {
+            super::i18n::visit_name(study, &v.visit.visit_id, &v.visit.name, lang)
+        });
         points.push((date, name, f.data["classification"].clone()));
     }
     if points.is_empty() {

@@ -169,9 +169,10 @@ async fn cohort_page(
                 .collect(),
             enrolling: enrolling.is_some_and(|e| e.id == l.id),
             id: l.id.clone(),
-            name: l.name.clone(),
+            name: l.name_in(viewer.lang.zh()).to_string(),
             cells: cells_text(l.cells),
-            schedule: l.schedule.to_string(),
+            schedule: super::i18n::text(viewer.lang, &format!("coh.schedule.{}", l.schedule))
+                .map_or_else(|| l.schedule.to_string(), str::to_string),
             assigned: c.assigned,
             evaluable: c.evaluable,
             dlts: c.dlts,
@@ -197,20 +198,20 @@ async fn cohort_page(
         study_id: study_id.to_string(),
         window_days: study.dlt_window_days.unwrap_or(28),
         levels,
-        enrolling: enrolling.map(|l| l.name.clone()),
+        enrolling: enrolling.map(|l| l.name_in(viewer.lang.zh()).to_string()),
         target: opening.target,
         open: opening.open,
         mtd: rule
             .mtd
             .and_then(|i| study.dose_levels.get(i))
-            .map(|l| l.name.clone()),
+            .map(|l| l.name_in(viewer.lang.zh()).to_string()),
         waiting,
         may_assign: scope_for(&me.roles, study_id, Operation::AssignDose).is_some(),
         may_override: scope_for(&me.roles, study_id, Operation::OverrideDose).is_some(),
         level_choices: study
             .dose_levels
             .iter()
-            .map(|l| (l.id.clone(), l.name.clone()))
+            .map(|l| (l.id.clone(), l.name_in(viewer.lang.zh()).to_string()))
             .collect(),
     })
 }

@@ -9,7 +9,7 @@ use axum::Router;
 use store::Participant;
 use trial::QueryStatus;
 
-use super::{error_page, label, render, Ctx, Viewer};
+use super::{error_page, i18n, label, render, Ctx, Viewer};
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -105,7 +105,7 @@ async fn dashboard_page(
         .map(|s| {
             row(
                 &s.id,
-                &s.name,
+                s.name_in(viewer.lang.zh()),
                 &mut participants.iter().filter(|p| p.site_id == s.id),
             )
         })
@@ -123,7 +123,7 @@ async fn dashboard_page(
                     participant_id: p.id,
                     label: label(p),
                     site: p.site_id.clone(),
-                    visit: v.visit.name.clone(),
+                    visit: i18n::visit_name(study, &v.visit.visit_id, &v.visit.name, viewer.lang),
                     target: v.visit.target.clone(),
                     window: format!("{} – {}", v.visit.earliest, v.visit.latest),
                     status: v.status,
@@ -137,7 +137,7 @@ async fn dashboard_page(
     Ok(DashboardPage {
         ctx: viewer.ctx(Some(study_id)),
         study_id: study_id.to_string(),
-        title: study.title.clone(),
+        title: study.title_in(viewer.lang.zh()).to_string(),
         sites,
         totals,
         due,

@@ -25,6 +25,11 @@ impl Lang {
         }
     }
 
+    /// True for Chinese: the language of the `_zh` names of study definitions.
+    pub fn zh(self) -> bool {
+        self == Lang::Zh
+    }
+
     /// The `lang` attribute of the page.
     pub fn html(self) -> &'static str {
         match self {
@@ -41,6 +46,15 @@ impl Lang {
             _ => None,
         }
     }
+}
+
+/// A visit's name in a language: the study definition's (its `name_zh` in Chinese), else the
+/// name stored when the visit was planned.
+pub fn visit_name(study: &trial::Study, visit_id: &str, stored: &str, lang: Lang) -> String {
+    study
+        .visit(visit_id)
+        .map_or(stored, |v| v.name_in(lang.zh()))
+        .to_string()
 }
 
 /// The messages of one language, as templates use them.
@@ -91,6 +105,7 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
         .iter()
         .chain(super::i18n_journey::MESSAGES)
         .chain(super::i18n_nav::MESSAGES)
+        .chain(super::i18n_labs::MESSAGES)
 }
 
 pub const MESSAGES: &[(&str, &str, &str)] = &[

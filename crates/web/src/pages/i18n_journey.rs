@@ -100,4 +100,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("status.expand", "Expand to six", "扩展至六例"),
     ("status.stop", "Stop: above the MTD", "停止：超过最大耐受剂量"),
     ("status.need-more", "Cohort not complete", "队列未完成"),
+    ("coh.schedule.single", "single", "单次给药"),
+    ("coh.schedule.multiple", "multiple", "多次给药"),
 ];

@@ -18,7 +18,7 @@ use isncsci::Level;
 use store::Participant;
 use trial::ParticipantStatus;
 
-use super::{encode, error_page, label, render, Ctx, Viewer};
+use super::{encode, error_page, i18n, label, render, Ctx, Viewer};
 use crate::access::{require, scope_for, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -105,7 +105,7 @@ async fn screening(
                 .sites
                 .iter()
                 .filter(|s| scope.includes_site(&s.id))
-                .map(|s| (s.id.clone(), s.name.clone()))
+                .map(|s| (s.id.clone(), s.name_in(viewer.lang.zh()).to_string()))
                 .collect(),
             rows: exam_rows(),
             today: today().to_string(),
@@ -220,8 +220,8 @@ async fn journey_page(
         .map(|v| VisitLine {
             record: (may(Operation::EnterData) && enrolled && v.visit.done_on.is_none())
                 .then(|| format!("{api}/visits/{}", encode(&v.visit.visit_id))),
+            name: i18n::visit_name(study, &v.visit.visit_id, &v.visit.name, viewer.lang),
             id: v.visit.visit_id,
-            name: v.visit.name,
             window: format!("{} – {}", v.visit.earliest, v.visit.latest),
             done_on: v.visit.done_on.unwrap_or_default(),
             status: v.status,
@@ -234,9 +234,9 @@ async fn journey_page(
         .await?
         .map(|a| AllocationLine {
             arm: sees_arms.then(|| {
-                study
-                    .arm(&a.arm_id)
-                    .map_or(a.arm_id.clone(), |arm| arm.name.clone())
+                study.arm(&a.arm_id).map_or(a.arm_id.clone(), |arm| {
+                    arm.name_in(viewer.lang.zh()).to_string()
+                })
             }),
             kit: a.kit_number,
             randomised_at: a.randomised_at,
@@ -267,7 +267,9 @@ async fn journey_page(
                     .map(|(from, to)| format!("{from} – {to}"))
                     .unwrap_or_default();
             DoseLine {
-                level: level.map_or(a.level_id.clone(), |l| l.name.clone()),
+                level: level.map_or(a.level_id.clone(), |l| {
+                    l.name_in(viewer.lang.zh()).to_string()
+                }),
                 cells: level.map_or(String::new(), |l| cells_text(l.cells)),
                 overridden: a.override_reason.is_some(),
                 dlt: dlt_state(dlt.as_ref()).0,
@@ -415,9 +417,9 @@ async fn kits_page(
                     .site(&site)
                     .map_or("UTC".to_string(), |s| s.time_zone.clone()),
                 site,
-                arm: study
-                    .arm(&a.arm_id)
-                    .map_or(a.arm_id.clone(), |arm| arm.name.clone()),
+                arm: study.arm(&a.arm_id).map_or(a.arm_id.clone(), |arm| {
+                    arm.name_in(viewer.lang.zh()).to_string()
+                }),
                 kit: a.kit_number,
                 randomised_at: a.randomised_at,
                 dispensed_at: a.dispensed_at,

@@ -12,8 +12,11 @@
 //! plumbing, never the API's handlers nor another page feature.
 //!
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
-//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages.
+//! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages;
+//!   [`i18n_errors`] — the API's error answers in the page's language (`X-Scitrial-Lang`).
 //! - [`chart`] — the SVG charts of scores over visits.
+//! - [`when`] — instants as pages show them, in a site's zone with the zone named; [`labels`]
+//!   — visits, forms and fields by their names.
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
@@ -33,9 +36,13 @@ pub mod credentials;
 pub mod dashboard;
 pub mod ecrf;
 pub mod i18n;
+pub mod i18n_errors;
 pub mod i18n_journey;
+pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod journey;
+pub mod labels;
+pub mod labs;
 pub mod landing;
 pub mod notifications;
 pub mod participants;
@@ -43,6 +50,7 @@ pub mod queries;
 pub mod safety;
 pub mod shell;
 pub mod studies;
+pub mod when;
 pub mod worksheet;
 
 use axum::Router;
@@ -72,4 +80,5 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(admin::routes())
         .merge(credentials::routes())
+        .merge(labs::routes())
 }

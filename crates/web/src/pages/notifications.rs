@@ -36,10 +36,18 @@ async fn notifications(
     let result = async {
         require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
         let roles = roles_in(&viewer.me, &study);
-        let rows = state
+        let mut rows = state
             .store
             .notifications(&study, &roles, &viewer.me.actor())
             .await?;
+        // Stored in the words of the rules; shown in the page's language.
+        if viewer.lang == super::Lang::Zh {
+            for n in &mut rows {
+                if let Some(zh) = super::i18n_errors::to_chinese(&n.message) {
+                    n.message = zh;
+                }
+            }
+        }
         Ok::<_, ApiError>(NotificationsPage {
             ctx: viewer.ctx(Some(&study)),
             study_id: study.clone(),

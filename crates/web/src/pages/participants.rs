@@ -149,7 +149,7 @@ async fn list(
                 .sites
                 .iter()
                 .filter(|s| scope.includes_site(&s.id))
-                .map(|s| (s.id.clone(), s.name.clone()))
+                .map(|s| (s.id.clone(), s.name_in(viewer.lang.zh()).to_string()))
                 .collect(),
             statuses: vec![
                 "screening",
@@ -293,7 +293,7 @@ async fn participant_page(
     };
     let (may_verify, may_sign) = (may(Operation::VerifyData), may(Operation::Sign));
     let api = format!("/api/studies/{}/participants/{id}", encode(study_id));
-    let visits = visit_rows(study, &r, &api, may_verify, may_sign);
+    let visits = visit_rows(study, &r, &api, may_verify, may_sign, viewer.lang.zh());
     let audit = audit_link(viewer, study_id, &r.p);
     let signatures = state.store.signatures(&scope, id).await?;
     let queries = state.store.queries(&scope, Some(id), None).await?;
@@ -328,7 +328,9 @@ async fn participant_page(
         assigned.map(|a| {
             let level = study
                 .dose_level(&a.level_id)
-                .map_or(a.level_id.clone(), |l| l.name.clone());
+                .map_or(a.level_id.clone(), |l| {
+                    l.name_in(viewer.lang.zh()).to_string()
+                });
             let state = match dlt {
                 Some(d) if d.dlt => "coh.dlt_yes",
                 Some(_) => "coh.dlt_no",
@@ -345,9 +347,9 @@ async fn participant_page(
         kit,
         dose,
         ctx: viewer.ctx(Some(study_id)),
-        site_name: study
-            .site(&p.site_id)
-            .map_or(p.site_id.clone(), |s| s.name.clone()),
+        site_name: study.site(&p.site_id).map_or(p.site_id.clone(), |s| {
+            s.name_in(viewer.lang.zh()).to_string()
+        }),
         zone: site_zone(state, study_id, &p.site_id),
         p,
         visits,
@@ -374,6 +376,7 @@ fn visit_rows(
     api: &str,
     may_verify: bool,
     may_sign: bool,
+    zh: bool,
 ) -> Vec<VisitRow> {
     let mut rows = Vec::new();
     for v in &r.visits {
@@ -383,7 +386,7 @@ fn visit_rows(
             .map(|d| d.forms.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|form_id| form_row(study, r, v, form_id, &visit_api, may_verify))
+            .map(|form_id| form_row(study, r, v, form_id, &visit_api, may_verify, zh))
             .collect();
         let form_exam = r
             .forms
@@ -405,7 +408,9 @@ fn visit_rows(
             id: v.visit.visit_id.clone(),
             sign: (may_sign && saved).then(|| format!("{visit_api}/signature")),
             exam: form_exam.or_else(recorded),
-            name: v.visit.name.clone(),
+            name: study
+                .visit(&v.visit.visit_id)
+                .map_or(v.visit.name.clone(), |d| d.name_in(zh).to_string()),
             target: v.visit.target.clone(),
             window: format!("{} – {}", v.visit.earliest, v.visit.latest),
             done_on: v.visit.done_on.clone().unwrap_or_default(),
@@ -424,6 +429,7 @@ fn form_row(
     form_id: &String,
     visit_api: &str,
     may_verify: bool,
+    zh: bool,
 ) -> FormRow {
     let entry = r
         .forms
@@ -432,7 +438,7 @@ fn form_row(
     let form_def = study.form(form_id);
     FormRow {
         id: form_id.clone(),
-        name: form_def.map_or(form_id.clone(), |f| f.name.clone()),
+        name: form_def.map_or(form_id.clone(), |f| f.name_in(zh).to_string()),
         state: entry
             .map_or(FormState::NotStarted, |e| e.state)
             .as_str()

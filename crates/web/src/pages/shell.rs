@@ -22,6 +22,8 @@ use sha2::{Digest, Sha256};
 use store::Participant;
 
 use super::i18n::{self, Lang, Texts};
+use super::labels::Labels;
+use super::when;
 use crate::access::Operation;
 use crate::app::AppState;
 use crate::auth::{self, cookie, CurrentUser, LOGIN_BODY_LIMIT};
@@ -92,6 +94,11 @@ const STATIC: &[(&str, &str, &str)] = &[
     (
         "journey.js",
         include_str!("../../static/journey.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "labs.js",
+        include_str!("../../static/labs.js"),
         "text/javascript; charset=utf-8",
     ),
 ];
@@ -171,6 +178,9 @@ pub struct Ctx {
     pub audit: bool,
     /// Whether the user manages the study's accounts (a navigation link).
     pub admin: bool,
+    /// The loaded studies, for the names of visits, forms and fields and the sites' time
+    /// zones (none on a signed-out page).
+    pub app: Option<AppState>,
 }
 
 impl Ctx {
@@ -187,6 +197,7 @@ impl Ctx {
             other_studies: Vec::new(),
             audit: false,
             admin: false,
+            app: None,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
             idle_seconds: auth::IDLE.whole_seconds(),
@@ -206,6 +217,16 @@ impl Ctx {
             .to_string()
     }
 
+    /// A sentence of the rules (a stopping rule's firing, a notification) in the page's
+    /// language, when the catalogue of [`super::i18n_errors`] knows it; as written otherwise.
+    pub fn sentence<S: AsRef<str> + ?Sized>(&self, text: &S) -> String {
+        let text = text.as_ref();
+        match self.t.0 {
+            Lang::Zh => super::i18n_errors::to_chinese(text).unwrap_or_else(|| text.to_string()),
+            Lang::En => text.to_string(),
+        }
+    }
+
     /// A sex in words.
     pub fn sex(&self, sex: &str) -> String {
         i18n::text(self.t.0, &format!("sex.{sex}"))
@@ -218,6 +239,77 @@ impl Ctx {
         i18n::text(self.t.0, &format!("ws.anal.{value}"))
             .unwrap_or(value)
             .to_string()
+    }
+
+    /// The study definition of the page's study, if any.
+    fn study_def(&self) -> Option<&trial::Study> {
+        let app = self.app.as_ref()?;
+        app.studies.get(self.study.as_deref()?)
+    }
+
+    /// The names of the page's study's visits, forms and fields ([`labels::Labels`]).
+    pub fn labels(&self) -> Option<Labels<'_>> {
+        self.study_def().map(|study| Labels { study, t: self.t })
+    }
+
+    /// A visit's name (its id when the study does not know it).
+    pub fn visit_name(&self, id: &str) -> String {
+        self.labels()
+            .map_or_else(|| id.to_string(), |l| l.visit(id))
+    }
+
+    /// A form's name.
+    pub fn form_name(&self, id: &str) -> String {
+        self.labels().map_or_else(|| id.to_string(), |l| l.form(id))
+    }
+
+    /// A field of a form, by name.
+    pub fn field_name(&self, form: &str, field: &str) -> String {
+        self.labels()
+            .map_or_else(|| field.to_string(), |l| l.field(form, field))
+    }
+
+    /// Where a query sits, by name: `Week 2 · Vital signs · Systolic blood pressure`.
+    pub fn place(&self, visit: &str, form: &str, field: &str) -> String {
+        self.labels().map_or_else(
+            || format!("{visit} · {form} · {field}"),
+            |l| l.place(visit, form, field),
+        )
+    }
+
+    /// The time zone of the page's study (its first site's; UTC without one).
+    pub fn zone(&self) -> String {
+        self.study_def().map_or("UTC", when::study_zone).to_string()
+    }
+
+    /// An instant in the zone of the page's study, as a `<time>` element (HTML; escaped).
+    pub fn at(&self, instant: &str) -> String {
+        when::instant_html(instant, &self.zone())
+    }
+
+    /// An instant in the zone of a site of the page's study, as a `<time>` element.
+    pub fn at_site(&self, instant: &str, site: &str) -> String {
+        let zone = self
+            .study_def()
+            .map_or("UTC", |s| when::site_zone(s, site))
+            .to_string();
+        when::instant_html(instant, &zone)
+    }
+
+    /// A text with the instants in it shown in the zone of the page's study (plain text, to be
+    /// escaped by the template).
+    pub fn times_in(&self, text: &str) -> String {
+        when::instants_in(text, &self.zone())
+    }
+
+    /// A text with the instants in it shown in a named zone (plain text).
+    pub fn times_in_zone(&self, text: &str, zone: &str) -> String {
+        when::instants_in(text, zone)
+    }
+
+    /// An instant in a named zone, as a `<time>` element.
+    pub fn at_in(&self, instant: &str, zone: &str) -> String {
+        when::instant_html(instant, zone)
     }
 
     /// This page in another language.
@@ -266,12 +358,15 @@ pub struct Viewer {
     pub lang: Lang,
     /// The page's path and query.
     pub path: String,
+    /// The application (the loaded studies).
+    pub app: AppState,
 }
 
 impl Viewer {
     /// The page context, with the study of the navigation.
     pub fn ctx(&self, study: Option<&str>) -> Ctx {
         let mut ctx = Ctx::new(self.lang, &self.path);
+        ctx.app = Some(self.app.clone());
         ctx.user_name = Some(self.me.user.full_name.clone());
         ctx.csrf = self.me.csrf_token.clone();
         ctx.study = study.map(str::to_string).or_else(|| {
@@ -338,7 +433,12 @@ impl FromRequestParts<AppState> for Viewer {
                     .or(chosen)
                     .or_else(|| Lang::parse(&me.user.language))
                     .unwrap_or(Lang::En);
-                Ok(Viewer { me, lang, path })
+                Ok(Viewer {
+                    me,
+                    lang,
+                    path,
+                    app: state.clone(),
+                })
             }
             Err(ApiError::Unauthorized(message)) => {
                 let expired = if message.contains("idle") {

@@ -86,7 +86,7 @@ async fn list(State(state): State<AppState>, viewer: Viewer) -> Response {
             names.dedup();
             StudyRow {
                 id: s.id.clone(),
-                title: s.title.clone(),
+                title: s.title_in(viewer.lang.zh()).to_string(),
                 phase: s.phase.as_str().to_string(),
                 roles: names,
                 start: format!("/studies/{}/start", encode(&s.id)),

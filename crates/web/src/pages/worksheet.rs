@@ -502,7 +502,11 @@ async fn form_page(
     };
     Ok(WorksheetPage {
         manage,
-        heading: format!("{} — {}", ctx.t.get("ws.title"), visit_def.name),
+        heading: format!(
+            "{} — {}",
+            ctx.t.get("ws.title"),
+            visit_def.name_in(ctx.t.0.zh())
+        ),
         subheading: format!("{subject} · {}", participant.site_id),
         sheet,
         save_path: format!(

@@ -140,7 +140,8 @@ fn arm_leaks(value: &Value, study: &trial::Study, out: &mut Vec<String>) {
             // spells it (the title says "versus placebo").
             let public = |word: &str| study.id.contains(word) || study.title.contains(word);
             for arm in &study.arms {
-                for word in [&arm.id, &arm.name] {
+                let zh = arm.name_zh.clone().unwrap_or_else(|| arm.name.clone());
+                for word in [&arm.id, &arm.name, &zh] {
                     if s == word || (!public(word) && s.contains(word.as_str())) {
                         out.push(format!("value {s:?}"));
                     }
@@ -163,7 +164,12 @@ fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
             .split('>')
             .filter_map(|after| after.split('<').next())
             .map(str::trim)
-            .filter(|t| study.arms.iter().any(|a| *t == a.id || *t == a.name))
+            .filter(|t| {
+                study
+                    .arms
+                    .iter()
+                    .any(|a| *t == a.id || *t == a.name || Some(*t) == a.name_zh.as_deref())
+            })
             .map(|t| format!("element text {t:?}"))
             .collect(),
         // CSV: any field that is an arm's id or name, or a row of an unblinded chain.
@@ -172,7 +178,11 @@ fn leaks_in_text(text: &str, study: &trial::Study) -> Vec<String> {
             .flat_map(|line| line.split(','))
             .map(|f| f.trim_matches('"'))
             .filter(|f| {
-                study.arms.iter().any(|a| *f == a.id || *f == a.name) || f.ends_with("/unblinded")
+                study
+                    .arms
+                    .iter()
+                    .any(|a| *f == a.id || *f == a.name || Some(*f) == a.name_zh.as_deref())
+                    || f.ends_with("/unblinded")
             })
             .map(|f| format!("csv field {f:?}"))
             .collect(),
@@ -484,7 +494,8 @@ async fn the_blind_walk() {
                 .to_lowercase();
             assert!(text.contains("severe reaction"), "{text}");
             for arm in &app.study.arms {
-                for name in [&arm.id, &arm.name] {
+                let zh = arm.name_zh.clone().unwrap_or_else(|| arm.name.clone());
+                for name in [&arm.id, &arm.name, &zh] {
                     assert!(!text.contains(&name.to_lowercase()), "{name} in {text}");
                 }
             }

@@ -402,7 +402,8 @@ async fn the_access_matrix() {
                         .replace("{visit}", "nope")
                         .replace("{form}", "nope")
                         .replace("{query}", "nope")
-                        .replace("{ae}", "nope");
+                        .replace("{ae}", "nope")
+                        .replace("{proposal}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -485,6 +486,13 @@ async fn the_access_matrix() {
                         "listUsers" | "createUser" | "assignRole" | "removeRole"
                         | "setAccountState" | "setUserEmail" => {
                             ops(web::access::Operation::ManageUsers.roles())
+                        }
+                        "listLabTests" | "listLabRanges" | "listLabResults" => true,
+                        "recordLabResult" => ops(web::access::Operation::EnterData.roles()),
+                        "loadLabRanges" => ops(web::access::Operation::ManageLabRanges.roles()),
+                        "importLabResults" => ops(web::access::Operation::ImportLabs.roles()),
+                        "acceptLabProposal" | "dismissLabProposal" => {
+                            ops(web::access::Operation::DecideLabProposal.roles())
                         }
                         other => panic!("operation {other} missing from the matrix"),
                     };

@@ -60,7 +60,12 @@ fn arms_shown(body: &str, study: &trial::Study) -> Vec<String> {
     body.split('>')
         .filter_map(|after| after.split('<').next())
         .map(str::trim)
-        .filter(|t| study.arms.iter().any(|a| *t == a.id || *t == a.name))
+        .filter(|t| {
+            study
+                .arms
+                .iter()
+                .any(|a| *t == a.id || *t == a.name || Some(*t) == a.name_zh.as_deref())
+        })
         .map(str::to_string)
         .collect()
 }

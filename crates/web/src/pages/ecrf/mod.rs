@@ -250,7 +250,11 @@ async fn form_page(
             .collect();
     }
     Ok(Page::Form(Box::new(FormPage {
-        heading: format!("{} — {}", form_def.name, visit_def.name),
+        heading: format!(
+            "{} — {}",
+            form_def.name_in(viewer.lang.zh()),
+            visit_def.name_in(viewer.lang.zh())
+        ),
         subheading: format!("{subject} · {}", participant.site_id),
         back: format!("/studies/{}/participants/{id}", encode(study_id)),
         state: state_now.as_str().to_string(),
@@ -409,7 +413,7 @@ fn wisci_description(t: Texts, level: &trial::Wisci2Level) -> String {
 
 /// A field of the definition.
 fn field(t: Texts, f: &trial::FieldDef, values: &Map<String, Value>) -> FieldView {
-    let unit = f.unit.clone().unwrap_or_default();
+    let unit = f.unit_in(t.0.zh()).unwrap_or_default().to_string();
     let (input, step) = match f.field_type {
         FieldType::Integer => ("number", "1"),
         FieldType::Decimal => ("number", "any"),
@@ -443,13 +447,13 @@ fn field(t: Texts, f: &trial::FieldDef, values: &Map<String, Value>) -> FieldVie
             .iter()
             .map(|o| Choice {
                 value: o.clone(),
-                shown: o.clone(),
+                shown: f.option_in(o, t.0.zh()).to_string(),
             })
             .collect(),
     };
     FieldView {
         id: f.id.clone(),
-        label: f.label.clone(),
+        label: f.label_in(t.0.zh()).to_string(),
         input,
         step,
         unit,
@@ -492,7 +496,10 @@ fn results(t: Texts, form: &FormDef, values: &Map<String, Value>) -> Vec<Result>
 
 /// The cross-field rules that apply to the form, in words.
 fn rules(t: Texts, form: &FormDef) -> Vec<String> {
-    let label = |id: &str| form.field(id).map_or(id.to_string(), |f| f.label.clone());
+    let label = |id: &str| {
+        form.field(id)
+            .map_or(id.to_string(), |f| f.label_in(t.0.zh()).to_string())
+    };
     trial::CROSS_FIELD_RULES
         .iter()
         .filter(|r| r.applies_to(form))

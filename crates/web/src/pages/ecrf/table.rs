@@ -85,12 +85,12 @@ async fn table(
                 link: form_link(study, p.id, &f.visit_id, &f.form_id),
                 participant: label.clone(),
                 site: p.site_id.clone(),
-                visit: study
-                    .visit(&f.visit_id)
-                    .map_or(f.visit_id.clone(), |v| v.name.clone()),
-                form: study
-                    .form(&f.form_id)
-                    .map_or(f.form_id.clone(), |d| d.name.clone()),
+                visit: study.visit(&f.visit_id).map_or(f.visit_id.clone(), |v| {
+                    v.name_in(viewer.lang.zh()).to_string()
+                }),
+                form: study.form(&f.form_id).map_or(f.form_id.clone(), |d| {
+                    d.name_in(viewer.lang.zh()).to_string()
+                }),
                 state: f.state.as_str().to_string(),
                 updated_at: f.updated_at.unwrap_or_default(),
                 zone: study
@@ -118,12 +118,12 @@ async fn table(
             .sites
             .iter()
             .filter(|s| scope.includes_site(&s.id))
-            .map(|s| (s.id.clone(), s.name.clone()))
+            .map(|s| (s.id.clone(), s.name_in(viewer.lang.zh()).to_string()))
             .collect(),
         visits: study
             .visits
             .iter()
-            .map(|v| (v.id.clone(), v.name.clone()))
+            .map(|v| (v.id.clone(), v.name_in(viewer.lang.zh()).to_string()))
             .collect(),
         rows,
     })

@@ -204,7 +204,7 @@ async fn case_page(
                         .arms
                         .iter()
                         .find(|a| a.id == id)
-                        .map_or(id.clone(), |a| format!("{} ({id})", a.name)),
+                        .map_or(id.clone(), |a| format!("{} ({id})", a.name_in(lang.zh()))),
                 );
             }
         }

@@ -86,8 +86,12 @@ fn group_name(ctx: &Ctx, study: &Study, group: &str) -> String {
         .arms
         .iter()
         .find(|a| a.id == group)
-        .map(|a| a.name.clone())
-        .or_else(|| study.dose_level(group).map(|l| l.name.clone()))
+        .map(|a| a.name_in(ctx.t.0.zh()).to_string())
+        .or_else(|| {
+            study
+                .dose_level(group)
+                .map(|l| l.name_in(ctx.t.0.zh()).to_string())
+        })
         .unwrap_or_else(|| group.to_string())
 }
 

@@ -1,0 +1,15 @@
+//! # export
+//!
+//! The files a sponsor sends to regulators, written from data the caller passes: pure writers
+//! with no database and no clock (the caller gives the creation time).
+//!
+//! - [`xpt`]: SAS transport files, version 5 (the format FDA and China's CDE take SDTM and ADaM
+//!   datasets in): IBM floating point, 8-character names, 40-character labels, values up to 200
+//!   bytes; anything that does not fit is refused naming the dataset, the variable and the
+//!   record.
+//!
+//! ODM 1.3.2, SDTM mapping and Define-XML are to come (issue #19).
+
+#![forbid(unsafe_code)]
+
+pub mod xpt;

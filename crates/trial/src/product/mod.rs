@@ -1,0 +1,8 @@
+//! The cell product (issue #17): the identity of its units (ISBT 128), the product definition
+//! and lot release, the condition of a shipment (its temperature logger's file), and the checks
+//! at the bedside and of a site's supply. Lots, units, custody and their pages are to come.
+
+pub mod bedside;
+pub mod isbt128;
+pub mod logger;
+pub mod release;

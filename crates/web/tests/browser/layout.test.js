@@ -1,0 +1,151 @@
+// The layout on a phone (390 px) and a tablet (1024 px), run by crates/web/tests/web/browser_layout.rs
+// over the demo's two studies. Every page each demo account reaches by its links, in English and
+// in Chinese, at both widths: no sideways scrolling of the page, a compact header, instants in
+// one style (`2026-12-06 17:58 (Asia/Shanghai)`: never RFC 3339, never a.m./p.m.). Then the
+// worksheet at 1024 px: the live classification stays in view while the last row is typed.
+// Prints every failure, then exits non-zero if there was one.
+'use strict';
+const fs = require('fs');
+const { chromium } = require('playwright-core');
+const { crawl, login } = require('./pages.js');
+
+const BASE = process.env.BASE_URL;
+const data = JSON.parse(fs.readFileSync(process.env.DATA_FILE, 'utf8'));
+const WIDTHS = [{ width: 1024, height: 768 }, { width: 390, height: 844 }];
+// The header may take at most this many pixels (a phone's 844 px screen: under a sixth).
+const HEADER_LIMIT = { 1024: 120, 390: 140 };
+const stopper = setTimeout(function () { console.error('FAIL: the layout test took over 15 minutes'); process.exit(1); }, 900000);
+
+const failures = [];
+function fail(what) { failures.push(what); console.log('not ok - ' + what); }
+
+// What a page shows that the layout rules forbid, at the current width.
+async function problems(page, width) {
+  return page.evaluate(function (args) {
+    const out = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > window.innerWidth) {
+      // Name the widest elements that stick out, to say what to fix.
+      const wide = [];
+      const clipped = function (el) {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible') return true;
+        }
+        return false;
+      };
+      for (const el of document.querySelectorAll('body *')) {
+        if (clipped(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.right > window.innerWidth + 1 && r.width > 0) {
+          const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+          wide.push(name + ' (' + Math.round(r.right) + ')');
+        }
+      }
+      out.push('scrolls sideways: ' + doc.scrollWidth + ' > ' + window.innerWidth + ' [' + wide.slice(0, 4).join(', ') + ']');
+    }
+    const header = document.querySelector('header.top');
+    if (header && header.getBoundingClientRect().height > args.limit) {
+      out.push('header ' + Math.round(header.getBoundingClientRect().height) + ' px tall (limit ' + args.limit + ')');
+    }
+    const text = document.body.innerText;
+    const rfc = text.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[^\s]*/);
+    if (rfc) out.push('an RFC 3339 instant is shown: ' + rfc[0]);
+    const twelve = text.match(/\b\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM|a\.m\.|p\.m\.)|(上午|下午)\s?\d{1,2}:\d{2}/i);
+    if (twelve) out.push('a 12-hour time is shown: ' + twelve[0]);
+    for (const t of document.querySelectorAll('time')) {
+      if (!/^\d{4}-\d{2}-\d{2}( \d{2}:\d{2} \([A-Za-z_]+(\/[A-Za-z_+-]+)*\))?$/.test(t.textContent.trim())) {
+        out.push('a time not in the one style: "' + t.textContent.trim() + '"');
+      }
+    }
+    return out;
+  }, { limit: HEADER_LIMIT[width] });
+}
+
+async function checkAt(page, path, lang, who) {
+  for (const size of WIDTHS) {
+    await page.setViewportSize(size);
+    for (const p of await problems(page, size.width)) {
+      fail(who + ' ' + lang + ' ' + size.width + 'px ' + path + ': ' + p);
+    }
+  }
+  await page.setViewportSize(WIDTHS[0]);
+}
+
+// The worksheet at a tablet's width: every cell but the last entered, the page scrolled to the
+// last row, the last value typed: the classification appears, and its box is in view.
+async function stickyClassification(browser) {
+  // (The content security policy is bypassed so that waitForFunction may evaluate.)
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
+  const page = await context.newPage();
+  await login(page, BASE, 'crc', 'demo-crc');
+  await page.goto(BASE + '/isncsci');
+  const names = await page.$$eval('input.cell', function (els) { return els.map(function (e) { return e.name; }); });
+  // The last row is S4-5; its last cell in the page's order is the one typed last.
+  const last = names.filter(function (n) { return /^s4_5/.test(n); }).pop();
+  if (!last) fail('the worksheet has an S4-5 row');
+  for (const name of names.filter(function (n) { return n !== last; })) {
+    await page.fill('[name="' + name + '"]', /Motor$/.test(name) ? '5' : '2');
+  }
+  await page.selectOption('[name="analContraction"]', 'Yes');
+  await page.selectOption('[name="analSensation"]', 'Yes');
+  const ais = '[data-result="asiaImpairmentScale"]';
+  await page.waitForTimeout(300);
+  if ((await page.textContent(ais)).trim() !== '') fail('the grade shows before every value is entered');
+  await page.locator('[name="' + last + '"]').scrollIntoViewIfNeeded();
+  await page.click('[name="' + last + '"]');
+  const scrolled = await page.evaluate(function () { return window.scrollY; });
+  if (scrolled < 100) fail('the last row of the worksheet was already in view at 1024x768 (scrollY ' + scrolled + '): the test proves nothing');
+  await page.keyboard.type('1');
+  await page.waitForFunction(function (sel) { return document.querySelector(sel).textContent.trim() !== ''; }, ais, { timeout: 10000 });
+  const where = await page.evaluate(function (sel) {
+    const box = document.querySelector('.ws-side .results').getBoundingClientRect();
+    const grade = document.querySelector(sel).getBoundingClientRect();
+    const input = document.activeElement.getBoundingClientRect();
+    return { top: box.top, bottom: box.bottom, gradeTop: grade.top, gradeBottom: grade.bottom, inputTop: input.top, inputBottom: input.bottom, height: window.innerHeight, text: document.querySelector(sel).textContent.trim() };
+  }, ais);
+  const inView = function (top, bottom) { return top >= 0 && bottom <= where.height; };
+  if (!inView(where.top, where.bottom)) fail('the classification box is out of view while typing the last row: ' + JSON.stringify(where));
+  else if (!inView(where.gradeTop, where.gradeBottom)) fail('the grade is out of view: ' + JSON.stringify(where));
+  else if (!inView(where.inputTop, where.inputBottom)) fail('the cell typed in is out of view: ' + JSON.stringify(where));
+  else console.log('ok - at 1024x768, scrolled ' + scrolled + ' px to the S4-5 row, the classification box stays in view and shows AIS ' + where.text);
+  await context.close();
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless'],
+  });
+  const pageErrors = [];
+  let pages = 0;
+  for (const account of data.accounts) {
+    const context = await browser.newContext({ viewport: WIDTHS[0] });
+    const page = await context.newPage();
+    page.on('pageerror', function (e) { pageErrors.push(account.username + ': ' + String(e)); });
+    await login(page, BASE, account.username, account.password);
+    const paths = await crawl(page, BASE, data.starts, 80);
+    for (const lang of ['en', 'zh']) {
+      await page.goto(BASE + '/language/' + lang + '?next=/');
+      for (const path of paths) {
+        const response = await page.goto(BASE + path);
+        if (!response || response.status() !== 200) { fail(account.username + ' ' + path + ': status ' + (response && response.status())); continue; }
+        await checkAt(page, path, lang, account.username);
+        pages += 1;
+      }
+    }
+    console.log('ok - ' + account.username + ': ' + paths.length + ' kinds of page, both languages, both widths');
+    await context.close();
+  }
+  console.log('checked ' + pages + ' page views at ' + WIDTHS.map(function (w) { return w.width; }).join(' and ') + ' px');
+  if (pages < data.accounts.length * 10) fail('only ' + pages + ' page views were checked');
+  await stickyClassification(browser);
+  for (const e of pageErrors) fail('script error: ' + e);
+  await browser.close();
+  clearTimeout(stopper);
+  if (failures.length) {
+    console.error(failures.length + ' layout failure(s)');
+    process.exit(1);
+  }
+}
+
+main().catch(function (e) { console.error('FAIL: ' + (e && e.stack || e)); process.exit(1); });
