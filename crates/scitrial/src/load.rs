@@ -168,7 +168,7 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             commits,
         )
     });
-    for (n, mine) in forms.chunks(args.participants * 7).enumerate() {
+    for (n, mine) in forms.chunks(args.participants * 6).enumerate() {
         let client = Client::sign_in(&base, &study.id, mine.to_vec(), n as u64).await?;
         clients.push(tokio::spawn(client.run(start, warmup, measured)));
     }
@@ -309,9 +309,12 @@ async fn seed(
         let list = store::ListRequest::new(2000, target, 2 * target);
         store.generate_randomisation(study, &list, &system).await?;
     }
+    // The screening visit's ISNCSCI form is the screening exam, saved at screening (whose
+    // corrections also re-evaluate eligibility): the load is the follow-up visits' exams.
     let visits: Vec<String> = study
         .visits
         .iter()
+        .filter(|v| !v.screening)
         .filter(|v| {
             v.forms.iter().any(|f| {
                 study
@@ -361,9 +364,9 @@ async fn seed(
             });
         }
     }
-    if visits.len() != 7 {
+    if visits.len() != 6 {
         bail!(
-            "the study has {} visits with an ISNCSCI form; the load test expects 7",
+            "the study has {} follow-up visits with an ISNCSCI form; the load test expects 6",
             visits.len()
         );
     }

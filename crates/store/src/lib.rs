@@ -34,6 +34,7 @@ mod dialect;
 mod ecrf;
 mod escalation;
 mod events;
+mod exam_forms;
 mod gate;
 mod group;
 mod labs;
@@ -65,7 +66,7 @@ pub use mail::MailToSend;
 pub use model::{date, instant, now, parse_date, parse_instant, Actor, Participant, Scope, User};
 pub use notifications::{Notification, OutboxMessage};
 pub use participants::{
-    Correction, Ending, Enrolment, ExamRecord, NewExam, NewScreening, PlannedVisit, Visit,
+    Correction, Ending, Enrolment, ExamRecord, NewScreening, PlannedVisit, Visit,
 };
 pub use queries::{NewQuery, Query};
 pub use safety::{

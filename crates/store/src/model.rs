@@ -284,3 +284,18 @@ pub(crate) async fn participant_in(
         .map(Participant::from)
         .ok_or_else(|| not_found("participant", id))
 }
+
+/// An ISNCSCI form's values from the exam as entered and its classification (both JSON).
+pub(crate) fn exam_form_data(
+    raw: &str,
+    classification: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let parse = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()))
+    };
+    serde_json::Map::from_iter([
+        ("exam".to_string(), parse(raw)),
+        ("classification".to_string(), parse(classification)),
+    ])
+}

@@ -1,6 +1,9 @@
 //! Participants: screening (with the screening exam and eligibility), enrolment with the visit
-//! plan, the end of participation, corrections with a reason, visits done, ISNCSCI exams. The
-//! rules are `trial::participants`; this file loads, persists and audits.
+//! plan, the end of participation, corrections with a reason, visits done, and the ISNCSCI
+//! exams as read from the visits' ISNCSCI forms. The screening exam has one home: the screening
+//! visit's ISNCSCI form, written by the screening in the same transaction as the participant
+//! (with the screening visit, done on the screening date). The rules are `trial::participants`;
+//! this file loads, persists and audits.
 
 use serde::Serialize;
 use trial::participants::{self as rules, CorrectableField};
@@ -39,6 +42,10 @@ pub struct NewScreening {
     pub eligibility_reasons: Vec<String>,
     /// The screening visit's id.
     pub exam_visit: String,
+    /// The screening visit's name.
+    pub exam_visit_name: String,
+    /// The screening visit's ISNCSCI form, where the exam is kept.
+    pub exam_form: String,
     /// The exam as entered (flat layout, JSON).
     pub exam_raw: String,
     /// The classification the engine computed (JSON of the 25 results).
@@ -124,38 +131,23 @@ pub struct Visit {
     pub done_on: Option<String>,
 }
 
-/// A stored ISNCSCI exam.
+/// An ISNCSCI exam: a visit's ISNCSCI form as saved, read as an exam.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExamRecord {
-    /// Its id.
-    pub id: i64,
     /// The participant.
     pub participant_id: i64,
     /// The visit.
     pub visit_id: String,
-    /// Date of the exam.
+    /// The ISNCSCI form of the visit.
+    pub form_id: String,
+    /// Date of the exam: the visit's date (the screening date for a screening not yet dated).
     pub examined_on: String,
     /// The exam as entered (flat layout, JSON).
     pub raw: String,
     /// The classification the engine computed (JSON).
     pub classification: String,
-    /// When it was saved.
-    pub created_at: String,
-}
-
-/// An ISNCSCI exam to save.
-#[derive(Clone, Debug)]
-pub struct NewExam {
-    /// The participant.
-    pub participant_id: i64,
-    /// The visit.
-    pub visit_id: String,
-    /// Date of the exam.
-    pub examined_on: String,
-    /// The exam as entered (flat layout, JSON).
-    pub raw: String,
-    /// The classification the engine computed (JSON).
-    pub classification: String,
+    /// When the form last changed.
+    pub updated_at: String,
 }
 
 impl Store {
@@ -167,10 +159,11 @@ impl Store {
         let (scope, s, by) = (scope.clone(), s.clone(), by.clone());
         self.write("screen", move |mut tx| {
             Box::pin(async move {
-                let id = insert_screening(tx.conn(), &scope, &s).await?;
-                tx.audit(scope.study(), &by, &screening_changes(id.0, id.1, &s))
-                    .await?;
-                participant_in(tx.conn(), &scope, id.0).await
+                let (id, exam) = insert_screening(tx.conn(), &scope, &s).await?;
+                let mut changes = screening_changes(id, &s);
+                changes.extend(exam);
+                tx.audit(scope.study(), &by, &changes).await?;
+                participant_in(tx.conn(), &scope, id).await
             })
         })
         .await
@@ -237,19 +230,9 @@ impl Store {
                 .execute(tx.conn())
                 .await
                 .map_err(conflict("subject_id", "is already used in this study"))?;
+                // The screening visit, recorded at screening, is kept as it was.
                 for v in &e.visits {
-                    sqlx::query(&tx.sql(
-                        "INSERT INTO visits (participant_id, visit_id, name, target, earliest, latest) \
-                         VALUES ($1, $2, $3, $4::date, $5::date, $6::date)",
-                    ))
-                    .bind(id)
-                    .bind(&v.visit_id)
-                    .bind(&v.name)
-                    .bind(&v.target)
-                    .bind(&v.earliest)
-                    .bind(&v.latest)
-                    .execute(tx.conn())
-                    .await?;
+                    insert_visit(tx.conn(), id, v, None).await?;
                 }
                 let changes = rules::enrolment_changes(
                     id,
@@ -426,78 +409,52 @@ impl Store {
             .ok_or_else(|| not_found("visit", record))
     }
 
-    /// A participant's ISNCSCI exams.
-    pub async fn exams(&self, scope: &Scope, participant_id: i64) -> Result<Vec<ExamRecord>> {
+    /// A participant's ISNCSCI exams: the saved forms among `isncsci_forms` (the study's
+    /// ISNCSCI forms) that hold a classification, in date order.
+    pub async fn exams(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+        isncsci_forms: &[String],
+    ) -> Result<Vec<ExamRecord>> {
         self.participant(scope, participant_id).await?;
-        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&self.sql(
-            "SELECT id, visit_id, examined_on::text, raw::text, classification::text, \
-             created_at::instant FROM exams WHERE participant_id = $1 ORDER BY id",
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(&self.sql(
+            "SELECT f.visit_id, f.form_id, COALESCE(v.done_on, p.screening_date)::text, \
+             f.data::text, f.updated_at::instant FROM form_entries f \
+             JOIN participants p ON p.id = f.participant_id \
+             LEFT JOIN visits v ON v.participant_id = f.participant_id AND v.visit_id = f.visit_id \
+             WHERE f.participant_id = $1 ORDER BY 3, f.visit_id",
         ))
         .bind(participant_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, visit_id, examined_on, raw, classification, created_at)| ExamRecord {
-                    id,
+            .filter(|(_, form, ..)| isncsci_forms.contains(form))
+            .filter_map(|(visit_id, form_id, examined_on, data, updated_at)| {
+                let data: serde_json::Value = serde_json::from_str(&data).ok()?;
+                let classification = data.get("classification")?.to_string();
+                Some(ExamRecord {
                     participant_id,
                     visit_id,
+                    form_id,
                     examined_on,
-                    raw,
+                    raw: data.get("exam").map_or("{}".into(), |e| e.to_string()),
                     classification,
-                    created_at,
-                },
-            )
-            .collect())
-    }
-
-    /// Saves an ISNCSCI exam of a visit: the exam as entered and the engine's classification.
-    pub async fn add_exam(&self, scope: &Scope, e: &NewExam, by: &Actor) -> Result<ExamRecord> {
-        let (scope, e, by) = (scope.clone(), e.clone(), by.clone());
-        self.write("add_exam", move |mut tx| {
-            Box::pin(async move {
-                participant_in(tx.conn(), &scope, e.participant_id).await?;
-                let at = now();
-                let id = insert_exam(
-                    tx.conn(),
-                    e.participant_id,
-                    &e.visit_id,
-                    &e.examined_on,
-                    &e.raw,
-                    &e.classification,
-                    &at,
-                )
-                .await?;
-                let c = || Change::new("create", "exam", id);
-                let changes = [
-                    c().set("participant", e.participant_id),
-                    c().set("visit", &e.visit_id),
-                    c().set("raw", &e.raw),
-                    c().set("classification", &e.classification),
-                ];
-                tx.audit(scope.study(), &by, &changes).await?;
-                Ok(ExamRecord {
-                    id,
-                    participant_id: e.participant_id,
-                    visit_id: e.visit_id,
-                    examined_on: e.examined_on,
-                    raw: e.raw,
-                    classification: e.classification,
-                    created_at: at,
+                    updated_at,
                 })
             })
-        })
-        .await
+            .collect())
     }
 }
 
-/// Inserts a screened participant and the screening exam: their ids.
+/// Inserts a screened participant, the screening visit (done on the screening date) and the
+/// screening exam as the visit's ISNCSCI form: the participant's id and the form's audit rows.
 async fn insert_screening(
     conn: &mut sqlx::AnyConnection,
     scope: &Scope,
     s: &NewScreening,
-) -> Result<(i64, i64)> {
+) -> Result<(i64, Vec<Change>)> {
     let at = now();
     let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
     let sql = render(
@@ -529,47 +486,89 @@ async fn insert_screening(
             }
             _ => conflict("screening_number", "is already used in this study")(e),
         })?;
-    let exam = insert_exam(
-        conn,
-        id,
-        &s.exam_visit,
-        &s.screening_date,
-        &s.exam_raw,
-        &s.classification,
-        &at,
-    )
-    .await?;
-    Ok((id, exam))
+    let visit = PlannedVisit {
+        visit_id: s.exam_visit.clone(),
+        name: s.exam_visit_name.clone(),
+        target: s.screening_date.clone(),
+        earliest: s.screening_date.clone(),
+        latest: s.screening_date.clone(),
+    };
+    insert_visit(conn, id, &visit, Some(&s.screening_date)).await?;
+    let data = crate::model::exam_form_data(&s.exam_raw, &s.classification);
+    let record = format!("{id}/{}/{}", s.exam_visit, s.exam_form);
+    let outcome = trial::ecrf::decide_save(
+        None,
+        trial::ecrf::FormSaveRequest {
+            record: &record,
+            form_id: &s.exam_form,
+            data: &data,
+            status: trial::FormStatus::Complete,
+            reason: None,
+        },
+    )?;
+    insert_form(conn, id, &s.exam_visit, &s.exam_form, &data, &at).await?;
+    let mut changes = vec![
+        Change::new("update", "visit", format!("{id}/{}", s.exam_visit))
+            .set("done_on", &s.screening_date),
+    ];
+    changes.extend(outcome.changes);
+    Ok((id, changes))
 }
 
-/// Inserts an ISNCSCI exam: its id.
-async fn insert_exam(
+/// Inserts a planned visit (and its date, when it took place).
+async fn insert_visit(
+    conn: &mut sqlx::AnyConnection,
+    participant_id: i64,
+    v: &PlannedVisit,
+    done_on: Option<&str>,
+) -> Result<()> {
+    let sql = render(
+        dialect_of(conn),
+        "INSERT INTO visits (participant_id, visit_id, name, target, earliest, latest, done_on) \
+         VALUES ($1, $2, $3, $4::date, $5::date, $6::date, $7::date) \
+         ON CONFLICT (participant_id, visit_id) DO NOTHING",
+    );
+    sqlx::query(&sql)
+        .bind(participant_id)
+        .bind(&v.visit_id)
+        .bind(&v.name)
+        .bind(&v.target)
+        .bind(&v.earliest)
+        .bind(&v.latest)
+        .bind(done_on)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a form saved complete for the first time.
+async fn insert_form(
     conn: &mut sqlx::AnyConnection,
     participant_id: i64,
     visit_id: &str,
-    examined_on: &str,
-    raw: &str,
-    classification: &str,
+    form_id: &str,
+    data: &serde_json::Map<String, serde_json::Value>,
     at: &str,
-) -> Result<i64> {
+) -> Result<()> {
     let sql = render(
         dialect_of(conn),
-        "INSERT INTO exams (participant_id, visit_id, examined_on, raw, classification, created_at) \
-         VALUES ($1, $2, $3::date, $4::jsonb, $5::jsonb, $6::timestamptz) RETURNING id",
+        "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, \
+         updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6::timestamptz)",
     );
-    Ok(sqlx::query_scalar(&sql)
+    sqlx::query(&sql)
         .bind(participant_id)
         .bind(visit_id)
-        .bind(examined_on)
-        .bind(raw)
-        .bind(classification)
+        .bind(form_id)
+        .bind(serde_json::Value::Object(data.clone()).to_string())
+        .bind(trial::FormStatus::Complete.as_str())
         .bind(at)
-        .fetch_one(&mut *conn)
-        .await?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
-/// What a screening records: every field of the participant, and the screening exam.
-fn screening_changes(id: i64, exam_id: i64, s: &NewScreening) -> Vec<Change> {
+/// What a screening records of the participant (the screening visit and exam come after).
+fn screening_changes(id: i64, s: &NewScreening) -> Vec<Change> {
     let reasons = serde_json::to_string(&s.eligibility_reasons).unwrap_or_else(|_| "[]".into());
     let p = |field: &str, value: &str| Change::new("create", "participant", id).set(field, value);
     vec![
@@ -586,7 +585,5 @@ fn screening_changes(id: i64, exam_id: i64, s: &NewScreening) -> Vec<Change> {
         p("screening_date", &s.screening_date),
         p("eligible", &s.eligible.to_string()),
         p("eligibility_reasons", &reasons),
-        Change::new("create", "exam", exam_id).set("raw", &s.exam_raw),
-        Change::new("create", "exam", exam_id).set("classification", &s.classification),
     ]
 }

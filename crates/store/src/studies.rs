@@ -22,8 +22,15 @@ pub struct StudyRecord {
 
 impl Store {
     /// Loads (or reloads) a study definition and its sites.
-    pub async fn load_study(&self, study: &trial::Study, source: &str, by: &Actor) -> Result<()> {
-        let (study, source, by) = (study.clone(), source.to_string(), by.clone());
+    /// The screening exams of a database made before the exam had one home are moved into
+    /// their visits' ISNCSCI forms (see [`Store::move_exams_to_forms`]).
+    pub async fn load_study(
+        &self,
+        definition: &trial::Study,
+        source: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let (study, source, by) = (definition.clone(), source.to_string(), actor.clone());
         self.write("load_study", move |mut tx| {
             Box::pin(async move {
                 let previous: Option<(String,)> =
@@ -72,7 +79,8 @@ impl Store {
                 tx.audit(&study.id, &by, &[change]).await
             })
         })
-        .await
+        .await?;
+        self.move_exams_to_forms(definition, actor).await
     }
 
     /// The studies, with their definitions as loaded.

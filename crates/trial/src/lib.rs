@@ -56,6 +56,7 @@ pub mod queries;
 mod role;
 pub mod safety;
 mod schedule;
+pub mod screening_exam;
 mod states;
 mod study;
 

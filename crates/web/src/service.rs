@@ -31,6 +31,117 @@ pub fn read_exam(
     trial::participants::read_exam(fields).map_err(invalid)
 }
 
+/// The longest comment an ISNCSCI form keeps.
+pub const MAX_COMMENTS: usize = 4000;
+
+/// An ISNCSCI form as stored: the exam as entered, the engine's classification, and the
+/// worksheet's free-text comments beside them.
+pub fn isncsci_data(
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Value, ApiError> {
+    use serde_json::Value;
+    let exam = read_exam(values)?;
+    let flat: serde_json::Map<String, Value> = isncsci::flat::fields(&exam.exam)
+        .filter(|(k, _)| entered(values, k))
+        .map(|(k, v)| (k, Value::String(v.to_string())))
+        .collect();
+    let mut data = serde_json::json!({ "exam": flat, "classification": classification_json(&exam.classification) });
+    if let Some(Value::String(comments)) = values.get("comments") {
+        if comments.chars().count() > MAX_COMMENTS {
+            return Err(ApiError::field(
+                "values.comments",
+                format!("is too long (at most {MAX_COMMENTS} characters)"),
+            ));
+        }
+        if !comments.trim().is_empty() {
+            data["comments"] = Value::String(comments.clone());
+        }
+    }
+    Ok(data)
+}
+
+/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
+/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
+/// itself a value the examiner may choose).
+fn entered(values: &serde_json::Map<String, serde_json::Value>, field: &str) -> bool {
+    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
+    !optional
+        || values
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+}
+
+/// The study's ISNCSCI forms (where its exams are kept).
+pub fn isncsci_forms(study: &Study) -> Vec<String> {
+    study
+        .forms
+        .iter()
+        .filter(|f| f.kind == trial::FormKind::Isncsci)
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+/// The screening exam's home: the screening visit (id, name) and its ISNCSCI form.
+pub fn screening_exam_form(study: &Study) -> Result<(String, String, String), ApiError> {
+    study
+        .visits
+        .iter()
+        .filter(|v| v.screening)
+        .find_map(|v| {
+            let form = v.forms.iter().find(|f| {
+                study
+                    .form(f)
+                    .is_some_and(|d| d.kind == trial::FormKind::Isncsci)
+            })?;
+            Some((v.id.clone(), v.name.clone(), form.clone()))
+        })
+        .ok_or_else(|| ApiError::Conflict {
+            field: "exam".into(),
+            message: format!(
+                "study {} has no screening visit with an ISNCSCI form to keep the screening exam",
+                study.id
+            ),
+        })
+}
+
+/// The eligibility a saved screening exam (an ISNCSCI form's stored values) gives with the
+/// participant's screening data.
+pub async fn screening_eligibility(
+    app: &App,
+    scope: &Scope,
+    study: &Study,
+    participant_id: i64,
+    data: &serde_json::Map<String, serde_json::Value>,
+) -> Result<trial::screening_exam::Found, ApiError> {
+    let p = app.store.participant(scope, participant_id).await?;
+    let exam = match data.get("exam") {
+        Some(serde_json::Value::Object(fields)) => read_exam(fields)?,
+        _ => return Err(ApiError::field("values", "the exam is missing")),
+    };
+    let date = |field: &str, text: &str| {
+        trial::participants::parse_date(text).ok_or_else(|| {
+            ApiError::field(
+                field,
+                format!("{text:?} as stored is not a YYYY-MM-DD date"),
+            )
+        })
+    };
+    let screening = trial::Screening {
+        date_of_birth: date("date_of_birth", &p.date_of_birth)?,
+        sex: trial::Sex::parse(&p.sex)
+            .ok_or_else(|| ApiError::field("sex", format!("{:?} as stored is not a sex", p.sex)))?,
+        injury_date: date("injury_date", &p.injury_date)?,
+        consent_date: date("consent_date", &p.consent_date)?,
+        screening_date: date("screening_date", &p.screening_date)?,
+    };
+    let e = trial::evaluate_eligibility(study, &screening, &exam.classification);
+    Ok(trial::screening_exam::Found {
+        eligible: e.eligible,
+        reasons: e.reasons.iter().map(|r| r.to_string()).collect(),
+    })
+}
+
 /// The schema of an ISNCSCI exam in the flat layout, as the API takes it: every point of the
 /// exam and the anal exam by key (`c5RightMotor`, `t4LeftPrick`, `analContraction`), each with
 /// its allowed values, and the optional lowest non-key muscles with motor function.
@@ -148,11 +259,9 @@ pub async fn screen(
     };
     let (screening, exam) = check_screening(study, &form).map_err(invalid)?;
     let eligibility = trial::evaluate_eligibility(study, &screening, &exam.classification);
-    let exam_visit = study
-        .visits
-        .iter()
-        .find(|v| v.screening)
-        .map_or("screening".to_string(), |v| v.id.clone());
+    let (exam_visit, exam_visit_name, exam_form) = screening_exam_form(study)?;
+    // Stored exactly as a save of the form stores it (optional muscles left out stay out).
+    let data = isncsci_data(&input.exam)?;
     let new = store::NewScreening {
         site_id: input.site_id.clone(),
         screening_number: input.screening_number.trim().to_string(),
@@ -164,8 +273,10 @@ pub async fn screen(
         eligible: eligibility.eligible,
         eligibility_reasons: eligibility.reasons.iter().map(|r| r.to_string()).collect(),
         exam_visit,
-        exam_raw: exam.raw,
-        classification: classification_json(&exam.classification).to_string(),
+        exam_visit_name,
+        exam_form,
+        exam_raw: data["exam"].to_string(),
+        classification: data["classification"].to_string(),
     };
     Ok(app.store.screen(scope, &new, by).await?)
 }
@@ -203,8 +314,11 @@ pub async fn enrol(
         input.anchor_date.as_deref(),
     )
     .map_err(invalid)?;
+    // The screening visit was recorded at screening: the plan adds the others.
+    let recorded = app.store.visits(scope, participant_id).await?;
     let visits = trial::plan_visits(study, anchor)
         .into_iter()
+        .filter(|v| !recorded.iter().any(|r| r.visit_id == v.visit_id))
         .map(|v| store::PlannedVisit {
             visit_id: v.visit_id,
             name: v.name,
@@ -334,7 +448,10 @@ async fn covariates(
         .filter(|v| v.screening)
         .map(|v| v.id.as_str())
         .collect();
-    let exams = state.store.exams(scope, participant.id).await?;
+    let exams = state
+        .store
+        .exams(scope, participant.id, &isncsci_forms(study))
+        .await?;
     let exam = exams
         .iter()
         .find(|e| screening.contains(&e.visit_id.as_str()))

@@ -64,6 +64,8 @@ pub fn screening(site: &str, i: usize) -> store::NewScreening {
         eligible: true,
         eligibility_reasons: vec![],
         exam_visit: "screening".into(),
+        exam_visit_name: "Screening".into(),
+        exam_form: "isncsci".into(),
         exam_raw: "{}".into(),
         classification: "{}".into(),
     }

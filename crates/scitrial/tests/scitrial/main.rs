@@ -13,6 +13,7 @@ mod durability;
 mod e2b;
 mod isbt128;
 mod logs;
+mod mail;
 mod randomization_verify;
 mod server;
 mod terms;

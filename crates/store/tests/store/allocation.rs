@@ -48,6 +48,8 @@ fn screening(site: &str, number: &str) -> NewScreening {
         eligible: true,
         eligibility_reasons: vec![],
         exam_visit: "screening".into(),
+        exam_visit_name: "Screening".into(),
+        exam_form: "isncsci".into(),
         exam_raw: "{}".into(),
         classification: "{}".into(),
     }

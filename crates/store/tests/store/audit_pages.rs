@@ -42,7 +42,7 @@ async fn the_audit_trail_is_filtered_and_paged_newest_first() {
         );
         assert!(all.rows.iter().all(|r| r.chain == study.id));
 
-        // One participant: its own rows and its exam's, none of the other's.
+        // One participant: its own rows and its screening exam's form, none of the other's.
         let of = |p: i64| AuditFilter {
             chains: chains.clone(),
             participant: Some(p),
@@ -50,7 +50,12 @@ async fn the_audit_trail_is_filtered_and_paged_newest_first() {
         };
         let first = store.audit_page(&of(p1.id), 0, 1000).await.unwrap();
         assert!(first.total > 0);
-        assert!(first.rows.iter().any(|r| r.entity == "exam"), "{first:?}");
+        assert!(
+            first.rows.iter().any(
+                |r| r.entity == "form" && r.record_id == format!("{}/screening/isncsci", p1.id)
+            ),
+            "{first:?}"
+        );
         assert!(first.rows.iter().all(|r| r.username == "ann"), "{first:?}");
         let second = store.audit_page(&of(p2.id), 0, 1000).await.unwrap();
         assert!(second.rows.iter().all(|r| r.username == "bob"));

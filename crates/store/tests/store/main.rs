@@ -11,6 +11,7 @@ mod audit_pages;
 mod common;
 mod dsmb;
 mod escalation;
+mod exam_home;
 mod labs;
 mod mail;
 mod passwords;

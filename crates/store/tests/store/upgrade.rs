@@ -234,19 +234,6 @@ async fn check_rows(store: &Backend, audit: &[AuditRow]) {
     );
     assert_eq!(v.done_on.as_deref(), Some("2024-12-16"));
 
-    let e = &store.exams(&scope, 3).await.unwrap()[0];
-    assert_eq!(e.examined_on, "2024-12-11");
-    let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
-    assert_eq!(
-        json(&e.raw),
-        serde_json::json!({ "c5_lt": "2", "vac": true })
-    );
-    assert_eq!(
-        json(&e.classification),
-        serde_json::json!({ "ais": "A", "nli": "C4" })
-    );
-    assert_eq!(e.created_at, "2024-12-11T08:00:00.000000Z");
-
     let f = &store.forms(&scope, 3).await.unwrap()[0];
     assert_eq!(
         f.data,

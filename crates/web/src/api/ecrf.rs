@@ -103,15 +103,12 @@ async fn score_form(
 /// A form's values as stored: an ISNCSCI exam classified, any other form validated and scored.
 fn form_values(form_def: &trial::FormDef, values: &Map<String, Value>) -> Result<Value, ApiError> {
     if form_def.kind == trial::FormKind::Isncsci {
-        isncsci_data(values)
+        service::isncsci_data(values)
     } else {
         trial::score_form(form_def, values)
             .map_err(|issues| ApiError::Invalid(issues.into_iter().map(value_problem).collect()))
     }
 }
-
-/// The longest comment an ISNCSCI form keeps.
-pub const MAX_COMMENTS: usize = 4000;
 
 /// The visit and form of a path.
 #[derive(Debug, Deserialize)]
@@ -170,6 +167,12 @@ async fn save_form(
         Value::Object(map) => map,
         other => Map::from_iter([("value".to_string(), other)]),
     };
+    // The screening visit's ISNCSCI form is the screening exam: eligibility follows it.
+    let eligibility = if visit_def.screening && form_def.kind == trial::FormKind::Isncsci {
+        Some(service::screening_eligibility(&state, &scope, definition, id, &data).await?)
+    } else {
+        None
+    };
     let save = store::FormSave {
         participant_id: id,
         visit_id: visit,
@@ -177,45 +180,11 @@ async fn save_form(
         data,
         status: trial::FormStatus::parse_field("status", &input.status)?,
         reason: input.reason,
+        eligibility,
     };
     Ok(Json(
         state.store.save_form(&scope, &save, &me.actor()).await?,
     ))
-}
-
-/// An ISNCSCI form as stored: the exam as entered, the engine's classification, and the
-/// worksheet's free-text comments beside them.
-fn isncsci_data(values: &Map<String, Value>) -> Result<Value, ApiError> {
-    let exam = service::read_exam(values)?;
-    let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
-        .filter(|(k, _)| entered(values, k))
-        .map(|(k, v)| (k, Value::String(v.to_string())))
-        .collect();
-    let mut data = serde_json::json!({ "exam": flat, "classification": service::classification_json(&exam.classification) });
-    if let Some(Value::String(comments)) = values.get("comments") {
-        if comments.chars().count() > MAX_COMMENTS {
-            return Err(ApiError::field(
-                "values.comments",
-                format!("is too long (at most {MAX_COMMENTS} characters)"),
-            ));
-        }
-        if !comments.trim().is_empty() {
-            data["comments"] = Value::String(comments.clone());
-        }
-    }
-    Ok(data)
-}
-
-/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
-/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
-/// itself a value the examiner may choose).
-fn entered(values: &Map<String, Value>, field: &str) -> bool {
-    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
-    !optional
-        || values
-            .get(field)
-            .and_then(Value::as_str)
-            .is_some_and(|v| !v.trim().is_empty())
 }
 
 /// A problem the study's form definition found, named as in the request (`values.<field>`).

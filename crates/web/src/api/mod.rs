@@ -22,6 +22,7 @@ mod isncsci;
 mod labs;
 mod notifications;
 mod participants;
+pub mod performed;
 mod queries;
 mod safety;
 mod session;

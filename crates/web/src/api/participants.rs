@@ -150,8 +150,10 @@ struct ParticipantView {
 /// A stored exam with its classification.
 #[derive(Serialize, utoipa::ToSchema)]
 struct ExamView {
-    id: i64,
+    /// The visit.
     visit_id: String,
+    /// The visit's ISNCSCI form, where the exam is kept.
+    form_id: String,
     #[schema(format = Date)]
     examined_on: String,
     #[schema(value_type = service::FlatExam)]
@@ -171,12 +173,16 @@ async fn view(
     let visits = service::visits(state, scope, id, today).await?;
     let exams = state
         .store
-        .exams(scope, id)
+        .exams(
+            scope,
+            id,
+            &service::isncsci_forms(state.study(scope.study())?),
+        )
         .await?
         .into_iter()
         .map(|e| ExamView {
-            id: e.id,
             visit_id: e.visit_id,
+            form_id: e.form_id,
             examined_on: e.examined_on,
             exam: serde_json::from_str(&e.raw).unwrap_or_default(),
             classification: serde_json::from_str(&e.classification).unwrap_or_default(),

@@ -269,6 +269,7 @@ async fn dlt_form(
         data,
         status: trial::FormStatus::Complete,
         reason: None,
+        eligibility: None,
     };
     store
         .save_form(scope, &save, by)

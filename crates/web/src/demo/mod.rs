@@ -65,20 +65,6 @@ fn flat_exam(exam: &Exam) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
-struct ClassifiedExamParts {
-    raw: String,
-    classification: String,
-}
-
-fn classified(exam: &Exam) -> ClassifiedExamParts {
-    let mut raw = String::new();
-    isncsci::flat::json::write_exam(exam, None, &mut raw);
-    ClassifiedExamParts {
-        raw,
-        classification: service::classification_json(&exam.classify()).to_string(),
-    }
-}
-
 /// The demo's people in a study: the coordinators by site, and one account per role.
 struct Staff {
     coordinators: Vec<(String, Actor)>,
@@ -366,16 +352,7 @@ async fn follow_up(
         // target; now and then a participant misses the recent ones.
         let screening = study.visit(&v.visit_id).is_some_and(|d| d.screening);
         if screening {
-            store
-                .record_visit(
-                    scope,
-                    p.id,
-                    &v.visit_id,
-                    &store::date(drawn.screening_date),
-                    by,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            // Recorded at screening, with its exam in the visit's ISNCSCI form.
             continue;
         }
         if target + Duration::days(3) >= today
@@ -400,29 +377,35 @@ async fn follow_up(
             .record_visit(scope, p.id, &v.visit_id, &store::date(on), by)
             .await
             .map_err(|e| e.to_string())?;
-        let with_exam = study.visit(&v.visit_id).is_some_and(|d| {
-            !d.screening
-                && d.forms.iter().any(|f| {
+        let exam_form = study.visit(&v.visit_id).and_then(|d| {
+            d.forms
+                .iter()
+                .find(|f| {
                     study
                         .form(f)
                         .is_some_and(|f| f.kind == trial::FormKind::Isncsci)
                 })
+                .cloned()
         });
-        if with_exam {
+        if let Some(form_id) = exam_form {
+            // The visit's exam is its ISNCSCI form, saved as the worksheet saves it.
             let later = recovery.exam_at(exam, baseline_days, (on - injury_date).whole_days());
-            let ClassifiedExamParts {
-                raw,
-                classification,
-            } = classified(&later);
-            let new = store::NewExam {
+            let values = flat_exam(&later);
+            let data = match service::isncsci_data(&values).map_err(|e| format!("{e:?}"))? {
+                serde_json::Value::Object(map) => map,
+                _ => return Err("an ISNCSCI form's values are an object".into()),
+            };
+            let save = store::FormSave {
                 participant_id: p.id,
                 visit_id: v.visit_id.clone(),
-                examined_on: store::date(on),
-                raw,
-                classification,
+                form_id,
+                data,
+                status: trial::FormStatus::Complete,
+                reason: None,
+                eligibility: None,
             };
             store
-                .add_exam(scope, &new, by)
+                .save_form(scope, &save, by)
                 .await
                 .map_err(|e| e.to_string())?;
         }

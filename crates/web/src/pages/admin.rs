@@ -1,5 +1,9 @@
-//! The study's accounts, for the sponsor administrator: every account with its roles in the
-//! study (per site for site roles), and the forms that add an account (with its e-mail), give
+//! The study's accounts, for the sponsor administrator: the accounts that hold a role in the
+//! study, with those roles (per site for site roles), and the accounts that hold no role in
+//! any study yet (a new account, waiting for its first role); an account whose roles are all in
+//! other studies is another study's business and is not listed. (There is no system-wide
+//! administrator in the pages: the operator manages accounts with `scitrial users add`.) The
+//! forms that add an account (with its e-mail), give
 //! and take away a role, and deactivate or reactivate an account, each through the JSON API
 //! (`/api/users…`) with its reason.
 
@@ -70,10 +74,12 @@ async fn users(
         let mut users = Vec::new();
         let mut emails = state.store.user_emails().await?;
         for u in state.store.users().await? {
-            let roles = state
-                .store
-                .roles(u.id)
-                .await?
+            let held = state.store.roles(u.id).await?;
+            let listed = held.is_empty() || held.iter().any(|r| r.study_id == study);
+            if !listed {
+                continue;
+            }
+            let roles = held
                 .into_iter()
                 .filter(|r| r.study_id == study)
                 .map(|r| RoleLine {

@@ -300,6 +300,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("q.your_answer", "Your answer", "您的回复"),
     ("q.send", "Send the answer", "提交回复"),
     ("q.close", "Close the query", "关闭质疑"),
+    ("q.reopen", "Re-open the query", "重新打开质疑"),
+    ("q.reopen_text", "The new question", "新的问题"),
     ("nav.safety", "Safety", "安全性"),
     ("nav.dsmb", "Safety tables", "安全性汇总表"),
     ("sc.title", "Safety reporting clocks", "安全性报告时限"),

@@ -285,7 +285,7 @@ async fn journey_page(
     let sign_no_dlt = dose.as_ref().is_some_and(|d| d.dlt == "pending") && may(Operation::Sign);
     let exam = state
         .store
-        .exams(&scope, id)
+        .exams(&scope, id, &crate::service::isncsci_forms(study))
         .await?
         .first()
         .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.classification).ok())

@@ -283,7 +283,10 @@ async fn participant_page(
         p: state.store.participant(&scope, id).await?,
         visits: service::visits(state, &scope, id, today()).await?,
         forms: state.store.forms(&scope, id).await?,
-        exams: state.store.exams(&scope, id).await?,
+        exams: state
+            .store
+            .exams(&scope, id, &service::isncsci_forms(study))
+            .await?,
     };
     let may = |op: Operation| {
         require(&viewer.me.roles, study_id, op).is_ok_and(|s| s.includes_site(&r.p.site_id))

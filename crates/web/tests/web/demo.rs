@@ -43,7 +43,15 @@ async fn the_seeded_demo_is_one_a_monitor_would_accept() {
                 );
                 let visits = sql.visits(&scope, p.id).await.unwrap();
                 if p.enrolled_on.is_none() {
-                    assert!(visits.is_empty(), "{who}: visits before enrolment");
+                    // Before enrolment, only the screening visit, done on the screening date.
+                    assert!(
+                        visits.len() == 1
+                            && study
+                                .visit(&visits[0].visit_id)
+                                .is_some_and(|d| d.screening)
+                            && visits[0].done_on.as_deref() == Some(p.screening_date.as_str()),
+                        "{who}: visits before enrolment: {visits:?}"
+                    );
                     continue;
                 }
                 // Visits only where the schedule puts them: the participant's dose schedule.

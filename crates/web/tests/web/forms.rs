@@ -388,7 +388,8 @@ async fn a_form_saved_scored_queried_and_locked_shows_on_its_page() {
         let (status, html) = page(&dm, &table).await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("data-count=\"locked\">1<"), "{html}");
-        assert!(html.contains("data-count=\"complete\">1<"), "{html}");
+        // Complete: the SCIM III form, and the screening exam (the screening visit's form).
+        assert!(html.contains("data-count=\"complete\">2<"), "{html}");
         let (_, html) = page(&dm, &format!("{table}?state=locked")).await;
         assert_eq!(html.matches("<tr data-state=").count(), 1, "{html}");
         assert!(html.contains("/visits/week-12/ecrf/vital-signs"), "{html}");

@@ -187,22 +187,27 @@ async fn the_journey_pages_for_each_role_in_both_languages() {
         }
 
         // The visit dates: the page's form for each visit not yet done, never after today
-        // (the date input's maximum); once recorded, the date is shown instead.
+        // (the date input's maximum); once recorded, the date is shown instead. The screening
+        // visit was recorded at screening, with its exam.
+        assert!(!body_has_form(
+            &page(&crc, &journey(randomised)).await.1,
+            "screening"
+        ));
         let (_, body) = page(&crc, &journey(randomised)).await;
         let visit = body
             .split("data-api=\"")
             .skip(1)
             .map(|s| s.split('"').next().unwrap().to_string())
-            .find(|u| u.ends_with("/visits/screening"))
+            .find(|u| u.ends_with("/visits/baseline"))
             .expect("a visit date form");
         let today = time::OffsetDateTime::now_utc().date().to_string();
         assert!(body.contains(&format!(
-            "id=\"v-screening\" name=\"done_on\" max=\"{today}\""
+            "id=\"v-baseline\" name=\"done_on\" max=\"{today}\""
         )));
         let (status, e) = crc.post(&visit, &json!({ "done_on": "2026-10-20" })).await;
         assert_eq!(status, StatusCode::OK, "{e}");
         let (_, body) = page(&crc, &journey(randomised)).await;
-        assert!(!body.contains("id=\"v-screening\""));
+        assert!(!body_has_form(&body, "baseline"));
         assert!(body.contains("2026-10-20"));
 
         // The pharmacist dispenses; the page then says when.
@@ -417,4 +422,9 @@ async fn the_cohort_page_shows_levels_windows_dlts_and_the_rule() {
             assert!(body.contains("data-dlt-state=\"pending\""));
         }
     }
+}
+
+/// Whether a journey page offers to record the date of `visit`.
+fn body_has_form(body: &str, visit: &str) -> bool {
+    body.contains(&format!("id=\"v-{visit}\""))
 }

@@ -16,6 +16,7 @@ mod browser_labs;
 mod browser_layout;
 mod browser_nav;
 mod browser_safety;
+mod browser_walk;
 mod common;
 mod contract;
 mod defects;

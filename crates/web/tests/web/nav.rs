@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use trial::Role;
 
 use crate::api::screening;
-use crate::common::{self, Client, TestApp, PASSWORD, PHASE2};
+use crate::common::{self, Client, TestApp, PASSWORD, PHASE1, PHASE2};
 
 const PEOPLE: &[common::Person] = &[
     ("admin", Role::SponsorAdmin, None),
@@ -219,7 +219,7 @@ async fn the_audit_trail_page_is_filtered_paged_and_downloaded() {
         assert!(
             mine.lines()
                 .skip(1)
-                .all(|l| l.contains(&format!(",{p},")) || l.contains(",exam,")),
+                .all(|l| l.contains(&format!(",{p},")) || l.contains(&format!(",{p}/"))),
             "{mine}"
         );
         let (_, by_b) = admin
@@ -259,7 +259,10 @@ async fn the_audit_trail_page_is_filtered_paged_and_downloaded() {
         assert_eq!(csv_rows(&before), 0);
         let (_, body) = page(&admin, &format!("{audit}?participant={p}&user=crc")).await;
         assert!(
-            body.contains("<td>create</td>") && body.contains("<td translate=\"no\">exam "),
+            body.contains("<td>create</td>")
+                && body.contains(&format!(
+                    "<td translate=\"no\">form {p}/screening/isncsci</td>"
+                )),
             "{body}"
         );
         assert!(
@@ -330,6 +333,52 @@ async fn the_administrator_manages_accounts_and_passwords_are_changed_and_reset(
             "<span class=\"badge\">Clinical research coordinator · {site}</span>"
         )));
         assert_eq!(page(&crc, &users).await.0, StatusCode::FORBIDDEN);
+        // The study's accounts only: one whose roles are all in another study is not listed;
+        // one with no role anywhere yet is (it waits for its first role).
+        let other = trial::Study::from_toml(PHASE1).unwrap();
+        app.store
+            .load_study(&other, PHASE1, &store::Actor::system())
+            .await
+            .unwrap();
+        for (name, role) in [("elsewhere", Some(Role::Monitor)), ("unplaced", None)] {
+            let u = app
+                .store
+                .create_user(
+                    &store::NewUser {
+                        username: name.into(),
+                        full_name: format!("Dr {name}"),
+                        password_hash: "not used".into(),
+                        language: "en".into(),
+                    },
+                    &store::Actor::system(),
+                )
+                .await
+                .unwrap();
+            if let Some(role) = role {
+                app.store
+                    .assign_role(
+                        &store::RoleAssignment {
+                            user_id: u.id,
+                            study_id: other.id.clone(),
+                            role,
+                            site_id: None,
+                        },
+                        &store::Actor::system(),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+        let (_, body) = page(&admin, &users).await;
+        assert!(
+            !body.contains("data-user=\"elsewhere\""),
+            "another study's account is listed"
+        );
+        assert!(
+            body.contains("data-user=\"unplaced\""),
+            "an account without a role is not listed"
+        );
+        assert!(body.contains("data-user=\"crcb\""));
 
         // A new account with its e-mail; a wrong address is named.
         let new = json!({ "username": "nurse", "full_name": "Wang Fang",
