@@ -30,6 +30,7 @@ const PATTERNS: &[(&str, &str)] = &[
     ("is too large: must be {}, found {}", "过大：应为{0}，实际为 {1}"),
     ("must be {}, found {}", "应为{0}，实际为 {1}"),
     ("is required: {}", "为必填项：{0}"),
+    ("is required {}", "为必填项：{0}"),
     ("is required", "为必填项"),
     ("{} is not allowed (allowed: {})", "{0} 不允许（允许：{1}）"),
     ("a whole number from {} to {}", "{0} 至 {1} 的整数"),
@@ -165,7 +166,8 @@ fn matches<'a>(pattern: &str, text: &'a str) -> Option<Vec<&'a str>> {
 /// A message in Chinese, when the catalogue knows its pattern.
 pub fn to_chinese(message: &str) -> Option<String> {
     let message = message.trim();
-    PATTERNS.iter().find_map(|(pattern, zh)| {
+    let all = super::i18n_refusals::REFUSALS.iter().chain(PATTERNS);
+    all.into_iter().find_map(|(pattern, zh)| {
         let taken = matches(pattern, message)?;
         let mut out = (*zh).to_string();
         for (i, part) in taken.iter().enumerate() {

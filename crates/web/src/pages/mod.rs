@@ -40,6 +40,9 @@ pub mod i18n_errors;
 pub mod i18n_journey;
 pub mod i18n_labs;
 pub mod i18n_nav;
+pub mod i18n_refusals;
+#[cfg(test)]
+mod i18n_scan;
 pub mod journey;
 pub mod labels;
 pub mod labs;
