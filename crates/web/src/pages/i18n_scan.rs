@@ -2,16 +2,20 @@
 //! page has a Chinese pattern (issue #16, item 8).
 //!
 //! The scanner is deliberately simple, and these are its limits:
-//! - it reads `crates/trial/src` recursively, stopping in each file at its `#[cfg(test)]`
+//! - it reads `crates/trial/src`, `crates/store/src` and `crates/web/src` (but its own `i18n*`
+//!   files) recursively, stopping in each file at its `#[cfg(test)]`
 //!   module and skipping `tests.rs` / `*_tests.rs` files (their sentences are the tests' own);
 //! - it finds calls written `invalid(` or `conflict(` (so `Refusal::invalid`, `Refusal::conflict`,
 //!   `crate::Refusal::…` and local closures named so), `problem(` and `FieldIssue::new(` (the
-//!   problems of a form or a record the API shows at their fields) and takes their message
+//!   problems of a form or a record the API shows at their fields), the API's own
+//!   `ApiError::field(`, `FieldProblem::new(`, `Forbidden(`, `Unauthorized(`, `BadRequest(` and
+//!   `NotFound(`, and the store's `not_found(entity, id)` (read as `{entity} {} not found`),
+//!   and takes their message
 //!   argument: the second argument of two, the only one of one;
 //! - in the message it takes every string literal, except that a `format!` contributes only its
 //!   format string (its arguments are values, not sentences); so an `if`/`match` choosing between
 //!   literals yields each of them;
-//! - a message held in a variable, built by a helper function elsewhere, or a field name passed
+//! - a struct literal (`StoreError::Conflict { message: … }`), a message held in a variable, built by a helper function elsewhere, or a field name passed
 //!   as a literal third argument is not seen; `required_reason(reason, "…")` is read as the
 //!   sentence `is required …` it makes;
 //! - `{…}` placeholders become `{}`, which the check fills with a code (`X-1`): the values a
@@ -26,7 +30,8 @@ use super::i18n_errors::to_chinese;
 
 /// Runs of Latin letters that Chinese clinical text keeps as they are (units, formats, codes).
 const KEPT: &[&str] = &[
-    "mmHg", "mL", "kg", "min", "beats", "EU", "cm", "mg", "YYYY", "MM", "DD", "e", "g", "x",
+    "mmHg", "mL", "kg", "min", "beats", "EU", "cm", "mg", "YYYY", "MM", "DD", "e", "g", "x", "en",
+    "zh", "fda", "cde", "Token",
 ];
 
 /// The Rust string literals of `src` from `at` (the opening quote), unescaped, and the end.
@@ -177,6 +182,13 @@ fn refusals_of(text: &str, out: &mut Vec<String>) {
         "required_reason(",
         "problem(",
         "FieldIssue::new(",
+        "ApiError::field(",
+        "FieldProblem::new(",
+        "Forbidden(",
+        "Unauthorized(",
+        "BadRequest(",
+        "NotFound(",
+        "not_found(",
     ];
     for name in calls {
         let mut from = 0;
@@ -200,6 +212,21 @@ fn refusals_of(text: &str, out: &mut Vec<String>) {
             };
             let mut found = Vec::new();
             sentences(src, message, &mut found);
+            if name == "not_found(" {
+                // `not_found(entity, id)` says `{entity} {id} not found`.
+                found = found
+                    .into_iter()
+                    .take(1)
+                    .map(|e| format!("{e} {{}} not found"))
+                    .collect();
+                if let Some(&(a, b)) = args.first() {
+                    let entity = String::from_utf8_lossy(&src[a..b]);
+                    let entity = entity.trim();
+                    if entity.starts_with('"') {
+                        found = vec![format!("{} {{}} not found", entity.trim_matches('"'))];
+                    }
+                }
+            }
             for s in found {
                 let s = if name == "required_reason(" {
                     format!("is required {s}").trim().to_string()
@@ -222,7 +249,11 @@ fn walk(dir: &Path, out: &mut Vec<String>) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
             walk(&path, out);
-        } else if name.ends_with(".rs") && name != "tests.rs" && !name.ends_with("_tests.rs") {
+        } else if name.ends_with(".rs")
+            && name != "tests.rs"
+            && !name.ends_with("_tests.rs")
+            && !name.starts_with("i18n")
+        {
             let text = std::fs::read_to_string(&path).expect("a source file");
             refusals_of(&text, out);
         }
@@ -284,9 +315,11 @@ fn the_scanner_reads_refusals_as_written() {
 
 #[test]
 fn every_refusal_of_the_rules_reads_in_chinese() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trial/src");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    walk(&root, &mut found);
+    for dir in ["../trial/src", "../store/src", "src"] {
+        walk(&root.join(dir), &mut found);
+    }
     found.sort();
     found.dedup();
     assert!(
