@@ -286,6 +286,34 @@ mod tests {
     }
 
     #[test]
+    fn the_refusals_of_the_rules_read_in_chinese_with_their_values() {
+        let cases = [
+            (
+                "only an eligible participant in screening can be enrolled; this one is screening (not eligible)",
+                "只有筛选中且符合入选条件的受试者才能入组；该受试者当前为筛选中（不符合入选条件）",
+            ),
+            (
+                "the query is open; this needs it answered or closed",
+                "该质疑当前为开启；此操作要求其为已答复或已关闭",
+            ),
+            ("is required to unlock a form", "解锁表单时为必填项"),
+            (
+                "form 7/v1/vitals is locked: it cannot change until a data manager unlocks it",
+                "表单 7/v1/vitals 已锁定：在数据管理员解锁之前不能更改",
+            ),
+            ("participant 42 not found", "未找到受试者 42"),
+            ("wrong username or password", "用户名或密码错误"),
+            (
+                "\"x\" is not allowed (allowed: screening, enrolled)",
+                "\"x\" 不允许（允许：screening, enrolled）",
+            ),
+        ];
+        for (english, chinese) in cases {
+            assert_eq!(to_chinese(english).as_deref(), Some(chinese), "{english}");
+        }
+    }
+
+    #[test]
     fn an_answer_keeps_its_shape() {
         let mut body = serde_json::json!({"error": {"status": 422, "message": "values.x: is required; values.y: is required", "fields": [
             {"field": "values.x", "message": "is required"},
