@@ -673,4 +673,59 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ),
     ("in the query string: {}", "查询字符串中：{0}"),
     ("is not JSON: {}", "不是 JSON：{0}"),
+    // Error struct literals of the store and the API, the import files, login throttling.
+    (
+        "adverse event {}: {} is not a stored value",
+        "不良事件 {0}：{1} 不是已保存的取值",
+    ),
+    ("{} is not a stored value", "{0} 不是已保存的取值"),
+    ("{} is not a stored instant", "{0} 不是已保存的时间点"),
+    ("signature {}: {} is not a meaning", "签名 {0}：{1} 不是有效的签名含义"),
+    ("is in the future", "是将来的时间"),
+    ("is named twice", "被重复列出"),
+    (
+        "is not a SUSAR: its arm stays concealed",
+        "不是 SUSAR：其分组保持隐蔽",
+    ),
+    ("only a user reads notifications", "只有用户才能阅读通知"),
+    (
+        "participant {} has no screening ISNCSCI exam to take the strata from",
+        "受试者 {0} 没有可据以分层的筛选期 ISNCSCI 检查",
+    ),
+    (
+        "the screening classification (AIS {}, NLI {}) does not give one AIS grade A to D and one level: complete the exam first",
+        "筛选期分类（AIS {0}，NLI {1}）未得出唯一的 AIS 分级（A 至 D）和唯一的损伤平面：请先完成检查",
+    ),
+    ("the column is missing (columns: {})", "缺少该列（列：{0}）"),
+    ("the file is empty (columns: {})", "文件为空（列：{0}）"),
+    (
+        "{} is not a column of this file (columns: {})",
+        "{0} 不是此文件的列（列：{1}）",
+    ),
+    ("{} more problems not listed", "另有 {0} 个问题未列出"),
+    (
+        "the reset link is unknown, used or expired: ask for a new one",
+        "重置链接无效、已使用或已过期：请重新申请",
+    ),
+    (
+        "too many failed logins from this address or with this username: try again in {} seconds",
+        "来自此地址或使用此用户名的登录失败次数过多：请在 {0} 秒后重试",
+    ),
+    (
+        "too many password resets asked for from this address or for this username: try again in {} seconds",
+        "来自此地址或针对此用户名的密码重置请求过多：请在 {0} 秒后重试",
+    ),
+    (
+        "the stored definition of {} no longer reads: {}",
+        "{0} 已保存的研究定义无法再读取：{1}",
+    ),
+    (
+        "{} is neither sqlite:PATH nor postgres://…",
+        "{0} 既不是 sqlite:PATH 也不是 postgres://…",
+    ),
+    ("{} must end in /DATABASE", "{0} 必须以 /DATABASE 结尾"),
+    (
+        "{} may hold only a-z, 0-9 and _",
+        "{0} 只能包含小写字母、数字和下划线",
+    ),
 ];

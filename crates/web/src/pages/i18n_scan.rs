@@ -15,7 +15,9 @@
 //! - in the message it takes every string literal, except that a `format!` contributes only its
 //!   format string (its arguments are values, not sentences); so an `if`/`match` choosing between
 //!   literals yields each of them;
-//! - a struct literal (`StoreError::Conflict { message: … }`), a message held in a variable, built by a helper function elsewhere, or a field name passed
+//! - a struct literal's `message: "…"` or `message: format!("…", …)` (`StoreError::Conflict`,
+//!   `ApiError::Conflict`, a form's problem) is read too;
+//! - a message held in a variable, built by a helper function elsewhere, or a field name passed
 //!   as a literal third argument is not seen; `required_reason(reason, "…")` is read as the
 //!   sentence `is required …` it makes;
 //! - `{…}` placeholders become `{}`, which the check fills with a code (`X-1`): the values a
@@ -31,7 +33,7 @@ use super::i18n_errors::to_chinese;
 /// Runs of Latin letters that Chinese clinical text keeps as they are (units, formats, codes).
 const KEPT: &[&str] = &[
     "mmHg", "mL", "kg", "min", "beats", "EU", "cm", "mg", "YYYY", "MM", "DD", "e", "g", "x", "en",
-    "zh", "fda", "cde", "Token",
+    "zh", "fda", "cde", "Token", "sqlite",
 ];
 
 /// The Rust string literals of `src` from `at` (the opening quote), unescaped, and the end.
@@ -239,6 +241,30 @@ fn refusals_of(text: &str, out: &mut Vec<String>) {
     }
 }
 
+/// The messages of error struct literals: `message: "…"` or `message: format!("…", …)`.
+fn struct_messages(text: &str, out: &mut Vec<String>) {
+    let text = match text.find("#[cfg(test)]") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let src = text.as_bytes();
+    for (at, _) in text.match_indices("message: ") {
+        let rest = text[at + "message: ".len()..].trim_start();
+        let start = text.len() - rest.len();
+        if rest.starts_with('"') {
+            out.push(placeholders(&literal(src, start).0));
+        } else if rest.starts_with("format!(") {
+            let mut found = Vec::new();
+            sentences(
+                src,
+                (start, close(src, start + "format!".len()) + 1),
+                &mut found,
+            );
+            out.extend(found.iter().map(|s| placeholders(s)));
+        }
+    }
+}
+
 fn walk(dir: &Path, out: &mut Vec<String>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .expect("the sources of trial")
@@ -256,6 +282,7 @@ fn walk(dir: &Path, out: &mut Vec<String>) {
         {
             let text = std::fs::read_to_string(&path).expect("a source file");
             refusals_of(&text, out);
+            struct_messages(&text, out);
         }
     }
 }
