@@ -302,6 +302,11 @@ mod tests {
                 "表单 7/v1/vitals 已锁定：在数据管理员解锁之前不能更改",
             ),
             ("participant 42 not found", "未找到受试者 42"),
+            (
+                "dosing is refused: the DSMB decided to pause under stopping rule SR-1",
+                "给药被拒绝：数据安全监查委员会已依据停止规则 SR-1 决定暂停",
+            ),
+            ("is required when the outcome is fatal", "当转归为死亡时为必填项"),
             ("wrong username or password", "用户名或密码错误"),
             (
                 "\"x\" is not allowed (allowed: screening, enrolled)",

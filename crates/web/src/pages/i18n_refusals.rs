@@ -165,6 +165,17 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ),
     ("dosing", "给药"),
     ("enrolment", "入组"),
+    // The DSMB's outcomes and an adverse event's outcomes, as the sentences above name them.
+    ("pause", "暂停"),
+    ("terminate", "终止"),
+    ("continue", "继续"),
+    ("continue-with-changes", "修改后继续"),
+    ("recovered", "已恢复"),
+    ("recovering", "恢复中"),
+    ("not-recovered", "未恢复"),
+    ("recovered-with-sequelae", "已恢复但有后遗症"),
+    ("fatal", "死亡"),
+    ("unknown", "未知"),
     // eCRF: saving, source verification, locks, signatures.
     (
         "form {} is locked: it cannot change until a data manager unlocks it",
@@ -246,8 +257,8 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "is required: the field the query is about",
         "为必填项：质疑所针对的字段",
     ),
-    ("is required when the outcome is {}", "当转归为 {0} 时为必填项"),
-    ("must be empty while the outcome is {}", "当转归为 {0} 时应为空"),
+    ("is required when the outcome is {}", "当转归为{0}时为必填项"),
+    ("must be empty while the outcome is {}", "当转归为{0}时应为空"),
     // Queries.
     ("the query is {}; this needs it {}", "该质疑当前为{0}；此操作要求其为{1}"),
     ("open or answered", "开启或已答复"),
