@@ -30,6 +30,7 @@ const PATTERNS: &[(&str, &str)] = &[
     ("is too large: must be {}, found {}", "过大：应为{0}，实际为 {1}"),
     ("must be {}, found {}", "应为{0}，实际为 {1}"),
     ("is required: {}", "为必填项：{0}"),
+    ("is required {}", "为必填项：{0}"),
     ("is required", "为必填项"),
     ("{} is not allowed (allowed: {})", "{0} 不允许（允许：{1}）"),
     ("a whole number from {} to {}", "{0} 至 {1} 的整数"),
@@ -165,7 +166,8 @@ fn matches<'a>(pattern: &str, text: &'a str) -> Option<Vec<&'a str>> {
 /// A message in Chinese, when the catalogue knows its pattern.
 pub fn to_chinese(message: &str) -> Option<String> {
     let message = message.trim();
-    PATTERNS.iter().find_map(|(pattern, zh)| {
+    let all = super::i18n_refusals::REFUSALS.iter().chain(PATTERNS);
+    all.into_iter().find_map(|(pattern, zh)| {
         let taken = matches(pattern, message)?;
         let mut out = (*zh).to_string();
         for (i, part) in taken.iter().enumerate() {
@@ -281,6 +283,39 @@ mod tests {
         );
         // What the catalogue does not know stays as it is.
         assert_eq!(to_chinese("something else entirely"), None);
+    }
+
+    #[test]
+    fn the_refusals_of_the_rules_read_in_chinese_with_their_values() {
+        let cases = [
+            (
+                "only an eligible participant in screening can be enrolled; this one is screening (not eligible)",
+                "只有筛选中且符合入选条件的受试者才能入组；该受试者当前为筛选中（不符合入选条件）",
+            ),
+            (
+                "the query is open; this needs it answered or closed",
+                "该质疑当前为开启；此操作要求其为已答复或已关闭",
+            ),
+            ("is required to unlock a form", "解锁表单时为必填项"),
+            (
+                "form 7/v1/vitals is locked: it cannot change until a data manager unlocks it",
+                "表单 7/v1/vitals 已锁定：在数据管理员解锁之前不能更改",
+            ),
+            ("participant 42 not found", "未找到受试者 42"),
+            (
+                "dosing is refused: the DSMB decided to pause under stopping rule SR-1",
+                "给药被拒绝：数据安全监查委员会已依据停止规则 SR-1 决定暂停",
+            ),
+            ("is required when the outcome is fatal", "当转归为死亡时为必填项"),
+            ("wrong username or password", "用户名或密码错误"),
+            (
+                "\"x\" is not allowed (allowed: screening, enrolled)",
+                "\"x\" 不允许（允许：screening, enrolled）",
+            ),
+        ];
+        for (english, chinese) in cases {
+            assert_eq!(to_chinese(english).as_deref(), Some(chinese), "{english}");
+        }
     }
 
     #[test]

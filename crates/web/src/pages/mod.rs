@@ -13,7 +13,8 @@
 //!
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
 //! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages;
-//!   [`i18n_errors`] — the API's error answers in the page's language (`X-Scitrial-Lang`).
+//!   [`i18n_errors`] — the API's error answers in the page's language (`X-Scitrial-Lang`),
+//!   with the refusal sentences in [`i18n_refusals`] (checked against the sources by a test).
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`when`] — instants as pages show them, in a site's zone with the zone named; [`labels`]
 //!   — visits, forms and fields by their names.
@@ -40,6 +41,9 @@ pub mod i18n_errors;
 pub mod i18n_journey;
 pub mod i18n_labs;
 pub mod i18n_nav;
+pub mod i18n_refusals;
+#[cfg(test)]
+mod i18n_scan;
 pub mod journey;
 pub mod labels;
 pub mod labs;

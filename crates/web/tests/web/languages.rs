@@ -116,3 +116,66 @@ async fn a_refusal_comes_back_in_the_language_the_page_asks_for() {
         assert!(!han(&saved), "{}: {saved}", db.name());
     }
 }
+
+/// Latin words left in a message (runs of letters with a lower-case one).
+fn english_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.chars().any(|c| c.is_ascii_lowercase()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_rules_and_the_store_refuse_in_chinese_to_a_chinese_page() {
+    for db in common::databases("scitrial_languages_rules").await {
+        let app = spawn(db.url()).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let crc = login(&app, "crc").await;
+        let id = enrolled(&crc, &sid, &site, "L-2", "XS-L2").await;
+        let again = json!({ "subject_id": "XS-L2b", "enrolled_on": "2026-10-21",
+            "anchor_date": "2026-10-24" });
+        // A rule of `trial` (a second enrolment) and the store's unknown participant.
+        for (path, status, expected) in [
+            (
+                format!("/api/studies/{sid}/participants/{id}/enrolment"),
+                StatusCode::CONFLICT,
+                "只有筛选中且符合入选条件的受试者才能入组；该受试者当前为已入组",
+            ),
+            (
+                format!("/api/studies/{sid}/participants/987654/enrolment"),
+                StatusCode::NOT_FOUND,
+                "未找到受试者 987654",
+            ),
+        ] {
+            let (en_status, english) = post(&crc, &path, &again, None).await;
+            let (zh_status, chinese) = post(&crc, &path, &again, Some("zh")).await;
+            assert_eq!(
+                (en_status, zh_status),
+                (status, status),
+                "{}: {english}",
+                db.name()
+            );
+            let en: Value = serde_json::from_str(&english).unwrap();
+            let zh: Value = serde_json::from_str(&chinese).unwrap();
+            assert!(!han(&english), "{}: {english}", db.name());
+            let mut messages = vec![zh["error"]["message"].as_str().unwrap().to_string()];
+            for f in zh["error"]["fields"].as_array().into_iter().flatten() {
+                messages.push(f["message"].as_str().unwrap().to_string());
+            }
+            assert!(
+                messages.iter().any(|m| m == expected),
+                "{}: {chinese} (English: {english})",
+                db.name()
+            );
+            for m in &messages {
+                assert!(han(m), "{}: {m}", db.name());
+                assert!(english_words(m).is_empty(), "{}: {m}", db.name());
+            }
+            assert_eq!(zh["error"]["status"], en["error"]["status"]);
+        }
+        // Nothing changed: the participant keeps the subject id of its enrolment.
+        let (_, p) = crc
+            .get(&format!("/api/studies/{sid}/participants/{id}"))
+            .await;
+        assert_eq!(p["subject_id"], "XS-L2", "{}: {p}", db.name());
+    }
+}

@@ -1,0 +1,742 @@
+//! The refusal sentences of the rules (`trial`), of the store and of the API in Chinese: the
+//! second part of the catalogue of [`super::i18n_errors`], read before its general patterns.
+//! (English pattern, Chinese), `{}` taking any text as there; most specific first. The test in
+//! `i18n_scan` fails when a refusal sentence of `trial` has no pattern here.
+
+/// The refusals' patterns.
+pub const REFUSALS: &[(&str, &str)] = &[
+    // Participants: registration, enrolment, allocation, the end of participation.
+    (
+        "only an eligible participant in screening can be enrolled; this one is {}",
+        "只有筛选中且符合入选条件的受试者才能入组；该受试者当前为{0}",
+    ),
+    (
+        "only an eligible, enrolled participant {}; participant {} is {}",
+        "只有已入组且符合入选条件的受试者{0}；受试者 {1} 当前为{2}",
+    ),
+    (
+        "only an enrolled participant can be {}; this one is {}",
+        "只有已入组的受试者才能{0}；该受试者当前为{1}",
+    ),
+    ("can be randomised", "可以随机化"),
+    ("is given a dose level", "可以分配剂量水平"),
+    ("{} (not eligible)", "{0}（不符合入选条件）"),
+    ("screening", "筛选中"),
+    ("screen-failed", "筛选失败"),
+    ("enrolled", "已入组"),
+    ("withdrawn", "已退出"),
+    ("completed", "已完成"),
+    (
+        "study {} randomises from a concealed list, which has not been generated yet: the DSMB statistician generates it (Randomisation, or POST /api/studies/{}/randomisation) before the first participant is enrolled",
+        "研究 {0} 按隐蔽的随机化列表分配，但该列表尚未生成：须由数据安全监查委员会统计师在首例受试者入组前生成（“随机化”页面，或 POST /api/studies/{1}/randomisation）",
+    ),
+    ("the participant has no first-dose date", "该受试者没有首次给药日期"),
+    (
+        "is required: visits are scheduled from the first dose",
+        "为必填项：访视按首次给药日期排期",
+    ),
+    ("is required (1 to 32 characters)", "为必填项（1 至 32 个字符）"),
+    (
+        "{} is not allowed (allowed: male, female, other)",
+        "{0} 不允许（允许：男、女、其他）",
+    ),
+    ("{} is not a site of {} (sites: {})", "{0} 不是研究 {1} 的中心（中心：{2}）"),
+    ("{} cannot be corrected (allowed: {})", "{0} 不可更正（允许：{1}）"),
+    // Randomisation and kits.
+    (
+        "study {} is not randomised (design = \"dose-escalation\")",
+        "研究 {0} 不是随机化研究（设计为剂量递增）",
+    ),
+    ("study {} is not randomised", "研究 {0} 不是随机化研究"),
+    ("{} is not allowed (1 to 10000)", "{0} 不允许（允许 1 至 10000）"),
+    ("{} is not allowed (1 to 100000)", "{0} 不允许（允许 1 至 100000）"),
+    (
+        "the randomisation list of {} was already generated; it is never replaced",
+        "{0} 的随机化列表已生成，且永不替换",
+    ),
+    (
+        "the randomisation list of {} has not been generated yet",
+        "{0} 的随机化列表尚未生成",
+    ),
+    (
+        "the list should come before the first enrolment, but {} participants of {} are enrolled already; to generate it now, give late_reason (why enrolment came first), which the audit trail keeps",
+        "随机化列表应在首例入组前生成，但 {1} 已有 {0} 名受试者入组；如现在生成，请填写 late_reason（为何先行入组），该理由将记入稽查轨迹",
+    ),
+    (
+        "the list was generated for {}, but the study definition now says {}",
+        "随机化列表是按 {0} 生成的，但研究定义现为 {1}",
+    ),
+    (
+        "the stored seed is not a number: the list is damaged",
+        "保存的随机种子不是数字：随机化列表已损坏",
+    ),
+    (
+        "participant {} is already randomised; an allocation is final",
+        "受试者 {0} 已随机化；分配结果不可更改",
+    ),
+    ("participant {} is not randomised", "受试者 {0} 尚未随机化"),
+    (
+        "{} is not the kit allocated to participant {} (allowed: {})",
+        "{0} 不是分配给受试者 {1} 的药盒（允许：{2}）",
+    ),
+    ("kit {} was already dispensed at {}", "药盒 {0} 已于 {1} 发放"),
+    (
+        "is required: why the participant's allocation must be known",
+        "为必填项：为何必须知晓该受试者的分组",
+    ),
+    (
+        "participant {} was already unblinded in an emergency at {}: an unblinding is done once per participant",
+        "受试者 {0} 已于 {1} 紧急揭盲：每名受试者只能揭盲一次",
+    ),
+    // Dose escalation.
+    (
+        "an override names the level (allowed: {})",
+        "推翻 3+3 规则时须指明剂量水平（允许：{0}）",
+    ),
+    (
+        "is required: why the 3+3 rule is overridden",
+        "为必填项：为何推翻 3+3 规则",
+    ),
+    (
+        "the 3+3 rule enrols at {} now, not at {} (allowed: {}); only a sponsor override can",
+        "按 3+3 规则，目前应在 {0} 入组，而非 {1}（允许：{2}）；仅申办方推翻规则时可以",
+    ),
+    (
+        "the 3+3 rule enrols no more participants (maximum tolerated dose: {}); only a sponsor override can",
+        "按 3+3 规则不再入组受试者（最大耐受剂量：{0}）；仅申办方推翻规则时可以",
+    ),
+    (
+        "the cohort at {} is full ({} of {} assigned, {} evaluable): it waits for their DLT windows",
+        "{0} 的队列已满（已分配 {1}/{2} 名，可评价 {3} 名）：须等待其 DLT 观察期结束",
+    ),
+    (
+        "{} is not a dose level of {} (allowed: {})",
+        "{0} 不是 {1} 的剂量水平（允许：{2}）",
+    ),
+    ("{} is no longer a dose level of {}", "{0} 已不再是 {1} 的剂量水平"),
+    (
+        "study {} has no dose levels (it is not a dose escalation)",
+        "研究 {0} 没有剂量水平（不是剂量递增研究）",
+    ),
+    ("participant {} has no dose level yet", "受试者 {0} 尚未分配剂量水平"),
+    (
+        "participant {} is already at dose level {}; a dose level is final",
+        "受试者 {0} 已分配剂量水平 {1}；剂量水平不可更改",
+    ),
+    (
+        "participant {} was already assessed for DLT",
+        "受试者 {0} 已完成 DLT 评估",
+    ),
+    (
+        "the DLT window runs until {}: without a DLT the participant is evaluable from then on",
+        "DLT 观察期至 {0} 结束：如无 DLT，受试者自该时起可评价",
+    ),
+    (
+        "{} is outside the DLT window (allowed: {} to {})",
+        "{0} 不在 DLT 观察期内（允许：{1} 至 {2}）",
+    ),
+    (
+        "is required for a DLT (within the window {} to {})",
+        "判定为 DLT 时为必填项（须在观察期 {0} 至 {1} 内）",
+    ),
+    ("is required for a DLT: what happened", "判定为 DLT 时为必填项：发生了什么"),
+    ("is given only for a DLT", "仅在判定为 DLT 时填写"),
+    (
+        "are given only for a DLT: an assessment of no DLT names no adverse event",
+        "仅在判定为 DLT 时填写：未发生 DLT 的评估不列出不良事件",
+    ),
+    (
+        "a DLT names the adverse event(s) that make it one",
+        "判定为 DLT 时须列出构成 DLT 的不良事件",
+    ),
+    ("adverse event {} is named twice", "不良事件 {0} 被重复列出"),
+    (
+        "adverse event {} began on {}, outside the DLT window ({} to {})",
+        "不良事件 {0} 发生于 {1}，不在 DLT 观察期（{2} 至 {3}）内",
+    ),
+    // Stopping rules.
+    (
+        "{} is refused: the DSMB decided to {} under stopping rule {}",
+        "{0}被拒绝：数据安全监查委员会已依据停止规则 {2} 决定{1}",
+    ),
+    (
+        "{} is refused until the DSMB records a signed decision: {}",
+        "在数据安全监查委员会记录经签名的决定之前，{0}被拒绝：{1}",
+    ),
+    ("dosing", "给药"),
+    ("enrolment", "入组"),
+    // The DSMB's outcomes and an adverse event's outcomes, as the sentences above name them.
+    ("pause", "暂停"),
+    ("terminate", "终止"),
+    ("continue", "继续"),
+    ("continue-with-changes", "修改后继续"),
+    ("recovered", "已恢复"),
+    ("recovering", "恢复中"),
+    ("not-recovered", "未恢复"),
+    ("recovered-with-sequelae", "已恢复但有后遗症"),
+    ("fatal", "死亡"),
+    ("unknown", "未知"),
+    // eCRF: saving, source verification, locks, signatures.
+    (
+        "form {} is locked: it cannot change until a data manager unlocks it",
+        "表单 {0} 已锁定：在数据管理员解锁之前不能更改",
+    ),
+    (
+        "form {} is already source-verified by {}",
+        "表单 {0} 已由 {1} 完成源数据核查",
+    ),
+    ("form {} is already {}", "表单 {0} 已是{1}状态"),
+    ("locked", "锁定"),
+    ("unlocked", "解锁"),
+    (
+        "only a complete form can be source-verified (it is {})",
+        "只有已完成的表单才能进行源数据核查（当前为{0}）",
+    ),
+    ("{} has no saved form to sign", "{0} 没有可签名的已保存表单"),
+    (
+        "every saved form must be complete to sign {} (not complete: {})",
+        "签名 {0} 前，所有已保存的表单都必须完成（未完成：{1}）",
+    ),
+    (
+        "form \"{}\" is an ISNCSCI exam: it is read in the flat layout and classified by the isncsci crate, not scored here",
+        "表单“{0}”是 ISNCSCI 检查：按平铺格式读取并由 ISNCSCI 分类程序分类，不在此计分",
+    ),
+    (
+        "form \"{}\" is of kind \"{}\", whose content is fixed by the instrument and not by fields: use score_form",
+        "表单“{0}”的类型为“{1}”，其内容由量表本身而非字段决定：请使用 score_form",
+    ),
+    (
+        "unknown field; the fields of form \"{}\" are {}",
+        "未知字段；表单“{0}”的字段为 {1}",
+    ),
+    (
+        "unknown field; a WISCI II assessment has the one field level",
+        "未知字段；WISCI II 评估只有“等级”一个字段",
+    ),
+    (
+        "is given more than once; give each field once",
+        "重复填写；每个字段只能填写一次",
+    ),
+    (
+        "line {}, column {}: not a JSON object of field ids to values: {}",
+        "第 {0} 行第 {1} 列：不是由字段标识映射到取值的 JSON 对象：{2}",
+    ),
+    (
+        "must be empty while {} is true, found {}",
+        "当 {0} 为是时应为空，实际为 {1}",
+    ),
+    (
+        "must be lower than {}, found {} against {}",
+        "应低于 {0}，实际为 {1}（对照 {2}）",
+    ),
+    (
+        "must not be before {}, found {} against {}",
+        "不得早于 {0}，实际为 {1}（对照 {2}）",
+    ),
+    ("is missing", "缺失"),
+    ("nothing changed", "没有任何更改"),
+    ("is required to change saved data", "更改已保存的数据时为必填项"),
+    ("is required to unlock a form", "解锁表单时为必填项"),
+    ("is required to reject a lot", "拒绝放行批次时为必填项"),
+    (
+        "is required to change a recorded adverse event",
+        "更改已记录的不良事件时为必填项",
+    ),
+    (
+        "is required to change the sponsor's assessment",
+        "更改申办方评估时为必填项",
+    ),
+    (
+        "is required to dismiss a proposed adverse event",
+        "驳回建议的不良事件时为必填项",
+    ),
+    ("is required to re-open a query", "重新开启质疑时为必填项"),
+    ("is required (up to 2,000 characters)", "为必填项（不超过 2,000 个字符）"),
+    ("is required (allowed: 1 to 5)", "为必填项（允许：1 至 5）"),
+    (
+        "is required: the field the query is about",
+        "为必填项：质疑所针对的字段",
+    ),
+    ("is required when the outcome is {}", "当转归为{0}时为必填项"),
+    ("must be empty while the outcome is {}", "当转归为{0}时应为空"),
+    // Queries.
+    ("the query is {}; this needs it {}", "该质疑当前为{0}；此操作要求其为{1}"),
+    ("open or answered", "开启或已答复"),
+    ("answered or closed", "已答复或已关闭"),
+    ("open or closed", "开启或已关闭"),
+    ("open", "开启"),
+    ("answered", "已答复"),
+    ("closed", "已关闭"),
+    // Accounts and mail.
+    (
+        "{} to {} characters: letters, digits, '.', '_' or '-'",
+        "{0} 至 {1} 个字符：字母、数字、“.”、“_”或“-”",
+    ),
+    ("needs at least {} characters", "至少需要 {0} 个字符"),
+    ("is too long (at most {} characters)", "过长（最多 {0} 个字符）"),
+    (
+        "the account has no e-mail address (allowed: local@domain)",
+        "该账户没有电子邮件地址（格式：local@domain）",
+    ),
+    (
+        "{} is not an e-mail address (allowed: local@domain)",
+        "{0} 不是电子邮件地址（格式：local@domain）",
+    ),
+    (
+        "the message is {}; only a pending one is sent (allowed: pending)",
+        "该消息当前为{0}；只发送待发送的消息（允许：待发送）",
+    ),
+    // Safety: adverse events, the sponsor's cases, expedited reports.
+    (
+        "is {}: adverse events are recorded from enrolment on{}(allowed: enrolled, withdrawn, completed)",
+        "当前为{0}：不良事件自入组起记录（允许：已入组、已退出、已完成）",
+    ),
+    (
+        "adverse event {} is already signed by {}; a change voids the signature",
+        "不良事件 {0} 已由 {1} 签名；更改将使签名失效",
+    ),
+    (
+        "is required: the event in the reporter's words",
+        "为必填项：报告者原话描述的事件",
+    ),
+    ("is required: a CTCAE term", "为必填项：CTCAE 术语"),
+    ("{} is not a term of the loaded terms", "{0} 不在已载入的术语表中"),
+    ("{} is not a grade (allowed: 1 to 5)", "{0} 不是有效分级（允许：1 至 5）"),
+    (
+        "{} does not define grade {} (allowed: {})",
+        "{0} 未定义 {1} 级（允许：{2}）",
+    ),
+    (
+        "{} is after today ({}): an event is recorded once it happened",
+        "{0} 晚于今天（{1}）：事件须在发生后记录",
+    ),
+    (
+        "{} is before consent on {}: an event before consent is medical history",
+        "{0} 早于知情同意日期 {1}：知情同意前的事件属于既往病史",
+    ),
+    ("{} is before the onset {}", "{0} 早于发生日期 {1}"),
+    (
+        "{} is in the future (allowed: a date up to {})",
+        "{0} 是将来的日期（允许：不晚于 {1} 的日期）",
+    ),
+    (
+        "{} is in the future (allowed: an instant up to now)",
+        "{0} 是将来的时间（允许：不晚于现在的时间）",
+    ),
+    (
+        "{} is not a date (allowed: YYYY, YYYY-MM or YYYY-MM-DD)",
+        "{0} 不是日期（允许：YYYY、YYYY-MM 或 YYYY-MM-DD）",
+    ),
+    (
+        "{} is not a date (expected YYYY-MM-DD)",
+        "{0} 不是日期（应为 YYYY-MM-DD）",
+    ),
+    ("{} is not a date YYYY-MM-DD", "{0} 不是 YYYY-MM-DD 格式的日期"),
+    (
+        "the event meets no seriousness criterion: only a serious adverse event is reported to the sponsor (allowed: an event with at least one of death, life-threatening, hospitalisation, disability, congenital-anomaly, medically-important)",
+        "该事件不符合任何严重性标准：只有严重不良事件才向申办方报告（允许：至少符合死亡、危及生命、住院、残疾、先天异常、重要医学事件之一的事件）",
+    ),
+    (
+        "the event meets no seriousness criterion: the sponsor assesses serious adverse events only",
+        "该事件不符合任何严重性标准：申办方只评估严重不良事件",
+    ),
+    (
+        "the event was reported to the sponsor at {}: a change of the event is its follow-up",
+        "该事件已于 {0} 报告申办方：对事件的更改即为其随访报告",
+    ),
+    (
+        "{} is after the sponsor's first knowledge from the site's report ({}): only an earlier instant may be recorded",
+        "{0} 晚于申办方从研究中心报告首次获知的时间（{1}）：只能记录更早的时间",
+    ),
+    (
+        "{} is before the sponsor's first knowledge of the case ({})",
+        "{0} 早于申办方首次获知该病例的时间（{1}）",
+    ),
+    (
+        "is not a SUSAR (serious, related by the investigator or the sponsor, and unexpected): it has no expedited report",
+        "不是 SUSAR（严重、经研究者或申办方判定为相关且非预期）：无需快速报告",
+    ),
+    (
+        "the sponsor has no first knowledge of the case yet: the site reports it, or the safety physician records when the sponsor learnt of it",
+        "申办方尚未首次获知该病例：须由研究中心报告，或由安全性医师记录申办方获知的时间",
+    ),
+    (
+        "the initial report to {} was recorded: the next is a follow-up (allowed: follow-up)",
+        "向 {0} 的首次报告已记录：下一份为随访报告（允许：随访报告）",
+    ),
+    (
+        "no report to {} yet: the first is the initial report (allowed: initial)",
+        "尚未向 {0} 报告：第一份为首次报告（允许：首次报告）",
+    ),
+    (
+        "is fixed once recorded ({}): the SUSAR clock runs from it",
+        "一经记录即不可更改（{0}）：SUSAR 报告时限由此起算",
+    ),
+    (
+        "is already recorded; correct it with a reason",
+        "已记录；如需更正请说明原因",
+    ),
+    // Laboratory results.
+    (
+        "{} {} is not a plausible value of {} ({}: {} to {} {})",
+        "{0} {1} 不是 {2} 的合理数值（{3}：{4} 至 {5} {6}）",
+    ),
+    ("{} is not a unit of {} (allowed: {})", "{0} 不是 {1} 的单位（允许：{2}）"),
+    ("{} is not a number ({})", "{0} 不是数值（{1}）"),
+    (
+        "the proposal is {} already; only an open one is accepted or dismissed",
+        "该建议已是{0}状态；只有待处理的建议才能接受或驳回",
+    ),
+    ("accepted", "已接受"),
+    ("dismissed", "已驳回"),
+    (
+        "a lab value's event is recorded not serious; mark it serious by changing the adverse event, which starts the site's reporting clock",
+        "由检验值产生的事件按非严重记录；如为严重，请更改该不良事件，研究中心的报告时限随之开始",
+    ),
+    // The cell product: release of a lot, the bedside checks.
+    (
+        "the lot is {}; only a quarantined lot is released or rejected",
+        "该批次当前为{0}；只有待检隔离的批次才能放行或拒绝放行",
+    ),
+    (
+        "failed: {}; a lot with a failed test can only be rejected",
+        "不合格：{0}；有检验不合格的批次只能拒绝放行",
+    ),
+    (
+        "no result yet for {}; release conditionally naming them, or wait",
+        "{0} 尚无结果；请在有条件放行时列出这些检验，或等待结果",
+    ),
+    (
+        "no result yet for {}, and not named as pending",
+        "{0} 尚无结果，且未列为待定检验",
+    ),
+    (
+        "names no test; with every result in, release the lot",
+        "未列出任何检验；所有结果均已出具，请直接放行该批次",
+    ),
+    (
+        "{} must pass before release; it cannot be pending",
+        "{0} 必须在放行前合格，不能列为待定",
+    ),
+    (
+        "{} already has a result; correct it with a reason",
+        "{0} 已有结果；如需更正请说明原因",
+    ),
+    ("{} already has a result", "{0} 已有结果"),
+    ("{} takes one of: {}", "{0} 的结果应为以下之一：{1}"),
+    ("{} takes a finite number in {}", "{0} 的结果应为以 {1} 为单位的有限数值"),
+    (
+        "unit {} belongs to kit {}, not this participant's kit {}",
+        "细胞单元 {0} 属于药盒 {1}，而非该受试者的药盒 {2}",
+    ),
+    ("unit {} was already used", "细胞单元 {0} 已使用"),
+    ("unit {}'s lot is {}, not released", "细胞单元 {0} 的批次当前为{1}，未放行"),
+    ("unit {} expired on {}", "细胞单元 {0} 已于 {1} 过期"),
+    (
+        "unit {} is quarantined after a temperature excursion or logger gap until a documented decision",
+        "细胞单元 {0} 因温度偏离或温度记录中断已隔离，待有书面决定后处理",
+    ),
+    ("unit {} has no thaw recorded", "细胞单元 {0} 未记录复苏"),
+    ("the injection cannot be before the thaw", "注射时间不能早于复苏时间"),
+    (
+        "{} minutes since thaw, over the product's limit of {} minutes",
+        "复苏后已 {0} 分钟，超过产品规定的 {1} 分钟时限",
+    ),
+    (
+        "must be a volume over 0 and at most 20 mL",
+        "体积应大于 0 且不超过 20 mL",
+    ),
+    ("must be 20 to 300 kg", "应为 20 至 300 kg"),
+    (
+        "endotoxin {} EU/kg for this participant, over the intrathecal limit of {} EU/kg",
+        "该受试者的内毒素为 {0} EU/kg，超过鞘内给药限值 {1} EU/kg",
+    ),
+    ("quarantined", "待检隔离"),
+    ("released", "已放行"),
+    ("rejected", "已拒绝放行"),
+    // The store's refusals: duplicates and races of the database.
+    (
+        "a value of {} collected at this time is recorded already for this participant",
+        "该受试者在此时间采集的 {0} 数值已有记录",
+    ),
+    (
+        "an earlier allocation does not match the study definition",
+        "先前的分配与研究定义不一致",
+    ),
+    ("another randomisation came first; try again", "另一项随机化操作在先；请重试"),
+    (
+        "another report of this case to this authority was recorded at the same time",
+        "同一时间已记录了该病例向此监管机构的另一份报告",
+    ),
+    (
+        "form {} is not an ISNCSCI exam",
+        "表单 {0} 不是 ISNCSCI 检查",
+    ),
+    (
+        "is already assigned; a dose level is final",
+        "已分配；剂量水平不可更改",
+    ),
+    ("is already assigned", "已分配"),
+    (
+        "is already randomised; an allocation is final",
+        "已随机化；分配结果不可更改",
+    ),
+    ("is already taken", "已被占用"),
+    ("is already used in this study", "在本研究中已被使用"),
+    ("was already assessed", "已评估"),
+    (
+        "no kit is left for this allocation: the kit list must be extended",
+        "该分组已无可用药盒：须扩充药盒列表",
+    ),
+    (
+        "no version {} of this case's report to {}",
+        "该病例向 {1} 的报告没有第 {0} 版",
+    ),
+    ("no report of this case", "该病例没有报告"),
+    (
+        "participant {} is not randomised: there is nothing to unblind",
+        "受试者 {0} 尚未随机化：没有可揭盲的分组",
+    ),
+    ("the list of stratum {} is used up", "分层 {0} 的随机化列表已用完"),
+    (
+        "the list was already generated; it is never replaced",
+        "随机化列表已生成，且永不替换",
+    ),
+    ("the slot was taken; try again", "该位置已被占用；请重试"),
+    (
+        "the term {} appears twice (ignoring case)",
+        "术语 {0} 重复出现（不区分大小写）",
+    ),
+    // Records not found (the store's and the API's).
+    ("DLT assessment {} not found", "未找到 DLT 评估 {0}"),
+    ("DSMB decision {} not found", "未找到数据安全监查委员会决定 {0}"),
+    ("adverse event {} not found", "未找到不良事件 {0}"),
+    ("allocation {} not found", "未找到受试者 {0} 的分配"),
+    ("dose level {} not found", "未找到受试者 {0} 的剂量水平"),
+    ("expedited report {} not found", "未找到不良事件 {0} 的快速报告"),
+    ("form {} of visit {} not found", "未找到访视 {1} 的表单 {0}"),
+    ("form {} not found", "未找到表单 {0}"),
+    ("lab result {} not found", "未找到检验结果 {0}"),
+    ("notification {} not found", "未找到通知 {0}"),
+    ("outbox {} not found", "未找到待发邮件 {0}"),
+    ("participant {} not found", "未找到受试者 {0}"),
+    ("proposal {} not found", "未找到建议 {0}"),
+    ("query {} not found", "未找到质疑 {0}"),
+    ("randomisation list {} not found", "未找到 {0} 的随机化列表"),
+    ("role {} not found", "未找到角色 {0}"),
+    ("site {} not found", "未找到研究中心 {0}"),
+    ("study {} not found", "未找到研究 {0}"),
+    ("user {} not found", "未找到用户 {0}"),
+    ("visit {} not found", "未找到访视 {0}"),
+    ("no such page or operation", "没有此页面或操作"),
+    ("{} not found", "未找到 {0}"),
+    // The API's own refusals: sign-in, roles, blinding, the request itself.
+    ("sign in first", "请先登录"),
+    ("wrong username or password", "用户名或密码错误"),
+    ("wrong password: {}", "密码错误：{0}"),
+    ("is not your current password", "不是您当前的密码"),
+    (
+        "the session ended after 30 idle minutes: sign in again",
+        "会话已因 30 分钟无操作而结束：请重新登录",
+    ),
+    ("missing or wrong X-CSRF-Token header", "缺少 X-CSRF-Token 请求头或其不正确"),
+    ("your roles in {} do not allow this", "您在 {0} 中的角色不允许此操作"),
+    (
+        "your roles do not record adverse events of this participant",
+        "您的角色不能记录该受试者的不良事件",
+    ),
+    ("you cannot screen at site {}", "您不能在研究中心 {0} 筛选受试者"),
+    ("you cannot deactivate your own account", "您不能停用自己的账户"),
+    (
+        "managing accounts needs the sponsor administrator role",
+        "管理账户需要申办方管理员角色",
+    ),
+    (
+        "exporting the audit trail needs a sponsor, data manager or auditor role",
+        "导出稽查轨迹需要申办方、数据管理员或稽查员角色",
+    ),
+    (
+        "a site role reads the trail one participant at a time",
+        "研究中心角色每次只能查看一名受试者的稽查轨迹",
+    ),
+    (
+        "the trail of {} records is for study-wide roles",
+        "{0} 记录的稽查轨迹仅供全研究范围的角色查看",
+    ),
+    (
+        "only an investigator of site {} may unblind its participants",
+        "只有研究中心 {0} 的研究者可以为其受试者揭盲",
+    ),
+    (
+        "only whoever raised a query closes or re-opens it",
+        "只有提出质疑者才能关闭或重新开启该质疑",
+    ),
+    (
+        "the kits of {} are for unblinded roles only",
+        "{0} 的药盒信息仅供非盲态角色查看",
+    ),
+    (
+        "kits of {} are dispensed by unblinded roles only",
+        "{0} 的药盒只能由非盲态角色发放",
+    ),
+    (
+        "the dose cohorts of {} are for unblinded roles only",
+        "{0} 的剂量队列仅供非盲态角色查看",
+    ),
+    (
+        "the DLT candidates of {} are for unblinded roles only",
+        "{0} 的待评估 DLT 仅供非盲态角色查看",
+    ),
+    (
+        "the list of {} is generated by an unblinded role only",
+        "{0} 的随机化列表只能由非盲态角色生成",
+    ),
+    (
+        "the report shows the actual treatment: only pharmacovigilance, holding no blinded role in the study, may export it",
+        "该报告显示实际治疗：只有在本研究中不担任盲态角色的药物警戒人员才能导出",
+    ),
+    (
+        "{} has no dose escalation you may see",
+        "{0} 没有您可查看的剂量递增",
+    ),
+    ("{} has no dose escalation", "{0} 没有剂量递增"),
+    ("{} is a site role: give the site", "{0} 是研究中心角色：请指定研究中心"),
+    (
+        "{} is a study-wide role: give no site",
+        "{0} 是全研究范围的角色：请勿指定研究中心",
+    ),
+    ("{} is not a role (roles: {})", "{0} 不是角色（角色：{1}）"),
+    ("{} is not a role", "{0} 不是角色"),
+    ("{} is not a loaded study", "{0} 不是已载入的研究"),
+    ("{} is not a site of {}", "{0} 不是 {1} 的研究中心"),
+    (
+        "{} is not a form of visit {} (forms: {})",
+        "{0} 不是访视 {1} 的表单（表单：{2}）",
+    ),
+    (
+        "{} is not a participant id (allowed: a number)",
+        "{0} 不是受试者编号（允许：数字）",
+    ),
+    ("{} is not a page (allowed: 1 or more)", "{0} 不是页码（允许：1 或以上）"),
+    (
+        "{} is not a seed (decimal digits, 0 to 18446744073709551615)",
+        "{0} 不是随机种子（十进制数字，0 至 18446744073709551615）",
+    ),
+    (
+        "{} is not an authority (allowed: fda, cde)",
+        "{0} 不是监管机构（允许：fda 即 FDA、cde 即 CDE）",
+    ),
+    (
+        "{} is not an e-mail address (allowed: name@domain)",
+        "{0} 不是电子邮件地址（格式：name@domain）",
+    ),
+    (
+        "{} is not an instant (allowed: RFC 3339, 2026-11-02T08:00:00Z)",
+        "{0} 不是时间点（允许：RFC 3339 格式，如 2026-11-02T08:00:00Z）",
+    ),
+    (
+        "{} is not a date (allowed: YYYY-MM-DD)",
+        "{0} 不是日期（允许：YYYY-MM-DD）",
+    ),
+    (
+        "{} is not a language of the pages (allowed: en, zh)",
+        "{0} 不是页面语言（允许：en 英文、zh 中文）",
+    ),
+    (
+        "{} is not a language (allowed: en, zh)",
+        "{0} 不是语言（允许：en 英文、zh 中文）",
+    ),
+    (
+        "{} is not allowed (allowed: en, zh)",
+        "{0} 不允许（允许：en 英文、zh 中文）",
+    ),
+    (
+        "the participant's consent date is not a date",
+        "该受试者的知情同意日期不是有效日期",
+    ),
+    ("is before from", "早于起始时间"),
+    (
+        "is given only to change a recorded adverse event",
+        "仅在更改已记录的不良事件时填写",
+    ),
+    (
+        "is not a time in RFC 3339 with its offset (2026-03-02T08:30:00+08:00)",
+        "不是带时区偏移的 RFC 3339 时间（如 2026-03-02T08:30:00+08:00）",
+    ),
+    ("is required (up to 100 characters)", "为必填项（不超过 100 个字符）"),
+    ("is required to change an account", "更改账户时为必填项"),
+    ("is required to take a role away", "撤销角色时为必填项"),
+    ("is required: why the DSMB decided so", "为必填项：数据安全监查委员会作此决定的原因"),
+    ("must be 1 (the initial report) or more", "应为 1（首次报告）或以上"),
+    (
+        "must not contain the NUL character (U+0000)",
+        "不得包含 NUL 字符（U+0000）",
+    ),
+    ("is too large (at most {} bytes)", "过大（最多 {0} 字节）"),
+    (
+        "the request body is too large (at most {} bytes)",
+        "请求体过大（最多 {0} 字节）",
+    ),
+    ("the request body could not be read: {}", "无法读取请求体：{0}"),
+    (
+        "the request body must be JSON (Content-Type: application/json), not {}",
+        "请求体必须为 JSON（Content-Type: application/json），而非 {0}",
+    ),
+    ("in the query string: {}", "查询字符串中：{0}"),
+    ("is not JSON: {}", "不是 JSON：{0}"),
+    // Error struct literals of the store and the API, the import files, login throttling.
+    (
+        "adverse event {}: {} is not a stored value",
+        "不良事件 {0}：{1} 不是已保存的取值",
+    ),
+    ("{} is not a stored value", "{0} 不是已保存的取值"),
+    ("{} is not a stored instant", "{0} 不是已保存的时间点"),
+    ("signature {}: {} is not a meaning", "签名 {0}：{1} 不是有效的签名含义"),
+    ("is in the future", "是将来的时间"),
+    ("is named twice", "被重复列出"),
+    (
+        "is not a SUSAR: its arm stays concealed",
+        "不是 SUSAR：其分组保持隐蔽",
+    ),
+    ("only a user reads notifications", "只有用户才能阅读通知"),
+    (
+        "participant {} has no screening ISNCSCI exam to take the strata from",
+        "受试者 {0} 没有可据以分层的筛选期 ISNCSCI 检查",
+    ),
+    (
+        "the screening classification (AIS {}, NLI {}) does not give one AIS grade A to D and one level: complete the exam first",
+        "筛选期分类（AIS {0}，NLI {1}）未得出唯一的 AIS 分级（A 至 D）和唯一的损伤平面：请先完成检查",
+    ),
+    ("the column is missing (columns: {})", "缺少该列（列：{0}）"),
+    ("the file is empty (columns: {})", "文件为空（列：{0}）"),
+    (
+        "{} is not a column of this file (columns: {})",
+        "{0} 不是此文件的列（列：{1}）",
+    ),
+    ("{} more problems not listed", "另有 {0} 个问题未列出"),
+    (
+        "the reset link is unknown, used or expired: ask for a new one",
+        "重置链接无效、已使用或已过期：请重新申请",
+    ),
+    (
+        "too many failed logins from this address or with this username: try again in {} seconds",
+        "来自此地址或使用此用户名的登录失败次数过多：请在 {0} 秒后重试",
+    ),
+    (
+        "too many password resets asked for from this address or for this username: try again in {} seconds",
+        "来自此地址或针对此用户名的密码重置请求过多：请在 {0} 秒后重试",
+    ),
+    (
+        "the stored definition of {} no longer reads: {}",
+        "{0} 已保存的研究定义无法再读取：{1}",
+    ),
+    (
+        "{} is neither sqlite:PATH nor postgres://…",
+        "{0} 既不是 sqlite:PATH 也不是 postgres://…",
+    ),
+    ("{} must end in /DATABASE", "{0} 必须以 /DATABASE 结尾"),
+    (
+        "{} may hold only a-z, 0-9 and _",
+        "{0} 只能包含小写字母、数字和下划线",
+    ),
+];
