@@ -499,7 +499,8 @@ pub fn check_event_participant(status: crate::ParticipantStatus) -> Result<(), R
         S::Screening | S::ScreenFailed => Err(Refusal::conflict(
             "participant",
             format!(
-                "is {status}: adverse events are recorded from enrolment on                  (allowed: enrolled, withdrawn, completed)"
+                "is {status}: adverse events are recorded from enrolment on (allowed: enrolled, \
+                 withdrawn, completed)"
             ),
         )),
     }

@@ -288,7 +288,7 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ),
     // Safety: adverse events, the sponsor's cases, expedited reports.
     (
-        "is {}: adverse events are recorded from enrolment on{}(allowed: enrolled, withdrawn, completed)",
+        "is {}: adverse events are recorded from enrolment on (allowed: enrolled, withdrawn, completed)",
         "当前为{0}：不良事件自入组起记录（允许：已入组、已退出、已完成）",
     ),
     (
