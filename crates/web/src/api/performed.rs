@@ -25,6 +25,8 @@ const ECRF: &str = "/studies/{study}/participants/{id}/visits/{visit}/ecrf/{form
 const EVENT: &str = "/studies/{study}/participants/{id}/adverse-events/{ae}";
 const CASE: &str = "/studies/{study}/safety/cases/{ae}";
 const USERS: &str = "/studies/{study}/users";
+const LABS: &str = "/studies/{study}/labs";
+const PARTICIPANT_LABS: &str = "/studies/{study}/participants/{id}/labs";
 
 /// Every operation by its `operationId`, and who performs it.
 pub const PERFORMED: &[(&str, By)] = &[
@@ -108,6 +110,15 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("getStoppingRules", Shows("/studies/{study}/safety/dsmb")),
     ("listDsmbDecisions", Shows("/studies/{study}/safety/dsmb")),
     ("recordDsmbDecision", Page("/studies/{study}/safety/dsmb", &["templates/safety_dsmb.html"], "/safety/dsmb-decisions")),
+    // Laboratory results.
+    ("listLabTests", Shows(PARTICIPANT_LABS)),
+    ("listLabRanges", Shows(LABS)),
+    ("loadLabRanges", Page(LABS, &["templates/labs_study.html"], "/labs/ranges")),
+    ("importLabResults", Page(LABS, &["templates/labs_study.html"], "/labs/import")),
+    ("listLabResults", Shows(PARTICIPANT_LABS)),
+    ("recordLabResult", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/labs")),
+    ("acceptLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/accept")),
+    ("dismissLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/dismiss")),
 ];
 
 #[cfg(test)]

@@ -5,6 +5,18 @@
 
 /// The refusals' patterns.
 pub const REFUSALS: &[(&str, &str)] = &[
+    // The screening exam's one home (its form at the screening visit).
+    (
+        "participant {} is {} as eligible on this screening exam; the change would make them ineligible ({}). Eligibility is not changed after enrolment: report it to the sponsor as a protocol deviation",
+        "受试者 {0} 已按此筛选检查判定为合格并{1}；此修改将使其不合格（{2}）。入组后不再更改合格性：请作为方案偏离报告申办方",
+    ),
+    (
+        "study {} has no screening visit with an ISNCSCI form to keep the screening exam",
+        "研究 {0} 没有含 ISNCSCI 表单的筛选访视，无法保存筛选检查",
+    ),
+    ("the exam is missing", "缺少检查结果"),
+    ("{} as stored is not a YYYY-MM-DD date", "已存储的 {0} 不是 YYYY-MM-DD 格式的日期"),
+    ("{} as stored is not a sex", "已存储的 {0} 不是有效的性别"),
     // Participants: registration, enrolment, allocation, the end of participation.
     (
         "only an eligible participant in screening can be enrolled; this one is {}",

@@ -77,6 +77,8 @@ struct StudyLabs {
     may_import: bool,
     may_load: bool,
     ranges: Vec<NormalRange>,
+    /// The import file's header row.
+    columns: String,
 }
 
 fn test_name(lang: Lang, code: &str) -> &'static str {
@@ -183,6 +185,7 @@ async fn study_labs(
             may_import: scope_for(&me.roles, &study, Operation::ImportLabs).is_some(),
             may_load: scope_for(&me.roles, &study, Operation::ManageLabRanges).is_some(),
             ranges: state.store.lab_ranges(&study).await?,
+            columns: trial::labs::import::IMPORT_COLUMNS.join(","),
         })
     }
     .await;
