@@ -26,6 +26,20 @@ pub(crate) fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
+/// The browser scripts' folder, or `None` when Chromium or the driver is missing: then `what`
+/// is skipped with a note, or fails when `SCITRIAL_REQUIRE_BROWSER` is set (as in CI).
+pub(crate) fn scripts(what: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
+            panic!("the {what} cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
+        }
+        eprintln!("SKIPPED: {what}: {why}");
+        return None;
+    }
+    Some(dir)
+}
+
 /// Why the browser test cannot run here, if it cannot.
 pub(crate) fn missing(dir: &Path) -> Option<String> {
     let node = Command::new("node").arg("--version").output();
@@ -76,14 +90,9 @@ fn exam() -> serde_json::Map<String, serde_json::Value> {
 
 #[tokio::test]
 async fn the_pages_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: browser test: {why}");
+    let Some(dir) = scripts("browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser"));
     std::fs::create_dir_all(&tmp).unwrap();
     let sql = Arc::new(

@@ -5,22 +5,16 @@
 //! it. Skipped like `browser.rs` when node, `node_modules` or Chromium is missing, unless
 //! `SCITRIAL_REQUIRE_BROWSER` is set.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::PHASE2;
 
 #[tokio::test]
 async fn the_safety_pages_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: safety browser test: {why}");
+    let Some(dir) = scripts("safety browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_safety"));
     std::fs::create_dir_all(&tmp).unwrap();
     let sql = Arc::new(

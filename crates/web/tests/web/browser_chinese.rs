@@ -5,24 +5,18 @@
 //! refused save of a vital signs form is shown in Chinese. Skipped as the other browser tests
 //! are.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use store::Scope;
 
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::{PHASE1, PHASE2};
 
 #[tokio::test]
 async fn no_english_on_any_chinese_page_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: Chinese pages browser test: {why}");
+    let Some(dir) = scripts("Chinese pages browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_chinese"));
     std::fs::create_dir_all(&tmp).unwrap();
     let sql = Arc::new(

@@ -3,24 +3,18 @@
 //! tables by arm and signs a decision on the Phase I stopping rule the demo fired; the safety
 //! physician (blinded) sees pooled tables only. Skipped as the other browser test is.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use store::Scope;
 
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::{PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_dsmb_page_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: DSMB browser test: {why}");
+    let Some(dir) = scripts("DSMB browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_dsmb"));
     std::fs::create_dir_all(&tmp).unwrap();
     let sql = Arc::new(

@@ -4,14 +4,12 @@
 //! monitor raises a query from a field, the data manager locks the visit. Skipped as the other
 //! browser tests are.
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 use store::Scope;
 use trial::{Role, Scim3, Scim3Item, Scim3Subscale};
 
 use crate::api::enrolled;
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::{self, login, PASSWORD, PHASE2};
 
 const PEOPLE: &[common::Person] = &[
@@ -22,14 +20,9 @@ const PEOPLE: &[common::Person] = &[
 
 #[tokio::test]
 async fn the_form_pages_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: forms browser test: {why}");
+    let Some(dir) = scripts("forms browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_forms"));
     std::fs::create_dir_all(&tmp).unwrap();
     let url = format!("sqlite:{}", tmp.join("test.db").display());

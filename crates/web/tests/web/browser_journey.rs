@@ -5,22 +5,15 @@
 //! pharmacist dispenses the kit; the investigator unblinds once. Skipped as the other browser
 //! tests are when node, the script's `node_modules` or Chromium is missing.
 
-use std::path::Path;
-
 use crate::allocation::{enrolled, spawn_with};
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::{self, login, PASSWORD, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_journey_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: journey browser test: {why}");
+    let Some(dir) = scripts("journey browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_journey"));
     std::fs::create_dir_all(&tmp).unwrap();
     let url = format!("sqlite:{}", tmp.join("test.db").display());

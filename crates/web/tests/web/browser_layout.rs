@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::browser::{chromium, missing, run_script};
+use crate::browser::{chromium, run_script, scripts};
 use crate::common::{PHASE1, PHASE2};
 
 /// The server over a fresh SQLite file seeded with the demo's two studies; returns its URL and
@@ -61,21 +61,9 @@ async fn serve_demo(tmp: &Path) -> (String, PathBuf) {
     (base, data_file)
 }
 
-fn browser_dir(what: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the {what} cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: {what}: {why}");
-        return None;
-    }
-    Some(dir)
-}
-
 #[tokio::test]
 async fn every_page_at_phone_and_tablet_widths_in_a_real_browser() {
-    let Some(dir) = browser_dir("layout browser test") else {
+    let Some(dir) = scripts("layout browser test") else {
         return;
     };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_layout"));
@@ -90,7 +78,7 @@ async fn every_page_at_phone_and_tablet_widths_in_a_real_browser() {
 #[tokio::test]
 #[ignore = "writes docs/screenshots; run on demand"]
 async fn screenshots() {
-    let Some(dir) = browser_dir("screenshots") else {
+    let Some(dir) = scripts("screenshots") else {
         return;
     };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_screenshots"));

@@ -5,22 +5,15 @@
 //! field, the investigator signs it, and a change with a reason voids the signature. Skipped as
 //! the other browser test is when node, the script's `node_modules` or Chromium is missing.
 
-use std::path::Path;
-
 use crate::api::{enrolled, login, spawn};
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::PASSWORD;
 
 #[tokio::test]
 async fn adverse_events_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: adverse events browser test: {why}");
+    let Some(dir) = scripts("adverse events browser test") else {
         return;
-    }
+    };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_ae"));
     std::fs::create_dir_all(&tmp).unwrap();
     let app = spawn(&format!("sqlite:{}", tmp.join("test.db").display())).await;

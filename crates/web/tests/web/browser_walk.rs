@@ -10,22 +10,15 @@
 //! randomisation list (the DSMB statistician's, before enrolment) and, in Phase I, a
 //! participant screened and enrolled (screening and enrolment are walked in Phase II).
 
-use std::path::Path;
-
 use crate::allocation::{enrolled, exam, spawn_with};
-use crate::browser::{missing, run_script};
+use crate::browser::{run_script, scripts};
 use crate::common::{self, login, PASSWORD, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_walk_from_screening_to_week_24_on_both_databases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(why) = missing(&dir) {
-        if std::env::var_os("SCITRIAL_REQUIRE_BROWSER").is_some() {
-            panic!("the browser test cannot run: {why} (SCITRIAL_REQUIRE_BROWSER is set)");
-        }
-        eprintln!("SKIPPED: walk browser test: {why}");
+    let Some(dir) = scripts("walk browser test") else {
         return;
-    }
+    };
     let phase1_databases: Vec<_> = common::databases("scitrial_walk1").await.collect();
     let mut phase1_databases = phase1_databases.into_iter();
     for db in common::databases("scitrial_walk2").await {
