@@ -7,6 +7,7 @@ use store::{Actor, Allocation, Scope};
 use time::Date;
 use trial::participants::{check_screening, ScreeningForm};
 pub use trial::participants::{classification_json, ClassifiedExam};
+use trial::safety::{AdverseEvent, AdverseEventForm, EventContext};
 use trial::{Covariates, Study};
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
@@ -494,4 +495,28 @@ async fn covariates(
 /// A query status filter, or the error naming the allowed ones.
 pub fn check_query_status(status: &str) -> Result<trial::QueryStatus, ApiError> {
     Ok(trial::QueryStatus::parse_field("status", status)?)
+}
+
+/// The event of a form, checked against the loaded terms and the participant's consent date:
+/// 422 naming every field at fault.
+pub async fn read_adverse_event(
+    app: &App,
+    scope: &Scope,
+    participant_id: i64,
+    form: &AdverseEventForm,
+) -> Result<AdverseEvent, ApiError> {
+    let participant = app.store.participant(scope, participant_id).await?;
+    let consent = store::parse_date(&participant.consent_date).ok_or_else(|| {
+        ApiError::field(
+            "consent_date",
+            "the participant's consent date is not a date",
+        )
+    })?;
+    let terms = app.store.terms().await?;
+    form.read(EventContext {
+        terms: &terms,
+        consent,
+        today: time::OffsetDateTime::now_utc().date(),
+    })
+    .map_err(invalid)
 }

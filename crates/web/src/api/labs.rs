@@ -13,7 +13,7 @@ use store::{ImportOutcome, ImportPreviewRow, LabProposal, LabResult, NewLabResul
 use time::OffsetDateTime;
 use trial::labs::import::{digest, parse_instant, read_results};
 use trial::labs::{catalogue, read_ranges, NormalRange, Panel};
-use trial::safety::{AdverseEventForm, EventContext};
+use trial::safety::AdverseEventForm;
 
 use crate::access::{require, Operation};
 use crate::app::AppState;
@@ -21,7 +21,7 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
-use crate::service::invalid;
+use crate::service::{invalid, read_adverse_event};
 
 /// The operations of this feature.
 pub(crate) const OPERATIONS: &[Endpoint] = &[
@@ -409,14 +409,6 @@ async fn accept(
         .filter_map(|r| r.proposal)
         .find(|p| p.id == proposal_id)
         .ok_or_else(|| ApiError::NotFound(format!("proposal {proposal_id} not found")))?;
-    let participant = state.store.participant(&scope, id).await?;
-    let consent = store::parse_date(&participant.consent_date).ok_or_else(|| {
-        ApiError::field(
-            "consent_date",
-            "the participant's consent date is not a date",
-        )
-    })?;
-    let terms = state.store.terms().await?;
     let form = AdverseEventForm {
         verbatim: input.verbatim,
         term: proposal.term.clone(),
@@ -429,13 +421,7 @@ async fn accept(
         action: input.action,
         outcome: input.outcome,
     };
-    let event = form
-        .read(EventContext {
-            terms: &terms,
-            consent,
-            today: OffsetDateTime::now_utc().date(),
-        })
-        .map_err(invalid)?;
+    let event = read_adverse_event(&state, &scope, id, &form).await?;
     let accepted = state
         .store
         .accept_lab_proposal(&scope, id, proposal_id, &event, &me.actor())

@@ -11,15 +11,15 @@ use axum::routing::on;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use store::{AdverseEventRecord, Scope};
-use trial::safety::{AdverseEvent, AdverseEventForm, EventContext, Term};
+use trial::safety::{AdverseEventForm, Term};
 
 use crate::access::{require, Operation};
-use crate::app::{App, AppState};
+use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::{parse_body, JsonBody, ParticipantPath, Query};
 use crate::openapi::Endpoint;
-use crate::service::invalid;
+use crate::service::read_adverse_event;
 
 pub(crate) mod dsmb;
 pub(crate) mod signature;
@@ -126,30 +126,6 @@ impl EventInput {
     }
 }
 
-/// The event of a form, checked against the loaded terms and the participant's consent date:
-/// 422 naming every field at fault.
-async fn read_event(
-    app: &App,
-    scope: &Scope,
-    participant_id: i64,
-    form: &AdverseEventForm,
-) -> Result<AdverseEvent, ApiError> {
-    let participant = app.store.participant(scope, participant_id).await?;
-    let consent = store::parse_date(&participant.consent_date).ok_or_else(|| {
-        ApiError::field(
-            "consent_date",
-            "the participant's consent date is not a date",
-        )
-    })?;
-    let terms = app.store.terms().await?;
-    form.read(EventContext {
-        terms: &terms,
-        consent,
-        today: time::OffsetDateTime::now_utc().date(),
-    })
-    .map_err(invalid)
-}
-
 /// The scope in which the caller reads a participant's adverse events, and the id: 404 for a
 /// participant they cannot see, 403 when their roles do not allow it.
 fn read_scope(me: &CurrentUser, path: &ParticipantPath) -> Result<(Scope, i64), ApiError> {
@@ -200,7 +176,7 @@ async fn record(
         ));
     }
     let (form, _) = input.form();
-    let event = read_event(&state, &scope, id, &form).await?;
+    let event = read_adverse_event(&state, &scope, id, &form).await?;
     let recorded = state
         .store
         .record_adverse_event(&scope, id, &event, &me.actor())
@@ -237,7 +213,7 @@ async fn change(
     let (form, reason) = input.form();
     // The event must exist before its form is worth reading.
     state.store.adverse_event(&scope, id, ae).await?;
-    let event = read_event(&state, &scope, id, &form).await?;
+    let event = read_adverse_event(&state, &scope, id, &form).await?;
     let changed = state
         .store
         .change_adverse_event(&scope, id, ae, &event, reason.as_deref(), &me.actor())
