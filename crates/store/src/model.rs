@@ -10,6 +10,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use trial::ParticipantStatus;
 
+use crate::db::Tx;
 use crate::dialect::{dialect_of, render, Flag};
 use crate::not_found;
 use crate::Result;
@@ -298,4 +299,48 @@ pub(crate) fn exam_form_data(
         ("exam".to_string(), parse(raw)),
         ("classification".to_string(), parse(classification)),
     ])
+}
+
+/// Records on the participant the eligibility a save of the screening exam, or a correction
+/// of the screening data, gives (or refuses the write, before anything is written): the audit
+/// rows, with the write's reason.
+pub(crate) async fn record_eligibility(
+    tx: &mut Tx<'_>,
+    participant_id: i64,
+    found: &trial::screening_exam::Found,
+    reason: Option<&str>,
+) -> Result<Vec<trial::Change>> {
+    let (status, eligible, reasons): (String, Flag, String) =
+        sqlx::query_as(&tx.sql(
+            "SELECT status, eligible, eligibility_reasons::text FROM participants WHERE id = $1",
+        ))
+        .bind(participant_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let before = trial::screening_exam::Recorded {
+        participant_id,
+        status: trial::ParticipantStatus::parse(&status)
+            .unwrap_or(trial::ParticipantStatus::Screening),
+        eligible: eligible.into(),
+        reasons_json: &reasons,
+    };
+    let outcome = trial::screening_exam::after_screening_exam(&before, found)?;
+    if !outcome.changes.is_empty() {
+        sqlx::query(&tx.sql(
+            "UPDATE participants SET status = $1, eligible = $2, eligibility_reasons = $3::jsonb, \
+             updated_at = $4::timestamptz WHERE id = $5",
+        ))
+        .bind(outcome.status.as_str())
+        .bind(outcome.eligible)
+        .bind(&outcome.reasons_json)
+        .bind(now())
+        .bind(participant_id)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(outcome
+        .changes
+        .into_iter()
+        .map(|c| c.because_of(reason))
+        .collect())
 }

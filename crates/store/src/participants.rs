@@ -13,8 +13,8 @@ use trial::{ParticipantStatus, Study};
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
 use crate::model::{
-    now, participant_in, scope_filter, Actor, Participant, ParticipantRow, Scope,
-    PARTICIPANT_COLUMNS,
+    now, participant_in, record_eligibility, scope_filter, Actor, Participant, ParticipantRow,
+    Scope, PARTICIPANT_COLUMNS,
 };
 use crate::{conflict, not_found};
 use crate::{Change, Result};
@@ -106,6 +106,10 @@ pub struct Correction {
     pub value: String,
     /// Why it changes (required).
     pub reason: String,
+    /// The eligibility the corrected data give with the screening exam (none when no screening
+    /// exam is kept): recorded as a save of the screening exam records it, and a correction
+    /// that would make an enrolled participant ineligible is refused.
+    pub eligibility: Option<trial::screening_exam::Found>,
 }
 
 /// A visit of a participant.
@@ -316,11 +320,14 @@ impl Store {
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
-                let change = Change::new("update", "participant", id)
+                let mut changes = vec![Change::new("update", "participant", id)
                     .set(column, &c.value)
                     .was(old)
-                    .because(&c.reason);
-                tx.audit(scope.study(), &by, &[change]).await?;
+                    .because(&c.reason)];
+                if let Some(found) = &c.eligibility {
+                    changes.extend(record_eligibility(&mut tx, id, found, Some(&c.reason)).await?);
+                }
+                tx.audit(scope.study(), &by, &changes).await?;
                 participant_in(tx.conn(), &scope, id).await
             })
         })

@@ -116,6 +116,16 @@ pub async fn screening_eligibility(
     data: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<trial::screening_exam::Found, ApiError> {
     let p = app.store.participant(scope, participant_id).await?;
+    eligibility_of(study, &p, data)
+}
+
+/// The eligibility the screening data of `p` gives with a screening exam as stored (an ISNCSCI
+/// form's values, with its `exam`).
+pub fn eligibility_of(
+    study: &Study,
+    p: &store::Participant,
+    data: &serde_json::Map<String, serde_json::Value>,
+) -> Result<trial::screening_exam::Found, ApiError> {
     let exam = match data.get("exam") {
         Some(serde_json::Value::Object(fields)) => read_exam(fields)?,
         _ => return Err(ApiError::field("values", "the exam is missing")),
@@ -141,6 +151,48 @@ pub async fn screening_eligibility(
         eligible: e.eligible,
         reasons: e.reasons.iter().map(|r| r.to_string()).collect(),
     })
+}
+
+/// The eligibility a correction of the screening data gives: the participant's data with the
+/// corrected value, and their screening exam as saved (none when no screening exam is kept,
+/// nothing then to evaluate). The correction is checked by the store.
+pub async fn corrected_eligibility(
+    app: &App,
+    scope: &Scope,
+    study: &Study,
+    correction: &store::Correction,
+) -> Result<Option<trial::screening_exam::Found>, ApiError> {
+    use trial::participants::CorrectableField as F;
+    let Ok(field) = trial::participants::check_correction(
+        &correction.field,
+        &correction.value,
+        &correction.reason,
+    ) else {
+        return Ok(None); // refused by the store, naming the problem
+    };
+    let mut p = app
+        .store
+        .participant(scope, correction.participant_id)
+        .await?;
+    let value = correction.value.clone();
+    match field {
+        F::Sex => p.sex = value,
+        F::DateOfBirth => p.date_of_birth = value,
+        F::InjuryDate => p.injury_date = value,
+        F::ConsentDate => p.consent_date = value,
+        F::ScreeningDate => p.screening_date = value,
+    }
+    let Ok((visit, _, form)) = screening_exam_form(study) else {
+        return Ok(None);
+    };
+    let forms = app.store.forms(scope, p.id).await?;
+    let saved = forms
+        .iter()
+        .find(|f| f.visit_id == visit && f.form_id == form && f.status.is_some());
+    match saved.map(|f| &f.data) {
+        Some(serde_json::Value::Object(data)) => eligibility_of(study, &p, data).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// The schema of an ISNCSCI exam in the flat layout, as the API takes it: every point of the

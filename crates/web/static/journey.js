@@ -2,7 +2,8 @@
 // is sent to the JSON API named by its `data-api` with the session's CSRF token; each problem
 // the API names is shown at its field (`data-error-for`), any other in the form's alert.
 // Done, the page is shown again, except: a screening opens the new participant's page, a
-// randomisation shows the kit, and an emergency unblinding shows the arm once (not kept).
+// randomisation shows the kit, an emergency unblinding shows the arm once (not kept), and the
+// randomisation list's generation shows its seed once.
 'use strict';
 (function () {
   const msg = window.scitrial.msg;
@@ -35,9 +36,12 @@
         if (v !== '') exam[el.name] = el.tagName === 'SELECT' ? el.value : v;
         continue;
       }
+      // A control not in use (the correction's other kind of value) is not sent.
+      if (el.disabled) continue;
       if ('json' in el.dataset) { out[el.name] = JSON.parse(el.value); continue; }
       // An optional field left empty is left out.
       if (el.value === '' && !el.required) continue;
+      if ('number' in el.dataset && /^[0-9]+$/.test(el.value)) { out[el.name] = Number(el.value); continue; }
       out[el.name] = el.value;
     }
     if (hasExam) out.exam = exam;
@@ -82,6 +86,23 @@
     classify();
   }
 
+  // The correction of the screening data: a date or a sex, as the chosen field takes.
+  const field = document.getElementById('c-field');
+  if (field) {
+    const label = document.querySelector('label[for="c-date"], label[for="c-sex"]');
+    const pick = function () {
+      const kind = field.selectedOptions[0] ? field.selectedOptions[0].dataset.kind : 'date';
+      for (const el of document.querySelectorAll('[data-value-kind]')) {
+        const on = el.dataset.valueKind === kind;
+        el.hidden = !on;
+        el.disabled = !on;
+        if (on && label) label.htmlFor = el.id;
+      }
+    };
+    field.addEventListener('change', pick);
+    pick();
+  }
+
   for (const form of document.querySelectorAll('form.journey[data-api]')) {
     form.addEventListener('submit', function (event) {
       event.preventDefault();
@@ -119,6 +140,13 @@
             form.hidden = true;
             const box = document.getElementById('unblinded-arm');
             box.querySelector('[data-revealed-arm]').textContent = answer.arm_name || answer.arm_id || '';
+            box.hidden = false;
+            return;
+          }
+          if (then === 'seed') {
+            form.hidden = true;
+            const box = document.getElementById('generated-seed');
+            box.querySelector('[data-seed]').textContent = answer.seed || '';
             box.hidden = false;
             return;
           }

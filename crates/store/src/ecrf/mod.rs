@@ -14,7 +14,7 @@ use trial::{FormState, FormStatus, Meaning};
 
 use crate::db::{Store, Tx};
 use crate::dialect::{dialect_of, render, Flag};
-use crate::model::{now, participant_in, scope_filter, Actor, Scope};
+use crate::model::{now, participant_in, record_eligibility, scope_filter, Actor, Scope};
 use crate::not_found;
 use crate::{Dialect, Result};
 
@@ -333,7 +333,9 @@ async fn save_form_in(
         },
     )?;
     let eligibility = match &f.eligibility {
-        Some(found) => Some(record_eligibility(tx, f, found, outcome.reason.as_deref()).await?),
+        Some(found) => {
+            Some(record_eligibility(tx, f.participant_id, found, outcome.reason.as_deref()).await?)
+        }
         None => None,
     };
     let at = now();
@@ -405,49 +407,6 @@ async fn save_form_in(
         version: outcome.version,
         updated_at: Some(at),
     })
-}
-
-/// Records on the participant the eligibility a save of the screening exam gives (or refuses
-/// the save, before anything is written): the audit rows, with the save's reason.
-async fn record_eligibility(
-    tx: &mut Tx<'_>,
-    f: &FormSave,
-    found: &trial::screening_exam::Found,
-    reason: Option<&str>,
-) -> Result<Vec<trial::Change>> {
-    let (status, eligible, reasons): (String, Flag, String) =
-        sqlx::query_as(&tx.sql(
-            "SELECT status, eligible, eligibility_reasons::text FROM participants WHERE id = $1",
-        ))
-        .bind(f.participant_id)
-        .fetch_one(tx.conn())
-        .await?;
-    let before = trial::screening_exam::Recorded {
-        participant_id: f.participant_id,
-        status: trial::ParticipantStatus::parse(&status)
-            .unwrap_or(trial::ParticipantStatus::Screening),
-        eligible: eligible.into(),
-        reasons_json: &reasons,
-    };
-    let outcome = trial::screening_exam::after_screening_exam(&before, found)?;
-    if !outcome.changes.is_empty() {
-        sqlx::query(&tx.sql(
-            "UPDATE participants SET status = $1, eligible = $2, eligibility_reasons = $3::jsonb, \
-             updated_at = $4::timestamptz WHERE id = $5",
-        ))
-        .bind(outcome.status.as_str())
-        .bind(outcome.eligible)
-        .bind(&outcome.reasons_json)
-        .bind(now())
-        .bind(f.participant_id)
-        .execute(tx.conn())
-        .await?;
-    }
-    Ok(outcome
-        .changes
-        .into_iter()
-        .map(|c| c.because_of(reason))
-        .collect())
 }
 
 /// The form as saved before this save (none for a first save), and how many signatures not yet

@@ -205,6 +205,7 @@ async fn a_participant_from_screening_to_completion() {
             field: "date_of_birth".into(),
             value: "1990-04-03".into(),
             reason: " ".into(),
+            eligibility: None,
         };
         let e = store
             .correct_participant(&scope, &no_reason, &by)
@@ -228,6 +229,32 @@ async fn a_participant_from_screening_to_completion() {
             .await
             .unwrap();
         assert_eq!(fixed.date_of_birth, "1990-04-03");
+        // A correction that makes an enrolled participant ineligible is refused whole: a
+        // protocol deviation for the sponsor, not a data change.
+        let before = audit_count(&store).await;
+        let e = store
+            .correct_participant(
+                &scope,
+                &Correction {
+                    participant_id: p.id,
+                    field: "date_of_birth".into(),
+                    value: "2015-04-03".into(),
+                    reason: "transcription error".into(),
+                    eligibility: Some(trial::screening_exam::Found {
+                        eligible: false,
+                        reasons: vec!["age 11 is outside 18..=70".into()],
+                    }),
+                },
+                &by,
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("protocol deviation"), "{e}");
+        assert_eq!(audit_count(&store).await, before);
+        assert_eq!(
+            store.participant(&scope, p.id).await.unwrap().date_of_birth,
+            "1990-04-03"
+        );
         let trail = store
             .audit_of("participant", &p.id.to_string())
             .await
@@ -310,6 +337,7 @@ async fn site_users_see_only_their_sites_participants() {
             field: "sex".into(),
             value: "male".into(),
             reason: "r".into(),
+            eligibility: None,
         };
         assert!(matches!(
             store

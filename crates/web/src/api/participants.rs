@@ -276,12 +276,17 @@ async fn correct(
 ) -> Result<Json<ParticipantView>, ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
     let input: CorrectionInput = parse_body(&body)?;
-    let correction = store::Correction {
+    let mut correction = store::Correction {
         participant_id: id,
         field: input.field,
         value: input.value,
         reason: input.reason,
+        eligibility: None,
     };
+    // A changed date may change eligibility: evaluated again with the screening exam.
+    let study = state.study(&path.study)?;
+    correction.eligibility =
+        service::corrected_eligibility(&state, &scope, study, &correction).await?;
     state
         .store
         .correct_participant(&scope, &correction, &me.actor())

@@ -26,6 +26,7 @@ const EVENT: &str = "/studies/{study}/participants/{id}/adverse-events/{ae}";
 const CASE: &str = "/studies/{study}/safety/cases/{ae}";
 const USERS: &str = "/studies/{study}/users";
 const LABS: &str = "/studies/{study}/labs";
+const RANDOMISATION: &str = "/studies/{study}/randomisation";
 const PARTICIPANT_LABS: &str = "/studies/{study}/participants/{id}/labs";
 
 /// Every operation by its `operationId`, and who performs it.
@@ -54,7 +55,7 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("screenParticipant", Page("/studies/{study}/screening", &["src/pages/journey.rs", "templates/journey_screen.html"], "/participants")),
     ("enrolParticipant", Page(JOURNEY, &["templates/journey.html"], "/enrolment")),
     ("endParticipation", Page(JOURNEY, &["templates/journey.html"], "/end")),
-    ("correctParticipant", Machine("not yet a page: a correction of the screening data (sex, dates) is made through the API; the screening exam is corrected on its form")),
+    ("correctParticipant", Page(JOURNEY, &["templates/journey.html"], "/corrections")),
     ("recordVisit", Page(JOURNEY, &["src/pages/journey.rs", "templates/journey.html"], "/visits/")),
     // The eCRF.
     ("listForms", Shows(PARTICIPANT)),
@@ -74,8 +75,8 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("closeQuery", Page(PARTICIPANT, &["templates/participant.html", "src/pages/ecrf/mod.rs"], "/close")),
     ("reopenQuery", Page(PARTICIPANT, &["templates/participant.html"], "/reopen")),
     // Allocation.
-    ("getRandomisation", Shows(JOURNEY)),
-    ("generateRandomisation", Machine("not yet a page: the DSMB statistician generates the concealed list once, before the first enrolment, through the API")),
+    ("getRandomisation", Shows(RANDOMISATION)),
+    ("generateRandomisation", Page(RANDOMISATION, &["src/pages/allocation.rs", "templates/randomisation.html"], "/api/studies/{}/randomisation")),
     ("randomiseParticipant", Page(JOURNEY, &["templates/journey.html"], "/randomisation")),
     ("listKits", Shows("/studies/{study}/kits")),
     ("dispenseKit", Page("/studies/{study}/kits", &["templates/kits.html"], "/dispensing")),

@@ -185,6 +185,47 @@ struct JourneyPage {
     exam: Option<[String; 4]>,
     /// The screening visit's ISNCSCI form: the screening exam's home.
     exam_form: Option<String>,
+    /// The correction of the screening data, when the viewer enters data at the site.
+    correct: bool,
+    /// The screening data that can be corrected, as they stand.
+    corrections: Vec<CorrectionLine>,
+    /// The values of sex.
+    sexes: Vec<&'static str>,
+}
+
+/// A field of the screening data as it stands.
+pub struct CorrectionLine {
+    /// The field (`trial::participants::CorrectableField`).
+    field: &'static str,
+    /// Its message key.
+    key: &'static str,
+    /// `date` or `sex`: the control that takes its value.
+    kind: &'static str,
+    /// Its value as stored.
+    value: String,
+}
+
+/// The screening data of `p` that can be corrected, each with its value.
+fn corrections(p: &Participant) -> Vec<CorrectionLine> {
+    use trial::participants::CorrectableField as F;
+    F::ALL
+        .iter()
+        .map(|f| {
+            let (key, kind, value) = match f {
+                F::Sex => ("p.sex", "sex", &p.sex),
+                F::DateOfBirth => ("p.date_of_birth", "date", &p.date_of_birth),
+                F::InjuryDate => ("p.injury_date", "date", &p.injury_date),
+                F::ConsentDate => ("j.consent_date", "date", &p.consent_date),
+                F::ScreeningDate => ("p.screening_date", "date", &p.screening_date),
+            };
+            CorrectionLine {
+                field: f.as_str(),
+                key,
+                kind,
+                value: value.clone(),
+            }
+        })
+        .collect()
 }
 
 /// `GET /studies/{study}/participants/{id}/journey`
@@ -325,6 +366,9 @@ async fn journey_page(
         study_id: study_id.to_string(),
         id,
         label: label(&p),
+        correct: may(Operation::EnterData),
+        corrections: corrections(&p),
+        sexes: trial::participants::SEXES.to_vec(),
         enrol: p.status == ParticipantStatus::Screening && p.eligible && may(Operation::EnterData),
         first_dose_anchor: study.anchor == trial::Anchor::FirstDose,
         end: !ended && may(Operation::EndParticipation),

@@ -21,7 +21,8 @@
 //! - [`dashboard`], [`participants`], [`queries`], [`notifications`] — the study's pages.
 //! - [`safety`] — adverse events, reporting clocks, the DSMB.
 //! - [`journey`] — screening, a participant's journey (enrol, visit dates, randomise, unblind,
-//!   end), the pharmacist's kits; [`cohorts`] — the Phase I cohort page.
+//!   correct the screening data, end), the pharmacist's kits; [`allocation`] — the
+//!   randomisation list and its generation; [`cohorts`] — the Phase I cohort page.
 //! - [`studies`] — the user's studies and the start of their work ([`landing`], by role).
 //! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts;
 //!   [`credentials`] — changing and resetting a password.
@@ -30,6 +31,7 @@
 //!   manager's table of forms by state, site and visit.
 
 pub mod admin;
+pub mod allocation;
 pub mod audit;
 pub mod chart;
 pub mod cohorts;
@@ -85,4 +87,5 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(credentials::routes())
         .merge(labs::routes())
+        .merge(allocation::routes())
 }

@@ -137,6 +137,11 @@ async fn list(
                 "cohorts",
                 "j.cohorts_link",
             ),
+            (
+                definition.randomisation.is_some(),
+                "randomisation",
+                "j.randomisation_link",
+            ),
         ]
         .into_iter()
         .filter(|(ok, _, _)| *ok)

@@ -1,5 +1,6 @@
 // The participant's journey in a real browser (run by crates/web/tests/web/browser_journey.rs,
-// which starts the server and writes the data file): the coordinator screens a participant
+// which starts the server and writes the data file): the DSMB statistician generates the
+// randomisation list from its page, the seed shown once; the coordinator screens a participant
 // through the screening form with its exam, enrols and randomises (the confirmation first), and
 // sees the kit, never the arm; the unblinded pharmacist dispenses the kit from the kits page; the
 // investigator unblinds once (a wrong password refused at its field), sees the arm once, and
@@ -59,8 +60,36 @@ async function main() {
   });
   const list = '/studies/' + data.study + '/participants';
 
-  // The coordinator: from the list to the screening form.
+  // The randomisation list: none yet, and nothing to generate for the coordinator.
+  const randomisation = '/studies/' + data.study + '/randomisation';
   const crc = await signIn(browser, data.crc);
+  await crc.goto(BASE + list);
+  await Promise.all([crc.waitForNavigation(), crc.click('a[href="' + randomisation + '"]')]);
+  check(await crc.locator('[data-list="none"]').count() === 1, 'the list page says no list exists');
+  check(await crc.locator('#generate-form').count() === 0, 'the coordinator cannot generate it');
+  // The DSMB statistician generates it: the confirmation first, a bad seed named at its field.
+  const stat = await signIn(browser, data.statistician);
+  await stat.goto(BASE + randomisation);
+  await stat.fill('#g-seed', '12x');
+  await stat.click('#generate-form button[type="submit"]');
+  check((await stat.textContent('[data-error-for="confirm"]')).trim() !== '', 'generating asks for the confirmation first');
+  await stat.check('#generate-confirm');
+  await stat.click('#generate-form button[type="submit"]');
+  await waitText(stat, '#generate-form [data-error-for="seed"]');
+  check(await stat.locator('#generated-seed').isHidden(), 'a bad seed is refused at its field');
+  await stat.fill('#g-seed', '20261206');
+  await stat.click('#generate-form button[type="submit"]');
+  await stat.waitForSelector('#generated-seed', { state: 'visible' });
+  check((await stat.textContent('[data-seed]')).trim() === '20261206', 'the seed is shown once');
+  await stat.screenshot({ path: path.join(SHOTS, 'journey-randomisation-list.png'), fullPage: true });
+  await stat.reload();
+  check(await stat.locator('[data-list="generated"]').count() === 1 && await stat.locator('#generate-form').count() === 0, 'the list is generated once');
+  check(await stat.locator('[data-arms]').count() === 1, 'the unblinded statistician sees the arms');
+  check(!(await stat.textContent('main')).includes('20261206'), 'the seed is not shown again');
+  await crc.reload();
+  check(await crc.locator('[data-list="generated"]').count() === 1 && await crc.locator('[data-arms]').count() === 0, 'the coordinator sees the list, not its arms');
+
+  // The coordinator: from the list to the screening form.
   await crc.goto(BASE + list);
   await Promise.all([crc.waitForNavigation(), crc.click('a[href="/studies/' + data.study + '/screening"]')]);
   check(await crc.locator('#screening-form').count() === 1, 'the screening form opens from the list');
@@ -110,6 +139,26 @@ async function main() {
   await crc.reload();
   check((await crc.textContent('[data-kit]')).trim() === kit, 'the journey page keeps the kit');
   check(await crc.locator('#randomise-form').count() === 0, 'randomised once');
+  // A correction of the screening data: one that would make the enrolled participant
+  // ineligible (injured 4 days before screening) is refused; the sex is corrected.
+  await crc.click('#correct summary');
+  await crc.selectOption('#c-field', 'injury_date');
+  check(await crc.locator('#c-date').isVisible() && await crc.locator('#c-sex').isHidden(), 'a date field takes a date');
+  await crc.fill('#c-date', '2026-10-16');
+  await crc.fill('#c-reason', 'Date from the emergency department record');
+  await crc.click('#correct-form button[type="submit"]');
+  await waitText(crc, '#correct-form [data-error-for=""]');
+  check((await crc.textContent('[data-field="injury_date"]')).trim() === '2026-10-01', 'a correction that makes the participant ineligible is refused');
+  await crc.selectOption('#c-field', 'sex');
+  check(await crc.locator('#c-sex').isVisible() && await crc.locator('#c-date').isHidden(), 'the sex is chosen from its values');
+  await crc.selectOption('#c-sex', 'male');
+  await crc.fill('#c-reason', 'Transcription error');
+  await Promise.all([crc.waitForNavigation(), crc.click('#correct-form button[type="submit"]')]);
+  const male = (await crc.locator('#c-sex option[value="male"]').textContent()).trim();
+  check((await crc.textContent('[data-field="sex"]')).trim() === male, 'the sex is corrected (' + male + ')');
+  await crc.goto(BASE + randomisation);
+  check((await crc.textContent('[data-allocated]')).trim() === '1', 'the list page counts the randomised participant');
+  await crc.goto(BASE + journey);
   // On a phone (390 px) the journey and screening pages do not scroll sideways.
   await crc.setViewportSize({ width: 390, height: 844 });
   for (const p of [journey, '/studies/' + data.study + '/screening']) {

@@ -1,11 +1,12 @@
 // The walk of issue 16's "Done when" (run by crates/web/tests/web/browser_walk.rs once on
 // SQLite and once on PostgreSQL): through the pages only, as the roles that do each step. The
-// coordinator screens a Phase II participant (the screening form and its exam), finds the exam
+// DSMB statistician generates the randomisation list; the coordinator screens a Phase II participant (the screening form and its exam), finds the exam
 // in the screening visit's ISNCSCI form, enrols and randomises; the pharmacist dispenses the
 // kit; the coordinator records each visit's date and fills each of its forms (ISNCSCI
 // worksheet, vital signs, concomitant medication, SCIM III, WISCI II as scheduled) up to week
 // 24; the monitor raises a query at a field, the coordinator answers it there, the monitor
-// closes it and source-verifies the forms; the investigator signs each visit; the data manager
+// closes it, re-opens it from the participant's page and closes it again once answered, and
+// source-verifies the forms; the investigator signs each visit; the data manager
 // locks the week-24 visit. In Phase I the coordinator gives the dose level from the cohort page
 // and records the dosing visit, and the investigator signs the DLT assessment. No call of the
 // API is made by this script: every write is a page's own button or form. Exits non-zero on
@@ -101,6 +102,15 @@ async function main() {
   });
   const d = data.dates;
   const list = '/studies/' + data.study + '/participants';
+
+  // The DSMB statistician generates the randomisation list from its page.
+  const stat = await signIn(browser, 'dsmb');
+  await stat.goto(BASE + '/studies/' + data.study + '/randomisation');
+  await stat.fill('#g-seed', '424242');
+  await stat.check('#generate-confirm');
+  await stat.click('#generate-form button[type="submit"]');
+  await stat.waitForSelector('#generated-seed', { state: 'visible' });
+  check((await stat.textContent('[data-seed]')).trim() === '424242', 'the DSMB statistician generated the list (seed shown once)');
 
   // The coordinator screens through the screening form, with the exam.
   const crc = await signIn(browser, 'crc');
@@ -208,6 +218,21 @@ async function main() {
   await mon.goto(BASE + vitals);
   await clickAndReload(mon, '[data-query-at="systolic_bp"] button[data-action="close-query"]', 'closing the query');
   check(await mon.locator('[data-query-at="systolic_bp"]').count() === 0, 'the monitor closed the query (no longer shown at its field)');
+  // Whoever raised it re-opens the closed query from the participant's page with a new
+  // question; it shows at its field again, is answered and closed again.
+  await mon.goto(BASE + participant);
+  const reopen = mon.locator('details.query-reopen').first();
+  await reopen.locator('summary').click();
+  await reopen.locator('textarea[name="text"]').fill('The chart of the evening reads 128: please check again.');
+  await clickAndReload(mon, 'details.query-reopen form button[type="submit"] >> nth=0', 're-opening the query');
+  await mon.goto(BASE + vitals);
+  check((await mon.textContent('[data-query-at="systolic_bp"]')).includes('reads 128'), 'the re-opened query shows at its field with its new question');
+  await crc.goto(BASE + vitals);
+  await crc.fill('form[data-answer-for="systolic_bp"] textarea[name="answer"]', 'The evening reading was a repeat after exercise; 118 stands.');
+  await clickAndReload(crc, 'form[data-answer-for="systolic_bp"] button[type="submit"]', 'the second answer');
+  await mon.goto(BASE + vitals);
+  await clickAndReload(mon, '[data-query-at="systolic_bp"] button[data-action="close-query"]', 'closing the query again');
+  check(await mon.locator('[data-query-at="systolic_bp"]').count() === 0, 'the re-opened query is closed again');
 
   // The monitor verifies every complete form against the source.
   await mon.goto(BASE + participant);

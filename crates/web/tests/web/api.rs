@@ -184,6 +184,70 @@ async fn a_participant_journey_from_screening_to_completion() {
                 Some("crc")
             )
         );
+        // A corrected date is checked against the criteria again with the screening exam:
+        // one that makes this enrolled participant ineligible (injury 4 days before
+        // screening, 14 to 60 allowed) is refused whole, naming the reason.
+        let (_, before) = inv.get(&trail).await;
+        let (status, err) = crc
+            .post(&format!("/api/studies/{sid}/participants/{id}/corrections"), &json!({ "field": "injury_date", "value": "2026-10-16", "reason": "date from the ED record" }))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{err}");
+        let message = err["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("protocol deviation") && message.contains("injury"),
+            "{err}"
+        );
+        assert_eq!(inv.get(&trail).await.1, before);
+        // Before enrolment the status follows: screen-failed with the reason, then back.
+        let (_, other) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants"),
+                &screening(&site, "S-2"),
+            )
+            .await;
+        let other_id = other["id"].as_i64().unwrap();
+        let correct = |value: &str| json!({ "field": "injury_date", "value": value, "reason": "date from the ED record" });
+        let (status, failed) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{other_id}/corrections"),
+                &correct("2026-10-16"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{failed}");
+        assert_eq!(
+            (failed["status"].as_str(), failed["eligible"].as_bool()),
+            (Some("screen-failed"), Some(false)),
+            "{failed}"
+        );
+        assert_eq!(
+            failed["eligibility_reasons"].as_array().map(Vec::len),
+            Some(1)
+        );
+        let (status, back) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{other_id}/corrections"),
+                &correct("2026-10-01"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{back}");
+        assert_eq!(
+            (back["status"].as_str(), back["eligible"].as_bool()),
+            (Some("screening"), Some(true)),
+            "{back}"
+        );
+        let other_trail = format!("/api/studies/{sid}/audit?entity=participant&record={other_id}");
+        let (_, rows) = inv.get(&other_trail).await;
+        let fields: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["field"].as_str())
+            .collect();
+        assert!(
+            fields.iter().filter(|f| **f == "status").count() >= 2
+                && fields.contains(&"injury_date"),
+            "{rows}"
+        );
         // Only the investigator ends a participation.
         let end =
             json!({ "status": "completed", "on": "2027-10-24", "reason": "completed follow-up" });

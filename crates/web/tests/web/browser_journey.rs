@@ -1,13 +1,14 @@
 //! The participant's journey in a real browser: npm `playwright-core` driving Debian's Chromium
 //! against the real server on port 0 over a fresh SQLite database, with the launch helpers of
-//! [`crate::browser`]. The script is `tests/browser/journey.test.js`: the coordinator screens
-//! (the screening form with its exam), enrols and randomises with the confirmation; the
+//! [`crate::browser`]. The script is `tests/browser/journey.test.js`: the DSMB statistician
+//! generates the randomisation list; the coordinator screens (the screening form with its
+//! exam), enrols, randomises with the confirmation and corrects the screening data; the
 //! pharmacist dispenses the kit; the investigator unblinds once. Skipped as the other browser
 //! tests are when node, the script's `node_modules` or Chromium is missing.
 
 use crate::allocation::{enrolled, spawn_with};
 use crate::browser::{run_script, scripts};
-use crate::common::{self, login, PASSWORD, PHASE1, PHASE2};
+use crate::common::{login, PASSWORD, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_journey_in_a_real_browser() {
@@ -17,7 +18,8 @@ async fn the_journey_in_a_real_browser() {
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_journey"));
     std::fs::create_dir_all(&tmp).unwrap();
     let url = format!("sqlite:{}", tmp.join("test.db").display());
-    let app = common::with_list(spawn_with(&url, PHASE2).await).await;
+    // No list yet: the DSMB statistician generates it from its page.
+    let app = spawn_with(&url, PHASE2).await;
     // An eligible exam: a complete C6 injury with sacral sparing (AIS B).
     let mut exam = isncsci::Exam::normal();
     exam.anal_contraction = isncsci::Anal::No;
@@ -55,6 +57,7 @@ async fn the_journey_in_a_real_browser() {
         "crc": "crc",
         "pharmacist": "pharm",
         "investigator": "inv",
+        "statistician": "dsmb",
         "arms": app.study.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
         "exam": flat,
     });

@@ -25,7 +25,8 @@ async fn the_walk_from_screening_to_week_24_on_both_databases() {
         let db1 = phase1_databases
             .next()
             .expect("a Phase I database beside each");
-        let app = common::with_list(spawn_with(db.url(), PHASE2).await).await;
+        // No randomisation list: the DSMB statistician generates it in the walk.
+        let app = spawn_with(db.url(), PHASE2).await;
         let phase1 = spawn_with(db1.url(), PHASE1).await;
         let crc1 = login(&phase1, "crc").await;
         let dosed = enrolled(&phase1, &crc1, 0, "P1", false).await;
