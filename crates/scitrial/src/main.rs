@@ -6,6 +6,7 @@
 mod checkpoint;
 mod classify;
 mod isbt128;
+mod labs;
 mod load;
 mod logs;
 mod progress;
@@ -72,6 +73,9 @@ enum Command {
     /// Safety reporting: the SUSARs' expedited reports as E2B(R3) files.
     #[command(subcommand)]
     Safety(safety::SafetyCommand),
+    /// Laboratory results: a study's normal ranges, a central lab's results file.
+    #[command(subcommand)]
+    Labs(labs::LabsCommand),
     /// The cell product's ISBT 128 identifiers: check characters of donation identification
     /// numbers.
     #[command(subcommand)]
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::Safety(cmd) => server::run(safety::run(cmd)),
+        Command::Labs(cmd) => server::run(labs::run(cmd)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,

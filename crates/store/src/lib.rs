@@ -37,6 +37,7 @@ mod events;
 mod exam_forms;
 mod gate;
 mod group;
+mod grouping;
 mod labs;
 mod mail;
 mod model;

@@ -2,7 +2,7 @@
 //! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
 //! API against its contract under schemathesis (contract), `randomization verify`
 //! (randomization_verify), `safety e2b` read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), and the
-//! server's JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128). A test
+//! server's JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128), `labs ranges` and `labs import` (labs). A test
 //! over both databases names the one it failed on.
 
 mod checkpoints;
@@ -12,6 +12,7 @@ mod contract;
 mod durability;
 mod e2b;
 mod isbt128;
+mod labs;
 mod logs;
 mod mail;
 mod randomization_verify;

@@ -5,9 +5,11 @@
 //! participant's first value of the test as baseline) and kept with the range it was judged
 //! by; a grade at or above the study's threshold opens a proposal of an adverse event for the
 //! investigator (`proposals.rs`). `import.rs`: a central lab's file, all or nothing, once.
+//! `tables.rs`: the DSMB's shifts from baseline and worst grades, by the groups asked for.
 
 mod import;
 mod proposals;
+mod tables;
 
 pub use import::{ImportOutcome, ImportPreviewRow};
 pub use proposals::LabProposal;
@@ -17,7 +19,7 @@ use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use trial::labs::{
     assess, catalogue, pick, proposes_event, Assessment, Entered, Flag, NormalRange, ProposalState,
-    TestDef,
+    TargetFlag, TestDef,
 };
 use trial::{age_in_years, Change, Sex, Study};
 
@@ -91,6 +93,18 @@ pub struct LabResult {
     pub created_at: String,
     /// The adverse event it proposes, when graded at or above the study's threshold.
     pub proposal: Option<LabProposal>,
+    /// A drug level against the study's target range for it (below, within, above), when the
+    /// study sets one: see [`LabResult::against_targets`].
+    pub target: Option<TargetFlag>,
+}
+
+impl LabResult {
+    /// Sets [`LabResult::target`] from the study definition's target ranges (a protocol's
+    /// range, not data: a change of the definition re-judges every value).
+    pub fn against_targets(mut self, labs: &trial::labs::LabsDefinition) -> LabResult {
+        self.target = labs.target_flag(&self.test, self.value);
+        self
+    }
 }
 
 const RESULT_COLUMNS: &str = "id, participant_id, visit_id, test, collected_at::instant, \
@@ -151,6 +165,7 @@ impl ResultRow {
             created_at: self.created_at,
             test: self.test,
             proposal: None,
+            target: None,
         }
     }
 }

@@ -4,30 +4,17 @@
 //! `trial::safety`; this file loads, persists and audits.
 
 use trial::safety::{
-    dlt_candidates, pooled, safety_tables, AdverseEvent, DltCandidate, DsmbOutcome, SafetyTables,
+    dlt_candidates, safety_tables, AdverseEvent, DltCandidate, DsmbOutcome, SafetyTables,
 };
-use trial::{escalation, ParticipantStatus, SignedRecord, Study};
+use trial::{escalation, SignedRecord, Study};
 
 use crate::db::Store;
 use crate::events::{participant_events, study_events};
 use crate::gate::{self, DsmbDecisionRecord, StoppingRuleFiring};
-use crate::model::{now, participant_in, scope_filter, Actor, Scope, User};
+use crate::grouping::participant_groups;
+pub use crate::grouping::{TableGrouping, UNASSIGNED};
+use crate::model::{now, participant_in, Actor, Scope, User};
 use crate::{not_found, Change, Result, StoreError};
-
-/// How the safety tables group participants. Which grouping a reader may see is the web's
-/// blinding rule (`trial::Study::sees_arms`); the store groups as asked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableGrouping {
-    /// By randomised arm (unblinded readers only); participants not randomised apart.
-    Arm,
-    /// By dose level (Phase I); participants without a level apart.
-    DoseLevel,
-    /// One group of every participant.
-    Pooled,
-}
-
-/// The group of participants not (yet) randomised or given a dose level.
-pub const UNASSIGNED: &str = "not assigned";
 
 /// A DSMB decision to record; the caller has checked the signer's password.
 #[derive(Clone, Debug)]
@@ -168,67 +155,12 @@ impl Store {
         grouping: TableGrouping,
     ) -> Result<SafetyTables> {
         let mut conn = self.pool.acquire().await?;
-        let (filter, values) = scope_filter(scope, 1);
-        let statuses = [
-            ParticipantStatus::Enrolled,
-            ParticipantStatus::Withdrawn,
-            ParticipantStatus::Completed,
-        ];
-        let group_sql = match grouping {
-            TableGrouping::Arm => {
-                "(SELECT arm_id FROM allocations a WHERE a.participant_id = participants.id)"
-            }
-            TableGrouping::DoseLevel => {
-                "(SELECT level_id FROM dose_assignments d WHERE d.participant_id = participants.id)"
-            }
-            TableGrouping::Pooled => "NULL",
-        };
-        let n = values.len();
-        let sql = self.sql(&format!(
-            "SELECT id, {group_sql} AS grp FROM participants WHERE {filter} \
-             AND status IN (${}, ${}, ${}) ORDER BY id",
-            n + 1,
-            n + 2,
-            n + 3
-        ));
-        let mut q = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
-        for v in &values {
-            q = q.bind(v);
-        }
-        for s in statuses {
-            q = q.bind(s.as_str());
-        }
-        let rows = q.fetch_all(&mut *conn).await?;
+        let groups = participant_groups(&mut conn, scope, study, grouping).await?;
         let events = study_events(&mut conn, &study.id).await?;
         let events: Vec<(i64, &AdverseEvent)> = events
             .iter()
             .map(|e| (e.participant_id, &e.event))
             .collect();
-        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-        let groups: Vec<(i64, String)> = match grouping {
-            TableGrouping::Pooled => pooled(&ids)
-                .into_iter()
-                .map(|(p, g)| (p, g.to_string()))
-                .collect(),
-            TableGrouping::Arm | TableGrouping::DoseLevel => {
-                // Groups in the definition's order, then the unassigned.
-                let order: Vec<&str> = if grouping == TableGrouping::Arm {
-                    study.arms.iter().map(|a| a.id.as_str()).collect()
-                } else {
-                    study.dose_levels.iter().map(|l| l.id.as_str()).collect()
-                };
-                let mut sorted: Vec<(usize, i64, String)> = rows
-                    .iter()
-                    .map(|(id, g)| {
-                        let g = g.clone().unwrap_or_else(|| UNASSIGNED.to_string());
-                        let rank = order.iter().position(|o| *o == g).unwrap_or(order.len());
-                        (rank, *id, g)
-                    })
-                    .collect();
-                sorted.sort();
-                sorted.into_iter().map(|(_, id, g)| (id, g)).collect()
-            }
-        };
         let groups: Vec<(i64, &str)> = groups.iter().map(|(p, g)| (*p, g.as_str())).collect();
         Ok(safety_tables(&groups, &events))
     }

@@ -553,3 +553,97 @@ async fn a_lab_file_is_previewed_refused_whole_and_imported_once() {
         ));
     }
 }
+
+/// The DSMB's laboratory tables: two randomised participants, one whose neutrophils fall from
+/// normal to a grade 3 low and one who stays normal, a third enrolled but not randomised; by
+/// arm each shift and grade is in its participant's arm, pooled all are in one group, and a
+/// site's scope counts only its participants.
+#[tokio::test]
+async fn safety_tables_shift_and_worst_grade_by_arm_or_pooled() {
+    use isncsci::{Grade, Level};
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let study = phase2(&store).await;
+        let dm = Actor::user(&user(&store, "dm").await);
+        let crc = Actor::user(&user(&store, "crc").await);
+        loaded(&store, &study, &dm).await;
+        let scope = Scope::Study(study.id.clone());
+        let mut arms = Vec::new();
+        for (n, site) in [("1", 0), ("2", 1)] {
+            let p = participant(&store, &study, site, n).await;
+            let covariates =
+                trial::Covariates::new(&study, Grade::A, Level::C6, &study.sites[site].id).unwrap();
+            let a = store
+                .randomise(&scope, &study, p, &covariates, &crc)
+                .await
+                .unwrap();
+            arms.push((p, a.arm_id));
+        }
+        let unassigned = participant(&store, &study, 0, "3").await;
+        let record = |p: i64, at: time::OffsetDateTime, v: &'static str| {
+            let (store, study, scope, crc) = (&store, &study, &scope, &crc);
+            async move {
+                store
+                    .record_lab_result(study, scope, p, &value("NEUT", at, v, "10*9/L"), crc)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (p1, p2) = (arms[0].0, arms[1].0);
+        record(p1, datetime!(2026-11-01 08:00 UTC), "4.0").await;
+        let low = record(p1, datetime!(2026-11-15 08:00 UTC), "0.8").await;
+        assert_eq!((low.flag, low.grade), (Flag::Low, Some(3)));
+        record(p1, datetime!(2026-11-29 08:00 UTC), "3.5").await;
+        record(p2, datetime!(2026-11-01 08:00 UTC), "4.0").await;
+        record(p2, datetime!(2026-11-15 08:00 UTC), "3.0").await;
+        record(unassigned, datetime!(2026-11-01 08:00 UTC), "5.0").await;
+
+        let by_arm = store
+            .lab_safety_tables(&scope, &study, TableGrouping::Arm)
+            .await
+            .unwrap();
+        let group_of = |p: i64| {
+            let arm = &arms.iter().find(|(id, _)| *id == p).unwrap().1;
+            by_arm.groups.iter().position(|g| &g.group == arm).unwrap()
+        };
+        let (g1, g2) = (group_of(p1), group_of(p2));
+        let total: u32 = by_arm.groups.iter().map(|g| g.participants).sum();
+        assert_eq!(total, 3, "{:?}", by_arm.groups);
+        assert_eq!(by_arm.groups.last().unwrap().group, UNASSIGNED);
+        assert_eq!(by_arm.shifts.len(), 1);
+        assert_eq!(by_arm.shifts[0].test, "NEUT");
+        let neut = &by_arm.shifts[0].shifts;
+        assert_eq!(neut[g1][1], [1, 0, 0], "normal to low in {}", arms[0].1);
+        if g1 == g2 {
+            assert_eq!(neut[g2][1], [1, 1, 0]);
+        } else {
+            assert_eq!(neut[g2][1], [0, 1, 0]);
+        }
+        assert_eq!(by_arm.grades.len(), 1);
+        assert_eq!(by_arm.grades[0].term, "Neutrophil count decreased");
+        assert_eq!(by_arm.grades[0].by_worst_grade[g1], [0, 0, 1, 0]);
+        assert_eq!(by_arm.groups[g1].by_worst_grade[3], 1);
+
+        let pooled = store
+            .lab_safety_tables(&scope, &study, TableGrouping::Pooled)
+            .await
+            .unwrap();
+        assert_eq!(pooled.groups.len(), 1);
+        assert_eq!(pooled.groups[0].participants, 3);
+        assert_eq!(pooled.groups[0].by_worst_grade, [2, 0, 0, 1, 0]);
+        assert_eq!(pooled.shifts[0].shifts[0][1], [1, 1, 0]);
+
+        // A site's scope: the second site's participant only.
+        let site_b = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec![study.sites[1].id.clone()],
+        };
+        let theirs = store
+            .lab_safety_tables(&site_b, &study, TableGrouping::Pooled)
+            .await
+            .unwrap();
+        assert_eq!(theirs.groups[0].participants, 1);
+        assert!(theirs.grades.is_empty());
+        assert_eq!(theirs.shifts[0].shifts[0][1], [0, 1, 0]);
+    }
+}

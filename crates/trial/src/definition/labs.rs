@@ -1,12 +1,14 @@
 //! `[labs]`: the laboratory panels a study collects, their tests (codes of
 //! `trial::labs::catalogue`) and visits, and the grade at which a value proposes an adverse
-//! event.
+//! event; the target ranges of drug levels (`[[labs.targets]]`: a test of the study, low and
+//! high in its unit).
 
 use super::*;
-use crate::labs::{catalogue, LabsDefinition, Panel, PanelDef, DEFAULT_AE_THRESHOLD};
+use crate::labs::{catalogue, LabsDefinition, Panel, PanelDef, TargetRange, DEFAULT_AE_THRESHOLD};
 
-const LABS_KEYS: &[&str] = &["ae_threshold", "panels"];
+const LABS_KEYS: &[&str] = &["ae_threshold", "panels", "targets"];
 const PANEL_KEYS: &[&str] = &["panel", "tests", "visits"];
+const TARGET_KEYS: &[&str] = &["test", "low", "high"];
 
 pub(super) fn read_labs(r: &mut Report, root: &Node<'_>, visits: &[&str]) -> LabsDefinition {
     let mut labs = LabsDefinition::default();
@@ -68,6 +70,43 @@ pub(super) fn read_labs(r: &mut Report, root: &Node<'_>, visits: &[&str]) -> Lab
                 visits: panel_visits,
             });
         }
+    }
+    for target in node.tables(r, "targets", Optional).unwrap_or_default() {
+        target.only(r, TARGET_KEYS);
+        let code = target.string(r, "test", Required);
+        let low = target.number(r, "low", Required);
+        let high = target.number(r, "high", Required);
+        let studied = labs.test_codes();
+        let Some(code) = code else { continue };
+        if !studied.contains(&code.as_str()) {
+            r.add(
+                target.at("test"),
+                format!(
+                    "{code:?} is not a test of the study's panels (tests: {})",
+                    quoted_list(&studied)
+                ),
+            );
+            continue;
+        }
+        if labs.targets.iter().any(|t| t.test == code) {
+            r.add(target.at("test"), format!("duplicate target of {code:?}"));
+            continue;
+        }
+        let (Some(low), Some(high)) = (low, high) else {
+            continue;
+        };
+        if !(low.is_finite() && high.is_finite() && 0.0 <= low && low < high) {
+            r.add(
+                target.at("high"),
+                format!("the target range {low} to {high} must have 0 <= low < high"),
+            );
+            continue;
+        }
+        labs.targets.push(TargetRange {
+            test: code,
+            low,
+            high,
+        });
     }
     labs
 }

@@ -494,6 +494,17 @@ pub enum CrossFieldRule {
         /// The boolean field.
         flag: &'static str,
     },
+    /// The boolean `flag` must be true exactly when the number in `value` is above the number
+    /// in `cutoff` (a result typed positive or negative against the lab's cut-off). The issue
+    /// is reported on `flag`.
+    PositiveAbove {
+        /// The boolean result.
+        flag: &'static str,
+        /// The measured value.
+        value: &'static str,
+        /// The cut-off: above it is positive.
+        cutoff: &'static str,
+    },
 }
 
 /// The cross-field rules checked by [`validate_form`].
@@ -508,6 +519,7 @@ pub enum CrossFieldRule {
 /// | diastolic below systolic | `diastolic_bp` < `systolic_bp` (numbers) | `diastolic_bp` |
 /// | medication not ending before it starts | `start_date` ≤ `end_date` (dates) | `end_date` |
 /// | ongoing medication, no end date | `end_date` empty while `ongoing` is true | `end_date` |
+/// | donor-specific antibody against the cut-off | `dsa_positive` true exactly when `dsa_mfi` > `mfi_cutoff` | `dsa_positive` |
 pub const CROSS_FIELD_RULES: &[CrossFieldRule] = &[
     CrossFieldRule::Lower {
         lower: "diastolic_bp",
@@ -521,15 +533,25 @@ pub const CROSS_FIELD_RULES: &[CrossFieldRule] = &[
         field: "end_date",
         flag: "ongoing",
     },
+    CrossFieldRule::PositiveAbove {
+        flag: "dsa_positive",
+        value: "dsa_mfi",
+        cutoff: "mfi_cutoff",
+    },
 ];
 
 impl CrossFieldRule {
-    /// The two field ids the rule relates; the first is the one an issue is reported on.
-    pub const fn fields(self) -> [&'static str; 2] {
+    /// The field ids the rule relates; the first is the one an issue is reported on.
+    pub fn fields(self) -> Vec<&'static str> {
         match self {
-            CrossFieldRule::Lower { lower, upper } => [lower, upper],
-            CrossFieldRule::NotBefore { earlier, later } => [later, earlier],
-            CrossFieldRule::EmptyWhile { field, flag } => [field, flag],
+            CrossFieldRule::Lower { lower, upper } => vec![lower, upper],
+            CrossFieldRule::NotBefore { earlier, later } => vec![later, earlier],
+            CrossFieldRule::EmptyWhile { field, flag } => vec![field, flag],
+            CrossFieldRule::PositiveAbove {
+                flag,
+                value,
+                cutoff,
+            } => vec![flag, value, cutoff],
         }
     }
 
@@ -584,6 +606,36 @@ impl CrossFieldRule {
                     FieldIssue::new(
                         field,
                         format!("must be empty while {} is true, found {given}", name(flag)),
+                    )
+                })
+            }
+            CrossFieldRule::PositiveAbove {
+                flag,
+                value: measured,
+                cutoff,
+            } => {
+                let FieldValue::Boolean(positive) = value(flag)? else {
+                    return None;
+                };
+                let (v, c) = (value(measured)?, value(cutoff)?);
+                let above = v.as_f64()? > c.as_f64()?;
+                let unit = form.field(measured).map(unit_suffix).unwrap_or_default();
+                let unit_c = form.field(cutoff).map(unit_suffix).unwrap_or_default();
+                let (v_name, c_name) = (name(measured), name(cutoff));
+                (*positive != above).then(|| {
+                    FieldIssue::new(
+                        flag,
+                        if above {
+                            format!(
+                                "must be true, since {v_name} is above {c_name}: \
+                                 {v}{unit} against {c}{unit_c}"
+                            )
+                        } else {
+                            format!(
+                                "must be false, since {v_name} is not above {c_name}: \
+                                 {v}{unit} against {c}{unit_c}"
+                            )
+                        },
                     )
                 })
             }

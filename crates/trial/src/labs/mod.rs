@@ -11,12 +11,14 @@ pub mod csv;
 pub mod grading;
 pub mod import;
 pub mod ranges;
+pub mod tables;
 
 use serde::Serialize;
 
 pub use catalogue::{Panel, TestDef};
 pub use grading::{grade, Graded, Limits};
 pub use ranges::{pick, read_ranges, NormalRange};
+pub use tables::{lab_tables, LabTables, TableValue};
 
 use crate::error::{required_reason, Refusal};
 use crate::states::named_states;
@@ -65,6 +67,43 @@ named_states! {
     }
 }
 
+named_states! {
+    /// A drug level against the target range the protocol sets for it (an immunosuppressant's
+    /// trough).
+    pub enum TargetFlag {
+        /// Below the target range.
+        Below = "below",
+        /// Within it (bounds included).
+        Within = "within",
+        /// Above it.
+        Above = "above",
+    }
+}
+
+/// A target range of the study definition (`[[labs.targets]]`), in the test's unit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetRange {
+    /// The test's code (`TACRO`).
+    pub test: String,
+    /// The lowest level within the target.
+    pub low: f64,
+    /// The highest level within the target.
+    pub high: f64,
+}
+
+impl TargetRange {
+    /// Where a value (in the test's unit) stands against the target.
+    pub fn flag(&self, value: f64) -> TargetFlag {
+        if value < self.low {
+            TargetFlag::Below
+        } else if value > self.high {
+            TargetFlag::Above
+        } else {
+            TargetFlag::Within
+        }
+    }
+}
+
 /// The grade at which a lab value proposes an adverse event when the study does not say.
 pub const DEFAULT_AE_THRESHOLD: u8 = 3;
 
@@ -80,12 +119,14 @@ pub struct PanelDef {
 }
 
 /// The study definition's `[labs]` table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LabsDefinition {
     /// A graded value at or above this grade (1 to 5) proposes an adverse event.
     pub ae_threshold: u8,
     /// The panels, in order.
     pub panels: Vec<PanelDef>,
+    /// The target ranges of drug levels (where the protocol uses immunosuppression).
+    pub targets: Vec<TargetRange>,
 }
 
 impl Default for LabsDefinition {
@@ -93,6 +134,7 @@ impl Default for LabsDefinition {
         LabsDefinition {
             ae_threshold: DEFAULT_AE_THRESHOLD,
             panels: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }
@@ -112,6 +154,13 @@ impl LabsDefinition {
         catalogue::test(code)
             .filter(|t| codes.contains(&t.code))
             .ok_or_else(|| Refusal::not_allowed(field, code, &codes))
+    }
+
+    /// Where a value of a test (in the test's unit) stands against the study's target range
+    /// for it, when the study sets one.
+    pub fn target_flag(&self, test: &str, value: f64) -> Option<TargetFlag> {
+        let target = self.targets.iter().find(|t| t.test == test)?;
+        value.is_finite().then(|| target.flag(value))
     }
 
     /// The panels collected at a visit.

@@ -20,6 +20,7 @@ fn labs() -> LabsDefinition {
                 visits: vec!["screening".into(), "week-4".into()],
             },
         ],
+        targets: Vec::new(),
     }
 }
 
@@ -232,13 +233,14 @@ fn a_bad_row_refuses_the_file_naming_line_and_field() {
 
 #[test]
 fn the_xs228_definitions_schedule_their_panels() {
-    for text in [
-        include_str!("../../../../studies/xs228-phase1.toml"),
-        include_str!("../../../../studies/xs228-phase2.toml"),
+    // Phase II gives tacrolimus after the dose: its trough is a sixth panel.
+    for (text, panels) in [
+        (include_str!("../../../../studies/xs228-phase1.toml"), 5),
+        (include_str!("../../../../studies/xs228-phase2.toml"), 6),
     ] {
         let study = crate::Study::from_toml(text).unwrap();
         assert_eq!(study.labs.ae_threshold, 3);
-        assert_eq!(study.labs.panels.len(), 5);
+        assert_eq!(study.labs.panels.len(), panels);
         assert!(study.labs.test_codes().contains(&"NEUT"));
         assert!(!study.labs.panels_at("screening").is_empty());
     }
@@ -269,4 +271,22 @@ fn a_bad_labs_table_names_each_key() {
             "labs.panels[0].visits[0]",
         ]
     );
+}
+
+#[test]
+fn a_drug_level_is_flagged_against_its_target_range() {
+    let mut labs = labs();
+    assert_eq!(labs.target_flag("TACRO", 7.0), None, "no target set");
+    labs.targets.push(TargetRange {
+        test: "TACRO".into(),
+        low: 5.0,
+        high: 10.0,
+    });
+    let flag = |v: f64| labs.target_flag("TACRO", v);
+    assert_eq!(flag(4.9), Some(TargetFlag::Below));
+    assert_eq!(flag(5.0), Some(TargetFlag::Within));
+    assert_eq!(flag(10.0), Some(TargetFlag::Within));
+    assert_eq!(flag(10.1), Some(TargetFlag::Above));
+    assert_eq!(flag(f64::NAN), None);
+    assert_eq!(labs.target_flag("NEUT", 7.0), None);
 }

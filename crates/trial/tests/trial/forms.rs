@@ -779,6 +779,11 @@ fn the_cross_field_rules_are_those_documented() {
                 field: "end_date",
                 flag: "ongoing"
             },
+            CrossFieldRule::PositiveAbove {
+                flag: "dsa_positive",
+                value: "dsa_mfi",
+                cutoff: "mfi_cutoff"
+            },
         ]
     );
     let vitals = phase2_form("vital-signs");
@@ -789,8 +794,51 @@ fn the_cross_field_rules_are_those_documented() {
             .map(|r| r.applies_to(form))
             .collect()
     };
-    assert_eq!(applies(&vitals), [true, false, false]);
-    assert_eq!(applies(&conmed), [false, true, true]);
+    assert_eq!(applies(&vitals), [true, false, false, false]);
+    assert_eq!(applies(&conmed), [false, true, true, false]);
+    assert_eq!(
+        applies(&phase2_form("immunogenicity")),
+        [false, false, false, true]
+    );
+}
+
+/// The donor-specific antibody's result must agree with its MFI against the lab's cut-off:
+/// positive exactly when above it. Refused on `dsa_positive`, naming both numbers' fields;
+/// without an MFI or a cut-off there is nothing to compare.
+#[test]
+fn a_donor_specific_antibody_result_agrees_with_the_cut_off() {
+    let form = phase2_form("immunogenicity");
+    let values = |mfi: Option<i64>, cutoff: Option<i64>, positive: bool| {
+        json!({
+            "sample_date": "2026-11-02",
+            "dsa_specificity": if positive { "DQ7" } else { "none" },
+            "dsa_mfi": mfi,
+            "mfi_cutoff": cutoff,
+            "dsa_positive": positive,
+        })
+    };
+    accepted(&form, values(Some(2400), Some(1000), true));
+    accepted(&form, values(Some(300), Some(1000), false));
+    // At the cut-off is not above it.
+    accepted(&form, values(Some(1000), Some(1000), false));
+    accepted(&form, values(None, Some(1000), true));
+    accepted(&form, values(Some(2400), None, false));
+    let issue = one_issue(&form, values(Some(2400), Some(1000), false));
+    assert!(
+        issue.starts_with("dsa_positive: must be true, since dsa_mfi ("),
+        "{issue}"
+    );
+    assert!(issue.contains("is above mfi_cutoff ("), "{issue}");
+    assert!(issue.ends_with("2400 MFI against 1000 MFI"), "{issue}");
+    let issue = one_issue(&form, values(Some(1000), Some(1000), true));
+    assert!(
+        issue.starts_with("dsa_positive: must be false, since dsa_mfi ("),
+        "{issue}"
+    );
+    assert!(issue.contains("is not above mfi_cutoff ("), "{issue}");
+    // A wrong MFI is reported on its own field, and the rule is not checked.
+    let issues = issues(&form, values(Some(40000), Some(1000), false));
+    assert_eq!(fields_of(&issues), ["dsa_mfi"]);
 }
 
 #[test]

@@ -7,7 +7,8 @@ use trial::labs::import::{read_results, IMPORT_COLUMNS};
 use trial::labs::ranges::RANGE_COLUMNS;
 use trial::labs::read_ranges;
 
-use crate::common::phase2;
+use crate::common::{phase2, PHASE2};
+use crate::validation::{edit, rejects};
 
 fn line_named(path: &str, lines: usize) -> bool {
     if path == "file" {
@@ -93,4 +94,31 @@ proptest! {
             }
         }
     }
+}
+
+/// Phase II gives tacrolimus after the dose: its trough is a test of the immunology panel with
+/// the protocol's target range; a target of a test the study does not measure, or upside
+/// down, is refused naming its key.
+#[test]
+fn the_target_ranges_of_drug_levels_are_read_and_checked() {
+    let study = phase2();
+    assert_eq!(study.labs.targets.len(), 1);
+    let t = &study.labs.targets[0];
+    assert_eq!((t.test.as_str(), t.low, t.high), ("TACRO", 5.0, 10.0));
+    assert!(study.labs.test_codes().contains(&"TACRO"));
+    let target = "[[labs.targets]]\ntest = \"TACRO\"\nlow = 5\nhigh = 10";
+    rejects(
+        &edit(PHASE2, target, "[[labs.targets]]\ntest = \"GFAP\"\nlow = 5\nhigh = 10\n\n[[labs.targets]]\ntest = \"NOPE\"\nlow = 5\nhigh = 10"),
+        "labs.targets[1].test",
+        &["\"NOPE\" is not a test of the study's panels", "TACRO"],
+    );
+    rejects(
+        &edit(
+            PHASE2,
+            target,
+            "[[labs.targets]]\ntest = \"TACRO\"\nlow = 10\nhigh = 5",
+        ),
+        "labs.targets[0].high",
+        &["0 <= low < high"],
+    );
 }

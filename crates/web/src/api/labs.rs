@@ -1,23 +1,24 @@
 //! Laboratory results: the study's tests, the normal ranges (loaded by the data manager from a
 //! CSV), a participant's values (entered by the site, read by whoever reads participants),
 //! the adverse events graded values propose (accepted or dismissed by the investigator), and
-//! a central lab's file (previewed, then imported all or nothing, once). A value carries no
-//! arm.
+//! a central lab's file (previewed, then imported all or nothing, once), and the DSMB's
+//! laboratory tables (by arm only for callers who see arms). A value carries no arm.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::on;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use store::{ImportOutcome, ImportPreviewRow, LabProposal, LabResult, NewLabResult};
+use store::{ImportOutcome, ImportPreviewRow, LabProposal, LabResult, NewLabResult, TableGrouping};
 use time::OffsetDateTime;
 use trial::labs::import::{digest, parse_instant, read_results};
-use trial::labs::{catalogue, read_ranges, NormalRange, Panel};
+use trial::labs::{catalogue, read_ranges, LabTables, NormalRange, Panel};
 use trial::safety::AdverseEventForm;
 
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::blinding::safety_grouping;
 use crate::error::ApiError;
 use crate::extract::{parse_body, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
@@ -56,9 +57,16 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
     .body::<ImportInput>()
     .returns::<ImportAnswer>(),
     Endpoint::get(
+        "/api/studies/{study}/labs/safety-tables",
+        "getLabSafetyTables",
+        "The DSMB's laboratory tables (shifts from baseline per test, worst CTCAE grade per term and participant): by arm for callers who see arms, by dose level in an open-label escalation, pooled otherwise",
+        |m| on(m, safety_tables),
+    )
+    .returns::<LabTablesView>(),
+    Endpoint::get(
         "/api/studies/{study}/participants/{id}/labs",
         "listLabResults",
-        "A participant's lab values with range, flag, CTCAE grade and proposed adverse event",
+        "A participant's lab values with range, flag, CTCAE grade, proposed adverse event, and a drug level against the protocol's target range",
         |m| on(m, list),
     )
     .returns_list::<LabResult>(),
@@ -184,6 +192,16 @@ struct ImportAnswer {
     rows: Vec<ImportPreviewRow>,
     /// What the import did (absent for a preview).
     outcome: Option<ImportOutcome>,
+}
+
+/// The laboratory safety tables, with how they are grouped (`arm`, `dose-level` or
+/// `pooled`: a blinded caller gets one pooled group).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LabTablesView {
+    study_id: String,
+    grouping: String,
+    #[serde(flatten)]
+    tables: LabTables,
 }
 
 /// A value as the site enters it.
@@ -347,6 +365,28 @@ async fn import(
     }))
 }
 
+/// `GET /api/studies/{study}/labs/safety-tables`
+async fn safety_tables(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(study_id): Path<String>,
+) -> Result<Json<LabTablesView>, ApiError> {
+    let scope = require(&me.roles, &study_id, Operation::ReadSafetyTables)?;
+    let study = state.study(&study_id)?;
+    let by = safety_grouping(&me, study);
+    let tables = state.store.lab_safety_tables(&scope, study, by).await?;
+    let grouping = match by {
+        TableGrouping::Arm => "arm",
+        TableGrouping::DoseLevel => "dose-level",
+        TableGrouping::Pooled => "pooled",
+    };
+    Ok(Json(LabTablesView {
+        study_id,
+        grouping: grouping.into(),
+        tables,
+    }))
+}
+
 /// `GET /api/studies/{study}/participants/{id}/labs`
 async fn list(
     State(state): State<AppState>,
@@ -354,7 +394,14 @@ async fn list(
     path: ParticipantPath,
 ) -> Result<Json<Vec<LabResult>>, ApiError> {
     let (scope, id) = path.read(&me)?;
-    Ok(Json(state.store.lab_results_of(&scope, id).await?))
+    let study = state.study(&path.study)?;
+    let results = state.store.lab_results_of(&scope, id).await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .map(|r| r.against_targets(&study.labs))
+            .collect(),
+    ))
 }
 
 /// `POST /api/studies/{study}/participants/{id}/labs`
@@ -385,7 +432,10 @@ async fn record(
         .store
         .record_lab_result(study, &scope, id, &new, &me.actor())
         .await?;
-    Ok((StatusCode::CREATED, Json(recorded)))
+    Ok((
+        StatusCode::CREATED,
+        Json(recorded.against_targets(&study.labs)),
+    ))
 }
 
 /// `POST …/labs/proposals/{proposal}/accept`

@@ -120,6 +120,7 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("recordLabResult", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/labs")),
     ("acceptLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/accept")),
     ("dismissLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/dismiss")),
+    ("getLabSafetyTables", Shows("/studies/{study}/safety/dsmb")),
 ];
 
 #[cfg(test)]

@@ -79,6 +79,8 @@ pub async fn seed_escalation(
         let onset = dosed.first_dose + Duration::days(2);
         safety::seed_related_event(app, &scope, &p, &cohort.by, ("Fever", 4, false), onset).await?;
     }
+    // Lab values at the visits that took place, none graded as high as a proposal.
+    super::labs::seed_labs(app, study, today, false).await?;
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! The demo: a user for every role and about 40 synthetic participants at every stage, seeded
 //! through the same use cases as the API, a few adverse events among them (with the demo's own
 //! terms, [`demo_terms`]); a Phase I escalation in [`escalation`]; follow-up exams drawn from
-//! the natural history in [`recovery`].
+//! the natural history in [`recovery`]; lab values, an MRI read and a donor-specific antibody in
+//! `labs`.
 
 mod cases;
 mod escalation;
+mod labs;
 mod recovery;
 mod safety;
 
@@ -160,6 +162,13 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
     // Two SUSARs in the randomised study, one of them overdue.
     if study.randomisation.is_some() {
         cases::seed_susars(app, study, &scope, &staff, &enrolled, today).await?;
+    }
+    // Lab values (the randomised study's one grade 3 value proposes an event), its MRI read
+    // and its positive donor-specific antibody.
+    let randomised = study.randomisation.is_some();
+    labs::seed_labs(app, study, today, randomised).await?;
+    if randomised {
+        labs::seed_forms(app, study, &staff.coordinators).await?;
     }
     Ok(accounts)
 }

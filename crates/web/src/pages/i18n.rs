@@ -563,6 +563,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("crf.rule.lower", "{a} must be lower than {b}.", "{a}必须低于{b}。"),
     ("crf.rule.not_before", "{a} must not be before {b}.", "{a}不得早于{b}。"),
     ("crf.rule.empty_while", "{a} stays empty while {b} is yes.", "{b}为“是”时，{a}须留空。"),
+    ("crf.rule.positive_above", "{a} is yes exactly when {b} is above {c}.", "当且仅当{b}高于{c}时，{a}为“是”。"),
     ("crf.table_title", "Forms by state", "按状态查看表单"),
     ("crf.all", "All", "全部"),
     ("crf.site", "Site", "中心"),

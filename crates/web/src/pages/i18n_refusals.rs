@@ -238,6 +238,14 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "当 {0} 为是时应为空，实际为 {1}",
     ),
     (
+        "must be true, since {} is above {}: {} against {}",
+        "应为是，因为 {0} 高于 {1}：{2}（对照 {3}）",
+    ),
+    (
+        "must be false, since {} is not above {}: {} against {}",
+        "应为否，因为 {0} 未高于 {1}：{2}（对照 {3}）",
+    ),
+    (
         "must be lower than {}, found {} against {}",
         "应低于 {0}，实际为 {1}（对照 {2}）",
     ),

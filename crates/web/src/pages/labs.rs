@@ -43,6 +43,8 @@ pub struct Row {
     /// The collection day, the proposed event's onset.
     day: String,
     flag_label: &'static str,
+    /// A drug level against the protocol's target range, in words with the range.
+    target_label: String,
     proposal_label: &'static str,
     /// The visit's name in the page's language.
     visit: String,
@@ -88,6 +90,21 @@ fn test_name(lang: Lang, code: &str) -> &'static str {
     })
 }
 
+/// A drug level's place against its target range, with the range (`Below the target range
+/// 5–10`); empty without a target.
+fn target_label(lang: Lang, labs: &trial::labs::LabsDefinition, r: &LabResult) -> String {
+    let (Some(flag), Some(target)) = (r.target, labs.targets.iter().find(|t| t.test == r.test))
+    else {
+        return String::new();
+    };
+    format!(
+        "{} {}–{}",
+        message(lang, &format!("labs.target.{flag}")),
+        number(target.low),
+        number(target.high)
+    )
+}
+
 fn number(v: f64) -> String {
     format!("{v}")
 }
@@ -110,6 +127,7 @@ async fn participant_labs(
             .lab_results_of(&scope, id)
             .await?
             .into_iter()
+            .map(|r| r.against_targets(&definition.labs))
             .map(|r| Row {
                 visit: definition
                     .visit(&r.visit_id)
@@ -119,6 +137,7 @@ async fn participant_labs(
                 name: test_name(viewer.lang, &r.test),
                 day: r.collected_at.chars().take(10).collect(),
                 flag_label: message(viewer.lang, &format!("labs.flag.{}", r.flag)),
+                target_label: target_label(viewer.lang, &definition.labs, &r),
                 proposal_label: r.proposal.as_ref().map_or("", |p| {
                     message(viewer.lang, &format!("labs.proposal.{}", p.state))
                 }),

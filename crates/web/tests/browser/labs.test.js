@@ -2,9 +2,11 @@
 // starts the server, loads the normal ranges and writes the data file): the coordinator
 // previews a central lab's file (each row's flag and grade shown, nothing saved), imports it,
 // sees the same file again change nothing, enters a value by hand and sees an implausible one
-// refused naming the test; the participant's page shows the low value's flag and CTCAE grade;
-// the investigator turns the proposal into a graded adverse event. Exits non-zero on the first
-// failure. The pages' own content security policy stays on.
+// refused naming the test, and enters an MRI read on its eCRF page; the participant's page
+// shows the low value's flag and CTCAE grade; the investigator turns the proposal into a graded
+// adverse event; the DSMB statistician's page shows the worst grades by arm (the event's term
+// at grade 3, and the lab value's). Exits non-zero on the first failure. The pages' own content
+// security policy stays on.
 'use strict';
 const fs = require('fs');
 const { chromium } = require('playwright-core');
@@ -91,6 +93,17 @@ async function main() {
   await Promise.all([page.waitForNavigation(), page.click('#lab-entry button[type="submit"]')]);
   check(await page.locator('[data-lab]').count() === 3, 'the entered value is listed');
   check(await page.locator('tr[data-test="HGB"] [data-flag="normal"]').count() === 1, 'and flagged normal');
+
+  // The coordinator enters the MRI read on its eCRF page.
+  await page.goto(BASE + data.mriPath);
+  for (const [name, value] of Object.entries(data.mri)) {
+    const field = page.locator('[name="' + name + '"]');
+    if (await field.evaluate(function (el) { return el.tagName === 'SELECT'; })) await field.selectOption(value);
+    else await field.fill(value);
+  }
+  await Promise.all([page.waitForNavigation(), page.click('button[data-save="complete"]')]);
+  check(await page.locator('[data-form-state].complete').count() === 1, 'the MRI read is saved complete');
+  check(await page.inputValue('[name="lesion_length_mm"]') === '18.5', 'with its lesion length');
   await logout(page);
 
   // The investigator turns the proposal into a graded adverse event.
@@ -108,6 +121,29 @@ async function main() {
   await page.goto(BASE + '/language/zh?next=' + encodeURIComponent(data.participantLabs));
   check((await page.getAttribute('html', 'lang')) === 'zh-Hans', 'the page is in Chinese');
   check((await page.textContent('tr[data-test="NEUT"] [data-flag]')).trim() === '偏低', 'the flag is named in Chinese');
+  await context.close();
+
+  // The DSMB statistician (unblinded) sees the tables by arm: the event at grade 3 in the
+  // participant's arm, and the lab value's worst grade.
+  const dsmbContext = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const dsmb = await dsmbContext.newPage();
+  dsmb.on('pageerror', function (e) { pageErrors.push(String(e)); });
+  dsmb.setDefaultTimeout(15000);
+  await login(dsmb, data.dsmb);
+  await dsmb.goto(BASE + data.dsmbPage);
+  check(await dsmb.locator('[data-grouping="arm"]').count() === 1, 'the DSMB tables are by arm');
+  const headers = await dsmb.locator('table[data-table="terms"] thead th').allTextContents();
+  const armColumn = headers.findIndex(function (h) { return data.arms.includes(h.trim()); });
+  check(armColumn >= 2, 'a column of the participant\'s arm: ' + headers.join(' | '));
+  const termRow = dsmb.locator('table[data-table="terms"] tr', { hasText: 'Neutrophil count decreased' });
+  const cells = await termRow.locator('td, th').allTextContents();
+  check(cells[armColumn].trim() === '1 (G3: 1)', 'the event at grade 3 in that arm: ' + cells.join(' | '));
+  const labRow = dsmb.locator('table[data-table="lab-terms"] tr', { hasText: 'Neutrophil count decreased' });
+  const labCells = await labRow.locator('td').allTextContents();
+  check(labCells.some(function (c) { return c.trim() === '1 (G3: 1)'; }), 'the lab value\'s worst grade 3: ' + labCells.join(' | '));
+  const worst3 = await dsmb.locator('table[data-table="lab-worst"] tr[data-worst="3"] td').allTextContents();
+  check(worst3.some(function (c) { return c.trim() === '1'; }), 'one participant whose worst lab grade is 3: ' + worst3.join(' | '));
+  await dsmbContext.close();
   check(pageErrors.length === 0, 'no script errors: ' + pageErrors.join('; '));
   await browser.close();
   clearTimeout(stopper);

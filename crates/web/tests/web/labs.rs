@@ -244,3 +244,151 @@ async fn lab_values_are_graded_imported_and_turned_into_adverse_events() {
         );
     }
 }
+
+/// The DSMB's laboratory tables: two randomised participants (one whose neutrophils fall from
+/// normal to grade 3, one normal throughout): by arm for the unblinded DSMB statistician (API
+/// and page), one pooled group with no arm for the blinded monitor; the pharmacist may not
+/// read them. A drug level is shown against the protocol's target range.
+#[tokio::test]
+async fn the_dsmb_tables_show_shifts_and_worst_grades_by_arm_or_pooled() {
+    for db in common::databases("scitrial_labs_tables").await {
+        let app = spawn(db.url()).await;
+        let (sid, site) = (app.study.id.clone(), app.study.sites[0].id.clone());
+        let (crc, dm, mon, dsmb, pharm) = (
+            login(&app, "crc").await,
+            login(&app, "dm").await,
+            login(&app, "mon").await,
+            login(&app, "dsmb").await,
+            login(&app, "pharm").await,
+        );
+        let (status, _) = dm
+            .post(
+                &format!("/api/studies/{sid}/labs/ranges"),
+                &json!({ "file": RANGES }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let mut ids = Vec::new();
+        for n in ["1", "2"] {
+            let id = enrolled(&crc, &sid, &site, &format!("S-{n}"), &format!("XS-{n}")).await;
+            let (status, body) = crc
+                .post(
+                    &format!("/api/studies/{sid}/participants/{id}/randomisation"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            ids.push(id);
+        }
+        let file = "participant,visit,collected_at,test,value,unit,lab_range\n\
+                    XS-1,week-2,2026-11-02T08:00:00Z,NEUT,4.1,10*9/L,\n\
+                    XS-1,week-4,2026-11-16T08:00:00Z,NEUT,0.8,10*9/L,\n\
+                    XS-1,week-4,2026-11-16T08:00:00Z,TACRO,4.2,ng/mL,\n\
+                    XS-2,week-2,2026-11-02T08:00:00Z,NEUT,3.9,10*9/L,\n\
+                    XS-2,week-4,2026-11-16T08:00:00Z,NEUT,4.4,10*9/L,\n\
+                    XS-2,week-4,2026-11-16T08:00:00Z,TACRO,7.5,ng/mL,\n";
+        let (status, done) = dm
+            .post(
+                &format!("/api/studies/{sid}/labs/import"),
+                &json!({ "file": file }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        // Tacrolimus against the 5 to 10 ng/mL target.
+        for (id, target) in [(ids[0], "below"), (ids[1], "within")] {
+            let (_, list) = mon
+                .get(&format!("/api/studies/{sid}/participants/{id}/labs"))
+                .await;
+            let tacro = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["test"] == "TACRO")
+                .unwrap();
+            assert_eq!(tacro["target"], target, "{tacro}");
+            assert!(list
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["test"] != "TACRO")
+                .all(|r| r["target"].is_null()));
+        }
+        let (_, page) = mon
+            .text(
+                "get",
+                &format!("/studies/{sid}/participants/{}/labs", ids[0]),
+                &json!(null),
+            )
+            .await;
+        assert!(page.contains("data-target=\"below\""), "{page}");
+        assert!(page.contains("Below the target range 5–10"), "{page}");
+
+        let tables = format!("/api/studies/{sid}/labs/safety-tables");
+        let scope = store::Scope::Study(sid.clone());
+        let mut arms = Vec::new();
+        for id in &ids {
+            let a = app.store.allocation(&scope, *id).await.unwrap().unwrap();
+            arms.push(a.arm_id);
+        }
+        let (status, by_arm) = dsmb.get(&tables).await;
+        assert_eq!(status, StatusCode::OK, "{by_arm}");
+        assert_eq!(by_arm["grouping"], "arm");
+        let groups: Vec<&str> = by_arm["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        let g1 = groups.iter().position(|g| *g == arms[0]).unwrap();
+        assert_eq!(by_arm["grades"][0]["term"], "Neutrophil count decreased");
+        assert_eq!(
+            by_arm["grades"][0]["by_worst_grade"][g1],
+            json!([0, 0, 1, 0])
+        );
+        assert_eq!(by_arm["groups"][g1]["by_worst_grade"][3], 1);
+        let neut = by_arm["shifts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["test"] == "NEUT")
+            .unwrap();
+        assert_eq!(neut["shifts"][g1][1][0], 1, "normal to low: {neut}");
+        let (_, page) = dsmb
+            .text("get", &format!("/studies/{sid}/safety/dsmb"), &json!(null))
+            .await;
+        assert!(page.contains("data-section=\"lab-grades\""), "{page}");
+        assert!(page.contains("data-shift=\"NEUT-normal\""), "{page}");
+        let name = &app
+            .study
+            .arms
+            .iter()
+            .find(|a| a.id == arms[0])
+            .unwrap()
+            .name;
+        assert!(page.contains(name.as_str()), "the arm's column: {page}");
+
+        // The blinded monitor: one pooled group, no arm anywhere.
+        let (status, pooled) = mon.get(&tables).await;
+        assert_eq!(status, StatusCode::OK, "{pooled}");
+        assert_eq!(pooled["grouping"], "pooled");
+        assert_eq!(pooled["groups"].as_array().unwrap().len(), 1);
+        assert_eq!(pooled["groups"][0]["participants"], 2);
+        assert_eq!(
+            pooled["groups"][0]["by_worst_grade"],
+            json!([1, 0, 0, 1, 0])
+        );
+        assert_eq!(pooled["shifts"][0]["shifts"][0][1], json!([1, 1, 0]));
+        let text = pooled.to_string();
+        for arm in &app.study.arms {
+            assert!(!text.contains(&format!("\"{}\"", arm.id)), "{text}");
+        }
+        let (_, page) = mon
+            .text("get", &format!("/studies/{sid}/safety/dsmb"), &json!(null))
+            .await;
+        assert!(page.contains("data-section=\"lab-shifts\""), "{page}");
+        for arm in &app.study.arms {
+            assert!(!page.contains(&format!(">{}<", arm.name)), "{page}");
+        }
+        assert_eq!(pharm.get(&tables).await.0, StatusCode::FORBIDDEN);
+    }
+}

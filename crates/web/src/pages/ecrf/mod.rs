@@ -504,14 +504,17 @@ fn rules(t: Texts, form: &FormDef) -> Vec<String> {
         .iter()
         .filter(|r| r.applies_to(form))
         .map(|r| {
-            let (key, [a, b]) = match r {
-                trial::CrossFieldRule::Lower { .. } => ("crf.rule.lower", r.fields()),
-                trial::CrossFieldRule::NotBefore { .. } => ("crf.rule.not_before", r.fields()),
-                trial::CrossFieldRule::EmptyWhile { .. } => ("crf.rule.empty_while", r.fields()),
+            let key = match r {
+                trial::CrossFieldRule::Lower { .. } => "crf.rule.lower",
+                trial::CrossFieldRule::NotBefore { .. } => "crf.rule.not_before",
+                trial::CrossFieldRule::EmptyWhile { .. } => "crf.rule.empty_while",
+                trial::CrossFieldRule::PositiveAbove { .. } => "crf.rule.positive_above",
             };
-            t.get(key)
-                .replace("{a}", &label(a))
-                .replace("{b}", &label(b))
+            let mut text = t.get(key).to_string();
+            for (slot, id) in ["{a}", "{b}", "{c}"].into_iter().zip(r.fields()) {
+                text = text.replace(slot, &label(id));
+            }
+            text
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! The DSMB's page (the safety tables by arm or dose level for callers who see them, pooled
-//! for everyone else; the stopping rules that fired; the decisions, and the signed decision
+//! for everyone else, with the laboratory values' worst grades and shifts from baseline
+//! grouped alike; the stopping rules that fired; the decisions, and the signed decision
 //! form for a DSMB member) and a Phase I participant's DLT page (the candidates the DLT
 //! criteria propose, each confirmed by the investigator's signed assessment). Writes go through
 //! the JSON API.
@@ -10,6 +11,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use store::{DltAssessment, StoppingRuleFiring, TableGrouping, UNASSIGNED};
+use trial::labs::tables::SHIFT_CLASSES;
+use trial::labs::LabTables;
 use trial::safety::{DltCandidate, DsmbOutcome, SafetyTables, POOLED};
 use trial::Study;
 
@@ -40,6 +43,69 @@ struct TermLine {
     cells: Vec<String>,
 }
 
+/// The laboratory tables as the page shows them: per group the participants by worst grade
+/// of any lab term (none, 1 to 4), per term and group the participants by worst grade, and
+/// per test the shifts (rows the baseline class, per group the class after it).
+struct LabLines {
+    worst: Vec<[u32; 5]>,
+    terms: Vec<(String, Vec<String>)>,
+    /// Per test, its three rows: the class, its name, and per group the counts by the class
+    /// after the baseline.
+    shifts: Vec<(String, Vec<(&'static str, &'static str, Vec<[u32; 3]>)>)>,
+}
+
+/// A shift class's name in the page's language (the lab pages' flag names).
+fn class_name(ctx: &Ctx, class: &str) -> &'static str {
+    crate::pages::i18n::text(ctx.t.0, &format!("labs.flag.{class}")).unwrap_or("")
+}
+
+impl LabLines {
+    fn of(ctx: &Ctx, tables: &LabTables) -> LabLines {
+        let cell = |grades: &[u32; 4]| {
+            let any: u32 = grades.iter().sum();
+            let by: Vec<String> = grades
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(g, n)| format!("G{}: {n}", g + 1))
+                .collect();
+            if by.is_empty() {
+                any.to_string()
+            } else {
+                format!("{any} ({})", by.join(", "))
+            }
+        };
+        LabLines {
+            worst: tables.groups.iter().map(|g| g.by_worst_grade).collect(),
+            terms: tables
+                .grades
+                .iter()
+                .map(|row| {
+                    (
+                        row.term.clone(),
+                        row.by_worst_grade.iter().map(cell).collect(),
+                    )
+                })
+                .collect(),
+            shifts: tables
+                .shifts
+                .iter()
+                .map(|row| {
+                    let lines = SHIFT_CLASSES
+                        .iter()
+                        .enumerate()
+                        .map(|(from, class)| {
+                            let counts = row.shifts.iter().map(|g| g[from]).collect();
+                            (*class, class_name(ctx, class), counts)
+                        })
+                        .collect();
+                    (row.test.clone(), lines)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A firing as the page shows it.
 struct FiringLine {
     firing: StoppingRuleFiring,
@@ -65,6 +131,9 @@ struct DsmbPage {
     groups: Vec<String>,
     summary: Vec<SummaryLine>,
     terms: Vec<TermLine>,
+    labs: LabLines,
+    /// The shift classes' names, for the columns of the shift tables.
+    classes: Vec<&'static str>,
     firings: Vec<FiringLine>,
     /// Whether a fired rule holds dosing and enrolment now.
     holding_any: bool,
@@ -161,6 +230,11 @@ async fn dsmb_page(
     let by = safety_grouping(me, study);
     let tables = state.store.safety_tables(&scope, study, by).await?;
     let (summary, terms) = lines(&tables);
+    let labs = LabLines::of(
+        &ctx,
+        &state.store.lab_safety_tables(&scope, study, by).await?,
+    );
+    let classes = SHIFT_CLASSES.iter().map(|c| class_name(&ctx, c)).collect();
     let groups = tables
         .groups
         .iter()
@@ -217,6 +291,8 @@ async fn dsmb_page(
         groups,
         summary,
         terms,
+        labs,
+        classes,
         holding_any: !holding.is_empty(),
         firings,
         decisions,
