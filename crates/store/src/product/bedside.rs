@@ -72,7 +72,10 @@ pub struct AdministrationRecord {
 
 /// The lot's endotoxin in EU/mL, when its result is in: the result of the test measured in
 /// EU/mL.
-fn endotoxin(product: &trial::product::release::ProductDefinition, lot: &super::Lot) -> Option<f64> {
+fn endotoxin(
+    product: &trial::product::release::ProductDefinition,
+    lot: &super::Lot,
+) -> Option<f64> {
     let test = product.release_tests.iter().find(|t| {
         matches!(&t.criterion,
             Criterion::AtMost { unit, .. } | Criterion::Below { unit, .. } if unit == "EU/mL")
@@ -139,8 +142,7 @@ impl Store {
                     label: u.label(),
                     kit: unit_kit,
                     lot: l.lot_state(),
-                    expires_on: parse_date(&l.expires_on)
-                        .ok_or_else(|| not_found("lot", l.id))?,
+                    expires_on: parse_date(&l.expires_on).ok_or_else(|| not_found("lot", l.id))?,
                     condition_hold: super::custody::condition_hold(tx.conn(), &u).await?,
                     used: u.status != UnitStatus::Available.as_str(),
                     thawed_at: Some(new.thawed_at),
@@ -185,8 +187,7 @@ impl Store {
                 let open = [
                     Change::new("create", ENTITY, &record).set("participant", participant.id),
                     Change::new("create", ENTITY, &record).set("lot", l.id),
-                    Change::new("create", ENTITY, &record)
-                        .set("thawed_at", instant(new.thawed_at)),
+                    Change::new("create", ENTITY, &record).set("thawed_at", instant(new.thawed_at)),
                     Change::new("create", ENTITY, &record)
                         .set("injected_at", instant(new.injected_at)),
                     Change::new("create", ENTITY, &record).set(

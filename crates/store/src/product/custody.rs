@@ -136,7 +136,10 @@ async fn excursions_of(conn: &mut AnyConnection, shipment: i64) -> Result<Vec<Ex
         "SELECT id, kind, started_at::instant, ended_at::instant, minutes, peak_c, line, \
          decision, reason, decided_by FROM product_excursions WHERE shipment_id = $1 ORDER BY id",
     );
-    let rows = sqlx::query(&sql).bind(shipment).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&sql)
+        .bind(shipment)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter()
         .map(|r| {
             let peak: Option<String> = r.try_get("peak_c")?;
@@ -228,11 +231,7 @@ pub(super) async fn condition_hold(conn: &mut AnyConnection, unit: &Unit) -> Res
 }
 
 /// A shipment in the caller's scope (a site role sees its sites' shipments only).
-async fn shipment_in(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    id: i64,
-) -> Result<ShipmentRecord> {
+async fn shipment_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> Result<ShipmentRecord> {
     let s = shipment(conn, scope.study(), id).await?;
     if scope.includes_site(&s.site_id) {
         Ok(s)
@@ -387,8 +386,12 @@ impl Store {
         signer_name: &str,
         by: &Actor,
     ) -> Result<ShipmentRecord> {
-        let (scope, new, signer, by) =
-            (scope.clone(), new.clone(), signer_name.to_string(), by.clone());
+        let (scope, new, signer, by) = (
+            scope.clone(),
+            new.clone(),
+            signer_name.to_string(),
+            by.clone(),
+        );
         self.write("record_handover", move |mut tx| {
             Box::pin(async move {
                 let s = shipment_in(tx.conn(), &scope, shipment_id).await?;
@@ -523,30 +526,25 @@ impl Store {
                         .bind(format!("{}", r.celsius))
                         .execute(tx.conn())
                         .await
-                        .map_err(conflict(
-                            "file",
-                            "two readings of the file share a line",
-                        ))?;
+                        .map_err(conflict("file", "two readings of the file share a line"))?;
                 }
                 let excursion = tx.sql(
                     "INSERT INTO product_excursions (shipment_id, file_id, kind, started_at, \
                      ended_at, minutes, peak_c, line) VALUES ($1, $2, $3, $4::timestamptz, \
                      $5::timestamptz, $6, $7, $8)",
                 );
-                let mut changes = vec![Change::new(
-                    "import",
-                    ENTITY,
-                    format!("shipment/{shipment_id}"),
-                )
-                .set(
-                    "logger_file",
-                    format!(
-                        "{} readings, {} excursions, {} gaps, sha256 {digest}",
-                        file.readings.len(),
-                        file.excursions.len(),
-                        file.gaps.len()
-                    ),
-                )];
+                let mut changes =
+                    vec![
+                        Change::new("import", ENTITY, format!("shipment/{shipment_id}")).set(
+                            "logger_file",
+                            format!(
+                                "{} readings, {} excursions, {} gaps, sha256 {digest}",
+                                file.readings.len(),
+                                file.excursions.len(),
+                                file.gaps.len()
+                            ),
+                        ),
+                    ];
                 for e in &file.excursions {
                     sqlx::query(&excursion)
                         .bind(shipment_id)
@@ -748,8 +746,9 @@ impl Store {
                     .bind(u.id)
                     .execute(tx.conn())
                     .await?;
-                let blind = [Change::new("link", ENTITY, format!("unit/{}", u.id))
-                    .set("kit", &kit_number)];
+                let blind = [
+                    Change::new("link", ENTITY, format!("unit/{}", u.id)).set("kit", &kit_number)
+                ];
                 audit_both(&mut tx, &study, &by, &[], &blind).await?;
                 unit(tx.conn(), &study, u.id).await
             })

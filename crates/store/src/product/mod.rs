@@ -471,7 +471,11 @@ fn read_unit(index: usize, new: &NewUnit) -> Result<(String, String, String)> {
             message: "must be an ISBT 128 product code: 8 of A-Z and 0-9 (E1234V00)".into(),
         });
     }
-    Ok((din.as_str().to_string(), check.to_string(), code.to_string()))
+    Ok((
+        din.as_str().to_string(),
+        check.to_string(),
+        code.to_string(),
+    ))
 }
 
 impl Store {
@@ -586,10 +590,7 @@ impl Store {
             "SELECT id, code, donor, hla_typing, created_by, created_at::instant \
              FROM product_banks WHERE study_id = $1 ORDER BY id",
         );
-        let rows = sqlx::query(&sql)
-            .bind(study)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&sql).bind(study).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(Bank {
@@ -623,13 +624,12 @@ impl Store {
         let (study, new, by) = (study.to_string(), new.clone(), by.clone());
         self.write("create_lot", move |mut tx| {
             Box::pin(async move {
-                let bank: Option<(i64,)> = sqlx::query_as(
-                    "SELECT id FROM product_banks WHERE id = $1 AND study_id = $2",
-                )
-                .bind(new.bank_id)
-                .bind(&study)
-                .fetch_optional(tx.conn())
-                .await?;
+                let bank: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM product_banks WHERE id = $1 AND study_id = $2")
+                        .bind(new.bank_id)
+                        .bind(&study)
+                        .fetch_optional(tx.conn())
+                        .await?;
                 if bank.is_none() {
                     return Err(not_found("bank", new.bank_id));
                 }
@@ -651,7 +651,10 @@ impl Store {
                 .bind(now())
                 .fetch_one(tx.conn())
                 .await
-                .map_err(conflict("lot_number", "a lot with this number exists already"))?
+                .map_err(conflict(
+                    "lot_number",
+                    "a lot with this number exists already",
+                ))?
                 .try_get("id")?;
                 let record = format!("lot/{id}");
                 let changes = [
@@ -661,8 +664,7 @@ impl Store {
                     Change::new("create", ENTITY, &record)
                         .set("manufactured_on", date(new.manufactured_on)),
                     Change::new("create", ENTITY, &record).set("cell_count", new.cell_count),
-                    Change::new("create", ENTITY, &record)
-                        .set("expires_on", date(new.expires_on)),
+                    Change::new("create", ENTITY, &record).set("expires_on", date(new.expires_on)),
                     Change::new("create", ENTITY, &record)
                         .set("state", LotState::Quarantined.name()),
                 ];
@@ -701,7 +703,8 @@ impl Store {
                 message: "must list 1 to 10000 units".into(),
             });
         }
-        let mut read: Vec<(String, String, String, bool, Option<i64>)> = Vec::with_capacity(units.len());
+        let mut read: Vec<(String, String, String, bool, Option<i64>)> =
+            Vec::with_capacity(units.len());
         for (i, u) in units.iter().enumerate() {
             let (din, check, code) = read_unit(i, u)?;
             if read.iter().any(|(d, ..)| *d == din) {
@@ -814,7 +817,10 @@ impl Store {
                 .try_get("id")?;
                 let change = Change::new("create", ENTITY, format!("location/{id}")).set(
                     "location",
-                    format!("{code} at {}", site.as_deref().unwrap_or("the manufacturer")),
+                    format!(
+                        "{code} at {}",
+                        site.as_deref().unwrap_or("the manufacturer")
+                    ),
                 );
                 tx.audit(&study, &by, &[change]).await?;
                 Ok(Location {

@@ -210,8 +210,11 @@ impl Store {
                 let product = definition(tx.conn(), &study).await?;
                 let current = lot(tx.conn(), &study, lot_id).await?;
                 let Some(test) = product.test(&test_id) else {
-                    let ids: Vec<&str> =
-                        product.release_tests.iter().map(|t| t.id.as_str()).collect();
+                    let ids: Vec<&str> = product
+                        .release_tests
+                        .iter()
+                        .map(|t| t.id.as_str())
+                        .collect();
                     return Err(trial::Refusal::not_allowed("test_id", &test_id, &ids).into());
                 };
                 let verdict = judge(test, &value)?;

@@ -29,9 +29,13 @@ impl UnitStatus {
 
     /// The status of a stored name (`None` for anything else).
     pub fn parse(name: &str) -> Option<UnitStatus> {
-        [UnitStatus::Available, UnitStatus::Used, UnitStatus::Rejected]
-            .into_iter()
-            .find(|s| s.as_str() == name)
+        [
+            UnitStatus::Available,
+            UnitStatus::Used,
+            UnitStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 }
 
@@ -307,10 +311,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("before the shipment's previous"));
-        assert!(check_handover("courier", "dock", now + time::Duration::minutes(1), None, now)
-            .unwrap_err()
-            .to_string()
-            .contains("future"));
+        assert!(check_handover(
+            "courier",
+            "dock",
+            now + time::Duration::minutes(1),
+            None,
+            now
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("future"));
         assert!(check_handover(" ", "dock", at, None, now).is_err());
         assert!(check_handover("courier", "", at, None, now).is_err());
     }
@@ -318,7 +328,11 @@ mod tests {
     #[test]
     fn an_excursion_is_decided_once_with_a_reason() {
         assert_eq!(
-            decide_condition(None, "use", "peak -140 °C for 10 minutes, within stability data"),
+            decide_condition(
+                None,
+                "use",
+                "peak -140 °C for 10 minutes, within stability data"
+            ),
             Ok(ConditionDecision::Use)
         );
         assert_eq!(
@@ -343,7 +357,11 @@ mod tests {
         assert!(check_record("intrathecal", "T12-L1", 1).is_err());
         assert!(check_record("intrathecal", "L3-L4", 0).is_err());
         assert!(check_record("intrathecal", "L3-L4", 10_000_000_001).is_err());
-        for s in [UnitStatus::Available, UnitStatus::Used, UnitStatus::Rejected] {
+        for s in [
+            UnitStatus::Available,
+            UnitStatus::Used,
+            UnitStatus::Rejected,
+        ] {
             assert_eq!(UnitStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(UnitStatus::parse("lost"), None);

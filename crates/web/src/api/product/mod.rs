@@ -364,7 +364,9 @@ async fn get_definition(
         .product_definition(&study_id)
         .await?
         .ok_or_else(|| {
-            ApiError::NotFound(format!("study {study_id} has no product definition loaded yet"))
+            ApiError::NotFound(format!(
+                "study {study_id} has no product definition loaded yet"
+            ))
         })?;
     Ok(Json(product.into()))
 }
@@ -510,10 +512,7 @@ async fn add_units(
             location_id: u.location_id,
         })
         .collect();
-    let units = state
-        .store
-        .add_units(&study, id, &new, &me.actor())
-        .await?;
+    let units = state.store.add_units(&study, id, &new, &me.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(units.into_iter().map(|u| UnitView::of(u, sees)).collect()),
