@@ -340,10 +340,16 @@ struct LocationInput {
     description: String,
 }
 
-/// A numeric id of a path, or 404 naming the record.
+/// A numeric id of a path, or 404 naming the record (as the store names it).
 pub(crate) fn path_id(entity: &str, text: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::NotFound(format!("{entity} {text} not found")))
+    text.parse().map_err(|_| {
+        let message = match entity {
+            "lot" => format!("lot {text} not found"),
+            "shipment" => format!("shipment {text} not found"),
+            _ => format!("excursion {text} not found"),
+        };
+        ApiError::NotFound(message)
+    })
 }
 
 /// A `YYYY-MM-DD` date of a body, or a problem naming the field.
