@@ -431,7 +431,19 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         let (status, err) = qc
             .post(&format!("{base}/lots"), &json!({ "bank_id": 1 }))
             .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert_eq!(fields(&err), ["lot_number"], "{err}");
+        let (status, err) = qc
+            .post(
+                &format!("{base}/lots"),
+                &json!({
+                    "bank_id": 1, "lot_number": "l 1", "manufacturing_site": "x",
+                    "manufactured_on": "2026-11-01", "cell_count": 1, "expires_on": "2027-01-01"
+                }),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(fields(&err), ["lot_number"], "{err}");
         let (status, err) = pharm
             .post(
                 &format!("{base}/shipments/{}/logger", seeded.shipment),
