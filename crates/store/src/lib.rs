@@ -2,7 +2,7 @@
 //!
 //! The system of record of a trial: studies, sites, people and their roles, participants,
 //! visits and exams, forms and signatures, queries, allocation, dose escalation,
-//! notifications, adverse events and their terms, and the audit trail, kept in SQLite (the
+//! notifications, adverse events and their terms, the cell product, and the audit trail, kept in SQLite (the
 //! embedded default: one file, WAL, `synchronous=FULL`) or PostgreSQL (for many sites and
 //! studies).
 //!
@@ -44,6 +44,7 @@ mod model;
 mod notifications;
 mod participants;
 pub mod password;
+mod product;
 mod queries;
 mod safety;
 mod scratch;
@@ -68,6 +69,12 @@ pub use model::{date, instant, now, parse_date, parse_instant, Actor, Participan
 pub use notifications::{Notification, OutboxMessage};
 pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewScreening, PlannedVisit, Visit,
+};
+pub use product::{
+    AdministrationRecord, Bank, ExcursionRecord, HandoverRecord, Location, LoggerImport, Lot,
+    LotDecisionRecord, LotTrace, NewAdministration, NewBank, NewHandover, NewLocation, NewLot,
+    NewShipment, NewUnit, ParticipantTrace, Recipient, ReleaseResultRecord, ShipmentRecord,
+    TracedAdministration, Unit, LATE_FAILURE,
 };
 pub use queries::{NewQuery, Query};
 pub use safety::{

@@ -312,6 +312,9 @@ pub enum SignedRecord {
     AdverseEvent(i64),
     /// A DSMB decision on a stopping rule (named), of the study rather than a participant.
     DsmbDecision(String),
+    /// A record of the cell product (`lot/12/results/sterility`, `lot/12/decision`,
+    /// `shipment/3/handover`), of the study rather than a participant.
+    Product(String),
 }
 
 impl SignedRecord {
@@ -327,6 +330,7 @@ impl SignedRecord {
                 ("adverse-event", format!("{participant_id}/ae/{ae}"))
             }
             SignedRecord::DsmbDecision(rule) => ("dsmb-decision", rule.clone()),
+            SignedRecord::Product(record) => ("product", record.clone()),
         };
         Change::new("sign-failed", entity, record).set("signature", "wrong password")
     }

@@ -50,11 +50,17 @@ pub enum Role {
     /// A member of the data and safety monitoring board: reads the safety tables by arm and
     /// records the board's decisions (signed).
     DsmbMember,
+    /// The manufacturer's quality control: registers master cell banks, lots, units and
+    /// shipments, and enters and signs the release test results. Study-wide.
+    Qc,
+    /// The qualified person who releases (or rejects) a lot, signed, and decides on a
+    /// shipment's temperature excursion. Study-wide.
+    QualifiedPerson,
 }
 
 impl Role {
     /// Every role, in declaration order.
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 13] = [
         Role::SponsorAdmin,
         Role::Investigator,
         Role::Crc,
@@ -66,6 +72,8 @@ impl Role {
         Role::SafetyPhysician,
         Role::Pharmacovigilance,
         Role::DsmbMember,
+        Role::Qc,
+        Role::QualifiedPerson,
     ];
 
     /// The snake_case name used in study definitions, URLs, storage and serialisation.
@@ -82,6 +90,8 @@ impl Role {
             Role::SafetyPhysician => "safety_physician",
             Role::Pharmacovigilance => "pharmacovigilance",
             Role::DsmbMember => "dsmb_member",
+            Role::Qc => "qc",
+            Role::QualifiedPerson => "qualified_person",
         }
     }
 
@@ -104,6 +114,8 @@ impl Role {
             Role::SafetyPhysician => "Safety physician",
             Role::Pharmacovigilance => "Pharmacovigilance officer",
             Role::DsmbMember => "DSMB member",
+            Role::Qc => "Quality control",
+            Role::QualifiedPerson => "Qualified person",
         }
     }
 
@@ -122,6 +134,8 @@ impl Role {
             Role::SafetyPhysician => "安全医师",
             Role::Pharmacovigilance => "药物警戒专员",
             Role::DsmbMember => "数据安全监查委员会委员",
+            Role::Qc => "质量控制人员",
+            Role::QualifiedPerson => "质量受权人",
         }
     }
 

@@ -76,6 +76,25 @@ pub enum Operation {
     ImportLabs,
     /// Accept or dismiss the adverse event a graded lab value proposes (the investigator).
     DecideLabProposal,
+    /// See the cell product: its definition, banks, lots, units (placebo flag and kit only
+    /// for unblinded callers), locations and shipments (site roles their sites' shipments).
+    ReadProduct,
+    /// Register the product's definition, banks, lots, units, locations and shipments (QC).
+    ManageProduct,
+    /// Enter and sign a lot's release results (QC).
+    EnterReleaseResult,
+    /// Release or reject a lot, and decide on a shipment's excursion (the qualified person).
+    ReleaseLot,
+    /// Sign a shipment's hand-over, taking custody (QC, the qualified person, the site's
+    /// unblinded pharmacist, whose signature is the receipt).
+    HandOver,
+    /// Import a shipment's temperature logger file (QC, the site's unblinded pharmacist).
+    ImportLogger,
+    /// Link a unit to a kit and record its administration at the bedside (the unblinded
+    /// pharmacist).
+    HandleUnits,
+    /// Trace a lot to its recipients, or a participant back to the donor.
+    TraceProduct,
 }
 
 impl Operation {
@@ -147,6 +166,34 @@ impl Operation {
             Operation::ManageLabRanges => &[DataManager],
             Operation::ImportLabs => &[DataManager, Crc, Investigator],
             Operation::DecideLabProposal => &[Investigator],
+            Operation::ReadProduct => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                UnblindedPharmacist,
+                Auditor,
+                SafetyPhysician,
+                Qc,
+                QualifiedPerson,
+            ],
+            Operation::ManageProduct | Operation::EnterReleaseResult => &[Qc],
+            Operation::ReleaseLot => &[QualifiedPerson],
+            Operation::HandOver => &[Qc, QualifiedPerson, UnblindedPharmacist],
+            Operation::ImportLogger => &[Qc, UnblindedPharmacist],
+            Operation::HandleUnits => &[UnblindedPharmacist],
+            Operation::TraceProduct => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                UnblindedPharmacist,
+                Auditor,
+                SafetyPhysician,
+                QualifiedPerson,
+            ],
         }
     }
 }

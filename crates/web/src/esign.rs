@@ -18,6 +18,7 @@ fn not_done(what: &SignedRecord) -> &'static str {
         SignedRecord::DltAssessment => "the assessment was not signed",
         SignedRecord::AdverseEvent(_) => "the adverse event was not signed",
         SignedRecord::DsmbDecision(_) => "the decision was not recorded",
+        SignedRecord::Product(_) => "the product record was not signed",
     }
 }
 

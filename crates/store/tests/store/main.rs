@@ -15,6 +15,7 @@ mod exam_home;
 mod labs;
 mod mail;
 mod passwords;
+mod product;
 mod safety;
 mod safety_cases;
 mod schema;

@@ -43,7 +43,7 @@ async fn both_schemas_have_the_same_tables_and_columns() {
 
 /// What a column holds, by its name: the same names on both databases.
 fn kind_of(column: &str) -> Option<&'static str> {
-    const FLAGS: [&str; 4] = ["active", "eligible", "locked", "dlt"];
+    const FLAGS: [&str; 5] = ["active", "eligible", "locked", "dlt", "placebo"];
     const JSON: [&str; 4] = ["data", "raw", "classification", "eligibility_reasons"];
     const DATES: [&str; 4] = ["date_of_birth", "target", "earliest", "latest"];
     if column == "at"

@@ -215,14 +215,15 @@ fn blinding_of_every_role_in_both_studies() {
         [
             Role::UnblindedPharmacist,
             Role::DsmbStatistician,
-            Role::DsmbMember
+            Role::DsmbMember,
+            Role::Qc
         ]
     );
     for role in Role::ALL {
         assert!(!open.is_blinded(role), "{role} in the open-label study");
         let expected = !matches!(
             role,
-            Role::UnblindedPharmacist | Role::DsmbStatistician | Role::DsmbMember
+            Role::UnblindedPharmacist | Role::DsmbStatistician | Role::DsmbMember | Role::Qc
         );
         assert_eq!(
             blind.is_blinded(role),

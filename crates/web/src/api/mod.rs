@@ -23,6 +23,7 @@ mod labs;
 mod notifications;
 mod participants;
 pub mod performed;
+mod product;
 mod queries;
 mod safety;
 mod session;
@@ -61,6 +62,8 @@ const FEATURES: &[&[Endpoint]] = &[
     notifications::OPERATIONS,
     escalation::OPERATIONS,
     labs::OPERATIONS,
+    product::OPERATIONS,
+    product::custody::OPERATIONS,
     safety::OPERATIONS,
     safety::signature::OPERATIONS,
     safety::dsmb::OPERATIONS,

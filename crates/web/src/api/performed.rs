@@ -121,6 +121,31 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("acceptLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/accept")),
     ("dismissLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/dismiss")),
     ("getLabSafetyTables", Shows("/studies/{study}/safety/dsmb")),
+    // The cell product: its pages (a lot page, a trace page, the pharmacist's bedside) are the
+    // next slice of issue 17; until then every operation is done through the API.
+    ("getProductDefinition", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("loadProductDefinition", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("listBanks", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("createBank", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("listLots", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("createLot", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("getLot", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("listLotUnits", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("addUnits", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("recordReleaseResult", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("decideLot", Machine("not yet a page: the qualified person's step is done through the API until the product's pages come (issue 17)")),
+    ("listLocations", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("createLocation", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("listShipments", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("createShipment", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
+    ("getShipment", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("recordHandover", Machine("not yet a page: the custodian's step is done through the API until the product's pages come (issue 17)")),
+    ("importLoggerFile", Machine("not yet a page: QC's or the pharmacist's step is done through the API until the product's pages come (issue 17)")),
+    ("decideExcursion", Machine("not yet a page: the qualified person's step is done through the API until the product's pages come (issue 17)")),
+    ("linkKitUnit", Machine("not yet a page: the unblinded pharmacist's step is done through the API until the product's pages come (issue 17)")),
+    ("administerUnit", Machine("not yet a page: the unblinded pharmacist's step is done through the API until the product's pages come (issue 17)")),
+    ("traceLot", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("traceParticipant", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
 ];
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ const PEOPLE: &[common::Person] = &[
     ("dsmbm", Role::DsmbMember, None),
     ("crcb", Role::Crc, Some(1)),
     ("invb", Role::Investigator, Some(1)),
+    ("qc", Role::Qc, None),
+    ("qp", Role::QualifiedPerson, None),
 ];
 
 async fn spawn(url: &str) -> TestApp {
@@ -127,8 +129,15 @@ async fn databases() -> Databases {
 fn arm_leaks(value: &Value, study: &trial::Study, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
+            // The cell product: a unit's placebo flag, and which unit went into which kit or to
+            // which participant, reveal the arm as surely as the arm itself.
+            if map.contains_key("din") && map.contains_key("kit_number") {
+                out.push("a unit with its kit".to_string());
+            }
             for (k, v) in map {
-                if ["arm", "arm_id", "arm_name", "arms"].contains(&k.as_str()) {
+                if ["arm", "arm_id", "arm_name", "arms"].contains(&k.as_str())
+                    || ["placebo", "unit_id", "unit_label"].contains(&k.as_str())
+                {
                     out.push(format!("key {k}"));
                 }
                 arm_leaks(v, study, out);
@@ -349,8 +358,10 @@ async fn concurrent_over_http(minimisation: bool) {
 }
 
 /// Every operation of the OpenAPI document, as every role, over a study with allocations, a
-/// dispensed kit and an emergency unblinding: no blinded role ever receives an arm; the
-/// unblinded roles do where intended (so that the walk can find a leak).
+/// dispensed kit, a lot whose units (active and placebo) were shipped and one given, and an
+/// emergency unblinding: no blinded role ever receives an arm, a unit's placebo flag or which
+/// unit went into which kit; the unblinded roles do where intended (so that the walk can find
+/// a leak).
 #[tokio::test]
 async fn the_blind_walk() {
     for db in databases().await {
@@ -404,6 +415,9 @@ async fn the_blind_walk() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        // The cell product: a lot, its units shipped to site A, and the dispensed kit's unit
+        // given (issue 17).
+        let product = crate::product::seed(&app, Some((dispensed_one, &kit))).await;
         // Emergency unblinding: site B's investigator may not; site A's may, with reason and
         // password; a wrong password is refused and recorded.
         let path = format!("/api/studies/{sid}/participants/{unblinded_one}/unblinding");
@@ -579,7 +593,10 @@ async fn the_blind_walk() {
             let (status, tables) = client
                 .get(&format!("/api/studies/{sid}/safety/tables"))
                 .await;
-            if *role == Role::UnblindedPharmacist {
+            if matches!(
+                role,
+                Role::UnblindedPharmacist | Role::Qc | Role::QualifiedPerson
+            ) {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{tables}");
                 continue;
             }
@@ -646,6 +663,10 @@ async fn the_blind_walk() {
                                 .replace("{form}", "nope")
                                 .replace("{query}", "1")
                                 .replace("{ae}", ae)
+                                .replace("{lot}", &product.lot.to_string())
+                                .replace("{shipment}", &product.shipment.to_string())
+                                .replace("{excursion}", &product.excursion.to_string())
+                                .replace("{kit}", &kit)
                         })
                         .collect();
                     if op == "getAuditTrail" {
@@ -694,20 +715,31 @@ async fn the_blind_walk() {
             } else if blinded {
                 assert!(seen.is_empty(), "{name} (blinded) saw an arm: {seen:#?}");
             } else {
-                // The unblinded roles do see arms where intended.
-                let expected = if *role == Role::UnblindedPharmacist {
-                    "listKits"
-                } else {
-                    "getRandomisation"
+                // The unblinded roles do see arms where intended: QC, which reads no
+                // participant, the placebo flags of the units it labelled.
+                let expected = match role {
+                    Role::UnblindedPharmacist => "listKits",
+                    Role::Qc => "listLotUnits",
+                    _ => "getRandomisation",
                 };
                 assert!(
                     seen.iter().any(|s| s.starts_with(expected)),
                     "{name} should see arms in {expected}: {seen:#?}"
                 );
-                assert!(
-                    seen.iter().any(|s| s.starts_with("getParticipant")),
-                    "{name}: {seen:#?}"
-                );
+                if *role != Role::Qc {
+                    assert!(
+                        seen.iter().any(|s| s.starts_with("getParticipant")),
+                        "{name}: {seen:#?}"
+                    );
+                }
+                if *role == Role::UnblindedPharmacist {
+                    for op in ["listLotUnits", "traceLot", "traceParticipant"] {
+                        assert!(
+                            seen.iter().any(|s| s.starts_with(op)),
+                            "{name} should see the units' placebo flags and links in {op}: {seen:#?}"
+                        );
+                    }
+                }
             }
         }
         assert!(matches!(

@@ -32,6 +32,7 @@ mod mail;
 mod nav;
 mod page_times;
 mod pages;
+mod product;
 mod safety;
 mod safety_cases;
 mod safety_pages;

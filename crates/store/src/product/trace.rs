@@ -1,0 +1,207 @@
+//! Traceability: from a lot to every unit, shipment, site and participant, and from a
+//! participant back to the unit, lot, master cell bank and donor; each a handful of indexed
+//! queries (units by lot, administrations by unit and by participant).
+
+use sqlx::Row;
+
+use super::{lot, units_where, AdministrationRecord, Bank, Lot, Unit};
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
+use crate::model::{participant_in, Scope};
+use crate::Result;
+
+/// Someone who received a unit of a lot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// The participant.
+    pub participant_id: i64,
+    /// The subject id.
+    pub subject_id: Option<String>,
+    /// The site.
+    pub site_id: String,
+    /// When the unit was injected.
+    pub injected_at: String,
+    /// The unit given (shown to unblinded roles only).
+    pub unit_id: i64,
+}
+
+/// A lot traced forward.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LotTrace {
+    /// The lot.
+    pub lot: Lot,
+    /// Its bank.
+    pub bank: Bank,
+    /// Its units.
+    pub units: Vec<Unit>,
+    /// The shipments that carried them: id, site, state.
+    pub shipments: Vec<(i64, String, String)>,
+    /// The sites they went to.
+    pub sites: Vec<String>,
+    /// The participants in the caller's scope who received one, by time of injection.
+    pub recipients: Vec<Recipient>,
+}
+
+/// One administration traced back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TracedAdministration {
+    /// The record.
+    pub administration: AdministrationRecord,
+    /// The unit's label (shown to unblinded roles only).
+    pub unit_label: String,
+    /// The lot's number.
+    pub lot_number: String,
+    /// The lot's state now.
+    pub lot_state: String,
+    /// The bank.
+    pub bank: Bank,
+    /// The shipment that brought the unit.
+    pub shipment_id: Option<i64>,
+}
+
+/// A participant traced back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticipantTrace {
+    /// The participant.
+    pub participant_id: i64,
+    /// The subject id.
+    pub subject_id: Option<String>,
+    /// The site.
+    pub site_id: String,
+    /// What they were given, in order.
+    pub administrations: Vec<TracedAdministration>,
+}
+
+fn bank_of(row: &sqlx::any::AnyRow) -> Result<Bank> {
+    Ok(Bank {
+        id: row.try_get("bank_id")?,
+        code: row.try_get("bank_code")?,
+        donor: row.try_get("donor")?,
+        hla_typing: row.try_get("hla_typing")?,
+        created_by: row.try_get("bank_created_by")?,
+        created_at: row.try_get("bank_created_at")?,
+    })
+}
+
+const BANK_COLUMNS: &str = "b.id AS bank_id, b.code AS bank_code, b.donor, b.hla_typing, \
+    b.created_by AS bank_created_by, b.created_at::instant AS bank_created_at";
+
+impl Store {
+    /// A lot traced to its units, shipments, sites and the recipients in the caller's scope.
+    pub async fn trace_lot(&self, scope: &Scope, lot_id: i64) -> Result<LotTrace> {
+        let mut conn = self.pool.acquire().await?;
+        let study = scope.study();
+        let lot = lot(&mut conn, study, lot_id).await?;
+        let sql = render(
+            dialect_of(&conn),
+            &format!("SELECT {BANK_COLUMNS} FROM product_banks b WHERE b.id = $1"),
+        );
+        let row = sqlx::query(&sql)
+            .bind(lot.bank_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let bank = bank_of(&row)?;
+        let units = units_where(&mut conn, study, "u.lot_id = $2", lot_id).await?;
+        let shipments: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT DISTINCT s.id, s.site_id, s.state FROM product_shipments s \
+             JOIN product_units u ON u.shipment_id = s.id WHERE u.lot_id = $1 ORDER BY s.id",
+        )
+        .bind(lot_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut sites: Vec<String> = shipments.iter().map(|(_, s, _)| s.clone()).collect();
+        sites.sort();
+        sites.dedup();
+        let sql = render(
+            dialect_of(&conn),
+            "SELECT a.participant_id, p.subject_id, p.site_id, a.injected_at::instant, a.unit_id \
+             FROM product_units u JOIN product_administrations a ON a.unit_id = u.id \
+             JOIN participants p ON p.id = a.participant_id \
+             WHERE u.lot_id = $1 ORDER BY a.injected_at, a.id",
+        );
+        let rows = sqlx::query(&sql).bind(lot_id).fetch_all(&mut *conn).await?;
+        let mut recipients = Vec::new();
+        for r in rows {
+            let site: String = r.try_get("site_id")?;
+            if !scope.includes_site(&site) {
+                continue;
+            }
+            recipients.push(Recipient {
+                participant_id: r.try_get("participant_id")?,
+                subject_id: r.try_get("subject_id")?,
+                site_id: site,
+                injected_at: r.try_get("injected_at")?,
+                unit_id: r.try_get("unit_id")?,
+            });
+        }
+        Ok(LotTrace {
+            lot,
+            bank,
+            units,
+            shipments,
+            sites,
+            recipients,
+        })
+    }
+
+    /// A participant in scope traced back to each unit given, its lot, bank and donor.
+    pub async fn trace_participant(
+        &self,
+        scope: &Scope,
+        participant_id: i64,
+    ) -> Result<ParticipantTrace> {
+        let mut conn = self.pool.acquire().await?;
+        let participant = participant_in(&mut conn, scope, participant_id).await?;
+        let sql = render(
+            dialect_of(&conn),
+            &format!(
+                "SELECT a.id, a.unit_id, u.lot_id, a.thawed_at::instant, a.injected_at::instant, \
+                 a.dose_cells, a.volume_ml, a.weight_kg, a.route, a.puncture_level, \
+                 a.recorded_by, u.din, u.check_character, u.shipment_id, l.lot_number, \
+                 l.state, {BANK_COLUMNS} \
+                 FROM product_administrations a JOIN product_units u ON u.id = a.unit_id \
+                 JOIN product_lots l ON l.id = u.lot_id JOIN product_banks b ON b.id = l.bank_id \
+                 WHERE a.participant_id = $1 ORDER BY a.injected_at, a.id"
+            ),
+        );
+        let rows = sqlx::query(&sql)
+            .bind(participant.id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut administrations = Vec::new();
+        for r in rows {
+            let number = |c: &str| -> Result<f64> {
+                Ok(r.try_get::<String, _>(c)?.parse().unwrap_or(f64::NAN))
+            };
+            let din: String = r.try_get("din")?;
+            let check: String = r.try_get("check_character")?;
+            administrations.push(TracedAdministration {
+                administration: AdministrationRecord {
+                    id: r.try_get("id")?,
+                    participant_id: participant.id,
+                    unit_id: r.try_get("unit_id")?,
+                    lot_id: r.try_get("lot_id")?,
+                    thawed_at: r.try_get("thawed_at")?,
+                    injected_at: r.try_get("injected_at")?,
+                    dose_cells: r.try_get("dose_cells")?,
+                    volume_ml: number("volume_ml")?,
+                    weight_kg: number("weight_kg")?,
+                    route: r.try_get("route")?,
+                    puncture_level: r.try_get("puncture_level")?,
+                    recorded_by: r.try_get("recorded_by")?,
+                },
+                unit_label: format!("{din}{check}"),
+                lot_number: r.try_get("lot_number")?,
+                lot_state: r.try_get("state")?,
+                bank: bank_of(&r)?,
+                shipment_id: r.try_get("shipment_id")?,
+            });
+        }
+        Ok(ParticipantTrace {
+            participant_id: participant.id,
+            subject_id: participant.subject_id,
+            site_id: participant.site_id,
+            administrations,
+        })
+    }
+}
