@@ -5,6 +5,7 @@
 
 mod checkpoint;
 mod classify;
+mod export;
 mod isbt128;
 mod load;
 mod logs;
@@ -76,6 +77,9 @@ enum Command {
     /// numbers.
     #[command(subcommand)]
     Isbt128(isbt128::Isbt128Command),
+    /// Submission data: the SDTM datasets as SAS transport files.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::Safety(cmd) => server::run(safety::run(cmd)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,7 +1,7 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
 //! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
 //! API against its contract under schemathesis (contract), `randomization verify`
-//! (randomization_verify), `safety e2b` read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), and the
+//! (randomization_verify), `export sdtm` read back by pyreadstat and pandas (sdtm), `safety e2b` read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), and the
 //! server's JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128). A test
 //! over both databases names the one it failed on.
 
@@ -15,5 +15,6 @@ mod isbt128;
 mod logs;
 mod mail;
 mod randomization_verify;
+mod sdtm;
 mod server;
 mod terms;
