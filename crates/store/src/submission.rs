@@ -196,12 +196,12 @@ async fn load(
     }
     let mut forms = Vec::new();
     for (participant_id, visit_id, form_id, data, status) in q.fetch_all(&mut *conn).await? {
-        let data = serde_json::from_str(&data).map_err(|e| crate::StoreError::Invalid {
-            field: "data".into(),
-            message: format!(
-                "the stored form {form_id} of participant {participant_id} at {visit_id} \
-                 is not JSON: {e}"
-            ),
+        let data = serde_json::from_str(&data).map_err(|_| {
+            let form = format!("form {form_id} of participant {participant_id} at {visit_id}");
+            crate::StoreError::Invalid {
+                field: "data".into(),
+                message: format!("{form:?} is not a stored value"),
+            }
         })?;
         forms.push(SubmittedForm {
             participant_id,
