@@ -8,8 +8,14 @@
 //!   bytes; anything that does not fit is refused naming the dataset, the variable and the
 //!   record.
 //!
-//! ODM 1.3.2, SDTM mapping and Define-XML are to come (issue #19).
+//! - [`sdtm`]: the SDTM datasets of a study, mapped from what the store holds (DM, AE, DS, SV,
+//!   CM, VS, QS, the ISNCSCI findings in NV, and the trial design domains), read through the
+//!   store (which audits each export) and written one XPT file per domain. Arms only in an
+//!   unblinded export.
+//!
+//! ODM 1.3.2 and Define-XML are to come (issue #19).
 
 #![forbid(unsafe_code)]
 
+pub mod sdtm;
 pub mod xpt;

@@ -5,6 +5,7 @@
 
 mod checkpoint;
 mod classify;
+mod export;
 mod isbt128;
 mod labs;
 mod load;
@@ -80,6 +81,9 @@ enum Command {
     /// numbers.
     #[command(subcommand)]
     Isbt128(isbt128::Isbt128Command),
+    /// Submission data: the SDTM datasets as SAS transport files.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
         Command::Safety(cmd) => server::run(safety::run(cmd)),
         Command::Labs(cmd) => server::run(labs::run(cmd)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

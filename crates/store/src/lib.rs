@@ -49,6 +49,7 @@ mod queries;
 mod safety;
 mod scratch;
 mod studies;
+mod submission;
 pub mod testing;
 
 pub use accounts::{LoginAttempt, NewUser, RoleAssignment, Session, SignedIn};
@@ -84,6 +85,9 @@ pub use safety::{
 };
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
+pub use submission::{
+    Exported, SubmissionData, SubmittedForm, SubmittedVisit, Treatment, SUBMISSION_ENTITY,
+};
 pub use trial::Change;
 
 /// What can go wrong in the store.

@@ -20,5 +20,6 @@ mod safety;
 mod safety_cases;
 mod schema;
 mod story;
+mod submission;
 mod tamper;
 mod upgrade;

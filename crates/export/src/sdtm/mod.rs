@@ -1,0 +1,218 @@
+//! SDTM datasets from what the store holds, as SAS transport files (one per domain, named by
+//! the domain in lower case: `dm.xpt`, `ae.xpt`, …).
+//!
+//! | domain | from |
+//! |---|---|
+//! | DM | each enrolled participant (USUBJID = STUDYID-SUBJID; ARM, ACTARM only unblinded) |
+//! | AE | adverse events |
+//! | DS | consent, and the end of participation (completed or withdrawn, with its reason) |
+//! | SV | the visits that took place |
+//! | CM | the concomitant-medication forms |
+//! | VS | the vital-signs forms, one record per numeric field |
+//! | QS | the SCIM III forms (19 items, 3 subscales, total) and WISCI II forms |
+//! | NV | the ISNCSCI forms: each of the 136 exam values and the 25 classification results |
+//! | TS, TA, TE, TV, TI | the study definition |
+//!
+//! Dates are ISO 8601 as stored (an adverse event's partial dates stay partial); `--DY`
+//! counts from RFSTDTC, day 1 of the schedule (the first dose), with no day 0; EPOCH is
+//! SCREENING before day 1, TREATMENT to the last dose, FOLLOW-UP after; VISITNUM is the
+//! visit's place in the study's schedule and VISIT its name; `--SEQ` counts each subject's
+//! records from 1. A domain without records is left out.
+//!
+//! The mapping ([`datasets`]) is pure: rows from the typed records of
+//! [`store::SubmissionData`]. [`export`] reads them through the store, which audits the export
+//! in the same transaction, and writes the files.
+
+mod codes;
+mod design;
+mod events;
+mod findings;
+mod subject;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use store::{Actor, Exported, Scope, Store, SubmissionData, SubmittedForm};
+use time::OffsetDateTime;
+use trial::{Blinding, FormKind, Study, VisitDef};
+
+pub use crate::xpt::Problem;
+use crate::xpt::{self, Dataset};
+pub use events::BLINDED_DM_LABEL;
+use subject::{Context, Subject};
+
+/// What can go wrong in an export.
+#[derive(Debug, thiserror::Error)]
+pub enum SdtmError {
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// A value does not fit: the dataset, the variable and the record are named.
+    #[error("{0}")]
+    Invalid(Problem),
+    /// A file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A file written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The domain (`DM`).
+    pub domain: String,
+    /// Its records.
+    pub records: usize,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// The datasets of `data`, every one checked against the transport format: a value that does
+/// not fit is refused, naming the dataset, the variable and the record. Treatments (ARM,
+/// ACTARM) are written only when `data` holds them; DM's label then says so otherwise.
+pub fn datasets(study: &Study, data: &SubmissionData) -> Result<Vec<Dataset>, Problem> {
+    let cx = Context::new(study, data);
+    let first_consent = cx
+        .subjects
+        .values()
+        .map(|s| s.participant.consent_date.as_str())
+        .min();
+    let all = vec![
+        events::dm(&cx),
+        events::ae(&cx, data)?,
+        events::cm(&cx, data),
+        events::ds(&cx),
+        events::sv(&cx, data),
+        findings::vs(&cx, data),
+        findings::qs(&cx, data),
+        findings::nv(&cx, data),
+        design::ta(study),
+        design::te(study),
+        design::ti(study),
+        design::ts(study, cx.subjects.len(), first_consent),
+        design::tv(study),
+    ];
+    let kept: Vec<Dataset> = all.into_iter().filter(|d| !d.records.is_empty()).collect();
+    for d in &kept {
+        xpt::check(d)?;
+    }
+    Ok(kept)
+}
+
+/// Whether an export includes each participant's treatment: when asked for, and always in an
+/// open-label study (where nobody is blinded).
+pub fn includes_treatments(study: &Study, unblinded: bool) -> bool {
+    unblinded || study.blinding == Blinding::OpenLabel
+}
+
+/// Exports the study's SDTM datasets into `dir` (created when missing): reads the data through
+/// the store (with treatments when [`includes_treatments`]), maps and checks every dataset, and
+/// audits the export (blinded or not, each dataset and its record count) in the same
+/// transaction as the reads; only then writes the files. A refused value writes nothing and
+/// audits nothing.
+pub async fn export(
+    store: &Store,
+    study: &Study,
+    scope: &Scope,
+    unblinded: bool,
+    by: &Actor,
+    dir: &Path,
+    created: OffsetDateTime,
+) -> Result<Vec<Written>, SdtmError> {
+    let with_treatments = includes_treatments(study, unblinded);
+    let definition = study.clone();
+    let made = store
+        .export_submission(scope, "sdtm", with_treatments, by, move |data| {
+            let output = datasets(&definition, &data)?;
+            let list: Vec<String> = output
+                .iter()
+                .map(|d| format!("{} {}", d.name, d.records.len()))
+                .collect();
+            Ok::<_, Problem>(Exported {
+                contents: vec![("datasets".into(), list.join(", "))],
+                output,
+            })
+        })
+        .await?
+        .map_err(SdtmError::Invalid)?;
+    write_files(dir, &made, created)
+}
+
+/// Writes each dataset as `<domain>.xpt` in `dir`, each first to a temporary name and then
+/// renamed, so that no file is left half-written.
+pub fn write_files(
+    dir: &Path,
+    datasets: &[Dataset],
+    created: OffsetDateTime,
+) -> Result<Vec<Written>, SdtmError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SdtmError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = Vec::new();
+    for d in datasets {
+        let path = dir.join(format!("{}.xpt", d.name.to_lowercase()));
+        let temporary = dir.join(format!(".{}.xpt.partial", d.name.to_lowercase()));
+        let file = std::fs::File::create(&temporary).map_err(io(&temporary))?;
+        xpt::write_dataset(&file, d, created).map_err(|e| match e {
+            xpt::XptError::Invalid(p) => SdtmError::Invalid(p),
+            xpt::XptError::Io(source) => SdtmError::Io {
+                path: temporary.clone(),
+                source,
+            },
+        })?;
+        file.sync_all().map_err(io(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io(&path))?;
+        written.push(Written {
+            domain: d.name.clone(),
+            records: d.records.len(),
+            path,
+        });
+    }
+    Ok(written)
+}
+
+/// A subject's saved forms of one kind whose visit is in the schedule, with VISITNUM and the
+/// visit, in schedule order.
+fn forms_of<'d>(
+    cx: &Context<'d>,
+    data: &'d SubmissionData,
+    s: &Subject<'_>,
+    kind: FormKind,
+) -> Vec<(&'d SubmittedForm, (usize, &'d VisitDef))> {
+    let mut out: Vec<_> = data
+        .forms
+        .iter()
+        .filter(|f| f.participant_id == s.participant.id)
+        .filter(|f| cx.study.form(&f.form_id).is_some_and(|d| d.kind == kind))
+        .filter_map(|f| Some((f, cx.visit(&f.visit_id)?)))
+        .collect();
+    out.sort_by_key(|(f, (number, _))| (*number, f.form_id.clone()));
+    out
+}
+
+/// The date a form was collected: its visit's date.
+fn form_date(cx: &Context<'_>, form: &SubmittedForm) -> Option<String> {
+    cx.visit_dates
+        .get(&(form.participant_id, form.visit_id.as_str()))
+        .map(|d| store::date(*d))
+}
+
+/// A stored value as text: text as is, numbers as JSON writes them, yes/no as `Y`/`N`.
+fn text_of(value: Option<&Json>) -> String {
+    match value {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) => n.to_string(),
+        Some(Json::Bool(b)) => if *b { "Y" } else { "N" }.to_string(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! Submission exports (SDTM; ODM and Define-XML are to come, issue 19): everything a submission
+//! is mapped from, read in one transaction together with the audit rows of what the export
+//! included. The mapping is the `export` crate's, given to [`Store::export_submission`] as a
+//! closure that runs inside the transaction, so that what is audited is exactly what was
+//! read and mapped, and an export refused by the mapping is not audited as made.
+//!
+//! The treatment each participant was given (the allocated arm, or the dose level) is read
+//! only for an export that includes it; the audit row says whether it did, never which arm.
+
+use sqlx::AnyConnection;
+
+use crate::db::Store;
+use crate::dialect::{dialect_of, render};
+use crate::events::{study_events, AdverseEventRecord};
+use crate::model::{scope_filter, Actor, Participant, ParticipantRow, Scope, PARTICIPANT_COLUMNS};
+use crate::{Change, Result};
+
+/// The audit entity of a submission export (the action is `export`, the record the study).
+pub const SUBMISSION_ENTITY: &str = "submission";
+
+/// A saved form, as a submission reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmittedForm {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// The form.
+    pub form_id: String,
+    /// The values as saved (JSON object; an ISNCSCI form holds `exam` and `classification`).
+    pub data: serde_json::Value,
+    /// The saved status (`in-progress`, `complete`).
+    pub status: String,
+}
+
+/// A planned visit of a participant, and when it took place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmittedVisit {
+    /// The participant.
+    pub participant_id: i64,
+    /// The visit's id in the study definition.
+    pub visit_id: String,
+    /// Its target date.
+    pub target: String,
+    /// When it took place.
+    pub done_on: Option<String>,
+}
+
+/// The treatment a participant was given: the allocated arm of a randomised study, or the
+/// dose level of a dose escalation (the id in the study definition).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Treatment {
+    /// The participant.
+    pub participant_id: i64,
+    /// The arm's or the dose level's id.
+    pub id: String,
+}
+
+/// Everything of a study (in the caller's scope) that a submission is mapped from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmissionData {
+    /// Every participant, screened or enrolled, by id.
+    pub participants: Vec<Participant>,
+    /// Every planned visit of them, by participant then target date.
+    pub visits: Vec<SubmittedVisit>,
+    /// Every saved form of them, by participant, visit and form.
+    pub forms: Vec<SubmittedForm>,
+    /// Their adverse events, in the order recorded.
+    pub adverse_events: Vec<AdverseEventRecord>,
+    /// The treatment of each participant given one, only when the export includes it.
+    pub treatments: Option<Vec<Treatment>>,
+}
+
+/// What a mapping made of the data, and what the audit row says it included.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exported<T> {
+    /// The mapped files (or whatever the caller writes).
+    pub output: T,
+    /// What it included, audited field by field (e.g. `datasets`: `AE 9, DM 36`).
+    pub contents: Vec<(String, String)>,
+}
+
+impl Store {
+    /// Reads a study's data for a submission export (with each participant's treatment when
+    /// `with_treatments`), hands it to `map`, and when `map` succeeds appends the audit rows of
+    /// the export (format, whether treatments were included, and what `map` says the output
+    /// holds) on the study's chain, in the same transaction as the reads. When `map` refuses,
+    /// nothing is audited and its error is returned inside `Ok`.
+    pub async fn export_submission<T, E, F>(
+        &self,
+        scope: &Scope,
+        format: &str,
+        with_treatments: bool,
+        by: &Actor,
+        map: F,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(SubmissionData) -> std::result::Result<Exported<T>, E> + Send + 'static,
+    {
+        let (scope, format, by) = (scope.clone(), format.to_string(), by.clone());
+        self.write("export_submission", move |mut tx| {
+            Box::pin(async move {
+                let data = load(tx.conn(), &scope, with_treatments).await?;
+                let exported = match map(data) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let study = scope.study().to_string();
+                let row = |field: &str, value: &str| {
+                    Change::new("export", SUBMISSION_ENTITY, &study).set(field, value)
+                };
+                let blinding = if with_treatments {
+                    "unblinded: treatments included"
+                } else {
+                    "blinded: no treatment"
+                };
+                let mut changes = vec![row("format", &format), row("blinding", blinding)];
+                changes.extend(exported.contents.iter().map(|(f, v)| row(f, v)));
+                tx.audit(&study, &by, &changes).await?;
+                Ok(Ok(exported.output))
+            })
+        })
+        .await
+    }
+}
+
+/// The participants in scope, for the statements below: `participant_id IN (…)` and its values.
+fn in_scope(scope: &Scope) -> (String, Vec<String>) {
+    let (filter, values) = scope_filter(scope, 1);
+    (
+        format!("participant_id IN (SELECT id FROM participants WHERE {filter})"),
+        values,
+    )
+}
+
+async fn load(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    with_treatments: bool,
+) -> Result<SubmissionData> {
+    let dialect = dialect_of(conn);
+    let (filter, values) = scope_filter(scope, 1);
+    let sql = render(
+        dialect,
+        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE {filter} ORDER BY id"),
+    );
+    let mut q = sqlx::query_as::<_, ParticipantRow>(&sql);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let participants: Vec<Participant> = q
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(Participant::from)
+        .collect();
+
+    let (members, values) = in_scope(scope);
+    let sql = render(
+        dialect,
+        &format!(
+            "SELECT participant_id, visit_id, target::text, done_on::text FROM visits \
+             WHERE {members} ORDER BY participant_id, target, visit_id"
+        ),
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, Option<String>)>(&sql);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let visits = q
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(
+            |(participant_id, visit_id, target, done_on)| SubmittedVisit {
+                participant_id,
+                visit_id,
+                target,
+                done_on,
+            },
+        )
+        .collect();
+
+    let sql = render(
+        dialect,
+        &format!(
+            "SELECT participant_id, visit_id, form_id, data::text, status FROM form_entries \
+             WHERE {members} ORDER BY participant_id, visit_id, form_id"
+        ),
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let mut forms = Vec::new();
+    for (participant_id, visit_id, form_id, data, status) in q.fetch_all(&mut *conn).await? {
+        let data = serde_json::from_str(&data).map_err(|_| {
+            let form = format!("form {form_id} of participant {participant_id} at {visit_id}");
+            crate::StoreError::Invalid {
+                field: "data".into(),
+                message: format!("{form:?} is not a stored value"),
+            }
+        })?;
+        forms.push(SubmittedForm {
+            participant_id,
+            visit_id,
+            form_id,
+            data,
+            status,
+        });
+    }
+
+    let ids: std::collections::BTreeSet<i64> = participants.iter().map(|p| p.id).collect();
+    let adverse_events = study_events(conn, scope.study())
+        .await?
+        .into_iter()
+        .filter(|e| ids.contains(&e.participant_id))
+        .collect();
+
+    let treatments = if with_treatments {
+        let mut out = Vec::new();
+        for table in [
+            "SELECT participant_id, arm_id FROM allocations",
+            "SELECT participant_id, level_id FROM dose_assignments",
+        ] {
+            let sql = format!("{table} WHERE {members} ORDER BY participant_id");
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+            for v in &values {
+                q = q.bind(v);
+            }
+            out.extend(
+                q.fetch_all(&mut *conn)
+                    .await?
+                    .into_iter()
+                    .map(|(participant_id, id)| Treatment { participant_id, id }),
+            );
+        }
+        Some(out)
+    } else {
+        None
+    };
+    Ok(SubmissionData {
+        participants,
+        visits,
+        forms,
+        adverse_events,
+        treatments,
+    })
+}

@@ -1,0 +1,189 @@
+//! A submission export's reads and its audit, on a fresh SQLite file and a fresh PostgreSQL
+//! database: everything of the study in scope is read in one transaction, treatments only when
+//! asked for, and the export is audited (blinded or not, what it included) only when the
+//! mapping accepts the data.
+
+use store::*;
+use trial::{Covariates, Study};
+
+use crate::common::*;
+
+const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
+
+fn screening(site: &str, number: &str) -> NewScreening {
+    NewScreening {
+        site_id: site.into(),
+        screening_number: number.into(),
+        sex: "female".into(),
+        date_of_birth: "1985-01-02".into(),
+        injury_date: "2026-10-01".into(),
+        consent_date: "2026-10-20".into(),
+        screening_date: "2026-10-21".into(),
+        eligible: true,
+        eligibility_reasons: vec![],
+        exam_visit: "screening".into(),
+        exam_visit_name: "Screening".into(),
+        exam_form: "isncsci".into(),
+        exam_raw: r#"{"c5RightMotor":"4"}"#.into(),
+        classification: r#"{"asiaImpairmentScale":"B"}"#.into(),
+    }
+}
+
+type Summary = (usize, usize, usize, Option<Vec<String>>);
+
+/// What the mapping saw: participants, visits, forms, and the treatments by id.
+fn summary(d: &SubmissionData) -> Summary {
+    (
+        d.participants.len(),
+        d.visits.len(),
+        d.forms.len(),
+        d.treatments
+            .as_ref()
+            .map(|t| t.iter().map(|t| t.id.clone()).collect()),
+    )
+}
+
+#[tokio::test]
+async fn an_export_reads_the_study_in_scope_and_audits_what_it_included() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let study = Study::from_toml(PHASE2).unwrap();
+        store
+            .load_study(&study, PHASE2, &Actor::system())
+            .await
+            .unwrap();
+        let by = Actor::user(&user(&store, "dm").await);
+        let scope = Scope::Study(study.id.clone());
+        store
+            .generate_randomisation(&study, &ListRequest::new(3, 12, 40), &by)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for (i, site) in ["SYSU3", "SHEPHERD", "SYSU3"].into_iter().enumerate() {
+            let p = store
+                .screen(&scope, &screening(site, &format!("S{i}")), &by)
+                .await
+                .unwrap();
+            ids.push(p.id);
+            if i == 2 {
+                continue; // still in screening
+            }
+            store
+                .enrol(
+                    &scope,
+                    &study,
+                    &Enrolment {
+                        participant_id: p.id,
+                        subject_id: format!("00{i}"),
+                        enrolled_on: "2026-10-22".into(),
+                        anchor_date: "2026-10-23".into(),
+                        visits: vec![],
+                    },
+                    &by,
+                )
+                .await
+                .unwrap();
+            let c = Covariates::new(&study, isncsci::Grade::B, isncsci::Level::C6, site).unwrap();
+            store
+                .randomise(&scope, &study, p.id, &c, &by)
+                .await
+                .unwrap();
+        }
+
+        // Blinded: no treatment read; every participant, the screening visits and exams.
+        let seen = store
+            .export_submission(&scope, "sdtm", false, &by, |d| {
+                Ok::<_, String>(Exported {
+                    output: summary(&d),
+                    contents: vec![("datasets".into(), "DM 2".into())],
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen, (3, 3, 3, None));
+
+        // Unblinded: each randomised participant's arm, as allocated.
+        let (.., arms) = store
+            .export_submission(&scope, "sdtm", true, &by, |d| {
+                let exam = &d.forms[0].data["exam"]["c5RightMotor"];
+                assert_eq!(exam, "4", "forms are read as stored");
+                Ok::<_, String>(Exported {
+                    output: summary(&d),
+                    contents: vec![],
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let allocated: Vec<(String,)> =
+            sqlx::query_as("SELECT arm_id FROM allocations ORDER BY participant_id")
+                .fetch_all(store.raw_pool())
+                .await
+                .unwrap();
+        let allocated: Vec<String> = allocated.into_iter().map(|(a,)| a).collect();
+        assert_eq!(arms, Some(allocated));
+
+        // A site's scope reads its own participants only.
+        let site = Scope::Sites {
+            study: study.id.clone(),
+            sites: vec!["SHEPHERD".into()],
+        };
+        let (people, visits, forms, _) = store
+            .export_submission(&site, "sdtm", false, &by, |d| {
+                Ok::<_, String>(Exported {
+                    output: summary(&d),
+                    contents: vec![],
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((people, visits, forms), (1, 1, 1));
+
+        // A mapping that refuses: its error, and nothing audited.
+        let before = store.audit_of(SUBMISSION_ENTITY, &study.id).await.unwrap();
+        let refused = store
+            .export_submission(&scope, "sdtm", true, &by, |_| {
+                Err::<Exported<()>, _>("AETERM too long".to_string())
+            })
+            .await
+            .unwrap();
+        assert_eq!(refused, Err("AETERM too long".to_string()));
+        let after = store.audit_of(SUBMISSION_ENTITY, &study.id).await.unwrap();
+        assert_eq!(before.len(), after.len());
+
+        // Each export made is audited on the study's chain: format, blinding, what it held.
+        let rows: Vec<(String, String)> = after
+            .iter()
+            .map(|r| {
+                assert_eq!(
+                    (r.action.as_str(), r.chain.as_str()),
+                    ("export", "XS228-P2")
+                );
+                assert_eq!(r.username, "dm");
+                (
+                    r.field.clone().unwrap_or_default(),
+                    r.new_value.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let pair = |f: &str, v: &str| (f.to_string(), v.to_string());
+        assert_eq!(
+            rows,
+            [
+                pair("format", "sdtm"),
+                pair("blinding", "blinded: no treatment"),
+                pair("datasets", "DM 2"),
+                pair("format", "sdtm"),
+                pair("blinding", "unblinded: treatments included"),
+                pair("format", "sdtm"),
+                pair("blinding", "blinded: no treatment"),
+            ]
+        );
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditReport::Intact { .. }
+        ));
+    }
+}
