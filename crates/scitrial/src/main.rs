@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod analysis;
 mod checkpoint;
 mod classify;
 mod isbt128;
@@ -72,6 +73,9 @@ enum Command {
     /// Safety reporting: the SUSARs' expedited reports as E2B(R3) files.
     #[command(subcommand)]
     Safety(safety::SafetyCommand),
+    /// The analysis datasets (ADSL, ADISN as CSV and XPT) and the results of the analyses
+    /// (results.json): pooled, or by arm with --unblinded (audited as an unblinded run).
+    Analysis(analysis::AnalysisArgs),
     /// The cell product's ISBT 128 identifiers: check characters of donation identification
     /// numbers.
     #[command(subcommand)]
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::Safety(cmd) => server::run(safety::run(cmd)),
+        Command::Analysis(args) => server::run(analysis::run(args)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! server's JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128). A test
 //! over both databases names the one it failed on.
 
+mod analysis;
 mod checkpoints;
 mod cli;
 mod common;
