@@ -162,7 +162,7 @@ async fn the_analysis_reads_arms_only_when_unblinded_and_audits_each_run() {
             .analysis_subjects(&study, true, "DSMB closed report", &stat)
             .await
             .unwrap();
-        assert_eq!(blinded.len(), 6, "{}", store.database());
+        assert_eq!(blinded.len(), 6, "{}", store.database().name());
         for (subjects, shown) in [(&blinded, false), (&unblinded, true)] {
             for (s, (id, arm, strata, treated, tms0, tms24)) in subjects.iter().zip(&expected) {
                 assert_eq!(&s.subject_id, id);
@@ -171,7 +171,7 @@ async fn the_analysis_reads_arms_only_when_unblinded_and_audits_each_run() {
                 } else {
                     Assignment::Hidden
                 };
-                assert_eq!(s.assignment, want, "{}", store.database());
+                assert_eq!(s.assignment, want, "{}", store.database().name());
                 assert_eq!(&s.strata, strata);
                 assert_eq!(s.treated, *treated);
                 assert_eq!(s.anchor_date, Some(anchor));
