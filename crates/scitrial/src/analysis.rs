@@ -69,7 +69,11 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         "{} participants of study {}, {} results, in {} ms",
         data.adsl.len(),
         study.id,
-        if results.unblinded { "by arm" } else { "pooled" },
+        if results.unblinded {
+            "by arm"
+        } else {
+            "pooled"
+        },
         started.elapsed().as_millis()
     );
     Ok(())

@@ -82,7 +82,7 @@ impl Store {
 fn stored_date(field: &str, text: &str) -> Result<time::Date> {
     parse_date(text).ok_or_else(|| StoreError::Invalid {
         field: field.into(),
-        message: format!("{text:?} is not a stored date (YYYY-MM-DD)"),
+        message: format!("{text:?} as stored is not a YYYY-MM-DD date"),
     })
 }
 
@@ -144,7 +144,16 @@ async fn assignments(
              dispensed_at::instant, unblinded_at::instant, site_index, {arm} \
              FROM allocations WHERE study_id = $1"
         ));
-        type Row = (i64, String, String, String, Option<String>, Option<String>, i64, String);
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+        );
         let rows: Vec<Row> = sqlx::query_as(&sql)
             .bind(&study.id)
             .fetch_all(tx.conn())
@@ -207,14 +216,19 @@ async fn visits(
         "SELECT v.participant_id, v.visit_id, v.earliest::text, v.latest::text, v.done_on::text \
          FROM visits v JOIN participants p ON p.id = v.participant_id WHERE p.study_id = $1",
     );
-    let rows: Vec<(i64, String, String, String, Option<String>)> =
-        sqlx::query_as(&sql).bind(study).fetch_all(tx.conn()).await?;
+    let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(&sql)
+        .bind(study)
+        .fetch_all(tx.conn())
+        .await?;
     let mut out: HashMap<i64, Vec<SubjectVisit>> = HashMap::new();
     for (id, visit_id, earliest, latest, done_on) in rows {
         let visit = SubjectVisit {
             earliest: stored_date("earliest", &earliest)?,
             latest: stored_date("latest", &latest)?,
-            done_on: done_on.as_deref().map(|d| stored_date("done_on", d)).transpose()?,
+            done_on: done_on
+                .as_deref()
+                .map(|d| stored_date("done_on", d))
+                .transpose()?,
             visit_id,
         };
         out.entry(id).or_default().push(visit);
@@ -241,10 +255,11 @@ async fn forms(
         let Some(form) = study.form(&form_id) else {
             continue;
         };
-        let data: serde_json::Value = serde_json::from_str(&data).map_err(|e| StoreError::Invalid {
-            field: "form_entries.data".into(),
-            message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
-        })?;
+        let data: serde_json::Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Invalid {
+                field: "form_entries.data".into(),
+                message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
+            })?;
         out.entry(id)
             .or_default()
             .extend(measurements_from_form(form.kind, &visit_id, &data));

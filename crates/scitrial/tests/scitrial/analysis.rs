@@ -19,8 +19,15 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Runs `scitrial analysis` into `dir`: the exit code and everything it printed.
 fn analysis(url: &str, dir: &Path, unblinded: bool) -> (i32, String) {
     let mut cmd = bin();
-    cmd.args(["analysis", "--database-url", url, "--study", "XS228-P2", "--output"])
-        .arg(dir);
+    cmd.args([
+        "analysis",
+        "--database-url",
+        url,
+        "--study",
+        "XS228-P2",
+        "--output",
+    ])
+    .arg(dir);
     if unblinded {
         cmd.arg("--unblinded");
     }
@@ -70,7 +77,11 @@ fn check_xpt(path: &Path, csv: &[BTreeMap<String, String>]) {
     assert_eq!(bytes.len() % 80, 0, "{}", path.display());
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     for name in csv[0].keys() {
-        assert!(has(name.as_bytes()), "{}: no variable {name}", path.display());
+        assert!(
+            has(name.as_bytes()),
+            "{}: no variable {name}",
+            path.display()
+        );
     }
     assert!(has(csv[0]["USUBJID"].as_bytes()));
 }
@@ -81,7 +92,9 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         let url = db.url().to_string();
         let store = Arc::new(store::open(&url).await.unwrap());
         let source = std::fs::read_to_string(common::PHASE2).unwrap();
-        let app = web::App::new(store.clone(), &[source], false).await.unwrap();
+        let app = web::App::new(store.clone(), &[source], false)
+            .await
+            .unwrap();
         let today = time::OffsetDateTime::now_utc().date();
         web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         let scope = Scope::Study("XS228-P2".into());
@@ -97,19 +110,31 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         let pooled = temp_dir("analysis-pooled");
         let (code, out) = analysis(&url, &pooled, false);
         assert_eq!(code, 0, "{}: {out}", db.name());
-        for file in ["adsl.csv", "adisn.csv", "adsl.xpt", "adisn.xpt", "results.json"] {
-            let text = String::from_utf8_lossy(&std::fs::read(pooled.join(file)).unwrap())
-                .to_lowercase();
+        for file in [
+            "adsl.csv",
+            "adisn.csv",
+            "adsl.xpt",
+            "adisn.xpt",
+            "results.json",
+        ] {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(pooled.join(file)).unwrap()).to_lowercase();
             assert!(!text.contains("placebo"), "{file} names an arm");
             assert!(!text.contains("\"xs228\""), "{file} names an arm");
         }
         let adsl = read_csv(&pooled.join("adsl.csv"));
         assert_eq!(adsl.len(), enrolled.len());
-        assert!(adsl.iter().all(|r| r["TRT01P"] == "BLINDED" || r["TRT01P"].is_empty()));
+        assert!(adsl
+            .iter()
+            .all(|r| r["TRT01P"] == "BLINDED" || r["TRT01P"].is_empty()));
         let r = results(&pooled);
         assert_eq!(r["unblinded"], false);
         assert_eq!(r["primary"]["pooled"], true, "{}", r["primary"]);
-        assert!(r["primary"]["n"].as_u64().unwrap() >= 10, "{}", r["primary"]);
+        assert!(
+            r["primary"]["n"].as_u64().unwrap() >= 10,
+            "{}",
+            r["primary"]
+        );
         assert!(r["primary"].get("estimate").is_none());
         assert_eq!(unblinded_runs(&store).await, 0);
 
@@ -117,14 +142,18 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         let closed = temp_dir("analysis-unblinded");
         let (code, out) = analysis(&url, &closed, true);
         assert_eq!(code, 0, "{}: {out}", db.name());
-        assert_eq!(unblinded_runs(&store).await, 1, "the unblinded run is audited");
+        assert_eq!(
+            unblinded_runs(&store).await,
+            1,
+            "the unblinded run is audited"
+        );
         let adsl = read_csv(&closed.join("adsl.csv"));
         let adisn = read_csv(&closed.join("adisn.csv"));
         check_xpt(&closed.join("adsl.xpt"), &adsl);
         check_xpt(&closed.join("adisn.xpt"), &adisn);
         // Each participant's planned treatment is the allocated arm.
-        let study = trial::Study::from_toml(&std::fs::read_to_string(common::PHASE2).unwrap())
-            .unwrap();
+        let study =
+            trial::Study::from_toml(&std::fs::read_to_string(common::PHASE2).unwrap()).unwrap();
         let arms: BTreeMap<String, String> = store
             .allocations(&scope)
             .await
@@ -136,7 +165,10 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
             })
             .collect();
         for row in &adsl {
-            assert_eq!(arms.get(&row["USUBJID"]).map_or("", String::as_str), row["TRT01P"]);
+            assert_eq!(
+                arms.get(&row["USUBJID"]).map_or("", String::as_str),
+                row["TRT01P"]
+            );
             assert_eq!(row["ITTFL"] == "Y", arms.contains_key(&row["USUBJID"]));
         }
         // The primary analysis refitted from the files: the week-24 TMS records flagged for
@@ -158,8 +190,14 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
                     .collect()
             })
             .collect();
-        assert!(treated.iter().filter(|t| **t).count() >= 3, "XS228 week-24 visits");
-        assert!(treated.iter().filter(|t| !**t).count() >= 3, "placebo week-24 visits");
+        assert!(
+            treated.iter().filter(|t| **t).count() >= 3,
+            "XS228 week-24 visits"
+        );
+        assert!(
+            treated.iter().filter(|t| !**t).count() >= 3,
+            "placebo week-24 visits"
+        );
         let fit = stats::ancova(
             &chg,
             &treated,
@@ -183,7 +221,10 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
             ("p_value", fit.p_value),
         ] {
             let got = p[key].as_f64().unwrap();
-            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{key}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{key}: {got} vs {want}"
+            );
         }
         assert!(p["ci_lower"].as_f64() < p["estimate"].as_f64());
         assert_eq!(p["active"], "xs228");

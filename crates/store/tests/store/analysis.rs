@@ -130,7 +130,12 @@ async fn the_analysis_reads_arms_only_when_unblinded_and_audits_each_run() {
             let (later, tms24) = exam_form(200 + i);
             for (visit, form, data, status) in [
                 ("week-24", "isncsci", later, FormStatus::Complete),
-                ("week-12", "isncsci", exam_form(300).0, FormStatus::InProgress),
+                (
+                    "week-12",
+                    "isncsci",
+                    exam_form(300).0,
+                    FormStatus::InProgress,
+                ),
             ] {
                 store
                     .save_form(
@@ -151,7 +156,14 @@ async fn the_analysis_reads_arms_only_when_unblinded_and_audits_each_run() {
             }
             let level_name = if i < 3 { "cervical" } else { "thoracolumbar" };
             let strata = vec![grade.letter().to_owned(), level_name.to_owned(), site];
-            expected.push((format!("XS228-{i:03}"), a.arm_id, strata, i % 2 == 0, tms0, tms24));
+            expected.push((
+                format!("XS228-{i:03}"),
+                a.arm_id,
+                strata,
+                i % 2 == 0,
+                tms0,
+                tms24,
+            ));
         }
 
         let blinded = store

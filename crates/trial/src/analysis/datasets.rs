@@ -142,7 +142,13 @@ pub fn primary_visit(study: &Study) -> Option<&VisitDef> {
 }
 
 /// The parameters an analysis uses at the primary visit (`ANL01FL`).
-const ANALYSED: [Param; 5] = [Param::Tms, Param::Uems, Param::Lems, Param::Scim, Param::Ais];
+const ANALYSED: [Param; 5] = [
+    Param::Tms,
+    Param::Uems,
+    Param::Lems,
+    Param::Scim,
+    Param::Ais,
+];
 
 /// Derives `ADSL` and `ADISN` from the enrolled participants.
 pub fn derive(study: &Study, subjects: &[Subject]) -> Datasets {
@@ -319,7 +325,9 @@ fn adisn_rows(
         let baseline = adsl.baselines.get(&m.param);
         let ablfl = baseline.is_some_and(|b| b.visit_id == m.visit_id);
         let chg = if def.day > 1 {
-            m.value.zip(baseline.and_then(|b| b.value)).map(|(a, b)| a - b)
+            m.value
+                .zip(baseline.and_then(|b| b.value))
+                .map(|(a, b)| a - b)
         } else {
             None
         };

@@ -109,8 +109,16 @@ pub fn measurements_from_form(kind: FormKind, visit_id: &str, data: &Value) -> V
                 at(Param::Tms, tms, shown(tms)),
                 at(Param::Uems, uems, shown(uems)),
                 at(Param::Lems, lems, shown(lems)),
-                at(Param::Lts, total("touchTotal"), text("touchTotal").to_owned()),
-                at(Param::Pps, total("prickTotal"), text("prickTotal").to_owned()),
+                at(
+                    Param::Lts,
+                    total("touchTotal"),
+                    text("touchTotal").to_owned(),
+                ),
+                at(
+                    Param::Pps,
+                    total("prickTotal"),
+                    text("prickTotal").to_owned(),
+                ),
                 at(Param::Ais, ais_number(ais), ais.to_owned()),
                 at(
                     Param::Nli,
@@ -130,7 +138,9 @@ pub fn measurements_from_form(kind: FormKind, visit_id: &str, data: &Value) -> V
 }
 
 fn score(data: &Value, key: &str) -> Option<f64> {
-    data.get(key).and_then(Value::as_f64).filter(|v| v.is_finite())
+    data.get(key)
+        .and_then(Value::as_f64)
+        .filter(|v| v.is_finite())
 }
 
 /// A single AIS grade (`C`, or `C*` resting on non-SCI values) as 1 (A) to 5 (E); none when

@@ -217,7 +217,13 @@ pub struct Results {
 
 /// The arms compared: the first active and the first placebo arm of the study.
 fn arms(study: &Study) -> Option<(String, String)> {
-    let of = |kind: ArmKind| study.arms.iter().find(|a| a.kind == kind).map(|a| a.id.clone());
+    let of = |kind: ArmKind| {
+        study
+            .arms
+            .iter()
+            .find(|a| a.kind == kind)
+            .map(|a| a.id.clone())
+    };
     Some((of(ArmKind::Active)?, of(ArmKind::Placebo)?))
 }
 
@@ -279,7 +285,8 @@ fn change(
     let records: Vec<(&AdslRow, &AdisnRow)> = analysed(data, param, population).collect();
     if !unblinded {
         let changes: Vec<f64> = records.iter().filter_map(|(_, r)| r.chg).collect();
-        return pooled_mean(&changes).map_or_else(Outcome::not, |p| Outcome::Computed(ByArm::Pooled(p)));
+        return pooled_mean(&changes)
+            .map_or_else(Outcome::not, |p| Outcome::Computed(ByArm::Pooled(p)));
     }
     let Some((active, control)) = arms(study) else {
         return Outcome::not("the study has no active and placebo arms to compare");
@@ -293,13 +300,23 @@ fn change(
                     .is_some_and(|a| a == active || a == control)
         })
         .collect();
+    for arm in [&active, &control] {
+        if !compared.iter().any(|(s, _)| s.arm.as_ref() == Some(arm)) {
+            return Outcome::not(format!(
+                "no participant of arm {arm} has a change of {} at the primary visit",
+                param.code()
+            ));
+        }
+    }
     let outcome: Vec<f64> = compared.iter().filter_map(|(_, r)| r.chg).collect();
     let base: Vec<f64> = compared.iter().filter_map(|(_, r)| r.base).collect();
     let treated: Vec<bool> = compared
         .iter()
         .map(|(s, _)| s.arm.as_deref() == Some(active.as_str()))
         .collect();
-    let names: Vec<String> = (1..=data.strata.len()).map(|i| format!("STRAT{i}R")).collect();
+    let names: Vec<String> = (1..=data.strata.len())
+        .map(|i| format!("STRAT{i}R"))
+        .collect();
     let levels: Vec<Vec<&str>> = (0..data.strata.len())
         .map(|i| {
             compared
@@ -362,7 +379,11 @@ fn pooled_mean(values: &[f64]) -> Result<Pooled, String> {
     })
 }
 
-fn conversion(study: &Study, data: &Datasets, unblinded: bool) -> Outcome<ByArm<Conversion, PooledRate>> {
+fn conversion(
+    study: &Study,
+    data: &Datasets,
+    unblinded: bool,
+) -> Outcome<ByArm<Conversion, PooledRate>> {
     let records: Vec<(&AdslRow, bool)> = analysed(data, Param::Ais, |s| s.ittfl)
         .filter_map(|(s, r)| r.chg.map(|c| (s, c >= 1.0)))
         .collect();
@@ -402,7 +423,12 @@ fn conversion(study: &Study, data: &Datasets, unblinded: bool) -> Outcome<ByArm<
             .map(|t| col.map_or(t[row][0] + t[row][1], |c| t[row][c]))
             .sum()
     };
-    let (ra, na, rc, nc) = (total(0, Some(0)), total(0, None), total(1, Some(0)), total(1, None));
+    let (ra, na, rc, nc) = (
+        total(0, Some(0)),
+        total(0, None),
+        total(1, Some(0)),
+        total(1, None),
+    );
     let interval = match stats::newcombe(ra, na, rc, nc, CONFIDENCE) {
         Ok(i) => i,
         Err(e) => return Outcome::not(e.to_string()),

@@ -170,7 +170,10 @@ impl Datasets {
                     yes_no(s.pprotfl),
                     text(&s.pprotrsn),
                 ];
-                row.extend((0..self.strata.len()).map(|i| text(s.strata.get(i).cloned().unwrap_or_default())));
+                row.extend(
+                    (0..self.strata.len())
+                        .map(|i| text(s.strata.get(i).cloned().unwrap_or_default())),
+                );
                 row.extend([
                     Cell::Date(Some(s.enrldt)),
                     Cell::Date(s.randdt),
@@ -247,7 +250,10 @@ impl Datasets {
                     yes_no(s.saffl),
                     yes_no(s.pprotfl),
                 ];
-                row.extend((0..self.strata.len()).map(|i| text(s.strata.get(i).cloned().unwrap_or_default())));
+                row.extend(
+                    (0..self.strata.len())
+                        .map(|i| text(s.strata.get(i).cloned().unwrap_or_default())),
+                );
                 row.extend([
                     text(r.param.code()),
                     text(r.param.label()),

@@ -118,10 +118,7 @@ fn subjects(case: &Value, shown: bool) -> Vec<Subject> {
         .collect()
 }
 
-fn effect<'a>(
-    got: &'a trial::analysis::ChangeAnalysis,
-    what: &str,
-) -> &'a trial::analysis::Effect {
+fn effect<'a>(got: &'a trial::analysis::ChangeAnalysis, what: &str) -> &'a trial::analysis::Effect {
     match got {
         Outcome::Computed(ByArm::Arms(e)) => e,
         other => panic!("{what}: expected an effect by arm, got {other:?}"),
@@ -137,8 +134,15 @@ fn check_effect(got: &trial::analysis::ChangeAnalysis, want: &Value, what: &str)
     close(e.se, &want["se"], &format!("{what} se"));
     close(e.df, &want["df"], &format!("{what} df"));
     assert_eq!(e.n as u64, want["n"].as_u64().unwrap(), "{what} n");
-    assert_eq!(e.n_active as u64, want["n_active"].as_u64().unwrap(), "{what} n_active");
-    assert_eq!((e.active.as_str(), e.control.as_str()), ("xs228", "placebo"));
+    assert_eq!(
+        e.n_active as u64,
+        want["n_active"].as_u64().unwrap(),
+        "{what} n_active"
+    );
+    assert_eq!(
+        (e.active.as_str(), e.control.as_str()),
+        ("xs228", "placebo")
+    );
 }
 
 #[test]
@@ -152,9 +156,21 @@ fn the_analyses_by_arm_agree_with_statsmodels_on_the_same_rows() {
         let data = derive(&study, &subjects(case, true));
         let results = analyse(&study, &data);
         assert!(results.unblinded, "{name}");
-        check_effect(&results.primary, &case["primary"], &format!("{name}: primary"));
-        check_effect(&results.secondary.uems, &case["uems"], &format!("{name}: UEMS"));
-        check_effect(&results.secondary.lems, &case["lems"], &format!("{name}: LEMS"));
+        check_effect(
+            &results.primary,
+            &case["primary"],
+            &format!("{name}: primary"),
+        );
+        check_effect(
+            &results.secondary.uems,
+            &case["uems"],
+            &format!("{name}: UEMS"),
+        );
+        check_effect(
+            &results.secondary.lems,
+            &case["lems"],
+            &format!("{name}: LEMS"),
+        );
         check_effect(
             &results.sensitivity.per_protocol,
             &case["per_protocol"],
@@ -162,7 +178,10 @@ fn the_analyses_by_arm_agree_with_statsmodels_on_the_same_rows() {
         );
         let want = &case["ais_conversion"];
         let Outcome::Computed(ByArm::Arms(c)) = &results.secondary.ais_conversion else {
-            panic!("{name}: no conversion by arm: {:?}", results.secondary.ais_conversion);
+            panic!(
+                "{name}: no conversion by arm: {:?}",
+                results.secondary.ais_conversion
+            );
         };
         for (got, key) in [
             (c.responders_active, "responders_active"),
@@ -172,7 +191,11 @@ fn the_analyses_by_arm_agree_with_statsmodels_on_the_same_rows() {
         ] {
             assert_eq!(got, want[key].as_u64().unwrap(), "{name}: {key}");
         }
-        close(c.risk_difference, &want["risk_difference"], "risk difference");
+        close(
+            c.risk_difference,
+            &want["risk_difference"],
+            "risk difference",
+        );
         close(c.ci_lower, &want["ci_lower"], "Newcombe lower");
         close(c.ci_upper, &want["ci_upper"], "Newcombe upper");
         let Outcome::Computed(cmh) = &c.cmh else {
@@ -183,7 +206,11 @@ fn the_analyses_by_arm_agree_with_statsmodels_on_the_same_rows() {
         assert_eq!(cmh.strata as u64, want["strata"].as_u64().unwrap());
         match &want["odds_ratio"] {
             Value::Number(_) => {
-                close(cmh.odds_ratio.unwrap(), &want["odds_ratio"], "MH odds ratio");
+                close(
+                    cmh.odds_ratio.unwrap(),
+                    &want["odds_ratio"],
+                    "MH odds ratio",
+                );
                 close(cmh.ci_lower.unwrap(), &want["or_lower"], "MH OR lower");
                 close(cmh.ci_upper.unwrap(), &want["or_upper"], "MH OR upper");
             }
@@ -203,7 +230,10 @@ fn the_pooled_analyses_agree_with_scipy_and_show_no_arm() {
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let data = derive(&study, &subjects(case, false));
-        assert!(data.adsl.iter().all(|s| s.arm.is_none() && s.trt01p == "BLINDED"));
+        assert!(data
+            .adsl
+            .iter()
+            .all(|s| s.arm.is_none() && s.trt01p == "BLINDED"));
         let results = analyse(&study, &data);
         assert!(!results.unblinded, "{name}");
         let want = &case["primary"]["pooled"];
@@ -225,7 +255,10 @@ fn the_pooled_analyses_agree_with_scipy_and_show_no_arm() {
         close(r.ci_upper, &want["ci_upper"], "Wilson upper");
         let json = serde_json::to_string(&results).unwrap();
         for word in ["xs228", "placebo", "active", "control", "estimate"] {
-            assert!(!json.contains(word), "{name}: pooled results name {word}: {json}");
+            assert!(
+                !json.contains(word),
+                "{name}: pooled results name {word}: {json}"
+            );
         }
     }
 }
