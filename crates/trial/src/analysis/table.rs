@@ -106,6 +106,11 @@ impl Datasets {
             .collect()
     }
 
+    /// A participant's stratification, one cell per factor.
+    fn strata_cells<'a>(&'a self, s: &'a super::AdslRow) -> impl Iterator<Item = Cell> + 'a {
+        (0..self.strata.len()).map(|i| text(s.strata.get(i).map_or("", String::as_str)))
+    }
+
     /// `ADSL` as a table.
     pub fn adsl_table(&self) -> Table {
         use Kind::{Date as D, Number as N, Text as T};
@@ -170,10 +175,7 @@ impl Datasets {
                     yes_no(s.pprotfl),
                     text(&s.pprotrsn),
                 ];
-                row.extend(
-                    (0..self.strata.len())
-                        .map(|i| text(s.strata.get(i).cloned().unwrap_or_default())),
-                );
+                row.extend(self.strata_cells(s));
                 row.extend([
                     Cell::Date(Some(s.enrldt)),
                     Cell::Date(s.randdt),
@@ -250,10 +252,7 @@ impl Datasets {
                     yes_no(s.saffl),
                     yes_no(s.pprotfl),
                 ];
-                row.extend(
-                    (0..self.strata.len())
-                        .map(|i| text(s.strata.get(i).cloned().unwrap_or_default())),
-                );
+                row.extend(self.strata_cells(s));
                 row.extend([
                     text(r.param.code()),
                     text(r.param.label()),
