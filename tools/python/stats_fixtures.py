@@ -39,7 +39,7 @@ def nums(xs):
     return [num(x) for x in xs]
 
 
-def write(name, cases):
+def write(name, cases, out=None):
     doc = {
         "generated_by": "tools/python/stats_fixtures.py",
         "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__,
@@ -56,7 +56,7 @@ def write(name, cases):
     else:
         body = block(cases, "")
     head = json.dumps({k: v for k, v in doc.items() if k != "cases"})[:-1]
-    with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out or OUT, name + ".json"), "w", encoding="utf-8") as f:
         f.write(head + ', "cases": ' + body + "}\n")
 
 
@@ -306,8 +306,114 @@ def survival_cases():
     write("survival", {"kaplan_meier": km, "log_rank": lr})
 
 
+# ---------------------------------------------------------------- the trial's analyses
+TRIAL_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates",
+                         "trial", "tests", "fixtures")
+
+
+def analysis_subjects(rng, n):
+    """Participants of a 2:1 trial as trial::analysis reads them: arm, the three strata at
+    randomisation, whether the kit was dispensed, an emergency unblinding, the baseline exam's
+    UEMS, LEMS and AIS grade, and the week-24 exam (missing for some, outside its window for
+    others)."""
+    grades = "ABCDE"
+    subjects = []
+    for i in range(n):
+        arm = "xs228" if i % 3 != 2 else "placebo"
+        ais0 = int(rng.integers(0, 3))  # A, B or C
+        uems0 = int(rng.integers(0, 40))
+        lems0 = int(rng.integers(0, 30)) if ais0 > 0 else int(rng.integers(0, 3))
+        week24 = None
+        if rng.random() > 0.1:
+            gain = 3.0 if arm == "xs228" else 0.0
+            uems = int(min(50, max(0, uems0 + round(rng.normal(6 + gain, 5)))))
+            lems = int(min(50, max(0, lems0 + round(rng.normal(3 + gain, 6)))))
+            step = int(rng.choice([0, 0, 1, 1, 2])) if arm == "xs228" else int(
+                rng.choice([0, 0, 0, 1, 2]))
+            week24 = {"uems": uems, "lems": lems, "ais": grades[min(4, ais0 + step)],
+                      "in_window": bool(rng.random() > 0.1)}
+        subjects.append({
+            "subject_id": f"S{i + 1:03}", "arm": arm,
+            "strata": [grades[ais0], str(rng.choice(["cervical", "thoracolumbar"])),
+                       str(rng.choice(["SYSU3", "XUANWU", "SHEPHERD"]))],
+            "dispensed": bool(rng.random() > 0.08), "unblinded": i == 7,
+            "baseline": {"uems": uems0, "lems": lems0, "ais": grades[ais0]},
+            "week24": week24,
+        })
+    return subjects
+
+
+def ancova_expected(subjects, param):
+    rows = [s for s in subjects if s["week24"] is not None]
+    value = (lambda e: e["uems"] + e["lems"]) if param == "tms" else (lambda e: e[param])
+    y = [float(value(s["week24"]) - value(s["baseline"])) for s in rows]
+    treated = [s["arm"] == "xs228" for s in rows]
+    base = [float(value(s["baseline"])) for s in rows]
+    factors = [(f"STRAT{k + 1}R", [s["strata"][k] for s in rows]) for k in range(3)]
+    x = design(len(y), treated, [("BASE", base)], factors)
+    fit = sm.OLS(np.array(y), x).fit()
+    lo, hi = fit.conf_int(alpha=0.05)[1]
+    ci = stats.t.interval(0.95, len(y) - 1, loc=np.mean(y), scale=stats.sem(y))
+    return {"estimate": num(fit.params[1]), "ci_lower": num(lo), "ci_upper": num(hi),
+            "p_value": num(fit.pvalues[1]), "n": len(y), "se": num(fit.bse[1]),
+            "df": num(fit.df_resid), "n_active": sum(treated),
+            "pooled": {"n": len(y), "mean": num(np.mean(y)), "sd": num(np.std(y, ddof=1)),
+                       "ci_lower": num(ci[0]), "ci_upper": num(ci[1])}}
+
+
+def conversion_expected(subjects):
+    rows = [s for s in subjects if s["week24"] is not None]
+    conv = {s["subject_id"]: "ABCDE".index(s["week24"]["ais"]) > "ABCDE".index(
+        s["baseline"]["ais"]) for s in rows}
+    counts = {}
+    for arm in ("xs228", "placebo"):
+        members = [s for s in rows if s["arm"] == arm]
+        counts[arm] = (sum(conv[s["subject_id"]] for s in members), len(members))
+    (c1, n1), (c2, n2) = counts["xs228"], counts["placebo"]
+    lo, hi = confint_proportions_2indep(c1, n1, c2, n2, method="newcomb", compare="diff",
+                                        alpha=0.05)
+    strata = {}
+    for s in rows:
+        t = strata.setdefault("/".join(s["strata"]), [[0, 0], [0, 0]])
+        t[0 if s["arm"] == "xs228" else 1][0 if conv[s["subject_id"]] else 1] += 1
+    tables = [t for t in strata.values() if sum(map(sum, t)) >= 2]
+    st = StratifiedTable([np.array(t, dtype=float) for t in tables])
+    r = st.test_null_odds(correction=False)
+    olo, ohi = st.oddsratio_pooled_confint(alpha=0.05)
+    w = proportion_confint(c1 + c2, n1 + n2, alpha=0.05, method="wilson")
+    return {"responders_active": c1, "n_active": n1, "responders_control": c2,
+            "n_control": n2, "risk_difference": num(c1 / n1 - c2 / n2), "ci_lower": num(lo),
+            "ci_upper": num(hi), "cmh_statistic": num(r.statistic), "cmh_p": num(r.pvalue),
+            "odds_ratio": num(st.oddsratio_pooled), "or_lower": num(olo), "or_upper": num(ohi),
+            "strata": len(tables), "pooled": {"responders": c1 + c2, "n": n1 + n2,
+                                              "ci_lower": num(w[0]), "ci_upper": num(w[1])}}
+
+
+def analysis_cases():
+    """The primary and secondary analyses of trial::analysis on the same rows: statsmodels
+    OLS with treatment-coded strata (as patsy), scipy's t interval of the pooled mean,
+    Newcombe's interval, the CMH test (no correction) and Wilson's interval."""
+    rng = np.random.default_rng(24)
+    cases = []
+    for name, n in (("60 participants, 2:1", 60), ("24 participants, 2:1", 24)):
+        subjects = analysis_subjects(rng, n)
+        per_protocol = [s for s in subjects if s["dispensed"] and not s["unblinded"]
+                        and s["week24"] is not None and s["week24"]["in_window"]]
+        cases.append({
+            "name": name, "subjects": subjects,
+            "primary": ancova_expected(subjects, "tms"),
+            "uems": ancova_expected(subjects, "uems"),
+            "lems": ancova_expected(subjects, "lems"),
+            "per_protocol": ancova_expected(per_protocol, "tms"),
+            "ais_conversion": conversion_expected(subjects),
+        })
+    write("analysis", cases, TRIAL_OUT)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    os.makedirs(TRIAL_OUT, exist_ok=True)
+    analysis_cases()
     ols_cases()
     ttest_cases()
     fisher_cases()

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod analysis;
 mod checkpoint;
 mod classify;
 mod export;
@@ -77,6 +78,9 @@ enum Command {
     /// Laboratory results: a study's normal ranges, a central lab's results file.
     #[command(subcommand)]
     Labs(labs::LabsCommand),
+    /// The analysis datasets (ADSL, ADISN as CSV and XPT) and the results of the analyses
+    /// (results.json): pooled, or by arm with --unblinded (audited as an unblinded run).
+    Analysis(analysis::AnalysisArgs),
     /// The cell product's ISBT 128 identifiers: check characters of donation identification
     /// numbers.
     #[command(subcommand)]
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
         Command::Terms(cmd) => server::run(terms::run(cmd)),
         Command::Safety(cmd) => server::run(safety::run(cmd)),
         Command::Labs(cmd) => server::run(labs::run(cmd)),
+        Command::Analysis(args) => server::run(analysis::run(args)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
         Command::Export(cmd) => export::run(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {

@@ -26,6 +26,7 @@
 
 mod accounts;
 mod allocation;
+mod analysis;
 mod audit;
 mod chain;
 mod credentials;
@@ -57,6 +58,7 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
+pub use analysis::{ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};

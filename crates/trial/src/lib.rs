@@ -37,6 +37,7 @@
 
 pub mod accounts;
 mod allocation;
+pub mod analysis;
 pub mod audit;
 mod change;
 pub mod csv;

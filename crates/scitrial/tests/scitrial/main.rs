@@ -7,6 +7,7 @@
 //! and `labs import` (labs). A test
 //! over both databases names the one it failed on.
 
+mod analysis;
 mod checkpoints;
 mod cli;
 mod common;

@@ -7,6 +7,7 @@
 //! database it happened on.
 
 mod allocation;
+mod analysis;
 mod audit_pages;
 mod common;
 mod dsmb;

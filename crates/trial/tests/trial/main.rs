@@ -2,6 +2,7 @@
 //! study definitions).
 
 mod allocation;
+mod analysis;
 mod chinese;
 mod common;
 mod eligibility;

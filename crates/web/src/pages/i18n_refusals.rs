@@ -786,6 +786,11 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ),
     ("{} is not a stored value", "{0} 不是已保存的取值"),
     ("{} is not a stored instant", "{0} 不是已保存的时间点"),
+    // The analysis datasets (store::analysis).
+    (
+        "the stored form {} of visit {} is not JSON: {}",
+        "访视 {1} 的已存储表单 {0} 不是 JSON：{2}",
+    ),
     ("signature {}: {} is not a meaning", "签名 {0}：{1} 不是有效的签名含义"),
     ("is in the future", "是将来的时间"),
     ("is named twice", "被重复列出"),

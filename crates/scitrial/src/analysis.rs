@@ -1,0 +1,147 @@
+//! `scitrial analysis`: a study's analysis datasets (`ADSL`, `ADISN`) as CSV and SAS
+//! transport files, and the results of the analyses as JSON. Loading (and auditing the run) is
+//! `Store::analysis_subjects`; the derivations and the analyses are `trial::analysis`'s; the
+//! transport files are written by `export::xpt`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use export::xpt;
+use store::Actor;
+use trial::analysis::{analyse, derive, Cell, Kind, Table};
+
+/// Arguments of `scitrial analysis`.
+#[derive(clap::Args, Debug)]
+pub struct AnalysisArgs {
+    /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// The study's id (`XS228-P2`).
+    #[arg(long)]
+    pub study: String,
+    /// The directory to write into (created when missing).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Read the arms and give every result by arm (the DSMB's closed report; audited as an
+    /// unblinded run). Without it no arm is read and every result is pooled.
+    #[arg(long)]
+    pub unblinded: bool,
+}
+
+/// Runs `scitrial analysis`.
+pub async fn run(args: AnalysisArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let store = crate::server::open_existing(&args.database_url).await?;
+    let Some(record) = store
+        .studies()
+        .await?
+        .into_iter()
+        .find(|s| s.id == args.study)
+    else {
+        bail!("there is no study {:?} in this database", args.study);
+    };
+    let study = trial::Study::from_toml(&record.definition)
+        .with_context(|| format!("the stored definition of {} is not valid", args.study))?;
+    let purpose = if args.unblinded {
+        "scitrial analysis --unblinded: results by arm"
+    } else {
+        "scitrial analysis: pooled results"
+    };
+    let subjects = store
+        .analysis_subjects(&study, args.unblinded, purpose, &Actor::system())
+        .await?;
+    let data = derive(&study, &subjects);
+    let results = analyse(&study, &data);
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    let created = time::OffsetDateTime::now_utc();
+    for table in [data.adsl_table(), data.adisn_table()] {
+        let stem = table.name.to_lowercase();
+        write(&args.output, &format!("{stem}.csv"), &csv_bytes(&table)?)?;
+        let mut bytes = Vec::new();
+        xpt::write_dataset(&mut bytes, &dataset(&table), created)
+            .with_context(|| format!("{stem}.xpt"))?;
+        write(&args.output, &format!("{stem}.xpt"), &bytes)?;
+    }
+    let json = serde_json::to_string_pretty(&results)?;
+    write(&args.output, "results.json", json.as_bytes())?;
+    println!(
+        "{} participants of study {}, {} results, in {} ms",
+        data.adsl.len(),
+        study.id,
+        if results.unblinded {
+            "by arm"
+        } else {
+            "pooled"
+        },
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+/// The table as CSV: a header row of the variables' names, then one line per record.
+fn csv_bytes(table: &Table) -> Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
+    for row in &table.rows {
+        out.write_record(row.iter().map(Cell::csv))?;
+    }
+    Ok(out.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// The table as a transport dataset: text as wide as its longest value (at least 1 byte),
+/// numbers as they are, dates as SAS dates with the `DATE9` format.
+fn dataset(table: &Table) -> xpt::Dataset {
+    let variables = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c.kind {
+            Kind::Text => {
+                let width = table
+                    .rows
+                    .iter()
+                    .map(|r| match r.get(i) {
+                        Some(Cell::Text(t)) => t.len(),
+                        _ => 0,
+                    })
+                    .max()
+                    .unwrap_or(0)
+                    .max(1);
+                xpt::Variable::text(&c.name, &c.label, width)
+            }
+            Kind::Number => xpt::Variable::number(&c.name, &c.label),
+            Kind::Date => xpt::Variable {
+                format: "DATE9".into(),
+                ..xpt::Variable::number(&c.name, &c.label)
+            },
+        })
+        .collect();
+    let records = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Cell::Text(t) => xpt::Value::Text(t.clone()),
+                    Cell::Number(Some(n)) => xpt::Value::Number(*n),
+                    Cell::Date(Some(d)) => xpt::Value::Number(xpt::sas_date(*d)),
+                    Cell::Number(None) | Cell::Date(None) => xpt::Value::Missing,
+                })
+                .collect()
+        })
+        .collect();
+    xpt::Dataset {
+        name: table.name.clone(),
+        label: table.label.clone(),
+        variables,
+        records,
+    }
+}

@@ -1,0 +1,259 @@
+//! `scitrial analysis` through the real binary over the demo's Phase II study, on SQLite and
+//! PostgreSQL: a pooled run names no arm in any file it writes; an unblinded run gives the
+//! primary analysis by arm, agrees with the stats crate fitted on the rows of the CSV files it
+//! wrote, shows each participant's allocated arm, and is audited on the unblinded chain.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use store::{AuditFilter, Scope};
+
+use crate::common::{self, bin};
+
+fn temp_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(store::testing::unique(name))
+}
+
+/// Runs `scitrial analysis` into `dir`: the exit code and everything it printed.
+fn analysis(url: &str, dir: &Path, unblinded: bool) -> (i32, String) {
+    let mut cmd = bin();
+    cmd.args([
+        "analysis",
+        "--database-url",
+        url,
+        "--study",
+        "XS228-P2",
+        "--output",
+    ])
+    .arg(dir);
+    if unblinded {
+        cmd.arg("--unblinded");
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A CSV file as records of column name → value.
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn results(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+async fn unblinded_runs(store: &store::Store) -> usize {
+    let filter = AuditFilter {
+        chains: vec![store::unblinded_chain("XS228-P2")],
+        action: Some(store::ANALYSIS_UNBLINDED.into()),
+        ..AuditFilter::default()
+    };
+    store.audit_page(&filter, 0, 10).await.unwrap().rows.len()
+}
+
+/// The transport file holds the dataset: the library header, whole 80-byte records, each
+/// variable's name, and the first participant's id.
+fn check_xpt(path: &Path, csv: &[BTreeMap<String, String>]) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with(b"HEADER RECORD*******LIBRARY HEADER RECORD"));
+    assert_eq!(bytes.len() % 80, 0, "{}", path.display());
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    for name in csv[0].keys() {
+        assert!(
+            has(name.as_bytes()),
+            "{}: no variable {name}",
+            path.display()
+        );
+    }
+    assert!(has(csv[0]["USUBJID"].as_bytes()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
+    for db in common::databases("scitrial_analysis").await {
+        let url = db.url().to_string();
+        let store = Arc::new(store::open(&url).await.unwrap());
+        let source = std::fs::read_to_string(common::PHASE2).unwrap();
+        let app = web::App::new(store.clone(), &[source], false)
+            .await
+            .unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+        let scope = Scope::Study("XS228-P2".into());
+        let enrolled: BTreeMap<i64, String> = store
+            .participants(&scope)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| p.subject_id.map(|s| (p.id, s)))
+            .collect();
+
+        // Pooled: no arm anywhere.
+        let pooled = temp_dir("analysis-pooled");
+        let (code, out) = analysis(&url, &pooled, false);
+        assert_eq!(code, 0, "{}: {out}", db.name());
+        for file in [
+            "adsl.csv",
+            "adisn.csv",
+            "adsl.xpt",
+            "adisn.xpt",
+            "results.json",
+        ] {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(pooled.join(file)).unwrap()).to_lowercase();
+            assert!(!text.contains("placebo"), "{file} names an arm");
+            assert!(!text.contains("\"xs228\""), "{file} names an arm");
+        }
+        let adsl = read_csv(&pooled.join("adsl.csv"));
+        assert_eq!(adsl.len(), enrolled.len());
+        assert!(adsl
+            .iter()
+            .all(|r| r["TRT01P"] == "BLINDED" || r["TRT01P"].is_empty()));
+        let r = results(&pooled);
+        assert_eq!(r["unblinded"], false);
+        assert_eq!(r["primary"]["pooled"], true, "{}", r["primary"]);
+        assert!(
+            r["primary"]["n"].as_u64().unwrap() >= 10,
+            "{}",
+            r["primary"]
+        );
+        assert!(r["primary"].get("estimate").is_none());
+        assert_eq!(unblinded_runs(&store).await, 0);
+
+        // By arm.
+        let closed = temp_dir("analysis-unblinded");
+        let (code, out) = analysis(&url, &closed, true);
+        assert_eq!(code, 0, "{}: {out}", db.name());
+        assert_eq!(
+            unblinded_runs(&store).await,
+            1,
+            "the unblinded run is audited"
+        );
+        let adsl = read_csv(&closed.join("adsl.csv"));
+        let adisn = read_csv(&closed.join("adisn.csv"));
+        check_xpt(&closed.join("adsl.xpt"), &adsl);
+        check_xpt(&closed.join("adisn.xpt"), &adisn);
+        // Each participant's planned treatment is the allocated arm.
+        let study =
+            trial::Study::from_toml(&std::fs::read_to_string(common::PHASE2).unwrap()).unwrap();
+        let arms: BTreeMap<String, String> = store
+            .allocations(&scope)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| {
+                let name = study.arm(&a.arm_id).unwrap().name.clone();
+                (format!("XS228-P2-{}", enrolled[&a.participant_id]), name)
+            })
+            .collect();
+        for row in &adsl {
+            assert_eq!(
+                arms.get(&row["USUBJID"]).map_or("", String::as_str),
+                row["TRT01P"]
+            );
+            assert_eq!(row["ITTFL"] == "Y", arms.contains_key(&row["USUBJID"]));
+        }
+        // The primary analysis refitted from the files: the week-24 TMS records flagged for
+        // analysis, on arm, baseline and the three strata.
+        let subject: BTreeMap<&str, &BTreeMap<String, String>> =
+            adsl.iter().map(|r| (r["USUBJID"].as_str(), r)).collect();
+        let used: Vec<&BTreeMap<String, String>> = adisn
+            .iter()
+            .filter(|r| r["PARAMCD"] == "TMS" && r["ANL01FL"] == "Y")
+            .collect();
+        let num = |r: &BTreeMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
+        let chg: Vec<f64> = used.iter().map(|r| num(r, "CHG")).collect();
+        let base: Vec<f64> = used.iter().map(|r| num(r, "BASE")).collect();
+        let treated: Vec<bool> = used.iter().map(|r| r["TRT01P"] == "XS228").collect();
+        let strata: Vec<Vec<String>> = (1..=3)
+            .map(|i| {
+                used.iter()
+                    .map(|r| subject[r["USUBJID"].as_str()][&format!("STRAT{i}R")].clone())
+                    .collect()
+            })
+            .collect();
+        assert!(
+            treated.iter().filter(|t| **t).count() >= 3,
+            "XS228 week-24 visits"
+        );
+        assert!(
+            treated.iter().filter(|t| !**t).count() >= 3,
+            "placebo week-24 visits"
+        );
+        let fit = stats::ancova(
+            &chg,
+            &treated,
+            &[("BASE", &base)],
+            &[
+                ("STRAT1R", &strata[0]),
+                ("STRAT2R", &strata[1]),
+                ("STRAT3R", &strata[2]),
+            ],
+            0.95,
+        )
+        .unwrap();
+        let r = results(&closed);
+        assert_eq!(r["unblinded"], true);
+        let p = &r["primary"];
+        assert_eq!(p["n"].as_u64().unwrap() as usize, used.len(), "{p}");
+        for (key, want) in [
+            ("estimate", fit.estimate),
+            ("ci_lower", fit.ci_lower),
+            ("ci_upper", fit.ci_upper),
+            ("p_value", fit.p_value),
+        ] {
+            let got = p[key].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{key}: {got} vs {want}"
+            );
+        }
+        assert!(p["ci_lower"].as_f64() < p["estimate"].as_f64());
+        assert_eq!(p["active"], "xs228");
+        assert_eq!(p["control"], "placebo");
+        let conversion = &r["secondary"]["ais_conversion"];
+        assert!(conversion.get("risk_difference").is_some(), "{conversion}");
+        for key in ["uems", "lems"] {
+            assert!(r["secondary"][key].get("estimate").is_some(), "{key}");
+        }
+        let visits: BTreeSet<&str> = used.iter().map(|r| r["AVISIT"].as_str()).collect();
+        assert_eq!(visits.len(), 1, "{visits:?}");
+        std::fs::remove_dir_all(&pooled).ok();
+        std::fs::remove_dir_all(&closed).ok();
+    }
+}
+
+#[test]
+fn an_unknown_study_is_named_with_exit_2() {
+    let dir = temp_dir("analysis-unknown");
+    let file = dir.join("empty.db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", file.display());
+    let (code, out) = analysis(&url, &dir.join("out"), false);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("there is no database"), "{out}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { store::open(&url).await.unwrap() });
+    let (code, out) = analysis(&url, &dir.join("out"), false);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no study \"XS228-P2\""), "{out}");
+    assert!(!dir.join("out").exists(), "nothing written");
+}

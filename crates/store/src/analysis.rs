@@ -1,0 +1,268 @@
+//! Loading the analysis: every enrolled participant of a study with their visits, the values
+//! of their complete ISNCSCI, SCIM III and WISCI II forms, the stratification at
+//! randomisation and whether the product was given, as `trial::analysis::Subject`s. The arms
+//! are read only for an unblinded run, and each run is one write that audits it: an
+//! unblinded run on the study's unblinded chain, a pooled one on the study's chain.
+
+use std::collections::HashMap;
+
+use trial::analysis::{measurements_from_form, Assignment, Subject, SubjectVisit};
+use trial::{FormStatus, Study};
+
+use crate::allocation::unblinded_chain;
+use crate::db::Store;
+use crate::model::{parse_date, Actor, ParticipantRow, PARTICIPANT_COLUMNS};
+use crate::{Change, Participant, Result, StoreError};
+
+/// The audit action of an analysis run that reads the arms.
+pub const ANALYSIS_UNBLINDED: &str = "analysis-unblinded";
+/// The audit action of a pooled analysis run.
+pub const ANALYSIS_POOLED: &str = "analysis-pooled";
+
+/// A participant's allocation as the analysis reads it.
+struct Assigned {
+    strata: Vec<String>,
+    on: Option<String>,
+    treated: bool,
+    unblinded: bool,
+    arm: Option<String>,
+}
+
+impl Store {
+    /// The enrolled participants of `study` as the analysis reads them, in one write that
+    /// audits the run (`by`, with `purpose` as the reason): with `unblinded` the arms (or
+    /// dose levels) are read and the run is recorded on the study's unblinded chain; without
+    /// it no arm is read ([`Assignment::Hidden`]) and the run is recorded on the study's chain.
+    pub async fn analysis_subjects(
+        &self,
+        study: &Study,
+        unblinded: bool,
+        purpose: &str,
+        by: &Actor,
+    ) -> Result<Vec<Subject>> {
+        let (study, purpose, by) = (study.clone(), purpose.to_owned(), by.clone());
+        self.write("analysis_subjects", move |mut tx| {
+            Box::pin(async move {
+                let sql = tx.sql(&format!(
+                    "SELECT {PARTICIPANT_COLUMNS} FROM participants \
+                     WHERE study_id = $1 AND subject_id IS NOT NULL ORDER BY subject_id"
+                ));
+                let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
+                    .bind(&study.id)
+                    .fetch_all(tx.conn())
+                    .await?
+                    .into_iter()
+                    .map(Participant::from)
+                    .collect();
+                let assigned = assignments(&mut tx, &study, unblinded).await?;
+                let visits = visits(&mut tx, &study.id).await?;
+                let forms = forms(&mut tx, &study).await?;
+                let mut subjects = Vec::new();
+                for p in participants {
+                    if let Some(s) = subject(&p, &assigned, &visits, &forms)? {
+                        subjects.push(s);
+                    }
+                }
+                let (chain, action) = if unblinded {
+                    (unblinded_chain(&study.id), ANALYSIS_UNBLINDED)
+                } else {
+                    (study.id.clone(), ANALYSIS_POOLED)
+                };
+                let change = Change::new(action, "study", &study.id)
+                    .set("participants", subjects.len())
+                    .because(&purpose);
+                tx.audit(&chain, &by, &[change]).await?;
+                Ok(subjects)
+            })
+        })
+        .await
+    }
+}
+
+fn stored_date(field: &str, text: &str) -> Result<time::Date> {
+    parse_date(text).ok_or_else(|| StoreError::Invalid {
+        field: field.into(),
+        message: format!("{text:?} as stored is not a YYYY-MM-DD date"),
+    })
+}
+
+fn subject(
+    p: &Participant,
+    assigned: &HashMap<i64, Assigned>,
+    visits: &HashMap<i64, Vec<SubjectVisit>>,
+    forms: &HashMap<i64, Vec<trial::analysis::Measurement>>,
+) -> Result<Option<Subject>> {
+    let (Some(subject_id), Some(enrolled_on)) = (&p.subject_id, &p.enrolled_on) else {
+        return Ok(None);
+    };
+    let optional = |field: &str, text: &Option<String>| -> Result<Option<time::Date>> {
+        text.as_deref().map(|t| stored_date(field, t)).transpose()
+    };
+    let a = assigned.get(&p.id);
+    let assignment = match a {
+        None => Assignment::None,
+        Some(Assigned { arm: Some(arm), .. }) => Assignment::Shown(arm.clone()),
+        Some(_) => Assignment::Hidden,
+    };
+    Ok(Some(Subject {
+        subject_id: subject_id.clone(),
+        site_id: p.site_id.clone(),
+        sex: p.sex.clone(),
+        date_of_birth: stored_date("date_of_birth", &p.date_of_birth)?,
+        injury_date: stored_date("injury_date", &p.injury_date)?,
+        screening_date: stored_date("screening_date", &p.screening_date)?,
+        enrolled_on: stored_date("enrolled_on", enrolled_on)?,
+        anchor_date: optional("anchor_date", &p.anchor_date)?,
+        status: p.status,
+        ended_on: optional("ended_on", &p.ended_on)?,
+        end_reason: p.end_reason.clone(),
+        assignment,
+        strata: a.map(|a| a.strata.clone()).unwrap_or_default(),
+        assigned_on: a
+            .and_then(|a| a.on.as_deref())
+            .and_then(|t| t.get(..10))
+            .and_then(parse_date),
+        treated: a.is_some_and(|a| a.treated),
+        emergency_unblinded: a.is_some_and(|a| a.unblinded),
+        visits: visits.get(&p.id).cloned().unwrap_or_default(),
+        measurements: forms.get(&p.id).cloned().unwrap_or_default(),
+    }))
+}
+
+/// Randomisations (strata, kit dispensed, emergency unblinding; the arm only when asked) or,
+/// in a study without randomisation, dose levels (given once assigned).
+async fn assignments(
+    tx: &mut crate::db::Tx<'_>,
+    study: &Study,
+    unblinded: bool,
+) -> Result<HashMap<i64, Assigned>> {
+    let mut out = HashMap::new();
+    if let Some(randomisation) = &study.randomisation {
+        let arm = if unblinded { "arm_id" } else { "''" };
+        let sql = tx.sql(&format!(
+            "SELECT participant_id, ais, injury_level, randomised_at::instant, \
+             dispensed_at::instant, unblinded_at::instant, site_index, {arm} \
+             FROM allocations WHERE study_id = $1"
+        ));
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(&sql)
+            .bind(&study.id)
+            .fetch_all(tx.conn())
+            .await?;
+        for (id, ais, level, on, dispensed, unblinding, site, arm) in rows {
+            let strata = randomisation
+                .factors()
+                .iter()
+                .map(|f| match f {
+                    trial::Factor::Ais => ais.clone(),
+                    trial::Factor::Level => level.clone(),
+                    trial::Factor::Site => usize::try_from(site)
+                        .ok()
+                        .and_then(|i| study.sites.get(i))
+                        .map_or_else(|| site.to_string(), |s| s.id.clone()),
+                })
+                .collect();
+            out.insert(
+                id,
+                Assigned {
+                    strata,
+                    on: Some(on),
+                    treated: dispensed.is_some(),
+                    unblinded: unblinding.is_some(),
+                    arm: Some(arm).filter(|_| unblinded),
+                },
+            );
+        }
+    } else {
+        let sql = tx.sql(
+            "SELECT participant_id, level_id, assigned_at::instant FROM dose_assignments \
+             WHERE study_id = $1",
+        );
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(&sql)
+            .bind(&study.id)
+            .fetch_all(tx.conn())
+            .await?;
+        for (id, level, on) in rows {
+            out.insert(
+                id,
+                Assigned {
+                    strata: Vec::new(),
+                    on: Some(on),
+                    treated: true,
+                    unblinded: false,
+                    arm: Some(level).filter(|_| unblinded),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Every participant's planned visits with their windows and dates.
+async fn visits(
+    tx: &mut crate::db::Tx<'_>,
+    study: &str,
+) -> Result<HashMap<i64, Vec<SubjectVisit>>> {
+    let sql = tx.sql(
+        "SELECT v.participant_id, v.visit_id, v.earliest::text, v.latest::text, v.done_on::text \
+         FROM visits v JOIN participants p ON p.id = v.participant_id WHERE p.study_id = $1",
+    );
+    let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(&sql)
+        .bind(study)
+        .fetch_all(tx.conn())
+        .await?;
+    let mut out: HashMap<i64, Vec<SubjectVisit>> = HashMap::new();
+    for (id, visit_id, earliest, latest, done_on) in rows {
+        let visit = SubjectVisit {
+            earliest: stored_date("earliest", &earliest)?,
+            latest: stored_date("latest", &latest)?,
+            done_on: done_on
+                .as_deref()
+                .map(|d| stored_date("done_on", d))
+                .transpose()?,
+            visit_id,
+        };
+        out.entry(id).or_default().push(visit);
+    }
+    Ok(out)
+}
+
+/// The values of every complete form that holds a parameter (ISNCSCI, SCIM III, WISCI II).
+async fn forms(
+    tx: &mut crate::db::Tx<'_>,
+    study: &Study,
+) -> Result<HashMap<i64, Vec<trial::analysis::Measurement>>> {
+    let sql = tx.sql(
+        "SELECT f.participant_id, f.visit_id, f.form_id, f.data::text FROM form_entries f \
+         JOIN participants p ON p.id = f.participant_id WHERE p.study_id = $1 AND f.status = $2",
+    );
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(&sql)
+        .bind(&study.id)
+        .bind(FormStatus::Complete.as_str())
+        .fetch_all(tx.conn())
+        .await?;
+    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
+    for (id, visit_id, form_id, data) in rows {
+        let Some(form) = study.form(&form_id) else {
+            continue;
+        };
+        let data: serde_json::Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Invalid {
+                field: "form_entries.data".into(),
+                message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
+            })?;
+        out.entry(id)
+            .or_default()
+            .extend(measurements_from_form(form.kind, &visit_id, &data));
+    }
+    Ok(out)
+}
