@@ -781,11 +781,41 @@ fn valid_text() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// Reads a text whole and in pieces: they must agree, and every exam read is classified.
+/// A reader that has read objects whose members come in a different order each time, so that
+/// it reads the next objects by its keyed path (templates paused).
+fn reader_of_varied_objects() -> Reader {
+    let mut rng = Rng::new(11);
+    let objects: Vec<String> = (0..8)
+        .map(|_| {
+            let mut members: Vec<String> = fields(&mixed_exam(&mut rng))
+                .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+                .collect();
+            for k in (1..members.len()).rev() {
+                members.swap(k, rng.below(k + 1));
+            }
+            format!("{{{}}}", members.join(","))
+        })
+        .collect();
+    let mut reader = Reader::new();
+    let (records, error) = read_with(&mut reader, format!("[{}]", objects.join(",")).as_bytes());
+    assert!(error.is_none() && records.iter().all(|(_, exam)| exam.is_ok()));
+    reader.restart(Start::Text);
+    reader
+}
+
+/// Reads a text whole, in pieces, and with a reader that learnt from other objects (which
+/// takes its keyed path): they must agree, and every exam read is classified.
 fn read_both_ways(text: &[u8], splits: &[Index]) -> Result<(), TestCaseError> {
     let whole = read_whole(text);
     let pieces = read_in_pieces(text, splits);
     prop_assert_eq!(&pieces, &whole, "text {:?}", String::from_utf8_lossy(text));
+    let keyed = read_with(&mut reader_of_varied_objects(), text);
+    prop_assert_eq!(
+        &keyed,
+        &whole,
+        "keyed, text {:?}",
+        String::from_utf8_lossy(text)
+    );
     match (read_all(text), &whole.1) {
         (Ok(records), None) => prop_assert_eq!(records.len(), whole.0.len()),
         (Err(e), Some(w)) => {

@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+mod keyed;
 mod keys;
 mod template;
 
@@ -602,6 +603,15 @@ impl Reader {
         c.skip_ws();
         c.expect(b'{', "'{'")?;
         self.builder.clear();
+        if self.template_pause > 0 {
+            // Objects that differ from one to the next: the keyed path, then the general one.
+            if let Some((end, record)) = keyed::read_object(&mut self.builder, c.bytes, c.pos) {
+                c.pos = end;
+                self.template_pause -= 1;
+                return Ok(record);
+            }
+            self.builder.clear();
+        }
         let mut id = None;
         let mut error: Option<FieldError> = None;
         let mut slot = START_SLOT;

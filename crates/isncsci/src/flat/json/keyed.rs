@@ -1,0 +1,329 @@
+//! The keyed path: an object whose members come in any order (as independent writers give
+//! them), read member by member, each key found in one probe of a fixed table of the layout's
+//! keys and each value staged without building a string. Anything unusual (an unknown key or an
+//! annotation, an escape, a value outside the grammar, a repeated field, `null`, a nested value,
+//! the end of the input) stops it, and the general path reads the object again from its start:
+//! so it reads every object it finishes exactly as the general path does.
+
+use std::sync::LazyLock;
+
+use super::super::{ExamBuilder, Field, POINTS};
+use super::{find_string_end, Cursor, Id, Record};
+use crate::{MotorValue, SensoryValue};
+
+/// What a key is.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A point value: its index among the exam's points and its highest grade.
+    Point { point: u8, max: u8 },
+    /// The anal exam or a non-key muscle.
+    Other,
+    /// `id`.
+    Id,
+}
+
+/// A key of the table, as words that compare in two instructions.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    words: Words,
+    /// The field (none for `id`) and its index.
+    field: Option<Field>,
+    index: u8,
+    kind: Kind,
+}
+
+/// A key as its first and last eight bytes (zero-padded when shorter) and its length: the whole
+/// key for keys of up to 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Words {
+    first: u64,
+    last: u64,
+    len: usize,
+}
+
+impl Words {
+    #[inline(always)]
+    fn of(key: &[u8]) -> Words {
+        let len = key.len();
+        match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
+            (Some(first), Some(last)) => Words {
+                first: u64::from_le_bytes(*first),
+                last: u64::from_le_bytes(*last),
+                len,
+            },
+            _ => {
+                let mut padded = [0u8; 8];
+                padded[..len].copy_from_slice(key);
+                let word = u64::from_le_bytes(padded);
+                Words {
+                    first: word,
+                    last: word,
+                    len,
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn hash(self, multiplier: u64) -> usize {
+        let h = (self.first ^ self.last.rotate_left(29) ^ self.len as u64).wrapping_mul(multiplier);
+        (h >> (64 - SLOT_BITS)) as usize
+    }
+}
+
+const SLOT_BITS: u32 = 11;
+const SLOTS: usize = 1 << SLOT_BITS;
+
+/// The layout's field keys and `id`, each in a slot of its own (the multiplier of the hash is
+/// chosen so that no two share one): a key is found, or known not to be one of them, in one
+/// probe.
+#[derive(Debug)]
+pub(super) struct KeyTable {
+    multiplier: u64,
+    /// For each slot, 1 + the index of its entry, or 0.
+    slots: Box<[u8; SLOTS]>,
+    entries: Vec<Entry>,
+    /// The keys longer than 16 bytes in full, by entry (empty for the others).
+    long: Vec<Box<[u8]>>,
+}
+
+impl KeyTable {
+    fn new() -> KeyTable {
+        let keys: Vec<(String, Entry)> = Field::all()
+            .map(|field| {
+                let name = field.name();
+                let kind = match field.place().point() {
+                    Some((point, max)) => Kind::Point { point, max },
+                    None => Kind::Other,
+                };
+                let index = u8::try_from(field.index()).unwrap_or(u8::MAX);
+                let words = Words::of(name.as_bytes());
+                let field = Some(field);
+                (
+                    name,
+                    Entry {
+                        words,
+                        field,
+                        index,
+                        kind,
+                    },
+                )
+            })
+            .chain([(
+                "id".to_string(),
+                Entry {
+                    words: Words::of(b"id"),
+                    field: None,
+                    index: u8::MAX,
+                    kind: Kind::Id,
+                },
+            )])
+            .collect();
+        let mut multiplier = 0x9E37_79B9_7F4A_7C15u64;
+        let mut slots = Box::new([0u8; SLOTS]);
+        // Multipliers are tried until one puts every key in a slot of its own (a few tries; the
+        // unit tests check that one is found). Were none found, the keys that collide would be
+        // left out, and read by the general path.
+        for attempt in 0..10_000u64 {
+            multiplier =
+                (0x9E37_79B9_7F4A_7C15u64 ^ attempt.wrapping_mul(0xBF58_476D_1CE4_E5B9)) | 1;
+            slots.fill(0);
+            let mut collided = false;
+            for (i, (_, entry)) in keys.iter().enumerate() {
+                let slot = &mut slots[entry.words.hash(multiplier)];
+                if *slot == 0 {
+                    *slot = u8::try_from(i + 1).unwrap_or(0);
+                } else {
+                    collided = true;
+                }
+            }
+            if !collided {
+                break;
+            }
+        }
+        let long = keys
+            .iter()
+            .map(|(name, _)| {
+                if name.len() > 16 {
+                    name.as_bytes().into()
+                } else {
+                    Box::default()
+                }
+            })
+            .collect();
+        KeyTable {
+            multiplier,
+            slots,
+            entries: keys.into_iter().map(|(_, e)| e).collect(),
+            long,
+        }
+    }
+
+    /// The entry of a key, or `None` when it is not a field key or `id`.
+    #[inline(always)]
+    fn find(&self, key: &[u8]) -> Option<&Entry> {
+        let words = Words::of(key);
+        let at = usize::from(self.slots[words.hash(self.multiplier)]).checked_sub(1)?;
+        let entry = self.entries.get(at)?;
+        if entry.words != words {
+            return None;
+        }
+        if words.len > 16 && **self.long.get(at)? != *key {
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// The field of a key (`Some(None)` for `id`), or `None` when it is not in the table.
+    #[cfg(test)]
+    pub(super) fn field_of(&self, key: &[u8]) -> Option<Option<Field>> {
+        self.find(key).map(|e| e.field)
+    }
+
+    /// How many keys have a slot of their own.
+    #[cfg(test)]
+    pub(super) fn placed(&self) -> usize {
+        self.slots.iter().filter(|s| **s != 0).count()
+    }
+}
+
+/// The one table, built on first use.
+pub(super) static KEYS: LazyLock<KeyTable> = LazyLock::new(KeyTable::new);
+
+/// Whitespace skipped from `pos`.
+#[inline(always)]
+fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(pos) {
+        pos += 1;
+    }
+    pos
+}
+
+/// A string without escapes whose opening quote is at `pos`: its bytes and the position after
+/// its closing quote.
+#[inline(always)]
+fn plain_string(bytes: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let rest = bytes.get(pos + 1..)?;
+    let n = find_string_end(rest)?;
+    (rest[n] == b'"').then(|| (&rest[..n], pos + n + 2))
+}
+
+/// Reads the members of an object, from `pos` just after its `{`, to its end. Returns the
+/// position after the `}` and the record, or `None` to leave the object to the general path
+/// (with `builder` to be cleared).
+#[inline]
+pub(super) fn read_object(
+    builder: &mut ExamBuilder,
+    bytes: &[u8],
+    pos: usize,
+) -> Option<(usize, Record)> {
+    let keys = &*KEYS;
+    // Indexed by a u8: no bounds checks.
+    let mut codes = [0u8; 256];
+    // The fields set, by index.
+    let mut seen = [0u64; 3];
+    let mut id = None;
+    let mut pos = skip_ws(bytes, pos);
+    loop {
+        if bytes.get(pos) != Some(&b'"') {
+            return None;
+        }
+        let (key, after) = plain_string(bytes, pos)?;
+        let entry = keys.find(key)?;
+        pos = skip_ws(bytes, after);
+        if bytes.get(pos) != Some(&b':') {
+            return None;
+        }
+        pos = skip_ws(bytes, pos + 1);
+        let first = *bytes.get(pos)?;
+        // The value: a string, or a one-digit number (the general path reads others).
+        let value: &[u8] = match (first, &entry.kind) {
+            (_, Kind::Id) => {
+                id = Some(match first {
+                    b'"' => {
+                        let (text, after) = plain_string(bytes, pos)?;
+                        pos = after;
+                        Id::Text(std::str::from_utf8(text).ok()?.to_owned())
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        let mut c = Cursor { bytes, pos };
+                        let number = c.number().ok()?;
+                        pos = c.pos;
+                        Id::Number(number.to_owned())
+                    }
+                    _ => return None,
+                });
+                &[]
+            }
+            (b'"', _) => {
+                // Most values are one character: `5"`.
+                if bytes.get(pos + 2) == Some(&b'"') {
+                    let one = bytes.get(pos + 1..pos + 2)?;
+                    pos += 3;
+                    one
+                } else {
+                    let (text, after) = plain_string(bytes, pos)?;
+                    pos = after;
+                    text
+                }
+            }
+            (b'0'..=b'9', _) => {
+                let next = *bytes.get(pos + 1)?;
+                if next.is_ascii_digit() || matches!(next, b'.' | b'e' | b'E') {
+                    return None;
+                }
+                pos += 1;
+                &bytes[pos - 1..pos]
+            }
+            _ => return None,
+        };
+        let (word, bit) = (usize::from(entry.index / 64), 1u64 << (entry.index % 64));
+        match entry.kind {
+            Kind::Point { point, max } => {
+                if seen.get(word)? & bit != 0 {
+                    return None;
+                }
+                seen[word] |= bit;
+                codes[usize::from(point)] = match *value {
+                    [digit] => {
+                        let grade = digit.wrapping_sub(b'0');
+                        if grade > max {
+                            return None;
+                        }
+                        grade
+                    }
+                    _ if max == 5 => MotorValue::parse_bytes(value)?.code(),
+                    _ => SensoryValue::parse_bytes(value)?.code(),
+                };
+            }
+            Kind::Other => {
+                let field = entry.field?;
+                if !builder.put_at(field, usize::from(entry.index), value) {
+                    return None;
+                }
+            }
+            Kind::Id => {}
+        }
+        pos = skip_ws(bytes, pos);
+        match bytes.get(pos)? {
+            b',' => pos = skip_ws(bytes, pos + 1),
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    // Every point set: store them together. Otherwise the exam lacks one, which `finish` names.
+    if seen[0] == u64::MAX
+        && seen[1] == u64::MAX
+        && seen[2] & POINTS_IN_LAST_WORD == POINTS_IN_LAST_WORD
+    {
+        let staged: &[u8; POINTS] = codes[..POINTS].try_into().ok()?;
+        builder.set_point_codes(staged);
+    }
+    builder.mark_set(&seen);
+    let exam = builder.finish();
+    Some((pos + 1, Record { id, exam }))
+}
+
+/// The points are the fields of indexes 0 to [`POINTS`] − 1: the bits of the third word of a
+/// field mask that are points.
+const POINTS_IN_LAST_WORD: u64 = (1 << (POINTS - 128)) - 1;
