@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use export::sdtm::{self, SdtmError};
 use store::{Actor, Scope};
 
@@ -57,11 +57,7 @@ async fn sdtm_files(cmd: ExportCommand) -> Result<()> {
         unblinded,
     } = cmd;
     let store = crate::server::open_existing(&database_url).await?;
-    let Some(record) = store.studies().await?.into_iter().find(|s| s.id == study) else {
-        bail!("there is no study {study:?} in this database");
-    };
-    let definition = trial::Study::from_toml(&record.definition)
-        .with_context(|| format!("the stored definition of {study} is not valid"))?;
+    let definition = crate::server::stored_study(&store, &study).await?;
     let written = sdtm::export(
         &store,
         &definition,

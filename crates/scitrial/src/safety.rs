@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use store::{Actor, Scope};
 use trial::safety::{icsr_xml, narrative_html, Language, Sender};
 
@@ -46,11 +46,7 @@ pub async fn run(cmd: SafetyCommand) -> Result<()> {
         sender_id,
     } = cmd;
     let store = crate::server::open_existing(&database_url).await?;
-    let Some(record) = store.studies().await?.into_iter().find(|s| s.id == study) else {
-        bail!("there is no study {study:?} in this database");
-    };
-    let definition = trial::Study::from_toml(&record.definition)
-        .with_context(|| format!("the stored definition of {study} is not valid"))?;
+    let definition = crate::server::stored_study(&store, &study).await?;
     let sender = Sender {
         sponsor: sponsor.unwrap_or_else(|| format!("Sponsor of {study}")),
         id: sender_id,

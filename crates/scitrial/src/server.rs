@@ -218,6 +218,15 @@ pub(crate) async fn open_existing(url: &str) -> Result<Arc<Store>> {
     open(url).await
 }
 
+/// A study's definition as stored in the database (the operator's commands that read a study).
+pub(crate) async fn stored_study(store: &Store, study: &str) -> Result<trial::Study> {
+    let Some(record) = store.studies().await?.into_iter().find(|s| s.id == study) else {
+        bail!("there is no study {study:?} in this database");
+    };
+    trial::Study::from_toml(&record.definition)
+        .with_context(|| format!("the stored definition of {study} is not valid"))
+}
+
 fn read(path: &PathBuf) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }

@@ -380,18 +380,17 @@ pub(crate) fn cm(cx: &Context<'_>, data: &store::SubmissionData) -> Dataset {
         ],
     );
     for s in cx.subjects.values() {
-        let mut seq = 0;
-        for (form, (number, visit)) in super::forms_of(cx, data, s, FormKind::ConcomitantMedication)
-        {
+        let forms = super::forms_of(cx, data, s, FormKind::ConcomitantMedication);
+        for (i, (form, (number, visit))) in forms.into_iter().enumerate() {
             let values = &form.data;
             let start = text_of(values.get("start_date"));
             let end = text_of(values.get("end_date"));
             let ongoing = values.get("ongoing").and_then(|v| v.as_bool()) == Some(true);
             let collected = form_date(cx, form);
-            seq += 1;
+            let seq = (i + 1) as f64;
             t.add(|r| {
                 head(r, cx, s, "CM");
-                r.num("CMSEQ", Some(f64::from(seq)))
+                r.num("CMSEQ", Some(seq))
                     .text("CMTRT", text_of(values.get("medication")))
                     .text("CMINDC", text_of(values.get("indication")))
                     .num("CMDOSE", values.get("dose").and_then(|v| v.as_f64()))

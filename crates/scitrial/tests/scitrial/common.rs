@@ -21,6 +21,34 @@ pub const PHASE2: &str = concat!(
 
 pub use store::testing::{Database, Databases};
 
+/// The Python of `SCITRIAL_PYTHON` when it imports `modules` (e.g. `pyreadstat, pandas`), or
+/// `None` with a note that `what` is skipped; a failure instead when
+/// `SCITRIAL_REQUIRE_PYTHON_TOOLS` is set (as CI sets it).
+pub fn python(modules: &str, what: &str) -> Option<std::path::PathBuf> {
+    let required = std::env::var_os("SCITRIAL_REQUIRE_PYTHON_TOOLS").is_some();
+    let program = std::env::var_os("SCITRIAL_PYTHON").map(std::path::PathBuf::from);
+    let works = program.as_ref().is_some_and(|p| {
+        Command::new(p)
+            .args(["-c", &format!("import {modules}")])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    match (works, required) {
+        (true, _) => program,
+        (false, true) => panic!(
+            "SCITRIAL_REQUIRE_PYTHON_TOOLS is set but SCITRIAL_PYTHON ({program:?}) is not a \
+             Python with {modules} (pip install -r tools/python/requirements.txt)"
+        ),
+        (false, false) => {
+            eprintln!(
+                "note: {what} skipped: set SCITRIAL_PYTHON to a Python with \
+                 tools/python/requirements.txt installed"
+            );
+            None
+        }
+    }
+}
+
 /// A fresh SQLite file and, from `TEST_DATABASE_URL`, a fresh PostgreSQL database, one at a
 /// time, each naming itself when a test fails on it (see `store::testing::databases`).
 pub async fn databases(prefix: &str) -> Databases {

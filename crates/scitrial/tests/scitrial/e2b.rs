@@ -7,7 +7,7 @@
 //! `target/ci-venv/bin/python`); without it the reading is skipped with a note, unless
 //! `SCITRIAL_REQUIRE_PYTHON_TOOLS` is set (as CI sets it), when the test fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -18,32 +18,6 @@ use trial::safety::{
 };
 
 use crate::common::{self, bin};
-
-/// The Python with `e2br3`, or `None` (skip) when it is not configured and not required.
-fn python() -> Option<PathBuf> {
-    let required = std::env::var_os("SCITRIAL_REQUIRE_PYTHON_TOOLS").is_some();
-    let program = std::env::var_os("SCITRIAL_PYTHON").map(PathBuf::from);
-    let works = program.as_ref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", "import e2br3, lxml"])
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    match (works, required) {
-        (true, _) => program,
-        (false, true) => panic!(
-            "SCITRIAL_REQUIRE_PYTHON_TOOLS is set but SCITRIAL_PYTHON ({program:?}) is not a \
-             Python with e2br3 and lxml (pip install -r tools/python/requirements.txt)"
-        ),
-        (false, false) => {
-            eprintln!(
-                "note: the E2B(R3) files are not read by e2br3: set SCITRIAL_PYTHON to a \
-                 Python with tools/python/requirements.txt installed"
-            );
-            None
-        }
-    }
-}
 
 /// Reads an ICSR file: well-formedness and the required elements by XPath (lxml), then the
 /// case by `e2br3.parse`. Prints one JSON object: `missing` (the required elements absent)
@@ -144,7 +118,7 @@ fn event(seriousness: Vec<Seriousness>, term: &str, code: &str, verbatim: &str) 
 
 #[tokio::test]
 async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_stored() {
-    let python = python();
+    let python = common::python("e2br3, lxml", "reading the E2B(R3) files with e2br3");
     for db in common::databases("scitrial_e2b").await {
         let url = db.url();
         let (sql, study, user) = common::phase2_with_user(url).await;

@@ -8,7 +8,7 @@
 //! `SCITRIAL_REQUIRE_PYTHON_TOOLS` is set (as CI sets it), when the test fails.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,31 +16,6 @@ use serde_json::{json, Value};
 use store::{Actor, Scope};
 
 use crate::common::{self, bin, PHASE2};
-
-fn python() -> Option<PathBuf> {
-    let required = std::env::var_os("SCITRIAL_REQUIRE_PYTHON_TOOLS").is_some();
-    let program = std::env::var_os("SCITRIAL_PYTHON").map(PathBuf::from);
-    let works = program.as_ref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", "import pyreadstat, pandas"])
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    match (works, required) {
-        (true, _) => program,
-        (false, true) => panic!(
-            "SCITRIAL_REQUIRE_PYTHON_TOOLS is set but SCITRIAL_PYTHON ({program:?}) is not a \
-             Python with pyreadstat and pandas (pip install -r tools/python/requirements.txt)"
-        ),
-        (false, false) => {
-            eprintln!(
-                "note: the SDTM files are not read back: set SCITRIAL_PYTHON to a Python with \
-                 tools/python/requirements.txt installed"
-            );
-            None
-        }
-    }
-}
 
 /// Reads every `.xpt` of a directory with both readers: for each file the dataset's name and
 /// label (pyreadstat) and, for each reader, the columns and the rows (text as read, numbers as
@@ -252,7 +227,7 @@ fn sorted(mut rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
 
 #[tokio::test]
 async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
-    let python = python();
+    let python = common::python("pyreadstat, pandas", "reading the SDTM files back");
     let phase1 = std::fs::read_to_string(common::study("xs228-phase1.toml")).unwrap();
     let phase2 = std::fs::read_to_string(PHASE2).unwrap();
     for db in common::databases("scitrial_sdtm").await {

@@ -25,3 +25,23 @@ pub async fn user(store: &Store, name: &str) -> User {
         .await
         .unwrap()
 }
+
+/// The screening of an eligible participant at a site, with an empty exam.
+pub fn screening(site: &str, number: &str) -> NewScreening {
+    NewScreening {
+        site_id: site.into(),
+        screening_number: number.into(),
+        sex: "male".into(),
+        date_of_birth: "1985-01-02".into(),
+        injury_date: "2026-10-01".into(),
+        consent_date: "2026-10-20".into(),
+        screening_date: "2026-10-21".into(),
+        eligible: true,
+        eligibility_reasons: vec![],
+        exam_visit: "screening".into(),
+        exam_visit_name: "Screening".into(),
+        exam_form: "isncsci".into(),
+        exam_raw: "{}".into(),
+        classification: "{}".into(),
+    }
+}

@@ -50,7 +50,7 @@ async fn phase2(store: &Store) -> trial::Study {
     study
 }
 
-async fn participant(store: &Store, study: &trial::Study, site: usize, n: &str) -> i64 {
+pub(crate) async fn participant(store: &Store, study: &trial::Study, site: usize, n: &str) -> i64 {
     let scope = Scope::Study(study.id.clone());
     let by = Actor::system();
     let p = store

@@ -13,7 +13,6 @@ use trial::product::release::{Disposition, ResultValue};
 use trial::{ArmKind, Covariates, Role, Study};
 
 use crate::common::*;
-use crate::story::screening;
 
 const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 const PRODUCT: &str = include_str!("../../../../studies/xs228-product.toml");
@@ -49,31 +48,15 @@ async fn phase2(store: &Store) -> Study {
 
 /// A randomised participant at the first site: its id and allocation.
 async fn randomised(store: &Store, study: &Study, n: &str) -> (i64, Allocation) {
-    let scope = Scope::Study(study.id.clone());
-    let by = Actor::system();
     let site = &study.sites[0].id;
-    let p = store
-        .screen(&scope, &screening(site, &format!("S-{n}"), true), &by)
-        .await
-        .unwrap();
-    store
-        .enrol(
-            &scope,
-            study,
-            &Enrolment {
-                participant_id: p.id,
-                subject_id: format!("XS-{n}"),
-                enrolled_on: "2026-10-25".into(),
-                anchor_date: "2026-11-01".into(),
-                visits: vec![],
-            },
-            &by,
-        )
-        .await
-        .unwrap();
+    let p = crate::labs::participant(store, study, 0, n).await;
     let c = Covariates::new(study, Grade::B, Level::C6, site).unwrap();
-    let a = store.randomise(&scope, study, p.id, &c, &by).await.unwrap();
-    (p.id, a)
+    let scope = Scope::Study(study.id.clone());
+    let a = store
+        .randomise(&scope, study, p, &c, &Actor::system())
+        .await
+        .unwrap();
+    (p, a)
 }
 
 fn lot_input(bank_id: i64, number: &str) -> NewLot {

@@ -437,6 +437,11 @@ async fn the_access_matrix() {
             .1["id"]
             .as_i64()
             .unwrap();
+        // The product's definition, so that reading it answers.
+        app.store
+            .load_product_definition(&sid, crate::product::PRODUCT, &store::Actor::system())
+            .await
+            .unwrap();
         let doc = crc.get("/api/openapi.json").await.1;
         let mut operations = Vec::new();
         for (path, methods) in doc["paths"].as_object().unwrap() {
@@ -467,7 +472,11 @@ async fn the_access_matrix() {
                         .replace("{form}", "nope")
                         .replace("{query}", "nope")
                         .replace("{ae}", "nope")
-                        .replace("{proposal}", "nope");
+                        .replace("{proposal}", "nope")
+                        .replace("{lot}", "nope")
+                        .replace("{shipment}", "nope")
+                        .replace("{excursion}", "nope")
+                        .replace("{kit}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -557,6 +566,34 @@ async fn the_access_matrix() {
                         "importLabResults" => ops(web::access::Operation::ImportLabs.roles()),
                         "acceptLabProposal" | "dismissLabProposal" => {
                             ops(web::access::Operation::DecideLabProposal.roles())
+                        }
+                        "getProductDefinition"
+                        | "listBanks"
+                        | "listLots"
+                        | "getLot"
+                        | "listLotUnits"
+                        | "listLocations"
+                        | "listShipments"
+                        | "getShipment" => ops(web::access::Operation::ReadProduct.roles()),
+                        "loadProductDefinition"
+                        | "createBank"
+                        | "createLot"
+                        | "addUnits"
+                        | "createLocation"
+                        | "createShipment" => ops(web::access::Operation::ManageProduct.roles()),
+                        "recordReleaseResult" => {
+                            ops(web::access::Operation::EnterReleaseResult.roles())
+                        }
+                        "decideLot" | "decideExcursion" => {
+                            ops(web::access::Operation::ReleaseLot.roles())
+                        }
+                        "recordHandover" => ops(web::access::Operation::HandOver.roles()),
+                        "importLoggerFile" => ops(web::access::Operation::ImportLogger.roles()),
+                        "linkKitUnit" | "administerUnit" => {
+                            ops(web::access::Operation::HandleUnits.roles())
+                        }
+                        "traceLot" | "traceParticipant" => {
+                            ops(web::access::Operation::TraceProduct.roles())
                         }
                         other => panic!("operation {other} missing from the matrix"),
                     };

@@ -15,7 +15,7 @@ pub(crate) const RANGES: &str = "test,site,sex,age_min,age_max,low,high,unit,val
     ALT,*,any,,,7,40,U/L,2026-01-01,\n\
     HGB,*,male,18,,13.0,17.0,g/dL,2026-01-01,\n";
 
-fn fields(err: &Value) -> Vec<String> {
+pub(crate) fn fields(err: &Value) -> Vec<String> {
     err["error"]["fields"]
         .as_array()
         .map(|f| {

@@ -14,6 +14,7 @@ use trial::product::isbt128::Din;
 
 use crate::allocation::{enrolled, spawn_with};
 use crate::common::{self, login, Client, TestApp, PASSWORD, PHASE2};
+use crate::labs::fields;
 
 pub(crate) const PRODUCT: &str = include_str!("../../../../studies/xs228-product.toml");
 
@@ -266,17 +267,6 @@ async fn dosable(app: &TestApp, crc: &Client) -> (i64, String) {
     (p, kit)
 }
 
-fn fields(err: &Value) -> Vec<String> {
-    err["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|p| p["field"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
     for db in common::databases("scitrial_product_api").await {
@@ -310,13 +300,20 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         let (p, kit) = dosable(&app, &crc).await;
         let seeded = seed(&app, Some((p, &kit))).await;
         let (mine, _) = seeded.given.clone().unwrap();
+        // QC, who labels them, sees which units are placebo.
+        let placebo = seeded.units.iter().filter(|u| u["placebo"] == true);
+        assert_eq!(placebo.count(), 2, "{:?}", seeded.units);
         let (status, definition) = crc.get(&format!("{base}/definition")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(definition["thaw_to_administration_minutes"], 60);
 
         // A wrong check character is refused naming the unit's field; a wrong password too.
         let mut bad = unit(9, false);
-        bad["check_character"] = json!(if bad["check_character"] == "A" { "B" } else { "A" });
+        bad["check_character"] = json!(if bad["check_character"] == "A" {
+            "B"
+        } else {
+            "A"
+        });
         let (status, err) = qc
             .post(
                 &format!("{base}/lots/{}/units", seeded.lot),
@@ -334,11 +331,31 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{err}");
         // Each role its own steps.
         for (client, path, body) in [
-            (&qp, format!("{base}/lots/{}/results", seeded.lot), json!({ "test_id": "sterility", "value": "negative", "password": PASSWORD })),
-            (&qc, format!("{base}/lots/{}/decision", seeded.lot), json!({ "decision": "release", "password": PASSWORD })),
-            (&qc, format!("{base}/excursions/{}/decision", seeded.excursion), json!({ "decision": "use", "reason": "r", "password": PASSWORD })),
-            (&crc, format!("{base}/kits/{kit}/unit"), json!({ "unit": label(&mine) })),
-            (&inv, format!("/api/studies/{sid}/participants/{p}/administrations"), json!({})),
+            (
+                &qp,
+                format!("{base}/lots/{}/results", seeded.lot),
+                json!({ "test_id": "sterility", "value": "negative", "password": PASSWORD }),
+            ),
+            (
+                &qc,
+                format!("{base}/lots/{}/decision", seeded.lot),
+                json!({ "decision": "release", "password": PASSWORD }),
+            ),
+            (
+                &qc,
+                format!("{base}/excursions/{}/decision", seeded.excursion),
+                json!({ "decision": "use", "reason": "r", "password": PASSWORD }),
+            ),
+            (
+                &crc,
+                format!("{base}/kits/{kit}/unit"),
+                json!({ "unit": label(&mine) }),
+            ),
+            (
+                &inv,
+                format!("/api/studies/{sid}/participants/{p}/administrations"),
+                json!({}),
+            ),
         ] {
             let (status, body) = client.post(&path, &body).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
@@ -364,7 +381,10 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         let units_path = format!("{base}/lots/{}/units", seeded.lot);
         let (_, seen) = crc.get(&units_path).await;
         for u in seen.as_array().unwrap() {
-            assert!(u.get("placebo").is_none() && u.get("kit_number").is_none(), "{u}");
+            assert!(
+                u.get("placebo").is_none() && u.get("kit_number").is_none(),
+                "{u}"
+            );
         }
         let (_, seen) = pharm.get(&units_path).await;
         let placebos = seen
@@ -427,7 +447,10 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
             "{notes}"
         );
         // Bad input: malformed ids are 404, bodies name their fields.
-        assert_eq!(crc.get(&format!("{base}/lots/x")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            crc.get(&format!("{base}/lots/x")).await.0,
+            StatusCode::NOT_FOUND
+        );
         let (status, err) = qc
             .post(&format!("{base}/lots"), &json!({ "bank_id": 1 }))
             .await;

@@ -18,13 +18,13 @@ use trial::product::logger::DateOrder;
 use trial::{Role, SignedRecord};
 
 use super::{path_id, UnitView};
-use crate::access::{require, scope_for, Operation};
+use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blinding::unblinded;
 use crate::error::ApiError;
 use crate::esign;
-use crate::extract::{parse_body, JsonBody, ParticipantPath};
+use crate::extract::{parse_body, record_id, JsonBody, ParticipantPath};
 use crate::openapi::Endpoint;
 
 /// The operations of this part of the feature.
@@ -527,16 +527,21 @@ async fn trace_lot(
     }))
 }
 
+/// The participant of a trace's path.
+#[derive(Debug, Deserialize)]
+struct TraceParticipantPath {
+    study: String,
+    id: String,
+}
+
 /// `GET /api/studies/{study}/participants/{id}/product`
 async fn trace_participant(
     State(state): State<AppState>,
     me: CurrentUser,
-    path: ParticipantPath,
+    Path(path): Path<TraceParticipantPath>,
 ) -> Result<Json<ParticipantTraceView>, ApiError> {
-    let (_, id) = path.read(&me)?;
-    let scope = scope_for(&me.roles, &path.study, Operation::TraceProduct).ok_or_else(|| {
-        ApiError::Forbidden(format!("your roles in {} do not allow this", path.study))
-    })?;
+    let scope = require(&me.roles, &path.study, Operation::TraceProduct)?;
+    let id = record_id(&path.id)?;
     let sees = unblinded(&me, state.study(&path.study)?);
     let t = state.store.trace_participant(&scope, id).await?;
     Ok(Json(ParticipantTraceView {
