@@ -75,6 +75,7 @@ pub(super) async fn seed_labs(
     today: Date,
     graded: bool,
 ) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let err = |e: store::StoreError| e.to_string();
     if study.labs.panels.is_empty() || !store.lab_ranges(&study.id).await.map_err(err)?.is_empty() {
@@ -192,7 +193,13 @@ pub(super) async fn seed_labs(
         .await
         .map_err(err)?
         .map_err(|p| format!("{p:?}"))?;
-    tracing::debug!(rows = lines.len(), mild, "demo lab file imported");
+    tracing::debug!(
+        study = %study.id,
+        rows = lines.len(),
+        mild,
+        ms = started.elapsed().as_millis() as u64,
+        "demo lab values seeded"
+    );
     Ok(())
 }
 
