@@ -34,6 +34,9 @@ async fn labs_ranges_and_import_write_through_the_store_as_the_operator() {
         let (sql, study, user) = phase2_with_user(url).await;
         let by = Actor::user(&user);
         let scope = Scope::Study(study.id.clone());
+        sql.generate_randomisation(&study, &store::ListRequest::new(7, 12, 40), &by)
+            .await
+            .unwrap();
         let mut ids = Vec::new();
         for (i, site) in ["SYSU3", "SHEPHERD"].into_iter().enumerate() {
             ids.push(enrolled(&sql, &study, site, i, &format!("LAB-{i}"), &by).await);

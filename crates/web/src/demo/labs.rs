@@ -39,7 +39,7 @@ const TESTS: &[&str] = &["NEUT", "HGB", "PLT", "ALT", "CREAT", "K", "TACRO"];
 fn spread(participant: i64, test: usize, visit: usize) -> f64 {
     let mut x = (participant as u64)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add((test as u64) << 16 | visit as u64);
+        .wrapping_add(((test as u64) << 16) | visit as u64);
     x ^= x >> 29;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 32;

@@ -49,9 +49,16 @@ struct TermLine {
 struct LabLines {
     worst: Vec<[u32; 5]>,
     terms: Vec<(String, Vec<String>)>,
-    /// Per test, its three rows: the class, its name, and per group the counts by the class
-    /// after the baseline.
-    shifts: Vec<(String, Vec<(&'static str, &'static str, Vec<[u32; 3]>)>)>,
+    /// Per test, its three rows.
+    shifts: Vec<(String, Vec<ShiftLine>)>,
+}
+
+/// One row of a test's shifts: the baseline class, its name, and per group the participants
+/// by the class after the baseline.
+struct ShiftLine {
+    class: &'static str,
+    name: &'static str,
+    counts: Vec<[u32; 3]>,
 }
 
 /// A shift class's name in the page's language (the lab pages' flag names).
@@ -81,9 +88,10 @@ impl LabLines {
                     let lines = SHIFT_CLASSES
                         .iter()
                         .enumerate()
-                        .map(|(from, class)| {
-                            let counts = row.shifts.iter().map(|g| g[from]).collect();
-                            (*class, class_name(ctx, class), counts)
+                        .map(|(from, &class)| ShiftLine {
+                            class,
+                            name: class_name(ctx, class),
+                            counts: row.shifts.iter().map(|g| g[from]).collect(),
                         })
                         .collect();
                     (row.test.clone(), lines)
