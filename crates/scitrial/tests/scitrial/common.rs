@@ -79,6 +79,35 @@ pub async fn phase2_with_user(url: &str) -> (store::Store, trial::Study, store::
     (sql, study, user)
 }
 
+/// Screens an eligible participant `S{i}` at a site and enrols them as `subject`, enrolled on
+/// 2026-10-22 with the anchor the day after; returns their id.
+pub async fn enrolled(
+    sql: &store::Store,
+    study: &trial::Study,
+    site: &str,
+    i: usize,
+    subject: &str,
+    by: &store::Actor,
+) -> i64 {
+    let scope = store::Scope::Study(study.id.clone());
+    let p = sql.screen(&scope, &screening(site, i), by).await.unwrap();
+    sql.enrol(
+        &scope,
+        study,
+        &store::Enrolment {
+            participant_id: p.id,
+            subject_id: subject.into(),
+            enrolled_on: "2026-10-22".into(),
+            anchor_date: "2026-10-23".into(),
+            visits: vec![],
+        },
+        by,
+    )
+    .await
+    .unwrap();
+    p.id
+}
+
 /// The screening of an eligible participant, `S{i}`, at a site.
 pub fn screening(site: &str, i: usize) -> store::NewScreening {
     store::NewScreening {

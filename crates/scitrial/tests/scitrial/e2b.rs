@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use store::{Actor, Enrolment, Scope, SponsorInput};
+use store::{Actor, Scope, SponsorInput};
 use trial::safety::{
     ActionTaken, AdverseEvent, Authority, Causality, Expectedness, Outcome, PartialDate,
     ReportKind, Seriousness,
@@ -129,28 +129,11 @@ async fn the_export_writes_every_report_version_and_e2br3_reads_back_what_was_st
             .unwrap();
         let mut participants = Vec::new();
         for (i, site) in ["SHEPHERD", "SYSU3"].into_iter().enumerate() {
-            let p = sql
-                .screen(&scope, &common::screening(site, i), &by)
-                .await
-                .unwrap();
-            sql.enrol(
-                &scope,
-                &study,
-                &Enrolment {
-                    participant_id: p.id,
-                    subject_id: format!("E2B-{i}"),
-                    enrolled_on: "2026-10-22".into(),
-                    anchor_date: "2026-10-23".into(),
-                    visits: vec![],
-                },
-                &by,
-            )
-            .await
-            .unwrap();
+            let id = common::enrolled(&sql, &study, site, i, &format!("E2B-{i}"), &by).await;
             let c = trial::Covariates::new(&study, isncsci::Grade::B, isncsci::Level::C6, site)
                 .unwrap();
-            sql.randomise(&scope, &study, p.id, &c, &by).await.unwrap();
-            participants.push(p.id);
+            sql.randomise(&scope, &study, id, &c, &by).await.unwrap();
+            participants.push(id);
         }
         // A SUSAR: serious, related, not in the reference safety information; its text has
         // markup and Chinese in it.

@@ -4,9 +4,9 @@
 //! file is previewed (nothing written), imported (flagged, graded, an event proposed), and
 //! imported again without change.
 
-use store::{Actor, Enrolment, Scope};
+use store::{Actor, Scope};
 
-use crate::common::{bin, databases, phase2_with_user, screening};
+use crate::common::{bin, databases, enrolled, phase2_with_user};
 
 const RANGES: &str = "test,site,sex,age_min,age_max,low,high,unit,valid_from,valid_to\n\
     NEUT,*,any,,,2.0,7.5,10*9/L,2026-01-01,\n\
@@ -34,24 +34,12 @@ async fn labs_ranges_and_import_write_through_the_store_as_the_operator() {
         let (sql, study, user) = phase2_with_user(url).await;
         let by = Actor::user(&user);
         let scope = Scope::Study(study.id.clone());
-        let mut ids = Vec::new();
-        for (i, site) in ["SYSU3", "SHEPHERD"].into_iter().enumerate() {
-            let p = sql.screen(&scope, &screening(site, i), &by).await.unwrap();
-            sql.enrol(
-                &scope,
-                &study,
-                &Enrolment {
-                    participant_id: p.id,
-                    subject_id: format!("LAB-{i}"),
-                    enrolled_on: "2026-10-22".into(),
-                    anchor_date: "2026-10-23".into(),
-                    visits: vec![],
-                },
-                &by,
-            )
+        sql.generate_randomisation(&study, &store::ListRequest::new(7, 12, 40), &by)
             .await
             .unwrap();
-            ids.push(p.id);
+        let mut ids = Vec::new();
+        for (i, site) in ["SYSU3", "SHEPHERD"].into_iter().enumerate() {
+            ids.push(enrolled(&sql, &study, site, i, &format!("LAB-{i}"), &by).await);
         }
         let dir = std::env::temp_dir().join(store::testing::unique("scitrial_labs_files"));
         std::fs::create_dir_all(&dir).unwrap();

@@ -2,7 +2,7 @@
 //! allocations reproduce from the seed, 1 naming the slot after one is changed behind the
 //! application's back, 2 when there is no list.
 
-use store::{Actor, Enrolment, Scope};
+use store::{Actor, Scope};
 
 use crate::common::{self, bin};
 
@@ -42,32 +42,11 @@ async fn verify_finds_the_list_intact_then_names_a_changed_slot() {
         .unwrap();
     let scope = Scope::Study(study.id.clone());
     for i in 0..6 {
-        let p = sql
-            .screen(&scope, &common::screening(&study.sites[i % 3].id, i), &by)
-            .await
-            .unwrap();
-        sql.enrol(
-            &scope,
-            &study,
-            &Enrolment {
-                participant_id: p.id,
-                subject_id: format!("P{i}"),
-                enrolled_on: "2026-10-22".into(),
-                anchor_date: "2026-10-23".into(),
-                visits: vec![],
-            },
-            &by,
-        )
-        .await
-        .unwrap();
-        let c = trial::Covariates::new(
-            &study,
-            isncsci::Grade::B,
-            isncsci::Level::C6,
-            &study.sites[i % 3].id,
-        )
-        .unwrap();
-        sql.randomise(&scope, &study, p.id, &c, &by).await.unwrap();
+        let site = &study.sites[i % 3].id;
+        let id = common::enrolled(&sql, &study, site, i, &format!("P{i}"), &by).await;
+        let c =
+            trial::Covariates::new(&study, isncsci::Grade::B, isncsci::Level::C6, site).unwrap();
+        sql.randomise(&scope, &study, id, &c, &by).await.unwrap();
     }
     let (code, text) = verify(url, PHASE2);
     assert_eq!(code, 0, "{text}");

@@ -39,7 +39,7 @@ const TESTS: &[&str] = &["NEUT", "HGB", "PLT", "ALT", "CREAT", "K", "TACRO"];
 fn spread(participant: i64, test: usize, visit: usize) -> f64 {
     let mut x = (participant as u64)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add((test as u64) << 16 | visit as u64);
+        .wrapping_add(((test as u64) << 16) | visit as u64);
     x ^= x >> 29;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 32;
@@ -75,6 +75,7 @@ pub(super) async fn seed_labs(
     today: Date,
     graded: bool,
 ) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let err = |e: store::StoreError| e.to_string();
     if study.labs.panels.is_empty() || !store.lab_ranges(&study.id).await.map_err(err)?.is_empty() {
@@ -192,7 +193,13 @@ pub(super) async fn seed_labs(
         .await
         .map_err(err)?
         .map_err(|p| format!("{p:?}"))?;
-    tracing::debug!(rows = lines.len(), mild, "demo lab file imported");
+    tracing::debug!(
+        study = %study.id,
+        rows = lines.len(),
+        mild,
+        ms = started.elapsed().as_millis() as u64,
+        "demo lab values seeded"
+    );
     Ok(())
 }
 

@@ -536,7 +536,7 @@ async fn the_access_matrix() {
                         "recordAdverseEvent" | "changeAdverseEvent" => {
                             ops(web::access::Operation::RecordAdverseEvent.roles())
                         }
-                        "getSafetyTables" | "listDsmbDecisions" => {
+                        "getSafetyTables" | "listDsmbDecisions" | "getLabSafetyTables" => {
                             ops(web::access::Operation::ReadSafetyTables.roles())
                         }
                         "getStoppingRules" => true,

@@ -49,9 +49,16 @@ struct TermLine {
 struct LabLines {
     worst: Vec<[u32; 5]>,
     terms: Vec<(String, Vec<String>)>,
-    /// Per test, its three rows: the class, its name, and per group the counts by the class
-    /// after the baseline.
-    shifts: Vec<(String, Vec<(&'static str, &'static str, Vec<[u32; 3]>)>)>,
+    /// Per test, its three rows.
+    shifts: Vec<(String, Vec<ShiftLine>)>,
+}
+
+/// One row of a test's shifts: the baseline class, its name, and per group the participants
+/// by the class after the baseline.
+struct ShiftLine {
+    class: &'static str,
+    name: &'static str,
+    counts: Vec<[u32; 3]>,
 }
 
 /// A shift class's name in the page's language (the lab pages' flag names).
@@ -61,20 +68,7 @@ fn class_name(ctx: &Ctx, class: &str) -> &'static str {
 
 impl LabLines {
     fn of(ctx: &Ctx, tables: &LabTables) -> LabLines {
-        let cell = |grades: &[u32; 4]| {
-            let any: u32 = grades.iter().sum();
-            let by: Vec<String> = grades
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(g, n)| format!("G{}: {n}", g + 1))
-                .collect();
-            if by.is_empty() {
-                any.to_string()
-            } else {
-                format!("{any} ({})", by.join(", "))
-            }
-        };
+        let cell = |grades: &[u32; 4]| grade_cell(grades.iter().sum(), grades);
         LabLines {
             worst: tables.groups.iter().map(|g| g.by_worst_grade).collect(),
             terms: tables
@@ -94,9 +88,10 @@ impl LabLines {
                     let lines = SHIFT_CLASSES
                         .iter()
                         .enumerate()
-                        .map(|(from, class)| {
-                            let counts = row.shifts.iter().map(|g| g[from]).collect();
-                            (*class, class_name(ctx, class), counts)
+                        .map(|(from, &class)| ShiftLine {
+                            class,
+                            name: class_name(ctx, class),
+                            counts: row.shifts.iter().map(|g| g[from]).collect(),
                         })
                         .collect();
                     (row.test.clone(), lines)
@@ -164,6 +159,22 @@ fn group_name(ctx: &Ctx, study: &Study, group: &str) -> String {
         .unwrap_or_else(|| group.to_string())
 }
 
+/// A term's cell: the participants with it, and in brackets how many by their worst grade
+/// (`3 (G1: 2, G3: 1)`).
+fn grade_cell(any: u32, by_grade: &[u32]) -> String {
+    let by: Vec<String> = by_grade
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(g, n)| format!("G{}: {n}", g + 1))
+        .collect();
+    if by.is_empty() {
+        any.to_string()
+    } else {
+        format!("{any} ({})", by.join(", "))
+    }
+}
+
 /// The lines of the tables.
 fn lines(tables: &SafetyTables) -> (Vec<SummaryLine>, Vec<TermLine>) {
     let measure = |key: &'static str, f: fn(&trial::safety::GroupSummary) -> u32| SummaryLine {
@@ -187,19 +198,7 @@ fn lines(tables: &SafetyTables) -> (Vec<SummaryLine>, Vec<TermLine>) {
                 .any_grade
                 .iter()
                 .zip(&row.by_worst_grade)
-                .map(|(any, grades)| {
-                    let by: Vec<String> = grades
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| **n > 0)
-                        .map(|(g, n)| format!("G{}: {n}", g + 1))
-                        .collect();
-                    if by.is_empty() {
-                        any.to_string()
-                    } else {
-                        format!("{any} ({})", by.join(", "))
-                    }
-                })
+                .map(|(any, grades)| grade_cell(*any, grades))
                 .collect(),
         })
         .collect();
