@@ -20,7 +20,8 @@
 //!   dropped, renamed, revalued, added or moved, and mutations of valid exam JSON (bit flips,
 //!   byte changes, insertions, deletions, duplications, truncations), read with [`read_all`]
 //!   and with [`Reader::next`] over random split points (which must give the same exams and
-//!   the same syntax error at the same offset); and arbitrary keys and values given to
+//!   the same syntax error at the same offset), and with a reader that read objects in varied
+//!   layouts before (whose keyed path must give the same); and arbitrary keys and values given to
 //!   [`ExamBuilder::set`]. Nothing panics, and every exam that parses is classified.
 //!
 //! Exams come from two strategies: one uniform over the whole value grammar (every motor and
