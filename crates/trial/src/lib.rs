@@ -74,9 +74,10 @@ pub use eligibility::{
 pub use error::{required_reason, DefinitionError, Problem, Refusal};
 pub use escalation::{opening, three_plus_three, Decision, Escalation, LevelCount, Opening};
 pub use forms::{
-    score_form, score_form_text, validate_form, CrossFieldRule, FieldIssue, FieldValue, FormData,
-    Scim3, Scim3Item, Scim3Subscale, Scim3Subscales, WalkingAid, Wisci2, Wisci2Level,
-    CROSS_FIELD_RULES, MAX_TEXT_CHARS, SCIM3_TOTAL_KEY, WISCI2_LEVELS,
+    fill_sourced, has_sourced_fields, score_form, score_form_text, validate_form, CrossFieldRule,
+    FieldIssue, FieldSources, FieldValue, FormData, Scim3, Scim3Item, Scim3Subscale,
+    Scim3Subscales, WalkingAid, Wisci2, Wisci2Level, CROSS_FIELD_RULES, MAX_TEXT_CHARS,
+    SCIM3_TOTAL_KEY, WISCI2_LEVELS,
 };
 pub use kits::{kit_list, Kit};
 pub use participants::ParticipantStatus;
@@ -89,5 +90,5 @@ pub use schedule::{
 pub use study::{in_language, Factor, Randomisation, RandomisationMethod, WeightedFactor};
 pub use study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, FieldDef,
-    FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
+    FieldSource, FieldType, FormDef, FormKind, LevelRange, Phase, Site, Study, VisitDef,
 };

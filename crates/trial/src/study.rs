@@ -193,6 +193,17 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a field's value comes from when the platform, not the person entering the form,
+    /// holds it (the `source` key).
+    FieldSource {
+        /// The donor HLA typing of the study's master cell bank(s), as the product's records
+        /// hold it (`"master-cell-bank-hla"`): the same for every participant of the study,
+        /// whatever unit each received, so that it tells nothing of the allocation.
+        MasterCellBankHla = "master-cell-bank-hla",
+    }
+}
+
 impl FieldType {
     /// True for `integer` and `decimal`, the types that may have a unit and a range.
     pub const fn is_numeric(self) -> bool {
@@ -373,6 +384,9 @@ pub struct FieldDef {
     pub options_zh: Vec<String>,
     /// True when the form cannot be completed without this value.
     pub required: bool,
+    /// Where the value comes from when the platform fills it (`source`); `None` for a value
+    /// typed by the person entering the form.
+    pub source: Option<FieldSource>,
 }
 
 /// A form (case report form page).

@@ -106,6 +106,47 @@ pub fn screening_exam_form(study: &Study) -> Result<(String, String, String), Ap
         })
 }
 
+/// What the platform holds for the fields of `form` that it fills (`source` in the study
+/// definition): nothing is read when the form has none.
+pub async fn field_sources(
+    app: &App,
+    study: &str,
+    form: &trial::FormDef,
+) -> Result<trial::FieldSources, ApiError> {
+    if !trial::has_sourced_fields(form) {
+        return Ok(trial::FieldSources::default());
+    }
+    let banks = app.store.banks(study).await?;
+    Ok(trial::FieldSources::from_banks(
+        banks
+            .iter()
+            .map(|b| (b.code.as_str(), b.hla_typing.as_str())),
+    ))
+}
+
+/// A form's values with the platform's values put into the fields it fills (see
+/// [`trial::fill_sourced`]), or the problems at their fields (`values.<field>`).
+pub async fn with_sourced_fields(
+    app: &App,
+    study: &str,
+    form: &trial::FormDef,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut values = values.clone();
+    if trial::has_sourced_fields(form) {
+        let sources = field_sources(app, study, form).await?;
+        trial::fill_sourced(form, &mut values, &sources).map_err(|issues| {
+            ApiError::Invalid(
+                issues
+                    .into_iter()
+                    .map(|i| FieldProblem::new(format!("values.{}", i.field), i.message))
+                    .collect(),
+            )
+        })?;
+    }
+    Ok(values)
+}
+
 /// The eligibility a saved screening exam (an ISNCSCI form's stored values) gives with the
 /// participant's screening data.
 pub async fn screening_eligibility(

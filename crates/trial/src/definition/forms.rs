@@ -77,7 +77,15 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
         let label_zh = node.chinese(r, "label_zh");
         let field_type = node.choice(r, "type", Required, FieldType::ALL, FieldType::as_str);
         let required = node.boolean(r, "required", Optional).unwrap_or(false);
+        let source = node.choice(r, "source", Optional, FieldSource::ALL, FieldSource::as_str);
         let mut misplaced = false;
+        if let (Some(_), Some(other)) = (source, field_type.filter(|t| *t != FieldType::Text)) {
+            r.add(
+                node.at("source"),
+                format!("only allowed for type = \"text\", not {:?}", other.as_str()),
+            );
+            misplaced = true;
+        }
         if let Some(other) = field_type.filter(|t| !t.is_numeric()) {
             for key in ["unit", "unit_zh", "min", "max"] {
                 if node.has(key) {
@@ -150,6 +158,7 @@ pub(super) fn read_fields(r: &mut Report, form: &Node<'_>) -> Option<Vec<FieldDe
                     options,
                     options_zh,
                     required,
+                    source,
                 });
             }
             _ => ok = false,

@@ -27,8 +27,8 @@ use crate::role::Role;
 use crate::safety::{Causality, SafetyDefinition, StoppingKind, StoppingRule};
 use crate::study::{
     Anchor, Arm, ArmKind, Blinding, Bounds, Criteria, Design, DoseLevel, DoseSchedule, Factor,
-    FieldDef, FieldType, FormDef, FormKind, LevelRange, Phase, Randomisation, RandomisationMethod,
-    Site, Study, VisitDef, WeightedFactor,
+    FieldDef, FieldSource, FieldType, FormDef, FormKind, LevelRange, Phase, Randomisation,
+    RandomisationMethod, Site, Study, VisitDef, WeightedFactor,
 };
 
 use design::*;
@@ -105,6 +105,7 @@ const FIELD_KEYS: &[&str] = &[
     "options",
     "options_zh",
     "required",
+    "source",
 ];
 
 /// The largest |day| a visit or dose may have (20 years, beyond any long-term follow-up).

@@ -27,10 +27,12 @@ use crate::study::{FieldDef, FieldType, FormDef, FormKind};
 
 mod scim3;
 mod score;
+mod sourced;
 mod wisci2;
 
 pub use scim3::*;
 pub use score::*;
+pub use sourced::*;
 pub use wisci2::*;
 
 /// The longest text accepted in a `text` field, in characters (Unicode scalar values).

@@ -46,6 +46,7 @@ fn field(id: &str, field_type: FieldType) -> FieldDef {
         options: Vec::new(),
         options_zh: Vec::new(),
         required: false,
+        source: None,
     }
 }
 

@@ -1186,6 +1186,38 @@ fn units_and_ranges_are_for_numbers_only() {
 }
 
 #[test]
+fn a_field_the_platform_fills_is_text_from_a_listed_source() {
+    let text = edit(
+        &randomised(),
+        "type = \"choice\"",
+        "type = \"choice\"\nsource = \"master-cell-bank-hla\"",
+    );
+    rejects(
+        &text,
+        "forms[2].fields[2].source",
+        &["only allowed for type = \"text\", not \"choice\""],
+    );
+    let text = edit(
+        &randomised(),
+        "type = \"choice\"",
+        "type = \"choice\"\nsource = \"donor\"",
+    );
+    rejects(
+        &text,
+        "forms[2].fields[2].source",
+        &["\"master-cell-bank-hla\""],
+    );
+    let phase2 = include_str!("../../../../studies/xs228-phase2.toml");
+    let study = trial::Study::from_toml(phase2).unwrap();
+    let donor = study
+        .form("immunogenicity")
+        .unwrap()
+        .field("donor_hla")
+        .unwrap();
+    assert_eq!(donor.source, Some(trial::FieldSource::MasterCellBankHla));
+}
+
+#[test]
 fn choices_have_distinct_options() {
     rejects(
         &edit(&randomised(), "options = [\"supine\", \"sitting\"]\n", ""),

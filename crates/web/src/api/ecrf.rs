@@ -95,8 +95,9 @@ async fn score_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
+    let values = service::with_sourced_fields(&state, &study, form_def, &input.values).await?;
     Ok(Json(Scored {
-        values: form_values(form_def, &input.values)?,
+        values: form_values(form_def, &values)?,
     }))
 }
 
@@ -163,7 +164,8 @@ async fn save_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
-    let data = match form_values(form_def, &input.values)? {
+    let values = service::with_sourced_fields(&state, &path.study, form_def, &input.values).await?;
+    let data = match form_values(form_def, &values)? {
         Value::Object(map) => map,
         other => Map::from_iter([("value".to_string(), other)]),
     };

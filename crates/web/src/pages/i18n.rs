@@ -538,6 +538,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     // eCRF form pages and the data manager's table of forms (issue #16 items 2 and 5).
     ("crf.locked", "This form is locked: a data manager must unlock it before it can change.", "此表单已锁定：需数据管理员解锁后方可修改。"),
     ("crf.required", "Required", "必填"),
+    (
+        "crf.source.master-cell-bank-hla",
+        "From the study's master cell bank (the product's records), filled in when saved",
+        "来自本研究的主细胞库（产品记录），保存时自动填入",
+    ),
     ("crf.raise_query", "Raise a query on this field", "对此字段发起质疑"),
     ("crf.query_text", "Question to the site", "向中心提出的问题"),
     ("crf.send_query", "Raise the query", "发起质疑"),

@@ -217,6 +217,19 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "form \"{}\" is of kind \"{}\", whose content is fixed by the instrument and not by fields: use score_form",
         "表单“{0}”的类型为“{1}”，其内容由量表本身而非字段决定：请使用 score_form",
     ),
+    // Fields the platform fills (the donor HLA typing from the master cell bank).
+    (
+        "is filled from the study's master cell bank, not typed: leave it empty (the bank holds {}), found {}",
+        "由本研究的主细胞库自动填入，无需手动填写：请留空（细胞库记录为 {0}），收到 {1}",
+    ),
+    (
+        "is filled from the study's master cell bank, not typed: leave it empty (no bank is recorded yet), found {}",
+        "由本研究的主细胞库自动填入，无需手动填写：请留空（尚未登记细胞库），收到 {0}",
+    ),
+    (
+        "is required and filled from the study's master cell bank, of which none is recorded yet: register the bank in the product's records first",
+        "为必填项，由本研究的主细胞库自动填入，但尚未登记任何细胞库：请先在产品记录中登记细胞库",
+    ),
     (
         "unknown field; the fields of form \"{}\" are {}",
         "未知字段；表单“{0}”的字段为 {1}",

@@ -481,3 +481,116 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         ));
     }
 }
+
+/// The immunogenicity form's donor HLA typing comes from the study's master cell bank, not
+/// from the site: typed, it is refused naming the field and what the bank holds; left out, the
+/// save fills it in; it is the same for participants of both arms, so it tells nothing of the
+/// allocation; the form's page shows it read-only.
+#[tokio::test]
+async fn the_donor_hla_typing_comes_from_the_master_cell_bank_for_every_arm() {
+    for db in common::databases("scitrial_donor_hla").await {
+        let app = common::with_list(spawn_with(db.url(), PHASE2).await).await;
+        let sid = app.study.id.clone();
+        let (crc, qc) = (login(&app, "crc").await, login(&app, "qc").await);
+        let mut ids = Vec::new();
+        for n in ["P1", "P2", "P3", "P4"] {
+            let id = enrolled(&app, &crc, 0, n, false).await;
+            let (status, a) = crc
+                .post(
+                    &format!("/api/studies/{sid}/participants/{id}/randomisation"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{a}");
+            ids.push(id);
+        }
+        let form = |id: i64| {
+            format!("/api/studies/{sid}/participants/{id}/visits/week-4/forms/immunogenicity")
+        };
+        let body = |donor: Option<&str>| {
+            let mut values = json!({
+                "sample_date": "2026-11-20", "recipient_hla": "A*01:01 B*08:01",
+                "dsa_specificity": "none", "dsa_mfi": 300, "mfi_cutoff": 1000,
+                "dsa_positive": false
+            });
+            if let Some(d) = donor {
+                values["donor_hla"] = json!(d);
+            }
+            json!({ "values": values, "status": "complete" })
+        };
+        // No bank yet: a typed typing is refused at its field; left out, the form saves without.
+        let (status, err) = crc.post(&form(ids[0]), &body(Some("A*03:01"))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(fields(&err), ["values.donor_hla"], "{err}");
+        assert!(err.to_string().contains("no bank is recorded yet"), "{err}");
+        let (status, saved) = crc.post(&form(ids[0]), &body(None)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert!(saved["data"]["donor_hla"].is_null(), "{saved}");
+
+        // QC registers the study's bank.
+        let base = format!("/api/studies/{sid}/product");
+        let (status, b) = qc
+            .post(&format!("{base}/definition"), &json!({ "source": PRODUCT }))
+            .await;
+        assert!(status.is_success(), "{b}");
+        let (status, b) = qc
+            .post(
+                &format!("{base}/banks"),
+                &json!({ "code": "MCB-01", "donor": "D-0042", "hla_typing": "A*02:01 B*07:02" }),
+            )
+            .await;
+        assert!(status.is_success(), "{b}");
+        let held = "MCB-01: A*02:01 B*07:02";
+
+        // Typed otherwise, refused naming what the bank holds; sent back as held, accepted.
+        let (status, err) = crc.post(&form(ids[1]), &body(Some("A*03:01"))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(fields(&err), ["values.donor_hla"], "{err}");
+        assert!(err.to_string().contains(held), "{err}");
+        let (status, saved) = crc.post(&form(ids[1]), &body(Some(held))).await;
+        assert_eq!(
+            (status, saved["data"]["donor_hla"].as_str()),
+            (StatusCode::OK, Some(held))
+        );
+        // Left out, filled in — for every participant alike, whichever arm.
+        for &id in &ids[2..] {
+            let (status, saved) = crc.post(&form(id), &body(None)).await;
+            assert_eq!(
+                (status, saved["data"]["donor_hla"].as_str()),
+                (StatusCode::OK, Some(held)),
+                "{saved}"
+            );
+        }
+        let mut arms = Vec::new();
+        for &id in &ids {
+            let scope = store::Scope::Study(sid.clone());
+            let a = app.store.allocation(&scope, id).await.unwrap().unwrap();
+            arms.push(a.arm_id);
+        }
+        arms.sort();
+        arms.dedup();
+        assert_eq!(
+            arms.len(),
+            2,
+            "the four participants fall in both arms: {arms:?}"
+        );
+
+        // The form's page shows the bank's typing read-only, with nothing to type.
+        let (status, page) = crc
+            .text(
+                "get",
+                &format!(
+                    "/studies/{sid}/participants/{}/visits/week-4/ecrf/immunogenicity",
+                    ids[2]
+                ),
+                &Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let at = page.find("id=\"f-donor_hla\"").expect("the field is shown");
+        let tag = &page[page[..at].rfind('<').unwrap()..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        assert!(tag.contains("readonly") && !tag.contains("name="), "{tag}");
+        assert!(page.contains(held), "the page shows the bank's typing");
+    }
+}

@@ -27,6 +27,7 @@ use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::record_id;
+use crate::service;
 
 /// The routes of the eCRF pages.
 pub(super) fn routes() -> Router<AppState> {
@@ -76,6 +77,8 @@ pub struct FieldView {
     /// What the field accepts, in words.
     hint: String,
     required: bool,
+    /// Filled by the platform (`source`): shown, never typed nor sent.
+    sourced: bool,
     choices: Vec<Choice>,
     value: String,
     /// The queries raised on the field and not closed.
@@ -228,7 +231,8 @@ async fn form_page(
         .subject_id
         .clone()
         .unwrap_or(participant.screening_number.clone());
-    let mut groups = groups(t, form_def, values);
+    let sources = service::field_sources(state, study_id, form_def).await?;
+    let mut groups = groups(t, form_def, values, &sources);
     let (may_answer, me) = (may(Operation::EnterData), viewer.me.user.id);
     let query_api = format!("/api/studies/{}/queries", encode(study_id));
     for field in groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
@@ -309,7 +313,12 @@ fn number(x: f64) -> String {
 }
 
 /// The fields of the form, grouped.
-fn groups(t: Texts, form: &FormDef, values: &Map<String, Value>) -> Vec<Group> {
+fn groups(
+    t: Texts,
+    form: &FormDef,
+    values: &Map<String, Value>,
+    sources: &trial::FieldSources,
+) -> Vec<Group> {
     match form.kind {
         FormKind::Scim3 => Scim3Subscale::ALL
             .into_iter()
@@ -330,6 +339,7 @@ fn groups(t: Texts, form: &FormDef, values: &Map<String, Value>) -> Vec<Group> {
                 max: String::new(),
                 hint: t.get("wisci.hint").to_string(),
                 required: true,
+                sourced: false,
                 choices: trial::WISCI2_LEVELS
                     .iter()
                     .map(|l| Choice {
@@ -343,7 +353,11 @@ fn groups(t: Texts, form: &FormDef, values: &Map<String, Value>) -> Vec<Group> {
         }],
         _ => vec![Group {
             legend: String::new(),
-            fields: form.fields.iter().map(|f| field(t, f, values)).collect(),
+            fields: form
+                .fields
+                .iter()
+                .map(|f| field(t, f, values, sources))
+                .collect(),
         }],
     }
 }
@@ -365,6 +379,7 @@ fn scim_item(t: Texts, item: Scim3Item, values: &Map<String, Value>) -> FieldVie
         max: String::new(),
         hint: format!("{} {}", t.get("crf.one_of"), allowed.join(", ")),
         required: true,
+        sourced: false,
         choices: allowed
             .into_iter()
             .map(|a| Choice {
@@ -412,7 +427,12 @@ fn wisci_description(t: Texts, level: &trial::Wisci2Level) -> String {
 }
 
 /// A field of the definition.
-fn field(t: Texts, f: &trial::FieldDef, values: &Map<String, Value>) -> FieldView {
+fn field(
+    t: Texts,
+    f: &trial::FieldDef,
+    values: &Map<String, Value>,
+    sources: &trial::FieldSources,
+) -> FieldView {
     let unit = f.unit_in(t.0.zh()).unwrap_or_default().to_string();
     let (input, step) = match f.field_type {
         FieldType::Integer => ("number", "1"),
@@ -430,6 +450,14 @@ fn field(t: Texts, f: &trial::FieldDef, values: &Map<String, Value>) -> FieldVie
     }
     if !unit.is_empty() {
         hint.push_str(&format!(" {unit}"));
+    }
+    let mut value = shown(values, &f.id);
+    if let Some(source) = f.source {
+        // What was saved, or what a save will put there now.
+        hint = t.get(&format!("crf.source.{source}")).to_string();
+        if value.is_empty() {
+            value = sources.get(source).unwrap_or_default().to_string();
+        }
     }
     let choices = match f.field_type {
         FieldType::Boolean => vec![
@@ -461,8 +489,9 @@ fn field(t: Texts, f: &trial::FieldDef, values: &Map<String, Value>) -> FieldVie
         max: f.max.map(number).unwrap_or_default(),
         hint,
         required: f.required,
+        sourced: f.source.is_some(),
         choices,
-        value: shown(values, &f.id),
+        value,
         queries: Vec::new(),
     }
 }
