@@ -53,6 +53,7 @@ pub mod list_check;
 pub mod mail;
 pub mod participants;
 pub mod product;
+pub mod prognosis;
 pub mod queries;
 mod role;
 pub mod safety;

@@ -539,6 +539,25 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("crf.locked", "This form is locked: a data manager must unlock it before it can change.", "此表单已锁定：需数据管理员解锁后方可修改。"),
     ("crf.required", "Required", "必填"),
     (
+        "p.walking_prognosis",
+        "Walking at one year (van Middendorp 2011)",
+        "一年时独立行走预测（van Middendorp 2011）",
+    ),
+    (
+        "p.walking_prognosis_value",
+        "score {score} of −10 to 40 · predicted probability {percent}%",
+        "评分 {score}（−10 至 40）· 预测概率 {percent}%",
+    ),
+    (
+        "p.walking_prognosis_gap",
+        "not computed: {value} not testable",
+        "未计算：{value} 无法检查",
+    ),
+    ("p.prognosis.L3_motor", "the L3 motor grade", "L3 运动评分"),
+    ("p.prognosis.S1_motor", "the S1 motor grade", "S1 运动评分"),
+    ("p.prognosis.L3_light_touch", "the L3 light touch", "L3 轻触觉"),
+    ("p.prognosis.S1_light_touch", "the S1 light touch", "S1 轻触觉"),
+    (
         "crf.source.master-cell-bank-hla",
         "From the study's master cell bank (the product's records), filled in when saved",
         "来自本研究的主细胞库（产品记录），保存时自动填入",

@@ -302,7 +302,8 @@ async fn participant_page(
     let audit = audit_link(viewer, study_id, &r.p);
     let signatures = state.store.signatures(&scope, id).await?;
     let queries = state.store.queries(&scope, Some(id), None).await?;
-    let screening = screening_summary(Texts(viewer.lang), &r.exams);
+    let mut screening = screening_summary(Texts(viewer.lang), &r.exams);
+    screening.extend(walking_prognosis(Texts(viewer.lang), &r.p, &r.exams));
     let charts = chart::participant_charts(viewer.lang, study, &r.visits, &r.exams, &r.forms);
     let can_answer = may(Operation::EnterData);
     let adverse_events = match require(&viewer.me.roles, study_id, Operation::ReadAdverseEvents) {
@@ -493,4 +494,30 @@ fn screening_summary(t: Texts, exams: &[store::ExamRecord]) -> Vec<(String, Stri
             .collect()
         })
         .unwrap_or_default()
+}
+
+/// The van Middendorp 2011 walking prognosis from the first exam (the screening exam), as a
+/// labelled line: its score and probability, or why it is not computed.
+fn walking_prognosis(
+    t: Texts,
+    p: &Participant,
+    exams: &[store::ExamRecord],
+) -> Option<(String, String)> {
+    let first = exams.first()?;
+    let fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&first.raw).ok()?;
+    let exam = trial::participants::read_exam(&fields).ok()?.exam;
+    let (born, on) = (
+        trial::participants::parse_date(&p.date_of_birth)?,
+        trial::participants::parse_date(&first.examined_on)?,
+    );
+    let age = trial::age_in_years(born, on);
+    let shown = match trial::prognosis::walking_prognosis(age, &exam) {
+        Ok(w) => t
+            .get("p.walking_prognosis_value")
+            .replace("{score}", &w.score.to_string())
+            .replace("{percent}", &format!("{:.0}", w.probability * 100.0)),
+        Err(gap) => t.get("p.walking_prognosis_gap").replace("{value}", gap.0),
+    };
+    Some((t.get("p.walking_prognosis").to_string(), shown))
 }

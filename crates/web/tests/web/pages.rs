@@ -594,3 +594,29 @@ async fn a_complete_form_is_verified_by_the_monitor_and_its_visit_signed_by_the_
         );
     }
 }
+
+/// The participant's page shows the van Middendorp walking prognosis from the screening exam:
+/// a complete C6 injury at 41 scores 0 (about 4 %), an exam without deficit 40.
+#[tokio::test]
+async fn the_participant_page_shows_the_walking_prognosis_of_the_screening_exam() {
+    for db in databases().await {
+        let app = spawn(db.url()).await;
+        let site = app.study.sites[0].id.clone();
+        let complete = screen_with(&app, "crc", &site, "S-VM1", injured_exam()).await;
+        let intact = screen(&app, "crc", &site, "S-VM2").await;
+        let (http, _) = login(&app, "crc").await;
+        for (id, expected) in [
+            (complete, "score 0 of −10 to 40 · predicted probability 4%"),
+            (intact, "score 40 of −10 to 40 · predicted probability 100%"),
+        ] {
+            let url = format!("{}/studies/{}/participants/{id}", app.base, app.study.id);
+            let (status, body, _) = get(&http, url).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                body.contains("Walking at one year (van Middendorp 2011)"),
+                "{body}"
+            );
+            assert!(body.contains(expected), "{id}: {expected}");
+        }
+    }
+}
