@@ -33,6 +33,7 @@ mod nav;
 mod page_times;
 mod pages;
 mod product;
+mod product_pages;
 mod safety;
 mod safety_cases;
 mod safety_pages;

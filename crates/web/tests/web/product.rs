@@ -245,7 +245,7 @@ pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> See
 
 /// A participant randomised at site A by the coordinator, its kit dispensed by the
 /// pharmacist: its id and kit.
-async fn dosable(app: &TestApp, crc: &Client) -> (i64, String) {
+pub(crate) async fn dosable(app: &TestApp, crc: &Client) -> (i64, String) {
     let sid = &app.study.id;
     let p = enrolled(app, crc, 0, "P1", false).await;
     let (status, a) = crc
