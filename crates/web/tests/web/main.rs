@@ -15,6 +15,7 @@ mod browser_journey;
 mod browser_labs;
 mod browser_layout;
 mod browser_nav;
+mod browser_product;
 mod browser_safety;
 mod browser_walk;
 mod common;
