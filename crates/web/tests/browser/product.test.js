@@ -54,6 +54,19 @@ async function submitRefused(page, form) {
   return (await page.textContent(form + ' [role="alert"]')).trim();
 }
 
+// The bedside's administration form, scanned and filled: thawed and injected so many minutes
+// ago, 10 million cells in 5 mL for 70 kg.
+async function administration(page, thawed, injected) {
+  await page.selectOption('#administer select[name="participant"]', String(data.participant));
+  await page.fill('#administer input[name="kit_number"]', data.kit);
+  await page.fill('#administer input[name="unit"]', data.rightUnit);
+  await page.fill('#administer input[name="thawed_at"]', localTime(thawed));
+  await page.fill('#administer input[name="dose_cells"]', '10000000');
+  await page.fill('#administer input[name="volume_ml"]', '5');
+  await page.fill('#administer input[name="weight_kg"]', '70');
+  await page.fill('#administer input[name="injected_at"]', localTime(injected));
+}
+
 // What a blinded user must never get: a unit's treatment, its kit, in text or attributes.
 async function blind(page, who, where) {
   const html = (await page.content()).toLowerCase();
@@ -204,14 +217,7 @@ async function main() {
   await Promise.all([page.waitForNavigation(), page.press('#link-unit input[name="unit"]', 'Enter')]);
   check(await page.textContent('#link-unit [role="alert"]') === '', 'the right unit is linked to the kit');
   // Thaw, preparation, hand-over to the blinded injector, injection.
-  await page.selectOption('#administer select[name="participant"]', String(data.participant));
-  await page.fill('#administer input[name="kit_number"]', data.kit);
-  await page.fill('#administer input[name="unit"]', data.rightUnit);
-  await page.fill('#administer input[name="thawed_at"]', localTime(40));
-  await page.fill('#administer input[name="dose_cells"]', '10000000');
-  await page.fill('#administer input[name="volume_ml"]', '5');
-  await page.fill('#administer input[name="weight_kg"]', '70');
-  await page.fill('#administer input[name="injected_at"]', localTime(5));
+  await administration(page, 40, 5);
   await page.selectOption('#administer select[name="puncture_level"]', 'L3-L4');
   await submitAndReload(page, '#administer');
   await page.goto(BASE + data.recipient);
@@ -219,14 +225,7 @@ async function main() {
   check((await page.textContent('tr[data-administration]')).includes(data.rightUnit), 'the pharmacist sees the unit given');
   // The same unit again is refused: it was used.
   await page.goto(BASE + data.bedside);
-  await page.selectOption('#administer select[name="participant"]', String(data.participant));
-  await page.fill('#administer input[name="kit_number"]', data.kit);
-  await page.fill('#administer input[name="unit"]', data.rightUnit);
-  await page.fill('#administer input[name="thawed_at"]', localTime(30));
-  await page.fill('#administer input[name="dose_cells"]', '10000000');
-  await page.fill('#administer input[name="volume_ml"]', '5');
-  await page.fill('#administer input[name="weight_kg"]', '70');
-  await page.fill('#administer input[name="injected_at"]', localTime(2));
+  await administration(page, 30, 2);
   const used = await submitRefused(page, '#administer');
   check(/used/.test(used), 'a used unit is refused with the reason: ' + used);
   await logout(page);

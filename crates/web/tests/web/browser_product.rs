@@ -15,19 +15,11 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use trial::product::isbt128::Din;
 
 use crate::allocation::spawn_with;
 use crate::browser::{run_script, scripts};
 use crate::common::{self, login, PASSWORD, PHASE2};
-use crate::product::{dosable, PRODUCT};
-
-/// A unit's DIN (facility G1234, year 26, sequence `n`), check character and treatment.
-fn unit(n: u32, placebo: bool) -> Value {
-    let din = format!("G123426{n:06}");
-    let check = Din::parse(&din).unwrap().check_character().to_string();
-    json!({ "din": din, "check_character": check, "product_code": "E1234V00", "placebo": placebo })
-}
+use crate::product::{dosable, labelled_lot, unit};
 
 #[tokio::test]
 async fn a_unit_from_lot_release_to_an_injection_in_a_real_browser_on_both_databases() {
@@ -42,45 +34,7 @@ async fn a_unit_from_lot_release_to_an_injection_in_a_real_browser_on_both_datab
         let crc = login(&app, "crc").await;
         let (participant, kit) = dosable(&app, &crc).await;
         let qc = login(&app, "qc").await;
-        let base = format!("/api/studies/{sid}/product");
-        let ok = |what: &str, (status, body): (StatusCode, Value)| {
-            assert!(status.is_success(), "{what}: {status} {body}");
-            body
-        };
-        ok(
-            "definition",
-            qc.post(&format!("{base}/definition"), &json!({ "source": PRODUCT }))
-                .await,
-        );
-        let bank = ok(
-            "bank",
-            qc.post(
-                &format!("{base}/banks"),
-                &json!({ "code": "MCB-01", "donor": "D-0042", "hla_typing": "A*02:01 B*07:02" }),
-            )
-            .await,
-        );
-        let lot = ok(
-            "lot",
-            qc.post(
-                &format!("{base}/lots"),
-                &json!({
-                    "bank_id": bank["id"], "lot_number": "L-001", "manufacturing_site": "Suzhou",
-                    "manufactured_on": "2026-11-01", "cell_count": 2_000_000_000_i64,
-                    "expires_on": "2027-06-30"
-                }),
-            )
-            .await,
-        );
-        let lot_id = lot["id"].as_i64().unwrap();
-        ok(
-            "units",
-            qc.post(
-                &format!("{base}/lots/{lot_id}/units"),
-                &json!({ "units": [unit(1, false), unit(2, true)] }),
-            )
-            .await,
-        );
+        let (lot_id, _) = labelled_lot(&qc, &sid, &[unit(1, false), unit(2, true)]).await;
         // The participant's kit names the treatment its unit must hold (the pharmacist, who
         // is unblinded, sees it on the kits page and on the units' rows).
         let pharm = login(&app, "pharm").await;
@@ -148,7 +102,10 @@ async fn a_unit_from_lot_release_to_an_injection_in_a_real_browser_on_both_datab
             .get(&format!("/api/studies/{sid}/product/lots/{lot_id}/trace"))
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(trace["recipients"][0]["participant_id"], participant, "{trace}");
+        assert_eq!(
+            trace["recipients"][0]["participant_id"], participant,
+            "{trace}"
+        );
         assert_eq!(trace["lot"]["state"], "released", "{trace}");
         std::fs::remove_dir_all(&tmp).ok();
     }

@@ -184,10 +184,16 @@ async fn the_product_pages_for_each_role_in_both_languages_and_the_blind_holds()
                             })
                             .filter(|(_, row)| row.contains("data-unit-status=\"available\""))
                             .collect();
-                        let placebo: Vec<&String> =
-                            normalised.iter().filter(|(p, _)| *p).map(|(_, r)| r).collect();
-                        let active: Vec<&String> =
-                            normalised.iter().filter(|(p, _)| !*p).map(|(_, r)| r).collect();
+                        let placebo: Vec<&String> = normalised
+                            .iter()
+                            .filter(|(p, _)| *p)
+                            .map(|(_, r)| r)
+                            .collect();
+                        let active: Vec<&String> = normalised
+                            .iter()
+                            .filter(|(p, _)| !*p)
+                            .map(|(_, r)| r)
+                            .collect();
                         assert!(!placebo.is_empty() && !active.is_empty(), "{path}");
                         for p in &placebo {
                             for a in &active {

@@ -14,13 +14,13 @@ use axum::routing::get;
 use axum::Router;
 use store::{Bank, Lot, ShipmentRecord, TracedAdministration};
 
-use super::{may, UnitRow};
+use super::{may, respond, UnitRow};
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::blinding::unblinded;
 use crate::error::ApiError;
 use crate::extract::record_id;
-use crate::pages::{error_page, label, render, Ctx, Viewer};
+use crate::pages::{label, Ctx, Viewer};
 
 /// The routes of these pages.
 pub(super) fn routes() -> Router<AppState> {
@@ -31,7 +31,10 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/studies/{study}/product/bedside", get(bedside))
         .route("/studies/{study}/product/lots/{lot}/trace", get(trace_lot))
-        .route("/studies/{study}/participants/{id}/product", get(trace_participant))
+        .route(
+            "/studies/{study}/participants/{id}/product",
+            get(trace_participant),
+        )
 }
 
 fn not_found(entity: &str, text: &str) -> ApiError {
@@ -77,7 +80,8 @@ async fn shipment_page(
             }
         }
         let in_scope = |op| {
-            crate::access::scope_for(&me.roles, &study, op).is_some_and(|sc| sc.includes_site(&s.site_id))
+            crate::access::scope_for(&me.roles, &study, op)
+                .is_some_and(|sc| sc.includes_site(&s.site_id))
         };
         Ok::<_, ApiError>(ShipmentPage {
             ctx: viewer.ctx(Some(&study)),
@@ -91,10 +95,7 @@ async fn shipment_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }
 
 #[derive(Template)]
@@ -132,10 +133,7 @@ async fn bedside(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }
 
 /// A recipient of a traced lot, as a row.
@@ -211,10 +209,7 @@ async fn trace_lot(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }
 
 /// One administration traced back, as a row; the unit's label for unblinded viewers only.
@@ -267,8 +262,5 @@ async fn trace_participant(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }

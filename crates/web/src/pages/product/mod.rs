@@ -33,6 +33,14 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(custody::routes())
 }
 
+/// The page, or the error's page, in the viewer's language.
+pub(super) fn respond<T: Template>(lang: Lang, page: Result<T, ApiError>) -> Response {
+    match page {
+        Ok(page) => render(lang, &page),
+        Err(e) => error_page(lang, e),
+    }
+}
+
 /// A criterion in symbols, the same in both languages (`≥ 70 %`, `negative`).
 fn criterion(c: &Criterion) -> String {
     match c {
@@ -204,10 +212,7 @@ async fn overview(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }
 
 /// A release result as a row.
@@ -301,8 +306,5 @@ async fn lot_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(viewer.lang, &page),
-        Err(e) => error_page(viewer.lang, e),
-    }
+    respond(viewer.lang, result)
 }
