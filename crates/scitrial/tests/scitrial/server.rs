@@ -39,7 +39,7 @@ fn demo_serves_and_prints_a_login_for_every_role_then_the_trail_verifies_until_t
         if let Some(l) = line.strip_prefix("login: ") {
             logins.push(l.split(' ').map(String::from).collect::<Vec<_>>());
         }
-        if logins.len() == 10 {
+        if logins.len() == 13 {
             break;
         }
     }
@@ -54,6 +54,11 @@ fn demo_serves_and_prints_a_login_for_every_role_then_the_trail_verifies_until_t
         "unblinded_pharmacist",
         "dsmb_statistician",
         "auditor",
+        "safety_physician",
+        "pharmacovigilance",
+        "dsmb_member",
+        "qc",
+        "qualified_person",
     ] {
         assert!(
             roles.contains(&role),

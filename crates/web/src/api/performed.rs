@@ -28,6 +28,10 @@ const USERS: &str = "/studies/{study}/users";
 const LABS: &str = "/studies/{study}/labs";
 const RANDOMISATION: &str = "/studies/{study}/randomisation";
 const PARTICIPANT_LABS: &str = "/studies/{study}/participants/{id}/labs";
+const PRODUCT: &str = "/studies/{study}/product";
+const LOT: &str = "/studies/{study}/product/lots/{lot}";
+const SHIPMENT: &str = "/studies/{study}/product/shipments/{shipment}";
+const BEDSIDE: &str = "/studies/{study}/product/bedside";
 
 /// Every operation by its `operationId`, and who performs it.
 pub const PERFORMED: &[(&str, By)] = &[
@@ -121,31 +125,30 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("acceptLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/accept")),
     ("dismissLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/dismiss")),
     ("getLabSafetyTables", Shows("/studies/{study}/safety/dsmb")),
-    // The cell product: its pages (a lot page, a trace page, the pharmacist's bedside) are the
-    // next slice of issue 17; until then every operation is done through the API.
-    ("getProductDefinition", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("loadProductDefinition", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("listBanks", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("createBank", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("listLots", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("createLot", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("getLot", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("listLotUnits", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("addUnits", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("recordReleaseResult", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("decideLot", Machine("not yet a page: the qualified person's step is done through the API until the product's pages come (issue 17)")),
-    ("listLocations", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("createLocation", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("listShipments", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("createShipment", Machine("not yet a page: QC's step is done through the API until the product's pages come (issue 17)")),
-    ("getShipment", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("recordHandover", Machine("not yet a page: the custodian's step is done through the API until the product's pages come (issue 17)")),
-    ("importLoggerFile", Machine("not yet a page: QC's or the pharmacist's step is done through the API until the product's pages come (issue 17)")),
-    ("decideExcursion", Machine("not yet a page: the qualified person's step is done through the API until the product's pages come (issue 17)")),
-    ("linkKitUnit", Machine("not yet a page: the unblinded pharmacist's step is done through the API until the product's pages come (issue 17)")),
-    ("administerUnit", Machine("not yet a page: the unblinded pharmacist's step is done through the API until the product's pages come (issue 17)")),
-    ("traceLot", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
-    ("traceParticipant", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    // The cell product.
+    ("getProductDefinition", Shows(PRODUCT)),
+    ("loadProductDefinition", Page(PRODUCT, &["templates/product.html"], "/product/definition")),
+    ("listBanks", Shows(PRODUCT)),
+    ("createBank", Page(PRODUCT, &["templates/product.html"], "/product/banks")),
+    ("listLots", Shows(PRODUCT)),
+    ("createLot", Page(PRODUCT, &["templates/product.html"], "/product/lots")),
+    ("getLot", Shows(LOT)),
+    ("listLotUnits", Shows(LOT)),
+    ("addUnits", Page(LOT, &["templates/product_lot.html"], "/units")),
+    ("recordReleaseResult", Page(LOT, &["templates/product_lot.html"], "/results")),
+    ("decideLot", Page(LOT, &["templates/product_lot.html"], "/decision")),
+    ("listLocations", Shows(PRODUCT)),
+    ("createLocation", Page(PRODUCT, &["templates/product.html"], "/product/locations")),
+    ("listShipments", Shows(PRODUCT)),
+    ("createShipment", Page(PRODUCT, &["templates/product.html"], "/product/shipments")),
+    ("getShipment", Shows(SHIPMENT)),
+    ("recordHandover", Page(SHIPMENT, &["templates/product_shipment.html"], "/handovers")),
+    ("importLoggerFile", Page(SHIPMENT, &["templates/product_shipment.html"], "/logger")),
+    ("decideExcursion", Page(SHIPMENT, &["templates/product_shipment.html"], "/excursions/{{ e.id }}/decision")),
+    ("linkKitUnit", Page(BEDSIDE, &["templates/product_bedside.html"], "/product/kits/{kit_number}/unit")),
+    ("administerUnit", Page(BEDSIDE, &["templates/product_bedside.html"], "/administrations")),
+    ("traceLot", Shows("/studies/{study}/product/lots/{lot}/trace")),
+    ("traceParticipant", Shows("/studies/{study}/participants/{id}/product")),
 ];
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub enum Work {
     SafetyClocks,
     /// The audit trail (auditor).
     AuditTrail,
+    /// The cell product's lots, release and shipments (QC, the qualified person).
+    Product,
 }
 
 /// The work of one role.
@@ -37,9 +39,7 @@ pub fn work_of(role: Role) -> Work {
         Role::DsmbStatistician | Role::DsmbMember => Work::SafetyTables,
         Role::SafetyPhysician | Role::Pharmacovigilance => Work::SafetyClocks,
         Role::Auditor => Work::AuditTrail,
-        // The product's pages are the next slice of issue 17; until then the manufacturer's
-        // roles work through the API and have no demo account.
-        Role::Qc | Role::QualifiedPerson => Work::Dashboard,
+        Role::Qc | Role::QualifiedPerson => Work::Product,
     }
 }
 
@@ -66,6 +66,7 @@ impl Work {
             Work::SafetyTables => format!("/studies/{study}/safety/dsmb"),
             Work::SafetyClocks => format!("/studies/{study}/safety"),
             Work::AuditTrail => format!("/studies/{study}/audit"),
+            Work::Product => format!("/studies/{study}/product"),
         }
     }
 
@@ -80,6 +81,7 @@ impl Work {
             Work::SafetyTables => "work.dsmb",
             Work::SafetyClocks => "work.clocks",
             Work::AuditTrail => "work.audit",
+            Work::Product => "work.product",
         }
     }
 }
@@ -111,6 +113,8 @@ mod tests {
             (SafetyPhysician, Work::SafetyClocks, "/studies/x/safety"),
             (Pharmacovigilance, Work::SafetyClocks, "/studies/x/safety"),
             (Auditor, Work::AuditTrail, "/studies/x/audit"),
+            (Qc, Work::Product, "/studies/x/product"),
+            (QualifiedPerson, Work::Product, "/studies/x/product"),
         ] {
             assert_eq!(landing(&[role]), work, "{role}");
             assert_eq!(landing(&[role]).path("x"), path, "{role}");

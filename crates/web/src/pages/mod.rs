@@ -26,6 +26,9 @@
 //! - [`studies`] — the user's studies and the start of their work ([`landing`], by role).
 //! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts;
 //!   [`credentials`] — changing and resetting a password.
+//! - [`product`] — the cell product: definition, banks, lots and their release, units and
+//!   labels, locations, shipments and custody, the logger's excursions, the bedside, the trace
+//!   (strings in [`i18n_product`]).
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
@@ -43,6 +46,7 @@ pub mod i18n_errors;
 pub mod i18n_journey;
 pub mod i18n_labs;
 pub mod i18n_nav;
+pub mod i18n_product;
 pub mod i18n_refusals;
 #[cfg(test)]
 mod i18n_scan;
@@ -52,6 +56,7 @@ pub mod labs;
 pub mod landing;
 pub mod notifications;
 pub mod participants;
+pub mod product;
 pub mod queries;
 pub mod safety;
 pub mod shell;
@@ -88,4 +93,5 @@ pub fn routes() -> Router<AppState> {
         .merge(credentials::routes())
         .merge(labs::routes())
         .merge(allocation::routes())
+        .merge(product::routes())
 }

@@ -101,6 +101,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         include_str!("../../static/labs.js"),
         "text/javascript; charset=utf-8",
     ),
+    (
+        "product.js",
+        include_str!("../../static/product.js"),
+        "text/javascript; charset=utf-8",
+    ),
 ];
 
 /// The content hash of each static file, which keys its URL, so it can be cached for a year.
@@ -178,6 +183,8 @@ pub struct Ctx {
     pub audit: bool,
     /// Whether the user manages the study's accounts (a navigation link).
     pub admin: bool,
+    /// Whether the user sees the cell product's pages (a navigation link).
+    pub product: bool,
     /// The loaded studies, for the names of visits, forms and fields and the sites' time
     /// zones (none on a signed-out page).
     pub app: Option<AppState>,
@@ -197,6 +204,7 @@ impl Ctx {
             other_studies: Vec::new(),
             audit: false,
             admin: false,
+            product: false,
             app: None,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
@@ -214,6 +222,15 @@ impl Ctx {
         let status = status.as_ref();
         i18n::text(self.t.0, &format!("status.{status}"))
             .unwrap_or(status)
+            .to_string()
+    }
+
+    /// A word of a closed list in the page's language: `word("pr.lot_state", "released")` is
+    /// the message `pr.lot_state.released`, or the value itself when the table lacks it.
+    pub fn word<S: AsRef<str> + ?Sized>(&self, list: &str, value: &S) -> String {
+        let value = value.as_ref();
+        i18n::text(self.t.0, &format!("{list}.{value}"))
+            .unwrap_or(value)
             .to_string()
     }
 
@@ -401,6 +418,7 @@ impl Viewer {
         };
         ctx.audit = holds(Operation::ReadAudit);
         ctx.admin = holds(Operation::ManageUsers);
+        ctx.product = holds(Operation::ReadProduct);
         let mut others: Vec<String> = self
             .me
             .roles

@@ -19,7 +19,7 @@ use crate::labs::fields;
 pub(crate) const PRODUCT: &str = include_str!("../../../../studies/xs228-product.toml");
 
 /// A unit's body: DIN of facility G1234, year 26, sequence `n`, with its check character.
-fn unit(n: u32, placebo: bool) -> Value {
+pub(crate) fn unit(n: u32, placebo: bool) -> Value {
     let din = format!("G123426{n:06}");
     let check = Din::parse(&din).unwrap().check_character().to_string();
     json!({ "din": din, "check_character": check, "product_code": "E1234V00", "placebo": placebo })
@@ -63,22 +63,15 @@ pub(crate) struct Seeded {
     pub given: Option<(Value, i64)>,
 }
 
-/// A product history over `app` (a Phase II study with its list, and a kit dispensed to
-/// `participant` at site A): a lot released conditionally, its four units (two placebo)
-/// shipped to site A and received, a logger file with an excursion decided `use`, and the
-/// unit of the participant's kit given. The people of `crate::allocation` act.
-pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> Seeded {
-    let sid = &app.study.id;
-    let (qc, qp, pharm) = (
-        login(app, "qc").await,
-        login(app, "qp").await,
-        login(app, "pharm").await,
-    );
+fn ok(what: &str, (status, body): (StatusCode, Value)) -> Value {
+    assert!(status.is_success(), "{what}: {status} {body}");
+    body
+}
+
+/// QC loads the product definition and registers bank `MCB-01` (donor `D-0042`), lot `L-001`
+/// and `units` in study `sid`: the lot's id and the units as answered to QC.
+pub(crate) async fn labelled_lot(qc: &Client, sid: &str, units: &[Value]) -> (i64, Vec<Value>) {
     let base = format!("/api/studies/{sid}/product");
-    let ok = |what: &str, (status, body): (StatusCode, Value)| {
-        assert!(status.is_success(), "{what}: {status} {body}");
-        body
-    };
     ok(
         "definition",
         qc.post(&format!("{base}/definition"), &json!({ "source": PRODUCT }))
@@ -109,11 +102,31 @@ pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> See
         "units",
         qc.post(
             &format!("{base}/lots/{lot_id}/units"),
-            &json!({ "units": [unit(1, false), unit(2, false), unit(3, true), unit(4, true)] }),
+            &json!({ "units": units }),
         )
         .await,
     );
-    let units = units.as_array().unwrap().clone();
+    (lot_id, units.as_array().unwrap().clone())
+}
+
+/// A product history over `app` (a Phase II study with its list, and a kit dispensed to
+/// `participant` at site A): a lot released conditionally, its four units (two placebo)
+/// shipped to site A and received, a logger file with an excursion decided `use`, and the
+/// unit of the participant's kit given. The people of `crate::allocation` act.
+pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> Seeded {
+    let sid = &app.study.id;
+    let (qc, qp, pharm) = (
+        login(app, "qc").await,
+        login(app, "qp").await,
+        login(app, "pharm").await,
+    );
+    let base = format!("/api/studies/{sid}/product");
+    let (lot_id, units) = labelled_lot(
+        &qc,
+        sid,
+        &[unit(1, false), unit(2, false), unit(3, true), unit(4, true)],
+    )
+    .await;
     for (test, value) in [
         ("mycoplasma", json!("negative")),
         ("endotoxin", json!(0.5)),
@@ -245,7 +258,7 @@ pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> See
 
 /// A participant randomised at site A by the coordinator, its kit dispensed by the
 /// pharmacist: its id and kit.
-async fn dosable(app: &TestApp, crc: &Client) -> (i64, String) {
+pub(crate) async fn dosable(app: &TestApp, crc: &Client) -> (i64, String) {
     let sid = &app.study.id;
     let p = enrolled(app, crc, 0, "P1", false).await;
     let (status, a) = crc
