@@ -146,6 +146,11 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("administerUnit", Machine("not yet a page: the unblinded pharmacist's step is done through the API until the product's pages come (issue 17)")),
     ("traceLot", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
     ("traceParticipant", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),
+    ("listDoses", Machine("not yet a page: a participant's doses are read through the API; the dosing visit's page to come (issue 17)")),
+    ("listExposure", Machine("the exposure an SDTM EX domain reads, for programs; its page to come (issue 17)")),
+    ("getSupply", Machine("not yet a page: the sites' stock is read through the API; its page to come (issue 17)")),
+    ("listProductEvents", Machine("not yet a page: the events to follow are read through the API; their page to come (issue 17)")),
+    ("closeProductEvent", Machine("not yet a page: an event is closed through the API; its page to come (issue 17)")),
 ];
 
 #[cfg(test)]
