@@ -1,5 +1,6 @@
 //! Dose escalation (Phase I, open-label): dose levels assigned once, as the 3+3 rule allows or
-//! by a signed sponsor override, and signed DLT assessments within the DLT window.
+//! by a signed sponsor override, and signed DLT assessments within the DLT window, which runs
+//! from the doses given at the bedside (the product's administrations) once there are any.
 //!
 //! Assignments of one study run one after another (the study's row is taken `FOR UPDATE` on
 //! PostgreSQL; SQLite has one writer), so two participants never fill one cohort place.
@@ -423,13 +424,14 @@ async fn record_dlt_in(
         description: &new.description,
         assessed_on: &new.assessed_on,
     };
+    let given = crate::model::dose_dates(tx.conn(), id).await?;
     rules::check_dlt(&report, level.as_deref(), assessed, |level| {
-        rules::dlt_window(study, level, p.anchor_date.as_deref())
+        rules::dlt_window_given(study, level, p.anchor_date.as_deref(), &given)
     })?;
     let mut ae_ids = new.ae_ids.clone();
     ae_ids.sort_unstable();
     if let Some(level) = &level {
-        let window = rules::dlt_window(study, level, p.anchor_date.as_deref())?;
+        let window = rules::dlt_window_given(study, level, p.anchor_date.as_deref(), &given)?;
         let events = participant_events(tx.conn(), id).await?;
         let events: Vec<(i64, &trial::safety::AdverseEvent)> =
             events.iter().map(|e| (e.id, &e.event)).collect();

@@ -74,10 +74,11 @@ pub use participants::{
     Correction, Ending, Enrolment, ExamRecord, NewScreening, PlannedVisit, Visit,
 };
 pub use product::{
-    AdministrationRecord, Bank, ExcursionRecord, HandoverRecord, Location, LoggerImport, Lot,
-    LotDecisionRecord, LotTrace, NewAdministration, NewBank, NewHandover, NewLocation, NewLot,
-    NewShipment, NewUnit, ParticipantTrace, Recipient, ReleaseResultRecord, ShipmentRecord,
-    TracedAdministration, Unit, LATE_FAILURE,
+    AdministrationRecord, Bank, DoseGiven, ExcursionRecord, Exposure, HandoverRecord, Location,
+    LoggerImport, Lot, LotDecisionRecord, LotTrace, NewAdministration, NewBank, NewHandover,
+    NewLocation, NewLot, NewShipment, NewUnit, ParticipantTrace, ProductEvent, Recipient,
+    ReleaseResultRecord, ShipmentRecord, SiteStock, StockLot, Supply, TracedAdministration, Unit,
+    LATE_FAILURE, RESUPPLY,
 };
 pub use queries::{NewQuery, Query};
 pub use safety::{

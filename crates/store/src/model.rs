@@ -344,3 +344,26 @@ pub(crate) async fn record_eligibility(
         .map(|c| c.because_of(reason))
         .collect())
 }
+
+/// The dates of the doses a participant was given at the bedside (the product's
+/// administrations), in order: the date at the site, or for a record kept before it was
+/// stored, the date of the injection (UTC).
+pub(crate) async fn dose_dates(conn: &mut AnyConnection, participant: i64) -> Result<Vec<Date>> {
+    let sql = render(
+        dialect_of(conn),
+        "SELECT dosed_on::text, injected_at::instant FROM product_administrations \
+         WHERE participant_id = $1 ORDER BY injected_at, id",
+    );
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as(&sql)
+        .bind(participant)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(on, at)| {
+            on.as_deref()
+                .and_then(parse_date)
+                .or_else(|| at.get(..10).and_then(parse_date))
+        })
+        .collect())
+}

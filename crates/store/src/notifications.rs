@@ -4,7 +4,7 @@
 use trial::Role;
 
 use crate::db::{Store, Tx};
-use crate::model::{now, Actor};
+use crate::model::{now, participant_in, scope_filter, Actor, Scope};
 use crate::not_found;
 use crate::{Change, Result, StoreError};
 
@@ -69,7 +69,19 @@ impl Store {
         roles: &[Role],
         reader: &Actor,
     ) -> Result<Vec<Notification>> {
-        self.notifications_read(study, roles, reader, None).await
+        self.notifications_in(&Scope::Study(study.to_string()), roles, reader)
+            .await
+    }
+
+    /// As [`Store::notifications`], for a reader whose scope is some sites: a notification
+    /// about a participant shows only when the participant is in scope.
+    pub async fn notifications_in(
+        &self,
+        scope: &Scope,
+        roles: &[Role],
+        reader: &Actor,
+    ) -> Result<Vec<Notification>> {
+        self.notifications_read(scope, roles, reader, None).await
     }
 
     /// Records that `by`, holding one of `roles`, has read one of the study's notifications
@@ -81,12 +93,25 @@ impl Store {
         id: i64,
         by: &Actor,
     ) -> Result<Notification> {
-        let (s, r, b) = (study.to_string(), roles.to_vec(), by.clone());
+        self.acknowledge_notification_in(&Scope::Study(study.to_string()), roles, id, by)
+            .await
+    }
+
+    /// As [`Store::acknowledge_notification`], for a reader whose scope is some sites: a
+    /// notification about a participant out of scope is not found.
+    pub async fn acknowledge_notification_in(
+        &self,
+        scope: &Scope,
+        roles: &[Role],
+        id: i64,
+        by: &Actor,
+    ) -> Result<Notification> {
+        let (s, r, b) = (scope.clone(), roles.to_vec(), by.clone());
         self.write("acknowledge_notification", move |mut tx| {
             Box::pin(async move { acknowledge(&mut tx, &s, &r, id, &b).await })
         })
         .await?;
-        self.notifications_read(study, roles, by, Some(id))
+        self.notifications_read(scope, roles, by, Some(id))
             .await?
             .pop()
             .ok_or_else(|| not_found("notification", id))
@@ -95,7 +120,7 @@ impl Store {
     /// The notifications of a study for any of these roles, newest first.
     async fn notifications_read(
         &self,
-        study: &str,
+        scope: &Scope,
         roles: &[Role],
         reader: &Actor,
         only: Option<i64>,
@@ -104,20 +129,37 @@ impl Store {
             return Ok(Vec::new());
         }
         let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 4)).collect();
+        let (sites, values) = match scope {
+            Scope::Study(_) => (String::new(), Vec::new()),
+            Scope::Sites { .. } => {
+                let (filter, values) = scope_filter(scope, 4 + roles.len());
+                (
+                    format!(
+                        " AND (n.participant_id IS NULL OR n.participant_id IN \
+                         (SELECT id FROM participants WHERE {filter}))"
+                    ),
+                    values,
+                )
+            }
+        };
         let sql = format!(
             "SELECT n.id, n.study_id, n.role, n.kind, n.participant_id, n.message, \
              n.created_at::instant, r.read_at::instant FROM notifications n \
              LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2 \
-             WHERE n.study_id = $1 AND ($3 < 0 OR n.id = $3) AND n.role IN ({}) ORDER BY n.id DESC",
+             WHERE n.study_id = $1 AND ($3 < 0 OR n.id = $3) AND n.role IN ({}){sites} \
+             ORDER BY n.id DESC",
             marks.join(", ")
         );
         let sql = self.sql(&sql);
         let mut q = sqlx::query_as::<_, Notification>(&sql)
-            .bind(study)
+            .bind(scope.study())
             .bind(reader.user_id.unwrap_or(-1))
             .bind(only.unwrap_or(-1));
         for r in roles {
             q = q.bind(r.as_str());
+        }
+        for v in &values {
+            q = q.bind(v);
         }
         Ok(q.fetch_all(&self.pool).await?)
     }
@@ -139,11 +181,12 @@ impl Store {
 /// Records that `by` has read a notification addressed to one of `roles`; audited once.
 async fn acknowledge(
     tx: &mut Tx<'_>,
-    study: &str,
+    scope: &Scope,
     roles: &[Role],
     id: i64,
     by: &Actor,
 ) -> Result<()> {
+    let study = scope.study();
     let Some(user_id) = by.user_id else {
         return Err(StoreError::Invalid {
             field: "reader".into(),
@@ -151,14 +194,21 @@ async fn acknowledge(
         });
     };
     let addressed = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
-    let role: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM notifications WHERE id = $1 AND study_id = $2")
-            .bind(id)
-            .bind(study)
-            .fetch_optional(tx.conn())
-            .await?;
+    let role: Option<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT role, participant_id FROM notifications WHERE id = $1 AND study_id = $2",
+    )
+    .bind(id)
+    .bind(study)
+    .fetch_optional(tx.conn())
+    .await?;
     match role {
-        Some((role,)) if addressed.contains(&role.as_str()) => {}
+        Some((role, about)) if addressed.contains(&role.as_str()) => {
+            if let (Some(p), Scope::Sites { .. }) = (about, scope) {
+                participant_in(tx.conn(), scope, p)
+                    .await
+                    .map_err(|_| not_found("notification", id))?;
+            }
+        }
         _ => return Err(not_found("notification", id)),
     }
     let at = now();

@@ -289,6 +289,35 @@ pub fn dlt_window(
     Ok((date_of_day(anchor, first), date_of_day(anchor, last)))
 }
 
+/// The DLT window read from the doses given (their dates at the site, in order): from the
+/// first dose given to the study's window after the level's last dose — its date once given,
+/// else its planned day counted from the first dose. Before any dose is recorded, the planned
+/// window from the anchor date ([`dlt_window`]).
+pub fn dlt_window_given(
+    study: &Study,
+    level_id: &str,
+    anchor: Option<&str>,
+    given: &[Date],
+) -> Result<(Date, Date), Refusal> {
+    let Some(first) = given.first().copied() else {
+        return dlt_window(study, level_id, anchor);
+    };
+    let level = study.dose_level(level_id).ok_or_else(|| {
+        Refusal::conflict(
+            "level_id",
+            format!("{level_id} is no longer a dose level of {}", study.id),
+        )
+    })?;
+    let doses = level.dose_days.len().max(1);
+    let last_dose = if given.len() >= doses {
+        given[doses - 1]
+    } else {
+        date_of_day(first, level.last_dose_day())
+    };
+    let window = i64::from(study.dlt_window_days.unwrap_or(28));
+    Ok((first, last_dose + time::Duration::days(window)))
+}
+
 /// A DLT assessment as the investigator signs it.
 #[derive(Clone, Copy, Debug)]
 pub struct DltReport<'a> {
@@ -635,6 +664,39 @@ mod tests {
             .contains("enrols no more participants (maximum tolerated dose: none)"));
         assert!(check_unassigned(4, Some("sad-1")).is_err());
         assert!(check_unassigned(4, None).is_ok());
+    }
+
+    #[test]
+    fn the_dlt_window_reads_the_doses_given() {
+        use time::macros::date;
+        let study = Study::from_toml(PHASE1).unwrap();
+        let anchor = Some("2026-03-02");
+        // No dose recorded: the planned window from the anchor.
+        assert_eq!(
+            dlt_window_given(&study, "mad-1", anchor, &[]),
+            dlt_window(&study, "mad-1", anchor)
+        );
+        let first = date!(2026 - 03 - 03);
+        // One dose given a day after the anchor: the fourth is planned on day 43 from it.
+        assert_eq!(
+            dlt_window_given(&study, "mad-1", anchor, &[first]),
+            Ok((first, date!(2026 - 05 - 12)))
+        );
+        // The fourth dose a day later than planned moves the end with it.
+        let given = [
+            first,
+            date!(2026 - 03 - 17),
+            date!(2026 - 03 - 31),
+            date!(2026 - 04 - 15),
+        ];
+        assert_eq!(
+            dlt_window_given(&study, "mad-1", anchor, &given),
+            Ok((first, date!(2026 - 05 - 13)))
+        );
+        assert_eq!(
+            dlt_window_given(&study, "sad-2", anchor, &[first]),
+            Ok((first, date!(2026 - 03 - 31)))
+        );
     }
 
     #[test]

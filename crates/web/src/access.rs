@@ -93,8 +93,12 @@ pub enum Operation {
     /// Link a unit to a kit and record its administration at the bedside (the unblinded
     /// pharmacist).
     HandleUnits,
-    /// Trace a lot to its recipients, or a participant back to the donor.
+    /// Trace a lot to its recipients, or a participant back to the donor; read the study's
+    /// exposure and the events the product opened.
     TraceProduct,
+    /// Close an event to follow the product opened, with the follow-up's note (the
+    /// investigator of the participant's site, the sponsor).
+    FollowProductEvent,
 }
 
 impl Operation {
@@ -130,6 +134,7 @@ impl Operation {
             Operation::EmergencyUnblind => &[Investigator],
             Operation::ReadNotifications => &[
                 SponsorAdmin,
+                Investigator,
                 DsmbStatistician,
                 DsmbMember,
                 SafetyPhysician,
@@ -183,6 +188,7 @@ impl Operation {
             Operation::HandOver => &[Qc, QualifiedPerson, UnblindedPharmacist],
             Operation::ImportLogger => &[Qc, UnblindedPharmacist],
             Operation::HandleUnits => &[UnblindedPharmacist],
+            Operation::FollowProductEvent => &[Investigator, SponsorAdmin],
             Operation::TraceProduct => &[
                 SponsorAdmin,
                 Investigator,

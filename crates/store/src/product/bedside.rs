@@ -1,31 +1,37 @@
-//! At the bedside: the unblinded pharmacist scans the participant's kit and the unit; the
+//! At the bedside: the unblinded pharmacist scans the participant's kit (in an open-label study,
+//! which has no kits, the unit is scanned against the participant directly) and the unit; the
 //! unit is checked by `trial::product::bedside::check_unit` over what is stored (its kit, lot
 //! state, expiry, shipment's condition, use, thaw, the lot's endotoxin per kilogram of this
-//! recipient) and the administration record stored with the unit marked used, in one write.
+//! recipient), the dose placed in the participant's schedule by
+//! `trial::product::dosing::next_dose` (its number and visit, the dose of the level in a dose
+//! escalation), and in one write the administration record stored, the unit marked used, the
+//! dosing visit marked done and the site's supply looked at.
 
 use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use trial::product::bedside::{check_unit, Administration, UnitFacts};
 use trial::product::custody::{check_record, UnitStatus};
+use trial::product::dosing::next_dose;
 use trial::product::release::Criterion;
+use trial::safety::Gated;
 use trial::Change;
 
 use super::{audit_both, definition, lot, unit_by_label, ENTITY};
 use crate::db::Store;
-use crate::model::{instant, now, parse_date, participant_in, Actor, Scope};
+use crate::model::{date, instant, now, parse_date, participant_in, Actor, Scope};
 use crate::{not_found, Result, StoreError};
 
 /// What the pharmacist records.
 #[derive(Clone, Debug)]
 pub struct NewAdministration {
-    /// The kit scanned.
-    pub kit_number: String,
+    /// The kit scanned (none in an open-label study, which has no kits).
+    pub kit_number: Option<String>,
     /// The unit scanned: DIN and check character.
     pub unit: String,
     /// When the unit was thawed.
     pub thawed_at: OffsetDateTime,
-    /// When it was injected.
+    /// When it was injected, in the site's offset: its date is the date of the dose.
     pub injected_at: OffsetDateTime,
     /// The dose in cells (a placebo unit's record carries its label's dose).
     pub dose_cells: i64,
@@ -66,6 +72,13 @@ pub struct AdministrationRecord {
     pub route: String,
     /// The lumbar puncture level.
     pub puncture_level: String,
+    /// Which dose of the participant's schedule it is, from 1.
+    pub dose_number: i64,
+    /// The visit it was given at.
+    pub visit_id: Option<String>,
+    /// The date of the dose at the site.
+    #[schema(format = Date)]
+    pub dosed_on: String,
     /// Who recorded it.
     pub recorded_by: String,
 }
@@ -92,6 +105,7 @@ impl Store {
     /// study's chain, the unit given on the unblinded chain.
     pub async fn administer(
         &self,
+        study_def: &trial::Study,
         scope: &Scope,
         participant_id: i64,
         new: &NewAdministration,
@@ -104,10 +118,12 @@ impl Store {
                 message: "is in the future".into(),
             });
         }
-        let (scope, new, by) = (scope.clone(), new.clone(), by.clone());
+        let (study_def, scope, new, by) =
+            (study_def.clone(), scope.clone(), new.clone(), by.clone());
         self.write("administer", move |mut tx| {
             Box::pin(async move {
                 let study = scope.study().to_string();
+                crate::gate::check(&mut tx, &study, Gated::Dosing).await?;
                 let participant = participant_in(tx.conn(), &scope, participant_id).await?;
                 let product = definition(tx.conn(), &study).await?;
                 let kit: Option<(String,)> =
@@ -115,32 +131,41 @@ impl Store {
                         .bind(participant.id)
                         .fetch_optional(tx.conn())
                         .await?;
-                let Some((kit,)) = kit else {
-                    return Err(StoreError::Conflict {
-                        field: "kit_number".into(),
-                        message: format!("participant {participant_id} has no kit"),
-                    });
+                let scanned = new
+                    .kit_number
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty());
+                let kit = match (kit, scanned) {
+                    (Some((kit,)), Some(scanned)) if scanned == kit => Some(kit),
+                    (Some(_), Some(scanned)) => {
+                        return Err(StoreError::Conflict {
+                            field: "kit_number".into(),
+                            message: format!("kit {scanned} is not this participant's kit"),
+                        })
+                    }
+                    (Some(_), None) => {
+                        return Err(StoreError::Invalid {
+                            field: "kit_number".into(),
+                            message: "is required: scan the participant's kit".into(),
+                        })
+                    }
+                    // Open-label dose escalation has no kits: the unit is scanned against the
+                    // participant.
+                    (None, None) if !study_def.dose_levels.is_empty() => None,
+                    (None, _) => {
+                        return Err(StoreError::Conflict {
+                            field: "kit_number".into(),
+                            message: format!("participant {participant_id} has no kit"),
+                        })
+                    }
                 };
-                if new.kit_number.trim() != kit {
-                    return Err(StoreError::Conflict {
-                        field: "kit_number".into(),
-                        message: format!(
-                            "kit {} is not this participant's kit",
-                            new.kit_number.trim()
-                        ),
-                    });
-                }
                 let u = unit_by_label(tx.conn(), &study, &new.unit).await?;
-                let Some(unit_kit) = u.kit_number.clone() else {
-                    return Err(StoreError::Conflict {
-                        field: "unit".into(),
-                        message: format!("unit {} is linked to no kit", u.label()),
-                    });
-                };
                 let l = lot(tx.conn(), &study, u.lot_id).await?;
                 let facts = UnitFacts {
                     label: u.label(),
-                    kit: unit_kit,
+                    kit: u.kit_number.clone(),
+                    placebo: u.placebo,
                     lot: l.lot_state(),
                     expires_on: parse_date(&l.expires_on).ok_or_else(|| not_found("lot", l.id))?,
                     condition_hold: super::custody::condition_hold(tx.conn(), &u).await?,
@@ -151,18 +176,45 @@ impl Store {
                 check_unit(
                     &facts,
                     &Administration {
-                        participant_kit: &kit,
+                        participant_kit: kit.as_deref(),
                         at: new.injected_at,
                         volume_ml: new.volume_ml,
                         weight_kg: new.weight_kg,
                     },
                     product.thaw_to_administration,
                 )?;
+                let level: Option<(String,)> = sqlx::query_as(
+                    "SELECT level_id FROM dose_assignments WHERE participant_id = $1",
+                )
+                .bind(participant.id)
+                .fetch_optional(tx.conn())
+                .await?;
+                let given = crate::model::dose_dates(tx.conn(), participant.id).await?;
+                let anchor = participant
+                    .anchor_date
+                    .as_deref()
+                    .and_then(parse_date)
+                    .ok_or_else(|| StoreError::Conflict {
+                        field: "anchor_date".into(),
+                        message: format!(
+                            "participant {participant_id} is not enrolled with a first-dose date"
+                        ),
+                    })?;
+                let dosed_on = new.injected_at.date();
+                let slot = next_dose(
+                    &study_def,
+                    level.as_ref().map(|(l,)| l.as_str()),
+                    anchor,
+                    &given,
+                    dosed_on,
+                    new.dose_cells,
+                )?;
                 let id: i64 = sqlx::query(&tx.sql(
                     "INSERT INTO product_administrations (unit_id, participant_id, thawed_at, \
                      injected_at, dose_cells, volume_ml, weight_kg, route, puncture_level, \
-                     recorded_by, created_at) VALUES ($1, $2, $3::timestamptz, $4::timestamptz, \
-                     $5, $6, $7, $8, $9, $10, $11::timestamptz) RETURNING id",
+                     recorded_by, created_at, dose_number, visit_id, dosed_on) VALUES ($1, $2, \
+                     $3::timestamptz, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11::timestamptz, \
+                     $12, $13, $14::date) RETURNING id",
                 ))
                 .bind(u.id)
                 .bind(participant.id)
@@ -175,6 +227,9 @@ impl Store {
                 .bind(&new.puncture_level)
                 .bind(&by.username)
                 .bind(now())
+                .bind(i64::from(slot.number))
+                .bind(&slot.visit_id)
+                .bind(date(dosed_on))
                 .fetch_one(tx.conn())
                 .await?
                 .try_get("id")?;
@@ -184,7 +239,7 @@ impl Store {
                     .execute(tx.conn())
                     .await?;
                 let record = format!("administration/{id}");
-                let open = [
+                let mut open = vec![
                     Change::new("create", ENTITY, &record).set("participant", participant.id),
                     Change::new("create", ENTITY, &record).set("lot", l.id),
                     Change::new("create", ENTITY, &record).set("thawed_at", instant(new.thawed_at)),
@@ -197,7 +252,17 @@ impl Store {
                             new.dose_cells, new.volume_ml, new.route, new.puncture_level
                         ),
                     ),
+                    Change::new("create", ENTITY, &record)
+                        .set("dose_number", format!("{} of {}", slot.number, slot.of)),
                 ];
+                if let Some(visit) = &slot.visit_id {
+                    open.extend(
+                        super::dosing::mark_visit_done(&mut tx, participant.id, visit, dosed_on)
+                            .await?,
+                    );
+                }
+                let site = participant.site_id.clone();
+                super::supply::look_at_site(&mut tx, &study, &site, dosed_on).await?;
                 let blind = [Change::new("create", ENTITY, &record).set("unit", u.label())];
                 audit_both(&mut tx, &study, &by, &open, &blind).await?;
                 Ok(AdministrationRecord {
@@ -212,6 +277,9 @@ impl Store {
                     weight_kg: new.weight_kg,
                     route: new.route.clone(),
                     puncture_level: new.puncture_level.clone(),
+                    dose_number: i64::from(slot.number),
+                    visit_id: slot.visit_id.clone(),
+                    dosed_on: date(dosed_on),
                     recorded_by: by.username.clone(),
                 })
             })

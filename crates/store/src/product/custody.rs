@@ -8,11 +8,11 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use time::{OffsetDateTime, UtcOffset};
-use trial::product::bedside::last_ship_date;
 use trial::product::custody::{
     check_handover, check_link, decide_condition, ConditionDecision, LinkFacts, UnitStatus,
 };
 use trial::product::logger::{read_logger_csv, DateOrder, LoggerOptions};
+use trial::product::supply::last_ship_date;
 use trial::{ArmKind, Change, Study};
 
 use super::{audit_both, definition, lot, unit, unit_by_label, Unit, ENTITY};
@@ -450,6 +450,10 @@ impl Store {
                     );
                 }
                 tx.audit(scope.study(), &by, &changes).await?;
+                if new.received {
+                    let today = new.at.date();
+                    super::supply::look_at_site(&mut tx, scope.study(), &s.site_id, today).await?;
+                }
                 shipment(tx.conn(), scope.study(), shipment_id).await
             })
         })
@@ -664,7 +668,10 @@ impl Store {
                     );
                 }
                 tx.audit(&study, &by, &changes).await?;
-                shipment(tx.conn(), &study, shipment_id).await
+                let s = shipment(tx.conn(), &study, shipment_id).await?;
+                let today = time::OffsetDateTime::now_utc().date();
+                super::supply::look_at_site(&mut tx, &study, &s.site_id, today).await?;
+                Ok(s)
             })
         })
         .await

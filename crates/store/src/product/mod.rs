@@ -2,8 +2,11 @@
 //! and their units (active and placebo, labelled alike), storage locations; release results
 //! and the qualified person's decisions (`release.rs`); shipments, hand-overs, logger files and
 //! the decisions on a shipment's condition, and the kit ↔ unit link (`custody.rs`); the
-//! bedside check and the administration record (`bedside.rs`); the trace from a lot to its
-//! recipients and from a participant back to the donor (`trace.rs`).
+//! bedside check and the administration record (`bedside.rs`), which is the participant's dose
+//! (`dosing.rs`: the doses a dosing visit shows, the study's exposure); the trace from a lot to
+//! its recipients and from a participant back to the donor (`trace.rs`); the events to follow
+//! a late release failure opens (`events.rs`); each site's stock and the resupply notice
+//! (`supply.rs`).
 //!
 //! The rules are `trial::product`'s. What reveals the blind — a unit's placebo flag, the kit a
 //! unit is linked to, the unit a participant was given — is audited on the study's unblinded
@@ -11,14 +14,20 @@
 
 mod bedside;
 mod custody;
+mod dosing;
+mod events;
 mod release;
+mod supply;
 mod trace;
 
 pub use bedside::{AdministrationRecord, NewAdministration};
 pub use custody::{
     ExcursionRecord, HandoverRecord, LoggerImport, NewHandover, NewShipment, ShipmentRecord,
 };
+pub use dosing::{DoseGiven, Exposure};
+pub use events::ProductEvent;
 pub use release::{LotDecisionRecord, ReleaseResultRecord, LATE_FAILURE};
+pub use supply::{SiteStock, StockLot, Supply, RESUPPLY};
 pub use trace::{LotTrace, ParticipantTrace, Recipient, TracedAdministration};
 
 use serde::Serialize;

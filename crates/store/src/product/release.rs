@@ -1,7 +1,8 @@
 //! Lot release: QC's signed results, judged against the product definition's criteria; the
 //! qualified person's signed decision; a result that arrives after release (the 14-day
 //! sterility) recorded against the lot, a failure after units were given notifying the
-//! sponsor and the investigator of every dosed participant.
+//! sponsor and the investigator of every dosed participant (in the application and by e-mail)
+//! and opening an event to follow for each recipient (`events.rs`).
 
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -135,17 +136,68 @@ async fn set_state(tx: &mut Tx<'_>, lot_id: i64, state: &LotState) -> Result<()>
     Ok(())
 }
 
+/// Queues one e-mail to each active user with an address who holds one of `roles` in the
+/// study (at the site named beside the role, or at every site); how many were queued.
+pub(super) async fn mail_roles(
+    tx: &mut Tx<'_>,
+    study: &str,
+    roles: &[(Role, Option<&str>)],
+    subject: &str,
+    body: &str,
+) -> Result<usize> {
+    let mut to: Vec<(i64, String)> = Vec::new();
+    for (role, site) in roles {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT u.id, u.email FROM users u \
+             JOIN role_assignments r ON r.user_id = u.id \
+             WHERE r.study_id = $1 AND r.role = $2 AND ($3 = '' OR r.site_id IN ($4, '')) \
+             AND u.active AND u.email IS NOT NULL AND u.email <> '' ORDER BY u.id",
+        )
+        .bind(study)
+        .bind(role.as_str())
+        .bind(site.unwrap_or(""))
+        .bind(site.unwrap_or(""))
+        .fetch_all(tx.conn())
+        .await?;
+        for f in found {
+            if !to.iter().any(|(id, _)| *id == f.0) {
+                to.push(f);
+            }
+        }
+    }
+    let insert = tx.sql(
+        "INSERT INTO outbox (study_id, recipient_user_id, recipient, subject, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+    );
+    let at = now();
+    for (user_id, email) in &to {
+        sqlx::query(&insert)
+            .bind(study)
+            .bind(*user_id)
+            .bind(email)
+            .bind(subject)
+            .bind(body)
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(to.len())
+}
+
 /// Tells the sponsor and the investigators of every participant given a unit of the lot, in
-/// the application; returns the participants.
+/// the application and by e-mail, and opens an event to follow for each recipient; returns
+/// the participants.
 async fn notify_late_failure(
     tx: &mut Tx<'_>,
     study: &str,
     lot: &Lot,
     test: &str,
 ) -> Result<Vec<i64>> {
-    let dosed: Vec<(i64,)> = sqlx::query_as(
-        "SELECT DISTINCT a.participant_id FROM product_administrations a \
-         JOIN product_units u ON u.id = a.unit_id WHERE u.lot_id = $1 ORDER BY a.participant_id",
+    let dosed: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT a.participant_id, p.site_id FROM product_administrations a \
+         JOIN product_units u ON u.id = a.unit_id \
+         JOIN participants p ON p.id = a.participant_id \
+         WHERE u.lot_id = $1 ORDER BY a.participant_id",
     )
     .bind(lot.id)
     .fetch_all(tx.conn())
@@ -170,7 +222,12 @@ async fn notify_late_failure(
         .bind(&at)
         .execute(tx.conn())
         .await?;
-    for (participant,) in &dosed {
+    let event = tx.sql(
+        "INSERT INTO product_events (study_id, kind, lot_id, participant_id, description, \
+         state, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)",
+    );
+    let description = format!("Lot {} failed {test} after it was given", lot.lot_number);
+    for (participant, _) in &dosed {
         sqlx::query(&insert)
             .bind(study)
             .bind(Role::Investigator.as_str())
@@ -180,8 +237,28 @@ async fn notify_late_failure(
             .bind(&at)
             .execute(tx.conn())
             .await?;
+        sqlx::query(&event)
+            .bind(study)
+            .bind(LATE_FAILURE)
+            .bind(lot.id)
+            .bind(*participant)
+            .bind(&description)
+            .bind("open")
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
     }
-    Ok(dosed.into_iter().map(|(p,)| p).collect())
+    let mut sites: Vec<&str> = dosed.iter().map(|(_, s)| s.as_str()).collect();
+    sites.sort_unstable();
+    sites.dedup();
+    let mut roles = vec![(Role::SponsorAdmin, None)];
+    roles.extend(sites.into_iter().map(|s| (Role::Investigator, Some(s))));
+    let subject = format!(
+        "{study}: lot {} failed {test} after it was given",
+        lot.lot_number
+    );
+    mail_roles(tx, study, &roles, &subject, &message).await?;
+    Ok(dosed.into_iter().map(|(p, _)| p).collect())
 }
 
 impl Store {

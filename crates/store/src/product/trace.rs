@@ -157,7 +157,8 @@ impl Store {
             &format!(
                 "SELECT a.id, a.unit_id, u.lot_id, a.thawed_at::instant, a.injected_at::instant, \
                  a.dose_cells, a.volume_ml, a.weight_kg, a.route, a.puncture_level, \
-                 a.recorded_by, u.din, u.check_character, u.shipment_id, l.lot_number, \
+                 a.recorded_by, a.dose_number, a.visit_id, a.dosed_on::text, u.din, \
+                 u.check_character, u.shipment_id, l.lot_number, \
                  l.state, {BANK_COLUMNS} \
                  FROM product_administrations a JOIN product_units u ON u.id = a.unit_id \
                  JOIN product_lots l ON l.id = u.lot_id JOIN product_banks b ON b.id = l.bank_id \
@@ -188,6 +189,11 @@ impl Store {
                     weight_kg: number("weight_kg")?,
                     route: r.try_get("route")?,
                     puncture_level: r.try_get("puncture_level")?,
+                    dose_number: r.try_get::<Option<i64>, _>("dose_number")?.unwrap_or(1),
+                    visit_id: r.try_get("visit_id")?,
+                    dosed_on: r
+                        .try_get::<Option<String>, _>("dosed_on")?
+                        .unwrap_or_default(),
                     recorded_by: r.try_get("recorded_by")?,
                 },
                 unit_label: format!("{din}{check}"),

@@ -183,7 +183,8 @@ impl Store {
         let Some((level,)) = level else {
             return Ok(Vec::new());
         };
-        let window = escalation::dlt_window(study, &level, p.anchor_date.as_deref())?;
+        let given = crate::model::dose_dates(&mut conn, participant_id).await?;
+        let window = escalation::dlt_window_given(study, &level, p.anchor_date.as_deref(), &given)?;
         let events = participant_events(&mut conn, participant_id).await?;
         let events: Vec<(i64, &AdverseEvent)> = events.iter().map(|e| (e.id, &e.event)).collect();
         Ok(dlt_candidates(study.safety.dlt_criteria, window, &events))

@@ -116,6 +116,34 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
         let qp = Actor::user(&user(&store, "qp").await);
         let pharm = Actor::user(&user(&store, "pharm").await);
         let inv = Actor::user(&user(&store, "inv").await);
+        // Who is mailed a late failure: the sponsor, and the investigators of the recipients'
+        // sites (not another site's).
+        for (name, role, at, email) in [
+            ("sponsor", Role::SponsorAdmin, None, "sponsor@example.org"),
+            (
+                "inv-a",
+                Role::Investigator,
+                Some(site.clone()),
+                "inv-a@example.org",
+            ),
+            (
+                "inv-b",
+                Role::Investigator,
+                Some(study.sites[1].id.clone()),
+                "inv-b@example.org",
+            ),
+        ] {
+            let u = user(&store, name).await;
+            let system = Actor::system();
+            let grant = RoleAssignment {
+                user_id: u.id,
+                study_id: sid.clone(),
+                role,
+                site_id: at,
+            };
+            store.assign_role(&grant, &system).await.unwrap();
+            store.set_user_email(u.id, email, &system).await.unwrap();
+        }
         // Without a product definition nothing is released.
         let bank = store
             .create_bank(
@@ -429,10 +457,11 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
             .unwrap_err();
         assert!(matches!(e, StoreError::NotFound { .. }), "{name}: {e}");
 
-        // At the bedside: held by the excursion until the qualified person decides.
-        let now = OffsetDateTime::now_utc();
+        // At the bedside: held by the excursion until the qualified person decides. The dose
+        // is given on the participant's day 1 (the anchor date), at the site's clock.
+        let now = time::macros::datetime!(2026-11-01 10:00 +08:00);
         let given = NewAdministration {
-            kit_number: kit.clone(),
+            kit_number: Some(kit.clone()),
             unit: mine.label(),
             thawed_at: now - Duration::minutes(40),
             injected_at: now - Duration::minutes(5),
@@ -443,7 +472,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
             puncture_level: "L3-L4".into(),
         };
         let e = store
-            .administer(&pharm_scope, p, &given, &pharm)
+            .administer(&study, &pharm_scope, p, &given, &pharm)
             .await
             .unwrap_err();
         assert!(
@@ -452,6 +481,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
         );
         let e = store
             .administer(
+                &study,
                 &pharm_scope,
                 p,
                 &NewAdministration {
@@ -465,10 +495,11 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
         assert!(e.to_string().contains("linked to no kit"), "{name}: {e}");
         let e = store
             .administer(
+                &study,
                 &pharm_scope,
                 p,
                 &NewAdministration {
-                    kit_number: "K000000".into(),
+                    kit_number: Some("K000000".into()),
                     ..given.clone()
                 },
                 &pharm,
@@ -481,6 +512,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
         );
         let e = store
             .administer(
+                &study,
                 &pharm_scope,
                 p,
                 &NewAdministration {
@@ -516,6 +548,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
         assert!(!decided.condition_hold, "{name}");
         let e = store
             .administer(
+                &study,
                 &pharm_scope,
                 p,
                 &NewAdministration {
@@ -532,7 +565,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
             "{name}: {e}"
         );
         let record = store
-            .administer(&pharm_scope, p, &given, &pharm)
+            .administer(&study, &pharm_scope, p, &given, &pharm)
             .await
             .unwrap();
         assert_eq!(
@@ -541,10 +574,65 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
             "{name}"
         );
         let e = store
-            .administer(&pharm_scope, p, &given, &pharm)
+            .administer(&study, &pharm_scope, p, &given, &pharm)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("already used"), "{name}: {e}");
+
+        // The administration is the dosing visit's dose: dose 1 at "baseline", on the site's
+        // date; its record reads alike for either treatment.
+        assert_eq!(
+            (
+                record.dose_number,
+                record.visit_id.as_deref(),
+                record.dosed_on.as_str()
+            ),
+            (1, Some("baseline"), "2026-11-01"),
+            "{name}"
+        );
+        let doses = store.doses_given(&pharm_scope, p).await.unwrap();
+        assert_eq!(doses.len(), 1, "{name}");
+        assert_eq!(
+            (
+                doses[0].dose_cells,
+                doses[0].route.as_str(),
+                doses[0].puncture_level.as_str()
+            ),
+            (10_000_000, "intrathecal", "L3-L4"),
+            "{name}"
+        );
+        let shown = serde_json::to_value(&doses).unwrap().to_string();
+        assert!(
+            !shown.contains("placebo") && !shown.contains(&mine.label()),
+            "{name}: {shown}"
+        );
+        // Exposure: the treatment only for an unblinded reader.
+        let blinded = store.exposure(&whole, false).await.unwrap();
+        assert_eq!(blinded.len(), 1, "{name}");
+        assert_eq!(
+            (
+                blinded[0].participant_id,
+                blinded[0].dose,
+                blinded[0].dose_unit.as_str()
+            ),
+            (p, 10_000_000, "cells"),
+            "{name}"
+        );
+        assert_eq!(blinded[0].treatment, None, "{name}");
+        assert!(
+            !serde_json::to_value(&blinded)
+                .unwrap()
+                .to_string()
+                .contains("treatment"),
+            "{name}"
+        );
+        let open = store.exposure(&whole, true).await.unwrap();
+        let expected = if placebo_kit { "placebo" } else { "product" };
+        assert_eq!(open[0].treatment.as_deref(), Some(expected), "{name}");
+        assert!(
+            store.exposure(&elsewhere, false).await.unwrap().is_empty(),
+            "{name}"
+        );
 
         // The trace, both ways.
         let trace = store.trace_lot(&whole, lot.id).await.unwrap();
@@ -628,6 +716,64 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
                 .any(|n| n.kind == LATE_FAILURE && n.participant_id == Some(p)),
             "{name}: {told:?}"
         );
+        let mailed: Vec<String> = store
+            .outbox(&sid)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.subject.contains("L-001 failed"))
+            .map(|m| m.recipient)
+            .collect();
+        assert_eq!(
+            mailed,
+            ["sponsor@example.org", "inv-a@example.org"],
+            "{name}"
+        );
+        // An investigator of another site is not told of this participant.
+        let theirs = store
+            .notifications_in(&elsewhere, &[Role::Investigator], &inv)
+            .await
+            .unwrap();
+        assert!(
+            !theirs.iter().any(|n| n.participant_id == Some(p)),
+            "{name}: {theirs:?}"
+        );
+        // An event to follow is open for the recipient, closed with a note by the site.
+        let events = store.product_events(&whole).await.unwrap();
+        assert_eq!(events.len(), 1, "{name}: {events:?}");
+        assert_eq!(
+            (
+                events[0].participant_id,
+                events[0].state.as_str(),
+                events[0].lot_number.as_str()
+            ),
+            (Some(p), "open", "L-001"),
+            "{name}"
+        );
+        assert!(
+            store.product_events(&elsewhere).await.unwrap().is_empty(),
+            "{name}"
+        );
+        let e = store
+            .close_product_event(&elsewhere, events[0].id, "called", &inv)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound { .. }), "{name}: {e}");
+        let closed = store
+            .close_product_event(
+                &pharm_scope,
+                events[0].id,
+                "Called; blood cultures taken",
+                &inv,
+            )
+            .await
+            .unwrap();
+        assert_eq!(closed.state, "closed", "{name}");
+        let e = store
+            .close_product_event(&pharm_scope, events[0].id, "again", &inv)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("closed already"), "{name}: {e}");
 
         // What reveals the blind is on the unblinded chain only.
         let blind = store

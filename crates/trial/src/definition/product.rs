@@ -13,6 +13,7 @@ pub(super) const PRODUCT_KEYS: &[&str] = &[
     "thaw_to_administration_minutes",
     "shipping_lead_days",
     "min_days_on_site",
+    "min_units_on_site",
     "release_tests",
 ];
 pub(super) const TEST_KEYS: &[&str] = &[
@@ -72,6 +73,7 @@ pub(crate) fn parse_product(text: &str) -> Result<ProductDefinition, DefinitionE
     let thaw = minutes(&mut r, "thaw_to_administration_minutes");
     let lead = root.integer(&mut r, "shipping_lead_days", Required, 0, 365);
     let on_site = root.integer(&mut r, "min_days_on_site", Required, 0, 3650);
+    let min_units = root.integer(&mut r, "min_units_on_site", Optional, 0, 100_000);
     let tests: Vec<ReleaseTest> = root
         .tables(&mut r, "release_tests", Required)
         .unwrap_or_default()
@@ -112,6 +114,7 @@ pub(crate) fn parse_product(text: &str) -> Result<ProductDefinition, DefinitionE
             thaw_to_administration: thaw,
             shipping_lead_days: to_u32(lead),
             min_days_on_site: to_u32(on_site),
+            min_units_on_site: min_units.map(to_u32).unwrap_or(0),
             release_tests: tests,
         }),
         _ => Err(DefinitionError::Invalid(r.problems)),

@@ -1,5 +1,4 @@
-//! At the bedside: whether this unit may be given to this participant now, and the site's
-//! supply (when a unit may still ship, when to ask for more).
+//! At the bedside: whether this unit may be given to this participant now.
 //!
 //! The unblinded pharmacist scans the participant's kit and the unit. The unit is refused, with
 //! the reason, when it belongs to another participant's kit, its lot is not released (or
@@ -20,8 +19,10 @@ pub const INTRATHECAL_ENDOTOXIN_EU_PER_KG: f64 = 0.2;
 pub struct UnitFacts {
     /// The unit's label (its DIN and check character).
     pub label: String,
-    /// The kit the unit was assigned to.
-    pub kit: String,
+    /// The kit the unit was assigned to (none in an open-label study, which has no kits).
+    pub kit: Option<String>,
+    /// Whether it is a placebo unit.
+    pub placebo: bool,
     /// Its lot's state.
     pub lot: LotState,
     /// The lot's expiry.
@@ -39,8 +40,9 @@ pub struct UnitFacts {
 /// The administration about to be recorded.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Administration<'a> {
-    /// The kit the participant was dispensed.
-    pub participant_kit: &'a str,
+    /// The kit the participant was dispensed; none in an open-label study, where the unit is
+    /// scanned against the participant directly.
+    pub participant_kit: Option<&'a str>,
     /// The time of injection.
     pub at: OffsetDateTime,
     /// The volume injected, mL.
@@ -55,14 +57,45 @@ pub fn check_unit(
     given: &Administration<'_>,
     thaw_limit: Duration,
 ) -> Result<(), Refusal> {
-    if unit.kit != given.participant_kit {
-        return Err(Refusal::conflict(
-            "unit",
-            format!(
-                "unit {} belongs to kit {}, not this participant's kit {}",
-                unit.label, unit.kit, given.participant_kit
-            ),
-        ));
+    match (unit.kit.as_deref(), given.participant_kit) {
+        (Some(kit), Some(theirs)) if kit == theirs => {}
+        (Some(kit), Some(theirs)) => {
+            return Err(Refusal::conflict(
+                "unit",
+                format!(
+                    "unit {} belongs to kit {kit}, not this participant's kit {theirs}",
+                    unit.label
+                ),
+            ))
+        }
+        (Some(kit), None) => {
+            return Err(Refusal::conflict(
+                "unit",
+                format!(
+                    "unit {} belongs to kit {kit}; this participant has no kit",
+                    unit.label
+                ),
+            ))
+        }
+        (None, Some(theirs)) => {
+            return Err(Refusal::conflict(
+                "unit",
+                format!(
+                    "unit {} is linked to no kit; this participant's kit is {theirs}",
+                    unit.label
+                ),
+            ))
+        }
+        (None, None) if unit.placebo => {
+            return Err(Refusal::conflict(
+                "unit",
+                format!(
+                    "unit {} is a placebo unit; an open-label participant is given the product",
+                    unit.label
+                ),
+            ))
+        }
+        (None, None) => {}
     }
     if unit.used {
         return Err(Refusal::conflict(
@@ -142,17 +175,6 @@ pub fn check_unit(
     Ok(())
 }
 
-/// The last day a unit expiring on `expires_on` may ship: it must arrive with `min_days_on_site`
-/// days to spare after `shipping_lead_days` on the way.
-pub fn last_ship_date(expires_on: Date, shipping_lead_days: u32, min_days_on_site: u32) -> Date {
-    expires_on - Duration::days(i64::from(shipping_lead_days) + i64::from(min_days_on_site))
-}
-
-/// Whether a site's usable stock calls for a resupply: at or below its minimum.
-pub fn needs_resupply(usable_stock: u32, minimum: u32) -> bool {
-    usable_stock <= minimum
-}
-
 #[cfg(test)]
 mod tests {
     use time::macros::{date, datetime};
@@ -162,7 +184,8 @@ mod tests {
     fn unit() -> UnitFacts {
         UnitFacts {
             label: "G123498654321H".into(),
-            kit: "K-0007".into(),
+            kit: Some("K-0007".into()),
+            placebo: false,
             lot: LotState::Released,
             expires_on: date!(2026 - 06 - 30),
             condition_hold: false,
@@ -174,7 +197,7 @@ mod tests {
 
     fn given() -> Administration<'static> {
         Administration {
-            participant_kit: "K-0007",
+            participant_kit: Some("K-0007"),
             at: datetime!(2026-03-02 09:40 UTC),
             volume_ml: 5.0,
             weight_kg: 70.0,
@@ -191,7 +214,7 @@ mod tests {
     fn a_good_unit_passes_and_each_fault_is_named() {
         assert_eq!(check_unit(&unit(), &given(), Duration::minutes(60)), Ok(()));
         let other = Administration {
-            participant_kit: "K-0008",
+            participant_kit: Some("K-0008"),
             ..given()
         };
         assert!(refusal(&unit(), &other).contains("belongs to kit K-0007"));
@@ -241,6 +264,27 @@ mod tests {
     }
 
     #[test]
+    fn an_open_label_participant_is_given_a_product_unit_of_no_kit() {
+        let open = UnitFacts {
+            kit: None,
+            ..unit()
+        };
+        let no_kit = Administration {
+            participant_kit: None,
+            ..given()
+        };
+        assert_eq!(check_unit(&open, &no_kit, Duration::minutes(60)), Ok(()));
+        let placebo = UnitFacts {
+            placebo: true,
+            ..open.clone()
+        };
+        assert!(refusal(&placebo, &no_kit).contains("is a placebo unit"));
+        assert!(refusal(&unit(), &no_kit)
+            .contains("belongs to kit K-0007; this participant has no kit"));
+        assert!(refusal(&open, &given()).contains("is linked to no kit"));
+    }
+
+    #[test]
     fn endotoxin_is_judged_per_kilogram_of_this_recipient() {
         // 0.5 EU/mL × 5 mL = 2.5 EU: 0.036 EU/kg at 70 kg; 4 EU/mL × 5 mL / 70 kg = 0.286.
         let high = UnitFacts {
@@ -262,15 +306,5 @@ mod tests {
             ..given()
         };
         assert!(refusal(&at_limit, &light).contains("0.280 EU/kg"));
-    }
-
-    #[test]
-    fn supply_dates_and_levels() {
-        assert_eq!(
-            last_ship_date(date!(2026 - 06 - 30), 3, 14),
-            date!(2026 - 06 - 13)
-        );
-        assert!(needs_resupply(2, 2));
-        assert!(!needs_resupply(3, 2));
     }
 }

@@ -35,6 +35,9 @@ pub struct ProductDefinition {
     pub shipping_lead_days: u32,
     /// Days a unit must be usable on site after it arrives.
     pub min_days_on_site: u32,
+    /// The usable units a site keeps at least: at or below it, a resupply is asked for
+    /// (`min_units_on_site`; 0, the default, asks when a site has none left).
+    pub min_units_on_site: u32,
     /// The release tests, in the certificate's order.
     pub release_tests: Vec<ReleaseTest>,
 }

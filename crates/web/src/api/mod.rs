@@ -64,6 +64,7 @@ const FEATURES: &[&[Endpoint]] = &[
     labs::OPERATIONS,
     product::OPERATIONS,
     product::custody::OPERATIONS,
+    product::supply::OPERATIONS,
     safety::OPERATIONS,
     safety::signature::OPERATIONS,
     safety::dsmb::OPERATIONS,

@@ -1,5 +1,7 @@
 //! Notifications for the caller's roles in a study (emergency unblindings for the sponsor and
-//! the DSMB), each acknowledged once.
+//! the DSMB, a lot's late release failure for the recipients' investigators, a site's
+//! resupply for the sponsor), each acknowledged once; a site role sees those about its sites'
+//! participants.
 
 use axum::extract::{Path, State};
 use axum::routing::on;
@@ -37,11 +39,11 @@ async fn notifications(
     me: CurrentUser,
     Path(study_id): Path<String>,
 ) -> Result<Json<Vec<store::Notification>>, ApiError> {
-    require(&me.roles, &study_id, Operation::ReadNotifications)?;
+    let scope = require(&me.roles, &study_id, Operation::ReadNotifications)?;
     let roles = roles_in(&me, &study_id);
     let actor = me.actor();
     Ok(Json(
-        state.store.notifications(&study_id, &roles, &actor).await?,
+        state.store.notifications_in(&scope, &roles, &actor).await?,
     ))
 }
 
@@ -52,14 +54,14 @@ async fn acknowledge_notification(
     me: CurrentUser,
     Path((study_id, id)): Path<(String, String)>,
 ) -> Result<Json<store::Notification>, ApiError> {
-    require(&me.roles, &study_id, Operation::ReadNotifications)?;
+    let scope = require(&me.roles, &study_id, Operation::ReadNotifications)?;
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("notification {id} not found")))?;
     let roles = roles_in(&me, &study_id);
     let read = state
         .store
-        .acknowledge_notification(&study_id, &roles, id, &me.actor())
+        .acknowledge_notification_in(&scope, &roles, id, &me.actor())
         .await?;
     Ok(Json(read))
 }

@@ -73,6 +73,8 @@ pub async fn seed_escalation(
             dosed,
         ));
     }
+    // Each dose of each cohort given at the bedside from a released lot.
+    super::product::seed_escalation(app, study, today).await?;
     // Last, once everyone is enrolled and dosed: a related grade 4 fever of the newest
     // participant fires the stopping rule; dosing and enrolment wait for the DSMB.
     if let Some((p, dosed)) = last {

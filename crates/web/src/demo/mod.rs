@@ -2,11 +2,12 @@
 //! through the same use cases as the API, a few adverse events among them (with the demo's own
 //! terms, [`demo_terms`]); a Phase I escalation in [`escalation`]; follow-up exams drawn from
 //! the natural history in [`recovery`]; lab values, an MRI read and a donor-specific antibody in
-//! `labs`.
+//! `labs`; the cell product's lot history and every dose given traced to a unit in `product`.
 
 mod cases;
 mod escalation;
 mod labs;
+mod product;
 mod recovery;
 mod safety;
 
@@ -160,6 +161,12 @@ pub async fn seed(app: &App, study_id: &str, today: Date) -> Result<Vec<DemoUser
             events += 1;
         }
         end_if_due(app, &scope, &p, n, drawn.screening_date, today).await?;
+    }
+    // The cell product: its lots in each state, a shipment's excursion, a late sterility
+    // failure, and every participant dosed by day 1 given a unit of their kit's treatment.
+    if study.randomisation.is_some() {
+        product::seed_randomised(app, study, today, &staff.actor(Role::UnblindedPharmacist))
+            .await?;
     }
     // Two SUSARs in the randomised study, one of them overdue.
     if study.randomisation.is_some() {

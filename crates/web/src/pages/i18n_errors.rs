@@ -80,6 +80,20 @@ const PATTERNS: &[(&str, &str)] = &[
         "前 {1} 名已给药受试者中有 {0} 名或以上发生与研究产品相关的严重不良事件",
     ),
     (
+        "Lot {} failed {} after units were given to {} participant(s): contact each recipient and follow them up",
+        "批次 {0} 在细胞单元给药后{1}不合格，涉及 {2} 名受试者：请联系每位受试者并随访",
+    ),
+    (
+        "Site {} has {} usable unit(s) of {}, at or below its minimum of {}: ship a resupply",
+        "中心 {0} 的 {2} 可用细胞单元为 {1} 个，已达到或低于最低库存 {3}：请补充发运",
+    ),
+    // The release tests of the shipped product definition, named in those notices.
+    ("Sterility (14-day culture)", "无菌检查（14 天培养）"),
+    ("Mycoplasma", "支原体"),
+    ("Bacterial endotoxin", "细菌内毒素"),
+    ("Viability after thaw", "复苏后活率"),
+    ("Karyotype", "核型"),
+    (
         "{} ({}) for {} of participant {} (site {}): started {}, due {} (overdue from {}).",
         "受试者 {3}（中心 {4}）的 {2}：{0}，开始于 {5}，截止 {6}（自 {7} 起逾期）。",
     ),

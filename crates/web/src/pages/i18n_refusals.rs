@@ -543,6 +543,42 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "细胞单元 {0} 的批次于 {1} 过期：最晚发运日为 {2}",
     ),
     ("shipment {} was received already", "运输 {0} 已签收"),
+    (
+        "participant {} is not enrolled with a first-dose date",
+        "受试者 {0} 入组时未设定首次给药日期",
+    ),
+    ("scan the participant's kit", "请扫描该受试者的药盒"),
+    (
+        "unit {} belongs to kit {}; this participant has no kit",
+        "细胞单元 {0} 属于药盒 {1}；该受试者没有药盒",
+    ),
+    (
+        "unit {} is linked to no kit; this participant's kit is {}",
+        "细胞单元 {0} 未关联任何药盒；该受试者的药盒为 {1}",
+    ),
+    (
+        "unit {} is a placebo unit; an open-label participant is given the product",
+        "细胞单元 {0} 为安慰剂单元；开放标签受试者应给予研究产品",
+    ),
+    (
+        "the participant has no dose level yet; a dose is given at the assigned level",
+        "该受试者尚未分配剂量水平；须按分配的剂量水平给药",
+    ),
+    (
+        "the participant has had all {} dose(s) of the schedule; no further dose is given",
+        "该受试者已完成给药方案的全部 {0} 次给药；不再给药",
+    ),
+    (
+        "must be the level's dose of {} cells (given: {})",
+        "应为该剂量水平的 {0} 个细胞（实际：{1}）",
+    ),
+    (
+        "dose {} of {} is due on day {} ({} to {}), not on {}",
+        "第 {0} 次给药（共 {1} 次）应在第 {2} 天（{3} 至 {4}），而非 {5}",
+    ),
+    ("a dose was already given on {}", "{0} 已给药"),
+    ("event {} is {} already", "事件 {0} 已为{1}状态"),
+    ("event {} not found", "未找到事件 {0}"),
     ("participant {} has no kit", "受试者 {0} 没有药盒"),
     ("kit {} is not this participant's kit", "药盒 {0} 不是该受试者的药盒"),
     ("unit {} is linked to no kit", "细胞单元 {0} 未关联任何药盒"),

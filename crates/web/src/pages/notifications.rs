@@ -34,11 +34,11 @@ async fn notifications(
     Path(study): Path<String>,
 ) -> Response {
     let result = async {
-        require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
+        let scope = require(&viewer.me.roles, &study, Operation::ReadNotifications)?;
         let roles = roles_in(&viewer.me, &study);
         let mut rows = state
             .store
-            .notifications(&study, &roles, &viewer.me.actor())
+            .notifications_in(&scope, &roles, &viewer.me.actor())
             .await?;
         // Stored in the words of the rules; shown in the page's language.
         if viewer.lang == super::Lang::Zh {

@@ -476,7 +476,8 @@ async fn the_access_matrix() {
                         .replace("{lot}", "nope")
                         .replace("{shipment}", "nope")
                         .replace("{excursion}", "nope")
-                        .replace("{kit}", "nope");
+                        .replace("{kit}", "nope")
+                        .replace("{event}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -592,8 +593,13 @@ async fn the_access_matrix() {
                         "linkKitUnit" | "administerUnit" => {
                             ops(web::access::Operation::HandleUnits.roles())
                         }
-                        "traceLot" | "traceParticipant" => {
+                        "traceLot" | "traceParticipant" | "listExposure" | "listProductEvents" => {
                             ops(web::access::Operation::TraceProduct.roles())
+                        }
+                        "listDoses" => ops(web::access::Operation::ReadParticipants.roles()),
+                        "getSupply" => ops(web::access::Operation::ReadProduct.roles()),
+                        "closeProductEvent" => {
+                            ops(web::access::Operation::FollowProductEvent.roles())
                         }
                         other => panic!("operation {other} missing from the matrix"),
                     };

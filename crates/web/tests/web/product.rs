@@ -229,7 +229,8 @@ pub(crate) async fn seed(app: &TestApp, participant: Option<(i64, &str)>) -> See
                 )
                 .await,
         );
-        let now = OffsetDateTime::now_utc();
+        // On the participant's day 1 (the anchor date of `enrolment`), at the site's clock.
+        let now = time::macros::datetime!(2026-10-24 10:00 +08:00);
         ok(
             "administration",
             pharm
@@ -374,7 +375,7 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
             assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
         }
         // The bedside refuses a used unit, naming it.
-        let now = OffsetDateTime::now_utc();
+        let now = time::macros::datetime!(2026-10-24 10:30 +08:00);
         let (status, err) = pharm
             .post(
                 &format!("/api/studies/{sid}/participants/{p}/administrations"),
@@ -427,6 +428,45 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
         assert!(a.get("unit_label").is_none(), "{traced}");
         let (_, traced) = pharm.get(&back).await;
         assert_eq!(traced["administrations"][0]["unit_label"], label(&mine));
+        // The dose as the dosing visit shows it, alike for either treatment; the exposure with
+        // its treatment only for the unblinded.
+        let doses_path = format!("/api/studies/{sid}/participants/{p}/doses");
+        let (status, doses) = crc.get(&doses_path).await;
+        assert_eq!(status, StatusCode::OK, "{doses}");
+        assert_eq!(
+            (
+                &doses[0]["dose_number"],
+                &doses[0]["visit_id"],
+                &doses[0]["dosed_on"]
+            ),
+            (&json!(1), &json!("baseline"), &json!("2026-10-24")),
+            "{doses}"
+        );
+        assert!(doses[0].get("unit_id").is_none(), "{doses}");
+        let exposure_path = format!("{base}/exposure");
+        let (status, exposure) = inv.get(&exposure_path).await;
+        assert_eq!(status, StatusCode::OK, "{exposure}");
+        assert_eq!(
+            (
+                &exposure[0]["participant_id"],
+                &exposure[0]["dose"],
+                &exposure[0]["dose_unit"]
+            ),
+            (&json!(p), &json!(10_000_000), &json!("cells")),
+            "{exposure}"
+        );
+        assert!(exposure[0].get("treatment").is_none(), "{exposure}");
+        let (_, exposure) = pharm.get(&exposure_path).await;
+        let treatment = if mine["placebo"] == true {
+            "placebo"
+        } else {
+            "product"
+        };
+        assert_eq!(exposure[0]["treatment"], treatment, "{exposure}");
+        // The site's stock: the three units left at site A.
+        let (status, supply) = pharm.get(&format!("{base}/supply")).await;
+        assert_eq!(status, StatusCode::OK, "{supply}");
+        assert_eq!(supply["sites"][0]["usable"], 3, "{supply}");
         // Another site's coordinator does not reach the participant or the shipment.
         let crcb = login(&app, "crcb").await;
         assert_eq!(crcb.get(&back).await.0, StatusCode::NOT_FOUND);
@@ -459,6 +499,48 @@ async fn a_unit_goes_from_lot_release_to_an_injection_and_the_blind_holds() {
                 .any(|n| n["message"].as_str().unwrap_or("").contains("L-001")),
             "{notes}"
         );
+        // The recipient's investigator is told too, and follows the event up; another site's
+        // investigator neither sees it nor closes it.
+        let (status, notes) = inv.get(&format!("/api/studies/{sid}/notifications")).await;
+        assert_eq!(status, StatusCode::OK, "{notes}");
+        assert!(
+            notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["participant_id"] == p),
+            "{notes}"
+        );
+        let invb = login(&app, "invb").await;
+        let (_, notes) = invb.get(&format!("/api/studies/{sid}/notifications")).await;
+        assert!(
+            !notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["participant_id"] == p),
+            "{notes}"
+        );
+        let (_, events) = inv.get(&format!("{base}/events")).await;
+        assert_eq!(events[0]["participant_id"], p, "{events}");
+        assert_eq!(events[0]["state"], "open", "{events}");
+        let event = events[0]["id"].as_i64().unwrap();
+        let close = format!("{base}/events/{event}/close");
+        let (status, _) = invb.post(&close, &json!({ "note": "called" })).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = crc.post(&close, &json!({ "note": "called" })).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, err) = inv.post(&close, &json!({ "note": " " })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(fields(&err), ["note"], "{err}");
+        let (status, closed) = inv
+            .post(
+                &close,
+                &json!({ "note": "Called; cultures taken, no fever" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{closed}");
+        assert_eq!(closed["state"], "closed", "{closed}");
         // Bad input: malformed ids are 404, bodies name their fields.
         assert_eq!(
             crc.get(&format!("{base}/lots/x")).await.0,

@@ -175,12 +175,15 @@ struct KitLinkInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdministrationInput {
-    /// The kit scanned.
-    kit_number: String,
+    /// The kit scanned (left out in an open-label study, which has no kits: the unit is
+    /// scanned against the participant).
+    #[serde(default)]
+    kit_number: Option<String>,
     /// The unit scanned: DIN and check character.
     unit: String,
     #[schema(format = DateTime)]
     thawed_at: String,
+    /// When it was injected, with the site's offset: its date is the date of the dose.
     #[schema(format = DateTime)]
     injected_at: String,
     /// The dose in cells (a placebo unit's record carries its label's dose).
@@ -467,6 +470,7 @@ async fn administer(
     body: JsonBody,
 ) -> Result<(StatusCode, Json<AdministrationRecord>), ApiError> {
     let (scope, id) = path.write(&state, &me, Operation::HandleUnits).await?;
+    let definition = state.study(&path.study)?;
     let input: AdministrationInput = parse_body(&body)?;
     let new = NewAdministration {
         thawed_at: instant_field("thawed_at", &input.thawed_at)?,
@@ -481,7 +485,7 @@ async fn administer(
     };
     let record = state
         .store
-        .administer(&scope, id, &new, &me.actor())
+        .administer(definition, &scope, id, &new, &me.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
