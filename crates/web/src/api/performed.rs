@@ -121,6 +121,11 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("acceptLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/accept")),
     ("dismissLabProposal", Page(PARTICIPANT_LABS, &["templates/labs.html"], "/dismiss")),
     ("getLabSafetyTables", Shows("/studies/{study}/safety/dsmb")),
+    // The database lock, the study's unblinding and the results.
+    ("getDatabaseLock", Shows("/studies/{study}/lock")),
+    ("lockDatabase", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/lock")),
+    ("unblindStudy", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/unblinding")),
+    ("getResults", Shows("/studies/{study}/report")),
     // The cell product: its pages (a lot page, a trace page, the pharmacist's bedside) are the
     // next slice of issue 17; until then every operation is done through the API.
     ("getProductDefinition", Machine("not yet a page: the product's records are read through the API until the product's pages come (issue 17)")),

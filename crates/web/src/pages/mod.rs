@@ -27,11 +27,14 @@
 //! - [`audit`] — the audit trail, filtered and paged; [`admin`] — the study's accounts;
 //!   [`credentials`] — changing and resetting a password.
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
+//! - [`analysis`] — the report of the analyses (pooled or by arm).
+//! - [`lock`] — the database lock and the study's unblinding ([`i18n_results`]: its messages).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
 
 pub mod admin;
 pub mod allocation;
+pub mod analysis;
 pub mod audit;
 pub mod chart;
 pub mod cohorts;
@@ -44,12 +47,14 @@ pub mod i18n_journey;
 pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod i18n_refusals;
+pub mod i18n_results;
 #[cfg(test)]
 mod i18n_scan;
 pub mod journey;
 pub mod labels;
 pub mod labs;
 pub mod landing;
+pub mod lock;
 pub mod notifications;
 pub mod participants;
 pub mod queries;
@@ -88,4 +93,6 @@ pub fn routes() -> Router<AppState> {
         .merge(credentials::routes())
         .merge(labs::routes())
         .merge(allocation::routes())
+        .merge(lock::routes())
+        .merge(analysis::routes())
 }
