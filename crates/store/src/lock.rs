@@ -242,7 +242,7 @@ impl Store {
                 tx.audit(&study, &by, &[change]).await?;
                 lock_of(tx.conn(), &study)
                     .await?
-                    .ok_or_else(|| crate::not_found("study lock", &study))
+                    .ok_or_else(|| crate::not_found("database lock", &study))
             })
         })
         .await
@@ -286,7 +286,7 @@ impl Store {
                 tx.audit(&study.id, &by, &[change]).await?;
                 lock_of(tx.conn(), &study.id)
                     .await?
-                    .ok_or_else(|| crate::not_found("study lock", &study.id))
+                    .ok_or_else(|| crate::not_found("database lock", &study.id))
             })
         })
         .await

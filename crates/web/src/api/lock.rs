@@ -43,7 +43,7 @@ pub(crate) const OPERATIONS: &[Endpoint] = &[
         "The sponsor administrator unblinds the locked study, with a reason, signed with the password; from then on every role sees the results by arm",
         |m| on(m, unblind),
     )
-    .body::<UnblindInput>()
+    .body::<StudyUnblindInput>()
     .returns::<StudyLock>(),
 ];
 
@@ -138,7 +138,7 @@ async fn lock(
 /// The study's unblinding, with a reason, signed with the password.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UnblindInput {
+struct StudyUnblindInput {
     /// Why (e.g. the final analysis after the database lock).
     reason: String,
     /// The signer's password, re-entered.
@@ -154,7 +154,7 @@ async fn unblind(
 ) -> Result<Json<StudyLock>, ApiError> {
     require(&me.roles, &study_id, Operation::UnblindStudy)?;
     let study = state.study(&study_id)?;
-    let input: UnblindInput = parse_body(&body)?;
+    let input: StudyUnblindInput = parse_body(&body)?;
     trial::required_reason(Some(&input.reason), "to unblind the study")?;
     esign::reenter_for_study(
         &state,

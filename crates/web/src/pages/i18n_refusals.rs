@@ -541,6 +541,7 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ("is not a date in YYYY-MM-DD form", "不是 YYYY-MM-DD 格式的日期"),
     ("the product record was not signed", "产品记录未签名"),
     ("lot {} not found", "未找到批次 {0}"),
+    ("database lock {} not found", "未找到研究 {0} 的数据库锁定记录"),
     ("unit {} not found", "未找到细胞单元 {0}"),
     ("bank {} not found", "未找到主细胞库 {0}"),
     ("shipment {} not found", "未找到运输 {0}"),
@@ -871,5 +872,4 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ),
     ("study {} is unblinded already", "研究 {0} 已经揭盲"),
     ("is required to unblind the study", "研究揭盲时为必填项"),
-    ("study lock {} not found", "未找到研究 {0} 的锁定记录"),
 ];
