@@ -9,7 +9,7 @@ use axum::routing::on;
 use axum::Json;
 use serde::Serialize;
 use store::StudyLock;
-use trial::analysis::{analyse, derive};
+use trial::analysis::{analyse, consort, derive};
 
 use crate::access::{require, Operation};
 use crate::app::AppState;
@@ -62,7 +62,10 @@ async fn results(
         .store
         .analysis_subjects(study, by_arm, purpose, &me.actor())
         .await?;
-    let results = analyse(study, &derive(study, &subjects));
+    let data = derive(study, &subjects);
+    let mut results = analyse(study, &data);
+    let (screened, administered) = state.store.consort_records(study).await?;
+    results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
     Ok(Json(ResultsView {
         study_id,
         by_arm: results.unblinded,
