@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use export::xpt;
 use store::Actor;
-use trial::analysis::{analyse, derive, Cell, Kind, Table};
+use trial::analysis::report::{report_document, report_html, Figures};
+use trial::analysis::{analyse, consort, derive, Cell, Kind, Table};
 
 /// Arguments of `scitrial analysis`.
 #[derive(clap::Args, Debug)]
@@ -51,7 +52,10 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         .analysis_subjects(&study, args.unblinded, purpose, &Actor::system())
         .await?;
     let data = derive(&study, &subjects);
-    let results = analyse(&study, &data);
+    let mut results = analyse(&study, &data);
+    let (screened, administered) = store.consort_records(&study).await?;
+    results.consort = Some(consort(&study, &screened, &data, administered.as_ref()));
+    let lock = store.study_lock(&study.id).await?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let created = time::OffsetDateTime::now_utc();
@@ -65,6 +69,22 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
     }
     let json = serde_json::to_string_pretty(&results)?;
     write(&args.output, "results.json", json.as_bytes())?;
+    for (zh, lang) in [(false, "en"), (true, "zh")] {
+        let figures = Figures::of(&study, &data, results.consort.as_ref(), zh);
+        let suffix = if zh { ".zh" } else { "" };
+        for (name, svg) in [
+            ("consort-flow", figures.consort.as_deref().unwrap_or_default()),
+            ("mean-change", figures.mean_change.as_str()),
+            ("waterfall", figures.waterfall.as_str()),
+            ("ais-shift", figures.ais_shift.as_str()),
+        ] {
+            write(&args.output, &format!("{name}{suffix}.svg"), svg.as_bytes())?;
+        }
+        let note = lock_note(lock.as_ref(), zh);
+        let body = report_html(&study, &results, &figures, &note, zh);
+        let html = report_document(&study, &body, zh);
+        write(&args.output, &format!("report.{lang}.html"), html.as_bytes())?;
+    }
     println!(
         "{} participants of study {}, {} results, in {} ms",
         data.adsl.len(),
@@ -77,6 +97,32 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         started.elapsed().as_millis()
     );
     Ok(())
+}
+
+/// What the report says of the database lock.
+fn lock_note(lock: Option<&store::StudyLock>, zh: bool) -> String {
+    match (lock, zh) {
+        (None, false) => "The database is not locked: these results are interim.".to_owned(),
+        (None, true) => "数据库尚未锁定：以下为期中结果。".to_owned(),
+        (Some(l), false) => format!(
+            "Database locked at {} by {}{}.",
+            l.locked_at,
+            l.locker_name,
+            l.unblinded_at
+                .as_deref()
+                .map(|at| format!("; study unblinded at {at}"))
+                .unwrap_or_default()
+        ),
+        (Some(l), true) => format!(
+            "数据库已于 {} 由 {} 锁定{}。",
+            l.locked_at,
+            l.locker_name,
+            l.unblinded_at
+                .as_deref()
+                .map(|at| format!("；研究已于 {at} 揭盲"))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {

@@ -4,9 +4,9 @@
 //! are read only for an unblinded run, and each run is one write that audits it: an
 //! unblinded run on the study's unblinded chain, a pooled one on the study's chain.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use trial::analysis::{measurements_from_form, Assignment, Subject, SubjectVisit};
+use trial::analysis::{measurements_from_form, Assignment, Screened, Subject, SubjectVisit};
 use trial::{FormStatus, Study};
 
 use crate::allocation::unblinded_chain;
@@ -76,6 +76,59 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+impl Store {
+    /// What the CONSORT flow counts beyond the analysis datasets: everyone screened in the
+    /// study (status, eligibility with its reasons, whether randomised or given a dose level,
+    /// why participation ended), and the subject ids of the participants who received the
+    /// product, when any administration is recorded in the study at all (`None` otherwise:
+    /// not recorded, not guessed). No arm is read.
+    pub async fn consort_records(
+        &self,
+        study: &Study,
+    ) -> Result<(Vec<Screened>, Option<BTreeSet<String>>)> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = self.sql(&format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE study_id = $1 ORDER BY id"
+        ));
+        let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
+            .bind(&study.id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(Participant::from)
+            .collect();
+        let assigned: Vec<(i64,)> = sqlx::query_as(
+            "SELECT participant_id FROM allocations WHERE study_id = $1 \
+             UNION SELECT participant_id FROM dose_assignments WHERE study_id = $1",
+        )
+        .bind(&study.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let assigned: BTreeSet<i64> = assigned.into_iter().map(|(id,)| id).collect();
+        let given: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT p.subject_id FROM product_administrations a \
+             JOIN participants p ON p.id = a.participant_id \
+             WHERE p.study_id = $1 AND p.subject_id IS NOT NULL",
+        )
+        .bind(&study.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let administered =
+            (!given.is_empty()).then(|| given.into_iter().map(|(s,)| s).collect());
+        let screened = participants
+            .into_iter()
+            .map(|p| Screened {
+                assigned: assigned.contains(&p.id),
+                status: p.status,
+                eligible: p.eligible,
+                reasons: p.eligibility_reasons,
+                end_reason: p.end_reason,
+            })
+            .collect();
+        Ok((screened, administered))
     }
 }
 

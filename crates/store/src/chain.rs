@@ -239,26 +239,56 @@ impl ChainCheck {
     }
 }
 
-/// Appends audit rows to a chain, inside the transaction of the change they record.
-pub(crate) async fn append(
-    conn: &mut AnyConnection,
-    chain: &str,
-    by: &Actor,
-    changes: &[Change],
-) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    // The chain's head, created at its first row. On PostgreSQL the upsert also locks the
-    // head's row, so writers of the same chain queue here; SQLite has one writer.
-    let (mut seq, mut prev): (i64, String) = sqlx::query_as(
+/// Takes a chain's head, creating it at the chain's first row: its position and hash. On
+/// PostgreSQL the upsert also locks the head's row, so writers of the same chain queue here;
+/// SQLite has one writer.
+pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(i64, String)> {
+    Ok(sqlx::query_as(
         "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
          ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash",
     )
     .bind(chain)
     .bind(GENESIS)
     .fetch_one(&mut *conn)
-    .await?;
+    .await?)
+}
+
+/// Refuses the write `op` when the study whose chain this is (a study's own, or its
+/// `<study>/unblinded`) is locked and `trial::lock` does not accept it after the lock. Read
+/// after the chain's head is taken: a write that waited for the lock's own write sees it.
+async fn refuse_when_locked(conn: &mut AnyConnection, chain: &str, op: &str) -> Result<()> {
+    if chain == "system" || trial::lock::accepts_after_lock(op) {
+        return Ok(());
+    }
+    let study = chain.strip_suffix("/unblinded").unwrap_or(chain);
+    let sql = render(
+        dialect_of(conn),
+        "SELECT locked_at::instant FROM study_locks WHERE study_id = $1",
+    );
+    let locked: Option<(String,)> = sqlx::query_as(&sql)
+        .bind(study)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match locked {
+        Some((at,)) => Err(trial::lock::locked_refusal(study, &at).into()),
+        None => Ok(()),
+    }
+}
+
+/// Appends audit rows to a chain, inside the transaction of the change they record (the write
+/// named `op`), refusing it when the chain's study is locked (see [`refuse_when_locked`]).
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    chain: &str,
+    op: &str,
+    by: &Actor,
+    changes: &[Change],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev) = take_head(conn, chain).await?;
+    refuse_when_locked(conn, chain, op).await?;
     let at = now();
     let dialect = dialect_of(conn);
     // The rows are hashed in order, then written a few dozen to a statement.

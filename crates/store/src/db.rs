@@ -41,6 +41,9 @@ pub struct Store {
 pub(crate) struct Tx<'c> {
     conn: &'c mut AnyConnection,
     dialect: Dialect,
+    /// The write's name (`Store::write`'s `op`): a locked study accepts only the writes
+    /// `trial::lock::accepts_after_lock` names.
+    op: &'static str,
 }
 
 impl Tx<'_> {
@@ -68,13 +71,22 @@ impl Tx<'_> {
     }
 
     /// Appends audit rows to a chain, inside this transaction (see [`crate::chain::append`]).
+    /// Every write to a study appends to its chain, so this is where a locked study refuses
+    /// every write but those `trial::lock::AFTER_LOCK` names: the whole write is rolled back.
     pub(crate) async fn audit(
         &mut self,
         chain: &str,
         by: &Actor,
         changes: &[Change],
     ) -> Result<()> {
-        crate::chain::append(self.conn, chain, by, changes).await
+        crate::chain::append(self.conn, chain, self.op, by, changes).await
+    }
+
+    /// Takes the head of a chain for the rest of the transaction (on PostgreSQL its row is
+    /// locked, so every other write to the chain waits until this one ends) and gives its
+    /// position and hash.
+    pub(crate) async fn take_head(&mut self, chain: &str) -> Result<(i64, String)> {
+        crate::chain::take_head(self.conn, chain).await
     }
 
     /// Takes a study's row for the rest of the transaction on PostgreSQL (SQLite has one
@@ -206,6 +218,7 @@ impl Store {
                         work(Tx {
                             conn,
                             dialect: Dialect::Sqlite,
+                            op,
                         })
                     });
                     if queue.send(job).is_err() {
@@ -218,6 +231,7 @@ impl Store {
                     let out = work(Tx {
                         conn: &mut tx,
                         dialect: self.dialect,
+                        op,
                     })
                     .await?;
                     tx.commit().await?;

@@ -315,6 +315,10 @@ pub enum SignedRecord {
     /// A record of the cell product (`lot/12/results/sterility`, `lot/12/decision`,
     /// `shipment/3/handover`), of the study rather than a participant.
     Product(String),
+    /// The data manager's database lock of the study.
+    DatabaseLock,
+    /// The study's unblinding after its lock.
+    StudyUnblinding,
 }
 
 impl SignedRecord {
@@ -331,6 +335,8 @@ impl SignedRecord {
             }
             SignedRecord::DsmbDecision(rule) => ("dsmb-decision", rule.clone()),
             SignedRecord::Product(record) => ("product", record.clone()),
+            SignedRecord::DatabaseLock => ("database-lock", "lock".to_string()),
+            SignedRecord::StudyUnblinding => ("database-lock", "unblinding".to_string()),
         };
         Change::new("sign-failed", entity, record).set("signature", "wrong password")
     }

@@ -50,6 +50,7 @@ mod forms;
 pub mod kits;
 pub mod labs;
 pub mod list_check;
+pub mod lock;
 pub mod mail;
 pub mod participants;
 pub mod product;

@@ -99,6 +99,14 @@ pub enum Operation {
     /// Close an event to follow the product opened, with the follow-up's note (the
     /// investigator of the participant's site, the sponsor).
     FollowProductEvent,
+    /// See whether the study is locked and what blocks its lock (site roles their sites').
+    ReadLock,
+    /// Lock the study's database, signed (the data manager).
+    LockDatabase,
+    /// Unblind the locked study, signed (the sponsor administrator).
+    UnblindStudy,
+    /// See the analyses' results (by arm only as `trial::lock::results_by_arm` allows).
+    ReadResults,
 }
 
 impl Operation {
@@ -199,6 +207,25 @@ impl Operation {
                 Auditor,
                 SafetyPhysician,
                 QualifiedPerson,
+            ],
+            Operation::ReadLock => &[
+                SponsorAdmin,
+                Investigator,
+                Crc,
+                Monitor,
+                DataManager,
+                DsmbStatistician,
+                Auditor,
+                DsmbMember,
+            ],
+            Operation::LockDatabase => &[DataManager],
+            Operation::UnblindStudy => &[SponsorAdmin],
+            Operation::ReadResults => &[
+                SponsorAdmin,
+                DataManager,
+                DsmbStatistician,
+                Auditor,
+                DsmbMember,
             ],
         }
     }

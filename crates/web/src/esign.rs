@@ -19,6 +19,8 @@ fn not_done(what: &SignedRecord) -> &'static str {
         SignedRecord::AdverseEvent(_) => "the adverse event was not signed",
         SignedRecord::DsmbDecision(_) => "the decision was not recorded",
         SignedRecord::Product(_) => "the product record was not signed",
+        SignedRecord::DatabaseLock => "the study was not locked",
+        SignedRecord::StudyUnblinding => "the study was not unblinded",
     }
 }
 

@@ -236,8 +236,102 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         }
         let visits: BTreeSet<&str> = used.iter().map(|r| r["AVISIT"].as_str()).collect();
         assert_eq!(visits.len(), 1, "{visits:?}");
+        check_consort(&store, &study, &results(&pooled), &r, &url).await;
+        check_figures(&pooled, &closed, &study);
         std::fs::remove_dir_all(&pooled).ok();
         std::fs::remove_dir_all(&closed).ok();
+    }
+}
+
+/// The CONSORT counts against the participant records read here: everyone screened, the
+/// allocations (per arm in the unblinded run), the withdrawals of each arm with their reasons.
+async fn check_consort(
+    store: &store::Store,
+    study: &trial::Study,
+    pooled: &Value,
+    by_arm: &Value,
+    url: &str,
+) {
+    let scope = Scope::Study(study.id.clone());
+    let everyone = store.participants(&scope).await.unwrap();
+    let allocations = store.allocations(&scope).await.unwrap();
+    for (c, arms) in [(&pooled["consort"], false), (&by_arm["consort"], true)] {
+        assert_eq!(c["assessed"], everyone.len(), "{url}: {c}");
+        assert_eq!(c["randomised"], allocations.len(), "{url}: {c}");
+        assert_eq!(c["excluded"], everyone.len() - allocations.len(), "{url}: {c}");
+        let reasons: u64 = c["excluded_reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap())
+            .sum();
+        assert_eq!(reasons as usize, everyone.len() - allocations.len());
+        assert_eq!(c["by_arm"], arms);
+        let groups = c["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), if arms { 2 } else { 1 }, "{c}");
+        for g in groups {
+            let members: Vec<i64> = allocations
+                .iter()
+                .filter(|a| !arms || a.arm_id == g["group"].as_str().unwrap())
+                .map(|a| a.participant_id)
+                .collect();
+            assert_eq!(g["allocated"], members.len(), "{g}");
+            let withdrawn: Vec<&store::Participant> = everyone
+                .iter()
+                .filter(|p| members.contains(&p.id))
+                .filter(|p| p.status == trial::ParticipantStatus::Withdrawn)
+                .collect();
+            let lost = withdrawn
+                .iter()
+                .filter(|p| {
+                    trial::analysis::is_lost_to_follow_up(p.end_reason.as_deref().unwrap_or(""))
+                })
+                .count();
+            assert_eq!(g["lost_to_follow_up"], lost, "{g}");
+            assert_eq!(g["discontinued"], withdrawn.len() - lost, "{g}");
+            assert_eq!(
+                g["analysed"].as_u64().unwrap() + g["excluded_from_analysis"].as_u64().unwrap(),
+                members.len() as u64
+            );
+            // The demo records no administration: not guessed.
+            assert_eq!(g["received"], Value::Null, "{g}");
+        }
+    }
+    let analysed: u64 = by_arm["consort"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["analysed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(analysed, by_arm["primary"]["n"].as_u64().unwrap());
+}
+
+/// The figures and the reports: written in both languages; the pooled ones name no arm.
+fn check_figures(pooled: &Path, closed: &Path, study: &trial::Study) {
+    let placebo = study.arm("placebo").unwrap();
+    for (dir, blind) in [(pooled, true), (closed, false)] {
+        for stem in ["consort-flow", "mean-change", "waterfall", "ais-shift"] {
+            for suffix in ["", ".zh"] {
+                let file = dir.join(format!("{stem}{suffix}.svg"));
+                let svg = std::fs::read_to_string(&file).unwrap();
+                assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+                if blind {
+                    assert!(!svg.contains(&placebo.name), "{}", file.display());
+                    assert!(!svg.contains(placebo.name_zh.as_deref().unwrap()));
+                }
+            }
+        }
+        for (lang, title) in [("en", study.title.as_str()), ("zh", study.title_in(true))] {
+            let html = std::fs::read_to_string(dir.join(format!("report.{lang}.html"))).unwrap();
+            assert!(html.starts_with("<!DOCTYPE html>"));
+            assert!(html.contains("data-figure=\"consort\""));
+            let rest = html.replace(title, "");
+            assert_eq!(
+                rest.contains(&placebo.name) || rest.contains(placebo.name_zh.as_deref().unwrap()),
+                !blind,
+                "{lang} report"
+            );
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod dsmb;
 mod escalation;
 mod exam_home;
 mod labs;
+mod lock;
 mod mail;
 mod passwords;
 mod product;

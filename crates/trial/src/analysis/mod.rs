@@ -12,14 +12,19 @@
 //! - `datasets.rs`: `ADSL` and `ADISN`.
 //! - `results.rs`: the analyses.
 //! - `table.rs`: the datasets as named columns of text and numbers, for CSV and XPT.
+//! - `consort.rs`: the CONSORT flow's counts; `figures.rs`: the figures as SVG.
 
+mod consort;
 mod datasets;
+pub mod figures;
 mod params;
+pub mod report;
 mod results;
 mod table;
 #[cfg(test)]
 mod tests;
 
+pub use consort::{consort, is_lost_to_follow_up, Consort, ConsortGroup, Count, Screened};
 pub use datasets::{derive, primary_visit, AdisnRow, AdslRow, Baseline, Datasets, PRIMARY_DAY};
 pub use params::{measurements_from_form, Param};
 pub use results::{

@@ -213,6 +213,9 @@ pub struct Results {
     pub secondary: Secondary,
     /// The sensitivity analyses.
     pub sensitivity: Sensitivity,
+    /// The CONSORT flow's counts, when the caller counted them ([`super::consort`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consort: Option<super::Consort>,
 }
 
 /// The arms compared: the first active and the first placebo arm of the study.
@@ -259,6 +262,7 @@ pub fn analyse(study: &Study, data: &Datasets) -> Results {
         sensitivity: Sensitivity {
             per_protocol: change(study, data, Param::Tms, unblinded, pp),
         },
+        consort: None,
     }
 }
 

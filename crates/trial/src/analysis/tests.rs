@@ -318,3 +318,134 @@ fn an_isncsci_form_gives_its_seven_parameters() {
     assert!(m.iter().all(|x| x.value.is_none()), "{m:?}");
     assert!(measurements_from_form(crate::FormKind::VitalSigns, "baseline", &json!({})).is_empty());
 }
+
+fn screened(status: ParticipantStatus, assigned: bool, reason: Option<&str>) -> Screened {
+    Screened {
+        status,
+        eligible: status != ParticipantStatus::ScreenFailed,
+        reasons: reason.map(|r| vec![r.to_owned()]).unwrap_or_default(),
+        assigned,
+        end_reason: None,
+    }
+}
+
+/// Four randomised (one withdrawn lost to follow-up, one without the week-24 exam), two screen
+/// failures, one still in screening, one enrolled but not randomised.
+fn flow_subjects(shown: bool) -> (Vec<Screened>, Vec<Subject>) {
+    let arm = |a: &str| {
+        if shown {
+            Assignment::Shown(a.into())
+        } else {
+            Assignment::Hidden
+        }
+    };
+    let mut subjects = vec![
+        subject("XS228-001", arm("xs228"), &on_time()),
+        subject("XS228-002", arm("xs228"), &on_time()),
+        subject("XS228-003", arm("placebo"), &on_time()),
+        subject("XS228-004", arm("xs228"), &on_time()),
+        subject("XS228-005", Assignment::None, &on_time()),
+    ];
+    subjects[1].status = ParticipantStatus::Withdrawn;
+    subjects[1].end_reason = Some("Lost to follow-up after moving".into());
+    subjects[1]
+        .measurements
+        .retain(|m| m.visit_id != "week-24");
+    subjects[3]
+        .measurements
+        .retain(|m| !(m.visit_id == "week-24" && m.param == Param::Tms));
+    let mut screened_list = vec![
+        screened(ParticipantStatus::ScreenFailed, false, Some("age")),
+        screened(ParticipantStatus::ScreenFailed, false, Some("age")),
+        screened(ParticipantStatus::Screening, false, None),
+        screened(ParticipantStatus::Enrolled, false, None),
+    ];
+    for _ in 0..4 {
+        screened_list.push(screened(ParticipantStatus::Enrolled, true, None));
+    }
+    (screened_list, subjects)
+}
+
+#[test]
+fn the_consort_flow_counts_every_box_from_the_records() {
+    let study = phase2();
+    let (screened_list, subjects) = flow_subjects(true);
+    let d = derive(&study, &subjects);
+    let given: std::collections::BTreeSet<String> =
+        ["XS228-001".to_owned(), "XS228-003".to_owned()].into();
+    let c = consort(&study, &screened_list, &d, Some(&given));
+    assert_eq!((c.assessed, c.excluded, c.randomised), (8, 4, 4));
+    assert!(c.by_arm);
+    assert_eq!(
+        c.excluded_reasons,
+        [
+            Count { reason: "not eligible: age".into(), n: 2 },
+            Count { reason: "enrolled, not yet randomised".into(), n: 1 },
+            Count { reason: "still in screening".into(), n: 1 },
+        ]
+    );
+    let active = c.groups.iter().find(|g| g.group == "xs228").unwrap();
+    assert_eq!(active.allocated, 3);
+    assert_eq!((active.received, active.not_received), (Some(1), Some(2)));
+    assert_eq!((active.lost_to_follow_up, active.discontinued), (1, 0));
+    assert_eq!(active.analysed, 1, "{active:?}");
+    assert_eq!(active.excluded_from_analysis, 2);
+    let placebo = c.groups.iter().find(|g| g.group == "placebo").unwrap();
+    assert_eq!((placebo.allocated, placebo.analysed), (1, 1));
+    assert_eq!(
+        c.groups.iter().map(|g| g.allocated).sum::<usize>(),
+        c.randomised
+    );
+    // Without administrations recorded, "received" is not guessed.
+    let unknown = consort(&study, &screened_list, &d, None);
+    assert!(unknown.groups.iter().all(|g| g.received.is_none()));
+    let svg = figures::consort_svg(&unknown, false);
+    assert!(svg.contains("not recorded"), "{svg}");
+    assert!(svg.contains("Assessed for eligibility (n = 8)"));
+}
+
+#[test]
+fn a_blinded_flow_and_its_figures_name_no_arm() {
+    let study = phase2();
+    let (screened_list, subjects) = flow_subjects(false);
+    let d = derive(&study, &subjects);
+    let c = consort(&study, &screened_list, &d, None);
+    assert!(!c.by_arm);
+    assert_eq!(c.groups.len(), 1);
+    assert_eq!(c.groups[0].allocated, 4);
+    let figures = report::Figures::of(&study, &d, Some(&c), false);
+    let mut results = analyse(&study, &d);
+    results.consort = Some(c);
+    let html = report::report_html(&study, &results, &figures, "", false);
+    for text in [
+        &figures.mean_change,
+        &figures.waterfall,
+        &figures.ais_shift,
+        figures.consort.as_ref().unwrap(),
+        &html,
+    ] {
+        // The active arm's name is the product's, which the title names too.
+        assert!(!text.contains("Placebo (inactive solution)"), "{text}");
+        assert!(!text.contains("risk difference") && !text.contains(" − "), "{text}");
+        assert!(text.contains("All participants"));
+    }
+    let zh = report::report_html(&study, &results, &figures, "", true);
+    assert!(zh.contains("合并结果"));
+}
+
+#[test]
+fn by_arm_figures_show_each_arm_and_the_report_its_effect() {
+    let study = phase2();
+    let (screened_list, subjects) = flow_subjects(true);
+    let d = derive(&study, &subjects);
+    let c = consort(&study, &screened_list, &d, None);
+    let figures = report::Figures::of(&study, &d, Some(&c), false);
+    for arm in &study.arms {
+        assert!(figures.mean_change.contains(&arm.name), "{}", arm.name);
+        assert!(figures.consort.as_ref().unwrap().contains(&arm.name));
+    }
+    // The waterfall: one bar per participant with a week-24 change (two here).
+    assert_eq!(figures.waterfall.matches("<rect").count() - 1 - 2, 2);
+    let doc = report::report_document(&study, "<p>x</p>", false);
+    assert!(doc.starts_with("<!DOCTYPE html>") && doc.contains("<style>"));
+}

@@ -14,12 +14,14 @@
 
 mod accounts;
 mod allocation;
+mod analysis;
 mod audit;
 mod credentials;
 mod ecrf;
 mod escalation;
 mod isncsci;
 mod labs;
+mod lock;
 mod notifications;
 mod participants;
 pub mod performed;
@@ -70,6 +72,8 @@ const FEATURES: &[&[Endpoint]] = &[
     safety::dsmb::OPERATIONS,
     safety::cases::OPERATIONS,
     safety::e2b::OPERATIONS,
+    lock::OPERATIONS,
+    analysis::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

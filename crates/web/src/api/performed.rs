@@ -154,6 +154,11 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("getSupply", Machine("not yet a page: the sites' stock is read through the API; its page to come (issue 17)")),
     ("listProductEvents", Machine("not yet a page: the events to follow are read through the API; their page to come (issue 17)")),
     ("closeProductEvent", Machine("not yet a page: an event is closed through the API; its page to come (issue 17)")),
+    // The database lock, the study's unblinding and the results.
+    ("getDatabaseLock", Shows("/studies/{study}/lock")),
+    ("lockDatabase", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/lock")),
+    ("unblindStudy", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/unblinding")),
+    ("getResults", Shows("/studies/{study}/report")),
 ];
 
 #[cfg(test)]

@@ -590,6 +590,7 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ("is not a date in YYYY-MM-DD form", "不是 YYYY-MM-DD 格式的日期"),
     ("the product record was not signed", "产品记录未签名"),
     ("lot {} not found", "未找到批次 {0}"),
+    ("database lock {} not found", "未找到研究 {0} 的数据库锁定记录"),
     ("unit {} not found", "未找到细胞单元 {0}"),
     ("bank {} not found", "未找到主细胞库 {0}"),
     ("shipment {} not found", "未找到运输 {0}"),
@@ -888,4 +889,36 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "{} may hold only a-z, 0-9 and _",
         "{0} 只能包含小写字母、数字和下划线",
     ),
+    // The database lock and the study's unblinding.
+    (
+        "study {} is locked (database lock of {}): no data can be written to it",
+        "研究 {0} 已锁定（数据库锁定于 {1}）：不能再写入任何数据",
+    ),
+    ("study {} is locked already", "研究 {0} 已经锁定"),
+    (
+        "study {} cannot be locked: {} thing(s) block it: {}; and {} more (GET /api/studies/{}/lock lists them)",
+        "研究 {0} 无法锁定：有 {1} 项阻碍：{2}；另有 {3} 项（GET /api/studies/{4}/lock 列出全部）",
+    ),
+    (
+        "study {} cannot be locked: {} thing(s) block it: {}",
+        "研究 {0} 无法锁定：有 {1} 项阻碍：{2}",
+    ),
+    (
+        "form {} of {} at {} is not signed ({})",
+        "受试者 {1} 在 {2} 的表单 {0} 未签名（{3}）",
+    ),
+    (
+        "query {} on {} {} {}.{} is {}, not closed",
+        "质疑 {0}（{1} {2} {3}.{4}）状态为{5}，未关闭",
+    ),
+    (
+        "study {} is open-label: there is no blind to break",
+        "研究 {0} 为开放标签研究：没有需要揭开的盲态",
+    ),
+    (
+        "study {} is not locked: the data manager locks the database before the study is unblinded",
+        "研究 {0} 尚未锁定：研究揭盲前须由数据管理员锁定数据库",
+    ),
+    ("study {} is unblinded already", "研究 {0} 已经揭盲"),
+    ("is required to unblind the study", "研究揭盲时为必填项"),
 ];

@@ -30,11 +30,14 @@
 //!   labels, locations, shipments and custody, the logger's excursions, the bedside, the trace
 //!   (strings in [`i18n_product`]).
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
+//! - [`analysis`] — the report of the analyses (pooled or by arm).
+//! - [`lock`] — the database lock and the study's unblinding ([`i18n_results`]: its messages).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
 
 pub mod admin;
 pub mod allocation;
+pub mod analysis;
 pub mod audit;
 pub mod chart;
 pub mod cohorts;
@@ -48,12 +51,14 @@ pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod i18n_product;
 pub mod i18n_refusals;
+pub mod i18n_results;
 #[cfg(test)]
 mod i18n_scan;
 pub mod journey;
 pub mod labels;
 pub mod labs;
 pub mod landing;
+pub mod lock;
 pub mod notifications;
 pub mod participants;
 pub mod product;
@@ -94,4 +99,6 @@ pub fn routes() -> Router<AppState> {
         .merge(labs::routes())
         .merge(allocation::routes())
         .merge(product::routes())
+        .merge(lock::routes())
+        .merge(analysis::routes())
 }

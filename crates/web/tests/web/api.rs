@@ -601,6 +601,10 @@ async fn the_access_matrix() {
                         "closeProductEvent" => {
                             ops(web::access::Operation::FollowProductEvent.roles())
                         }
+                        "getDatabaseLock" => ops(web::access::Operation::ReadLock.roles()),
+                        "lockDatabase" => ops(web::access::Operation::LockDatabase.roles()),
+                        "unblindStudy" => ops(web::access::Operation::UnblindStudy.roles()),
+                        "getResults" => ops(web::access::Operation::ReadResults.roles()),
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {
