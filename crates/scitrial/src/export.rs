@@ -53,6 +53,18 @@ pub enum ExportCommand {
         #[arg(long)]
         unblinded: bool,
     },
+    /// Fills a database (made when missing) with the Phase II study and PARTICIPANTS
+    /// synthetic participants, each screened with an ISNCSCI exam, enrolled, randomised and
+    /// given a baseline vital-signs form corrected once: the data of the exports' benchmark
+    /// (bench/export.sh).
+    Synthetic {
+        /// `sqlite:PATH` or `postgres://USER@HOST/DB`.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// How many participants.
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+    },
 }
 
 /// Runs an `export` command.
@@ -66,6 +78,10 @@ pub fn run(cmd: ExportCommand) -> ExitCode {
                     output,
                     unblinded,
                 } => odm_file(&database_url, &study, &output, unblinded).await,
+                ExportCommand::Synthetic {
+                    database_url,
+                    participants,
+                } => crate::synthetic::seed(&database_url, participants).await,
                 sdtm @ ExportCommand::Sdtm { .. } => sdtm_files(sdtm).await,
             }
         })

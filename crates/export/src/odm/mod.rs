@@ -172,10 +172,10 @@ impl<W: Write> Writer<W> {
             s.push_str("</StudyEventDef>\n");
         }
         if treatments {
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<StudyEventDef OID=\"{}\" Name=\"Treatment\" Repeating=\"No\" Type=\"Common\">\
-                 <FormRef FormOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></StudyEventDef>\n",
+                 <FormRef FormOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></StudyEventDef>",
                 TREATMENT.0, TREATMENT.1
             );
         }
@@ -200,10 +200,10 @@ impl<W: Write> Writer<W> {
             s.push_str("</FormDef>\n");
         }
         if treatments {
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<FormDef OID=\"{}\" Name=\"Treatment\" Repeating=\"No\"><ItemGroupRef \
-                 ItemGroupOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></FormDef>\n",
+                 ItemGroupOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></FormDef>",
                 TREATMENT.1, TREATMENT.2
             );
         }
@@ -228,10 +228,10 @@ impl<W: Write> Writer<W> {
             }
         }
         if treatments {
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<ItemGroupDef OID=\"{}\" Name=\"Treatment\" Repeating=\"No\"><ItemRef \
-                 ItemOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></ItemGroupDef>\n",
+                 ItemOID=\"{}\" OrderNumber=\"1\" Mandatory=\"Yes\"/></ItemGroupDef>",
                 TREATMENT.2, TREATMENT.3
             );
         }
