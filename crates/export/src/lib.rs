@@ -17,5 +17,6 @@
 
 #![forbid(unsafe_code)]
 
+pub mod odm;
 pub mod sdtm;
 pub mod xpt;

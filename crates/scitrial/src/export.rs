@@ -1,8 +1,9 @@
-//! `scitrial export sdtm`: a study's SDTM datasets as SAS transport files, one per domain.
+//! `scitrial export sdtm`: a study's SDTM datasets as SAS transport files, one per domain, with
+//! their Define-XML; `scitrial export odm`: its casebooks as one CDISC ODM 1.3.2 file.
 //! Reading (through the store, which audits the export), the mapping and the files are the
 //! `export` crate's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -15,7 +16,7 @@ pub enum ExportCommand {
     /// Writes the study's SDTM datasets into DIR (created when missing), one SAS transport
     /// (XPT v5) file per domain: dm.xpt, ae.xpt, ds.xpt, sv.xpt, cm.xpt, vs.xpt, qs.xpt,
     /// nv.xpt (ISNCSCI), ta.xpt, te.xpt, ti.xpt, ts.xpt, tv.xpt (a domain without records is
-    /// left out). Arms (ARM, ACTARM) only with --unblinded or in an open-label study. Exit
+    /// left out), and their Define-XML 2.1, define.xml. Arms (ARM, ACTARM) only with --unblinded or in an open-label study. Exit
     /// status: 0 written, 1 a value does not fit (dataset, variable and record named; nothing
     /// written), 2 the database, the study or a file.
     Sdtm {
@@ -32,11 +33,59 @@ pub enum ExportCommand {
         #[arg(long)]
         unblinded: bool,
     },
+    /// Writes the study's metadata and every participant's casebook as one CDISC ODM 1.3.2
+    /// file: the visits, forms, items and code lists (English and Chinese), each value's
+    /// history as transactions with their audit records, and the signatures. Written as it is
+    /// read (memory stays flat), to a temporary file renamed once complete. Treatments only
+    /// with --unblinded or in an open-label study. Exit status: 0 written, 2 the database, the
+    /// study or the file.
+    Odm {
+        /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The study's id (`XS228-P2`).
+        #[arg(long)]
+        study: String,
+        /// The file to write.
+        #[arg(long)]
+        output: PathBuf,
+        /// Include each participant's arm (or dose level): for an unblinded recipient only.
+        #[arg(long)]
+        unblinded: bool,
+    },
+    /// Fills a database (made when missing) with the Phase II study and PARTICIPANTS
+    /// synthetic participants, each screened with an ISNCSCI exam, enrolled, randomised and
+    /// given a baseline vital-signs form corrected once: the data of the exports' benchmark
+    /// (bench/export.sh).
+    Synthetic {
+        /// `sqlite:PATH` or `postgres://USER@HOST/DB`.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// How many participants.
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+    },
 }
 
 /// Runs an `export` command.
 pub fn run(cmd: ExportCommand) -> ExitCode {
-    let outcome = crate::server::runtime().and_then(|rt| rt.block_on(sdtm_files(cmd)));
+    let outcome = crate::server::runtime().and_then(|rt| {
+        rt.block_on(async {
+            match cmd {
+                ExportCommand::Odm {
+                    database_url,
+                    study,
+                    output,
+                    unblinded,
+                } => odm_file(&database_url, &study, &output, unblinded).await,
+                ExportCommand::Synthetic {
+                    database_url,
+                    participants,
+                } => crate::synthetic::seed(&database_url, participants).await,
+                sdtm @ ExportCommand::Sdtm { .. } => sdtm_files(sdtm).await,
+            }
+        })
+    });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -49,13 +98,41 @@ pub fn run(cmd: ExportCommand) -> ExitCode {
     }
 }
 
+async fn odm_file(database_url: &str, study: &str, output: &Path, unblinded: bool) -> Result<()> {
+    let store = crate::server::open_existing(database_url).await?;
+    let definition = crate::server::stored_study(&store, study).await?;
+    let count = export::odm::export(
+        &store,
+        &definition,
+        &Scope::Study(study.to_string()),
+        unblinded,
+        &Actor::system(),
+        output,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let blinding = if sdtm::includes_treatments(&definition, unblinded) {
+        "with treatments"
+    } else {
+        "blinded: no treatments"
+    };
+    println!(
+        "{count} casebooks of study {study} written to {} as ODM 1.3.2 ({blinding})",
+        output.display()
+    );
+    Ok(())
+}
+
 async fn sdtm_files(cmd: ExportCommand) -> Result<()> {
     let ExportCommand::Sdtm {
         database_url,
         study,
         output,
         unblinded,
-    } = cmd;
+    } = cmd
+    else {
+        anyhow::bail!("not an SDTM export");
+    };
     let store = crate::server::open_existing(&database_url).await?;
     let definition = crate::server::stored_study(&store, &study).await?;
     let written = sdtm::export(
@@ -76,9 +153,10 @@ async fn sdtm_files(cmd: ExportCommand) -> Result<()> {
     } else {
         "blinded: no arms"
     };
+    let datasets = written.iter().filter(|w| w.domain != "DEFINE").count();
     println!(
-        "{} SDTM datasets of study {study} written to {} ({blinding})",
-        written.len(),
+        "{datasets} SDTM datasets and {} of study {study} written to {} ({blinding})",
+        sdtm::DEFINE_FILE,
         output.display()
     );
     Ok(())

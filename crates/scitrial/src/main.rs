@@ -15,6 +15,7 @@ mod progress;
 mod randomization;
 mod safety;
 mod server;
+mod synthetic;
 mod terms;
 
 use std::path::PathBuf;

@@ -91,7 +91,8 @@ pub use safety::{
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use submission::{
-    Exported, SubmissionData, SubmittedForm, SubmittedVisit, Treatment, SUBMISSION_ENTITY,
+    Casebook, CasebookPart, Exported, SubmissionData, SubmittedForm, SubmittedSignature,
+    SubmittedVisit, Treatment, SUBMISSION_ENTITY,
 };
 pub use trial::Change;
 

@@ -249,3 +249,265 @@ async fn load(
         treatments,
     })
 }
+
+/// A signature of a participant's visit (or, with an empty visit, of the whole casebook), as
+/// an ODM export reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmittedSignature {
+    /// The visit signed (empty for the casebook).
+    pub visit_id: String,
+    /// What it means (`trial::Meaning`'s name).
+    pub meaning: String,
+    /// The signer's account.
+    pub username: String,
+    /// The signer's printed name.
+    pub signer_name: String,
+    /// When (UTC).
+    pub signed_at: String,
+    /// When a later change voided it.
+    pub void_at: Option<String>,
+}
+
+/// One participant's casebook for an ODM export: the participant, the treatment when the
+/// export includes it, the visits, the saved forms, the audit trail of those forms (every
+/// row of entity `form`, oldest first) and the signatures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Casebook {
+    /// The participant.
+    pub participant: Participant,
+    /// The arm's or dose level's id, only when the export includes treatments.
+    pub treatment: Option<String>,
+    /// The planned visits, by target date.
+    pub visits: Vec<SubmittedVisit>,
+    /// The saved forms, by visit and form.
+    pub forms: Vec<SubmittedForm>,
+    /// The audit rows of the forms, oldest first.
+    pub trail: Vec<crate::AuditRow>,
+    /// The signatures, oldest first.
+    pub signatures: Vec<SubmittedSignature>,
+}
+
+/// What an ODM export is given, in order: first the accounts that may appear in it
+/// (username and full name), then each participant's casebook, then the end (still inside
+/// the transaction: a file finished there is finished before the export is audited).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CasebookPart {
+    /// Every account with a role in the study, and the system.
+    Users(Vec<(String, String)>),
+    /// One participant's casebook.
+    Casebook(Box<Casebook>),
+    /// Every casebook was given.
+    End,
+}
+
+/// The audit row's columns for the casebooks' trails.
+const TRAIL_COLUMNS: &str = "id, chain, seq, at::instant, user_id, username, action, entity, \
+    record_id, field, old_value, new_value, reason, prev_hash, hash";
+
+impl Store {
+    /// Reads a study's casebooks (in the caller's scope) one participant at a time and hands
+    /// each to `each` as it is read (after the accounts), so that an export of any size holds
+    /// one casebook at a time; when every one was taken, appends the audit rows of the export
+    /// (format `odm`, whether treatments were included, and how many participants, forms,
+    /// audit records and signatures it holds), all in one transaction. When `each` refuses,
+    /// nothing is audited and its error is returned inside `Ok`.
+    pub async fn export_casebooks<E, F>(
+        &self,
+        scope: &Scope,
+        with_treatments: bool,
+        by: &Actor,
+        mut each: F,
+    ) -> Result<std::result::Result<(), E>>
+    where
+        E: Send + 'static,
+        F: FnMut(CasebookPart) -> std::result::Result<(), E> + Send + 'static,
+    {
+        let (scope, by) = (scope.clone(), by.clone());
+        self.write("export_casebooks", move |mut tx| {
+            Box::pin(async move {
+                let conn = tx.conn();
+                let users: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT username, full_name FROM users u WHERE EXISTS (SELECT 1 FROM \
+                     role_assignments r WHERE r.user_id = u.id AND r.study_id = $1) \
+                     ORDER BY username",
+                )
+                .bind(scope.study())
+                .fetch_all(&mut *conn)
+                .await?;
+                if let Err(e) = each(CasebookPart::Users(users)) {
+                    return Ok(Err(e));
+                }
+                let (filter, values) = scope_filter(&scope, 1);
+                let sql = format!("SELECT id FROM participants WHERE {filter} ORDER BY id");
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for v in &values {
+                    q = q.bind(v);
+                }
+                let ids = q.fetch_all(&mut *conn).await?;
+                let mut counts = [0usize; 4];
+                for id in ids {
+                    let book = casebook(&mut *conn, id, with_treatments).await?;
+                    counts[0] += 1;
+                    counts[1] += book.forms.len();
+                    counts[2] += book.trail.len();
+                    counts[3] += book.signatures.len();
+                    if let Err(e) = each(CasebookPart::Casebook(Box::new(book))) {
+                        return Ok(Err(e));
+                    }
+                }
+                if let Err(e) = each(CasebookPart::End) {
+                    return Ok(Err(e));
+                }
+                let study = scope.study().to_string();
+                let row = |field: &str, value: &str| {
+                    Change::new("export", SUBMISSION_ENTITY, &study).set(field, value)
+                };
+                let blinding = if with_treatments {
+                    "unblinded: treatments included"
+                } else {
+                    "blinded: no treatment"
+                };
+                let [people, forms, trail, signatures] = counts;
+                let changes = [
+                    row("format", "odm"),
+                    row("blinding", blinding),
+                    row(
+                        "casebooks",
+                        &format!(
+                            "{people} participants, {forms} forms, {trail} audit records, \
+                             {signatures} signatures"
+                        ),
+                    ),
+                ];
+                tx.audit(&study, &by, &changes).await?;
+                Ok(Ok(()))
+            })
+        })
+        .await
+    }
+}
+
+/// One participant's casebook, read by its id.
+async fn casebook(conn: &mut AnyConnection, id: i64, with_treatments: bool) -> Result<Casebook> {
+    let dialect = dialect_of(conn);
+    let sql = render(
+        dialect,
+        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = $1"),
+    );
+    let participant: Participant = sqlx::query_as::<_, ParticipantRow>(&sql)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?
+        .into();
+    let sql = render(
+        dialect,
+        "SELECT participant_id, visit_id, target::text, done_on::text FROM visits \
+         WHERE participant_id = $1 ORDER BY target, visit_id",
+    );
+    let visits = sqlx::query_as::<_, (i64, String, String, Option<String>)>(&sql)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(
+            |(participant_id, visit_id, target, done_on)| SubmittedVisit {
+                participant_id,
+                visit_id,
+                target,
+                done_on,
+            },
+        )
+        .collect();
+    let sql = render(
+        dialect,
+        "SELECT visit_id, form_id, data::text, status FROM form_entries \
+         WHERE participant_id = $1 ORDER BY visit_id, form_id",
+    );
+    let rows = sqlx::query_as::<_, (String, String, String, String)>(&sql)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut forms = Vec::with_capacity(rows.len());
+    for (visit_id, form_id, data, status) in rows {
+        let data = serde_json::from_str(&data).map_err(|_| crate::StoreError::Invalid {
+            field: "data".into(),
+            message: format!(
+                "form {form_id} of participant {id} at {visit_id} is not a stored value"
+            ),
+        })?;
+        forms.push(SubmittedForm {
+            participant_id: id,
+            visit_id,
+            form_id,
+            data,
+            status,
+        });
+    }
+    let mut trail = Vec::new();
+    if !forms.is_empty() {
+        let marks: Vec<String> = (0..forms.len()).map(|i| format!("${}", i + 1)).collect();
+        let sql = render(
+            dialect,
+            &format!(
+                "SELECT {TRAIL_COLUMNS} FROM audit WHERE entity = 'form' AND record_id IN ({}) \
+                 ORDER BY id",
+                marks.join(", ")
+            ),
+        );
+        let mut q = sqlx::query_as::<_, crate::AuditRow>(&sql);
+        for f in &forms {
+            q = q.bind(format!("{id}/{}/{}", f.visit_id, f.form_id));
+        }
+        trail = q.fetch_all(&mut *conn).await?;
+    }
+    let sql = render(
+        dialect,
+        "SELECT s.visit_id, s.meaning, u.username, s.signer_name, s.signed_at::instant, \
+         s.void_at::instant FROM signatures s JOIN users u ON u.id = s.signer_user_id \
+         WHERE s.participant_id = $1 ORDER BY s.id",
+    );
+    let signatures =
+        sqlx::query_as::<_, (String, String, String, String, String, Option<String>)>(&sql)
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(
+                |(visit_id, meaning, username, signer_name, signed_at, void_at)| {
+                    SubmittedSignature {
+                        visit_id,
+                        meaning,
+                        username,
+                        signer_name,
+                        signed_at,
+                        void_at,
+                    }
+                },
+            )
+            .collect();
+    let treatment = if with_treatments {
+        let mut found = None;
+        for table in [
+            "SELECT arm_id FROM allocations WHERE participant_id = $1",
+            "SELECT level_id FROM dose_assignments WHERE participant_id = $1",
+        ] {
+            if found.is_none() {
+                found = sqlx::query_scalar::<_, String>(table)
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            }
+        }
+        found
+    } else {
+        None
+    };
+    Ok(Casebook {
+        participant,
+        treatment,
+        visits,
+        forms,
+        trail,
+        signatures,
+    })
+}

@@ -23,7 +23,9 @@
 //! [`store::SubmissionData`]. [`export`] reads them through the store, which audits the export
 //! in the same transaction, and writes the files.
 
-mod codes;
+pub(crate) mod codes;
+mod define;
+pub(crate) mod define_zh;
 mod design;
 mod events;
 mod findings;
@@ -39,6 +41,7 @@ use trial::{Blinding, FormKind, Study, VisitDef};
 
 pub use crate::xpt::Problem;
 use crate::xpt::{self, Dataset};
+pub use define::{define_xml, DEFINE_FILE};
 pub use events::BLINDED_DM_LABEL;
 use subject::{Context, Subject};
 
@@ -140,7 +143,34 @@ pub async fn export(
         })
         .await?
         .map_err(SdtmError::Invalid)?;
-    write_files(dir, &made, created)
+    let mut written = write_files(dir, &made, created)?;
+    let define = define_xml(study, &made, with_treatments, created);
+    written.push(write_file(dir, DEFINE_FILE, define.as_bytes())?);
+    Ok(written)
+}
+
+/// The error of an I/O failure on `path`.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SdtmError {
+    let path = path.to_path_buf();
+    move |source| SdtmError::Io { path, source }
+}
+
+/// Writes `bytes` as `name` in `dir` (created when missing), first to a temporary name, synced,
+/// then renamed. Its [`Written`] has the domain `DEFINE` and no records.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Written, SdtmError> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let path = dir.join(name);
+    let temporary = dir.join(format!(".{name}.partial"));
+    std::fs::write(&temporary, bytes).map_err(io_error(&temporary))?;
+    std::fs::File::open(&temporary)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(&temporary))?;
+    std::fs::rename(&temporary, &path).map_err(io_error(&path))?;
+    Ok(Written {
+        domain: "DEFINE".into(),
+        records: 0,
+        path,
+    })
 }
 
 /// Writes each dataset as `<domain>.xpt` in `dir`, each first to a temporary name and then
@@ -150,16 +180,12 @@ pub fn write_files(
     datasets: &[Dataset],
     created: OffsetDateTime,
 ) -> Result<Vec<Written>, SdtmError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SdtmError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let mut written = Vec::new();
     for d in datasets {
         let path = dir.join(format!("{}.xpt", d.name.to_lowercase()));
         let temporary = dir.join(format!(".{}.xpt.partial", d.name.to_lowercase()));
-        let file = std::fs::File::create(&temporary).map_err(io(&temporary))?;
+        let file = std::fs::File::create(&temporary).map_err(io_error(&temporary))?;
         xpt::write_dataset(&file, d, created).map_err(|e| match e {
             xpt::XptError::Invalid(p) => SdtmError::Invalid(p),
             xpt::XptError::Io(source) => SdtmError::Io {
@@ -167,8 +193,8 @@ pub fn write_files(
                 source,
             },
         })?;
-        file.sync_all().map_err(io(&temporary))?;
-        std::fs::rename(&temporary, &path).map_err(io(&path))?;
+        file.sync_all().map_err(io_error(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io_error(&path))?;
         written.push(Written {
             domain: d.name.clone(),
             records: d.records.len(),
@@ -215,4 +241,4 @@ fn text_of(value: Option<&Json>) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -18,7 +18,7 @@ fn study(text: &str) -> Study {
     Study::from_toml(text).unwrap()
 }
 
-fn participant(id: i64, subject: Option<&str>, anchor: Option<&str>) -> Participant {
+pub(crate) fn participant(id: i64, subject: Option<&str>, anchor: Option<&str>) -> Participant {
     Participant {
         id,
         study_id: "XS228-P2".into(),
@@ -503,4 +503,77 @@ fn helpers() {
         subject::ascii("5×10^7 cells, 36 °C, µg – x"),
         "5x10^7 cells, 36 C, ug - x"
     );
+}
+
+#[test]
+fn define_xml_describes_every_variable_in_both_languages() {
+    let s = study(PHASE2);
+    let all = datasets(&s, &data(true)).unwrap();
+    let at = time::macros::datetime!(2026-12-06 12:00 UTC);
+    let xml = define_xml(&s, &all, true, at);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    for ds in &all {
+        let zh = define_zh::domain_zh(&ds.name).unwrap_or_else(|| panic!("{}", ds.name));
+        assert!(
+            xml.contains(&format!("xml:lang=\"zh-Hans\">{zh}<")),
+            "{}",
+            ds.name
+        );
+        assert!(xml.contains(&format!("xlink:href=\"{}.xpt\"", ds.name.to_lowercase())));
+        for v in &ds.variables {
+            let item = format!(
+                "<ItemDef OID=\"IT.{}.{}\" Name=\"{}\"",
+                ds.name, v.name, v.name
+            );
+            assert!(xml.contains(&item), "{item}");
+            assert!(xml.contains(&format!("<ItemRef ItemOID=\"IT.{}.{}\"", ds.name, v.name)));
+            let zh = define_zh::variable_zh(&ds.name, &v.name);
+            assert!(zh.is_some(), "{}.{} has no Chinese label", ds.name, v.name);
+        }
+    }
+    // Types and lengths are the files'.
+    for (item, kind) in [
+        ("IT.DM.AGE\" Name=\"AGE\" DataType=\"integer\"", "integer"),
+        (
+            "IT.AE.AESTDTC\" Name=\"AESTDTC\" DataType=\"partialDate\"",
+            "partial",
+        ),
+        ("IT.DM.BRTHDTC\" Name=\"BRTHDTC\" DataType=\"date\"", "date"),
+        (
+            "IT.VS.VSSTRESN\" Name=\"VSSTRESN\" DataType=\"float\"",
+            "float",
+        ),
+    ] {
+        assert!(xml.contains(item), "{kind}: {item}");
+    }
+    let cm = dataset(&all, "CM");
+    let length = table::length(cm, "CMTRT").unwrap();
+    assert!(xml.contains(&format!(
+        "Name=\"CMTRT\" DataType=\"text\" SASFieldName=\"CMTRT\" Length=\"{length}\""
+    )));
+    // The sponsor-defined ISNCSCI codes: all 161 declared, with their comment.
+    let nv = xml
+        .split("<CodeList OID=\"CL.NV.NVTESTCD\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</CodeList>").next())
+        .unwrap();
+    assert_eq!(nv.matches("<CodeListItem ").count(), 136 + 25);
+    assert!(nv.contains("def:CommentOID=\"COM.NVTESTCD\""));
+    assert!(nv.contains(
+        "CodedValue=\"C5RMOT\"><Decode><TranslatedText xml:lang=\"en\">C5 right motor</TranslatedText>\
+         <TranslatedText xml:lang=\"zh-Hans\">C5 右侧运动</TranslatedText>"
+    ));
+    assert!(xml.contains("<def:CommentDef OID=\"COM.NVTESTCD\">"));
+    // The arms are in an unblinded DM's code list, and a blinded one says it has none.
+    assert!(xml.contains("<CodeList OID=\"CL.DM.ARMCD\""));
+    let blinded = define_xml(&s, &datasets(&s, &data(false)).unwrap(), false, at);
+    assert!(blinded.contains("blinded: no treatment"));
+    assert!(!blinded.contains("CL.DM.ARMCD"));
+    // Origins.
+    assert_eq!(
+        define::origin("AE", "AETERM"),
+        ("Collected", Some("Investigator"))
+    );
+    assert_eq!(define::origin("AE", "AESTDY"), ("Derived", None));
+    assert_eq!(define::origin("TS", "TSVAL"), ("Protocol", None));
 }

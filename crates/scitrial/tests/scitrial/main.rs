@@ -1,7 +1,8 @@
 //! The program's integration tests, one binary, each running the real `scitrial` binary:
 //! `classify` (cli), the server commands (server), signed audit checkpoints (checkpoints), the
 //! API against its contract under schemathesis (contract), `randomization verify`
-//! (randomization_verify), `export sdtm` read back by pyreadstat and pandas (sdtm), `safety e2b`
+//! (randomization_verify), `export sdtm` read back by pyreadstat and pandas with its
+//! define.xml validated (sdtm), `export odm` validated and read back (odm), `safety e2b`
 //! read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), the server's
 //! JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128), `labs ranges`
 //! and `labs import` (labs). A test
@@ -18,6 +19,7 @@ mod isbt128;
 mod labs;
 mod logs;
 mod mail;
+mod odm;
 mod randomization_verify;
 mod sdtm;
 mod server;

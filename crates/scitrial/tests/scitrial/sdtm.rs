@@ -126,6 +126,90 @@ fn read_back(python: &Path, dir: &Path) -> BTreeMap<String, (Value, Vec<BTreeMap
     files
 }
 
+/// Validates a directory's `define.xml` against the Define-XML 2.1 schema that PyPI `odmlib`
+/// ships (with lxml), and prints, for each dataset it describes, its variables with their
+/// English and Chinese labels, and for each `.xpt` the variables and labels pyreadstat reads.
+const DEFINE_CHECK: &str = r#"
+import json, os, sys
+import lxml.etree as et
+import odmlib, pyreadstat
+
+d = sys.argv[1]
+xsd = os.path.join(os.path.dirname(odmlib.__file__), "schemas", "define", "2.1", "define2-1-0.xsd")
+schema = et.XMLSchema(et.parse(xsd))
+doc = et.parse(os.path.join(d, "define.xml"))
+if not schema.validate(doc):
+    sys.exit("define.xml is not valid Define-XML 2.1: " + str(schema.error_log))
+ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
+lang = "{http://www.w3.org/XML/1998/namespace}lang"
+def texts(node):
+    return {t.get(lang): t.text for t in node.findall("odm:Description/odm:TranslatedText", ns)}
+items = {i.get("OID"): i for i in doc.iterfind(".//odm:ItemDef", ns)}
+described = {}
+for g in doc.iterfind(".//odm:ItemGroupDef", ns):
+    variables = []
+    for ref in g.findall("odm:ItemRef", ns):
+        item = items[ref.get("ItemOID")]
+        origin = item.find("def:Origin", ns)
+        variables.append([item.get("Name"), texts(item), item.get("DataType"),
+                          origin.get("Type") if origin is not None else None])
+    leaf = g.find("def:leaf", ns).get("{http://www.w3.org/1999/xlink}href")
+    described[g.get("Name")] = {"file": leaf, "label": texts(g), "variables": variables}
+files = {}
+for name in sorted(os.listdir(d)):
+    if name.endswith(".xpt"):
+        df, meta = pyreadstat.read_xport(os.path.join(d, name), encoding="utf-8")
+        files[name] = [[c, meta.column_names_to_labels[c]] for c in meta.column_names]
+codes = [c.get("CodedValue") for c in doc.iterfind(".//odm:CodeList[@OID='CL.NV.NVTESTCD']/odm:CodeListItem", ns)]
+print(json.dumps({"described": described, "files": files, "nv_codes": codes}))
+"#;
+
+/// Checks a directory's `define.xml`: valid against the schema, describing exactly the
+/// variables each file holds (in order, with the same labels) and each in Chinese too.
+fn check_define(python: &Path, dir: &Path, nv: &BTreeMap<String, (Value, Rows)>) {
+    let out = Command::new(python)
+        .args(["-c", DEFINE_CHECK])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "define.xml check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let described = read["described"].as_object().unwrap();
+    let files = read["files"].as_object().unwrap();
+    assert_eq!(described.len(), files.len(), "one dataset per file");
+    for (domain, d) in described {
+        let file = d["file"].as_str().unwrap();
+        assert_eq!(file, format!("{}.xpt", domain.to_lowercase()));
+        assert!(
+            d["label"]["zh-Hans"].is_string(),
+            "{domain}: {}",
+            d["label"]
+        );
+        let in_define: Vec<Value> = d["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                assert!(v[1]["zh-Hans"].is_string(), "{domain}: {v}");
+                assert!(v[3].is_string(), "{domain}: {v} has no origin");
+                json!([v[0], v[1]["en"]])
+            })
+            .collect();
+        assert_eq!(in_define, files[file].as_array().unwrap()[..], "{domain}");
+    }
+    // Every ISNCSCI test code in NV is declared in its sponsor-defined code list.
+    let declared: Vec<String> = serde_json::from_value(read["nv_codes"].clone()).unwrap();
+    assert_eq!(declared.len(), 136 + 25);
+    for row in &nv["nv.xpt"].1 {
+        let code = row["NVTESTCD"].as_str().unwrap();
+        assert!(declared.iter().any(|c| c == code), "{code} not declared");
+    }
+}
+
 fn export(url: &str, study: &str, dir: &Path, unblinded: bool) -> (i32, String) {
     let mut cmd = bin();
     cmd.args(["export", "sdtm", "--database-url", url, "--study", study])
@@ -152,7 +236,7 @@ fn day(date: &str, day1: &str) -> Value {
 
 /// Vital signs, concomitant medication, SCIM III and WISCI II at the visits that took place
 /// and list them, for every fourth enrolled participant.
-async fn fill_forms(sql: &store::Store, study: &trial::Study) {
+pub(crate) async fn fill_forms(sql: &store::Store, study: &trial::Study) {
     let scope = Scope::Study(study.id.clone());
     let by = Actor::system();
     let participants = sql.participants(&scope).await.unwrap();
@@ -227,7 +311,10 @@ fn sorted(mut rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
 
 #[tokio::test]
 async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
-    let python = common::python("pyreadstat, pandas", "reading the SDTM files back");
+    let python = common::python(
+        "pyreadstat, pandas, lxml, odmlib",
+        "reading the SDTM files back and validating define.xml",
+    );
     let phase1 = std::fs::read_to_string(common::study("xs228-phase1.toml")).unwrap();
     let phase2 = std::fs::read_to_string(PHASE2).unwrap();
     for db in common::databases("scitrial_sdtm").await {
@@ -249,6 +336,7 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
         let (code, text) = export(url, "XS228-P2", &blind_dir, false);
         assert_eq!(code, 0, "{text}");
         assert!(text.contains("(blinded: no arms)"), "{text}");
+        assert!(blind_dir.join("define.xml").exists(), "{text}");
         let (code, text) = export(url, "XS228-P2", &open_dir, true);
         assert_eq!(code, 0, "{text}");
         for domain in [
@@ -295,6 +383,8 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
         };
         let blinded = read_back(python, &blind_dir);
         let unblinded = read_back(python, &open_dir);
+        check_define(python, &blind_dir, &blinded);
+        check_define(python, &open_dir, &unblinded);
         check_against_store(&sql, &study, &blinded, &unblinded).await;
 
         // Phase I is open-label: its dose levels are in DM without asking.
