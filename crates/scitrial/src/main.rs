@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod analysis;
+mod backup;
 mod checkpoint;
 mod classify;
 mod export;
@@ -60,6 +61,13 @@ enum Command {
     /// make a checkpoint key, or export it.
     #[command(subcommand)]
     Audit(server::AuditCommand),
+    /// A consistent copy of the database, taken while the server writes it: SQLite's
+    /// `VACUUM INTO`, or `pg_dump`'s snapshot (custom format) for PostgreSQL.
+    Backup(backup::BackupArgs),
+    /// Restores a backup into a fresh database (a new SQLite file, or an empty PostgreSQL
+    /// database) and verifies its audit chains. Exit status: 0 restored and intact, 1 restored
+    /// but the trail does not verify, 2 nothing restored.
+    Restore(backup::RestoreArgs),
     /// User accounts.
     #[command(subcommand)]
     Users(server::UsersCommand),
@@ -150,6 +158,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => server::run(server::demo(args)),
         Command::Audit(cmd) => server::run_audit(cmd),
         Command::Users(cmd) => server::run(server::users(cmd)),
+        Command::Backup(args) => server::run(backup::backup(args)),
+        Command::Restore(args) => backup::run_restore(args),
         Command::LoadTest(args) => server::run(load::run(args)),
         Command::Randomization(cmd) => randomization::run(cmd),
         Command::Terms(cmd) => server::run(terms::run(cmd)),

@@ -1,12 +1,12 @@
 //! `scitrial serve`, `demo`, `audit` and `users`: the platform's server and its tools.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use futures::StreamExt;
 use store::Store;
 
 use crate::checkpoint::{self, CheckpointArgs, Schedule};
@@ -370,6 +370,9 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
     serve_with(listener, app, schedule, mailer, shutdown).await
 }
 
+/// How much of the audit export is written at a time.
+const CHUNK: usize = 64 << 10;
+
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {
     let outcome = runtime().and_then(|rt| rt.block_on(audit(cmd)));
     match outcome {
@@ -444,15 +447,30 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
             store
                 .record_export("system", what, &store::Actor::system())
                 .await?;
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            out.write_all(store::AuditRow::CSV_HEADER.as_bytes())?;
-            let mut rows = store.audit_all();
-            while let Some(row) = rows.next().await {
-                let row = row?;
-                if include_unblinded || !store::is_unblinded_chain(&row.chain) {
-                    out.write_all(row.csv_line().as_bytes())?;
-                }
+            // Streamed: the rows are written as they are read, 64 KiB at a time.
+            let mut out = std::io::stdout().lock();
+            let mut chunk = Vec::with_capacity(CHUNK + 1024);
+            chunk.extend_from_slice(store::AuditRow::CSV_HEADER.as_bytes());
+            let mut failed = None;
+            store
+                .audit_each(|row| {
+                    if include_unblinded || !store::is_unblinded_chain(row.chain) {
+                        row.write_csv(&mut chunk);
+                        if chunk.len() >= CHUNK {
+                            if let Err(e) = out.write_all(&chunk) {
+                                failed = Some(e);
+                                return ControlFlow::Break(());
+                            }
+                            chunk.clear();
+                        }
+                    }
+                    ControlFlow::Continue(())
+                })
+                .await?;
+            if let Some(e) = failed {
+                return Err(e).context("writing the export");
             }
+            out.write_all(&chunk)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }

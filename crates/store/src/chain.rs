@@ -62,58 +62,214 @@ impl AuditRow {
     pub const CSV_HEADER: &'static str =
         "id,chain,seq,at,user_id,username,action,entity,record_id,field,old_value,new_value,reason,prev_hash,hash\n";
 
+    /// The row, borrowed.
+    pub fn as_ref(&self) -> AuditRowRef<'_> {
+        AuditRowRef {
+            id: self.id,
+            chain: &self.chain,
+            seq: self.seq,
+            at: &self.at,
+            user_id: self.user_id,
+            username: &self.username,
+            action: &self.action,
+            entity: &self.entity,
+            record_id: &self.record_id,
+            field: self.field.as_deref(),
+            old_value: self.old_value.as_deref(),
+            new_value: self.new_value.as_deref(),
+            reason: self.reason.as_deref(),
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+    }
+
     /// The row as a CSV line.
     pub fn csv_line(&self) -> String {
-        let cell = |s: &str| {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let opt = |s: &Option<String>| s.as_deref().map(cell).unwrap_or_default();
-        let user = self.user_id.map(|u| u.to_string()).unwrap_or_default();
-        [
-            self.id.to_string(),
-            cell(&self.chain),
-            self.seq.to_string(),
-            cell(&self.at),
-            user,
-            cell(&self.username),
-            cell(&self.action),
-            cell(&self.entity),
-            cell(&self.record_id),
-            opt(&self.field),
-            opt(&self.old_value),
-            opt(&self.new_value),
-            opt(&self.reason),
-            self.prev_hash.clone(),
-            self.hash.clone(),
-        ]
-        .join(",")
-            + "\n"
+        let mut out = Vec::with_capacity(256);
+        self.as_ref().write_csv(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// The hash this row should have.
     pub fn expected_hash(&self) -> String {
-        hash_row(
-            &self.chain,
-            self.seq,
-            &self.at,
-            self.user_id,
-            &self.username,
-            &Change {
-                action: self.action.clone(),
-                entity: self.entity.clone(),
-                record_id: self.record_id.clone(),
-                field: self.field.clone(),
-                old_value: self.old_value.clone(),
-                new_value: self.new_value.clone(),
-                reason: self.reason.clone(),
-            },
-            &self.prev_hash,
-        )
+        hex::encode(self.as_ref().digest(&mut Vec::new()))
     }
+}
+
+/// A row of the audit trail borrowed from a reader's buffer: what the streamed export and
+/// verification read (see `Store::audit_each`), without a copy per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditRowRef<'a> {
+    /// Its id (insertion order over all chains).
+    pub id: i64,
+    /// The chain.
+    pub chain: &'a str,
+    /// Its position in the chain, from 1.
+    pub seq: i64,
+    /// When (UTC), as hashed.
+    pub at: &'a str,
+    /// Who, by id.
+    pub user_id: Option<i64>,
+    /// Who, by name.
+    pub username: &'a str,
+    /// What was done.
+    pub action: &'a str,
+    /// To what kind of record.
+    pub entity: &'a str,
+    /// To which record.
+    pub record_id: &'a str,
+    /// Which field.
+    pub field: Option<&'a str>,
+    /// The value before.
+    pub old_value: Option<&'a str>,
+    /// The value after.
+    pub new_value: Option<&'a str>,
+    /// Why.
+    pub reason: Option<&'a str>,
+    /// The previous row's hash.
+    pub prev_hash: &'a str,
+    /// This row's hash.
+    pub hash: &'a str,
+}
+
+impl AuditRowRef<'_> {
+    /// The row, owned.
+    pub fn to_row(&self) -> AuditRow {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        AuditRow {
+            id: self.id,
+            chain: self.chain.into(),
+            seq: self.seq,
+            at: self.at.into(),
+            user_id: self.user_id,
+            username: self.username.into(),
+            action: self.action.into(),
+            entity: self.entity.into(),
+            record_id: self.record_id.into(),
+            field: own(self.field),
+            old_value: own(self.old_value),
+            new_value: own(self.new_value),
+            reason: own(self.reason),
+            prev_hash: self.prev_hash.into(),
+            hash: self.hash.into(),
+        }
+    }
+
+    /// Appends the row as a CSV line (the columns of [`AuditRow::CSV_HEADER`]) to `out`.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
+        fn cell(out: &mut Vec<u8>, s: &str) {
+            if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                out.push(b'"');
+                for part in s.split_inclusive('"') {
+                    out.extend_from_slice(part.as_bytes());
+                    if part.ends_with('"') {
+                        out.push(b'"');
+                    }
+                }
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+        let mut digits = [0u8; 20];
+        out.extend_from_slice(decimal(self.id, &mut digits));
+        out.push(b',');
+        cell(out, self.chain);
+        out.push(b',');
+        out.extend_from_slice(decimal(self.seq, &mut digits));
+        out.push(b',');
+        cell(out, self.at);
+        out.push(b',');
+        if let Some(user) = self.user_id {
+            out.extend_from_slice(decimal(user, &mut digits));
+        }
+        for text in [self.username, self.action, self.entity, self.record_id] {
+            out.push(b',');
+            cell(out, text);
+        }
+        for text in [self.field, self.old_value, self.new_value, self.reason] {
+            out.push(b',');
+            if let Some(text) = text {
+                cell(out, text);
+            }
+        }
+        out.push(b',');
+        out.extend_from_slice(self.prev_hash.as_bytes());
+        out.push(b',');
+        out.extend_from_slice(self.hash.as_bytes());
+        out.push(b'\n');
+    }
+
+    /// The SHA-256 this row should have (over its content and `prev_hash`), with `buf` as
+    /// scratch space for what is hashed: fields length-prefixed, an absent one written
+    /// differently from an empty one (see the module's documentation).
+    pub(crate) fn digest(&self, buf: &mut Vec<u8>) -> [u8; 32] {
+        buf.clear();
+        let mut digits = [0u8; 20];
+        let mut put = |value: Option<&[u8]>| match value {
+            Some(v) => {
+                let mut len = [0u8; 20];
+                buf.extend_from_slice(decimal(v.len() as i64, &mut len));
+                buf.push(b':');
+                buf.extend_from_slice(v);
+                buf.push(b'|');
+            }
+            None => buf.extend_from_slice(b"-|"),
+        };
+        fn text(s: Option<&str>) -> Option<&[u8]> {
+            s.map(str::as_bytes)
+        }
+        put(Some(b"scitrial-audit-v1"));
+        put(Some(self.chain.as_bytes()));
+        put(Some(decimal(self.seq, &mut digits)));
+        put(Some(self.at.as_bytes()));
+        match self.user_id {
+            Some(user) => put(Some(decimal(user, &mut digits))),
+            None => put(None),
+        }
+        put(Some(self.username.as_bytes()));
+        put(Some(self.action.as_bytes()));
+        put(Some(self.entity.as_bytes()));
+        put(Some(self.record_id.as_bytes()));
+        put(text(self.field));
+        put(text(self.old_value));
+        put(text(self.new_value));
+        put(text(self.reason));
+        put(Some(self.prev_hash.as_bytes()));
+        Sha256::digest(&buf[..]).into()
+    }
+
+    /// Whether the row's stored hash is the one its content gives (`buf`: scratch space).
+    pub(crate) fn hash_matches(&self, buf: &mut Vec<u8>) -> bool {
+        let digest = self.digest(buf);
+        let mut hex = [0u8; 64];
+        // Lower-case hex, as the hash was written.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in digest.iter().enumerate() {
+            hex[2 * i] = DIGITS[usize::from(b >> 4)];
+            hex[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        self.hash.as_bytes() == hex
+    }
+}
+
+/// `n` in decimal, as `i64::to_string` writes it, in `buf`.
+fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
 }
 
 /// The hash of a row.
@@ -126,30 +282,24 @@ pub(crate) fn hash_row(
     change: &Change,
     prev_hash: &str,
 ) -> String {
-    let mut h = Sha256::new();
-    let mut put = |value: Option<&str>| match value {
-        Some(v) => {
-            h.update(format!("{}:", v.len()).as_bytes());
-            h.update(v.as_bytes());
-            h.update(b"|");
-        }
-        None => h.update(b"-|"),
+    let row = AuditRowRef {
+        id: 0,
+        chain,
+        seq,
+        at,
+        user_id,
+        username,
+        action: &change.action,
+        entity: &change.entity,
+        record_id: &change.record_id,
+        field: change.field.as_deref(),
+        old_value: change.old_value.as_deref(),
+        new_value: change.new_value.as_deref(),
+        reason: change.reason.as_deref(),
+        prev_hash,
+        hash: "",
     };
-    put(Some("scitrial-audit-v1"));
-    put(Some(chain));
-    put(Some(&seq.to_string()));
-    put(Some(at));
-    put(user_id.map(|u| u.to_string()).as_deref());
-    put(Some(username));
-    put(Some(&change.action));
-    put(Some(&change.entity));
-    put(Some(&change.record_id));
-    put(change.field.as_deref());
-    put(change.old_value.as_deref());
-    put(change.new_value.as_deref());
-    put(change.reason.as_deref());
-    put(Some(prev_hash));
-    hex::encode(h.finalize())
+    hex::encode(row.digest(&mut Vec::with_capacity(256)))
 }
 
 /// What is wrong with a chain.
@@ -194,6 +344,8 @@ pub(crate) struct ChainCheck {
     expected_seq: i64,
     prev_hash: String,
     pub rows: u64,
+    /// Scratch space for what is hashed.
+    buf: Vec<u8>,
 }
 
 impl ChainCheck {
@@ -203,13 +355,14 @@ impl ChainCheck {
             expected_seq: 1,
             prev_hash: GENESIS.into(),
             rows: 0,
+            buf: Vec::with_capacity(512),
         }
     }
 
     /// Checks the next row.
-    pub(crate) fn next(&mut self, row: &AuditRow) -> Option<AuditReport> {
+    pub(crate) fn next(&mut self, row: &AuditRowRef<'_>) -> Option<AuditReport> {
         let fail = |problem| AuditReport::Tampered {
-            chain: row.chain.clone(),
+            chain: row.chain.to_string(),
             id: row.id,
             seq: row.seq,
             problem,
@@ -217,11 +370,12 @@ impl ChainCheck {
         if row.seq != self.expected_seq || row.prev_hash != self.prev_hash {
             return Some(fail(AuditProblem::Broken));
         }
-        if row.expected_hash() != row.hash {
+        if !row.hash_matches(&mut self.buf) {
             return Some(fail(AuditProblem::Changed));
         }
         self.expected_seq += 1;
-        self.prev_hash = row.hash.clone();
+        self.prev_hash.clear();
+        self.prev_hash.push_str(row.hash);
         self.rows += 1;
         None
     }
@@ -346,4 +500,157 @@ pub(crate) async fn append(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash as first written (one `format!` per field), the definition the fast one must
+    /// agree with.
+    fn plain_hash(r: &AuditRow) -> String {
+        let mut h = Sha256::new();
+        let mut put = |value: Option<&str>| match value {
+            Some(v) => {
+                h.update(format!("{}:", v.len()).as_bytes());
+                h.update(v.as_bytes());
+                h.update(b"|");
+            }
+            None => h.update(b"-|"),
+        };
+        put(Some("scitrial-audit-v1"));
+        put(Some(&r.chain));
+        put(Some(&r.seq.to_string()));
+        put(Some(&r.at));
+        put(r.user_id.map(|u| u.to_string()).as_deref());
+        put(Some(&r.username));
+        put(Some(&r.action));
+        put(Some(&r.entity));
+        put(Some(&r.record_id));
+        put(r.field.as_deref());
+        put(r.old_value.as_deref());
+        put(r.new_value.as_deref());
+        put(r.reason.as_deref());
+        put(Some(&r.prev_hash));
+        hex::encode(h.finalize())
+    }
+
+    /// The CSV line as first written.
+    fn plain_csv(r: &AuditRow) -> String {
+        let cell = |s: &str| {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let opt = |s: &Option<String>| s.as_deref().map(cell).unwrap_or_default();
+        [
+            r.id.to_string(),
+            cell(&r.chain),
+            r.seq.to_string(),
+            cell(&r.at),
+            r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+            cell(&r.username),
+            cell(&r.action),
+            cell(&r.entity),
+            cell(&r.record_id),
+            opt(&r.field),
+            opt(&r.old_value),
+            opt(&r.new_value),
+            opt(&r.reason),
+            r.prev_hash.clone(),
+            r.hash.clone(),
+        ]
+        .join(",")
+            + "\n"
+    }
+
+    fn rows() -> Vec<AuditRow> {
+        let texts = [
+            "",
+            "plain",
+            "a,b",
+            "say \"no\"",
+            "\"\"",
+            "line\nbreak\r",
+            "四肢 \u{1F600}",
+        ];
+        let numbers = [0, 1, 9, 10, 99, 12_345, -1, -10, i64::MAX, i64::MIN];
+        let mut out = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            for (j, n) in numbers.iter().enumerate() {
+                let opt = |k: usize| ((i + j + k) % 3 != 0).then(|| text.to_string());
+                let mut row = AuditRow {
+                    id: *n,
+                    chain: format!("XS228-P2{text}"),
+                    seq: numbers[(j + 3) % numbers.len()],
+                    at: "2026-11-22T01:29:02.000000Z".into(),
+                    user_id: (j % 2 == 0).then_some(*n),
+                    username: text.to_string(),
+                    action: "update".into(),
+                    entity: text.repeat(j),
+                    record_id: n.to_string(),
+                    field: opt(0),
+                    old_value: opt(1),
+                    new_value: opt(2),
+                    reason: opt(3),
+                    prev_hash: GENESIS.into(),
+                    hash: String::new(),
+                };
+                row.hash = plain_hash(&row);
+                out.push(row);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_fast_hash_and_csv_agree_with_their_plain_definitions() {
+        let mut buf = Vec::new();
+        for row in rows() {
+            assert_eq!(row.expected_hash(), row.hash, "{row:?}");
+            assert!(row.as_ref().hash_matches(&mut buf), "{row:?}");
+            assert_eq!(row.csv_line(), plain_csv(&row), "{row:?}");
+            let change = Change {
+                action: row.action.clone(),
+                entity: row.entity.clone(),
+                record_id: row.record_id.clone(),
+                field: row.field.clone(),
+                old_value: row.old_value.clone(),
+                new_value: row.new_value.clone(),
+                reason: row.reason.clone(),
+            };
+            let written = hash_row(
+                &row.chain,
+                row.seq,
+                &row.at,
+                row.user_id,
+                &row.username,
+                &change,
+                &row.prev_hash,
+            );
+            assert_eq!(written, row.hash);
+            assert_eq!(row.as_ref().to_row(), row);
+        }
+    }
+
+    #[test]
+    fn a_changed_byte_or_an_absent_value_changes_the_hash() {
+        let mut buf = Vec::new();
+        for row in rows().into_iter().take(20) {
+            let mut changed = row.clone();
+            changed.username.push('x');
+            assert!(!changed.as_ref().hash_matches(&mut buf));
+            let mut absent = row.clone();
+            absent.field = match absent.field {
+                Some(_) => None,
+                None => Some(String::new()),
+            };
+            assert!(!absent.as_ref().hash_matches(&mut buf));
+            let mut upper = row.clone();
+            upper.hash = upper.hash.to_uppercase();
+            assert_eq!(upper.as_ref().hash_matches(&mut buf), upper.hash == row.hash);
+        }
+    }
 }

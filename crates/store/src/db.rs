@@ -35,6 +35,18 @@ pub struct Store {
     group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
     /// What the group-committing writer has done.
     group_counts: std::sync::Arc<group::Counts>,
+    /// Where the database is, for the connections of the trail's readers (`audit/read.rs`).
+    url: Url,
+}
+
+/// A database URL, kept out of `Debug` (it may carry a password).
+#[derive(Clone)]
+struct Url(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Url(…)")
+    }
 }
 
 /// The transaction a write runs in, with the dialect for the few statements that differ.
@@ -173,7 +185,13 @@ impl Store {
             writer,
             group,
             group_counts,
+            url: Url(url.into()),
         })
+    }
+
+    /// The database's URL (as opened: `?mode=rwc` added to a SQLite one).
+    pub(crate) fn url(&self) -> &str {
+        &self.url.0
     }
 
     /// Which database this is.

@@ -28,6 +28,7 @@ mod accounts;
 mod allocation;
 mod analysis;
 mod audit;
+mod backup;
 mod chain;
 mod credentials;
 mod db;
@@ -60,8 +61,9 @@ pub use allocation::{
     RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use analysis::{ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
+pub use backup::{backup_sqlite, postgres_is_empty};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
-pub use chain::{AuditProblem, AuditReport, AuditRow, GENESIS};
+pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormSave, Signature, Signing};

@@ -26,6 +26,14 @@ pub fn instant(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// An instant given in microseconds since 1970 (UTC), as the store writes instants (empty
+/// when out of range).
+pub(crate) fn instant_from_unix_micros(micros: i128) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(micros * 1000)
+        .map(instant)
+        .unwrap_or_default()
+}
+
 /// Now, as the store writes it.
 pub fn now() -> String {
     instant(OffsetDateTime::now_utc())

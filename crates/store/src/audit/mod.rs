@@ -2,12 +2,15 @@
 //! (for the CSV export), exports recorded, and every chain verified (see [`crate::chain`] for
 //! the chain itself).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use trial::audit::{ChainHead, ChainNow};
 
-use crate::chain::{AuditReport, AuditRow, ChainCheck, GENESIS};
+mod read;
+mod walk;
+
+use crate::chain::{AuditReport, AuditRow};
 use crate::db::Store;
 use crate::dialect::render;
 use crate::model::{now, Actor};
@@ -109,41 +112,6 @@ impl Store {
         })
         .await
     }
-
-    /// Walks every chain and reports the first row that does not verify.
-    pub async fn verify_audit(&self) -> Result<AuditReport> {
-        Ok(self.audit_walk(&BTreeMap::new()).await?.report)
-    }
-
-    /// Walks every chain in one read snapshot (so writes committed meanwhile are not half
-    /// seen): the first row that does not verify, each chain's head as recorded (what a
-    /// checkpoint signs), and each chain as found, with the stored hashes at the positions
-    /// asked for (what checkpoints are compared with; see `trial::audit`).
-    pub async fn audit_walk(&self, wanted: &BTreeMap<String, BTreeSet<i64>>) -> Result<AuditWalk> {
-        let mut tx = self.pool.begin().await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let heads: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
-                .fetch_all(&mut *tx)
-                .await?;
-        let heads: BTreeMap<String, (i64, String)> = heads
-            .into_iter()
-            .map(|(chain, seq, hash)| (chain, (seq, hash)))
-            .collect();
-        let mut walk = Walk::new(&heads, wanted);
-        {
-            let mut rows = sqlx::query_as::<_, AuditRow>(self.audit_all_sql()).fetch(&mut *tx);
-            while let Some(row) = rows.next().await {
-                walk.row(row?);
-            }
-        }
-        tx.rollback().await?;
-        Ok(walk.finish())
-    }
 }
 
 /// A checkpoint written outside the database, as [`Store::record_checkpoint`] records it.
@@ -172,116 +140,6 @@ pub struct AuditWalk {
     pub heads: Vec<ChainHead>,
     /// Each chain as found.
     pub chains: BTreeMap<String, ChainNow>,
-}
-
-/// The walk over the rows, chain by chain.
-struct Walk<'w> {
-    heads: &'w BTreeMap<String, (i64, String)>,
-    wanted: &'w BTreeMap<String, BTreeSet<i64>>,
-    first: Option<AuditReport>,
-    /// The chain being walked, its check (`None` once a row failed), and what was found.
-    current: Option<(ChainCheck, bool, ChainNow)>,
-    chains: BTreeMap<String, ChainNow>,
-    rows: u64,
-}
-
-impl<'w> Walk<'w> {
-    fn new(
-        heads: &'w BTreeMap<String, (i64, String)>,
-        wanted: &'w BTreeMap<String, BTreeSet<i64>>,
-    ) -> Walk<'w> {
-        Walk {
-            heads,
-            wanted,
-            first: None,
-            current: None,
-            chains: BTreeMap::new(),
-            rows: 0,
-        }
-    }
-
-    fn row(&mut self, row: AuditRow) {
-        if self
-            .current
-            .as_ref()
-            .is_none_or(|(c, _, _)| c.chain != row.chain)
-        {
-            self.end_chain();
-            self.current = Some((ChainCheck::new(&row.chain), true, ChainNow::default()));
-        }
-        let Some((check, ok, found)) = self.current.as_mut() else {
-            return;
-        };
-        found.rows += 1;
-        if self
-            .wanted
-            .get(&row.chain)
-            .is_some_and(|w| w.contains(&row.seq))
-        {
-            found.hashes.insert(row.seq, row.hash.clone());
-        }
-        if *ok {
-            match check.next(&row) {
-                None => found.verified += 1,
-                Some(report) => {
-                    *ok = false;
-                    self.first.get_or_insert(report);
-                }
-            }
-        }
-    }
-
-    fn end_chain(&mut self) {
-        let Some((check, ok, found)) = self.current.take() else {
-            return;
-        };
-        if ok {
-            let (seq, hash) = self.head(&check.chain);
-            if let Some(report) = check.end(seq, &hash) {
-                self.first.get_or_insert(report);
-            }
-        }
-        self.rows += check.rows;
-        self.chains.insert(check.chain, found);
-    }
-
-    fn head(&self, chain: &str) -> (i64, String) {
-        self.heads
-            .get(chain)
-            .cloned()
-            .unwrap_or_else(|| (0, GENESIS.into()))
-    }
-
-    fn finish(mut self) -> AuditWalk {
-        self.end_chain();
-        // A chain whose rows are all gone while its head remains.
-        for (chain, (seq, hash)) in self.heads {
-            if *seq > 0 && !self.chains.contains_key(chain) {
-                if let Some(report) = ChainCheck::new(chain).end(*seq, hash) {
-                    self.first.get_or_insert(report);
-                }
-            }
-        }
-        let report = self.first.unwrap_or(AuditReport::Intact {
-            rows: self.rows,
-            chains: self.chains.len() as u64,
-        });
-        let heads = self
-            .heads
-            .iter()
-            .filter(|(_, (seq, _))| *seq > 0)
-            .map(|(chain, (seq, hash))| ChainHead {
-                chain: chain.clone(),
-                rows: *seq,
-                head: hash.clone(),
-            })
-            .collect();
-        AuditWalk {
-            report,
-            heads,
-            chains: self.chains,
-        }
-    }
 }
 
 /// What a page of the audit trail is filtered by (each filter is optional, all are applied in
