@@ -61,8 +61,8 @@ pub use allocation::{
     RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use analysis::{ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
-pub use backup::{backup_sqlite, postgres_is_empty};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
+pub use backup::{backup_sqlite, postgres_is_empty};
 pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
@@ -93,8 +93,8 @@ pub use safety::{
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use submission::{
-    Casebook, CasebookPart, Exported, SubmissionData, SubmittedForm, SubmittedSignature,
-    SubmittedVisit, Treatment, SUBMISSION_ENTITY,
+    Casebook, CasebookPart, Exported, SubmissionData, SubmittedDose, SubmittedForm,
+    SubmittedSignature, SubmittedVisit, Treatment, SUBMISSION_ENTITY,
 };
 pub use trial::Change;
 

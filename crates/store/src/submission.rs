@@ -56,6 +56,29 @@ pub struct Treatment {
     pub id: String,
 }
 
+/// A dose given at the bedside, as EX reads it (the product's administration record).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmittedDose {
+    /// The participant.
+    pub participant_id: i64,
+    /// Which dose of the schedule, from 1 (none for a record made before doses were numbered).
+    pub dose_number: Option<i64>,
+    /// The visit it was given at.
+    pub visit_id: Option<String>,
+    /// When it was injected (UTC, RFC 3339).
+    pub injected_at: String,
+    /// The dose in cells, as the label states it (the same for a placebo unit).
+    pub dose_cells: i64,
+    /// The volume, mL, as recorded.
+    pub volume_ml: String,
+    /// The route (`intrathecal`).
+    pub route: String,
+    /// The lumbar puncture level (`L3-L4`).
+    pub puncture_level: String,
+    /// Whether the unit was placebo: only when the export includes treatments.
+    pub placebo: Option<bool>,
+}
+
 /// Everything of a study (in the caller's scope) that a submission is mapped from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubmissionData {
@@ -69,6 +92,8 @@ pub struct SubmissionData {
     pub adverse_events: Vec<AdverseEventRecord>,
     /// The treatment of each participant given one, only when the export includes it.
     pub treatments: Option<Vec<Treatment>>,
+    /// The doses given, by participant and injection time.
+    pub doses: Vec<SubmittedDose>,
 }
 
 /// What a mapping made of the data, and what the audit row says it included.
@@ -241,12 +266,47 @@ async fn load(
     } else {
         None
     };
+    let placebo = if with_treatments { "u.placebo" } else { "NULL" };
+    let sql = render(
+        dialect,
+        &format!(
+            "SELECT a.participant_id, a.dose_number, a.visit_id, a.injected_at::instant, \
+             a.dose_cells, a.volume_ml, a.route, a.puncture_level, {placebo} AS placebo \
+             FROM product_administrations a JOIN product_units u ON u.id = a.unit_id \
+             WHERE a.{members} ORDER BY a.participant_id, a.injected_at, a.id"
+        ),
+    );
+    let mut q = sqlx::query(&sql);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let mut doses = Vec::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        use sqlx::Row;
+        let placebo: Option<crate::dialect::Flag> = if with_treatments {
+            Some(r.try_get("placebo")?)
+        } else {
+            None
+        };
+        doses.push(SubmittedDose {
+            participant_id: r.try_get("participant_id")?,
+            dose_number: r.try_get("dose_number")?,
+            visit_id: r.try_get("visit_id")?,
+            injected_at: r.try_get("injected_at")?,
+            dose_cells: r.try_get("dose_cells")?,
+            volume_ml: r.try_get("volume_ml")?,
+            route: r.try_get("route")?,
+            puncture_level: r.try_get("puncture_level")?,
+            placebo: placebo.map(|f| f.0),
+        });
+    }
     Ok(SubmissionData {
         participants,
         visits,
         forms,
         adverse_events,
         treatments,
+        doses,
     })
 }
 

@@ -67,6 +67,11 @@ fn domain(name: &str) -> Domain {
             "One record per recorded intervention occurrence per subject",
             &["STUDYID", "USUBJID", "CMSEQ"],
         ),
+        "EX" => d(
+            "INTERVENTIONS",
+            "One record per constant dosing interval per subject",
+            &["STUDYID", "USUBJID", "EXTRT", "EXSTDTC"],
+        ),
         "VS" => d(
             "FINDINGS",
             "One record per vital sign measurement per visit per subject",
@@ -179,8 +184,17 @@ fn data_type(ds: &Dataset, i: usize) -> (&'static str, Option<usize>, Option<usi
                     })
                     .peekable();
                 if dated.peek().is_some() {
-                    let full = dated.all(|n| n == 10);
-                    return (if full { "date" } else { "partialDate" }, None, None);
+                    let lengths: Vec<usize> = dated.collect();
+                    let kind = if lengths.iter().all(|&n| n == 10) {
+                        "date"
+                    } else if lengths.iter().all(|&n| n == 19) {
+                        "datetime"
+                    } else if lengths.iter().any(|&n| n > 10) {
+                        "partialDatetime"
+                    } else {
+                        "partialDate"
+                    };
+                    return (kind, None, None);
                 }
             }
             ("text", Some(length), None)

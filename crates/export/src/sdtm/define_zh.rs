@@ -12,6 +12,7 @@ pub(crate) fn domain_zh(domain: &str) -> Option<&'static str> {
     Some(match domain {
         "DM" => "人口统计学",
         "AE" => "不良事件",
+        "EX" => "暴露",
         "DS" => "处置",
         "SV" => "受试者访视",
         "CM" => "合并用药",
@@ -28,7 +29,7 @@ pub(crate) fn domain_zh(domain: &str) -> Option<&'static str> {
 }
 
 /// Variables named the same in every domain.
-const WHOLE: [(&str, &str); 56] = [
+const WHOLE: [(&str, &str); 63] = [
     ("STUDYID", "研究标识符"),
     ("DOMAIN", "域缩写"),
     ("USUBJID", "受试者唯一标识符"),
@@ -85,6 +86,13 @@ const WHOLE: [(&str, &str); 56] = [
     ("CMDOSU", "剂量单位"),
     ("CMDOSFRQ", "给药频率"),
     ("CMROUTE", "给药途径"),
+    ("EXTRT", "治疗名称"),
+    ("EXDOSE", "剂量"),
+    ("EXDOSU", "剂量单位"),
+    ("EXDOSFRM", "剂型"),
+    ("EXROUTE", "给药途径"),
+    ("EXVAMT", "治疗载体量"),
+    ("EXVAMTU", "治疗载体量单位"),
 ];
 
 /// Variables named by their domain's prefix and a suffix.

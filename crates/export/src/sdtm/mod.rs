@@ -5,6 +5,7 @@
 //! |---|---|
 //! | DM | each enrolled participant (USUBJID = STUDYID-SUBJID; ARM, ACTARM only unblinded) |
 //! | AE | adverse events |
+//! | EX | the doses given at the bedside (the product's administrations; the product named only unblinded) |
 //! | DS | consent, and the end of participation (completed or withdrawn, with its reason) |
 //! | SV | the visits that took place |
 //! | CM | the concomitant-medication forms |
@@ -28,6 +29,7 @@ mod define;
 pub(crate) mod define_zh;
 mod design;
 mod events;
+mod exposure;
 mod findings;
 mod subject;
 mod table;
@@ -43,6 +45,7 @@ pub use crate::xpt::Problem;
 use crate::xpt::{self, Dataset};
 pub use define::{define_xml, DEFINE_FILE};
 pub use events::BLINDED_DM_LABEL;
+pub use exposure::BLINDED_TREATMENT;
 use subject::{Context, Subject};
 
 /// What can go wrong in an export.
@@ -88,6 +91,7 @@ pub fn datasets(study: &Study, data: &SubmissionData) -> Result<Vec<Dataset>, Pr
     let all = vec![
         events::dm(&cx),
         events::ae(&cx, data)?,
+        exposure::ex(&cx, data),
         events::cm(&cx, data),
         events::ds(&cx),
         events::sv(&cx, data),

@@ -162,7 +162,65 @@ fn data(treatments: bool) -> SubmissionData {
                 id: "placebo".into(),
             }]
         }),
+        doses: vec![
+            store::SubmittedDose {
+                participant_id: 1,
+                dose_number: Some(1),
+                visit_id: Some("baseline".into()),
+                injected_at: "2026-02-10T02:15:07.123456Z".into(),
+                dose_cells: 100_000_000,
+                volume_ml: "5.0".into(),
+                route: "intrathecal".into(),
+                puncture_level: "L3-L4".into(),
+                placebo: treatments.then_some(true),
+            },
+            // Not a subject: never exported.
+            store::SubmittedDose {
+                participant_id: 3,
+                dose_number: Some(1),
+                visit_id: None,
+                injected_at: "2026-02-11T02:15:07Z".into(),
+                dose_cells: 100_000_000,
+                volume_ml: "5.0".into(),
+                route: "intrathecal".into(),
+                puncture_level: "L3-L4".into(),
+                placebo: treatments.then_some(false),
+            },
+        ],
     }
+}
+
+#[test]
+fn ex_has_each_dose_and_names_the_treatment_only_when_unblinded() {
+    let s = study(PHASE2);
+    let blinded = datasets(&s, &data(false)).unwrap();
+    let ex = dataset(&blinded, "EX");
+    assert_eq!(column(ex, "USUBJID"), ["XS228-P2-001"]);
+    assert_eq!(column(ex, "EXTRT"), [super::BLINDED_TREATMENT]);
+    assert_eq!(column(ex, "EXDOSE"), ["100000000"], "the label's dose");
+    assert_eq!(column(ex, "EXSTDTC"), ["2026-02-10T02:15:07"]);
+    assert_eq!(column(ex, "EXSTDY"), ["1"]);
+    assert_eq!(column(ex, "EPOCH"), ["TREATMENT"]);
+    assert_eq!(column(ex, "VISITNUM"), ["2"]);
+    assert_eq!(column(ex, "EXROUTE"), ["INTRATHECAL"]);
+    assert_eq!(column(ex, "EXLOC"), ["L3-L4"]);
+    assert_eq!(column(ex, "EXVAMT"), ["5"]);
+    assert_eq!(column(ex, "EXSPID"), ["DOSE 1"]);
+    let unblinded = datasets(&s, &data(true)).unwrap();
+    let ex = dataset(&unblinded, "EX");
+    assert_eq!(column(ex, "EXTRT"), ["PLACEBO"]);
+    assert_eq!(column(ex, "EXDOSE"), ["0"]);
+    let mut active = data(true);
+    active.doses[0].placebo = Some(false);
+    let all = datasets(&s, &active).unwrap();
+    assert_eq!(column(dataset(&all, "EX"), "EXTRT"), ["XS228"]);
+    let p1 = study(PHASE1);
+    let all = datasets(&p1, &active).unwrap();
+    assert_eq!(
+        column(dataset(&all, "EX"), "EXTRT"),
+        ["XS228"],
+        "from the study's id"
+    );
 }
 
 fn dataset<'a>(all: &'a [Dataset], name: &str) -> &'a Dataset {
@@ -219,11 +277,15 @@ fn dm_has_each_subject_once_and_arms_only_when_unblinded() {
         ["Placebo (inactive solution)", "Not Assigned"]
     );
     assert_eq!(column(dm, "ACTARM"), column(dm, "ARM"));
-    // Nothing else differs between the two exports.
+    // Nothing else differs between the two exports but EX's treatment (its own test).
     let blinded_names: Vec<&str> = blinded.iter().map(|d| d.name.as_str()).collect();
     let open_names: Vec<&str> = open.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(blinded_names, open_names);
-    for (b, o) in blinded.iter().zip(&open).filter(|(b, _)| b.name != "DM") {
+    for (b, o) in blinded
+        .iter()
+        .zip(&open)
+        .filter(|(b, _)| !["DM", "EX"].contains(&b.name.as_str()))
+    {
         assert_eq!(b, o, "{}", b.name);
     }
 }
@@ -391,6 +453,7 @@ fn trial_design_comes_from_the_definition() {
         forms: vec![],
         adverse_events: vec![],
         treatments: Some(vec![]),
+        doses: vec![],
     };
     let all = datasets(&p1, &empty).unwrap();
     let names: Vec<&str> = all.iter().map(|d| d.name.as_str()).collect();
@@ -462,8 +525,8 @@ fn files_are_written_one_per_domain() {
     assert_eq!(
         names,
         [
-            "dm.xpt", "ae.xpt", "cm.xpt", "ds.xpt", "sv.xpt", "vs.xpt", "qs.xpt", "nv.xpt",
-            "ta.xpt", "te.xpt", "ti.xpt", "ts.xpt", "tv.xpt"
+            "dm.xpt", "ae.xpt", "ex.xpt", "cm.xpt", "ds.xpt", "sv.xpt", "vs.xpt", "qs.xpt",
+            "nv.xpt", "ta.xpt", "te.xpt", "ti.xpt", "ts.xpt", "tv.xpt"
         ]
     );
     for w in &written {

@@ -37,7 +37,12 @@ fn trail(rows: usize) -> (Vec<store::AuditRow>, Vec<(String, i64, String)>) {
         rng ^= rng << 17;
         rng % n
     };
-    let fields = ["c5RightMotor", "t4LeftTouch", "s4_5LeftPrick", "analContraction"];
+    let fields = [
+        "c5RightMotor",
+        "t4LeftTouch",
+        "s4_5LeftPrick",
+        "analContraction",
+    ];
     let mut micros = 0u64;
     while out.len() < rows {
         let pick = next(100);
@@ -251,7 +256,11 @@ async fn audit_speed() {
                 rows as f64 / secs
             )
         };
-        let verify = best_of_3(bin, &["audit", "verify", "--database-url", &url], "/dev/null");
+        let verify = best_of_3(
+            bin,
+            &["audit", "verify", "--database-url", &url],
+            "/dev/null",
+        );
         println!("  scitrial audit verify:            {}", rate(verify));
         let export = best_of_3(bin, &["audit", "export", "--database-url", &url], &csv);
         println!("  scitrial audit export:            {}", rate(export));

@@ -340,7 +340,7 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
         let (code, text) = export(url, "XS228-P2", &open_dir, true);
         assert_eq!(code, 0, "{text}");
         for domain in [
-            "dm", "ae", "ds", "sv", "vs", "cm", "qs", "nv", "ta", "te", "ti", "ts", "tv",
+            "dm", "ae", "ex", "ds", "sv", "vs", "cm", "qs", "nv", "ta", "te", "ti", "ts", "tv",
         ] {
             for dir in [&blind_dir, &open_dir] {
                 assert!(
@@ -544,10 +544,46 @@ async fn check_against_store(
         );
         assert_eq!(row["AGE"], json!(f64::from(age)));
     }
-    // Everything but DM is the same in both exports.
-    for (name, (_, rows)) in blinded.iter().filter(|(n, _)| *n != "dm.xpt") {
+    // Everything but DM and EX's treatment is the same in both exports.
+    for (name, (_, rows)) in blinded
+        .iter()
+        .filter(|(n, _)| !["dm.xpt", "ex.xpt"].contains(&n.as_str()))
+    {
         assert_eq!(rows, &unblinded[name].1, "{name}");
     }
+
+    // EX: every dose given, the product named only unblinded (placebo with dose 0).
+    let doses: Vec<(i64, String, i64, i64)> = sqlx::query_as(&sql.sql(
+        "SELECT a.participant_id, a.injected_at::instant, a.dose_cells, \
+         CASE WHEN u.placebo THEN 1 ELSE 0 END \
+         FROM product_administrations a JOIN product_units u ON u.id = a.unit_id",
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let doses: Vec<_> = doses
+        .into_iter()
+        .filter_map(|(pid, at, dose, placebo)| Some((by_id.get(&pid)?, at, dose, placebo == 1)))
+        .collect();
+    assert!(!doses.is_empty(), "the demo's participants were dosed");
+    let columns = ["USUBJID", "EXSTDTC", "EXTRT", "EXDOSE"];
+    let expect = |open: bool| {
+        sorted(
+            doses
+                .iter()
+                .map(|(p, at, dose, placebo)| {
+                    let (trt, dose) = match (open, placebo) {
+                        (false, _) => (export::sdtm::BLINDED_TREATMENT, *dose as f64),
+                        (true, true) => ("PLACEBO", 0.0),
+                        (true, false) => ("XS228", *dose as f64),
+                    };
+                    vec![usubjid(&p.1), json!(&at[..19]), json!(trt), json!(dose)]
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(project(&blinded["ex.xpt"].1, &columns), expect(false));
+    assert_eq!(project(&unblinded["ex.xpt"].1, &columns), expect(true));
 
     // AE: every event of an enrolled participant.
     type E = (

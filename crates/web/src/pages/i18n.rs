@@ -543,7 +543,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     (
         "p.walking_prognosis",
         "Walking at one year (van Middendorp 2011)",
-        "一年时独立行走预测（van Middendorp 2011）",
+        "一年时独立行走预测（2011 年临床预测规则）",
     ),
     (
         "p.walking_prognosis_value",

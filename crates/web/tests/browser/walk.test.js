@@ -78,6 +78,9 @@ async function fillForm(page, date) {
     const id = await field.getAttribute('data-field');
     const input = field.locator('#f-' + id);
     if (await input.count() === 0) continue;
+    // A field the platform fills (the donor HLA typing from the master cell bank) is shown
+    // read-only and never typed.
+    if (await input.getAttribute('data-source') !== null) continue;
     const tag = await input.evaluate(function (e) { return e.tagName + ':' + (e.type || ''); });
     if (tag.startsWith('SELECT')) {
       const values = (await input.locator('option').evaluateAll(function (os) { return os.map(function (o) { return o.value; }); })).filter(function (v) { return v !== ''; });

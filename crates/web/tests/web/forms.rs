@@ -83,8 +83,12 @@ async fn every_form_of_both_studies_has_a_page_for_every_role_in_both_languages(
                             }
                             assert_eq!(status, StatusCode::OK, "{name} {lang} {path}: {html}");
                             for field in field_ids(form) {
+                                // A field the platform fills is shown, never sent.
+                                let sourced =
+                                    form.field(&field).is_some_and(|f| f.source.is_some());
+                                let named = format!("name=\"{field}\"");
+                                assert_eq!(html.contains(&named), !sourced, "{name} {path}");
                                 for needle in [
-                                    format!("name=\"{field}\""),
                                     format!("id=\"f-{field}\""),
                                     format!("<label for=\"f-{field}\">"),
                                 ] {
