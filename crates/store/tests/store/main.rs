@@ -17,6 +17,7 @@ mod labs;
 mod mail;
 mod passwords;
 mod product;
+mod product_bench;
 mod product_dosing;
 mod safety;
 mod safety_cases;

@@ -322,6 +322,7 @@ pub(super) async fn seed_randomised(
     today: Date,
     pharm: &Actor,
 ) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let sid = &study.id;
     let scope = Scope::Study(sid.clone());
@@ -524,12 +525,19 @@ pub(super) async fn seed_randomised(
             .await
             .map_err(err)?;
     }
+    tracing::debug!(
+        study = %study.id,
+        administrations = plan.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "demo product seeded"
+    );
     Ok(())
 }
 
 /// The escalation's doses: one released lot, received at the site before the first dose, and
 /// each dose of each cohort given from it (no kits in an open-label study).
 pub(super) async fn seed_escalation(app: &App, study: &Study, today: Date) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let sid = &study.id;
     let scope = Scope::Study(sid.clone());
@@ -613,5 +621,11 @@ pub(super) async fn seed_escalation(app: &App, study: &Study, today: Date) -> Re
     for ((p, on, cells), unit) in doses.iter().zip(&units) {
         give(app, study, *p, None, unit, *on, *cells, &pharm).await?;
     }
+    tracing::debug!(
+        study = %study.id,
+        administrations = doses.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "demo product seeded"
+    );
     Ok(())
 }
