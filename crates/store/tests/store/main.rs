@@ -18,6 +18,7 @@ mod lock;
 mod mail;
 mod passwords;
 mod product;
+mod product_bench;
 mod product_dosing;
 mod safety;
 mod safety_cases;

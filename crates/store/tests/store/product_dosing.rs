@@ -169,6 +169,45 @@ async fn enrol(store: &Store, study: &Study, n: usize, anchor: &str) -> i64 {
     p.id
 }
 
+/// Enrols participant `n` with its first dose on `anchor`, assigns it the first single dose by
+/// the sponsor's override and gives it `unit` that day at 10:00 (UTC+8).
+async fn sad_dose(
+    store: &Store,
+    study: &Study,
+    sponsor: &User,
+    pharm: &Actor,
+    n: usize,
+    anchor: &str,
+    unit: &Unit,
+) {
+    let scope = Scope::Study(study.id.clone());
+    let p = enrol(store, study, n, anchor).await;
+    let signed = DoseOverride {
+        reason: "supply test",
+        signer: sponsor,
+    };
+    store
+        .assign_dose_level(
+            &scope,
+            study,
+            p,
+            Some("sad-1"),
+            Some(signed),
+            &Actor::user(sponsor),
+        )
+        .await
+        .unwrap();
+    let on = time::PrimitiveDateTime::new(
+        store::parse_date(anchor).unwrap(),
+        time::macros::time!(10:00),
+    )
+    .assume_offset(time::macros::offset!(+8));
+    store
+        .administer(study, &scope, p, &dose(unit, on, 50_000_000), pharm)
+        .await
+        .unwrap();
+}
+
 /// The sponsor's resupply notices so far.
 async fn resupplies(store: &Store, sid: &str) -> usize {
     store
@@ -450,41 +489,17 @@ async fn a_site_low_on_stock_asks_for_a_resupply_once_per_crossing() {
             "{name}"
         );
         assert_eq!(resupplies(&store, &sid).await, 0, "{name}");
-        let sponsor_actor = Actor::user(&sponsor);
         let pharm = Actor::user(&user(&store, "pharm").await);
-        let mut participants = Vec::new();
+        let sad = |n: usize, anchor: &'static str, unit: Unit| {
+            let (store, study, sponsor, pharm) = (&store, &study, &sponsor, &pharm);
+            async move { sad_dose(store, study, sponsor, pharm, n, anchor, &unit).await }
+        };
+        // Two doses take the stock to 2: told once; a third (1 left) tells nothing more.
         for (i, anchor) in ["2026-08-03", "2026-08-04", "2026-08-05"]
             .iter()
             .enumerate()
         {
-            let p = enrol(&store, &study, 10 + i, anchor).await;
-            store
-                .assign_dose_level(
-                    &scope,
-                    &study,
-                    p,
-                    Some("sad-1"),
-                    Some(DoseOverride {
-                        reason: "supply test",
-                        signer: &sponsor,
-                    }),
-                    &sponsor_actor,
-                )
-                .await
-                .unwrap();
-            participants.push((p, *anchor));
-        }
-        // Two doses take the stock to 2: told once; a third (1 left) tells nothing more.
-        for (i, (p, anchor)) in participants.iter().enumerate() {
-            let at = time::PrimitiveDateTime::new(
-                store::parse_date(anchor).unwrap(),
-                time::macros::time!(10:00),
-            )
-            .assume_offset(time::macros::offset!(+8));
-            store
-                .administer(&study, &scope, *p, &dose(&units[i], at, 50_000_000), &pharm)
-                .await
-                .unwrap();
+            sad(10 + i, anchor, units[i].clone()).await;
             let expected = usize::from(i >= 1);
             assert_eq!(
                 resupplies(&store, &sid).await,
@@ -520,58 +535,10 @@ async fn a_site_low_on_stock_asks_for_a_resupply_once_per_crossing() {
         )
         .await;
         assert_eq!(resupplies(&store, &sid).await, 1, "{name}");
-        let p = enrol(&store, &study, 20, "2026-08-08").await;
-        store
-            .assign_dose_level(
-                &scope,
-                &study,
-                p,
-                Some("sad-1"),
-                Some(DoseOverride {
-                    reason: "supply test",
-                    signer: &sponsor,
-                }),
-                &sponsor_actor,
-            )
-            .await
-            .unwrap();
-        store
-            .administer(
-                &study,
-                &scope,
-                p,
-                &dose(&more[0], datetime!(2026-08-08 10:00 +08:00), 50_000_000),
-                &pharm,
-            )
-            .await
-            .unwrap();
+        sad(20, "2026-08-08", more[0].clone()).await;
         // 1 + 3 = 4, less one given: 3, above 2, nothing told yet.
         assert_eq!(resupplies(&store, &sid).await, 1, "{name}");
-        let p = enrol(&store, &study, 21, "2026-08-09").await;
-        store
-            .assign_dose_level(
-                &scope,
-                &study,
-                p,
-                Some("sad-1"),
-                Some(DoseOverride {
-                    reason: "supply test",
-                    signer: &sponsor,
-                }),
-                &sponsor_actor,
-            )
-            .await
-            .unwrap();
-        store
-            .administer(
-                &study,
-                &scope,
-                p,
-                &dose(&more[1], datetime!(2026-08-09 10:00 +08:00), 50_000_000),
-                &pharm,
-            )
-            .await
-            .unwrap();
+        sad(21, "2026-08-09", more[1].clone()).await;
         assert_eq!(resupplies(&store, &sid).await, 2, "{name}");
     }
 }

@@ -75,7 +75,38 @@ struct Maker<'a> {
     next: u32,
 }
 
-impl Maker<'_> {
+impl<'a> Maker<'a> {
+    /// The manufacturer of a study's demo lots, with its master cell bank.
+    async fn new(
+        app: &'a App,
+        study: &'a Study,
+        (qc, qp): (&Actor, &Actor),
+        series: u32,
+    ) -> Result<Maker<'a>, String> {
+        let bank = app
+            .store
+            .create_bank(
+                &study.id,
+                &NewBank {
+                    code: "MCB-01".into(),
+                    donor: "D-0001".into(),
+                    hla_typing: "A*02:01 A*11:01 B*40:01 B*46:01 DRB1*09:01 DRB1*15:01".into(),
+                },
+                qc,
+            )
+            .await
+            .map_err(err)?;
+        Ok(Maker {
+            app,
+            study,
+            qc: qc.clone(),
+            qp: qp.clone(),
+            bank: bank.id,
+            series,
+            next: 0,
+        })
+    }
+
     async fn lot(
         &mut self,
         number: &str,
@@ -273,8 +304,7 @@ async fn ship(
 async fn give(
     app: &App,
     study: &Study,
-    p: i64,
-    kit: Option<&str>,
+    (p, kit): (i64, Option<&str>),
     unit: &store::Unit,
     on: Date,
     cells: i64,
@@ -322,6 +352,7 @@ pub(super) async fn seed_randomised(
     today: Date,
     pharm: &Actor,
 ) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let sid = &study.id;
     let scope = Scope::Study(sid.clone());
@@ -352,27 +383,7 @@ pub(super) async fn seed_randomised(
     dosed.sort_by_key(|d| d.3);
     let earliest = dosed.first().map_or(today, |d| d.3);
     let made = earliest - Duration::days(60);
-    let bank = store
-        .create_bank(
-            sid,
-            &NewBank {
-                code: "MCB-01".into(),
-                donor: "D-0001".into(),
-                hla_typing: "A*02:01 A*11:01 B*40:01 B*46:01 DRB1*09:01 DRB1*15:01".into(),
-            },
-            &qc,
-        )
-        .await
-        .map_err(err)?;
-    let mut maker = Maker {
-        app,
-        study,
-        qc: qc.clone(),
-        qp: qp.clone(),
-        bank: bank.id,
-        series: 26,
-        next: 0,
-    };
+    let mut maker = Maker::new(app, study, (&qc, &qp), 26).await?;
     // The last two participants dosed at the first site get units of a lot released before
     // its 14-day sterility came back; it comes back positive after they were dosed.
     let first_site = study
@@ -508,7 +519,7 @@ pub(super) async fn seed_randomised(
             .link_unit(study, &scope, kit, &unit.label(), pharm)
             .await
             .map_err(err)?;
-        give(app, study, *p, Some(kit), unit, *on, PHASE2_CELLS, pharm).await?;
+        give(app, study, (*p, Some(kit)), unit, *on, PHASE2_CELLS, pharm).await?;
     }
     // The 14-day sterility of the late lot: positive, after it was given.
     if let Some(lot) = late_units.first().map(|u| u.lot_id) {
@@ -524,12 +535,19 @@ pub(super) async fn seed_randomised(
             .await
             .map_err(err)?;
     }
+    tracing::debug!(
+        study = %study.id,
+        administrations = plan.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "demo product seeded"
+    );
     Ok(())
 }
 
 /// The escalation's doses: one released lot, received at the site before the first dose, and
 /// each dose of each cohort given from it (no kits in an open-label study).
 pub(super) async fn seed_escalation(app: &App, study: &Study, today: Date) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     let sid = &study.id;
     let scope = Scope::Study(sid.clone());
@@ -565,27 +583,7 @@ pub(super) async fn seed_escalation(app: &App, study: &Study, today: Date) -> Re
     let Some(earliest) = doses.first().map(|d| d.1) else {
         return Ok(());
     };
-    let bank = store
-        .create_bank(
-            sid,
-            &NewBank {
-                code: "MCB-01".into(),
-                donor: "D-0001".into(),
-                hla_typing: "A*02:01 A*11:01 B*40:01 B*46:01 DRB1*09:01 DRB1*15:01".into(),
-            },
-            &qc,
-        )
-        .await
-        .map_err(err)?;
-    let mut maker = Maker {
-        app,
-        study,
-        qc: qc.clone(),
-        qp: qp.clone(),
-        bank: bank.id,
-        series: 25,
-        next: 0,
-    };
+    let mut maker = Maker::new(app, study, (&qc, &qp), 25).await?;
     let units = maker
         .lot(
             "XS25-001",
@@ -611,7 +609,13 @@ pub(super) async fn seed_escalation(app: &App, study: &Study, today: Date) -> Re
     )
     .await?;
     for ((p, on, cells), unit) in doses.iter().zip(&units) {
-        give(app, study, *p, None, unit, *on, *cells, &pharm).await?;
+        give(app, study, (*p, None), unit, *on, *cells, &pharm).await?;
     }
+    tracing::debug!(
+        study = %study.id,
+        administrations = doses.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "demo product seeded"
+    );
     Ok(())
 }
