@@ -73,7 +73,10 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         let figures = Figures::of(&study, &data, results.consort.as_ref(), zh);
         let suffix = if zh { ".zh" } else { "" };
         for (name, svg) in [
-            ("consort-flow", figures.consort.as_deref().unwrap_or_default()),
+            (
+                "consort-flow",
+                figures.consort.as_deref().unwrap_or_default(),
+            ),
             ("mean-change", figures.mean_change.as_str()),
             ("waterfall", figures.waterfall.as_str()),
             ("ais-shift", figures.ais_shift.as_str()),
@@ -83,7 +86,11 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         let note = lock_note(lock.as_ref(), zh);
         let body = report_html(&study, &results, &figures, &note, zh);
         let html = report_document(&study, &body, zh);
-        write(&args.output, &format!("report.{lang}.html"), html.as_bytes())?;
+        write(
+            &args.output,
+            &format!("report.{lang}.html"),
+            html.as_bytes(),
+        )?;
     }
     println!(
         "{} participants of study {}, {} results, in {} ms",

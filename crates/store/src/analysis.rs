@@ -116,8 +116,7 @@ impl Store {
         .bind(&study.id)
         .fetch_all(&mut *conn)
         .await?;
-        let administered =
-            (!given.is_empty()).then(|| given.into_iter().map(|(s,)| s).collect());
+        let administered = (!given.is_empty()).then(|| given.into_iter().map(|(s,)| s).collect());
         let screened = participants
             .into_iter()
             .map(|p| Screened {

@@ -257,8 +257,12 @@ impl Store {
         reason: &str,
         by: &Actor,
     ) -> Result<StudyLock> {
-        let (study, signer, reason, by) =
-            (study.clone(), signer.clone(), reason.to_string(), by.clone());
+        let (study, signer, reason, by) = (
+            study.clone(),
+            signer.clone(),
+            reason.to_string(),
+            by.clone(),
+        );
         self.write("unblind_study", move |mut tx| {
             Box::pin(async move {
                 let lock = tx.for_update();
@@ -270,8 +274,7 @@ impl Store {
                     .fetch_optional(tx.conn())
                     .await?;
                 let state = StudyLock::state(lock_of(tx.conn(), &study.id).await?.as_ref());
-                let change =
-                    rules::decide_unblinding(&study, state, &reason, &signer.full_name)?;
+                let change = rules::decide_unblinding(&study, state, &reason, &signer.full_name)?;
                 sqlx::query(&tx.sql(
                     "UPDATE study_locks SET unblinded_at = $1::timestamptz, unblinded_by = $2, \
                      unblinder_name = $3, unblind_reason = $4 WHERE study_id = $5",

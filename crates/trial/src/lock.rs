@@ -215,7 +215,9 @@ pub fn decide_lock(
     }
     Ok(Change::new(LOCK_ACTION, LOCK_ENTITY, study_id)
         .set("audit_head", format!("{chain_seq}:{chain_hash}"))
-        .because(&format!("signed by {signer_name}: the data are complete and final")))
+        .because(&format!(
+            "signed by {signer_name}: the data are complete and final"
+        )))
 }
 
 /// Decides a study's unblinding: only a blinded study, only once it is locked, only once; a
@@ -229,7 +231,10 @@ pub fn decide_unblinding(
     if study.blinding == Blinding::OpenLabel {
         return Err(Refusal::conflict(
             "study",
-            format!("study {} is open-label: there is no blind to break", study.id),
+            format!(
+                "study {} is open-label: there is no blind to break",
+                study.id
+            ),
         ));
     }
     match state {
@@ -343,20 +348,31 @@ mod tests {
         ];
         let found = blockers(&forms, &queries);
         assert_eq!(found.len(), 3, "{found:?}");
-        assert!(matches!(&found[0], Blocker::UnsignedForm { status, .. } if status == "in-progress"));
+        assert!(
+            matches!(&found[0], Blocker::UnsignedForm { status, .. } if status == "in-progress")
+        );
         assert!(matches!(&found[1], Blocker::OpenQuery { status, .. } if status == "open"));
         assert!(matches!(&found[2], Blocker::OpenQuery { status, .. } if status == "answered"));
         assert_eq!(found[2].site_id(), "b");
         let refused = decide_lock("XS", LockState::Open, &found, 3, "ab", "Dana").unwrap_err();
         let text = refused.to_string();
         assert!(text.contains("3 thing(s)"), "{text}");
-        assert!(text.contains("form isncsci of S-001 at week-24 is not signed"), "{text}");
-        assert!(text.contains("query 9 on S-002 week-4 vitals.sbp is open"), "{text}");
+        assert!(
+            text.contains("form isncsci of S-001 at week-24 is not signed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("query 9 on S-002 week-4 vitals.sbp is open"),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_clean_study_locks_once_bound_to_its_audit_head() {
-        let none = blockers(&[form(true, FormStatus::Complete)], &[query(QueryStatus::Closed)]);
+        let none = blockers(
+            &[form(true, FormStatus::Complete)],
+            &[query(QueryStatus::Closed)],
+        );
         assert!(none.is_empty());
         let change = decide_lock("XS", LockState::Open, &none, 41, "beef", "Dana").unwrap();
         assert_eq!(change.action, LOCK_ACTION);
@@ -379,7 +395,10 @@ mod tests {
         let text = decide_lock("XS", LockState::Open, &blockers(&forms, &[]), 1, "a", "D")
             .unwrap_err()
             .to_string();
-        assert!(text.contains("8 thing(s)") && text.contains("and 3 more"), "{text}");
+        assert!(
+            text.contains("8 thing(s)") && text.contains("and 3 more"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -417,7 +436,11 @@ mod tests {
 
     #[test]
     fn a_locked_study_accepts_only_the_records_of_reading_and_the_unblinding() {
-        for op in ["analysis_subjects", "unblind_study", "acknowledge_notification"] {
+        for op in [
+            "analysis_subjects",
+            "unblind_study",
+            "acknowledge_notification",
+        ] {
             assert!(accepts_after_lock(op), "{op}");
         }
         for op in [

@@ -258,7 +258,11 @@ async fn check_consort(
     for (c, arms) in [(&pooled["consort"], false), (&by_arm["consort"], true)] {
         assert_eq!(c["assessed"], everyone.len(), "{url}: {c}");
         assert_eq!(c["randomised"], allocations.len(), "{url}: {c}");
-        assert_eq!(c["excluded"], everyone.len() - allocations.len(), "{url}: {c}");
+        assert_eq!(
+            c["excluded"],
+            everyone.len() - allocations.len(),
+            "{url}: {c}"
+        );
         let reasons: u64 = c["excluded_reasons"]
             .as_array()
             .unwrap()

@@ -86,7 +86,10 @@ async fn a_study_locks_once_nothing_blocks_it_and_then_refuses_every_write() {
                     visit_id,
                     ..
                 } => {
-                    assert_eq!((visit_id.as_str(), form_id.as_str()), ("screening", "isncsci"));
+                    assert_eq!(
+                        (visit_id.as_str(), form_id.as_str()),
+                        ("screening", "isncsci")
+                    );
                     Some(*participant_id)
                 }
                 Blocker::OpenQuery { .. } => None,
@@ -145,7 +148,11 @@ async fn a_study_locks_once_nothing_blocks_it_and_then_refuses_every_write() {
                 .await
                 .unwrap();
         }
-        assert_eq!(store.lock_blockers(&scope).await.unwrap().len(), 1, "{name}");
+        assert_eq!(
+            store.lock_blockers(&scope).await.unwrap().len(),
+            1,
+            "{name}"
+        );
         store.close_query(&scope, query.id, &dm).await.unwrap();
         assert_eq!(store.lock_blockers(&scope).await.unwrap(), [], "{name}");
 
@@ -212,9 +219,7 @@ async fn a_study_locks_once_nothing_blocks_it_and_then_refuses_every_write() {
         );
         assert_locked(
             "a new participant",
-            store
-                .screen(&scope, &screening(&site_a, "S-3"), &inv)
-                .await,
+            store.screen(&scope, &screening(&site_a, "S-3"), &inv).await,
             &name,
         );
         assert_locked(
@@ -255,9 +260,7 @@ async fn a_study_locks_once_nothing_blocks_it_and_then_refuses_every_write() {
         );
         assert_locked(
             "the product's definition",
-            store
-                .load_product_definition(&study.id, PRODUCT, &dm)
-                .await,
+            store.load_product_definition(&study.id, PRODUCT, &dm).await,
             &name,
         );
         assert_locked(
@@ -276,11 +279,10 @@ async fn a_study_locks_once_nothing_blocks_it_and_then_refuses_every_write() {
             &name,
         );
         assert_eq!(audit_rows(&store).await, before, "{name}: nothing written");
-        let (participants,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM participants")
-                .fetch_one(store.raw_pool())
-                .await
-                .unwrap();
+        let (participants,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants")
+            .fetch_one(store.raw_pool())
+            .await
+            .unwrap();
         assert_eq!(participants, 2, "{name}");
 
         // The records of reading still are written: the analysis runs, and is audited.

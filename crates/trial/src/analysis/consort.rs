@@ -86,7 +86,10 @@ fn counts(reasons: impl IntoIterator<Item = String>) -> Vec<Count> {
     for r in reasons {
         *by.entry(r).or_default() += 1;
     }
-    let mut out: Vec<Count> = by.into_iter().map(|(reason, n)| Count { reason, n }).collect();
+    let mut out: Vec<Count> = by
+        .into_iter()
+        .map(|(reason, n)| Count { reason, n })
+        .collect();
     out.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| a.reason.cmp(&b.reason)));
     out
 }
@@ -102,7 +105,12 @@ fn exclusion(s: &Screened) -> String {
         ParticipantStatus::Screening => "still in screening".to_owned(),
         ParticipantStatus::Enrolled => "enrolled, not yet randomised".to_owned(),
         ParticipantStatus::Withdrawn | ParticipantStatus::Completed => {
-            match s.end_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            match s
+                .end_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+            {
                 Some(r) => format!("withdrew before randomisation: {r}"),
                 None => "withdrew before randomisation".to_owned(),
             }
@@ -143,7 +151,12 @@ pub fn consort(
             .arms
             .iter()
             .map(|a| (a.id.clone(), a.name.clone()))
-            .chain(study.dose_levels.iter().map(|l| (l.id.clone(), l.name.clone())));
+            .chain(
+                study
+                    .dose_levels
+                    .iter()
+                    .map(|l| (l.id.clone(), l.name.clone())),
+            );
         for (id, name) in named {
             if randomised.iter().any(|s| s.arm.as_deref() == Some(&id)) {
                 keys.push((id, name));
@@ -168,8 +181,12 @@ pub fn consort(
                 .filter(|(_, s)| s.ittfl && (!by_arm || s.arm.as_deref() == Some(&group)))
                 .collect();
             let allocated = members.len();
-            let received = administered
-                .map(|given| members.iter().filter(|(_, s)| given.contains(&s.subjid)).count());
+            let received = administered.map(|given| {
+                members
+                    .iter()
+                    .filter(|(_, s)| given.contains(&s.subjid))
+                    .count()
+            });
             let ended: Vec<&str> = members
                 .iter()
                 .filter(|(_, s)| s.eosstt == "DISCONTINUED")

@@ -47,6 +47,19 @@ impl Svg {
         Svg { out }
     }
 
+    /// A document with its title written at the top.
+    fn titled(width: u32, height: u32, title: &str) -> Svg {
+        let mut svg = Svg::new(width, height, title);
+        svg.text(
+            f64::from(width) / 2.0,
+            22.0,
+            "middle",
+            " font-size=\"15\"",
+            title,
+        );
+        svg
+    }
+
     fn text(&mut self, x: f64, y: f64, anchor: &str, extra: &str, text: &str) {
         let _ = write!(
             self.out,
@@ -90,7 +103,12 @@ fn groups(study: &Study, data: &Datasets, zh: bool) -> Vec<Group> {
     if !by_arm {
         return vec![Group {
             key: None,
-            name: if zh { "全部受试者" } else { "All participants" }.to_owned(),
+            name: if zh {
+                "全部受试者"
+            } else {
+                "All participants"
+            }
+            .to_owned(),
             colour: POOLED,
         }];
     }
@@ -129,8 +147,11 @@ fn member(group: &Group, s: &AdslRow) -> bool {
     s.ittfl && (group.key.is_none() || s.arm == group.key)
 }
 
+/// A group's point at a visit: the mean, its 95% t interval (from 2 values) and n.
+type Point = (f64, Option<(f64, f64)>, usize);
+
 /// The mean, its 95% t interval and n of `values` (the interval only from 2 values).
-fn mean_ci(values: &[f64]) -> Option<(f64, Option<(f64, f64)>, usize)> {
+fn mean_ci(values: &[f64]) -> Option<Point> {
     let n = values.len();
     if n == 0 {
         return None;
@@ -237,7 +258,7 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             .map_or_else(|| id.to_owned(), |v| v.name_in(zh).to_owned())
     };
     // Per group, per visit: mean, interval, n.
-    let points: Vec<Vec<Option<(f64, Option<(f64, f64)>, usize)>>> = groups
+    let points: Vec<Vec<Option<Point>>> = groups
         .iter()
         .map(|g| {
             visits
@@ -261,8 +282,7 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         "Mean change from baseline in total motor score (95% CI)"
     };
     let (width, height) = (720u32, 420u32);
-    let mut svg = Svg::new(width, height, title);
-    svg.text(f64::from(width) / 2.0, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width, height, title);
     let values = points.iter().flatten().flatten().flat_map(|(m, ci, _)| {
         let (lo, hi) = ci.unwrap_or((*m, *m));
         [*m, lo, hi]
@@ -278,17 +298,30 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     };
     frame.y_axis(
         &mut svg,
-        if zh { "总运动评分变化" } else { "Change in total motor score" },
+        if zh {
+            "总运动评分变化"
+        } else {
+            "Change in total motor score"
+        },
     );
     let base = frame.top + frame.height;
-    svg.line((frame.left, base), (frame.left + frame.width, base), "#333333", 1.0);
+    svg.line(
+        (frame.left, base),
+        (frame.left + frame.width, base),
+        "#333333",
+        1.0,
+    );
     if visits.is_empty() {
         svg.text(
             frame.left + frame.width / 2.0,
             frame.top + frame.height / 2.0,
             "middle",
             "",
-            if zh { "尚无基线后的评分" } else { "No post-baseline score yet" },
+            if zh {
+                "尚无基线后的评分"
+            } else {
+                "No post-baseline score yet"
+            },
         );
         return svg.end();
     }
@@ -298,7 +331,8 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         frame.left + slot * (i as f64 + 0.5) + spread
     };
     for (i, (_, visit)) in visits.iter().enumerate() {
-        svg.text(x_of(i, 0) - 0.0, base + 18.0, "middle", "", &name_of(visit));
+        let x = frame.left + slot * (i as f64 + 0.5);
+        svg.text(x, base + 18.0, "middle", "", &name_of(visit));
     }
     for (gi, (g, row)) in groups.iter().zip(&points).enumerate() {
         let mut previous: Option<(f64, f64)> = None;
@@ -314,8 +348,18 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             }
             if let Some((lo, hi)) = ci {
                 svg.line((x, frame.y(*lo)), (x, frame.y(*hi)), g.colour, 1.5);
-                svg.line((x - 4.0, frame.y(*lo)), (x + 4.0, frame.y(*lo)), g.colour, 1.5);
-                svg.line((x - 4.0, frame.y(*hi)), (x + 4.0, frame.y(*hi)), g.colour, 1.5);
+                svg.line(
+                    (x - 4.0, frame.y(*lo)),
+                    (x + 4.0, frame.y(*lo)),
+                    g.colour,
+                    1.5,
+                );
+                svg.line(
+                    (x - 4.0, frame.y(*hi)),
+                    (x + 4.0, frame.y(*hi)),
+                    g.colour,
+                    1.5,
+                );
             }
             let _ = write!(
                 svg.out,
@@ -326,7 +370,12 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             previous = Some((x, y));
         }
     }
-    legend(&mut svg, &groups, frame.left + frame.width + 20.0, frame.top + 10.0);
+    legend(
+        &mut svg,
+        &groups,
+        frame.left + frame.width + 20.0,
+        frame.top + 10.0,
+    );
     svg.end()
 }
 
@@ -352,8 +401,7 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         "Change in total motor score at the primary visit, each participant"
     };
     let (width, height) = (720u32, 400u32);
-    let mut svg = Svg::new(width, height, title);
-    svg.text(f64::from(width) / 2.0, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width, height, title);
     let (y_min, y_max) = range(bars.iter().map(|b| b.0));
     let frame = Frame {
         left: 70.0,
@@ -365,7 +413,11 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     };
     frame.y_axis(
         &mut svg,
-        if zh { "总运动评分变化" } else { "Change in total motor score" },
+        if zh {
+            "总运动评分变化"
+        } else {
+            "Change in total motor score"
+        },
     );
     if bars.is_empty() {
         svg.text(
@@ -373,7 +425,11 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             frame.top + frame.height / 2.0,
             "middle",
             "",
-            if zh { "主要访视尚无评分" } else { "No score at the primary visit yet" },
+            if zh {
+                "主要访视尚无评分"
+            } else {
+                "No score at the primary visit yet"
+            },
         );
     }
     let step = frame.width / bars.len().max(1) as f64;
@@ -389,7 +445,12 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             colour,
         );
     }
-    legend(&mut svg, &groups, frame.left + frame.width + 20.0, frame.top + 10.0);
+    legend(
+        &mut svg,
+        &groups,
+        frame.left + frame.width + 20.0,
+        frame.top + 10.0,
+    );
     svg.text(
         frame.left + frame.width / 2.0,
         frame.top + frame.height + 22.0,
@@ -418,8 +479,7 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     let panel = cell * 6.0 + 40.0;
     let width = (40.0 + panel * groups.len() as f64).max(360.0);
     let height = 330.0;
-    let mut svg = Svg::new(width as u32, height as u32, title);
-    svg.text(width / 2.0, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width as u32, height as u32, title);
     for (gi, g) in groups.iter().enumerate() {
         let mut table = [[0usize; 5]; 5];
         for r in data.adisn.iter().filter(|r| r.param == Param::Ais) {
@@ -439,7 +499,13 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         }
         let left = 40.0 + panel * gi as f64 + cell;
         let top = 80.0;
-        svg.text(left + cell * 2.5, 50.0, "middle", " font-weight=\"bold\"", &g.name);
+        svg.text(
+            left + cell * 2.5,
+            50.0,
+            "middle",
+            " font-weight=\"bold\"",
+            &g.name,
+        );
         svg.text(
             left + cell * 2.5,
             68.0,
@@ -452,13 +518,22 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             left - cell + 6.0,
             mid,
             "middle",
-            &format!(" transform=\"rotate(-90 {:.1} {mid:.1})\"", left - cell + 6.0),
+            &format!(
+                " transform=\"rotate(-90 {:.1} {mid:.1})\"",
+                left - cell + 6.0
+            ),
             if zh { "基线" } else { "Baseline" },
         );
         for (i, grade) in GRADES.iter().enumerate() {
             let offset = cell * i as f64;
             svg.text(left + offset + cell / 2.0, top - 4.0, "middle", "", grade);
-            svg.text(left - 6.0, top + offset + cell / 2.0 + 4.0, "end", "", grade);
+            svg.text(
+                left - 6.0,
+                top + offset + cell / 2.0 + 4.0,
+                "end",
+                "",
+                grade,
+            );
         }
         for (i, row) in table.iter().enumerate() {
             for (j, n) in row.iter().enumerate() {
@@ -470,7 +545,13 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
                     _ => "#eeeeee",
                 };
                 svg.rect(x, y, cell, cell, fill, "#999999");
-                svg.text(x + cell / 2.0, y + cell / 2.0 + 4.0, "middle", "", &n.to_string());
+                svg.text(
+                    x + cell / 2.0,
+                    y + cell / 2.0 + 4.0,
+                    "middle",
+                    "",
+                    &n.to_string(),
+                );
             }
         }
     }
@@ -506,18 +587,27 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
         center - 130.0,
         40.0,
         260.0,
-        vec![format!("{} (n = {})", t("Assessed for eligibility", "评估是否符合入选条件"), c.assessed)],
+        vec![format!(
+            "{} (n = {})",
+            t("Assessed for eligibility", "评估是否符合入选条件"),
+            c.assessed
+        )],
     ));
     let mut excluded = vec![format!("{} (n = {})", t("Excluded", "排除"), c.excluded)];
     excluded.extend(reasons(&c.excluded_reasons));
     let excluded_top = 95.0;
     boxes.push((center + 40.0, excluded_top, width - center - 60.0, excluded));
-    let randomised_top = excluded_top + 30.0 + 16.0 * (c.excluded_reasons.len().min(6) as f64 + 1.0);
+    let randomised_top =
+        excluded_top + 30.0 + 16.0 * (c.excluded_reasons.len().min(6) as f64 + 1.0);
     boxes.push((
         center - 130.0,
         randomised_top,
         260.0,
-        vec![format!("{} (n = {})", t("Randomised", "随机化"), c.randomised)],
+        vec![format!(
+            "{} (n = {})",
+            t("Randomised", "随机化"),
+            c.randomised
+        )],
     ));
     let group_top = randomised_top + 70.0;
     let mut bottom = group_top;
@@ -527,7 +617,10 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
         let x = col_left + col_w * i as f64 + 10.0;
         let w = col_w - 20.0;
         let received = match g.received {
-            Some(n) => format!("{} (n = {n})", t("Received allocated product", "接受了分配的产品")),
+            Some(n) => format!(
+                "{} (n = {n})",
+                t("Received allocated product", "接受了分配的产品")
+            ),
             None => format!(
                 "{}: {}",
                 t("Received allocated product", "接受了分配的产品"),
@@ -543,7 +636,11 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
             allocation.push(format!("{} (n = {n})", t("Did not receive it", "未接受")));
         }
         let mut follow = vec![
-            format!("{} (n = {})", t("Lost to follow-up", "失访"), g.lost_to_follow_up),
+            format!(
+                "{} (n = {})",
+                t("Lost to follow-up", "失访"),
+                g.lost_to_follow_up
+            ),
             format!("{} (n = {})", t("Discontinued", "中止"), g.discontinued),
         ];
         follow.extend(reasons(&g.discontinued_reasons));
@@ -568,12 +665,21 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
         group_boxes.push((x + w / 2.0, stack));
     }
     let title = t("CONSORT flow diagram", "CONSORT 流程图");
-    let mut svg = Svg::new(width as u32, bottom as u32, title);
-    svg.text(center, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width as u32, bottom as u32, title);
     // Arrows: assessed → randomised, the branch to excluded, randomised → each group's boxes.
     let assessed_bottom = 40.0 + 30.0;
-    svg.line((center, assessed_bottom), (center, randomised_top), "#333333", 1.2);
-    svg.line((center, excluded_top + 12.0), (center + 40.0, excluded_top + 12.0), "#333333", 1.2);
+    svg.line(
+        (center, assessed_bottom),
+        (center, randomised_top),
+        "#333333",
+        1.2,
+    );
+    svg.line(
+        (center, excluded_top + 12.0),
+        (center + 40.0, excluded_top + 12.0),
+        "#333333",
+        1.2,
+    );
     let randomised_bottom = randomised_top + 30.0;
     for (x, stack) in &group_boxes {
         svg.line((center, randomised_bottom), (*x, group_top), "#333333", 1.2);

@@ -71,11 +71,10 @@ fn arm_name(study: &Study, id: &str, zh: bool) -> String {
 
 fn effect_text(study: &Study, e: &Effect, zh: bool) -> String {
     format!(
-        "{} − {}: {} ({}% CI {} to {}), p = {}, n = {} ({} + {})",
+        "{} − {}: {} (95% CI {} to {}), p = {}, n = {} ({} + {})",
         arm_name(study, &e.active, zh),
         arm_name(study, &e.control, zh),
         num(e.estimate),
-        95,
         num(e.ci_lower),
         num(e.ci_upper),
         p_value(e.p_value),
@@ -109,11 +108,7 @@ fn change_text(study: &Study, a: &ChangeAnalysis, zh: bool) -> String {
     }
 }
 
-fn conversion_text(
-    study: &Study,
-    a: &Outcome<ByArm<Conversion, PooledRate>>,
-    zh: bool,
-) -> String {
+fn conversion_text(study: &Study, a: &Outcome<ByArm<Conversion, PooledRate>>, zh: bool) -> String {
     match a {
         Outcome::Computed(ByArm::Arms(c)) => {
             let mut text = format!(
@@ -261,15 +256,27 @@ pub fn report_html(
         );
     };
     if let Some(svg) = &figures.consort {
-        figure(w(zh, "CONSORT flow diagram", "CONSORT 流程图"), svg, "consort");
+        figure(
+            w(zh, "CONSORT flow diagram", "CONSORT 流程图"),
+            svg,
+            "consort",
+        );
     }
     figure(
-        w(zh, "Mean change in total motor score by visit", "各访视总运动评分平均变化"),
+        w(
+            zh,
+            "Mean change in total motor score by visit",
+            "各访视总运动评分平均变化",
+        ),
         &figures.mean_change,
         "mean-change",
     );
     figure(
-        w(zh, "Individual changes at the primary visit", "主要访视时的个体变化"),
+        w(
+            zh,
+            "Individual changes at the primary visit",
+            "主要访视时的个体变化",
+        ),
         &figures.waterfall,
         "waterfall",
     );

@@ -348,9 +348,7 @@ fn flow_subjects(shown: bool) -> (Vec<Screened>, Vec<Subject>) {
     ];
     subjects[1].status = ParticipantStatus::Withdrawn;
     subjects[1].end_reason = Some("Lost to follow-up after moving".into());
-    subjects[1]
-        .measurements
-        .retain(|m| m.visit_id != "week-24");
+    subjects[1].measurements.retain(|m| m.visit_id != "week-24");
     subjects[3]
         .measurements
         .retain(|m| !(m.visit_id == "week-24" && m.param == Param::Tms));
@@ -379,9 +377,18 @@ fn the_consort_flow_counts_every_box_from_the_records() {
     assert_eq!(
         c.excluded_reasons,
         [
-            Count { reason: "not eligible: age".into(), n: 2 },
-            Count { reason: "enrolled, not yet randomised".into(), n: 1 },
-            Count { reason: "still in screening".into(), n: 1 },
+            Count {
+                reason: "not eligible: age".into(),
+                n: 2
+            },
+            Count {
+                reason: "enrolled, not yet randomised".into(),
+                n: 1
+            },
+            Count {
+                reason: "still in screening".into(),
+                n: 1
+            },
         ]
     );
     let active = c.groups.iter().find(|g| g.group == "xs228").unwrap();
@@ -426,7 +433,10 @@ fn a_blinded_flow_and_its_figures_name_no_arm() {
     ] {
         // The active arm's name is the product's, which the title names too.
         assert!(!text.contains("Placebo (inactive solution)"), "{text}");
-        assert!(!text.contains("risk difference") && !text.contains(" − "), "{text}");
+        assert!(
+            !text.contains("risk difference") && !text.contains(" − "),
+            "{text}"
+        );
         assert!(text.contains("All participants"));
     }
     let zh = report::report_html(&study, &results, &figures, "", true);

@@ -24,7 +24,14 @@ async fn lock_unblind_and_the_final_report_in_a_real_browser() {
         let inv = login(&app, "inv").await;
         let dm = login(&app, "dm").await;
         for i in 0..3 {
-            let id = enrolled(&crc, &sid, &site, &format!("L-{i}"), &format!("XS228-10{i}")).await;
+            let id = enrolled(
+                &crc,
+                &sid,
+                &site,
+                &format!("L-{i}"),
+                &format!("XS228-10{i}"),
+            )
+            .await;
             let (status, body) = crc
                 .post(
                     &format!("/api/studies/{sid}/participants/{id}/randomisation"),

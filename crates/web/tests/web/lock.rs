@@ -13,7 +13,10 @@ use crate::common::{databases as fresh, PASSWORD};
 /// The 409 of a write to a locked study: the field `study`, a message saying it is locked.
 fn assert_locked(what: &str, status: StatusCode, body: &Value) {
     assert_eq!(status, StatusCode::CONFLICT, "{what}: {body}");
-    assert_eq!(body["error"]["fields"][0]["field"], "study", "{what}: {body}");
+    assert_eq!(
+        body["error"]["fields"][0]["field"], "study",
+        "{what}: {body}"
+    );
     assert!(
         body["error"]["fields"][0]["message"]
             .as_str()
@@ -36,7 +39,14 @@ async fn lock_unblind_and_the_results_over_http() {
         let crcb = login(&app, "crcb").await;
         let mut ids = Vec::new();
         for i in 0..3 {
-            let id = enrolled(&crc, &sid, &site_a, &format!("A-{i}"), &format!("XS228-00{i}")).await;
+            let id = enrolled(
+                &crc,
+                &sid,
+                &site_a,
+                &format!("A-{i}"),
+                &format!("XS228-00{i}"),
+            )
+            .await;
             let (status, body) = crc
                 .post(
                     &format!("/api/studies/{sid}/participants/{id}/randomisation"),
@@ -117,7 +127,10 @@ async fn lock_unblind_and_the_results_over_http() {
         assert_locked("the end of participation", status, &body);
         let (status, body) = dm
             .post(
-                &format!("/api/studies/{sid}/participants/{}/visits/screening/forms/isncsci/lock", ids[0]),
+                &format!(
+                    "/api/studies/{sid}/participants/{}/visits/screening/forms/isncsci/lock",
+                    ids[0]
+                ),
                 &json!({}),
             )
             .await;
@@ -133,7 +146,11 @@ async fn lock_unblind_and_the_results_over_http() {
         assert_eq!(pooled["locked"], true);
         let text = pooled.to_string();
         for arm in &app.study.arms {
-            assert!(!text.contains(&format!("\"{}\"", arm.id)), "{}: {text}", arm.id);
+            assert!(
+                !text.contains(&format!("\"{}\"", arm.id)),
+                "{}: {text}",
+                arm.id
+            );
         }
         assert_eq!(pooled["results"]["consort"]["randomised"], 3, "{pooled}");
         assert_eq!(pooled["results"]["consort"]["assessed"], 3, "{pooled}");
@@ -147,7 +164,10 @@ async fn lock_unblind_and_the_results_over_http() {
         let (status, _) = dsmb.post(&unblinding, &reason).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, body) = admin
-            .post(&unblinding, &json!({ "reason": "final", "password": "wrong" }))
+            .post(
+                &unblinding,
+                &json!({ "reason": "final", "password": "wrong" }),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         let (status, body) = admin
