@@ -47,6 +47,19 @@ impl Svg {
         Svg { out }
     }
 
+    /// A document with its title written at the top.
+    fn titled(width: u32, height: u32, title: &str) -> Svg {
+        let mut svg = Svg::new(width, height, title);
+        svg.text(
+            f64::from(width) / 2.0,
+            22.0,
+            "middle",
+            " font-size=\"15\"",
+            title,
+        );
+        svg
+    }
+
     fn text(&mut self, x: f64, y: f64, anchor: &str, extra: &str, text: &str) {
         let _ = write!(
             self.out,
@@ -134,8 +147,11 @@ fn member(group: &Group, s: &AdslRow) -> bool {
     s.ittfl && (group.key.is_none() || s.arm == group.key)
 }
 
+/// A group's point at a visit: the mean, its 95% t interval (from 2 values) and n.
+type Point = (f64, Option<(f64, f64)>, usize);
+
 /// The mean, its 95% t interval and n of `values` (the interval only from 2 values).
-fn mean_ci(values: &[f64]) -> Option<(f64, Option<(f64, f64)>, usize)> {
+fn mean_ci(values: &[f64]) -> Option<Point> {
     let n = values.len();
     if n == 0 {
         return None;
@@ -242,7 +258,7 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             .map_or_else(|| id.to_owned(), |v| v.name_in(zh).to_owned())
     };
     // Per group, per visit: mean, interval, n.
-    let points: Vec<Vec<Option<(f64, Option<(f64, f64)>, usize)>>> = groups
+    let points: Vec<Vec<Option<Point>>> = groups
         .iter()
         .map(|g| {
             visits
@@ -266,14 +282,7 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         "Mean change from baseline in total motor score (95% CI)"
     };
     let (width, height) = (720u32, 420u32);
-    let mut svg = Svg::new(width, height, title);
-    svg.text(
-        f64::from(width) / 2.0,
-        22.0,
-        "middle",
-        " font-size=\"15\"",
-        title,
-    );
+    let mut svg = Svg::titled(width, height, title);
     let values = points.iter().flatten().flatten().flat_map(|(m, ci, _)| {
         let (lo, hi) = ci.unwrap_or((*m, *m));
         [*m, lo, hi]
@@ -322,7 +331,8 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         frame.left + slot * (i as f64 + 0.5) + spread
     };
     for (i, (_, visit)) in visits.iter().enumerate() {
-        svg.text(x_of(i, 0) - 0.0, base + 18.0, "middle", "", &name_of(visit));
+        let x = frame.left + slot * (i as f64 + 0.5);
+        svg.text(x, base + 18.0, "middle", "", &name_of(visit));
     }
     for (gi, (g, row)) in groups.iter().zip(&points).enumerate() {
         let mut previous: Option<(f64, f64)> = None;
@@ -391,14 +401,7 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
         "Change in total motor score at the primary visit, each participant"
     };
     let (width, height) = (720u32, 400u32);
-    let mut svg = Svg::new(width, height, title);
-    svg.text(
-        f64::from(width) / 2.0,
-        22.0,
-        "middle",
-        " font-size=\"15\"",
-        title,
-    );
+    let mut svg = Svg::titled(width, height, title);
     let (y_min, y_max) = range(bars.iter().map(|b| b.0));
     let frame = Frame {
         left: 70.0,
@@ -476,8 +479,7 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     let panel = cell * 6.0 + 40.0;
     let width = (40.0 + panel * groups.len() as f64).max(360.0);
     let height = 330.0;
-    let mut svg = Svg::new(width as u32, height as u32, title);
-    svg.text(width / 2.0, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width as u32, height as u32, title);
     for (gi, g) in groups.iter().enumerate() {
         let mut table = [[0usize; 5]; 5];
         for r in data.adisn.iter().filter(|r| r.param == Param::Ais) {
@@ -663,8 +665,7 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
         group_boxes.push((x + w / 2.0, stack));
     }
     let title = t("CONSORT flow diagram", "CONSORT 流程图");
-    let mut svg = Svg::new(width as u32, bottom as u32, title);
-    svg.text(center, 22.0, "middle", " font-size=\"15\"", title);
+    let mut svg = Svg::titled(width as u32, bottom as u32, title);
     // Arrows: assessed → randomised, the branch to excluded, randomised → each group's boxes.
     let assessed_bottom = 40.0 + 30.0;
     svg.line(

@@ -71,11 +71,10 @@ fn arm_name(study: &Study, id: &str, zh: bool) -> String {
 
 fn effect_text(study: &Study, e: &Effect, zh: bool) -> String {
     format!(
-        "{} − {}: {} ({}% CI {} to {}), p = {}, n = {} ({} + {})",
+        "{} − {}: {} (95% CI {} to {}), p = {}, n = {} ({} + {})",
         arm_name(study, &e.active, zh),
         arm_name(study, &e.control, zh),
         num(e.estimate),
-        95,
         num(e.ci_lower),
         num(e.ci_upper),
         p_value(e.p_value),
