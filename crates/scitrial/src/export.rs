@@ -3,12 +3,29 @@
 //! Reading (through the store, which audits the export), the mapping and the files are the
 //! `export` crate's.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use export::sdtm::{self, SdtmError};
 use store::{Actor, Scope};
+
+/// What an export reads and where it writes.
+#[derive(clap::Args, Debug)]
+pub struct Target {
+    /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// The study's id (`XS228-P2`).
+    #[arg(long)]
+    study: String,
+    /// The directory (sdtm) or the file (odm) to write.
+    #[arg(long)]
+    output: PathBuf,
+    /// Include each participant's arm (or dose level): for an unblinded recipient only.
+    #[arg(long)]
+    unblinded: bool,
+}
 
 /// Submission exports.
 #[derive(clap::Subcommand, Debug)]
@@ -16,43 +33,18 @@ pub enum ExportCommand {
     /// Writes the study's SDTM datasets into DIR (created when missing), one SAS transport
     /// (XPT v5) file per domain: dm.xpt, ae.xpt, ds.xpt, sv.xpt, cm.xpt, vs.xpt, qs.xpt,
     /// nv.xpt (ISNCSCI), ta.xpt, te.xpt, ti.xpt, ts.xpt, tv.xpt (a domain without records is
-    /// left out), and their Define-XML 2.1, define.xml. Arms (ARM, ACTARM) only with --unblinded or in an open-label study. Exit
-    /// status: 0 written, 1 a value does not fit (dataset, variable and record named; nothing
-    /// written), 2 the database, the study or a file.
-    Sdtm {
-        /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        /// The study's id (`XS228-P2`).
-        #[arg(long)]
-        study: String,
-        /// The directory to write into.
-        #[arg(long)]
-        output: PathBuf,
-        /// Include each participant's arm (or dose level): for an unblinded recipient only.
-        #[arg(long)]
-        unblinded: bool,
-    },
+    /// left out), and their Define-XML 2.1, define.xml. Arms (ARM, ACTARM) only with
+    /// --unblinded or in an open-label study. Exit status: 0 written, 1 a value does not fit
+    /// (dataset, variable and record named; nothing written), 2 the database, the study or a
+    /// file.
+    Sdtm(Target),
     /// Writes the study's metadata and every participant's casebook as one CDISC ODM 1.3.2
     /// file: the visits, forms, items and code lists (English and Chinese), each value's
     /// history as transactions with their audit records, and the signatures. Written as it is
     /// read (memory stays flat), to a temporary file renamed once complete. Treatments only
     /// with --unblinded or in an open-label study. Exit status: 0 written, 2 the database, the
     /// study or the file.
-    Odm {
-        /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        /// The study's id (`XS228-P2`).
-        #[arg(long)]
-        study: String,
-        /// The file to write.
-        #[arg(long)]
-        output: PathBuf,
-        /// Include each participant's arm (or dose level): for an unblinded recipient only.
-        #[arg(long)]
-        unblinded: bool,
-    },
+    Odm(Target),
     /// Fills a database (made when missing) with the Phase II study and PARTICIPANTS
     /// synthetic participants, each screened with an ISNCSCI exam, enrolled, randomised and
     /// given a baseline vital-signs form corrected once: the data of the exports' benchmark
@@ -72,17 +64,12 @@ pub fn run(cmd: ExportCommand) -> ExitCode {
     let outcome = crate::server::runtime().and_then(|rt| {
         rt.block_on(async {
             match cmd {
-                ExportCommand::Odm {
-                    database_url,
-                    study,
-                    output,
-                    unblinded,
-                } => odm_file(&database_url, &study, &output, unblinded).await,
+                ExportCommand::Odm(target) => odm_file(&target).await,
                 ExportCommand::Synthetic {
                     database_url,
                     participants,
                 } => crate::synthetic::seed(&database_url, participants).await,
-                sdtm @ ExportCommand::Sdtm { .. } => sdtm_files(sdtm).await,
+                ExportCommand::Sdtm(target) => sdtm_files(target).await,
             }
         })
     });
@@ -98,7 +85,14 @@ pub fn run(cmd: ExportCommand) -> ExitCode {
     }
 }
 
-async fn odm_file(database_url: &str, study: &str, output: &Path, unblinded: bool) -> Result<()> {
+async fn odm_file(target: &Target) -> Result<()> {
+    let Target {
+        database_url,
+        study,
+        output,
+        unblinded,
+    } = target;
+    let unblinded = *unblinded;
     let store = crate::server::open_existing(database_url).await?;
     let definition = crate::server::stored_study(&store, study).await?;
     let count = export::odm::export(
@@ -123,16 +117,13 @@ async fn odm_file(database_url: &str, study: &str, output: &Path, unblinded: boo
     Ok(())
 }
 
-async fn sdtm_files(cmd: ExportCommand) -> Result<()> {
-    let ExportCommand::Sdtm {
+async fn sdtm_files(target: Target) -> Result<()> {
+    let Target {
         database_url,
         study,
         output,
         unblinded,
-    } = cmd
-    else {
-        anyhow::bail!("not an SDTM export");
-    };
+    } = target;
     let store = crate::server::open_existing(&database_url).await?;
     let definition = crate::server::stored_study(&store, &study).await?;
     let written = sdtm::export(

@@ -46,6 +46,20 @@ pub struct SubmittedVisit {
     pub done_on: Option<String>,
 }
 
+impl From<(i64, String, String, Option<String>)> for SubmittedVisit {
+    /// A visit from its row: participant, visit, target date, date done.
+    fn from(
+        (participant_id, visit_id, target, done_on): (i64, String, String, Option<String>),
+    ) -> Self {
+        SubmittedVisit {
+            participant_id,
+            visit_id,
+            target,
+            done_on,
+        }
+    }
+}
+
 /// The treatment a participant was given: the allocated arm of a randomised study, or the
 /// dose level of a dose escalation (the id in the study definition).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,14 +212,7 @@ async fn load(
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(
-            |(participant_id, visit_id, target, done_on)| SubmittedVisit {
-                participant_id,
-                visit_id,
-                target,
-                done_on,
-            },
-        )
+        .map(SubmittedVisit::from)
         .collect();
 
     let sql = render(
@@ -469,14 +476,7 @@ async fn casebook(conn: &mut AnyConnection, id: i64, with_treatments: bool) -> R
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(
-            |(participant_id, visit_id, target, done_on)| SubmittedVisit {
-                participant_id,
-                visit_id,
-                target,
-                done_on,
-            },
-        )
+        .map(SubmittedVisit::from)
         .collect();
     let sql = render(
         dialect,

@@ -384,18 +384,8 @@ fn code_list(ds: &Dataset, i: usize) -> Option<CodeList> {
 
 /// `<Description>` with the English text and, when there is one, the Chinese.
 fn description(out: &mut String, en: &str, zh: Option<&str>) {
-    let _ = write!(
-        out,
-        "<Description><TranslatedText xml:lang=\"en\">{}</TranslatedText>",
-        esc(en)
-    );
-    if let Some(zh) = zh {
-        let _ = write!(
-            out,
-            "<TranslatedText xml:lang=\"zh-Hans\">{}</TranslatedText>",
-            esc(zh)
-        );
-    }
+    out.push_str("<Description>");
+    crate::odm::texts(out, en, zh);
     out.push_str("</Description>");
 }
 
@@ -553,18 +543,7 @@ pub fn define_xml(
             if decoded {
                 out.push_str("<Decode>");
                 let en = item.decode.as_deref().unwrap_or_default();
-                let _ = write!(
-                    out,
-                    "<TranslatedText xml:lang=\"en\">{}</TranslatedText>",
-                    esc(en)
-                );
-                if let Some(zh) = &item.zh {
-                    let _ = write!(
-                        out,
-                        "<TranslatedText xml:lang=\"zh-Hans\">{}</TranslatedText>",
-                        esc(zh)
-                    );
-                }
+                crate::odm::texts(&mut out, en, item.zh.as_deref());
                 out.push_str("</Decode>");
             }
             let _ = write!(out, "</{tag}>");

@@ -1,6 +1,7 @@
 //! What the program's tests share: the built binary, the shipped study definitions, and
 //! databases that name themselves when a test fails on them.
 
+use std::path::Path;
 use std::process::Command;
 
 /// The built `scitrial` binary, ready to be given arguments.
@@ -126,4 +127,37 @@ pub fn screening(site: &str, i: usize) -> store::NewScreening {
         exam_raw: "{}".into(),
         classification: "{}".into(),
     }
+}
+
+/// Runs `scitrial export KIND` over a study into `output`, blinded or not: the exit status and
+/// what it printed.
+pub fn export(kind: &str, url: &str, study: &str, output: &Path, unblinded: bool) -> (i32, String) {
+    let mut cmd = bin();
+    cmd.args(["export", kind, "--database-url", url, "--study", study])
+        .arg("--output")
+        .arg(output);
+    if unblinded {
+        cmd.arg("--unblinded");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Runs a Python `script` under `python` with `arg` and reads the JSON it prints.
+pub fn python_json(python: &Path, script: &str, arg: &Path) -> serde_json::Value {
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(arg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        arg.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -9,13 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 use store::{Actor, Scope};
 
-use crate::common::{self, bin, PHASE2};
+use crate::common::{self, PHASE2};
 
 /// Validates an ODM file and prints what it holds: each subject's final values (the last
 /// transaction of each item of each form), its audit records, signatures and treatment, and
@@ -72,33 +71,11 @@ print(json.dumps({"values": values, "audits": audits, "signatures": signatures,
 "#;
 
 fn read_back(python: &Path, file: &Path) -> Value {
-    let out = Command::new(python)
-        .args(["-c", READER])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "reading {} failed: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(python, READER, file)
 }
 
 fn export(url: &str, study: &str, file: &Path, unblinded: bool) -> (i32, String) {
-    let mut cmd = bin();
-    cmd.args(["export", "odm", "--database-url", url, "--study", study])
-        .arg("--output")
-        .arg(file);
-    if unblinded {
-        cmd.arg("--unblinded");
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    common::export("odm", url, study, file, unblinded)
 }
 
 /// A stored value as the file writes it.

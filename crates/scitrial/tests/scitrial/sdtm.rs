@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use store::{Actor, Scope};
 
-use crate::common::{self, bin, PHASE2};
+use crate::common::{self, PHASE2};
 
 /// Reads every `.xpt` of a directory with both readers: for each file the dataset's name and
 /// label (pyreadstat) and, for each reader, the columns and the rows (text as read, numbers as
@@ -167,17 +167,7 @@ print(json.dumps({"described": described, "files": files, "nv_codes": codes}))
 /// Checks a directory's `define.xml`: valid against the schema, describing exactly the
 /// variables each file holds (in order, with the same labels) and each in Chinese too.
 fn check_define(python: &Path, dir: &Path, nv: &BTreeMap<String, (Value, Rows)>) {
-    let out = Command::new(python)
-        .args(["-c", DEFINE_CHECK])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "define.xml check failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read = common::python_json(python, DEFINE_CHECK, dir);
     let described = read["described"].as_object().unwrap();
     let files = read["files"].as_object().unwrap();
     assert_eq!(described.len(), files.len(), "one dataset per file");
@@ -211,18 +201,7 @@ fn check_define(python: &Path, dir: &Path, nv: &BTreeMap<String, (Value, Rows)>)
 }
 
 fn export(url: &str, study: &str, dir: &Path, unblinded: bool) -> (i32, String) {
-    let mut cmd = bin();
-    cmd.args(["export", "sdtm", "--database-url", url, "--study", study])
-        .arg("--output")
-        .arg(dir);
-    if unblinded {
-        cmd.arg("--unblinded");
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    common::export("sdtm", url, study, dir, unblinded)
 }
 
 /// Study day of `date` from `day1`, no day 0: computed here on its own.
