@@ -78,7 +78,10 @@ fn tool(program: &str, args: &[&str]) -> Result<()> {
 pub async fn backup(args: BackupArgs) -> Result<()> {
     let out = &args.output;
     if out.exists() {
-        bail!("{} exists; a backup is written to a new file", out.display());
+        bail!(
+            "{} exists; a backup is written to a new file",
+            out.display()
+        );
     }
     let output = out.to_str().context("the output path is not UTF-8")?;
     let started = std::time::Instant::now();
@@ -152,11 +155,15 @@ async fn restore(args: RestoreArgs) -> Result<bool> {
                 ],
             )?;
         }
-        (Some(_), Kind::PgDump) => bail!("{input} is a PostgreSQL backup: restore it into postgres://…"),
+        (Some(_), Kind::PgDump) => {
+            bail!("{input} is a PostgreSQL backup: restore it into postgres://…")
+        }
         (None, Kind::Sqlite) => bail!("{input} is a SQLite backup: restore it into sqlite:PATH"),
     }
     // Newer migrations, if the backup is older than this program; then the chains.
-    let store = store::open(url).await.context("opening the restored database")?;
+    let store = store::open(url)
+        .await
+        .context("opening the restored database")?;
     println!("restored {input}");
     Ok(checkpoint::print_report(&store.verify_audit().await?))
 }

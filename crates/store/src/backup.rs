@@ -19,7 +19,10 @@ pub async fn backup_sqlite(url: &str, output: &Path) -> Result<()> {
     if output.exists() {
         return Err(StoreError::Invalid {
             field: "output".into(),
-            message: format!("{} exists; a backup is written to a new file", output.display()),
+            message: format!(
+                "{} exists; a backup is written to a new file",
+                output.display()
+            ),
         });
     }
     let Some(target) = output.to_str() else {

@@ -620,7 +620,10 @@ mod tests {
             assert!(!absent.as_ref().hash_matches(&mut buf));
             let mut upper = row.clone();
             upper.hash = upper.hash.to_uppercase();
-            assert_eq!(upper.as_ref().hash_matches(&mut buf), upper.hash == row.hash);
+            assert_eq!(
+                upper.as_ref().hash_matches(&mut buf),
+                upper.hash == row.hash
+            );
         }
     }
 }

@@ -60,8 +60,8 @@ pub use allocation::{
     RandomisationList, UNBLINDING_NOTIFIED,
 };
 pub use analysis::{ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
-pub use backup::{backup_sqlite, postgres_is_empty};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
+pub use backup::{backup_sqlite, postgres_is_empty};
 pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;

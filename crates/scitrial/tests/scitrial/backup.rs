@@ -119,7 +119,11 @@ async fn a_backup_taken_while_writing_restores_every_write_acknowledged_before_i
             .await
             .unwrap();
         let missing: Vec<&i64> = before.iter().filter(|id| !ids.contains(id)).collect();
-        assert_eq!(missing, Vec::<&i64>::new(), "acknowledged before the backup");
+        assert_eq!(
+            missing,
+            Vec::<&i64>::new(),
+            "acknowledged before the backup"
+        );
         assert!(matches!(
             restored.verify_audit().await.unwrap(),
             store::AuditReport::Intact { .. }

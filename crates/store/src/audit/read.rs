@@ -108,9 +108,8 @@ async fn read_postgres(url: &str, visit: &mut impl Visit) -> Result<()> {
             .fetch_all(&mut *tx)
             .await?;
     visit.heads(heads.into_iter().map(|(c, s, h)| (c, (s, h))).collect());
-    let copy = format!(
-        "COPY (SELECT {COLUMNS} FROM audit ORDER BY chain, seq) TO STDOUT (FORMAT binary)"
-    );
+    let copy =
+        format!("COPY (SELECT {COLUMNS} FROM audit ORDER BY chain, seq) TO STDOUT (FORMAT binary)");
     let mut parser = CopyParser::default();
     let mut stopped = false;
     {
