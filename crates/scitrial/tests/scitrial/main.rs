@@ -5,12 +5,10 @@
 //! define.xml validated (sdtm), `export odm` validated and read back (odm), `safety e2b`
 //! read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), the server's
 //! JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128), `labs ranges`
-//! and `labs import` (labs), the speed of `audit verify` and `audit export` (audit_speed,
-//! ignored: a benchmark), `backup` and `restore` while writes go on (backup). A test
+//! and `labs import` (labs), `backup` and `restore` while writes go on (backup). A test
 //! over both databases names the one it failed on.
 
 mod analysis;
-mod audit_speed;
 mod backup;
 mod checkpoints;
 mod cli;

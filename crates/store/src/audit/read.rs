@@ -401,7 +401,10 @@ mod tests {
         let data = stream(2);
         let mut parser = CopyParser::default();
         let mut rows = Collect(Vec::new());
-        parser.feed(&data[..data.len() - 5], &mut rows).unwrap();
+        assert!(parser
+            .feed(&data[..data.len() - 5], &mut rows)
+            .unwrap()
+            .is_continue());
         assert!(parser.finish().is_err());
         let mut bad = data.clone();
         bad[0] = b'X';
