@@ -217,6 +217,13 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "form \"{}\" is of kind \"{}\", whose content is fixed by the instrument and not by fields: use score_form",
         "表单“{0}”的类型为“{1}”，其内容由量表本身而非字段决定：请使用 score_form",
     ),
+    // Submission exports and backups.
+    (
+        "form {} of participant {} at {} is not a stored value",
+        "受试者 {1} 在访视 {2} 的表单 {0} 不是已保存的取值",
+    ),
+    ("{} exists; a backup is written to a new file", "{0} 已存在；备份须写入新文件"),
+    ("{} is not a UTF-8 path", "{0} 不是 UTF-8 路径"),
     // Fields the platform fills (the donor HLA typing from the master cell bank).
     (
         "is filled from the study's master cell bank, not typed: leave it empty (the bank holds {}), found {}",

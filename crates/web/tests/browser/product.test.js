@@ -36,8 +36,8 @@ async function logout(page) {
 }
 
 // A local date and time `minutes` ago, as a datetime-local input takes it.
-function localTime(minutes) {
-  const d = new Date(Date.now() - minutes * 60000);
+function localTime(minutes, from) {
+  const d = new Date((from === undefined ? Date.now() : from) - minutes * 60000);
   const two = function (n) { return String(n).padStart(2, '0'); };
   return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) + ':' + two(d.getMinutes());
 }
@@ -56,15 +56,19 @@ async function submitRefused(page, form) {
 
 // The bedside's administration form, scanned and filled: thawed and injected so many minutes
 // ago, 10 million cells in 5 mL for 70 kg.
+// The participant's day 1 (the anchor date the test enrolled them with), at noon: the dose is
+// given on its visit's day, in its window.
+const DOSING_DAY = new Date(data.dosingDay + 'T12:00:00').getTime();
+
 async function administration(page, thawed, injected) {
   await page.selectOption('#administer select[name="participant"]', String(data.participant));
   await page.fill('#administer input[name="kit_number"]', data.kit);
   await page.fill('#administer input[name="unit"]', data.rightUnit);
-  await page.fill('#administer input[name="thawed_at"]', localTime(thawed));
+  await page.fill('#administer input[name="thawed_at"]', localTime(thawed, DOSING_DAY));
   await page.fill('#administer input[name="dose_cells"]', '10000000');
   await page.fill('#administer input[name="volume_ml"]', '5');
   await page.fill('#administer input[name="weight_kg"]', '70');
-  await page.fill('#administer input[name="injected_at"]', localTime(injected));
+  await page.fill('#administer input[name="injected_at"]', localTime(injected, DOSING_DAY));
 }
 
 // What a blinded user must never get: a unit's treatment, its kit, in text or attributes.

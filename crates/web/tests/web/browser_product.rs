@@ -77,6 +77,8 @@ async fn a_unit_from_lot_release_to_an_injection_in_a_real_browser_on_both_datab
             "recipient": format!("/studies/{sid}/participants/{participant}/product"),
             "participant": participant,
             "kit": kit,
+            // Day 1 of the participant (the anchor date `enrolment` gives).
+            "dosingDay": "2026-10-24",
             "newUnits": [third, fourth],
             "results": [
                 ["sterility", "negative"], ["mycoplasma", "negative"], ["endotoxin", "0.5"],

@@ -41,14 +41,34 @@ pub(super) fn respond<T: Template>(lang: Lang, page: Result<T, ApiError>) -> Res
     }
 }
 
-/// A criterion in symbols, the same in both languages (`≥ 70 %`, `negative`).
-fn criterion(c: &Criterion) -> String {
+/// A criterion in symbols (`≥ 70 %`), an accepted result in the page's language (`negative`,
+/// 阴性).
+fn criterion(lang: Lang, c: &Criterion) -> String {
     match c {
         Criterion::AtLeast { min, unit } => format!("≥ {min} {unit}"),
         Criterion::AtMost { max, unit } => format!("≤ {max} {unit}"),
         Criterion::Below { max, unit } => format!("< {max} {unit}"),
-        Criterion::OneOf { accepted, .. } => accepted.join(" / "),
+        Criterion::OneOf { accepted, .. } => accepted
+            .iter()
+            .map(|w| result_word(lang, w))
+            .collect::<Vec<_>>()
+            .join(" / "),
     }
+}
+
+/// A qualitative result's word in the page's language: the product definitions' usual words in
+/// Chinese, any other as written.
+fn result_word(lang: Lang, word: &str) -> String {
+    let zh = match word {
+        "negative" => "阴性",
+        "positive" => "阳性",
+        "normal" => "正常",
+        "abnormal" => "异常",
+        "detected" => "检出",
+        "not detected" => "未检出",
+        _ => word,
+    };
+    if lang == Lang::Zh { zh } else { word }.to_string()
 }
 
 /// A release test as a row.
@@ -72,7 +92,7 @@ fn test_rows(lang: Lang, p: &ProductDefinition) -> Vec<TestRow> {
                 _ => t.name.clone(),
             },
             method: t.method.clone(),
-            criterion: criterion(&t.criterion),
+            criterion: criterion(lang, &t.criterion),
             may_be_pending: t.may_be_pending,
             words: match &t.criterion {
                 Criterion::OneOf { allowed, .. } => allowed.clone(),
