@@ -25,7 +25,7 @@ mod lock;
 mod notifications;
 mod participants;
 pub mod performed;
-mod product;
+pub(crate) mod product;
 mod queries;
 mod safety;
 mod session;

@@ -16,6 +16,7 @@ use store::{Bank, Lot, ShipmentRecord, TracedAdministration};
 
 use super::{may, respond, UnitRow};
 use crate::access::{require, Operation};
+use crate::api::product::path_id;
 use crate::app::AppState;
 use crate::blinding::unblinded;
 use crate::error::ApiError;
@@ -35,10 +36,6 @@ pub(super) fn routes() -> Router<AppState> {
             "/studies/{study}/participants/{id}/product",
             get(trace_participant),
         )
-}
-
-fn not_found(entity: &str, text: &str) -> ApiError {
-    ApiError::NotFound(format!("{entity} {text} not found"))
 }
 
 #[derive(Template)]
@@ -66,9 +63,7 @@ async fn shipment_page(
         let me = &viewer.me;
         let scope = require(&me.roles, &study, Operation::ReadProduct)?;
         let sees = unblinded(me, state.study(&study)?);
-        let id = shipment
-            .parse::<i64>()
-            .map_err(|_| not_found("shipment", &shipment))?;
+        let id = path_id("shipment", &shipment)?;
         let s = state.store.shipment(&scope, id).await?;
         let locations = state.store.locations(&study).await?;
         let mut units = Vec::new();
@@ -170,7 +165,7 @@ async fn trace_lot(
         let me = &viewer.me;
         let scope = require(&me.roles, &study, Operation::TraceProduct)?;
         let sees = unblinded(me, state.study(&study)?);
-        let id = lot.parse::<i64>().map_err(|_| not_found("lot", &lot))?;
+        let id = path_id("lot", &lot)?;
         let t = state.store.trace_lot(&scope, id).await?;
         let locations = state.store.locations(&study).await?;
         let labels: Vec<(i64, String)> = t.units.iter().map(|u| (u.id, u.label())).collect();

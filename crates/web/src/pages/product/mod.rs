@@ -274,9 +274,7 @@ async fn lot_page(
         let me = &viewer.me;
         require(&me.roles, &study, Operation::ReadProduct)?;
         let sees = unblinded(me, state.study(&study)?);
-        let id = lot
-            .parse::<i64>()
-            .map_err(|_| ApiError::NotFound(format!("lot {lot} not found")))?;
+        let id = crate::api::product::path_id("lot", &lot)?;
         let lot = state.store.lot(&study, id).await?;
         let definition = state.store.product_definition(&study).await?;
         let tests = definition
