@@ -28,6 +28,7 @@ pub mod performed;
 pub(crate) mod product;
 mod queries;
 mod safety;
+mod submission;
 mod session;
 mod signatures;
 mod studies;
@@ -74,6 +75,7 @@ const FEATURES: &[&[Endpoint]] = &[
     safety::e2b::OPERATIONS,
     lock::OPERATIONS,
     analysis::OPERATIONS,
+    submission::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.
