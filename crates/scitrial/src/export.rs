@@ -205,10 +205,10 @@ pub fn import(cmd: ImportCommand) -> ExitCode {
 }
 
 async fn odm_import(database_url: &str, study: &Path, input: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(study)
-        .with_context(|| format!("reading {}", study.display()))?;
-    let definition = trial::Study::from_toml(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", study.display()))?;
+    let text =
+        std::fs::read_to_string(study).with_context(|| format!("reading {}", study.display()))?;
+    let definition =
+        trial::Study::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", study.display()))?;
     let store = crate::server::open_existing(database_url).await?;
     let stored = crate::server::stored_study(&store, &definition.id).await?;
     if stored != definition {

@@ -197,7 +197,10 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
             Event::End(e) => {
                 let name = e.local_name().into_inner().to_string();
                 if open.pop().as_deref() != Some(name.as_str()) {
-                    return Err(problem(&at, "not well-formed XML: a closing tag that does not match".into()));
+                    return Err(problem(
+                        &at,
+                        "not well-formed XML: a closing tag that does not match".into(),
+                    ));
                 }
                 leave(&name, &mut at);
                 buf.clear();
@@ -205,7 +208,10 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
             }
             Event::Text(t) => {
                 if open.is_empty() && !t.chars().all(char::is_whitespace) {
-                    return Err(problem(&at, "not well-formed XML: text outside the root element".into()));
+                    return Err(problem(
+                        &at,
+                        "not well-formed XML: text outside the root element".into(),
+                    ));
                 }
                 buf.clear();
                 continue;
@@ -230,21 +236,27 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
             if root_seen || name != "ODM" {
                 return Err(problem(
                     &at,
-                    format!(
-                        "not an ODM file: the root element is <{name}>, not <ODM>"
-                    ),
+                    format!("not an ODM file: the root element is <{name}>, not <ODM>"),
                 ));
             }
             root_seen = true;
         }
         let attrs = attributes(start).map_err(|m| problem(&at, m))?;
-        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let attr = |key: &str| {
+            attrs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         let repeats = ["StudyEventRepeatKey", "FormRepeatKey", "ItemGroupRepeatKey"];
         if !at.skipping {
             if let Some(key) = repeats.iter().find(|k| attr(k).is_some_and(|v| v != "1")) {
                 return Err(problem(
                     &at,
-                    format!("{key} {:?}: the visits and forms of a study do not repeat", attr(key).unwrap_or_default()),
+                    format!(
+                        "{key} {:?}: the visits and forms of a study do not repeat",
+                        attr(key).unwrap_or_default()
+                    ),
                 ));
             }
         }
@@ -266,15 +278,22 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
                 if oid == TREATMENT.0 {
                     at.skipping = true;
                 } else {
-                    let visit = study.visits.iter().find(|v| {
-                        oid.strip_prefix("SE.") == Some(v.id.as_str()) || oid == v.id
-                    });
+                    let visit = study
+                        .visits
+                        .iter()
+                        .find(|v| oid.strip_prefix("SE.") == Some(v.id.as_str()) || oid == v.id);
                     let Some(visit) = visit else {
-                        let known: Vec<String> =
-                            study.visits.iter().map(|v| format!("SE.{}", v.id)).collect();
+                        let known: Vec<String> = study
+                            .visits
+                            .iter()
+                            .map(|v| format!("SE.{}", v.id))
+                            .collect();
                         return Err(problem(
                             &at,
-                            format!("unknown study event {oid:?} (the study's: {})", known.join(", ")),
+                            format!(
+                                "unknown study event {oid:?} (the study's: {})",
+                                known.join(", ")
+                            ),
                         ));
                     };
                     at.visit = Some(visit.id.clone());
@@ -283,9 +302,14 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
             ("FormData", _) => {
                 let oid = attr("FormOID").unwrap_or_default();
                 let (Some(subject), Some(visit_id)) = (at.subject.clone(), at.visit.clone()) else {
-                    return Err(problem(&at, "FormData outside a subject's study event".into()));
+                    return Err(problem(
+                        &at,
+                        "FormData outside a subject's study event".into(),
+                    ));
                 };
-                let visit = study.visit(&visit_id).ok_or_else(|| problem(&at, "no visit".into()))?;
+                let visit = study
+                    .visit(&visit_id)
+                    .ok_or_else(|| problem(&at, "no visit".into()))?;
                 let id = ["F.", "Form."]
                     .iter()
                     .find_map(|p| oid.strip_prefix(p))
@@ -328,8 +352,8 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
                     return Err(problem(&at, "ItemData outside a form".into()));
                 };
                 let oid = attr("ItemOID").unwrap_or_default().to_string();
-                let removed = attr("TransactionType") == Some("Remove")
-                    || attr("IsNull") == Some("Yes");
+                let removed =
+                    attr("TransactionType") == Some("Remove") || attr("IsNull") == Some("Yes");
                 let value = attr("Value").map(String::from).filter(|_| !removed);
                 let form = &mut forms[n];
                 let spec = &specs[form.def.id.as_str()];
@@ -338,7 +362,10 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
                         Some("2") => FormStatus::Complete,
                         Some("0" | "1") | None => FormStatus::InProgress,
                         Some(other) => {
-                            let mut p = problem(&at, format!("{other:?} is not a REDCap form status (0, 1 or 2)"));
+                            let mut p = problem(
+                                &at,
+                                format!("{other:?} is not a REDCap form status (0, 1 or 2)"),
+                            );
                             p.item = Some(oid);
                             return Err(p);
                         }
@@ -348,7 +375,11 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
                     let Some(found) = find_item(spec, &oid) else {
                         let mut p = problem(
                             &at,
-                            format!("unknown item: not an item of form {} (its items: {})", form.def.id, item_list(spec)),
+                            format!(
+                                "unknown item: not an item of form {} (its items: {})",
+                                form.def.id,
+                                item_list(spec)
+                            ),
                         );
                         p.item = Some(oid);
                         return Err(p);
@@ -361,7 +392,10 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
                 | "ItemDataDate" | "ItemDataBoolean",
                 _,
             ) => {
-                let mut p = problem(&at, "typed ItemData is not imported: give ItemData with a Value".into());
+                let mut p = problem(
+                    &at,
+                    "typed ItemData is not imported: give ItemData with a Value".into(),
+                );
                 p.item = attr("ItemOID").map(String::from);
                 return Err(p);
             }
@@ -416,16 +450,20 @@ fn leave(name: &str, at: &mut At) {
 /// The item an OID names in a form's groups: by its OID, else by its key.
 fn find_item(spec: &[GroupSpec], oid: &str) -> Option<(usize, usize)> {
     let find = |hit: &dyn Fn(&ItemSpec) -> bool| {
-        spec.iter().enumerate().find_map(|(g, group)| {
-            group.items.iter().position(hit).map(|i| (g, i))
-        })
+        spec.iter()
+            .enumerate()
+            .find_map(|(g, group)| group.items.iter().position(hit).map(|i| (g, i)))
     };
     find(&|i| i.oid == oid).or_else(|| find(&|i| i.key == oid))
 }
 
 /// The OIDs of a form's items, the first dozen.
 fn item_list(spec: &[GroupSpec]) -> String {
-    let all: Vec<&str> = spec.iter().flat_map(|g| &g.items).map(|i| i.oid.as_str()).collect();
+    let all: Vec<&str> = spec
+        .iter()
+        .flat_map(|g| &g.items)
+        .map(|i| i.oid.as_str())
+        .collect();
     let mut out = all.iter().take(12).copied().collect::<Vec<_>>().join(", ");
     if all.len() > 12 {
         out.push_str(&format!(", … {} in all", all.len()));
@@ -450,7 +488,12 @@ fn typed(item: &ItemSpec, text: &str) -> Value {
                 return Value::from(n);
             }
             if item.data_type == "float" {
-                if let Some(n) = text.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                if let Some(n) = text
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                {
                     return Value::Number(n);
                 }
             }
@@ -499,7 +542,11 @@ fn validate(study: &Study, spec: &[GroupSpec], f: FormRead) -> Result<ImportedFo
         match held_at(key) {
             Some(h) => problem(h.line, Some(h.oid.clone()), message),
             None => {
-                let oid = spec.iter().flat_map(|g| &g.items).find(|i| i.key == key).map(|i| i.oid.clone());
+                let oid = spec
+                    .iter()
+                    .flat_map(|g| &g.items)
+                    .find(|i| i.key == key)
+                    .map(|i| i.oid.clone());
                 problem(f.line, oid, message)
             }
         }
@@ -519,7 +566,11 @@ fn validate(study: &Study, spec: &[GroupSpec], f: FormRead) -> Result<ImportedFo
         })?,
     };
     let Value::Object(mut data) = data else {
-        return Err(problem(f.line, None, "the form's values are not an object".into()));
+        return Err(problem(
+            f.line,
+            None,
+            "the form's values are not an object".into(),
+        ));
     };
     // What the file does not give is absent, not null.
     data.retain(|_, v| !v.is_null());
@@ -528,7 +579,10 @@ fn validate(study: &Study, spec: &[GroupSpec], f: FormRead) -> Result<ImportedFo
             Some(key) => data.get(key),
             None => Some(&Value::Object(data.clone())),
         };
-        let now = holder.and_then(|h| h.get(&item.key)).filter(|v| !v.is_null()).map(value_text);
+        let now = holder
+            .and_then(|h| h.get(&item.key))
+            .filter(|v| !v.is_null())
+            .map(value_text);
         if now.as_deref() != held.value.as_deref() {
             return Err(problem(
                 held.line,
@@ -572,13 +626,19 @@ pub async fn import(
     })?;
     let forms = read(study, std::io::BufReader::with_capacity(1 << 16, file))
         .map_err(ImportError::Refused)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().to_string());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
     let reason = format!("imported from the ODM file {name}");
     let n = forms.len();
     let count = store
-        .import_forms(scope, forms.into_iter().map(|f| f.form).collect(), &reason, by)
+        .import_forms(
+            scope,
+            forms.into_iter().map(|f| f.form).collect(),
+            &reason,
+            by,
+        )
         .await?;
     Ok((n, count))
 }

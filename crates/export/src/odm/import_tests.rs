@@ -102,7 +102,12 @@ fn our_own_file_reads_back_as_the_forms_it_holds() {
             .find(|r| r.form.visit_id == f.visit_id && r.form.form_id == f.form_id)
             .unwrap();
         assert_eq!(got.form.subject, "001");
-        assert_eq!(Value::Object(got.form.data.clone()), f.data, "{}", f.form_id);
+        assert_eq!(
+            Value::Object(got.form.data.clone()),
+            f.data,
+            "{}",
+            f.form_id
+        );
         assert_eq!(got.form.status, None);
         assert!(!got.form.screening_exam);
     }
@@ -154,7 +159,11 @@ fn a_redcap_file_reads_into_the_studys_forms() {
     assert_eq!(read.len(), 2);
     let vitals = &read[0].form;
     assert_eq!(
-        (vitals.subject.as_str(), vitals.visit_id.as_str(), vitals.form_id.as_str()),
+        (
+            vitals.subject.as_str(),
+            vitals.visit_id.as_str(),
+            vitals.form_id.as_str()
+        ),
         ("XS228-001", "baseline", "vital-signs")
     );
     assert_eq!(vitals.data["systolic_bp"], json!(131));
@@ -201,13 +210,19 @@ fn a_file_that_does_not_fit_is_refused_naming_where() {
     let p = refusal(&REDCAP.replace("Form.wisci2", "Form.isncsci"));
     assert!(p.message.contains("not a form of visit baseline"), "{p}");
 
-    let p = refusal(&REDCAP.replace("<ItemData ItemOID=\"level\" Value=\"9\"/>", "<ItemData ItemOID=\"level\" Value=\"9\">"));
+    let p = refusal(&REDCAP.replace(
+        "<ItemData ItemOID=\"level\" Value=\"9\"/>",
+        "<ItemData ItemOID=\"level\" Value=\"9\">",
+    ));
     assert!(p.message.contains("not well-formed"), "{p}");
 
     let p = refusal(&REDCAP.replace("Value=\"2\"/>", "Value=\"done\"/>"));
     assert!(p.message.contains("REDCap form status"), "{p}");
 
-    let p = refusal(&REDCAP.replace("FormRepeatKey=\"1\">\n\t\t\t\t<ItemGroupData ItemGroupOID=\"wisci2", "FormRepeatKey=\"2\">\n\t\t\t\t<ItemGroupData ItemGroupOID=\"wisci2"));
+    let p = refusal(&REDCAP.replace(
+        "FormRepeatKey=\"1\">\n\t\t\t\t<ItemGroupData ItemGroupOID=\"wisci2",
+        "FormRepeatKey=\"2\">\n\t\t\t\t<ItemGroupData ItemGroupOID=\"wisci2",
+    ));
     assert!(p.message.contains("do not repeat"), "{p}");
 
     let p = refusal(&REDCAP[..REDCAP.len() - 23]);
@@ -221,7 +236,10 @@ fn a_file_that_does_not_fit_is_refused_naming_where() {
 
 #[allow(non_snake_case)]
 fn REDCap_event(event: &str) -> String {
-    REDCAP.replace("StudyEventOID=\"baseline\"", &format!("StudyEventOID=\"{event}\""))
+    REDCAP.replace(
+        "StudyEventOID=\"baseline\"",
+        &format!("StudyEventOID=\"{event}\""),
+    )
 }
 
 #[test]
@@ -230,10 +248,7 @@ fn computed_values_are_checked_and_a_treatment_is_skipped() {
     let text = written(&study, forms_of(&study));
     assert!(text.contains("SE.TREATMENT"));
     // SCIM III's total as the file gives it must be what the items add up to.
-    let total = format!(
-        "<ItemData ItemOID=\"IT.scim3.{}\"",
-        trial::SCIM3_TOTAL_KEY
-    );
+    let total = format!("<ItemData ItemOID=\"IT.scim3.{}\"", trial::SCIM3_TOTAL_KEY);
     let at = text.find(&total).unwrap();
     let value_at = at + text[at..].find("Value=\"").unwrap() + 7;
     let end = value_at + text[value_at..].find('"').unwrap();
@@ -250,7 +265,11 @@ fn computed_values_are_checked_and_a_treatment_is_skipped() {
     );
     assert_ne!(changed, text);
     let p = read_text(&study, &changed).unwrap_err();
-    assert_eq!(p.item.as_deref(), Some("IT.isncsci.exam.c5RightMotor"), "{p}");
+    assert_eq!(
+        p.item.as_deref(),
+        Some("IT.isncsci.exam.c5RightMotor"),
+        "{p}"
+    );
 }
 
 #[test]

@@ -45,7 +45,10 @@ async fn forms(sql: &store::Store) -> BTreeMap<(String, String, String), Value> 
     rows.into_iter()
         .map(|(screening, subject, visit, form, data)| {
             let key = subject.unwrap_or(screening);
-            ((key, visit, form), normal(serde_json::from_str(&data).unwrap()))
+            (
+                (key, visit, form),
+                normal(serde_json::from_str(&data).unwrap()),
+            )
         })
         .collect()
 }
@@ -84,7 +87,9 @@ fn import(url: &str, file: &Path) -> (i32, String) {
 fn count(out: &str, word: &str) -> usize {
     let end = out.find(word).unwrap_or_else(|| panic!("{word}: {out}"));
     let start = out[..end].rfind(' ').map_or(0, |i| i + 1);
-    out[start..end].parse().unwrap_or_else(|_| panic!("{word}: {out}"))
+    out[start..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("{word}: {out}"))
 }
 
 /// The forms an ODM file holds, as the study's reader reads them.
@@ -95,7 +100,10 @@ fn held(study: &trial::Study, file: &Path) -> BTreeMap<(String, String, String),
         .into_iter()
         .map(|f| {
             let f = f.form;
-            ((f.subject, f.visit_id, f.form_id), normal(Value::Object(f.data)))
+            (
+                (f.subject, f.visit_id, f.form_id),
+                normal(Value::Object(f.data)),
+            )
         })
         .collect()
 }
@@ -151,12 +159,13 @@ async fn change(sql: &store::Store, visit_form: (&str, &str), key: &str, value: 
     )
     .await
     .unwrap();
-    let key: (Option<String>, String) =
-        sqlx::query_as(&sql.sql("SELECT subject_id, screening_number FROM participants WHERE id = $1"))
-            .bind(pid)
-            .fetch_one(sql.raw_pool())
-            .await
-            .unwrap();
+    let key: (Option<String>, String) = sqlx::query_as(
+        &sql.sql("SELECT subject_id, screening_number FROM participants WHERE id = $1"),
+    )
+    .bind(pid)
+    .fetch_one(sql.raw_pool())
+    .await
+    .unwrap();
     key.0.unwrap_or(key.1)
 }
 
@@ -169,7 +178,13 @@ async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_d
     for (from, into) in sources.zip(targets) {
         let (source, study) = seeded(from.url(), &phase2, today).await;
         crate::sdtm::fill_forms(&source, &study).await;
-        change(&source, ("baseline", "vital-signs"), "heart_rate", json!(99)).await;
+        change(
+            &source,
+            ("baseline", "vital-signs"),
+            "heart_rate",
+            json!(99),
+        )
+        .await;
         let base = std::env::temp_dir().join(store::testing::unique("scitrial-odm-import"));
         std::fs::create_dir_all(&base).unwrap();
         let first = base.join("first.xml");
@@ -188,7 +203,12 @@ async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_d
         assert!(changed >= 1, "the target's own exam value: {out}");
 
         // The databases hold the same forms; the file exported again the same clinical data.
-        assert_eq!(forms(&source).await, forms(&target).await, "{}", into.name());
+        assert_eq!(
+            forms(&source).await,
+            forms(&target).await,
+            "{}",
+            into.name()
+        );
         let second = base.join("second.xml");
         let (code, out) = common::export("odm", into.url(), "XS228-P2", &second, false);
         assert_eq!(code, 0, "{out}");
@@ -211,7 +231,11 @@ async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_d
         let before = snapshot(&target).await;
         let (code, out) = import(into.url(), &first);
         assert_eq!(code, 0, "{out}");
-        assert_eq!((count(&out, " new"), count(&out, " changed")), (0, 0), "{out}");
+        assert_eq!(
+            (count(&out, " new"), count(&out, " changed")),
+            (0, 0),
+            "{out}"
+        );
         assert_eq!(snapshot(&target).await, before);
 
         // Files that do not fit: refused whole, naming where; nothing written.
@@ -228,7 +252,11 @@ async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_d
         assert_ne!(changed_first, unknown_subject);
         let cases = [
             (
-                text.replacen("ItemOID=\"IT.vital-signs.heart_rate\"", "ItemOID=\"IT.vital-signs.pulse\"", 1),
+                text.replacen(
+                    "<ItemData ItemOID=\"IT.vital-signs.heart_rate\"",
+                    "<ItemData ItemOID=\"IT.vital-signs.pulse\"",
+                    1,
+                ),
                 "IT.vital-signs.pulse",
             ),
             (
@@ -240,7 +268,11 @@ async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_d
                 "IT.vital-signs.respiratory_rate",
             ),
             (changed_first, "participant NOBODY-"),
-            (text.replacen("StudyEventOID=\"SE.week-2\"", "StudyEventOID=\"SE.week-3\"", 1), "unknown study event \"SE.week-3\""),
+            (text.replacen(
+                    "<StudyEventData StudyEventOID=\"SE.week-2\"",
+                    "<StudyEventData StudyEventOID=\"SE.week-3\"",
+                    1,
+                ), "unknown study event \"SE.week-3\""),
             (text.replacen("</FormData>", "</ItemGroupData>", 1), "not well-formed XML"),
         ];
         for (n, (bad, named)) in cases.iter().enumerate() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use trial::FormStatus;
 
-use super::{saved_form, save_form_in, FormSave};
+use super::{save_form_in, saved_form, FormSave};
 use crate::db::{Store, Tx};
 use crate::model::{scope_filter, Actor, Scope};
 use crate::{not_found, Result, StoreError};
@@ -110,7 +110,9 @@ impl Store {
                             .into(),
                     };
                     match before {
-                        Some(b) if b.data == save.data && f.status.is_none_or(|s| s == b.status) => {
+                        Some(b)
+                            if b.data == save.data && f.status.is_none_or(|s| s == b.status) =>
+                        {
                             count.unchanged += 1;
                             continue;
                         }

@@ -28,10 +28,10 @@ pub mod performed;
 pub(crate) mod product;
 mod queries;
 mod safety;
-mod submission;
 mod session;
 mod signatures;
 mod studies;
+mod submission;
 
 use std::sync::LazyLock;
 

@@ -19,8 +19,8 @@ use trial::Study;
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
 use crate::blinding::export_includes_treatments;
+use crate::error::ApiError;
 use crate::openapi::Endpoint;
 
 /// The operations of this feature.
@@ -115,14 +115,26 @@ async fn odm(
     std::fs::create_dir_all(&dir.0).map_err(io)?;
     let file = dir.0.join("odm.xml");
     let now = time::OffsetDateTime::now_utc();
-    export::odm::export(&state.store, definition, &scope, unblinded, &me.actor(), &file, now)
-        .await
-        .map_err(|e| match e {
-            export::odm::OdmError::Store(e) => ApiError::from(e),
-            other => io(other),
-        })?;
+    export::odm::export(
+        &state.store,
+        definition,
+        &scope,
+        unblinded,
+        &me.actor(),
+        &file,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        export::odm::OdmError::Store(e) => ApiError::from(e),
+        other => io(other),
+    })?;
     let body = std::fs::read(&file).map_err(io)?;
-    Ok(download("application/xml", &format!("{study}-odm.xml"), body))
+    Ok(download(
+        "application/xml",
+        &format!("{study}-odm.xml"),
+        body,
+    ))
 }
 
 /// The study's SDTM files written into a scratch directory, as `scitrial export sdtm` writes
@@ -131,13 +143,21 @@ async fn sdtm_files(state: &AppState, me: &CurrentUser, study: &str) -> Result<S
     let (definition, scope, unblinded) = allowed(state, me, study).await?;
     let dir = Scratch::new();
     let now = time::OffsetDateTime::now_utc();
-    export::sdtm::export(&state.store, definition, &scope, unblinded, &me.actor(), &dir.0, now)
-        .await
-        .map_err(|e| match e {
-            export::sdtm::SdtmError::Store(e) => ApiError::from(e),
-            export::sdtm::SdtmError::Invalid(p) => ApiError::field("dataset", p.to_string()),
-            other => io(other),
-        })?;
+    export::sdtm::export(
+        &state.store,
+        definition,
+        &scope,
+        unblinded,
+        &me.actor(),
+        &dir.0,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        export::sdtm::SdtmError::Store(e) => ApiError::from(e),
+        export::sdtm::SdtmError::Invalid(p) => ApiError::field("dataset", p.to_string()),
+        other => io(other),
+    })?;
     Ok(dir)
 }
 

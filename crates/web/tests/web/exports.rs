@@ -110,7 +110,10 @@ async fn the_data_manager_downloads_each_export_from_the_exports_page() {
         let (status, _, body) = fetch(&dm, page.clone()).await;
         let zh = text(&body);
         assert_eq!(status, StatusCode::OK);
-        assert!(zh.contains("递交数据导出") && zh.contains("设盲导出"), "{zh}");
+        assert!(
+            zh.contains("递交数据导出") && zh.contains("设盲导出"),
+            "{zh}"
+        );
         assert!(zh.contains("人口学资料") && !zh.contains("Demographics"));
 
         // A coordinator has no link and no page.
