@@ -13,7 +13,9 @@
 //!   store (which audits each export) and written one XPT file per domain. Arms only in an
 //!   unblinded export.
 //!
-//! ODM 1.3.2 and Define-XML are to come (issue #19).
+//! - [`odm`]: CDISC ODM 1.3.2, the casebooks with their audit trail, streamed; and its
+//!   import ([`odm::import`]): another system's clinical data read, validated by the rules of a
+//!   save and written in one audited write of the store, or refused whole.
 
 #![forbid(unsafe_code)]
 

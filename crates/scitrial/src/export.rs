@@ -1,12 +1,13 @@
 //! `scitrial export sdtm`: a study's SDTM datasets as SAS transport files, one per domain, with
 //! their Define-XML; `scitrial export odm`: its casebooks as one CDISC ODM 1.3.2 file.
-//! Reading (through the store, which audits the export), the mapping and the files are the
-//! `export` crate's.
+//! `scitrial import odm`: an ODM file's clinical data into a study. Reading (through the store,
+//! which audits the export), the mapping and the files are the `export` crate's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use export::odm::import::ImportError;
 use export::sdtm::{self, SdtmError};
 use store::{Actor, Scope};
 
@@ -149,6 +150,84 @@ async fn sdtm_files(target: Target) -> Result<()> {
         "{datasets} SDTM datasets and {} of study {study} written to {} ({blinding})",
         sdtm::DEFINE_FILE,
         output.display()
+    );
+    Ok(())
+}
+
+/// Imports.
+#[derive(clap::Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Loads the clinical data of a CDISC ODM 1.3.2 file (ClinicalData: SubjectData,
+    /// StudyEventData, FormData, ItemGroupData, ItemData; as scitrial, REDCap and OpenClinica
+    /// export it) into the study's participants, whose forms and items the file must match:
+    /// each form validated as a save is and saved in one write, audited as an import with the
+    /// file's name as the reason. A file that does not fit is refused whole, naming the line,
+    /// subject, event, form and item. Exit status: 0 imported, 1 refused (nothing written),
+    /// 2 the database, the study or the file.
+    Odm {
+        /// `sqlite:PATH` or `postgres://USER@HOST/DB`; an SQLite file must exist.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The study's definition (TOML), as the database holds it.
+        #[arg(long)]
+        study: PathBuf,
+        /// The ODM file.
+        #[arg(long)]
+        input: PathBuf,
+    },
+}
+
+/// Runs an `import` command.
+pub fn import(cmd: ImportCommand) -> ExitCode {
+    let ImportCommand::Odm {
+        database_url,
+        study,
+        input,
+    } = cmd;
+    let outcome = crate::server::runtime()
+        .and_then(|rt| rt.block_on(odm_import(&database_url, &study, &input)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scitrial import: {e:#}");
+            let refused = e.downcast_ref::<ImportError>().is_some_and(|e| {
+                matches!(
+                    e,
+                    ImportError::Refused(_)
+                        | ImportError::Store(
+                            store::StoreError::Invalid { .. } | store::StoreError::Conflict { .. }
+                        )
+                )
+            });
+            ExitCode::from(if refused { 1 } else { 2 })
+        }
+    }
+}
+
+async fn odm_import(database_url: &str, study: &Path, input: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(study).with_context(|| format!("reading {}", study.display()))?;
+    let definition =
+        trial::Study::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", study.display()))?;
+    let store = crate::server::open_existing(database_url).await?;
+    let stored = crate::server::stored_study(&store, &definition.id).await?;
+    if stored != definition {
+        bail!(
+            "{} is not the definition of study {} that the database holds",
+            study.display(),
+            definition.id
+        );
+    }
+    let scope = Scope::Study(definition.id.clone());
+    let (forms, count) =
+        export::odm::import::import(&store, &definition, &scope, &Actor::system(), input).await?;
+    println!(
+        "{forms} forms of {} imported into study {}: {} new, {} changed, {} as saved already",
+        input.display(),
+        definition.id,
+        count.created,
+        count.changed,
+        count.unchanged
     );
     Ok(())
 }

@@ -97,6 +97,9 @@ enum Command {
     /// Submission data: the SDTM datasets as SAS transport files.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Clinical data from another system's file, into a study whose forms and items match.
+    #[command(subcommand)]
+    Import(export::ImportCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
         Command::Analysis(args) => server::run(analysis::run(args)),
         Command::Isbt128(cmd) => isbt128::run(cmd),
         Command::Export(cmd) => export::run(cmd),
+        Command::Import(cmd) => export::import(cmd),
         Command::GenerateExams(args) => match classify::generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -66,7 +66,7 @@ pub use backup::{backup_sqlite, postgres_is_empty};
 pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
-pub use ecrf::{FormEntry, FormSave, Signature, Signing};
+pub use ecrf::{FormEntry, FormImport, FormSave, ImportCount, Signature, Signing};
 pub use escalation::{DltAssessment, DoseAssignment, DoseOverride, NewDlt};
 pub use gate::{DsmbDecisionRecord, StoppingRuleFiring, STOPPING_RULE_NOTIFIED};
 pub use labs::{ImportOutcome, ImportPreviewRow, LabProposal, LabResult, NewLabResult};

@@ -125,11 +125,14 @@ pub fn decide_save(
             .map(|(field, value)| Change::new("create", "form", record).set(field, text(value)))
             .collect();
         changes.push(Change::new("create", "form", record).set("status", save.status));
+        // A first save needs no reason; one given (an import names its file) is kept.
+        let given = save.reason.map(str::trim).filter(|r| !r.is_empty());
+        let changes = changes.into_iter().map(|c| c.because_of(given)).collect();
         return Ok(SaveOutcome {
             version: 1,
             changes,
             what_changed: format!("form {} added to the visit", save.form_id),
-            reason: None,
+            reason: given.map(String::from),
         });
     };
     if before.locked {

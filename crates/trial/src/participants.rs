@@ -130,6 +130,49 @@ pub fn read_exam(fields: &Map<String, Value>) -> Result<ClassifiedExam, Vec<Prob
     }
 }
 
+/// The longest comment an ISNCSCI form keeps.
+pub const MAX_COMMENTS: usize = 4000;
+
+/// An ISNCSCI form as stored from what was entered: the exam's fields as entered (an optional
+/// muscle left "Not entered", absent or empty, stays absent), the engine's classification,
+/// and the worksheet's free-text `comments` beside them. Problems are named `exam.<key>` or
+/// `values.comments`.
+pub fn isncsci_form_data(values: &Map<String, Value>) -> Result<Value, Vec<Problem>> {
+    let exam = read_exam(values)?;
+    let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
+        .filter(|(k, _)| exam_entered(values, k))
+        .map(|(k, v)| (k, Value::String(v.to_string())))
+        .collect();
+    let mut data = serde_json::json!({
+        "exam": flat,
+        "classification": classification_json(&exam.classification),
+    });
+    if let Some(Value::String(comments)) = values.get("comments") {
+        if comments.chars().count() > MAX_COMMENTS {
+            return Err(vec![problem(
+                "values.comments",
+                format!("is too long (at most {MAX_COMMENTS} characters)"),
+            )]);
+        }
+        if !comments.trim().is_empty() {
+            data["comments"] = Value::String(comments.clone());
+        }
+    }
+    Ok(data)
+}
+
+/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
+/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
+/// itself a value the examiner may choose).
+fn exam_entered(values: &Map<String, Value>, field: &str) -> bool {
+    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
+    !optional
+        || values
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+}
+
 /// A screening as entered: the participant's data and the screening exam's fields.
 #[derive(Clone, Copy, Debug)]
 pub struct ScreeningForm<'a> {

@@ -107,6 +107,9 @@ pub enum Operation {
     UnblindStudy,
     /// See the analyses' results (by arm only as `trial::lock::results_by_arm` allows).
     ReadResults,
+    /// Download the submission files (ODM, SDTM, Define-XML): the data manager, and the DSMB
+    /// statistician (unblinded); treatments only as `trial::lock::results_by_arm` allows.
+    ExportSubmission,
 }
 
 impl Operation {
@@ -227,6 +230,7 @@ impl Operation {
                 Auditor,
                 DsmbMember,
             ],
+            Operation::ExportSubmission => &[DataManager, DsmbStatistician],
         }
     }
 }

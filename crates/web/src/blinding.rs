@@ -20,6 +20,26 @@ pub fn unblinded(me: &CurrentUser, study: &Study) -> bool {
     !blinded(study, &me.roles)
 }
 
+/// Whether the caller's submission export (ODM, SDTM) includes the treatments: in an
+/// open-label study, for a caller who sees arms, and for everyone with a role in the study once
+/// it is unblinded after its lock (`trial::lock::results_by_arm`).
+pub async fn export_includes_treatments(
+    app: &App,
+    me: &CurrentUser,
+    study: &Study,
+) -> Result<bool, ApiError> {
+    let lock = app.store.study_lock(&study.id).await?;
+    let roles: Vec<trial::Role> = me
+        .roles
+        .iter()
+        .filter(|r| r.study_id == study.id)
+        .map(|r| r.role)
+        .collect();
+    let state = store::StudyLock::state(lock.as_ref());
+    let by_arm = trial::lock::results_by_arm(study, &roles, state);
+    Ok(export::sdtm::includes_treatments(study, by_arm))
+}
+
 /// How the safety tables are grouped for the caller: by dose level in an escalation they see,
 /// by arm when they see arms, pooled otherwise (a blinded caller never gets groups that could
 /// reveal arms, not even counts per group).

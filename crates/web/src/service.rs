@@ -32,45 +32,12 @@ pub fn read_exam(
     trial::participants::read_exam(fields).map_err(invalid)
 }
 
-/// The longest comment an ISNCSCI form keeps.
-pub const MAX_COMMENTS: usize = 4000;
-
 /// An ISNCSCI form as stored: the exam as entered, the engine's classification, and the
-/// worksheet's free-text comments beside them.
+/// worksheet's free-text comments beside them (`trial::participants::isncsci_form_data`).
 pub fn isncsci_data(
     values: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value, ApiError> {
-    use serde_json::Value;
-    let exam = read_exam(values)?;
-    let flat: serde_json::Map<String, Value> = isncsci::flat::fields(&exam.exam)
-        .filter(|(k, _)| entered(values, k))
-        .map(|(k, v)| (k, Value::String(v.to_string())))
-        .collect();
-    let mut data = serde_json::json!({ "exam": flat, "classification": classification_json(&exam.classification) });
-    if let Some(Value::String(comments)) = values.get("comments") {
-        if comments.chars().count() > MAX_COMMENTS {
-            return Err(ApiError::field(
-                "values.comments",
-                format!("is too long (at most {MAX_COMMENTS} characters)"),
-            ));
-        }
-        if !comments.trim().is_empty() {
-            data["comments"] = Value::String(comments.clone());
-        }
-    }
-    Ok(data)
-}
-
-/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
-/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
-/// itself a value the examiner may choose).
-fn entered(values: &serde_json::Map<String, serde_json::Value>, field: &str) -> bool {
-    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
-    !optional
-        || values
-            .get(field)
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|v| !v.trim().is_empty())
+    trial::participants::isncsci_form_data(values).map_err(invalid)
 }
 
 /// The study's ISNCSCI forms (where its exams are kept).

@@ -18,6 +18,7 @@
 //! the same transaction) into a temporary file, renamed once complete.
 
 mod clinical;
+pub mod import;
 pub mod metadata;
 
 use std::fmt::Write as _;
@@ -451,5 +452,7 @@ pub async fn export(
     Ok(count)
 }
 
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod tests;

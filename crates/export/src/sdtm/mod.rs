@@ -78,6 +78,12 @@ pub struct Written {
     pub path: PathBuf,
 }
 
+/// Every domain an export may write, in the order [`datasets`] makes them; each is written as
+/// its name in lower case with `.xpt` (a domain without records is left out).
+pub const DOMAINS: [&str; 14] = [
+    "DM", "AE", "EX", "CM", "DS", "SV", "VS", "QS", "NV", "TA", "TE", "TI", "TS", "TV",
+];
+
 /// The datasets of `data`, every one checked against the transport format: a value that does
 /// not fit is refused, naming the dataset, the variable and the record. Treatments (ARM,
 /// ACTARM) are written only when `data` holds them; DM's label then says so otherwise.

@@ -3,8 +3,10 @@
 //! verification, locks, and (in [`signatures`]) electronic signatures of a visit or of the
 //! whole casebook. The rules are `trial::ecrf`; this feature loads, persists and audits.
 
+mod import;
 mod signatures;
 
+pub use import::{FormImport, ImportCount};
 pub use signatures::Signing;
 
 use serde::Serialize;

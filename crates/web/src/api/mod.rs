@@ -31,6 +31,7 @@ mod safety;
 mod session;
 mod signatures;
 mod studies;
+mod submission;
 
 use std::sync::LazyLock;
 
@@ -74,6 +75,7 @@ const FEATURES: &[&[Endpoint]] = &[
     safety::e2b::OPERATIONS,
     lock::OPERATIONS,
     analysis::OPERATIONS,
+    submission::OPERATIONS,
 ];
 
 /// Every operation of the API, feature by feature.

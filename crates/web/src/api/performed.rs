@@ -159,6 +159,10 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("lockDatabase", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/lock")),
     ("unblindStudy", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/unblinding")),
     ("getResults", Shows("/studies/{study}/report")),
+    // The submission files: downloaded from the exports page.
+    ("exportOdm", Page("/studies/{study}/exports", &["templates/exports.html"], "/exports/odm.xml")),
+    ("exportSdtm", Page("/studies/{study}/exports", &["templates/exports.html"], "/exports/sdtm/")),
+    ("exportDefineXml", Page("/studies/{study}/exports", &["templates/exports.html"], "/exports/define.xml")),
 ];
 
 #[cfg(test)]

@@ -31,6 +31,7 @@
 //!   (strings in [`i18n_product`]).
 //! - [`worksheet`] — the ISNCSCI worksheet (calculator at `/isncsci`, and a visit's form).
 //! - [`analysis`] — the report of the analyses (pooled or by arm).
+//! - [`submission`] — the data manager's downloads: ODM, SDTM datasets, Define-XML.
 //! - [`lock`] — the database lock and the study's unblinding ([`i18n_results`]: its messages).
 //! - [`ecrf`] — every other form of a visit, generated from the study definition; the data
 //!   manager's table of forms by state, site and visit.
@@ -66,6 +67,7 @@ pub mod queries;
 pub mod safety;
 pub mod shell;
 pub mod studies;
+pub mod submission;
 pub mod when;
 pub mod worksheet;
 
@@ -101,4 +103,5 @@ pub fn routes() -> Router<AppState> {
         .merge(product::routes())
         .merge(lock::routes())
         .merge(analysis::routes())
+        .merge(submission::routes())
 }

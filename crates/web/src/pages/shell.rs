@@ -181,6 +181,8 @@ pub struct Ctx {
     pub other_studies: Vec<String>,
     /// Whether the user may read the study's audit trail (a navigation link).
     pub audit: bool,
+    /// Whether the user downloads the study's submission files (a navigation link).
+    pub exports: bool,
     /// Whether the user manages the study's accounts (a navigation link).
     pub admin: bool,
     /// Whether the user sees the cell product's pages (a navigation link).
@@ -203,6 +205,7 @@ impl Ctx {
             dsmb: false,
             other_studies: Vec::new(),
             audit: false,
+            exports: false,
             admin: false,
             product: false,
             app: None,
@@ -392,31 +395,17 @@ impl Viewer {
             studies.sort();
             studies.first().map(|s| s.to_string())
         });
-        let told = Operation::ReadNotifications.roles();
-        ctx.notifications = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && told.contains(&r.role));
-        let clocks = Operation::ReadSafetyClocks.roles();
-        ctx.safety = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && clocks.contains(&r.role));
-        let tables = Operation::ReadSafetyTables.roles();
-        ctx.dsmb = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && tables.contains(&r.role));
         let holds = |op: Operation| {
             self.me
                 .roles
                 .iter()
                 .any(|r| Some(&r.study_id) == ctx.study.as_ref() && op.roles().contains(&r.role))
         };
+        ctx.notifications = holds(Operation::ReadNotifications);
+        ctx.safety = holds(Operation::ReadSafetyClocks);
+        ctx.dsmb = holds(Operation::ReadSafetyTables);
         ctx.audit = holds(Operation::ReadAudit);
+        ctx.exports = holds(Operation::ExportSubmission);
         ctx.admin = holds(Operation::ManageUsers);
         ctx.product = holds(Operation::ReadProduct);
         let mut others: Vec<String> = self

@@ -477,7 +477,8 @@ async fn the_access_matrix() {
                         .replace("{shipment}", "nope")
                         .replace("{excursion}", "nope")
                         .replace("{kit}", "nope")
-                        .replace("{event}", "nope");
+                        .replace("{event}", "nope")
+                        .replace("{dataset}", "nope");
                     let path = if op == "getAuditTrail" {
                         format!("{path}?entity=participant&record={target}")
                     } else {
@@ -605,6 +606,9 @@ async fn the_access_matrix() {
                         "lockDatabase" => ops(web::access::Operation::LockDatabase.roles()),
                         "unblindStudy" => ops(web::access::Operation::UnblindStudy.roles()),
                         "getResults" => ops(web::access::Operation::ReadResults.roles()),
+                        "exportOdm" | "exportSdtm" | "exportDefineXml" => {
+                            ops(web::access::Operation::ExportSubmission.roles())
+                        }
                         other => panic!("operation {other} missing from the matrix"),
                     };
                     if allowed && expected_hidden {

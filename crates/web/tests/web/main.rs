@@ -25,6 +25,7 @@ mod defects;
 mod demo;
 mod dsmb;
 mod e2b;
+mod exports;
 mod forms;
 mod journey_pages;
 mod labs;
