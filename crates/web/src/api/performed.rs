@@ -32,6 +32,7 @@ const PRODUCT: &str = "/studies/{study}/product";
 const LOT: &str = "/studies/{study}/product/lots/{lot}";
 const SHIPMENT: &str = "/studies/{study}/product/shipments/{shipment}";
 const BEDSIDE: &str = "/studies/{study}/product/bedside";
+const EVENTS: &str = "/studies/{study}/product/events";
 
 /// Every operation by its `operationId`, and who performs it.
 pub const PERFORMED: &[(&str, By)] = &[
@@ -149,11 +150,11 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("administerUnit", Page(BEDSIDE, &["templates/product_bedside.html"], "/administrations")),
     ("traceLot", Shows("/studies/{study}/product/lots/{lot}/trace")),
     ("traceParticipant", Shows("/studies/{study}/participants/{id}/product")),
-    ("listDoses", Machine("not yet a page: a participant's doses are read through the API; the dosing visit's page to come (issue 17)")),
-    ("listExposure", Machine("the exposure an SDTM EX domain reads, for programs; its page to come (issue 17)")),
-    ("getSupply", Machine("not yet a page: the sites' stock is read through the API; its page to come (issue 17)")),
-    ("listProductEvents", Machine("not yet a page: the events to follow are read through the API; their page to come (issue 17)")),
-    ("closeProductEvent", Machine("not yet a page: an event is closed through the API; its page to come (issue 17)")),
+    ("listDoses", Shows("/studies/{study}/participants/{id}/doses")),
+    ("listExposure", Shows("/studies/{study}/product/exposure")),
+    ("getSupply", Shows("/studies/{study}/product/supply")),
+    ("listProductEvents", Shows(EVENTS)),
+    ("closeProductEvent", Page(EVENTS, &["templates/product_events.html"], "/close")),
     // The database lock, the study's unblinding and the results.
     ("getDatabaseLock", Shows("/studies/{study}/lock")),
     ("lockDatabase", Page("/studies/{study}/lock", &["templates/lock.html"], "{{ api }}/lock")),

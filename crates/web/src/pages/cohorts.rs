@@ -1,10 +1,10 @@
-//! The Phase I cohort page: each dose level with its dose, participants, DLT windows (with the
-//! days left), DLT assessments (a link to each participant's DLT page, where the investigator
-//! signs), and the 3+3 rule's decision; the level enrolling now and the MTD; the enrolled
-//! participants still without a dose level, each given the level the rule enrols at now, or by
-//! the sponsor's override with a reason and a signature (password). Writes are sent by
-//! `journey.js` to the JSON API. Open-label: in a blinded dose escalation, the page is for
-//! unblinded viewers only, as the API's cohort view is.
+//! The Phase I cohort page: each dose level with its dose, participants, DLT windows (from the
+//! doses given, the planned one while none is; with the days left), DLT assessments (a link to
+//! each participant's DLT page, where the investigator signs), and the 3+3 rule's decision;
+//! the level enrolling now and the MTD; the enrolled participants still without a dose level,
+//! each given the level the rule enrols at now, or by the sponsor's override with a reason and
+//! a signature (password). Writes are sent by `journey.js` to the JSON API. Open-label: in a
+//! blinded dose escalation, the page is for unblinded viewers only, as the API's cohort view is.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -37,6 +37,8 @@ pub struct Member {
     dlt_key: &'static str,
     /// The DLT window, `from – to`.
     window: String,
+    /// Whether it runs from the doses given (else it is the planned one: none given yet).
+    window_given: bool,
     /// Days left in the window (none once it is over or unknown).
     days_left: Option<i64>,
     dlt_page: String,
@@ -114,6 +116,14 @@ async fn cohort_page(
     let today = time::OffsetDateTime::now_utc().date();
     let participants = state.store.participants(&scope).await?;
     let doses = state.store.doses(&scope).await?;
+    // The dates of the doses given, by participant: each DLT window runs from them, and is the
+    // planned one only while none was given.
+    let mut given: std::collections::BTreeMap<i64, Vec<time::Date>> = Default::default();
+    for e in state.store.exposure(&scope, false).await? {
+        if let Some(on) = store::parse_date(&e.dosed_on) {
+            given.entry(e.participant_id).or_default().push(on);
+        }
+    }
     let counts = state.store.cohort_counts(study).await?;
     let rule = trial::three_plus_three(
         &counts
@@ -134,10 +144,12 @@ async fn cohort_page(
                 .filter(|(a, _)| a.level_id == l.id)
                 .map(|(a, dlt)| {
                     let p = participants.iter().find(|p| p.id == a.participant_id);
-                    let window = trial::escalation::dlt_window(
+                    let dates = given.get(&a.participant_id).map_or(&[][..], Vec::as_slice);
+                    let window = trial::escalation::dlt_window_given(
                         study,
                         &a.level_id,
                         p.and_then(|p| p.anchor_date.as_deref()),
+                        dates,
                     )
                     .ok();
                     let (state, key) = match dlt {
@@ -156,6 +168,7 @@ async fn cohort_page(
                         dlt: state,
                         dlt_key: key,
                         window: window.map_or(String::new(), |(f, t)| format!("{f} – {t}")),
+                        window_given: !dates.is_empty(),
                         days_left: window
                             .filter(|(_, to)| dlt.is_none() && *to >= today)
                             .map(|(_, to)| (to - today).whole_days()),

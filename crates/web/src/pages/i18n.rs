@@ -107,6 +107,7 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
         .chain(super::i18n_nav::MESSAGES)
         .chain(super::i18n_labs::MESSAGES)
         .chain(super::i18n_product::MESSAGES)
+        .chain(super::i18n_product_follow::MESSAGES)
         .chain(super::i18n_results::MESSAGES)
 }
 

@@ -83,6 +83,7 @@ const PATTERNS: &[(&str, &str)] = &[
         "Lot {} failed {} after units were given to {} participant(s): contact each recipient and follow them up",
         "批次 {0} 在细胞单元给药后{1}不合格，涉及 {2} 名受试者：请联系每位受试者并随访",
     ),
+    ("Lot {} failed {} after it was given", "批次 {0} 在给药后{1}不合格"),
     (
         "Site {} has {} usable unit(s) of {}, at or below its minimum of {}: ship a resupply",
         "中心 {0} 的 {2} 可用细胞单元为 {1} 个，已达到或低于最低库存 {3}：请补充发运",

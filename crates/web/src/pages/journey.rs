@@ -150,7 +150,10 @@ pub struct DoseLine {
     dlt: &'static str,
     /// Its message key.
     dlt_key: &'static str,
+    /// The DLT window, `from – to`.
     window: String,
+    /// Whether it runs from the doses given (else it is the planned one: none given yet).
+    window_given: bool,
 }
 
 #[derive(Template)]
@@ -301,12 +304,24 @@ async fn journey_page(
     let escalation = !study.dose_levels.is_empty() && sees_arms;
     let (dose, assign_dose) = if escalation {
         let (assigned, dlt) = state.store.dose(&scope, id).await?;
+        // The window runs from the doses given; the planned one only while none is.
+        let given: Vec<time::Date> = state
+            .store
+            .doses_given(&scope, id)
+            .await?
+            .iter()
+            .filter_map(|d| store::parse_date(&d.dosed_on))
+            .collect();
         let line = assigned.map(|a| {
             let level = study.dose_level(&a.level_id);
-            let window =
-                trial::escalation::dlt_window(study, &a.level_id, p.anchor_date.as_deref())
-                    .map(|(from, to)| format!("{from} – {to}"))
-                    .unwrap_or_default();
+            let window = trial::escalation::dlt_window_given(
+                study,
+                &a.level_id,
+                p.anchor_date.as_deref(),
+                &given,
+            )
+            .map(|(from, to)| format!("{from} – {to}"))
+            .unwrap_or_default();
             DoseLine {
                 level: level.map_or(a.level_id.clone(), |l| {
                     l.name_in(viewer.lang.zh()).to_string()
@@ -316,6 +331,7 @@ async fn journey_page(
                 dlt: dlt_state(dlt.as_ref()).0,
                 dlt_key: dlt_state(dlt.as_ref()).1,
                 window,
+                window_given: !given.is_empty(),
             }
         });
         let assign = line.is_none() && enrolled && may(Operation::AssignDose);

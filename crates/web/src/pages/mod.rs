@@ -51,6 +51,7 @@ pub mod i18n_journey;
 pub mod i18n_labs;
 pub mod i18n_nav;
 pub mod i18n_product;
+pub mod i18n_product_follow;
 pub mod i18n_refusals;
 pub mod i18n_results;
 #[cfg(test)]

@@ -253,6 +253,9 @@ async function main() {
     const bedside = await page.goto(BASE + data.bedside);
     check(bedside.status() === 403, who + ': the bedside is the unblinded pharmacist\'s');
     await page.goto(BASE + data.product);
+    await Promise.all([page.waitForNavigation(), page.click('a[data-exposure-link]')]);
+    await blind(page, who, 'the exposure');
+    check(await page.locator('tr[data-exposed="' + data.participant + '"]').count() === 1, who + ': the exposure lists the participant, not the unit');
     await logout(page);
   }
 

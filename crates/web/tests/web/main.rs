@@ -37,6 +37,7 @@ mod nav;
 mod page_times;
 mod pages;
 mod product;
+mod product_follow_pages;
 mod product_pages;
 mod safety;
 mod safety_cases;

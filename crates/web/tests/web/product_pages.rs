@@ -17,7 +17,7 @@ use crate::common::{self, login, Client, PHASE2};
 use crate::product::{dosable, seed};
 
 /// Every user of `allocation::PEOPLE` and their role.
-const ROLES: &[(&str, Role)] = &[
+pub(crate) const ROLES: &[(&str, Role)] = &[
     ("admin", Role::SponsorAdmin),
     ("inv", Role::Investigator),
     ("crc", Role::Crc),
@@ -36,25 +36,35 @@ const ROLES: &[(&str, Role)] = &[
 ];
 
 /// Who reads the product (everyone but the DSMB and pharmacovigilance).
-fn reads(name: &str) -> bool {
+pub(crate) fn reads(name: &str) -> bool {
     !["dsmb", "dsmbm", "pv"].contains(&name)
 }
 
 /// Who traces it (the readers but QC, who reads no participant).
-fn traces(name: &str) -> bool {
+pub(crate) fn traces(name: &str) -> bool {
     reads(name) && name != "qc"
 }
 
 /// The site B users, who see nothing of site A's shipment and participant.
-fn other_site(name: &str) -> bool {
+pub(crate) fn other_site(name: &str) -> bool {
     ["crcb", "invb"].contains(&name)
 }
 
-async fn page(client: &Client, path: &str) -> (StatusCode, String) {
+/// The status a page answers: 403 to a role that may not read it, 404 when the record is
+/// another site's, else 200.
+pub(crate) fn wanted(may: bool, hidden: bool) -> StatusCode {
+    match (may, hidden) {
+        (false, _) => StatusCode::FORBIDDEN,
+        (true, true) => StatusCode::NOT_FOUND,
+        (true, false) => StatusCode::OK,
+    }
+}
+
+pub(crate) async fn page(client: &Client, path: &str) -> (StatusCode, String) {
     client.text("get", path, &Value::Null).await
 }
 
-async fn language(client: &Client, lang: &str) {
+pub(crate) async fn language(client: &Client, lang: &str) {
     let r = client
         .http
         .get(format!("{}/language/{lang}", client.base))
@@ -135,11 +145,7 @@ async fn the_product_pages_for_each_role_in_both_languages_and_the_blind_holds()
                 ];
                 for (path, may, hidden) in expected {
                     let (status, body) = page(&client, path).await;
-                    let want = match (may, hidden) {
-                        (false, _) => StatusCode::FORBIDDEN,
-                        (true, true) => StatusCode::NOT_FOUND,
-                        (true, false) => StatusCode::OK,
-                    };
+                    let want = wanted(may, hidden);
                     assert_eq!(status, want, "{} {name} {lang} {path}", db.name());
                     if status != StatusCode::OK {
                         continue;

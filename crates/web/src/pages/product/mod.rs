@@ -2,7 +2,8 @@
 //! definition QC loads, master cell banks, lots, storage locations and shipments, with QC's
 //! forms to register each. A lot (`…/product/lots/{lot}`): its release results, which QC enters
 //! and signs, the qualified person's signed decision, and its units with their labels. Custody,
-//! the bedside and the trace are in [`custody`].
+//! the bedside and the trace are in [`custody`]; the doses, exposure, supply and events to
+//! follow in [`follow`].
 //!
 //! Every write goes through the JSON API (`static/product.js`). Blinding: a unit's treatment,
 //! its kit and its recipient are rendered only for viewers who see arms
@@ -10,6 +11,7 @@
 //! holds, as the labels are.
 
 pub(super) mod custody;
+pub(super) mod follow;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -31,6 +33,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/studies/{study}/product", get(overview))
         .route("/studies/{study}/product/lots/{lot}", get(lot_page))
         .merge(custody::routes())
+        .merge(follow::routes())
 }
 
 /// The page, or the error's page, in the viewer's language.
@@ -171,7 +174,7 @@ pub(super) fn may(viewer: &Viewer, study: &str, op: Operation) -> bool {
     scope_for(&viewer.me.roles, study, op).is_some()
 }
 
-fn site_names(lang: Lang, study: &trial::Study) -> Vec<(String, String)> {
+pub(super) fn site_names(lang: Lang, study: &trial::Study) -> Vec<(String, String)> {
     study
         .sites
         .iter()
