@@ -8,6 +8,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.switch_study", "Switch study", "切换研究"),
     ("nav.all_studies", "All my studies", "我的全部研究"),
     ("nav.audit", "Audit trail", "稽查轨迹"),
+    ("nav.lock", "Database lock", "数据库锁定"),
+    ("nav.report", "Results", "统计分析结果"),
     ("nav.users", "Users", "用户"),
     ("nav.account", "My account", "我的账户"),
     ("studies.title", "My studies", "我的研究"),

@@ -185,6 +185,10 @@ pub struct Ctx {
     pub admin: bool,
     /// Whether the user sees the cell product's pages (a navigation link).
     pub product: bool,
+    /// Whether the user may read the database lock page (a navigation link).
+    pub lock: bool,
+    /// Whether the user may read the report of the analyses (a navigation link).
+    pub results: bool,
     /// The loaded studies, for the names of visits, forms and fields and the sites' time
     /// zones (none on a signed-out page).
     pub app: Option<AppState>,
@@ -205,6 +209,8 @@ impl Ctx {
             audit: false,
             admin: false,
             product: false,
+            lock: false,
+            results: false,
             app: None,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
@@ -419,6 +425,8 @@ impl Viewer {
         ctx.audit = holds(Operation::ReadAudit);
         ctx.admin = holds(Operation::ManageUsers);
         ctx.product = holds(Operation::ReadProduct);
+        ctx.lock = holds(Operation::ReadLock);
+        ctx.results = holds(Operation::ReadResults);
         let mut others: Vec<String> = self
             .me
             .roles
