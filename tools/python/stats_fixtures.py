@@ -306,6 +306,64 @@ def survival_cases():
     write("survival", {"kaplan_meier": km, "log_rank": lr})
 
 
+# ---------------------------------------------------------------- Rubin's rules
+def rubin_expected(q, u, df_com, level):
+    """Rubin's rules with the Barnard-Rubin degrees of freedom, in numpy and scipy."""
+    q, u = np.asarray(q, dtype=float), np.asarray(u, dtype=float)
+    m = len(q)
+    qbar, ubar = q.mean(), u.mean()
+    b = q.var(ddof=1)
+    t = ubar + (1 + 1 / m) * b
+    lam = (1 + 1 / m) * b / t
+    nu_obs = (df_com + 1) / (df_com + 3) * df_com * (1 - lam) if math.isfinite(df_com) else math.inf
+    if b == 0:
+        nu = nu_obs
+    else:
+        nu_old = (m - 1) / lam ** 2
+        nu = nu_old if math.isinf(nu_obs) else nu_old * nu_obs / (nu_old + nu_obs)
+    se = math.sqrt(t)
+    dist = stats.norm if math.isinf(nu) else stats.t(nu)
+    crit = dist.isf((1 - level) / 2)
+    return {"estimate": num(qbar), "within": num(ubar), "between": num(b), "total": num(t),
+            "lambda": num(lam), "riv": num((1 + 1 / m) * b / ubar), "df": num(nu),
+            "p": num(2 * dist.sf(abs(qbar / se))), "ci_lower": num(qbar - crit * se),
+            "ci_upper": num(qbar + crit * se)}
+
+
+def rubin_cases():
+    """Pooled treatment effects: m completed data sets (the missing outcomes drawn anew in
+    each), each fitted by statsmodels OLS (outcome ~ treated + baseline); the estimates and
+    their squared standard errors pooled by Rubin's rules with numpy, scipy's t."""
+    rng = np.random.default_rng(1999)
+    cases = []
+    for name, n, missing, m, level in (("40 rows, 8 missing, m=20", 40, 8, 20, 0.95),
+                                       ("60 rows, 15 missing, m=5", 60, 15, 5, 0.95),
+                                       ("24 rows, 3 missing, m=50", 24, 3, 50, 0.90)):
+        treated = np.array([i % 3 != 0 for i in range(n)])
+        base = rng.normal(40, 12, n).round(0)
+        y = 5 + 3.0 * treated + 0.2 * base + rng.normal(0, 6, n)
+        gone = rng.choice(n, missing, replace=False)
+        x = sm.add_constant(np.column_stack([treated.astype(float), base]))
+        q, u, df_com = [], [], None
+        for _ in range(m):
+            completed = y.copy()
+            completed[gone] = 5 + 0.2 * base[gone] + rng.normal(0, 8, missing)
+            fit = sm.OLS(completed, x).fit()
+            q.append(float(fit.params[1]))
+            u.append(float(fit.bse[1] ** 2))
+            df_com = float(fit.df_resid)
+        cases.append({"name": name, "estimates": nums(q), "variances": nums(u),
+                      "df_complete": num(df_com), "level": level,
+                      **rubin_expected(q, u, df_com, level)})
+    # The same estimates with a large-sample complete-data statistic (df infinite).
+    last = cases[0]
+    cases.append({"name": "the first case, df_complete infinite",
+                  "estimates": last["estimates"], "variances": last["variances"],
+                  "df_complete": "inf", "level": 0.95,
+                  **rubin_expected(last["estimates"], last["variances"], math.inf, 0.95)})
+    write("rubin", cases)
+
+
 # ---------------------------------------------------------------- the trial's analyses
 TRIAL_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates",
                          "trial", "tests", "fixtures")
@@ -421,3 +479,4 @@ if __name__ == "__main__":
     proportion_cases()
     mwu_cases()
     survival_cases()
+    rubin_cases()

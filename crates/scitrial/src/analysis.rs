@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use export::xpt;
 use store::Actor;
+use trial::analysis::phase1::phase1;
 use trial::analysis::report::{report_document, report_html, Figures};
 use trial::analysis::{analyse, consort, derive, Cell, Kind, Table};
 
@@ -55,6 +56,10 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
     let mut results = analyse(&study, &data);
     let (screened, administered) = store.consort_records(&study).await?;
     results.consort = Some(consort(&study, &screened, &data, administered.as_ref()));
+    if !study.dose_levels.is_empty() {
+        let records = store.escalation_records(&study).await?;
+        results.phase1 = Some(phase1(&study, &data, &records.dlts, &records.events));
+    }
     let lock = store.study_lock(&study.id).await?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
@@ -82,6 +87,10 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
             ("ais-shift", figures.ais_shift.as_str()),
         ] {
             write(&args.output, &format!("{name}{suffix}.svg"), svg.as_bytes())?;
+        }
+        if let Some(svg) = &figures.trajectories {
+            let name = format!("trajectories{suffix}.svg");
+            write(&args.output, &name, svg.as_bytes())?;
         }
         let note = lock_note(lock.as_ref(), zh);
         let body = report_html(&study, &results, &figures, &note, zh);

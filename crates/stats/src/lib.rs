@@ -10,6 +10,8 @@
 //!   difference.
 //! - [`mann_whitney`]: the Wilcoxon–Mann–Whitney test, exact for small samples without ties.
 //! - [`kaplan_meier`], [`survival_quantile`] and [`log_rank`]: time to event with censoring.
+//! - [`rubin`]: Rubin's rules pooling the analyses of multiply imputed data sets, with the
+//!   Barnard–Rubin degrees of freedom.
 //!
 //! ```
 //! // The primary analysis's shape: change at week 24 on arm, baseline and a stratum.
@@ -33,6 +35,7 @@
 mod dist;
 mod error;
 mod linalg;
+mod mi;
 mod ols;
 mod proportions;
 mod ranks;
@@ -41,6 +44,7 @@ mod tables;
 mod ttest;
 
 pub use error::StatsError;
+pub use mi::{rubin, Pooled as RubinPooled};
 pub use ols::{ancova, ols, Coefficient, Design, OlsFit, TreatmentEffect, TREATMENT};
 pub use proportions::{clopper_pearson, newcombe, wilson, Interval};
 pub use ranks::{mann_whitney, MannWhitney, Method, EXACT_LIMIT};

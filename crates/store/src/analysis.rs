@@ -4,9 +4,12 @@
 //! are read only for an unblinded run, and each run is one write that audits it: an
 //! unblinded run on the study's unblinded chain, a pooled one on the study's chain.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use trial::analysis::{measurements_from_form, Assignment, Screened, Subject, SubjectVisit};
+use trial::analysis::{
+    measurements_from_form, walking_exam_from_form, Assignment, Measurement, Screened, Subject,
+    SubjectVisit, WalkingExam,
+};
 use trial::{FormStatus, Study};
 
 use crate::allocation::unblinded_chain;
@@ -54,7 +57,9 @@ impl Store {
                     .into_iter()
                     .map(Participant::from)
                     .collect();
-                let assigned = assignments(&mut tx, &study, unblinded).await?;
+                // An open-label study's arms or dose levels are no secret: always read.
+                let shown = unblinded || study.blinding == trial::Blinding::OpenLabel;
+                let assigned = assignments(&mut tx, &study, shown).await?;
                 let visits = visits(&mut tx, &study.id).await?;
                 let forms = forms(&mut tx, &study).await?;
                 let mut subjects = Vec::new();
@@ -76,6 +81,52 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+/// What Phase I's analyses read beyond the datasets: each signed DLT assessment (subject id →
+/// whether a DLT occurred) and every adverse event of an enrolled participant (subject id,
+/// event), in the order recorded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EscalationRecords {
+    /// Subject id → a DLT occurred.
+    pub dlts: BTreeMap<String, bool>,
+    /// (subject id, event).
+    pub events: Vec<(String, trial::safety::AdverseEvent)>,
+}
+
+impl Store {
+    /// The DLT assessments and adverse events of a study's enrolled participants, for Phase
+    /// I's analyses (open-label: nothing read is blinded).
+    pub async fn escalation_records(&self, study: &Study) -> Result<EscalationRecords> {
+        let mut conn = self.pool.acquire().await?;
+        let subjects: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, subject_id FROM participants \
+             WHERE study_id = $1 AND subject_id IS NOT NULL",
+        )
+        .bind(&study.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let subjects: HashMap<i64, String> = subjects.into_iter().collect();
+        let dlts: Vec<(i64, crate::dialect::Flag)> =
+            sqlx::query_as("SELECT participant_id, dlt FROM dlt_assessments WHERE study_id = $1")
+                .bind(&study.id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let dlts = dlts
+            .into_iter()
+            .filter_map(|(id, dlt)| subjects.get(&id).map(|s| (s.clone(), dlt.0)))
+            .collect();
+        let events = crate::events::study_events(&mut conn, &study.id)
+            .await?
+            .into_iter()
+            .filter_map(|e| {
+                subjects
+                    .get(&e.participant_id)
+                    .map(|s| (s.clone(), e.event))
+            })
+            .collect();
+        Ok(EscalationRecords { dlts, events })
     }
 }
 
@@ -142,7 +193,7 @@ fn subject(
     p: &Participant,
     assigned: &HashMap<i64, Assigned>,
     visits: &HashMap<i64, Vec<SubjectVisit>>,
-    forms: &HashMap<i64, Vec<trial::analysis::Measurement>>,
+    forms: &HashMap<i64, FormValues>,
 ) -> Result<Option<Subject>> {
     let (Some(subject_id), Some(enrolled_on)) = (&p.subject_id, &p.enrolled_on) else {
         return Ok(None);
@@ -177,7 +228,14 @@ fn subject(
         treated: a.is_some_and(|a| a.treated),
         emergency_unblinded: a.is_some_and(|a| a.unblinded),
         visits: visits.get(&p.id).cloned().unwrap_or_default(),
-        measurements: forms.get(&p.id).cloned().unwrap_or_default(),
+        measurements: forms
+            .get(&p.id)
+            .map(|f| f.measurements.clone())
+            .unwrap_or_default(),
+        walking: forms
+            .get(&p.id)
+            .map(|f| f.walking.clone())
+            .unwrap_or_default(),
     }))
 }
 
@@ -288,11 +346,16 @@ async fn visits(
     Ok(out)
 }
 
-/// The values of every complete form that holds a parameter (ISNCSCI, SCIM III, WISCI II).
-async fn forms(
-    tx: &mut crate::db::Tx<'_>,
-    study: &Study,
-) -> Result<HashMap<i64, Vec<trial::analysis::Measurement>>> {
+/// A participant's values read from the complete forms.
+#[derive(Default)]
+struct FormValues {
+    measurements: Vec<Measurement>,
+    walking: Vec<WalkingExam>,
+}
+
+/// The values of every complete form that holds a parameter (ISNCSCI, SCIM III, WISCI II), and
+/// what the walking prognosis reads of each ISNCSCI exam.
+async fn forms(tx: &mut crate::db::Tx<'_>, study: &Study) -> Result<HashMap<i64, FormValues>> {
     let sql = tx.sql(
         "SELECT f.participant_id, f.visit_id, f.form_id, f.data::text FROM form_entries f \
          JOIN participants p ON p.id = f.participant_id WHERE p.study_id = $1 AND f.status = $2",
@@ -302,7 +365,7 @@ async fn forms(
         .bind(FormStatus::Complete.as_str())
         .fetch_all(tx.conn())
         .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
+    let mut out: HashMap<i64, FormValues> = HashMap::new();
     for (id, visit_id, form_id, data) in rows {
         let Some(form) = study.form(&form_id) else {
             continue;
@@ -312,9 +375,13 @@ async fn forms(
                 field: "form_entries.data".into(),
                 message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
             })?;
-        out.entry(id)
-            .or_default()
+        let values = out.entry(id).or_default();
+        values
+            .measurements
             .extend(measurements_from_form(form.kind, &visit_id, &data));
+        values
+            .walking
+            .extend(walking_exam_from_form(form.kind, &visit_id, &data));
     }
     Ok(out)
 }

@@ -20,7 +20,8 @@
 //! normal, or both `NT`) leaves the rule uncomputed, naming the value, rather than guessed. A
 //! value flagged as impaired by another condition (`*`, `**`) counts with its recorded grade.
 
-use isncsci::{Exam, Level, MotorLevel, Side};
+use isncsci::flat::Field;
+use isncsci::{Exam, Level, MotorLevel, MotorValue, SensoryValue, Side};
 
 /// Points for an age of 65 or more.
 pub const AGE_POINTS: i32 = -10;
@@ -50,30 +51,82 @@ pub struct WalkingPrognosis {
 #[error("the walking prognosis needs the {0} on at least the better side; it is not testable")]
 pub struct PrognosisGap(pub &'static str);
 
+/// The values of an exam the rule reads, each side's grade (`None` when not testable), right
+/// side first: the L3 and S1 motor grades and light-touch scores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkingInputs {
+    /// The knee extensors' (L3) grades, 0–5.
+    pub l3_motor: [Option<u8>; 2],
+    /// The ankle plantar flexors' (S1) grades, 0–5.
+    pub s1_motor: [Option<u8>; 2],
+    /// Light touch at L3, 0–2.
+    pub l3_touch: [Option<u8>; 2],
+    /// Light touch at S1, 0–2.
+    pub s1_touch: [Option<u8>; 2],
+}
+
+impl WalkingInputs {
+    /// The values of a typed exam.
+    pub fn of_exam(exam: &Exam) -> WalkingInputs {
+        let motor = |m: MotorLevel| Side::BOTH.map(|s| exam.side(s).motor(m).grade());
+        let touch = |l: Level| Side::BOTH.map(|s| exam.side(s).touch(l).grade());
+        WalkingInputs {
+            l3_motor: motor(MotorLevel::L3),
+            s1_motor: motor(MotorLevel::S1),
+            l3_touch: touch(Level::L3),
+            s1_touch: touch(Level::S1),
+        }
+    }
+
+    /// The values of an exam in the flat layout (`l3RightMotor`, `s1LeftTouch`, …; strings
+    /// or numbers), without reading the rest of it; a value missing or not of the grammar
+    /// counts as not testable.
+    pub fn of_flat(fields: &serde_json::Map<String, serde_json::Value>) -> WalkingInputs {
+        let text = |field: Field| match fields.get(&field.name()) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let motor = |m: MotorLevel| {
+            Side::BOTH.map(|s| {
+                text(Field::Motor(s, m))
+                    .and_then(|t| MotorValue::parse(&t))
+                    .and_then(MotorValue::grade)
+            })
+        };
+        let touch = |l: Level| {
+            Side::BOTH.map(|s| {
+                text(Field::Touch(s, l))
+                    .and_then(|t| SensoryValue::parse(&t))
+                    .and_then(SensoryValue::grade)
+            })
+        };
+        WalkingInputs {
+            l3_motor: motor(MotorLevel::L3),
+            s1_motor: motor(MotorLevel::S1),
+            l3_touch: touch(Level::L3),
+            s1_touch: touch(Level::S1),
+        }
+    }
+
+    /// The rule for a participant of `age_years` with these values.
+    pub fn prognosis(&self, age_years: i32) -> Result<WalkingPrognosis, PrognosisGap> {
+        let score = if age_years >= AGE_FROM { AGE_POINTS } else { 0 }
+            + MOTOR_WEIGHT
+                * (better(self.l3_motor, 5, "L3 motor")? + better(self.s1_motor, 5, "S1 motor")?)
+            + TOUCH_WEIGHT
+                * (better(self.l3_touch, 2, "L3 light touch")?
+                    + better(self.s1_touch, 2, "S1 light touch")?);
+        Ok(WalkingPrognosis {
+            score,
+            probability: probability(score),
+        })
+    }
+}
+
 /// The van Middendorp rule for a participant of `age_years` on `exam`.
 pub fn walking_prognosis(age_years: i32, exam: &Exam) -> Result<WalkingPrognosis, PrognosisGap> {
-    let motor = |muscle: MotorLevel, name: &'static str| {
-        better(
-            Side::BOTH.map(|s| exam.side(s).motor(muscle).grade()),
-            5,
-            name,
-        )
-    };
-    let touch = |level: Level, name: &'static str| {
-        better(
-            Side::BOTH.map(|s| exam.side(s).touch(level).grade()),
-            2,
-            name,
-        )
-    };
-    let score = if age_years >= AGE_FROM { AGE_POINTS } else { 0 }
-        + MOTOR_WEIGHT * (motor(MotorLevel::L3, "L3 motor")? + motor(MotorLevel::S1, "S1 motor")?)
-        + TOUCH_WEIGHT
-            * (touch(Level::L3, "L3 light touch")? + touch(Level::S1, "S1 light touch")?);
-    Ok(WalkingPrognosis {
-        score,
-        probability: probability(score),
-    })
+    WalkingInputs::of_exam(exam).prognosis(age_years)
 }
 
 /// The logistic curve at a score.
@@ -137,6 +190,29 @@ mod tests {
         assert!(p(-10) < p(0) && p(0) < p(40) && p(40) < 1.0);
         let e = exam([Some(5); 2], [Some(5); 2], [2; 2], [2; 2]);
         assert_eq!(walking_prognosis(30, &e).unwrap().probability, p(40));
+    }
+
+    #[test]
+    fn the_flat_layout_gives_the_same_values_as_the_typed_exam() {
+        let e = exam([Some(3), None], [Some(0), Some(2)], [1, 2], [0, 1]);
+        let mut flat = serde_json::Map::new();
+        for (key, value) in isncsci::flat::fields(&e) {
+            flat.insert(key, serde_json::Value::String(value.to_owned()));
+        }
+        assert_eq!(WalkingInputs::of_flat(&flat), WalkingInputs::of_exam(&e));
+        assert_eq!(
+            WalkingInputs::of_flat(&flat).prognosis(70),
+            walking_prognosis(70, &e)
+        );
+        // Grades written as numbers are read; a value missing or outside the grammar is not
+        // testable.
+        flat.insert("s1RightMotor".into(), serde_json::json!(4));
+        flat.remove("l3LeftTouch");
+        flat.insert("s1LeftTouch".into(), serde_json::json!("7"));
+        let read = WalkingInputs::of_flat(&flat);
+        assert_eq!(read.s1_motor, [Some(4), Some(2)]);
+        assert_eq!(read.l3_touch, [Some(1), None]);
+        assert_eq!(read.s1_touch, [Some(0), None]);
     }
 
     #[test]

@@ -18,13 +18,18 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs `scitrial analysis` into `dir`: the exit code and everything it printed.
 fn analysis(url: &str, dir: &Path, unblinded: bool) -> (i32, String) {
+    analysis_of("XS228-P2", url, dir, unblinded)
+}
+
+/// Runs `scitrial analysis` of a study into `dir`.
+fn analysis_of(study: &str, url: &str, dir: &Path, unblinded: bool) -> (i32, String) {
     let mut cmd = bin();
     cmd.args([
         "analysis",
         "--database-url",
         url,
         "--study",
-        "XS228-P2",
+        study,
         "--output",
     ])
     .arg(dir);
@@ -92,11 +97,15 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         let url = db.url().to_string();
         let store = Arc::new(store::open(&url).await.unwrap());
         let source = std::fs::read_to_string(common::PHASE2).unwrap();
-        let app = web::App::new(store.clone(), &[source], false)
+        let phase1 = std::fs::read_to_string(common::study("xs228-phase1.toml")).unwrap();
+        let app = web::App::new(store.clone(), &[source, phase1], false)
             .await
             .unwrap();
         let today = time::OffsetDateTime::now_utc().date();
-        web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
+            .await
+            .unwrap();
         let scope = Scope::Study("XS228-P2".into());
         let enrolled: BTreeMap<i64, String> = store
             .participants(&scope)
@@ -238,6 +247,9 @@ async fn the_demo_is_analysed_pooled_then_by_arm_on_both_databases() {
         assert_eq!(visits.len(), 1, "{visits:?}");
         check_consort(&store, &study, &results(&pooled), &r, &url).await;
         check_figures(&pooled, &closed, &study);
+        check_prognosis(&store, &study, &adsl).await;
+        check_imputation(&results(&pooled), &r, &adsl, &adisn);
+        check_phase1(&store, &app.studies["XS228-P1"], &url).await;
         std::fs::remove_dir_all(&pooled).ok();
         std::fs::remove_dir_all(&closed).ok();
     }
@@ -347,6 +359,185 @@ fn check_figures(pooled: &Path, closed: &Path, study: &trial::Study) {
             );
         }
     }
+}
+
+/// `ADSL`'s walking prognosis is the van Middendorp rule on each participant's screening exam
+/// as the store keeps it (the participant page's reading of it).
+async fn check_prognosis(
+    store: &store::Store,
+    study: &trial::Study,
+    adsl: &[BTreeMap<String, String>],
+) {
+    let scope = Scope::Study(study.id.clone());
+    let forms: Vec<String> = study
+        .forms
+        .iter()
+        .filter(|f| f.kind == trial::FormKind::Isncsci)
+        .map(|f| f.id.clone())
+        .collect();
+    let mut computed = 0;
+    for p in store.participants(&scope).await.unwrap() {
+        let Some(subject) = &p.subject_id else {
+            continue;
+        };
+        let row = adsl
+            .iter()
+            .find(|r| r["SUBJID"] == *subject)
+            .expect("every enrolled participant is in ADSL");
+        let exams = store.exams(&scope, p.id, &forms).await.unwrap();
+        let screening = exams.iter().find(|e| e.visit_id == "screening").unwrap();
+        let fields: serde_json::Map<String, Value> = serde_json::from_str(&screening.raw).unwrap();
+        let exam = trial::participants::read_exam(&fields).unwrap().exam;
+        let age = trial::age_in_years(
+            trial::participants::parse_date(&p.date_of_birth).unwrap(),
+            trial::participants::parse_date(&screening.examined_on).unwrap(),
+        );
+        match trial::prognosis::walking_prognosis(age, &exam) {
+            Ok(w) => {
+                computed += 1;
+                assert_eq!(row["WLKSCBL"], w.score.to_string(), "{subject}");
+                let got: f64 = row["WLKPRBL"].parse().unwrap();
+                assert!((got - w.probability).abs() < 1e-12, "{subject}");
+                assert_eq!(row["WLKRSN"], "");
+            }
+            Err(gap) => {
+                assert_eq!(row["WLKSCBL"], "", "{subject}");
+                assert!(row["WLKRSN"].contains(gap.0), "{subject}");
+            }
+        }
+    }
+    assert!(computed > 0, "the demo's screening exams give prognoses");
+}
+
+/// The multiple imputation in both runs: every participant in ITT with a baseline total motor
+/// score, those without a week-24 change imputed; by arm only in the unblinded run.
+fn check_imputation(
+    pooled: &Value,
+    by_arm: &Value,
+    adsl: &[BTreeMap<String, String>],
+    adisn: &[BTreeMap<String, String>],
+) {
+    let itt: Vec<&str> = adsl
+        .iter()
+        .filter(|r| r["ITTFL"] == "Y" && !r["TMSBL"].is_empty())
+        .map(|r| r["USUBJID"].as_str())
+        .collect();
+    let observed = adisn
+        .iter()
+        .filter(|r| r["PARAMCD"] == "TMS" && r["ANL01FL"] == "Y")
+        .filter(|r| itt.contains(&r["USUBJID"].as_str()))
+        .count();
+    for (r, arms) in [(pooled, false), (by_arm, true)] {
+        let mi = &r["sensitivity"]["multiple_imputation"];
+        assert_eq!(mi["n"].as_u64().unwrap() as usize, itt.len(), "{mi}");
+        assert_eq!(mi["observed"].as_u64().unwrap() as usize, observed, "{mi}");
+        assert_eq!(
+            mi["imputed"].as_u64().unwrap() as usize,
+            itt.len() - observed
+        );
+        assert_eq!(mi["imputations"], 20);
+        assert_eq!(mi.get("pooled").is_some(), !arms, "{mi}");
+        assert_eq!(mi.get("active").is_some(), arms, "{mi}");
+        let (lo, est, hi) = (
+            mi["ci_lower"].as_f64().unwrap(),
+            mi[if arms { "estimate" } else { "mean" }].as_f64().unwrap(),
+            mi["ci_upper"].as_f64().unwrap(),
+        );
+        assert!(lo < est && est < hi, "{mi}");
+    }
+    assert!(
+        by_arm["sensitivity"]["multiple_imputation"]["imputed"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "the demo has participants without a week-24 score"
+    );
+}
+
+/// `scitrial analysis` of the demo's Phase I study (open-label: the dose levels without
+/// `--unblinded`): per level, the participants, DLTs and adverse events of the records; the
+/// 3+3 rule's state; the trajectories figure and the report's table in both languages.
+async fn check_phase1(store: &store::Store, study: &trial::Study, url: &str) {
+    let dir = temp_dir("analysis-phase1");
+    let (code, out) = analysis_of("XS228-P1", url, &dir, false);
+    assert_eq!(code, 0, "{out}");
+    let r = results(&dir);
+    let p = &r["phase1"];
+    let scope = Scope::Study(study.id.clone());
+    let doses = store.doses(&scope).await.unwrap();
+    let mut aes: BTreeMap<i64, Vec<trial::safety::AdverseEvent>> = BTreeMap::new();
+    for (d, _) in &doses {
+        let events = store
+            .adverse_events_of(&scope, d.participant_id)
+            .await
+            .unwrap();
+        aes.insert(
+            d.participant_id,
+            events.into_iter().map(|e| e.event).collect(),
+        );
+    }
+    let levels = p["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), study.dose_levels.len());
+    for level in levels {
+        let id = level["level"].as_str().unwrap();
+        let here: Vec<_> = doses.iter().filter(|(d, _)| d.level_id == id).collect();
+        assert_eq!(level["participants"], here.len(), "{id}: {level}");
+        let assessed = here.iter().filter(|(_, t)| t.is_some()).count();
+        let dlts = here
+            .iter()
+            .filter(|(_, t)| t.as_ref().is_some_and(|t| t.dlt))
+            .count();
+        assert_eq!(level["evaluable"], assessed, "{id}");
+        assert_eq!(level["dlts"], dlts, "{id}");
+        let events: Vec<&trial::safety::AdverseEvent> = here
+            .iter()
+            .flat_map(|(d, _)| aes[&d.participant_id].iter())
+            .collect();
+        assert_eq!(level["events"], events.len(), "{id}");
+        assert_eq!(
+            level["serious_events"],
+            events.iter().filter(|e| e.is_serious()).count(),
+            "{id}"
+        );
+        let by_grade: u64 = level["events_by_grade"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_grade as usize, events.len(), "{id}");
+    }
+    // The demo: three at SAD 1 without DLT, six at SAD 2 with one, MAD 1 in its window.
+    let counts: Vec<(u64, u64)> = levels
+        .iter()
+        .map(|l| {
+            (
+                l["participants"].as_u64().unwrap(),
+                l["dlts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(3, 0), (6, 1), (1, 0), (0, 0)], "{p}");
+    assert_eq!(p["escalation"], "ongoing");
+    assert_eq!(p["mtd"], Value::Null);
+    assert_eq!(p["next_level"], "mad-1");
+    let sad1 = &p["trajectories"][0];
+    assert_eq!(sad1["level"], "sad-1");
+    assert_eq!(sad1["visits"][0]["visit"], "screening");
+    assert_eq!(sad1["visits"][0]["n"], 3);
+    for (lang, suffix) in [("en", ""), ("zh", ".zh")] {
+        let svg = std::fs::read_to_string(dir.join(format!("trajectories{suffix}.svg"))).unwrap();
+        assert!(svg.contains(study.dose_levels[0].name_in(suffix == ".zh")));
+        let html = std::fs::read_to_string(dir.join(format!("report.{lang}.html"))).unwrap();
+        assert!(html.contains("data-table=\"phase1\""), "{lang}");
+        assert!(html.contains("data-escalation=\"ongoing\""), "{lang}");
+        assert!(html.contains("data-figure=\"trajectories\""), "{lang}");
+    }
+    let adsl = read_csv(&dir.join("adsl.csv"));
+    assert!(adsl
+        .iter()
+        .all(|r| study.dose_levels.iter().any(|l| l.name == r["TRT01P"])));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

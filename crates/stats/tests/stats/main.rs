@@ -3,6 +3,7 @@
 
 mod errors;
 mod fixtures;
+mod mi;
 mod ols;
 mod properties;
 mod proportions;

@@ -7,6 +7,7 @@ use time::Date;
 
 use super::{Assignment, Measurement, Param, Subject, SubjectVisit};
 use crate::participants::ParticipantStatus;
+use crate::prognosis::{PrognosisGap, WalkingPrognosis};
 use crate::study::{Study, VisitDef};
 
 /// The study day of the primary endpoint: 24 weeks after day 1.
@@ -66,6 +67,9 @@ pub struct AdslRow {
     pub dcsreas: String,
     /// Baseline of each parameter (`TMSBL`, …; `AISBL` and `NLIBL` as text).
     pub baselines: BTreeMap<Param, Baseline>,
+    /// The van Middendorp walking prognosis of the baseline ISNCSCI exam (`WLKSCBL`,
+    /// `WLKPRBL`), or why it is not computed (`WLKRSN`); none without a baseline exam.
+    pub walking: Option<Result<WalkingPrognosis, PrognosisGap>>,
 }
 
 /// A participant's baseline value of a parameter.
@@ -269,7 +273,31 @@ fn adsl_row(study: &Study, s: &Subject, primary: Option<&str>) -> AdslRow {
         eosdt: s.ended_on,
         dcsreas,
         baselines: baselines(study, s),
+        walking: walking(study, s),
     }
+}
+
+/// The walking prognosis of the baseline ISNCSCI exam: the exam of the last visit planned on
+/// or before day 1 (the baselines' rule), for the age in whole years on the day it took place
+/// (the screening date when its date is unknown).
+fn walking(study: &Study, s: &Subject) -> Option<Result<WalkingPrognosis, PrognosisGap>> {
+    let exam = s
+        .walking
+        .iter()
+        .filter_map(|e| study.visit(&e.visit_id).map(|v| (v.day, e)))
+        .filter(|(day, _)| *day <= 1)
+        .max_by_key(|(day, _)| *day)
+        .map(|(_, e)| e)?;
+    let on = s
+        .visits
+        .iter()
+        .find(|v| v.visit_id == exam.visit_id)
+        .and_then(|v| v.done_on)
+        .unwrap_or(s.screening_date);
+    Some(
+        exam.inputs
+            .prognosis(crate::age_in_years(s.date_of_birth, on)),
+    )
 }
 
 /// Whether a visit that took place was inside its window.

@@ -1,7 +1,7 @@
 //! The analyses' figures as SVG, written by hand (no plotting dependency): the mean change in
 //! total motor score by visit with 95% t intervals, the waterfall of each participant's change
-//! at the primary visit, the AIS grade shift from baseline to the primary visit, and the
-//! CONSORT flow diagram. Each takes the groups the datasets show: the arms only when every
+//! at the primary visit, the AIS grade shift from baseline to the primary visit, the
+//! CONSORT flow diagram, and Phase I's mean total motor score by visit per dose level. Each takes the groups the datasets show: the arms only when every
 //! randomised participant's arm is shown, else one group of all participants, so a blinded
 //! reader's figure cannot tell arms apart (no colour, order or label depends on an arm).
 //! Every text is escaped; every figure names its language (`zh`: Simplified Chinese).
@@ -243,19 +243,33 @@ fn legend(svg: &mut Svg, groups: &[Group], x: f64, y: f64) {
 /// The mean change from baseline in total motor score at each post-baseline visit, by group,
 /// with its 95% t interval.
 pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
+    by_visit_svg(study, data, zh, false)
+}
+
+/// The mean total motor score at each visit (baseline included), by group (the dose levels of
+/// an open-label study: Phase I's trajectories per cohort), with its 95% t interval; the visits
+/// are named by their planned day.
+pub fn trajectories_svg(study: &Study, data: &Datasets, zh: bool) -> String {
+    by_visit_svg(study, data, zh, true)
+}
+
+/// The mean of each visit's total motor score (`values`) or of its change, by group.
+fn by_visit_svg(study: &Study, data: &Datasets, zh: bool, absolute: bool) -> String {
     let groups = groups(study, data, zh);
+    let measure = |r: &super::AdisnRow| if absolute { r.aval } else { r.chg };
     let mut visits: Vec<(i32, String)> = data
         .adisn
         .iter()
-        .filter(|r| r.param == Param::Tms && r.chg.is_some())
+        .filter(|r| r.param == Param::Tms && measure(r).is_some())
         .map(|r| (r.avisitn, r.visit_id.clone()))
         .collect();
     visits.sort();
     visits.dedup();
-    let name_of = |id: &str| {
-        study
-            .visit(id)
-            .map_or_else(|| id.to_owned(), |v| v.name_in(zh).to_owned())
+    let name_of = |id: &str| match (absolute, study.visit(id)) {
+        (true, Some(v)) if zh => format!("第 {} 天", v.day),
+        (true, Some(v)) => format!("Day {}", v.day),
+        (false, Some(v)) => v.name_in(zh).to_owned(),
+        (_, None) => id.to_owned(),
     };
     // Per group, per visit: mean, interval, n.
     let points: Vec<Vec<Option<Point>>> = groups
@@ -269,17 +283,18 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
                         .iter()
                         .filter(|r| r.param == Param::Tms && &r.visit_id == visit)
                         .filter(|r| data.adsl.get(r.subject).is_some_and(|s| member(g, s)))
-                        .filter_map(|r| r.chg)
+                        .filter_map(measure)
                         .collect();
                     mean_ci(&values)
                 })
                 .collect()
         })
         .collect();
-    let title = if zh {
-        "总运动评分较基线的平均变化（95% 置信区间）"
-    } else {
-        "Mean change from baseline in total motor score (95% CI)"
+    let title = match (absolute, zh) {
+        (false, true) => "总运动评分较基线的平均变化（95% 置信区间）",
+        (false, false) => "Mean change from baseline in total motor score (95% CI)",
+        (true, true) => "各访视平均总运动评分（95% 置信区间）",
+        (true, false) => "Mean total motor score by visit (95% CI)",
     };
     let (width, height) = (720u32, 420u32);
     let mut svg = Svg::titled(width, height, title);
@@ -298,10 +313,11 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     };
     frame.y_axis(
         &mut svg,
-        if zh {
-            "总运动评分变化"
-        } else {
-            "Change in total motor score"
+        match (absolute, zh) {
+            (false, true) => "总运动评分变化",
+            (false, false) => "Change in total motor score",
+            (true, true) => "总运动评分",
+            (true, false) => "Total motor score",
         },
     );
     let base = frame.top + frame.height;
@@ -317,10 +333,11 @@ pub fn mean_change_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             frame.top + frame.height / 2.0,
             "middle",
             "",
-            if zh {
-                "尚无基线后的评分"
-            } else {
-                "No post-baseline score yet"
+            match (absolute, zh) {
+                (false, true) => "尚无基线后的评分",
+                (false, false) => "No post-baseline score yet",
+                (true, true) => "尚无评分",
+                (true, false) => "No score yet",
             },
         );
         return svg.end();

@@ -13,11 +13,15 @@
 //! - `results.rs`: the analyses.
 //! - `table.rs`: the datasets as named columns of text and numbers, for CSV and XPT.
 //! - `consort.rs`: the CONSORT flow's counts; `figures.rs`: the figures as SVG.
+//! - `phase1.rs`: Phase I's dose levels, DLTs, adverse events, MTD and trajectories.
+//! - `imputation.rs`: the multiple imputation of missing primary changes (sensitivity).
 
 mod consort;
 mod datasets;
 pub mod figures;
+pub mod imputation;
 mod params;
+pub mod phase1;
 pub mod report;
 mod results;
 mod table;
@@ -26,7 +30,7 @@ mod tests;
 
 pub use consort::{consort, is_lost_to_follow_up, Consort, ConsortGroup, Count, Screened};
 pub use datasets::{derive, primary_visit, AdisnRow, AdslRow, Baseline, Datasets, PRIMARY_DAY};
-pub use params::{measurements_from_form, Param};
+pub use params::{measurements_from_form, walking_exam_from_form, Param};
 pub use results::{
     analyse, ByArm, ChangeAnalysis, CmhResult, Conversion, Effect, Outcome, Pooled, PooledRate,
     Populations, Results, Secondary, Sensitivity, CONFIDENCE,
@@ -79,6 +83,18 @@ pub struct Subject {
     pub visits: Vec<SubjectVisit>,
     /// The values measured at the visits.
     pub measurements: Vec<Measurement>,
+    /// What the walking prognosis reads of each complete ISNCSCI exam, by visit.
+    pub walking: Vec<WalkingExam>,
+}
+
+/// The values of an ISNCSCI exam the walking prognosis reads ([`crate::prognosis`]), at a
+/// visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkingExam {
+    /// The visit.
+    pub visit_id: String,
+    /// The L3 and S1 values of each side.
+    pub inputs: crate::prognosis::WalkingInputs,
 }
 
 /// The treatment of a participant, as the reader of the datasets may see it.

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use super::Measurement;
+use super::{Measurement, WalkingExam};
 use crate::forms::{Wisci2, SCIM3_TOTAL_KEY};
+use crate::prognosis::WalkingInputs;
 use crate::study::FormKind;
 
 /// A parameter of `ADISN` (`PARAMCD`).
@@ -135,6 +136,19 @@ pub fn measurements_from_form(kind: FormKind, visit_id: &str, data: &Value) -> V
             .unwrap_or_default(),
         FormKind::VitalSigns | FormKind::ConcomitantMedication | FormKind::Generic => Vec::new(),
     }
+}
+
+/// What the walking prognosis reads of a saved ISNCSCI form (its `exam`, flat layout); none
+/// for other forms or a form without an exam.
+pub fn walking_exam_from_form(kind: FormKind, visit_id: &str, data: &Value) -> Option<WalkingExam> {
+    if kind != FormKind::Isncsci {
+        return None;
+    }
+    let fields = data.get("exam")?.as_object()?;
+    Some(WalkingExam {
+        visit_id: visit_id.to_owned(),
+        inputs: WalkingInputs::of_flat(fields),
+    })
 }
 
 fn score(data: &Value, key: &str) -> Option<f64> {

@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::figures::{self, escape};
+use super::phase1::{EscalationState, Phase1};
 use super::{
     ByArm, ChangeAnalysis, Consort, Conversion, Datasets, Effect, Outcome, Pooled, PooledRate,
     Results,
@@ -24,6 +25,8 @@ pub struct Figures {
     pub ais_shift: String,
     /// The CONSORT flow diagram (when its counts are there).
     pub consort: Option<String>,
+    /// The mean total motor score by visit per dose level (a study with dose levels).
+    pub trajectories: Option<String>,
 }
 
 impl Figures {
@@ -34,6 +37,8 @@ impl Figures {
             waterfall: figures::waterfall_svg(study, data, zh),
             ais_shift: figures::ais_shift_svg(study, data, zh),
             consort: consort.map(|c| figures::consort_svg(c, zh)),
+            trajectories: (!study.dose_levels.is_empty())
+                .then(|| figures::trajectories_svg(study, data, zh)),
         }
     }
 }
@@ -70,34 +75,52 @@ fn arm_name(study: &Study, id: &str, zh: bool) -> String {
 }
 
 fn effect_text(study: &Study, e: &Effect, zh: bool) -> String {
-    format!(
-        "{} − {}: {} (95% CI {} to {}), p = {}, n = {} ({} + {})",
+    escape(&format!(
+        "{} − {}: {} ({}), p = {}, n = {} ({} + {})",
         arm_name(study, &e.active, zh),
         arm_name(study, &e.control, zh),
         num(e.estimate),
-        num(e.ci_lower),
-        num(e.ci_upper),
+        ci(zh, e.ci_lower, e.ci_upper),
         p_value(e.p_value),
         e.n,
         e.n_active,
         e.n_control
-    )
+    ))
 }
 
 fn pooled_text(p: &Pooled, zh: bool) -> String {
-    format!(
-        "{}: {} (SD {}; 95% CI {} to {}), n = {}",
+    escape(&format!(
+        "{}: {} ({} {}; {}), n = {}",
         w(zh, "All participants, mean change", "全部受试者，平均变化"),
         num(p.mean),
+        w(zh, "SD", "标准差"),
         num(p.sd),
-        num(p.ci_lower),
-        num(p.ci_upper),
+        ci(zh, p.ci_lower, p.ci_upper),
         p.n
-    )
+    ))
+}
+
+/// The 95% interval, in words.
+fn ci(zh: bool, lower: f64, upper: f64) -> String {
+    if zh {
+        format!("95% 置信区间 {} 至 {}", num(lower), num(upper))
+    } else {
+        format!("95% CI {} to {}", num(lower), num(upper))
+    }
+}
+
+/// Why an analysis was not computed, as HTML: the reason, as the statistics give it, is
+/// marked as English text in the Chinese report.
+fn why_html(why: &str, zh: bool) -> String {
+    if zh {
+        format!("<span lang=\"en\">{}</span>", escape(why))
+    } else {
+        escape(why)
+    }
 }
 
 fn not_computed(why: &str, zh: bool) -> String {
-    format!("{}: {why}", w(zh, "Not computed", "未计算"))
+    format!("{}: {}", w(zh, "Not computed", "未计算"), why_html(why, zh))
 }
 
 fn change_text(study: &Study, a: &ChangeAnalysis, zh: bool) -> String {
@@ -112,7 +135,7 @@ fn conversion_text(study: &Study, a: &Outcome<ByArm<Conversion, PooledRate>>, zh
     match a {
         Outcome::Computed(ByArm::Arms(c)) => {
             let mut text = format!(
-                "{} {}/{}, {} {}/{}; {}: {} (95% CI {} to {})",
+                "{} {}/{}, {} {}/{}; {}: {} ({})",
                 arm_name(study, &c.active, zh),
                 c.responders_active,
                 c.n_active,
@@ -121,30 +144,168 @@ fn conversion_text(study: &Study, a: &Outcome<ByArm<Conversion, PooledRate>>, zh
                 c.n_control,
                 w(zh, "risk difference", "率差"),
                 num(c.risk_difference),
-                num(c.ci_lower),
-                num(c.ci_upper)
+                ci(zh, c.ci_lower, c.ci_upper)
             );
             match &c.cmh {
                 Outcome::Computed(m) => {
                     let _ = write!(text, "; CMH p = {}", p_value(m.p_value));
+                    escape(&text)
                 }
                 Outcome::NotComputed { not_computed: why } => {
-                    let _ = write!(text, "; CMH: {why}");
+                    format!("{}; CMH: {}", escape(&text), why_html(why, zh))
                 }
             }
-            text
         }
-        Outcome::Computed(ByArm::Pooled(r)) => format!(
-            "{}: {}/{} = {} (95% CI {} to {})",
+        Outcome::Computed(ByArm::Pooled(r)) => escape(&format!(
+            "{}: {}/{} = {} ({})",
             w(zh, "All participants", "全部受试者"),
             r.responders,
             r.n,
             num(r.rate),
-            num(r.ci_lower),
-            num(r.ci_upper)
-        ),
+            ci(zh, r.ci_lower, r.ci_upper)
+        )),
         Outcome::NotComputed { not_computed: why } => not_computed(why, zh),
     }
+}
+
+fn imputation_text(study: &Study, a: &super::imputation::MultipleImputation, zh: bool) -> String {
+    let (plan, head) = match a {
+        Outcome::Computed(ByArm::Arms(e)) => (
+            &e.plan,
+            format!(
+                "{} − {}: {} ({}), p = {}, n = {}",
+                arm_name(study, &e.active, zh),
+                arm_name(study, &e.control, zh),
+                num(e.result.estimate),
+                ci(zh, e.result.ci_lower, e.result.ci_upper),
+                p_value(e.result.p_value),
+                e.result.n
+            ),
+        ),
+        Outcome::Computed(ByArm::Pooled(p)) => (
+            &p.plan,
+            format!(
+                "{}: {} ({}), n = {}",
+                w(zh, "All participants, mean change", "全部受试者，平均变化"),
+                num(p.mean),
+                ci(zh, p.ci_lower, p.ci_upper),
+                p.n
+            ),
+        ),
+        Outcome::NotComputed { not_computed: why } => return not_computed(why, zh),
+    };
+    escape(&format!(
+        "{head}; {} {}, {} {}, {} {} ({} {})",
+        w(zh, "observed", "观测"),
+        plan.observed,
+        w(zh, "imputed", "插补"),
+        plan.imputed,
+        w(zh, "imputations", "插补次数"),
+        plan.imputations,
+        w(zh, "seed", "随机种子"),
+        plan.seed
+    ))
+}
+
+fn decision_text(d: crate::escalation::Decision, zh: bool) -> &'static str {
+    use crate::escalation::Decision;
+    match d {
+        Decision::Escalate => w(zh, "escalate", "递增"),
+        Decision::Expand => w(zh, "expand to six", "扩至 6 例"),
+        Decision::Stop => w(zh, "stop: too toxic", "停止：毒性过大"),
+        Decision::NeedMore => w(zh, "cohort not complete", "队列未完成"),
+    }
+}
+
+/// Phase I's section: the dose levels' table and where the escalation stands.
+fn phase1_html(out: &mut String, study: &Study, p: &Phase1, zh: bool) {
+    let level_name = |id: &str| {
+        study
+            .dose_level(id)
+            .map_or_else(|| id.to_owned(), |l| l.name_in(zh).to_owned())
+    };
+    let state = match (p.escalation, &p.mtd, &p.next_level) {
+        (EscalationState::MtdEstablished, Some(mtd), _) => format!(
+            "{}: {}",
+            w(zh, "Maximum tolerated dose", "最大耐受剂量"),
+            level_name(mtd)
+        ),
+        (EscalationState::Ongoing, _, Some(next)) => format!(
+            "{}: {}",
+            w(
+                zh,
+                "Maximum tolerated dose not yet established; the 3+3 rule enrols at",
+                "尚未确定最大耐受剂量；按 3+3 规则下一步入组剂量组",
+            ),
+            level_name(next)
+        ),
+        (EscalationState::NoTolerableDose, ..) => w(
+            zh,
+            "The lowest dose level was too toxic: no tolerated dose",
+            "最低剂量组毒性过大：无可耐受剂量",
+        )
+        .to_owned(),
+        _ => w(zh, "The study defines no dose levels", "本研究未定义剂量组").to_owned(),
+    };
+    let _ = write!(
+        out,
+        "<h2>{}</h2><p data-escalation=\"{}\">{}</p><table class=\"grid\" data-table=\"phase1\"><thead><tr>",
+        w(zh, "Dose escalation (Phase I)", "剂量递增（I 期）"),
+        serde_json::to_value(p.escalation)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        escape(&state)
+    );
+    let heads = [
+        w(zh, "Dose level", "剂量组"),
+        w(zh, "Participants", "受试者"),
+        w(zh, "Assessed for DLT", "已评估剂量限制性毒性"),
+        w(zh, "DLTs", "剂量限制性毒性"),
+        w(zh, "3+3 decision", "3+3 决定"),
+        w(zh, "Adverse events", "不良事件"),
+        w(zh, "With any adverse event", "发生任何不良事件的受试者"),
+        w(zh, "Serious adverse events", "严重不良事件"),
+        w(
+            zh,
+            "With a serious adverse event",
+            "发生严重不良事件的受试者",
+        ),
+        w(zh, "Related to the product", "与产品相关"),
+        w(zh, "Events by grade 1–5", "各等级事件数（1–5 级）"),
+        w(
+            zh,
+            "Participants by worst grade 1–5",
+            "按最严重等级的受试者数（1–5 级）",
+        ),
+    ];
+    for h in heads {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    let grades = |g: &[u32; 5]| g.iter().map(u32::to_string).collect::<Vec<_>>().join(" / ");
+    for l in &p.levels {
+        let _ = write!(
+            out,
+            "<tr data-level=\"{}\"><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-dlts=\"{}\">{}</td><td data-decision=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(&l.level),
+            escape(&level_name(&l.level)),
+            l.participants,
+            l.evaluable,
+            l.dlts,
+            l.dlts,
+            l.decision.as_str(),
+            escape(decision_text(l.decision, zh)),
+            l.events,
+            l.with_any_ae,
+            l.serious_events,
+            l.with_sae,
+            l.related_events,
+            grades(&l.events_by_grade),
+            grades(&l.participants_by_worst_grade)
+        );
+    }
+    out.push_str("</tbody></table>");
 }
 
 /// The report as an HTML fragment (a `<div class="report">`), in English or Chinese.
@@ -191,7 +352,7 @@ pub fn report_html(
         w(zh, "Per protocol", "符合方案人群"),
         p.per_protocol
     );
-    let rows: [(&str, String); 6] = [
+    let rows: [(&str, String); 7] = [
         (
             w(
                 zh,
@@ -220,7 +381,18 @@ pub fn report_html(
             w(zh, "Per protocol (sensitivity)", "符合方案人群（敏感性分析）"),
             change_text(study, &results.sensitivity.per_protocol, zh),
         ),
+        (
+            w(
+                zh,
+                "Multiple imputation of missing week-24 changes (sensitivity; Rubin's rules)",
+                "第 24 周缺失变化值的多重插补（敏感性分析；Rubin 规则）",
+            ),
+            imputation_text(study, &results.sensitivity.multiple_imputation, zh),
+        ),
     ];
+    if let Some(p) = &results.phase1 {
+        phase1_html(&mut out, study, p, zh);
+    }
     let _ = write!(
         out,
         "<h2>{}</h2><table class=\"grid\" data-table=\"analyses\"><tbody>",
@@ -231,7 +403,7 @@ pub fn report_html(
             out,
             "<tr data-analysis=\"{i}\"><th scope=\"row\">{}</th><td>{}</td></tr>",
             escape(label),
-            escape(text)
+            text
         );
     }
     out.push_str("</tbody></table>");
@@ -285,6 +457,17 @@ pub fn report_html(
         &figures.ais_shift,
         "ais-shift",
     );
+    if let Some(svg) = &figures.trajectories {
+        figure(
+            w(
+                zh,
+                "Total motor score by visit per dose level",
+                "各剂量组各访视总运动评分",
+            ),
+            svg,
+            "trajectories",
+        );
+    }
     out.push_str("</div>");
     out
 }

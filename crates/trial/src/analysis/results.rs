@@ -27,7 +27,7 @@ pub enum Outcome<T> {
 }
 
 impl<T> Outcome<T> {
-    fn not(why: impl Into<String>) -> Outcome<T> {
+    pub(super) fn not(why: impl Into<String>) -> Outcome<T> {
         Outcome::NotComputed {
             not_computed: why.into(),
         }
@@ -178,6 +178,9 @@ pub struct Secondary {
 pub struct Sensitivity {
     /// The primary analysis in the per-protocol population.
     pub per_protocol: ChangeAnalysis,
+    /// The primary analysis with the missing changes multiply imputed
+    /// ([`super::imputation`]).
+    pub multiple_imputation: super::imputation::MultipleImputation,
 }
 
 /// The sizes of the populations.
@@ -216,10 +219,14 @@ pub struct Results {
     /// The CONSORT flow's counts, when the caller counted them ([`super::consort`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consort: Option<super::Consort>,
+    /// Phase I's analyses, for a dose-escalation study, when the caller made them
+    /// ([`super::phase1::phase1`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase1: Option<super::phase1::Phase1>,
 }
 
 /// The arms compared: the first active and the first placebo arm of the study.
-fn arms(study: &Study) -> Option<(String, String)> {
+pub(super) fn arms(study: &Study) -> Option<(String, String)> {
     let of = |kind: ArmKind| {
         study
             .arms
@@ -261,8 +268,10 @@ pub fn analyse(study: &Study, data: &Datasets) -> Results {
         },
         sensitivity: Sensitivity {
             per_protocol: change(study, data, Param::Tms, unblinded, pp),
+            multiple_imputation: super::imputation::multiple_imputation(study, data, unblinded),
         },
         consort: None,
+        phase1: None,
     }
 }
 

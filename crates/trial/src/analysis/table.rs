@@ -150,6 +150,9 @@ impl Datasets {
             col("PPSBL", "Baseline Pin Prick Total", N),
             col("SCIMBL", "Baseline SCIM III Total", N),
             col("WISCIBL", "Baseline WISCI II Level", N),
+            col("WLKSCBL", "Baseline van Middendorp Walking Score", N),
+            col("WLKPRBL", "Baseline Prob. Indep. Walking at 1 Year", N),
+            col("WLKRSN", "Reason Walking Prognosis Not Computed", T),
         ]);
         let rows = self
             .adsl
@@ -158,6 +161,7 @@ impl Datasets {
                 let base = |p: Param| Cell::Number(s.baselines.get(&p).and_then(|b| b.value));
                 let base_text =
                     |p: Param| text(s.baselines.get(&p).map_or("", |b| b.text.as_str()));
+                let walking = s.walking.as_ref().and_then(|w| w.as_ref().ok());
                 let mut row = vec![
                     text(&s.studyid),
                     text(&s.usubjid),
@@ -194,6 +198,13 @@ impl Datasets {
                     base(Param::Pps),
                     base(Param::Scim),
                     base(Param::Wisci),
+                    Cell::Number(walking.map(|w| f64::from(w.score))),
+                    Cell::Number(walking.map(|w| w.probability)),
+                    text(match &s.walking {
+                        None => "no baseline ISNCSCI exam".to_owned(),
+                        Some(Ok(_)) => String::new(),
+                        Some(Err(gap)) => format!("{} not testable", gap.0),
+                    }),
                 ]);
                 row
             })

@@ -76,6 +76,7 @@ fn subject(id: &str, assignment: Assignment, done: &[(&str, Date)]) -> Subject {
                 text: "C".into(),
             },
         ],
+        walking: Vec::new(),
     }
 }
 
@@ -138,6 +139,66 @@ fn adsl_has_the_flags_strata_and_baselines() {
         .columns
         .iter()
         .all(|c| c.name.len() <= 8 && c.label.len() <= 40));
+}
+
+/// What the walking prognosis reads, both sides alike: L3 and S1 motor, L3 and S1 light touch.
+fn walking_exam(visit: &str, l3: u8, s1: u8, lt: u8) -> WalkingExam {
+    WalkingExam {
+        visit_id: visit.into(),
+        inputs: crate::prognosis::WalkingInputs {
+            l3_motor: [Some(l3); 2],
+            s1_motor: [Some(s1); 2],
+            l3_touch: [Some(lt); 2],
+            s1_touch: [Some(lt); 2],
+        },
+    }
+}
+
+#[test]
+fn adsl_has_the_walking_prognosis_of_the_baseline_exam() {
+    let study = phase2();
+    let mut s = subject("XS228-005", Assignment::Hidden, &on_time());
+    // The screening exam (day -14) is the baseline; week 12's is after day 1.
+    s.walking = vec![
+        walking_exam("week-12", 5, 5, 2),
+        walking_exam("screening", 3, 1, 1),
+    ];
+    let d = derive(&study, std::slice::from_ref(&s));
+    // Born 1980-06-30, screened 2025-12-22: 45, no age points; 2 × (3 + 1) + 5 × (1 + 1).
+    let w = d.adsl[0].walking.clone().unwrap().unwrap();
+    assert_eq!(w.score, 18);
+    assert_eq!(w.probability, crate::prognosis::probability(18));
+    let table = d.adsl_table();
+    let cell = |name: &str| table.rows[0][table.column(name).unwrap()].clone();
+    assert_eq!(cell("WLKSCBL"), Cell::Number(Some(18.0)));
+    assert_eq!(cell("WLKPRBL"), Cell::Number(Some(w.probability)));
+    assert_eq!(cell("WLKRSN"), Cell::Text(String::new()));
+    // 65 at the exam: ten points less.
+    let mut old = s.clone();
+    old.date_of_birth = date!(1960 - 12 - 01);
+    let d = derive(&study, &[old]);
+    assert_eq!(d.adsl[0].walking.clone().unwrap().unwrap().score, 8);
+    // A value the better side needs, not testable: no score, and the reason.
+    let mut gap = s.clone();
+    gap.walking[1].inputs.s1_touch = [None, Some(1)];
+    let d = derive(&study, &[gap]);
+    let table = d.adsl_table();
+    let cell = |name: &str| table.rows[0][table.column(name).unwrap()].clone();
+    assert_eq!(cell("WLKSCBL"), Cell::Number(None));
+    assert_eq!(
+        cell("WLKRSN"),
+        Cell::Text("S1 light touch not testable".into())
+    );
+    // No exam on or before day 1: nothing to compute from.
+    let mut late = s;
+    late.walking.remove(1);
+    let d = derive(&study, &[late]);
+    assert_eq!(d.adsl[0].walking, None);
+    let table = d.adsl_table();
+    assert_eq!(
+        table.rows[0][table.column("WLKRSN").unwrap()],
+        Cell::Text("no baseline ISNCSCI exam".into())
+    );
 }
 
 #[test]
@@ -458,4 +519,289 @@ fn by_arm_figures_show_each_arm_and_the_report_its_effect() {
     assert_eq!(figures.waterfall.matches("<rect").count() - 1 - 2, 2);
     let doc = report::report_document(&study, "<p>x</p>", false);
     assert!(doc.starts_with("<!DOCTYPE html>") && doc.contains("<style>"));
+}
+
+/// Twenty-four participants, 2:1, the active arm gaining 10 more, noise from a fixed pattern;
+/// the week-24 score of every participant in `missing` not recorded.
+fn imputation_subjects(shown: bool, missing: &[usize]) -> Vec<Subject> {
+    (0..24usize)
+        .map(|i| {
+            let arm = if i % 3 == 2 { "placebo" } else { "xs228" };
+            let assignment = if shown {
+                Assignment::Shown(arm.into())
+            } else {
+                Assignment::Hidden
+            };
+            let mut s = subject(&format!("XS228-2{i:02}"), assignment, &on_time());
+            let base = 20.0 + (i % 7) as f64 * 4.0;
+            let noise = [1.5, -2.0, 0.5, 3.0, -1.0, -2.5][(i / 3) % 6];
+            s.measurements[0].value = Some(base);
+            s.measurements[5].value = if missing.contains(&i) {
+                None
+            } else {
+                Some(base * 1.1 + 5.0 + noise + if arm == "xs228" { 10.0 } else { 0.0 })
+            };
+            s.strata[0] = if i % 2 == 0 { "A".into() } else { "B".into() };
+            s
+        })
+        .collect()
+}
+
+fn imputed_effect(r: &imputation::MultipleImputation) -> &imputation::ImputedEffect {
+    match r {
+        Outcome::Computed(ByArm::Arms(e)) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn multiple_imputation_is_reproducible_from_its_seed() {
+    let study = phase2();
+    let d = derive(&study, &imputation_subjects(true, &[1, 4, 5, 9, 14, 20]));
+    let first = imputation::multiple_imputation(&study, &d, true);
+    assert_eq!(first, imputation::multiple_imputation(&study, &d, true));
+    let e = imputed_effect(&first);
+    assert_eq!((e.plan.seed, e.plan.imputations), (imputation::SEED, 20));
+    assert_eq!(
+        (e.plan.observed, e.plan.imputed, e.plan.no_baseline),
+        (18, 6, 0)
+    );
+    assert_eq!((e.result.n, e.n_active, e.n_control), (24, 16, 8));
+    // The missing changes are drawn anew in each data set: the estimates vary between them.
+    assert!(e.result.between_variance > 0.0, "{e:?}");
+    assert!(e.result.total_variance > e.result.within_variance);
+    assert!(e.result.df > 0.0 && e.result.df.is_finite());
+    let f = e.result.fraction_missing_information;
+    assert!(f > 0.0 && f < 1.0, "{f}");
+    // The effect of 10 is found, its interval wider than the complete cases' one.
+    assert!((e.result.estimate - 10.0).abs() < 2.0, "{e:?}");
+    assert!(e.result.ci_lower < e.result.estimate && e.result.estimate < e.result.ci_upper);
+    // Another seed: other draws, another estimate; the same seed again: the same one.
+    let other = imputation::multiple_imputation_seeded(&study, &d, true, 7, 20);
+    assert_ne!(imputed_effect(&other).result.estimate, e.result.estimate);
+    let again = imputation::multiple_imputation_seeded(&study, &d, true, imputation::SEED, 20);
+    assert_eq!(again, first);
+    // It is in the results, under sensitivity.
+    let r = analyse(&study, &d);
+    assert_eq!(r.sensitivity.multiple_imputation, first);
+    let json = serde_json::to_value(&r).unwrap();
+    let mi = &json["sensitivity"]["multiple_imputation"];
+    for key in [
+        "estimate", "ci_lower", "ci_upper", "p_value", "df", "seed", "imputed",
+    ] {
+        assert!(mi.get(key).is_some(), "{key}: {mi}");
+    }
+}
+
+#[test]
+fn without_missing_scores_the_imputation_is_the_primary_analysis() {
+    let study = phase2();
+    let d = derive(&study, &imputation_subjects(true, &[]));
+    let r = analyse(&study, &d);
+    let Outcome::Computed(ByArm::Arms(primary)) = &r.primary else {
+        panic!("{:?}", r.primary)
+    };
+    let e = imputed_effect(&r.sensitivity.multiple_imputation);
+    assert_eq!(e.plan.imputed, 0);
+    assert_eq!(e.result.between_variance, 0.0);
+    assert!(
+        (e.result.estimate - primary.estimate).abs() < 1e-9,
+        "{e:?} {primary:?}"
+    );
+    assert!((e.result.se - primary.se).abs() < 1e-9, "{e:?} {primary:?}");
+    // Rubin's rules with no between-imputation variance: Barnard–Rubin's observed-data df.
+    let nu = primary.df;
+    assert!((e.result.df - (nu + 1.0) / (nu + 3.0) * nu).abs() < 1e-9);
+}
+
+#[test]
+fn a_pooled_imputation_names_no_arm_and_imputes_everyone_together() {
+    let study = phase2();
+    let d = derive(&study, &imputation_subjects(false, &[0, 3, 7]));
+    let r = analyse(&study, &d);
+    let Outcome::Computed(ByArm::Pooled(p)) = &r.sensitivity.multiple_imputation else {
+        panic!("{:?}", r.sensitivity.multiple_imputation)
+    };
+    assert!(p.pooled);
+    assert_eq!((p.plan.observed, p.plan.imputed, p.n), (21, 3, 24));
+    assert!(p.ci_lower < p.mean && p.mean < p.ci_upper && p.df > 0.0);
+    assert!(p.plan.method.contains("all participants together"));
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(
+        !text.contains("placebo") && !text.contains("xs228"),
+        "{text}"
+    );
+    // Too few observed in an arm: not computed, with the reason.
+    let few: Vec<usize> = (0..24).filter(|i| i % 3 == 2 && *i > 5).collect();
+    let d = derive(&study, &imputation_subjects(true, &few));
+    let why = serde_json::to_value(imputation::multiple_imputation(&study, &d, true)).unwrap();
+    assert!(
+        why["not_computed"]
+            .as_str()
+            .unwrap()
+            .contains("at least 3 participants with a change in each group"),
+        "{why}"
+    );
+}
+
+fn phase1_study() -> Study {
+    Study::from_toml(include_str!("../../../../studies/xs228-phase1.toml")).unwrap()
+}
+
+/// A Phase I participant at `level`, with total motor scores at screening and day 29.
+fn escalated(n: usize, level: &str, scores: [f64; 2]) -> Subject {
+    let study = phase1_study();
+    let visits = plan_visits(&study, ANCHOR)
+        .into_iter()
+        .map(|v| SubjectVisit {
+            done_on: ["screening", "day-29"]
+                .contains(&v.visit_id.as_str())
+                .then_some(v.target),
+            visit_id: v.visit_id,
+            earliest: v.earliest,
+            latest: v.latest,
+        })
+        .collect();
+    let mut s = subject(
+        &format!("XS228-P1-{n:02}"),
+        Assignment::Shown(level.into()),
+        &[],
+    );
+    s.strata.clear();
+    s.visits = visits;
+    s.measurements = vec![
+        value("screening", Param::Tms, scores[0]),
+        value("day-29", Param::Tms, scores[1]),
+    ];
+    s
+}
+
+fn event(grade: u8, serious: bool, related: bool) -> crate::safety::AdverseEvent {
+    use crate::safety::{ActionTaken, Causality, Outcome as Ended, PartialDate, Seriousness};
+    crate::safety::AdverseEvent {
+        verbatim: "headache".into(),
+        term: "Headache".into(),
+        meddra_code: "10019211".into(),
+        soc: "Nervous system disorders".into(),
+        onset: PartialDate::parse("2026-01-10").unwrap(),
+        end: None,
+        grade,
+        seriousness: if serious {
+            vec![Seriousness::Hospitalisation]
+        } else {
+            Vec::new()
+        },
+        causality_product: if related {
+            Causality::Probable
+        } else {
+            Causality::NotRelated
+        },
+        causality_procedure: Causality::NotRelated,
+        action: ActionTaken::NotApplicable,
+        outcome: Ended::Recovered,
+    }
+}
+
+#[test]
+fn phase1_counts_dlts_and_events_by_level_and_takes_the_mtd_from_the_rule() {
+    let study = phase1_study();
+    // Three at SAD 1 (no DLT), six at SAD 2 (one DLT), one at MAD 1 not yet assessed.
+    let mut subjects = Vec::new();
+    let mut dlts = std::collections::BTreeMap::new();
+    for n in 0..10 {
+        let level = match n {
+            0..=2 => "sad-1",
+            3..=8 => "sad-2",
+            _ => "mad-1",
+        };
+        let s = escalated(n, level, [30.0 + n as f64, 33.0 + n as f64]);
+        if n < 9 {
+            dlts.insert(s.subject_id.clone(), n == 4);
+        }
+        subjects.push(s);
+    }
+    let d = derive(&study, &subjects);
+    let events = vec![
+        ("XS228-P1-00".to_owned(), event(1, false, false)),
+        ("XS228-P1-00".to_owned(), event(2, false, true)),
+        ("XS228-P1-04".to_owned(), event(3, true, true)),
+        ("XS228-P1-05".to_owned(), event(1, false, false)),
+        // A participant of no level: left out.
+        ("XS228-P1-99".to_owned(), event(5, true, true)),
+    ];
+    let p = phase1::phase1(&study, &d, &dlts, &events);
+    let row = |id: &str| p.levels.iter().find(|l| l.level == id).unwrap();
+    let sad1 = row("sad-1");
+    assert_eq!(
+        (sad1.participants, sad1.evaluable, sad1.dlts, sad1.decision),
+        (3, 3, 0, crate::Decision::Escalate)
+    );
+    assert_eq!(
+        (sad1.events, sad1.with_any_ae, sad1.related_events),
+        (2, 1, 1)
+    );
+    assert_eq!(sad1.events_by_grade, [1, 1, 0, 0, 0]);
+    assert_eq!(sad1.participants_by_worst_grade, [0, 1, 0, 0, 0]);
+    let sad2 = row("sad-2");
+    assert_eq!((sad2.participants, sad2.evaluable, sad2.dlts), (6, 6, 1));
+    assert_eq!(
+        (sad2.serious_events, sad2.with_sae, sad2.with_any_ae),
+        (1, 1, 2)
+    );
+    assert_eq!(sad2.participants_by_worst_grade, [1, 0, 1, 0, 0]);
+    let mad1 = row("mad-1");
+    assert_eq!(
+        (mad1.participants, mad1.evaluable, mad1.decision),
+        (1, 0, crate::Decision::NeedMore)
+    );
+    assert_eq!(p.escalation, phase1::EscalationState::Ongoing);
+    assert_eq!((p.mtd, p.next_level.as_deref()), (None, Some("mad-1")));
+    // The trajectories: SAD 1's mean total motor score at screening and day 29.
+    let t = &p.trajectories[0];
+    assert_eq!(t.level, "sad-1");
+    let days: Vec<(i32, usize, f64)> = t.visits.iter().map(|v| (v.day, v.n, v.mean)).collect();
+    assert_eq!(days, [(-14, 3, 31.0), (29, 3, 34.0)]);
+    // Two DLTs of three at MAD 1 stop it: SAD 2, with six, is the MTD.
+    for n in 10..12 {
+        subjects.push(escalated(n, "mad-1", [20.0, 21.0]));
+    }
+    for id in ["XS228-P1-09", "XS228-P1-10", "XS228-P1-11"] {
+        dlts.insert(id.to_owned(), id != "XS228-P1-11");
+    }
+    let d = derive(&study, &subjects);
+    let p = phase1::phase1(&study, &d, &dlts, &[]);
+    assert_eq!(row_decision(&p, "mad-1"), crate::Decision::Stop);
+    assert_eq!(p.escalation, phase1::EscalationState::MtdEstablished);
+    assert_eq!(
+        (p.mtd.as_deref(), p.next_level.as_deref()),
+        (Some("sad-2"), None)
+    );
+    // The report says so, in both languages, with the trajectories' figure.
+    let mut r = analyse(&study, &d);
+    r.phase1 = Some(p);
+    for zh in [false, true] {
+        let figures = report::Figures::of(&study, &d, None, zh);
+        let svg = figures
+            .trajectories
+            .clone()
+            .expect("dose levels: trajectories");
+        assert!(svg.starts_with("<svg") && svg.contains(if zh { "第 29 天" } else { "Day 29" }));
+        assert!(svg.contains(study.dose_levels[1].name_in(zh)));
+        let html = report::report_html(&study, &r, &figures, "", zh);
+        assert!(
+            html.contains("data-escalation=\"mtd-established\""),
+            "{html}"
+        );
+        assert!(html.contains(if zh {
+            "最大耐受剂量"
+        } else {
+            "Maximum tolerated dose"
+        }));
+        assert!(html.contains("data-figure=\"trajectories\""));
+        assert!(html.contains("data-decision=\"stop\""));
+    }
+}
+
+fn row_decision(p: &phase1::Phase1, level: &str) -> crate::Decision {
+    p.levels.iter().find(|l| l.level == level).unwrap().decision
 }

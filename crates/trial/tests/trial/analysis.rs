@@ -113,6 +113,7 @@ fn subjects(case: &Value, shown: bool) -> Vec<Subject> {
                 emergency_unblinded: s["unblinded"].as_bool().unwrap(),
                 visits,
                 measurements,
+                walking: Vec::new(),
             }
         })
         .collect()

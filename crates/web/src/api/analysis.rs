@@ -9,6 +9,7 @@ use axum::routing::on;
 use axum::Json;
 use serde::Serialize;
 use store::StudyLock;
+use trial::analysis::phase1::phase1;
 use trial::analysis::{analyse, consort, derive};
 
 use crate::access::{require, Operation};
@@ -37,7 +38,9 @@ struct ResultsView {
     locked: bool,
     /// Whether the study is unblinded after its lock.
     unblinded: bool,
-    /// What `results.json` holds: populations, primary, secondary, sensitivity.
+    /// What `results.json` holds: populations, primary, secondary, sensitivity (per
+    /// protocol, multiple imputation), the CONSORT flow; Phase I's analyses for a
+    /// dose-escalation study.
     #[schema(value_type = Object)]
     results: serde_json::Value,
 }
@@ -66,6 +69,10 @@ async fn results(
     let mut results = analyse(study, &data);
     let (screened, administered) = state.store.consort_records(study).await?;
     results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
+    if !study.dose_levels.is_empty() {
+        let records = state.store.escalation_records(study).await?;
+        results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
+    }
     Ok(Json(ResultsView {
         study_id,
         by_arm: results.unblinded,

@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use store::StudyLock;
+use trial::analysis::phase1::phase1;
 use trial::analysis::report::{report_html, Figures};
 use trial::analysis::{analyse, consort, derive};
 
@@ -64,6 +65,10 @@ async fn page(state: &AppState, viewer: &Viewer, study_id: &str) -> Result<Repor
     let mut results = analyse(study, &data);
     let (screened, administered) = state.store.consort_records(study).await?;
     results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
+    if !study.dose_levels.is_empty() {
+        let records = state.store.escalation_records(study).await?;
+        results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
+    }
     let zh = viewer.lang.zh();
     let figures = Figures::of(study, &data, results.consort.as_ref(), zh);
     let ctx = viewer.ctx(Some(study_id));

@@ -58,6 +58,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("exports.domain.TI", "Trial inclusion and exclusion criteria", "试验入选与排除标准"),
     ("exports.domain.TS", "Trial summary", "试验概要"),
     ("exports.domain.TV", "Trial visits", "试验访视"),
+    ("nav.lock", "Database lock", "数据库锁定"),
+    ("nav.report", "Results", "统计分析结果"),
     ("nav.users", "Users", "用户"),
     ("nav.account", "My account", "我的账户"),
     ("studies.title", "My studies", "我的研究"),

@@ -187,6 +187,10 @@ pub struct Ctx {
     pub admin: bool,
     /// Whether the user sees the cell product's pages (a navigation link).
     pub product: bool,
+    /// Whether the user may read the database lock page (a navigation link).
+    pub lock: bool,
+    /// Whether the user may read the report of the analyses (a navigation link).
+    pub results: bool,
     /// The loaded studies, for the names of visits, forms and fields and the sites' time
     /// zones (none on a signed-out page).
     pub app: Option<AppState>,
@@ -208,6 +212,8 @@ impl Ctx {
             exports: false,
             admin: false,
             product: false,
+            lock: false,
+            results: false,
             app: None,
             path: path.to_string(),
             script_messages: i18n::script_messages(lang),
@@ -408,6 +414,8 @@ impl Viewer {
         ctx.exports = holds(Operation::ExportSubmission);
         ctx.admin = holds(Operation::ManageUsers);
         ctx.product = holds(Operation::ReadProduct);
+        ctx.lock = holds(Operation::ReadLock);
+        ctx.results = holds(Operation::ReadResults);
         let mut others: Vec<String> = self
             .me
             .roles

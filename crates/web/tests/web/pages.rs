@@ -620,3 +620,38 @@ async fn the_participant_page_shows_the_walking_prognosis_of_the_screening_exam(
         }
     }
 }
+
+#[tokio::test]
+async fn the_lock_and_report_pages_are_linked_for_the_roles_that_may_read_them() {
+    for db in databases().await {
+        let app = spawn(db.url()).await;
+        let sid = &app.study.id;
+        let lock = format!("href=\"/studies/{sid}/lock\"");
+        let report = format!("href=\"/studies/{sid}/report\"");
+        // A coordinator reads the lock page (what blocks it at the site), not the results.
+        let (crc, _) = login(&app, "crc").await;
+        let (_, dashboard, _) = get(&crc, format!("{}/studies/{sid}", app.base)).await;
+        assert!(dashboard.contains(&lock), "{dashboard}");
+        assert!(!dashboard.contains(&report), "{dashboard}");
+        let (status, _, _) = get(&crc, format!("{}/studies/{sid}/report", app.base)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = get(&crc, format!("{}/studies/{sid}/lock", app.base)).await;
+        assert_eq!(status, StatusCode::OK);
+        // The sponsor administrator reads both: the links lead to the pages, in both languages.
+        let (admin, _) = login(&app, "admin").await;
+        for (lang, lock_word, report_word) in [
+            ("en", "Database lock", "Results"),
+            ("zh", "数据库锁定", "统计分析结果"),
+        ] {
+            let (_, _, _) = get(&admin, format!("{}/language/{lang}", app.base)).await;
+            let (_, dashboard, _) = get(&admin, format!("{}/studies/{sid}", app.base)).await;
+            for (link, word) in [(&lock, lock_word), (&report, report_word)] {
+                let anchor = format!("{link}>{word}</a>");
+                assert!(dashboard.contains(&anchor), "{lang}: {anchor}");
+                let path = &link["href=\"".len()..link.len() - 1];
+                let (status, body, _) = get(&admin, format!("{}{path}", app.base)).await;
+                assert_eq!(status, StatusCode::OK, "{lang} {path}: {body}");
+            }
+        }
+    }
+}
