@@ -8,7 +8,8 @@
 //! unit in it), while the unblinded pharmacist's exposure shows which unit of which lot, product
 //! or placebo; the close form only for the investigator of the participant's site and the
 //! sponsor, and its round trip. Then Phase I's DLT window on the cohort and journey pages:
-//! planned (and said so) until a dose is given, then run from the dose given.
+//! planned (and said so) until a dose is given, then run from the dose given; and a second dose
+//! bringing the site to its minimum, which the sponsor's supply page shows with its notice.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -217,7 +218,7 @@ async fn the_doses_exposure_supply_and_events_pages_for_each_role_and_the_blind_
 }
 
 #[tokio::test]
-async fn the_dlt_window_runs_from_the_dose_given_once_there_is_one() {
+async fn the_dlt_window_runs_from_the_dose_given_and_the_low_stock_asks_for_a_resupply() {
     for db in common::databases("scitrial_product_window").await {
         let app = spawn_with(db.url(), PHASE1).await;
         let sid = app.study.id.clone();
@@ -308,5 +309,55 @@ async fn the_dlt_window_runs_from_the_dose_given_once_there_is_one() {
             assert!(body.contains("data-dose=\"1\""), "{body}");
             assert!(body.contains("data-dose-level>"), "{body}");
         }
+        // A second participant's dose brings site A's stock to the product's minimum: the
+        // sponsor's supply page says a resupply is due and shows the notice, in both languages;
+        // the pharmacist, mailed but not told in the application, sees the stock only.
+        let p2 = enrolled(&app, &crc, 0, "W2", false).await;
+        let (status, e) = crc
+            .post(
+                &format!("/api/studies/{sid}/participants/{p2}/dose-level"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{e}");
+        let second = seeded
+            .units
+            .iter()
+            .filter(|u| u["placebo"] == false)
+            .nth(1)
+            .unwrap();
+        let (status, body) = pharm
+            .post(
+                &format!("/api/studies/{sid}/participants/{p2}/administrations"),
+                &json!({
+                    "unit": format!("{}{}", second["din"].as_str().unwrap(), second["check_character"].as_str().unwrap()),
+                    "thawed_at": "2026-10-24T02:20:00Z", "injected_at": "2026-10-24T02:55:00Z",
+                    "dose_cells": 50_000_000, "volume_ml": 5.0, "weight_kg": 64.0,
+                    "route": "intrathecal", "puncture_level": "L4-L5"
+                }),
+            )
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+        let supply = format!("/studies/{sid}/product/supply");
+        let site_a = &app.study.sites[0].id;
+        let admin = login(&app, "admin").await;
+        for (lang, said) in [("en", "ship a resupply"), ("zh", "请补充发运")] {
+            language(&admin, lang).await;
+            let (status, body) = page(&admin, &supply).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(!untranslated(&body), "{lang}: {body}");
+            let stock = body
+                .split(&format!("data-site-stock=\"{site_a}\""))
+                .nth(1)
+                .and_then(|rest| rest.split("</section>").next())
+                .unwrap_or_default();
+            assert!(stock.contains("data-resupply"), "{lang}: {body}");
+            assert!(stock.contains("data-usable>2<"), "{lang}: {body}");
+            assert!(body.contains("data-notice="), "{lang}: {body}");
+            assert!(body.contains(said), "{lang}: {body}");
+        }
+        let (_, body) = page(&pharm, &supply).await;
+        assert!(body.contains("data-resupply"), "{body}");
+        assert!(!body.contains("data-notice="), "{body}");
     }
 }
