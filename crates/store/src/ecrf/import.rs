@@ -74,8 +74,8 @@ impl Store {
                         },
                         StoreError::Conflict { field, message }
                         | StoreError::Invalid { field, message } => StoreError::Invalid {
-                            field: at.clone(),
-                            message: format!("{field}: {message}"),
+                            field: format!("{at}, {field}"),
+                            message,
                         },
                         other => other,
                     };

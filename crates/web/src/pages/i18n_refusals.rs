@@ -277,6 +277,20 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ("nothing changed", "没有任何更改"),
     ("is required to change saved data", "更改已保存的数据时为必填项"),
     ("is required to unlock a form", "解锁表单时为必填项"),
+    // The ODM import and the exports page.
+    ("is required to import", "导入时为必填项"),
+    (
+        "the screening exam decides eligibility: it is entered and changed on the participant's screening page, not imported",
+        "筛选检查决定受试者的合格性：它在受试者的筛选页面上录入和修改，不能导入",
+    ),
+    (
+        "no SDTM dataset {} (the datasets: {})",
+        "没有 SDTM 数据集 {0}（数据集：{1}）",
+    ),
+    (
+        "{}: the domain has no records in this study, so the export leaves it out",
+        "{0}：该域在本研究中没有记录，导出时不包含",
+    ),
     ("is required to reject a lot", "拒绝放行批次时为必填项"),
     (
         "is required to change a recorded adverse event",

@@ -34,6 +34,9 @@ struct ExportsPage {
     /// Whether the files include the treatments.
     unblinded: bool,
     datasets: Vec<Dataset>,
+    /// The names the files are downloaded as.
+    odm_file: String,
+    define_file: &'static str,
 }
 
 /// `GET /studies/{study}/exports`
@@ -65,5 +68,7 @@ async fn page(state: &AppState, viewer: &Viewer, study_id: &str) -> Result<Expor
         study_id: study_id.to_string(),
         unblinded,
         datasets,
+        odm_file: format!("{study_id}-odm.xml"),
+        define_file: export::sdtm::DEFINE_FILE,
     })
 }

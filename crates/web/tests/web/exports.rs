@@ -2,7 +2,7 @@
 //! the page in English and Chinese, linked from the navigation of the roles that may export
 //! (and refused to the others); the ODM file reads back into the study's forms, every SDTM
 //! dataset is a SAS transport file (read back by pyreadstat and pandas under `SCITRIAL_PYTHON`,
-//! DM's subjects those the store holds), define.xml is there; a blinded data manager's files
+//! DM's USUBJID those the store holds), define.xml is there; a blinded data manager's files
 //! hold no arm and say they are blinded, the unblinded DSMB statistician's hold the arms; every
 //! download is audited as an export.
 
@@ -75,7 +75,7 @@ import json, sys
 import pandas, pyreadstat
 a, _ = pyreadstat.read_xport(sys.argv[1])
 b = pandas.read_sas(sys.argv[1], format="xport", encoding="utf-8")
-print(json.dumps([sorted(a["USUBJID"]), sorted(b["USUBJID"]), sorted(a.columns)]))
+print(json.dumps([sorted(a["USUBJID"]), sorted(b["USUBJID"]), sorted(set(a["ARM"]))]))
 "#;
 
 #[tokio::test]
@@ -148,6 +148,7 @@ async fn the_data_manager_downloads_each_export_from_the_exports_page() {
             .unwrap()
             .into_iter()
             .filter_map(|p| p.subject_id)
+            .map(|s| format!("XS228-P2-{s}"))
             .collect();
         subjects.sort();
         let dir = std::env::temp_dir().join(store::testing::unique("scitrial-web-exports"));
@@ -171,9 +172,16 @@ async fn the_data_manager_downloads_each_export_from_the_exports_page() {
         }
         assert!(found >= 10, "{found} datasets");
         let dm_blinded = std::fs::read(dir.join("dm.xpt")).unwrap();
+        let placebo = study.arms.iter().find(|a| a.id == "placebo").unwrap();
+        let has =
+            |bytes: &[u8], what: &str| bytes.windows(what.len()).any(|w| w == what.as_bytes());
         assert!(
-            !dm_blinded.windows(8).any(|w| w == b"ARMCD   "),
-            "a blinded DM has no arm"
+            !has(&dm_blinded, &placebo.name),
+            "a blinded DM names no arm"
+        );
+        assert!(
+            has(&dm_blinded, export::sdtm::BLINDED_DM_LABEL),
+            "and says so"
         );
         let (status, _, define) = fetch(&dm, format!("{api}/define.xml")).await;
         assert_eq!(status, StatusCode::OK);
@@ -193,7 +201,7 @@ async fn the_data_manager_downloads_each_export_from_the_exports_page() {
             let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(read[0], serde_json::json!(subjects), "pyreadstat");
             assert_eq!(read[1], serde_json::json!(subjects), "pandas");
-            assert!(!read[2].as_array().unwrap().contains(&"ARM".into()));
+            assert_eq!(read[2], serde_json::json!([""]), "no arm in a blinded DM");
         }
 
         // The unblinded DSMB statistician's files hold the arms.
@@ -204,7 +212,10 @@ async fn the_data_manager_downloads_each_export_from_the_exports_page() {
         let (_, _, odm) = fetch(&dsmb, format!("{api}/odm.xml")).await;
         assert!(text(&odm).contains("ItemOID=\"IT.TREATMENT.ARM\""));
         let (_, _, dm_open) = fetch(&dsmb, format!("{api}/sdtm/dm.xpt")).await;
-        assert!(dm_open.windows(8).any(|w| w == b"ARMCD   "));
+        assert!(
+            has(&dm_open, &placebo.name),
+            "the unblinded DM names the arms"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
