@@ -74,7 +74,7 @@ impl std::fmt::Display for ImportProblem {
 pub enum ImportError {
     /// The file does not fit the study: nothing was written.
     #[error("the file does not fit the study, nothing imported: {0}")]
-    Refused(ImportProblem),
+    Refused(Box<ImportProblem>),
     /// The store refused a form (a participant or visit it does not have, a locked form):
     /// nothing was written.
     #[error("nothing imported: {0}")]
@@ -158,7 +158,7 @@ struct At {
 
 /// Reads the clinical data of an ODM file into the forms to save for `study`, each validated
 /// and normalised as a save is; the first problem refuses the whole file.
-pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, ImportProblem> {
+pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Box<ImportProblem>> {
     let specs: HashMap<&str, Vec<GroupSpec>> = study
         .forms
         .iter()
@@ -177,13 +177,15 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Imp
     loop {
         let event = reader.read_event_into(&mut buf);
         let line = reader.get_ref().newlines + 1;
-        let problem = |at: &At, message: String| ImportProblem {
-            line: Some(line),
-            subject: at.subject.clone(),
-            event: at.event.clone(),
-            form: at.form_oid.clone(),
-            item: None,
-            message,
+        let problem = |at: &At, message: String| {
+            Box::new(ImportProblem {
+                line: Some(line),
+                subject: at.subject.clone(),
+                event: at.event.clone(),
+                form: at.form_oid.clone(),
+                item: None,
+                message,
+            })
         };
         let event = match event {
             Ok(e) => e,
@@ -509,15 +511,21 @@ fn typed(item: &ItemSpec, text: &str) -> Value {
 }
 
 /// A form read from the file, validated and normalised by the study's rules.
-fn validate(study: &Study, spec: &[GroupSpec], f: FormRead) -> Result<ImportedForm, ImportProblem> {
+fn validate(
+    study: &Study,
+    spec: &[GroupSpec],
+    f: FormRead,
+) -> Result<ImportedForm, Box<ImportProblem>> {
     let form_oid = super::metadata::form_oid(&f.def.id);
-    let problem = |line: usize, item: Option<String>, message: String| ImportProblem {
-        line: Some(line),
-        subject: Some(f.subject.clone()),
-        event: Some(format!("SE.{}", f.visit)),
-        form: Some(form_oid.clone()),
-        item,
-        message,
+    let problem = |line: usize, item: Option<String>, message: String| {
+        Box::new(ImportProblem {
+            line: Some(line),
+            subject: Some(f.subject.clone()),
+            event: Some(format!("SE.{}", f.visit)),
+            form: Some(form_oid.clone()),
+            item,
+            message,
+        })
     };
     let mut entered = Map::new();
     let mut given_computed = Vec::new();

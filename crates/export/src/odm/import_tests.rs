@@ -86,7 +86,7 @@ fn written(study: &Study, forms: Vec<SubmittedForm>) -> String {
     String::from_utf8(w.finish().unwrap()).unwrap()
 }
 
-fn read_text(study: &Study, text: &str) -> Result<Vec<ImportedForm>, ImportProblem> {
+fn read_text(study: &Study, text: &str) -> Result<Vec<ImportedForm>, Box<ImportProblem>> {
     read(study, text.as_bytes())
 }
 
@@ -180,7 +180,7 @@ fn a_redcap_file_reads_into_the_studys_forms() {
 }
 
 /// The problem reading `text` gives (it must give one).
-fn refusal(text: &str) -> ImportProblem {
+fn refusal(text: &str) -> Box<ImportProblem> {
     match read_text(&study(), text) {
         Err(p) => p,
         Ok(forms) => panic!("read {} forms from a file that does not fit", forms.len()),
