@@ -161,7 +161,7 @@ impl Store {
             return Err(not_found("site", &s.site_id));
         }
         let (scope, s, by) = (scope.clone(), s.clone(), by.clone());
-        self.write("screen", move |mut tx| {
+        self.write_in(&scope.study().to_string(), "screen", move |mut tx| {
             Box::pin(async move {
                 let (id, exam) = insert_screening(tx.conn(), &scope, &s).await?;
                 let mut changes = screening_changes(id, &s);

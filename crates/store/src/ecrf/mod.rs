@@ -169,7 +169,7 @@ impl Store {
     /// form is returned as saved (unverified, unlocked, its visit's signatures void).
     pub async fn save_form(&self, scope: &Scope, f: &FormSave, by: &Actor) -> Result<FormEntry> {
         let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
-        self.write("save_form", move |mut tx| {
+        self.write_in(&scope.study().to_string(), "save_form", move |mut tx| {
             Box::pin(async move { save_form_in(&mut tx, &scope, &f, &by).await })
         })
         .await
@@ -201,7 +201,7 @@ impl Store {
     ) -> Result<FormEntry> {
         let key = FormKey::new(participant_id, visit_id, form_id);
         let (scope, by) = (scope.clone(), by.clone());
-        self.write("verify_form", move |mut tx| {
+        self.write_in(&scope.study().to_string(), "verify_form", move |mut tx| {
             Box::pin(async move {
                 participant_in(tx.conn(), &scope, key.participant_id).await?;
                 let (status, verified_by, locked) = form_flags(&mut tx, &key).await?;
@@ -266,7 +266,7 @@ impl Store {
             trial::required_reason(Some(reason), "to unlock a form")?;
         }
         let (scope, by) = (scope.clone(), by.clone());
-        self.write("set_locked", move |mut tx| {
+        self.write_in(&scope.study().to_string(), "set_locked", move |mut tx| {
             Box::pin(async move {
                 participant_in(tx.conn(), &scope, key.participant_id).await?;
                 let (_, _, locked) = form_flags(&mut tx, &key).await?;
