@@ -124,9 +124,14 @@ impl Tx<'_> {
 
     /// Takes a study's row for the rest of the transaction on PostgreSQL (SQLite has one
     /// writer): the study-wide steps that must not interleave (enrolment, generating the
-    /// randomisation list, assigning a dose level) take it before they check anything.
+    /// randomisation list, assigning a dose level) take it before they check anything. `FOR NO
+    /// KEY UPDATE`: they wait for each other, not for the writes that only refer to the study
+    /// (whose foreign keys take the row `FOR KEY SHARE` until their batch commits).
     pub(crate) async fn lock_study(&mut self, study: &str) -> Result<()> {
-        let lock = self.for_update();
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR NO KEY UPDATE",
+            Dialect::Sqlite => "",
+        };
         sqlx::query(&format!("SELECT id FROM studies WHERE id = $1{lock}"))
             .bind(study)
             .fetch_optional(self.conn())

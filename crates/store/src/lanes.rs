@@ -165,31 +165,44 @@ fn take_queued(queue: &mut mpsc::UnboundedReceiver<Job>, batch: &mut Vec<Job>) {
     }
 }
 
-/// A lane: waits for writes on its route, runs them as a batch, again. It keeps its connection
-/// while there is work, and gives it back to the pool when its route is idle.
+/// A lane: waits for writes on its route, runs them as a batch, again. The write phase of a
+/// batch (its writes, up to the seal) holds the route's queue, so one batch of a route writes
+/// at a time; it lets the queue go before the seal, and the next batch writes while this one
+/// seals and commits. A batch that writes thus waits at most for rows a sealing batch holds,
+/// and a sealing batch waits only for chain heads (taken in order): two batches of a route
+/// never wait on each other in a cycle. The lane keeps its connection while there is work, and
+/// gives it back to the pool when its route is idle.
 async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, counts: Arc<Counts>) {
     let mut kept: Option<PoolConnection<Any>> = None;
     loop {
         let mut batch = Vec::new();
+        let mut held = None;
         if kept.is_some() {
             // Another lane waiting on the queue means nothing is queued: the connection goes
             // back before this lane waits its turn.
             if let Ok(mut queue) = jobs.try_lock() {
                 take_queued(&mut queue, &mut batch);
+                if !batch.is_empty() {
+                    held = Some(queue);
+                }
             }
             if batch.is_empty() {
                 kept = None;
             }
         }
-        if batch.is_empty() {
-            let mut queue = jobs.lock().await;
-            match queue.recv().await {
-                Some(job) => batch.push(job),
-                None => return,
+        let queue = match held {
+            Some(queue) => queue,
+            None => {
+                let mut queue = jobs.lock().await;
+                match queue.recv().await {
+                    Some(job) => batch.push(job),
+                    None => return,
+                }
+                take_queued(&mut queue, &mut batch);
+                queue
             }
-            take_queued(&mut queue, &mut batch);
-        }
-        let conn = match kept.take() {
+        };
+        let mut conn = match kept.take() {
             Some(conn) => conn,
             None => match pool.acquire().await {
                 Ok(conn) => conn,
@@ -201,12 +214,27 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
                 }
             },
         };
-        kept = commit(conn, batch, &counts).await;
+        let mut finishes = Vec::with_capacity(batch.len());
+        let mut pending = Pending::default();
+        let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
+            .catch_unwind()
+            .await;
+        drop(queue);
+        let outcome = match written {
+            Ok(Ok(())) => {
+                AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
+                    .catch_unwind()
+                    .await
+            }
+            failed => failed,
+        };
+        kept = answer(conn, outcome, finishes, &counts).await;
     }
 }
 
-/// Runs a batch, seals and commits it, and answers its writes. Gives the connection back for
-/// the next batch, or `None` when it could not be left clean.
+/// Runs a batch, seals and commits it, and answers its writes (what a lane does, in one go).
+/// Gives the connection back for the next batch, or `None` when it could not be left clean.
+#[cfg(test)]
 pub(crate) async fn commit(
     mut conn: PoolConnection<Any>,
     batch: Vec<Job>,
@@ -214,10 +242,31 @@ pub(crate) async fn commit(
 ) -> Option<PoolConnection<Any>> {
     let mut finishes = Vec::with_capacity(batch.len());
     let mut pending = Pending::default();
-    // A write that panicked (a bug) fails its batch, not the lane.
-    let outcome = AssertUnwindSafe(run(&mut conn, batch, &mut finishes, &mut pending))
+    let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
         .catch_unwind()
         .await;
+    let outcome = match written {
+        Ok(Ok(())) => {
+            AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
+                .catch_unwind()
+                .await
+        }
+        failed => failed,
+    };
+    answer(conn, outcome, finishes, counts).await
+}
+
+/// How a batch ended: a panic (a bug in a write) is caught, and fails the batch, not the lane.
+type Outcome = std::thread::Result<std::result::Result<(), Unsealed>>;
+
+/// Answers the writes of a batch once its fate is known. Gives the connection back for the
+/// next batch, or `None` when it could not be left clean.
+async fn answer(
+    mut conn: PoolConnection<Any>,
+    outcome: Outcome,
+    finishes: Vec<Finish>,
+    counts: &Counts,
+) -> Option<PoolConnection<Any>> {
     match outcome {
         Ok(Ok(())) => {
             counts.add(finishes.len() as u64);
@@ -271,7 +320,9 @@ pub(crate) async fn commit(
     }
 }
 
-async fn run(
+/// The write phase: every write of the batch in its own savepoint, their audit rows kept in
+/// `pending`.
+async fn write(
     conn: &mut AnyConnection,
     batch: Vec<Job>,
     finishes: &mut Vec<Finish>,
@@ -294,8 +345,18 @@ async fn run(
         }
         between = "RELEASE SAVEPOINT w; SAVEPOINT w";
     }
+    Ok(())
+}
+
+/// The seal and the commit (see [`seal::seal`]).
+async fn seal_and_commit(
+    conn: &mut AnyConnection,
+    pending: &Pending,
+) -> std::result::Result<(), Unsealed> {
     seal::seal(conn, pending).await?;
-    conn.execute("COMMIT").await.map_err(failed)?;
+    conn.execute("COMMIT")
+        .await
+        .map_err(|e| Unsealed::Failed(e.into()))?;
     Ok(())
 }
 

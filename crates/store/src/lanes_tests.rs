@@ -261,10 +261,9 @@ async fn store_write(store: &Store, study: &'static str, v: &'static str, wait: 
         .unwrap();
 }
 
-/// Writes queued while every lane of their study is busy wait for the next batches, many to a
-/// batch: the 4 slow writes that keep the lanes busy and the 40 queued after them commit in
-/// far fewer transactions than writes, and the chain holds each write's row once, in order of
-/// the batches.
+/// Writes queued while a batch of their study runs its writes wait for the next batches, many
+/// to a batch: the 4 slow writes and the 40 queued behind them commit in far fewer transactions
+/// than writes, and the chain holds each write's row once.
 #[tokio::test]
 async fn writes_queued_together_share_a_batch() {
     let Some(store) = postgres().await else {
@@ -280,7 +279,7 @@ async fn writes_queued_together_share_a_batch() {
     let slow = ["s0", "s1", "s2", "s3"]
         .map(|v| store_write(&store, "BATCH", v, Duration::from_millis(400)));
     let queued = async {
-        // The slow writes hold every lane by now.
+        // The slow writes are running by now.
         tokio::time::sleep(Duration::from_millis(100)).await;
         futures::future::join_all(QUEUED.map(|v| store_write(&store, "BATCH", v, Duration::ZERO)))
             .await
