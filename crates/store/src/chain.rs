@@ -8,7 +8,8 @@
 //! breaks the chain at that row; rows removed from the end are caught by the chain's head.
 //!
 //! Every write appends its rows with [`append`] inside its own transaction (through
-//! `Tx::audit`).
+//! `Tx::audit`); in a PostgreSQL batch the rows of all its writes are appended together by
+//! `crate::seal::seal`, through the same [`write_rows`], before the batch commits.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -394,8 +395,8 @@ impl ChainCheck {
 }
 
 /// Takes a chain's head, creating it at the chain's first row: its position and hash. On
-/// PostgreSQL the upsert also locks the head's row, so writers of the same chain queue here;
-/// SQLite has one writer.
+/// PostgreSQL the upsert also locks the head's row until the commit, so appenders of the same
+/// chain (seals of batches, writes of their own) queue here; SQLite has one writer.
 pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(i64, String)> {
     Ok(sqlx::query_as(
         "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
