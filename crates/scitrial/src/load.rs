@@ -37,6 +37,10 @@ pub struct LoadArgs {
     /// Participants per client.
     #[arg(long, default_value_t = 2)]
     pub participants: usize,
+    /// Studies written at once (copies of the Phase II study under their own ids); the
+    /// clients are shared out among them.
+    #[arg(long, default_value_t = 1)]
+    pub studies: usize,
     /// The folder for the SQLite files (its disk is the one measured); a fresh temporary
     /// folder when not given.
     #[arg(long)]
@@ -123,8 +127,11 @@ fn cpu_time() -> Option<Duration> {
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
-    if args.clients == 0 || args.participants == 0 || args.seconds <= 0.0 {
-        bail!("--clients, --participants and --seconds must be positive");
+    if args.clients == 0 || args.participants == 0 || args.studies == 0 || args.seconds <= 0.0 {
+        bail!("--clients, --participants, --studies and --seconds must be positive");
+    }
+    if args.studies > args.clients {
+        bail!("--studies must not be more than --clients");
     }
     let (scratch, url, probe_url) = Scratch::create(&args).await?;
     let outcome = measure(&args, &url, &probe_url).await;
@@ -139,12 +146,33 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             .with_context(|| format!("opening {url}"))?,
     );
     let dialect = sql.dialect();
-    let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
+    let definitions: Vec<String> = (0..args.studies).map(definition).collect();
+    let app = web::App::new(sql.clone(), &definitions, false)
         .await
         .map_err(anyhow::Error::msg)?;
-    let study = app.studies.values().next().cloned().context("no study")?;
-    let site = study.sites[0].id.clone();
-    let forms = seed(&app, &study, &site, args.clients * args.participants).await?;
+    let user = app
+        .store
+        .create_user(
+            &NewUser {
+                username: "load".into(),
+                full_name: "Load Test Coordinator".into(),
+                password_hash: store::password::hash(PASSWORD),
+                language: "en".into(),
+            },
+            &Actor::system(),
+        )
+        .await?;
+    // The clients of each study, and the forms of each client.
+    let mut shares = Vec::new();
+    for k in 0..args.studies {
+        let id = study_id(k);
+        let study = app.studies.get(&id).cloned().context("no study")?;
+        let clients = (k..args.clients).step_by(args.studies).count();
+        let forms = seed(&app, &study, &user, clients * args.participants).await?;
+        for (n, mine) in forms.chunks(args.participants * 6).enumerate() {
+            shares.push((id.clone(), mine.to_vec(), (n * args.studies + k) as u64));
+        }
+    }
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -168,8 +196,8 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             commits,
         )
     });
-    for (n, mine) in forms.chunks(args.participants * 6).enumerate() {
-        let client = Client::sign_in(&base, &study.id, mine.to_vec(), n as u64).await?;
+    for (study, mine, seed) in shares {
+        let client = Client::sign_in(&base, &study, mine, seed).await?;
         clients.push(tokio::spawn(client.run(start, warmup, measured)));
     }
     let mut figures = Figures {
@@ -226,8 +254,12 @@ fn report(args: &LoadArgs, dialect: store::Dialect, f: &Figures, commits: f64, a
         store::Dialect::Sqlite => "SQLite (WAL, synchronous=FULL)",
         store::Dialect::Postgres => "PostgreSQL",
     };
+    let studies = match args.studies {
+        1 => "one study".to_string(),
+        n => format!("{n} studies"),
+    };
     println!(
-        "load test: {} clients saving ISNCSCI exams over HTTP for {} s, {database}",
+        "load test: {} clients saving ISNCSCI exams over HTTP for {} s, {studies}, {database}",
         args.clients, args.seconds
     );
     println!("saves: {} ({rate:.0}/s), {} failed", f.saves, f.errors);
@@ -269,27 +301,30 @@ struct FormSlot {
     saved: bool,
 }
 
-/// Seeds one coordinator and the participants (screened and enrolled), and returns the ISNCSCI
-/// forms of their visits, client by client.
+/// The id of the load test's study `k`: the Phase II study's own, then copies.
+fn study_id(k: usize) -> String {
+    match k {
+        0 => "XS228-P2".to_string(),
+        k => format!("XS228-P2-{}", k + 1),
+    }
+}
+
+/// The definition of the load test's study `k` (see [`study_id`]).
+fn definition(k: usize) -> String {
+    PHASE2.replacen("id = \"XS228-P2\"", &format!("id = \"{}\"", study_id(k)), 1)
+}
+
+/// Gives the coordinator a role in the study, seeds the participants (screened and enrolled),
+/// and returns the ISNCSCI forms of their visits, client by client.
 async fn seed(
     app: &web::App,
     study: &trial::Study,
-    site: &str,
+    user: &store::User,
     participants: usize,
 ) -> Result<Vec<FormSlot>> {
     let store = &app.store;
     let system = Actor::system();
-    let user = store
-        .create_user(
-            &NewUser {
-                username: "load".into(),
-                full_name: "Load Test Coordinator".into(),
-                password_hash: store::password::hash(PASSWORD),
-                language: "en".into(),
-            },
-            &system,
-        )
-        .await?;
+    let site = study.sites[0].id.as_str();
     store
         .assign_role(
             &RoleAssignment {
@@ -301,7 +336,7 @@ async fn seed(
             &system,
         )
         .await?;
-    let by = Actor::user(&user);
+    let by = Actor::user(user);
     let scope = Scope::Study(study.id.clone());
     if study.randomisation.is_some() {
         // Enrolment waits for the list.

@@ -8,7 +8,8 @@
 //! breaks the chain at that row; rows removed from the end are caught by the chain's head.
 //!
 //! Every write appends its rows with [`append`] inside its own transaction (through
-//! `Tx::audit`).
+//! `Tx::audit`); in a PostgreSQL batch the rows of all its writes are appended together by
+//! `crate::seal::seal`, through the same [`write_rows`], before the batch commits.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -394,8 +395,8 @@ impl ChainCheck {
 }
 
 /// Takes a chain's head, creating it at the chain's first row: its position and hash. On
-/// PostgreSQL the upsert also locks the head's row, so writers of the same chain queue here;
-/// SQLite has one writer.
+/// PostgreSQL the upsert also locks the head's row until the commit, so appenders of the same
+/// chain (seals of batches, writes of their own) queue here; SQLite has one writer.
 pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(i64, String)> {
     Ok(sqlx::query_as(
         "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
@@ -409,12 +410,18 @@ pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(
 
 /// Refuses the write `op` when the study whose chain this is (a study's own, or its
 /// `<study>/unblinded`) is locked and `trial::lock` does not accept it after the lock. Read
-/// after the chain's head is taken: a write that waited for the lock's own write sees it.
-async fn refuse_when_locked(conn: &mut AnyConnection, chain: &str, op: &str) -> Result<()> {
+/// after the chain's head is taken: a write that waited for the lock sees it. (A write of a
+/// PostgreSQL batch is checked here when it audits, and again for the whole batch when the batch
+/// is sealed into its chains under their heads: see `crate::seal`.)
+pub(crate) async fn refuse_when_locked(
+    conn: &mut AnyConnection,
+    chain: &str,
+    op: &str,
+) -> Result<()> {
     if chain == "system" || trial::lock::accepts_after_lock(op) {
         return Ok(());
     }
-    let study = chain.strip_suffix("/unblinded").unwrap_or(chain);
+    let study = study_of(chain);
     let sql = render(
         dialect_of(conn),
         "SELECT locked_at::instant FROM study_locks WHERE study_id = $1",
@@ -429,6 +436,18 @@ async fn refuse_when_locked(conn: &mut AnyConnection, chain: &str, op: &str) -> 
     }
 }
 
+/// The study of a chain: a study's own chain, or its `<study>/unblinded`.
+pub(crate) fn study_of(chain: &str) -> &str {
+    chain.strip_suffix("/unblinded").unwrap_or(chain)
+}
+
+/// One write's rows for a chain: who, and the changes in order.
+pub(crate) struct Entry<'a> {
+    pub user_id: Option<i64>,
+    pub username: &'a str,
+    pub changes: &'a [Change],
+}
+
 /// Appends audit rows to a chain, inside the transaction of the change they record (the write
 /// named `op`), refusing it when the chain's study is locked (see [`refuse_when_locked`]).
 pub(crate) async fn append(
@@ -441,17 +460,39 @@ pub(crate) async fn append(
     if changes.is_empty() {
         return Ok(());
     }
-    let (mut seq, mut prev) = take_head(conn, chain).await?;
+    let (seq, prev) = take_head(conn, chain).await?;
     refuse_when_locked(conn, chain, op).await?;
-    let at = now();
+    let entry = Entry {
+        user_id: by.user_id,
+        username: &by.username,
+        changes,
+    };
+    write_rows(conn, chain, (seq, prev), &now(), &[entry]).await
+}
+
+/// Writes the rows of `entries` after the head `(seq, hash)` of `chain`, which the caller has
+/// taken in this transaction, all at the instant `at`, and moves the head to the last of them.
+pub(crate) async fn write_rows(
+    conn: &mut AnyConnection,
+    chain: &str,
+    head: (i64, String),
+    at: &str,
+    entries: &[Entry<'_>],
+) -> Result<()> {
+    let (mut seq, mut prev) = head;
     let dialect = dialect_of(conn);
     // The rows are hashed in order, then written a few dozen to a statement.
-    let mut rows = Vec::with_capacity(changes.len());
-    for change in changes {
-        seq += 1;
-        let hash = hash_row(chain, seq, &at, by.user_id, &by.username, change, &prev);
-        rows.push((seq, change, prev, hash.clone()));
-        prev = hash;
+    let mut rows = Vec::new();
+    for entry in entries {
+        for change in entry.changes {
+            seq += 1;
+            let hash = hash_row(chain, seq, at, entry.user_id, entry.username, change, &prev);
+            rows.push((seq, entry, change, prev, hash.clone()));
+            prev = hash;
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
     }
     const COLUMNS: usize = 14;
     const PER_STATEMENT: usize = 64;
@@ -474,13 +515,13 @@ pub(crate) async fn append(
         }
         let sql = render(dialect, &sql);
         let mut q = sqlx::query(&sql);
-        for (seq, change, prev_hash, hash) in part {
+        for (seq, entry, change, prev_hash, hash) in part {
             q = q
                 .bind(chain)
                 .bind(*seq)
-                .bind(&at)
-                .bind(by.user_id)
-                .bind(&by.username)
+                .bind(at)
+                .bind(entry.user_id)
+                .bind(entry.username)
                 .bind(&change.action)
                 .bind(&change.entity)
                 .bind(&change.record_id)

@@ -1,10 +1,13 @@
 //! The database core every feature stands on: opening the database (either dialect), the one
 //! write path, and the transaction a write runs in.
 //!
-//! Every write of the store is a closure over a [`Tx`] given to [`Store::write`]: on SQLite the
-//! writes that arrive while a commit is under way share the next transaction (see
-//! [`crate::group`]), on PostgreSQL each runs in its own. Nothing else begins a write
-//! transaction (the audit walk reads in a read-only snapshot of its own).
+//! Every write of the store is a closure over a [`Tx`] given to [`Store::write`] (or
+//! [`Store::write_in`], naming its study): on SQLite the writes that arrive while a commit is
+//! under way share the next transaction (see [`crate::group`]); on PostgreSQL the writes queued
+//! on a study's lanes share a batch whose audit rows are sealed into the chains once (see
+//! [`crate::lanes`]). Nothing else begins a write transaction (the audit walk reads in a
+//! read-only snapshot of its own; [`Store::write_alone`] is the one write path's own
+//! transaction for the rare write that must hold a chain's head).
 //!
 //! How a statement is written for either database is in [`crate::dialect`].
 
@@ -17,7 +20,8 @@ use tracing::Instrument;
 
 use crate::dialect::render;
 use crate::model::Actor;
-use crate::{group, Change, Dialect, Result, StoreError};
+use crate::seal::Pending;
+use crate::{group, lanes, Change, Dialect, Result, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -29,11 +33,14 @@ pub struct Store {
     pub(crate) dialect: Dialect,
     /// Reads.
     pub(crate) pool: AnyPool,
-    /// Writes: for SQLite a single connection, since SQLite has one writer at a time.
+    /// Writes: for SQLite a single connection, since SQLite has one writer at a time; for
+    /// PostgreSQL the lanes' own pool.
     writer: AnyPool,
     /// SQLite: the queue of the group-committing writer (see [`group`]).
     group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
-    /// What the group-committing writer has done.
+    /// PostgreSQL: the lanes of batched writes (see [`lanes`]).
+    lanes: Option<std::sync::Arc<lanes::Lanes>>,
+    /// What the group-committing writer (or the lanes) have done.
     group_counts: std::sync::Arc<group::Counts>,
     /// Where the database is, for the connections of the trail's readers (`audit/read.rs`).
     url: Url,
@@ -56,6 +63,8 @@ pub(crate) struct Tx<'c> {
     /// The write's name (`Store::write`'s `op`): a locked study accepts only the writes
     /// `trial::lock::accepts_after_lock` names.
     op: &'static str,
+    /// In a PostgreSQL batch: the audit rows waiting for the batch's seal.
+    pending: Option<&'c mut Pending>,
 }
 
 impl Tx<'_> {
@@ -82,7 +91,8 @@ impl Tx<'_> {
         }
     }
 
-    /// Appends audit rows to a chain, inside this transaction (see [`crate::chain::append`]).
+    /// Appends audit rows to a chain, inside this transaction (see [`crate::chain::append`];
+    /// in a PostgreSQL batch they are kept for the batch's seal, [`crate::seal::defer`]).
     /// Every write to a study appends to its chain, so this is where a locked study refuses
     /// every write but those `trial::lock::AFTER_LOCK` names: the whole write is rolled back.
     pub(crate) async fn audit(
@@ -91,21 +101,37 @@ impl Tx<'_> {
         by: &Actor,
         changes: &[Change],
     ) -> Result<()> {
-        crate::chain::append(self.conn, chain, self.op, by, changes).await
+        match self.pending.as_deref_mut() {
+            Some(pending) => {
+                crate::seal::defer(self.conn, pending, chain, self.op, by, changes).await
+            }
+            None => crate::chain::append(self.conn, chain, self.op, by, changes).await,
+        }
     }
 
     /// Takes the head of a chain for the rest of the transaction (on PostgreSQL its row is
     /// locked, so every other write to the chain waits until this one ends) and gives its
-    /// position and hash.
+    /// position and hash. Only in a write of its own ([`Store::write_alone`]): a batch's rows
+    /// are not in the chain before its seal.
     pub(crate) async fn take_head(&mut self, chain: &str) -> Result<(i64, String)> {
+        if self.pending.is_some() {
+            return Err(StoreError::Database(sqlx::Error::Protocol(
+                "a chain's head is taken only by a write of its own (Store::write_alone)".into(),
+            )));
+        }
         crate::chain::take_head(self.conn, chain).await
     }
 
     /// Takes a study's row for the rest of the transaction on PostgreSQL (SQLite has one
     /// writer): the study-wide steps that must not interleave (enrolment, generating the
-    /// randomisation list, assigning a dose level) take it before they check anything.
+    /// randomisation list, assigning a dose level) take it before they check anything. `FOR NO
+    /// KEY UPDATE`: they wait for each other, not for the writes that only refer to the study
+    /// (whose foreign keys take the row `FOR KEY SHARE` until their batch commits).
     pub(crate) async fn lock_study(&mut self, study: &str) -> Result<()> {
-        let lock = self.for_update();
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR NO KEY UPDATE",
+            Dialect::Sqlite => "",
+        };
         sqlx::query(&format!("SELECT id FROM studies WHERE id = $1{lock}"))
             .bind(study)
             .fetch_optional(self.conn())
@@ -126,6 +152,12 @@ impl Store {
     /// Opens the database at `url` and applies the migrations: `sqlite:PATH` (the file is
     /// created if missing) or `postgres://…`.
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with_lanes(url, lanes::configured()).await
+    }
+
+    /// [`Store::open`] with `lanes` lanes per route on PostgreSQL (0: each write in a
+    /// transaction of its own; SQLite ignores it).
+    pub async fn open_with_lanes(url: &str, lanes: usize) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -164,26 +196,40 @@ impl Store {
                 (pools(4).await?, writer)
             }
             Dialect::Postgres => {
-                let pool = pools(16).await?;
-                (pool.clone(), pool)
+                // The lanes' pool connects from the lanes' thread, as they need it.
+                let writer = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect_lazy_with(options.clone());
+                (pools(16).await?, writer)
             }
         };
-        let migrator = match dialect {
-            Dialect::Sqlite => &SQLITE_MIGRATIONS,
-            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        let (migrator, migrated) = match dialect {
+            Dialect::Sqlite => (&SQLITE_MIGRATIONS, &writer),
+            Dialect::Postgres => (&POSTGRES_MIGRATIONS, &pool),
         };
-        migrator.run(&writer).await?;
+        migrator.run(migrated).await?;
         let group_counts = std::sync::Arc::new(group::Counts::default());
-        let group = (dialect == Dialect::Sqlite).then(|| {
-            let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
-            group::spawn(writer.clone(), jobs, group_counts.clone());
-            queue
-        });
+        let (group, lanes) = match dialect {
+            Dialect::Sqlite => {
+                let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
+                group::spawn(writer.clone(), jobs, group_counts.clone());
+                (Some(queue), None)
+            }
+            Dialect::Postgres => match lanes.min(16) {
+                0 => (None, None),
+                width => {
+                    let lanes = lanes::Lanes::start(writer.clone(), width, group_counts.clone())
+                        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                    (None, Some(std::sync::Arc::new(lanes)))
+                }
+            },
+        };
         Ok(Store {
             dialect,
             pool,
             writer,
             group,
+            lanes,
             group_counts,
             url: Url(url.into()),
         })
@@ -199,10 +245,11 @@ impl Store {
         self.dialect
     }
 
-    /// On SQLite, the group commits so far: transactions committed by the writer and the
-    /// writes they held (`None` on PostgreSQL, where each write commits on its own).
+    /// The group commits so far: transactions committed by SQLite's writer or PostgreSQL's
+    /// lanes, and the writes they held (writes of their own, [`Store::write_alone`], apart;
+    /// `None` when the lanes are turned off, `SCITRIAL_PG_LANES=0`).
     pub fn group_commits(&self) -> Option<(u64, u64)> {
-        self.group.as_ref().map(|_| self.group_counts.get())
+        (self.group.is_some() || self.lanes.is_some()).then(|| self.group_counts.get())
     }
 
     /// A statement for this database, from its portable form: PostgreSQL's casts to and from
@@ -214,29 +261,65 @@ impl Store {
 
     /// The pool, for tests and tools that need to reach the tables directly.
     pub fn raw_pool(&self) -> &AnyPool {
-        &self.writer
+        match self.dialect {
+            Dialect::Sqlite => &self.writer,
+            Dialect::Postgres => &self.pool,
+        }
     }
 
     /// The one write path: runs `work` in a transaction and answers once it is committed (an
     /// error from `work` rolls back everything it wrote). On SQLite the writes that arrive
     /// together share one transaction and one commit, each in its own savepoint (see
-    /// [`group`]); on PostgreSQL each has its own transaction. `op` names the write in the
-    /// logs (a span per write; no values are logged).
+    /// [`group`]); on PostgreSQL the writes that name no study share the lanes of the shared
+    /// route (see [`lanes`]). `op` names the write in the logs (a span per write; no values are
+    /// logged).
     pub(crate) async fn write<T: Send + 'static>(
         &self,
+        op: &'static str,
+        work: impl Work<T>,
+    ) -> Result<T> {
+        self.write_routed(Route::Shared, op, work).await
+    }
+
+    /// [`Store::write`] for a write of one study: on PostgreSQL it runs in the study's own
+    /// lanes, so that the writes of different studies never wait on each other.
+    pub(crate) async fn write_in<T: Send + 'static>(
+        &self,
+        study: &str,
+        op: &'static str,
+        work: impl Work<T>,
+    ) -> Result<T> {
+        self.write_routed(Route::Study(study), op, work).await
+    }
+
+    /// [`Store::write`] for the rare write that takes a chain's head itself (the database
+    /// lock, bound to the head): on PostgreSQL in a transaction of its own, outside the
+    /// batches; on SQLite as any write.
+    pub(crate) async fn write_alone<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        work: impl Work<T>,
+    ) -> Result<T> {
+        self.write_routed(Route::Alone, op, work).await
+    }
+
+    async fn write_routed<T: Send + 'static>(
+        &self,
+        route: Route<'_>,
         op: &'static str,
         work: impl Work<T>,
     ) -> Result<T> {
         let span = tracing::debug_span!("write", op, db = ?self.dialect);
         let started = std::time::Instant::now();
         async {
-            let out = match &self.group {
-                Some(queue) => {
+            let out = match (&self.group, &self.lanes, route) {
+                (Some(queue), _, _) => {
                     let (job, answer) = group::job(move |conn| {
                         work(Tx {
                             conn,
                             dialect: Dialect::Sqlite,
                             op,
+                            pending: None,
                         })
                     });
                     if queue.send(job).is_err() {
@@ -244,12 +327,31 @@ impl Store {
                     }
                     group::answer(answer).await
                 }
-                None => {
-                    let mut tx = self.writer.begin().await?;
+                (None, Some(lanes), Route::Shared | Route::Study(_)) => {
+                    let (job, answer) = lanes::job(move |conn, pending| {
+                        work(Tx {
+                            conn,
+                            dialect: Dialect::Postgres,
+                            op,
+                            pending: Some(pending),
+                        })
+                    });
+                    let name = match route {
+                        Route::Study(study) => study,
+                        _ => "",
+                    };
+                    if !lanes.send(name, job) {
+                        return Err(StoreError::Database(sqlx::Error::PoolClosed));
+                    }
+                    group::answer(answer).await
+                }
+                _ => {
+                    let mut tx = self.pool.begin().await?;
                     let out = work(Tx {
                         conn: &mut tx,
                         dialect: self.dialect,
                         op,
+                        pending: None,
                     })
                     .await?;
                     tx.commit().await?;
@@ -267,4 +369,15 @@ impl Store {
         .instrument(span)
         .await
     }
+}
+
+/// Where a write runs on PostgreSQL.
+#[derive(Clone, Copy)]
+enum Route<'a> {
+    /// The shared lanes.
+    Shared,
+    /// The study's lanes.
+    Study(&'a str),
+    /// A transaction of its own.
+    Alone,
 }

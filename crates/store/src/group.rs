@@ -31,7 +31,7 @@ pub(crate) type Job =
 /// The most writes one transaction takes, so that one commit never holds back too many answers.
 const MAX_BATCH: usize = 256;
 
-fn writer_failed(why: &str) -> StoreError {
+pub(crate) fn writer_failed(why: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Protocol(format!(
         "the write was not committed: {why}"
     )))
@@ -78,6 +78,12 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// One transaction committed, holding `writes` writes.
+    pub(crate) fn add(&self, writes: u64) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(writes, Ordering::Relaxed);
+    }
+
     /// Transactions committed and writes committed in them.
     pub(crate) fn get(&self) -> (u64, u64) {
         (
@@ -129,10 +135,7 @@ pub(crate) async fn run(
             .await;
         let error = match outcome {
             Ok(Ok(())) => {
-                counts.commits.fetch_add(1, Ordering::Relaxed);
-                counts
-                    .writes
-                    .fetch_add(finishes.len() as u64, Ordering::Relaxed);
+                counts.add(finishes.len() as u64);
                 None
             }
             Ok(Err(e)) => Some(e.to_string()),

@@ -220,7 +220,7 @@ impl Store {
     /// the lock; from its commit on the study refuses every write but the records of reading.
     pub async fn lock_database(&self, study: &str, signer: &User, by: &Actor) -> Result<StudyLock> {
         let (study, signer, by) = (study.to_string(), signer.clone(), by.clone());
-        self.write("lock_database", move |mut tx| {
+        self.write_alone("lock_database", move |mut tx| {
             Box::pin(async move {
                 let (seq, hash) = tx.take_head(&study).await?;
                 let state = StudyLock::state(lock_of(tx.conn(), &study).await?.as_ref());

@@ -160,8 +160,9 @@ impl Store {
         if !scope.includes_site(&s.site_id) {
             return Err(not_found("site", &s.site_id));
         }
+        let study = scope.study();
         let (scope, s, by) = (scope.clone(), s.clone(), by.clone());
-        self.write("screen", move |mut tx| {
+        self.write_in(study, "screen", move |mut tx| {
             Box::pin(async move {
                 let (id, exam) = insert_screening(tx.conn(), &scope, &s).await?;
                 let mut changes = screening_changes(id, &s);

@@ -114,6 +114,14 @@ impl Backend {
         Ok(Backend { store, database })
     }
 
+    /// [`Backend::open`] with `lanes` lanes per route on PostgreSQL (see [`crate::Store::open_with_lanes`]).
+    pub async fn open_with_lanes(database: Database, lanes: usize) -> Result<Backend, String> {
+        let store = crate::Store::open_with_lanes(database.url(), lanes)
+            .await
+            .map_err(|e| format!("{}: {e}", database.url()))?;
+        Ok(Backend { store, database })
+    }
+
     /// The database.
     pub fn database(&self) -> &Database {
         &self.database

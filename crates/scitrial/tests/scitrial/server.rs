@@ -298,15 +298,20 @@ fn randomization_simulate_reports_balance_and_predictability() {
     assert!(String::from_utf8_lossy(&phase1.stderr).contains("3+3"));
 }
 
-/// The load test's figures from a short run (`--clients 4 --seconds 1`): parsed from its report.
+/// The load test's figures from a short run (`--clients 4 --seconds 1`, two studies written at
+/// once, PostgreSQL with its lanes): parsed from its report.
 fn short_load_test(database: &str) -> String {
     let out = bin()
+        // PostgreSQL's lanes are opt-in; the load test measures them.
+        .env("SCITRIAL_PG_LANES", "4")
         .args([
             "load-test",
             "--clients",
             "4",
             "--participants",
             "1",
+            "--studies",
+            "2",
             "--seconds",
             "1",
             "--database",
@@ -347,7 +352,10 @@ fn load_test_saves_exams_over_http_and_measures_the_disk_in_the_same_run() {
     }
     for database in databases.into_iter().map(Database::new) {
         let report = short_load_test(database.url());
+        assert!(report.contains(", 2 studies, "), "{report}");
         assert!(figure(&report, "saves:") > 0.0, "{report}");
+        // Both databases commit writes in groups (SQLite's writer, PostgreSQL's lanes).
+        assert!(figure(&report, "group commit:") > 0.0, "{report}");
         assert!(report.contains(", 0 failed"), "{report}");
         let p50 = figure(&report, "latency: p50");
         assert!(p50 > 0.0, "{report}");

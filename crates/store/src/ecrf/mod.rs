@@ -170,8 +170,9 @@ impl Store {
     /// reason, and every changed field is in the audit trail with its old and new value. The
     /// form is returned as saved (unverified, unlocked, its visit's signatures void).
     pub async fn save_form(&self, scope: &Scope, f: &FormSave, by: &Actor) -> Result<FormEntry> {
+        let study = scope.study();
         let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
-        self.write("save_form", move |mut tx| {
+        self.write_in(study, "save_form", move |mut tx| {
             Box::pin(async move { save_form_in(&mut tx, &scope, &f, &by).await })
         })
         .await
@@ -202,8 +203,9 @@ impl Store {
         by: &Actor,
     ) -> Result<FormEntry> {
         let key = FormKey::new(participant_id, visit_id, form_id);
+        let study = scope.study();
         let (scope, by) = (scope.clone(), by.clone());
-        self.write("verify_form", move |mut tx| {
+        self.write_in(study, "verify_form", move |mut tx| {
             Box::pin(async move {
                 participant_in(tx.conn(), &scope, key.participant_id).await?;
                 let (status, verified_by, locked) = form_flags(&mut tx, &key).await?;
@@ -267,8 +269,9 @@ impl Store {
         if let Some(reason) = &unlock_reason {
             trial::required_reason(Some(reason), "to unlock a form")?;
         }
+        let study = scope.study();
         let (scope, by) = (scope.clone(), by.clone());
-        self.write("set_locked", move |mut tx| {
+        self.write_in(study, "set_locked", move |mut tx| {
             Box::pin(async move {
                 participant_in(tx.conn(), &scope, key.participant_id).await?;
                 let (_, _, locked) = form_flags(&mut tx, &key).await?;

@@ -1,0 +1,367 @@
+//! Group commit on PostgreSQL: lanes of batched writes, each batch sealed into the audit chains
+//! once.
+//!
+//! Every write to a study appends to the study's audit chain, whose head is one row: writes that
+//! each take it in their own transaction queue there, one commit at a time. Here a write is
+//! queued on a *route* (a study's, or the shared one for writes that name no study), and each
+//! route has [`LANES`] lanes, each a task with a connection of its own. A lane takes every write
+//! queued on its route (up to [`MAX_BATCH`]) and runs them in one transaction, each in its own
+//! savepoint: a write that fails is rolled back to its savepoint alone and gets its own error.
+//! The writes' audit rows wait in the batch's [`Pending`]; once all have run the batch is sealed
+//! into its chains ([`seal::seal`]: each head taken once, the rows hashed in order) and
+//! committed, so a head is held from the seal to the commit of a batch, not for every write,
+//! and one commit (one flush of the write-ahead log) serves the whole batch. While one lane
+//! seals and commits, the others of the route run their batches. Each caller hears back only
+//! after the commit of the transaction that holds its write.
+//!
+//! The lanes run on a thread of their own (as SQLite's writer does), with a pool of their own.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use crate::group::{writer_failed, Counts};
+use crate::seal::{self, Pending, Unsealed};
+use crate::{Result, StoreError};
+
+/// Lanes per route when they are turned on: batches of one study that run at once.
+pub(crate) const LANES: usize = 4;
+
+/// Lanes per route as configured: `SCITRIAL_PG_LANES` when set to a number, else 0 (each write
+/// commits in a transaction of its own, appending to its chain under the chain's head). The
+/// lanes are opt-in until a batch that PostgreSQL aborts on a deadlock is run again: a batch
+/// holds the row locks of all its writes, so a batch of a study's route and one of the shared
+/// route can wait on each other, and PostgreSQL then fails one of them.
+pub(crate) fn configured() -> usize {
+    std::env::var("SCITRIAL_PG_LANES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(0, |n: usize| n.min(16))
+}
+
+/// The most writes one batch takes.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// Delivers a write's result once its batch's fate is known (`Some`: why the batch was not
+/// committed, for a write that itself succeeded).
+type Finish = Box<dyn FnOnce(Option<StoreError>) + Send>;
+
+/// A write waiting for a lane: it runs inside the batch's transaction, audits into the batch's
+/// pending rows, says whether it failed and leaves its result to be delivered after the commit.
+pub(crate) type Job = Box<
+    dyn for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, (bool, Finish)>
+        + Send,
+>;
+
+/// Wraps a write as a [`Job`] and gives the receiver of its result.
+pub(crate) fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+        + Send
+        + 'static,
+{
+    let (send, receive) = oneshot::channel();
+    let job: Job = Box::new(move |conn, pending| {
+        Box::pin(async move {
+            let out = work(conn, pending).await;
+            let failed = out.is_err();
+            let finish: Finish = Box::new(move |batch_error| {
+                let result = match (out, batch_error) {
+                    (Err(e), _) => Err(e),
+                    (Ok(value), None) => Ok(value),
+                    (Ok(_), Some(e)) => Err(e),
+                };
+                // The caller may have gone away; its write stands or falls with the batch.
+                let _ = send.send(result);
+            });
+            (failed, finish)
+        })
+    });
+    (job, receive)
+}
+
+/// The PostgreSQL writer: its thread, its pool, and a queue per route.
+pub(crate) struct Lanes {
+    runtime: tokio::runtime::Handle,
+    pool: AnyPool,
+    routes: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
+    /// Lanes per route.
+    width: usize,
+    counts: Arc<Counts>,
+    /// Dropped with the store: the thread then ends.
+    _stop: oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for Lanes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lanes").finish_non_exhaustive()
+    }
+}
+
+impl Lanes {
+    /// Starts the writer's thread, with `width` lanes a route; `pool` is used by the lanes only.
+    pub(crate) fn start(
+        pool: AnyPool,
+        width: usize,
+        counts: Arc<Counts>,
+    ) -> std::io::Result<Lanes> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("scitrial-pg-writer".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                })
+            })?;
+        Ok(Lanes {
+            runtime: handle,
+            pool,
+            routes: std::sync::Mutex::new(HashMap::new()),
+            width,
+            counts,
+            _stop: stop,
+        })
+    }
+
+    /// Queues a write on a route (its lanes start with the route's first write); `false` when
+    /// the writer has stopped.
+    pub(crate) fn send(&self, route: &str, job: Job) -> bool {
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let queue = match routes.get(route) {
+            Some(queue) => queue,
+            None => {
+                let (queue, jobs) = mpsc::unbounded_channel();
+                let jobs = Arc::new(Mutex::new(jobs));
+                for _ in 0..self.width {
+                    self.runtime
+                        .spawn(lane(self.pool.clone(), jobs.clone(), self.counts.clone()));
+                }
+                routes.entry(route.to_string()).or_insert(queue)
+            }
+        };
+        queue.send(job).is_ok()
+    }
+}
+
+/// Takes what is queued, up to a batch.
+fn take_queued(queue: &mut mpsc::UnboundedReceiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+/// A lane: waits for writes on its route, runs them as a batch, again. The write phase of a
+/// batch (its writes, up to the seal) holds the route's queue, so one batch of a route writes
+/// at a time; it lets the queue go before the seal, and the next batch writes while this one
+/// seals and commits. A batch that writes thus waits at most for rows a sealing batch holds,
+/// and a sealing batch waits only for chain heads (taken in order): two batches of a route
+/// never wait on each other in a cycle. The lane keeps its connection while there is work, and
+/// gives it back to the pool when its route is idle.
+async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, counts: Arc<Counts>) {
+    let mut kept: Option<PoolConnection<Any>> = None;
+    loop {
+        let mut batch = Vec::new();
+        let mut held = None;
+        if kept.is_some() {
+            // Another lane waiting on the queue means nothing is queued: the connection goes
+            // back before this lane waits its turn.
+            if let Ok(mut queue) = jobs.try_lock() {
+                take_queued(&mut queue, &mut batch);
+                if !batch.is_empty() {
+                    held = Some(queue);
+                }
+            }
+            if batch.is_empty() {
+                kept = None;
+            }
+        }
+        let queue = match held {
+            Some(queue) => queue,
+            None => {
+                let mut queue = jobs.lock().await;
+                match queue.recv().await {
+                    Some(job) => batch.push(job),
+                    None => return,
+                }
+                take_queued(&mut queue, &mut batch);
+                queue
+            }
+        };
+        let mut conn = match kept.take() {
+            Some(conn) => conn,
+            None => match pool.acquire().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // The writes are dropped: their callers hear that the writer could not
+                    // take them.
+                    tracing::error!(error = %e, "the database writer has no connection");
+                    continue;
+                }
+            },
+        };
+        let mut finishes = Vec::with_capacity(batch.len());
+        let mut pending = Pending::default();
+        let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
+            .catch_unwind()
+            .await;
+        drop(queue);
+        let outcome = match written {
+            Ok(Ok(())) => {
+                AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
+                    .catch_unwind()
+                    .await
+            }
+            failed => failed,
+        };
+        kept = answer(conn, outcome, finishes, &counts).await;
+    }
+}
+
+/// Runs a batch, seals and commits it, and answers its writes (what a lane does, in one go).
+/// Gives the connection back for the next batch, or `None` when it could not be left clean.
+#[cfg(test)]
+pub(crate) async fn commit(
+    mut conn: PoolConnection<Any>,
+    batch: Vec<Job>,
+    counts: &Counts,
+) -> Option<PoolConnection<Any>> {
+    let mut finishes = Vec::with_capacity(batch.len());
+    let mut pending = Pending::default();
+    let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
+        .catch_unwind()
+        .await;
+    let outcome = match written {
+        Ok(Ok(())) => {
+            AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
+                .catch_unwind()
+                .await
+        }
+        failed => failed,
+    };
+    answer(conn, outcome, finishes, counts).await
+}
+
+/// How a batch ended: a panic (a bug in a write) is caught, and fails the batch, not the lane.
+type Outcome = std::thread::Result<std::result::Result<(), Unsealed>>;
+
+/// Answers the writes of a batch once its fate is known. Gives the connection back for the
+/// next batch, or `None` when it could not be left clean.
+async fn answer(
+    mut conn: PoolConnection<Any>,
+    outcome: Outcome,
+    finishes: Vec<Finish>,
+    counts: &Counts,
+) -> Option<PoolConnection<Any>> {
+    match outcome {
+        Ok(Ok(())) => {
+            counts.add(finishes.len() as u64);
+            for finish in finishes {
+                finish(None);
+            }
+            return Some(conn);
+        }
+        Ok(Err(Unsealed::Refused(writes, refusal))) => {
+            let copy = |e: &StoreError| match e {
+                StoreError::Conflict { field, message } => StoreError::Conflict {
+                    field: field.clone(),
+                    message: message.clone(),
+                },
+                other => writer_failed(&other.to_string()),
+            };
+            let why = format!(
+                "{refusal}, before a write committed in the same batch as this one; nothing was \
+                 written, send it again"
+            );
+            for (i, finish) in finishes.into_iter().enumerate() {
+                finish(Some(if writes.contains(&i) {
+                    copy(&refusal)
+                } else {
+                    writer_failed(&why)
+                }));
+            }
+        }
+        Ok(Err(Unsealed::Failed(e))) => {
+            let why = e.to_string();
+            for finish in finishes {
+                finish(Some(writer_failed(&why)));
+            }
+        }
+        Err(_) => {
+            for finish in finishes {
+                finish(Some(writer_failed(
+                    "a write of the batch failed unexpectedly",
+                )));
+            }
+        }
+    }
+    // Writes not reached were dropped: their callers hear that the writer could not take them.
+    match conn.execute("ROLLBACK").await {
+        Ok(_) => Some(conn),
+        Err(_) => {
+            // Not returned to the pool: closed.
+            drop(conn.detach());
+            None
+        }
+    }
+}
+
+/// The write phase: every write of the batch in its own savepoint, their audit rows kept in
+/// `pending`.
+async fn write(
+    conn: &mut AnyConnection,
+    batch: Vec<Job>,
+    finishes: &mut Vec<Finish>,
+    pending: &mut Pending,
+) -> std::result::Result<(), Unsealed> {
+    let failed = |e: sqlx::Error| Unsealed::Failed(e.into());
+    // Statements between the writes go to the server together: one write's savepoint is
+    // released and the next one's taken in one round trip.
+    let mut between = "BEGIN; SAVEPOINT w";
+    for job in batch {
+        conn.execute(sqlx::raw_sql(between)).await.map_err(failed)?;
+        let mark = pending.start(finishes.len());
+        let (write_failed, finish) = job(conn, pending).await;
+        finishes.push(finish);
+        if write_failed {
+            conn.execute("ROLLBACK TO SAVEPOINT w")
+                .await
+                .map_err(failed)?;
+            pending.undo(mark);
+        }
+        between = "RELEASE SAVEPOINT w; SAVEPOINT w";
+    }
+    Ok(())
+}
+
+/// The seal and the commit (see [`seal::seal`]).
+async fn seal_and_commit(
+    conn: &mut AnyConnection,
+    pending: &Pending,
+) -> std::result::Result<(), Unsealed> {
+    seal::seal(conn, pending).await?;
+    conn.execute("COMMIT")
+        .await
+        .map_err(|e| Unsealed::Failed(e.into()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "lanes_tests.rs"]
+mod tests;

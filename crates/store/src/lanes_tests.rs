@@ -1,0 +1,336 @@
+//! The PostgreSQL lanes on a fresh PostgreSQL database (`TEST_DATABASE_URL`; skipped with a
+//! message without it, unless `SCITRIAL_REQUIRE_POSTGRES` is set): batches run in one
+//! transaction, a failing or panicking write is rolled back alone or fails its batch only, a
+//! study locked while a batch runs refuses that batch's writes to it with nothing written, and
+//! the writes of one study go on while another study's chain is held.
+
+use std::time::Duration;
+
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+use super::*;
+use crate::db::Tx;
+use crate::model::Actor;
+use crate::seal::defer;
+use crate::{Change, Store};
+
+/// A store on a fresh PostgreSQL database with a scratch table `lane_t`, or `None` when there
+/// is no server to test on.
+async fn postgres() -> Option<Store> {
+    let urls = crate::testing::fresh_databases("scitrial_lanes")
+        .await
+        .unwrap();
+    let url = urls.into_iter().find(|u| u.starts_with("postgres"))?;
+    let store = Store::open_with_lanes(&url, crate::lanes::LANES).await.unwrap();
+    store
+        .raw_pool()
+        .execute("CREATE TABLE lane_t (v TEXT NOT NULL)")
+        .await
+        .unwrap();
+    Some(store)
+}
+
+fn change(v: &str) -> Change {
+    Change {
+        action: "create".into(),
+        entity: "lane".into(),
+        record_id: v.into(),
+        field: None,
+        old_value: None,
+        new_value: Some(v.into()),
+        reason: None,
+    }
+}
+
+async fn insert(conn: &mut AnyConnection, v: &str) -> Result<()> {
+    sqlx::query("INSERT INTO lane_t (v) VALUES ($1)")
+        .bind(v)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn values(pool: &AnyPool) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT v FROM lane_t ORDER BY v")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|(v,)| v).collect()
+}
+
+/// The audit rows' record ids of a chain, in the chain's order.
+async fn chain_records(pool: &AnyPool, chain: &str) -> Vec<String> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, record_id FROM audit WHERE chain = $1 ORDER BY seq")
+            .bind(chain)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    for (i, (seq, _)) in rows.iter().enumerate() {
+        assert_eq!(*seq, i as i64 + 1, "{chain}: {rows:?}");
+    }
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn assert_intact(store: &Store) {
+    match store.verify_audit().await.unwrap() {
+        crate::AuditReport::Intact { .. } => {}
+        other => panic!("the chains do not verify: {other:?}"),
+    }
+}
+
+/// A job that inserts `v`, audits it on `chain` as the write `op`, and then fails when asked.
+fn write_job(
+    v: &'static str,
+    chain: &'static str,
+    op: &'static str,
+    fail: bool,
+) -> (Job, oneshot::Receiver<Result<&'static str>>) {
+    job(move |conn, pending| {
+        Box::pin(async move {
+            insert(conn, v).await?;
+            defer(conn, pending, chain, op, &Actor::system(), &[change(v)]).await?;
+            if fail {
+                return Err(StoreError::Invalid {
+                    field: v.into(),
+                    message: "refused after writing".into(),
+                });
+            }
+            Ok(v)
+        })
+    })
+}
+
+async fn results(
+    answers: Vec<oneshot::Receiver<Result<&'static str>>>,
+) -> Vec<std::result::Result<&'static str, String>> {
+    let mut out = Vec::new();
+    for a in answers {
+        out.push(crate::group::answer(a).await.map_err(|e| e.to_string()));
+    }
+    out
+}
+
+/// Three writes of one batch; the middle one writes a row, audits it and then fails: it is
+/// rolled back to its savepoint alone (its row and its audit row are gone) and gets its own
+/// error; the other two are committed, their audit rows one after the other in the chain.
+#[tokio::test]
+async fn a_failing_write_in_a_batch_is_rolled_back_alone() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    let (mut jobs, mut answers) = (Vec::new(), Vec::new());
+    for (v, fail) in [("a", false), ("b", true), ("c", false)] {
+        let (job, answer) = write_job(v, "LANE-A", "lane_test", fail);
+        jobs.push(job);
+        answers.push(answer);
+    }
+    let counts = Counts::default();
+    let conn = pool.acquire().await.unwrap();
+    assert!(commit(conn, jobs, &counts).await.is_some());
+    assert_eq!(
+        results(answers).await,
+        [
+            Ok("a"),
+            Err("b: refused after writing".to_string()),
+            Ok("c")
+        ]
+    );
+    assert_eq!(values(&pool).await, ["a", "c"]);
+    assert_eq!(chain_records(&pool, "LANE-A").await, ["a", "c"]);
+    assert_eq!(counts.get(), (1, 3));
+    assert_intact(&store).await;
+}
+
+/// A write that panics fails its own batch: nothing of it is written; the connection is left
+/// clean and the next batch on it commits.
+#[tokio::test]
+async fn a_panicking_write_fails_its_batch_and_the_lane_goes_on() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    let (first, first_answer) = write_job("lost", "LANE-A", "lane_test", false);
+    let (bad, bad_answer) = job(|conn: &mut AnyConnection, pending: &mut Pending| {
+        Box::pin(async move {
+            insert(conn, "lost too").await?;
+            defer(
+                conn,
+                pending,
+                "LANE-A",
+                "lane_test",
+                &Actor::system(),
+                &[change("x")],
+            )
+            .await?;
+            if std::hint::black_box(true) {
+                panic!("a bug in a write (this panic is the test)");
+            }
+            Ok("never")
+        })
+    });
+    let counts = Counts::default();
+    let conn = pool.acquire().await.unwrap();
+    let conn = commit(conn, vec![first, bad], &counts).await.unwrap();
+    assert!(crate::group::answer(first_answer).await.is_err());
+    assert!(crate::group::answer(bad_answer).await.is_err());
+    let (good, good_answer) = write_job("kept", "LANE-A", "lane_test", false);
+    assert!(commit(conn, vec![good], &counts).await.is_some());
+    assert_eq!(crate::group::answer(good_answer).await.unwrap(), "kept");
+    assert_eq!(values(&pool).await, ["kept"]);
+    assert_eq!(chain_records(&pool, "LANE-A").await, ["kept"]);
+    assert_eq!(counts.get(), (1, 1));
+    assert_intact(&store).await;
+}
+
+/// A study locked after a batch's write to it was checked, before the batch's seal: the seal
+/// finds the lock under the chain's head, that write is refused as any write to a locked
+/// study, the batch's other write is told it was not committed, and nothing is written.
+#[tokio::test]
+async fn a_study_locked_while_a_batch_runs_refuses_its_writes_at_the_seal() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    pool.execute(
+        "INSERT INTO studies (id, title, definition, loaded_at) VALUES ('RACE', 't', 'd', now()); \
+         INSERT INTO users (username, full_name, password_hash, created_at) \
+         VALUES ('locker', 'Dr Locker', 'h', now())",
+    )
+    .await
+    .unwrap();
+    let (before, before_answer) = write_job("before", "RACE", "save_form", false);
+    // Commits the lock from another connection while the batch is open.
+    let locker = pool.clone();
+    let (lock, lock_answer) = job(move |conn: &mut AnyConnection, pending: &mut Pending| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO study_locks (study_id, locked_at, locked_by, locker_name, \
+                 audit_seq, audit_hash) SELECT 'RACE', now(), id, full_name, 0, '' \
+                 FROM users WHERE username = 'locker'",
+            )
+            .execute(&locker)
+            .await?;
+            insert(conn, "bystander").await?;
+            defer(
+                conn,
+                pending,
+                "OTHER",
+                "lane_test",
+                &Actor::system(),
+                &[change("o")],
+            )
+            .await?;
+            Ok("bystander")
+        })
+    });
+    let counts = Counts::default();
+    let conn = pool.acquire().await.unwrap();
+    assert!(commit(conn, vec![before, lock], &counts).await.is_some());
+    match crate::group::answer(before_answer).await {
+        Err(StoreError::Conflict { field, message }) => {
+            assert_eq!(field, "study");
+            assert!(message.contains("is locked"), "{message}");
+        }
+        other => panic!("not refused as locked: {other:?}"),
+    }
+    let bystander = crate::group::answer(lock_answer).await.unwrap_err();
+    assert!(
+        bystander.to_string().contains("send it again"),
+        "{bystander}"
+    );
+    assert!(values(&pool).await.is_empty());
+    assert!(chain_records(&pool, "RACE").await.is_empty());
+    assert!(chain_records(&pool, "OTHER").await.is_empty());
+    assert_eq!(counts.get(), (0, 0));
+}
+
+/// A write of the store on a study's lanes: inserts `v` and audits it on the study's chain,
+/// after waiting `wait` inside the batch.
+async fn store_write(store: &Store, study: &'static str, v: &'static str, wait: Duration) {
+    store
+        .write_in(study, "lane_test", move |mut tx: Tx<'_>| {
+            Box::pin(async move {
+                tokio::time::sleep(wait).await;
+                insert(tx.conn(), v).await?;
+                tx.audit(study, &Actor::system(), &[change(v)]).await
+            })
+        })
+        .await
+        .unwrap();
+}
+
+/// Writes queued while a batch of their study runs its writes wait for the next batches, many
+/// to a batch: the 4 slow writes and the 40 queued behind them commit in far fewer transactions
+/// than writes, and the chain holds each write's row once.
+#[tokio::test]
+async fn writes_queued_together_share_a_batch() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    const QUEUED: [&str; 40] = [
+        "q00", "q01", "q02", "q03", "q04", "q05", "q06", "q07", "q08", "q09", "q10", "q11", "q12",
+        "q13", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22", "q23", "q24", "q25",
+        "q26", "q27", "q28", "q29", "q30", "q31", "q32", "q33", "q34", "q35", "q36", "q37", "q38",
+        "q39",
+    ];
+    let before = store.group_commits().unwrap();
+    let slow = ["s0", "s1", "s2", "s3"]
+        .map(|v| store_write(&store, "BATCH", v, Duration::from_millis(400)));
+    let queued = async {
+        // The slow writes are running by now.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        futures::future::join_all(QUEUED.map(|v| store_write(&store, "BATCH", v, Duration::ZERO)))
+            .await
+    };
+    futures::future::join(futures::future::join_all(slow), queued).await;
+    let after = store.group_commits().unwrap();
+    let (commits, writes) = (after.0 - before.0, after.1 - before.1);
+    assert_eq!(writes, 44);
+    assert!(commits <= 8, "{commits} transactions for {writes} writes");
+    let pool = store.raw_pool();
+    let mut records = chain_records(pool, "BATCH").await;
+    records.sort();
+    let mut expected: Vec<String> = QUEUED.iter().map(|v| v.to_string()).collect();
+    expected.extend(["s0", "s1", "s2", "s3"].map(String::from));
+    expected.sort();
+    assert_eq!(records, expected);
+    assert_eq!(values(pool).await, expected);
+    assert_intact(&store).await;
+}
+
+/// While another transaction holds study A's chain head, A's write waits at its seal, and a
+/// write of study B, in B's lanes, commits meanwhile; A's write commits once the head is let go.
+#[tokio::test]
+async fn a_study_held_does_not_hold_another_study() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    store_write(&store, "STUDY-A", "a1", Duration::ZERO).await;
+    let pool = store.raw_pool().clone();
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT seq FROM audit_heads WHERE chain = 'STUDY-A' FOR UPDATE")
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    let a = tokio::spawn({
+        let store = store.clone();
+        async move { store_write(&store, "STUDY-A", "a2", Duration::ZERO).await }
+    });
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        store_write(&store, "STUDY-B", "b1", Duration::ZERO),
+    )
+    .await
+    .expect("study B's write waited for study A's chain");
+    assert!(!a.is_finished(), "study A's write went past its held head");
+    assert_eq!(chain_records(&pool, "STUDY-B").await, ["b1"]);
+    holder.rollback().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), a)
+        .await
+        .expect("study A's write never committed")
+        .unwrap();
+    assert_eq!(chain_records(&pool, "STUDY-A").await, ["a1", "a2"]);
+    assert_intact(&store).await;
+}
