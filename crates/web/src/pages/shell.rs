@@ -398,30 +398,15 @@ impl Viewer {
             studies.sort();
             studies.first().map(|s| s.to_string())
         });
-        let told = Operation::ReadNotifications.roles();
-        ctx.notifications = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && told.contains(&r.role));
-        let clocks = Operation::ReadSafetyClocks.roles();
-        ctx.safety = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && clocks.contains(&r.role));
-        let tables = Operation::ReadSafetyTables.roles();
-        ctx.dsmb = self
-            .me
-            .roles
-            .iter()
-            .any(|r| Some(&r.study_id) == ctx.study.as_ref() && tables.contains(&r.role));
         let holds = |op: Operation| {
             self.me
                 .roles
                 .iter()
                 .any(|r| Some(&r.study_id) == ctx.study.as_ref() && op.roles().contains(&r.role))
         };
+        ctx.notifications = holds(Operation::ReadNotifications);
+        ctx.safety = holds(Operation::ReadSafetyClocks);
+        ctx.dsmb = holds(Operation::ReadSafetyTables);
         ctx.audit = holds(Operation::ReadAudit);
         ctx.admin = holds(Operation::ManageUsers);
         ctx.product = holds(Operation::ReadProduct);
