@@ -76,7 +76,7 @@ pub fn rubin(
             allowed: "squared standard errors, 0 or more",
         });
     }
-    if !(df_complete > 0.0) {
+    if df_complete.is_nan() || df_complete <= 0.0 {
         return Err(StatsError::Invalid {
             what: "df_complete",
             got: df_complete.to_string(),
