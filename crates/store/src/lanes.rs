@@ -30,7 +30,8 @@ use crate::group::{writer_failed, Counts};
 use crate::seal::{self, Pending, Unsealed};
 use crate::{Result, StoreError};
 
-/// Lanes per route when they are turned on: batches of one study that run at once.
+/// Lanes per route in the lanes' tests: batches of one study that run at once.
+#[cfg(test)]
 pub(crate) const LANES: usize = 4;
 
 /// Lanes per route as configured: `SCITRIAL_PG_LANES` when set to a number, else 0 (each write
