@@ -37,6 +37,7 @@ mod page_times;
 mod pages;
 mod product;
 mod product_pages;
+mod product_recall;
 mod safety;
 mod safety_cases;
 mod safety_pages;
