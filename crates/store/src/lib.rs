@@ -82,9 +82,9 @@ pub use participants::{
 pub use product::{
     AdministrationRecord, Bank, DoseGiven, ExcursionRecord, Exposure, HandoverRecord, Location,
     LoggerImport, Lot, LotDecisionRecord, LotTrace, NewAdministration, NewBank, NewHandover,
-    NewLocation, NewLot, NewShipment, NewUnit, ParticipantTrace, ProductEvent, Recipient,
-    ReleaseResultRecord, ShipmentRecord, SiteStock, StockLot, Supply, TracedAdministration, Unit,
-    LATE_FAILURE, RESUPPLY,
+    NewLocation, NewLot, NewShipment, NewUnit, ParticipantTrace, ProductEvent, RecallContacts,
+    RecallParticipant, RecallPerson, RecallSite, Recipient, ReleaseResultRecord, ShipmentRecord,
+    SiteStock, StockLot, Supply, TracedAdministration, Unit, LATE_FAILURE, RECALL, RESUPPLY,
 };
 pub use queries::{NewQuery, Query};
 pub use safety::{

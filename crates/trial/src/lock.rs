@@ -280,6 +280,7 @@ pub const AFTER_LOCK: &[&str] = &[
     "export_submission",
     "e2b_cases",
     "reveal_case_arm",
+    "read_exposure",
     "record_export",
     "record_checkpoint",
     "signature_refused",

@@ -85,6 +85,9 @@ pub enum Operation {
     EnterReleaseResult,
     /// Release or reject a lot, and decide on a shipment's excursion (the qualified person).
     ReleaseLot,
+    /// Recall a lot, signed (`trial::product::recall::RECALLERS`: the sponsor, the qualified
+    /// person).
+    RecallLot,
     /// Sign a shipment's hand-over, taking custody (QC, the qualified person, the site's
     /// unblinded pharmacist, whose signature is the receipt).
     HandOver,
@@ -196,6 +199,7 @@ impl Operation {
             ],
             Operation::ManageProduct | Operation::EnterReleaseResult => &[Qc],
             Operation::ReleaseLot => &[QualifiedPerson],
+            Operation::RecallLot => trial::product::recall::RECALLERS,
             Operation::HandOver => &[Qc, QualifiedPerson, UnblindedPharmacist],
             Operation::ImportLogger => &[Qc, UnblindedPharmacist],
             Operation::HandleUnits => &[UnblindedPharmacist],

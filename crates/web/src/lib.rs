@@ -71,10 +71,13 @@ pub async fn serve_until(
     let app = Arc::new(app);
     // The safety clocks' notices (2 days left) are sent by a sweep while the server runs.
     let sweep = tokio::spawn(api::sweep_safety_notices(app.clone()));
+    // Units that expire lower the sites' stock with no write: a sweep notices it.
+    let supply = tokio::spawn(api::sweep_supply(app.clone()));
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     sweep.abort();
+    supply.abort();
     served
 }

@@ -268,7 +268,7 @@ async fn check_consort(
     let everyone = store.participants(&scope).await.unwrap();
     let allocations = store.allocations(&scope).await.unwrap();
     let dosed: BTreeSet<i64> = store
-        .exposure(&scope, false)
+        .exposure(&scope, None)
         .await
         .unwrap()
         .iter()

@@ -7,10 +7,73 @@ use sqlx::Row;
 use time::Date;
 use trial::Change;
 
+use super::ENTITY;
 use crate::db::{Store, Tx};
 use crate::dialect::{dialect_of, render};
-use crate::model::{date, participant_in, scope_filter, Scope};
-use crate::Result;
+use crate::model::{date, participant_in, scope_filter, Actor, Scope};
+use crate::{unblinded_chain, Result};
+
+/// The write that reads (and audits) the exposure with the treatment: `trial::lock::AFTER_LOCK`
+/// keeps it allowed after the database lock.
+pub const READ_EXPOSURE: &str = "read_exposure";
+
+/// The scope of a read in words, for its audit row.
+fn scope_words(scope: &Scope) -> String {
+    match scope {
+        Scope::Study(study) => format!("study {study}"),
+        Scope::Sites { sites, .. } => format!("sites {}", sites.join(", ")),
+    }
+}
+
+/// The exposure in scope, with the treatment when `unblinded`.
+async fn exposure_of(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    unblinded: bool,
+) -> Result<Vec<Exposure>> {
+    let (filter, values) = scope_filter(scope, 1);
+    let placebo = if unblinded { ", u.placebo" } else { "" };
+    let sql = render(
+        dialect_of(conn),
+        &format!(
+            "SELECT {DOSE_COLUMNS}, p.id AS participant_id, p.subject_id, p.site_id{placebo} \
+             FROM product_administrations a JOIN product_units u ON u.id = a.unit_id \
+             JOIN (SELECT id, subject_id, site_id FROM participants WHERE {filter}) p \
+             ON p.id = a.participant_id ORDER BY p.id, a.injected_at, a.id"
+        ),
+    );
+    let mut q = sqlx::query(&sql);
+    for v in &values {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            let d = dose_of(r)?;
+            let treatment = if unblinded {
+                let flag: crate::dialect::Flag = r.try_get("placebo")?;
+                Some(if flag.0 { "placebo" } else { "product" }.to_string())
+            } else {
+                None
+            };
+            Ok(Exposure {
+                participant_id: r.try_get("participant_id")?,
+                subject_id: r.try_get("subject_id")?,
+                site_id: r.try_get("site_id")?,
+                dose_number: d.dose_number,
+                visit_id: d.visit_id,
+                dosed_on: d.dosed_on,
+                injected_at: d.injected_at,
+                dose: d.dose_cells,
+                dose_unit: "cells".into(),
+                volume_ml: d.volume_ml,
+                route: d.route,
+                puncture_level: d.puncture_level,
+                treatment,
+            })
+        })
+        .collect()
+}
 
 /// A dose given, as the participant's dosing visit shows it: nothing tells a placebo unit.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -144,47 +207,42 @@ impl Store {
     }
 
     /// The study's exposure: every administration to a participant in scope, by participant
-    /// and time; `unblinded` adds the treatment (product or placebo), which the caller must
-    /// be allowed to see.
-    pub async fn exposure(&self, scope: &Scope, unblinded: bool) -> Result<Vec<Exposure>> {
-        let (filter, values) = scope_filter(scope, 1);
-        let placebo = if unblinded { ", u.placebo" } else { "" };
-        let sql = self.sql(&format!(
-            "SELECT {DOSE_COLUMNS}, p.id AS participant_id, p.subject_id, p.site_id{placebo} \
-             FROM product_administrations a JOIN product_units u ON u.id = a.unit_id \
-             JOIN (SELECT id, subject_id, site_id FROM participants WHERE {filter}) p \
-             ON p.id = a.participant_id ORDER BY p.id, a.injected_at, a.id"
-        ));
-        let mut q = sqlx::query(&sql);
-        for v in &values {
-            q = q.bind(v);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let d = dose_of(r)?;
-                let treatment = if unblinded {
-                    let flag: crate::dialect::Flag = r.try_get("placebo")?;
-                    Some(if flag.0 { "placebo" } else { "product" }.to_string())
-                } else {
-                    None
-                };
-                Ok(Exposure {
-                    participant_id: r.try_get("participant_id")?,
-                    subject_id: r.try_get("subject_id")?,
-                    site_id: r.try_get("site_id")?,
-                    dose_number: d.dose_number,
-                    visit_id: d.visit_id,
-                    dosed_on: d.dosed_on,
-                    injected_at: d.injected_at,
-                    dose: d.dose_cells,
-                    dose_unit: "cells".into(),
-                    volume_ml: d.volume_ml,
-                    route: d.route,
-                    puncture_level: d.puncture_level,
-                    treatment,
-                })
+    /// and time. With `unblinded` (the reader, who must be allowed to see arms) it adds the
+    /// treatment (product or placebo), and the read is audited on the study's unblinded chain
+    /// (who read how many administrations' treatment, in which scope), as other unblinded
+    /// reads are; it stays allowed after the database lock.
+    pub async fn exposure(
+        &self,
+        scope: &Scope,
+        unblinded: Option<&Actor>,
+    ) -> Result<Vec<Exposure>> {
+        let Some(by) = unblinded else {
+            let mut conn = self.pool.acquire().await?;
+            return exposure_of(&mut conn, scope, false).await;
+        };
+        let (scope, by) = (scope.clone(), by.clone());
+        self.write(READ_EXPOSURE, move |mut tx| {
+            Box::pin(async move {
+                let rows = exposure_of(tx.conn(), &scope, true).await?;
+                let placebo = rows
+                    .iter()
+                    .filter(|e| e.treatment.as_deref() == Some("placebo"))
+                    .count();
+                let change = Change::new("read", ENTITY, "exposure")
+                    .set(
+                        "treatment",
+                        format!(
+                            "{} administration(s), {placebo} placebo, {}",
+                            rows.len(),
+                            scope_words(&scope)
+                        ),
+                    )
+                    .because("exposure read with the treatment");
+                tx.audit(&unblinded_chain(scope.study()), &by, &[change])
+                    .await?;
+                Ok(rows)
             })
-            .collect()
+        })
+        .await
     }
 }

@@ -80,11 +80,11 @@ pub struct Lot {
     /// Its expiry.
     #[schema(format = Date)]
     pub expires_on: String,
-    /// `quarantined`, `released`, `conditionally_released` or `rejected`.
+    /// `quarantined`, `released`, `conditionally_released`, `rejected` or `recalled`.
     pub state: String,
     /// The tests awaited, when conditionally released.
     pub pending: Vec<String>,
-    /// Why it was rejected.
+    /// Why it was rejected or recalled.
     pub reason: Option<String>,
     /// A failure after units were given: who is to be told is its trace's recipients.
     pub late_failure: Option<String>,
@@ -113,6 +113,9 @@ pub(crate) fn state_of(name: &str, pending: Vec<String>, reason: Option<String>)
         "released" => LotState::Released,
         "conditionally_released" => LotState::ConditionallyReleased { pending },
         "rejected" => LotState::Rejected {
+            reason: reason.unwrap_or_default(),
+        },
+        "recalled" => LotState::Recalled {
             reason: reason.unwrap_or_default(),
         },
         _ => LotState::Quarantined,

@@ -6,7 +6,8 @@
 //! record (`bedside.rs`), which is the participant's dose (`dosing.rs`: the doses a dosing
 //! visit shows, the study's exposure); the trace from a lot to its recipients and from a
 //! participant back to the donor (`trace.rs`); the events to follow a late release failure
-//! opens (`events.rs`); each site's stock and the resupply notice (`supply.rs`).
+//! or a recall opens (`events.rs`); each site's stock, the resupply notice and the expiry sweep
+//! (`supply.rs`); a lot's recall and whom to contact (`recall.rs`).
 //!
 //! The rules are `trial::product`'s. What reveals the blind — a unit's placebo flag, the kit a
 //! unit is linked to, the unit a participant was given — is audited on the study's unblinded
@@ -17,6 +18,7 @@ mod custody;
 mod dosing;
 mod events;
 mod lots;
+mod recall;
 mod release;
 mod supply;
 mod trace;
@@ -28,14 +30,15 @@ pub use custody::{
 };
 pub use dosing::{DoseGiven, Exposure};
 pub use events::ProductEvent;
+pub use lots::{Bank, Lot, NewBank, NewLot};
+pub use recall::{RecallContacts, RecallParticipant, RecallPerson, RecallSite, RECALL};
 pub use release::{LotDecisionRecord, ReleaseResultRecord, LATE_FAILURE};
 pub use supply::{SiteStock, StockLot, Supply, RESUPPLY};
 pub use trace::{LotTrace, ParticipantTrace, Recipient, TracedAdministration};
-pub use lots::{Bank, Lot, NewBank, NewLot};
 pub use units::{Location, NewLocation, NewUnit, Unit};
 
 pub(crate) use lots::{lot, split_pending, state_of};
-pub(crate) use units::{unit, unit_by_label, units_where};
+pub(crate) use units::{unit, unit_by_label};
 
 use sqlx::AnyConnection;
 use trial::product::release::ProductDefinition;

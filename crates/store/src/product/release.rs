@@ -41,11 +41,11 @@ pub struct ReleaseResultRecord {
 /// A decision of the qualified person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LotDecisionRecord {
-    /// `release`, `release_conditionally` or `reject`.
+    /// `release`, `release_conditionally`, `reject` or `recall`.
     pub decision: String,
     /// The tests pending, for a conditional release.
     pub pending: Vec<String>,
-    /// Why, for a rejection.
+    /// Why, for a rejection or a recall.
     pub reason: Option<String>,
     /// Who signed it.
     pub signed_by: String,
@@ -120,10 +120,12 @@ fn value_text(v: &ResultValue) -> String {
 }
 
 /// Writes the lot's new state.
-async fn set_state(tx: &mut Tx<'_>, lot_id: i64, state: &LotState) -> Result<()> {
+pub(super) async fn set_state(tx: &mut Tx<'_>, lot_id: i64, state: &LotState) -> Result<()> {
     let (pending, reason) = match state {
         LotState::ConditionallyReleased { pending } => (Some(pending.join(",")), None),
-        LotState::Rejected { reason } => (None, Some(reason.clone())),
+        LotState::Rejected { reason } | LotState::Recalled { reason } => {
+            (None, Some(reason.clone()))
+        }
         _ => (None, None),
     };
     sqlx::query("UPDATE product_lots SET state = $1, pending = $2, reason = $3 WHERE id = $4")

@@ -4,14 +4,17 @@
 //! (`min_units_on_site`) the sponsor is told in the application and the sponsor's and the
 //! site's pharmacists' addresses by e-mail, once per crossing (`product_site_supply` keeps
 //! which side of the minimum the site was on). Stock is looked at in the writes that change
-//! it: an administration, a receipt, an excursion decided.
+//! it: an administration, a receipt, an excursion decided, a recall; units that expire lower
+//! it with no write, so a sweep (`Store::sweep_supply`) looks at every site as of a date.
 
 use serde::Serialize;
 use sqlx::AnyConnection;
 use time::Date;
 use trial::product::custody::UnitStatus;
+use trial::product::release::ProductDefinition;
 use trial::product::supply::{
-    crossing, last_ship_date, needs_resupply, usable, Crossing, StockUnit,
+    crossing, expiry_sweep, last_ship_date, needs_resupply, usable, Crossing, SiteUnits, StockUnit,
+    SweepCrossing,
 };
 use trial::{Change, Role, Study};
 
@@ -190,19 +193,35 @@ pub(super) async fn look_at_site(
     };
     let lots = site_lots(tx.conn(), study, site, &product, today).await?;
     let stock: u32 = lots.iter().map(|l| l.units).sum();
+    let was_low = was_low(tx.conn(), study, site).await?;
+    let Some(change) = crossing(was_low, stock, product.min_units_on_site) else {
+        return Ok(());
+    };
+    record_crossing(tx, study, site, &product, stock, change, None).await
+}
+
+/// Whether the site was low when last looked at.
+async fn was_low(conn: &mut AnyConnection, study: &str, site: &str) -> Result<bool> {
     let was: Option<(i64,)> =
         sqlx::query_as("SELECT low FROM product_site_supply WHERE study_id = $1 AND site_id = $2")
             .bind(study)
             .bind(site)
-            .fetch_optional(tx.conn())
+            .fetch_optional(&mut *conn)
             .await?;
-    let Some(change) = crossing(
-        was.is_some_and(|(low,)| low != 0),
-        stock,
-        product.min_units_on_site,
-    ) else {
-        return Ok(());
-    };
+    Ok(was.is_some_and(|(low,)| low != 0))
+}
+
+/// Records a site's crossing of the minimum (`expired`: the units the sweep found expired)
+/// and, when it fell, tells the sponsor and mails the sponsor and the site's pharmacists.
+async fn record_crossing(
+    tx: &mut Tx<'_>,
+    study: &str,
+    site: &str,
+    product: &ProductDefinition,
+    stock: u32,
+    change: Crossing,
+    expired: Option<u32>,
+) -> Result<()> {
     let low = change == Crossing::Low;
     let at = now();
     let upsert = tx.sql(
@@ -222,13 +241,20 @@ pub(super) async fn look_at_site(
         .execute(tx.conn())
         .await?;
     let record = format!("supply/{site}");
+    let expiry = match expired {
+        Some(n) => format!(" ({n} expired)"),
+        None => String::new(),
+    };
     let mut changes = vec![Change::new("update", ENTITY, &record).set(
         "stock",
-        format!("{stock} usable, minimum {}", product.min_units_on_site),
+        format!(
+            "{stock} usable, minimum {}{expiry}",
+            product.min_units_on_site
+        ),
     )];
     if low {
         let message = format!(
-            "Site {site} has {stock} usable unit(s) of {}, at or below its minimum of {}: \
+            "Site {site} has {stock} usable unit(s) of {}, at or below its minimum of {}{expiry}: \
              ship a resupply",
             product.id, product.min_units_on_site
         );
@@ -307,5 +333,63 @@ impl Store {
             sites,
             shippable,
         })
+    }
+
+    /// The expiry sweep of the study's sites on `today` (`trial::product::supply::expiry_sweep`):
+    /// each site whose usable stock crossed the product's minimum since it was last looked at
+    /// — units expire with no write to notice them — is recorded, and a fall asks for a resupply
+    /// once (the sponsor told, the sponsor and the site's pharmacists mailed). Idempotent:
+    /// sweeping again finds nothing new. Nothing is done for a study without a product
+    /// definition or with its database locked. Returns the crossings recorded.
+    pub async fn sweep_supply(&self, study: &Study, today: Date) -> Result<Vec<SweepCrossing>> {
+        let (study, sites): (String, Vec<String>) = (
+            study.id.clone(),
+            study.sites.iter().map(|s| s.id.clone()).collect(),
+        );
+        self.write("sweep_supply", move |mut tx| {
+            Box::pin(async move {
+                let product = match super::definition(tx.conn(), &study).await {
+                    Ok(p) => p,
+                    Err(crate::StoreError::Conflict { .. }) => return Ok(Vec::new()),
+                    Err(e) => return Err(e),
+                };
+                let locked: Option<(String,)> =
+                    sqlx::query_as("SELECT study_id FROM study_locks WHERE study_id = $1")
+                        .bind(&study)
+                        .fetch_optional(tx.conn())
+                        .await?;
+                if locked.is_some() {
+                    return Ok(Vec::new());
+                }
+                let mut looked = Vec::with_capacity(sites.len());
+                for site in &sites {
+                    let rows = stock_rows(tx.conn(), &study, Some(site)).await?;
+                    let units = rows
+                        .iter()
+                        .filter_map(|r| parse_date(&r.expires_on).map(|e| stock_unit(r, e)))
+                        .collect();
+                    looked.push(SiteUnits {
+                        site_id: site.clone(),
+                        was_low: was_low(tx.conn(), &study, site).await?,
+                        units,
+                    });
+                }
+                let found = expiry_sweep(&looked, today, product.min_units_on_site);
+                for c in &found {
+                    record_crossing(
+                        &mut tx,
+                        &study,
+                        &c.site_id,
+                        &product,
+                        c.stock,
+                        c.crossing,
+                        Some(c.expired),
+                    )
+                    .await?;
+                }
+                Ok(found)
+            })
+        })
+        .await
     }
 }

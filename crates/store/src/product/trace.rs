@@ -1,10 +1,13 @@
 //! Traceability: from a lot to every unit, shipment, site and participant, and from a
 //! participant back to the unit, lot, master cell bank and donor; each a handful of indexed
-//! queries (units by lot, administrations by unit and by participant).
+//! queries (units by lot, administrations by unit and by participant). The lot's units are
+//! read once, each with its shipment and administration: the shipments, sites and recipients
+//! are gathered from that one pass rather than read again.
 
 use sqlx::Row;
 
-use super::{lot, units_where, AdministrationRecord, Bank, Lot, Unit};
+use super::units::{UnitRow, UNIT_COLUMNS};
+use super::{lot, AdministrationRecord, Bank, Lot, Unit};
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
 use crate::model::{participant_in, Scope};
@@ -83,11 +86,25 @@ fn bank_of(row: &sqlx::any::AnyRow) -> Result<Bank> {
     })
 }
 
+/// A unit of a traced lot, with its shipment's state and its administration.
+#[derive(sqlx::FromRow)]
+struct TraceRow {
+    #[sqlx(flatten)]
+    unit: UnitRow,
+    shipment_state: Option<String>,
+    administration_id: Option<i64>,
+    injected_at: Option<String>,
+    subject_id: Option<String>,
+    participant_site: Option<String>,
+}
+
 const BANK_COLUMNS: &str = "b.id AS bank_id, b.code AS bank_code, b.donor, b.hla_typing, \
     b.created_by AS bank_created_by, b.created_at::instant AS bank_created_at";
 
 impl Store {
-    /// A lot traced to its units, shipments, sites and the recipients in the caller's scope.
+    /// A lot traced to its units, shipments, sites and the recipients in the caller's scope:
+    /// the lot (with its results and decisions), its bank, and one pass over its units (by the
+    /// index `product_units_lot`) that brings each unit's shipment and administration with it.
     pub async fn trace_lot(&self, scope: &Scope, lot_id: i64) -> Result<LotTrace> {
         let mut conn = self.pool.acquire().await?;
         let study = scope.study();
@@ -101,46 +118,65 @@ impl Store {
             .fetch_one(&mut *conn)
             .await?;
         let bank = bank_of(&row)?;
-        let units = units_where(&mut conn, study, "u.lot_id = $2", lot_id).await?;
-        let shipments: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT DISTINCT s.id, s.site_id, s.state FROM product_shipments s \
-             JOIN product_units u ON u.shipment_id = s.id WHERE u.lot_id = $1 ORDER BY s.id",
-        )
-        .bind(lot_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let sql = render(
+            dialect_of(&conn),
+            &format!(
+                "SELECT {UNIT_COLUMNS}, s.state AS shipment_state, a.id AS administration_id, \
+                 a.injected_at::instant, p.subject_id, p.site_id AS participant_site \
+                 FROM product_units u \
+                 LEFT JOIN product_shipments s ON s.id = u.shipment_id \
+                 LEFT JOIN product_administrations a ON a.unit_id = u.id \
+                 LEFT JOIN participants p ON p.id = a.participant_id \
+                 WHERE u.study_id = $1 AND u.lot_id = $2 ORDER BY u.id"
+            ),
+        );
+        let rows: Vec<TraceRow> = sqlx::query_as(&sql)
+            .bind(study)
+            .bind(lot_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut shipments: Vec<(i64, String, String)> = Vec::new();
+        let mut given: Vec<(String, i64, Recipient)> = Vec::new();
+        let mut units = Vec::with_capacity(rows.len());
+        for r in rows {
+            let unit = Unit::from(r.unit);
+            if let (Some(id), Some(site), Some(state)) =
+                (unit.shipment_id, &unit.site_id, r.shipment_state)
+            {
+                if let Err(at) = shipments.binary_search_by_key(&id, |s| s.0) {
+                    shipments.insert(at, (id, site.clone(), state));
+                }
+            }
+            if let (Some(participant_id), Some(administration), Some(injected_at), Some(site)) = (
+                unit.participant_id,
+                r.administration_id,
+                r.injected_at,
+                r.participant_site,
+            ) {
+                if scope.includes_site(&site) {
+                    let recipient = Recipient {
+                        participant_id,
+                        subject_id: r.subject_id,
+                        site_id: site,
+                        injected_at: injected_at.clone(),
+                        unit_id: unit.id,
+                    };
+                    given.push((injected_at, administration, recipient));
+                }
+            }
+            units.push(unit);
+        }
+        given.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         let mut sites: Vec<String> = shipments.iter().map(|(_, s, _)| s.clone()).collect();
         sites.sort();
         sites.dedup();
-        let sql = render(
-            dialect_of(&conn),
-            "SELECT a.participant_id, p.subject_id, p.site_id, a.injected_at::instant, a.unit_id \
-             FROM product_units u JOIN product_administrations a ON a.unit_id = u.id \
-             JOIN participants p ON p.id = a.participant_id \
-             WHERE u.lot_id = $1 ORDER BY a.injected_at, a.id",
-        );
-        let rows = sqlx::query(&sql).bind(lot_id).fetch_all(&mut *conn).await?;
-        let mut recipients = Vec::new();
-        for r in rows {
-            let site: String = r.try_get("site_id")?;
-            if !scope.includes_site(&site) {
-                continue;
-            }
-            recipients.push(Recipient {
-                participant_id: r.try_get("participant_id")?,
-                subject_id: r.try_get("subject_id")?,
-                site_id: site,
-                injected_at: r.try_get("injected_at")?,
-                unit_id: r.try_get("unit_id")?,
-            });
-        }
         Ok(LotTrace {
             lot,
             bank,
             units,
             shipments,
             sites,
-            recipients,
+            recipients: given.into_iter().map(|(_, _, r)| r).collect(),
         })
     }
 

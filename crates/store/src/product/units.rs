@@ -88,12 +88,12 @@ pub struct NewLocation {
     pub description: String,
 }
 
-const UNIT_COLUMNS: &str = "u.id, u.lot_id, u.din, u.check_character, u.product_code, \
+pub(super) const UNIT_COLUMNS: &str = "u.id, u.lot_id, u.din, u.check_character, u.product_code, \
     u.placebo, u.location_id, u.shipment_id, s.site_id, u.kit_number, u.status, \
     a.participant_id";
 
 #[derive(sqlx::FromRow)]
-struct UnitRow {
+pub(super) struct UnitRow {
     id: i64,
     lot_id: i64,
     din: String,

@@ -607,7 +607,7 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
             "{name}: {shown}"
         );
         // Exposure: the treatment only for an unblinded reader.
-        let blinded = store.exposure(&whole, false).await.unwrap();
+        let blinded = store.exposure(&whole, None).await.unwrap();
         assert_eq!(blinded.len(), 1, "{name}");
         assert_eq!(
             (
@@ -626,11 +626,35 @@ async fn a_unit_travels_from_its_bank_to_a_participant_and_is_traced_back() {
                 .contains("treatment"),
             "{name}"
         );
-        let open = store.exposure(&whole, true).await.unwrap();
+        // The blinded read leaves no audit row; the unblinded one is audited on the
+        // unblinded chain: who read it, how many administrations, in what scope.
+        assert!(
+            store
+                .audit_of("product", "exposure")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let open = store.exposure(&whole, Some(&pharm)).await.unwrap();
         let expected = if placebo_kit { "placebo" } else { "product" };
         assert_eq!(open[0].treatment.as_deref(), Some(expected), "{name}");
+        let read = store.audit_of("product", "exposure").await.unwrap();
+        assert_eq!(read.len(), 1, "{name}: {read:?}");
+        assert!(read[0].chain.ends_with("/unblinded"), "{name}: {read:?}");
+        assert_eq!(
+            (read[0].action.as_str(), read[0].username.as_str()),
+            ("read", "pharm"),
+            "{name}"
+        );
+        let placebos = usize::from(placebo_kit);
+        assert_eq!(
+            read[0].new_value.as_deref(),
+            Some(format!("1 administration(s), {placebos} placebo, study {sid}").as_str()),
+            "{name}"
+        );
         assert!(
-            store.exposure(&elsewhere, false).await.unwrap().is_empty(),
+            store.exposure(&elsewhere, None).await.unwrap().is_empty(),
             "{name}"
         );
 

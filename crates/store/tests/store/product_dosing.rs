@@ -1,7 +1,8 @@
 //! Dosing from the bedside and the sites' supply, on SQLite and PostgreSQL: Phase I's multiple
 //! ascending doses given at the bedside without kits (the level's cells, each dose in its
 //! visit's window, no fifth dose), the DLT window running from the doses given; a site's stock
-//! falling to the product's minimum asks for a resupply once, until it is restocked.
+//! falling to the product's minimum asks for a resupply once, until it is restocked, and
+//! units expiring take it there with no write, which the expiry sweep finds (once).
 
 use store::*;
 use time::macros::{date, datetime};
@@ -37,6 +38,20 @@ async fn released_lot(
     shipped: usize,
     received: OffsetDateTime,
 ) -> Vec<Unit> {
+    let expires = date!(2027 - 12 - 31);
+    released_lot_expiring(store, study, number, n, shipped, received, expires).await
+}
+
+/// [`released_lot`] expiring on `expires_on`.
+async fn released_lot_expiring(
+    store: &Store,
+    study: &Study,
+    number: &str,
+    n: u32,
+    shipped: usize,
+    received: OffsetDateTime,
+    expires_on: time::Date,
+) -> Vec<Unit> {
     let qc = Actor::user(&user(store, &format!("qc-{number}")).await);
     let qp = Actor::user(&user(store, &format!("qp-{number}")).await);
     let sid = &study.id;
@@ -67,7 +82,7 @@ async fn released_lot(
                 manufacturing_site: "Suzhou".into(),
                 manufactured_on: date!(2026 - 07 - 01),
                 cell_count: 2_000_000_000,
-                expires_on: date!(2027 - 12 - 31),
+                expires_on,
             },
             &qc,
         )
@@ -425,7 +440,10 @@ async fn phase_one_doses_come_from_the_bedside_and_the_dlt_window_follows_them()
             .await
             .unwrap();
         // Exposure: open-label, product for every dose.
-        let exposure = store.exposure(&scope, true).await.unwrap();
+        let exposure = store
+            .exposure(&scope, Some(&Actor::system()))
+            .await
+            .unwrap();
         assert_eq!(exposure.len(), 4, "{name}");
         assert!(
             exposure
@@ -540,5 +558,128 @@ async fn a_site_low_on_stock_asks_for_a_resupply_once_per_crossing() {
         assert_eq!(resupplies(&store, &sid).await, 1, "{name}");
         sad(21, "2026-08-09", more[1].clone()).await;
         assert_eq!(resupplies(&store, &sid).await, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_expiry_sweep_asks_for_a_resupply_once_when_units_expire() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let name = format!("{:?}", store.dialect());
+        let study = Study::from_toml(PHASE1).unwrap();
+        let system = Actor::system();
+        store.load_study(&study, PHASE1, &system).await.unwrap();
+        let sid = study.id.clone();
+        let site = study.sites[0].id.clone();
+        let sponsor = user(&store, "sponsor").await;
+        store
+            .assign_role(
+                &RoleAssignment {
+                    user_id: sponsor.id,
+                    study_id: sid.clone(),
+                    role: Role::SponsorAdmin,
+                    site_id: None,
+                },
+                &system,
+            )
+            .await
+            .unwrap();
+        store
+            .set_user_email(sponsor.id, "sponsor@example.org", &system)
+            .await
+            .unwrap();
+        // Three units expiring on 20 August and one at the end of 2027, all received: 4
+        // usable, above the minimum of 2.
+        let received = datetime!(2026-08-01 09:00 +08:00);
+        released_lot_expiring(
+            &store,
+            &study,
+            "L-E1",
+            3,
+            3,
+            received,
+            date!(2026 - 08 - 20),
+        )
+        .await;
+        released_lot(&store, &study, "L-E2", 1, 1, received).await;
+        assert_eq!(resupplies(&store, &sid).await, 0, "{name}");
+        // Before the expiry, the sweep finds nothing.
+        let found = store
+            .sweep_supply(&study, date!(2026 - 08 - 20))
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{name}: {found:?}");
+        assert_eq!(resupplies(&store, &sid).await, 0, "{name}");
+        // The day after, three units expired with no write: 1 usable, below the minimum: told
+        // once, by e-mail too.
+        let found = store
+            .sweep_supply(&study, date!(2026 - 08 - 21))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert_eq!(
+            (
+                found[0].site_id.as_str(),
+                found[0].stock,
+                found[0].expired,
+                found[0].crossing
+            ),
+            (site.as_str(), 1, 3, trial::product::supply::Crossing::Low),
+            "{name}"
+        );
+        assert_eq!(resupplies(&store, &sid).await, 1, "{name}");
+        let told = store
+            .notifications(&sid, &[Role::SponsorAdmin], &system)
+            .await
+            .unwrap();
+        assert!(
+            told.iter()
+                .any(|n| n.kind == RESUPPLY && n.message.contains("(3 expired)")),
+            "{name}: {told:?}"
+        );
+        let mailed: Vec<String> = store
+            .outbox(&sid)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.subject.contains("resupply"))
+            .map(|m| m.recipient)
+            .collect();
+        assert_eq!(mailed, ["sponsor@example.org"], "{name}");
+        // Idempotent: sweeping again, that day or the next, tells nothing more.
+        for day in [date!(2026 - 08 - 21), date!(2026 - 08 - 22)] {
+            let found = store.sweep_supply(&study, day).await.unwrap();
+            assert!(found.is_empty(), "{name}: {day}: {found:?}");
+        }
+        assert_eq!(resupplies(&store, &sid).await, 1, "{name}");
+        // The supply read on that date agrees.
+        let supply = store
+            .supply(&study, &Scope::Study(sid.clone()), date!(2026 - 08 - 21))
+            .await
+            .unwrap();
+        assert_eq!(
+            (supply.sites[0].usable, supply.sites[0].needs_resupply),
+            (1, true),
+            "{name}"
+        );
+        // The crossing is audited on the study's chain, by the system.
+        let rows = store
+            .audit_of("product", &format!("supply/{site}"))
+            .await
+            .unwrap();
+        assert!(
+            rows.iter().any(
+                |r| r.new_value.as_deref() == Some("1 usable, minimum 2 (3 expired)")
+                    && r.chain == sid
+            ),
+            "{name}: {rows:?}"
+        );
+        assert!(
+            matches!(
+                store.verify_audit().await.unwrap(),
+                AuditReport::Intact { .. }
+            ),
+            "{name}"
+        );
     }
 }

@@ -103,6 +103,12 @@ pub fn check_unit(
             format!("unit {} was already used", unit.label),
         ));
     }
+    if let LotState::Recalled { reason } = &unit.lot {
+        return Err(Refusal::conflict(
+            "unit",
+            format!("unit {}'s lot was recalled: {reason}", unit.label),
+        ));
+    }
     if !unit.lot.usable() {
         return Err(Refusal::conflict(
             "unit",
@@ -228,6 +234,13 @@ mod tests {
             ..unit()
         };
         assert!(refusal(&quarantined, &given()).contains("lot is quarantined"));
+        let recalled = UnitFacts {
+            lot: LotState::Recalled {
+                reason: "label mix-up".into(),
+            },
+            ..unit()
+        };
+        assert!(refusal(&recalled, &given()).contains("lot was recalled: label mix-up"));
         let conditional = UnitFacts {
             lot: LotState::ConditionallyReleased {
                 pending: vec!["sterility".into()],

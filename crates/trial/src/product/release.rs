@@ -182,6 +182,11 @@ pub enum LotState {
         /// Why.
         reason: String,
     },
+    /// Recalled after release (`recall`): no unit not yet given may be given or ship.
+    Recalled {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl LotState {
@@ -200,6 +205,7 @@ impl LotState {
             LotState::Released => "released",
             LotState::ConditionallyReleased { .. } => "conditionally_released",
             LotState::Rejected { .. } => "rejected",
+            LotState::Recalled { .. } => "recalled",
         }
     }
 }
@@ -367,7 +373,7 @@ pub fn record_result(
         ));
     }
     let state = match (state, verdict) {
-        (LotState::Rejected { .. }, _)
+        (LotState::Rejected { .. } | LotState::Recalled { .. }, _)
         | (LotState::Quarantined, _)
         | (LotState::Released, Verdict::Pass) => state.clone(),
         (LotState::ConditionallyReleased { pending }, Verdict::Pass) => {

@@ -1,6 +1,8 @@
 //! A site's supply: which units on site can still be given (its stock), the last day a unit
 //! may ship, and when a site's stock crosses the product's minimum, which asks for a resupply
-//! once per crossing (not on every look at the stock).
+//! once per crossing (not on every look at the stock). Writes that change the stock look at it;
+//! units that expire change it with no write, so a sweep ([`expiry_sweep`]) looks at every site
+//! as of a date.
 
 use time::{Date, Duration};
 
@@ -61,6 +63,63 @@ pub fn crossing(was_low: bool, usable_stock: u32, minimum: u32) -> Option<Crossi
     }
 }
 
+/// A site as the expiry sweep sees it: its units not given, and whether it was low (had
+/// crossed down and not back up) when last looked at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteUnits {
+    /// The site.
+    pub site_id: String,
+    /// Whether the site was low.
+    pub was_low: bool,
+    /// Its units (received or on their way, not given).
+    pub units: Vec<StockUnit>,
+}
+
+/// A crossing the sweep found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepCrossing {
+    /// The site.
+    pub site_id: String,
+    /// Its usable stock on the sweep's date.
+    pub stock: u32,
+    /// Units that would be usable but for their expiry.
+    pub expired: u32,
+    /// Which way it crossed.
+    pub crossing: Crossing,
+}
+
+/// The sites whose usable stock on `today` crossed the `minimum` since they were last looked
+/// at: the stock falls when units expire, which no write notices. Sites that stay on the side
+/// they were on are not listed, so sweeping again on the same day finds nothing.
+pub fn expiry_sweep(sites: &[SiteUnits], today: Date, minimum: u32) -> Vec<SweepCrossing> {
+    sites
+        .iter()
+        .filter_map(|site| {
+            let stock = count(site.units.iter().filter(|u| usable(u, today)));
+            let expired = count(site.units.iter().filter(|u| {
+                today > u.expires_on
+                    && usable(
+                        &StockUnit {
+                            expires_on: today,
+                            ..(*u).clone()
+                        },
+                        today,
+                    )
+            }));
+            crossing(site.was_low, stock, minimum).map(|crossing| SweepCrossing {
+                site_id: site.site_id.clone(),
+                stock,
+                expired,
+                crossing,
+            })
+        })
+        .collect()
+}
+
+fn count<T>(items: impl Iterator<Item = T>) -> u32 {
+    u32::try_from(items.count()).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -105,6 +164,12 @@ mod tests {
                 },
                 ..unit()
             },
+            StockUnit {
+                lot: LotState::Recalled {
+                    reason: "label mix-up".into(),
+                },
+                ..unit()
+            },
         ] {
             assert!(!usable(&u, today), "{u:?}");
         }
@@ -135,5 +200,52 @@ mod tests {
         assert_eq!(crossing(true, 0, 2), None);
         assert_eq!(crossing(true, 3, 2), Some(Crossing::Restocked));
         assert_eq!(crossing(false, 0, 0), Some(Crossing::Low));
+    }
+
+    #[test]
+    fn the_sweep_finds_the_sites_that_expiry_took_to_their_minimum_once() {
+        let early = StockUnit {
+            expires_on: date!(2026 - 06 - 10),
+            ..unit()
+        };
+        let late = unit();
+        let held = StockUnit {
+            condition_hold: true,
+            expires_on: date!(2026 - 06 - 10),
+            ..unit()
+        };
+        let sites = |was_low: bool| {
+            vec![
+                SiteUnits {
+                    site_id: "a".into(),
+                    was_low,
+                    units: vec![early.clone(), early.clone(), late.clone(), held.clone()],
+                },
+                SiteUnits {
+                    site_id: "b".into(),
+                    was_low: false,
+                    units: vec![late.clone(), late.clone(), late.clone()],
+                },
+            ]
+        };
+        // Before the expiry: site a has 3 usable units, above its minimum of 2.
+        assert!(expiry_sweep(&sites(false), date!(2026 - 06 - 10), 2).is_empty());
+        // The day after, two expired: a falls to 1, b stays at 3.
+        assert_eq!(
+            expiry_sweep(&sites(false), date!(2026 - 06 - 11), 2),
+            vec![SweepCrossing {
+                site_id: "a".into(),
+                stock: 1,
+                expired: 2,
+                crossing: Crossing::Low,
+            }]
+        );
+        // Once told (a is low), sweeping again finds nothing.
+        assert!(expiry_sweep(&sites(true), date!(2026 - 06 - 11), 2).is_empty());
+        // A low site restocked above its minimum crosses back up, so the next fall is told.
+        let restocked = expiry_sweep(&sites(true), date!(2026 - 06 - 10), 2);
+        assert_eq!(restocked.len(), 1);
+        assert_eq!(restocked[0].crossing, Crossing::Restocked);
+        assert_eq!(restocked[0].expired, 0);
     }
 }

@@ -46,6 +46,7 @@ use crate::error::ApiError;
 use crate::openapi::{self, Endpoint};
 
 pub use accounts::check_new_user;
+pub(crate) use product::supply::sweep_supply;
 pub(crate) use safety::cases::sweep_notices as sweep_safety_notices;
 
 /// Every feature's operations. Registering a feature is one line here.
@@ -67,6 +68,7 @@ const FEATURES: &[&[Endpoint]] = &[
     labs::OPERATIONS,
     product::OPERATIONS,
     product::custody::OPERATIONS,
+    product::recall::OPERATIONS,
     product::supply::OPERATIONS,
     safety::OPERATIONS,
     safety::signature::OPERATIONS,

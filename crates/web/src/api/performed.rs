@@ -138,6 +138,8 @@ pub const PERFORMED: &[(&str, By)] = &[
     ("addUnits", Page(LOT, &["templates/product_lot.html"], "/units")),
     ("recordReleaseResult", Page(LOT, &["templates/product_lot.html"], "/results")),
     ("decideLot", Page(LOT, &["templates/product_lot.html"], "/decision")),
+    ("recallLot", Page(LOT, &["templates/product_lot.html"], "/recall")),
+    ("getLotRecall", Shows(LOT)),
     ("listLocations", Shows(PRODUCT)),
     ("createLocation", Page(PRODUCT, &["templates/product.html"], "/product/locations")),
     ("listShipments", Shows(PRODUCT)),

@@ -119,7 +119,7 @@ async fn cohort_page(
     // The dates of the doses given, by participant: each DLT window runs from them, and is the
     // planned one only while none was given.
     let mut given: std::collections::BTreeMap<i64, Vec<time::Date>> = Default::default();
-    for e in state.store.exposure(&scope, false).await? {
+    for e in state.store.exposure(&scope, None).await? {
         if let Some(on) = store::parse_date(&e.dosed_on) {
             given.entry(e.participant_id).or_default().push(on);
         }

@@ -292,6 +292,8 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "{0}：该域在本研究中没有记录，导出时不包含",
     ),
     ("is required to reject a lot", "拒绝放行批次时为必填项"),
+    ("is required to recall a lot", "召回批次时为必填项"),
+    ("must be at most 500 characters", "不得超过 500 个字符"),
     (
         "is required to change a recorded adverse event",
         "更改已记录的不良事件时为必填项",
@@ -484,7 +486,14 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "细胞单元 {0} 属于药盒 {1}，而非该受试者的药盒 {2}",
     ),
     ("unit {} was already used", "细胞单元 {0} 已使用"),
+    ("unit {}'s lot was recalled: {}", "细胞单元 {0} 的批次已召回：{1}"),
     ("unit {}'s lot is {}, not released", "细胞单元 {0} 的批次当前为{1}，未放行"),
+    (
+        "the lot is rejected: none of its units may be given, there is nothing to recall",
+        "该批次已拒绝放行：其单元均不得给药，无需召回",
+    ),
+    ("the lot is recalled already", "该批次已召回"),
+    ("lot {} is not recalled", "批次 {0} 未被召回"),
     ("unit {} expired on {}", "细胞单元 {0} 已于 {1} 过期"),
     (
         "unit {} is quarantined after a temperature excursion or logger gap until a documented decision",
@@ -620,6 +629,7 @@ pub const REFUSALS: &[(&str, &str)] = &[
     ("quarantined", "待检隔离"),
     ("released", "已放行"),
     ("rejected", "已拒绝放行"),
+    ("recalled", "已召回"),
     // The store's refusals: duplicates and races of the database.
     (
         "a value of {} collected at this time is recorded already for this participant",

@@ -589,14 +589,14 @@ async fn the_access_matrix() {
                         "decideLot" | "decideExcursion" => {
                             ops(web::access::Operation::ReleaseLot.roles())
                         }
+                        "recallLot" => ops(web::access::Operation::RecallLot.roles()),
                         "recordHandover" => ops(web::access::Operation::HandOver.roles()),
                         "importLoggerFile" => ops(web::access::Operation::ImportLogger.roles()),
                         "linkKitUnit" | "administerUnit" => {
                             ops(web::access::Operation::HandleUnits.roles())
                         }
-                        "traceLot" | "traceParticipant" | "listExposure" | "listProductEvents" => {
-                            ops(web::access::Operation::TraceProduct.roles())
-                        }
+                        "traceLot" | "traceParticipant" | "listExposure" | "listProductEvents"
+                        | "getLotRecall" => ops(web::access::Operation::TraceProduct.roles()),
                         "listDoses" => ops(web::access::Operation::ReadParticipants.roles()),
                         "getSupply" => ops(web::access::Operation::ReadProduct.roles()),
                         "closeProductEvent" => {

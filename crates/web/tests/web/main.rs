@@ -39,6 +39,7 @@ mod pages;
 mod product;
 mod product_follow_pages;
 mod product_pages;
+mod product_recall;
 mod safety;
 mod safety_cases;
 mod safety_pages;

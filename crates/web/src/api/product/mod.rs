@@ -1,13 +1,14 @@
 //! The cell product (issue #17): the study's product definition, master cell banks, lots and
 //! their units, storage locations, QC's signed release results and the qualified person's
-//! signed decision on a lot. Custody, the bedside and the trace are in [`custody`]; doses,
-//! exposure, site supply and the events to follow in [`supply`].
+//! signed decision on a lot. Custody, the bedside and the trace are in [`custody`]; a lot's
+//! recall in [`recall`]; doses, exposure, site supply and the events to follow in [`supply`].
 //!
 //! Blinding: a unit's placebo flag, the kit it is linked to and the participant who received
 //! it are shown only to callers who see arms ([`crate::blinding::unblinded`]); everyone else
 //! reads units that look alike, as their labels do.
 
 pub(crate) mod custody;
+pub(crate) mod recall;
 pub(crate) mod supply;
 
 use axum::extract::{Path, State};

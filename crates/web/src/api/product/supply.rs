@@ -1,7 +1,8 @@
 //! The product's dosing, supply and events: a participant's doses (what the dosing visit
 //! shows, alike for placebo), the study's exposure (the treatment for callers who see arms
-//! only), each site's stock with the last ship dates, and the events a late release failure
-//! opens, closed with a note.
+//! only; that read is audited), each site's stock with the last ship dates, the events a late
+//! release failure or a recall opens, closed with a note; and the server's expiry sweep of the
+//! sites' stock ([`sweep_supply`]).
 
 use axum::extract::{Path, State};
 use axum::routing::on;
@@ -83,7 +84,8 @@ async fn exposure(
 ) -> Result<Json<Vec<Exposure>>, ApiError> {
     let scope = require(&me.roles, &study, Operation::TraceProduct)?;
     let sees = unblinded(&me, state.study(&study)?);
-    Ok(Json(state.store.exposure(&scope, sees).await?))
+    let reader = sees.then(|| me.actor());
+    Ok(Json(state.store.exposure(&scope, reader.as_ref()).await?))
 }
 
 /// `GET /api/studies/{study}/product/supply`
@@ -131,4 +133,32 @@ async fn close_event(
             .close_product_event(&scope, id, &input.note, &me.actor())
             .await?,
     ))
+}
+
+/// How often the server sweeps the sites' stock for units that expired.
+pub const SUPPLY_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long after the server starts the first sweep runs.
+pub const SUPPLY_SWEEP_FIRST: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Sweeps every study's sites for stock that expiry took to the product's minimum
+/// (`Store::sweep_supply`, on today's date in UTC), first [`SUPPLY_SWEEP_FIRST`] after the start
+/// and then every [`SUPPLY_SWEEP_EVERY`], for as long as the server runs (it aborts the sweep
+/// when it stops). A failed sweep is logged by its kind and tried again at the next tick.
+pub async fn sweep_supply(app: AppState) {
+    let first = tokio::time::Instant::now() + SUPPLY_SWEEP_FIRST;
+    let mut tick = tokio::time::interval_at(first, SUPPLY_SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        let today = time::OffsetDateTime::now_utc().date();
+        for study in app.studies.values() {
+            match app.store.sweep_supply(study, today).await {
+                Ok(found) if !found.is_empty() => {
+                    tracing::info!(crossings = found.len(), "supply sweep recorded crossings");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = e.kind(), "supply sweep failed"),
+            }
+        }
+    }
 }

@@ -136,7 +136,9 @@ async fn exposure(
         let me = &viewer.me;
         let scope = require(&me.roles, &study, Operation::TraceProduct)?;
         let sees = unblinded(me, state.study(&study)?);
-        let exposure = state.store.exposure(&scope, sees).await?;
+        // An unblinded read is audited as one (the reader named on the unblinded chain).
+        let reader = sees.then(|| me.actor());
+        let exposure = state.store.exposure(&scope, reader.as_ref()).await?;
         let labels = labels(&state, &scope).await?;
         // The unit and lot of each administration, read back from its participant's trace.
         let mut traced = BTreeMap::new();

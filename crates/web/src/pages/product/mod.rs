@@ -1,9 +1,10 @@
 //! The cell product's pages (issue 17). The product page (`/studies/{s}/product`): the
 //! definition QC loads, master cell banks, lots, storage locations and shipments, with QC's
 //! forms to register each. A lot (`…/product/lots/{lot}`): its release results, which QC enters
-//! and signs, the qualified person's signed decision, and its units with their labels. Custody,
-//! the bedside and the trace are in [`custody`]; the doses, exposure, supply and events to
-//! follow in [`follow`].
+//! and signs, the qualified person's signed decision, the recall (the sponsor, the qualified
+//! person) and whom to contact once recalled, and its units with their labels. Custody, the
+//! bedside and the trace are in [`custody`]; the doses, exposure, supply and events to follow
+//! in [`follow`].
 //!
 //! Every write goes through the JSON API (`static/product.js`). Blinding: a unit's treatment,
 //! its kit and its recipient are rendered only for viewers who see arms
@@ -18,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use store::{Bank, Location, Lot, ShipmentRecord, Unit};
+use store::{Bank, Location, Lot, RecallContacts, ShipmentRecord, Unit};
 use trial::product::release::{Criterion, ProductDefinition};
 
 use super::{error_page, render, Ctx, Lang, Viewer};
@@ -265,6 +266,10 @@ struct LotPage {
     /// Whether the viewer sees the units' treatment (a column).
     sees: bool,
     trace: bool,
+    /// The recall's form (the sponsor, the qualified person), while the lot may be recalled.
+    recall: bool,
+    /// Whom to contact, once recalled (the roles that trace the product, their sites).
+    contacts: Option<RecallContacts>,
 }
 
 /// `GET /studies/{study}/product/lots/{lot}`
@@ -311,9 +316,16 @@ async fn lot_page(
             .await?
             .into_iter()
             .find(|b| b.id == lot.bank_id);
+        let contacts = match scope_for(&me.roles, &study, Operation::TraceProduct) {
+            Some(scope) => state.store.recall_contacts(&scope, id).await?,
+            None => None,
+        };
         Ok::<_, ApiError>(LotPage {
             ctx: viewer.ctx(Some(&study)),
             study_id: study.clone(),
+            recall: may(&viewer, &study, Operation::RecallLot)
+                && !["rejected", "recalled"].contains(&lot.state.as_str()),
+            contacts,
             decide: may(&viewer, &study, Operation::ReleaseLot) && lot.state == "quarantined",
             qc: may(&viewer, &study, Operation::EnterReleaseResult),
             trace: may(&viewer, &study, Operation::TraceProduct),
