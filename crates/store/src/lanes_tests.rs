@@ -21,7 +21,9 @@ async fn postgres() -> Option<Store> {
         .await
         .unwrap();
     let url = urls.into_iter().find(|u| u.starts_with("postgres"))?;
-    let store = Store::open_with_lanes(&url, crate::lanes::LANES).await.unwrap();
+    let store = Store::open_with_lanes(&url, crate::lanes::LANES)
+        .await
+        .unwrap();
     store
         .raw_pool()
         .execute("CREATE TABLE lane_t (v TEXT NOT NULL)")
