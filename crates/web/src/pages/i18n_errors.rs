@@ -181,7 +181,10 @@ fn matches<'a>(pattern: &str, text: &'a str) -> Option<Vec<&'a str>> {
 /// A message in Chinese, when the catalogue knows its pattern.
 pub fn to_chinese(message: &str) -> Option<String> {
     let message = message.trim();
-    let all = super::i18n_refusals::REFUSALS.iter().chain(PATTERNS);
+    let all = super::i18n_refusals::REFUSALS
+        .iter()
+        .chain(super::i18n_refusals_api::STORE_AND_API)
+        .chain(PATTERNS);
     all.into_iter().find_map(|(pattern, zh)| {
         let taken = matches(pattern, message)?;
         let mut out = (*zh).to_string();

@@ -14,7 +14,7 @@
 //! - [`shell`] — viewer, page context, rendering, errors, static files, login form, language.
 //! - [`i18n`] — the message table; [`i18n_journey`] — the journey pages' messages;
 //!   [`i18n_errors`] — the API's error answers in the page's language (`X-Scitrial-Lang`),
-//!   with the refusal sentences in [`i18n_refusals`] (checked against the sources by a test).
+//!   with the refusal sentences in [`i18n_refusals`] and [`i18n_refusals_api`] (checked against the sources by a test).
 //! - [`chart`] — the SVG charts of scores over visits.
 //! - [`when`] — instants as pages show them, in a site's zone with the zone named; [`labels`]
 //!   — visits, forms and fields by their names.
@@ -53,6 +53,7 @@ pub mod i18n_nav;
 pub mod i18n_product;
 pub mod i18n_product_follow;
 pub mod i18n_refusals;
+pub mod i18n_refusals_api;
 pub mod i18n_results;
 #[cfg(test)]
 mod i18n_scan;
