@@ -37,6 +37,9 @@ pub struct Count {
     pub n: usize,
 }
 
+/// The name of the one column of a pooled flow.
+pub const ALL_PARTICIPANTS: &str = "All participants";
+
 /// One arm's column of the flow (or all participants together).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConsortGroup {
@@ -44,6 +47,9 @@ pub struct ConsortGroup {
     pub group: String,
     /// Its name (`All participants` when pooled).
     pub name: String,
+    /// Its name in Chinese, when the study gives one (`全部受试者` when pooled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
     /// Allocated (randomised to it).
     pub allocated: usize,
     /// Received the allocated product: `null` when administrations are not recorded.
@@ -145,35 +151,39 @@ pub fn consort(
         .filter(|r| Some(&r.visit_id) == data.primary_visit.as_ref())
         .map(|r| r.subject)
         .collect();
-    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut keys: Vec<(String, String, Option<String>)> = Vec::new();
     if by_arm {
         let named = study
             .arms
             .iter()
-            .map(|a| (a.id.clone(), a.name.clone()))
+            .map(|a| (a.id.clone(), a.name.clone(), a.name_zh.clone()))
             .chain(
                 study
                     .dose_levels
                     .iter()
-                    .map(|l| (l.id.clone(), l.name.clone())),
+                    .map(|l| (l.id.clone(), l.name.clone(), l.name_zh.clone())),
             );
-        for (id, name) in named {
+        for (id, name, name_zh) in named {
             if randomised.iter().any(|s| s.arm.as_deref() == Some(&id)) {
-                keys.push((id, name));
+                keys.push((id, name, name_zh));
             }
         }
         for s in &randomised {
             let id = s.arm.clone().unwrap_or_default();
-            if !keys.iter().any(|(k, _)| *k == id) {
-                keys.push((id.clone(), id));
+            if !keys.iter().any(|(k, _, _)| *k == id) {
+                keys.push((id.clone(), id, None));
             }
         }
     } else {
-        keys.push(("all".to_owned(), "All participants".to_owned()));
+        keys.push((
+            "all".to_owned(),
+            ALL_PARTICIPANTS.to_owned(),
+            Some("全部受试者".to_owned()),
+        ));
     }
     let groups = keys
         .into_iter()
-        .map(|(group, name)| {
+        .map(|(group, name, name_zh)| {
             let members: Vec<(usize, &super::AdslRow)> = data
                 .adsl
                 .iter()
@@ -214,6 +224,7 @@ pub fn consort(
             ConsortGroup {
                 group,
                 name,
+                name_zh,
                 allocated,
                 received,
                 not_received: received.map(|r| allocated - r),

@@ -586,6 +586,20 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     svg.end()
 }
 
+/// Marks a line of the CONSORT figure as recorded text (drawn with `lang="en"`).
+const RECORDED: char = '\u{1}';
+
+/// The Chinese of a reason the CONSORT flow words itself ([`super::consort`]), `None` for a
+/// reason recorded in the study.
+fn consort_reason_zh(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "still in screening" => "仍在筛选中",
+        "discontinued before the primary visit's exam" => "在主要访视检查前中止",
+        "no total motor score at the primary visit" => "主要访视无运动总分",
+        _ => return None,
+    })
+}
+
 /// The CONSORT 2025 flow diagram of the counts.
 pub fn consort_svg(c: &Consort, zh: bool) -> String {
     let t = |en: &'static str, cn: &'static str| if zh { cn } else { en };
@@ -593,10 +607,17 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
     let col_w = 250.0;
     let width = (col_w * columns as f64 + 40.0).max(620.0);
     let mut boxes: Vec<(f64, f64, f64, Vec<String>)> = Vec::new();
+    // A reason the analysis words itself is drawn in the figure's language; one recorded in
+    // the study (an eligibility rule's sentence, a withdrawal reason as typed) as recorded,
+    // marked as English text in a Chinese figure (`RECORDED` before it, `lang="en"` drawn).
     let reasons = |list: &[super::consort::Count]| -> Vec<String> {
         list.iter()
             .take(6)
-            .map(|r| format!("• {} (n = {})", r.reason, r.n))
+            .map(|r| match (zh, consort_reason_zh(&r.reason)) {
+                (true, Some(cn)) => format!("• {cn} (n = {})", r.n),
+                (true, None) => format!("{RECORDED}• {} (n = {})", r.reason, r.n),
+                (false, _) => format!("• {} (n = {})", r.reason, r.n),
+            })
             .collect()
     };
     let center = width / 2.0;
@@ -645,7 +666,14 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
             ),
         };
         let mut allocation = vec![
-            format!("{}: {}", t("Allocated", "分配至"), g.name),
+            format!(
+                "{}: {}",
+                t("Allocated", "分配至"),
+                match (zh, &g.name_zh) {
+                    (true, Some(cn)) => cn.as_str(),
+                    _ => g.name.as_str(),
+                }
+            ),
             format!("(n = {})", g.allocated),
             received,
         ];
@@ -708,7 +736,11 @@ pub fn consort_svg(c: &Consort, zh: bool) -> String {
         let h = 14.0 + 16.0 * lines.len() as f64;
         svg.rect(*x, *y, *w, h, "#ffffff", "#333333");
         for (i, line) in lines.iter().enumerate() {
-            svg.text(x + 8.0, y + 18.0 + 16.0 * i as f64, "start", "", line);
+            let (extra, line) = match line.strip_prefix(RECORDED) {
+                Some(recorded) => (" lang=\"en\"", recorded),
+                None => ("", line.as_str()),
+            };
+            svg.text(x + 8.0, y + 18.0 + 16.0 * i as f64, "start", extra, line);
         }
     }
     svg.end()

@@ -385,7 +385,7 @@ pub fn report_html(
             w(
                 zh,
                 "Multiple imputation of missing week-24 changes (sensitivity; Rubin's rules)",
-                "第 24 周缺失变化值的多重插补（敏感性分析；Rubin 规则）",
+                "第 24 周缺失变化值的多重插补（敏感性分析；鲁宾规则）",
             ),
             imputation_text(study, &results.sensitivity.multiple_imputation, zh),
         ),
