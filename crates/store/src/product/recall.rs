@@ -180,7 +180,6 @@ async fn tell(
     reason: &str,
     sites: &[trial::product::recall::SiteToContact],
 ) -> Result<usize> {
-    let at = now();
     let recipients: usize = sites.iter().map(|s| s.participants.len()).sum();
     let held: u32 = sites.iter().map(|s| s.units_held).sum();
     let message = format!(
@@ -188,45 +187,21 @@ async fn tell(
          each of its {recipients} recipient(s) and follow them up",
         lot.lot_number
     );
-    let insert = tx.sql(
-        "INSERT INTO notifications (study_id, role, kind, participant_id, message, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
-    );
-    sqlx::query(&insert)
-        .bind(study)
-        .bind(Role::SponsorAdmin.as_str())
-        .bind(RECALL)
-        .bind(None::<i64>)
-        .bind(&message)
-        .bind(&at)
-        .execute(tx.conn())
-        .await?;
-    let event = tx.sql(
-        "INSERT INTO product_events (study_id, kind, lot_id, participant_id, description, \
-         state, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)",
-    );
     let description = format!("Lot {} was recalled: {reason}", lot.lot_number);
-    for participant in sites.iter().flat_map(|s| &s.participants) {
-        sqlx::query(&insert)
-            .bind(study)
-            .bind(Role::Investigator.as_str())
-            .bind(RECALL)
-            .bind(*participant)
-            .bind(&message)
-            .bind(&at)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query(&event)
-            .bind(study)
-            .bind(RECALL)
-            .bind(lot.id)
-            .bind(*participant)
-            .bind(&description)
-            .bind("open")
-            .bind(&at)
-            .execute(tx.conn())
-            .await?;
-    }
+    let participants: Vec<i64> = sites
+        .iter()
+        .flat_map(|s| s.participants.iter().copied())
+        .collect();
+    super::release::notify_recipients(
+        tx,
+        study,
+        RECALL,
+        lot.id,
+        &participants,
+        &message,
+        &description,
+    )
+    .await?;
     let mut roles = vec![(Role::SponsorAdmin, None)];
     for s in sites {
         roles.push((Role::Investigator, Some(s.site_id.as_str())));

@@ -186,6 +186,55 @@ pub(super) async fn mail_roles(
     Ok(to.len())
 }
 
+/// In the write's transaction: notifies the sponsor and each recipient's investigator of a
+/// lot's `kind` (`message`), and opens an event to follow for each recipient (`description`).
+pub(super) async fn notify_recipients(
+    tx: &mut Tx<'_>,
+    study: &str,
+    kind: &str,
+    lot_id: i64,
+    recipients: &[i64],
+    message: &str,
+    description: &str,
+) -> Result<()> {
+    let at = now();
+    let insert = tx.sql(
+        "INSERT INTO notifications (study_id, role, kind, participant_id, message, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+    );
+    let event = tx.sql(
+        "INSERT INTO product_events (study_id, kind, lot_id, participant_id, description, \
+         state, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)",
+    );
+    let everyone = std::iter::once((Role::SponsorAdmin, None))
+        .chain(recipients.iter().map(|p| (Role::Investigator, Some(*p))));
+    for (role, participant) in everyone {
+        sqlx::query(&insert)
+            .bind(study)
+            .bind(role.as_str())
+            .bind(kind)
+            .bind(participant)
+            .bind(message)
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
+        let Some(participant) = participant else {
+            continue;
+        };
+        sqlx::query(&event)
+            .bind(study)
+            .bind(kind)
+            .bind(lot_id)
+            .bind(participant)
+            .bind(description)
+            .bind("open")
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Tells the sponsor and the investigators of every participant given a unit of the lot, in
 /// the application and by e-mail, and opens an event to follow for each recipient; returns
 /// the participants.
@@ -204,52 +253,24 @@ async fn notify_late_failure(
     .bind(lot.id)
     .fetch_all(tx.conn())
     .await?;
-    let at = now();
-    let insert = tx.sql(
-        "INSERT INTO notifications (study_id, role, kind, participant_id, message, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
-    );
     let message = format!(
         "Lot {} failed {test} after units were given to {} participant(s): contact each \
          recipient and follow them up",
         lot.lot_number,
         dosed.len()
     );
-    sqlx::query(&insert)
-        .bind(study)
-        .bind(Role::SponsorAdmin.as_str())
-        .bind(LATE_FAILURE)
-        .bind(None::<i64>)
-        .bind(&message)
-        .bind(&at)
-        .execute(tx.conn())
-        .await?;
-    let event = tx.sql(
-        "INSERT INTO product_events (study_id, kind, lot_id, participant_id, description, \
-         state, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)",
-    );
     let description = format!("Lot {} failed {test} after it was given", lot.lot_number);
-    for (participant, _) in &dosed {
-        sqlx::query(&insert)
-            .bind(study)
-            .bind(Role::Investigator.as_str())
-            .bind(LATE_FAILURE)
-            .bind(*participant)
-            .bind(&message)
-            .bind(&at)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query(&event)
-            .bind(study)
-            .bind(LATE_FAILURE)
-            .bind(lot.id)
-            .bind(*participant)
-            .bind(&description)
-            .bind("open")
-            .bind(&at)
-            .execute(tx.conn())
-            .await?;
-    }
+    let recipients: Vec<i64> = dosed.iter().map(|(p, _)| *p).collect();
+    notify_recipients(
+        tx,
+        study,
+        LATE_FAILURE,
+        lot.id,
+        &recipients,
+        &message,
+        &description,
+    )
+    .await?;
     let mut sites: Vec<&str> = dosed.iter().map(|(_, s)| s.as_str()).collect();
     sites.sort_unstable();
     sites.dedup();
@@ -260,7 +281,7 @@ async fn notify_late_failure(
         lot.lot_number
     );
     mail_roles(tx, study, &roles, &subject, &message).await?;
-    Ok(dosed.into_iter().map(|(p, _)| p).collect())
+    Ok(recipients)
 }
 
 impl Store {
