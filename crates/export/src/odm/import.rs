@@ -8,7 +8,8 @@
 //!
 //! Matching: a study event is `SE.<visit>` (or the visit's id), a form `F.<form>` (REDCap's
 //! `Form.<form>`, or the form's id), an item its OID in our metadata (`IT.<form>.<key>`,
-//! `IT.<form>.exam.<key>`) or its key alone (REDCap's field name). Each item's transactions
+//! `IT.<form>.exam.<key>`) or its key alone (REDCap's field name); OpenClinica's own OIDs
+//! (`SE_WEEK24`, `F_VITALSIGNS_V10`, `I_VITAL_SYSTOLICBP`) are matched by name (`names`). Each item's transactions
 //! are applied in order (`Remove` or `IsNull` takes the value away), so the value held is the
 //! last one. The values a form computes (ISNCSCI's classification, SCIM III's subscales and
 //! total) are not taken from the file: they are computed again, and a file whose value differs
@@ -27,6 +28,7 @@ use trial::{FormKind, FormStatus, Study};
 
 use super::clinical::value_text;
 use super::metadata::{groups, GroupSpec, ItemSpec, TREATMENT};
+use super::names::{self, Named};
 
 /// Where a problem of an imported file is, and what it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -265,7 +267,11 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Box
         match (name.as_str(), at.skipping) {
             (_, true) => {}
             ("SubjectData", _) => {
-                let key = attr("SubjectKey").filter(|k| !k.trim().is_empty());
+                // OpenClinica's SubjectKey is its own OID (`SS_…`); the participant's label is
+                // its `OpenClinica:StudySubjectID`.
+                let key = attr("StudySubjectID")
+                    .or_else(|| attr("SubjectKey"))
+                    .filter(|k| !k.trim().is_empty());
                 let Some(key) = key else {
                     return Err(problem(&at, "SubjectData without a SubjectKey".into()));
                 };
@@ -280,10 +286,25 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Box
                 if oid == TREATMENT.0 {
                     at.skipping = true;
                 } else {
-                    let visit = study
+                    let ours = study
                         .visits
                         .iter()
                         .find(|v| oid.strip_prefix("SE.") == Some(v.id.as_str()) || oid == v.id);
+                    let named = || {
+                        let visits: Vec<(&str, &trial::VisitDef)> =
+                            study.visits.iter().map(|v| (v.id.as_str(), v)).collect();
+                        names::event(&oid, &visits)
+                    };
+                    let visit = match ours {
+                        Some(v) => Some(v),
+                        None => match named() {
+                            Named::One(v) => Some(v),
+                            Named::Ambiguous(ids) => {
+                                return Err(problem(&at, ambiguous("study event", &ids)));
+                            }
+                            Named::None => None,
+                        },
+                    };
                     let Some(visit) = visit else {
                         let known: Vec<String> = study
                             .visits
@@ -316,11 +337,23 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Box
                     .iter()
                     .find_map(|p| oid.strip_prefix(p))
                     .unwrap_or(oid);
-                let def = visit
-                    .forms
-                    .iter()
-                    .find(|f| f.as_str() == id)
-                    .and_then(|f| study.form(f));
+                let def = match visit.forms.iter().find(|f| f.as_str() == id) {
+                    Some(f) => study.form(f),
+                    None => {
+                        let forms: Vec<(&str, &str)> = visit
+                            .forms
+                            .iter()
+                            .map(|f| (f.as_str(), f.as_str()))
+                            .collect();
+                        match names::form(oid, &forms) {
+                            Named::One(f) => study.form(f),
+                            Named::Ambiguous(ids) => {
+                                return Err(problem(&at, ambiguous("form", &ids)));
+                            }
+                            Named::None => None,
+                        }
+                    }
+                };
                 let Some(def) = def else {
                     let known: Vec<String> = visit.forms.iter().map(|f| format!("F.{f}")).collect();
                     return Err(problem(
@@ -374,17 +407,25 @@ pub fn read(study: &Study, input: impl BufRead) -> Result<Vec<ImportedForm>, Box
                     };
                     form.status = Some((status, line, oid));
                 } else {
-                    let Some(found) = find_item(spec, &oid) else {
-                        let mut p = problem(
-                            &at,
-                            format!(
+                    let found = match find_item(spec, &oid) {
+                        Some(found) => Ok(found),
+                        None => match names::item(&oid, &item_keys(spec)) {
+                            Named::One(found) => Ok(found),
+                            Named::Ambiguous(keys) => Err(ambiguous("item", &keys)),
+                            Named::None => Err(format!(
                                 "unknown item: not an item of form {} (its items: {})",
                                 form.def.id,
                                 item_list(spec)
-                            ),
-                        );
-                        p.item = Some(oid);
-                        return Err(p);
+                            )),
+                        },
+                    };
+                    let found = match found {
+                        Ok(found) => found,
+                        Err(message) => {
+                            let mut p = problem(&at, message);
+                            p.item = Some(oid);
+                            return Err(p);
+                        }
                     };
                     form.items.insert(found, Held { value, line, oid });
                 }
@@ -457,6 +498,28 @@ fn find_item(spec: &[GroupSpec], oid: &str) -> Option<(usize, usize)> {
             .find_map(|(g, group)| group.items.iter().position(hit).map(|i| (g, i)))
     };
     find(&|i| i.oid == oid).or_else(|| find(&|i| i.key == oid))
+}
+
+/// A form's items by key, for OpenClinica's OIDs.
+fn item_keys(spec: &[GroupSpec]) -> Vec<(&str, (usize, usize))> {
+    spec.iter()
+        .enumerate()
+        .flat_map(|(g, group)| {
+            group
+                .items
+                .iter()
+                .enumerate()
+                .map(move |(i, item)| (item.key.as_str(), (g, i)))
+        })
+        .collect()
+}
+
+/// The refusal of an OpenClinica OID that names more than one of the study's `what`.
+fn ambiguous(what: &str, names: &[String]) -> String {
+    format!(
+        "the OID names more than one {what} of the study ({}): give the study's own OID",
+        names.join(", ")
+    )
 }
 
 /// The OIDs of a form's items, the first dozen.

@@ -332,3 +332,68 @@ proptest! {
         }
     }
 }
+
+/// A file as OpenClinica 3 exports a study: its own OIDs (`SS_…` subject keys with the label in
+/// `OpenClinica:StudySubjectID`, `SE_<EVENT>`, `F_<CRF>_<VERSION>`, `IG_…_UNGROUPED`,
+/// `I_<PREFIX>_<ITEM>`) and its own attributes.
+const OPENCLINICA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:OpenClinica="http://www.openclinica.org/ns/odm_ext_v130/v3.1"
+     FileType="Snapshot" FileOID="1D20260301100000+0000" Description="XS228 extract" CreationDateTime="2026-03-01T10:00:00+00:00" ODMVersion="1.3">
+<Study OID="S_XS228"><GlobalVariables><StudyName>XS228</StudyName><StudyDescription>d</StudyDescription><ProtocolName>XS228</ProtocolName></GlobalVariables></Study>
+<ClinicalData StudyOID="S_XS228" MetaDataVersionOID="v1.0.0">
+  <SubjectData SubjectKey="SS_XS228001" OpenClinica:StudySubjectID="XS228-001" OpenClinica:Status="available">
+    <StudyEventData StudyEventOID="SE_BASELINE" OpenClinica:StartDate="2026-03-01" OpenClinica:Status="data entry started">
+      <FormData FormOID="F_VITALSIGNS_V10" OpenClinica:Version="v1.0" OpenClinica:Status="initial data entry">
+        <ItemGroupData ItemGroupOID="IG_VITAL_UNGROUPED" ItemGroupRepeatKey="1" TransactionType="Insert">
+          <ItemData ItemOID="I_VITAL_SYSTOLIC_BP" Value="128"/>
+          <ItemData ItemOID="I_VITAL_DIASTOLICBP" Value="82"/>
+          <ItemData ItemOID="I_VITAL_HEART_RATE" Value="71"/>
+          <ItemData ItemOID="I_VITAL_RESPIRATORY_RATE" Value="15"/>
+          <ItemData ItemOID="I_VITAL_TEMPERATURE" Value="36.7"/>
+        </ItemGroupData>
+      </FormData>
+      <FormData FormOID="F_WISCI2_V1" OpenClinica:Version="v1" OpenClinica:Status="initial data entry">
+        <ItemGroupData ItemGroupOID="IG_WISCI_UNGROUPED" ItemGroupRepeatKey="1" TransactionType="Insert">
+          <ItemData ItemOID="I_WISCI_LEVEL" Value="11"/>
+        </ItemGroupData>
+      </FormData>
+    </StudyEventData>
+  </SubjectData>
+</ClinicalData>
+</ODM>
+"#;
+
+#[test]
+fn an_openclinica_file_reads_into_the_studys_forms_by_name() {
+    let study = study();
+    let read = read_text(&study, OPENCLINICA).unwrap();
+    assert_eq!(read.len(), 2);
+    let vitals = &read[0].form;
+    assert_eq!(
+        (
+            vitals.subject.as_str(),
+            vitals.visit_id.as_str(),
+            vitals.form_id.as_str()
+        ),
+        ("XS228-001", "baseline", "vital-signs")
+    );
+    assert_eq!(vitals.data["systolic_bp"], json!(128));
+    assert_eq!(vitals.data["diastolic_bp"], json!(82));
+    assert_eq!(vitals.data["temperature"], json!(36.7));
+    assert_eq!(read[1].form.form_id, "wisci2");
+    assert_eq!(read[1].form.data["level"], json!(11));
+
+    // A name the study does not have is refused as any unknown OID is.
+    let p = refusal(&OPENCLINICA.replace("I_VITAL_HEART_RATE", "I_VITAL_PULSE"));
+    assert_eq!(p.item.as_deref(), Some("I_VITAL_PULSE"));
+    assert_eq!(p.subject.as_deref(), Some("XS228-001"));
+    assert!(p.message.contains("unknown item"), "{p}");
+    let p = refusal(&OPENCLINICA.replace("SE_BASELINE", "SE_WEEK99"));
+    assert!(p.message.contains("unknown study event"), "{p}");
+    let p = refusal(&OPENCLINICA.replace("F_WISCI2_V1", "F_ISNCSCI_V1"));
+    assert!(p.message.contains("not a form of visit baseline"), "{p}");
+    // Its values are checked as a save checks them.
+    let p = refusal(&OPENCLINICA.replace("Value=\"128\"", "Value=\"400\""));
+    assert_eq!(p.item.as_deref(), Some("I_VITAL_SYSTOLIC_BP"), "{p}");
+    assert!(p.message.contains("250"), "{p}");
+}

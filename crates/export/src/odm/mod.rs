@@ -20,6 +20,7 @@
 mod clinical;
 pub mod import;
 pub mod metadata;
+mod names;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

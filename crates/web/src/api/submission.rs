@@ -3,11 +3,13 @@
 //! `export` crate exactly as `scitrial export` makes them and audited the same way (the store
 //! audits each export in the write that reads it). A caller gets the treatments only when
 //! `trial::lock::results_by_arm` lets them see arms (an unblinded role, or anyone once the study
-//! is unblinded after its lock): a blinded caller's file is the blinded one, and says so.
+//! is unblinded after its lock): a blinded caller's file is the blinded one, and says so. Each
+//! file is written into a scratch directory and sent from there in chunks ([`download`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -78,18 +80,49 @@ fn io(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("writing the export: {e}"))
 }
 
-fn download(media_type: &'static str, name: &str, body: Vec<u8>) -> Response {
-    (
+/// The file as the response's body, read and sent a chunk at a time by a blocking task, so a
+/// download holds a few chunks in memory whatever the file's size. The file is opened before
+/// the scratch directory is dropped (and removed): an open file stays readable once unlinked.
+fn download(
+    media_type: &'static str,
+    name: &str,
+    path: &std::path::Path,
+) -> Result<Response, ApiError> {
+    use std::io::Read;
+    const CHUNK: usize = 64 * 1024;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let length = file.metadata().map_err(io)?.len();
+    let (send, receive) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || loop {
+        let mut chunk = vec![0; CHUNK];
+        let read = match file.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = send.blocking_send(Err(e));
+                return;
+            }
+        };
+        chunk.truncate(read);
+        if send.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+            return; // the client went away
+        }
+    });
+    let chunks = futures::stream::unfold(receive, |mut receive| async move {
+        receive.recv().await.map(|chunk| (chunk, receive))
+    });
+    Ok((
         [
             (header::CONTENT_TYPE, media_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::CONTENT_LENGTH, length.to_string()),
         ],
-        body,
+        Body::from_stream(chunks),
     )
-        .into_response()
+        .into_response())
 }
 
 /// The study, its scope and whether the caller's export includes treatments.
@@ -129,12 +162,7 @@ async fn odm(
         export::odm::OdmError::Store(e) => ApiError::from(e),
         other => io(other),
     })?;
-    let body = std::fs::read(&file).map_err(io)?;
-    Ok(download(
-        "application/xml",
-        &format!("{study}-odm.xml"),
-        body,
-    ))
+    download("application/xml", &format!("{study}-odm.xml"), &file)
 }
 
 /// The study's SDTM files written into a scratch directory, as `scitrial export sdtm` writes
@@ -185,8 +213,7 @@ async fn sdtm(
             "{dataset}: the domain has no records in this study, so the export leaves it out"
         )));
     }
-    let body = std::fs::read(&path).map_err(io)?;
-    Ok(download("application/octet-stream", &dataset, body))
+    download("application/octet-stream", &dataset, &path)
 }
 
 /// `GET /api/studies/{study}/exports/define.xml`
@@ -196,6 +223,6 @@ async fn define(
     Path(study): Path<String>,
 ) -> Result<Response, ApiError> {
     let dir = sdtm_files(&state, &me, &study).await?;
-    let body = std::fs::read(dir.0.join(export::sdtm::DEFINE_FILE)).map_err(io)?;
-    Ok(download("application/xml", export::sdtm::DEFINE_FILE, body))
+    let path = dir.0.join(export::sdtm::DEFINE_FILE);
+    download("application/xml", export::sdtm::DEFINE_FILE, &path)
 }

@@ -41,7 +41,13 @@ async fn fetch(http: &reqwest::Client, url: String) -> (StatusCode, String, Vec<
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    (status, kind, r.bytes().await.unwrap().to_vec())
+    let length = r.content_length();
+    let bytes = r.bytes().await.unwrap().to_vec();
+    if status.is_success() {
+        // The file is streamed in chunks after its length is announced: all of it arrives.
+        assert_eq!(length, Some(bytes.len() as u64), "the announced length");
+    }
+    (status, kind, bytes)
 }
 
 fn text(bytes: &[u8]) -> String {
