@@ -16,9 +16,13 @@
 //! - [`odm`]: CDISC ODM 1.3.2, the casebooks with their audit trail, streamed; and its
 //!   import ([`odm::import`]): another system's clinical data read, validated by the rules of a
 //!   save and written in one audited write of the store, or refused whole.
+//!
+//! - [`png`]: an SVG figure drawn as a PNG (for documents that take no SVG), its text with the
+//!   machine's fonts.
 
 #![forbid(unsafe_code)]
 
 pub mod odm;
+pub mod png;
 pub mod sdtm;
 pub mod xpt;

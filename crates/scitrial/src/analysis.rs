@@ -1,12 +1,13 @@
 //! `scitrial analysis`: a study's analysis datasets (`ADSL`, `ADISN`) as CSV and SAS
 //! transport files, and the results of the analyses as JSON. Loading (and auditing the run) is
 //! `Store::analysis_subjects`; the derivations and the analyses are `trial::analysis`'s; the
-//! transport files are written by `export::xpt`.
+//! transport files are written by `export::xpt`, the figures' PNGs (beside their SVGs) by
+//! `export::png`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use export::xpt;
+use export::{png, xpt};
 use store::Actor;
 use trial::analysis::phase1::phase1;
 use trial::analysis::report::{report_document, report_html, Figures};
@@ -75,22 +76,16 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
     let json = serde_json::to_string_pretty(&results)?;
     write(&args.output, "results.json", json.as_bytes())?;
     for (zh, lang) in [(false, "en"), (true, "zh")] {
-        let figures = Figures::of(&study, &data, results.consort.as_ref(), zh);
-        let suffix = if zh { ".zh" } else { "" };
-        for (name, svg) in [
-            (
-                "consort-flow",
-                figures.consort.as_deref().unwrap_or_default(),
-            ),
-            ("mean-change", figures.mean_change.as_str()),
-            ("waterfall", figures.waterfall.as_str()),
-            ("ais-shift", figures.ais_shift.as_str()),
-        ] {
-            write(&args.output, &format!("{name}{suffix}.svg"), svg.as_bytes())?;
-        }
-        if let Some(svg) = &figures.trajectories {
-            let name = format!("trajectories{suffix}.svg");
-            write(&args.output, &name, svg.as_bytes())?;
+        let figures = Figures::of(&study, &data, results.consort.as_ref(), zh).with_png_links("");
+        for (stem, svg) in figures.named() {
+            write(
+                &args.output,
+                &figures.file_name(stem, "svg"),
+                svg.as_bytes(),
+            )?;
+            let name = figures.file_name(stem, "png");
+            let png = png::svg_to_png(svg, png::PRINT_SCALE).with_context(|| name.clone())?;
+            write(&args.output, &name, &png)?;
         }
         let note = lock_note(lock.as_ref(), zh);
         let body = report_html(&study, &results, &figures, &note, zh);

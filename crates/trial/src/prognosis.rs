@@ -11,9 +11,16 @@
 //! Sources, as the docs say too: the variables, weights, the better side and the −10 to 40 range
 //! are as the paper's abstract and later validation studies describe the rule; the logistic
 //! curve's two coefficients were taken from a clinical calculator's summary of the paper
-//! (medicalalgorithms.com), not read in the paper itself, which could not be consulted here.
-//! They are constants below, to be checked against the paper's figure before the probability is
-//! relied on; the score does not depend on them.
+//! (medicalalgorithms.com, "traumatic spinal cord injury": `X = 0.267 × score − 3.273`), not read
+//! in the paper itself. A search of stored public texts (December 2026) for the paper's model
+//! found the paper's abstract (492 patients with outcomes, AUC 0.956, 95% CI 0.936–0.976) and
+//! the opening of two copies of its full text, but not the part that gives the curve; the
+//! abstracts of the validations by van Silfhout 2016 (Spinal Cord 54:614–8) and Hill 2019
+//! (non-traumatic injury) report discrimination (AUC) only; Phan 2019 was not found; Hicks 2017
+//! (Spine J) refits its own curve on Canadian data (`0.125 × score − 1.763`, as the same
+//! calculator site gives it), which is not this rule's. The
+//! two constants below are therefore still from the secondary source, unconfirmed, to be checked
+//! against the paper before the probability is relied on; the score does not depend on them.
 //!
 //! The rule was derived on exams within 15 days of injury; on a later exam it is shown for what
 //! it is. A value not testable on the better side's decision (one side `NT` and the other not

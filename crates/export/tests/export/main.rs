@@ -1,10 +1,13 @@
 //! The export crate's files read back by independent readers: every XPT file written here is
 //! read by PyPI `pyreadstat` (ReadStat) and by pandas' own `read_sas(format="xport")`, and
-//! each name, label and value must come back as written, numbers bit for bit.
+//! each name, label and value must come back as written, numbers bit for bit; the figures'
+//! PNGs are read by Pillow ([`png_figures`]).
 //!
 //! The readers run under the Python of `SCITRIAL_PYTHON` (CI: the venv with
 //! `tools/python/requirements.txt`). Without it the test is skipped with a note, unless
 //! `SCITRIAL_REQUIRE_PYTHON_TOOLS` is set (as CI sets it), when it fails.
+
+mod png_figures;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

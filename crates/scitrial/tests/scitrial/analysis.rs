@@ -1,7 +1,8 @@
 //! `scitrial analysis` through the real binary over the demo's Phase II study, on SQLite and
 //! PostgreSQL: a pooled run names no arm in any file it writes; an unblinded run gives the
 //! primary analysis by arm, agrees with the stats crate fitted on the rows of the CSV files it
-//! wrote, shows each participant's allocated arm, and is audited on the unblinded chain.
+//! wrote, shows each participant's allocated arm, and is audited on the unblinded chain. Each
+//! figure's PNG is its SVG drawn, of twice its size, its title drawn.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -345,12 +346,18 @@ fn check_figures(pooled: &Path, closed: &Path, study: &trial::Study) {
                     assert!(!svg.contains(&placebo.name), "{}", file.display());
                     assert!(!svg.contains(placebo.name_zh.as_deref().unwrap()));
                 }
+                check_png(&dir.join(format!("{stem}{suffix}.png")), &svg);
             }
         }
         for (lang, title) in [("en", study.title.as_str()), ("zh", study.title_in(true))] {
             let html = std::fs::read_to_string(dir.join(format!("report.{lang}.html"))).unwrap();
             assert!(html.starts_with("<!DOCTYPE html>"));
             assert!(html.contains("data-figure=\"consort\""));
+            let suffix = if lang == "zh" { ".zh" } else { "" };
+            assert!(
+                html.contains(&format!("href=\"mean-change{suffix}.png\"")),
+                "{lang}: the report links the PNG beside it"
+            );
             let rest = html.replace(title, "");
             assert_eq!(
                 rest.contains(&placebo.name) || rest.contains(placebo.name_zh.as_deref().unwrap()),
@@ -358,6 +365,46 @@ fn check_figures(pooled: &Path, closed: &Path, study: &trial::Study) {
                 "{lang} report"
             );
         }
+    }
+}
+
+/// A figure's PNG beside its SVG: the SVG drawn at the print scale (so it shows what the SVG
+/// shows, and no more), a PNG of twice the SVG's size with ink in the title's band when the
+/// machine has fonts.
+fn check_png(file: &Path, svg: &str) {
+    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let drawn = export::png::svg_to_png(svg, export::png::PRINT_SCALE).unwrap();
+    assert!(
+        bytes == drawn,
+        "{}: the SVG beside it, drawn",
+        file.display()
+    );
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+        .read_info()
+        .unwrap();
+    let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgba).unwrap();
+    let attribute = |name: &str| -> u32 {
+        let at = svg.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        let end = at + svg[at..].find('"').unwrap();
+        svg[at..end].parse::<u32>().unwrap() * 2
+    };
+    assert_eq!(
+        (info.width, info.height),
+        (attribute("width"), attribute("height")),
+        "{}",
+        file.display()
+    );
+    let fonts = export::png::fonts();
+    let zh = file.to_string_lossy().ends_with(".zh.png");
+    if fonts.latin && (fonts.chinese || !zh) {
+        // The title's band, SVG units 6 to 28 at scale 2, holds the title only.
+        let row = info.width as usize * 4;
+        let ink = rgba[12 * row..56 * row]
+            .chunks_exact(4)
+            .filter(|p| p[0] < 200 || p[1] < 200 || p[2] < 200)
+            .count();
+        assert!(ink > 200, "{}: the title is drawn", file.display());
     }
 }
 
@@ -528,6 +575,7 @@ async fn check_phase1(store: &store::Store, study: &trial::Study, url: &str) {
     for (lang, suffix) in [("en", ""), ("zh", ".zh")] {
         let svg = std::fs::read_to_string(dir.join(format!("trajectories{suffix}.svg"))).unwrap();
         assert!(svg.contains(study.dose_levels[0].name_in(suffix == ".zh")));
+        check_png(&dir.join(format!("trajectories{suffix}.png")), &svg);
         let html = std::fs::read_to_string(dir.join(format!("report.{lang}.html"))).unwrap();
         assert!(html.contains("data-table=\"phase1\""), "{lang}");
         assert!(html.contains("data-escalation=\"ongoing\""), "{lang}");

@@ -27,6 +27,11 @@ pub struct Figures {
     pub consort: Option<String>,
     /// The mean total motor score by visit per dose level (a study with dose levels).
     pub trajectories: Option<String>,
+    /// Whether the figures are in Chinese (their files' names end in `.zh`).
+    pub zh: bool,
+    /// Where the report links each figure's PNG: the text its file's name follows (`""`: beside
+    /// the report; a page's path ending in `/`); none: no link.
+    pub png_links: Option<String>,
 }
 
 impl Figures {
@@ -39,7 +44,39 @@ impl Figures {
             consort: consort.map(|c| figures::consort_svg(c, zh)),
             trajectories: (!study.dose_levels.is_empty())
                 .then(|| figures::trajectories_svg(study, data, zh)),
+            zh,
+            png_links: None,
         }
+    }
+
+    /// The same figures, the report linking each one's PNG at `prefix` + its file's name.
+    #[must_use]
+    pub fn with_png_links(self, prefix: &str) -> Figures {
+        Figures {
+            png_links: Some(prefix.to_owned()),
+            ..self
+        }
+    }
+
+    /// Each figure there is with the stem of its files' names (`consort-flow`, `mean-change`,
+    /// `waterfall`, `ais-shift`, `trajectories`), in the report's order.
+    pub fn named(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::with_capacity(5);
+        if let Some(svg) = &self.consort {
+            out.push(("consort-flow", svg.as_str()));
+        }
+        out.push(("mean-change", self.mean_change.as_str()));
+        out.push(("waterfall", self.waterfall.as_str()));
+        out.push(("ais-shift", self.ais_shift.as_str()));
+        if let Some(svg) = &self.trajectories {
+            out.push(("trajectories", svg.as_str()));
+        }
+        out
+    }
+
+    /// The name of a figure's file: its stem, `.zh` for Chinese, then the extension.
+    pub fn file_name(&self, stem: &str, extension: &str) -> String {
+        format!("{stem}{}.{extension}", if self.zh { ".zh" } else { "" })
     }
 }
 
@@ -420,52 +457,52 @@ pub fn report_html(
             c.randomised
         );
     }
-    let mut figure = |caption: &str, svg: &str, kind: &str| {
+    let named = figures.named();
+    for (stem, svg) in &named {
+        let (kind, caption) = match *stem {
+            "consort-flow" => ("consort", w(zh, "CONSORT flow diagram", "CONSORT 流程图")),
+            "mean-change" => (
+                "mean-change",
+                w(
+                    zh,
+                    "Mean change in total motor score by visit",
+                    "各访视总运动评分平均变化",
+                ),
+            ),
+            "waterfall" => (
+                "waterfall",
+                w(
+                    zh,
+                    "Individual changes at the primary visit",
+                    "主要访视时的个体变化",
+                ),
+            ),
+            "ais-shift" => ("ais-shift", w(zh, "AIS grade shift", "AIS 分级变化")),
+            _ => (
+                "trajectories",
+                w(
+                    zh,
+                    "Total motor score by visit per dose level",
+                    "各剂量组各访视总运动评分",
+                ),
+            ),
+        };
+        let link = figures
+            .png_links
+            .as_ref()
+            .map_or_else(String::new, |prefix| {
+                let file = figures.file_name(stem, "png");
+                format!(
+                    " <a class=\"figure-png\" href=\"{}\" download=\"{}\">{}</a>",
+                    escape(&format!("{prefix}{file}")),
+                    escape(&file),
+                    w(zh, "PNG image", "PNG 图片")
+                )
+            });
         let _ = write!(
             out,
-            "<figure data-figure=\"{kind}\">{svg}<figcaption>{}</figcaption></figure>",
+            "<figure data-figure=\"{kind}\">{svg}<figcaption>{}{link}</figcaption></figure>",
             escape(caption)
-        );
-    };
-    if let Some(svg) = &figures.consort {
-        figure(
-            w(zh, "CONSORT flow diagram", "CONSORT 流程图"),
-            svg,
-            "consort",
-        );
-    }
-    figure(
-        w(
-            zh,
-            "Mean change in total motor score by visit",
-            "各访视总运动评分平均变化",
-        ),
-        &figures.mean_change,
-        "mean-change",
-    );
-    figure(
-        w(
-            zh,
-            "Individual changes at the primary visit",
-            "主要访视时的个体变化",
-        ),
-        &figures.waterfall,
-        "waterfall",
-    );
-    figure(
-        w(zh, "AIS grade shift", "AIS 分级变化"),
-        &figures.ais_shift,
-        "ais-shift",
-    );
-    if let Some(svg) = &figures.trajectories {
-        figure(
-            w(
-                zh,
-                "Total motor score by visit per dose level",
-                "各剂量组各访视总运动评分",
-            ),
-            svg,
-            "trajectories",
         );
     }
     out.push_str("</div>");

@@ -67,6 +67,10 @@ pub const STORE_AND_API: &[(&str, &str)] = &[
     ("expedited report {} not found", "未找到不良事件 {0} 的快速报告"),
     ("form {} of visit {} not found", "未找到访视 {1} 的表单 {0}"),
     ("form {} not found", "未找到表单 {0}"),
+    (
+        "figure {} not found: this report's figures are {}",
+        "未找到图 {0}：本报告的图为 {1}",
+    ),
     ("lab result {} not found", "未找到检验结果 {0}"),
     ("notification {} not found", "未找到通知 {0}"),
     ("outbox {} not found", "未找到待发邮件 {0}"),

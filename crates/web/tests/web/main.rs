@@ -40,6 +40,7 @@ mod product;
 mod product_follow_pages;
 mod product_pages;
 mod product_recall;
+mod report_figures;
 mod safety;
 mod safety_cases;
 mod safety_pages;
