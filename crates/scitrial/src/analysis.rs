@@ -1,17 +1,16 @@
 //! `scitrial analysis`: a study's analysis datasets (`ADSL`, `ADISN`) as CSV and SAS
-//! transport files, and the results of the analyses as JSON. Loading (and auditing the run) is
-//! `Store::analysis_subjects`; the derivations and the analyses are `trial::analysis`'s; the
-//! transport files are written by `export::xpt`, the figures' PNGs (beside their SVGs) by
-//! `export::png`.
+//! transport files, and the results of the analyses as JSON. The run (loading and auditing it,
+//! the derivations and the analyses) is `Store::analysis`, shared with the API and the report
+//! page; the figures and the report are `trial::analysis::report`'s; the transport files are
+//! written by `export::xpt`, the figures' PNGs (beside their SVGs) by `export::png`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use export::{png, xpt};
 use store::Actor;
-use trial::analysis::phase1::phase1;
 use trial::analysis::report::{report_document, report_html, Figures};
-use trial::analysis::{analyse, consort, derive, Cell, Kind, Table};
+use trial::analysis::{Cell, Kind, Table};
 
 /// Arguments of `scitrial analysis`.
 #[derive(clap::Args, Debug)]
@@ -45,23 +44,26 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
     };
     let study = trial::Study::from_toml(&record.definition)
         .with_context(|| format!("the stored definition of {} is not valid", args.study))?;
-    let purpose = if args.unblinded {
-        "scitrial analysis --unblinded: results by arm"
-    } else {
-        "scitrial analysis: pooled results"
-    };
-    let subjects = store
-        .analysis_subjects(&study, args.unblinded, purpose, &Actor::system())
+    let unblinded = args.unblinded;
+    let store::Analysis {
+        data,
+        results,
+        lock,
+    } = store
+        .analysis(
+            &study,
+            |_| unblinded,
+            |by_arm| {
+                if by_arm {
+                    "scitrial analysis --unblinded: results by arm"
+                } else {
+                    "scitrial analysis: pooled results"
+                }
+                .to_owned()
+            },
+            &Actor::system(),
+        )
         .await?;
-    let data = derive(&study, &subjects);
-    let mut results = analyse(&study, &data);
-    let (screened, administered) = store.consort_records(&study).await?;
-    results.consort = Some(consort(&study, &screened, &data, administered.as_ref()));
-    if !study.dose_levels.is_empty() {
-        let records = store.escalation_records(&study).await?;
-        results.phase1 = Some(phase1(&study, &data, &records.dlts, &records.events));
-    }
-    let lock = store.study_lock(&study.id).await?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let created = time::OffsetDateTime::now_utc();

@@ -49,7 +49,10 @@ pub enum ExportCommand {
     /// Fills a database (made when missing) with the Phase II study and PARTICIPANTS
     /// synthetic participants, each screened with an ISNCSCI exam, enrolled, randomised and
     /// given a baseline vital-signs form corrected once: the data of the exports' benchmark
-    /// (bench/export.sh).
+    /// (bench/export.sh). With --follow-up, each also has the kit dispensed and the visits up
+    /// to week 24 with their ISNCSCI, SCIM III and WISCI II forms (some withdraw, some miss
+    /// week 24): the data of the analysis benchmark (bench/analysis.sh). Seeded: the same
+    /// command gives the same data.
     Synthetic {
         /// `sqlite:PATH` or `postgres://USER@HOST/DB`.
         #[arg(long, env = "DATABASE_URL")]
@@ -57,6 +60,9 @@ pub enum ExportCommand {
         /// How many participants.
         #[arg(long, default_value_t = 10_000)]
         participants: usize,
+        /// Give each participant their visits up to week 24, screened about seven months ago.
+        #[arg(long)]
+        follow_up: bool,
     },
 }
 
@@ -69,7 +75,8 @@ pub fn run(cmd: ExportCommand) -> ExitCode {
                 ExportCommand::Synthetic {
                     database_url,
                     participants,
-                } => crate::synthetic::seed(&database_url, participants).await,
+                    follow_up,
+                } => crate::synthetic::seed(&database_url, participants, follow_up).await,
                 ExportCommand::Sdtm(target) => sdtm_files(target).await,
             }
         })

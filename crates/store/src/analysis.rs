@@ -3,13 +3,18 @@
 //! randomisation and whether the product was given, as `trial::analysis::Subject`s. The arms
 //! are read only for an unblinded run, and each run is one write that audits it: an
 //! unblinded run on the study's unblinded chain, a pooled one on the study's chain.
+//! [`Store::analysis`] is the one analyse path of the program, the API and the report page:
+//! the lock read, the audited load, the derivations and analyses of `trial::analysis`, the
+//! CONSORT flow and, for a dose-escalation study, Phase I's analyses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use trial::analysis::phase1::phase1;
 use trial::analysis::{
-    measurements_from_form, walking_exam_from_form, Assignment, Measurement, Screened, Subject,
-    SubjectVisit, WalkingExam,
+    analyse, consort, derive, measurements_from_form, walking_exam_from_form, Assignment, Datasets,
+    Measurement, Results, Screened, Subject, SubjectVisit, WalkingExam,
 };
+use trial::lock::LockState;
 use trial::{FormStatus, Study};
 
 use crate::allocation::unblinded_chain;
@@ -21,6 +26,58 @@ use crate::{Change, Participant, Result, StoreError};
 pub const ANALYSIS_UNBLINDED: &str = "analysis-unblinded";
 /// The audit action of a pooled analysis run.
 pub const ANALYSIS_POOLED: &str = "analysis-pooled";
+
+/// An analysis run: the datasets, every result and the study's lock as read before the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// `ADSL` and `ADISN`.
+    pub data: Datasets,
+    /// The analyses, with the CONSORT flow and, for a dose-escalation study, Phase I's.
+    pub results: Results,
+    /// The study's lock, when locked.
+    pub lock: Option<crate::StudyLock>,
+}
+
+impl Analysis {
+    /// Where the study stood when the run read it.
+    pub fn lock_state(&self) -> LockState {
+        crate::StudyLock::state(self.lock.as_ref())
+    }
+}
+
+impl Store {
+    /// Analyses `study`: reads its lock, asks `by_arm` whether this run reads the arms given
+    /// the lock's state, loads the participants in one audited write
+    /// ([`Store::analysis_subjects`], with `purpose(by_arm)` as the reason), derives the
+    /// datasets, runs the analyses and counts the CONSORT flow (and Phase I's analyses for a
+    /// dose-escalation study).
+    pub async fn analysis(
+        &self,
+        study: &Study,
+        by_arm: impl FnOnce(LockState) -> bool,
+        purpose: impl FnOnce(bool) -> String,
+        by: &Actor,
+    ) -> Result<Analysis> {
+        let lock = self.study_lock(&study.id).await?;
+        let unblinded = by_arm(crate::StudyLock::state(lock.as_ref()));
+        let subjects = self
+            .analysis_subjects(study, unblinded, &purpose(unblinded), by)
+            .await?;
+        let data = derive(study, &subjects);
+        let mut results = analyse(study, &data);
+        let (screened, administered) = self.consort_records(study).await?;
+        results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
+        if !study.dose_levels.is_empty() {
+            let records = self.escalation_records(study).await?;
+            results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
+        }
+        Ok(Analysis {
+            data,
+            results,
+            lock,
+        })
+    }
+}
 
 /// A participant's allocation as the analysis reads it.
 struct Assigned {

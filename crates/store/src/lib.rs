@@ -62,7 +62,7 @@ pub use allocation::{
     is_unblinded_chain, minimisation_rng, unblinded_chain, Allocation, ListCheck, ListRequest,
     RandomisationList, UNBLINDING_NOTIFIED,
 };
-pub use analysis::{EscalationRecords, ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
+pub use analysis::{Analysis, EscalationRecords, ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use backup::{backup_sqlite, postgres_is_empty};
 pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};

@@ -5,7 +5,8 @@
 //! define.xml validated (sdtm), `export odm` validated and read back (odm), `import odm` round trip and refusals (odm_import), `safety e2b`
 //! read back by e2br3 (e2b), nothing acknowledged lost after kill -9 (durability), the server's
 //! JSON logs (logs), `terms load` (terms), `isbt128 check-character` (isbt128), `labs ranges`
-//! and `labs import` (labs), `backup` and `restore` while writes go on (backup). A test
+//! and `labs import` (labs), `backup` and `restore` while writes go on (backup), `export
+//! synthetic --follow-up` analysed with every model fitted (synthetic). A test
 //! over both databases names the one it failed on.
 
 mod analysis;
@@ -25,4 +26,5 @@ mod odm_import;
 mod randomization_verify;
 mod sdtm;
 mod server;
+mod synthetic;
 mod terms;

@@ -2,15 +2,12 @@
 //! `scitrial analysis` writes them in `results.json`): by arm for the unblinded DSMB roles at
 //! any time and for every role once the study is unblinded after its lock
 //! (`trial::lock::results_by_arm`), pooled otherwise, when no arm is even read. Each reading is
-//! an audited analysis run (`Store::analysis_subjects`).
+//! an audited analysis run (`Store::analysis`, the program's and the report page's too).
 
 use axum::extract::{Path, State};
 use axum::routing::on;
 use axum::Json;
 use serde::Serialize;
-use store::StudyLock;
-use trial::analysis::phase1::phase1;
-use trial::analysis::{analyse, consort, derive};
 
 use crate::access::{require, Operation};
 use crate::app::AppState;
@@ -53,31 +50,27 @@ async fn results(
 ) -> Result<Json<ResultsView>, ApiError> {
     require(&me.roles, &study_id, Operation::ReadResults)?;
     let study = state.study(&study_id)?;
-    let lock = state.store.study_lock(&study_id).await?;
-    let lock_state = StudyLock::state(lock.as_ref());
-    let by_arm = trial::lock::results_by_arm(study, &roles_in(&me, &study_id), lock_state);
-    let purpose = if by_arm {
-        "the results page, by arm"
-    } else {
-        "the results page, pooled"
-    };
-    let subjects = state
+    let roles = roles_in(&me, &study_id);
+    let analysis = state
         .store
-        .analysis_subjects(study, by_arm, purpose, &me.actor())
+        .analysis(
+            study,
+            |lock| trial::lock::results_by_arm(study, &roles, lock),
+            |by_arm| {
+                format!(
+                    "the results page, {}",
+                    if by_arm { "by arm" } else { "pooled" }
+                )
+            },
+            &me.actor(),
+        )
         .await?;
-    let data = derive(study, &subjects);
-    let mut results = analyse(study, &data);
-    let (screened, administered) = state.store.consort_records(study).await?;
-    results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
-    if !study.dose_levels.is_empty() {
-        let records = state.store.escalation_records(study).await?;
-        results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
-    }
     Ok(Json(ResultsView {
         study_id,
-        by_arm: results.unblinded,
-        locked: lock.is_some(),
-        unblinded: lock_state == trial::lock::LockState::Unblinded,
-        results: serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))?,
+        by_arm: analysis.results.unblinded,
+        locked: analysis.lock.is_some(),
+        unblinded: analysis.lock_state() == trial::lock::LockState::Unblinded,
+        results: serde_json::to_value(&analysis.results)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
     }))
 }

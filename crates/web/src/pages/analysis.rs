@@ -2,7 +2,7 @@
 //! writes (`trial::analysis::report`), in the page's language, for the roles that may read
 //! the results: pooled for the blinded roles, by arm for the unblinded DSMB roles and for
 //! every role once the study is unblinded after its lock (`trial::lock::results_by_arm`).
-//! Each view is an audited analysis run.
+//! Each view is an audited analysis run (`Store::analysis`).
 //!
 //! Each figure is offered as a PNG for documents (`/studies/{study}/report/figures/NAME.png`,
 //! `NAME.zh.png` in Chinese; drawn by `export::png`), computed as the page is, so a blinded
@@ -15,9 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use store::StudyLock;
-use trial::analysis::phase1::phase1;
 use trial::analysis::report::{report_html, Figures};
-use trial::analysis::{analyse, consort, derive, Results};
+use trial::analysis::Results;
 
 use super::{error_page, render, Ctx, Viewer};
 use crate::access::{require, Operation};
@@ -71,22 +70,21 @@ async fn analysed(
     let me = &viewer.me;
     require(&me.roles, study_id, Operation::ReadResults)?;
     let study = state.study(study_id)?;
-    let lock = state.store.study_lock(study_id).await?;
-    let lock_state = StudyLock::state(lock.as_ref());
-    let by_arm = trial::lock::results_by_arm(study, &roles_in(me, study_id), lock_state);
-    let purpose = format!("{what}, {}", if by_arm { "by arm" } else { "pooled" });
-    let subjects = state
+    let roles = roles_in(me, study_id);
+    let analysis = state
         .store
-        .analysis_subjects(study, by_arm, &purpose, &me.actor())
+        .analysis(
+            study,
+            |lock| trial::lock::results_by_arm(study, &roles, lock),
+            |by_arm| format!("{what}, {}", if by_arm { "by arm" } else { "pooled" }),
+            &me.actor(),
+        )
         .await?;
-    let data = derive(study, &subjects);
-    let mut results = analyse(study, &data);
-    let (screened, administered) = state.store.consort_records(study).await?;
-    results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
-    if !study.dose_levels.is_empty() {
-        let records = state.store.escalation_records(study).await?;
-        results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
-    }
+    let store::Analysis {
+        data,
+        results,
+        lock,
+    } = analysis;
     let figures = Figures::of(study, &data, results.consort.as_ref(), zh);
     Ok(Analysed {
         results,
