@@ -13,7 +13,8 @@
 // which the pages show beside every time, as codes. Text marked as being in English (`lang="en"`: the language switch, the terms of
 // the English-only dictionaries CTCAE and MedDRA) and records shown as kept (`translate="no"`:
 // what people typed, the audit trail's values) is skipped.
-// Then a refused save on a Chinese page must be shown in Chinese.
+// Then a refused save on a Chinese page must be shown in Chinese. Three roles walk at once, each
+// in a browser context of its own.
 'use strict';
 const fs = require('fs');
 const { chromium } = require('playwright-core');
@@ -26,6 +27,8 @@ const stopper = setTimeout(function () { console.error('FAIL: the Chinese pages 
 const UNITS = ['mmHg', 'kg', 'cm', 'mm', 'mg', 'ml', 'mL', 'min', 'bpm', 'cells', 'SpO', 'h'];
 const DATA = new Set([].concat(UNITS, data.data || []).map(function (w) { return w.toLowerCase(); }));
 
+// How many roles walk at once.
+const WORKERS = 3;
 const failures = [];
 function check(ok, what) {
   if (!ok) throw new Error(what);
@@ -118,6 +121,7 @@ async function login(page, username, password) {
 }
 
 async function walk(browser, user) {
+  const started = Date.now();
   const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
   const page = await context.newPage();
   await login(page, user, 'demo-' + user);
@@ -151,7 +155,7 @@ async function walk(browser, user) {
     const links = await page.$$eval('a[href]', function (as) { return as.map(function (a) { return a.href; }); });
     for (const href of links) if (followable(href) && !seen.has(href.split('#')[0])) queue.push(href);
   }
-  console.log('ok - ' + user + ': ' + visited + ' Chinese pages read');
+  console.log('ok - ' + user + ': ' + visited + ' Chinese pages read (' + ((Date.now() - started) / 1000).toFixed(1) + ' s)');
   check(visited >= 3, user + ' reached its pages');
   await context.close();
 }
@@ -188,7 +192,12 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless'],
   });
-  for (const user of data.users) await walk(browser, user);
+  // The roles walk WORKERS at a time, each in its own context.
+  const queue = data.users.slice();
+  const worker = async function () {
+    for (let user = queue.shift(); user; user = queue.shift()) await walk(browser, user);
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
   await refusedSave(browser);
   await browser.close();
   if (failures.length > 0) {

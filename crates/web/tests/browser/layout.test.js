@@ -3,6 +3,8 @@
 // in Chinese, at both widths: no sideways scrolling of the page, a compact header, instants in
 // one style (`2026-12-06 17:58 (Asia/Shanghai)`: never RFC 3339, never a.m./p.m.). Then the
 // worksheet at 1024 px: the live classification stays in view while the last row is typed.
+// Three accounts walk at once, each in a browser context of its own; an account's English pages
+// are checked as its crawl reaches them, then the same pages are loaded again in Chinese.
 // Prints every failure, then exits non-zero if there was one.
 'use strict';
 const fs = require('fs');
@@ -14,6 +16,8 @@ const data = JSON.parse(fs.readFileSync(process.env.DATA_FILE, 'utf8'));
 const WIDTHS = [{ width: 1024, height: 768 }, { width: 390, height: 844 }];
 // The header may take at most this many pixels (a phone's 844 px screen: under a sixth).
 const HEADER_LIMIT = { 1024: 120, 390: 140 };
+// How many accounts walk at once.
+const WORKERS = 3;
 const stopper = setTimeout(function () { console.error('FAIL: the layout test took over 15 minutes'); process.exit(1); }, 900000);
 
 const failures = [];
@@ -111,32 +115,51 @@ async function stickyClassification(browser) {
   await context.close();
 }
 
+// One account's walk in a context of its own: signed in, in English, the pages it reaches by its
+// links (each checked as the crawl lands on it), then every one of them again in Chinese.
+async function walk(browser, account, pageErrors) {
+  const started = Date.now();
+  const context = await browser.newContext({ viewport: WIDTHS[0] });
+  const page = await context.newPage();
+  page.on('pageerror', function (e) { pageErrors.push(account.username + ': ' + String(e)); });
+  await login(page, BASE, account.username, account.password);
+  let pages = 0;
+  await page.goto(BASE + '/language/en?next=/');
+  const paths = await crawl(page, BASE, data.starts, 80, async function (path) {
+    await checkAt(page, path, 'en', account.username);
+    pages += 1;
+  });
+  await page.goto(BASE + '/language/zh?next=/');
+  for (const path of paths) {
+    const response = await page.goto(BASE + path);
+    if (!response || response.status() !== 200) { fail(account.username + ' ' + path + ': status ' + (response && response.status())); continue; }
+    await checkAt(page, path, 'zh', account.username);
+    pages += 1;
+  }
+  console.log('ok - ' + account.username + ': ' + paths.length + ' kinds of page, both languages, both widths (' + ((Date.now() - started) / 1000).toFixed(1) + ' s)');
+  await context.close();
+  return pages;
+}
+
 async function main() {
+  const started = Date.now();
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless'],
   });
   const pageErrors = [];
   let pages = 0;
-  for (const account of data.accounts) {
-    const context = await browser.newContext({ viewport: WIDTHS[0] });
-    const page = await context.newPage();
-    page.on('pageerror', function (e) { pageErrors.push(account.username + ': ' + String(e)); });
-    await login(page, BASE, account.username, account.password);
-    const paths = await crawl(page, BASE, data.starts, 80);
-    for (const lang of ['en', 'zh']) {
-      await page.goto(BASE + '/language/' + lang + '?next=/');
-      for (const path of paths) {
-        const response = await page.goto(BASE + path);
-        if (!response || response.status() !== 200) { fail(account.username + ' ' + path + ': status ' + (response && response.status())); continue; }
-        await checkAt(page, path, lang, account.username);
-        pages += 1;
-      }
+  // The accounts walk WORKERS at a time, each in its own context (the server and Chromium then
+  // both have work while the other waits).
+  const queue = data.accounts.slice();
+  const worker = async function () {
+    for (let account = queue.shift(); account; account = queue.shift()) {
+      const checked = await walk(browser, account, pageErrors);
+      pages += checked;
     }
-    console.log('ok - ' + account.username + ': ' + paths.length + ' kinds of page, both languages, both widths');
-    await context.close();
-  }
-  console.log('checked ' + pages + ' page views at ' + WIDTHS.map(function (w) { return w.width; }).join(' and ') + ' px');
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  console.log('checked ' + pages + ' page views at ' + WIDTHS.map(function (w) { return w.width; }).join(' and ') + ' px in ' + ((Date.now() - started) / 1000).toFixed(1) + ' s');
   if (pages < data.accounts.length * 10) fail('only ' + pages + ' page views were checked');
   await stickyClassification(browser);
   for (const e of pageErrors) fail('script error: ' + e);

@@ -26,8 +26,9 @@ async function login(page, base, username, password) {
 }
 
 // The pages an account reaches from `starts` by following links, one of each kind, in the
-// order found (at most `limit`). Returns paths.
-async function crawl(page, base, starts, limit) {
+// order found (at most `limit`). Returns paths. `visit(path)`, when given, is awaited on each
+// page found while it is shown.
+async function crawl(page, base, starts, limit, visit) {
   const seen = new Set();
   const queue = starts.slice();
   const found = [];
@@ -45,6 +46,7 @@ async function crawl(page, base, starts, limit) {
       seen.add(kind(at));
     }
     found.push(at);
+    if (visit) await visit(at);
     const links = await page.$$eval('a[href]', function (as) { return as.map(function (a) { return a.href; }); });
     for (const url of links) {
       if (isPage(url, base)) queue.push(url.slice(base.length).split('#')[0]);
