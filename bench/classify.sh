@@ -47,7 +47,8 @@ reference=$(RUNS=$(( RUNS < 3 ? RUNS : 3 )) best sh -c "node tools/isncsci-refer
 disagree() {
   node -e '
     const a = require(process.argv[1]), b = require(process.argv[2]);
-    let n = a.length === b.length ? 0 : Infinity;
+    if (!Array.isArray(b) || a.length !== b.length) { console.log("all"); process.exit(0); }
+    let n = 0;
     a.forEach((r, i) => { for (const k in r) if (String(r[k]) !== b[i][k]) n++; });
     console.log(n);' "$work/reference.json" "$1"
 }
@@ -61,8 +62,8 @@ disagreements=$(disagree "$work/ours.json")
 layouts=""
 for layout in compact pretty shuffled optional numbers crlf varied lines; do
   python3 bench/vary_json.py "$layout" 7 < "$work/exams.json" > "$work/$layout.json"
-  t=$(best sh -c "$bin classify '$work/$layout.json' > '$work/$layout.out'")
-  differ=$(disagree "$work/$layout.out")
+  t=$(best sh -c "$bin classify '$work/$layout.json' > '$work/$layout-results.json'")
+  differ=$(disagree "$work/$layout-results.json")
   if [ "$differ" != 0 ]; then
     echo "the $layout layout: $differ fields differ from the reference" >&2
     exit 1
