@@ -8,10 +8,13 @@ value for value, in one of these layouts, with Python's own json module (not our
 
 - compact: one array, no spaces;
 - pretty: one array, indented by 2, keys in the input's order;
-- varied: what an independent generator gives: every object's keys in a different random order,
-  the optional keys (the lowest non-key muscles, the id) present in some objects only, an id as a
-  number or a string, grades written as JSON numbers where they are plain digits in some objects,
-  objects sometimes pretty-printed, CRLF line ends, as a JSON array;
+- shuffled: every object's keys in a different random order, compact;
+- optional: the optional keys (the lowest non-key muscles when none, the id) left out of some
+  objects, the others in the input's order;
+- numbers: grades written as JSON numbers in half of the objects, an id as a number or a string;
+- crlf: pretty-printed with CRLF line ends;
+- varied: all of the above mixed, object by object, as an independent generator gives them
+  (30% of the objects pretty-printed), as a JSON array;
 - lines: the varied objects one per line (JSON Lines), CRLF line ends.
 
 The seed makes the output reproducible.
@@ -23,23 +26,34 @@ import sys
 OPTIONAL = ("rightLowestNonKeyMuscleWithMotorFunction", "leftLowestNonKeyMuscleWithMotorFunction")
 
 
-def varied(exam, rng):
-    items = list(exam.items())
+def varied(exam, rng, shuffle=True, optional=True, numbers=True):
+    """The exam's members, changed as the flags say."""
     out = []
-    numbers = rng.random() < 0.5
-    for key, value in items:
-        if key in OPTIONAL and value in ("0", None) and rng.random() < 0.5:
+    as_numbers = numbers and rng.random() < 0.5
+    for key, value in exam.items():
+        if optional and key in OPTIONAL and value in ("0", None) and rng.random() < 0.5:
             continue  # absent means none
         if key == "id":
-            if rng.random() < 0.2:
+            if optional and rng.random() < 0.2:
                 continue
-            if isinstance(value, str) and value.isdigit() and rng.random() < 0.5:
+            if numbers and isinstance(value, str) and value.isdigit() and rng.random() < 0.5:
                 value = int(value)
-        elif numbers and isinstance(value, str) and value.isdigit():
+            elif numbers and isinstance(value, int) and rng.random() < 0.5:
+                value = str(value)
+        elif as_numbers and isinstance(value, str) and value.isdigit():
             value = int(value)
         out.append((key, value))
-    rng.shuffle(out)
+    if shuffle:
+        rng.shuffle(out)
     return dict(out)
+
+
+def array(w, objects, dump, newline="\n"):
+    w("[" + newline)
+    for i, obj in enumerate(objects):
+        w(dump(obj).replace("\n", newline))
+        w("," + newline if i + 1 < len(objects) else newline)
+    w("]" + newline)
 
 
 def main():
@@ -47,24 +61,31 @@ def main():
     rng = random.Random(seed)
     exams = json.load(sys.stdin)
     w = sys.stdout.write
+    compact = lambda o: json.dumps(o, separators=(",", ":"), ensure_ascii=False)
     if layout == "compact":
-        w(json.dumps(exams, separators=(",", ":"), ensure_ascii=False))
+        w(compact(exams))
     elif layout == "pretty":
         w(json.dumps(exams, indent=2, ensure_ascii=False))
+    elif layout == "shuffled":
+        array(w, [varied(e, rng, optional=False, numbers=False) for e in exams], compact)
+    elif layout == "optional":
+        array(w, [varied(e, rng, shuffle=False, numbers=False) for e in exams], compact)
+    elif layout == "numbers":
+        array(w, [varied(e, rng, shuffle=False, optional=False) for e in exams], compact)
+    elif layout == "crlf":
+        w(json.dumps(exams, indent=2, ensure_ascii=False).replace("\n", "\r\n"))
     elif layout == "varied":
-        w("[\r\n")
-        for i, exam in enumerate(exams):
-            obj = varied(exam, rng)
-            text = json.dumps(obj, indent=1) if rng.random() < 0.3 else json.dumps(obj)
-            w(text.replace("\n", "\r\n"))
-            w(",\r\n" if i + 1 < len(exams) else "\r\n")
-        w("]\r\n")
+        pretty_or_not = lambda o: json.dumps(o, indent=1) if rng.random() < 0.3 else json.dumps(o)
+        array(w, [varied(e, rng) for e in exams], pretty_or_not, "\r\n")
     elif layout == "lines":
         for exam in exams:
-            w(json.dumps(varied(exam, rng), separators=(",", ":")))
+            w(compact(varied(exam, rng)))
             w("\r\n")
     else:
-        sys.exit(f"unknown layout {layout!r} (compact, pretty, varied, lines)")
+        sys.exit(
+            f"unknown layout {layout!r} "
+            "(compact, pretty, shuffled, optional, numbers, crlf, varied, lines)"
+        )
 
 
 if __name__ == "__main__":

@@ -312,6 +312,8 @@ fn short_load_test(database: &str) -> String {
             "1",
             "--studies",
             "2",
+            "--readers",
+            "5",
             "--seconds",
             "1",
             "--database",
@@ -369,5 +371,44 @@ fn load_test_saves_exams_over_http_and_measures_the_disk_in_the_same_run() {
             "{report}"
         );
         assert!(report.contains("every chain verifies"), "{report}");
+        // Readers asked for the dashboard, the participant list and the report meanwhile,
+        // each answer timed (measured, not asserted: no bound on the figures here).
+        assert!(figure(&report, "reads while saving:") == 5.0, "{report}");
+        assert!(
+            report.contains(" answers (") && report.contains("/s), 0 failed"),
+            "{report}"
+        );
+        let mut answers = 0.0;
+        for kind in [
+            "dashboard page",
+            "participants page",
+            "participants API",
+            "report page",
+            "results API",
+        ] {
+            let label = format!("reads, {kind}: ");
+            let line = report
+                .lines()
+                .find_map(|l| l.strip_prefix(&label))
+                .unwrap_or_else(|| panic!("no {label:?} in\n{report}"));
+            // `p50 4.1 ms, p99 20.3 ms, max 31.0 ms, 160 answers`
+            let number = |tag: &str| -> f64 {
+                line.split(", ")
+                    .find_map(|part| part.strip_prefix(tag))
+                    .and_then(|rest| rest.split(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no {tag:?} in {line:?}"))
+            };
+            let (p50, p99, max) = (number("p50 "), number("p99 "), number("max "));
+            assert!(p50 <= p99 && p99 <= max, "{line}");
+            let count: f64 = line
+                .rsplit(", ")
+                .next()
+                .and_then(|l| l.strip_suffix(" answers"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no count of answers in {line:?}"));
+            answers += count;
+        }
+        assert!(answers > 0.0, "{report}");
     }
 }

@@ -30,6 +30,12 @@ struct Entry {
     field: Option<Field>,
     index: u8,
     kind: Kind,
+    /// The key as it starts a member: its bytes 0–7, and its bytes from 8 followed by the
+    /// closing quote (`Motor"` of `c5RightMotor"`), up to byte 15, with the mask that keeps
+    /// them ([`KeyTable::find_at`]).
+    head: u64,
+    tail: u64,
+    tail_mask: u64,
 }
 
 /// A key as its first and last eight bytes (zero-padded when shorter) and its length: the whole
@@ -82,8 +88,11 @@ pub(super) struct KeyTable {
     multiplier: u64,
     /// For each slot, 1 + the index of its entry, or 0.
     slots: Box<[u8; SLOTS]>,
+    /// The same for the keys' first twelve bytes with the closing quote ([`prefix_hash`]).
+    prefix_multiplier: u64,
+    prefix_slots: Box<[u8; SLOTS]>,
     entries: Vec<Entry>,
-    /// The keys longer than 16 bytes in full, by entry (empty for the others).
+    /// The keys of 16 bytes or more in full, by entry (empty for the others).
     long: Vec<Box<[u8]>>,
 }
 
@@ -99,6 +108,7 @@ impl KeyTable {
                 let index = u8::try_from(field.index()).unwrap_or(u8::MAX);
                 let words = Words::of(name.as_bytes());
                 let field = Some(field);
+                let (head, tail, tail_mask) = member_words(name.as_bytes());
                 (
                     name,
                     Entry {
@@ -106,6 +116,9 @@ impl KeyTable {
                         field,
                         index,
                         kind,
+                        head,
+                        tail,
+                        tail_mask,
                     },
                 )
             })
@@ -116,35 +129,26 @@ impl KeyTable {
                     field: None,
                     index: u8::MAX,
                     kind: Kind::Id,
+                    // Found by its own test in `find_at`.
+                    head: 0,
+                    tail: 0,
+                    tail_mask: u64::MAX,
                 },
             )])
             .collect();
-        let mut multiplier = 0x9E37_79B9_7F4A_7C15u64;
-        let mut slots = Box::new([0u8; SLOTS]);
         // Multipliers are tried until one puts every key in a slot of its own (a few tries; the
         // unit tests check that one is found). Were none found, the keys that collide would be
         // left out, and read by the general path.
-        for attempt in 0..10_000u64 {
-            multiplier =
-                (0x9E37_79B9_7F4A_7C15u64 ^ attempt.wrapping_mul(0xBF58_476D_1CE4_E5B9)) | 1;
-            slots.fill(0);
-            let mut collided = false;
-            for (i, (_, entry)) in keys.iter().enumerate() {
-                let slot = &mut slots[entry.words.hash(multiplier)];
-                if *slot == 0 {
-                    *slot = u8::try_from(i + 1).unwrap_or(0);
-                } else {
-                    collided = true;
-                }
-            }
-            if !collided {
-                break;
-            }
-        }
+        let (multiplier, slots) = perfect(keys.iter().map(|(_, e)| Some(move |m| e.words.hash(m))));
+        // The prefix table holds the field keys (not `id`, which is too short for it).
+        let (prefix_multiplier, prefix_slots) = perfect(
+            keys.iter()
+                .map(|(_, e)| e.field.map(|_| move |m| prefix_hash(e.head, e.tail, m))),
+        );
         let long = keys
             .iter()
             .map(|(name, _)| {
-                if name.len() > 16 {
+                if name.len() >= 16 {
                     name.as_bytes().into()
                 } else {
                     Box::default()
@@ -154,6 +158,8 @@ impl KeyTable {
         KeyTable {
             multiplier,
             slots,
+            prefix_multiplier,
+            prefix_slots,
             entries: keys.into_iter().map(|(_, e)| e).collect(),
             long,
         }
@@ -180,11 +186,73 @@ impl KeyTable {
         self.find(key).map(|e| e.field)
     }
 
+    /// The field of the key whose opening quote starts `member` (`Some(None)` for `id`), found
+    /// as the keyed path finds it, and the length of the key with its quotes.
+    #[cfg(test)]
+    pub(super) fn field_at(&self, member: &[u8]) -> Option<(Option<Field>, usize)> {
+        self.find_at(member, 0).map(|(e, after)| (e.field, after))
+    }
+
     /// How many keys have a slot of their own.
     #[cfg(test)]
     pub(super) fn placed(&self) -> usize {
         self.slots.iter().filter(|s| **s != 0).count()
     }
+}
+
+/// A multiplier for which `hashes` (each a function of the multiplier, or none for a key left
+/// out) put every key in a slot of its own, and the slots (1 + the key's index, or 0).
+fn perfect<H: Fn(u64) -> usize>(
+    hashes: impl Iterator<Item = Option<H>>,
+) -> (u64, Box<[u8; SLOTS]>) {
+    let hashes: Vec<(usize, H)> = hashes
+        .enumerate()
+        .filter_map(|(i, h)| Some((i, h?)))
+        .collect();
+    let mut slots = Box::new([0u8; SLOTS]);
+    let mut multiplier = 0;
+    for attempt in 0..10_000u64 {
+        multiplier = (0x9E37_79B9_7F4A_7C15u64 ^ attempt.wrapping_mul(0xBF58_476D_1CE4_E5B9)) | 1;
+        slots.fill(0);
+        let mut collided = false;
+        for (i, hash) in &hashes {
+            let slot = &mut slots[hash(multiplier)];
+            if *slot == 0 {
+                *slot = u8::try_from(i + 1).unwrap_or(0);
+            } else {
+                collided = true;
+            }
+        }
+        if !collided {
+            break;
+        }
+    }
+    (multiplier, slots)
+}
+
+/// A key's [`Entry::head`], [`Entry::tail`] and [`Entry::tail_mask`].
+fn member_words(key: &[u8]) -> (u64, u64, u64) {
+    let mut padded = [0u8; 16];
+    let with_quote: Vec<u8> = key.iter().copied().chain([b'"']).collect();
+    let n = with_quote.len().min(16);
+    padded[..n].copy_from_slice(&with_quote[..n]);
+    let (head, tail) = padded.split_at(8);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let kept = n.saturating_sub(8);
+    let tail_mask = if kept >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * kept)) - 1
+    };
+    (word(head), word(tail) & tail_mask, tail_mask)
+}
+
+/// The slot of a member's first twelve bytes after its opening quote, read as two words: all
+/// of a field key's shortest (11 bytes and its closing quote), the start of the others.
+#[inline(always)]
+fn prefix_hash(head: u64, tail: u64, multiplier: u64) -> usize {
+    let h = (head ^ (tail & 0xFFFF_FFFF).rotate_left(29)).wrapping_mul(multiplier);
+    (h >> (64 - SLOT_BITS)) as usize
 }
 
 /// The one table, built on first use.
@@ -193,10 +261,89 @@ pub(super) static KEYS: LazyLock<KeyTable> = LazyLock::new(KeyTable::new);
 /// Whitespace skipped from `pos`.
 #[inline(always)]
 fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    // Most calls find none, or one space.
+    match bytes.get(pos) {
+        Some(b) if *b > b' ' => return pos,
+        Some(b' ') if bytes.get(pos + 1).is_some_and(|b| *b > b' ') => return pos + 1,
+        _ => {}
+    }
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(pos) {
         pos += 1;
     }
     pos
+}
+
+impl KeyTable {
+    /// The entry of the key whose opening quote is at `pos`, and the position after its
+    /// closing quote; `None` when it is not a field key or `id`. The sixteen bytes after the
+    /// quote are read as two words, which find a field key in one probe of the prefix table
+    /// and compare with it at once (with its closing quote): a key that holds an escape or a
+    /// control character is none of the table's, and goes to the general path anyway.
+    #[inline(always)]
+    fn find_at(&self, bytes: &[u8], pos: usize) -> Option<(&Entry, usize)> {
+        const ID: u64 = u64::from_le_bytes([b'i', b'd', b'"', 0, 0, 0, 0, 0]);
+        let start = pos + 1;
+        let Some((head, tail)) = bytes
+            .get(start..start + 16)
+            .and_then(|b| <&[u8; 16]>::try_from(b).ok())
+            .and_then(|b| b.split_first_chunk::<8>())
+        else {
+            // Near the end of the input.
+            let (key, after) = plain_string(bytes, pos)?;
+            return Some((self.find(key)?, after));
+        };
+        let (head, tail) = (
+            u64::from_le_bytes(*head),
+            u64::from_le_bytes(*tail.first_chunk::<8>()?),
+        );
+        if head & 0xFF_FFFF == ID {
+            return Some((self.entries.last()?, start + 3));
+        }
+        let slot = prefix_hash(head, tail, self.prefix_multiplier);
+        let at = usize::from(self.prefix_slots[slot]).checked_sub(1)?;
+        let entry = self.entries.get(at)?;
+        if head != entry.head || tail & entry.tail_mask != entry.tail {
+            return None;
+        }
+        let len = entry.words.len;
+        if len >= 16 {
+            // A long key: the rest of it, and its closing quote.
+            let rest = bytes.get(start + 16..=start + len)?;
+            let (quote, rest) = rest.split_last()?;
+            if *quote != b'"' || rest != self.long.get(at)?.get(16..)? {
+                return None;
+            }
+        }
+        Some((entry, start + len + 1))
+    }
+}
+
+/// The usual value after a key's closing quote at `after`: one character, quoted (`:"5"`,
+/// `: "5"`) or a one-digit number (`:5`, `: 5`) . Returns where the character is and the
+/// position after the value.
+#[inline(always)]
+fn one_character_value(bytes: &[u8], after: usize) -> Option<(usize, usize)> {
+    let t = u64::from_le_bytes(bytes.get(after..after + 8)?.try_into().ok()?);
+    let byte = |i: u32| (t >> (8 * i)) as u8;
+    let (colon, quote, space) = (u64::from(b':'), u64::from(b'"'), u64::from(b' '));
+    // Any character but a quote, a backslash or a control character is the whole string.
+    let plain = |b: u8| b > b' ' && b != b'"' && b != b'\\';
+    // A digit that a number does not go on after.
+    let digit_alone = |d: u8, next: u8| {
+        d.is_ascii_digit() && !(next.is_ascii_digit() || matches!(next, b'.' | b'e' | b'E'))
+    };
+    if t & 0xFF00_FFFF == colon | quote << 8 | quote << 24 && plain(byte(2)) {
+        Some((after + 2, after + 4))
+    } else if t & 0xFF_00FF_FFFF == colon | space << 8 | quote << 16 | quote << 32 && plain(byte(3))
+    {
+        Some((after + 3, after + 5))
+    } else if byte(0) == b':' && digit_alone(byte(1), byte(2)) {
+        Some((after + 1, after + 2))
+    } else if t & 0xFFFF == colon | space << 8 && digit_alone(byte(2), byte(3)) {
+        Some((after + 2, after + 3))
+    } else {
+        None
+    }
 }
 
 /// A string without escapes whose opening quote is at `pos`: its bytes and the position after
@@ -228,54 +375,22 @@ pub(super) fn read_object(
         if bytes.get(pos) != Some(&b'"') {
             return None;
         }
-        let (key, after) = plain_string(bytes, pos)?;
-        let entry = keys.find(key)?;
-        pos = skip_ws(bytes, after);
-        if bytes.get(pos) != Some(&b':') {
-            return None;
-        }
-        pos = skip_ws(bytes, pos + 1);
-        let first = *bytes.get(pos)?;
-        // The value: a string, or a one-digit number (the general path reads others).
-        let value: &[u8] = match (first, &entry.kind) {
-            (_, Kind::Id) => {
-                id = Some(match first {
-                    b'"' => {
-                        let (text, after) = plain_string(bytes, pos)?;
-                        pos = after;
-                        Id::Text(std::str::from_utf8(text).ok()?.to_owned())
-                    }
-                    b'-' | b'0'..=b'9' => {
-                        let mut c = Cursor { bytes, pos };
-                        let number = c.number().ok()?;
-                        pos = c.pos;
-                        Id::Number(number.to_owned())
-                    }
-                    _ => return None,
-                });
-                &[]
+        let (entry, after) = keys.find_at(bytes, pos)?;
+        let fast = match entry.kind {
+            Kind::Id => None,
+            _ => one_character_value(bytes, after),
+        };
+        let value: &[u8] = if let Some((at, end)) = fast {
+            pos = end;
+            &bytes[at..at + 1]
+        } else {
+            pos = skip_ws(bytes, after);
+            if bytes.get(pos) != Some(&b':') {
+                return None;
             }
-            (b'"', _) => {
-                // Most values are one character: `5"`.
-                if bytes.get(pos + 2) == Some(&b'"') {
-                    let one = bytes.get(pos + 1..pos + 2)?;
-                    pos += 3;
-                    one
-                } else {
-                    let (text, after) = plain_string(bytes, pos)?;
-                    pos = after;
-                    text
-                }
-            }
-            (b'0'..=b'9', _) => {
-                let next = *bytes.get(pos + 1)?;
-                if next.is_ascii_digit() || matches!(next, b'.' | b'e' | b'E') {
-                    return None;
-                }
-                pos += 1;
-                &bytes[pos - 1..pos]
-            }
-            _ => return None,
+            pos = skip_ws(bytes, pos + 1);
+            let first = *bytes.get(pos)?;
+            value(bytes, &mut pos, first, entry.kind, &mut id)?
         };
         let (word, bit) = (usize::from(entry.index / 64), 1u64 << (entry.index % 64));
         match entry.kind {
@@ -322,6 +437,59 @@ pub(super) fn read_object(
     builder.mark_set(&seen);
     let exam = builder.finish();
     Some((pos + 1, Record { id, exam }))
+}
+
+/// A value in general, whose first byte `first` is at `pos`: a string without escapes, or a
+/// one-digit number (the general path reads others); an id is kept in `id`. Moves `pos` past
+/// it.
+#[inline(always)]
+fn value<'a>(
+    bytes: &'a [u8],
+    pos: &mut usize,
+    first: u8,
+    kind: Kind,
+    id: &mut Option<Id>,
+) -> Option<&'a [u8]> {
+    Some(match (first, kind) {
+        (_, Kind::Id) => {
+            *id = Some(match first {
+                b'"' => {
+                    let (text, after) = plain_string(bytes, *pos)?;
+                    *pos = after;
+                    Id::Text(std::str::from_utf8(text).ok()?.to_owned())
+                }
+                b'-' | b'0'..=b'9' => {
+                    let mut c = Cursor { bytes, pos: *pos };
+                    let number = c.number().ok()?;
+                    *pos = c.pos;
+                    Id::Number(number.to_owned())
+                }
+                _ => return None,
+            });
+            &[]
+        }
+        (b'"', _) => {
+            // Most values are one character: `5"`.
+            if bytes.get(*pos + 2) == Some(&b'"') {
+                let one = bytes.get(*pos + 1..*pos + 2)?;
+                *pos += 3;
+                one
+            } else {
+                let (text, after) = plain_string(bytes, *pos)?;
+                *pos = after;
+                text
+            }
+        }
+        (b'0'..=b'9', _) => {
+            let next = *bytes.get(*pos + 1)?;
+            if next.is_ascii_digit() || matches!(next, b'.' | b'e' | b'E') {
+                return None;
+            }
+            *pos += 1;
+            &bytes[*pos - 1..*pos]
+        }
+        _ => return None,
+    })
 }
 
 /// The points are the fields of indexes 0 to [`POINTS`] − 1: the bits of the third word of a

@@ -153,6 +153,34 @@ fn every_key_of_the_layout_has_a_slot_of_its_own_and_near_misses_none() {
         "leftLowestNonKeyMuscleWithMotorFunctioN",
     ] {
         assert_eq!(table.field_of(near.as_bytes()), None, "{near}");
+        // As the start of a member, however it goes on after the key.
+        for after in ["\":\"5\",\"c6RightMotor\":\"5\"}", "\" : 5}          "] {
+            let member = format!("\"{near}{after}");
+            assert_eq!(table.field_at(member.as_bytes()), None, "{member}");
+        }
+    }
+    // Every key found as the start of a member, near the end of the input or not.
+    for field in Field::all() {
+        let name = field.name();
+        for after in [
+            "\":\"5\",\"c6RightMotor\":\"5\"}",
+            "\"",
+            "\"  :  \"NT\"           ",
+        ] {
+            let member = format!("\"{name}{after}");
+            assert_eq!(
+                table.field_at(member.as_bytes()),
+                Some((Some(field), name.len() + 2)),
+                "{member}"
+            );
+        }
+    }
+    for member in ["\"id\":1,\"c6RightMotor\":\"5\"}", "\"id\""] {
+        assert_eq!(
+            table.field_at(member.as_bytes()),
+            Some((None, 4)),
+            "{member}"
+        );
     }
 }
 

@@ -5,7 +5,10 @@
 //! Each client signs in with its own session and saves the ISNCSCI form of its participants'
 //! visits: the first save of a form creates it; each later save changes one to three values
 //! and gives a reason, as a correction at the bedside does. Every save is validated,
-//! classified, stored with its audit rows and acknowledged only once durable.
+//! classified, stored with its audit rows and acknowledged only once durable. Meanwhile a few
+//! readers ask for the study's dashboard, participant list and report ([`reads`]).
+
+mod reads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,8 +22,10 @@ use store::{Actor, NewUser, RoleAssignment, Scope};
 use trial::Role;
 use web::service::{self, EnrolmentInput, ScreeningInput};
 
-const PHASE2: &str = include_str!("../../../studies/xs228-phase2.toml");
+const PHASE2: &str = include_str!("../../../../studies/xs228-phase2.toml");
 const PASSWORD: &str = "load test password";
+/// The readers' user name.
+const READER: &str = "load-reader";
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -34,6 +39,10 @@ pub struct LoadArgs {
     /// Seconds measured (after one second of warm-up).
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
+    /// Readers asking for the dashboard, the participant list and the report while the
+    /// clients save (each pausing 50 ms between two requests); 0 for none.
+    #[arg(long, default_value_t = 4)]
+    pub readers: usize,
     /// Participants per client.
     #[arg(long, default_value_t = 2)]
     pub participants: usize,
@@ -114,6 +123,7 @@ struct Figures {
     /// SQLite: transactions the writer committed during the measured time, and the writes
     /// they held.
     group: Option<(u64, u64)>,
+    reads: reads::ReadFigures,
 }
 
 /// The processor time this process has used, user and system (Linux).
@@ -162,11 +172,35 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             &Actor::system(),
         )
         .await?;
+    // The readers' data manager, who may read every site and the report.
+    let reader = app
+        .store
+        .create_user(
+            &NewUser {
+                username: READER.into(),
+                full_name: "Load Test Data Manager".into(),
+                password_hash: store::password::hash(PASSWORD),
+                language: "en".into(),
+            },
+            &Actor::system(),
+        )
+        .await?;
     // The clients of each study, and the forms of each client.
     let mut shares = Vec::new();
     for k in 0..args.studies {
         let id = study_id(k);
         let study = app.studies.get(&id).cloned().context("no study")?;
+        app.store
+            .assign_role(
+                &RoleAssignment {
+                    user_id: reader.id,
+                    study_id: id.clone(),
+                    role: Role::DataManager,
+                    site_id: None,
+                },
+                &Actor::system(),
+            )
+            .await?;
         let clients = (k..args.clients).step_by(args.studies).count();
         let forms = seed(&app, &study, &user, clients * args.participants).await?;
         for (n, mine) in forms.chunks(args.participants * 6).enumerate() {
@@ -178,10 +212,20 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(web::serve(listener, app));
 
+    // Everyone signs in first (a password check each), so that all start together.
+    let mut signed_in = Vec::new();
+    for (study, mine, seed) in shares {
+        signed_in.push(Client::sign_in(&base, &study, mine, seed).await?);
+    }
+    let mut readers_signed_in = Vec::new();
+    for n in 0..args.readers {
+        let study = study_id(n % args.studies);
+        readers_signed_in.push(reads::Reader::sign_in(&base, &study, READER, PASSWORD, n).await?);
+    }
+
     let warmup = Duration::from_secs(1);
     let measured = Duration::from_secs_f64(args.seconds);
     let start = Instant::now() + Duration::from_millis(200);
-    let mut clients = Vec::new();
     let watched = sql.clone();
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until((start + warmup).into()).await;
@@ -196,10 +240,14 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             commits,
         )
     });
-    for (study, mine, seed) in shares {
-        let client = Client::sign_in(&base, &study, mine, seed).await?;
-        clients.push(tokio::spawn(client.run(start, warmup, measured)));
-    }
+    let clients: Vec<_> = signed_in
+        .into_iter()
+        .map(|client| tokio::spawn(client.run(start, warmup, measured)))
+        .collect();
+    let readers: Vec<_> = readers_signed_in
+        .into_iter()
+        .map(|reader| tokio::spawn(reader.run(start, warmup, measured)))
+        .collect();
     let mut figures = Figures {
         saves: 0,
         errors: 0,
@@ -208,6 +256,7 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
         latencies: Vec::new(),
         cpu: None,
         group: None,
+        reads: reads::ReadFigures::default(),
     };
     for client in clients {
         let (latencies, errors, first_error) = client.await?;
@@ -215,6 +264,9 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
         figures.errors += errors;
         figures.first_error = figures.first_error.or(first_error);
         figures.latencies.extend(latencies);
+    }
+    for reader in readers {
+        figures.reads.add(reader.await?);
     }
     (figures.cpu, figures.group) = cpu.await?;
     server.abort();
@@ -236,19 +288,20 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             figures.first_error.unwrap_or_default()
         );
     }
+    if figures.reads.errors > 0 {
+        bail!(
+            "{} reads failed; the first: {}",
+            figures.reads.errors,
+            figures.reads.first_error.unwrap_or_default()
+        );
+    }
     Ok(())
 }
 
 fn report(args: &LoadArgs, dialect: store::Dialect, f: &Figures, commits: f64, audit_rows: u64) {
     let mut latencies = f.latencies.clone();
     latencies.sort();
-    let pct = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i].as_secs_f64() * 1e3
-    };
+    let pct = |p: f64| percentile(&latencies, p);
     let rate = f.saves as f64 / f.elapsed.as_secs_f64();
     let database = match dialect {
         store::Dialect::Sqlite => "SQLite (WAL, synchronous=FULL)",
@@ -289,7 +342,20 @@ fn report(args: &LoadArgs, dialect: store::Dialect, f: &Figures, commits: f64, a
         "saves per single-row commit: {:.2}",
         if commits > 0.0 { rate / commits } else { 0.0 }
     );
+    if args.readers > 0 {
+        f.reads.print(args.readers, f.elapsed);
+    }
     println!("audit trail: {audit_rows} rows, every chain verifies");
+}
+
+/// The latency below which a share `p` of the sorted `latencies` fall, in milliseconds (0 for
+/// none).
+fn percentile(latencies: &[Duration], p: f64) -> f64 {
+    if latencies.is_empty() {
+        return 0.0;
+    }
+    let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+    latencies[i].as_secs_f64() * 1e3
 }
 
 /// One form of one visit of one participant.
