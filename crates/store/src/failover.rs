@@ -88,14 +88,14 @@ pub(crate) fn parse(url: &str) -> Result<Option<Hosts>> {
         "read-write" | "primary" => true,
         other => {
             return Err(invalid(format!(
-                "target_session_attrs={other} is not supported; allowed: any, read-write, \
-                 primary"
+                "target_session_attrs={other} is not supported; allowed: {}",
+                ["any", "read-write", "primary"].join(", ")
             )))
         }
     };
     if hosts.iter().any(|h| h.is_empty()) {
         return Err(invalid(
-            "the list of hosts has an empty entry; write host:port,host:port".into(),
+            "the list of hosts has an empty entry (hosts are separated by commas)".into(),
         ));
     }
     let query = if kept.is_empty() {
