@@ -193,15 +193,11 @@ pub async fn login(base: &str, username: &str, password: &str) -> (reqwest::Clie
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let me: Value = http
-        .post(format!("{base}/api/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = json_of(
+        http.post(format!("{base}/api/login"))
+            .json(&json!({ "username": username, "password": password })),
+    )
+    .await;
     (http, me["csrf_token"].as_str().unwrap().to_string())
 }
 
@@ -227,14 +223,7 @@ pub fn add_crc(url: &str, username: &str, password: &str) {
 /// as `username`.
 pub async fn screening_numbers(base: &str, username: &str, password: &str) -> HashSet<String> {
     let (http, _) = login(base, username, password).await;
-    let listed: Value = http
-        .get(format!("{base}/api/studies/XS228-P2/participants"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = json_of(http.get(format!("{base}/api/studies/XS228-P2/participants"))).await;
     listed
         .as_array()
         .unwrap()
@@ -257,4 +246,30 @@ pub fn audit_verify(url: &str) -> String {
         String::from_utf8_lossy(&verify.stderr)
     );
     printed
+}
+
+/// Screens participant `number` at site SYSU3 of the Phase II study through the API, with
+/// `exam` as the screening exam: the server's answer, or why none came.
+pub async fn screen(
+    http: &reqwest::Client,
+    base: &str,
+    csrf: &str,
+    number: &str,
+    exam: &serde_json::Map<String, Value>,
+) -> reqwest::Result<reqwest::Response> {
+    let body = json!({
+        "site_id": "SYSU3", "screening_number": number, "sex": "female",
+        "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
+        "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
+    });
+    http.post(format!("{base}/api/studies/XS228-P2/participants"))
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+}
+
+/// Sends a request and reads its answer's JSON.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::{self, serve};
 
@@ -57,17 +57,7 @@ async fn acknowledged_writes_survive_kill_9() {
             writers.push(tokio::spawn(async move {
                 for n in 0.. {
                     let number = format!("D{w}-{n}");
-                    let body = json!({
-                        "site_id": "SYSU3", "screening_number": number, "sex": "female",
-                        "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
-                        "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
-                    });
-                    let sent = http
-                        .post(format!("{base}/api/studies/XS228-P2/participants"))
-                        .header("x-csrf-token", &csrf)
-                        .json(&body)
-                        .send()
-                        .await;
+                    let sent = common::screen(&http, &base, &csrf, &number, &exam).await;
                     match sent {
                         Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
                             acknowledged.lock().unwrap().push(number)

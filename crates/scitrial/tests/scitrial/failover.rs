@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
 use crate::common::{self, login, serve};
@@ -243,11 +242,6 @@ async fn client(w: usize, base: String, seen: Arc<Mutex<Seen>>, stop: Arc<Atomic
     let (http, csrf) = login(&base, "crc-failover", PASSWORD).await;
     for n in 0.. {
         let number = format!("F{w}-{n}");
-        let body = json!({
-            "site_id": "SYSU3", "screening_number": number, "sex": "female",
-            "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
-            "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
-        });
         let mut tries = 0;
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -255,12 +249,7 @@ async fn client(w: usize, base: String, seen: Arc<Mutex<Seen>>, stop: Arc<Atomic
             }
             tries += 1;
             let tried = Instant::now();
-            let sent = http
-                .post(format!("{base}/api/studies/XS228-P2/participants"))
-                .header("x-csrf-token", &csrf)
-                .json(&body)
-                .send()
-                .await;
+            let sent = common::screen(&http, &base, &csrf, &number, &exam).await;
             let status = sent.as_ref().map(|r| r.status());
             match status {
                 Ok(reqwest::StatusCode::CREATED) => {}
