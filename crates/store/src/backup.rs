@@ -46,7 +46,13 @@ pub async fn backup_sqlite(url: &str, output: &Path) -> Result<()> {
 /// Whether the PostgreSQL database at `url` has no tables of its own (a restore goes only into
 /// an empty database).
 pub async fn postgres_is_empty(url: &str) -> Result<bool> {
-    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let mut conn = match crate::failover::parse(url)? {
+        Some(hosts) => {
+            hosts.select().await?;
+            sqlx::PgConnection::connect(hosts.current_url()).await?
+        }
+        None => sqlx::PgConnection::connect(url).await?,
+    };
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pg_catalog.pg_tables \
          WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",

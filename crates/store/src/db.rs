@@ -9,7 +9,9 @@
 //! read-only snapshot of its own; [`Store::write_alone`] is the one write path's own
 //! transaction for the rare write that must hold a chain's head).
 //!
-//! How a statement is written for either database is in [`crate::dialect`].
+//! How a statement is written for either database is in [`crate::dialect`]; a PostgreSQL URL
+//! naming several hosts is read by [`crate::failover`], which keeps the pools on the one that
+//! takes writes.
 
 use std::str::FromStr;
 
@@ -21,7 +23,7 @@ use tracing::Instrument;
 use crate::dialect::render;
 use crate::model::Actor;
 use crate::seal::Pending;
-use crate::{group, lanes, Change, Dialect, Result, StoreError};
+use crate::{failover, group, lanes, Change, Dialect, Result, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -44,6 +46,9 @@ pub struct Store {
     group_counts: std::sync::Arc<group::Counts>,
     /// Where the database is, for the connections of the trail's readers (`audit/read.rs`).
     url: Url,
+    /// PostgreSQL with several hosts (or `target_session_attrs`): the watcher that chooses the
+    /// host the pools connect to (see [`failover`]).
+    failover: Option<std::sync::Arc<failover::Watch>>,
 }
 
 /// A database URL, kept out of `Debug` (it may carry a password).
@@ -173,11 +178,23 @@ impl Store {
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pools = |max: u32| {
+        let hosts = match dialect {
+            Dialect::Postgres => failover::parse(&url)?.map(std::sync::Arc::new),
+            Dialect::Sqlite => None,
+        };
+        let options = match &hosts {
+            Some(hosts) => {
+                hosts.select().await?;
+                AnyConnectOptions::from_str(hosts.current_url())?
+            }
+            None => AnyConnectOptions::from_str(&url)?,
+        };
+        let pool_options = |max: u32| {
+            let hosts = hosts.clone();
             AnyPoolOptions::new()
                 .max_connections(max)
                 .after_connect(move |conn, _| {
+                    let hosts = hosts.clone();
                     Box::pin(async move {
                         if dialect == Dialect::Sqlite {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -185,11 +202,14 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                         }
+                        if let Some(hosts) = hosts.filter(|h| h.read_write()) {
+                            failover::refuse_read_only(conn, &hosts).await?;
+                        }
                         Ok(())
                     })
                 })
-                .connect_with(options.clone())
         };
+        let pools = |max: u32| pool_options(max).connect_with(options.clone());
         let (pool, writer) = match dialect {
             Dialect::Sqlite => {
                 let writer = pools(1).await?;
@@ -197,12 +217,13 @@ impl Store {
             }
             Dialect::Postgres => {
                 // The lanes' pool connects from the lanes' thread, as they need it.
-                let writer = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .connect_lazy_with(options.clone());
+                let writer = pool_options(16).connect_lazy_with(options.clone());
                 (pools(16).await?, writer)
             }
         };
+        let failover = hosts.map(|hosts| {
+            std::sync::Arc::new(failover::watch(hosts, vec![pool.clone(), writer.clone()]))
+        });
         let (migrator, migrated) = match dialect {
             Dialect::Sqlite => (&SQLITE_MIGRATIONS, &writer),
             Dialect::Postgres => (&POSTGRES_MIGRATIONS, &pool),
@@ -232,12 +253,17 @@ impl Store {
             lanes,
             group_counts,
             url: Url(url.into()),
+            failover,
         })
     }
 
-    /// The database's URL (as opened: `?mode=rwc` added to a SQLite one).
+    /// The database's URL (as opened: `?mode=rwc` added to a SQLite one; of the host in use
+    /// when the URL names several).
     pub(crate) fn url(&self) -> &str {
-        &self.url.0
+        match &self.failover {
+            Some(watch) => watch.hosts.current_url(),
+            None => &self.url.0,
+        }
     }
 
     /// Which database this is.
@@ -359,6 +385,11 @@ impl Store {
                 }
             };
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            if let (Some(watch), Err(e)) = (&self.failover, &out) {
+                if e.is_unavailable() {
+                    watch.hosts.wake();
+                }
+            }
             match &out {
                 Ok(_) => tracing::debug!(micros, "write committed"),
                 // The kind only: a refusal's message may quote a participant's data.

@@ -37,6 +37,7 @@ mod ecrf;
 mod escalation;
 mod events;
 mod exam_forms;
+mod failover;
 mod gate;
 mod group;
 mod grouping;
@@ -145,6 +146,27 @@ impl StoreError {
             StoreError::Invalid { .. } => "invalid",
             StoreError::Database(_) => "database",
             StoreError::Migrate(_) => "migration",
+        }
+    }
+
+    /// Whether the database could not take the request: its server is unreachable, went away
+    /// during it, or is read-only (a standby, as during a failover). A write that failed so
+    /// was not acknowledged and may be sent again.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // Connection exceptions (08…), a read-only transaction (25006), the server shutting
+            // down or starting (57P01–57P03).
+            sqlx::Error::Database(d) => d.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "25006" | "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
         }
     }
 }

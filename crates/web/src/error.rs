@@ -162,6 +162,16 @@ impl From<store::StoreError> for ApiError {
             S::NotFound { entity, id } => ApiError::NotFound(format!("{entity} {id} not found")),
             S::Conflict { field, message } => ApiError::Conflict { field, message },
             S::Invalid { field, message } => ApiError::field(field, message),
+            // The database is out of reach or read-only, as during a failover: the request may
+            // not have been done, and can be sent again once a server takes writes.
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "database unavailable");
+                ApiError::Unavailable(
+                    "the database cannot be reached or is read-only just now (a failover?); \
+                     this request may not have been saved: send it again"
+                        .into(),
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -1,8 +1,13 @@
 //! What the program's tests share: the built binary, the shipped study definitions, and
 //! databases that name themselves when a test fails on them.
 
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 /// The built `scitrial` binary, ready to be given arguments.
 pub fn bin() -> Command {
@@ -160,4 +165,111 @@ pub fn python_json(python: &Path, script: &str, arg: &Path) -> serde_json::Value
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Starts `scitrial serve` over the Phase II study on a free port; returns the child and its
+/// base URL.
+pub fn serve(url: &str) -> (Child, String) {
+    let mut child = bin()
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
+        .args(["--study", PHASE2])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://"), "{line}");
+    (child, base)
+}
+
+/// Signs in to the server at `base`: a client keeping the session's cookie, and the session's
+/// CSRF token.
+pub async fn login(base: &str, username: &str, password: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let me = json_of(
+        http.post(format!("{base}/api/login"))
+            .json(&json!({ "username": username, "password": password })),
+    )
+    .await;
+    (http, me["csrf_token"].as_str().unwrap().to_string())
+}
+
+/// Adds a CRC of site SYSU3 in the Phase II study with `scitrial users add` (the password
+/// given on standard input).
+pub fn add_crc(url: &str, username: &str, password: &str) {
+    let mut add = bin()
+        .args(["users", "add", "--database-url", url, "--study", PHASE2])
+        .args(["--username", username, "--full-name", "Test CRC"])
+        .args(["--role", "crc", "--site", "SYSU3"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success(), "users add {username}");
+}
+
+/// The screening numbers of the Phase II participants the server at `base` lists, signed in
+/// as `username`.
+pub async fn screening_numbers(base: &str, username: &str, password: &str) -> HashSet<String> {
+    let (http, _) = login(base, username, password).await;
+    let listed = json_of(http.get(format!("{base}/api/studies/XS228-P2/participants"))).await;
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["screening_number"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs `scitrial audit verify` on `url`, which must pass; gives what it printed.
+pub fn audit_verify(url: &str) -> String {
+    let verify = bin()
+        .args(["audit", "verify", "--database-url", url])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&verify.stdout).trim().to_string();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "audit verify on {url}: {printed}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    printed
+}
+
+/// Screens participant `number` at site SYSU3 of the Phase II study through the API, with
+/// `exam` as the screening exam: the server's answer, or why none came.
+pub async fn screen(
+    http: &reqwest::Client,
+    base: &str,
+    csrf: &str,
+    number: &str,
+    exam: &serde_json::Map<String, Value>,
+) -> reqwest::Result<reqwest::Response> {
+    let body = json!({
+        "site_id": "SYSU3", "screening_number": number, "sex": "female",
+        "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
+        "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
+    });
+    http.post(format!("{base}/api/studies/XS228-P2/participants"))
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+}
+
+/// Sends a request and reads its answer's JSON.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }

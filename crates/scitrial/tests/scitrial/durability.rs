@@ -3,60 +3,21 @@
 //! every write a client saw acknowledged is there, with an audit trail that verifies. On a
 //! fresh SQLite file and on a fresh PostgreSQL database (`TEST_DATABASE_URL`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::common::{self, bin, PHASE2 as STUDY};
+use crate::common::{self, serve};
 
 const PASSWORD: &str = "durable password";
 
-/// Starts `scitrial serve` on a free port; returns the child and its base URL.
-fn serve(url: &str) -> (Child, String) {
-    let mut child = bin()
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            url,
-            "--study",
-            STUDY,
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://"), "{line}");
-    (child, base)
-}
-
 async fn login(base: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let me: Value = http
-        .post(format!("{base}/api/login"))
-        .json(&json!({ "username": "crc-durable", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (http, me["csrf_token"].as_str().unwrap().to_string())
+    common::login(base, "crc-durable", PASSWORD).await
 }
 
-fn exam() -> serde_json::Map<String, Value> {
+/// A screening exam: complete, motor and sensory function lost below T6.
+pub fn exam() -> serde_json::Map<String, Value> {
     let mut exam = isncsci::Exam::normal();
     exam.anal_contraction = isncsci::Anal::No;
     exam.anal_sensation = isncsci::Anal::No;
@@ -84,32 +45,7 @@ fn exam() -> serde_json::Map<String, Value> {
 async fn acknowledged_writes_survive_kill_9() {
     for db in common::databases("scitrial_durable").await {
         let url = db.url();
-        let mut add = bin()
-            .args([
-                "users",
-                "add",
-                "--database-url",
-                url,
-                "--study",
-                STUDY,
-                "--username",
-                "crc-durable",
-                "--full-name",
-                "Durable CRC",
-                "--role",
-                "crc",
-                "--site",
-                "SYSU3",
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        add.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .unwrap();
-        assert!(add.wait().unwrap().success());
+        common::add_crc(url, "crc-durable", PASSWORD);
 
         let (mut server, base) = serve(url);
         let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -121,17 +57,7 @@ async fn acknowledged_writes_survive_kill_9() {
             writers.push(tokio::spawn(async move {
                 for n in 0.. {
                     let number = format!("D{w}-{n}");
-                    let body = json!({
-                        "site_id": "SYSU3", "screening_number": number, "sex": "female",
-                        "date_of_birth": "1990-01-01", "injury_date": "2026-10-01",
-                        "consent_date": "2026-10-20", "screening_date": "2026-10-21", "exam": exam
-                    });
-                    let sent = http
-                        .post(format!("{base}/api/studies/XS228-P2/participants"))
-                        .header("x-csrf-token", &csrf)
-                        .json(&body)
-                        .send()
-                        .await;
+                    let sent = common::screen(&http, &base, &csrf, &number, &exam).await;
                     match sent {
                         Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
                             acknowledged.lock().unwrap().push(number)
@@ -162,24 +88,10 @@ async fn acknowledged_writes_survive_kill_9() {
         );
 
         let (mut server, base) = serve(url);
-        let (http, _) = login(&base).await;
-        let listed: Value = http
-            .get(format!("{base}/api/studies/XS228-P2/participants"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let present: std::collections::HashSet<&str> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["screening_number"].as_str().unwrap())
-            .collect();
+        let present = common::screening_numbers(&base, "crc-durable", PASSWORD).await;
         let lost: Vec<&String> = acknowledged
             .iter()
-            .filter(|n| !present.contains(n.as_str()))
+            .filter(|n| !present.contains(*n))
             .collect();
         assert!(
             lost.is_empty(),
@@ -189,20 +101,11 @@ async fn acknowledged_writes_survive_kill_9() {
         server.kill().unwrap();
         server.wait().unwrap();
 
-        let verify = bin()
-            .args(["audit", "verify", "--database-url", url])
-            .output()
-            .unwrap();
-        assert_eq!(
-            verify.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        let verified = common::audit_verify(url);
         eprintln!(
             "{url}: {} acknowledged writes, all present after kill -9; {}",
             acknowledged.len(),
-            String::from_utf8_lossy(&verify.stdout).trim()
+            verified
         );
     }
 }

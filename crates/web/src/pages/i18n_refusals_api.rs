@@ -296,6 +296,14 @@ pub const STORE_AND_API: &[(&str, &str)] = &[
     ),
     ("{} must end in /DATABASE", "{0} 必须以 /DATABASE 结尾"),
     (
+        "target_session_attrs={} is not supported; allowed: {}",
+        "不支持 target_session_attrs={0}；允许的值：{1}",
+    ),
+    (
+        "the list of hosts has an empty entry (hosts are separated by commas)",
+        "主机列表中有空项（主机之间以逗号分隔）",
+    ),
+    (
         "{} may hold only a-z, 0-9 and _",
         "{0} 只能包含小写字母、数字和下划线",
     ),
