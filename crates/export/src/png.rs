@@ -5,8 +5,10 @@
 //! Text is drawn with the machine's fonts, found once per process: the files fontconfig's
 //! configuration names (read in Rust, no C library), else the usual font folders
 //! (`/usr/share/fonts`, `/usr/local/share/fonts`, `~/.fonts`, `~/.local/share/fonts`). The
-//! generic `sans-serif` and `serif` families are the configured ones when installed, else
-//! the first installed of DejaVu Sans, Liberation Sans, Noto Sans and WenQuanYi Micro Hei,
+//! generic `sans-serif` family (and `serif` when its configured family is not installed) is
+//! the first installed of Liberation Sans and Arial (the metrics of the sans-serif most
+//! document readers have, which the figures' boxes fit), DejaVu Sans, Noto Sans and the
+//! Chinese WenQuanYi Micro Hei and Noto Sans CJK SC, else the family fontconfig configures,
 //! else any installed font. A character no such font has (Chinese, in a Latin font) is drawn
 //! with the first installed font that has it. Without any font the shapes are still drawn
 //! and the text is left out; without a font for Chinese the Chinese figures lack their text.
@@ -60,12 +62,14 @@ pub struct Fonts {
     pub chinese: bool,
 }
 
-/// The families tried for `sans-serif` and `serif` when the configured one is not installed.
-const PREFERRED: [&str; 4] = [
-    "DejaVu Sans",
+/// The families tried for `sans-serif`, in order, before the configured one.
+const PREFERRED: [&str; 6] = [
     "Liberation Sans",
+    "Arial",
+    "DejaVu Sans",
     "Noto Sans",
     "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
 ];
 
 /// Text the fonts must draw for the English figures.
@@ -119,18 +123,15 @@ fn load() -> FontSet {
         db.load_fonts_dir("/usr/local/share/fonts");
     }
     let configured = db.family_name(&fontdb::Family::SansSerif).to_owned();
-    let sans_serif = if installed(&db, &configured) {
-        Some(configured)
-    } else {
-        PREFERRED
-            .iter()
-            .find(|f| installed(&db, f))
-            .map(|f| (*f).to_owned())
-            .or_else(|| {
-                db.faces()
-                    .find_map(|f| f.families.first().map(|(n, _)| n.clone()))
-            })
-    };
+    let sans_serif = PREFERRED
+        .iter()
+        .map(|f| (*f).to_owned())
+        .chain(std::iter::once(configured))
+        .find(|f| installed(&db, f))
+        .or_else(|| {
+            db.faces()
+                .find_map(|f| f.families.first().map(|(n, _)| n.clone()))
+        });
     if let Some(family) = &sans_serif {
         db.set_sans_serif_family(family.clone());
         if !installed(&db, db.family_name(&fontdb::Family::Serif)) {

@@ -6,8 +6,8 @@
 //!
 //! Text needs fonts: without a font (or, for the Chinese figure, without a font that has
 //! Chinese characters) the text checks are skipped with a note, unless `SCITRIAL_REQUIRE_FONTS`
-//! is set (as CI sets it, having installed fonts-dejavu-core and fonts-wqy-microhei), when they
-//! fail.
+//! is set (as CI sets it, having installed fonts-liberation, fonts-dejavu-core and
+//! fonts-wqy-microhei), when they fail.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -113,7 +113,7 @@ fn text_checked(have: bool, what: &str) -> bool {
         (true, _) => true,
         (false, true) => panic!(
             "SCITRIAL_REQUIRE_FONTS is set but no font draws {what} ({:?}): install \
-             fonts-dejavu-core and fonts-wqy-microhei",
+             fonts-liberation and fonts-wqy-microhei",
             fonts()
         ),
         (false, false) => {
