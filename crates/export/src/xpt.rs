@@ -384,7 +384,13 @@ pub fn write_dataset<W: Write>(
             match value {
                 Value::Number(x) => row.extend(ibm_double(*x)),
                 Value::Missing => row.extend([b'.', 0, 0, 0, 0, 0, 0, 0]),
-                Value::Text(t) => row.extend(pad(t, v.length())),
+                // As `pad` gives it, without a buffer of its own for each value.
+                Value::Text(t) => {
+                    let width = v.length();
+                    let kept = &t.as_bytes()[..t.len().min(width)];
+                    row.extend_from_slice(kept);
+                    row.resize(row.len() + width - kept.len(), b' ');
+                }
             }
         }
         out.write_all(&row)?;

@@ -71,7 +71,7 @@ pub async fn run(args: AnalysisArgs) -> Result<()> {
         let stem = table.name.to_lowercase();
         write(&args.output, &format!("{stem}.csv"), &csv_bytes(&table)?)?;
         let mut bytes = Vec::new();
-        xpt::write_dataset(&mut bytes, &dataset(&table), created)
+        xpt::write_dataset(&mut bytes, &dataset(table), created)
             .with_context(|| format!("{stem}.xpt"))?;
         write(&args.output, &format!("{stem}.xpt"), &bytes)?;
     }
@@ -150,14 +150,22 @@ fn csv_bytes(table: &Table) -> Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
     for row in &table.rows {
-        out.write_record(row.iter().map(Cell::csv))?;
+        for cell in row {
+            // Text as it is, without a copy; the rest as `Cell::csv` writes it.
+            match cell {
+                Cell::Text(t) => out.write_field(t)?,
+                other => out.write_field(other.csv())?,
+            }
+        }
+        out.write_record(None::<&[u8]>)?;
     }
     Ok(out.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// The table as a transport dataset: text as wide as its longest value (at least 1 byte),
-/// numbers as they are, dates as SAS dates with the `DATE9` format.
-fn dataset(table: &Table) -> xpt::Dataset {
+/// numbers as they are, dates as SAS dates with the `DATE9` format. The table's text is
+/// moved, not copied.
+fn dataset(table: Table) -> xpt::Dataset {
     let variables = table
         .columns
         .iter()
@@ -185,21 +193,21 @@ fn dataset(table: &Table) -> xpt::Dataset {
         .collect();
     let records = table
         .rows
-        .iter()
+        .into_iter()
         .map(|row| {
-            row.iter()
+            row.into_iter()
                 .map(|cell| match cell {
-                    Cell::Text(t) => xpt::Value::Text(t.clone()),
-                    Cell::Number(Some(n)) => xpt::Value::Number(*n),
-                    Cell::Date(Some(d)) => xpt::Value::Number(xpt::sas_date(*d)),
+                    Cell::Text(t) => xpt::Value::Text(t),
+                    Cell::Number(Some(n)) => xpt::Value::Number(n),
+                    Cell::Date(Some(d)) => xpt::Value::Number(xpt::sas_date(d)),
                     Cell::Number(None) | Cell::Date(None) => xpt::Value::Missing,
                 })
                 .collect()
         })
         .collect();
     xpt::Dataset {
-        name: table.name.clone(),
-        label: table.label.clone(),
+        name: table.name,
+        label: table.label,
         variables,
         records,
     }

@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use trial::analysis::phase1::phase1;
 use trial::analysis::{
-    analyse, consort, derive, measurements_from_form, walking_exam_from_form, Assignment, Datasets,
-    Measurement, Results, Screened, Subject, SubjectVisit, WalkingExam,
+    analyse, consort, derive, measurements_from_form, walking_exam_from_form, walking_visit,
+    Assignment, Datasets, Measurement, Results, Screened, Subject, SubjectVisit, WalkingExam,
 };
 use trial::lock::LockState;
-use trial::{FormStatus, Study};
+use trial::{FormKind, FormStatus, Study};
 
 use crate::allocation::unblinded_chain;
 use crate::db::Store;
@@ -403,6 +403,12 @@ async fn visits(
     Ok(out)
 }
 
+/// A stored ISNCSCI form read for its classification alone (the exam beside it is skipped).
+#[derive(serde::Deserialize)]
+struct Classified {
+    classification: Option<serde_json::Value>,
+}
+
 /// A participant's values read from the complete forms.
 #[derive(Default)]
 struct FormValues {
@@ -427,11 +433,23 @@ async fn forms(tx: &mut crate::db::Tx<'_>, study: &Study) -> Result<HashMap<i64,
         let Some(form) = study.form(&form_id) else {
             continue;
         };
-        let data: serde_json::Value =
-            serde_json::from_str(&data).map_err(|e| StoreError::Invalid {
-                field: "form_entries.data".into(),
-                message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
-            })?;
+        // Of an ISNCSCI exam the walking prognosis does not read, only the classification is
+        // kept: the exam is skipped, not built (most of the stored text of a trial).
+        let read = if form.kind == FormKind::Isncsci && !walking_visit(study, &visit_id) {
+            serde_json::from_str::<Classified>(&data).map(|c| {
+                let mut kept = serde_json::Map::new();
+                if let Some(c) = c.classification {
+                    kept.insert("classification".into(), c);
+                }
+                serde_json::Value::Object(kept)
+            })
+        } else {
+            serde_json::from_str(&data)
+        };
+        let data = read.map_err(|e| StoreError::Invalid {
+            field: "form_entries.data".into(),
+            message: format!("the stored form {form_id} of visit {visit_id} is not JSON: {e}"),
+        })?;
         let values = out.entry(id).or_default();
         values
             .measurements

@@ -284,8 +284,8 @@ fn walking(study: &Study, s: &Subject) -> Option<Result<WalkingPrognosis, Progno
     let exam = s
         .walking
         .iter()
+        .filter(|e| super::params::walking_visit(study, &e.visit_id))
         .filter_map(|e| study.visit(&e.visit_id).map(|v| (v.day, e)))
-        .filter(|(day, _)| *day <= 1)
         .max_by_key(|(day, _)| *day)
         .map(|(_, e)| e)?;
     let on = s

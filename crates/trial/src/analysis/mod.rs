@@ -30,7 +30,7 @@ mod tests;
 
 pub use consort::{consort, is_lost_to_follow_up, Consort, ConsortGroup, Count, Screened};
 pub use datasets::{derive, primary_visit, AdisnRow, AdslRow, Baseline, Datasets, PRIMARY_DAY};
-pub use params::{measurements_from_form, walking_exam_from_form, Param};
+pub use params::{measurements_from_form, walking_exam_from_form, walking_visit, Param};
 pub use results::{
     analyse, ByArm, ChangeAnalysis, CmhResult, Conversion, Effect, Outcome, Pooled, PooledRate,
     Populations, Results, Secondary, Sensitivity, CONFIDENCE,

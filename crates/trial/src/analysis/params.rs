@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Measurement, WalkingExam};
 use crate::forms::{Wisci2, SCIM3_TOTAL_KEY};
 use crate::prognosis::WalkingInputs;
-use crate::study::FormKind;
+use crate::study::{FormKind, Study};
 
 /// A parameter of `ADISN` (`PARAMCD`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,10 +78,17 @@ impl Param {
 
     /// `PARAMN`: 1 to 9 in [`Param::ALL`]'s order.
     pub fn number(self) -> u8 {
-        Param::ALL
-            .iter()
-            .position(|p| *p == self)
-            .map_or(0, |i| i as u8 + 1)
+        match self {
+            Param::Tms => 1,
+            Param::Uems => 2,
+            Param::Lems => 3,
+            Param::Lts => 4,
+            Param::Pps => 5,
+            Param::Ais => 6,
+            Param::Nli => 7,
+            Param::Scim => 8,
+            Param::Wisci => 9,
+        }
     }
 }
 
@@ -138,6 +145,12 @@ pub fn measurements_from_form(kind: FormKind, visit_id: &str, data: &Value) -> V
     }
 }
 
+/// Whether the walking prognosis may read the ISNCSCI exam of this visit: the exams up to day 1
+/// (the baseline one is the latest of them); a visit not in the study is not read.
+pub fn walking_visit(study: &Study, visit_id: &str) -> bool {
+    study.visit(visit_id).is_some_and(|v| v.day <= 1)
+}
+
 /// What the walking prognosis reads of a saved ISNCSCI form (its `exam`, flat layout); none
 /// for other forms or a form without an exam.
 pub fn walking_exam_from_form(kind: FormKind, visit_id: &str, data: &Value) -> Option<WalkingExam> {
@@ -165,4 +178,16 @@ fn ais_number(text: &str) -> Option<f64> {
         .iter()
         .position(|g| *g == letter)
         .map(|i| i as f64 + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Param;
+
+    #[test]
+    fn parameters_are_numbered_in_their_order() {
+        for (i, p) in Param::ALL.iter().enumerate() {
+            assert_eq!(usize::from(p.number()), i + 1, "{}", p.code());
+        }
+    }
 }
