@@ -5,14 +5,14 @@
 //! (`postgres://user@h1:5432,h2:5433/db?target_session_attrs=read-write`) is split here into
 //! one URL per host. The store opens its pools on one host at a time, the *current* one: at
 //! start the first in the list that answers (and, with `read-write` or `primary`, is not
-//! read-only). A watcher task then checks the current host four times a second, or at once when a
-//! write failed for want of a server. When the current host does not answer, or has become
-//! read-only, the watcher tries the hosts again in the listed order, until one qualifies, and
-//! points the pools' future connections at it. The pools drop their broken connections by
-//! themselves (sqlx pings an idle connection before handing it out), and a pool waiting for a
-//! connection takes the new host on its next attempt. With `read-write`, every new connection
-//! also asks its server whether it is read-only, and is refused if so: a write never runs on a
-//! standby.
+//! read-only). A watcher task then checks the current host four times a second, or at once
+//! when a write failed for want of a server. When the current host does not answer, or has
+//! become read-only, the watcher tries it again, then the others in the listed order, until one
+//! qualifies, and points the pools' future connections at it. The pools drop their broken
+//! connections by themselves (sqlx pings an idle connection before handing it out), and a pool
+//! waiting for a connection takes the new host on its next attempt. With `read-write`, every
+//! new connection also asks its server whether it is read-only, and is refused if so: a write
+//! never runs on a standby.
 //!
 //! A write that was under way when its server went away fails, and its caller hears so (the API
 //! answers 503): it is not acknowledged, and the client sends it again. The watcher stays with
@@ -131,11 +131,15 @@ impl Hosts {
         self.wake.notify_one();
     }
 
-    /// Chooses the host to use: the first, in the listed order, that answers and qualifies.
+    /// Chooses the host to use: the current one if it answers and qualifies (a check that
+    /// only timed out must not move the writes to another server), else the first in the
+    /// listed order that does. At open the current host is the first.
     pub(crate) async fn select(&self) -> Result<usize> {
         let mut why = Vec::new();
-        for (i, url) in self.urls.iter().enumerate() {
-            match probe(url).await {
+        let current = self.current.load(Ordering::Acquire);
+        let order = std::iter::once(current).chain((0..self.urls.len()).filter(|i| *i != current));
+        for i in order {
+            match probe(&self.urls[i]).await {
                 Ok(read_only) if self.read_write && read_only => {
                     why.push(format!("{} is read-only (a standby)", self.names[i]));
                 }
