@@ -173,8 +173,14 @@ pub fn fonts() -> Fonts {
 /// The SVG document drawn as a PNG at `scale` (1: one pixel per SVG unit): its width and
 /// height are the SVG's times the scale, rounded up.
 pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, PngError> {
+    // No `<image>` is resolved: the default resolver would read any local file an `href`
+    // names, and the figures draw no images.
     let options = usvg::Options {
         fontdb: Arc::clone(&font_set().db),
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
         ..usvg::Options::default()
     };
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| PngError::Svg(e.to_string()))?;

@@ -371,17 +371,22 @@ impl Store {
                     }
                     group::answer(answer).await
                 }
+                // An inner block, so that a failure is seen below (logged, and waking the
+                // failover watcher) rather than returned from here by `?`.
                 _ => {
-                    let mut tx = self.pool.begin().await?;
-                    let out = work(Tx {
-                        conn: &mut tx,
-                        dialect: self.dialect,
-                        op,
-                        pending: None,
-                    })
-                    .await?;
-                    tx.commit().await?;
-                    Ok(out)
+                    async {
+                        let mut tx = self.pool.begin().await?;
+                        let out = work(Tx {
+                            conn: &mut tx,
+                            dialect: self.dialect,
+                            op,
+                            pending: None,
+                        })
+                        .await?;
+                        tx.commit().await?;
+                        Ok(out)
+                    }
+                    .await
                 }
             };
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

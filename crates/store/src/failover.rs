@@ -3,7 +3,8 @@
 //!
 //! sqlx reads one host per URL, so a URL in libpq's multi-host form
 //! (`postgres://user@h1:5432,h2:5433/db?target_session_attrs=read-write`) is split here into
-//! one URL per host. The store opens its pools on one host at a time, the *current* one: at
+//! one URL per host. Several hosts always ask for the server that takes writes (`read-write`,
+//! the default with several; `any` is refused with them). The store opens its pools on one host at a time, the *current* one: at
 //! start the first in the list that answers (and, with `read-write` or `primary`, is not
 //! read-only). A watcher task then checks the current host four times a second, or at once
 //! when a write failed for want of a server. When the current host does not answer, or has
@@ -15,9 +16,11 @@
 //! never runs on a standby.
 //!
 //! A write that was under way when its server went away fails, and its caller hears so (the API
-//! answers 503): it is not acknowledged, and the client sends it again. The watcher stays with
-//! a host as long as it qualifies, even if a host listed before it comes back: an old primary
-//! that is started again must not take writes beside the promoted standby.
+//! answers 503): it is not acknowledged, and the client looks, then sends it again. The
+//! watcher stays with a host as long as it qualifies, even if a host listed before it comes
+//! back: an old primary that is started again must not take writes beside the promoted
+//! standby. When choosing, two hosts that take writes are refused rather than chosen between
+//! ([`Hosts::select`]).
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,10 +86,22 @@ pub(crate) fn parse(url: &str) -> Result<Option<Hosts>> {
     if hosts.len() < 2 && attrs.is_none() {
         return Ok(None);
     }
-    let read_write = match attrs.unwrap_or("any") {
-        "any" => false,
-        "read-write" | "primary" => true,
-        other => {
+    // Several hosts are for failover, so they ask for the one that takes writes: `any` could
+    // keep the pools on a standby that answered when the primary was slow, with every write
+    // refused there until a restart.
+    let several = hosts.len() > 1;
+    let read_write = match attrs {
+        Some("read-write" | "primary") => true,
+        None => several,
+        Some("any") if !several => false,
+        Some("any") => {
+            return Err(invalid(format!(
+                "target_session_attrs=any with several hosts could leave the writes on a \
+                 standby; allowed with several hosts: {}",
+                ["read-write", "primary"].join(", ")
+            )))
+        }
+        Some(other) => {
             return Err(invalid(format!(
                 "target_session_attrs={other} is not supported; allowed: {}",
                 ["any", "read-write", "primary"].join(", ")
@@ -133,9 +148,13 @@ impl Hosts {
 
     /// Chooses the host to use: the current one if it answers and qualifies (a check that
     /// only timed out must not move the writes to another server), else the first in the
-    /// listed order that does. At open the current host is the first.
+    /// listed order that does. At open the current host is the first. Asking for a read-write
+    /// server, every host is asked, and two that take writes (an old primary started again
+    /// beside the promoted standby) are refused rather than chosen between: writes to both
+    /// would fork the data, and the operator must stop one.
     pub(crate) async fn select(&self) -> Result<usize> {
         let mut why = Vec::new();
+        let mut writers = Vec::new();
         let current = self.current.load(Ordering::Acquire);
         let order = std::iter::once(current).chain((0..self.urls.len()).filter(|i| *i != current));
         for i in order {
@@ -143,21 +162,45 @@ impl Hosts {
                 Ok(read_only) if self.read_write && read_only => {
                     why.push(format!("{} is read-only (a standby)", self.names[i]));
                 }
-                Ok(_) => {
+                Ok(_) if !self.read_write => {
                     self.current.store(i, Ordering::Release);
                     return Ok(i);
                 }
+                Ok(_) => writers.push(i),
                 Err(e) => why.push(format!("{}: {e}", self.names[i])),
             }
         }
-        let wanted = if self.read_write { "read-write " } else { "" };
-        Err(StoreError::Database(sqlx::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::NotConnected,
-            format!(
-                "no {wanted}server among the database URL's hosts: {}",
-                why.join("; ")
-            ),
-        ))))
+        let unavailable = |message: String| {
+            StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                message,
+            )))
+        };
+        match writers.as_slice() {
+            [i] => {
+                self.current.store(*i, Ordering::Release);
+                Ok(*i)
+            }
+            [] => {
+                let wanted = if self.read_write { "read-write " } else { "" };
+                Err(unavailable(format!(
+                    "no {wanted}server among the database URL's hosts: {}",
+                    why.join("; ")
+                )))
+            }
+            several => {
+                let names: Vec<&str> = several.iter().map(|i| self.names[*i].as_str()).collect();
+                tracing::error!(
+                    hosts = %names.join(", "),
+                    "more than one host takes writes: none is used until only one does"
+                );
+                Err(unavailable(format!(
+                    "more than one of the database URL's hosts takes writes ({}): an old \
+                     primary started again? Stop or demote it; nothing is written meanwhile",
+                    names.join(", ")
+                )))
+            }
+        }
     }
 
     /// Whether the current host answers on `conn` (connected first if needed) and qualifies.
@@ -307,8 +350,12 @@ mod tests {
         );
         assert_eq!(hosts.names, ["10.0.0.1:5432", "db2:6543"]);
         assert!(hosts.read_write);
-        let any = parse("postgresql://h1,h2/db").unwrap().unwrap();
-        assert_eq!(any.urls, ["postgresql://h1/db", "postgresql://h2/db"]);
+        let several = parse("postgresql://h1,h2/db").unwrap().unwrap();
+        assert_eq!(several.urls, ["postgresql://h1/db", "postgresql://h2/db"]);
+        assert!(several.read_write, "several hosts ask for the writer");
+        let any = parse("postgresql://h1/db?target_session_attrs=any")
+            .unwrap()
+            .unwrap();
         assert!(!any.read_write);
         let one = parse("postgres://u@h:1/db?target_session_attrs=primary")
             .unwrap()
@@ -337,6 +384,14 @@ mod tests {
             .to_string();
         assert!(
             e.contains("database url") && e.contains("any, read-write, primary"),
+            "{e}"
+        );
+        let e = parse("postgres://h1,h2/db?target_session_attrs=any")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("allowed with several hosts: read-write, primary"),
             "{e}"
         );
         let e = parse("postgres://h1,,h2/db").err().unwrap().to_string();

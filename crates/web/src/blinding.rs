@@ -40,6 +40,28 @@ pub async fn export_includes_treatments(
     Ok(export::sdtm::includes_treatments(study, by_arm))
 }
 
+/// The study's analysis as the caller may read it, an audited run whose purpose names `what`:
+/// by arm when `trial::lock::results_by_arm` allows it for their roles (an unblinded DSMB role,
+/// or anyone once the study is unblinded after its lock), pooled otherwise. The results API and
+/// the report page (and its figures) read through here.
+pub async fn results_for(
+    app: &App,
+    me: &CurrentUser,
+    study: &Study,
+    what: &str,
+) -> Result<store::Analysis, ApiError> {
+    let roles = crate::extract::roles_in(me, &study.id);
+    Ok(app
+        .store
+        .analysis(
+            study,
+            |lock| trial::lock::results_by_arm(study, &roles, lock),
+            |by_arm| format!("{what}, {}", if by_arm { "by arm" } else { "pooled" }),
+            &me.actor(),
+        )
+        .await?)
+}
+
 /// How the safety tables are grouped for the caller: by dose level in an escalation they see,
 /// by arm when they see arms, pooled otherwise (a blinded caller never gets groups that could
 /// reveal arms, not even counts per group).

@@ -163,12 +163,14 @@ impl From<store::StoreError> for ApiError {
             S::Conflict { field, message } => ApiError::Conflict { field, message },
             S::Invalid { field, message } => ApiError::field(field, message),
             // The database is out of reach or read-only, as during a failover: the request may
-            // not have been done, and can be sent again once a server takes writes.
+            // not have been done, or may have been committed as the connection broke (the
+            // outcome of an interrupted COMMIT is unknown), so the client looks before sending
+            // it again once a server takes writes.
             other if other.is_unavailable() => {
                 tracing::warn!(error = %other, "database unavailable");
                 ApiError::Unavailable(
                     "the database cannot be reached or is read-only just now (a failover?); \
-                     this request may not have been saved: send it again"
+                     this request may or may not have been saved: look before sending it again"
                         .into(),
                 )
             }

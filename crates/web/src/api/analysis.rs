@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::access::{require, Operation};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::blinding::results_for;
 use crate::error::ApiError;
-use crate::extract::roles_in;
 use crate::openapi::Endpoint;
 
 /// The operations of this feature.
@@ -50,21 +50,7 @@ async fn results(
 ) -> Result<Json<ResultsView>, ApiError> {
     require(&me.roles, &study_id, Operation::ReadResults)?;
     let study = state.study(&study_id)?;
-    let roles = roles_in(&me, &study_id);
-    let analysis = state
-        .store
-        .analysis(
-            study,
-            |lock| trial::lock::results_by_arm(study, &roles, lock),
-            |by_arm| {
-                format!(
-                    "the results page, {}",
-                    if by_arm { "by arm" } else { "pooled" }
-                )
-            },
-            &me.actor(),
-        )
-        .await?;
+    let analysis = results_for(&state, &me, study, "the results page").await?;
     Ok(Json(ResultsView {
         study_id,
         by_arm: analysis.results.unblinded,

@@ -80,9 +80,10 @@ fn io(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("writing the export: {e}"))
 }
 
-/// The file as the response's body, read and sent a chunk at a time by a blocking task, so a
-/// download holds a few chunks in memory whatever the file's size. The file is opened before
-/// the scratch directory is dropped (and removed): an open file stays readable once unlinked.
+/// The file as the response's body, read a chunk at a time on the blocking pool (one short
+/// read each, so a client that stalls holds no thread), so a download holds a chunk or two in
+/// memory whatever the file's size. The file is opened before the scratch directory is
+/// dropped (and removed): an open file stays readable once unlinked.
 fn download(
     media_type: &'static str,
     name: &str,
@@ -90,26 +91,26 @@ fn download(
 ) -> Result<Response, ApiError> {
     use std::io::Read;
     const CHUNK: usize = 64 * 1024;
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
     let length = file.metadata().map_err(io)?.len();
-    let (send, receive) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-    tokio::task::spawn_blocking(move || loop {
-        let mut chunk = vec![0; CHUNK];
-        let read = match file.read(&mut chunk) {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(e) => {
-                let _ = send.blocking_send(Err(e));
-                return;
-            }
-        };
-        chunk.truncate(read);
-        if send.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-            return; // the client went away
+    let chunks = futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut chunk = vec![0; CHUNK];
+            let read = file.read(&mut chunk).map(|n| {
+                chunk.truncate(n);
+                chunk
+            });
+            (file, read)
+        })
+        .await;
+        match read {
+            Ok((_, Ok(chunk))) if chunk.is_empty() => None,
+            Ok((file, Ok(chunk))) => Some((Ok(Bytes::from(chunk)), Some(file))),
+            // An error ends the body after it is passed on.
+            Ok((_, Err(e))) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
-    });
-    let chunks = futures::stream::unfold(receive, |mut receive| async move {
-        receive.recv().await.map(|chunk| (chunk, receive))
     });
     Ok((
         [

@@ -21,8 +21,8 @@ use trial::analysis::Results;
 use super::{error_page, render, Ctx, Viewer};
 use crate::access::{require, Operation};
 use crate::app::AppState;
+use crate::blinding::results_for;
 use crate::error::ApiError;
-use crate::extract::roles_in;
 
 /// The routes of this page.
 pub(super) fn routes() -> Router<AppState> {
@@ -70,16 +70,7 @@ async fn analysed(
     let me = &viewer.me;
     require(&me.roles, study_id, Operation::ReadResults)?;
     let study = state.study(study_id)?;
-    let roles = roles_in(me, study_id);
-    let analysis = state
-        .store
-        .analysis(
-            study,
-            |lock| trial::lock::results_by_arm(study, &roles, lock),
-            |by_arm| format!("{what}, {}", if by_arm { "by arm" } else { "pooled" }),
-            &me.actor(),
-        )
-        .await?;
+    let analysis = results_for(state, me, study, what).await?;
     let store::Analysis {
         data,
         results,

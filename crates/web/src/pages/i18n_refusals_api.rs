@@ -300,6 +300,10 @@ pub const STORE_AND_API: &[(&str, &str)] = &[
         "不支持 target_session_attrs={0}；允许的值：{1}",
     ),
     (
+        "target_session_attrs=any with several hosts could leave the writes on a standby; allowed with several hosts: {}",
+        "多个主机时 target_session_attrs=any 可能使写入停留在备库上；多个主机时允许的值：{0}",
+    ),
+    (
         "the list of hosts has an empty entry (hosts are separated by commas)",
         "主机列表中有空项（主机之间以逗号分隔）",
     ),

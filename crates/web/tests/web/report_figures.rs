@@ -39,9 +39,10 @@ async fn fetch(client: &Client, path: &str) -> (StatusCode, String, Vec<u8>) {
     (status, kind, r.bytes().await.unwrap().to_vec())
 }
 
-/// The viewer's report page, each figure's PNG fetched and compared with its SVG drawn;
+/// The viewer's report page, each figure's PNG fetched and compared with its SVG drawn (a
+/// `blinded` viewer's figures name no arm, the others' CONSORT flow names the placebo arm);
 /// returns the CONSORT figure's PNG.
-async fn pngs_of_the_page(client: &Client, sid: &str, suffix: &str) -> Vec<u8> {
+async fn pngs_of_the_page(client: &Client, sid: &str, suffix: &str, blinded: bool) -> Vec<u8> {
     let (status, _, page) = fetch(client, &format!("/studies/{sid}/report")).await;
     assert_eq!(status, StatusCode::OK);
     let page = String::from_utf8(page).unwrap();
@@ -60,6 +61,15 @@ async fn pngs_of_the_page(client: &Client, sid: &str, suffix: &str) -> Vec<u8> {
         let (status, content_type, png) = fetch(client, &href).await;
         assert_eq!(status, StatusCode::OK, "{href}");
         assert_eq!(content_type, "image/png", "{href}");
+        let names_placebo = svg.contains("Placebo") || svg.contains("安慰剂");
+        if blinded {
+            assert!(
+                !names_placebo,
+                "{href}: a blinded viewer's figure names an arm"
+            );
+        } else if kind == "consort" {
+            assert!(names_placebo, "{href}: the flow by arm names its arms");
+        }
         let drawn = export::png::svg_to_png(&svg, export::png::PRINT_SCALE).unwrap();
         assert!(png == drawn, "{href}: the page's figure, drawn");
         if kind == "consort" {
@@ -96,13 +106,13 @@ async fn the_report_s_figures_are_offered_as_png_pooled_or_by_arm_as_the_page_is
         // The blinded sponsor's figures are pooled, the DSMB's by arm: they differ.
         let admin = login(&app, "admin").await;
         let dsmb = login(&app, "dsmb").await;
-        let pooled = pngs_of_the_page(&admin, &sid, "").await;
-        let by_arm = pngs_of_the_page(&dsmb, &sid, "").await;
+        let pooled = pngs_of_the_page(&admin, &sid, "", true).await;
+        let by_arm = pngs_of_the_page(&dsmb, &sid, "", false).await;
         assert!(pooled != by_arm, "the flow by arm is another figure");
         // In Chinese: the `.zh.png` files.
         let (status, _, _) = fetch(&admin, "/language/zh").await;
         assert!(status.is_success() || status.is_redirection(), "{status}");
-        pngs_of_the_page(&admin, &sid, ".zh").await;
+        pngs_of_the_page(&admin, &sid, ".zh", true).await;
         // A coordinator reads no results; an unknown figure is named with the report's.
         let (status, _, _) = fetch(
             &crc,
