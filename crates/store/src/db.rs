@@ -36,7 +36,8 @@ pub struct Store {
     /// Reads.
     pub(crate) pool: AnyPool,
     /// Writes: for SQLite a single connection, since SQLite has one writer at a time; for
-    /// PostgreSQL the lanes' own pool.
+    /// PostgreSQL the lanes' own pool, or without the lanes the pool of the writes' own
+    /// transactions (reads never wait for a connection a queued writer holds).
     writer: AnyPool,
     /// SQLite: the queue of the group-committing writer (see [`group`]).
     group: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
@@ -372,10 +373,16 @@ impl Store {
                     group::answer(answer).await
                 }
                 // An inner block, so that a failure is seen below (logged, and waking the
-                // failover watcher) rather than returned from here by `?`.
+                // failover watcher) rather than returned from here by `?`. Without the lanes,
+                // PostgreSQL's writes take their connections from the writer's pool, so that
+                // writers queued on a chain's head never hold every connection the reads need.
                 _ => {
+                    let pool = match (self.dialect, &self.lanes) {
+                        (Dialect::Postgres, None) => &self.writer,
+                        _ => &self.pool,
+                    };
                     async {
-                        let mut tx = self.pool.begin().await?;
+                        let mut tx = pool.begin().await?;
                         let out = work(Tx {
                             conn: &mut tx,
                             dialect: self.dialect,
