@@ -29,12 +29,7 @@ pub async fn export_includes_treatments(
     study: &Study,
 ) -> Result<bool, ApiError> {
     let lock = app.store.study_lock(&study.id).await?;
-    let roles: Vec<trial::Role> = me
-        .roles
-        .iter()
-        .filter(|r| r.study_id == study.id)
-        .map(|r| r.role)
-        .collect();
+    let roles = crate::extract::roles_in(me, &study.id);
     let state = store::StudyLock::state(lock.as_ref());
     let by_arm = trial::lock::results_by_arm(study, &roles, state);
     Ok(export::sdtm::includes_treatments(study, by_arm))
