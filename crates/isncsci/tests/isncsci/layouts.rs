@@ -2,8 +2,9 @@
 //! [`Reader::next`] over the whole text) and by a reference reader built on `serde_json`, which
 //! must agree exam for exam: the same ids, the same exams, the same bad field.
 //!
-//! The texts vary as independent writers' files do: members in any order, the same order for
-//! every object or another for each; the optional members (the lowest non-key muscles when none,
+//! The texts vary as independent writers' files do: members in the layout's order, in another
+//! order the same for every object, or another for each; each object written in a style of its
+//! own or all in one; the optional members (the lowest non-key muscles when none,
 //! the id) left out of some objects; grades as JSON numbers or strings; ids as numbers or
 //! strings; compact, spaced or pretty-printed, with LF or CRLF line ends; an array or one object
 //! per line. At most one member of an object is faulty (a value outside the grammar, a number
@@ -76,8 +77,11 @@ fn reference(text: &str) -> Exams {
 /// How the objects of a text are written.
 #[derive(Clone, Copy, Debug)]
 struct Layout {
-    /// One order of the members for every object (else another for each).
-    same_order: bool,
+    /// The members' order: the layout's (0), another the same for every object (1), another
+    /// for each (2).
+    order: u8,
+    /// Every object written in the same style (compact, spaced or pretty-printed).
+    one_style: bool,
     /// Chance of leaving an optional member out.
     leave_out: f64,
     /// Chance of writing an object's digit grades as numbers.
@@ -92,6 +96,7 @@ struct Layout {
 
 fn layout() -> impl Strategy<Value = Layout> {
     (
+        0u8..3,
         any::<bool>(),
         prop_oneof![Just(0.0), Just(0.5), Just(1.0)],
         prop_oneof![Just(0.0), Just(0.5), Just(1.0)],
@@ -100,8 +105,9 @@ fn layout() -> impl Strategy<Value = Layout> {
         any::<bool>(),
     )
         .prop_map(
-            |(same_order, leave_out, numbers, faults, crlf, lines)| Layout {
-                same_order,
+            |(order, one_style, leave_out, numbers, faults, crlf, lines)| Layout {
+                order,
+                one_style,
                 leave_out,
                 numbers,
                 faults,
@@ -117,8 +123,9 @@ const BAD_VALUES: &[&str] = &[
 ];
 
 /// One exam object; its members shuffled by `order` (the same seed for every object of a text
-/// that keeps one order).
-fn object(rng: &mut Rng, order: u64, layout: Layout, nl: &str) -> String {
+/// that keeps one order, none for the layout's order), written in the style that `style` picks
+/// when every object has the text's style.
+fn object(rng: &mut Rng, order: Option<u64>, style: u64, layout: Layout, nl: &str) -> String {
     let exam = if rng.chance(0.5) {
         mixed_exam(rng)
     } else {
@@ -146,9 +153,11 @@ fn object(rng: &mut Rng, order: u64, layout: Layout, nl: &str) -> String {
         members.insert(0, ("id".into(), id));
     }
     // The order: by the text's seed, the same permutation for the same members.
-    let mut shuffle = Rng::new(order);
-    for k in (1..members.len()).rev() {
-        members.swap(k, shuffle.below(k + 1));
+    if let Some(order) = order {
+        let mut shuffle = Rng::new(order);
+        for k in (1..members.len()).rev() {
+            members.swap(k, shuffle.below(k + 1));
+        }
     }
     if rng.chance(layout.faults) {
         let at = rng.below(members.len());
@@ -158,7 +167,13 @@ fn object(rng: &mut Rng, order: u64, layout: Layout, nl: &str) -> String {
             members[at].1 = rng.pick(BAD_VALUES).to_string();
         }
     }
-    let pretty = !layout.lines && rng.chance(0.3);
+    let mut text_style = Rng::new(style);
+    let style = if layout.one_style {
+        &mut text_style
+    } else {
+        rng
+    };
+    let pretty = !layout.lines && style.chance(0.3);
     let (open, between, colon, close) = if pretty {
         (
             format!("{{{nl}  "),
@@ -166,7 +181,7 @@ fn object(rng: &mut Rng, order: u64, layout: Layout, nl: &str) -> String {
             ": ",
             format!("{nl}}}"),
         )
-    } else if rng.chance(0.5) {
+    } else if style.chance(0.5) {
         ("{".to_string(), ", ".to_string(), ": ", "}".to_string())
     } else {
         ("{".to_string(), ",".to_string(), ":", "}".to_string())
@@ -183,12 +198,12 @@ fn text(seed: u64, count: usize, layout: Layout) -> String {
     let nl = if layout.crlf { "\r\n" } else { "\n" };
     let objects: Vec<String> = (0..count)
         .map(|i| {
-            let order = if layout.same_order {
-                seed
-            } else {
-                seed ^ (i as u64 + 1)
+            let order = match layout.order {
+                0 => None,
+                1 => Some(seed),
+                _ => Some(seed ^ (i as u64 + 1)),
             };
-            object(&mut rng, order, layout, nl)
+            object(&mut rng, order, seed, layout, nl)
         })
         .collect();
     if layout.lines {
@@ -225,7 +240,8 @@ fn the_texts_cover_every_layout_and_the_faults_are_found() {
     let mut faulty = 0;
     for seed in 0..64u64 {
         let layout = Layout {
-            same_order: seed % 2 == 0,
+            order: (seed % 3) as u8,
+            one_style: seed % 4 < 2,
             leave_out: 0.5,
             numbers: 0.5,
             faults: if seed % 3 == 0 { 1.0 } else { 0.0 },

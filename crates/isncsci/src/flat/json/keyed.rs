@@ -193,6 +193,14 @@ impl KeyTable {
         self.find_at(member, 0).map(|(e, after)| (e.field, after))
     }
 
+    /// The field of the field key whose opening quote is at `pos`, and the position after its
+    /// closing quote; `None` for `id` and for keys that are not the layout's.
+    #[inline]
+    pub(super) fn field_key_at(&self, bytes: &[u8], pos: usize) -> Option<(Field, usize)> {
+        self.find_at(bytes, pos)
+            .and_then(|(e, after)| Some((e.field?, after)))
+    }
+
     /// How many keys have a slot of their own.
     #[cfg(test)]
     pub(super) fn placed(&self) -> usize {

@@ -329,7 +329,7 @@ impl Reader {
         let mut slot = START_SLOT;
         // Learning the layout: where the members after the template's start began, and where
         // their values were; `None` once the object cannot serve as a template.
-        let mut learning: Option<(usize, usize, Vec<Seen>)> = None;
+        let mut learning: Option<(usize, Vec<Seen>)> = None;
         let mut learnable = true;
         c.skip_ws();
         if c.peek()? == b'}' {
@@ -341,8 +341,11 @@ impl Reader {
                     if self.template_pause > 0 {
                         // Objects that differ from one to the next: no template to try or learn.
                         learnable = false;
-                    } else if self.template.as_ref().is_some_and(|t| t.after == slot) {
-                        if let Some(end) = self.templated(c.bytes, c.pos, slot) {
+                    } else if self.template.is_some()
+                        && (slot == ID_SLOT || !c.bytes[c.pos..].starts_with(b"\"id\""))
+                    {
+                        // A template follows the `{` or an `id` first (with or without it).
+                        if let Some(end) = self.templated(c.bytes, c.pos) {
                             self.template_misses = 0;
                             c.pos = end;
                             let exam = self.builder.finish();
@@ -365,11 +368,11 @@ impl Reader {
                     if learnable {
                         let mut seen = std::mem::take(&mut self.seen);
                         seen.clear();
-                        learning = Some((c.pos, slot, seen));
+                        learning = Some((c.pos, seen));
                     }
                 }
                 if let Some((field, open, next)) = self.fast_member(c.bytes, c.pos, &mut slot) {
-                    if let Some((_, _, seen)) = &mut learning {
+                    if let Some((_, seen)) = &mut learning {
                         seen.push(Seen {
                             open,
                             close: next - 1,
@@ -406,7 +409,7 @@ impl Reader {
                         let open = c.pos;
                         let value = Self::scalar(c)?;
                         match (&mut learning, &value) {
-                            (Some((_, _, seen)), Scalar::Text(_)) if c.bytes[open] == b'"' => seen
+                            (Some((_, seen)), Scalar::Text(_)) if c.bytes[open] == b'"' => seen
                                 .push(Seen {
                                     open,
                                     close: c.pos - 1,
@@ -421,7 +424,7 @@ impl Reader {
                     Some(Key::Id) if learning.is_some() => {
                         // An id first: the template starts after it. An id after fields: not
                         // a layout to learn.
-                        if learning.as_ref().is_some_and(|l| l.2.is_empty()) {
+                        if learning.as_ref().is_some_and(|l| l.1.is_empty()) {
                             learning = None;
                         } else {
                             learnable = false;
@@ -468,9 +471,9 @@ impl Reader {
         let paused = self.template_pause > 0;
         self.template_pause = self.template_pause.saturating_sub(1);
         let mut learnt = false;
-        if let Some((start, after, seen)) = learning {
+        if let Some((start, seen)) = learning {
             if learnable && exam.is_ok() {
-                self.template = Template::learn(c.bytes, start, after, &seen, c.pos);
+                self.template = Template::learn(c.bytes, start, &seen, c.pos);
                 learnt = self.template.is_some();
             }
             self.seen = seen;
@@ -504,8 +507,8 @@ impl Reader {
     /// digit (`5"`) that only needs a range check; the template's fields are distinct, so they
     /// are marked set together too.
     #[inline]
-    fn templated(&mut self, bytes: &[u8], mut pos: usize, slot: usize) -> Option<usize> {
-        let template = self.template.as_ref().filter(|t| t.after == slot)?;
+    fn templated(&mut self, bytes: &[u8], pos: usize) -> Option<usize> {
+        let template = self.template.as_ref()?;
         let builder = &mut self.builder;
         // Indexed by a u8: no bounds checks. Points the template does not set keep their values.
         let mut codes = [0u8; 256];
@@ -517,41 +520,12 @@ impl Reader {
         }
         // Set when a one-character value is not a grade of its point.
         let mut out_of_range = false;
-        let fits = (|| {
-            for m in &template.members {
-                let rest = bytes.get(pos..)?;
-                if !m.precedes(rest) {
-                    return None;
-                }
-                let at = m.before.len();
-                if let (Some(&digit), Some(b'"')) = (rest.get(at), rest.get(at + 1)) {
-                    if m.point != NOT_A_POINT {
-                        let grade = digit.wrapping_sub(b'0');
-                        out_of_range |= grade > m.max;
-                        codes[usize::from(m.point)] = grade;
-                        pos += at + 2;
-                        continue;
-                    }
-                }
-                let window = rest.get(at..).map(|w| &w[..w.len().min(5)])?;
-                let len = window.iter().position(|&b| b == b'"')?;
-                let value = &window[..len];
-                if m.point == NOT_A_POINT {
-                    if !builder.put_at(m.field, m.index, value) {
-                        return None;
-                    }
-                } else {
-                    codes[usize::from(m.point)] = if m.max == 5 {
-                        crate::MotorValue::parse_bytes(value)?.code()
-                    } else {
-                        crate::SensoryValue::parse_bytes(value)?.code()
-                    };
-                }
-                pos += at + len + 1;
-            }
-            let rest = bytes.get(pos..)?;
-            starts_with(rest, &template.end).then(|| pos + template.end.len())
-        })();
+        // Most templates' members have at most 24 bytes before their values: three words.
+        let fits = if template.short {
+            template.read::<3>(builder, bytes, pos, &mut codes, &mut out_of_range)
+        } else {
+            template.read::<4>(builder, bytes, pos, &mut codes, &mut out_of_range)
+        };
         match fits {
             Some(_) if !out_of_range => {
                 let staged: &[u8; super::POINTS] = (&codes[..super::POINTS])

@@ -304,3 +304,85 @@ fn a_stream_of_varied_objects_reads_each_as_a_fresh_reader_does() {
         assert_eq!(record.exam, alone[0].exam, "{object}");
     }
 }
+
+/// Objects as one program writes them, in one style, but with the optional members (the lowest
+/// non-key muscles, the id) in some only. With `faults`, some objects have a repeated or bad
+/// optional member, an id after the fields or an unknown key.
+fn optional_members_text(seed: u64, style: (&str, &str, &str), faults: bool) -> (String, usize) {
+    let (between, colon, nl) = style;
+    let mut rng = crate::synth::Rng::new(seed);
+    let mut objects = Vec::new();
+    for i in 0..400usize {
+        let exam = crate::synth::mixed_exam(&mut rng);
+        // The first object has both optional members, then every mix of them.
+        let keep = [i % 4 == 0 || i % 4 == 1, i % 4 == 0 || i % 4 == 2];
+        let mut members: Vec<String> = fields(&exam)
+            .filter(|(k, _)| match k.as_str() {
+                "rightLowestNonKeyMuscleWithMotorFunction" => keep[0],
+                "leftLowestNonKeyMuscleWithMotorFunction" => keep[1],
+                _ => true,
+            })
+            .map(|(k, v)| format!("\"{k}\"{colon}\"{v}\""))
+            .collect();
+        if i % 3 != 2 {
+            members.insert(0, format!("\"id\"{colon}{i}"));
+        }
+        if faults && i % 8 == 5 {
+            let fault = rng.pick(&[
+                "\"rightLowestNonKeyMuscleWithMotorFunction\"{colon}\"C9\"",
+                "\"leftLowestNonKeyMuscleWithMotorFunction\"{colon}\"T1\"",
+                "\"leftLowestNonKeyMuscleWithMotorFunction\"{colon}null",
+                "\"id\"{colon}\"late\"",
+                "\"note\"{colon}\"x\"",
+                "\"c5RightMotor\"{colon}\"4\"",
+            ]);
+            let at = 1 + rng.below(members.len());
+            members.insert(at, fault.replace("{colon}", colon));
+        }
+        objects.push(format!("{{{nl}{}{nl}}}", members.join(between)));
+    }
+    (format!("[{nl}{}{nl}]", objects.join(&format!(",{nl}"))), objects.len())
+}
+
+#[test]
+fn templates_take_optional_members_left_out_or_added() {
+    let styles = [
+        (",", ":", ""),
+        (", ", ": ", ""),
+        (",\n  ", ": ", "\n  "),
+        (",\r\n  ", ": ", "\r\n  "),
+    ];
+    for (seed, style) in styles.into_iter().enumerate() {
+        for faults in [false, true] {
+            let (text, count) = optional_members_text(seed as u64, style, faults);
+            let bytes = text.as_bytes();
+            let mut reader = Reader::new();
+            let (mut pos, mut stream) = (0, Vec::new());
+            while let Next::Record(record, used) = reader.next(&bytes[pos..], true).unwrap() {
+                pos += used;
+                stream.push(record);
+            }
+            assert_eq!(stream.len(), count);
+            for (i, record) in stream.iter().enumerate() {
+                // Each object as a fresh reader reads it alone.
+                let object = {
+                    let start = text.match_indices('{').nth(i).map(|(at, _)| at).unwrap();
+                    let end = start + text[start..].find('}').unwrap() + 1;
+                    &text[start..end]
+                };
+                let first = read_all(object.as_bytes()).unwrap();
+                assert_eq!(record.id, first[0].id, "{object}");
+                assert_eq!(record.exam, first[0].exam, "{object}");
+                if !faults {
+                    assert!(record.exam.is_ok(), "{object}");
+                }
+            }
+            if !faults {
+                // The first object's template served every other object: no miss, no pause.
+                let template = reader.template.as_ref().expect("a template");
+                assert_eq!(template.members.len(), FIELD_COUNT, "{style:?}");
+                assert_eq!((reader.template_misses, reader.template_pause), (0, 0));
+            }
+        }
+    }
+}
