@@ -304,15 +304,16 @@ impl KeyTable {
             u64::from_le_bytes(*head),
             u64::from_le_bytes(*tail.first_chunk::<8>()?),
         );
-        if head & 0xFF_FFFF == ID {
-            return Some((self.entries.last()?, start + 3));
-        }
         let slot = prefix_hash(head, tail, self.prefix_multiplier);
-        let at = usize::from(self.prefix_slots[slot]).checked_sub(1)?;
-        let entry = self.entries.get(at)?;
-        if head != entry.head || tail & entry.tail_mask != entry.tail {
-            return None;
-        }
+        let at = usize::from(self.prefix_slots[slot]).wrapping_sub(1);
+        let found = self
+            .entries
+            .get(at)
+            .filter(|e| head == e.head && tail & e.tail_mask == e.tail);
+        let Some(entry) = found else {
+            // `id` (no field key starts with its bytes), or a key that is not the layout's.
+            return (head & 0xFF_FFFF == ID).then(|| Some((self.entries.last()?, start + 3)))?;
+        };
         let len = entry.words.len;
         if len >= 16 {
             // A long key: the rest of it, and its closing quote.
@@ -326,29 +327,42 @@ impl KeyTable {
     }
 }
 
-/// The usual value after a key's closing quote at `after`: one character, quoted (`:"5"`,
-/// `: "5"`) or a one-digit number (`:5`, `: 5`) . Returns where the character is and the
-/// position after the value.
+/// The usual value after a key's closing quote at `after`, recognised in one 8-byte word: a
+/// string of one to five characters without a quote (`:"5"`, `: "NT*"`) or a one-digit number
+/// (`:5`, `: 5`). Returns its first character, where its characters start, how many there are,
+/// and the position after the value.
+///
+/// The characters are not checked here: the caller checks them as a field's value (a
+/// backslash is in none, so a string with an escape is never taken for one).
 #[inline(always)]
-fn one_character_value(bytes: &[u8], after: usize) -> Option<(usize, usize)> {
-    let t = u64::from_le_bytes(bytes.get(after..after + 8)?.try_into().ok()?);
-    let byte = |i: u32| (t >> (8 * i)) as u8;
-    let (colon, quote, space) = (u64::from(b':'), u64::from(b'"'), u64::from(b' '));
-    // Any character but a quote, a backslash or a control character is the whole string.
-    let plain = |b: u8| b > b' ' && b != b'"' && b != b'\\';
-    // A digit that a number does not go on after.
-    let digit_alone = |d: u8, next: u8| {
-        d.is_ascii_digit() && !(next.is_ascii_digit() || matches!(next, b'.' | b'e' | b'E'))
-    };
-    if t & 0xFF00_FFFF == colon | quote << 8 | quote << 24 && plain(byte(2)) {
-        Some((after + 2, after + 4))
-    } else if t & 0xFF_00FF_FFFF == colon | space << 8 | quote << 16 | quote << 32 && plain(byte(3))
+fn short_value(bytes: &[u8], after: usize) -> Option<(u8, usize, usize, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let t = u64::from_le_bytes(*bytes.get(after..)?.first_chunk::<8>()?);
+    let (colon, quote) = (u64::from(b':'), u64::from(b'"'));
+    if t & 0xFF00_FFFF == colon | quote << 8 | quote << 24 {
+        return Some(((t >> 16) as u8, after + 2, 1, after + 4));
+    }
+    if t as u8 != b':' {
+        return None;
+    }
+    // One space after the colon, or none: `u` starts at the value (its last bytes zero).
+    let space = usize::from((t >> 8) as u8 == b' ');
+    let at = after + 1 + space;
+    let u = t >> (8 + 8 * space);
+    let (first, second) = (u as u8, (u >> 8) as u8);
+    if first == b'"' {
+        // The closing quote: the lowest byte of the characters that is one (the zero bytes
+        // shifted in are not).
+        let x = (u >> 8) ^ (ONES * quote);
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        let n = (found.trailing_zeros() / 8) as usize;
+        (found != 0 && n > 0).then_some((second, at + 1, n, at + n + 2))
+    } else if first.is_ascii_digit()
+        // A digit that a number does not go on after.
+        && !(second.is_ascii_digit() || matches!(second, b'.' | b'e' | b'E'))
     {
-        Some((after + 3, after + 5))
-    } else if byte(0) == b':' && digit_alone(byte(1), byte(2)) {
-        Some((after + 1, after + 2))
-    } else if t & 0xFFFF == colon | space << 8 && digit_alone(byte(2), byte(3)) {
-        Some((after + 2, after + 3))
+        Some((first, at, 1, at + 1))
     } else {
         None
     }
@@ -375,63 +389,104 @@ pub(super) fn read_object(
     let keys = &*KEYS;
     // Indexed by a u8: no bounds checks.
     let mut codes = [0u8; 256];
-    // The fields set, by index.
-    let mut seen = [0u64; 3];
+    // The point fields set, by index (the fourth word, for no field, keeps the index in range).
+    let mut seen = [0u64; 4];
     let mut id = None;
+    // The bytes from the end of a value to the next key's opening quote (`,"`, `, "`,
+    // `,\r\n  "`), learnt from the first member and then compared as one word under a mask.
+    let (mut separator, mut separator_mask, mut separator_len) = (0u64, 0u64, 0usize);
     let mut pos = skip_ws(bytes, pos);
+    if bytes.get(pos) != Some(&b'"') {
+        return None;
+    }
     loop {
-        if bytes.get(pos) != Some(&b'"') {
-            return None;
-        }
         let (entry, after) = keys.find_at(bytes, pos)?;
-        let fast = match entry.kind {
-            Kind::Id => None,
-            _ => one_character_value(bytes, after),
-        };
-        let value: &[u8] = if let Some((at, end)) = fast {
-            pos = end;
-            &bytes[at..at + 1]
-        } else {
-            pos = skip_ws(bytes, after);
-            if bytes.get(pos) != Some(&b':') {
-                return None;
-            }
-            pos = skip_ws(bytes, pos + 1);
-            let first = *bytes.get(pos)?;
-            value(bytes, &mut pos, first, entry.kind, &mut id)?
-        };
-        let (word, bit) = (usize::from(entry.index / 64), 1u64 << (entry.index % 64));
         match entry.kind {
             Kind::Point { point, max } => {
-                if seen.get(word)? & bit != 0 {
+                let (word, bit) = (
+                    usize::from(entry.index >> 6) & 3,
+                    1u64 << (entry.index & 63),
+                );
+                if seen[word] & bit != 0 {
                     return None;
                 }
                 seen[word] |= bit;
-                codes[usize::from(point)] = match *value {
-                    [digit] => {
-                        let grade = digit.wrapping_sub(b'0');
+                codes[usize::from(point)] = match short_value(bytes, after) {
+                    Some((c, _, 1, end)) => {
+                        pos = end;
+                        let grade = c.wrapping_sub(b'0');
                         if grade > max {
                             return None;
                         }
                         grade
                     }
-                    _ if max == 5 => MotorValue::parse_bytes(value)?.code(),
-                    _ => SensoryValue::parse_bytes(value)?.code(),
+                    Some((_, at, n, end)) => {
+                        pos = end;
+                        let value = bytes.get(at..at + n)?;
+                        if max == 5 {
+                            MotorValue::parse_bytes(value)?.code()
+                        } else {
+                            SensoryValue::parse_bytes(value)?.code()
+                        }
+                    }
+                    None => {
+                        let value = general_value(bytes, after, &mut pos, entry.kind, &mut id)?;
+                        match *value {
+                            [digit] if digit.wrapping_sub(b'0') <= max => digit - b'0',
+                            [_] => return None,
+                            _ if max == 5 => MotorValue::parse_bytes(value)?.code(),
+                            _ => SensoryValue::parse_bytes(value)?.code(),
+                        }
+                    }
                 };
             }
             Kind::Other => {
+                // Above a space (the general path refuses a control character in a string,
+                // which the non-key muscles' values would otherwise lose as whitespace).
+                let short = short_value(bytes, after)
+                    .and_then(|(_, at, n, end)| Some((bytes.get(at..at + n)?, end)))
+                    .filter(|(value, _)| value.iter().all(|&b| b > b' '));
+                let value = if let Some((value, end)) = short {
+                    pos = end;
+                    value
+                } else {
+                    general_value(bytes, after, &mut pos, entry.kind, &mut id)?
+                };
                 let field = entry.field?;
                 if !builder.put_at(field, usize::from(entry.index), value) {
                     return None;
                 }
             }
-            Kind::Id => {}
+            Kind::Id => {
+                general_value(bytes, after, &mut pos, entry.kind, &mut id)?;
+            }
         }
+        // The next member's key, after the separator learnt, or in general.
+        let word = bytes
+            .get(pos..)
+            .and_then(|rest| rest.first_chunk::<8>())
+            .map(|w| u64::from_le_bytes(*w));
+        if let Some(word) = word {
+            if separator_len != 0 && (word ^ separator) & separator_mask == 0 {
+                pos += separator_len - 1;
+                continue;
+            }
+        }
+        let end = pos;
         pos = skip_ws(bytes, pos);
         match bytes.get(pos)? {
             b',' => pos = skip_ws(bytes, pos + 1),
             b'}' => break,
             _ => return None,
+        }
+        if bytes.get(pos) != Some(&b'"') {
+            return None;
+        }
+        let len = pos + 1 - end;
+        if let (Some(word), true) = (word, len <= 8) {
+            separator_mask = u64::MAX >> (64 - 8 * len);
+            separator = word & separator_mask;
+            separator_len = len;
         }
     }
     // Every point set: store them together. Otherwise the exam lacks one, which `finish` names.
@@ -442,9 +497,28 @@ pub(super) fn read_object(
         let staged: &[u8; POINTS] = codes[..POINTS].try_into().ok()?;
         builder.set_point_codes(staged);
     }
-    builder.mark_set(&seen);
+    builder.mark_set(&[seen[0], seen[1], seen[2]]);
     let exam = builder.finish();
     Some((pos + 1, Record { id, exam }))
+}
+
+/// A value in general after a key's closing quote at `after`: `:` between whitespace, then
+/// [`value`]. Moves `pos` past it.
+#[inline(always)]
+fn general_value<'a>(
+    bytes: &'a [u8],
+    after: usize,
+    pos: &mut usize,
+    kind: Kind,
+    id: &mut Option<Id>,
+) -> Option<&'a [u8]> {
+    *pos = skip_ws(bytes, after);
+    if bytes.get(*pos) != Some(&b':') {
+        return None;
+    }
+    *pos = skip_ws(bytes, *pos + 1);
+    let first = *bytes.get(*pos)?;
+    value(bytes, pos, first, kind, id)
 }
 
 /// A value in general, whose first byte `first` is at `pos`: a string without escapes, or a
@@ -477,9 +551,10 @@ fn value<'a>(
             &[]
         }
         (b'"', _) => {
-            // Most values are one character: `5"`.
-            if bytes.get(*pos + 2) == Some(&b'"') {
-                let one = bytes.get(*pos + 1..*pos + 2)?;
+            // Most values are one character: `5"` (not a control character, which a string
+            // cannot hold, nor a backslash, which starts an escape).
+            let one = bytes.get(*pos + 1..*pos + 2)?;
+            if bytes.get(*pos + 2) == Some(&b'"') && one[0] >= b' ' && one[0] != b'\\' {
                 *pos += 3;
                 one
             } else {

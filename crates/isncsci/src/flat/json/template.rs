@@ -29,8 +29,12 @@ pub(super) struct Template {
     /// How its members after the first are written, for an optional member it lacks: the bytes
     /// before the key's opening quote (`,` or `,\n  `), and those after its closing quote up to
     /// the value's opening quote (`:"` or `: "`); none for a template of one member.
-    pub(super) extra: Option<(Box<[u8]>, Box<[u8]>)>,
+    pub(super) extra: Option<Style>,
 }
+
+/// How a member is written around its key: the bytes before the key's opening quote, and those
+/// after its closing quote up to the value's opening quote.
+pub(super) type Style = (Box<[u8]>, Box<[u8]>);
 
 /// One member of a [`Template`].
 #[derive(Debug)]
@@ -223,7 +227,12 @@ impl Template {
     /// value stored in `builder` (which refuses a repeated or bad one), and the position after
     /// the value's closing quote. `None` for anything else.
     #[cold]
-    pub(super) fn extra(&self, builder: &mut ExamBuilder, bytes: &[u8], pos: usize) -> Option<usize> {
+    pub(super) fn extra(
+        &self,
+        builder: &mut ExamBuilder,
+        bytes: &[u8],
+        pos: usize,
+    ) -> Option<usize> {
         let (separator, colon) = self.extra.as_ref()?;
         let at = pos + separator.len();
         if bytes.get(pos..at)? != &**separator {
@@ -246,7 +255,7 @@ impl Template {
 /// How a member after the first is written, from its bytes before the value (`before`): the
 /// separator before the key's opening quote and the bytes after its closing quote, when they
 /// are only whitespace, one `,` and one `:`, and the key is written without escapes.
-fn style(before: &[u8], field: Field) -> Option<(Box<[u8]>, Box<[u8]>)> {
+fn style(before: &[u8], field: Field) -> Option<Style> {
     let quote = before.iter().position(|&b| b == b'"')?;
     let (separator, member) = before.split_at(quote);
     let name = field.name();

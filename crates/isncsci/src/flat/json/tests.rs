@@ -230,6 +230,16 @@ fn varied_object(rng: &mut crate::synth::Rng, faults: bool) -> String {
             ("\"c6LeftMotor\"", "\"4**\""),
             ("\"c6LeftMotor\"", "[5]"),
             ("\"c6LeftMotor\"", "true"),
+            ("\"c6LeftMotor\"", "\"\""),
+            ("\"c6LeftMotor\"", "\"N\\u0054\""),
+            ("\"c6LeftMotor\"", "\"NT**\""),
+            ("\"c6LeftMotor\"", "\"5\\\""),
+            ("\"t2LeftTouch\"", "\"NT***\""),
+            ("\"analContraction\"", "\"No\\\"\""),
+            ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\"C5\t\""),
+            ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\"\t\""),
+            ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\" \""),
+            ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\"\""),
         ]);
         if rng.chance(0.5) {
             members.insert(at, (fault.0.into(), fault.1.into()));
@@ -237,7 +247,7 @@ fn varied_object(rng: &mut crate::synth::Rng, faults: bool) -> String {
             members[at] = (fault.0.into(), fault.1.into());
         }
     }
-    let space = |rng: &mut crate::synth::Rng| rng.pick(&["", " ", "\r\n ", "\n\t"]);
+    let space = |rng: &mut crate::synth::Rng| rng.pick(&["", " ", "\r\n ", "\n\t", "\n          "]);
     let mut text = String::from("{");
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
@@ -341,7 +351,10 @@ fn optional_members_text(seed: u64, style: (&str, &str, &str), faults: bool) -> 
         }
         objects.push(format!("{{{nl}{}{nl}}}", members.join(between)));
     }
-    (format!("[{nl}{}{nl}]", objects.join(&format!(",{nl}"))), objects.len())
+    (
+        format!("[{nl}{}{nl}]", objects.join(&format!(",{nl}"))),
+        objects.len(),
+    )
 }
 
 #[test]
