@@ -91,6 +91,9 @@ pub(super) struct KeyTable {
     /// The same for the keys' first twelve bytes with the closing quote ([`prefix_hash`]).
     prefix_multiplier: u64,
     prefix_slots: Box<[u8; SLOTS]>,
+    /// The entries by the prefix table's values: a value indexes it without a bounds check,
+    /// and 0 (no key) gives an entry that no key matches.
+    by_prefix: Box<[Entry; 256]>,
     entries: Vec<Entry>,
     /// The keys of 16 bytes or more in full, by entry (empty for the others).
     long: Vec<Box<[u8]>>,
@@ -155,12 +158,28 @@ impl KeyTable {
                 }
             })
             .collect();
+        let entries: Vec<Entry> = keys.into_iter().map(|(_, e)| e).collect();
+        let none = Entry {
+            words: Words::of(b""),
+            field: None,
+            index: u8::MAX,
+            kind: Kind::Other,
+            head: 0,
+            // No bytes are kept, so none compare equal to a tail of 1.
+            tail: 1,
+            tail_mask: 0,
+        };
+        let mut by_prefix = Box::new([none; 256]);
+        for (slot, entry) in by_prefix[1..].iter_mut().zip(&entries) {
+            *slot = *entry;
+        }
         KeyTable {
             multiplier,
             slots,
             prefix_multiplier,
             prefix_slots,
-            entries: keys.into_iter().map(|(_, e)| e).collect(),
+            by_prefix,
+            entries,
             long,
         }
     }
@@ -305,20 +324,18 @@ impl KeyTable {
             u64::from_le_bytes(*tail.first_chunk::<8>()?),
         );
         let slot = prefix_hash(head, tail, self.prefix_multiplier);
-        let at = usize::from(self.prefix_slots[slot]).wrapping_sub(1);
-        let found = self
-            .entries
-            .get(at)
-            .filter(|e| head == e.head && tail & e.tail_mask == e.tail);
-        let Some(entry) = found else {
+        let value = self.prefix_slots[slot];
+        let entry = &self.by_prefix[usize::from(value)];
+        if head != entry.head || tail & entry.tail_mask != entry.tail {
             // `id` (no field key starts with its bytes), or a key that is not the layout's.
             return (head & 0xFF_FFFF == ID).then(|| Some((self.entries.last()?, start + 3)))?;
-        };
+        }
         let len = entry.words.len;
         if len >= 16 {
             // A long key: the rest of it, and its closing quote.
             let rest = bytes.get(start + 16..=start + len)?;
             let (quote, rest) = rest.split_last()?;
+            let at = usize::from(value).checked_sub(1)?;
             if *quote != b'"' || rest != self.long.get(at)?.get(16..)? {
                 return None;
             }
@@ -340,8 +357,13 @@ fn short_value(bytes: &[u8], after: usize) -> Option<(u8, usize, usize, usize)> 
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let t = u64::from_le_bytes(*bytes.get(after..)?.first_chunk::<8>()?);
     let (colon, quote) = (u64::from(b':'), u64::from(b'"'));
+    // The commonest: one character, with or without a space after the colon.
     if t & 0xFF00_FFFF == colon | quote << 8 | quote << 24 {
         return Some(((t >> 16) as u8, after + 2, 1, after + 4));
+    }
+    let space = u64::from(b' ');
+    if t & 0xFF_00FF_FFFF == colon | space << 8 | quote << 16 | quote << 32 {
+        return Some(((t >> 24) as u8, after + 3, 1, after + 5));
     }
     if t as u8 != b':' {
         return None;
