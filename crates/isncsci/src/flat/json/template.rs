@@ -235,7 +235,7 @@ impl Template {
     ) -> Option<usize> {
         let (separator, colon) = self.extra.as_ref()?;
         let at = pos + separator.len();
-        if bytes.get(pos..at)? != &**separator {
+        if bytes.get(pos..at)? != &**separator || bytes.get(at) != Some(&b'"') {
             return None;
         }
         let (field, after) = KEYS.field_key_at(bytes, at)?;

@@ -399,3 +399,30 @@ fn templates_take_optional_members_left_out_or_added() {
         }
     }
 }
+
+#[test]
+fn an_optional_member_that_the_template_lacks_needs_its_opening_quote() {
+    let exam = crate::synth::mixed_exam(&mut crate::synth::Rng::new(3));
+    // The layout without the left non-key muscle (the last field), then `after`.
+    let object = |after: &str| {
+        let members: Vec<String> = fields(&exam)
+            .filter(|(k, _)| !k.starts_with("leftLowest"))
+            .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+            .collect();
+        format!("{{{}{after}}}", members.join(","))
+    };
+    let plain = object("");
+    for (after, read) in [
+        (",\"leftLowestNonKeyMuscleWithMotorFunction\":\"0\"", true),
+        (",'leftLowestNonKeyMuscleWithMotorFunction\":\"0\"", false),
+        (",leftLowestNonKeyMuscleWithMotorFunction\":\"0\"", false),
+    ] {
+        // The first object's template reads the second, and the third but for `after`.
+        let text = format!("[{plain},{plain},{}]", object(after));
+        let result = read_all(text.as_bytes());
+        assert_eq!(result.is_ok(), read, "{after}: {result:?}");
+        if let Ok(records) = result {
+            assert!(records.iter().all(|r| r.exam.is_ok()));
+        }
+    }
+}
