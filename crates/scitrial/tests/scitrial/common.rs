@@ -298,7 +298,7 @@ pub async fn demo_databases(prefix: &str, with_phase1: bool, today: time::Date) 
         if with_phase1 {
             web::demo::seed_escalation(&app, "XS228-P1", &accounts, today).await?;
         }
-        Ok(())
+        Ok::<(), String>(())
     };
     DEMOS
         .databases(&format!("phase1 {with_phase1} {today}"), prefix, seed)
