@@ -45,6 +45,33 @@ pub async fn create_database(admin: &str, name: &str) -> Result<String> {
     Ok(format!("{base}/{name}"))
 }
 
+/// Creates the PostgreSQL database `name` on the server of `admin` as a copy of the database
+/// at `template` (its `TEMPLATE`), after ending every session still connected to `template`
+/// (PostgreSQL copies only a database nobody is connected to), and returns its URL.
+pub async fn copy_database(admin: &str, template: &str, name: &str) -> Result<String> {
+    check_name(name)?;
+    let (_, source) = template
+        .rsplit_once('/')
+        .ok_or_else(|| StoreError::Invalid {
+            field: "database url".into(),
+            message: format!("{template:?} must end in /DATABASE"),
+        })?;
+    check_name(source)?;
+    let base = admin_base(admin)?;
+    let mut conn = sqlx::PgConnection::connect(admin).await?;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(source)
+    .execute(&mut conn)
+    .await?;
+    conn.execute(format!("CREATE DATABASE {name} TEMPLATE {source}").as_str())
+        .await?;
+    conn.close().await?;
+    Ok(format!("{base}/{name}"))
+}
+
 /// Drops the PostgreSQL database `name` on the server of `admin`.
 pub async fn drop_database(admin: &str, name: &str) -> Result<()> {
     check_name(name)?;

@@ -23,25 +23,154 @@ pub fn unique(prefix: &str) -> String {
 
 /// URLs of fresh, empty databases to run one test on.
 pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
+    let mut out = vec![fresh_sqlite(prefix)?];
+    out.extend(fresh_postgres(prefix).await?);
+    Ok(out)
+}
+
+/// The URL of a new SQLite file in a directory of its own (created when first opened).
+fn fresh_sqlite(prefix: &str) -> Result<String, String> {
     let dir = std::env::temp_dir().join(unique(prefix));
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let mut out = vec![format!("sqlite:{}", dir.join("test.db").display())];
+    Ok(format!("sqlite:{}", dir.join("test.db").display()))
+}
+
+/// A new, empty PostgreSQL database on the server of `TEST_DATABASE_URL`; `None` (with a
+/// message) without it, an error when `SCITRIAL_REQUIRE_POSTGRES` is set.
+async fn fresh_postgres(prefix: &str) -> Result<Option<String>, String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) => {
             let name = unique(prefix);
             let url = crate::create_database(&admin, &name)
                 .await
                 .map_err(|e| format!("TEST_DATABASE_URL {admin}: {e}"))?;
-            out.push(url);
+            Ok(Some(url))
         }
         Err(_) if std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_some() => {
-            return Err(
-                "TEST_DATABASE_URL is required here (SCITRIAL_REQUIRE_POSTGRES is set)".into(),
-            )
+            Err("TEST_DATABASE_URL is required here (SCITRIAL_REQUIRE_POSTGRES is set)".into())
         }
-        Err(_) => eprintln!("SKIPPED: PostgreSQL half (set TEST_DATABASE_URL to run it)"),
+        Err(_) => {
+            eprintln!("SKIPPED: PostgreSQL half (set TEST_DATABASE_URL to run it)");
+            Ok(None)
+        }
     }
-    Ok(out)
+}
+
+/// A copy of the database at `url` for one test: a SQLite file copied with `VACUUM INTO`
+/// into a directory of its own, or a PostgreSQL database created with the original as its
+/// `TEMPLATE` (the sessions still connected to the original are ended first: PostgreSQL copies
+/// only a database nobody is connected to). The original must not be written meanwhile.
+pub async fn copy_database(url: &str, prefix: &str) -> Result<String, String> {
+    if url.starts_with("sqlite:") {
+        let dir = std::env::temp_dir().join(unique(prefix));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let file = dir.join("test.db");
+        crate::backup_sqlite(url, &file)
+            .await
+            .map_err(|e| format!("copying {url}: {e}"))?;
+        return Ok(format!("sqlite:{}", file.display()));
+    }
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .map_err(|_| format!("copying {url}: TEST_DATABASE_URL names no server"))?;
+    let name = unique(prefix);
+    crate::scratch::copy_database(&admin, url, &name)
+        .await
+        .map_err(|e| format!("copying {url} to {name}: {e}"))
+}
+
+/// Databases seeded once per test process and copied for each test that starts from them
+/// (seeding the demo takes seconds; a copy, a fraction of one). Each key has a SQLite template
+/// and, as [`fresh_databases`] has it, a PostgreSQL one, each seeded the first time a test
+/// asks for it; concurrent tests wait for that one seeding.
+pub struct Templates {
+    made: std::sync::Mutex<Vec<(String, Template)>>,
+}
+
+type Template = std::sync::Arc<tokio::sync::OnceCell<Option<String>>>;
+
+impl Templates {
+    /// No template yet (for a `static`).
+    pub const fn new() -> Templates {
+        Templates {
+            made: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The template of `key` on one kind of database (`postgres`: `None` when skipped), seeded
+    /// by `seed` on its URL the first time.
+    async fn template<F, Fut>(
+        &self,
+        key: &str,
+        postgres: bool,
+        seed: &F,
+    ) -> Result<Option<String>, String>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let name = format!("{} {key}", if postgres { "postgres" } else { "sqlite" });
+        let cell = {
+            let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+            match made.iter().find(|(k, _)| *k == name) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    let cell = Template::default();
+                    made.push((name, cell.clone()));
+                    cell
+                }
+            }
+        };
+        let url = cell
+            .get_or_try_init(|| async {
+                let url = if postgres {
+                    fresh_postgres("scitrial_template").await?
+                } else {
+                    Some(fresh_sqlite("scitrial_template")?)
+                };
+                if let Some(url) = &url {
+                    seed(url.clone()).await?;
+                }
+                Ok::<_, String>(url)
+            })
+            .await?;
+        Ok(url.clone())
+    }
+
+    /// Like [`databases`], but each database a copy of the template of `key`, which `seed`
+    /// fills (given its URL) the first time any test of this process asks for it.
+    pub async fn databases<F, Fut>(
+        &self,
+        key: &str,
+        prefix: &str,
+        seed: F,
+    ) -> Result<Databases, String>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let mut out = vec![self.sqlite(key, prefix, &seed).await?];
+        if let Some(template) = self.template(key, true, &seed).await? {
+            out.push(copy_database(&template, prefix).await?);
+        }
+        Ok(Databases(out.into_iter()))
+    }
+
+    /// A SQLite copy of the template of `key` alone, as [`Templates::databases`] makes it.
+    pub async fn sqlite<F, Fut>(&self, key: &str, prefix: &str, seed: &F) -> Result<String, String>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let template = self.template(key, false, seed).await?;
+        let template = template.ok_or("no SQLite template")?;
+        copy_database(&template, prefix).await
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Templates {
+        Templates::new()
+    }
 }
 
 /// A database a test runs on, by URL. When the test fails while it is in use, the failure is

@@ -273,3 +273,35 @@ pub async fn screen(
 async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// The demos seeded once per test run (see [`demo_databases`]).
+static DEMOS: store::testing::Templates = store::testing::Templates::new();
+
+/// A SQLite file and, from `TEST_DATABASE_URL`, a PostgreSQL database, each a test's own copy
+/// of the demo as of `today` over the Phase II study (`with_phase1`: and the Phase I study with
+/// its escalation), as `scitrial serve --demo` seeds it: seeded once per test run and database
+/// kind, and copied for each test. `web::demo::seed` on a copy finds it seeded and only returns
+/// the accounts.
+pub async fn demo_databases(prefix: &str, with_phase1: bool, today: time::Date) -> Databases {
+    let seed = |url: String| async move {
+        let sql = std::sync::Arc::new(store::open(&url).await.map_err(|e| e.to_string())?);
+        let mut definitions = vec![std::fs::read_to_string(PHASE2).map_err(|e| e.to_string())?];
+        if with_phase1 {
+            definitions.push(
+                std::fs::read_to_string(study("xs228-phase1.toml")).map_err(|e| e.to_string())?,
+            );
+        }
+        let app = web::App::new(sql, &definitions, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let accounts = web::demo::seed(&app, "XS228-P2", today).await?;
+        if with_phase1 {
+            web::demo::seed_escalation(&app, "XS228-P1", &accounts, today).await?;
+        }
+        Ok::<(), String>(())
+    };
+    DEMOS
+        .databases(&format!("phase1 {with_phase1} {today}"), prefix, seed)
+        .await
+        .unwrap()
+}

@@ -129,13 +129,14 @@ fn sorted(mut rows: Vec<Value>) -> Vec<Value> {
 async fn the_demo_exports_odm_that_validates_and_reads_back_as_stored() {
     let python = common::python("lxml, odmlib", "validating and reading the ODM files");
     let phase2 = std::fs::read_to_string(PHASE2).unwrap();
-    for db in common::databases("scitrial_odm").await {
+    let today = time::OffsetDateTime::now_utc().date();
+    // Copies of the demo seeded once per run: the seeding below finds it.
+    for db in common::demo_databases("scitrial_odm", false, today).await {
         let url = db.url();
         let sql = Arc::new(store::open(url).await.unwrap());
         let app = web::App::new(sql.clone(), std::slice::from_ref(&phase2), false)
             .await
             .unwrap();
-        let today = time::OffsetDateTime::now_utc().date();
         web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         let study = app.studies["XS228-P2"].clone();
         crate::sdtm::fill_forms(&sql, &study).await;

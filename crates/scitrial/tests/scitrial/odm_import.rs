@@ -173,8 +173,9 @@ async fn change(sql: &store::Store, visit_form: (&str, &str), key: &str, value: 
 async fn an_export_imports_into_a_fresh_database_and_exports_the_same_clinical_data() {
     let phase2 = std::fs::read_to_string(PHASE2).unwrap();
     let today = time::OffsetDateTime::now_utc().date();
-    let sources = common::databases("scitrial_odm_from").await;
-    let targets = common::databases("scitrial_odm_into").await;
+    // Copies of the demo seeded once per run: the seeding in `seeded` finds it.
+    let sources = common::demo_databases("scitrial_odm_from", false, today).await;
+    let targets = common::demo_databases("scitrial_odm_into", false, today).await;
     for (from, into) in sources.zip(targets) {
         let (source, study) = seeded(from.url(), &phase2, today).await;
         crate::sdtm::fill_forms(&source, &study).await;

@@ -296,13 +296,15 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
     );
     let phase1 = std::fs::read_to_string(common::study("xs228-phase1.toml")).unwrap();
     let phase2 = std::fs::read_to_string(PHASE2).unwrap();
-    for db in common::databases("scitrial_sdtm").await {
+    let today = time::OffsetDateTime::now_utc().date();
+    // Copies of the demo seeded once per run: the seeding below finds it and returns the
+    // accounts.
+    for db in common::demo_databases("scitrial_sdtm", true, today).await {
         let url = db.url();
         let sql = Arc::new(store::open(url).await.unwrap());
         let app = web::App::new(sql.clone(), &[phase2.clone(), phase1.clone()], false)
             .await
             .unwrap();
-        let today = time::OffsetDateTime::now_utc().date();
         let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
             .await

@@ -173,7 +173,6 @@ async function main() {
   console.log('MEASURE live classification, keystroke to results shown: median ' + median.toFixed(1) +
     ' ms, 90th percentile ' + p90.toFixed(1) + ' ms, max ' + timings[timings.length - 1].toFixed(1) +
     ' ms over ' + timings.length + ' updates');
-  check(median < 50, 'a live update takes under 50 ms (median ' + median.toFixed(1) + ' ms)');
   check(JSON.stringify(await results(page)) === JSON.stringify(shown), 'the results are back to the exam\'s');
 
   // Save (first save: no reason needed).

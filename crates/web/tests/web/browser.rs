@@ -14,7 +14,7 @@ use std::sync::Arc;
 use store::{Actor, NewUser, RoleAssignment, Scope};
 use trial::Role;
 
-use crate::common::{PASSWORD, PHASE2};
+use crate::common::{Demo, PASSWORD, PHASE2};
 
 /// Names that must show as text, never as markup.
 const HOSTILE_NAME: &str = "\"><img src=x onerror=\"window.__xss=1\">";
@@ -95,16 +95,14 @@ async fn the_pages_in_a_real_browser() {
     };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser"));
     std::fs::create_dir_all(&tmp).unwrap();
-    let sql = Arc::new(
-        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
-            .await
-            .unwrap(),
-    );
+    let today = time::OffsetDateTime::now_utc().date();
+    // A copy of the demo seeded once per run: the seeding below finds it.
+    let url = crate::common::demo_sqlite("scitrial_browser", Demo::Phase2, today).await;
+    let sql = Arc::new(store::open(&url).await.unwrap());
     let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
         .await
         .unwrap();
     let study = app.studies.values().next().unwrap().clone();
-    let today = time::OffsetDateTime::now_utc().date();
     web::demo::seed(&app, &study.id, today).await.unwrap();
     let site = study.sites[0].id.clone();
 

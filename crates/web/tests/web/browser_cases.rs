@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::browser::{run_script, scripts};
-use crate::common::PHASE2;
+use crate::common::{self, Demo, PHASE2};
 
 #[tokio::test]
 async fn the_safety_pages_in_a_real_browser() {
@@ -17,16 +17,14 @@ async fn the_safety_pages_in_a_real_browser() {
     };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_safety"));
     std::fs::create_dir_all(&tmp).unwrap();
-    let sql = Arc::new(
-        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
-            .await
-            .unwrap(),
-    );
+    let now = time::OffsetDateTime::now_utc();
+    // A copy of the demo seeded once per run: the seeding below finds it.
+    let url = common::demo_sqlite("scitrial_browser_safety", Demo::Phase2, now.date()).await;
+    let sql = Arc::new(store::open(&url).await.unwrap());
     let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
         .await
         .unwrap();
     let study = app.studies.values().next().unwrap().clone();
-    let now = time::OffsetDateTime::now_utc();
     web::demo::seed(&app, &study.id, now.date()).await.unwrap();
     let scope = store::Scope::Study(study.id.clone());
     let clocks = sql.safety_clocks(&study, &scope, false, now).await.unwrap();

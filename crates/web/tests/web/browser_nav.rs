@@ -10,7 +10,7 @@ use std::sync::Arc;
 use store::Scope;
 
 use crate::browser::{run_script, scripts};
-use crate::common::{PHASE1, PHASE2};
+use crate::common::{self, Demo, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
@@ -19,11 +19,11 @@ async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
     };
     let tmp = std::env::temp_dir().join(store::testing::unique("scitrial_browser_nav"));
     std::fs::create_dir_all(&tmp).unwrap();
-    let sql = Arc::new(
-        store::open(&format!("sqlite:{}", tmp.join("test.db").display()))
-            .await
-            .unwrap(),
-    );
+    let today = time::OffsetDateTime::now_utc().date();
+    // A copy of the demo seeded once per run: the seeding below finds it and returns the
+    // accounts.
+    let url = common::demo_sqlite("scitrial_browser_nav", Demo::BothStudies, today).await;
+    let sql = Arc::new(store::open(&url).await.unwrap());
     let app = web::App::new(
         sql.clone(),
         &[PHASE2.to_string(), PHASE1.to_string()],
@@ -31,7 +31,6 @@ async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
     )
     .await
     .unwrap();
-    let today = time::OffsetDateTime::now_utc().date();
     let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
     web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
         .await

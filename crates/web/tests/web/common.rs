@@ -186,3 +186,61 @@ pub async fn with_list(app: TestApp) -> TestApp {
     }
     app
 }
+
+/// The demos seeded once per test run (see [`demo_databases`]).
+static DEMOS: store::testing::Templates = store::testing::Templates::new();
+
+/// Which studies a demo database holds: the Phase II study alone, or with the Phase I study and
+/// its escalation.
+#[derive(Clone, Copy, Debug)]
+pub enum Demo {
+    Phase2,
+    BothStudies,
+}
+
+impl Demo {
+    /// The definitions its server runs.
+    pub fn definitions(self) -> Vec<String> {
+        match self {
+            Demo::Phase2 => vec![PHASE2.to_string()],
+            Demo::BothStudies => vec![PHASE2.to_string(), PHASE1.to_string()],
+        }
+    }
+
+    /// Seeds the demo as of `today` into the database at `url`, as `scitrial serve --demo` does.
+    async fn seed(self, url: String, today: time::Date) -> Result<(), String> {
+        let sql = Arc::new(store::open(&url).await.map_err(|e| e.to_string())?);
+        let app = web::App::new(sql, &self.definitions(), false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let accounts = web::demo::seed(&app, "XS228-P2", today).await?;
+        if let Demo::BothStudies = self {
+            web::demo::seed_escalation(&app, "XS228-P1", &accounts, today).await?;
+        }
+        Ok(())
+    }
+
+    fn key(self, today: time::Date) -> String {
+        format!("{self:?} {today}")
+    }
+}
+
+/// A SQLite file and, from `TEST_DATABASE_URL`, a PostgreSQL database, each a test's own copy
+/// of the demo as of `today`: the demo is seeded once per test run and database kind, and
+/// copied for each test (SQLite's `VACUUM INTO`, PostgreSQL's `CREATE DATABASE … TEMPLATE`).
+/// `web::demo::seed` and `seed_escalation` on a copy find it seeded and only return the
+/// accounts.
+pub async fn demo_databases(prefix: &str, demo: Demo, today: time::Date) -> Databases {
+    DEMOS
+        .databases(&demo.key(today), prefix, |url| demo.seed(url, today))
+        .await
+        .unwrap()
+}
+
+/// The URL of a test's own SQLite copy of the demo as of `today` (see [`demo_databases`]).
+pub async fn demo_sqlite(prefix: &str, demo: Demo, today: time::Date) -> String {
+    DEMOS
+        .sqlite(&demo.key(today), prefix, &|url| demo.seed(url, today))
+        .await
+        .unwrap()
+}

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use store::Scope;
 use trial::{DoseSchedule, ParticipantStatus, VisitStatus};
 
-use crate::common::{self, PHASE1, PHASE2};
+use crate::common::{self, Demo, PHASE1, PHASE2};
 
 #[tokio::test]
 async fn the_seeded_demo_is_one_a_monitor_would_accept() {
-    for db in common::databases("scitrial_demo").await {
+    let today = time::OffsetDateTime::now_utc().date();
+    // Copies of the demo seeded once per run: the seeding below finds it and returns the
+    // accounts.
+    for db in common::demo_databases("scitrial_demo", Demo::BothStudies, today).await {
         let sql = Arc::new(store::open(db.url()).await.unwrap());
         let app = web::App::new(
             sql.clone(),
@@ -22,7 +25,6 @@ async fn the_seeded_demo_is_one_a_monitor_would_accept() {
         )
         .await
         .unwrap();
-        let today = time::OffsetDateTime::now_utc().date();
         let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
             .await

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use store::Scope;
 
-use crate::common::{self, PHASE2};
+use crate::common::{self, Demo, PHASE2};
 
 /// A client signed in with a demo account's password.
 async fn demo_login(base: &str, username: &str) -> reqwest::Client {
@@ -87,12 +87,14 @@ print(json.dumps([sorted(a["USUBJID"]), sorted(b["USUBJID"]), sorted(set(a["ARM"
 #[tokio::test]
 async fn the_data_manager_downloads_each_export_from_the_exports_page() {
     let python = python();
-    for db in common::databases("scitrial_web_exports").await {
+    let today = time::OffsetDateTime::now_utc().date();
+    // Copies of the demo seeded once per run: the seeding below finds it and returns the
+    // accounts.
+    for db in common::demo_databases("scitrial_web_exports", Demo::Phase2, today).await {
         let sql = Arc::new(store::open(db.url()).await.unwrap());
         let app = web::App::new(sql.clone(), &[PHASE2.to_string()], false)
             .await
             .unwrap();
-        let today = time::OffsetDateTime::now_utc().date();
         web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

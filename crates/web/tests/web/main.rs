@@ -8,7 +8,6 @@ mod allocation;
 mod api;
 mod browser;
 mod browser_cases;
-mod browser_chinese;
 mod browser_dsmb;
 mod browser_forms;
 mod browser_journey;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use store::Scope;
 
-use crate::common::{self, PHASE1, PHASE2};
+use crate::common::{self, Demo, PHASE1, PHASE2};
 
 /// Accounts of the demo whose pages between them hold every kind of instant.
 const ACCOUNTS: [&str; 6] = [
@@ -152,7 +152,10 @@ async fn demo_login(base: &str, username: &str) -> (reqwest::Client, String) {
 
 #[tokio::test]
 async fn instants_in_one_style_and_places_by_name_on_every_page() {
-    for db in common::databases("scitrial_page_times").await {
+    let today = time::OffsetDateTime::now_utc().date();
+    // Copies of the demo seeded once per run: the seeding below finds it and returns the
+    // accounts.
+    for db in common::demo_databases("scitrial_page_times", Demo::BothStudies, today).await {
         let sql = Arc::new(store::open(db.url()).await.unwrap());
         let db = db.name();
         let app = web::App::new(
@@ -163,7 +166,6 @@ async fn instants_in_one_style_and_places_by_name_on_every_page() {
         .await
         .unwrap();
         let studies = app.studies.clone();
-        let today = time::OffsetDateTime::now_utc().date();
         let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
         web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
             .await
