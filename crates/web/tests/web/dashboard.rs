@@ -31,21 +31,22 @@ fn shown(body: &str, sid: &str) -> Vec<Row> {
         .map(|row| {
             let row = &row[..row.find("</tr>").expect("a whole row")];
             let id = row[..row.find('"').unwrap()].parse().unwrap();
+            // After the participant's cell: site, visit, target, window, status.
             let cells: Vec<&str> = row
                 .split("<td>")
                 .skip(1)
                 .map(|c| &c[..c.find("</td>").unwrap_or(c.len())])
                 .collect();
-            let status = cells[5]
+            let status = cells[4]
                 .strip_prefix("<span class=\"badge ")
                 .and_then(|c| c.split('"').next())
                 .unwrap()
                 .to_string();
             (
                 id,
-                cells[1].to_string(),
+                cells[0].to_string(),
+                cells[2].to_string(),
                 cells[3].to_string(),
-                cells[4].to_string(),
                 status,
             )
         })
