@@ -1,14 +1,19 @@
 //! Loading the analysis: every enrolled participant of a study with their visits, the values
 //! of their complete ISNCSCI, SCIM III and WISCI II forms, the stratification at
-//! randomisation and whether the product was given, as `trial::analysis::Subject`s. The arms
-//! are read only for an unblinded run, and each run is one write that audits it: an
-//! unblinded run on the study's unblinded chain, a pooled one on the study's chain.
+//! randomisation and whether the product was given, as `trial::analysis::Subject`s, with what
+//! the CONSORT flow and Phase I's analyses read beside them. The arms are read only for an
+//! unblinded run. Everything a run reads is read in one read snapshot ([`Store::snapshot`]),
+//! outside any write, so that a run never waits for the study's saves; then the run is
+//! recorded, one write that audits it: an unblinded run on the study's unblinded chain, a
+//! pooled one on the study's chain of reads ([`crate::reads_chain`]). Its results are given
+//! only once that record is committed (no record, no results).
 //! [`Store::analysis`] is the one analyse path of the program, the API and the report page:
-//! the lock read, the audited load, the derivations and analyses of `trial::analysis`, the
-//! CONSORT flow and, for a dose-escalation study, Phase I's analyses.
+//! the lock read, the snapshot's read, the record, the derivations and analyses of
+//! `trial::analysis`, the CONSORT flow and, for a dose-escalation study, Phase I's analyses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use sqlx::AnyConnection;
 use trial::analysis::phase1::phase1;
 use trial::analysis::{
     analyse, consort, derive, measurements_from_form, walking_exam_from_form, walking_visit,
@@ -18,7 +23,9 @@ use trial::lock::LockState;
 use trial::{FormKind, FormStatus, Study};
 
 use crate::allocation::unblinded_chain;
+use crate::chain::reads_chain;
 use crate::db::Store;
+use crate::dialect::{dialect_of, render};
 use crate::model::{parse_date, Actor, ParticipantRow, PARTICIPANT_COLUMNS};
 use crate::{Change, Participant, Result, StoreError};
 
@@ -45,12 +52,22 @@ impl Analysis {
     }
 }
 
+/// What a run reads, in one snapshot.
+struct Read {
+    subjects: Vec<Subject>,
+    screened: Vec<Screened>,
+    administered: Option<BTreeSet<String>>,
+    /// A dose-escalation study's.
+    escalation: Option<EscalationRecords>,
+}
+
 impl Store {
     /// Analyses `study`: reads its lock, asks `by_arm` whether this run reads the arms given
-    /// the lock's state, loads the participants in one audited write
-    /// ([`Store::analysis_subjects`], with `purpose(by_arm)` as the reason), derives the
-    /// datasets, runs the analyses and counts the CONSORT flow (and Phase I's analyses for a
-    /// dose-escalation study).
+    /// the lock's state, reads the participants (and what the CONSORT flow and, for a
+    /// dose-escalation study, Phase I's analyses read) in one read snapshot, records the run
+    /// (with `purpose(by_arm)` as the reason; see [`Store::analysis_subjects`]), then derives
+    /// the datasets, runs the analyses and counts the CONSORT flow. Nothing is given when the
+    /// record fails.
     pub async fn analysis(
         &self,
         study: &Study,
@@ -60,15 +77,40 @@ impl Store {
     ) -> Result<Analysis> {
         let lock = self.study_lock(&study.id).await?;
         let unblinded = by_arm(crate::StudyLock::state(lock.as_ref()));
-        let subjects = self
-            .analysis_subjects(study, unblinded, &purpose(unblinded), by)
-            .await?;
-        let data = derive(study, &subjects);
+        let read = {
+            let mut snapshot = self.snapshot().await?;
+            let conn: &mut AnyConnection = &mut snapshot;
+            let subjects = subjects_in(conn, study, unblinded).await?;
+            let (screened, administered) = consort_in(conn, study).await?;
+            let escalation = match study.dose_levels.is_empty() {
+                true => None,
+                false => Some(escalation_in(conn, study).await?),
+            };
+            snapshot.rollback().await?;
+            Read {
+                subjects,
+                screened,
+                administered,
+                escalation,
+            }
+        };
+        self.record_analysis(
+            study,
+            unblinded,
+            read.subjects.len(),
+            &purpose(unblinded),
+            by,
+        )
+        .await?;
+        let data = derive(study, &read.subjects);
         let mut results = analyse(study, &data);
-        let (screened, administered) = self.consort_records(study).await?;
-        results.consort = Some(consort(study, &screened, &data, administered.as_ref()));
-        if !study.dose_levels.is_empty() {
-            let records = self.escalation_records(study).await?;
+        results.consort = Some(consort(
+            study,
+            &read.screened,
+            &data,
+            read.administered.as_ref(),
+        ));
+        if let Some(records) = &read.escalation {
             results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
         }
         Ok(Analysis {
@@ -89,10 +131,11 @@ struct Assigned {
 }
 
 impl Store {
-    /// The enrolled participants of `study` as the analysis reads them, in one write that
-    /// audits the run (`by`, with `purpose` as the reason): with `unblinded` the arms (or
-    /// dose levels) are read and the run is recorded on the study's unblinded chain; without
-    /// it no arm is read ([`Assignment::Hidden`]) and the run is recorded on the study's chain.
+    /// The enrolled participants of `study` as the analysis reads them (in one read snapshot),
+    /// given once the run is recorded (`by`, with `purpose` as the reason): with `unblinded`
+    /// the arms (or dose levels) are read and the run is recorded on the study's unblinded
+    /// chain; without it no arm is read ([`Assignment::Hidden`]) and the run is recorded on
+    /// the study's chain of reads.
     pub async fn analysis_subjects(
         &self,
         study: &Study,
@@ -100,45 +143,76 @@ impl Store {
         purpose: &str,
         by: &Actor,
     ) -> Result<Vec<Subject>> {
-        let (study, purpose, by) = (study.clone(), purpose.to_owned(), by.clone());
-        self.write("analysis_subjects", move |mut tx| {
-            Box::pin(async move {
-                let sql = tx.sql(&format!(
-                    "SELECT {PARTICIPANT_COLUMNS} FROM participants \
-                     WHERE study_id = $1 AND subject_id IS NOT NULL ORDER BY subject_id"
-                ));
-                let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
-                    .bind(&study.id)
-                    .fetch_all(tx.conn())
-                    .await?
-                    .into_iter()
-                    .map(Participant::from)
-                    .collect();
-                // An open-label study's arms or dose levels are no secret: always read.
-                let shown = unblinded || study.blinding == trial::Blinding::OpenLabel;
-                let assigned = assignments(&mut tx, &study, shown).await?;
-                let visits = visits(&mut tx, &study.id).await?;
-                let forms = forms(&mut tx, &study).await?;
-                let mut subjects = Vec::new();
-                for p in participants {
-                    if let Some(s) = subject(&p, &assigned, &visits, &forms)? {
-                        subjects.push(s);
-                    }
-                }
-                let (chain, action) = if unblinded {
-                    (unblinded_chain(&study.id), ANALYSIS_UNBLINDED)
-                } else {
-                    (study.id.clone(), ANALYSIS_POOLED)
-                };
-                let change = Change::new(action, "study", &study.id)
-                    .set("participants", subjects.len())
-                    .because(&purpose);
-                tx.audit(&chain, &by, &[change]).await?;
-                Ok(subjects)
-            })
+        let mut snapshot = self.snapshot().await?;
+        let subjects = subjects_in(&mut snapshot, study, unblinded).await?;
+        snapshot.rollback().await?;
+        self.record_analysis(study, unblinded, subjects.len(), purpose, by)
+            .await?;
+        Ok(subjects)
+    }
+
+    /// Records a run that read `participants` participants: one write of its own, on the
+    /// study's unblinded chain for an unblinded run and on its chain of reads for a pooled one,
+    /// never on the study's own chain, so that it does not queue behind the study's saves on
+    /// that chain's head (on PostgreSQL's lanes it runs on a route named after its chain, apart
+    /// from the study's). A locked study accepts it (`trial::lock::AFTER_LOCK`).
+    async fn record_analysis(
+        &self,
+        study: &Study,
+        unblinded: bool,
+        participants: usize,
+        purpose: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        let (chain, action) = if unblinded {
+            (unblinded_chain(&study.id), ANALYSIS_UNBLINDED)
+        } else {
+            (reads_chain(&study.id), ANALYSIS_POOLED)
+        };
+        let change = Change::new(action, "study", &study.id)
+            .set("participants", participants)
+            .because(purpose);
+        let (route, by) = (chain.clone(), by.clone());
+        self.write_in(&route, "record_analysis", move |mut tx| {
+            Box::pin(async move { tx.audit(&chain, &by, &[change]).await })
         })
         .await
     }
+}
+
+/// The enrolled participants of `study` as the analysis reads them, on `conn` (a snapshot):
+/// the arms only when `unblinded` or the study is open-label.
+async fn subjects_in(
+    conn: &mut AnyConnection,
+    study: &Study,
+    unblinded: bool,
+) -> Result<Vec<Subject>> {
+    let sql = render(
+        dialect_of(conn),
+        &format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants \
+             WHERE study_id = $1 AND subject_id IS NOT NULL ORDER BY subject_id"
+        ),
+    );
+    let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
+        .bind(&study.id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(Participant::from)
+        .collect();
+    // An open-label study's arms or dose levels are no secret: always read.
+    let shown = unblinded || study.blinding == trial::Blinding::OpenLabel;
+    let assigned = assignments(conn, study, shown).await?;
+    let visits = visits(conn, &study.id).await?;
+    let forms = forms(conn, study).await?;
+    let mut subjects = Vec::new();
+    for p in participants {
+        if let Some(s) = subject(&p, &assigned, &visits, &forms)? {
+            subjects.push(s);
+        }
+    }
+    Ok(subjects)
 }
 
 /// What Phase I's analyses read beyond the datasets: each signed DLT assessment (subject id →
@@ -156,38 +230,9 @@ impl Store {
     /// The DLT assessments and adverse events of a study's enrolled participants, for Phase
     /// I's analyses (open-label: nothing read is blinded).
     pub async fn escalation_records(&self, study: &Study) -> Result<EscalationRecords> {
-        let mut conn = self.pool.acquire().await?;
-        let subjects: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, subject_id FROM participants \
-             WHERE study_id = $1 AND subject_id IS NOT NULL",
-        )
-        .bind(&study.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let subjects: HashMap<i64, String> = subjects.into_iter().collect();
-        let dlts: Vec<(i64, crate::dialect::Flag)> =
-            sqlx::query_as("SELECT participant_id, dlt FROM dlt_assessments WHERE study_id = $1")
-                .bind(&study.id)
-                .fetch_all(&mut *conn)
-                .await?;
-        let dlts = dlts
-            .into_iter()
-            .filter_map(|(id, dlt)| subjects.get(&id).map(|s| (s.clone(), dlt.0)))
-            .collect();
-        let events = crate::events::study_events(&mut conn, &study.id)
-            .await?
-            .into_iter()
-            .filter_map(|e| {
-                subjects
-                    .get(&e.participant_id)
-                    .map(|s| (s.clone(), e.event))
-            })
-            .collect();
-        Ok(EscalationRecords { dlts, events })
+        escalation_in(&mut *self.pool.acquire().await?, study).await
     }
-}
 
-impl Store {
     /// What the CONSORT flow counts beyond the analysis datasets: everyone screened in the
     /// study (status, eligibility with its reasons, whether randomised or given a dose level,
     /// why participation ended), and the subject ids of the participants who received the
@@ -197,46 +242,85 @@ impl Store {
         &self,
         study: &Study,
     ) -> Result<(Vec<Screened>, Option<BTreeSet<String>>)> {
-        let mut conn = self.pool.acquire().await?;
-        let sql = self.sql(&format!(
-            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE study_id = $1 ORDER BY id"
-        ));
-        let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
+        consort_in(&mut *self.pool.acquire().await?, study).await
+    }
+}
+
+/// [`Store::escalation_records`] on `conn`.
+async fn escalation_in(conn: &mut AnyConnection, study: &Study) -> Result<EscalationRecords> {
+    let subjects: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, subject_id FROM participants \
+         WHERE study_id = $1 AND subject_id IS NOT NULL",
+    )
+    .bind(&study.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let subjects: HashMap<i64, String> = subjects.into_iter().collect();
+    let dlts: Vec<(i64, crate::dialect::Flag)> =
+        sqlx::query_as("SELECT participant_id, dlt FROM dlt_assessments WHERE study_id = $1")
             .bind(&study.id)
             .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(Participant::from)
-            .collect();
-        let assigned: Vec<(i64,)> = sqlx::query_as(
-            "SELECT participant_id FROM allocations WHERE study_id = $1 \
-             UNION SELECT participant_id FROM dose_assignments WHERE study_id = $1",
-        )
+            .await?;
+    let dlts = dlts
+        .into_iter()
+        .filter_map(|(id, dlt)| subjects.get(&id).map(|s| (s.clone(), dlt.0)))
+        .collect();
+    let events = crate::events::study_events(conn, &study.id)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            subjects
+                .get(&e.participant_id)
+                .map(|s| (s.clone(), e.event))
+        })
+        .collect();
+    Ok(EscalationRecords { dlts, events })
+}
+
+/// [`Store::consort_records`] on `conn`.
+async fn consort_in(
+    conn: &mut AnyConnection,
+    study: &Study,
+) -> Result<(Vec<Screened>, Option<BTreeSet<String>>)> {
+    let sql = render(
+        dialect_of(conn),
+        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE study_id = $1 ORDER BY id"),
+    );
+    let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
         .bind(&study.id)
         .fetch_all(&mut *conn)
-        .await?;
-        let assigned: BTreeSet<i64> = assigned.into_iter().map(|(id,)| id).collect();
-        let given: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT p.subject_id FROM product_administrations a \
-             JOIN participants p ON p.id = a.participant_id \
-             WHERE p.study_id = $1 AND p.subject_id IS NOT NULL",
-        )
-        .bind(&study.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let administered = (!given.is_empty()).then(|| given.into_iter().map(|(s,)| s).collect());
-        let screened = participants
-            .into_iter()
-            .map(|p| Screened {
-                assigned: assigned.contains(&p.id),
-                status: p.status,
-                eligible: p.eligible,
-                reasons: p.eligibility_reasons,
-                end_reason: p.end_reason,
-            })
-            .collect();
-        Ok((screened, administered))
-    }
+        .await?
+        .into_iter()
+        .map(Participant::from)
+        .collect();
+    let assigned: Vec<(i64,)> = sqlx::query_as(
+        "SELECT participant_id FROM allocations WHERE study_id = $1 \
+         UNION SELECT participant_id FROM dose_assignments WHERE study_id = $1",
+    )
+    .bind(&study.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let assigned: BTreeSet<i64> = assigned.into_iter().map(|(id,)| id).collect();
+    let given: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT p.subject_id FROM product_administrations a \
+         JOIN participants p ON p.id = a.participant_id \
+         WHERE p.study_id = $1 AND p.subject_id IS NOT NULL",
+    )
+    .bind(&study.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let administered = (!given.is_empty()).then(|| given.into_iter().map(|(s,)| s).collect());
+    let screened = participants
+        .into_iter()
+        .map(|p| Screened {
+            assigned: assigned.contains(&p.id),
+            status: p.status,
+            eligible: p.eligible,
+            reasons: p.eligibility_reasons,
+            end_reason: p.end_reason,
+        })
+        .collect();
+    Ok((screened, administered))
 }
 
 fn stored_date(field: &str, text: &str) -> Result<time::Date> {
@@ -299,18 +383,21 @@ fn subject(
 /// Randomisations (strata, kit dispensed, emergency unblinding; the arm only when asked) or,
 /// in a study without randomisation, dose levels (given once assigned).
 async fn assignments(
-    tx: &mut crate::db::Tx<'_>,
+    conn: &mut AnyConnection,
     study: &Study,
     unblinded: bool,
 ) -> Result<HashMap<i64, Assigned>> {
     let mut out = HashMap::new();
     if let Some(randomisation) = &study.randomisation {
         let arm = if unblinded { "arm_id" } else { "''" };
-        let sql = tx.sql(&format!(
-            "SELECT participant_id, ais, injury_level, randomised_at::instant, \
+        let sql = render(
+            dialect_of(conn),
+            &format!(
+                "SELECT participant_id, ais, injury_level, randomised_at::instant, \
              dispensed_at::instant, unblinded_at::instant, site_index, {arm} \
              FROM allocations WHERE study_id = $1"
-        ));
+            ),
+        );
         type Row = (
             i64,
             String,
@@ -323,7 +410,7 @@ async fn assignments(
         );
         let rows: Vec<Row> = sqlx::query_as(&sql)
             .bind(&study.id)
-            .fetch_all(tx.conn())
+            .fetch_all(&mut *conn)
             .await?;
         for (id, ais, level, on, dispensed, unblinding, site, arm) in rows {
             let strata = randomisation
@@ -350,13 +437,14 @@ async fn assignments(
             );
         }
     } else {
-        let sql = tx.sql(
+        let sql = render(
+            dialect_of(conn),
             "SELECT participant_id, level_id, assigned_at::instant FROM dose_assignments \
              WHERE study_id = $1",
         );
         let rows: Vec<(i64, String, String)> = sqlx::query_as(&sql)
             .bind(&study.id)
-            .fetch_all(tx.conn())
+            .fetch_all(&mut *conn)
             .await?;
         for (id, level, on) in rows {
             out.insert(
@@ -375,17 +463,15 @@ async fn assignments(
 }
 
 /// Every participant's planned visits with their windows and dates.
-async fn visits(
-    tx: &mut crate::db::Tx<'_>,
-    study: &str,
-) -> Result<HashMap<i64, Vec<SubjectVisit>>> {
-    let sql = tx.sql(
+async fn visits(conn: &mut AnyConnection, study: &str) -> Result<HashMap<i64, Vec<SubjectVisit>>> {
+    let sql = render(
+        dialect_of(conn),
         "SELECT v.participant_id, v.visit_id, v.earliest::text, v.latest::text, v.done_on::text \
          FROM visits v JOIN participants p ON p.id = v.participant_id WHERE p.study_id = $1",
     );
     let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(&sql)
         .bind(study)
-        .fetch_all(tx.conn())
+        .fetch_all(&mut *conn)
         .await?;
     let mut out: HashMap<i64, Vec<SubjectVisit>> = HashMap::new();
     for (id, visit_id, earliest, latest, done_on) in rows {
@@ -418,15 +504,16 @@ struct FormValues {
 
 /// The values of every complete form that holds a parameter (ISNCSCI, SCIM III, WISCI II), and
 /// what the walking prognosis reads of each ISNCSCI exam.
-async fn forms(tx: &mut crate::db::Tx<'_>, study: &Study) -> Result<HashMap<i64, FormValues>> {
-    let sql = tx.sql(
+async fn forms(conn: &mut AnyConnection, study: &Study) -> Result<HashMap<i64, FormValues>> {
+    let sql = render(
+        dialect_of(conn),
         "SELECT f.participant_id, f.visit_id, f.form_id, f.data::text FROM form_entries f \
          JOIN participants p ON p.id = f.participant_id WHERE p.study_id = $1 AND f.status = $2",
     );
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(&sql)
         .bind(&study.id)
         .bind(FormStatus::Complete.as_str())
-        .fetch_all(tx.conn())
+        .fetch_all(&mut *conn)
         .await?;
     let mut out: HashMap<i64, FormValues> = HashMap::new();
     for (id, visit_id, form_id, data) in rows {

@@ -27,7 +27,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub struct AuditRow {
     /// Its id (insertion order over all chains).
     pub id: i64,
-    /// The chain: a study id, or `system`.
+    /// The chain: a study id, `<study>/unblinded`, `<study>/reads`, or `system`.
     pub chain: String,
     /// Its position in the chain, from 1.
     pub seq: i64,
@@ -436,9 +436,24 @@ pub(crate) async fn refuse_when_locked(
     }
 }
 
-/// The study of a chain: a study's own chain, or its `<study>/unblinded`.
+/// The study of a chain: a study's own chain, its `<study>/unblinded` or its `<study>/reads`.
 pub(crate) fn study_of(chain: &str) -> &str {
-    chain.strip_suffix("/unblinded").unwrap_or(chain)
+    chain
+        .strip_suffix("/unblinded")
+        .or_else(|| chain.strip_suffix(READS))
+        .unwrap_or(chain)
+}
+
+/// The suffix of a study's chain of reads.
+const READS: &str = "/reads";
+
+/// The chain of a study's records of reading its results (`<study>/reads`): the pooled
+/// analysis runs of the results API, the report page and the command line. It is apart from the
+/// study's own chain so that recording a read never queues behind the study's saves on the
+/// chain's head; whoever reads the study's chain reads this one too (nothing in it names an
+/// arm: an unblinded run is recorded on `<study>/unblinded`).
+pub fn reads_chain(study: &str) -> String {
+    format!("{study}{READS}")
 }
 
 /// One write's rows for a chain: who, and the changes in order.

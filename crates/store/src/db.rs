@@ -6,8 +6,8 @@
 //! under way share the next transaction (see [`crate::group`]); on PostgreSQL the writes queued
 //! on a study's lanes share a batch whose audit rows are sealed into the chains once (see
 //! [`crate::lanes`]). Nothing else begins a write transaction (the audit walk reads in a
-//! read-only snapshot of its own; [`Store::write_alone`] is the one write path's own
-//! transaction for the rare write that must hold a chain's head).
+//! read-only snapshot of its own, the analysis in [`Store::snapshot`]'s; [`Store::write_alone`]
+//! is the one write path's own transaction for the rare write that must hold a chain's head).
 //!
 //! How a statement is written for either database is in [`crate::dialect`]; a PostgreSQL URL
 //! naming several hosts is read by [`crate::failover`], which keeps the pools on the one that
@@ -284,6 +284,20 @@ impl Store {
     /// documentation). For tests and tools that write SQL of their own too.
     pub fn sql(&self, portable: &str) -> String {
         render(self.dialect, portable)
+    }
+
+    /// A read snapshot on the reads' pool, for a read of several statements that must agree
+    /// with each other (the analysis): on PostgreSQL a `REPEATABLE READ, READ ONLY`
+    /// transaction, on SQLite a deferred one (in WAL, its snapshot is taken at its first read).
+    /// It writes nothing and waits for no write; drop it (or roll it back) when done.
+    pub(crate) async fn snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// The pool, for tests and tools that need to reach the tables directly.

@@ -66,7 +66,7 @@ pub use allocation::{
 pub use analysis::{Analysis, EscalationRecords, ANALYSIS_POOLED, ANALYSIS_UNBLINDED};
 pub use audit::{AuditFilter, AuditPage, AuditWalk, CheckpointRecord};
 pub use backup::{backup_sqlite, postgres_is_empty};
-pub use chain::{AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
+pub use chain::{reads_chain, AuditProblem, AuditReport, AuditRow, AuditRowRef, GENESIS};
 pub use credentials::{reset_token_hash, ResetRequest};
 pub use db::Store;
 pub use ecrf::{FormEntry, FormImport, FormSave, ImportCount, Signature, Signing};

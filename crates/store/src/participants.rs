@@ -362,6 +362,40 @@ impl Store {
             .collect())
     }
 
+    /// The visits of every participant in scope whose status is `status`, in one read (the
+    /// dashboard's visits due and overdue): ordered by participant, then as [`Store::visits`]
+    /// orders one participant's.
+    pub async fn visits_in(&self, scope: &Scope, status: ParticipantStatus) -> Result<Vec<Visit>> {
+        let (filter, values) = scope_filter(scope, 2);
+        let sql = self.sql(&format!(
+            "SELECT v.participant_id, v.visit_id, v.name, v.target::text, v.earliest::text, \
+             v.latest::text, v.done_on::text \
+             FROM visits v JOIN participants p ON p.id = v.participant_id \
+             WHERE p.status = $1 AND p.{filter} \
+             ORDER BY v.participant_id, v.target, v.visit_id"
+        ));
+        type Row = (i64, String, String, String, String, String, Option<String>);
+        let mut q = sqlx::query_as::<_, Row>(&sql).bind(status.as_str());
+        for v in &values {
+            q = q.bind(v);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(
+                |(participant_id, visit_id, name, target, earliest, latest, done_on)| Visit {
+                    participant_id,
+                    visit_id,
+                    name,
+                    target,
+                    earliest,
+                    latest,
+                    done_on,
+                },
+            )
+            .collect())
+    }
+
     /// Records the date a visit took place (once; a later change is a correction).
     pub async fn record_visit(
         &self,

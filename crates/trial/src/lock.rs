@@ -276,7 +276,7 @@ pub fn results_by_arm(study: &Study, roles: &[Role], state: LockState) -> bool {
 pub const AFTER_LOCK: &[&str] = &[
     "lock_database",
     "unblind_study",
-    "analysis_subjects",
+    "record_analysis",
     "export_submission",
     "e2b_cases",
     "reveal_case_arm",
@@ -438,7 +438,7 @@ mod tests {
     #[test]
     fn a_locked_study_accepts_only_the_records_of_reading_and_the_unblinding() {
         for op in [
-            "analysis_subjects",
+            "record_analysis",
             "unblind_study",
             "acknowledge_notification",
         ] {

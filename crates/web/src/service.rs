@@ -416,24 +416,24 @@ pub async fn visits(
     today: Date,
 ) -> Result<Vec<VisitView>, ApiError> {
     let visits = app.store.visits(scope, participant_id).await?;
-    Ok(visits
-        .into_iter()
-        .map(|v| {
-            let planned = trial::PlannedVisit {
-                visit_id: v.visit_id.clone(),
-                name: v.name.clone(),
-                day: 0,
-                target: store::parse_date(&v.target).unwrap_or(today),
-                earliest: store::parse_date(&v.earliest).unwrap_or(today),
-                latest: store::parse_date(&v.latest).unwrap_or(today),
-            };
-            let done = v.done_on.as_deref().and_then(store::parse_date);
-            VisitView {
-                status: trial::visit_status(&planned, today, done).as_str(),
-                visit: v,
-            }
-        })
-        .collect())
+    Ok(visits.into_iter().map(|v| visit_view(v, today)).collect())
+}
+
+/// A visit with its status on `today`.
+pub fn visit_view(v: store::Visit, today: Date) -> VisitView {
+    let planned = trial::PlannedVisit {
+        visit_id: v.visit_id.clone(),
+        name: v.name.clone(),
+        day: 0,
+        target: store::parse_date(&v.target).unwrap_or(today),
+        earliest: store::parse_date(&v.earliest).unwrap_or(today),
+        latest: store::parse_date(&v.latest).unwrap_or(today),
+    };
+    let done = v.done_on.as_deref().and_then(store::parse_date);
+    VisitView {
+        status: trial::visit_status(&planned, today, done).as_str(),
+        visit: v,
+    }
 }
 
 /// Every form of a participant's visits as the study plans them, in visit order: the saved

@@ -2,9 +2,10 @@
 //! page: the query (participant, user, action, days, page) checked into a
 //! [`store::AuditFilter`] within the caller's scope and blinding.
 //!
-//! A site-scoped reader reads only one participant of their sites at a time; a blinded reader
-//! reads neither the chain that names arms (`<study>/unblinded`) nor, in the study's chain, the
-//! rows whose entity or field could name an allocation (filtered in SQL, and again by
+//! A study's trail is its chain and its chain of reads (`<study>/reads`). A site-scoped reader
+//! reads only one participant of their sites at a time; a blinded reader reads neither the
+//! chain that names arms (`<study>/unblinded`) nor, in the study's chain, the rows whose entity
+//! or field could name an allocation (filtered in SQL, and again by
 //! [`crate::blinding::reveals_allocation`]).
 
 use serde::Deserialize;
@@ -133,7 +134,9 @@ impl TrailQuery {
             (None, Scope::Study(_)) => {}
         }
         let sees = unblinded(me, study);
-        let mut chains = vec![study.id.clone()];
+        // The study's chain and its chain of reads (the pooled analysis runs) for everyone who
+        // reads the trail; the chain that names arms only for the unblinded.
+        let mut chains = vec![study.id.clone(), store::reads_chain(&study.id)];
         if sees {
             chains.push(store::unblinded_chain(&study.id));
         }

@@ -1,6 +1,7 @@
 //! Loading the analysis on a fresh SQLite file and a fresh PostgreSQL database: every enrolled
 //! participant with the stratification, the kit dispensed, the visits and the values of the
-//! complete forms; the arms only in an unblinded run, each run audited on its chain.
+//! complete forms; the arms only in an unblinded run, each run audited on its chain (no record,
+//! no results), read outside the writes so that a run never waits for the study's saves.
 
 use isncsci::synth::{injury_exam, Rng};
 use isncsci::{Grade, Level};
@@ -227,10 +228,166 @@ async fn the_analysis_reads_arms_only_when_unblinded_and_audits_each_run() {
         assert_eq!(rows[0].username, "stat");
         assert_eq!(rows[0].new_value.as_deref(), Some("6"));
         assert!(page(study.id.clone(), ANALYSIS_UNBLINDED).await.is_empty());
-        assert_eq!(page(study.id.clone(), ANALYSIS_POOLED).await.len(), 1);
+        assert!(page(reads_chain(&study.id), ANALYSIS_UNBLINDED)
+            .await
+            .is_empty());
+        // The pooled run on the study's chain of reads, not on the study's own chain.
+        let rows = page(reads_chain(&study.id), ANALYSIS_POOLED).await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].reason.as_deref(), Some("blinded review"));
+        assert_eq!(rows[0].new_value.as_deref(), Some("6"));
+        assert!(page(study.id.clone(), ANALYSIS_POOLED).await.is_empty());
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
         ));
+    }
+}
+
+/// A study loaded, with one participant screened (so that the study's chain has a head), and
+/// the data manager.
+async fn loaded(store: &Store) -> (Study, Actor) {
+    let study = Study::from_toml(PHASE2).unwrap();
+    store
+        .load_study(&study, PHASE2, &Actor::system())
+        .await
+        .unwrap();
+    let dm = Actor::user(&user(store, "dm").await);
+    let scope = Scope::Study(study.id.clone());
+    store
+        .screen(&scope, &screening(&study.sites[0].id, "S-1"), &dm)
+        .await
+        .unwrap();
+    (study, dm)
+}
+
+async fn audit_count(store: &Store) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(store.raw_pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_run_whose_record_fails_gives_no_results() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let name = store.database().name();
+        let (study, dm) = loaded(&store).await;
+        // The records of runs refused by the database itself, behind the store's back.
+        let refuse = match store.dialect() {
+            Dialect::Sqlite => vec![
+                "CREATE TRIGGER audit_refuse_runs BEFORE INSERT ON audit \
+                 WHEN NEW.chain LIKE '%/reads' OR NEW.chain LIKE '%/unblinded' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            ],
+            Dialect::Postgres => vec![
+                "CREATE FUNCTION audit_refuse_runs() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+                "CREATE TRIGGER audit_refuse_runs BEFORE INSERT ON audit FOR EACH ROW \
+                 WHEN (NEW.chain LIKE '%/reads' OR NEW.chain LIKE '%/unblinded') \
+                 EXECUTE FUNCTION audit_refuse_runs()",
+            ],
+        };
+        for sql in refuse {
+            sqlx::query(sql).execute(store.raw_pool()).await.unwrap();
+        }
+        let before = audit_count(&store).await;
+        for by_arm in [false, true] {
+            let run = store
+                .analysis(&study, |_| by_arm, |_| "the report".into(), &dm)
+                .await;
+            assert!(
+                matches!(&run, Err(e) if e.to_string().contains("refused by the test")),
+                "{name}, by arm {by_arm}: {run:?}"
+            );
+            let subjects = store
+                .analysis_subjects(&study, by_arm, "the report", &dm)
+                .await;
+            assert!(subjects.is_err(), "{name}, by arm {by_arm}: {subjects:?}");
+        }
+        assert_eq!(audit_count(&store).await, before, "{name}");
+        // Recorded, the same runs give their results.
+        let drop = match store.dialect() {
+            Dialect::Sqlite => "DROP TRIGGER audit_refuse_runs",
+            Dialect::Postgres => "DROP TRIGGER audit_refuse_runs ON audit",
+        };
+        sqlx::query(drop).execute(store.raw_pool()).await.unwrap();
+        for by_arm in [false, true] {
+            let run = store
+                .analysis(&study, |_| by_arm, |_| "the report".into(), &dm)
+                .await
+                .unwrap();
+            assert_eq!(run.data.adsl.len(), 0, "{name}");
+        }
+        assert_eq!(audit_count(&store).await, before + 2, "{name}");
+        assert!(
+            matches!(
+                store.verify_audit().await.unwrap(),
+                AuditReport::Intact { .. }
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_run_does_not_wait_for_the_writes_holding_the_study_chain() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let name = store.database().name();
+        if store.dialect() == Dialect::Sqlite {
+            // One writer: a write held open holds every other write, the record's too.
+            continue;
+        }
+        let (study, dm) = loaded(&store).await;
+        let store = std::sync::Arc::new(store);
+        // Someone holds the head of the study's chain, as a save does from its audit to its
+        // commit.
+        let mut holder = store.raw_pool().begin().await.unwrap();
+        sqlx::query("SELECT seq FROM audit_heads WHERE chain = $1 FOR UPDATE")
+            .bind(&study.id)
+            .fetch_one(&mut *holder)
+            .await
+            .unwrap();
+        // A save waits for it...
+        let save = tokio::spawn({
+            let (store, scope, site) = (
+                store.clone(),
+                Scope::Study(study.id.clone()),
+                study.sites[0].id.clone(),
+            );
+            let dm = dm.clone();
+            async move { store.screen(&scope, &screening(&site, "S-2"), &dm).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!save.is_finished(), "{name}: the save did not wait");
+        // ...the runs do not, pooled or by arm, and each is recorded.
+        for by_arm in [false, true] {
+            let run = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                store.analysis(&study, |_| by_arm, |_| "the report".into(), &dm),
+            )
+            .await;
+            assert!(matches!(run, Ok(Ok(_))), "{name}, by arm {by_arm}: {run:?}");
+        }
+        assert!(!save.is_finished(), "{name}");
+        holder.rollback().await.unwrap();
+        save.await.unwrap().unwrap();
+        for chain in [reads_chain(&study.id), unblinded_chain(&study.id)] {
+            let filter = AuditFilter {
+                chains: vec![chain.clone()],
+                ..AuditFilter::default()
+            };
+            let rows = store.audit_page(&filter, 0, 10).await.unwrap().rows;
+            assert_eq!(rows.len(), 1, "{name}: {chain}");
+        }
+        assert!(
+            matches!(
+                store.verify_audit().await.unwrap(),
+                AuditReport::Intact { .. }
+            ),
+            "{name}"
+        );
     }
 }

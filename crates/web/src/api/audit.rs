@@ -85,8 +85,11 @@ async fn audit(
         }
     }
     let rows = state.store.audit_of(&q.entity, &q.record).await?;
+    let reads = store::reads_chain(&study);
     Ok(Json(
-        rows.into_iter().filter(|r| r.chain == study).collect(),
+        rows.into_iter()
+            .filter(|r| r.chain == study || r.chain == reads)
+            .collect(),
     ))
 }
 

@@ -6,8 +6,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
+
 use store::Participant;
-use trial::QueryStatus;
+use trial::{ParticipantStatus, QueryStatus};
 
 use super::{error_page, i18n, label, render, Ctx, Viewer};
 use crate::access::{require, Operation};
@@ -112,23 +114,33 @@ async fn dashboard_page(
         .collect();
     let totals = row("", "", &mut participants.iter());
     let today = time::OffsetDateTime::now_utc().date();
-    let mut due = Vec::new();
-    for p in participants
+    // The visits of every enrolled participant in scope in one read (not one a participant),
+    // kept for the participants of the list just read.
+    let enrolled: HashMap<i64, &Participant> = participants
         .iter()
-        .filter(|p| p.status == trial::ParticipantStatus::Enrolled)
+        .filter(|p| p.status == ParticipantStatus::Enrolled)
+        .map(|p| (p.id, p))
+        .collect();
+    let mut due = Vec::new();
+    for visit in state
+        .store
+        .visits_in(&scope, ParticipantStatus::Enrolled)
+        .await?
     {
-        for v in service::visits(state, &scope, p.id, today).await? {
-            if v.status == "due" || v.status == "overdue" {
-                due.push(DueVisit {
-                    participant_id: p.id,
-                    label: label(p),
-                    site: p.site_id.clone(),
-                    visit: i18n::visit_name(study, &v.visit.visit_id, &v.visit.name, viewer.lang),
-                    target: v.visit.target.clone(),
-                    window: format!("{} – {}", v.visit.earliest, v.visit.latest),
-                    status: v.status,
-                });
-            }
+        let Some(p) = enrolled.get(&visit.participant_id) else {
+            continue;
+        };
+        let v = service::visit_view(visit, today);
+        if v.status == "due" || v.status == "overdue" {
+            due.push(DueVisit {
+                participant_id: p.id,
+                label: label(p),
+                site: p.site_id.clone(),
+                visit: i18n::visit_name(study, &v.visit.visit_id, &v.visit.name, viewer.lang),
+                target: v.visit.target.clone(),
+                window: format!("{} – {}", v.visit.earliest, v.visit.latest),
+                status: v.status,
+            });
         }
     }
     due.sort_by(|a, b| (b.status, &a.target).cmp(&(a.status, &b.target)));

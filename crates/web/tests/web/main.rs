@@ -20,6 +20,7 @@ mod browser_safety;
 mod browser_walk;
 mod common;
 mod contract;
+mod dashboard;
 mod defects;
 mod demo;
 mod dsmb;
