@@ -146,13 +146,48 @@ impl Tx<'_> {
     }
 }
 
-/// The work of a write: a closure over the transaction.
+/// The work of a write: a closure over the transaction. It is `Clone` so that a write the
+/// database aborts on a deadlock can run again from the start (see [`StoreError::is_retryable`]).
 pub(crate) trait Work<T>:
-    for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static
+    for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Clone + Send + 'static
 {
 }
-impl<T, F> Work<T> for F where F: for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static
-{}
+impl<T, F> Work<T> for F where
+    F: for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, Result<T>> + Clone + Send + 'static
+{
+}
+
+/// A part of a write that must not run twice (an export's writer of files), kept so that the
+/// write's closure stays `Clone`: a write run again after a deadlock finds it taken and fails
+/// with an error saying so, instead of writing the files twice.
+pub(crate) struct Once<F>(std::sync::Arc<std::sync::Mutex<Option<F>>>);
+
+impl<F> Clone for Once<F> {
+    fn clone(&self) -> Self {
+        Once(self.0.clone())
+    }
+}
+
+impl<F> Once<F> {
+    pub(crate) fn new(f: F) -> Once<F> {
+        Once(std::sync::Arc::new(std::sync::Mutex::new(Some(f))))
+    }
+
+    /// The part, the first time; an error after that.
+    pub(crate) fn take(&self) -> Result<F> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| {
+                StoreError::Database(sqlx::Error::Protocol(
+                    "the export was interrupted by the database (a deadlock) and cannot be \
+                     run again by itself: nothing was written, run it again"
+                        .into(),
+                ))
+            })
+    }
+}
 
 impl Store {
     /// Opens the database at `url` and applies the migrations: `sqlite:PATH` (the file is
@@ -395,19 +430,33 @@ impl Store {
                         (Dialect::Postgres, None) => &self.writer,
                         _ => &self.pool,
                     };
-                    async {
-                        let mut tx = pool.begin().await?;
-                        let out = work(Tx {
-                            conn: &mut tx,
-                            dialect: self.dialect,
-                            op,
-                            pending: None,
-                        })
-                        .await?;
-                        tx.commit().await?;
-                        Ok(out)
+                    // A transaction that PostgreSQL aborts on a deadlock or a serialization
+                    // failure is run again on a fresh copy of the write, up to
+                    // `lanes::RETRIES` times.
+                    let mut attempt = 0;
+                    loop {
+                        let work = work.clone();
+                        let out: Result<T> = async {
+                            let mut tx = pool.begin().await?;
+                            let out = work(Tx {
+                                conn: &mut tx,
+                                dialect: self.dialect,
+                                op,
+                                pending: None,
+                            })
+                            .await?;
+                            tx.commit().await?;
+                            Ok(out)
+                        }
+                        .await;
+                        match out {
+                            Err(e) if e.is_retryable() && attempt < lanes::RETRIES => {
+                                attempt += 1;
+                                tokio::time::sleep(lanes::backoff(attempt)).await;
+                            }
+                            out => break out,
+                        }
                     }
-                    .await
                 }
             };
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

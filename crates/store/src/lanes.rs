@@ -34,59 +34,121 @@ use crate::{Result, StoreError};
 #[cfg(test)]
 pub(crate) const LANES: usize = 4;
 
-/// Lanes per route as configured: `SCITRIAL_PG_LANES` when set to a number, else 0 (each write
-/// commits in a transaction of its own, appending to its chain under the chain's head). The
-/// lanes are opt-in until a batch that PostgreSQL aborts on a deadlock is run again: a batch
-/// holds the row locks of all its writes, so a batch of a study's route and one of the shared
-/// route can wait on each other, and PostgreSQL then fails one of them.
+/// Lanes per route when `SCITRIAL_PG_LANES` does not say.
+pub(crate) const DEFAULT_LANES: usize = 4;
+
+/// Lanes per route as configured: `SCITRIAL_PG_LANES` when set to a number (0: each write
+/// commits in a transaction of its own, appending to its chain under the chain's head), else
+/// [`DEFAULT_LANES`]. A batch holds the row locks of all its writes, so a batch of a study's
+/// route and one of the shared route can wait on each other; PostgreSQL then aborts one of
+/// them, which runs again ([`RETRIES`]).
 pub(crate) fn configured() -> usize {
     std::env::var("SCITRIAL_PG_LANES")
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .map_or(0, |n: usize| n.min(16))
+        .map_or(DEFAULT_LANES, |n: usize| n.min(16))
 }
 
 /// The most writes one batch takes.
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// Delivers a write's result once its batch's fate is known (`Some`: why the batch was not
-/// committed, for a write that itself succeeded).
-type Finish = Box<dyn FnOnce(Option<StoreError>) + Send>;
+/// How a write's run in a batch went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// It did its work: it stands or falls with its batch.
+    Done,
+    /// It failed with its own error: it is rolled back to its savepoint alone.
+    Failed,
+    /// The database aborted it on a deadlock or a serialization failure
+    /// ([`StoreError::is_retryable`]): the whole batch is rolled back and run again.
+    Again,
+}
 
-/// A write waiting for a lane: it runs inside the batch's transaction, audits into the batch's
-/// pending rows, says whether it failed and leaves its result to be delivered after the commit.
-pub(crate) type Job = Box<
-    dyn for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, (bool, Finish)>
-        + Send,
->;
+/// A write waiting for a lane. It can run more than once: a batch that the database aborts on
+/// a deadlock is rolled back and its writes run again (each run on a fresh copy of the
+/// write's closure). Its result is delivered once its batch's fate is known.
+pub(crate) trait Write: Send {
+    /// Runs the write inside the batch's transaction, its audit rows into the batch's pending
+    /// rows, and keeps its result.
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut AnyConnection,
+        pending: &'c mut Pending,
+    ) -> BoxFuture<'c, Ran>;
+    /// Delivers the result of the last run (`Some`: why the batch was not committed, for a
+    /// write that itself succeeded, or that never ran).
+    fn finish(self: Box<Self>, batch_error: Option<StoreError>);
+}
+
+/// A write queued on a lane.
+pub(crate) type Job = Box<dyn Write>;
+
+/// A write's closure, its last result and where the result goes.
+struct Queued<T, F> {
+    work: F,
+    out: Option<Result<T>>,
+    send: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Write for Queued<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+        + Clone
+        + Send
+        + 'static,
+{
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut AnyConnection,
+        pending: &'c mut Pending,
+    ) -> BoxFuture<'c, Ran> {
+        let work = self.work.clone();
+        Box::pin(async move {
+            let out = work(conn, pending).await;
+            let ran = match &out {
+                Ok(_) => Ran::Done,
+                Err(e) if e.is_retryable() => Ran::Again,
+                Err(_) => Ran::Failed,
+            };
+            self.out = Some(out);
+            ran
+        })
+    }
+
+    fn finish(self: Box<Self>, batch_error: Option<StoreError>) {
+        let result = match (self.out, batch_error) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), None) => Ok(value),
+            (_, Some(e)) => Err(e),
+            (None, None) => Err(writer_failed("the write was not run")),
+        };
+        // The caller may have gone away; its write stands or falls with the batch.
+        let _ = self.send.send(result);
+    }
+}
 
 /// Wraps a write as a [`Job`] and gives the receiver of its result.
 pub(crate) fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
     F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+        + Clone
         + Send
         + 'static,
 {
     let (send, receive) = oneshot::channel();
-    let job: Job = Box::new(move |conn, pending| {
-        Box::pin(async move {
-            let out = work(conn, pending).await;
-            let failed = out.is_err();
-            let finish: Finish = Box::new(move |batch_error| {
-                let result = match (out, batch_error) {
-                    (Err(e), _) => Err(e),
-                    (Ok(value), None) => Ok(value),
-                    (Ok(_), Some(e)) => Err(e),
-                };
-                // The caller may have gone away; its write stands or falls with the batch.
-                let _ = send.send(result);
-            });
-            (failed, finish)
-        })
+    let job: Job = Box::new(Queued {
+        work,
+        out: None,
+        send,
     });
     (job, receive)
 }
+
+/// How often a batch aborted on a deadlock or a serialization failure is run again before its
+/// writes are told so.
+pub(crate) const RETRIES: u32 = 5;
 
 /// The PostgreSQL writer: its thread, its pool, and a queue per route.
 pub(crate) struct Lanes {
@@ -217,9 +279,8 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
                 }
             },
         };
-        let mut finishes = Vec::with_capacity(batch.len());
         let mut pending = Pending::default();
-        let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
+        let written = AssertUnwindSafe(write(&mut conn, &mut batch, &mut pending))
             .catch_unwind()
             .await;
         drop(queue);
@@ -231,7 +292,7 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
             }
             failed => failed,
         };
-        kept = answer(conn, outcome, finishes, &counts).await;
+        kept = answer(conn, outcome, batch, &counts).await;
     }
 }
 
@@ -240,12 +301,11 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
 #[cfg(test)]
 pub(crate) async fn commit(
     mut conn: PoolConnection<Any>,
-    batch: Vec<Job>,
+    mut batch: Vec<Job>,
     counts: &Counts,
 ) -> Option<PoolConnection<Any>> {
-    let mut finishes = Vec::with_capacity(batch.len());
     let mut pending = Pending::default();
-    let written = AssertUnwindSafe(write(&mut conn, batch, &mut finishes, &mut pending))
+    let written = AssertUnwindSafe(write(&mut conn, &mut batch, &mut pending))
         .catch_unwind()
         .await;
     let outcome = match written {
@@ -256,7 +316,7 @@ pub(crate) async fn commit(
         }
         failed => failed,
     };
-    answer(conn, outcome, finishes, counts).await
+    answer(conn, outcome, batch, counts).await
 }
 
 /// How a batch ended: a panic (a bug in a write) is caught, and fails the batch, not the lane.
@@ -267,14 +327,14 @@ type Outcome = std::thread::Result<std::result::Result<(), Unsealed>>;
 async fn answer(
     mut conn: PoolConnection<Any>,
     outcome: Outcome,
-    finishes: Vec<Finish>,
+    batch: Vec<Job>,
     counts: &Counts,
 ) -> Option<PoolConnection<Any>> {
     match outcome {
         Ok(Ok(())) => {
-            counts.add(finishes.len() as u64);
-            for finish in finishes {
-                finish(None);
+            counts.add(batch.len() as u64);
+            for job in batch {
+                job.finish(None);
             }
             return Some(conn);
         }
@@ -290,8 +350,8 @@ async fn answer(
                 "{refusal}, before a write committed in the same batch as this one; nothing was \
                  written, send it again"
             );
-            for (i, finish) in finishes.into_iter().enumerate() {
-                finish(Some(if writes.contains(&i) {
+            for (i, job) in batch.into_iter().enumerate() {
+                job.finish(Some(if writes.contains(&i) {
                     copy(&refusal)
                 } else {
                     writer_failed(&why)
@@ -299,20 +359,18 @@ async fn answer(
             }
         }
         Ok(Err(Unsealed::Failed(e))) => {
-            let why = e.to_string();
-            for finish in finishes {
-                finish(Some(writer_failed(&why)));
+            for job in batch {
+                job.finish(Some(batch_failed(&e)));
             }
         }
         Err(_) => {
-            for finish in finishes {
-                finish(Some(writer_failed(
+            for job in batch {
+                job.finish(Some(writer_failed(
                     "a write of the batch failed unexpectedly",
                 )));
             }
         }
     }
-    // Writes not reached were dropped: their callers hear that the writer could not take them.
     match conn.execute("ROLLBACK").await {
         Ok(_) => Some(conn),
         Err(_) => {
@@ -323,32 +381,65 @@ async fn answer(
     }
 }
 
+/// The error told to every write of a batch that failed as a whole. A server that went away
+/// stays such an error (the API answers 503: the outcome may be unknown, look before sending
+/// again).
+fn batch_failed(e: &StoreError) -> StoreError {
+    if e.is_unavailable() {
+        StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            format!("the write was not committed: {e}"),
+        )))
+    } else {
+        writer_failed(&e.to_string())
+    }
+}
+
 /// The write phase: every write of the batch in its own savepoint, their audit rows kept in
-/// `pending`.
+/// `pending`. A write that the database aborts on a deadlock or a serialization failure
+/// ([`Ran::Again`]) rolls the whole batch back, which lets go of every row it held (so the
+/// other transaction of the cycle goes on), and the batch runs again from its first write, up
+/// to [`RETRIES`] times; after that such a write fails alone, with the database's error.
 async fn write(
     conn: &mut AnyConnection,
-    batch: Vec<Job>,
-    finishes: &mut Vec<Finish>,
+    batch: &mut [Job],
     pending: &mut Pending,
 ) -> std::result::Result<(), Unsealed> {
     let failed = |e: sqlx::Error| Unsealed::Failed(e.into());
-    // Statements between the writes go to the server together: one write's savepoint is
-    // released and the next one's taken in one round trip.
-    let mut between = "BEGIN; SAVEPOINT w";
-    for job in batch {
-        conn.execute(sqlx::raw_sql(between)).await.map_err(failed)?;
-        let mark = pending.start(finishes.len());
-        let (write_failed, finish) = job(conn, pending).await;
-        finishes.push(finish);
-        if write_failed {
-            conn.execute("ROLLBACK TO SAVEPOINT w")
-                .await
-                .map_err(failed)?;
-            pending.undo(mark);
+    let mut attempt = 0;
+    'batch: loop {
+        // Statements between the writes go to the server together: one write's savepoint is
+        // released and the next one's taken in one round trip.
+        let mut between = "BEGIN; SAVEPOINT w";
+        for (i, job) in batch.iter_mut().enumerate() {
+            conn.execute(sqlx::raw_sql(between)).await.map_err(failed)?;
+            let mark = pending.start(i);
+            match job.run(conn, pending).await {
+                Ran::Done => {}
+                Ran::Again if attempt < RETRIES => {
+                    conn.execute("ROLLBACK").await.map_err(failed)?;
+                    *pending = Pending::default();
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue 'batch;
+                }
+                Ran::Failed | Ran::Again => {
+                    conn.execute("ROLLBACK TO SAVEPOINT w")
+                        .await
+                        .map_err(failed)?;
+                    pending.undo(mark);
+                }
+            }
+            between = "RELEASE SAVEPOINT w; SAVEPOINT w";
         }
-        between = "RELEASE SAVEPOINT w; SAVEPOINT w";
+        return Ok(());
     }
-    Ok(())
+}
+
+/// How long a write aborted on a deadlock waits before its `attempt`-th run: long enough for
+/// the other transaction of the cycle to commit, growing with each attempt.
+pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(5 * u64::from(attempt))
 }
 
 /// The seal and the commit (see [`seal::seal`]).

@@ -336,3 +336,90 @@ async fn a_study_held_does_not_hold_another_study() {
     assert_eq!(chain_records(&pool, "STUDY-A").await, ["a1", "a2"]);
     assert_intact(&store).await;
 }
+
+/// A write that updates `first` then `second` of `lane_rows` (waiting at `barrier` between the
+/// two on its first run only), audits on `chain`, and counts its runs.
+fn crossing(
+    first: &'static str,
+    second: &'static str,
+    chain: &'static str,
+    barrier: std::sync::Arc<tokio::sync::Barrier>,
+    runs: std::sync::Arc<std::sync::atomic::AtomicU32>,
+) -> impl for<'c> FnOnce(Tx<'c>) -> futures::future::BoxFuture<'c, Result<()>> + Clone + Send + 'static
+{
+    move |mut tx: Tx<'_>| {
+        Box::pin(async move {
+            let run = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            for (i, k) in [first, second].into_iter().enumerate() {
+                sqlx::query("UPDATE lane_rows SET n = n + 1 WHERE k = $1")
+                    .bind(k)
+                    .execute(tx.conn())
+                    .await?;
+                if i == 0 && run < 2 {
+                    // Both writes hold their first row before either asks for its second.
+                    barrier.wait().await;
+                }
+            }
+            tx.audit(chain, &Actor::system(), &[change(first)]).await
+        })
+    }
+}
+
+/// Two writes that lock two rows in opposite orders, one on a study's route and one on the
+/// shared route (or each in a transaction of its own, without the lanes): PostgreSQL breaks the
+/// deadlock by aborting one of them, which is run again and commits. Neither caller sees an
+/// error, each row is updated once by each write, and the chains verify.
+#[tokio::test]
+async fn a_write_aborted_on_a_deadlock_runs_again() {
+    for lanes in [crate::lanes::LANES, 0] {
+        let Some(store) = postgres().await else {
+            return;
+        };
+        let store = if lanes == 0 {
+            let url = store.url().to_string();
+            Store::open_with_lanes(&url, 0).await.unwrap()
+        } else {
+            store
+        };
+        let pool = store.raw_pool().clone();
+        pool.execute(
+            "CREATE TABLE lane_rows (k TEXT PRIMARY KEY, n INTEGER NOT NULL); \
+             INSERT INTO lane_rows VALUES ('x', 0), ('y', 0)",
+        )
+        .await
+        .unwrap();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let one = store.write_in(
+            "DEADLOCK-A",
+            "lane_test",
+            crossing("x", "y", "DEADLOCK-A", barrier.clone(), runs.clone()),
+        );
+        let other = store.write(
+            "lane_test",
+            crossing("y", "x", "DEADLOCK-B", barrier.clone(), runs.clone()),
+        );
+        let (one, other) =
+            tokio::time::timeout(Duration::from_secs(30), futures::future::join(one, other))
+                .await
+                .expect("the deadlocked writes never finished");
+        one.unwrap_or_else(|e| panic!("lanes {lanes}: {e}"));
+        other.unwrap_or_else(|e| panic!("lanes {lanes}: {e}"));
+        assert!(
+            runs.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+            "lanes {lanes}: no write was aborted and run again"
+        );
+        let rows: Vec<(String, i32)> = sqlx::query_as("SELECT k, n FROM lane_rows ORDER BY k")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows,
+            [("x".to_string(), 2), ("y".to_string(), 2)],
+            "lanes {lanes}"
+        );
+        assert_eq!(chain_records(&pool, "DEADLOCK-A").await, ["x"]);
+        assert_eq!(chain_records(&pool, "DEADLOCK-B").await, ["y"]);
+        assert_intact(&store).await;
+    }
+}

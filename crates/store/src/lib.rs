@@ -171,6 +171,20 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database gave up on the transaction for a reason that running it again can
+    /// cure: a deadlock it broke by aborting this transaction (SQLSTATE 40P01), or a
+    /// serialization failure (40001). Only PostgreSQL reports them (SQLite has one writer).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|code| matches!(&*code, "40P01" | "40001")),
+            _ => false,
+        }
+    }
+}
+
 /// Maps a unique-key violation to a conflict on `field`.
 pub(crate) fn conflict(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
     let (field, message) = (field.to_string(), message.to_string());

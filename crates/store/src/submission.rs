@@ -139,8 +139,10 @@ impl Store {
         F: FnOnce(SubmissionData) -> std::result::Result<Exported<T>, E> + Send + 'static,
     {
         let (scope, format, by) = (scope.clone(), format.to_string(), by.clone());
+        let map = crate::db::Once::new(map);
         self.write("export_submission", move |mut tx| {
             Box::pin(async move {
+                let map = map.take()?;
                 let data = load(tx.conn(), &scope, with_treatments).await?;
                 let exported = match map(data) {
                     Ok(e) => e,
@@ -383,15 +385,17 @@ impl Store {
         scope: &Scope,
         with_treatments: bool,
         by: &Actor,
-        mut each: F,
+        each: F,
     ) -> Result<std::result::Result<(), E>>
     where
         E: Send + 'static,
         F: FnMut(CasebookPart) -> std::result::Result<(), E> + Send + 'static,
     {
         let (scope, by) = (scope.clone(), by.clone());
+        let each = crate::db::Once::new(each);
         self.write("export_casebooks", move |mut tx| {
             Box::pin(async move {
+                let mut each = each.take()?;
                 let conn = tx.conn();
                 let users: Vec<(String, String)> = sqlx::query_as(
                     "SELECT username, full_name FROM users u WHERE EXISTS (SELECT 1 FROM \

@@ -299,11 +299,9 @@ fn randomization_simulate_reports_balance_and_predictability() {
 }
 
 /// The load test's figures from a short run (`--clients 4 --seconds 1`, two studies written at
-/// once, PostgreSQL with its lanes): parsed from its report.
+/// once, PostgreSQL with its lanes, the default): parsed from its report.
 fn short_load_test(database: &str) -> String {
     let out = bin()
-        // PostgreSQL's lanes are opt-in; the load test measures them.
-        .env("SCITRIAL_PG_LANES", "4")
         .args([
             "load-test",
             "--clients",

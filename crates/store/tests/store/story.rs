@@ -1258,7 +1258,7 @@ async fn a_casebook_signature_covers_every_visit_and_any_change_voids_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_commit_together_and_a_failing_one_is_refused_alone() {
     for db in stores().await {
-        // PostgreSQL with its lanes turned on (they are opt-in).
+        // PostgreSQL with its lanes (the default; opened with them whatever the environment says).
         let store = Backend::open_with_lanes(db, 4).await.unwrap();
         let store = std::sync::Arc::new(store);
         let study = with_study(&store).await;
