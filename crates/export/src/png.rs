@@ -170,6 +170,64 @@ pub fn fonts() -> Fonts {
     font_set().fonts.clone()
 }
 
+/// A text of an SVG document as the renderer lays it out with the machine's fonts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextExtent {
+    /// The text.
+    pub text: String,
+    /// Its font size (of its first span).
+    pub size: f32,
+    /// Whether it is bold (weight 600 or more).
+    pub bold: bool,
+    /// How wide it is laid out along its baseline, in the document's units.
+    pub width: f32,
+    /// The box it takes in the document (turned texts: the box around the turned one).
+    pub x: f32,
+    /// The box's top.
+    pub y: f32,
+    /// The box's width.
+    pub box_width: f32,
+    /// The box's height.
+    pub box_height: f32,
+}
+
+/// Each text of the SVG document as the renderer lays it out (with the fonts
+/// [`svg_to_png`] draws with), in document order: what a check of a figure's layout
+/// against the real fonts reads.
+pub fn text_extents(svg: &str) -> Result<Vec<TextExtent>, PngError> {
+    fn walk(group: &usvg::Group, out: &mut Vec<TextExtent>) {
+        for node in group.children() {
+            match node {
+                usvg::Node::Group(g) => walk(g, out),
+                usvg::Node::Text(t) => {
+                    let text: String = t.chunks().iter().map(|c| c.text()).collect();
+                    let span = t.chunks().first().and_then(|c| c.spans().first());
+                    let (own, abs) = (t.bounding_box(), t.abs_bounding_box());
+                    out.push(TextExtent {
+                        text,
+                        size: span.map_or(0.0, |s| s.font_size().get()),
+                        bold: span.is_some_and(|s| s.font().weight() >= 600),
+                        width: own.width(),
+                        x: abs.x(),
+                        y: abs.y(),
+                        box_width: abs.width(),
+                        box_height: abs.height(),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    let options = usvg::Options {
+        fontdb: Arc::clone(&font_set().db),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| PngError::Svg(e.to_string()))?;
+    let mut out = Vec::new();
+    walk(tree.root(), &mut out);
+    Ok(out)
+}
+
 /// The SVG document drawn as a PNG at `scale` (1: one pixel per SVG unit): its width and
 /// height are the SVG's times the scale, rounded up.
 pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, PngError> {

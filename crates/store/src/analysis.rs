@@ -521,14 +521,16 @@ async fn forms(conn: &mut AnyConnection, study: &Study) -> Result<HashMap<i64, F
             continue;
         };
         // Of an ISNCSCI exam the walking prognosis does not read, only the classification is
-        // kept: the exam is skipped, not built (most of the stored text of a trial).
+        // kept: the exam is skipped, not built (most of the stored text of a trial). A form
+        // that holds no classification is read whole: the analysis classifies its exam.
         let read = if form.kind == FormKind::Isncsci && !walking_visit(study, &visit_id) {
-            serde_json::from_str::<Classified>(&data).map(|c| {
-                let mut kept = serde_json::Map::new();
-                if let Some(c) = c.classification {
+            serde_json::from_str::<Classified>(&data).and_then(|c| match c.classification {
+                Some(c) if c.as_object().is_some_and(|m| !m.is_empty()) => {
+                    let mut kept = serde_json::Map::new();
                     kept.insert("classification".into(), c);
+                    Ok(serde_json::Value::Object(kept))
                 }
-                serde_json::Value::Object(kept)
+                _ => serde_json::from_str(&data),
             })
         } else {
             serde_json::from_str(&data)

@@ -1,12 +1,14 @@
 //! The export crate's files read back by independent readers: every XPT file written here is
 //! read by PyPI `pyreadstat` (ReadStat) and by pandas' own `read_sas(format="xport")`, and
 //! each name, label and value must come back as written, numbers bit for bit; the figures'
-//! PNGs are read by Pillow ([`png_figures`]).
+//! PNGs are read by Pillow ([`png_figures`]), and their text as the fonts lay it out is no
+//! wider than the figures' estimate ([`figure_text`]).
 //!
 //! The readers run under the Python of `SCITRIAL_PYTHON` (CI: the venv with
 //! `tools/python/requirements.txt`). Without it the test is skipped with a note, unless
 //! `SCITRIAL_REQUIRE_PYTHON_TOOLS` is set (as CI sets it), when it fails.
 
+mod figure_text;
 mod png_figures;
 
 use std::path::{Path, PathBuf};

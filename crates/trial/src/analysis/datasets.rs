@@ -106,6 +106,8 @@ pub struct AdisnRow {
     pub aval: Option<f64>,
     /// `AVALC`.
     pub avalc: String,
+    /// `AVALRSN`: why `AVAL` (or, for the level, `AVALC`) is missing; empty when it is not.
+    pub avalrsn: String,
     /// `BASE`.
     pub base: Option<f64>,
     /// `BASEC`.
@@ -381,6 +383,7 @@ fn adisn_rows(
             }),
             aval: m.value,
             avalc: m.text.clone(),
+            avalrsn: m.reason.clone().unwrap_or_default(),
             base: baseline.and_then(|b| b.value),
             basec: baseline.map(|b| b.text.clone()).unwrap_or_default(),
             chg,

@@ -8,7 +8,8 @@
 
 use std::fmt::Write as _;
 
-use super::consort::Consort;
+pub use super::consort_figure::consort_svg;
+use super::text::{wrap, wrap_phrases, Font};
 use super::{AdslRow, Datasets, Param};
 use crate::study::Study;
 
@@ -32,12 +33,12 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A small SVG document being written.
-struct Svg {
+pub(super) struct Svg {
     out: String,
 }
 
 impl Svg {
-    fn new(width: u32, height: u32, title: &str) -> Svg {
+    pub(super) fn new(width: u32, height: u32, title: &str) -> Svg {
         let mut out = String::new();
         let _ = write!(
             out,
@@ -48,7 +49,7 @@ impl Svg {
     }
 
     /// A document with its title written at the top.
-    fn titled(width: u32, height: u32, title: &str) -> Svg {
+    pub(super) fn titled(width: u32, height: u32, title: &str) -> Svg {
         let mut svg = Svg::new(width, height, title);
         svg.text(
             f64::from(width) / 2.0,
@@ -60,7 +61,7 @@ impl Svg {
         svg
     }
 
-    fn text(&mut self, x: f64, y: f64, anchor: &str, extra: &str, text: &str) {
+    pub(super) fn text(&mut self, x: f64, y: f64, anchor: &str, extra: &str, text: &str) {
         let _ = write!(
             self.out,
             "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\"{extra}>{}</text>",
@@ -68,21 +69,36 @@ impl Svg {
         );
     }
 
-    fn line(&mut self, (x1, y1): (f64, f64), (x2, y2): (f64, f64), stroke: &str, width: f64) {
+    pub(super) fn line(
+        &mut self,
+        (x1, y1): (f64, f64),
+        (x2, y2): (f64, f64),
+        stroke: &str,
+        width: f64,
+    ) {
         let _ = write!(
             self.out,
             "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>"
         );
     }
 
-    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: &str) {
+    pub(super) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: &str) {
         let _ = write!(
             self.out,
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\" stroke=\"{stroke}\"/>"
         );
     }
 
-    fn end(mut self) -> String {
+    /// Opens a group whose `<title>` is `title` (what a pointer over its text shows).
+    pub(super) fn open_titled_group(&mut self, title: &str) {
+        let _ = write!(self.out, "<g><title>{}</title>", escape(title));
+    }
+
+    pub(super) fn close_group(&mut self) {
+        self.out.push_str("</g>");
+    }
+
+    pub(super) fn end(mut self) -> String {
         self.out.push_str("</svg>\n");
         self.out
     }
@@ -232,11 +248,166 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn legend(svg: &mut Svg, groups: &[Group], x: f64, y: f64) {
-    for (i, g) in groups.iter().enumerate() {
-        let y = y + 18.0 * i as f64;
-        svg.rect(x, y - 9.0, 12.0, 12.0, g.colour, g.colour);
-        svg.text(x + 18.0, y + 1.0, "start", "", &g.name);
+/// The widest a legend's name is drawn before it wraps.
+const LEGEND_TEXT: f64 = 220.0;
+
+/// The legend: each group's swatch and its name, wrapped to [`LEGEND_TEXT`].
+struct Legend {
+    entries: Vec<(&'static str, Vec<String>, bool)>,
+}
+
+impl Legend {
+    fn of(groups: &[Group]) -> Legend {
+        let entries = groups
+            .iter()
+            .map(|g| {
+                let w = wrap_phrases(&g.name, Font::BODY, LEGEND_TEXT, 3);
+                (g.colour, w.lines, w.truncated)
+            })
+            .collect();
+        Legend { entries }
+    }
+
+    /// Its width from the swatch's left edge to the end of the widest name.
+    fn width(&self) -> f64 {
+        18.0 + self
+            .entries
+            .iter()
+            .flat_map(|(_, lines, _)| lines)
+            .map(|l| Font::BODY.width(l))
+            .fold(0.0, f64::max)
+    }
+
+    fn draw(&self, svg: &mut Svg, groups: &[Group], x: f64, mut y: f64) {
+        for ((colour, lines, cut), g) in self.entries.iter().zip(groups) {
+            svg.rect(x, y - 9.0, 12.0, 12.0, colour, colour);
+            if *cut {
+                svg.open_titled_group(&g.name);
+            }
+            for (i, line) in lines.iter().enumerate() {
+                svg.text(x + 18.0, y + 1.0 + 14.0 * i as f64, "start", "", line);
+            }
+            if *cut {
+                svg.close_group();
+            }
+            y += 18.0 + 14.0 * (lines.len() as f64 - 1.0);
+        }
+    }
+}
+
+/// The least space between two visits' names side by side.
+const LABEL_GAP: f64 = 6.0;
+/// The distance between the baselines of a name's lines.
+const LABEL_LEADING: f64 = 14.0;
+/// The longest a slanted name is drawn before it is cut.
+const SLANTED_TEXT: f64 = 150.0;
+/// The least distance between two slanted names' baselines.
+const SLANTED_SPACING: f64 = 15.0;
+
+/// How the visits' names are set under the axis: level, on one line or wrapped to their
+/// slot; else slanted at 45°, only every `step`-th one when even slanted they would collide,
+/// each cut to [`SLANTED_TEXT`] (the whole name in a `<title>`).
+enum XLabels {
+    Level(Vec<Vec<String>>),
+    Slanted {
+        step: usize,
+        names: Vec<(String, Option<String>)>,
+    },
+}
+
+impl XLabels {
+    fn of(names: &[String], slot: f64) -> XLabels {
+        let room = slot - LABEL_GAP;
+        if names.iter().all(|n| Font::BODY.width(n) <= room) {
+            return XLabels::Level(names.iter().map(|n| vec![n.clone()]).collect());
+        }
+        let wrapped: Vec<_> = names
+            .iter()
+            .map(|n| wrap_phrases(n, Font::BODY, room, 3))
+            .collect();
+        let fits = wrapped
+            .iter()
+            .all(|w| !w.truncated && w.lines.iter().all(|l| Font::BODY.width(l) <= room));
+        if fits {
+            return XLabels::Level(wrapped.into_iter().map(|w| w.lines).collect());
+        }
+        let apart = slot * std::f64::consts::FRAC_1_SQRT_2;
+        let step = (SLANTED_SPACING / apart).ceil().max(1.0) as usize;
+        let names = names
+            .iter()
+            .map(|n| {
+                let w = wrap(n, Font::BODY, SLANTED_TEXT, 1, "");
+                let line = w.lines.into_iter().next().unwrap_or_default();
+                (line, w.truncated.then(|| n.clone()))
+            })
+            .collect();
+        XLabels::Slanted { step, names }
+    }
+
+    /// How far below the axis the names reach.
+    fn depth(&self) -> f64 {
+        match self {
+            XLabels::Level(lines) => {
+                let most = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+                18.0 + LABEL_LEADING * (most as f64 - 1.0) + 4.0
+            }
+            XLabels::Slanted { names, .. } => {
+                let longest = names
+                    .iter()
+                    .map(|(n, _)| Font::BODY.width(n))
+                    .fold(0.0, f64::max);
+                14.0 + (longest + Font::BODY.size) * std::f64::consts::FRAC_1_SQRT_2
+            }
+        }
+    }
+
+    /// How far left of the first slot's left edge the names reach (slanted names hang to the
+    /// left of their slots); none when level.
+    fn reach_left(&self, slot: f64) -> f64 {
+        match self {
+            XLabels::Level(_) => 0.0,
+            XLabels::Slanted { step, names } => names
+                .iter()
+                .enumerate()
+                .step_by(*step)
+                .map(|(i, (n, _))| {
+                    let along = Font::BODY.width(n) + 0.9 * Font::BODY.size;
+                    along * std::f64::consts::FRAC_1_SQRT_2 - 4.0 - slot * (i as f64 + 0.5)
+                })
+                .fold(0.0, f64::max),
+        }
+    }
+
+    /// The names under the slots' centres `x(i)`, the axis at `base`.
+    fn draw(&self, svg: &mut Svg, x: impl Fn(usize) -> f64, base: f64) {
+        match self {
+            XLabels::Level(lines) => {
+                for (i, lines) in lines.iter().enumerate() {
+                    for (j, line) in lines.iter().enumerate() {
+                        let y = base + 18.0 + LABEL_LEADING * j as f64;
+                        svg.text(x(i), y, "middle", "", line);
+                    }
+                }
+            }
+            XLabels::Slanted { step, names } => {
+                for (i, (name, full)) in names.iter().enumerate().step_by(*step) {
+                    let (x, y) = (x(i) + 4.0, base + 14.0);
+                    if let Some(full) = full {
+                        svg.open_titled_group(full);
+                    }
+                    svg.text(
+                        x,
+                        y,
+                        "end",
+                        &format!(" transform=\"rotate(-45 {x:.1} {y:.1})\""),
+                        name,
+                    );
+                    if full.is_some() {
+                        svg.close_group();
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -296,17 +467,25 @@ fn by_visit_svg(study: &Study, data: &Datasets, zh: bool, absolute: bool) -> Str
         (true, true) => "各访视平均总运动评分（95% 置信区间）",
         (true, false) => "Mean total motor score by visit (95% CI)",
     };
-    let (width, height) = (720u32, 420u32);
-    let mut svg = Svg::titled(width, height, title);
+    let frame_width = 470.0;
+    let slot = frame_width / visits.len().max(1) as f64;
+    let names: Vec<String> = visits.iter().map(|(_, v)| name_of(v)).collect();
+    let labels = XLabels::of(&names, slot);
+    let legend = Legend::of(&groups);
+    // Wide enough for the legend and for the visits' names, tall enough for the names.
+    let left = 70.0f64.max(labels.reach_left(slot) + 8.0);
+    let width = (left + frame_width + 20.0 + legend.width() + 20.0).max(720.0);
+    let height = (45.0 + 300.0 + labels.depth() + 16.0).max(420.0);
+    let mut svg = Svg::titled(width.ceil() as u32, height.ceil() as u32, title);
     let values = points.iter().flatten().flatten().flat_map(|(m, ci, _)| {
         let (lo, hi) = ci.unwrap_or((*m, *m));
         [*m, lo, hi]
     });
     let (y_min, y_max) = range(values);
     let frame = Frame {
-        left: 70.0,
+        left,
         top: 45.0,
-        width: 470.0,
+        width: frame_width,
         height: 300.0,
         y_min,
         y_max,
@@ -342,15 +521,11 @@ fn by_visit_svg(study: &Study, data: &Datasets, zh: bool, absolute: bool) -> Str
         );
         return svg.end();
     }
-    let slot = frame.width / visits.len() as f64;
     let x_of = |i: usize, g: usize| {
         let spread = 10.0 * (g as f64 - (groups.len() as f64 - 1.0) / 2.0);
         frame.left + slot * (i as f64 + 0.5) + spread
     };
-    for (i, (_, visit)) in visits.iter().enumerate() {
-        let x = frame.left + slot * (i as f64 + 0.5);
-        svg.text(x, base + 18.0, "middle", "", &name_of(visit));
-    }
+    labels.draw(&mut svg, |i| frame.left + slot * (i as f64 + 0.5), base);
     for (gi, (g, row)) in groups.iter().zip(&points).enumerate() {
         let mut previous: Option<(f64, f64)> = None;
         for (i, point) in row.iter().enumerate() {
@@ -387,7 +562,7 @@ fn by_visit_svg(study: &Study, data: &Datasets, zh: bool, absolute: bool) -> Str
             previous = Some((x, y));
         }
     }
-    legend(
+    legend.draw(
         &mut svg,
         &groups,
         frame.left + frame.width + 20.0,
@@ -417,8 +592,9 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
     } else {
         "Change in total motor score at the primary visit, each participant"
     };
-    let (width, height) = (720u32, 400u32);
-    let mut svg = Svg::titled(width, height, title);
+    let legend = Legend::of(&groups);
+    let width = (70.0 + 470.0 + 20.0 + legend.width() + 20.0).max(720.0);
+    let mut svg = Svg::titled(width.ceil() as u32, 400, title);
     let (y_min, y_max) = range(bars.iter().map(|b| b.0));
     let frame = Frame {
         left: 70.0,
@@ -462,7 +638,7 @@ pub fn waterfall_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             colour,
         );
     }
-    legend(
+    legend.draw(
         &mut svg,
         &groups,
         frame.left + frame.width + 20.0,
@@ -515,17 +691,26 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             table[from][to] += 1;
         }
         let left = 40.0 + panel * gi as f64 + cell;
-        let top = 80.0;
+        let top = 84.0;
+        // The group's name on one line over its table, cut to the panel (the whole in a
+        // `<title>`).
+        let name = wrap(&g.name, Font::BOLD, panel - 12.0, 1, "");
+        if name.truncated {
+            svg.open_titled_group(&g.name);
+        }
         svg.text(
             left + cell * 2.5,
-            50.0,
+            48.0,
             "middle",
             " font-weight=\"bold\"",
-            &g.name,
+            &name.lines.concat(),
         );
+        if name.truncated {
+            svg.close_group();
+        }
         svg.text(
             left + cell * 2.5,
-            68.0,
+            64.0,
             "middle",
             "",
             if zh { "主要访视" } else { "Primary visit" },
@@ -583,165 +768,5 @@ pub fn ais_shift_svg(study: &Study, data: &Datasets, zh: bool) -> String {
             "Green: better by one grade or more; red: worse"
         },
     );
-    svg.end()
-}
-
-/// Marks a line of the CONSORT figure as recorded text (drawn with `lang="en"`).
-const RECORDED: char = '\u{1}';
-
-/// The Chinese of a reason the CONSORT flow words itself ([`super::consort`]), `None` for a
-/// reason recorded in the study.
-fn consort_reason_zh(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "still in screening" => "仍在筛选中",
-        "discontinued before the primary visit's exam" => "在主要访视检查前中止",
-        "no total motor score at the primary visit" => "主要访视无运动总分",
-        _ => return None,
-    })
-}
-
-/// The CONSORT 2025 flow diagram of the counts.
-pub fn consort_svg(c: &Consort, zh: bool) -> String {
-    let t = |en: &'static str, cn: &'static str| if zh { cn } else { en };
-    let columns = c.groups.len().max(1);
-    let col_w = 250.0;
-    let width = (col_w * columns as f64 + 40.0).max(620.0);
-    let mut boxes: Vec<(f64, f64, f64, Vec<String>)> = Vec::new();
-    // A reason the analysis words itself is drawn in the figure's language; one recorded in
-    // the study (an eligibility rule's sentence, a withdrawal reason as typed) as recorded,
-    // marked as English text in a Chinese figure (`RECORDED` before it, `lang="en"` drawn).
-    let reasons = |list: &[super::consort::Count]| -> Vec<String> {
-        list.iter()
-            .take(6)
-            .map(|r| match (zh, consort_reason_zh(&r.reason)) {
-                (true, Some(cn)) => format!("• {cn} (n = {})", r.n),
-                (true, None) => format!("{RECORDED}• {} (n = {})", r.reason, r.n),
-                (false, _) => format!("• {} (n = {})", r.reason, r.n),
-            })
-            .collect()
-    };
-    let center = width / 2.0;
-    boxes.push((
-        center - 130.0,
-        40.0,
-        260.0,
-        vec![format!(
-            "{} (n = {})",
-            t("Assessed for eligibility", "评估是否符合入选条件"),
-            c.assessed
-        )],
-    ));
-    let mut excluded = vec![format!("{} (n = {})", t("Excluded", "排除"), c.excluded)];
-    excluded.extend(reasons(&c.excluded_reasons));
-    let excluded_top = 95.0;
-    boxes.push((center + 40.0, excluded_top, width - center - 60.0, excluded));
-    let randomised_top =
-        excluded_top + 30.0 + 16.0 * (c.excluded_reasons.len().min(6) as f64 + 1.0);
-    boxes.push((
-        center - 130.0,
-        randomised_top,
-        260.0,
-        vec![format!(
-            "{} (n = {})",
-            t("Randomised", "随机化"),
-            c.randomised
-        )],
-    ));
-    let group_top = randomised_top + 70.0;
-    let mut bottom = group_top;
-    let col_left = (width - col_w * columns as f64) / 2.0;
-    let mut group_boxes = Vec::new();
-    for (i, g) in c.groups.iter().enumerate() {
-        let x = col_left + col_w * i as f64 + 10.0;
-        let w = col_w - 20.0;
-        let received = match g.received {
-            Some(n) => format!(
-                "{} (n = {n})",
-                t("Received allocated product", "接受了分配的产品")
-            ),
-            None => format!(
-                "{}: {}",
-                t("Received allocated product", "接受了分配的产品"),
-                t("not recorded", "未记录")
-            ),
-        };
-        let mut allocation = vec![
-            format!(
-                "{}: {}",
-                t("Allocated", "分配至"),
-                match (zh, &g.name_zh) {
-                    (true, Some(cn)) => cn.as_str(),
-                    _ => g.name.as_str(),
-                }
-            ),
-            format!("(n = {})", g.allocated),
-            received,
-        ];
-        if let Some(n) = g.not_received {
-            allocation.push(format!("{} (n = {n})", t("Did not receive it", "未接受")));
-        }
-        let mut follow = vec![
-            format!(
-                "{} (n = {})",
-                t("Lost to follow-up", "失访"),
-                g.lost_to_follow_up
-            ),
-            format!("{} (n = {})", t("Discontinued", "中止"), g.discontinued),
-        ];
-        follow.extend(reasons(&g.discontinued_reasons));
-        let mut analysed = vec![
-            format!("{} (n = {})", t("Analysed", "纳入分析"), g.analysed),
-            format!(
-                "{} (n = {})",
-                t("Excluded from analysis", "排除于分析"),
-                g.excluded_from_analysis
-            ),
-        ];
-        analysed.extend(reasons(&g.excluded_reasons));
-        let mut y = group_top;
-        let mut stack = Vec::new();
-        for lines in [allocation, follow, analysed] {
-            let h = 14.0 + 16.0 * lines.len() as f64;
-            stack.push((y, h));
-            boxes.push((x, y, w, lines));
-            y += h + 36.0;
-        }
-        bottom = bottom.max(y);
-        group_boxes.push((x + w / 2.0, stack));
-    }
-    let title = t("CONSORT flow diagram", "CONSORT 流程图");
-    let mut svg = Svg::titled(width as u32, bottom as u32, title);
-    // Arrows: assessed → randomised, the branch to excluded, randomised → each group's boxes.
-    let assessed_bottom = 40.0 + 30.0;
-    svg.line(
-        (center, assessed_bottom),
-        (center, randomised_top),
-        "#333333",
-        1.2,
-    );
-    svg.line(
-        (center, excluded_top + 12.0),
-        (center + 40.0, excluded_top + 12.0),
-        "#333333",
-        1.2,
-    );
-    let randomised_bottom = randomised_top + 30.0;
-    for (x, stack) in &group_boxes {
-        svg.line((center, randomised_bottom), (*x, group_top), "#333333", 1.2);
-        for pair in stack.windows(2) {
-            svg.line((*x, pair[0].0 + pair[0].1), (*x, pair[1].0), "#333333", 1.2);
-        }
-    }
-    for (x, y, w, lines) in &boxes {
-        let h = 14.0 + 16.0 * lines.len() as f64;
-        svg.rect(*x, *y, *w, h, "#ffffff", "#333333");
-        for (i, line) in lines.iter().enumerate() {
-            let (extra, line) = match line.strip_prefix(RECORDED) {
-                Some(recorded) => (" lang=\"en\"", recorded),
-                None => ("", line.as_str()),
-            };
-            svg.text(x + 8.0, y + 18.0 + 16.0 * i as f64, "start", extra, line);
-        }
-    }
     svg.end()
 }

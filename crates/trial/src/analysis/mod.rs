@@ -12,12 +12,16 @@
 //! - `datasets.rs`: `ADSL` and `ADISN`.
 //! - `results.rs`: the analyses.
 //! - `table.rs`: the datasets as named columns of text and numbers, for CSV and XPT.
-//! - `consort.rs`: the CONSORT flow's counts; `figures.rs`: the figures as SVG.
+//! - `consort.rs`: the CONSORT flow's counts; `figures.rs`: the figures as SVG
+//!   (`consort_figure.rs`: the flow diagram), their text measured and wrapped by `text.rs`.
 //! - `phase1.rs`: Phase I's dose levels, DLTs, adverse events, MTD and trajectories.
 //! - `imputation.rs`: the multiple imputation of missing primary changes (sensitivity).
 
 mod consort;
+mod consort_figure;
 mod datasets;
+#[cfg(test)]
+mod figure_tests;
 pub mod figures;
 pub mod imputation;
 mod params;
@@ -27,6 +31,7 @@ mod results;
 mod table;
 #[cfg(test)]
 mod tests;
+pub mod text;
 
 pub use consort::{consort, is_lost_to_follow_up, Consort, ConsortGroup, Count, Screened};
 pub use datasets::{derive, primary_visit, AdisnRow, AdslRow, Baseline, Datasets, PRIMARY_DAY};
@@ -133,4 +138,7 @@ pub struct Measurement {
     pub value: Option<f64>,
     /// The value as printed (`AVALC`): the AIS grade or the level, a total's digits, `ND`.
     pub text: String,
+    /// Why the value is missing (`AVALRSN`): not determinable from the exam, or not
+    /// classified; `None` when it is there (and for the level, a text parameter, once printed).
+    pub reason: Option<String>,
 }

@@ -8,24 +8,25 @@ use super::*;
 use crate::participants::classification_json;
 use crate::{plan_visits, Study};
 
-fn phase2() -> Study {
+pub(super) fn phase2() -> Study {
     Study::from_toml(include_str!("../../../../studies/xs228-phase2.toml")).unwrap()
 }
 
 const ANCHOR: Date = date!(2026 - 01 - 05);
 
-fn value(visit: &str, param: Param, v: f64) -> Measurement {
+pub(super) fn value(visit: &str, param: Param, v: f64) -> Measurement {
     Measurement {
         visit_id: visit.into(),
         param,
         value: Some(v),
         text: format!("{v}"),
+        reason: None,
     }
 }
 
 /// A participant with the screening exam (TMS 40, AIS B), SCIM III at baseline (day 1) and
 /// week 12, and the visits done on `done` (visit id → date).
-fn subject(id: &str, assignment: Assignment, done: &[(&str, Date)]) -> Subject {
+pub(super) fn subject(id: &str, assignment: Assignment, done: &[(&str, Date)]) -> Subject {
     let study = phase2();
     let visits = plan_visits(&study, ANCHOR)
         .into_iter()
@@ -64,6 +65,7 @@ fn subject(id: &str, assignment: Assignment, done: &[(&str, Date)]) -> Subject {
                 param: Param::Ais,
                 value: Some(2.0),
                 text: "B".into(),
+                reason: None,
             },
             value("baseline", Param::Scim, 30.0),
             value("week-12", Param::Scim, 41.0),
@@ -74,13 +76,14 @@ fn subject(id: &str, assignment: Assignment, done: &[(&str, Date)]) -> Subject {
                 param: Param::Ais,
                 value: Some(3.0),
                 text: "C".into(),
+                reason: None,
             },
         ],
         walking: Vec::new(),
     }
 }
 
-fn on_time() -> Vec<(&'static str, Date)> {
+pub(super) fn on_time() -> Vec<(&'static str, Date)> {
     vec![
         ("screening", date!(2025 - 12 - 22)),
         ("baseline", ANCHOR),

@@ -43,6 +43,7 @@ fn exam(visit: &str, e: &Value) -> Vec<Measurement> {
         param,
         value,
         text,
+        reason: None,
     })
     .collect()
 }
