@@ -373,6 +373,29 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 /// How much of the audit export is written at a time.
 const CHUNK: usize = 64 << 10;
 
+/// The audit export as it is written: the rows not yet written, and the first failure.
+struct Csv {
+    chunk: Vec<u8>,
+    failed: Option<std::io::Error>,
+    include_unblinded: bool,
+}
+
+impl Csv {
+    fn row(&mut self, row: store::AuditRowRef<'_>) -> ControlFlow<()> {
+        if self.include_unblinded || !store::is_unblinded_chain(row.chain) {
+            row.write_csv(&mut self.chunk);
+            if self.chunk.len() >= CHUNK {
+                if let Err(e) = std::io::stdout().lock().write_all(&self.chunk) {
+                    self.failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+                self.chunk.clear();
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 pub fn run_audit(cmd: AuditCommand) -> ExitCode {
     let outcome = runtime().and_then(|rt| rt.block_on(audit(cmd)));
     match outcome {
@@ -447,30 +470,21 @@ async fn audit(cmd: AuditCommand) -> Result<ExitCode> {
             store
                 .record_export("system", what, &store::Actor::system())
                 .await?;
-            // Streamed: the rows are written as they are read, 64 KiB at a time.
-            let mut out = std::io::stdout().lock();
-            let mut chunk = Vec::with_capacity(CHUNK + 1024);
-            chunk.extend_from_slice(store::AuditRow::CSV_HEADER.as_bytes());
-            let mut failed = None;
-            store
-                .audit_each(|row| {
-                    if include_unblinded || !store::is_unblinded_chain(row.chain) {
-                        row.write_csv(&mut chunk);
-                        if chunk.len() >= CHUNK {
-                            if let Err(e) = out.write_all(&chunk) {
-                                failed = Some(e);
-                                return ControlFlow::Break(());
-                            }
-                            chunk.clear();
-                        }
-                    }
-                    ControlFlow::Continue(())
-                })
-                .await?;
-            if let Some(e) = failed {
+            // Streamed: the rows are written as they are read, 64 KiB at a time (on the
+            // reader's thread: `audit_each`).
+            let mut csv = Csv {
+                chunk: Vec::with_capacity(CHUNK + 1024),
+                failed: None,
+                include_unblinded,
+            };
+            csv.chunk
+                .extend_from_slice(store::AuditRow::CSV_HEADER.as_bytes());
+            let csv = store.audit_each(csv, Csv::row).await?;
+            if let Some(e) = csv.failed {
                 return Err(e).context("writing the export");
             }
-            out.write_all(&chunk)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&csv.chunk)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }

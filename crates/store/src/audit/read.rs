@@ -1,23 +1,29 @@
 //! Reading the whole trail fast, in one read snapshot and in constant memory, for the
 //! streamed export and the verification: every row, chain by chain in order, lent to the
-//! caller without a copy.
+//! visitor without a copy.
 //!
 //! The `Any` driver copies every value of every row twice (into its own row, then into the
-//! record), which costs more than hashing the row. So the trail is read on a connection of its
-//! own through the database's own driver: on SQLite one statement stepped through (the driver
-//! steps it on its worker thread while the caller hashes), the text borrowed from the row; on
+//! record), and sqlx's SQLite driver copies each value into a row of its own and hands each row
+//! from its worker thread through a channel: both cost more than hashing the row. So the trail
+//! is read on a connection of its own through a direct driver: on SQLite a read-only `rusqlite`
+//! connection to the same file (the same C library as sqlx's), on a blocking thread of its own
+//! that also runs the visitor, one statement stepped through (`ORDER BY chain, seq` walks the
+//! `UNIQUE (chain, seq)` index: no sort), each row's text borrowed from SQLite's own buffers; on
 //! PostgreSQL `COPY (SELECT …) TO STDOUT` in the binary format, parsed as it arrives, each row
 //! borrowed from the message that carries it (the instant arrives as microseconds and is
 //! written as the store writes instants, once per distinct value).
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use futures::TryStreamExt;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection as _};
 
 use crate::chain::AuditRowRef;
 use crate::db::Store;
@@ -31,8 +37,8 @@ const COLUMNS: &str = "id, chain, seq, at, user_id, username, action, entity, re
     field, old_value, new_value, reason, prev_hash, hash";
 
 /// What reads the trail: the heads first, then the rows, chain by chain in order, until it
-/// breaks.
-pub(crate) trait Visit {
+/// breaks. It is sent to the thread that reads (SQLite) and handed back at the end.
+pub(crate) trait Visit: Send + 'static {
     /// Each chain's head, read in the same snapshot as the rows, before them.
     fn heads(&mut self, heads: Heads);
     /// The next row.
@@ -40,61 +46,139 @@ pub(crate) trait Visit {
 }
 
 impl Store {
-    /// Reads the trail in one read snapshot (see [`Visit`]).
-    pub(crate) async fn read_trail(&self, visit: &mut impl Visit) -> Result<()> {
+    /// Reads the trail in one read snapshot (see [`Visit`]); gives the visitor back.
+    pub(crate) async fn read_trail<V: Visit>(&self, mut visit: V) -> Result<V> {
         match self.dialect {
-            Dialect::Sqlite => read_sqlite(self.url(), visit).await,
-            Dialect::Postgres => read_postgres(self.url(), visit).await,
+            Dialect::Sqlite => {
+                let path = sqlite_file(self.url())?;
+                tokio::task::spawn_blocking(move || {
+                    read_sqlite(&path, &mut visit)?;
+                    Ok(visit)
+                })
+                .await
+                .map_err(|e| StoreError::Database(sqlx::Error::AnyDriverError(Box::new(e))))?
+            }
+            Dialect::Postgres => {
+                read_postgres(self.url(), &mut visit).await?;
+                Ok(visit)
+            }
         }
     }
 }
 
-async fn read_sqlite(url: &str, visit: &mut impl Visit) -> Result<()> {
-    let mut conn = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(false)
-        .read_only(true)
-        .connect()
-        .await?;
+/// The file a `sqlite:` URL names (as sqlx reads it: `sqlite:PATH`, `sqlite://PATH`, its
+/// parameters after `?`).
+fn sqlite_file(url: &str) -> Result<PathBuf> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::Invalid {
+            field: "database url".into(),
+            message: "the audit trail is read from a file: an in-memory database has none".into(),
+        });
+    }
+    Ok(path.to_path_buf())
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::AnyDriverError(Box::new(e)))
+}
+
+/// Reads the trail from the SQLite file at `path`: its own read-only connection, one read
+/// transaction (its snapshot starts at its first read, the heads, and holds to its end), the
+/// statement stepped through with each row lent to `visit`.
+fn read_sqlite(path: &Path, visit: &mut impl Visit) -> Result<()> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite_error)?;
+    // As the store's own connections wait for a writer's lock.
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sqlite_error)?;
+    let tx = conn.transaction().map_err(sqlite_error)?;
+    let mut heads = Heads::new();
     {
-        // A read transaction: its snapshot starts at its first read and holds to its end.
-        let mut tx = conn.begin().await?;
-        let heads: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads")
-                .fetch_all(&mut *tx)
-                .await?;
-        visit.heads(heads.into_iter().map(|(c, s, h)| (c, (s, h))).collect());
+        let mut stmt = tx
+            .prepare("SELECT chain, seq, hash FROM audit_heads")
+            .map_err(sqlite_error)?;
+        let mut rows = stmt.query([]).map_err(sqlite_error)?;
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            heads.insert(
+                row.get(0).map_err(sqlite_error)?,
+                (
+                    row.get(1).map_err(sqlite_error)?,
+                    row.get(2).map_err(sqlite_error)?,
+                ),
+            );
+        }
+    }
+    visit.heads(heads);
+    {
         let sql = format!("SELECT {COLUMNS} FROM audit ORDER BY chain, seq");
-        let mut rows = sqlx::query(&sql).fetch(&mut *tx);
-        while let Some(row) = rows.try_next().await? {
-            if visit.row(sqlite_row(&row)?).is_break() {
+        let mut stmt = tx.prepare(&sql).map_err(sqlite_error)?;
+        let mut rows = stmt.query([]).map_err(sqlite_error)?;
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            if visit.row(sqlite_row(row)?).is_break() {
                 break;
             }
         }
-        drop(rows);
-        tx.rollback().await?;
     }
-    conn.close().await?;
+    tx.rollback().map_err(sqlite_error)?;
+    conn.close().map_err(|(_, e)| sqlite_error(e))?;
     Ok(())
 }
 
-fn sqlite_row(row: &SqliteRow) -> Result<AuditRowRef<'_>> {
+/// One row, borrowed from SQLite's buffers: no copy, no allocation.
+fn sqlite_row<'r>(row: &'r rusqlite::Row<'_>) -> Result<AuditRowRef<'r>> {
+    let value = |i: usize| row.get_ref(i).map_err(sqlite_error);
+    let int = |i: usize| -> Result<Option<i64>> {
+        match value(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            _ => Err(not_as_written(i, "an integer")),
+        }
+    };
+    let text = |i: usize| -> Result<Option<&'r str>> {
+        match value(i)? {
+            ValueRef::Null => Ok(None),
+            // SQLite keeps a blob where one is written, even in a text column: its bytes are
+            // what is hashed.
+            ValueRef::Text(t) | ValueRef::Blob(t) => std::str::from_utf8(t)
+                .map(Some)
+                .map_err(|_| not_as_written(i, "UTF-8 text")),
+            _ => Err(not_as_written(i, "text")),
+        }
+    };
+    let required_int = |i: usize| int(i)?.ok_or_else(|| not_as_written(i, "not NULL"));
+    let required = |i: usize| text(i)?.ok_or_else(|| not_as_written(i, "not NULL"));
     Ok(AuditRowRef {
-        id: row.try_get_unchecked(0)?,
-        chain: row.try_get_unchecked(1)?,
-        seq: row.try_get_unchecked(2)?,
-        at: row.try_get_unchecked(3)?,
-        user_id: row.try_get_unchecked(4)?,
-        username: row.try_get_unchecked(5)?,
-        action: row.try_get_unchecked(6)?,
-        entity: row.try_get_unchecked(7)?,
-        record_id: row.try_get_unchecked(8)?,
-        field: row.try_get_unchecked(9)?,
-        old_value: row.try_get_unchecked(10)?,
-        new_value: row.try_get_unchecked(11)?,
-        reason: row.try_get_unchecked(12)?,
-        prev_hash: row.try_get_unchecked(13)?,
-        hash: row.try_get_unchecked(14)?,
+        id: required_int(0)?,
+        chain: required(1)?,
+        seq: required_int(2)?,
+        at: required(3)?,
+        user_id: int(4)?,
+        username: required(5)?,
+        action: required(6)?,
+        entity: required(7)?,
+        record_id: required(8)?,
+        field: text(9)?,
+        old_value: text(10)?,
+        new_value: text(11)?,
+        reason: text(12)?,
+        prev_hash: required(13)?,
+        hash: required(14)?,
     })
+}
+
+/// A column whose value is not of the type the store writes there: written behind the
+/// application's back.
+fn not_as_written(column: usize, what: &str) -> StoreError {
+    let name = COLUMNS.split(',').nth(column).unwrap_or("?").trim();
+    StoreError::Database(sqlx::Error::Protocol(format!(
+        "the audit trail's column {name} holds a value that is not {what}: it was written \
+         outside the application"
+    )))
 }
 
 async fn read_postgres(url: &str, visit: &mut impl Visit) -> Result<()> {

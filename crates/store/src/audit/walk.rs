@@ -23,33 +23,39 @@ impl Store {
     /// recorded (what a checkpoint signs), and each chain as found, with the stored hashes at
     /// the positions asked for (what checkpoints are compared with; see `trial::audit`).
     pub async fn audit_walk(&self, wanted: &BTreeMap<String, BTreeSet<i64>>) -> Result<AuditWalk> {
-        let mut walk = Walk::new(wanted);
-        self.read_trail(&mut walk).await?;
+        let walk = self.read_trail(Walk::new(wanted.clone())).await?;
         Ok(walk.finish())
     }
 
-    /// Every audit row, chain by chain in order, in one read snapshot
-    /// and constant memory, each lent to `each` until it breaks: the streamed export.
-    /// ([`Store::audit_all`] gives owned rows, for smaller needs.)
-    pub async fn audit_each(
-        &self,
-        each: impl FnMut(AuditRowRef<'_>) -> ControlFlow<()>,
-    ) -> Result<()> {
-        struct Each<F>(F);
-        impl<F: FnMut(AuditRowRef<'_>) -> ControlFlow<()>> Visit for Each<F> {
+    /// Every audit row, chain by chain in order, in one read snapshot and constant memory,
+    /// each lent to `each` with `state` until it breaks; gives `state` back at the end: the
+    /// streamed export. (`each` runs on a thread of its own on SQLite, hence `Send + 'static`;
+    /// [`Store::audit_all`] gives owned rows, for smaller needs.)
+    pub async fn audit_each<S, F>(&self, state: S, each: F) -> Result<S>
+    where
+        S: Send + 'static,
+        F: FnMut(&mut S, AuditRowRef<'_>) -> ControlFlow<()> + Send + 'static,
+    {
+        struct Each<S, F>(S, F);
+        impl<S, F> Visit for Each<S, F>
+        where
+            S: Send + 'static,
+            F: FnMut(&mut S, AuditRowRef<'_>) -> ControlFlow<()> + Send + 'static,
+        {
             fn heads(&mut self, _: Heads) {}
             fn row(&mut self, row: AuditRowRef<'_>) -> ControlFlow<()> {
-                (self.0)(row)
+                (self.1)(&mut self.0, row)
             }
         }
-        self.read_trail(&mut Each(each)).await
+        Ok(self.read_trail(Each(state, each)).await?.0)
     }
 }
 
 /// The walk over the rows, chain by chain.
-struct Walk<'w> {
+struct Walk {
     heads: Heads,
-    wanted: &'w BTreeMap<String, BTreeSet<i64>>,
+    /// The positions whose hashes are asked for, by chain.
+    wanted: BTreeMap<String, BTreeSet<i64>>,
     first: Option<AuditReport>,
     /// The chain being walked, its check (`false` once a row failed), and what was found.
     current: Option<(ChainCheck, bool, ChainNow)>,
@@ -57,7 +63,7 @@ struct Walk<'w> {
     rows: u64,
 }
 
-impl Visit for Walk<'_> {
+impl Visit for Walk {
     fn heads(&mut self, heads: Heads) {
         self.heads = heads;
     }
@@ -95,8 +101,8 @@ impl Visit for Walk<'_> {
     }
 }
 
-impl<'w> Walk<'w> {
-    fn new(wanted: &'w BTreeMap<String, BTreeSet<i64>>) -> Walk<'w> {
+impl Walk {
+    fn new(wanted: BTreeMap<String, BTreeSet<i64>>) -> Walk {
         Walk {
             heads: Heads::new(),
             wanted,

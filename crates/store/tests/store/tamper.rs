@@ -3,6 +3,8 @@
 //! end with its head rewritten, a chain deleted with its head, a row rewritten with every later
 //! hash recomputed).
 
+use std::ops::ControlFlow;
+
 use futures::TryStreamExt;
 use sqlx::Executor;
 use store::*;
@@ -329,5 +331,52 @@ async fn a_checkpoint_is_recorded_on_the_system_chain_and_queued_to_a_plain_addr
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
         ));
+    }
+}
+
+#[tokio::test]
+async fn the_streamed_rows_are_the_stored_rows_and_a_value_of_another_type_is_named() {
+    for db in stores().await {
+        let store = Backend::open(db).await.unwrap();
+        let study = seeded(&store).await;
+        // Every row lent by the fast reader (rusqlite on SQLite, binary COPY on PostgreSQL) is
+        // the row the store's ordinary query reads, in the same order.
+        let stored: Vec<AuditRow> = store.audit_all().try_collect().await.unwrap();
+        let lent = store
+            .audit_each(Vec::new(), |rows: &mut Vec<AuditRow>, row| {
+                rows.push(row.to_row());
+                ControlFlow::Continue(())
+            })
+            .await
+            .unwrap();
+        assert!(stored.len() > 10, "{} rows", stored.len());
+        assert_eq!(lent, stored);
+        // The visitor stops the read when it breaks, and its state comes back.
+        let first = store
+            .audit_each(0usize, |n: &mut usize, _| {
+                *n += 1;
+                if *n == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(first, 3);
+        if store.dialect() == Dialect::Sqlite {
+            // SQLite keeps whatever type is written behind the application's back: a
+            // position that is no integer stops the walk with an error naming the column.
+            tamper(
+                &store,
+                &format!("UPDATE audit SET seq = 'five' WHERE chain = '{study}' AND seq = 5"),
+            )
+            .await;
+            let err = store.verify_audit().await.unwrap_err().to_string();
+            assert!(
+                err.contains("column seq") && err.contains("outside the application"),
+                "{err}"
+            );
+        }
     }
 }
