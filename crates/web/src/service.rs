@@ -97,9 +97,8 @@ pub async fn with_sourced_fields(
     app: &App,
     study: &str,
     form: &trial::FormDef,
-    values: &serde_json::Map<String, serde_json::Value>,
+    mut values: serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let mut values = values.clone();
     if trial::has_sourced_fields(form) {
         let sources = field_sources(app, study, form).await?;
         trial::fill_sourced(form, &mut values, &sources).map_err(|issues| {

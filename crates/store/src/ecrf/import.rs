@@ -126,7 +126,7 @@ impl Store {
                             count.created += 1;
                         }
                     }
-                    save_form_in(&mut tx, &scope, &save, &by)
+                    save_form_in(&mut tx, &scope, save, &by)
                         .await
                         .map_err(named)?;
                 }

@@ -40,6 +40,14 @@ pub struct FormSave {
     pub eligibility: Option<trial::screening_exam::Found>,
 }
 
+/// A save lent rather than given is copied ([`Store::save_form`] takes either: a caller that
+/// has no further use for its save gives it, and its values are not copied).
+impl From<&FormSave> for FormSave {
+    fn from(save: &FormSave) -> FormSave {
+        save.clone()
+    }
+}
+
 /// A form as saved.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FormEntry {
@@ -169,11 +177,16 @@ impl Store {
     /// Saves a visit's form: the first save creates it; a change to a saved form needs a
     /// reason, and every changed field is in the audit trail with its old and new value. The
     /// form is returned as saved (unverified, unlocked, its visit's signatures void).
-    pub async fn save_form(&self, scope: &Scope, f: &FormSave, by: &Actor) -> Result<FormEntry> {
+    pub async fn save_form(
+        &self,
+        scope: &Scope,
+        f: impl Into<FormSave>,
+        by: &Actor,
+    ) -> Result<FormEntry> {
         let study = scope.study();
-        let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
+        let (scope, f, by) = (scope.clone(), f.into(), by.clone());
         self.write_in(study, "save_form", move |mut tx| {
-            Box::pin(async move { save_form_in(&mut tx, &scope, &f, &by).await })
+            Box::pin(async move { save_form_in(&mut tx, &scope, f, &by).await })
         })
         .await
     }
@@ -322,10 +335,10 @@ impl FormKey {
 async fn save_form_in(
     tx: &mut Tx<'_>,
     scope: &Scope,
-    f: &FormSave,
+    f: FormSave,
     by: &Actor,
 ) -> Result<FormEntry> {
-    let (before, signed) = saved_form(tx, scope, f).await?;
+    let (before, signed) = saved_form(tx, scope, &f).await?;
     let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
     let outcome = rules::decide_save(
         before.as_ref(),
@@ -344,7 +357,8 @@ async fn save_form_in(
         None => None,
     };
     let at = now();
-    let data = serde_json::Value::Object(f.data.clone()).to_string();
+    // A map with string keys always serialises.
+    let data = serde_json::to_string(&f.data).unwrap_or_default();
     if before.is_none() {
         sqlx::query(&tx.sql(
             "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, \
@@ -401,9 +415,9 @@ async fn save_form_in(
     tx.audit(scope.study(), by, &changes).await?;
     Ok(FormEntry {
         participant_id: f.participant_id,
-        visit_id: f.visit_id.clone(),
-        form_id: f.form_id.clone(),
-        data: serde_json::Value::Object(f.data.clone()),
+        visit_id: f.visit_id,
+        form_id: f.form_id,
+        data: serde_json::Value::Object(f.data),
         status: Some(f.status),
         state: FormState::of(f.status, false, false, false),
         verified_by: None,
@@ -427,12 +441,14 @@ async fn saved_form(
     // signings of one visit queue here, so that a signature never misses a change made while
     // it was being recorded.
     let (filter, values) = scope_filter(scope, 4);
-    let lock = match tx.dialect() {
-        Dialect::Postgres => " FOR UPDATE OF v",
-        Dialect::Sqlite => "",
+    // On PostgreSQL the saved form is read again under its row's lock below, so its values
+    // (the largest column) are read only there.
+    let (lock, data) = match tx.dialect() {
+        Dialect::Postgres => (" FOR UPDATE OF v", "NULL::text"),
+        Dialect::Sqlite => ("", "f.data::text"),
     };
     let sql = format!(
-        "SELECT f.data::text, f.status, f.version, f.verified_by, f.locked, \
+        "SELECT {data}, f.status, f.version, f.verified_by, f.locked, \
          (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
           AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
          FROM participants p \
@@ -467,10 +483,14 @@ async fn saved_form(
             format!("{}/{}", f.participant_id, f.visit_id),
         ));
     };
-    let mut before = match (data, status, version, locked) {
-        (Some(data), Some(status), Some(version), Some(locked)) => {
-            Some((data, status, version, verified_by, locked))
-        }
+    let mut before = match (status, version, locked) {
+        (Some(status), Some(version), Some(locked)) => Some((
+            data.unwrap_or_default(),
+            status,
+            version,
+            verified_by,
+            locked,
+        )),
         _ => None,
     };
     if before.is_some() && tx.dialect() == Dialect::Postgres {

@@ -95,7 +95,7 @@ async fn score_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
-    let values = service::with_sourced_fields(&state, &study, form_def, &input.values).await?;
+    let values = service::with_sourced_fields(&state, &study, form_def, input.values).await?;
     Ok(Json(Scored {
         values: form_values(form_def, &values)?,
     }))
@@ -164,7 +164,7 @@ async fn save_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
-    let values = service::with_sourced_fields(&state, &path.study, form_def, &input.values).await?;
+    let values = service::with_sourced_fields(&state, &path.study, form_def, input.values).await?;
     let data = match form_values(form_def, &values)? {
         Value::Object(map) => map,
         other => Map::from_iter([("value".to_string(), other)]),
@@ -185,7 +185,7 @@ async fn save_form(
         eligibility,
     };
     Ok(Json(
-        state.store.save_form(&scope, &save, &me.actor()).await?,
+        state.store.save_form(&scope, save, &me.actor()).await?,
     ))
 }
 

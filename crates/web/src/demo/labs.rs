@@ -221,7 +221,7 @@ async fn save(
         return Err("a form's values are an object".into());
     };
     // The donor HLA typing comes from the master cell bank, as on a site's save.
-    let values = crate::service::with_sourced_fields(app, scope.study(), def, &values)
+    let values = crate::service::with_sourced_fields(app, scope.study(), def, values)
         .await
         .map_err(|e| e.to_string())?;
     let data = trial::validate_form(def, &values).map_err(|issues| format!("{issues:?}"))?;
