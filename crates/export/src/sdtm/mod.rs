@@ -110,7 +110,7 @@ pub fn datasets(study: &Study, data: &SubmissionData) -> Result<Vec<Dataset>, Pr
     all.extend(design_datasets(
         study,
         cx.subjects.len(),
-        first_consent(&cx).map(String::from).as_deref(),
+        first_consent(&cx),
     ));
     let kept: Vec<Dataset> = all.into_iter().filter(|d| !d.records.is_empty()).collect();
     for d in &kept {
