@@ -1222,12 +1222,15 @@ fn a_batched_export_writes_the_files_of_the_whole_data_byte_for_byte() {
     }
 }
 
+/// A change that makes the data refused, with the dataset, variable and record refused.
+type Spoiled = (fn(&mut SubmissionData), &'static str, &'static str, usize);
+
 #[test]
 fn a_batched_export_refuses_naming_the_record_in_the_whole_dataset_and_leaves_nothing() {
     let s = study(PHASE2);
     let parent = std::env::temp_dir().join(format!("scitrial-sdtm-refused-{}", std::process::id()));
     // AE: participant 5's second event is the 6th record of AE; participant 6's first code.
-    let cases: [(fn(&mut SubmissionData), &str, &str, usize); 3] = [
+    let cases: [Spoiled; 3] = [
         (
             |d| d.adverse_events[5].event.verbatim = "x".repeat(201),
             "AE",
