@@ -10,8 +10,9 @@
 //!
 //! - [`sdtm`]: the SDTM datasets of a study, mapped from what the store holds (DM, AE, DS, SV,
 //!   CM, VS, QS, the ISNCSCI findings in NV, and the trial design domains), read through the
-//!   store (which audits each export) and written one XPT file per domain. Arms only in an
-//!   unblinded export.
+//!   store (which audits each export) a batch of participants at a time and written one XPT
+//!   file per domain, in memory that does not grow with the study. Arms only in an unblinded
+//!   export.
 //!
 //! - [`odm`]: CDISC ODM 1.3.2, the casebooks with their audit trail, streamed; and its
 //!   import ([`odm::import`]): another system's clinical data read, validated by the rules of a

@@ -20,6 +20,8 @@ use std::io::{self, Write};
 
 use time::{Month, OffsetDateTime};
 
+pub mod spill;
+
 /// The longest name of a dataset or variable.
 pub const MAX_NAME: usize = 8;
 /// The longest label.
@@ -346,6 +348,33 @@ pub fn write_dataset<W: Write>(
 ) -> Result<(), XptError> {
     check(ds).map_err(XptError::Invalid)?;
     let mut out = io::BufWriter::new(out);
+    out.write_all(&head(&ds.name, &ds.label, &ds.variables, created))?;
+    let mut written = 0usize;
+    let mut row = Vec::new();
+    for record in &ds.records {
+        row.clear();
+        for (v, value) in ds.variables.iter().zip(record) {
+            match value {
+                Value::Text(t) => text(&mut row, t.as_bytes(), v.length()),
+                number => row.extend(number_bytes(number)),
+            }
+        }
+        out.write_all(&row)?;
+        written += row.len();
+    }
+    out.write_all(&tail(written))?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The headers of a file of dataset `name` with its label and variables, up to the first
+/// observation (the variables' lengths must be known: they are in the NAMESTRs).
+pub(crate) fn head(
+    name: &str,
+    label: &str,
+    variables: &[Variable],
+    created: OffsetDateTime,
+) -> Vec<u8> {
     let when = stamp(created);
     let mut head = Vec::new();
     head.extend(header("LIBRARY", ""));
@@ -355,51 +384,45 @@ pub fn write_dataset<W: Write>(
     head.extend(header("MEMBER", "000000000000000001600000000140"));
     head.extend(header("DSCRPTR", ""));
     head.extend(pad(
-        &format!("SAS     {:<8}SASDATA 9.4     X64_SRV ", ds.name),
+        &format!("SAS     {name:<8}SASDATA 9.4     X64_SRV "),
         64,
     ));
     head.extend(when.as_bytes());
     head.extend(pad(&when, 32));
-    head.extend(pad(&ds.label, 40));
+    head.extend(pad(label, 40));
     head.extend(pad("", 8));
-    head.extend(header(
-        "NAMESTR",
-        &format!("000000{:04}", ds.variables.len()),
-    ));
+    head.extend(header("NAMESTR", &format!("000000{:04}", variables.len())));
     let mut position = 0;
-    for (i, v) in ds.variables.iter().enumerate() {
+    for (i, v) in variables.iter().enumerate() {
         head.extend(namestr(v, i + 1, position));
         position += v.length();
     }
     let padded = head.len().div_ceil(RECORD) * RECORD;
     head.resize(padded, b' ');
     head.extend(header("OBS", ""));
-    out.write_all(&head)?;
+    head
+}
 
-    let mut written = 0usize;
-    let mut row = Vec::with_capacity(position);
-    for record in &ds.records {
-        row.clear();
-        for (v, value) in ds.variables.iter().zip(record) {
-            match value {
-                Value::Number(x) => row.extend(ibm_double(*x)),
-                Value::Missing => row.extend([b'.', 0, 0, 0, 0, 0, 0, 0]),
-                // As `pad` gives it, without a buffer of its own for each value.
-                Value::Text(t) => {
-                    let width = v.length();
-                    let kept = &t.as_bytes()[..t.len().min(width)];
-                    row.extend_from_slice(kept);
-                    row.resize(row.len() + width - kept.len(), b' ');
-                }
-            }
-        }
-        out.write_all(&row)?;
-        written += row.len();
+/// The 8 bytes of a number in an observation: IBM double precision, or `.` and zeros for a
+/// missing one. Text is not a number: it is written by [`text`].
+pub(crate) fn number_bytes(value: &Value) -> [u8; 8] {
+    match value {
+        Value::Number(x) => ibm_double(*x),
+        _ => [b'.', 0, 0, 0, 0, 0, 0, 0],
     }
-    let tail = (RECORD - written % RECORD) % RECORD;
-    out.write_all(&vec![b' '; tail])?;
-    out.flush()?;
-    Ok(())
+}
+
+/// Appends text to an observation, blank-padded to `width` bytes (as `pad` gives it, without a
+/// buffer of its own for each value).
+pub(crate) fn text(row: &mut Vec<u8>, bytes: &[u8], width: usize) {
+    let kept = &bytes[..bytes.len().min(width)];
+    row.extend_from_slice(kept);
+    row.resize(row.len() + width - kept.len(), b' ');
+}
+
+/// The blanks that end a file after `written` bytes of observations, up to a whole record.
+pub(crate) fn tail(written: usize) -> Vec<u8> {
+    vec![b' '; (RECORD - written % RECORD) % RECORD]
 }
 
 #[cfg(test)]

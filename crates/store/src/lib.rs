@@ -96,7 +96,7 @@ pub use safety::{
 pub use scratch::{create_database, drop_database, probe_commit_rate};
 pub use studies::StudyRecord;
 pub use submission::{
-    Casebook, CasebookPart, Exported, SubmissionData, SubmittedDose, SubmittedForm,
+    Casebook, CasebookPart, Exported, SubmissionData, SubmissionSink, SubmittedDose, SubmittedForm,
     SubmittedSignature, SubmittedVisit, Treatment, SUBMISSION_ENTITY,
 };
 pub use trial::Change;

@@ -1,8 +1,10 @@
-//! Submission exports (SDTM; ODM and Define-XML are to come, issue 19): everything a submission
-//! is mapped from, read in one transaction together with the audit rows of what the export
-//! included. The mapping is the `export` crate's, given to [`Store::export_submission`] as a
-//! closure that runs inside the transaction, so that what is audited is exactly what was
-//! read and mapped, and an export refused by the mapping is not audited as made.
+//! Submission exports (SDTM and ODM, issue 19): everything a submission is mapped from, read in
+//! one transaction together with the audit rows of what the export included. The mapping is
+//! the `export` crate's, run inside the transaction, so that what is audited is exactly what
+//! was read and mapped, and an export refused by the mapping is not audited as made: given
+//! the whole study at once to [`Store::export_submission`], a batch of participants at a time
+//! to [`Store::export_submission_batches`] (the SDTM export, whose memory then stays flat),
+//! one casebook at a time to [`Store::export_casebooks`] (ODM).
 //!
 //! The treatment each participant was given (the allocated arm, or the dose level) is read
 //! only for an export that includes it; the audit row says whether it did, never which arm.
@@ -11,7 +13,7 @@ use sqlx::AnyConnection;
 
 use crate::db::Store;
 use crate::dialect::{dialect_of, render};
-use crate::events::{study_events, AdverseEventRecord};
+use crate::events::{study_events, AdverseEventRecord, EventRow, EVENT_COLUMNS};
 use crate::model::{scope_filter, Actor, Participant, ParticipantRow, Scope, PARTICIPANT_COLUMNS};
 use crate::{Change, Result};
 
@@ -119,6 +121,20 @@ pub struct Exported<T> {
     pub contents: Vec<(String, String)>,
 }
 
+/// What a submission export read in batches ([`Store::export_submission_batches`]) hands each
+/// batch to, and asks at the end for what it made.
+pub trait SubmissionSink: Send + 'static {
+    /// What the export made (the files, or whatever the caller writes).
+    type Output: Send + 'static;
+    /// Why the export refuses the data.
+    type Error: Send + 'static;
+    /// One batch: participants consecutive by id (every batch after the ones before), each
+    /// with all that is theirs, in the orders [`SubmissionData`] gives.
+    fn batch(&mut self, data: SubmissionData) -> std::result::Result<(), Self::Error>;
+    /// After the last batch: what was made, and what the audit row says it includes.
+    fn finish(self) -> std::result::Result<Exported<Self::Output>, Self::Error>;
+}
+
 impl Store {
     /// Reads a study's data for a submission export (with each participant's treatment when
     /// `with_treatments`), hands it to `map`, and when `map` succeeds appends the audit rows of
@@ -143,23 +159,60 @@ impl Store {
         self.write("export_submission", move |mut tx| {
             Box::pin(async move {
                 let map = map.take()?;
-                let data = load(tx.conn(), &scope, with_treatments).await?;
+                let data = load(tx.conn(), &scope, with_treatments, None).await?;
                 let exported = match map(data) {
                     Ok(e) => e,
                     Err(e) => return Ok(Err(e)),
                 };
-                let study = scope.study().to_string();
-                let row = |field: &str, value: &str| {
-                    Change::new("export", SUBMISSION_ENTITY, &study).set(field, value)
+                let changes = export_changes(&scope, &format, with_treatments, &exported);
+                tx.audit(scope.study(), &by, &changes).await?;
+                Ok(Ok(exported.output))
+            })
+        })
+        .await
+    }
+
+    /// [`Store::export_submission`] a batch at a time: reads the participants in scope `batch`
+    /// at a time (by id; at least one), each batch with everything of its participants, and
+    /// hands each to `sink` as it is read, so that the export holds one batch at a time; then
+    /// asks `sink` for what it made and audits the export as [`Store::export_submission`]
+    /// does, all in one transaction. When `sink` refuses, nothing is audited and its error is
+    /// returned inside `Ok`.
+    pub async fn export_submission_batches<S: SubmissionSink>(
+        &self,
+        scope: &Scope,
+        format: &str,
+        with_treatments: bool,
+        by: &Actor,
+        batch: usize,
+        sink: S,
+    ) -> Result<std::result::Result<S::Output, S::Error>> {
+        let (scope, format, by) = (scope.clone(), format.to_string(), by.clone());
+        let sink = crate::db::Once::new(sink);
+        self.write("export_submission", move |mut tx| {
+            Box::pin(async move {
+                let mut sink = sink.take()?;
+                let conn = tx.conn();
+                let (filter, values) = scope_filter(&scope, 1);
+                let sql = format!("SELECT id FROM participants WHERE {filter} ORDER BY id");
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for v in &values {
+                    q = q.bind(v);
+                }
+                let ids = q.fetch_all(&mut *conn).await?;
+                for part in ids.chunks(batch.max(1)) {
+                    let range = (part[0], part[part.len() - 1]);
+                    let data = load(&mut *conn, &scope, with_treatments, Some(range)).await?;
+                    if let Err(e) = sink.batch(data) {
+                        return Ok(Err(e));
+                    }
+                }
+                let exported = match sink.finish() {
+                    Ok(e) => e,
+                    Err(e) => return Ok(Err(e)),
                 };
-                let blinding = if with_treatments {
-                    "unblinded: treatments included"
-                } else {
-                    "blinded: no treatment"
-                };
-                let mut changes = vec![row("format", &format), row("blinding", blinding)];
-                changes.extend(exported.contents.iter().map(|(f, v)| row(f, v)));
-                tx.audit(&study, &by, &changes).await?;
+                let changes = export_changes(&scope, &format, with_treatments, &exported);
+                tx.audit(scope.study(), &by, &changes).await?;
                 Ok(Ok(exported.output))
             })
         })
@@ -167,22 +220,56 @@ impl Store {
     }
 }
 
-/// The participants in scope, for the statements below: `participant_id IN (…)` and its values.
-fn in_scope(scope: &Scope) -> (String, Vec<String>) {
-    let (filter, values) = scope_filter(scope, 1);
-    (
-        format!("participant_id IN (SELECT id FROM participants WHERE {filter})"),
-        values,
-    )
+/// The audit rows of a submission export: the format, whether treatments were included, and
+/// what the mapping says the output holds.
+fn export_changes<T>(
+    scope: &Scope,
+    format: &str,
+    with_treatments: bool,
+    exported: &Exported<T>,
+) -> Vec<Change> {
+    let study = scope.study();
+    let row = |field: &str, value: &str| {
+        Change::new("export", SUBMISSION_ENTITY, study).set(field, value)
+    };
+    let blinding = if with_treatments {
+        "unblinded: treatments included"
+    } else {
+        "blinded: no treatment"
+    };
+    let mut changes = vec![row("format", format), row("blinding", blinding)];
+    changes.extend(exported.contents.iter().map(|(f, v)| row(f, v)));
+    changes
 }
 
+/// The participants in scope, for the statements below: `participant_id IN (…)` and its values;
+/// with a range, only those whose id is within it (the range's two ids, made by the store,
+/// are written into the statement as numbers).
+fn in_scope(scope: &Scope, range: Option<(i64, i64)>) -> (String, Vec<String>) {
+    let (filter, values) = scope_filter(scope, 1);
+    let members = match range {
+        None => format!("participant_id IN (SELECT id FROM participants WHERE {filter})"),
+        Some((first, last)) => format!(
+            "participant_id BETWEEN {first} AND {last} AND participant_id IN \
+             (SELECT id FROM participants WHERE {filter} AND id BETWEEN {first} AND {last})"
+        ),
+    };
+    (members, values)
+}
+
+/// Everything a submission is mapped from, of the participants in scope (with ids within
+/// `range` when one is given).
 async fn load(
     conn: &mut AnyConnection,
     scope: &Scope,
     with_treatments: bool,
+    range: Option<(i64, i64)>,
 ) -> Result<SubmissionData> {
     let dialect = dialect_of(conn);
-    let (filter, values) = scope_filter(scope, 1);
+    let (mut filter, values) = scope_filter(scope, 1);
+    if let Some((first, last)) = range {
+        filter.push_str(&format!(" AND id BETWEEN {first} AND {last}"));
+    }
     let sql = render(
         dialect,
         &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE {filter} ORDER BY id"),
@@ -198,7 +285,7 @@ async fn load(
         .map(Participant::from)
         .collect();
 
-    let (members, values) = in_scope(scope);
+    let (members, values) = in_scope(scope, range);
     let sql = render(
         dialect,
         &format!(
@@ -246,12 +333,27 @@ async fn load(
         });
     }
 
-    let ids: std::collections::BTreeSet<i64> = participants.iter().map(|p| p.id).collect();
-    let adverse_events = study_events(conn, scope.study())
-        .await?
-        .into_iter()
-        .filter(|e| ids.contains(&e.participant_id))
-        .collect();
+    let adverse_events = if range.is_some() {
+        let sql = render(
+            dialect,
+            &format!("SELECT {EVENT_COLUMNS} FROM adverse_events WHERE {members} ORDER BY id"),
+        );
+        let mut q = sqlx::query_as::<_, EventRow>(&sql);
+        for v in &values {
+            q = q.bind(v);
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        rows.into_iter()
+            .map(EventRow::record)
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        let ids: std::collections::BTreeSet<i64> = participants.iter().map(|p| p.id).collect();
+        study_events(conn, scope.study())
+            .await?
+            .into_iter()
+            .filter(|e| ids.contains(&e.participant_id))
+            .collect()
+    };
 
     let treatments = if with_treatments {
         let mut out = Vec::new();

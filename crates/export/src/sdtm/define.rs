@@ -4,12 +4,12 @@
 //! `xml:lang="en"`), and the code lists of the values the datasets hold; the sponsor-defined
 //! test codes of the ISNCSCI exam (NVTESTCD) are declared whole, with a comment saying so.
 //!
-//! Pure: written from the datasets already mapped and checked, so that what it describes is
-//! exactly what the files hold (types and lengths are those of the transport file; a numeric
-//! variable is `integer` when every value is whole, else `float` with its significant digits;
-//! dates are `date` when every value is a full date, else `partialDate`).
+//! Pure: written from the profiles ([`super::profile`]) of the datasets already mapped and
+//! checked, so that what it describes is exactly what the files hold (types and lengths are
+//! those of the transport file; a numeric variable is `integer` when every value is whole,
+//! else `float` with its significant digits; dates are `date` when every value is a full
+//! date, else `partialDate`).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use isncsci::flat::Field;
@@ -20,7 +20,8 @@ use trial::Study;
 
 use super::codes::{exam_test, RESULTS};
 use super::define_zh::{domain_zh, exam_test_zh, result_zh, term_zh, variable_zh};
-use crate::xpt::{Dataset, Kind, Value};
+use super::profile::Profile;
+use crate::xpt::Kind;
 
 /// The file's name beside the datasets.
 pub const DEFINE_FILE: &str = "define.xml";
@@ -171,54 +172,29 @@ fn mandatory(domain: &str, name: &str) -> bool {
 
 /// A variable's Define-XML data type, its length (for text and numbers) and its significant
 /// digits (for a `float`).
-fn data_type(ds: &Dataset, i: usize) -> (&'static str, Option<usize>, Option<usize>) {
-    let var = &ds.variables[i];
-    let values = ds.records.iter().filter_map(|r| r.get(i));
+fn data_type(ds: &Profile, i: usize) -> (&'static str, Option<usize>, Option<usize>) {
+    let (var, values) = (&ds.variables[i], &ds.columns[i]);
     match var.kind {
         Kind::Text(length) => {
-            if var.name.ends_with("DTC") {
-                let mut dated = values
-                    .filter_map(|v| match v {
-                        Value::Text(t) if !t.is_empty() => Some(t.len()),
-                        _ => None,
-                    })
-                    .peekable();
-                if dated.peek().is_some() {
-                    let lengths: Vec<usize> = dated.collect();
-                    let kind = if lengths.iter().all(|&n| n == 10) {
-                        "date"
-                    } else if lengths.iter().all(|&n| n == 19) {
-                        "datetime"
-                    } else if lengths.iter().any(|&n| n > 10) {
-                        "partialDatetime"
-                    } else {
-                        "partialDate"
-                    };
-                    return (kind, None, None);
-                }
+            if var.name.ends_with("DTC") && values.dated {
+                let kind = if values.all_dates {
+                    "date"
+                } else if values.all_datetimes {
+                    "datetime"
+                } else if values.any_time {
+                    "partialDatetime"
+                } else {
+                    "partialDate"
+                };
+                return (kind, None, None);
             }
             ("text", Some(length), None)
         }
         Kind::Number => {
-            let numbers: Vec<f64> = values
-                .filter_map(|v| match v {
-                    Value::Number(x) => Some(*x),
-                    _ => None,
-                })
-                .collect();
-            let whole = numbers.iter().all(|x| x.fract() == 0.0 && x.abs() < 1e15);
-            let digits = |x: &f64| {
-                let s = format!("{}", x.abs());
-                let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-                (int.len(), frac.len())
-            };
-            let widest = numbers
-                .iter()
-                .map(digits)
-                .fold((1, 0), |(i, f), (a, b)| (i.max(a), f.max(b)));
-            if numbers.is_empty() {
+            let widest = values.digits;
+            if !values.numbers {
                 ("integer", Some(8), None)
-            } else if whole {
+            } else if values.whole {
                 ("integer", Some(widest.0), None)
             } else {
                 ("float", Some(widest.0 + widest.1), Some(widest.1))
@@ -315,44 +291,40 @@ fn terms(
     }
 }
 
-/// The distinct non-blank texts of a variable, in order of first appearance, each with the
-/// text of `paired` in the same record.
-fn distinct(ds: &Dataset, i: usize, paired: Option<usize>) -> Vec<(String, Option<String>)> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for r in &ds.records {
-        let Some(Value::Text(code)) = r.get(i) else {
-            continue;
-        };
-        if code.is_empty() || !seen.insert(code.clone()) {
-            continue;
-        }
-        let name = paired.and_then(|j| match r.get(j) {
-            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
-            _ => None,
-        });
-        out.push((code.clone(), name));
+/// Whether variable `name` of `domain` has a code list of the values it holds: `Some` with
+/// the variable whose text names each value (`VSTEST` for `VSTESTCD`), if one does. (The
+/// ISNCSCI test codes are declared whole, whatever NV holds.)
+pub(crate) fn coded(domain: &str, name: &str) -> Option<Option<String>> {
+    if domain == "NV" && name == "NVTESTCD" {
+        None
+    } else if terms(name, suffix(domain, name)).is_some() {
+        Some(None)
+    } else {
+        pair_of(domain, name).map(Some)
     }
-    out
 }
 
 /// The code list of variable `i` of `ds`, if it has one and holds a value.
-fn code_list(ds: &Dataset, i: usize) -> Option<CodeList> {
+fn code_list(ds: &Profile, i: usize) -> Option<CodeList> {
     let (domain, name) = (ds.name.as_str(), ds.variables[i].name.as_str());
     if domain == "NV" && name == "NVTESTCD" {
         return Some(nv_codes());
     }
     let oid = format!("CL.{domain}.{name}");
+    let held = ds.columns[i].codes.as_deref().unwrap_or_default();
     if let Some((title, known)) = terms(name, suffix(domain, name)) {
-        let items: Vec<Item> = distinct(ds, i, None)
-            .into_iter()
+        let items: Vec<Item> = held
+            .iter()
             .map(|(code, _)| {
-                let decode = known.iter().find(|(c, _)| *c == code).map(|(_, d)| *d);
+                let decode = known
+                    .iter()
+                    .find(|(c, _)| *c == code.as_str())
+                    .map(|(_, d)| *d);
                 Item {
-                    zh: decode.and_then(|_| term_zh(&code)).map(String::from),
+                    zh: decode.and_then(|_| term_zh(code)).map(String::from),
                     decode: decode.map(String::from),
                     extended: decode.is_none(),
-                    code,
+                    code: code.clone(),
                 }
             })
             .collect();
@@ -363,13 +335,12 @@ fn code_list(ds: &Dataset, i: usize) -> Option<CodeList> {
             comment: None,
         });
     }
-    let paired = pair_of(domain, name)?;
-    let j = ds.variables.iter().position(|v| v.name == paired);
-    let items: Vec<Item> = distinct(ds, i, j)
-        .into_iter()
+    pair_of(domain, name)?;
+    let items: Vec<Item> = held
+        .iter()
         .map(|(code, decode)| Item {
-            code,
-            decode,
+            code: code.clone(),
+            decode: decode.clone(),
             zh: None,
             extended: false,
         })
@@ -389,12 +360,13 @@ fn description(out: &mut String, en: &str, zh: Option<&str>) {
     out.push_str("</Description>");
 }
 
-/// The Define-XML 2.1 document of `datasets` (already mapped and checked) of `study`;
-/// `treatments` says whether the export includes each participant's treatment (a blinded
-/// export says in the study's description that it does not).
+/// The Define-XML 2.1 document of the datasets (already mapped and checked) of `study`, as
+/// their profiles describe them (`Profile::of` each dataset, or the merged profiles of a
+/// dataset's parts); `treatments` says whether the export includes each participant's
+/// treatment (a blinded export says in the study's description that it does not).
 pub fn define_xml(
     study: &Study,
-    datasets: &[Dataset],
+    datasets: &[Profile],
     treatments: bool,
     created: OffsetDateTime,
 ) -> String {

@@ -205,7 +205,7 @@ pub(crate) fn ae(cx: &Context<'_>, data: &store::SubmissionData) -> Result<Datas
                 Some(e.meddra_code.parse::<u64>().map_err(|_| Problem {
                     dataset: "AE".into(),
                     variable: Some("AELLTCD".into()),
-                    record: Some(t.len() + 1),
+                    record: Some(cx.before.get("AE").copied().unwrap_or(0) + t.len() + 1),
                     message: format!(
                         "the MedDRA code {:?} of adverse event {} is not a number",
                         e.meddra_code, record.id

@@ -21,8 +21,11 @@
 //! records from 1. A domain without records is left out.
 //!
 //! The mapping ([`datasets`]) is pure: rows from the typed records of
-//! [`store::SubmissionData`]. [`export`] reads them through the store, which audits the export
-//! in the same transaction, and writes the files.
+//! [`store::SubmissionData`]. [`export`] reads them through the store a batch of participants
+//! at a time ([`stream`]), maps each batch and keeps its rows in scratch files, so that its
+//! memory stays flat whatever the study's size; the store audits the export in the same
+//! transaction as the reads, and the files are written from the scratch files at the end,
+//! byte for byte those [`write_files`] writes of the whole study's [`datasets`].
 
 pub(crate) mod codes;
 mod define;
@@ -31,13 +34,15 @@ mod design;
 mod events;
 mod exposure;
 mod findings;
+mod profile;
+mod stream;
 mod subject;
 mod table;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use store::{Actor, Exported, Scope, Store, SubmissionData, SubmittedForm};
+use store::{Actor, Scope, Store, SubmissionData, SubmittedForm};
 use time::OffsetDateTime;
 use trial::{Blinding, FormKind, Study, VisitDef};
 
@@ -46,6 +51,8 @@ use crate::xpt::{self, Dataset};
 pub use define::{define_xml, DEFINE_FILE};
 pub use events::BLINDED_DM_LABEL;
 pub use exposure::BLINDED_TREATMENT;
+pub use profile::Profile;
+pub use stream::BATCH;
 use subject::{Context, Subject};
 
 /// What can go wrong in an export.
@@ -65,6 +72,12 @@ pub enum SdtmError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl From<Problem> for SdtmError {
+    fn from(p: Problem) -> Self {
+        SdtmError::Invalid(p)
+    }
 }
 
 /// A file written.
@@ -89,32 +102,59 @@ pub const DOMAINS: [&str; 14] = [
 /// ACTARM) are written only when `data` holds them; DM's label then says so otherwise.
 pub fn datasets(study: &Study, data: &SubmissionData) -> Result<Vec<Dataset>, Problem> {
     let cx = Context::new(study, data);
-    let first_consent = cx
-        .subjects
-        .values()
-        .map(|s| s.participant.consent_date.as_str())
-        .min();
-    let all = vec![
-        events::dm(&cx),
-        events::ae(&cx, data)?,
-        exposure::ex(&cx, data),
-        events::cm(&cx, data),
-        events::ds(&cx),
-        events::sv(&cx, data),
-        findings::vs(&cx, data),
-        findings::qs(&cx, data),
-        findings::nv(&cx, data),
-        design::ta(study),
-        design::te(study),
-        design::ti(study),
-        design::ts(study, cx.subjects.len(), first_consent),
-        design::tv(study),
-    ];
+    let mut all = Vec::new();
+    subject_datasets(&cx, data, |d| {
+        all.push(d);
+        Ok::<_, Problem>(())
+    })?;
+    all.extend(design_datasets(
+        study,
+        cx.subjects.len(),
+        first_consent(&cx),
+    ));
     let kept: Vec<Dataset> = all.into_iter().filter(|d| !d.records.is_empty()).collect();
     for d in &kept {
         xpt::check(d)?;
     }
     Ok(kept)
+}
+
+/// The subject-level datasets of `data` (DM to NV, in the order of [`DOMAINS`], empty ones
+/// too), each handed to `each` as soon as it is made.
+fn subject_datasets<E: From<Problem>>(
+    cx: &Context<'_>,
+    data: &SubmissionData,
+    mut each: impl FnMut(Dataset) -> Result<(), E>,
+) -> Result<(), E> {
+    each(events::dm(cx))?;
+    each(events::ae(cx, data)?)?;
+    each(exposure::ex(cx, data))?;
+    each(events::cm(cx, data))?;
+    each(events::ds(cx))?;
+    each(events::sv(cx, data))?;
+    each(findings::vs(cx, data))?;
+    each(findings::qs(cx, data))?;
+    each(findings::nv(cx, data))
+}
+
+/// The trial design datasets (TA to TV, in the order of [`DOMAINS`]), of a study with
+/// `subjects` participants in DM, the first consenting on `first_consent`.
+fn design_datasets(study: &Study, subjects: usize, first_consent: Option<&str>) -> Vec<Dataset> {
+    vec![
+        design::ta(study),
+        design::te(study),
+        design::ti(study),
+        design::ts(study, subjects, first_consent),
+        design::tv(study),
+    ]
+}
+
+/// The earliest consent of the participants in DM.
+fn first_consent<'c>(cx: &'c Context<'_>) -> Option<&'c str> {
+    cx.subjects
+        .values()
+        .map(|s| s.participant.consent_date.as_str())
+        .min()
 }
 
 /// Whether an export includes each participant's treatment: when asked for, and always in an
@@ -124,11 +164,44 @@ pub fn includes_treatments(study: &Study, unblinded: bool) -> bool {
 }
 
 /// Exports the study's SDTM datasets into `dir` (created when missing): reads the data through
-/// the store (with treatments when [`includes_treatments`]), maps and checks every dataset, and
-/// audits the export (blinded or not, each dataset and its record count) in the same
-/// transaction as the reads; only then writes the files. A refused value writes nothing and
-/// audits nothing.
+/// the store (with treatments when [`includes_treatments`]) [`BATCH`] participants at a time,
+/// maps and checks each batch and keeps its records in scratch files in `dir`, and audits the
+/// export (blinded or not, each dataset and its record count) in the same transaction as the
+/// reads; only then writes the files (each under a temporary name, all renamed at the end).
+/// A refused value writes nothing and audits nothing; the scratch files are removed in every
+/// case.
 pub async fn export(
+    store: &Store,
+    study: &Study,
+    scope: &Scope,
+    unblinded: bool,
+    by: &Actor,
+    dir: &Path,
+    created: OffsetDateTime,
+) -> Result<Vec<Written>, SdtmError> {
+    stream::export(store, study, scope, unblinded, by, dir, created, BATCH).await
+}
+
+/// [`export`] `batch` participants at a time (at least one).
+#[allow(clippy::too_many_arguments)]
+pub async fn export_in_batches(
+    store: &Store,
+    study: &Study,
+    scope: &Scope,
+    unblinded: bool,
+    by: &Actor,
+    dir: &Path,
+    created: OffsetDateTime,
+    batch: usize,
+) -> Result<Vec<Written>, SdtmError> {
+    stream::export(store, study, scope, unblinded, by, dir, created, batch).await
+}
+
+/// [`export`] as it was first made, the reference the batched export is tested against: the
+/// whole study read at once ([`Store::export_submission`]), every dataset mapped and held in
+/// memory ([`datasets`]), audited as [`export`] audits, then written by [`write_files`] (each
+/// file renamed as it is finished) and `define.xml`. Its memory grows with the study.
+pub async fn export_whole(
     store: &Store,
     study: &Study,
     scope: &Scope,
@@ -142,21 +215,30 @@ pub async fn export(
     let made = store
         .export_submission(scope, "sdtm", with_treatments, by, move |data| {
             let output = datasets(&definition, &data)?;
-            let list: Vec<String> = output
-                .iter()
-                .map(|d| format!("{} {}", d.name, d.records.len()))
-                .collect();
-            Ok::<_, Problem>(Exported {
-                contents: vec![("datasets".into(), list.join(", "))],
+            Ok::<_, Problem>(store::Exported {
+                contents: vec![(
+                    "datasets".into(),
+                    contents(output.iter().map(|d| (d.name.as_str(), d.records.len()))),
+                )],
                 output,
             })
         })
         .await?
         .map_err(SdtmError::Invalid)?;
     let mut written = write_files(dir, &made, created)?;
-    let define = define_xml(study, &made, with_treatments, created);
+    let profiles: Vec<Profile> = made.iter().map(Profile::of).collect();
+    let define = define_xml(study, &profiles, with_treatments, created);
     written.push(write_file(dir, DEFINE_FILE, define.as_bytes())?);
     Ok(written)
+}
+
+/// What the audit says an export includes: each dataset and its records (`DM 36, AE 9`).
+fn contents<'d>(datasets: impl IntoIterator<Item = (&'d str, usize)>) -> String {
+    let list: Vec<String> = datasets
+        .into_iter()
+        .map(|(name, records)| format!("{name} {records}"))
+        .collect();
+    list.join(", ")
 }
 
 /// The error of an I/O failure on `path`.

@@ -44,6 +44,9 @@ pub(crate) struct Context<'a> {
     pub visit_dates: HashMap<(i64, &'a str), Date>,
     /// Whether the export includes treatments.
     pub unblinded: bool,
+    /// The records of each domain made before these (by an export's earlier batches), so
+    /// that a refused record is numbered in the whole dataset.
+    pub before: HashMap<&'static str, usize>,
 }
 
 /// ARMCD of a definition id: capitals and digits only.
@@ -131,6 +134,7 @@ impl<'a> Context<'a> {
             subjects,
             visit_dates,
             unblinded: data.treatments.is_some(),
+            before: HashMap::new(),
         }
     }
 

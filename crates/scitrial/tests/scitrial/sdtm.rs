@@ -358,6 +358,9 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
                 .any(|r| r.new_value.as_deref() == Some(arm.name.as_str())));
         }
 
+        streamed_as_whole(&sql, &study, &base).await;
+        let audit = sql.audit_of("submission", "XS228-P2").await.unwrap();
+
         let Some(python) = &python else {
             let _ = std::fs::remove_dir_all(&base);
             continue;
@@ -441,6 +444,73 @@ async fn the_demo_exports_sdtm_that_both_readers_read_back_as_stored() {
         ));
         let _ = std::fs::remove_dir_all(&base);
     }
+}
+
+/// The files of a directory, by name.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+/// The export read and written a batch of participants at a time writes, byte for byte, the
+/// files of the export as it was first made (the reference: the whole study read at once and
+/// every dataset held in memory, `export::sdtm::export_whole`), blinded and unblinded, a batch
+/// of 1, 5 and `export::sdtm::BATCH` participants at a time; and both are audited alike.
+async fn streamed_as_whole(sql: &store::Store, study: &trial::Study, base: &Path) {
+    let scope = Scope::Study(study.id.clone());
+    let by = Actor::system();
+    let created = time::macros::datetime!(2026-12-06 12:00:00 UTC);
+    for unblinded in [false, true] {
+        let reference = base.join(format!("whole-{unblinded}"));
+        export::sdtm::export_whole(sql, study, &scope, unblinded, &by, &reference, created)
+            .await
+            .unwrap();
+        let expected = files(&reference);
+        assert_eq!(expected.len(), 15, "{:?}", expected.keys());
+        for batch in [1, 5, export::sdtm::BATCH] {
+            let dir = base.join(format!("batches-{unblinded}-{batch}"));
+            let written = export::sdtm::export_in_batches(
+                sql, study, &scope, unblinded, &by, &dir, created, batch,
+            )
+            .await
+            .unwrap();
+            assert_eq!(written.len(), expected.len());
+            let got = files(&dir);
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                "by {batch}: the files (no scratch or temporary file left)"
+            );
+            for (name, bytes) in &expected {
+                let other = &got[name];
+                let at = bytes.iter().zip(other).position(|(a, b)| a != b);
+                assert!(
+                    bytes == other,
+                    "{name}, unblinded {unblinded}, by {batch}: {} bytes against the \
+                     reference's {}, first difference at byte {at:?}",
+                    other.len(),
+                    bytes.len()
+                );
+            }
+        }
+    }
+    // Each export audited with the same datasets and record counts as the reference's.
+    let audit = sql.audit_of("submission", &study.id).await.unwrap();
+    let datasets: Vec<&str> = audit
+        .iter()
+        .filter(|r| r.field.as_deref() == Some("datasets"))
+        .filter_map(|r| r.new_value.as_deref())
+        .collect();
+    let last = &datasets[datasets.len() - 8..];
+    assert!(last[..4].iter().all(|d| *d == last[0]), "{last:#?}");
+    assert!(last[4..].iter().all(|d| *d == last[4]), "{last:#?}");
+    assert!(last[0].starts_with("DM "), "{last:#?}");
 }
 
 /// Every domain against the database, read with the test's own SQL.

@@ -181,9 +181,153 @@ async fn an_export_reads_the_study_in_scope_and_audits_what_it_included() {
                 pair("blinding", "blinded: no treatment"),
             ]
         );
+
+        // Read in batches: the whole read cut by participant, batch after batch, with and
+        // without treatments, in the study's scope and in a site's.
+        for (scope, treatments) in [(&scope, false), (&scope, true), (&site, false)] {
+            let whole = store
+                .export_submission(scope, "sdtm", treatments, &by, |d| {
+                    Ok::<_, String>(Exported {
+                        output: d,
+                        contents: vec![],
+                    })
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            for size in [1, 2, 100] {
+                let parts = store
+                    .export_submission_batches(scope, "sdtm", treatments, &by, size, Keep::new())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(parts.len(), whole.participants.len().div_ceil(size));
+                assert!(parts.iter().all(|p| p.participants.len() <= size));
+                assert_eq!(concat(parts), whole, "by {size}");
+            }
+        }
+        // Audited as the whole read is; a refusal in a batch or at the end audits nothing.
+        let before = store.audit_of(SUBMISSION_ENTITY, &study.id).await.unwrap();
+        let made = store
+            .export_submission_batches(&scope, "sdtm", false, &by, 1, Keep::new())
+            .await
+            .unwrap();
+        assert!(made.is_ok());
+        for refuse in [Refuse::Batch(2), Refuse::Finish] {
+            let refused = store
+                .export_submission_batches(
+                    &scope,
+                    "sdtm",
+                    true,
+                    &by,
+                    1,
+                    Keep {
+                        refuse,
+                        ..Keep::new()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(refused.unwrap_err(), format!("{refuse:?}"));
+        }
+        let after = store.audit_of(SUBMISSION_ENTITY, &study.id).await.unwrap();
+        let added: Vec<(String, String)> = after[before.len()..]
+            .iter()
+            .map(|r| {
+                (
+                    r.field.clone().unwrap_or_default(),
+                    r.new_value.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let pair = |f: &str, v: &str| (f.to_string(), v.to_string());
+        assert_eq!(
+            added,
+            [
+                pair("format", "sdtm"),
+                pair("blinding", "blinded: no treatment"),
+                pair("batches", "3 batches, 3 participants"),
+            ]
+        );
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditReport::Intact { .. }
         ));
     }
+}
+
+/// Where a [`Keep`] refuses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Refuse {
+    Never,
+    /// At the batch of this number (from 1).
+    Batch(usize),
+    Finish,
+}
+
+/// A sink that keeps every batch it is given, or refuses where told.
+struct Keep {
+    batches: Vec<SubmissionData>,
+    refuse: Refuse,
+}
+
+impl Keep {
+    fn new() -> Keep {
+        Keep {
+            batches: Vec::new(),
+            refuse: Refuse::Never,
+        }
+    }
+}
+
+impl SubmissionSink for Keep {
+    type Output = Vec<SubmissionData>;
+    type Error = String;
+
+    fn batch(&mut self, data: SubmissionData) -> Result<(), String> {
+        self.batches.push(data);
+        if self.refuse == Refuse::Batch(self.batches.len()) {
+            return Err(format!("{:?}", self.refuse));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Exported<Vec<SubmissionData>>, String> {
+        if self.refuse == Refuse::Finish {
+            return Err(format!("{:?}", self.refuse));
+        }
+        let people: usize = self.batches.iter().map(|b| b.participants.len()).sum();
+        let contents = format!("{} batches, {people} participants", self.batches.len());
+        Ok(Exported {
+            output: self.batches,
+            contents: vec![("batches".into(), contents)],
+        })
+    }
+}
+
+/// Batches put back together (the adverse events by batch, then in the order recorded: the
+/// same as the whole read's order when no event of a later batch was recorded before one of
+/// an earlier batch, as here, where there are none).
+fn concat(batches: Vec<SubmissionData>) -> SubmissionData {
+    let mut all = SubmissionData {
+        participants: vec![],
+        visits: vec![],
+        forms: vec![],
+        adverse_events: vec![],
+        treatments: batches
+            .first()
+            .and_then(|b| b.treatments.as_ref().map(|_| vec![])),
+        doses: vec![],
+    };
+    for b in batches {
+        all.participants.extend(b.participants);
+        all.visits.extend(b.visits);
+        all.forms.extend(b.forms);
+        all.adverse_events.extend(b.adverse_events);
+        if let (Some(all), Some(these)) = (&mut all.treatments, b.treatments) {
+            all.extend(these);
+        }
+        all.doses.extend(b.doses);
+    }
+    all
 }
