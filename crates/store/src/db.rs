@@ -369,8 +369,9 @@ impl Store {
     }
 
     /// [`Store::write`] for the rare write that takes a chain's head itself (the database
-    /// lock, bound to the head): on PostgreSQL in a transaction of its own, outside the
-    /// batches; on SQLite as any write.
+    /// lock, bound to the head), or that must not run again because another write of its batch
+    /// met a deadlock (an export, whose files are written as it reads: see [`Once`]): on
+    /// PostgreSQL in a transaction of its own, outside the batches; on SQLite as any write.
     pub(crate) async fn write_alone<T: Send + 'static>(
         &self,
         op: &'static str,

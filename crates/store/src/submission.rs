@@ -156,7 +156,7 @@ impl Store {
     {
         let (scope, format, by) = (scope.clone(), format.to_string(), by.clone());
         let map = crate::db::Once::new(map);
-        self.write("export_submission", move |mut tx| {
+        self.write_alone("export_submission", move |mut tx| {
             Box::pin(async move {
                 let map = map.take()?;
                 let data = load(tx.conn(), &scope, with_treatments, None).await?;
@@ -189,7 +189,7 @@ impl Store {
     ) -> Result<std::result::Result<S::Output, S::Error>> {
         let (scope, format, by) = (scope.clone(), format.to_string(), by.clone());
         let sink = crate::db::Once::new(sink);
-        self.write("export_submission", move |mut tx| {
+        self.write_alone("export_submission", move |mut tx| {
             Box::pin(async move {
                 let mut sink = sink.take()?;
                 let conn = tx.conn();
@@ -495,7 +495,7 @@ impl Store {
     {
         let (scope, by) = (scope.clone(), by.clone());
         let each = crate::db::Once::new(each);
-        self.write("export_casebooks", move |mut tx| {
+        self.write_alone("export_casebooks", move |mut tx| {
             Box::pin(async move {
                 let mut each = each.take()?;
                 let conn = tx.conn();

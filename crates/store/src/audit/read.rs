@@ -129,29 +129,38 @@ fn read_sqlite(path: &Path, visit: &mut impl Visit) -> Result<()> {
     Ok(())
 }
 
-/// One row, borrowed from SQLite's buffers: no copy, no allocation.
+/// What a column holding a value of a type the store never writes there reads as: a text
+/// holding NUL bytes, or the smallest integer, neither of which the application writes, so the
+/// row's hash (or its place in the chain) does not verify and the walk reports the row as
+/// tampered with, as it does any other change, and goes on to the other chains.
+const NOT_AS_WRITTEN_TEXT: &str = "\0not as written\0";
+const NOT_AS_WRITTEN_INT: i64 = i64::MIN;
+
+/// One row, borrowed from SQLite's buffers: no copy, no allocation. SQLite keeps whatever type
+/// is written behind the application's back; such a value reads as [`NOT_AS_WRITTEN_TEXT`] or
+/// [`NOT_AS_WRITTEN_INT`], so that the walk reports its row instead of stopping.
 fn sqlite_row<'r>(row: &'r rusqlite::Row<'_>) -> Result<AuditRowRef<'r>> {
     let value = |i: usize| row.get_ref(i).map_err(sqlite_error);
     let int = |i: usize| -> Result<Option<i64>> {
-        match value(i)? {
-            ValueRef::Null => Ok(None),
-            ValueRef::Integer(n) => Ok(Some(n)),
-            _ => Err(not_as_written(i, "an integer")),
-        }
+        Ok(match value(i)? {
+            ValueRef::Null => None,
+            ValueRef::Integer(n) => Some(n),
+            _ => Some(NOT_AS_WRITTEN_INT),
+        })
     };
     let text = |i: usize| -> Result<Option<&'r str>> {
-        match value(i)? {
-            ValueRef::Null => Ok(None),
+        Ok(match value(i)? {
+            ValueRef::Null => None,
             // SQLite keeps a blob where one is written, even in a text column: its bytes are
             // what is hashed.
-            ValueRef::Text(t) | ValueRef::Blob(t) => std::str::from_utf8(t)
-                .map(Some)
-                .map_err(|_| not_as_written(i, "UTF-8 text")),
-            _ => Err(not_as_written(i, "text")),
-        }
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Some(std::str::from_utf8(t).unwrap_or(NOT_AS_WRITTEN_TEXT))
+            }
+            _ => Some(NOT_AS_WRITTEN_TEXT),
+        })
     };
-    let required_int = |i: usize| int(i)?.ok_or_else(|| not_as_written(i, "not NULL"));
-    let required = |i: usize| text(i)?.ok_or_else(|| not_as_written(i, "not NULL"));
+    let required_int = |i: usize| Ok::<_, StoreError>(int(i)?.unwrap_or(NOT_AS_WRITTEN_INT));
+    let required = |i: usize| Ok::<_, StoreError>(text(i)?.unwrap_or(NOT_AS_WRITTEN_TEXT));
     Ok(AuditRowRef {
         id: required_int(0)?,
         chain: required(1)?,
@@ -169,16 +178,6 @@ fn sqlite_row<'r>(row: &'r rusqlite::Row<'_>) -> Result<AuditRowRef<'r>> {
         prev_hash: required(13)?,
         hash: required(14)?,
     })
-}
-
-/// A column whose value is not of the type the store writes there: written behind the
-/// application's back.
-fn not_as_written(column: usize, what: &str) -> StoreError {
-    let name = COLUMNS.split(',').nth(column).unwrap_or("?").trim();
-    StoreError::Database(sqlx::Error::Protocol(format!(
-        "the audit trail's column {name} holds a value that is not {what}: it was written \
-         outside the application"
-    )))
 }
 
 async fn read_postgres(url: &str, visit: &mut impl Visit) -> Result<()> {

@@ -335,7 +335,7 @@ async fn a_checkpoint_is_recorded_on_the_system_chain_and_queued_to_a_plain_addr
 }
 
 #[tokio::test]
-async fn the_streamed_rows_are_the_stored_rows_and_a_value_of_another_type_is_named() {
+async fn the_streamed_rows_are_the_stored_rows_and_a_value_of_another_type_is_reported() {
     for db in stores().await {
         let store = Backend::open(db).await.unwrap();
         let study = seeded(&store).await;
@@ -366,17 +366,37 @@ async fn the_streamed_rows_are_the_stored_rows_and_a_value_of_another_type_is_na
         assert_eq!(first, 3);
         if store.dialect() == Dialect::Sqlite {
             // SQLite keeps whatever type is written behind the application's back: a
-            // position that is no integer stops the walk with an error naming the column.
+            // position that is no integer, or a text column holding a number, is reported as
+            // tampered with at its row, and the walk does not stop there.
             tamper(
                 &store,
                 &format!("UPDATE audit SET seq = 'five' WHERE chain = '{study}' AND seq = 5"),
             )
             .await;
-            let err = store.verify_audit().await.unwrap_err().to_string();
-            assert!(
-                err.contains("column seq") && err.contains("outside the application"),
-                "{err}"
-            );
+            match store.verify_audit().await.unwrap() {
+                AuditReport::Tampered { chain, .. } => assert_eq!(chain, study),
+                other => panic!("a position that is no integer verified: {other:?}"),
+            }
+            tamper(
+                &store,
+                &format!("UPDATE audit SET seq = 5 WHERE chain = '{study}' AND seq = 'five'"),
+            )
+            .await;
+            assert!(matches!(
+                store.verify_audit().await.unwrap(),
+                AuditReport::Intact { .. }
+            ));
+            tamper(
+                &store,
+                &format!("UPDATE audit SET username = 42 WHERE chain = '{study}' AND seq = 3"),
+            )
+            .await;
+            match store.verify_audit().await.unwrap() {
+                AuditReport::Tampered { chain, seq, .. } => {
+                    assert_eq!((chain.as_str(), seq), (study.as_str(), 3));
+                }
+                other => panic!("a number where a name was written verified: {other:?}"),
+            }
         }
     }
 }

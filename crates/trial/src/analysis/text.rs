@@ -7,8 +7,9 @@
 //! their files, in thousandths of an em, regular and bold); an East Asian wide character (Chinese,
 //! Japanese, Korean, full-width punctuation) as one em, as every Chinese font draws it; a
 //! few common symbols as measured; any other character as a generous estimate (a Latin
-//! letter with a diacritic 0.8 em, the rest one em). So an estimate is at least the width
-//! either font draws, and the layout built on it fits both.
+//! letter with a diacritic 1.11 em, the widest base letter's bold advance; the digraphs such as
+//! `Ǆ` and `‰` 1.45 em; the rest 1.35 em). So an estimate is at least the width either font
+//! draws, and the layout built on it fits both.
 //!
 //! Wrapping follows each script's habit: Latin text breaks at spaces, Chinese between any
 //! two characters (never before closing punctuation such as `，` or `）`, never after an
@@ -98,9 +99,13 @@ fn em(c: char, bold: bool) -> f64 {
         '•' => 0.64,
         '×' | '≥' | '≤' | '±' | '−' => 0.84,
         'Æ' | 'æ' | 'Œ' | 'œ' => 1.17,
-        '\u{c0}'..='\u{24f}' => 0.86,
+        // The digraphs (Ǆ ǅ ǆ Ǉ … ǳ) are two letters wide.
+        '\u{1c4}'..='\u{1cc}' | '\u{1f1}'..='\u{1f3}' => 1.45,
+        // Accented Latin letters: as wide as the widest base letter (Ŵ is W's width).
+        '\u{c0}'..='\u{24f}' => 1.11,
         '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200d}' => 0.0,
-        _ => 1.0,
+        '‰' => 1.45,
+        _ => 1.35,
     }
 }
 
