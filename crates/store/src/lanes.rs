@@ -272,9 +272,13 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
             None => match pool.acquire().await {
                 Ok(conn) => conn,
                 Err(e) => {
-                    // The writes are dropped: their callers hear that the writer could not
-                    // take them.
+                    // Each write is told: a server that does not answer stays such an error
+                    // (503: look, then send again).
                     tracing::error!(error = %e, "the database writer has no connection");
+                    let e = StoreError::from(e);
+                    for job in batch {
+                        job.finish(Some(batch_failed(&e)));
+                    }
                     continue;
                 }
             },

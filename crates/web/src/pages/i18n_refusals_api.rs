@@ -16,6 +16,10 @@ pub const STORE_AND_API: &[(&str, &str)] = &[
     ),
     ("another randomisation came first; try again", "另一项随机化操作在先；请重试"),
     (
+        "the audit trail is read from a file: an in-memory database has none",
+        "审计追踪从数据库文件读取：内存数据库没有文件",
+    ),
+    (
         "another report of this case to this authority was recorded at the same time",
         "同一时间已记录了该病例向此监管机构的另一份报告",
     ),
