@@ -338,28 +338,14 @@ impl Store {
     /// A participant's visits, in schedule order.
     pub async fn visits(&self, scope: &Scope, participant_id: i64) -> Result<Vec<Visit>> {
         self.participant(scope, participant_id).await?;
-        let rows: Vec<(String, String, String, String, String, Option<String>)> =
-            sqlx::query_as(&self.sql(
-                "SELECT visit_id, name, target::text, earliest::text, latest::text, done_on::text \
-             FROM visits WHERE participant_id = $1 ORDER BY target, visit_id",
-            ))
-            .bind(participant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(visit_id, name, target, earliest, latest, done_on)| Visit {
-                    participant_id,
-                    visit_id,
-                    name,
-                    target,
-                    earliest,
-                    latest,
-                    done_on,
-                },
-            )
-            .collect())
+        let rows: Vec<VisitRow> = sqlx::query_as(&self.sql(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits v WHERE v.participant_id = $1 \
+             ORDER BY v.target, v.visit_id"
+        )))
+        .bind(participant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(visit).collect())
     }
 
     /// The visits of every participant in scope whose status is `status`, in one read (the
@@ -368,31 +354,19 @@ impl Store {
     pub async fn visits_in(&self, scope: &Scope, status: ParticipantStatus) -> Result<Vec<Visit>> {
         let (filter, values) = scope_filter(scope, 2);
         let sql = self.sql(&format!(
-            "SELECT v.participant_id, v.visit_id, v.name, v.target::text, v.earliest::text, \
-             v.latest::text, v.done_on::text \
+            "SELECT {VISIT_COLUMNS} \
              FROM visits v JOIN participants p ON p.id = v.participant_id \
              WHERE p.status = $1 AND p.{filter} \
              ORDER BY v.participant_id, v.target, v.visit_id"
         ));
-        type Row = (i64, String, String, String, String, String, Option<String>);
-        let mut q = sqlx::query_as::<_, Row>(&sql).bind(status.as_str());
+        let mut q = sqlx::query_as::<_, VisitRow>(&sql).bind(status.as_str());
         for v in &values {
             q = q.bind(v);
         }
         Ok(q.fetch_all(&self.pool)
             .await?
             .into_iter()
-            .map(
-                |(participant_id, visit_id, name, target, earliest, latest, done_on)| Visit {
-                    participant_id,
-                    visit_id,
-                    name,
-                    target,
-                    earliest,
-                    latest,
-                    done_on,
-                },
-            )
+            .map(visit)
             .collect())
     }
 
@@ -628,4 +602,23 @@ fn screening_changes(id: i64, s: &NewScreening) -> Vec<Change> {
         p("eligible", &s.eligible.to_string()),
         p("eligibility_reasons", &reasons),
     ]
+}
+
+/// The columns of a visit, as [`VisitRow`] reads them (the table aliased `v`).
+const VISIT_COLUMNS: &str = "v.participant_id, v.visit_id, v.name, v.target::text, \
+    v.earliest::text, v.latest::text, v.done_on::text";
+
+/// A visit's row: participant, visit, name, target, earliest, latest, done on.
+type VisitRow = (i64, String, String, String, String, String, Option<String>);
+
+fn visit((participant_id, visit_id, name, target, earliest, latest, done_on): VisitRow) -> Visit {
+    Visit {
+        participant_id,
+        visit_id,
+        name,
+        target,
+        earliest,
+        latest,
+        done_on,
+    }
 }
