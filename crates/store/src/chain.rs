@@ -549,16 +549,25 @@ pub(crate) async fn write_rows(
         for i in 0..part.len() {
             sql.push_str(if i == 0 { "(" } else { ", (" });
             for c in 1..=COLUMNS {
-                let n = i * COLUMNS + c;
-                sql.push_str(&match c {
-                    1 => format!("${n}"),
-                    3 => format!(", ${n}::timestamptz"),
-                    _ => format!(", ${n}"),
-                });
+                if c > 1 {
+                    sql.push_str(", ");
+                }
+                match dialect {
+                    // Anonymous parameters, bound in order: SQLite finds the name of a numbered
+                    // one (`$n`) by walking the list of all names, so binding the hundreds of
+                    // a batch's rows by number would cost time in the square of their count.
+                    Dialect::Sqlite => sql.push('?'),
+                    Dialect::Postgres => {
+                        let n = i * COLUMNS + c;
+                        sql.push_str(&format!("${n}"));
+                        if c == 3 {
+                            sql.push_str("::timestamptz");
+                        }
+                    }
+                }
             }
             sql.push(')');
         }
-        let sql = render(dialect, &sql);
         let mut q = sqlx::query(&sql);
         for (seq, entry, change, prev_hash, hash) in part {
             q = q

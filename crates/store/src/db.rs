@@ -25,7 +25,7 @@ use crate::model::Actor;
 use crate::seal::Pending;
 use crate::{failover, group, lanes, Change, Dialect, Result, StoreError};
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The system of record over SQLite or PostgreSQL, reached with sqlx's `Any` driver. Its
@@ -69,7 +69,7 @@ pub(crate) struct Tx<'c> {
     /// The write's name (`Store::write`'s `op`): a locked study accepts only the writes
     /// `trial::lock::accepts_after_lock` names.
     op: &'static str,
-    /// In a PostgreSQL batch: the audit rows waiting for the batch's seal.
+    /// In a batch (SQLite's writer, PostgreSQL's lanes): the audit rows waiting for the batch's seal.
     pending: Option<&'c mut Pending>,
 }
 
@@ -98,7 +98,7 @@ impl Tx<'_> {
     }
 
     /// Appends audit rows to a chain, inside this transaction (see [`crate::chain::append`];
-    /// in a PostgreSQL batch they are kept for the batch's seal, [`crate::seal::defer`]).
+    /// in a batch they are kept for the batch's seal, [`crate::seal::defer`]).
     /// Every write to a study appends to its chain, so this is where a locked study refuses
     /// every write but those `trial::lock::AFTER_LOCK` names: the whole write is rolled back.
     pub(crate) async fn audit(
@@ -371,7 +371,8 @@ impl Store {
     /// [`Store::write`] for the rare write that takes a chain's head itself (the database
     /// lock, bound to the head), or that must not run again because another write of its batch
     /// met a deadlock (an export, whose files are written as it reads: see [`Once`]): on
-    /// PostgreSQL in a transaction of its own, outside the batches; on SQLite as any write.
+    /// PostgreSQL in a transaction of its own, outside the batches; on SQLite in the writer's
+    /// batch, after the rows of the writes before it are sealed into their chains.
     pub(crate) async fn write_alone<T: Send + 'static>(
         &self,
         op: &'static str,
@@ -390,13 +391,15 @@ impl Store {
         let started = std::time::Instant::now();
         async {
             let out = match (&self.group, &self.lanes, route) {
-                (Some(queue), _, _) => {
-                    let (job, answer) = group::job(move |conn| {
+                (Some(queue), _, route) => {
+                    let alone = matches!(route, Route::Alone);
+                    let (job, answer) = group::job(alone, move |conn, pending| {
                         work(Tx {
                             conn,
                             dialect: Dialect::Sqlite,
                             op,
-                            pending: None,
+                            // A write of its own takes the head and appends its rows itself.
+                            pending: (!alone).then_some(pending),
                         })
                     });
                     if queue.send(job).is_err() {

@@ -6,6 +6,14 @@
 //! a write that fails is rolled back to its savepoint alone and gets its own error, the others
 //! go on. Each caller hears back only after the transaction that holds its write has committed,
 //! so an acknowledged write is as durable as if it had committed alone.
+//!
+//! As in a PostgreSQL batch ([`crate::lanes`]), the writes' audit rows wait in the batch's
+//! [`Pending`] and are sealed into their chains once, after the last write ([`seal::seal`]: each
+//! chain's head read and moved once, its rows written a few dozen to a statement), instead of
+//! three statements for every write. A write that takes a chain's head itself
+//! ([`Store::write_alone`](crate::Store), the database lock) runs with nothing pending: the rows
+//! of the writes before it are sealed first, outside its savepoint, so the chain holds them
+//! before its own and a lock it commits refuses the writes after it when they audit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,16 +25,17 @@ use futures::FutureExt;
 use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Result, StoreError};
+use crate::seal::{self, Pending, Unsealed};
+use crate::{lanes, Result, StoreError};
 
-/// Delivers a write's result once its transaction's fate is known (`Some` holds why the commit
-/// failed).
-type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
-
-/// A write waiting for the writer: it runs on the writer's connection inside the batch's
-/// transaction, says whether it failed, and leaves its result to be delivered after the commit.
-pub(crate) type Job =
-    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+/// A write waiting for the writer.
+pub(crate) struct Job {
+    /// It takes a chain's head itself ([`Store::write_alone`](crate::Store)): the rows pending
+    /// before it are sealed first, and its closure is given none (see [`job`]).
+    alone: bool,
+    /// The write, which can run more than once (the same as a PostgreSQL lane's).
+    write: lanes::Job,
+}
 
 /// The most writes one transaction takes, so that one commit never holds back too many answers.
 const MAX_BATCH: usize = 256;
@@ -37,30 +46,18 @@ pub(crate) fn writer_failed(why: &str) -> StoreError {
     )))
 }
 
-/// Wraps a write as a [`Job`] and gives the receiver of its result.
-pub(crate) fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
+/// Wraps a write as a [`Job`] and gives the receiver of its result. `alone`: it takes a chain's
+/// head itself, and its closure must then not keep rows in the batch's pending ones.
+pub(crate) fn job<T, F>(alone: bool, work: F) -> (Job, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+        + Clone
+        + Send
+        + 'static,
 {
-    let (send, receive) = oneshot::channel();
-    let job: Job = Box::new(move |conn| {
-        Box::pin(async move {
-            let out = work(conn).await;
-            let failed = out.is_err();
-            let finish: Finish = Box::new(move |commit_error| {
-                let result = match (out, commit_error) {
-                    (Err(e), _) => Err(e),
-                    (Ok(value), None) => Ok(value),
-                    (Ok(_), Some(why)) => Err(writer_failed(why)),
-                };
-                // The caller may have gone away; its write stands or falls with the batch.
-                let _ = send.send(result);
-            });
-            (failed, finish)
-        })
-    });
-    (job, receive)
+    let (write, receive) = lanes::job(work);
+    (Job { alone, write }, receive)
 }
 
 /// The answer of a write sent to the writer.
@@ -119,7 +116,6 @@ pub(crate) async fn run(
     counts: Arc<Counts>,
 ) {
     let mut batch = Vec::new();
-    let mut finishes = Vec::new();
     while let Some(first) = queue.recv().await {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -130,12 +126,12 @@ pub(crate) async fn run(
         }
         // A write that panicked (a bug) fails its batch, not the writer: the transaction it
         // left open is rolled back and the next batch starts clean.
-        let outcome = AssertUnwindSafe(commit(&pool, &mut batch, &mut finishes))
+        let outcome = AssertUnwindSafe(commit(&pool, &mut batch))
             .catch_unwind()
             .await;
         let error = match outcome {
             Ok(Ok(())) => {
-                counts.add(finishes.len() as u64);
+                counts.add(batch.len() as u64);
                 None
             }
             Ok(Err(e)) => Some(e.to_string()),
@@ -146,37 +142,65 @@ pub(crate) async fn run(
                 Some("a write of the batch failed unexpectedly".to_string())
             }
         };
-        for finish in finishes.drain(..) {
-            finish(error.as_deref());
+        // Writes not reached (the transaction failed before them) hear why.
+        for job in batch.drain(..) {
+            job.write.finish(error.as_deref().map(writer_failed));
         }
-        // Writes not reached (the transaction failed before them) are dropped: their callers
-        // hear that the writer could not take them.
-        batch.clear();
     }
 }
 
-async fn commit(
-    pool: &AnyPool,
-    batch: &mut Vec<Job>,
-    finishes: &mut Vec<Finish>,
-) -> std::result::Result<(), sqlx::Error> {
+/// Runs a batch and commits it.
+///
+/// The writes first run one after another with no savepoint between them (each savepoint and
+/// its release is a round trip to the database's thread). If one of them fails, the whole
+/// transaction is rolled back and the batch runs again with each write in its own savepoint,
+/// so that a write that fails is rolled back alone with its own error and the others go on. A
+/// batch holding a write of its own (`alone`: an export's writer of files must not run twice)
+/// takes the savepoints at once.
+async fn commit(pool: &AnyPool, batch: &mut [Job]) -> std::result::Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    // Statements between the writes go to the database together (one round trip to its
-    // thread): the savepoint of one write is released and the next one's taken at once.
+    let mut savepoints = batch.iter().any(|job| job.alone);
     let result = async {
-        let mut between = "BEGIN IMMEDIATE; SAVEPOINT write";
-        for job in batch.drain(..) {
-            conn.execute(sqlx::raw_sql(between)).await?;
-            let (failed, finish) = job(&mut conn).await;
-            finishes.push(finish);
-            if failed {
-                conn.execute("ROLLBACK TO write").await?;
+        'batch: loop {
+            let mut pending = Pending::default();
+            // With savepoints, the statements between the writes go to the database together:
+            // the savepoint of one write is released and the next one's taken at once.
+            let (first, next, last) = if savepoints {
+                (
+                    "BEGIN IMMEDIATE; SAVEPOINT write",
+                    "RELEASE write; SAVEPOINT write",
+                    "RELEASE write; COMMIT",
+                )
+            } else {
+                ("BEGIN IMMEDIATE", "", "COMMIT")
+            };
+            let mut between = first;
+            for (i, job) in batch.iter_mut().enumerate() {
+                if job.alone && !pending.is_empty() {
+                    // Inside the savepoint of the write before, whose fate is settled.
+                    seal_now(&mut conn, &pending).await?;
+                    pending = Pending::default();
+                }
+                if !between.is_empty() {
+                    conn.execute(sqlx::raw_sql(between)).await?;
+                }
+                let mark = pending.start(i);
+                if job.write.run(&mut conn, &mut pending).await != lanes::Ran::Done {
+                    if !savepoints {
+                        conn.execute("ROLLBACK").await?;
+                        savepoints = true;
+                        continue 'batch;
+                    }
+                    conn.execute("ROLLBACK TO write").await?;
+                    pending.undo(mark);
+                }
+                between = next;
             }
-            between = "RELEASE write; SAVEPOINT write";
+            if !pending.is_empty() {
+                seal_now(&mut conn, &pending).await?;
+            }
+            return conn.execute(sqlx::raw_sql(last)).await.map(drop);
         }
-        conn.execute(sqlx::raw_sql("RELEASE write; COMMIT"))
-            .await
-            .map(drop)
     }
     .await;
     if result.is_err() {
@@ -184,6 +208,23 @@ async fn commit(
         let _ = conn.execute("ROLLBACK").await;
     }
     result
+}
+
+/// Seals the pending rows into their chains. SQLite has one writer and a lock is taken only by
+/// a write of its own, before which the rows are sealed: no lock can come between a write's
+/// check and the seal, and a failure here fails the batch.
+async fn seal_now(
+    conn: &mut AnyConnection,
+    pending: &Pending,
+) -> std::result::Result<(), sqlx::Error> {
+    let why = match seal::seal(conn, pending).await {
+        Ok(()) => return Ok(()),
+        Err(Unsealed::Failed(StoreError::Database(e))) => return Err(e),
+        Err(Unsealed::Failed(e) | Unsealed::Refused(_, e)) => e.to_string(),
+    };
+    Err(sqlx::Error::Protocol(format!(
+        "the audit rows of the batch could not be sealed: {why}"
+    )))
 }
 
 #[cfg(test)]
@@ -209,7 +250,7 @@ mod tests {
             .await
             .unwrap();
         let insert = |v: &'static str, fail: bool| {
-            job(move |conn: &mut AnyConnection| {
+            job(false, move |conn: &mut AnyConnection, _: &mut Pending| {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO t (v) VALUES ($1)")
                         .bind(v)
@@ -274,7 +315,7 @@ mod tests {
         let (queue, jobs) = mpsc::unbounded_channel();
         let counts = Arc::new(Counts::default());
         let writer = tokio::spawn(run(pool.clone(), jobs, counts.clone()));
-        let (bad, bad_answer) = job(|conn: &mut AnyConnection| {
+        let (bad, bad_answer) = job(false, |conn: &mut AnyConnection, _: &mut Pending| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO t (v) VALUES ('lost')")
                     .execute(&mut *conn)
@@ -287,7 +328,7 @@ mod tests {
         });
         queue.send(bad).ok().unwrap();
         assert!(answer(bad_answer).await.is_err());
-        let (good, good_answer) = job(|conn: &mut AnyConnection| {
+        let (good, good_answer) = job(false, |conn: &mut AnyConnection, _: &mut Pending| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO t (v) VALUES ('kept')")
                     .execute(&mut *conn)
@@ -305,5 +346,80 @@ mod tests {
             .unwrap();
         assert_eq!(rows, [("kept".to_string(),)]);
         assert_eq!(counts.get(), (1, 1));
+    }
+    /// The audit rows of a batch's writes are sealed once, in the order of the writes; a failed
+    /// write's rows are dropped with it; a write that takes the head itself (`alone`) finds the
+    /// rows of the writes before it already in the chain, and the writes after it come after it.
+    #[tokio::test]
+    async fn a_batch_seals_its_rows_once_and_a_write_alone_finds_the_earlier_ones_sealed() {
+        sqlx::any::install_default_drivers();
+        let dir = std::env::temp_dir().join(crate::testing::unique("scitrial_group"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.join("g.db").display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        crate::db::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        let by = crate::Actor::system();
+        let audit = |name: &'static str, alone: bool, fail: bool| {
+            let by = by.clone();
+            job(alone, move |conn: &mut AnyConnection, pending: &mut Pending| {
+                Box::pin(async move {
+                    let change = [crate::Change::new("update", "thing", name)];
+                    if alone {
+                        crate::chain::append(conn, "s", "lock_database", &by, &change).await?
+                    } else {
+                        seal::defer(conn, pending, "s", "save_form", &by, &change).await?
+                    }
+                    if fail {
+                        return Err(StoreError::Invalid {
+                            field: name.into(),
+                            message: "refused after auditing".into(),
+                        });
+                    }
+                    Ok(())
+                })
+            })
+        };
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let mut answers = Vec::new();
+        for (name, alone, fail) in [
+            ("a", false, false),
+            ("failed", false, true),
+            ("b", false, false),
+            ("alone", true, false),
+            ("c", false, false),
+        ] {
+            let (job, answer) = audit(name, alone, fail);
+            queue.send(job).ok().unwrap();
+            answers.push(answer);
+        }
+        drop(queue);
+        run(pool.clone(), jobs, Arc::new(Counts::default())).await;
+        let outcomes: Vec<bool> = futures::future::join_all(answers.into_iter().map(answer))
+            .await
+            .iter()
+            .map(Result::is_ok)
+            .collect();
+        assert_eq!(outcomes, [true, false, true, true, true]);
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, record_id, prev_hash, hash FROM audit WHERE chain = 's' ORDER BY seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let ids: Vec<(i64, &str)> = rows.iter().map(|r| (r.0, r.1.as_str())).collect();
+        assert_eq!(ids, [(1, "a"), (2, "b"), (3, "alone"), (4, "c")]);
+        for pair in rows.windows(2) {
+            assert_eq!(pair[1].2, pair[0].3, "each row links to the one before");
+        }
+        let head: (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = 's'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(head, (4, rows[3].3.clone()));
     }
 }

@@ -5,8 +5,9 @@
 //! each take it in their own transaction queue there, one commit at a time. Here a write is
 //! queued on a *route* (a study's, or the shared one for writes that name no study), and each
 //! route has [`LANES`] lanes, each a task with a connection of its own. A lane takes every write
-//! queued on its route (up to [`MAX_BATCH`]) and runs them in one transaction, each in its own
-//! savepoint: a write that fails is rolled back to its savepoint alone and gets its own error.
+//! queued on its route (up to [`MAX_BATCH`]) and runs them in one transaction; when one fails,
+//! the batch runs again with each write in its own savepoint, so that a write that fails is
+//! rolled back to its savepoint alone and gets its own error (see [`write`]).
 //! The writes' audit rows wait in the batch's [`Pending`]; once all have run the batch is sealed
 //! into its chains ([`seal::seal`]: each head taken once, the rows hashed in order) and
 //! committed, so a head is held from the seal to the commit of a batch, not for every write,
@@ -399,11 +400,18 @@ fn batch_failed(e: &StoreError) -> StoreError {
     }
 }
 
-/// The write phase: every write of the batch in its own savepoint, their audit rows kept in
-/// `pending`. A write that the database aborts on a deadlock or a serialization failure
-/// ([`Ran::Again`]) rolls the whole batch back, which lets go of every row it held (so the
-/// other transaction of the cycle goes on), and the batch runs again from its first write, up
-/// to [`RETRIES`] times; after that such a write fails alone, with the database's error.
+/// The write phase: every write of the batch runs, its audit rows kept in `pending`.
+///
+/// The writes first run one after another with no savepoint between them (a savepoint and its
+/// release cost a round trip to the server for every write). If one of them fails, the whole
+/// batch is rolled back and runs again with each write in its own savepoint: a write that fails
+/// then is rolled back to its savepoint alone, with its own error, and the others go on. A
+/// write thus may run twice; what it did in the run rolled back is gone with that run.
+///
+/// A write that the database aborts on a deadlock or a serialization failure ([`Ran::Again`])
+/// rolls the whole batch back, which lets go of every row it held (so the other transaction of
+/// the cycle goes on), and the batch runs again from its first write, up to [`RETRIES`] times;
+/// after that such a write fails alone, with the database's error.
 async fn write(
     conn: &mut AnyConnection,
     batch: &mut [Job],
@@ -411,12 +419,20 @@ async fn write(
 ) -> std::result::Result<(), Unsealed> {
     let failed = |e: sqlx::Error| Unsealed::Failed(e.into());
     let mut attempt = 0;
+    let mut savepoints = false;
     'batch: loop {
-        // Statements between the writes go to the server together: one write's savepoint is
-        // released and the next one's taken in one round trip.
-        let mut between = "BEGIN; SAVEPOINT w";
+        // With savepoints, the statements between the writes go to the server together: one
+        // write's savepoint is released and the next one's taken in one round trip.
+        let (first, next) = if savepoints {
+            ("BEGIN; SAVEPOINT w", "RELEASE SAVEPOINT w; SAVEPOINT w")
+        } else {
+            ("BEGIN", "")
+        };
+        let mut between = first;
         for (i, job) in batch.iter_mut().enumerate() {
-            conn.execute(sqlx::raw_sql(between)).await.map_err(failed)?;
+            if !between.is_empty() {
+                conn.execute(sqlx::raw_sql(between)).await.map_err(failed)?;
+            }
             let mark = pending.start(i);
             match job.run(conn, pending).await {
                 Ran::Done => {}
@@ -427,6 +443,12 @@ async fn write(
                     tokio::time::sleep(backoff(attempt)).await;
                     continue 'batch;
                 }
+                Ran::Failed | Ran::Again if !savepoints => {
+                    conn.execute("ROLLBACK").await.map_err(failed)?;
+                    *pending = Pending::default();
+                    savepoints = true;
+                    continue 'batch;
+                }
                 Ran::Failed | Ran::Again => {
                     conn.execute("ROLLBACK TO SAVEPOINT w")
                         .await
@@ -434,7 +456,7 @@ async fn write(
                     pending.undo(mark);
                 }
             }
-            between = "RELEASE SAVEPOINT w; SAVEPOINT w";
+            between = next;
         }
         return Ok(());
     }

@@ -113,9 +113,10 @@ async fn results(
     out
 }
 
-/// Three writes of one batch; the middle one writes a row, audits it and then fails: it is
+/// Three writes of one batch; the middle one writes a row, audits it and then fails: the
+/// batch, first run without savepoints, runs again with one per write, and the failing write is
 /// rolled back to its savepoint alone (its row and its audit row are gone) and gets its own
-/// error; the other two are committed, their audit rows one after the other in the chain.
+/// error; the other two are committed once, their audit rows one after the other in the chain.
 #[tokio::test]
 async fn a_failing_write_in_a_batch_is_rolled_back_alone() {
     let Some(store) = postgres().await else {

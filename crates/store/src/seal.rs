@@ -1,6 +1,7 @@
-//! The audit rows of a PostgreSQL batch, sealed into their chains once per batch.
+//! The audit rows of a batch, sealed into their chains once per batch.
 //!
-//! A write that runs in a batch of the PostgreSQL writer (see [`crate::lanes`]) does not take
+//! A write that runs in a batch of the PostgreSQL writer (see [`crate::lanes`]) or of SQLite's
+//! (see [`crate::group`]) does not take
 //! its chain's head when it audits: [`defer`] checks the study's lock (once per study and
 //! batch) and keeps the rows in the batch's [`Pending`]. When every write of the batch has run,
 //! [`seal`] takes the head of each chain the batch touched (in the chains' order, so two batches
@@ -48,6 +49,11 @@ impl Pending {
     pub(crate) fn start(&mut self, write: usize) -> Mark {
         self.write = write;
         Mark(self.deferred.len(), self.unlocked.len())
+    }
+
+    /// Whether no write of the batch has audited anything yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.deferred.is_empty()
     }
 
     /// Forgets what the failed write audited (its savepoint is rolled back).

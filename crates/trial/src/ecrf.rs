@@ -208,11 +208,26 @@ fn changed_fields<'a>(
     new: &'a Map<String, Value>,
     out: &mut Vec<Difference<'a>>,
 ) {
-    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
-    names.sort();
-    names.dedup();
-    for name in names {
-        let (was, now) = (old.get(name), new.get(name));
+    // Both maps give their keys in order (serde_json's map is a B-tree here; a unit test keeps
+    // it so): one walk over both finds every name once.
+    let (mut olds, mut news) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let order = match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+        };
+        let Some((name, was, now)) = (match order {
+            std::cmp::Ordering::Less => olds.next().map(|(k, v)| (k, Some(v), None)),
+            std::cmp::Ordering::Greater => news.next().map(|(k, v)| (k, None, Some(v))),
+            std::cmp::Ordering::Equal => olds
+                .next()
+                .zip(news.next())
+                .map(|((k, a), (_, b))| (k, Some(a), Some(b))),
+        }) else {
+            break;
+        };
         if was == now {
             continue;
         }
@@ -534,6 +549,33 @@ mod tests {
             status: FormStatus::Complete,
             reason,
         }
+    }
+
+    /// `changed_fields` walks both maps at once: it needs their keys in order, as serde_json's
+    /// map gives them without its `preserve_order` feature.
+    #[test]
+    fn a_json_map_gives_its_keys_in_order_and_every_changed_name_is_found_once() {
+        let mut m = Map::new();
+        for k in ["b", "a", "c10", "c2"] {
+            m.insert(k.into(), Value::Null);
+        }
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b", "c10", "c2"]);
+        let old = map(json!({"a": 1, "b": {"x": 1, "y": 2}, "d": 4, "e": 5}));
+        let new = map(json!({"a": 1, "b": {"x": 1, "y": 3, "z": 0}, "c": 3, "e": 6}));
+        let mut out = Vec::new();
+        changed_fields("", &old, &new, &mut out);
+        let names: Vec<(&str, Option<&Value>, Option<&Value>)> =
+            out.iter().map(|(n, a, b)| (n.as_str(), *a, *b)).collect();
+        assert_eq!(
+            names,
+            [
+                ("b.y", Some(&json!(2)), Some(&json!(3))),
+                ("b.z", None, Some(&json!(0))),
+                ("c", None, Some(&json!(3))),
+                ("d", Some(&json!(4)), None),
+                ("e", Some(&json!(5)), Some(&json!(6))),
+            ]
+        );
     }
 
     #[test]

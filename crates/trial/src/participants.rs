@@ -91,18 +91,35 @@ pub fn classification_json(c: &Classification) -> Value {
 /// Reads an exam from a JSON object of flat-layout fields, every problem named `exam.<key>`
 /// with the allowed values; a required field left out is missing.
 pub fn read_exam(fields: &Map<String, Value>) -> Result<ClassifiedExam, Vec<Problem>> {
+    let (exam, classification) = read_and_classify(fields)?;
+    let mut raw = String::new();
+    isncsci::flat::json::write_exam(&exam, None, &mut raw);
+    Ok(ClassifiedExam {
+        exam,
+        raw,
+        classification,
+    })
+}
+
+/// [`read_exam`] without the stored text.
+fn read_and_classify(
+    fields: &Map<String, Value>,
+) -> Result<(isncsci::Exam, Classification), Vec<Problem>> {
     let mut builder = ExamBuilder::new();
     let mut problems = Vec::new();
     for (key, value) in fields {
+        let number;
         let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.as_str(),
             Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => {
-                "0".into()
+                "0"
             }
-            other => other.to_string(),
+            other => {
+                number = other.to_string();
+                number.as_str()
+            }
         };
-        if let Err(e) = builder.set(key, &text) {
+        if let Err(e) = builder.set(key, text) {
             let message = e.to_string();
             let message = message
                 .split_once(": ")
@@ -110,23 +127,21 @@ pub fn read_exam(fields: &Map<String, Value>) -> Result<ClassifiedExam, Vec<Prob
             problems.push(problem(format!("exam.{key}"), message));
         }
     }
-    for field in isncsci::flat::Field::all().filter(|f| f.is_required()) {
-        if !fields.contains_key(&field.name()) {
-            problems.push(problem(format!("exam.{field}"), "is missing"));
-        }
-    }
     match builder.finish() {
         Ok(exam) if problems.is_empty() => {
-            let mut raw = String::new();
-            isncsci::flat::json::write_exam(&exam, None, &mut raw);
             let classification = exam.classify();
-            Ok(ClassifiedExam {
-                exam,
-                raw,
-                classification,
-            })
+            Ok((exam, classification))
         }
-        _ => Err(problems),
+        // The exam is whole only when every required field was given: name those left out.
+        Ok(_) => Err(problems),
+        Err(_) => {
+            for field in isncsci::flat::Field::all().filter(|f| f.is_required()) {
+                if !fields.contains_key(&field.name()) {
+                    problems.push(problem(format!("exam.{field}"), "is missing"));
+                }
+            }
+            Err(problems)
+        }
     }
 }
 
@@ -138,15 +153,22 @@ pub const MAX_COMMENTS: usize = 4000;
 /// and the worksheet's free-text `comments` beside them. Problems are named `exam.<key>` or
 /// `values.comments`.
 pub fn isncsci_form_data(values: &Map<String, Value>) -> Result<Value, Vec<Problem>> {
-    let exam = read_exam(values)?;
-    let flat: Map<String, Value> = isncsci::flat::fields(&exam.exam)
-        .filter(|(k, _)| exam_entered(values, k))
-        .map(|(k, v)| (k, Value::String(v.to_string())))
+    let (exam, classification) = read_and_classify(values)?;
+    let flat: Map<String, Value> = isncsci::flat::Field::all()
+        .filter(|&f| f.is_required() || optional_entered(values, f))
+        .map(|f| {
+            (
+                field_name(f).to_string(),
+                Value::String(isncsci::flat::value_of(&exam, f).to_string()),
+            )
+        })
         .collect();
-    let mut data = serde_json::json!({
-        "exam": flat,
-        "classification": classification_json(&exam.classification),
-    });
+    let mut data = Map::new();
+    data.insert("exam".into(), Value::Object(flat));
+    data.insert(
+        "classification".into(),
+        classification_json(&classification),
+    );
     if let Some(Value::String(comments)) = values.get("comments") {
         if comments.chars().count() > MAX_COMMENTS {
             return Err(vec![problem(
@@ -155,22 +177,32 @@ pub fn isncsci_form_data(values: &Map<String, Value>) -> Result<Value, Vec<Probl
             )]);
         }
         if !comments.trim().is_empty() {
-            data["comments"] = Value::String(comments.clone());
+            data.insert("comments".into(), Value::String(comments.clone()));
         }
     }
-    Ok(data)
+    Ok(Value::Object(data))
 }
 
-/// Whether a field of the exam was entered. The lowest non-key muscles are optional: one left
-/// "Not entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
+/// A field's key in the flat layout, written once for all saves.
+fn field_name(field: isncsci::flat::Field) -> &'static str {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut names = vec![String::new(); isncsci::flat::Field::all().count()];
+        for f in isncsci::flat::Field::all() {
+            names[f.index()] = f.name();
+        }
+        names
+    });
+    &NAMES[field.index()]
+}
+
+/// Whether an optional field of the exam (a lowest non-key muscle) was entered: one left "Not
+/// entered" (absent or empty) stays absent, where the exam's model reads it as "none" (`0`,
 /// itself a value the examiner may choose).
-fn exam_entered(values: &Map<String, Value>, field: &str) -> bool {
-    let optional = isncsci::flat::Field::parse(field).is_some_and(|f| !f.is_required());
-    !optional
-        || values
-            .get(field)
-            .and_then(Value::as_str)
-            .is_some_and(|v| !v.trim().is_empty())
+fn optional_entered(values: &Map<String, Value>, field: isncsci::flat::Field) -> bool {
+    values
+        .get(field_name(field))
+        .and_then(Value::as_str)
+        .is_some_and(|v| !v.trim().is_empty())
 }
 
 /// A screening as entered: the participant's data and the screening exam's fields.

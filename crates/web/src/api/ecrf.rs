@@ -146,7 +146,10 @@ async fn save_form(
     Path(FormPath { visit, form }): Path<FormPath>,
     body: JsonBody,
 ) -> Result<Json<store::FormEntry>, ApiError> {
-    let (scope, id) = path.write(&state, &me, Operation::EnterData).await?;
+    // The store's save refuses a participant outside the scope as not found.
+    let (scope, id) = path
+        .write_scoped_by_store(&state, &me, Operation::EnterData)
+        .await?;
     let input: FormInput = parse_body(&body)?;
     let definition = state.study(&path.study)?;
     let Some(visit_def) = definition.visit(&visit) else {
