@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use super::super::{ExamBuilder, Field, POINTS};
 use super::{find_string_end, Cursor, Id, Record};
 use crate::{MotorValue, SensoryValue};
-use usual::{usual_members, Gap, Hot, NO_POINT, UNSET};
+use usual::{usual_members, Gap, Gaps, Hot, NO_POINT, UNSET};
 
 mod usual;
 
@@ -264,8 +264,9 @@ impl KeyTable {
 
     /// How many keys have a slot of their own.
     #[cfg(test)]
-    pub(super) fn placed(&self) -> usize {
-        self.slots.iter().filter(|s| **s != 0).count()
+    pub(super) fn placed(&self) -> (usize, usize) {
+        let placed = |slots: &[u8; SLOTS]| slots.iter().filter(|s| **s != 0).count();
+        (placed(&self.slots), placed(&self.prefix_slots))
     }
 }
 
@@ -320,7 +321,7 @@ fn member_words(key: &[u8]) -> (u64, u64, u64) {
 /// of a field key's shortest (11 bytes and its closing quote), the start of the others.
 #[inline(always)]
 fn prefix_hash(head: u64, tail: u64, multiplier: u64) -> usize {
-    let h = (head ^ (tail & 0xFFFF_FFFF).rotate_left(29)).wrapping_mul(multiplier);
+    let h = (head ^ (tail << 32)).wrapping_mul(multiplier);
     (h >> (64 - SLOT_BITS)) as usize
 }
 
@@ -459,17 +460,23 @@ pub(super) fn read_object(
     // The bytes from the end of a value to the next key's opening quote (`,"`, `, "`,
     // `,\r\n  "`), learnt from the first member and then compared as one word under a mask.
     let (mut separator, mut separator_mask, mut separator_len) = (0u64, 0u64, 0usize);
-    // The usual members' bytes around their values, learnt from one of them.
-    let mut gap = Gap::NONE;
-    // Where the one-character value of the member being read began, to learn `gap` from.
-    let mut one_at = None;
+    // The usual members' bytes around their values, learnt from one of them: one with a value
+    // of one character (`: "5", "` or `: 5, "`), and one with a string (`: "NT*", "` as
+    // `: "N", "`), the same for strings of one character.
+    let mut gaps = Gaps {
+        one: Gap::NONE,
+        text: Gap::NONE,
+    };
+    // The value of the member being read when it may teach a gap: where the key's closing quote
+    // ends, where the value starts and its length, and whether it is a string.
+    let mut learn_from = None;
     let mut pos = skip_ws(bytes, pos);
     if bytes.get(pos) != Some(&b'"') {
         return None;
     }
     loop {
-        if gap.learnt() {
-            pos = usual_members(keys, bytes, pos, &gap, &mut codes);
+        if gaps.one.learnt() || gaps.text.learnt() {
+            pos = usual_members(keys, bytes, pos, &gaps, &mut codes);
         }
         let (entry, after) = keys.find_at(bytes, pos)?;
         match entry.kind {
@@ -481,7 +488,7 @@ pub(super) fn read_object(
                 *code = match short_value(bytes, after) {
                     Some((c, at, 1, end)) => {
                         pos = end;
-                        one_at = Some((after, at));
+                        learn_from = Some((after, at, 1));
                         let grade = c.wrapping_sub(b'0');
                         if grade > max {
                             return None;
@@ -490,6 +497,7 @@ pub(super) fn read_object(
                     }
                     Some((_, at, n, end)) => {
                         pos = end;
+                        learn_from = Some((after, at, n));
                         let value = bytes.get(at..at + n)?;
                         if max == 5 {
                             MotorValue::parse_bytes(value)?.code()
@@ -557,13 +565,19 @@ pub(super) fn read_object(
                 }
             }
         }
-        if let Some((after, at)) = one_at.take() {
-            gap = Gap::learn(bytes, after, at, pos).unwrap_or(gap);
+        if let Some((after, at, n)) = learn_from.take() {
+            gaps.learn(bytes, after, at, n, pos);
         }
     }
     // Every point set: store them together. Otherwise the exam lacks one, which `finish` names.
     let staged: &[u8; POINTS] = codes[..POINTS].try_into().ok()?;
-    if staged.iter().filter(|&&c| c == UNSET).count() == 0 {
+    // A code is below 0x80, `UNSET` above it.
+    let (words, rest) = staged.as_chunks::<8>();
+    let high = words
+        .iter()
+        .fold(0, |high, w| high | u64::from_le_bytes(*w))
+        | rest.iter().fold(0, |high, &c| high | u64::from(c));
+    if high & 0x8080_8080_8080_8080 == 0 {
         builder.set_point_codes(staged);
         builder.mark_set(&keys.point_fields);
     } else {

@@ -131,7 +131,11 @@ fn syntax_errors_say_where() {
 #[test]
 fn every_key_of_the_layout_has_a_slot_of_its_own_and_near_misses_none() {
     let table = &*keyed::KEYS;
-    assert_eq!(table.placed(), FIELD_COUNT + 1, "the fields and id");
+    assert_eq!(
+        table.placed(),
+        (FIELD_COUNT + 1, FIELD_COUNT),
+        "the fields and id; the fields by their first twelve bytes"
+    );
     for field in Field::all() {
         assert_eq!(table.field_of(field.name().as_bytes()), Some(Some(field)));
     }
