@@ -189,3 +189,197 @@ pub(super) fn usual_members(
         pos += after + text.len + extra;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{short_value, KEYS};
+    use super::*;
+    use crate::flat::Field;
+
+    fn point(key: &str) -> usize {
+        let field = Field::parse(key).expect("a field");
+        usize::from(field.place().point().expect("a point").0)
+    }
+
+    /// Learns the gaps from the first member of `members` (a point's, as the keyed path reads
+    /// it), then reads the others by [`usual_members`]: where it stops, and the codes.
+    fn usual(members: &str) -> (usize, [u8; 256]) {
+        let bytes = members.as_bytes();
+        let (entry, after) = KEYS.find_at(bytes, 0).expect("a key");
+        let mut gaps = Gaps {
+            one: Gap::NONE,
+            text: Gap::NONE,
+        };
+        // The keyed path learns from values right after the colon (with a space or not).
+        let next = match short_value(bytes, after) {
+            Some((_, at, n, end)) => {
+                let next = end + members[end..].find('"').expect("a next member");
+                gaps.learn(bytes, after, at, n, next);
+                next
+            }
+            None => {
+                let comma = after + members[after..].find(',').expect("a next member");
+                comma + members[comma..].find('"').expect("a next member")
+            }
+        };
+        let mut codes = [UNSET; 256];
+        codes[usize::from(NO_POINT)] = 0;
+        // The first member's, read.
+        let first = entry
+            .field
+            .and_then(|f| f.place().point())
+            .expect("a point");
+        codes[usize::from(first.0)] = 0;
+        (usual_members(&KEYS, bytes, next, &gaps, &mut codes), codes)
+    }
+
+    fn motor(value: &str) -> u8 {
+        MotorValue::parse(value).expect("a motor value").code()
+    }
+
+    fn sensory(value: &str) -> u8 {
+        SensoryValue::parse(value).expect("a sensory value").code()
+    }
+
+    /// The members of an object written with `colon` and `comma`, values as numbers or strings.
+    fn written(members: &[(&str, &str)], colon: &str, comma: &str, numbers: bool) -> String {
+        let member = |(k, v): &(&str, &str)| {
+            if numbers && v.len() == 1 {
+                format!("\"{k}\"{colon}{v}")
+            } else {
+                format!("\"{k}\"{colon}\"{v}\"")
+            }
+        };
+        let members: Vec<String> = members.iter().map(member).collect();
+        format!("{}}}", members.join(comma))
+    }
+
+    const MEMBERS: [(&str, &str); 8] = [
+        ("c5RightMotor", "5"),
+        ("t2LeftTouch", "2"),
+        ("c6RightMotor", "NT*"),
+        ("s4_5LeftPrick", "1*"),
+        ("c7RightMotor", "0**"),
+        ("t12RightTouch", "0"),
+        ("l2LeftMotor", "NT"),
+        ("c8RightMotor", "4"),
+    ];
+
+    #[test]
+    fn members_written_alike_are_read_in_any_style() {
+        for (colon, comma) in [
+            (":", ","),
+            (": ", ", "),
+            (": ", ",\r\n "),
+            (":", ",\n\t\t"),
+            (" : ", " , "),
+        ] {
+            for numbers in [false, true] {
+                let text = written(&MEMBERS, colon, comma, numbers);
+                let (stop, codes) = usual(&text);
+                // The last member, before the `}`, is left to the keyed path; so is the first
+                // string after numbers, with no string read before to learn from, and every
+                // member with a space before its colon (no gap learnt).
+                let expected = match (colon, numbers) {
+                    (" : ", _) => "t2LeftTouch",
+                    (_, true) => "c6RightMotor",
+                    _ => "c8RightMotor",
+                };
+                let at = text.find(&format!("\"{expected}\"")).unwrap_or(0);
+                assert_eq!(stop, at, "{text}");
+                if colon == " : " {
+                    assert_eq!(codes[point("t2LeftTouch")], UNSET, "{text}");
+                    continue;
+                }
+                assert_eq!(codes[point("t2LeftTouch")], 2, "{text}");
+                if !numbers {
+                    assert_eq!(codes[point("c6RightMotor")], motor("NT*"), "{text}");
+                    assert_eq!(codes[point("s4_5LeftPrick")], sensory("1*"), "{text}");
+                    assert_eq!(codes[point("c7RightMotor")], motor("0**"), "{text}");
+                    assert_eq!(codes[point("t12RightTouch")], 0, "{text}");
+                    assert_eq!(codes[point("l2LeftMotor")], motor("NT"), "{text}");
+                }
+                assert_eq!(codes[point("c8RightMotor")], UNSET, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_the_keyed_path() {
+        for (numbers, unusual) in [
+            (false, r#""c5RightMotor":"4""#),
+            (false, r#""t2LeftTouch":"3""#),
+            (false, r#""t2LeftTouch":"NT***""#),
+            (false, r#""t2LeftTouch":"N\u0054""#),
+            (false, r#""t2LeftTouch":"\u0032""#),
+            (false, r#""t2LeftTouch":"2\"""#),
+            (false, r#""t2LeftTouch":"""#),
+            (false, r#""t2LeftTouch":"*""#),
+            (false, r#""t2LeftTouch":"NT* ""#),
+            (false, r#""t2LeftTouch":"2*""#),
+            (false, r#""c6LeftMotor":"5**""#),
+            (false, r#""t2LeftTouch": "2""#),
+            (false, r#""t2LeftTouch":2"#),
+            (false, r#""t2LeftTouch":"2" "#),
+            (false, r#""t2LeftTouch":null"#),
+            (false, r#""analContraction":"No""#),
+            (false, r#""rightLowestNonKeyMuscleWithMotorFunction":"0""#),
+            (false, r#""id":"5""#),
+            (false, r#""note":"5""#),
+            (false, r#""c5RightMotorX":"5""#),
+            (false, r#""c5RightMoto":"5""#),
+            (false, r#""c5Right\u004dotor":"5""#),
+            (true, r#""c5RightMotor":4"#),
+            (true, r#""t2LeftTouch":3"#),
+            (true, r#""t2LeftTouch":12"#),
+            (true, r#""t2LeftTouch":1.5"#),
+            (true, r#""t2LeftTouch":-1"#),
+            (true, r#""t2LeftTouch":1e0"#),
+            (true, r#""t2LeftTouch":"2""#),
+            (true, r#""t2LeftTouch":"NT""#),
+        ] {
+            // A usual member, the unusual one, and usual members again.
+            let first = if numbers {
+                r#""c5RightMotor":5,"c6RightMotor":5,"#
+            } else {
+                r#""c5RightMotor":"5","c6RightMotor":"5","#
+            };
+            let rest = if numbers {
+                r#","c7RightMotor":5,"c8RightMotor":5}"#
+            } else {
+                r#","c7RightMotor":"5","c8RightMotor":"5"}"#
+            };
+            let text = format!("{first}{unusual}{rest}");
+            let (stop, codes) = usual(&text);
+            assert_eq!(stop, first.len(), "{text}");
+            assert_eq!(codes[point("c6RightMotor")], 5, "{text}");
+            assert_eq!(codes[point("c7RightMotor")], UNSET, "{text}");
+        }
+    }
+
+    #[test]
+    fn near_the_end_of_the_input_members_are_left_to_the_keyed_path() {
+        let text = r#""c5RightMotor":"5","c6RightMotor":"4","c7RightMotor":"3"}"#;
+        let (c6, c7) = (
+            text.find("\"c6").unwrap_or(0),
+            text.find("\"c7").unwrap_or(0),
+        );
+        // From the first member's value and the next key's quote, which teach the gaps.
+        for cut in c6 + 4..=text.len() {
+            let (stop, codes) = usual(&text[..cut]);
+            // A member is read when the 32 bytes after its key's opening quote are there.
+            let taken = cut > c6 + 32;
+            assert_eq!(stop, if taken { c7 } else { c6 }, "{cut}");
+            assert_eq!(codes[point("c6RightMotor")] == 4, taken, "{cut}");
+        }
+        // The gaps none learnt take nothing.
+        let mut codes = [UNSET; 256];
+        let none = Gaps {
+            one: Gap::NONE,
+            text: Gap::NONE,
+        };
+        let members: &[u8] =
+            b"\"c5RightMotor\"\xFF5\",\"c6RightMotor\":\"NT\",\"c7RightMotor\":5,      ";
+        assert_eq!(usual_members(&KEYS, members, 0, &none, &mut codes), 0);
+    }
+}
