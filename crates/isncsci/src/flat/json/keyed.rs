@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use super::super::{ExamBuilder, Field, POINTS};
 use super::{find_string_end, Cursor, Id, Record};
 use crate::{MotorValue, SensoryValue};
-use usual::{usual_members, Gap, Gaps, Hot, NO_POINT, UNSET};
+use usual::{usual_members, Gap, Gaps, Hot, ValueCodes, NO_POINT, UNSET};
 
 mod usual;
 
@@ -101,6 +101,8 @@ pub(super) struct KeyTable {
     hot: Box<[Hot; 256]>,
     /// The point fields (bits by [`Field::index`]).
     point_fields: [u64; 3],
+    /// The codes of the points' short values.
+    values: ValueCodes,
     entries: Vec<Entry>,
     /// The keys of 16 bytes or more in full, by entry (empty for the others).
     long: Vec<Box<[u8]>>,
@@ -184,7 +186,6 @@ impl KeyTable {
             head: e.head,
             tail: e.tail,
             tail_mask: e.tail_mask,
-            len: u8::try_from(e.words.len).unwrap_or(u8::MAX),
             point: match e.kind {
                 Kind::Point { point, .. } => point,
                 _ => NO_POINT,
@@ -208,6 +209,7 @@ impl KeyTable {
             by_prefix,
             hot,
             point_fields,
+            values: ValueCodes::new(),
             entries,
             long,
         }

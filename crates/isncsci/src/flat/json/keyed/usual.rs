@@ -13,13 +13,12 @@ pub(super) const UNSET: u8 = u8::MAX;
 pub(super) const NO_POINT: u8 = u8::MAX;
 
 /// What [`usual_members`] needs of a key of the prefix table: the key's words as
-/// [`KeyTable::find_at`] compares them, its length, and its point and highest grade.
+/// [`KeyTable::find_at`] compares them, and its point and highest grade.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Hot {
     pub(super) head: u64,
     pub(super) tail: u64,
     pub(super) tail_mask: u64,
-    pub(super) len: u8,
     /// The point's index among the exam's point values, or [`NO_POINT`].
     pub(super) point: u8,
     pub(super) max: u8,
@@ -35,7 +34,8 @@ pub(super) struct Gap {
     mask: u128,
     /// How many bytes, up to and including the next key's opening quote (0: none learnt).
     len: usize,
-    /// Where the value's byte is, in bits (below 64).
+    /// Where the value's byte is, in bits (below 32: the value's four bytes and those after
+    /// them are in the first word).
     shift: u32,
 }
 
@@ -72,7 +72,7 @@ impl Gap {
     #[inline(always)]
     fn learn(bytes: &[u8], after: usize, at: usize, n: usize, next: usize) -> Option<Gap> {
         let span = (next + 1).checked_sub(after).filter(|len| *len <= 16)?;
-        let offset = at.checked_sub(after).filter(|offset| *offset < 8)?;
+        let offset = at.checked_sub(after).filter(|offset| *offset < 4)?;
         let extra = n.checked_sub(1)?;
         let len = span.checked_sub(extra).filter(|len| *len > offset)?;
         let word = u128::from_le_bytes(*bytes.get(after..)?.first_chunk::<16>()?);
@@ -117,16 +117,91 @@ impl Gaps {
     }
 }
 
-/// The code of a point's value of up to [`LONGEST`] characters, the first `n` bytes of `value`.
+/// Where the first `"` is among the four bytes of `word` (4 when none).
 #[inline(always)]
-fn code(value: u32, n: usize, max: u8) -> Option<u8> {
-    let bytes = value.to_le_bytes();
-    let value = bytes.get(..n)?;
-    Some(if max == 5 {
-        MotorValue::parse_bytes(value)?.code()
-    } else {
-        SensoryValue::parse_bytes(value)?.code()
-    })
+fn quote_in(word: u32) -> usize {
+    let quotes = word ^ 0x2222_2222;
+    let found = quotes.wrapping_sub(0x0101_0101) & !quotes & 0x8080_8080;
+    (found.trailing_zeros() / 8) as usize
+}
+
+/// The codes of the point values of up to [`LONGEST`] characters (`5`, `0*`, `NT**`), each in
+/// a slot of its own by a hash of its bytes and length, for a key muscle's and a dermatome's.
+#[derive(Debug)]
+pub(super) struct ValueCodes {
+    multiplier: u64,
+    /// The value's bytes and length ([`value_key`]), and its codes by the point's highest
+    /// grade (5 or 2; [`UNSET`] when not a value of such a point).
+    slots: Box<[(u64, [u8; 8]); 64]>,
+}
+
+/// A value's first `n` bytes (the others zero) and `n`, as one word.
+#[inline(always)]
+fn value_key(value: u32, n: usize) -> u64 {
+    u64::from(value) | (n as u64) << 32
+}
+
+impl ValueCodes {
+    pub(super) fn new() -> ValueCodes {
+        let mut values = vec![b"NT".to_vec(), b"NT*".to_vec(), b"NT**".to_vec()];
+        for digit in b'0'..=b'5' {
+            values.extend([vec![digit], vec![digit, b'*'], vec![digit, b'*', b'*']]);
+        }
+        let entries: Vec<(u64, [u8; 8])> = values
+            .iter()
+            .map(|value| {
+                let mut bytes = [0u8; 4];
+                bytes[..value.len()].copy_from_slice(value);
+                let mut codes = [UNSET; 8];
+                codes[5] = MotorValue::parse_bytes(value).map_or(UNSET, |v| v.code());
+                codes[2] = SensoryValue::parse_bytes(value).map_or(UNSET, |v| v.code());
+                (value_key(u32::from_le_bytes(bytes), value.len()), codes)
+            })
+            .collect();
+        // Multipliers are tried until every value has a slot of its own (the unit tests check
+        // that one is found); a slot no value takes has a key no value has (length 0).
+        let mut slots = Box::new([(0, [UNSET; 8]); 64]);
+        let mut multiplier = 0;
+        for attempt in 0..10_000u64 {
+            multiplier =
+                (0x9E37_79B9_7F4A_7C15u64 ^ attempt.wrapping_mul(0xBF58_476D_1CE4_E5B9)) | 1;
+            slots.fill((0, [UNSET; 8]));
+            let mut collided = false;
+            for &(key, codes) in &entries {
+                let slot = &mut slots[ValueCodes::slot(key, multiplier)];
+                collided |= slot.0 != 0;
+                *slot = (key, codes);
+            }
+            if !collided {
+                break;
+            }
+        }
+        ValueCodes { multiplier, slots }
+    }
+
+    #[inline(always)]
+    fn slot(key: u64, multiplier: u64) -> usize {
+        (key.wrapping_mul(multiplier) >> 58) as usize
+    }
+
+    /// The code of the value of `n` characters (1 to 4) whose bytes start `value` (the
+    /// others zero) at a point whose highest grade is `max`; [`UNSET`] when not one of its.
+    #[inline(always)]
+    pub(super) fn code(&self, value: u32, n: usize, max: u8) -> u8 {
+        let key = value_key(value, n);
+        let (known, codes) = &self.slots[ValueCodes::slot(key, self.multiplier)];
+        if *known == key {
+            codes[usize::from(max & 7)]
+        } else {
+            UNSET
+        }
+    }
+
+    /// How many values have a slot of their own.
+    #[cfg(test)]
+    pub(super) fn placed(&self) -> usize {
+        self.slots.iter().filter(|s| s.0 != 0).count()
+    }
 }
 
 /// Reads the usual members from `pos` (a key's opening quote) as long as they come: a point's
@@ -142,9 +217,8 @@ pub(super) fn usual_members(
     gaps: &Gaps,
     codes: &mut [u8; 256],
 ) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let (multiplier, slots, hot) = (keys.prefix_multiplier, &*keys.prefix_slots, &*keys.hot);
+    let values = &keys.values;
     let (one, text) = (&gaps.one, &gaps.text);
     loop {
         // The key and the bytes after it: at most 14 bytes of a point's key, its quote and 16.
@@ -153,19 +227,22 @@ pub(super) fn usual_members(
         };
         let (words, _) = window.as_chunks::<8>();
         let (head, tail) = (u64::from_le_bytes(words[0]), u64::from_le_bytes(words[1]));
+        // The key's closing quote: after 11 to 14 bytes for a point's key (which the entry
+        // checks). Found from the bytes rather than from the key's entry, so that the next
+        // member's position does not wait for the table.
+        let after = 12 + quote_in((tail >> 24) as u32);
         let entry = &hot[usize::from(slots[prefix_hash(head, tail, multiplier)])];
         let code_at = &mut codes[usize::from(entry.point)];
         if head != entry.head || tail & entry.tail_mask != entry.tail || *code_at != UNSET {
             return pos;
         }
-        // After the key's closing quote (a point's key is at most 14 bytes long).
-        let after = usize::from(entry.len & 15) + 1;
         let Some(around) = window.get(after..after + 16) else {
             return pos;
         };
         let around = u128::from_le_bytes(around.try_into().unwrap_or([0; 16]));
+        let first = around as u64;
         if one.fits(around) {
-            let grade = ((around as u64) >> one.shift).wrapping_sub(u64::from(b'0')) as u8;
+            let grade = (first >> one.shift).wrapping_sub(u64::from(b'0')) as u8;
             if grade > entry.max {
                 return pos;
             }
@@ -174,17 +251,15 @@ pub(super) fn usual_members(
             continue;
         }
         // A string: its closing quote among the bytes after its first character.
-        let rest = (around >> (text.shift + 8)) as u64;
-        let quotes = rest ^ (ONES * u64::from(b'"'));
-        let found = quotes.wrapping_sub(ONES) & !quotes & HIGHS;
-        let extra = (found.trailing_zeros() / 8) as usize;
+        let extra = quote_in((first >> (text.shift + 8)) as u32);
         if extra >= LONGEST || !text.fits(collapse(around, text.shift, extra)) {
             return pos;
         }
-        let value = (around >> text.shift) as u32;
-        let Some(code) = code(value, extra + 1, entry.max) else {
+        let value = (first >> text.shift) as u32 & (u32::MAX >> (24 - 8 * extra));
+        let code = values.code(value, extra + 1, entry.max);
+        if code == UNSET {
             return pos;
-        };
+        }
         *code_at = code;
         pos += after + text.len + extra;
     }
@@ -264,6 +339,47 @@ mod tests {
         ("l2LeftMotor", "NT"),
         ("c8RightMotor", "4"),
     ];
+
+    #[test]
+    fn point_keys_end_where_the_loop_looks_for_their_quote() {
+        // 11 to 14 bytes: the closing quote among the bytes 3 to 6 of the key's second word.
+        for field in Field::all().filter(|f| f.place().point().is_some()) {
+            assert!((11..=14).contains(&field.name().len()), "{field}");
+        }
+    }
+
+    #[test]
+    fn every_short_value_has_its_code_and_others_none() {
+        let values = &KEYS.values;
+        assert_eq!(
+            values.placed(),
+            21,
+            "six grades, each with one or two stars, and NT's three"
+        );
+        let code = |text: &[u8], max: u8| {
+            let mut bytes = [0u8; 4];
+            bytes[..text.len()].copy_from_slice(text);
+            values.code(u32::from_le_bytes(bytes), text.len(), max)
+        };
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for a in [b'0', b'2', b'5', b'6', b'N', b'T', b'*', b' ', 0] {
+            texts.push(vec![a]);
+            for b in [b'*', b'T', b'0', 0] {
+                texts.push(vec![a, b]);
+                for c in [b'*', 0, b'"'] {
+                    texts.push(vec![a, b, c]);
+                    texts.push(vec![a, b, c, b'*']);
+                    texts.push(vec![a, b, c, 0]);
+                }
+            }
+        }
+        for text in &texts {
+            let motor = MotorValue::parse_bytes(text).map_or(UNSET, |v| v.code());
+            let sensory = SensoryValue::parse_bytes(text).map_or(UNSET, |v| v.code());
+            assert_eq!(code(text, 5), motor, "{text:?}");
+            assert_eq!(code(text, 2), sensory, "{text:?}");
+        }
+    }
 
     #[test]
     fn members_written_alike_are_read_in_any_style() {
