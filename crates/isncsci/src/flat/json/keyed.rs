@@ -10,6 +10,9 @@ use std::sync::LazyLock;
 use super::super::{ExamBuilder, Field, POINTS};
 use super::{find_string_end, Cursor, Id, Record};
 use crate::{MotorValue, SensoryValue};
+use usual::{usual_members, Gap, Gaps, Hot, ValueCodes, NO_POINT, UNSET};
+
+mod usual;
 
 /// What a key is.
 #[derive(Clone, Copy, Debug)]
@@ -94,6 +97,12 @@ pub(super) struct KeyTable {
     /// The entries by the prefix table's values: a value indexes it without a bounds check,
     /// and 0 (no key) gives an entry that no key matches.
     by_prefix: Box<[Entry; 256]>,
+    /// What the usual members' loop needs of the same entries ([`usual_members`]).
+    hot: Box<[Hot; 256]>,
+    /// The point fields (bits by [`Field::index`]).
+    point_fields: [u64; 3],
+    /// The codes of the points' short values.
+    values: ValueCodes,
     entries: Vec<Entry>,
     /// The keys of 16 bytes or more in full, by entry (empty for the others).
     long: Vec<Box<[u8]>>,
@@ -173,15 +182,50 @@ impl KeyTable {
         for (slot, entry) in by_prefix[1..].iter_mut().zip(&entries) {
             *slot = *entry;
         }
+        let hot = Box::new(by_prefix.map(|e| Hot {
+            head: e.head,
+            tail: e.tail,
+            tail_mask: e.tail_mask,
+            point: match e.kind {
+                Kind::Point { point, .. } => point,
+                _ => NO_POINT,
+            },
+            max: match e.kind {
+                Kind::Point { max, .. } => max,
+                _ => 0,
+            },
+        }));
+        let mut point_fields = [0u64; 3];
+        for e in &entries {
+            if let Kind::Point { .. } = e.kind {
+                point_fields[usize::from(e.index / 64)] |= 1 << (e.index % 64);
+            }
+        }
         KeyTable {
             multiplier,
             slots,
             prefix_multiplier,
             prefix_slots,
             by_prefix,
+            hot,
+            point_fields,
+            values: ValueCodes::new(),
             entries,
             long,
         }
+    }
+
+    /// The point fields whose codes are staged (not [`UNSET`]), as bits by [`Field::index`].
+    fn points_set(&self, codes: &[u8; POINTS]) -> [u64; 3] {
+        let mut set = [0u64; 3];
+        for e in &self.entries {
+            if let Kind::Point { point, .. } = e.kind {
+                if codes.get(usize::from(point)).is_some_and(|&c| c != UNSET) {
+                    set[usize::from(e.index / 64)] |= 1 << (e.index % 64);
+                }
+            }
+        }
+        set
     }
 
     /// The entry of a key, or `None` when it is not a field key or `id`.
@@ -222,8 +266,9 @@ impl KeyTable {
 
     /// How many keys have a slot of their own.
     #[cfg(test)]
-    pub(super) fn placed(&self) -> usize {
-        self.slots.iter().filter(|s| **s != 0).count()
+    pub(super) fn placed(&self) -> (usize, usize) {
+        let placed = |slots: &[u8; SLOTS]| slots.iter().filter(|s| **s != 0).count();
+        (placed(&self.slots), placed(&self.prefix_slots))
     }
 }
 
@@ -278,7 +323,7 @@ fn member_words(key: &[u8]) -> (u64, u64, u64) {
 /// of a field key's shortest (11 bytes and its closing quote), the start of the others.
 #[inline(always)]
 fn prefix_hash(head: u64, tail: u64, multiplier: u64) -> usize {
-    let h = (head ^ (tail & 0xFFFF_FFFF).rotate_left(29)).wrapping_mul(multiplier);
+    let h = (head ^ (tail << 32)).wrapping_mul(multiplier);
     (h >> (64 - SLOT_BITS)) as usize
 }
 
@@ -409,33 +454,43 @@ pub(super) fn read_object(
     pos: usize,
 ) -> Option<(usize, Record)> {
     let keys = &*KEYS;
-    // Indexed by a u8: no bounds checks.
-    let mut codes = [0u8; 256];
-    // The point fields set, by index (the fourth word, for no field, keeps the index in range).
-    let mut seen = [0u64; 4];
+    // The point values staged as codes by their index (a u8: no bounds checks), `UNSET` until
+    // read; that of no point (index `NO_POINT`) is never `UNSET`, so it is never read.
+    let mut codes = [UNSET; 256];
+    codes[usize::from(NO_POINT)] = 0;
     let mut id = None;
     // The bytes from the end of a value to the next key's opening quote (`,"`, `, "`,
     // `,\r\n  "`), learnt from the first member and then compared as one word under a mask.
     let (mut separator, mut separator_mask, mut separator_len) = (0u64, 0u64, 0usize);
+    // The usual members' bytes around their values, learnt from one of them: one with a value
+    // of one character (`: "5", "` or `: 5, "`), and one with a string (`: "NT*", "` as
+    // `: "N", "`), the same for strings of one character.
+    let mut gaps = Gaps {
+        one: Gap::NONE,
+        text: Gap::NONE,
+    };
+    // The value of the member being read when it may teach a gap: where the key's closing quote
+    // ends, where the value starts and its length, and whether it is a string.
+    let mut learn_from = None;
     let mut pos = skip_ws(bytes, pos);
     if bytes.get(pos) != Some(&b'"') {
         return None;
     }
     loop {
+        if gaps.one.learnt() || gaps.text.learnt() {
+            pos = usual_members(keys, bytes, pos, &gaps, &mut codes);
+        }
         let (entry, after) = keys.find_at(bytes, pos)?;
         match entry.kind {
             Kind::Point { point, max } => {
-                let (word, bit) = (
-                    usize::from(entry.index >> 6) & 3,
-                    1u64 << (entry.index & 63),
-                );
-                if seen[word] & bit != 0 {
+                let code = &mut codes[usize::from(point)];
+                if *code != UNSET {
                     return None;
                 }
-                seen[word] |= bit;
-                codes[usize::from(point)] = match short_value(bytes, after) {
-                    Some((c, _, 1, end)) => {
+                *code = match short_value(bytes, after) {
+                    Some((c, at, 1, end)) => {
                         pos = end;
+                        learn_from = Some((after, at, 1));
                         let grade = c.wrapping_sub(b'0');
                         if grade > max {
                             return None;
@@ -444,6 +499,7 @@ pub(super) fn read_object(
                     }
                     Some((_, at, n, end)) => {
                         pos = end;
+                        learn_from = Some((after, at, n));
                         let value = bytes.get(at..at + n)?;
                         if max == 5 {
                             MotorValue::parse_bytes(value)?.code()
@@ -488,38 +544,47 @@ pub(super) fn read_object(
             .get(pos..)
             .and_then(|rest| rest.first_chunk::<8>())
             .map(|w| u64::from_le_bytes(*w));
-        if let Some(word) = word {
-            if separator_len != 0 && (word ^ separator) & separator_mask == 0 {
+        match word {
+            Some(word) if separator_len != 0 && (word ^ separator) & separator_mask == 0 => {
                 pos += separator_len - 1;
-                continue;
+            }
+            _ => {
+                let end = pos;
+                pos = skip_ws(bytes, pos);
+                match bytes.get(pos)? {
+                    b',' => pos = skip_ws(bytes, pos + 1),
+                    b'}' => break,
+                    _ => return None,
+                }
+                if bytes.get(pos) != Some(&b'"') {
+                    return None;
+                }
+                let len = pos + 1 - end;
+                if let (Some(word), true) = (word, len <= 8) {
+                    separator_mask = u64::MAX >> (64 - 8 * len);
+                    separator = word & separator_mask;
+                    separator_len = len;
+                }
             }
         }
-        let end = pos;
-        pos = skip_ws(bytes, pos);
-        match bytes.get(pos)? {
-            b',' => pos = skip_ws(bytes, pos + 1),
-            b'}' => break,
-            _ => return None,
-        }
-        if bytes.get(pos) != Some(&b'"') {
-            return None;
-        }
-        let len = pos + 1 - end;
-        if let (Some(word), true) = (word, len <= 8) {
-            separator_mask = u64::MAX >> (64 - 8 * len);
-            separator = word & separator_mask;
-            separator_len = len;
+        if let Some((after, at, n)) = learn_from.take() {
+            gaps.learn(bytes, after, at, n, pos);
         }
     }
     // Every point set: store them together. Otherwise the exam lacks one, which `finish` names.
-    if seen[0] == u64::MAX
-        && seen[1] == u64::MAX
-        && seen[2] & POINTS_IN_LAST_WORD == POINTS_IN_LAST_WORD
-    {
-        let staged: &[u8; POINTS] = codes[..POINTS].try_into().ok()?;
+    let staged: &[u8; POINTS] = codes[..POINTS].try_into().ok()?;
+    // A code is below 0x80, `UNSET` above it.
+    let (words, rest) = staged.as_chunks::<8>();
+    let high = words
+        .iter()
+        .fold(0, |high, w| high | u64::from_le_bytes(*w))
+        | rest.iter().fold(0, |high, &c| high | u64::from(c));
+    if high & 0x8080_8080_8080_8080 == 0 {
         builder.set_point_codes(staged);
+        builder.mark_set(&keys.point_fields);
+    } else {
+        builder.mark_set(&keys.points_set(staged));
     }
-    builder.mark_set(&[seen[0], seen[1], seen[2]]);
     let exam = builder.finish();
     Some((pos + 1, Record { id, exam }))
 }
@@ -596,7 +661,3 @@ fn value<'a>(
         _ => return None,
     })
 }
-
-/// The points are the fields of indexes 0 to [`POINTS`] − 1: the bits of the third word of a
-/// field mask that are points.
-const POINTS_IN_LAST_WORD: u64 = (1 << (POINTS - 128)) - 1;

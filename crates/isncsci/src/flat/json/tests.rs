@@ -131,7 +131,11 @@ fn syntax_errors_say_where() {
 #[test]
 fn every_key_of_the_layout_has_a_slot_of_its_own_and_near_misses_none() {
     let table = &*keyed::KEYS;
-    assert_eq!(table.placed(), FIELD_COUNT + 1, "the fields and id");
+    assert_eq!(
+        table.placed(),
+        (FIELD_COUNT + 1, FIELD_COUNT),
+        "the fields and id; the fields by their first twelve bytes"
+    );
     for field in Field::all() {
         assert_eq!(table.field_of(field.name().as_bytes()), Some(Some(field)));
     }
@@ -185,8 +189,9 @@ fn every_key_of_the_layout_has_a_slot_of_its_own_and_near_misses_none() {
 }
 
 /// An exam object as an independent writer gives it: members in a random order, grades as
-/// numbers or strings, the optional members and the id sometimes left out, random spacing;
-/// with `faults`, sometimes something the keyed path must leave to the general path.
+/// numbers or strings, the optional members and the id sometimes left out, spacing random or
+/// alike in every member (as the usual members' loop of the keyed path reads them); with
+/// `faults`, sometimes something the keyed path must leave to the general path.
 fn varied_object(rng: &mut crate::synth::Rng, faults: bool) -> String {
     let exam = crate::synth::mixed_exam(rng);
     let mut members: Vec<(String, String)> = fields(&exam)
@@ -240,6 +245,19 @@ fn varied_object(rng: &mut crate::synth::Rng, faults: bool) -> String {
             ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\"\t\""),
             ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\" \""),
             ("\"rightLowestNonKeyMuscleWithMotorFunction\"", "\"\""),
+            ("\"c5RightMotorX\"", "\"5\""),
+            ("\"c5RightMoto\"", "\"5\""),
+            ("\"c6LeftMotor\"", "55"),
+            ("\"c6LeftMotor\"", "-1"),
+            ("\"c6LeftMotor\"", "5e0"),
+            ("\"c6LeftMotor\"", "\"5**\""),
+            ("\"c6LeftMotor\"", "\"*\""),
+            ("\"c6LeftMotor\"", "\"NT \""),
+            ("\"c6LeftMotor\"", "\"\\u0035\""),
+            ("\"t2LeftTouch\"", "\"2*\""),
+            ("\"t2LeftTouch\"", "\"1**\""),
+            ("\"t2LeftTouch\"", "\"\u{FF}\""),
+            ("\"t2LeftTouch\"", "\"\u{1}\""),
         ]);
         if rng.chance(0.5) {
             members.insert(at, (fault.0.into(), fault.1.into()));
@@ -247,17 +265,31 @@ fn varied_object(rng: &mut crate::synth::Rng, faults: bool) -> String {
             members[at] = (fault.0.into(), fault.1.into());
         }
     }
-    let space = |rng: &mut crate::synth::Rng| rng.pick(&["", " ", "\r\n ", "\n\t", "\n          "]);
+    let spaces = ["", " ", "\r\n ", "\n\t", "\n          "];
+    let space = |rng: &mut crate::synth::Rng| rng.pick(&spaces);
+    // Half the objects in one style: the spaces before a key, before and after the colon.
+    let alike = rng.chance(0.5).then(|| {
+        let before = space(rng);
+        (
+            before,
+            if rng.chance(0.8) { "" } else { space(rng) },
+            space(rng),
+        )
+    });
     let mut text = String::from("{");
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
-        text.push_str(space(rng));
+        let (before, colon, after) = match alike {
+            Some(style) if !rng.chance(0.02) => style,
+            _ => (space(rng), space(rng), space(rng)),
+        };
+        text.push_str(before);
         text.push_str(k);
-        text.push_str(space(rng));
+        text.push_str(colon);
         text.push(':');
-        text.push_str(space(rng));
+        text.push_str(after);
         text.push_str(v);
     }
     text.push_str(space(rng));
