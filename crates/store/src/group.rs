@@ -365,23 +365,26 @@ mod tests {
         let by = crate::Actor::system();
         let audit = |name: &'static str, alone: bool, fail: bool| {
             let by = by.clone();
-            job(alone, move |conn: &mut AnyConnection, pending: &mut Pending| {
-                Box::pin(async move {
-                    let change = [crate::Change::new("update", "thing", name)];
-                    if alone {
-                        crate::chain::append(conn, "s", "lock_database", &by, &change).await?
-                    } else {
-                        seal::defer(conn, pending, "s", "save_form", &by, &change).await?
-                    }
-                    if fail {
-                        return Err(StoreError::Invalid {
-                            field: name.into(),
-                            message: "refused after auditing".into(),
-                        });
-                    }
-                    Ok(())
-                })
-            })
+            job(
+                alone,
+                move |conn: &mut AnyConnection, pending: &mut Pending| {
+                    Box::pin(async move {
+                        let change = [crate::Change::new("update", "thing", name)];
+                        if alone {
+                            crate::chain::append(conn, "s", "lock_database", &by, &change).await?
+                        } else {
+                            seal::defer(conn, pending, "s", "save_form", &by, &change).await?
+                        }
+                        if fail {
+                            return Err(StoreError::Invalid {
+                                field: name.into(),
+                                message: "refused after auditing".into(),
+                            });
+                        }
+                        Ok(())
+                    })
+                },
+            )
         };
         let (queue, jobs) = mpsc::unbounded_channel();
         let mut answers = Vec::new();

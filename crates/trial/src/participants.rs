@@ -111,9 +111,7 @@ fn read_and_classify(
         let number;
         let text = match value {
             Value::String(s) => s.as_str(),
-            Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => {
-                "0"
-            }
+            Value::Null if matches!(parse_key(key), Some(Key::Field(f)) if !f.is_required()) => "0",
             other => {
                 number = other.to_string();
                 number.as_str()

@@ -437,20 +437,23 @@ async fn saved_form(
     f: &FormSave,
 ) -> Result<(Option<SavedForm>, i64)> {
     // The participant (in scope), the visit, the form as saved and whether the visit holds
-    // signatures, in one statement. On PostgreSQL the visit's row is locked: saves and
-    // signings of one visit queue here, so that a signature never misses a change made while
-    // it was being recorded.
+    // signatures, in one statement on SQLite (one writer: nothing commits meanwhile). On
+    // PostgreSQL this statement locks the visit's row: saves and signings of one visit queue
+    // here, so that a signature never misses a change made while it was being recorded. What it
+    // read of the form and the signatures is then as it was when it began, before any wait for
+    // that lock; the form and the signatures are read again below, once the lock is held.
     let (filter, values) = scope_filter(scope, 4);
-    // On PostgreSQL the saved form is read again under its row's lock below, so its values
-    // (the largest column) are read only there.
-    let (lock, data) = match tx.dialect() {
-        Dialect::Postgres => (" FOR UPDATE OF v", "NULL::text"),
-        Dialect::Sqlite => ("", "f.data::text"),
+    let (lock, data, signed) = match tx.dialect() {
+        Dialect::Postgres => (" FOR UPDATE OF v", "NULL::text", "0"),
+        Dialect::Sqlite => (
+            "",
+            "f.data::text",
+            "(SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
+             AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL)",
+        ),
     };
     let sql = format!(
-        "SELECT {data}, f.status, f.version, f.verified_by, f.locked, \
-         (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
-          AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL) \
+        "SELECT {data}, f.status, f.version, f.verified_by, f.locked, {signed} \
          FROM participants p \
          JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
          LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
@@ -473,9 +476,7 @@ async fn saved_form(
     for v in &values {
         q = q.bind(v);
     }
-    let Some((data, status, version, verified_by, locked, signed)) =
-        q.fetch_optional(tx.conn()).await?
-    else {
+    let Some(mut row) = q.fetch_optional(tx.conn()).await? else {
         // Which is missing: the participant (or not in scope), or the visit.
         participant_in(tx.conn(), scope, f.participant_id).await?;
         return Err(not_found(
@@ -483,7 +484,27 @@ async fn saved_form(
             format!("{}/{}", f.participant_id, f.visit_id),
         ));
     };
-    let mut before = match (status, version, locked) {
+    if tx.dialect() == Dialect::Postgres {
+        // Under the visit's lock, in a statement of its own (so it sees every signing and save
+        // of the visit committed while this one waited): the saved form, its row locked too,
+        // and the signatures not yet void.
+        row = sqlx::query_as(
+            "WITH f AS (SELECT data::text AS data, status, version, verified_by, locked \
+             FROM form_entries WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
+             FOR UPDATE) \
+             SELECT f.data, f.status, f.version, f.verified_by, f.locked, \
+             (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = $1 \
+              AND s.visit_id IN ($2, '') AND s.void_at IS NULL) \
+             FROM (SELECT 1) AS one LEFT JOIN f ON true",
+        )
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .fetch_one(tx.conn())
+        .await?;
+    }
+    let (data, status, version, verified_by, locked, signed) = row;
+    let before = match (status, version, locked) {
         (Some(status), Some(version), Some(locked)) => Some((
             data.unwrap_or_default(),
             status,
@@ -493,18 +514,6 @@ async fn saved_form(
         )),
         _ => None,
     };
-    if before.is_some() && tx.dialect() == Dialect::Postgres {
-        // The saved form's row too, read again under its lock.
-        before = sqlx::query_as(&tx.sql(
-            "SELECT data::text, status, version, verified_by, locked FROM form_entries \
-             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 FOR UPDATE",
-        ))
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .fetch_optional(tx.conn())
-        .await?;
-    }
     let before = before.map(|(data, status, version, verified_by, locked)| SavedForm {
         data: serde_json::from_str(&data).unwrap_or_default(),
         status: form_status(&status),

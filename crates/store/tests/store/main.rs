@@ -20,6 +20,7 @@ mod passwords;
 mod product;
 mod product_bench;
 mod product_dosing;
+mod races;
 mod safety;
 mod safety_cases;
 mod schema;

@@ -54,7 +54,7 @@ pub(crate) fn screening(site: &str, number: &str, eligible: bool) -> NewScreenin
 }
 
 /// Screens and enrols a participant at `site` with two visits, week-12 and week-24.
-async fn enrolled(
+pub(crate) async fn enrolled(
     store: &Store,
     scope: &Scope,
     site: &str,
