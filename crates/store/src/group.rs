@@ -232,20 +232,25 @@ mod tests {
     use super::*;
     use sqlx::any::AnyPoolOptions;
 
-    /// Three writes queued together run in one transaction; the middle one writes a row and
-    /// then fails: it is rolled back to its savepoint alone and gets its own error, and the
-    /// other two are committed.
-    #[tokio::test]
-    async fn a_failing_write_in_a_group_is_rolled_back_alone() {
+    /// A pool of one connection to a fresh SQLite file.
+    async fn scratch() -> AnyPool {
         sqlx::any::install_default_drivers();
         let dir = std::env::temp_dir().join(crate::testing::unique("scitrial_group"));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite:{}?mode=rwc", dir.join("g.db").display());
-        let pool = AnyPoolOptions::new()
+        AnyPoolOptions::new()
             .max_connections(1)
             .connect(&url)
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Three writes queued together run in one transaction; the middle one writes a row and
+    /// then fails: the batch runs again with a savepoint a write, the failing one is rolled
+    /// back to its savepoint alone and gets its own error, and the other two are committed once.
+    #[tokio::test]
+    async fn a_failing_write_in_a_group_is_rolled_back_alone() {
+        let pool = scratch().await;
         pool.execute("CREATE TABLE t (v TEXT NOT NULL)")
             .await
             .unwrap();
@@ -300,15 +305,7 @@ mod tests {
     /// committed in a clean transaction.
     #[tokio::test]
     async fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
-        sqlx::any::install_default_drivers();
-        let dir = std::env::temp_dir().join(crate::testing::unique("scitrial_group"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite:{}?mode=rwc", dir.join("g.db").display());
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
+        let pool = scratch().await;
         pool.execute("CREATE TABLE t (v TEXT NOT NULL)")
             .await
             .unwrap();
@@ -347,20 +344,13 @@ mod tests {
         assert_eq!(rows, [("kept".to_string(),)]);
         assert_eq!(counts.get(), (1, 1));
     }
+
     /// The audit rows of a batch's writes are sealed once, in the order of the writes; a failed
     /// write's rows are dropped with it; a write that takes the head itself (`alone`) finds the
     /// rows of the writes before it already in the chain, and the writes after it come after it.
     #[tokio::test]
     async fn a_batch_seals_its_rows_once_and_a_write_alone_finds_the_earlier_ones_sealed() {
-        sqlx::any::install_default_drivers();
-        let dir = std::env::temp_dir().join(crate::testing::unique("scitrial_group"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite:{}?mode=rwc", dir.join("g.db").display());
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
+        let pool = scratch().await;
         crate::db::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
         let by = crate::Actor::system();
         let audit = |name: &'static str, alone: bool, fail: bool| {

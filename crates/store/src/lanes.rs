@@ -25,7 +25,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex, Semaphore};
 
 use crate::group::{writer_failed, Counts};
 use crate::seal::{self, Pending, Unsealed};
@@ -49,6 +49,11 @@ pub(crate) fn configured() -> usize {
         .and_then(|v| v.trim().parse().ok())
         .map_or(DEFAULT_LANES, |n: usize| n.min(16))
 }
+
+/// Batches of one route that run their writes at the same time. While they write, the route's
+/// queue fills for the next (a lane waiting for its turn holds the queue), and each seals and
+/// commits on its own.
+pub(crate) const WRITING: usize = 2;
 
 /// The most writes one batch takes.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -210,9 +215,14 @@ impl Lanes {
             None => {
                 let (queue, jobs) = mpsc::unbounded_channel();
                 let jobs = Arc::new(Mutex::new(jobs));
+                let writing = Arc::new(Semaphore::new(WRITING));
                 for _ in 0..self.width {
-                    self.runtime
-                        .spawn(lane(self.pool.clone(), jobs.clone(), self.counts.clone()));
+                    self.runtime.spawn(lane(
+                        self.pool.clone(),
+                        jobs.clone(),
+                        writing.clone(),
+                        self.counts.clone(),
+                    ));
                 }
                 routes.entry(route.to_string()).or_insert(queue)
             }
@@ -231,14 +241,20 @@ fn take_queued(queue: &mut mpsc::UnboundedReceiver<Job>, batch: &mut Vec<Job>) {
     }
 }
 
-/// A lane: waits for writes on its route, runs them as a batch, again. The write phase of a
-/// batch (its writes, up to the seal) holds the route's queue, so one batch of a route writes
-/// at a time; it lets the queue go before the seal, and the next batch writes while this one
-/// seals and commits. A batch that writes thus waits at most for rows a sealing batch holds,
-/// and a sealing batch waits only for chain heads (taken in order): two batches of a route
-/// never wait on each other in a cycle. The lane keeps its connection while there is work, and
-/// gives it back to the pool when its route is idle.
-async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, counts: Arc<Counts>) {
+/// A lane: waits for writes on its route, runs them as a batch, again. A batch's write phase
+/// (its writes, up to the seal) holds one of the route's [`WRITING`] turns; a lane waiting for a
+/// turn holds the route's queue, and takes what has come meanwhile into its batch when its turn
+/// comes. Batches seal and commit after their turn: the next batches write meanwhile. A sealing
+/// batch waits only for chain heads (taken in order); two batches writing at once wait on each
+/// other only when their writes take the same rows in opposite orders, a deadlock that
+/// PostgreSQL breaks, and the batch it aborts runs again ([`write`]). The lane keeps its
+/// connection while there is work, and gives it back to the pool when its route is idle.
+async fn lane(
+    pool: AnyPool,
+    jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
+    writing: Arc<Semaphore>,
+    counts: Arc<Counts>,
+) {
     let mut kept: Option<PoolConnection<Any>> = None;
     loop {
         let mut batch = Vec::new();
@@ -256,7 +272,7 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
                 kept = None;
             }
         }
-        let queue = match held {
+        let mut queue = match held {
             Some(queue) => queue,
             None => {
                 let mut queue = jobs.lock().await;
@@ -284,11 +300,16 @@ async fn lane(pool: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, cou
                 }
             },
         };
+        // The route's queue is held until this batch's turn to write comes (the semaphore is
+        // never closed), and what came meanwhile joins the batch.
+        let turn = writing.acquire().await.ok();
+        take_queued(&mut queue, &mut batch);
+        drop(queue);
         let mut pending = Pending::default();
         let written = AssertUnwindSafe(write(&mut conn, &mut batch, &mut pending))
             .catch_unwind()
             .await;
-        drop(queue);
+        drop(turn);
         let outcome = match written {
             Ok(Ok(())) => {
                 AssertUnwindSafe(seal_and_commit(&mut conn, &pending))

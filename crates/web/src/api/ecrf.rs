@@ -146,11 +146,35 @@ async fn save_form(
     Path(FormPath { visit, form }): Path<FormPath>,
     body: JsonBody,
 ) -> Result<Json<store::FormEntry>, ApiError> {
-    // The store's save refuses a participant outside the scope as not found.
+    // The store's save refuses a participant outside the scope as not found; a request refused
+    // before it reaches the store is answered as it was when the participant was read first
+    // (404 for a participant the caller cannot see, then 403, then what is wrong with it).
     let (scope, id) = path
         .write_scoped_by_store(&state, &me, Operation::EnterData)
         .await?;
-    let input: FormInput = parse_body(&body)?;
+    let save = match form_save(&state, &path, &scope, id, visit, form, &body).await {
+        Ok(save) => save,
+        Err(e) => {
+            path.write(&state, &me, Operation::EnterData).await?;
+            return Err(e);
+        }
+    };
+    Ok(Json(
+        state.store.save_form(&scope, save, &me.actor()).await?,
+    ))
+}
+
+/// A save's form, checked and classified (or scored) as the study defines it.
+async fn form_save(
+    state: &AppState,
+    path: &ParticipantPath,
+    scope: &store::Scope,
+    id: i64,
+    visit: String,
+    form: String,
+    body: &JsonBody,
+) -> Result<store::FormSave, ApiError> {
+    let input: FormInput = parse_body(body)?;
     let definition = state.study(&path.study)?;
     let Some(visit_def) = definition.visit(&visit) else {
         return Err(ApiError::NotFound(format!("visit {visit} not found")));
@@ -167,18 +191,18 @@ async fn save_form(
     let form_def = definition
         .form(&form)
         .ok_or_else(|| ApiError::NotFound(format!("form {form} not found")))?;
-    let values = service::with_sourced_fields(&state, &path.study, form_def, input.values).await?;
+    let values = service::with_sourced_fields(state, &path.study, form_def, input.values).await?;
     let data = match form_values(form_def, &values)? {
         Value::Object(map) => map,
         other => Map::from_iter([("value".to_string(), other)]),
     };
     // The screening visit's ISNCSCI form is the screening exam: eligibility follows it.
     let eligibility = if visit_def.screening && form_def.kind == trial::FormKind::Isncsci {
-        Some(service::screening_eligibility(&state, &scope, definition, id, &data).await?)
+        Some(service::screening_eligibility(state, scope, definition, id, &data).await?)
     } else {
         None
     };
-    let save = store::FormSave {
+    Ok(store::FormSave {
         participant_id: id,
         visit_id: visit,
         form_id: form,
@@ -186,10 +210,7 @@ async fn save_form(
         status: trial::FormStatus::parse_field("status", &input.status)?,
         reason: input.reason,
         eligibility,
-    };
-    Ok(Json(
-        state.store.save_form(&scope, save, &me.actor()).await?,
-    ))
+    })
 }
 
 /// A problem the study's form definition found, named as in the request (`values.<field>`).
