@@ -334,3 +334,6 @@ fn text_of(value: Option<&Json>) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod stream_tests;
