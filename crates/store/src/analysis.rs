@@ -187,20 +187,12 @@ async fn subjects_in(
     study: &Study,
     unblinded: bool,
 ) -> Result<Vec<Subject>> {
-    let sql = render(
-        dialect_of(conn),
-        &format!(
-            "SELECT {PARTICIPANT_COLUMNS} FROM participants \
-             WHERE study_id = $1 AND subject_id IS NOT NULL ORDER BY subject_id"
-        ),
-    );
-    let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
-        .bind(&study.id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(Participant::from)
-        .collect();
+    let participants = participants_of(
+        conn,
+        &study.id,
+        "AND subject_id IS NOT NULL ORDER BY subject_id",
+    )
+    .await?;
     // An open-label study's arms or dose levels are no secret: always read.
     let shown = unblinded || study.blinding == trial::Blinding::OpenLabel;
     let assigned = assignments(conn, study, shown).await?;
@@ -277,22 +269,32 @@ async fn escalation_in(conn: &mut AnyConnection, study: &Study) -> Result<Escala
     Ok(EscalationRecords { dlts, events })
 }
 
+/// The participants of a study, on `conn`: `rest` follows `WHERE study_id = $1` (more
+/// conditions, the order).
+async fn participants_of(
+    conn: &mut AnyConnection,
+    study_id: &str,
+    rest: &str,
+) -> Result<Vec<Participant>> {
+    let sql = render(
+        dialect_of(conn),
+        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE study_id = $1 {rest}"),
+    );
+    Ok(sqlx::query_as::<_, ParticipantRow>(&sql)
+        .bind(study_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(Participant::from)
+        .collect())
+}
+
 /// [`Store::consort_records`] on `conn`.
 async fn consort_in(
     conn: &mut AnyConnection,
     study: &Study,
 ) -> Result<(Vec<Screened>, Option<BTreeSet<String>>)> {
-    let sql = render(
-        dialect_of(conn),
-        &format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE study_id = $1 ORDER BY id"),
-    );
-    let participants: Vec<Participant> = sqlx::query_as::<_, ParticipantRow>(&sql)
-        .bind(&study.id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(Participant::from)
-        .collect();
+    let participants = participants_of(conn, &study.id, "ORDER BY id").await?;
     let assigned: Vec<(i64,)> = sqlx::query_as(
         "SELECT participant_id FROM allocations WHERE study_id = $1 \
          UNION SELECT participant_id FROM dose_assignments WHERE study_id = $1",

@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use std::panic::AssertUnwindSafe;
 
-use futures::future::BoxFuture;
 use futures::FutureExt;
 use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
@@ -51,10 +50,7 @@ pub(crate) fn writer_failed(why: &str) -> StoreError {
 pub(crate) fn job<T, F>(alone: bool, work: F) -> (Job, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
-        + Clone
-        + Send
-        + 'static,
+    F: lanes::BatchWork<T>,
 {
     let (write, receive) = lanes::job(work);
     (Job { alone, write }, receive)

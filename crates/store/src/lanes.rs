@@ -89,6 +89,23 @@ pub(crate) trait Write: Send {
 /// A write queued on a lane.
 pub(crate) type Job = Box<dyn Write>;
 
+/// A write's closure as a batch runs it: over the batch's connection and pending audit rows,
+/// and `Clone`, so that it can run again.
+pub(crate) trait BatchWork<T>:
+    for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+    + Clone
+    + Send
+    + 'static
+{
+}
+impl<T, F> BatchWork<T> for F where
+    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
+        + Clone
+        + Send
+        + 'static
+{
+}
+
 /// A write's closure, its last result and where the result goes.
 struct Queued<T, F> {
     work: F,
@@ -99,10 +116,7 @@ struct Queued<T, F> {
 impl<T, F> Write for Queued<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
-        + Clone
-        + Send
-        + 'static,
+    F: BatchWork<T>,
 {
     fn run<'c>(
         &'c mut self,
@@ -138,10 +152,7 @@ where
 pub(crate) fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection, &'c mut Pending) -> BoxFuture<'c, Result<T>>
-        + Clone
-        + Send
-        + 'static,
+    F: BatchWork<T>,
 {
     let (send, receive) = oneshot::channel();
     let job: Job = Box::new(Queued {
