@@ -4,7 +4,6 @@
 //! over a study with allocations: blinded roles never see an arm, unblinded roles do).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -868,19 +867,8 @@ async fn a_dose_escalation_by_the_three_plus_three_rule() {
 #[tokio::test]
 async fn the_demo_runs_both_trial_shapes() {
     for db in databases().await {
-        let sql = Arc::new(store::open(db.url()).await.unwrap());
-        let app = web::App::new(
-            sql.clone(),
-            &[PHASE2.to_string(), PHASE1.to_string()],
-            false,
-        )
-        .await
-        .unwrap();
         let today = time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap();
-        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-            .await
-            .unwrap();
+        let (sql, app, _) = common::demo_app(db.url(), today).await;
         let p2 = store::Scope::Study("XS228-P2".into());
         let enrolled = sql
             .participants(&p2)

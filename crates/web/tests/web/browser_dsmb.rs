@@ -3,12 +3,10 @@
 //! tables by arm and signs a decision on the Phase I stopping rule the demo fired; the safety
 //! physician (blinded) sees pooled tables only. Skipped as the other browser test is.
 
-use std::sync::Arc;
-
 use store::Scope;
 
 use crate::browser::{run_script, scripts};
-use crate::common::{self, Demo, PHASE1, PHASE2};
+use crate::common::{self, Demo};
 
 #[tokio::test]
 async fn the_dsmb_page_in_a_real_browser() {
@@ -21,18 +19,7 @@ async fn the_dsmb_page_in_a_real_browser() {
     // A copy of the demo seeded once per run: the seeding below finds it and returns the
     // accounts.
     let url = common::demo_sqlite("scitrial_browser_dsmb", Demo::BothStudies, today).await;
-    let sql = Arc::new(store::open(&url).await.unwrap());
-    let app = web::App::new(
-        sql.clone(),
-        &[PHASE2.to_string(), PHASE1.to_string()],
-        false,
-    )
-    .await
-    .unwrap();
-    let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-        .await
-        .unwrap();
+    let (sql, app, _) = common::demo_app(&url, today).await;
     let holding = sql.stopping_rules_holding("XS228-P1").await.unwrap();
     assert_eq!(holding.len(), 1, "the demo fired one rule in Phase I");
     // The newest Phase I participant's grade 4 event is a DLT candidate to confirm.

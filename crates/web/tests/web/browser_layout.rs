@@ -13,12 +13,11 @@
 //! `cargo test -p web --test web screenshots -- --ignored`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use store::Scope;
 
 use crate::browser::{chromium, run_script, scripts};
-use crate::common::{self, Demo, PHASE1, PHASE2};
+use crate::common::{self, Demo};
 
 /// The server over a SQLite copy of the demo's two studies; returns its URL and the data file the
 /// scripts read (accounts, where to start, the words that are data, the form to refuse a save
@@ -29,18 +28,7 @@ async fn serve_demo(tmp: &Path) -> (String, PathBuf) {
     // A copy of the demo seeded once per run: the seeding below finds it and returns the
     // accounts.
     let url = common::demo_sqlite("scitrial_browser_layout", Demo::BothStudies, today).await;
-    let sql = Arc::new(store::open(&url).await.unwrap());
-    let app = web::App::new(
-        sql.clone(),
-        &[PHASE2.to_string(), PHASE1.to_string()],
-        false,
-    )
-    .await
-    .unwrap();
-    let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-        .await
-        .unwrap();
+    let (sql, app, accounts) = common::demo_app(&url, today).await;
     let mut list: Vec<serde_json::Value> = Vec::new();
     for a in &accounts {
         if !list.iter().any(|v| v["username"] == a.username.as_str()) {

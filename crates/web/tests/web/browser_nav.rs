@@ -5,12 +5,10 @@
 //! change and the reset request; the audit trail paged, filtered and downloaded. Skipped as
 //! the other browser tests are.
 
-use std::sync::Arc;
-
 use store::Scope;
 
 use crate::browser::{run_script, scripts};
-use crate::common::{self, Demo, PHASE1, PHASE2};
+use crate::common::{self, Demo};
 
 #[tokio::test]
 async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
@@ -23,18 +21,7 @@ async fn navigation_administration_and_the_audit_trail_in_a_real_browser() {
     // A copy of the demo seeded once per run: the seeding below finds it and returns the
     // accounts.
     let url = common::demo_sqlite("scitrial_browser_nav", Demo::BothStudies, today).await;
-    let sql = Arc::new(store::open(&url).await.unwrap());
-    let app = web::App::new(
-        sql.clone(),
-        &[PHASE2.to_string(), PHASE1.to_string()],
-        false,
-    )
-    .await
-    .unwrap();
-    let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-        .await
-        .unwrap();
+    let (sql, app, _) = common::demo_app(&url, today).await;
     let phase2 = &app.studies["XS228-P2"];
     let site = phase2.sites[0].id.clone();
     let participant = sql

@@ -237,6 +237,24 @@ pub async fn demo_databases(prefix: &str, demo: Demo, today: time::Date) -> Data
         .unwrap()
 }
 
+/// The server's app with both demo studies over a test's copy of the demo at `url` (see
+/// [`demo_databases`]), the store under it, and the demo's accounts (the seeding finds the copy
+/// seeded and only returns them).
+pub async fn demo_app(
+    url: &str,
+    today: time::Date,
+) -> (Arc<store::Store>, web::App, Vec<web::demo::DemoUser>) {
+    let sql = Arc::new(store::open(url).await.unwrap());
+    let app = web::App::new(sql.clone(), &Demo::BothStudies.definitions(), false)
+        .await
+        .unwrap();
+    let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
+    web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
+        .await
+        .unwrap();
+    (sql, app, accounts)
+}
+
 /// The URL of a test's own SQLite copy of the demo as of `today` (see [`demo_databases`]).
 pub async fn demo_sqlite(prefix: &str, demo: Demo, today: time::Date) -> String {
     DEMOS

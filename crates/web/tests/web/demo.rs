@@ -4,8 +4,6 @@
 //! after the participation ended), single-dose participants with a single-dose plan, few visits
 //! left due or overdue, and each DLT assessment's form saying what the cohort view says.
 
-use std::sync::Arc;
-
 use store::Scope;
 use trial::{DoseSchedule, ParticipantStatus, VisitStatus};
 
@@ -17,18 +15,7 @@ async fn the_seeded_demo_is_one_a_monitor_would_accept() {
     // Copies of the demo seeded once per run: the seeding below finds it and returns the
     // accounts.
     for db in common::demo_databases("scitrial_demo", Demo::BothStudies, today).await {
-        let sql = Arc::new(store::open(db.url()).await.unwrap());
-        let app = web::App::new(
-            sql.clone(),
-            &[PHASE2.to_string(), PHASE1.to_string()],
-            false,
-        )
-        .await
-        .unwrap();
-        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-            .await
-            .unwrap();
+        let (sql, app, _) = common::demo_app(db.url(), today).await;
         let date = |s: &str| store::parse_date(s).unwrap_or_else(|| panic!("{s}"));
         for study_id in ["XS228-P2", "XS228-P1"] {
             let study = &app.studies[study_id];

@@ -6,12 +6,11 @@
 //! by their names (a definition's field, a SCIM III item, an exam cell), never by their ids.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use reqwest::StatusCode;
 use store::Scope;
 
-use crate::common::{self, Demo, PHASE1, PHASE2};
+use crate::common::{self, Demo};
 
 /// Accounts of the demo whose pages between them hold every kind of instant.
 const ACCOUNTS: [&str; 6] = [
@@ -156,20 +155,9 @@ async fn instants_in_one_style_and_places_by_name_on_every_page() {
     // Copies of the demo seeded once per run: the seeding below finds it and returns the
     // accounts.
     for db in common::demo_databases("scitrial_page_times", Demo::BothStudies, today).await {
-        let sql = Arc::new(store::open(db.url()).await.unwrap());
+        let (sql, app, _) = common::demo_app(db.url(), today).await;
         let db = db.name();
-        let app = web::App::new(
-            sql.clone(),
-            &[PHASE2.to_string(), PHASE1.to_string()],
-            false,
-        )
-        .await
-        .unwrap();
         let studies = app.studies.clone();
-        let accounts = web::demo::seed(&app, "XS228-P2", today).await.unwrap();
-        web::demo::seed_escalation(&app, "XS228-P1", &accounts, today)
-            .await
-            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(web::serve(listener, app));
