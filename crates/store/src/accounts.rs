@@ -156,7 +156,7 @@ impl Store {
     /// audited in the `system` chain.
     pub async fn set_user_email(&self, user_id: i64, email: &str, by: &Actor) -> Result<()> {
         let (email, by) = (email.trim().to_string(), by.clone());
-        self.write("set_user_email", move |mut tx| {
+        self.account_write("set_user_email", move |mut tx| {
             Box::pin(async move {
                 let changed = sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
                     .bind((!email.is_empty()).then_some(email.as_str()))
@@ -210,7 +210,7 @@ impl Store {
     /// Gives a user a role in a study, at a site for site roles.
     pub async fn assign_role(&self, a: &RoleAssignment, by: &Actor) -> Result<()> {
         let (a, by) = (a.clone(), by.clone());
-        self.write("assign_role", move |mut tx| {
+        self.account_write("assign_role", move |mut tx| {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO role_assignments (user_id, study_id, role, site_id) \
@@ -255,7 +255,7 @@ impl Store {
     pub async fn remove_role(&self, a: &RoleAssignment, reason: &str, by: &Actor) -> Result<()> {
         let reason = trial::required_reason(Some(reason), "to take a role away")?.to_string();
         let (a, by) = (a.clone(), by.clone());
-        self.write("remove_role", move |mut tx| {
+        self.account_write("remove_role", move |mut tx| {
             Box::pin(async move {
                 let removed = sqlx::query(
                     "DELETE FROM role_assignments \
@@ -295,7 +295,7 @@ impl Store {
     ) -> Result<User> {
         let reason = trial::required_reason(Some(reason), "to change an account")?.to_string();
         let by = by.clone();
-        self.write("set_active", move |mut tx| {
+        self.account_write("set_active", move |mut tx| {
             Box::pin(async move {
                 let before: Option<(Flag,)> =
                     sqlx::query_as("SELECT active FROM users WHERE id = $1")
@@ -335,7 +335,7 @@ impl Store {
     /// queues an e-mail to the account's owner in the outbox saying until when and from where.
     pub async fn record_login(&self, attempt: &LoginAttempt) -> Result<()> {
         let attempt = attempt.clone();
-        self.write("record_login", move |mut tx| {
+        self.account_write("record_login", move |mut tx| {
             Box::pin(async move {
                 let record = attempt
                     .user_id
@@ -421,6 +421,19 @@ impl Store {
 
     /// A session by the hash of its token, with its user and the user's roles (one read).
     pub async fn signed_in(&self, token_hash: &str) -> Result<Option<SignedIn>> {
+        if let Some(recent) = self.recent.get(token_hash) {
+            return Ok(Some(recent));
+        }
+        let generation = self.recent.generation();
+        let found = self.read_signed_in(token_hash).await?;
+        if let Some(found) = &found {
+            self.recent.keep(generation, found);
+        }
+        Ok(found)
+    }
+
+    /// [`Store::signed_in`] from the database.
+    async fn read_signed_in(&self, token_hash: &str) -> Result<Option<SignedIn>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -477,6 +490,7 @@ impl Store {
 
     /// Marks a session as used at `at`.
     pub async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()> {
+        self.recent.touched(token_hash, at);
         let (token_hash, at) = (token_hash.to_string(), at.to_string());
         self.write("touch_session", move |mut tx| {
             Box::pin(async move {
@@ -498,7 +512,7 @@ impl Store {
     /// Ends a session.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         let token_hash = token_hash.to_string();
-        self.write("delete_session", move |mut tx| {
+        self.account_write("delete_session", move |mut tx| {
             Box::pin(async move {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                     .bind(&token_hash)
@@ -508,6 +522,20 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+impl Store {
+    /// A write to accounts, roles or sessions: no session read before it is used after it
+    /// (see [`crate::signed_in`]), whether it succeeded or not.
+    pub(crate) async fn account_write<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        work: impl crate::db::Work<T>,
+    ) -> Result<T> {
+        let out = self.write(op, work).await;
+        self.recent.forget();
+        out
     }
 }
 

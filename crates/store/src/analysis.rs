@@ -102,17 +102,27 @@ impl Store {
             by,
         )
         .await?;
-        let data = derive(study, &read.subjects);
-        let mut results = analyse(study, &data);
-        results.consort = Some(consort(
-            study,
-            &read.screened,
-            &data,
-            read.administered.as_ref(),
-        ));
-        if let Some(records) = &read.escalation {
-            results.phase1 = Some(phase1(study, &data, &records.dlts, &records.events));
-        }
+        // Tens of milliseconds of computing for a study of hundreds: on a thread for blocking
+        // work, not on one that serves requests (a save waiting behind it on its worker).
+        let study = study.clone();
+        let computed = tokio::task::spawn_blocking(move || {
+            let data = derive(&study, &read.subjects);
+            let mut results = analyse(&study, &data);
+            results.consort = Some(consort(
+                &study,
+                &read.screened,
+                &data,
+                read.administered.as_ref(),
+            ));
+            if let Some(records) = &read.escalation {
+                results.phase1 = Some(phase1(&study, &data, &records.dlts, &records.events));
+            }
+            (data, results)
+        })
+        .await;
+        // A panic in the analysis is the caller's, as if it had run here.
+        let (data, results) =
+            computed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         Ok(Analysis {
             data,
             results,

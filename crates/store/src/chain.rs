@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use crate::dialect::{dialect_of, render};
 use crate::model::{now, Actor};
@@ -422,6 +422,14 @@ pub(crate) async fn refuse_when_locked(
         return Ok(());
     }
     let study = study_of(chain);
+    match lock_instant(conn, study).await? {
+        Some(at) => Err(trial::lock::locked_refusal(study, &at).into()),
+        None => Ok(()),
+    }
+}
+
+/// When `study` was locked, if it is.
+async fn lock_instant(conn: &mut AnyConnection, study: &str) -> Result<Option<String>> {
     let sql = render(
         dialect_of(conn),
         "SELECT locked_at::instant FROM study_locks WHERE study_id = $1",
@@ -430,10 +438,7 @@ pub(crate) async fn refuse_when_locked(
         .bind(study)
         .fetch_optional(&mut *conn)
         .await?;
-    match locked {
-        Some((at,)) => Err(trial::lock::locked_refusal(study, &at).into()),
-        None => Ok(()),
-    }
+    Ok(locked.map(|(at,)| at))
 }
 
 /// On SQLite, [`take_head`] and [`refuse_when_locked`] in one statement (a study chain's write
@@ -512,20 +517,34 @@ pub(crate) async fn append(
         username: &by.username,
         changes,
     };
-    write_rows(conn, chain, (seq, prev), &now(), &[entry]).await
+    write_rows(conn, chain, (seq, prev), &now(), &[entry], None).await?;
+    Ok(())
 }
 
 /// Writes the rows of `entries` after the head `(seq, hash)` of `chain`, which the caller has
 /// taken in this transaction, all at the instant `at`, and moves the head to the last of them.
+///
+/// With `lock_of`, the study's lock is read too, in a statement begun once the head was taken
+/// (so it sees a lock committed while the head was waited for), and its instant returned: the
+/// caller then refuses what the lock refuses, and its transaction is rolled back. On
+/// PostgreSQL that read and the head's move are in the statement of the last rows (one round
+/// trip, not three, while the head is held); SQLite reads the lock first, and writes nothing
+/// when the study is locked.
 pub(crate) async fn write_rows(
     conn: &mut AnyConnection,
     chain: &str,
     head: (i64, String),
     at: &str,
     entries: &[Entry<'_>],
-) -> Result<()> {
-    let (mut seq, mut prev) = head;
+    lock_of: Option<&str>,
+) -> Result<Option<String>> {
     let dialect = dialect_of(conn);
+    if let (Dialect::Sqlite, Some(study)) = (dialect, lock_of) {
+        if let Some(locked) = lock_instant(conn, study).await? {
+            return Ok(Some(locked));
+        }
+    }
+    let (mut seq, mut prev) = head;
     // The rows are hashed in order, then written a few dozen to a statement.
     let mut rows = Vec::new();
     for entry in entries {
@@ -537,12 +556,28 @@ pub(crate) async fn write_rows(
         }
     }
     if rows.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     const COLUMNS: usize = 14;
     const PER_STATEMENT: usize = 64;
-    for part in rows.chunks(PER_STATEMENT) {
-        let mut sql = String::from(
+    let parts = rows.len().div_ceil(PER_STATEMENT);
+    let mut locked = None;
+    for (k, part) in rows.chunks(PER_STATEMENT).enumerate() {
+        // PostgreSQL's last statement also moves the head and reads the lock: its parameters
+        // after the rows'.
+        let last = dialect == Dialect::Postgres && k + 1 == parts;
+        let mut sql = String::new();
+        if last {
+            let n = part.len() * COLUMNS;
+            sql.push_str(&format!(
+                "WITH moved AS (UPDATE audit_heads SET seq = ${}, hash = ${} WHERE chain = ${}), \
+                 added AS (",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+        }
+        sql.push_str(
             "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
              field, old_value, new_value, reason, prev_hash, hash) VALUES ",
         );
@@ -568,6 +603,19 @@ pub(crate) async fn write_rows(
             }
             sql.push(')');
         }
+        if last {
+            let n = part.len() * COLUMNS;
+            // The lock as committed when this statement began; without a study to check, none.
+            sql.push_str(&render(
+                Dialect::Postgres,
+                &format!(
+                    ") SELECT (SELECT locked_at::instant FROM study_locks \
+                     WHERE study_id = ${} AND ${}) AS locked",
+                    n + 4,
+                    n + 5
+                ),
+            ));
+        }
         let mut q = sqlx::query(&sql);
         for (seq, entry, change, prev_hash, hash) in part {
             q = q
@@ -586,15 +634,29 @@ pub(crate) async fn write_rows(
                 .bind(prev_hash)
                 .bind(hash);
         }
-        q.execute(&mut *conn).await?;
+        if last {
+            locked = q
+                .bind(seq)
+                .bind(&prev)
+                .bind(chain)
+                .bind(lock_of.unwrap_or_default())
+                .bind(lock_of.is_some())
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get::<Option<String>, _>(0)?;
+        } else {
+            q.execute(&mut *conn).await?;
+        }
     }
-    sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
-        .bind(seq)
-        .bind(&prev)
-        .bind(chain)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    if dialect == Dialect::Sqlite {
+        sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
+            .bind(seq)
+            .bind(&prev)
+            .bind(chain)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(locked)
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ impl Store {
             keep.unwrap_or_default().to_string(),
             by.clone(),
         );
-        self.write("set_password", move |mut tx| {
+        self.account_write("set_password", move |mut tx| {
             Box::pin(async move {
                 let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                     .bind(&hash)
@@ -151,7 +151,7 @@ impl Store {
     pub async fn reset_password(&self, token_hash: &str, password_hash: &str) -> Result<User> {
         let (token, hash) = (token_hash.to_string(), password_hash.to_string());
         let id = self
-            .write("reset_password", move |mut tx| {
+            .account_write("reset_password", move |mut tx| {
                 Box::pin(async move {
                     let at = now();
                     let found: Option<(i64, i64, String)> = sqlx::query_as(&tx.sql(

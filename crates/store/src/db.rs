@@ -50,6 +50,8 @@ pub struct Store {
     /// PostgreSQL with several hosts (or `target_session_attrs`): the watcher that chooses the
     /// host the pools connect to (see [`failover`]).
     failover: Option<std::sync::Arc<failover::Watch>>,
+    /// The sessions lately read (see [`signed_in`](crate::signed_in)).
+    pub(crate) recent: std::sync::Arc<crate::signed_in::Recent>,
 }
 
 /// A database URL, kept out of `Debug` (it may carry a password).
@@ -290,6 +292,7 @@ impl Store {
             group_counts,
             url: Url(url.into()),
             failover,
+            recent: Default::default(),
         })
     }
 

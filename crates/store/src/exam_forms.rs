@@ -107,7 +107,7 @@ impl Store {
                         sqlx::query(&tx.sql(
                             "INSERT INTO form_entries (participant_id, visit_id, form_id, data, \
                              status, version, updated_at) \
-                             VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6::timestamptz)",
+                             VALUES ($1, $2, $3, $4::json, $5, 1, $6::timestamptz)",
                         ))
                         .bind(participant)
                         .bind(&visit_id)

@@ -137,14 +137,17 @@ where
     }
 
     fn finish(self: Box<Self>, batch_error: Option<StoreError>) {
-        let result = match (self.out, batch_error) {
+        let Queued { work, out, send } = *self;
+        // Let go of the closure (and what it shares with the caller) before the caller hears.
+        drop(work);
+        let result = match (out, batch_error) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(value)), None) => Ok(value),
             (_, Some(e)) => Err(e),
             (None, None) => Err(writer_failed("the write was not run")),
         };
         // The caller may have gone away; its write stands or falls with the batch.
-        let _ = self.send.send(result);
+        let _ = send.send(result);
     }
 }
 

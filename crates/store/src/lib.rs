@@ -54,6 +54,7 @@ mod queries;
 mod safety;
 mod scratch;
 mod seal;
+mod signed_in;
 mod studies;
 mod submission;
 pub mod testing;

@@ -569,7 +569,7 @@ async fn insert_form(
     let sql = render(
         dialect_of(conn),
         "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, \
-         updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6::timestamptz)",
+         updated_at) VALUES ($1, $2, $3, $4::json, $5, 1, $6::timestamptz)",
     );
     sqlx::query(&sql)
         .bind(participant_id)

@@ -121,47 +121,29 @@ pub(crate) async fn seal(
                 .map_err(Unsealed::Failed)?,
         );
     }
-    // Under every head: the instant of the rows, and the study's lock as committed now.
+    // Under every head: the instant of the rows, and the study's lock as committed now (read
+    // with the chain's rows, see `chain::write_rows`).
     let at = now();
-    for chain in &chains {
-        let mut ops: Vec<&'static str> = pending
-            .deferred
-            .iter()
-            .filter(|d| d.chain == *chain)
-            .map(|d| d.op)
-            .collect();
-        ops.sort_unstable();
-        ops.dedup();
-        for op in ops {
-            match chain::refuse_when_locked(conn, chain, op).await {
-                Ok(()) => {}
-                Err(refusal @ StoreError::Conflict { .. }) => {
-                    let writes = pending
-                        .deferred
-                        .iter()
-                        .filter(|d| d.chain == *chain && d.op == op)
-                        .map(|d| d.write)
-                        .collect();
-                    return Err(Unsealed::Refused(writes, refusal));
-                }
-                Err(e) => return Err(Unsealed::Failed(e)),
-            }
-        }
-    }
     for (chain, head) in chains.iter().zip(heads) {
-        let entries: Vec<Entry<'_>> = pending
-            .deferred
-            .iter()
-            .filter(|d| d.chain == *chain)
+        let mine = || pending.deferred.iter().filter(|d| d.chain == *chain);
+        let refused = |d: &&Deferred| !trial::lock::accepts_after_lock(d.op);
+        let study = chain::study_of(chain);
+        let lock_of = (*chain != "system" && mine().any(|d| refused(&d))).then_some(study);
+        let entries: Vec<Entry<'_>> = mine()
             .map(|d| Entry {
                 user_id: d.user_id,
                 username: &d.username,
                 changes: &d.changes,
             })
             .collect();
-        chain::write_rows(conn, chain, head, &at, &entries)
+        let locked = chain::write_rows(conn, chain, head, &at, &entries, lock_of)
             .await
             .map_err(Unsealed::Failed)?;
+        if let Some(locked_at) = locked {
+            let writes = mine().filter(refused).map(|d| d.write).collect();
+            let refusal = trial::lock::locked_refusal(study, &locked_at).into();
+            return Err(Unsealed::Refused(writes, refusal));
+        }
     }
     Ok(())
 }

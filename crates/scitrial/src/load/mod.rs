@@ -118,22 +118,40 @@ struct Figures {
     first_error: Option<String>,
     elapsed: Duration,
     latencies: Vec<Duration>,
-    /// Processor time of this process (server and clients) during the measured time.
-    cpu: Option<Duration>,
+    /// Processor time during the measured time: of this process (server and clients), and of
+    /// the clients' threads alone.
+    cpu: Option<(Duration, Duration)>,
     /// SQLite: transactions the writer committed during the measured time, and the writes
     /// they held.
     group: Option<(u64, u64)>,
     reads: reads::ReadFigures,
 }
 
-/// The processor time this process has used, user and system (Linux).
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The fields after the command name (which is in parentheses and may hold spaces).
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // The kernel counts in USER_HZ, 100 a second on Linux.
-    Some(Duration::from_millis(ticks * 10))
+/// The name of the threads the clients (and readers) run on, apart from the server's.
+const CLIENT_THREAD: &str = "load-client";
+
+/// The processor time this process has used, user and system, and the part of it the clients'
+/// threads used (Linux).
+fn cpu_time() -> Option<(Duration, Duration)> {
+    /// User and system time of a `stat` file, and the name in it.
+    fn read(path: &std::path::Path) -> Option<(String, Duration)> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        // The name is in parentheses and may hold spaces; the fields follow it.
+        let (head, rest) = stat.rsplit_once(')')?;
+        let name = head.split_once('(')?.1.to_string();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // The kernel counts in USER_HZ, 100 a second on Linux.
+        Some((name, Duration::from_millis(ticks * 10)))
+    }
+    let (_, all) = read(std::path::Path::new("/proc/self/stat"))?;
+    let clients = std::fs::read_dir("/proc/self/task")
+        .ok()?
+        .filter_map(|task| read(&task.ok()?.path().join("stat")))
+        .filter(|(name, _)| name == CLIENT_THREAD)
+        .map(|(_, time)| time)
+        .sum();
+    Some((all, clients))
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
@@ -212,16 +230,31 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(web::serve(listener, app));
 
-    // Everyone signs in first (a password check each), so that all start together.
-    let mut signed_in = Vec::new();
-    for (study, mine, seed) in shares {
-        signed_in.push(Client::sign_in(&base, &study, mine, seed).await?);
-    }
-    let mut readers_signed_in = Vec::new();
-    for n in 0..args.readers {
-        let study = study_id(n % args.studies);
-        readers_signed_in.push(reads::Reader::sign_in(&base, &study, READER, PASSWORD, n).await?);
-    }
+    // The clients run on threads of their own, so that the server's processor time is told
+    // apart from theirs. Everyone signs in first (a password check each), so that all start
+    // together.
+    let load = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(CLIENT_THREAD)
+        .enable_all()
+        .build()?;
+    let (signed_in, readers_signed_in) = {
+        let (base, readers, studies) = (base.clone(), args.readers, args.studies);
+        load.spawn(async move {
+            let mut signed_in = Vec::new();
+            for (study, mine, seed) in shares {
+                signed_in.push(Client::sign_in(&base, &study, mine, seed).await?);
+            }
+            let mut readers_signed_in = Vec::new();
+            for n in 0..readers {
+                let study = study_id(n % studies);
+                readers_signed_in
+                    .push(reads::Reader::sign_in(&base, &study, READER, PASSWORD, n).await?);
+            }
+            anyhow::Ok((signed_in, readers_signed_in))
+        })
+        .await??
+    };
 
     let warmup = Duration::from_secs(1);
     let measured = Duration::from_secs_f64(args.seconds);
@@ -236,17 +269,19 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
             .zip(commits_before)
             .map(|(after, before)| (after.0 - before.0, after.1 - before.1));
         (
-            cpu_time().zip(before).map(|(after, before)| after - before),
+            cpu_time()
+                .zip(before)
+                .map(|(after, before)| (after.0 - before.0, after.1 - before.1)),
             commits,
         )
     });
     let clients: Vec<_> = signed_in
         .into_iter()
-        .map(|client| tokio::spawn(client.run(start, warmup, measured)))
+        .map(|client| load.spawn(client.run(start, warmup, measured)))
         .collect();
     let readers: Vec<_> = readers_signed_in
         .into_iter()
-        .map(|reader| tokio::spawn(reader.run(start, warmup, measured)))
+        .map(|reader| load.spawn(reader.run(start, warmup, measured)))
         .collect();
     let mut figures = Figures {
         saves: 0,
@@ -269,6 +304,7 @@ async fn measure(args: &LoadArgs, url: &str, probe_url: &str) -> Result<()> {
         figures.reads.add(reader.await?);
     }
     (figures.cpu, figures.group) = cpu.await?;
+    load.shutdown_background();
     server.abort();
     let audit = sql.verify_audit().await?;
     drop(sql);
@@ -323,12 +359,16 @@ fn report(args: &LoadArgs, dialect: store::Dialect, f: &Figures, commits: f64, a
         pct(0.99),
         pct(1.0)
     );
-    if let Some(cpu) = f.cpu {
+    if let Some((all, clients)) = f.cpu {
+        let per_save = |t: Duration| t.as_secs_f64() * 1e3 / f.saves.max(1) as f64;
         println!(
-            "processor time: {:.2} ms per save (server and clients, {:.1} of {} cores busy)",
-            cpu.as_secs_f64() * 1e3 / f.saves.max(1) as f64,
-            cpu.as_secs_f64() / f.elapsed.as_secs_f64(),
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            "processor time: {:.2} ms per save (server and clients, {:.1} of {} cores busy): \
+             server {:.2}, clients {:.2}",
+            per_save(all),
+            all.as_secs_f64() / f.elapsed.as_secs_f64(),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            per_save(all.saturating_sub(clients)),
+            per_save(clients),
         );
     }
     if let Some((commits, writes)) = f.group {

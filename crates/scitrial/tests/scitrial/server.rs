@@ -359,6 +359,16 @@ fn load_test_saves_exams_over_http_and_measures_the_disk_in_the_same_run() {
         assert!(report.contains(", 0 failed"), "{report}");
         let p50 = figure(&report, "latency: p50");
         assert!(p50 > 0.0, "{report}");
+        // The processor time a save, told apart: the server's and the clients' (on threads of
+        // their own).
+        let cpu = report
+            .lines()
+            .find(|l| l.starts_with("processor time:"))
+            .unwrap_or_else(|| panic!("{report}"));
+        assert!(
+            cpu.contains(": server ") && cpu.contains(", clients "),
+            "{report}"
+        );
         assert!(
             figure(&report, "single-row durable commits:") > 0.0,
             "{report}"

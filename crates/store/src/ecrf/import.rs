@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use trial::FormStatus;
 
-use super::{save_form_in, saved_form, FormSave};
+use super::{form_text, save_form_in, saved_form, FormSave};
 use crate::db::{Store, Tx};
 use crate::model::{scope_filter, Actor, Scope};
 use crate::{not_found, Result, StoreError};
@@ -126,7 +126,7 @@ impl Store {
                             count.created += 1;
                         }
                     }
-                    save_form_in(&mut tx, &scope, save, &by)
+                    save_form_in(&mut tx, &scope, &save, &form_text(&save), &by)
                         .await
                         .map_err(named)?;
                 }

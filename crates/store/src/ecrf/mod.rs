@@ -184,11 +184,21 @@ impl Store {
         by: &Actor,
     ) -> Result<FormEntry> {
         let study = scope.study();
-        let (scope, f, by) = (scope.clone(), f.into(), by.clone());
-        self.write_in(study, "save_form", move |mut tx| {
-            Box::pin(async move { save_form_in(&mut tx, &scope, f, &by).await })
-        })
-        .await
+        // Shared with the write, which may run more than once (see `lanes::Write`): its values
+        // are not copied for each run, and once the write is done they are this one's again.
+        // Its values as stored are written out here, not in the writer's queue.
+        let f: FormSave = f.into();
+        let text = std::sync::Arc::new(form_text(&f));
+        let f = std::sync::Arc::new(f);
+        let saved = {
+            let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
+            self.write_in(study, "save_form", move |mut tx| {
+                Box::pin(async move { save_form_in(&mut tx, &scope, &f, &text, &by).await })
+            })
+            .await?
+        };
+        let f = std::sync::Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone());
+        Ok(saved.entry(f))
     }
 
     /// A participant's saved forms, each with its shown state.
@@ -331,66 +341,79 @@ impl FormKey {
     }
 }
 
-/// The write of [`Store::save_form`], inside the caller's transaction.
+/// A form as [`save_form_in`] saved it: the rest is the save's.
+struct Saved {
+    version: i64,
+    updated_at: String,
+}
+
+impl Saved {
+    /// The saved form (unverified, unlocked).
+    fn entry(self, f: FormSave) -> FormEntry {
+        FormEntry {
+            participant_id: f.participant_id,
+            visit_id: f.visit_id,
+            form_id: f.form_id,
+            data: serde_json::Value::Object(f.data),
+            status: Some(f.status),
+            state: FormState::of(f.status, false, false, false),
+            verified_by: None,
+            verified_at: None,
+            locked: false,
+            version: self.version,
+            updated_at: Some(self.updated_at),
+        }
+    }
+}
+
+/// A form's values as stored (a map with string keys always serialises).
+fn form_text(f: &FormSave) -> String {
+    serde_json::to_string(&f.data).unwrap_or_default()
+}
+
+/// The write of [`Store::save_form`], inside the caller's transaction; `data` is
+/// [`form_text`] of the save.
 async fn save_form_in(
     tx: &mut Tx<'_>,
     scope: &Scope,
-    f: FormSave,
+    f: &FormSave,
+    data: &str,
     by: &Actor,
-) -> Result<FormEntry> {
-    let (before, signed) = saved_form(tx, scope, &f).await?;
+) -> Result<Saved> {
     let record = format!("{}/{}/{}", f.participant_id, f.visit_id, f.form_id);
-    let outcome = rules::decide_save(
-        before.as_ref(),
-        FormSaveRequest {
-            record: &record,
-            form_id: &f.form_id,
-            data: &f.data,
-            status: f.status,
-            reason: f.reason.as_deref(),
-        },
-    )?;
-    let eligibility = match &f.eligibility {
-        Some(found) => {
-            Some(record_eligibility(tx, f.participant_id, found, outcome.reason.as_deref()).await?)
-        }
-        None => None,
-    };
     let at = now();
-    // A map with string keys always serialises.
-    let data = serde_json::to_string(&f.data).unwrap_or_default();
-    if before.is_none() {
-        sqlx::query(&tx.sql(
-            "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, version, \
-             updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6::timestamptz)",
-        ))
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .bind(&data)
-        .bind(f.status.as_str())
-        .bind(&at)
-        .execute(tx.conn())
-        .await?;
-    } else {
-        sqlx::query(&tx.sql(
-            "UPDATE form_entries SET data = $1::jsonb, status = $2, version = $3, \
-             updated_at = $4::timestamptz, \
-             verified_by = NULL, verified_at = NULL \
-             WHERE participant_id = $5 AND visit_id = $6 AND form_id = $7",
-        ))
-        .bind(&data)
-        .bind(f.status.as_str())
-        .bind(outcome.version)
-        .bind(&at)
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .execute(tx.conn())
-        .await?;
-    }
+    // Decided on the form as read, written only if it is still so (see `saved_form`): read
+    // again otherwise, which finds it as it now is.
+    let mut tries = 0;
+    let (outcome, signed) = loop {
+        let (before, signed) = saved_form(tx, scope, f).await?;
+        let outcome = rules::decide_save(
+            before.as_ref(),
+            FormSaveRequest {
+                record: &record,
+                form_id: &f.form_id,
+                data: &f.data,
+                status: f.status,
+                reason: f.reason.as_deref(),
+            },
+        )?;
+        if write_form(tx, f, data, &at, &outcome, before.as_ref(), signed).await? {
+            break (outcome, signed);
+        }
+        tries += 1;
+        if tries == 3 {
+            return Err(crate::StoreError::Conflict {
+                field: "version".into(),
+                message: format!("form {record} kept changing while it was saved: save it again"),
+            });
+        }
+    };
     let mut changes = outcome.changes;
-    changes.extend(eligibility.unwrap_or_default());
+    if let Some(found) = &f.eligibility {
+        changes.extend(
+            record_eligibility(tx, f.participant_id, found, outcome.reason.as_deref()).await?,
+        );
+    }
     // Every signature of the visit, and the casebook's (visit_id ''), not yet void is void
     // now, with the change.
     if signed > 0 {
@@ -413,47 +436,98 @@ async fn save_form_in(
         ));
     }
     tx.audit(scope.study(), by, &changes).await?;
-    Ok(FormEntry {
-        participant_id: f.participant_id,
-        visit_id: f.visit_id,
-        form_id: f.form_id,
-        data: serde_json::Value::Object(f.data),
-        status: Some(f.status),
-        state: FormState::of(f.status, false, false, false),
-        verified_by: None,
-        verified_at: None,
-        locked: false,
+    Ok(Saved {
         version: outcome.version,
-        updated_at: Some(at),
+        updated_at: at,
     })
+}
+
+/// The live signatures of a form's visit and of the casebook, in a statement whose
+/// participant is `$1` and visit `$2`.
+const LIVE_SIGNATURES: &str = "(SELECT COUNT(*) FROM signatures s WHERE s.participant_id = $1 \
+     AND s.visit_id IN ($2, '') AND s.void_at IS NULL)";
+
+/// Writes the form as decided, if it is still as it was read (`before`, with `signed` live
+/// signatures): false, and nothing written, if it changed meanwhile.
+async fn write_form(
+    tx: &mut Tx<'_>,
+    f: &FormSave,
+    data: &str,
+    at: &str,
+    outcome: &rules::SaveOutcome,
+    before: Option<&SavedForm>,
+    signed: i64,
+) -> Result<bool> {
+    let written = match before {
+        None => {
+            let sql = format!(
+                "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, \
+                 version, updated_at) \
+                 SELECT $1, $2, $3, $4::json, $5, 1, $6::timestamptz \
+                 WHERE {LIVE_SIGNATURES} = $7 \
+                 ON CONFLICT (participant_id, visit_id, form_id) DO NOTHING"
+            );
+            sqlx::query(&tx.sql(&sql))
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .bind(data)
+                .bind(f.status.as_str())
+                .bind(at)
+                .bind(signed)
+                .execute(tx.conn())
+                .await?
+        }
+        Some(before) => {
+            let sql = format!(
+                "UPDATE form_entries SET data = $4::json, status = $5, version = $6, \
+                 updated_at = $7::timestamptz, verified_by = NULL, verified_at = NULL \
+                 WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
+                 AND version = $8 AND status = $9 AND locked = $10 \
+                 AND verified_by IS NOT DISTINCT FROM $11 AND {LIVE_SIGNATURES} = $12"
+            );
+            sqlx::query(&tx.sql(&sql))
+                .bind(f.participant_id)
+                .bind(&f.visit_id)
+                .bind(&f.form_id)
+                .bind(data)
+                .bind(f.status.as_str())
+                .bind(outcome.version)
+                .bind(at)
+                .bind(before.version)
+                .bind(before.status.as_str())
+                .bind(before.locked)
+                .bind(before.verified_by.as_deref())
+                .bind(signed)
+                .execute(tx.conn())
+                .await?
+        }
+    };
+    Ok(written.rows_affected() == 1)
 }
 
 /// The form as saved before this save (none for a first save), and how many signatures not yet
 /// void cover its visit (or the casebook). Refuses a participant out of scope or a visit that
 /// is not planned.
+///
+/// On PostgreSQL the statement locks the visit's row, so that saves and signings of one visit
+/// queue there and a signature never misses a change made while it was being recorded. What
+/// it read of the form and the signatures is as it was when the statement began, before any
+/// wait for that lock: the write (`write_form`), a statement begun once the lock is held,
+/// writes only if the form and the signatures are still as read, and otherwise the form is
+/// read again. (SQLite has one writer: nothing commits meanwhile.)
 async fn saved_form(
     tx: &mut Tx<'_>,
     scope: &Scope,
     f: &FormSave,
 ) -> Result<(Option<SavedForm>, i64)> {
-    // The participant (in scope), the visit, the form as saved and whether the visit holds
-    // signatures, in one statement on SQLite (one writer: nothing commits meanwhile). On
-    // PostgreSQL this statement locks the visit's row: saves and signings of one visit queue
-    // here, so that a signature never misses a change made while it was being recorded. What it
-    // read of the form and the signatures is then as it was when it began, before any wait for
-    // that lock; the form and the signatures are read again below, once the lock is held.
     let (filter, values) = scope_filter(scope, 4);
-    let (lock, data, signed) = match tx.dialect() {
-        Dialect::Postgres => (" FOR UPDATE OF v", "NULL::text", "0"),
-        Dialect::Sqlite => (
-            "",
-            "f.data::text",
-            "(SELECT COUNT(*) FROM signatures s WHERE s.participant_id = v.participant_id \
-             AND s.visit_id IN (v.visit_id, '') AND s.void_at IS NULL)",
-        ),
+    let lock = match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE OF v",
+        Dialect::Sqlite => "",
     };
     let sql = format!(
-        "SELECT {data}, f.status, f.version, f.verified_by, f.locked, {signed} \
+        "SELECT f.data::text, f.status, f.version, f.verified_by, f.locked, {LIVE_SIGNATURES} \
          FROM participants p \
          JOIN visits v ON v.participant_id = p.id AND v.visit_id = $2 \
          LEFT JOIN form_entries f ON f.participant_id = v.participant_id \
@@ -476,7 +550,7 @@ async fn saved_form(
     for v in &values {
         q = q.bind(v);
     }
-    let Some(mut row) = q.fetch_optional(tx.conn()).await? else {
+    let Some(row) = q.fetch_optional(tx.conn()).await? else {
         // Which is missing: the participant (or not in scope), or the visit.
         participant_in(tx.conn(), scope, f.participant_id).await?;
         return Err(not_found(
@@ -484,43 +558,17 @@ async fn saved_form(
             format!("{}/{}", f.participant_id, f.visit_id),
         ));
     };
-    if tx.dialect() == Dialect::Postgres {
-        // Under the visit's lock, in a statement of its own (so it sees every signing and save
-        // of the visit committed while this one waited): the saved form, its row locked too,
-        // and the signatures not yet void.
-        row = sqlx::query_as(
-            "WITH f AS (SELECT data::text AS data, status, version, verified_by, locked \
-             FROM form_entries WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
-             FOR UPDATE) \
-             SELECT f.data, f.status, f.version, f.verified_by, f.locked, \
-             (SELECT COUNT(*) FROM signatures s WHERE s.participant_id = $1 \
-              AND s.visit_id IN ($2, '') AND s.void_at IS NULL) \
-             FROM (SELECT 1) AS one LEFT JOIN f ON true",
-        )
-        .bind(f.participant_id)
-        .bind(&f.visit_id)
-        .bind(&f.form_id)
-        .fetch_one(tx.conn())
-        .await?;
-    }
     let (data, status, version, verified_by, locked, signed) = row;
     let before = match (status, version, locked) {
-        (Some(status), Some(version), Some(locked)) => Some((
-            data.unwrap_or_default(),
-            status,
+        (Some(status), Some(version), Some(locked)) => Some(SavedForm {
+            data: serde_json::from_str(&data.unwrap_or_default()).unwrap_or_default(),
+            status: form_status(&status),
             version,
             verified_by,
-            locked,
-        )),
+            locked: locked.0,
+        }),
         _ => None,
     };
-    let before = before.map(|(data, status, version, verified_by, locked)| SavedForm {
-        data: serde_json::from_str(&data).unwrap_or_default(),
-        status: form_status(&status),
-        version,
-        verified_by,
-        locked: locked.0,
-    });
     Ok((before, signed))
 }
 

@@ -99,6 +99,14 @@ async fn postgres_keeps_instants_dates_flags_and_json_in_its_own_types() {
         for row in sqlx::query(sql).fetch_all(store.raw_pool()).await.unwrap() {
             let (t, c, ty): (String, String, String) = (row.get("t"), row.get("c"), row.get("ty"));
             let kind = kind_of(&c);
+            // A form's values are kept as written (`json`, checked on the way in: 0022).
+            if store.dialect() == store::Dialect::Postgres
+                && (t.as_str(), c.as_str()) == ("form_entries", "data")
+            {
+                assert_eq!(ty, "json", "form_entries.data");
+                *kinds.entry(kind).or_insert(0) += 1;
+                continue;
+            }
             assert!(
                 expected(kind).contains(&ty.as_str()),
                 "{t}.{c} is {ty}, not one of {:?}",

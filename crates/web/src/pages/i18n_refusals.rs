@@ -194,6 +194,10 @@ pub const REFUSALS: &[(&str, &str)] = &[
         "表单 {0} 已锁定：在数据管理员解锁之前不能更改",
     ),
     (
+        "form {} kept changing while it was saved: save it again",
+        "表单 {0} 在保存期间被反复更改：请重新保存",
+    ),
+    (
         "form {} is already source-verified by {}",
         "表单 {0} 已由 {1} 完成源数据核查",
     ),
