@@ -458,51 +458,42 @@ async fn write_form(
     before: Option<&SavedForm>,
     signed: i64,
 ) -> Result<bool> {
-    let written = match before {
-        None => {
-            let sql = format!(
-                "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, \
-                 version, updated_at) \
-                 SELECT $1, $2, $3, $4::json, $5, 1, $6::timestamptz \
-                 WHERE {LIVE_SIGNATURES} = $7 \
-                 ON CONFLICT (participant_id, visit_id, form_id) DO NOTHING"
-            );
-            sqlx::query(&tx.sql(&sql))
-                .bind(f.participant_id)
-                .bind(&f.visit_id)
-                .bind(&f.form_id)
-                .bind(data)
-                .bind(f.status.as_str())
-                .bind(at)
-                .bind(signed)
-                .execute(tx.conn())
-                .await?
-        }
-        Some(before) => {
-            let sql = format!(
-                "UPDATE form_entries SET data = $4::json, status = $5, version = $6, \
-                 updated_at = $7::timestamptz, verified_by = NULL, verified_at = NULL \
-                 WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
-                 AND version = $8 AND status = $9 AND locked = $10 \
-                 AND verified_by IS NOT DISTINCT FROM $11 AND {LIVE_SIGNATURES} = $12"
-            );
-            sqlx::query(&tx.sql(&sql))
-                .bind(f.participant_id)
-                .bind(&f.visit_id)
-                .bind(&f.form_id)
-                .bind(data)
-                .bind(f.status.as_str())
-                .bind(outcome.version)
-                .bind(at)
-                .bind(before.version)
-                .bind(before.status.as_str())
-                .bind(before.locked)
-                .bind(before.verified_by.as_deref())
-                .bind(signed)
-                .execute(tx.conn())
-                .await?
-        }
+    // The same first eight parameters for a first save and a change: a change also names the
+    // form as read.
+    let sql = match before {
+        None => format!(
+            "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, \
+             version, updated_at) \
+             SELECT $1, $2, $3, $4::json, $5, $6, $7::timestamptz \
+             WHERE {LIVE_SIGNATURES} = $8 \
+             ON CONFLICT (participant_id, visit_id, form_id) DO NOTHING"
+        ),
+        Some(_) => format!(
+            "UPDATE form_entries SET data = $4::json, status = $5, version = $6, \
+             updated_at = $7::timestamptz, verified_by = NULL, verified_at = NULL \
+             WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
+             AND {LIVE_SIGNATURES} = $8 AND version = $9 AND status = $10 AND locked = $11 \
+             AND verified_by IS NOT DISTINCT FROM $12"
+        ),
     };
+    let sql = tx.sql(&sql);
+    let mut q = sqlx::query(&sql)
+        .bind(f.participant_id)
+        .bind(&f.visit_id)
+        .bind(&f.form_id)
+        .bind(data)
+        .bind(f.status.as_str())
+        .bind(outcome.version)
+        .bind(at)
+        .bind(signed);
+    if let Some(before) = before {
+        q = q
+            .bind(before.version)
+            .bind(before.status.as_str())
+            .bind(before.locked)
+            .bind(before.verified_by.as_deref());
+    }
+    let written = q.execute(tx.conn()).await?;
     Ok(written.rows_affected() == 1)
 }
 

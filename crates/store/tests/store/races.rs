@@ -11,7 +11,8 @@ use crate::story::{enrolled, with_study};
 
 /// A signing of a visit commits while a save of one of its forms waits for the visit's row:
 /// the save, going on once the signing has committed, voids that signature with its change
-/// (it read the signatures after the lock, not as they were when it began).
+/// (its write, begun once it held the lock, finds a signature it had not read, and the save
+/// reads the form again and is decided anew).
 #[tokio::test]
 async fn a_save_that_waited_for_a_signing_voids_that_signature() {
     for db in stores().await {
@@ -20,56 +21,23 @@ async fn a_save_that_waited_for_a_signing_voids_that_signature() {
             eprintln!("SQLite has one writer: a save cannot wait for a signing there");
             continue;
         }
-        let study = with_study(&store).await;
-        let scope = Scope::Study(study.id.clone());
-        let site = study.sites[0].id.clone();
-        let p = enrolled(&store, &scope, &site, "RACE-1", "XS-RACE1").await;
+        let (scope, p) = saved_vitals(&store, "RACE-1", "XS-RACE1").await;
         let signer = crate::common::user(&store, "race").await;
-        let save = |sbp: i64, reason: Option<&str>| FormSave {
-            participant_id: p.id,
-            visit_id: "week-12".into(),
-            form_id: "vital-signs".into(),
-            data: serde_json::Map::from_iter([
-                ("systolic_bp".to_string(), serde_json::json!(sbp)),
-                ("diastolic_bp".to_string(), serde_json::json!(80)),
-            ]),
-            status: FormStatus::Complete,
-            reason: reason.map(String::from),
-            eligibility: None,
-        };
-        store
-            .save_form(&scope, &save(120, None), &Actor::system())
-            .await
-            .unwrap();
 
         // A signing in flight: the visit's row locked and a signature written, not committed.
-        let mut signing = store.raw_pool().begin().await.unwrap();
-        sqlx::query(
-            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = 'week-12' \
-             FOR UPDATE",
-        )
-        .bind(p.id)
-        .execute(&mut *signing)
-        .await
-        .unwrap();
+        let mut signing = holding_the_visit(&store, p).await;
         let signature: i64 = sqlx::query_scalar(
             "INSERT INTO signatures (participant_id, visit_id, meaning, signer_user_id, \
              signer_name, signed_at, data_hash) \
              VALUES ($1, 'week-12', 'approved', $2, 'Dr race', now(), 'hash') RETURNING id",
         )
-        .bind(p.id)
+        .bind(p)
         .bind(signer.id)
         .fetch_one(&mut *signing)
         .await
         .unwrap();
 
-        let saving = {
-            let (store, scope, change) =
-                (store.clone(), scope.clone(), save(125, Some("re-measured")));
-            tokio::spawn(async move { store.save_form(&scope, &change, &Actor::system()).await })
-        };
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!saving.is_finished(), "the save waits for the visit's row");
+        let saving = a_waiting_change(&store, &scope, p).await;
         signing.commit().await.unwrap();
         saving.await.unwrap().unwrap();
 
@@ -99,55 +67,22 @@ async fn a_save_that_waited_for_a_change_saves_over_it() {
             eprintln!("SQLite has one writer: a save cannot wait for another there");
             continue;
         }
-        let study = with_study(&store).await;
-        let scope = Scope::Study(study.id.clone());
-        let site = study.sites[0].id.clone();
-        let p = enrolled(&store, &scope, &site, "RACE-2", "XS-RACE2").await;
-        let save = |sbp: i64, reason: Option<&str>| FormSave {
-            participant_id: p.id,
-            visit_id: "week-12".into(),
-            form_id: "vital-signs".into(),
-            data: serde_json::Map::from_iter([
-                ("systolic_bp".to_string(), serde_json::json!(sbp)),
-                ("diastolic_bp".to_string(), serde_json::json!(80)),
-            ]),
-            status: FormStatus::Complete,
-            reason: reason.map(String::from),
-            eligibility: None,
-        };
-        store
-            .save_form(&scope, &save(120, None), &Actor::system())
-            .await
-            .unwrap();
+        let (scope, p) = saved_vitals(&store, "RACE-2", "XS-RACE2").await;
 
         // A change in flight, as a save makes it: the visit's row locked, the form's next
         // version written, not committed.
-        let mut changing = store.raw_pool().begin().await.unwrap();
-        sqlx::query(
-            "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = 'week-12' \
-             FOR UPDATE",
-        )
-        .bind(p.id)
-        .execute(&mut *changing)
-        .await
-        .unwrap();
+        let mut changing = holding_the_visit(&store, p).await;
         sqlx::query(
             "UPDATE form_entries SET data = '{\"systolic_bp\": 130, \"diastolic_bp\": 80}', \
              version = 2 WHERE participant_id = $1 AND visit_id = 'week-12' \
              AND form_id = 'vital-signs'",
         )
-        .bind(p.id)
+        .bind(p)
         .execute(&mut *changing)
         .await
         .unwrap();
 
-        let saving = {
-            let (store, scope, change) =
-                (store.clone(), scope.clone(), save(125, Some("re-measured")));
-            tokio::spawn(async move { store.save_form(&scope, &change, &Actor::system()).await })
-        };
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!saving.is_finished(), "the save waits for the visit's row");
+        let saving = a_waiting_change(&store, &scope, p).await;
         changing.commit().await.unwrap();
         let saved = saving.await.unwrap().unwrap();
         assert_eq!(
@@ -156,7 +91,7 @@ async fn a_save_that_waited_for_a_change_saves_over_it() {
         );
 
         let trail = store
-            .audit_of("form", &format!("{}/week-12/vital-signs", p.id))
+            .audit_of("form", &format!("{p}/week-12/vital-signs"))
             .await
             .unwrap();
         let sbp = trail
@@ -169,4 +104,67 @@ async fn a_save_that_waited_for_a_change_saves_over_it() {
             "the change is recorded from the value committed while the save waited"
         );
     }
+}
+
+/// A participant of a fresh study on `store` whose week-12 vital signs are saved (systolic
+/// 120): the store's scope and the participant's id.
+async fn saved_vitals(store: &Store, screening: &str, subject: &str) -> (Scope, i64) {
+    let study = with_study(store).await;
+    let scope = Scope::Study(study.id.clone());
+    let site = study.sites[0].id.clone();
+    let p = enrolled(store, &scope, &site, screening, subject).await;
+    store
+        .save_form(&scope, &vitals(p.id, 120, None), &Actor::system())
+        .await
+        .unwrap();
+    (scope, p.id)
+}
+
+/// A save of a participant's week-12 vital signs.
+fn vitals(participant_id: i64, sbp: i64, reason: Option<&str>) -> FormSave {
+    FormSave {
+        participant_id,
+        visit_id: "week-12".into(),
+        form_id: "vital-signs".into(),
+        data: serde_json::Map::from_iter([
+            ("systolic_bp".to_string(), serde_json::json!(sbp)),
+            ("diastolic_bp".to_string(), serde_json::json!(80)),
+        ]),
+        status: FormStatus::Complete,
+        reason: reason.map(String::from),
+        eligibility: None,
+    }
+}
+
+/// Begins a transaction that holds the visit's row, as a save or a signing does.
+async fn holding_the_visit(
+    store: &Store,
+    participant_id: i64,
+) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut tx = store.raw_pool().begin().await.unwrap();
+    sqlx::query(
+        "SELECT visit_id FROM visits WHERE participant_id = $1 AND visit_id = 'week-12' \
+         FOR UPDATE",
+    )
+    .bind(participant_id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx
+}
+
+/// Saves systolic 125 with a reason, in a task of its own: it must wait for the visit's row.
+async fn a_waiting_change(
+    store: &Store,
+    scope: &Scope,
+    participant_id: i64,
+) -> tokio::task::JoinHandle<Result<FormEntry>> {
+    let saving = {
+        let (store, scope) = (store.clone(), scope.clone());
+        let change = vitals(participant_id, 125, Some("re-measured"));
+        tokio::spawn(async move { store.save_form(&scope, &change, &Actor::system()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!saving.is_finished(), "the save waits for the visit's row");
+    saving
 }
