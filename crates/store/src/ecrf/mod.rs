@@ -459,7 +459,8 @@ async fn write_form(
     signed: i64,
 ) -> Result<bool> {
     // The same first eight parameters for a first save and a change: a change also names the
-    // form as read.
+    // form as read (its version, which every change of its values or status moves on, and what
+    // verification and locking change without moving it).
     let sql = match before {
         None => format!(
             "INSERT INTO form_entries (participant_id, visit_id, form_id, data, status, \
@@ -472,8 +473,8 @@ async fn write_form(
             "UPDATE form_entries SET data = $4::json, status = $5, version = $6, \
              updated_at = $7::timestamptz, verified_by = NULL, verified_at = NULL \
              WHERE participant_id = $1 AND visit_id = $2 AND form_id = $3 \
-             AND {LIVE_SIGNATURES} = $8 AND version = $9 AND status = $10 AND locked = $11 \
-             AND verified_by IS NOT DISTINCT FROM $12"
+             AND {LIVE_SIGNATURES} = $8 AND version = $9 AND locked = $10 \
+             AND verified_by IS NOT DISTINCT FROM $11"
         ),
     };
     let sql = tx.sql(&sql);
@@ -489,7 +490,6 @@ async fn write_form(
     if let Some(before) = before {
         q = q
             .bind(before.version)
-            .bind(before.status.as_str())
             .bind(before.locked)
             .bind(before.verified_by.as_deref());
     }
