@@ -566,15 +566,15 @@ pub(crate) async fn write_rows(
         // PostgreSQL's last statement also moves the head and reads the lock: its parameters
         // after the rows'.
         let last = dialect == Dialect::Postgres && k + 1 == parts;
+        let bound = part.len() * COLUMNS;
         let mut sql = String::new();
         if last {
-            let n = part.len() * COLUMNS;
             sql.push_str(&format!(
                 "WITH moved AS (UPDATE audit_heads SET seq = ${}, hash = ${} WHERE chain = ${}), \
                  added AS (",
-                n + 1,
-                n + 2,
-                n + 3
+                bound + 1,
+                bound + 2,
+                bound + 3
             ));
         }
         sql.push_str(
@@ -604,15 +604,14 @@ pub(crate) async fn write_rows(
             sql.push(')');
         }
         if last {
-            let n = part.len() * COLUMNS;
             // The lock as committed when this statement began; without a study to check, none.
             sql.push_str(&render(
                 Dialect::Postgres,
                 &format!(
                     ") SELECT (SELECT locked_at::instant FROM study_locks \
                      WHERE study_id = ${} AND ${}) AS locked",
-                    n + 4,
-                    n + 5
+                    bound + 4,
+                    bound + 5
                 ),
             ));
         }

@@ -184,20 +184,22 @@ impl Store {
         by: &Actor,
     ) -> Result<FormEntry> {
         let study = scope.study();
-        // Shared with the write, which may run more than once (see `lanes::Write`): its values
-        // are not copied for each run, and once the write is done they are this one's again.
-        // Its values as stored are written out here, not in the writer's queue.
+        // The save and its values as stored (written out here, not in the writer's queue),
+        // shared with the write, which may run more than once (see `lanes::Write`): not copied
+        // for each run, and once the write is done this one's again.
         let f: FormSave = f.into();
-        let text = std::sync::Arc::new(form_text(&f));
-        let f = std::sync::Arc::new(f);
+        let shared = std::sync::Arc::new((form_text(&f), f));
         let saved = {
-            let (scope, f, by) = (scope.clone(), f.clone(), by.clone());
+            let (scope, shared, by) = (scope.clone(), shared.clone(), by.clone());
             self.write_in(study, "save_form", move |mut tx| {
-                Box::pin(async move { save_form_in(&mut tx, &scope, &f, &text, &by).await })
+                Box::pin(async move {
+                    let (text, f) = &*shared;
+                    save_form_in(&mut tx, &scope, f, text, &by).await
+                })
             })
             .await?
         };
-        let f = std::sync::Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone());
+        let (_, f) = std::sync::Arc::try_unwrap(shared).unwrap_or_else(|s| (*s).clone());
         Ok(saved.entry(f))
     }
 
