@@ -15,12 +15,27 @@ use statrs::function::gamma::checked_gamma_ur;
 
 /// Upper tail `P(T > x)` of Student's t with `df` degrees of freedom.
 pub fn t_sf(x: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| t.sf(x))
+    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| nan_safe(x, |x| t.sf(x)))
+}
+
+/// `f(x)`, or NaN for a NaN `x` (statrs' tails panic on one).
+fn nan_safe(x: f64, f: impl Fn(f64) -> f64) -> f64 {
+    if x.is_nan() {
+        f64::NAN
+    } else {
+        f(x)
+    }
 }
 
 /// Two-sided p-value of a t statistic: `2 P(T > |t|)`.
 pub fn t_two_sided(t: f64, df: f64) -> f64 {
-    (2.0 * t_sf(t.abs(), df)).min(1.0)
+    // Not `min`, which would turn NaN into 1.
+    let p = 2.0 * t_sf(t.abs(), df);
+    if p > 1.0 {
+        1.0
+    } else {
+        p
+    }
 }
 
 /// The upper `tail` quantile of Student's t: `q` with `P(T > q) = tail`.
@@ -39,7 +54,7 @@ pub fn t_upper(tail: f64, df: f64) -> f64 {
     } else {
         normal_upper(tail)
     };
-    polish(start, tail, |x| t.sf(x), |x| t.pdf(x))
+    polish(start, tail, |x| nan_safe(x, |x| t.sf(x)), |x| t.pdf(x))
 }
 
 /// Upper tail `P(Z > x)` of the standard normal.
@@ -74,7 +89,7 @@ pub fn normal_upper(tail: f64) -> f64 {
 
 /// Upper tail `P(X > x)` of the chi-squared distribution with `df` degrees of freedom.
 pub fn chi2_sf(x: f64, df: f64) -> f64 {
-    ChiSquared::new(df).map_or(f64::NAN, |c| c.sf(x))
+    ChiSquared::new(df).map_or(f64::NAN, |c| nan_safe(x, |x| c.sf(x)))
 }
 
 /// The `p` quantile of the beta distribution (`x` with `P(X ≤ x) = p`).
@@ -88,7 +103,13 @@ pub fn beta_ppf(p: f64, a: f64, b: f64) -> f64 {
     // Newton on the lower tail from the mean, inside [0, 1], rather than statrs' inverse,
     // whose loops have no bound and do not end for some very large shapes.
     let start = a / (a + b);
-    root(start, (0.0, 1.0), 400, |x| d.cdf(x) - p, |x| d.pdf(x))
+    root(
+        start,
+        (0.0, 1.0),
+        400,
+        |x| nan_safe(x, |x| d.cdf(x)) - p,
+        |x| d.pdf(x),
+    )
 }
 
 /// Newton steps for `sf(x) = tail` (sf decreasing, derivative `-pdf`) from `x`.
@@ -154,5 +175,14 @@ mod tests {
         for (got, want) in cases {
             assert!((got - want).abs() <= 1e-14 * want, "{got} {want}");
         }
+    }
+
+    /// A NaN argument gives NaN, never statrs' panic.
+    #[test]
+    fn nan_in_nan_out() {
+        assert!(t_sf(f64::NAN, 3.0).is_nan());
+        assert!(t_two_sided(f64::NAN, 30.0).is_nan());
+        assert!(chi2_sf(f64::NAN, 2.0).is_nan());
+        assert!(normal_sf(f64::NAN).is_nan());
     }
 }

@@ -155,6 +155,13 @@ pub fn ols(y: &[f64], design: &Design, level: f64) -> Result<OlsFit, StatsError>
     if ssr == 0.0 {
         return Err(StatsError::NoVariation { what: "residuals" });
     }
+    if !ssr.is_finite() {
+        return Err(StatsError::Invalid {
+            what: "outcome",
+            got: "values whose squared residuals overflow".to_owned(),
+            allowed: "values whose squares are finite (magnitude below about 1e150)",
+        });
+    }
     let df = (n - p) as f64;
     let sigma2 = ssr / df;
     let inverse = linalg::inverse_gram(&qr.r);

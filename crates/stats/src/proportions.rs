@@ -73,11 +73,20 @@ fn wilson_z(k: f64, n: f64, z: f64) -> Interval {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    // Clipped to [0, 1] against rounding at the extremes (as statsmodels).
+    // At none and at all the bound is exactly 0 or 1 (the formula's terms cancel); elsewhere
+    // clipped to [0, 1] against rounding, as statsmodels does.
     Interval {
         estimate: p,
-        lower: (centre - half).clamp(0.0, 1.0),
-        upper: (centre + half).clamp(0.0, 1.0),
+        lower: if k == 0.0 {
+            0.0
+        } else {
+            (centre - half).clamp(0.0, 1.0)
+        },
+        upper: if k == n {
+            1.0
+        } else {
+            (centre + half).clamp(0.0, 1.0)
+        },
     }
 }
 
@@ -100,7 +109,8 @@ pub fn newcombe(
     let d = p1 - p2;
     Ok(Interval {
         estimate: d,
-        lower: d - ((p1 - one.lower).powi(2) + (two.upper - p2).powi(2)).sqrt(),
-        upper: d + ((one.upper - p1).powi(2) + (p2 - two.lower).powi(2)).sqrt(),
+        // Within [-1, 1] in exact arithmetic; clipped against rounding.
+        lower: (d - ((p1 - one.lower).powi(2) + (two.upper - p2).powi(2)).sqrt()).max(-1.0),
+        upper: (d + ((one.upper - p1).powi(2) + (p2 - two.lower).powi(2)).sqrt()).min(1.0),
     })
 }

@@ -100,6 +100,27 @@ fn one_arm_only_and_lengths_that_differ() {
     assert!(matches!(e, StatsError::Length { what: "events", .. }));
 }
 
+/// Values so large that the residuals' squares overflow are refused, not fitted into NaN
+/// (found by `properties::no_input_panics`: statrs panicked on the NaN statistic).
+#[test]
+fn values_whose_squares_overflow() {
+    let none: &[(&str, &[&str])] = &[];
+    let y = [0.0, -8.7e141, 1.0, 0.0];
+    let base = [1.0, 1.0, 0.0, 1.05e179];
+    let treated = [true, false, true, false];
+    let e = ancova(&y, &treated, &[("base", &base)], none, 0.95).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StatsError::Invalid {
+                what: "outcome",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
 #[test]
 fn levels_counts_and_methods_out_of_range() {
     for level in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
