@@ -398,6 +398,17 @@ impl ChainCheck {
 /// PostgreSQL the upsert also locks the head's row until the commit, so appenders of the same
 /// chain (seals of batches, writes of their own) queue here; SQLite has one writer.
 pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(i64, String)> {
+    if dialect_of(conn) == Dialect::Postgres {
+        // A lock on the row, not a new version of it (the seal moves it): the head exists
+        // from the chain's first row on.
+        let head = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
+            .bind(chain)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(head) = head {
+            return Ok(head);
+        }
+    }
     Ok(sqlx::query_as(
         "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
          ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash",
@@ -429,7 +440,7 @@ pub(crate) async fn refuse_when_locked(
 }
 
 /// When `study` was locked, if it is.
-async fn lock_instant(conn: &mut AnyConnection, study: &str) -> Result<Option<String>> {
+pub(crate) async fn lock_instant(conn: &mut AnyConnection, study: &str) -> Result<Option<String>> {
     let sql = render(
         dialect_of(conn),
         "SELECT locked_at::instant FROM study_locks WHERE study_id = $1",
@@ -527,9 +538,8 @@ pub(crate) async fn append(
 /// With `lock_of`, the study's lock is read too, in a statement begun once the head was taken
 /// (so it sees a lock committed while the head was waited for), and its instant returned: the
 /// caller then refuses what the lock refuses, and its transaction is rolled back. On
-/// PostgreSQL that read and the head's move are in the statement of the last rows (one round
-/// trip, not three, while the head is held); SQLite reads the lock first, and writes nothing
-/// when the study is locked.
+/// PostgreSQL the rows, the head's move and that read are one statement (one round trip while
+/// the head is held); SQLite reads the lock first, and writes nothing when the study is locked.
 pub(crate) async fn write_rows(
     conn: &mut AnyConnection,
     chain: &str,
@@ -545,117 +555,143 @@ pub(crate) async fn write_rows(
         }
     }
     let (mut seq, mut prev) = head;
-    // The rows are hashed in order, then written a few dozen to a statement.
+    // The rows are hashed in order.
     let mut rows = Vec::new();
     for entry in entries {
         for change in entry.changes {
             seq += 1;
             let hash = hash_row(chain, seq, at, entry.user_id, entry.username, change, &prev);
-            rows.push((seq, entry, change, prev, hash.clone()));
+            rows.push(Written {
+                seq,
+                user_id: entry.user_id,
+                username: entry.username,
+                action: &change.action,
+                entity: &change.entity,
+                record_id: &change.record_id,
+                field: change.field.as_deref(),
+                old_value: change.old_value.as_deref(),
+                new_value: change.new_value.as_deref(),
+                reason: change.reason.as_deref(),
+                prev_hash: prev,
+                hash: hash.clone(),
+            });
             prev = hash;
         }
     }
     if rows.is_empty() {
         return Ok(None);
     }
+    let head = (seq, prev);
+    match dialect {
+        Dialect::Postgres => rows_postgres(conn, chain, head, at, &rows, lock_of).await,
+        Dialect::Sqlite => {
+            rows_sqlite(conn, chain, at, &rows).await?;
+            sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
+                .bind(head.0)
+                .bind(&head.1)
+                .bind(chain)
+                .execute(&mut *conn)
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// An audit row as written, the chain and the instant apart.
+#[derive(Serialize)]
+struct Written<'a> {
+    seq: i64,
+    user_id: Option<i64>,
+    username: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    record_id: &'a str,
+    field: Option<&'a str>,
+    old_value: Option<&'a str>,
+    new_value: Option<&'a str>,
+    reason: Option<&'a str>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// PostgreSQL: the rows (as one JSON parameter, so that the statement's text, and its
+/// prepared plan, are the same for any number of rows), the head's move to `head` and the read
+/// of `lock_of`'s lock, in one statement.
+async fn rows_postgres(
+    conn: &mut AnyConnection,
+    chain: &str,
+    head: (i64, String),
+    at: &str,
+    rows: &[Written<'_>],
+    lock_of: Option<&str>,
+) -> Result<Option<String>> {
+    const SQL: &str =
+        "WITH moved AS (UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3), \
+         added AS (INSERT INTO audit (chain, seq, at, user_id, username, action, entity, \
+         record_id, field, old_value, new_value, reason, prev_hash, hash) \
+         SELECT $3, r.seq, $4::timestamptz, r.user_id, r.username, r.action, r.entity, \
+         r.record_id, r.field, r.old_value, r.new_value, r.reason, r.prev_hash, r.hash \
+         FROM json_to_recordset($5::json) AS r(seq bigint, user_id bigint, username text, \
+         action text, entity text, record_id text, field text, old_value text, \
+         new_value text, reason text, prev_hash text, hash text)) \
+         SELECT (SELECT locked_at::instant FROM study_locks WHERE study_id = $6 AND $7) AS locked";
+    let json = serde_json::to_string(rows).map_err(|e| crate::StoreError::Invalid {
+        field: "audit".into(),
+        message: e.to_string(),
+    })?;
+    Ok(sqlx::query(&render(Dialect::Postgres, SQL))
+        .bind(head.0)
+        .bind(&head.1)
+        .bind(chain)
+        .bind(at)
+        .bind(json)
+        .bind(lock_of.unwrap_or_default())
+        .bind(lock_of.is_some())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get::<Option<String>, _>(0)?)
+}
+
+/// SQLite: the rows, a few dozen to a statement.
+async fn rows_sqlite(
+    conn: &mut AnyConnection,
+    chain: &str,
+    at: &str,
+    rows: &[Written<'_>],
+) -> Result<()> {
     const COLUMNS: usize = 14;
     const PER_STATEMENT: usize = 64;
-    let parts = rows.len().div_ceil(PER_STATEMENT);
-    let mut locked = None;
-    for (k, part) in rows.chunks(PER_STATEMENT).enumerate() {
-        // PostgreSQL's last statement also moves the head and reads the lock: its parameters
-        // after the rows'.
-        let last = dialect == Dialect::Postgres && k + 1 == parts;
-        let bound = part.len() * COLUMNS;
-        let mut sql = String::new();
-        if last {
-            sql.push_str(&format!(
-                "WITH moved AS (UPDATE audit_heads SET seq = ${}, hash = ${} WHERE chain = ${}), \
-                 added AS (",
-                bound + 1,
-                bound + 2,
-                bound + 3
-            ));
-        }
-        sql.push_str(
+    for part in rows.chunks(PER_STATEMENT) {
+        let mut sql = String::from(
             "INSERT INTO audit (chain, seq, at, user_id, username, action, entity, record_id, \
              field, old_value, new_value, reason, prev_hash, hash) VALUES ",
         );
-        for i in 0..part.len() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for c in 1..=COLUMNS {
-                if c > 1 {
-                    sql.push_str(", ");
-                }
-                match dialect {
-                    // Anonymous parameters, bound in order: SQLite finds the name of a numbered
-                    // one (`$n`) by walking the list of all names, so binding the hundreds of
-                    // a batch's rows by number would cost time in the square of their count.
-                    Dialect::Sqlite => sql.push('?'),
-                    Dialect::Postgres => {
-                        let n = i * COLUMNS + c;
-                        sql.push_str(&format!("${n}"));
-                        if c == 3 {
-                            sql.push_str("::timestamptz");
-                        }
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        if last {
-            // The lock as committed when this statement began; without a study to check, none.
-            sql.push_str(&render(
-                Dialect::Postgres,
-                &format!(
-                    ") SELECT (SELECT locked_at::instant FROM study_locks \
-                     WHERE study_id = ${} AND ${}) AS locked",
-                    bound + 4,
-                    bound + 5
-                ),
-            ));
-        }
+        // Anonymous parameters, bound in order: SQLite finds the name of a numbered one (`$n`)
+        // by walking the list of all names, so binding the hundreds of a batch's rows by
+        // number would cost time in the square of their count.
+        let row = format!("({})", vec!["?"; COLUMNS].join(", "));
+        sql.push_str(&vec![row; part.len()].join(", "));
         let mut q = sqlx::query(&sql);
-        for (seq, entry, change, prev_hash, hash) in part {
+        for r in part {
             q = q
                 .bind(chain)
-                .bind(*seq)
+                .bind(r.seq)
                 .bind(at)
-                .bind(entry.user_id)
-                .bind(entry.username)
-                .bind(&change.action)
-                .bind(&change.entity)
-                .bind(&change.record_id)
-                .bind(&change.field)
-                .bind(&change.old_value)
-                .bind(&change.new_value)
-                .bind(&change.reason)
-                .bind(prev_hash)
-                .bind(hash);
+                .bind(r.user_id)
+                .bind(r.username)
+                .bind(r.action)
+                .bind(r.entity)
+                .bind(r.record_id)
+                .bind(r.field)
+                .bind(r.old_value)
+                .bind(r.new_value)
+                .bind(r.reason)
+                .bind(&r.prev_hash)
+                .bind(&r.hash);
         }
-        if last {
-            locked = q
-                .bind(seq)
-                .bind(&prev)
-                .bind(chain)
-                .bind(lock_of.unwrap_or_default())
-                .bind(lock_of.is_some())
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get::<Option<String>, _>(0)?;
-        } else {
-            q.execute(&mut *conn).await?;
-        }
+        q.execute(&mut *conn).await?;
     }
-    if dialect == Dialect::Sqlite {
-        sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
-            .bind(seq)
-            .bind(&prev)
-            .bind(chain)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(locked)
+    Ok(())
 }
 
 #[cfg(test)]

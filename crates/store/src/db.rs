@@ -227,7 +227,9 @@ impl Store {
             }
             None => AnyConnectOptions::from_str(&url)?,
         };
-        let pool_options = |max: u32| {
+        // `generic`: PostgreSQL plans each prepared statement once (the writer's statements
+        // look rows up by their keys; a plan for each run's values gains nothing).
+        let pool_options = |max: u32, generic: bool| {
             let hosts = hosts.clone();
             AnyPoolOptions::new()
                 .max_connections(max)
@@ -240,6 +242,10 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                         }
+                        if dialect == Dialect::Postgres && generic {
+                            conn.execute("SET plan_cache_mode = force_generic_plan")
+                                .await?;
+                        }
                         if let Some(hosts) = hosts.filter(|h| h.read_write()) {
                             failover::refuse_read_only(conn, &hosts).await?;
                         }
@@ -247,7 +253,7 @@ impl Store {
                     })
                 })
         };
-        let pools = |max: u32| pool_options(max).connect_with(options.clone());
+        let pools = |max: u32| pool_options(max, false).connect_with(options.clone());
         let (pool, writer) = match dialect {
             Dialect::Sqlite => {
                 let writer = pools(1).await?;
@@ -255,7 +261,7 @@ impl Store {
             }
             Dialect::Postgres => {
                 // The lanes' pool connects from the lanes' thread, as they need it.
-                let writer = pool_options(16).connect_lazy_with(options.clone());
+                let writer = pool_options(16, true).connect_lazy_with(options.clone());
                 (pools(16).await?, writer)
             }
         };

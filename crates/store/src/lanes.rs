@@ -319,19 +319,7 @@ async fn lane(
         let turn = writing.acquire().await.ok();
         take_queued(&mut queue, &mut batch);
         drop(queue);
-        let mut pending = Pending::default();
-        let written = AssertUnwindSafe(write(&mut conn, &mut batch, &mut pending))
-            .catch_unwind()
-            .await;
-        drop(turn);
-        let outcome = match written {
-            Ok(Ok(())) => {
-                AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
-                    .catch_unwind()
-                    .await
-            }
-            failed => failed,
-        };
+        let outcome = run(&mut conn, &mut batch, turn).await;
         kept = answer(conn, outcome, batch, &counts).await;
     }
 }
@@ -344,19 +332,48 @@ pub(crate) async fn commit(
     mut batch: Vec<Job>,
     counts: &Counts,
 ) -> Option<PoolConnection<Any>> {
-    let mut pending = Pending::default();
-    let written = AssertUnwindSafe(write(&mut conn, &mut batch, &mut pending))
+    let outcome = run(&mut conn, &mut batch, None).await;
+    answer(conn, outcome, batch, counts).await
+}
+
+/// Runs a batch: its writes (holding the route's `turn`, let go before the seal), the seal and
+/// the commit.
+///
+/// The writes are first run without checking their studies' locks
+/// ([`Pending::unchecked`]: a study is locked once in its life, and a read of its lock in every
+/// batch cost a round trip to the server); the seal reads the lock of every chain with a write
+/// that the lock refuses, under the chain's head, in the statement that writes its rows. When
+/// it finds one locked, the batch is rolled back and runs again with the checks: the writes the
+/// lock refuses are then refused one by one, each rolled back to its savepoint alone, and the
+/// others commit. A lock committed during that second run refuses the batch at its seal.
+async fn run(
+    conn: &mut AnyConnection,
+    batch: &mut [Job],
+    turn: Option<tokio::sync::SemaphorePermit<'_>>,
+) -> Outcome {
+    let mut pending = Pending::unchecked();
+    let written = AssertUnwindSafe(write(conn, batch, &mut pending))
         .catch_unwind()
         .await;
+    drop(turn);
     let outcome = match written {
-        Ok(Ok(())) => {
-            AssertUnwindSafe(seal_and_commit(&mut conn, &pending))
-                .catch_unwind()
-                .await
-        }
-        failed => failed,
+        Ok(Ok(())) => seal_and_commit(conn, &pending).await,
+        failed => return failed,
     };
-    answer(conn, outcome, batch, counts).await
+    let Ok(Err(Unsealed::Refused(..))) = outcome else {
+        return outcome;
+    };
+    if let Err(e) = conn.execute("ROLLBACK").await {
+        return Ok(Err(Unsealed::Failed(e.into())));
+    }
+    let mut pending = Pending::default();
+    match AssertUnwindSafe(write(conn, batch, &mut pending))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(())) => seal_and_commit(conn, &pending).await,
+        failed => failed,
+    }
 }
 
 /// How a batch ended: a panic (a bug in a write) is caught, and fails the batch, not the lane.
@@ -473,14 +490,14 @@ async fn write(
                 Ran::Done => {}
                 Ran::Again if attempt < RETRIES => {
                     conn.execute("ROLLBACK").await.map_err(failed)?;
-                    *pending = Pending::default();
+                    pending.clear();
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
                     continue 'batch;
                 }
                 Ran::Failed | Ran::Again if !savepoints => {
                     conn.execute("ROLLBACK").await.map_err(failed)?;
-                    *pending = Pending::default();
+                    pending.clear();
                     savepoints = true;
                     continue 'batch;
                 }
@@ -503,16 +520,17 @@ pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis(5 * u64::from(attempt))
 }
 
-/// The seal and the commit (see [`seal::seal`]).
-async fn seal_and_commit(
-    conn: &mut AnyConnection,
-    pending: &Pending,
-) -> std::result::Result<(), Unsealed> {
-    seal::seal(conn, pending).await?;
-    conn.execute("COMMIT")
-        .await
-        .map_err(|e| Unsealed::Failed(e.into()))?;
-    Ok(())
+/// The seal and the commit (see [`seal::seal`]); a panic is caught.
+async fn seal_and_commit(conn: &mut AnyConnection, pending: &Pending) -> Outcome {
+    AssertUnwindSafe(async {
+        seal::seal(conn, pending).await?;
+        conn.execute("COMMIT")
+            .await
+            .map_err(|e| Unsealed::Failed(e.into()))?;
+        Ok(())
+    })
+    .catch_unwind()
+    .await
 }
 
 #[cfg(test)]

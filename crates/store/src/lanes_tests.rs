@@ -4,6 +4,7 @@
 //! study locked while a batch runs refuses that batch's writes to it with nothing written, and
 //! the writes of one study go on while another study's chain is held.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::{AnyConnection, AnyPool, Executor};
@@ -187,34 +188,64 @@ async fn a_panicking_write_fails_its_batch_and_the_lane_goes_on() {
     assert_intact(&store).await;
 }
 
-/// A study locked after a batch's write to it was checked, before the batch's seal: the seal
-/// finds the lock under the chain's head, that write is refused as any write to a locked
-/// study, the batch's other write is told it was not committed, and nothing is written.
+/// Users and two studies, `RACE-A` and `RACE-B`, for the lock tests.
+async fn two_studies(pool: &AnyPool) {
+    pool.execute(
+        "INSERT INTO studies (id, title, definition, loaded_at) \
+         VALUES ('RACE-A', 't', 'd', now()), ('RACE-B', 't', 'd', now()); \
+         INSERT INTO users (username, full_name, password_hash, created_at) \
+         VALUES ('locker', 'Dr Locker', 'h', now())",
+    )
+    .await
+    .unwrap();
+}
+
+/// Commits the lock of `study` (once) from a connection of its own.
+async fn lock_study(pool: &AnyPool, study: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO study_locks (study_id, locked_at, locked_by, locker_name, audit_seq, \
+         audit_hash) SELECT $1, now(), id, full_name, 0, '' FROM users \
+         WHERE username = 'locker' ON CONFLICT DO NOTHING",
+    )
+    .bind(study)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn assert_locked(answer: std::result::Result<&'static str, StoreError>, study: &str) {
+    match answer {
+        Err(StoreError::Conflict { field, message }) => {
+            assert_eq!(field, "study");
+            assert!(message.contains(&format!("{study} is locked")), "{message}");
+        }
+        other => panic!("not refused as locked: {other:?}"),
+    }
+}
+
+/// A study locked while a batch runs. The batch's writes are first run without reading the
+/// lock; the seal finds it under the chain's head, and the batch runs again, checked: the write
+/// to the locked study `RACE-A` is refused alone when it audits, the others go on. A second
+/// study, `RACE-B`, locked during that second run (after its write was checked) is found by
+/// that run's seal: its write is refused as any write to a locked study, the bystander is told
+/// it was not committed, and nothing is written.
 #[tokio::test]
 async fn a_study_locked_while_a_batch_runs_refuses_its_writes_at_the_seal() {
     let Some(store) = postgres().await else {
         return;
     };
     let pool = store.raw_pool().clone();
-    pool.execute(
-        "INSERT INTO studies (id, title, definition, loaded_at) VALUES ('RACE', 't', 'd', now()); \
-         INSERT INTO users (username, full_name, password_hash, created_at) \
-         VALUES ('locker', 'Dr Locker', 'h', now())",
-    )
-    .await
-    .unwrap();
-    let (before, before_answer) = write_job("before", "RACE", "save_form", false);
-    // Commits the lock from another connection while the batch is open.
-    let locker = pool.clone();
+    two_studies(&pool).await;
+    let (a, a_answer) = write_job("a", "RACE-A", "save_form", false);
+    let (b, b_answer) = write_job("b", "RACE-B", "save_form", false);
+    // Locks RACE-A on its first run, RACE-B on its second, each committed from another
+    // connection while the batch is open.
+    let (locker, runs) = (pool.clone(), std::sync::Arc::new(AtomicUsize::new(0)));
+    let seen = runs.clone();
     let (lock, lock_answer) = job(move |conn: &mut AnyConnection, pending: &mut Pending| {
         Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO study_locks (study_id, locked_at, locked_by, locker_name, \
-                 audit_seq, audit_hash) SELECT 'RACE', now(), id, full_name, 0, '' \
-                 FROM users WHERE username = 'locker'",
-            )
-            .execute(&locker)
-            .await?;
+            let run = runs.fetch_add(1, Ordering::SeqCst);
+            lock_study(&locker, if run == 0 { "RACE-A" } else { "RACE-B" }).await?;
             insert(conn, "bystander").await?;
             defer(
                 conn,
@@ -230,23 +261,44 @@ async fn a_study_locked_while_a_batch_runs_refuses_its_writes_at_the_seal() {
     });
     let counts = Counts::default();
     let conn = pool.acquire().await.unwrap();
-    assert!(commit(conn, vec![before, lock], &counts).await.is_some());
-    match crate::group::answer(before_answer).await {
-        Err(StoreError::Conflict { field, message }) => {
-            assert_eq!(field, "study");
-            assert!(message.contains("is locked"), "{message}");
-        }
-        other => panic!("not refused as locked: {other:?}"),
-    }
+    assert!(commit(conn, vec![a, b, lock], &counts).await.is_some());
+    assert_eq!(seen.load(Ordering::SeqCst), 2, "the batch ran twice");
+    assert_locked(crate::group::answer(a_answer).await, "RACE-A");
+    assert_locked(crate::group::answer(b_answer).await, "RACE-B");
     let bystander = crate::group::answer(lock_answer).await.unwrap_err();
     assert!(
         bystander.to_string().contains("send it again"),
         "{bystander}"
     );
     assert!(values(&pool).await.is_empty());
-    assert!(chain_records(&pool, "RACE").await.is_empty());
-    assert!(chain_records(&pool, "OTHER").await.is_empty());
+    for chain in ["RACE-A", "RACE-B", "OTHER"] {
+        assert!(chain_records(&pool, chain).await.is_empty());
+    }
     assert_eq!(counts.get(), (0, 0));
+}
+
+/// A study locked before a batch: its first run, unchecked, is refused at the seal; its second
+/// refuses the write to the locked study alone, and the batch's write to another chain commits.
+#[tokio::test]
+async fn a_study_locked_before_a_batch_refuses_its_write_alone() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    two_studies(&pool).await;
+    lock_study(&pool, "RACE-A").await.unwrap();
+    let (refused, refused_answer) = write_job("refused", "RACE-A", "save_form", false);
+    let (other, other_answer) = write_job("kept", "OTHER", "save_form", false);
+    let counts = Counts::default();
+    let conn = pool.acquire().await.unwrap();
+    assert!(commit(conn, vec![refused, other], &counts).await.is_some());
+    assert_locked(crate::group::answer(refused_answer).await, "RACE-A");
+    assert_eq!(crate::group::answer(other_answer).await.unwrap(), "kept");
+    assert_eq!(values(&pool).await, ["kept"]);
+    assert!(chain_records(&pool, "RACE-A").await.is_empty());
+    assert_eq!(chain_records(&pool, "OTHER").await, ["kept"]);
+    assert_eq!(counts.get(), (1, 2));
+    assert_intact(&store).await;
 }
 
 /// A write of the store on a study's lanes: inserts `v` and audits it on the study's chain,

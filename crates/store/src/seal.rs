@@ -2,8 +2,9 @@
 //!
 //! A write that runs in a batch of the PostgreSQL writer (see [`crate::lanes`]) or of SQLite's
 //! (see [`crate::group`]) does not take
-//! its chain's head when it audits: [`defer`] checks the study's lock (once per study and
-//! batch) and keeps the rows in the batch's [`Pending`]. When every write of the batch has run,
+//! its chain's head when it audits: [`defer`] checks the study's lock (read once per study and
+//! batch; not at all on a lane's first run of a batch, see [`Pending::unchecked`]) and keeps the
+//! rows in the batch's [`Pending`]. When every write of the batch has run,
 //! [`seal`] takes the head of each chain the batch touched (in the chains' order, so two batches
 //! never wait on each other in a cycle), checks the lock again under the heads, hashes the rows
 //! in the order of the writes and moves each head once; the batch then commits. A chain's head
@@ -24,10 +25,13 @@ use crate::{Change, Result, StoreError};
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     deferred: Vec<Deferred>,
-    /// Studies found not locked by a write of this batch (the check is repeated at the seal).
-    unlocked: Vec<String>,
+    /// Studies whose lock this batch has read, and the lock's instant if locked (read again at
+    /// the seal, under the chain's head).
+    locks: Vec<(String, Option<String>)>,
     /// The write running now: its place in the batch.
     write: usize,
+    /// Whether [`defer`] leaves the lock to the seal.
+    unchecked: bool,
 }
 
 #[derive(Debug)]
@@ -42,13 +46,29 @@ struct Deferred {
 
 /// Where a batch's pending rows stood before a write: [`Pending::undo`] goes back to it.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Mark(usize, usize);
+pub(crate) struct Mark(usize);
 
 impl Pending {
     /// The write at place `write` of the batch starts: what to go back to if it fails.
     pub(crate) fn start(&mut self, write: usize) -> Mark {
         self.write = write;
-        Mark(self.deferred.len(), self.unlocked.len())
+        Mark(self.deferred.len())
+    }
+
+    /// Rows whose writes are not checked against their studies' locks when they audit: the
+    /// seal checks every chain with a write that the lock refuses, and a batch it refuses runs
+    /// again checked (see `lanes::run`).
+    pub(crate) fn unchecked() -> Pending {
+        Pending {
+            unchecked: true,
+            ..Pending::default()
+        }
+    }
+
+    /// Forgets every write's rows and the locks read (the batch is rolled back to run again).
+    pub(crate) fn clear(&mut self) {
+        self.deferred.clear();
+        self.locks.clear();
     }
 
     /// Whether no write of the batch has audited anything yet.
@@ -56,15 +76,16 @@ impl Pending {
         self.deferred.is_empty()
     }
 
-    /// Forgets what the failed write audited (its savepoint is rolled back).
+    /// Forgets what the failed write audited (its savepoint is rolled back; the locks read
+    /// stay known).
     pub(crate) fn undo(&mut self, mark: Mark) {
         self.deferred.truncate(mark.0);
-        self.unlocked.truncate(mark.1);
     }
 }
 
 /// Keeps a write's audit rows for the seal of its batch, refusing the write now if the chain's
-/// study is locked (see [`chain::refuse_when_locked`]; repeated by [`seal`] under the head).
+/// study is locked and the lock refuses its op (as [`chain::refuse_when_locked`]; repeated by
+/// [`seal`] under the head).
 pub(crate) async fn defer(
     conn: &mut AnyConnection,
     pending: &mut Pending,
@@ -76,11 +97,19 @@ pub(crate) async fn defer(
     if changes.is_empty() {
         return Ok(());
     }
-    let study = chain::study_of(chain);
-    if !pending.unlocked.iter().any(|s| s == study) {
-        chain::refuse_when_locked(conn, chain, op).await?;
-        if chain != "system" && !trial::lock::accepts_after_lock(op) {
-            pending.unlocked.push(study.to_string());
+    if !pending.unchecked && chain != "system" && !trial::lock::accepts_after_lock(op) {
+        let study = chain::study_of(chain);
+        let known = pending.locks.iter().find(|(s, _)| s == study);
+        let locked_at = match known {
+            Some((_, at)) => at.clone(),
+            None => {
+                let at = chain::lock_instant(conn, study).await?;
+                pending.locks.push((study.to_string(), at.clone()));
+                at
+            }
+        };
+        if let Some(at) = locked_at {
+            return Err(trial::lock::locked_refusal(study, &at).into());
         }
     }
     pending.deferred.push(Deferred {
