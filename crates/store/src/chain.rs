@@ -99,7 +99,7 @@ impl AuditRow {
 
 /// A row of the audit trail borrowed from a reader's buffer: what the streamed export and
 /// verification read (see `Store::audit_each`), without a copy per row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditRowRef<'a> {
     /// Its id (insertion order over all chains).
     pub id: i64,
@@ -273,23 +273,28 @@ fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[at..]
 }
 
-/// The hash of a row.
-pub(crate) fn hash_row(
-    chain: &str,
+/// The hash of a row as the writer computes it.
+fn hash_of(row: &AuditRowRef<'_>) -> String {
+    hex::encode(row.digest(&mut Vec::with_capacity(256)))
+}
+
+/// The row of `change` by `entry`'s author at `seq` of `chain`, after `prev_hash` (its id and
+/// its own hash not yet known).
+fn row_of<'a>(
+    chain: &'a str,
+    at: &'a str,
+    entry: &Entry<'a>,
+    change: &'a Change,
     seq: i64,
-    at: &str,
-    user_id: Option<i64>,
-    username: &str,
-    change: &Change,
-    prev_hash: &str,
-) -> String {
-    let row = AuditRowRef {
+    prev_hash: &'a str,
+) -> AuditRowRef<'a> {
+    AuditRowRef {
         id: 0,
         chain,
         seq,
         at,
-        user_id,
-        username,
+        user_id: entry.user_id,
+        username: entry.username,
         action: &change.action,
         entity: &change.entity,
         record_id: &change.record_id,
@@ -299,8 +304,7 @@ pub(crate) fn hash_row(
         reason: change.reason.as_deref(),
         prev_hash,
         hash: "",
-    };
-    hex::encode(row.digest(&mut Vec::with_capacity(256)))
+    }
 }
 
 /// What is wrong with a chain.
@@ -554,41 +558,46 @@ pub(crate) async fn write_rows(
             return Ok(Some(locked));
         }
     }
-    let (mut seq, mut prev) = head;
-    // The rows are hashed in order.
-    let mut rows = Vec::new();
-    for entry in entries {
-        for change in entry.changes {
-            seq += 1;
-            let hash = hash_row(chain, seq, at, entry.user_id, entry.username, change, &prev);
-            rows.push(Written {
-                seq,
-                user_id: entry.user_id,
-                username: entry.username,
-                action: &change.action,
-                entity: &change.entity,
-                record_id: &change.record_id,
-                field: change.field.as_deref(),
-                old_value: change.old_value.as_deref(),
-                new_value: change.new_value.as_deref(),
-                reason: change.reason.as_deref(),
-                prev_hash: prev,
-                hash: hash.clone(),
-            });
-            prev = hash;
-        }
+    // The rows are hashed in order, then borrowed for the statement.
+    let changes = || {
+        entries
+            .iter()
+            .flat_map(|e| e.changes.iter().map(move |c| (e, c)))
+    };
+    let (first, genesis) = (head.0 + 1, head.1.as_str());
+    let mut hashes: Vec<String> = Vec::new();
+    for (k, (entry, change)) in changes().enumerate() {
+        let prev = hashes.last().map_or(genesis, String::as_str);
+        hashes.push(hash_of(&row_of(
+            chain,
+            at,
+            entry,
+            change,
+            first + k as i64,
+            prev,
+        )));
     }
-    if rows.is_empty() {
+    let rows: Vec<AuditRowRef<'_>> = changes()
+        .enumerate()
+        .map(|(k, (entry, change))| {
+            let prev = if k == 0 { genesis } else { &hashes[k - 1] };
+            AuditRowRef {
+                hash: &hashes[k],
+                ..row_of(chain, at, entry, change, first + k as i64, prev)
+            }
+        })
+        .collect();
+    let Some(last) = hashes.last() else {
         return Ok(None);
-    }
-    let head = (seq, prev);
+    };
+    let head = (head.0 + hashes.len() as i64, last.as_str());
     match dialect {
         Dialect::Postgres => rows_postgres(conn, chain, head, at, &rows, lock_of).await,
         Dialect::Sqlite => {
             rows_sqlite(conn, chain, at, &rows).await?;
             sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
                 .bind(head.0)
-                .bind(&head.1)
+                .bind(head.1)
                 .bind(chain)
                 .execute(&mut *conn)
                 .await?;
@@ -597,32 +606,16 @@ pub(crate) async fn write_rows(
     }
 }
 
-/// An audit row as written, the chain and the instant apart.
-#[derive(Serialize)]
-struct Written<'a> {
-    seq: i64,
-    user_id: Option<i64>,
-    username: &'a str,
-    action: &'a str,
-    entity: &'a str,
-    record_id: &'a str,
-    field: Option<&'a str>,
-    old_value: Option<&'a str>,
-    new_value: Option<&'a str>,
-    reason: Option<&'a str>,
-    prev_hash: String,
-    hash: String,
-}
-
 /// PostgreSQL: the rows (as one JSON parameter, so that the statement's text, and its
-/// prepared plan, are the same for any number of rows), the head's move to `head` and the read
-/// of `lock_of`'s lock, in one statement.
+/// prepared plan, are the same for any number of rows; the keys it does not name, `id`, `chain`
+/// and `at`, are ignored), the head's move to `head` and the read of `lock_of`'s lock, in one
+/// statement.
 async fn rows_postgres(
     conn: &mut AnyConnection,
     chain: &str,
-    head: (i64, String),
+    head: (i64, &str),
     at: &str,
-    rows: &[Written<'_>],
+    rows: &[AuditRowRef<'_>],
     lock_of: Option<&str>,
 ) -> Result<Option<String>> {
     const SQL: &str =
@@ -641,7 +634,7 @@ async fn rows_postgres(
     })?;
     Ok(sqlx::query(&render(Dialect::Postgres, SQL))
         .bind(head.0)
-        .bind(&head.1)
+        .bind(head.1)
         .bind(chain)
         .bind(at)
         .bind(json)
@@ -657,7 +650,7 @@ async fn rows_sqlite(
     conn: &mut AnyConnection,
     chain: &str,
     at: &str,
-    rows: &[Written<'_>],
+    rows: &[AuditRowRef<'_>],
 ) -> Result<()> {
     const COLUMNS: usize = 14;
     const PER_STATEMENT: usize = 64;
@@ -686,8 +679,8 @@ async fn rows_sqlite(
                 .bind(r.old_value)
                 .bind(r.new_value)
                 .bind(r.reason)
-                .bind(&r.prev_hash)
-                .bind(&r.hash);
+                .bind(r.prev_hash)
+                .bind(r.hash);
         }
         q.execute(&mut *conn).await?;
     }

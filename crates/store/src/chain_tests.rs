@@ -116,15 +116,19 @@ fn the_fast_hash_and_csv_agree_with_their_plain_definitions() {
             new_value: row.new_value.clone(),
             reason: row.reason.clone(),
         };
-        let written = hash_row(
+        let entry = Entry {
+            user_id: row.user_id,
+            username: &row.username,
+            changes: &[],
+        };
+        let written = hash_of(&row_of(
             &row.chain,
-            row.seq,
             &row.at,
-            row.user_id,
-            &row.username,
+            &entry,
             &change,
+            row.seq,
             &row.prev_hash,
-        );
+        ));
         assert_eq!(written, row.hash);
         assert_eq!(row.as_ref().to_row(), row);
     }
