@@ -618,8 +618,11 @@ async fn rows_postgres(
     rows: &[AuditRowRef<'_>],
     lock_of: Option<&str>,
 ) -> Result<Option<String>> {
-    const SQL: &str =
-        "WITH moved AS (UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3), \
+    // Rendered once (the instant's text form), not for every batch.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        render(
+            Dialect::Postgres,
+            "WITH moved AS (UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3), \
          added AS (INSERT INTO audit (chain, seq, at, user_id, username, action, entity, \
          record_id, field, old_value, new_value, reason, prev_hash, hash) \
          SELECT $3, r.seq, $4::timestamptz, r.user_id, r.username, r.action, r.entity, \
@@ -627,12 +630,14 @@ async fn rows_postgres(
          FROM json_to_recordset($5::json) AS r(seq bigint, user_id bigint, username text, \
          action text, entity text, record_id text, field text, old_value text, \
          new_value text, reason text, prev_hash text, hash text)) \
-         SELECT (SELECT locked_at::instant FROM study_locks WHERE study_id = $6 AND $7) AS locked";
+         SELECT (SELECT locked_at::instant FROM study_locks WHERE study_id = $6 AND $7) AS locked",
+        )
+    });
     let json = serde_json::to_string(rows).map_err(|e| crate::StoreError::Invalid {
         field: "audit".into(),
         message: e.to_string(),
     })?;
-    Ok(sqlx::query(&render(Dialect::Postgres, SQL))
+    Ok(sqlx::query(SQL.as_str())
         .bind(head.0)
         .bind(head.1)
         .bind(chain)
