@@ -399,8 +399,9 @@ impl ChainCheck {
 }
 
 /// Takes a chain's head, creating it at the chain's first row: its position and hash. On
-/// PostgreSQL the upsert also locks the head's row until the commit, so appenders of the same
-/// chain (seals of batches, writes of their own) queue here; SQLite has one writer.
+/// PostgreSQL the head's row is locked until the commit, so appenders of the same chain (seals
+/// of batches, writes of their own) queue here (a seal that knows the head from its last
+/// commit locks it with its move instead, see `crate::seal::Heads`); SQLite has one writer.
 pub(crate) async fn take_head(conn: &mut AnyConnection, chain: &str) -> Result<(i64, String)> {
     if dialect_of(conn) == Dialect::Postgres {
         // A lock on the row, not a new version of it (the seal moves it): the head exists
@@ -532,18 +533,45 @@ pub(crate) async fn append(
         username: &by.username,
         changes,
     };
-    write_rows(conn, chain, (seq, prev), &now(), &[entry], None).await?;
-    Ok(())
+    match write_rows(conn, chain, (seq, prev), &now(), &[entry], None).await? {
+        Written::Moved(..) => Ok(()),
+        // No lock was asked for, and the head was taken in this transaction.
+        _ => Err(moved_under_us(chain)),
+    }
 }
 
-/// Writes the rows of `entries` after the head `(seq, hash)` of `chain`, which the caller has
-/// taken in this transaction, all at the instant `at`, and moves the head to the last of them.
+/// The error of a head taken in this transaction that [`write_rows`] found moved: a defect,
+/// reported rather than written past.
+pub(crate) fn moved_under_us(chain: &str) -> crate::StoreError {
+    crate::StoreError::Database(sqlx::Error::Protocol(format!(
+        "the head of the audit chain {chain} moved while this transaction held it"
+    )))
+}
+
+/// What [`write_rows`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// The rows are written and the head moved to this position and hash.
+    Moved(i64, String),
+    /// The study is locked (since this instant): the caller refuses what the lock refuses, and
+    /// its transaction is rolled back (on PostgreSQL the rows were written with the read).
+    Locked(String),
+    /// PostgreSQL: the head was not the one given (it was known from an earlier transaction,
+    /// and another has moved it since): nothing was written.
+    Stale,
+}
+
+/// Writes the rows of `entries` after the head `(seq, hash)` of `chain`, all at the instant
+/// `at`, and moves the head to the last of them. The head is one the caller has taken in this
+/// transaction, or on PostgreSQL one it knows from an earlier one: the move is made only from
+/// that very head (which also locks it), and the rows are written only if it was made; else
+/// nothing is, and [`Written::Stale`] says so.
 ///
 /// With `lock_of`, the study's lock is read too, in a statement begun once the head was taken
-/// (so it sees a lock committed while the head was waited for), and its instant returned: the
-/// caller then refuses what the lock refuses, and its transaction is rolled back. On
-/// PostgreSQL the rows, the head's move and that read are one statement (one round trip while
-/// the head is held); SQLite reads the lock first, and writes nothing when the study is locked.
+/// or known (so it sees a lock committed while the head was waited for: the lock moves the
+/// study chain's head), and [`Written::Locked`] gives its instant. On PostgreSQL the rows, the
+/// head's move and that read are one statement (one round trip while the head is held); SQLite
+/// reads the lock first, and writes nothing when the study is locked.
 pub(crate) async fn write_rows(
     conn: &mut AnyConnection,
     chain: &str,
@@ -551,11 +579,11 @@ pub(crate) async fn write_rows(
     at: &str,
     entries: &[Entry<'_>],
     lock_of: Option<&str>,
-) -> Result<Option<String>> {
+) -> Result<Written> {
     let dialect = dialect_of(conn);
     if let (Dialect::Sqlite, Some(study)) = (dialect, lock_of) {
         if let Some(locked) = lock_instant(conn, study).await? {
-            return Ok(Some(locked));
+            return Ok(Written::Locked(locked));
         }
     }
     // The rows are hashed in order, then borrowed for the statement.
@@ -588,66 +616,83 @@ pub(crate) async fn write_rows(
         })
         .collect();
     let Some(last) = hashes.last() else {
-        return Ok(None);
+        return Ok(Written::Moved(head.0, head.1));
     };
-    let head = (head.0 + hashes.len() as i64, last.as_str());
+    let moved = (head.0 + hashes.len() as i64, last.as_str());
     match dialect {
-        Dialect::Postgres => rows_postgres(conn, chain, head, at, &rows, lock_of).await,
+        Dialect::Postgres => {
+            let from = (head.0, head.1.as_str());
+            let (done, locked) =
+                rows_postgres(conn, chain, from, moved, at, &rows, lock_of).await?;
+            Ok(match (done, locked) {
+                (false, _) => Written::Stale,
+                (true, Some(locked)) => Written::Locked(locked),
+                (true, None) => Written::Moved(moved.0, moved.1.to_string()),
+            })
+        }
         Dialect::Sqlite => {
             rows_sqlite(conn, chain, at, &rows).await?;
             sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
-                .bind(head.0)
-                .bind(head.1)
+                .bind(moved.0)
+                .bind(moved.1)
                 .bind(chain)
                 .execute(&mut *conn)
                 .await?;
-            Ok(None)
+            Ok(Written::Moved(moved.0, moved.1.to_string()))
         }
     }
 }
 
-/// PostgreSQL: the rows (as one JSON parameter, so that the statement's text, and its
-/// prepared plan, are the same for any number of rows; the keys it does not name, `id`, `chain`
-/// and `at`, are ignored), the head's move to `head` and the read of `lock_of`'s lock, in one
-/// statement.
+/// PostgreSQL: the head's move from `from` to `to` (only from `from`: under PostgreSQL's read
+/// committed, an update that waited for another transaction's move finds the head moved and
+/// moves nothing), the rows if it moved (as one JSON parameter, so that the statement's text,
+/// and its prepared plan, are the same for any number of rows; the keys it does not name, `id`,
+/// `chain` and `at`, are ignored) and the read of `lock_of`'s lock, in one statement. Gives
+/// whether the head moved, and the lock's instant.
 async fn rows_postgres(
     conn: &mut AnyConnection,
     chain: &str,
-    head: (i64, &str),
+    from: (i64, &str),
+    to: (i64, &str),
     at: &str,
     rows: &[AuditRowRef<'_>],
     lock_of: Option<&str>,
-) -> Result<Option<String>> {
+) -> Result<(bool, Option<String>)> {
     // Rendered once (the instant's text form), not for every batch.
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         render(
             Dialect::Postgres,
-            "WITH moved AS (UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3), \
-         added AS (INSERT INTO audit (chain, seq, at, user_id, username, action, entity, \
-         record_id, field, old_value, new_value, reason, prev_hash, hash) \
-         SELECT $3, r.seq, $4::timestamptz, r.user_id, r.username, r.action, r.entity, \
-         r.record_id, r.field, r.old_value, r.new_value, r.reason, r.prev_hash, r.hash \
-         FROM json_to_recordset($5::json) AS r(seq bigint, user_id bigint, username text, \
-         action text, entity text, record_id text, field text, old_value text, \
-         new_value text, reason text, prev_hash text, hash text)) \
-         SELECT (SELECT locked_at::instant FROM study_locks WHERE study_id = $6 AND $7) AS locked",
+            "WITH moved AS (UPDATE audit_heads SET seq = $1, hash = $2 \
+             WHERE chain = $3 AND seq = $8 AND hash = $9 RETURNING 1), \
+             added AS (INSERT INTO audit (chain, seq, at, user_id, username, action, entity, \
+             record_id, field, old_value, new_value, reason, prev_hash, hash) \
+             SELECT $3, r.seq, $4::timestamptz, r.user_id, r.username, r.action, r.entity, \
+             r.record_id, r.field, r.old_value, r.new_value, r.reason, r.prev_hash, r.hash \
+             FROM json_to_recordset($5::json) AS r(seq bigint, user_id bigint, username text, \
+             action text, entity text, record_id text, field text, old_value text, \
+             new_value text, reason text, prev_hash text, hash text) \
+             WHERE EXISTS (SELECT FROM moved)) \
+             SELECT EXISTS (SELECT FROM moved), \
+             (SELECT locked_at::instant FROM study_locks WHERE study_id = $6 AND $7)",
         )
     });
     let json = serde_json::to_string(rows).map_err(|e| crate::StoreError::Invalid {
         field: "audit".into(),
         message: e.to_string(),
     })?;
-    Ok(sqlx::query(SQL.as_str())
-        .bind(head.0)
-        .bind(head.1)
+    let row = sqlx::query(SQL.as_str())
+        .bind(to.0)
+        .bind(to.1)
         .bind(chain)
         .bind(at)
         .bind(json)
         .bind(lock_of.unwrap_or_default())
         .bind(lock_of.is_some())
+        .bind(from.0)
+        .bind(from.1)
         .fetch_one(&mut *conn)
-        .await?
-        .try_get::<Option<String>, _>(0)?)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 /// SQLite: the rows, a few dozen to a statement.

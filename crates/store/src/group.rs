@@ -213,8 +213,9 @@ async fn seal_now(
     conn: &mut AnyConnection,
     pending: &Pending,
 ) -> std::result::Result<(), sqlx::Error> {
-    let why = match seal::seal(conn, pending).await {
-        Ok(()) => return Ok(()),
+    // One writer: no head is kept between batches.
+    let why = match seal::seal(conn, pending, None).await {
+        Ok(_) => return Ok(()),
         Err(Unsealed::Failed(StoreError::Database(e))) => return Err(e),
         Err(Unsealed::Failed(e) | Unsealed::Refused(_, e)) => e.to_string(),
     };

@@ -28,7 +28,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot, Mutex, Semaphore};
 
 use crate::group::{writer_failed, Counts};
-use crate::seal::{self, Pending, Unsealed};
+use crate::seal::{self, Heads, Pending, Unsealed};
 use crate::{Result, StoreError};
 
 /// Lanes per route in the lanes' tests: batches of one study that run at once.
@@ -178,6 +178,8 @@ pub(crate) struct Lanes {
     /// Lanes per route.
     width: usize,
     counts: Arc<Counts>,
+    /// Each chain's head as the lanes last committed it.
+    heads: Arc<Heads>,
     /// Dropped with the store: the thread then ends.
     _stop: oneshot::Sender<()>,
 }
@@ -213,6 +215,7 @@ impl Lanes {
             routes: std::sync::Mutex::new(HashMap::new()),
             width,
             counts,
+            heads: Arc::default(),
             _stop: stop,
         })
     }
@@ -236,6 +239,7 @@ impl Lanes {
                         jobs.clone(),
                         writing.clone(),
                         self.counts.clone(),
+                        self.heads.clone(),
                     ));
                 }
                 routes.entry(route.to_string()).or_insert(queue)
@@ -268,6 +272,7 @@ async fn lane(
     jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
     writing: Arc<Semaphore>,
     counts: Arc<Counts>,
+    heads: Arc<Heads>,
 ) {
     let mut kept: Option<PoolConnection<Any>> = None;
     loop {
@@ -319,7 +324,7 @@ async fn lane(
         let turn = writing.acquire().await.ok();
         take_queued(&mut queue, &mut batch);
         drop(queue);
-        let outcome = run(&mut conn, &mut batch, turn).await;
+        let outcome = run(&mut conn, &mut batch, turn, &heads).await;
         kept = answer(conn, outcome, batch, &counts).await;
     }
 }
@@ -331,8 +336,9 @@ pub(crate) async fn commit(
     mut conn: PoolConnection<Any>,
     mut batch: Vec<Job>,
     counts: &Counts,
+    heads: &Heads,
 ) -> Option<PoolConnection<Any>> {
-    let outcome = run(&mut conn, &mut batch, None).await;
+    let outcome = run(&mut conn, &mut batch, None, heads).await;
     answer(conn, outcome, batch, counts).await
 }
 
@@ -350,6 +356,7 @@ async fn run(
     conn: &mut AnyConnection,
     batch: &mut [Job],
     turn: Option<tokio::sync::SemaphorePermit<'_>>,
+    heads: &Heads,
 ) -> Outcome {
     let mut pending = Pending::unchecked();
     let written = AssertUnwindSafe(write(conn, batch, &mut pending))
@@ -357,7 +364,7 @@ async fn run(
         .await;
     drop(turn);
     let outcome = match written {
-        Ok(Ok(())) => seal_and_commit(conn, &pending).await,
+        Ok(Ok(())) => seal_and_commit(conn, &pending, heads).await,
         failed => return failed,
     };
     let Ok(Err(Unsealed::Refused(..))) = outcome else {
@@ -371,7 +378,7 @@ async fn run(
         .catch_unwind()
         .await
     {
-        Ok(Ok(())) => seal_and_commit(conn, &pending).await,
+        Ok(Ok(())) => seal_and_commit(conn, &pending, heads).await,
         failed => failed,
     }
 }
@@ -521,12 +528,13 @@ pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
 }
 
 /// The seal and the commit (see [`seal::seal`]); a panic is caught.
-async fn seal_and_commit(conn: &mut AnyConnection, pending: &Pending) -> Outcome {
+async fn seal_and_commit(conn: &mut AnyConnection, pending: &Pending, heads: &Heads) -> Outcome {
     AssertUnwindSafe(async {
-        seal::seal(conn, pending).await?;
+        let sealed = seal::seal(conn, pending, Some(heads)).await?;
         conn.execute("COMMIT")
             .await
             .map_err(|e| Unsealed::Failed(e.into()))?;
+        sealed.committed();
         Ok(())
     })
     .catch_unwind()

@@ -132,7 +132,9 @@ async fn a_failing_write_in_a_batch_is_rolled_back_alone() {
     }
     let counts = Counts::default();
     let conn = pool.acquire().await.unwrap();
-    assert!(commit(conn, jobs, &counts).await.is_some());
+    assert!(commit(conn, jobs, &counts, &Heads::default())
+        .await
+        .is_some());
     assert_eq!(
         results(answers).await,
         [
@@ -147,16 +149,9 @@ async fn a_failing_write_in_a_batch_is_rolled_back_alone() {
     assert_intact(&store).await;
 }
 
-/// A write that panics fails its own batch: nothing of it is written; the connection is left
-/// clean and the next batch on it commits.
-#[tokio::test]
-async fn a_panicking_write_fails_its_batch_and_the_lane_goes_on() {
-    let Some(store) = postgres().await else {
-        return;
-    };
-    let pool = store.raw_pool().clone();
-    let (first, first_answer) = write_job("lost", "LANE-A", "lane_test", false);
-    let (bad, bad_answer) = job(|conn: &mut AnyConnection, pending: &mut Pending| {
+/// A write to `LANE-A` that panics once it has written and audited.
+fn panicking_job() -> (Job, oneshot::Receiver<Result<&'static str>>) {
+    job(|conn: &mut AnyConnection, pending: &mut Pending| {
         Box::pin(async move {
             insert(conn, "lost too").await?;
             defer(
@@ -173,14 +168,30 @@ async fn a_panicking_write_fails_its_batch_and_the_lane_goes_on() {
             }
             Ok("never")
         })
-    });
+    })
+}
+
+/// A write that panics fails its own batch: nothing of it is written; the connection is left
+/// clean and the next batch on it commits.
+#[tokio::test]
+async fn a_panicking_write_fails_its_batch_and_the_lane_goes_on() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    let (first, first_answer) = write_job("lost", "LANE-A", "lane_test", false);
+    let (bad, bad_answer) = panicking_job();
     let counts = Counts::default();
     let conn = pool.acquire().await.unwrap();
-    let conn = commit(conn, vec![first, bad], &counts).await.unwrap();
+    let conn = commit(conn, vec![first, bad], &counts, &Heads::default())
+        .await
+        .unwrap();
     assert!(crate::group::answer(first_answer).await.is_err());
     assert!(crate::group::answer(bad_answer).await.is_err());
     let (good, good_answer) = write_job("kept", "LANE-A", "lane_test", false);
-    assert!(commit(conn, vec![good], &counts).await.is_some());
+    assert!(commit(conn, vec![good], &counts, &Heads::default())
+        .await
+        .is_some());
     assert_eq!(crate::group::answer(good_answer).await.unwrap(), "kept");
     assert_eq!(values(&pool).await, ["kept"]);
     assert_eq!(chain_records(&pool, "LANE-A").await, ["kept"]);
@@ -261,7 +272,9 @@ async fn a_study_locked_while_a_batch_runs_refuses_its_writes_at_the_seal() {
     });
     let counts = Counts::default();
     let conn = pool.acquire().await.unwrap();
-    assert!(commit(conn, vec![a, b, lock], &counts).await.is_some());
+    assert!(commit(conn, vec![a, b, lock], &counts, &Heads::default())
+        .await
+        .is_some());
     assert_eq!(seen.load(Ordering::SeqCst), 2, "the batch ran twice");
     assert_locked(crate::group::answer(a_answer).await, "RACE-A");
     assert_locked(crate::group::answer(b_answer).await, "RACE-B");
@@ -291,7 +304,11 @@ async fn a_study_locked_before_a_batch_refuses_its_write_alone() {
     let (other, other_answer) = write_job("kept", "OTHER", "save_form", false);
     let counts = Counts::default();
     let conn = pool.acquire().await.unwrap();
-    assert!(commit(conn, vec![refused, other], &counts).await.is_some());
+    assert!(
+        commit(conn, vec![refused, other], &counts, &Heads::default())
+            .await
+            .is_some()
+    );
     assert_locked(crate::group::answer(refused_answer).await, "RACE-A");
     assert_eq!(crate::group::answer(other_answer).await.unwrap(), "kept");
     assert_eq!(values(&pool).await, ["kept"]);
@@ -475,4 +492,114 @@ async fn a_write_aborted_on_a_deadlock_runs_again() {
         assert_eq!(chain_records(&pool, "DEADLOCK-B").await, ["y"]);
         assert_intact(&store).await;
     }
+}
+
+/// The head of `chain` as the table holds it.
+async fn head_row(pool: &AnyPool, chain: &str) -> (i64, String) {
+    sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1")
+        .bind(chain)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// A chain's head is known after a batch commits; a batch that fails before its seal leaves it
+/// known, one sealed but not committed leaves it unknown. A head known but moved since by another transaction (a write of its own) is taken
+/// again at the seal: the rows follow the other transaction's, and the chain verifies.
+#[tokio::test]
+async fn a_known_head_moved_by_another_transaction_is_taken_again() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    let pool = store.raw_pool().clone();
+    let (heads, counts) = (Heads::default(), Counts::default());
+    let (a, a_answer) = write_job("a", "LANE-A", "lane_test", false);
+    let conn = commit(pool.acquire().await.unwrap(), vec![a], &counts, &heads).await;
+    assert_eq!(crate::group::answer(a_answer).await.unwrap(), "a");
+    assert_eq!(heads.known("LANE-A"), Some(head_row(&pool, "LANE-A").await));
+
+    // Another transaction appends to the chain: the known head is stale.
+    let mut other = pool.begin().await.unwrap();
+    insert(&mut other, "outside").await.unwrap();
+    crate::chain::append(
+        &mut other,
+        "LANE-A",
+        "lane_test",
+        &Actor::system(),
+        &[change("outside")],
+    )
+    .await
+    .unwrap();
+    other.commit().await.unwrap();
+    assert_ne!(heads.known("LANE-A"), Some(head_row(&pool, "LANE-A").await));
+
+    let (b, b_answer) = write_job("b", "LANE-A", "lane_test", false);
+    let conn = commit(conn.unwrap(), vec![b], &counts, &heads).await;
+    assert_eq!(crate::group::answer(b_answer).await.unwrap(), "b");
+    assert_eq!(chain_records(&pool, "LANE-A").await, ["a", "outside", "b"]);
+    assert_eq!(heads.known("LANE-A"), Some(head_row(&pool, "LANE-A").await));
+
+    // A batch that fails before its seal leaves the head as it was committed.
+    let (bad, bad_answer) = panicking_job();
+    let conn = commit(conn.unwrap(), vec![bad], &counts, &heads).await;
+    assert!(crate::group::answer(bad_answer).await.is_err());
+    assert_eq!(heads.known("LANE-A"), Some(head_row(&pool, "LANE-A").await));
+
+    // A seal that does not commit leaves the head unknown: here one refused by a lock.
+    two_studies(&pool).await;
+    let (r1, r1_answer) = write_job("r1", "RACE-A", "save_form", false);
+    let conn = commit(conn.unwrap(), vec![r1], &counts, &heads).await;
+    assert_eq!(crate::group::answer(r1_answer).await.unwrap(), "r1");
+    assert!(heads.known("RACE-A").is_some());
+    lock_study(&pool, "RACE-A").await.unwrap();
+    let (r2, r2_answer) = write_job("r2", "RACE-A", "save_form", false);
+    let (c, c_answer) = write_job("c", "LANE-A", "lane_test", false);
+    assert!(commit(conn.unwrap(), vec![r2, c], &counts, &heads)
+        .await
+        .is_some());
+    assert_locked(crate::group::answer(r2_answer).await, "RACE-A");
+    assert_eq!(heads.known("RACE-A"), None);
+    assert_eq!(crate::group::answer(c_answer).await.unwrap(), "c");
+    assert_eq!(
+        chain_records(&pool, "LANE-A").await,
+        ["a", "outside", "b", "c"]
+    );
+    assert_eq!(chain_records(&pool, "RACE-A").await, ["r1"]);
+    assert_eq!(heads.known("LANE-A"), Some(head_row(&pool, "LANE-A").await));
+    assert_intact(&store).await;
+}
+
+/// Two servers on one database, each with its lanes and the heads it knows, write the same
+/// study's chain, in turn (each write finds the head the other moved) and then all at once:
+/// every write is in the chain once, and the chain verifies.
+#[tokio::test]
+async fn two_servers_write_one_chain() {
+    let Some(one) = postgres().await else {
+        return;
+    };
+    let two = Store::open_with_lanes(one.url(), crate::lanes::LANES)
+        .await
+        .unwrap();
+    const IN_TURN: [&str; 6] = ["t0", "t1", "t2", "t3", "t4", "t5"];
+    for (i, v) in IN_TURN.into_iter().enumerate() {
+        let store = if i % 2 == 0 { &one } else { &two };
+        store_write(store, "TWO", v, Duration::ZERO).await;
+    }
+    const AT_ONCE: [&str; 24] = [
+        "c00", "c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10", "c11", "c12",
+        "c13", "c14", "c15", "c16", "c17", "c18", "c19", "c20", "c21", "c22", "c23",
+    ];
+    let writes = AT_ONCE.into_iter().enumerate().map(|(i, v)| {
+        let store = if i % 2 == 0 { &one } else { &two };
+        store_write(store, "TWO", v, Duration::ZERO)
+    });
+    tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(writes))
+        .await
+        .expect("the two servers' writes never finished");
+    let records = chain_records(one.raw_pool(), "TWO").await;
+    assert_eq!(records[..6], IN_TURN);
+    let mut rest = records[6..].to_vec();
+    rest.sort();
+    assert_eq!(rest, AT_ONCE);
+    assert_intact(&one).await;
 }

@@ -9,15 +9,22 @@
 //! never wait on each other in a cycle), checks the lock again under the heads, hashes the rows
 //! in the order of the writes and moves each head once; the batch then commits. A chain's head
 //! is thus held only from the seal to the commit, once a batch, instead of from each write's
-//! audit to its commit: the writes of other batches run meanwhile.
+//! audit to its commit: the writes of other batches run meanwhile. On PostgreSQL the lanes keep
+//! each chain's head as they last committed it ([`Heads`]), so a seal need not read the head
+//! first: it moves the head from the one it knows, and takes it only when another transaction
+//! has moved it since.
 //!
 //! The rows and their hashes are the same as if each write had appended its own (the chain
 //! does not record which rows were written together), so verifying, exporting and the signed
 //! checkpoints read them as before.
 
-use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::chain::{self, Entry};
+use sqlx::AnyConnection;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::chain::{self, Entry, Written};
 use crate::model::{now, Actor};
 use crate::{Change, Result, StoreError};
 
@@ -133,27 +140,93 @@ pub(crate) enum Unsealed {
     Refused(Vec<usize>, StoreError),
 }
 
+/// Each chain's head as this process's seals last committed it (PostgreSQL's lanes), behind a
+/// lock per chain that a seal holds until its batch's commit is known.
+///
+/// A seal that knows its chain's head does not take it with a read of its own (a round trip
+/// while the head is held): it moves the head only from the one it knows, in the statement that
+/// writes the rows ([`chain::write_rows`]), which fails to move it when another transaction
+/// (a write of its own, another process) has moved it since; the seal then takes the head and
+/// writes again. Only a commit puts a head here; a seal takes it out until then, so a batch
+/// rolled back or whose commit is in doubt leaves the chain's head unknown.
+#[derive(Debug, Default)]
+pub(crate) struct Heads {
+    chains: std::sync::Mutex<HashMap<String, Arc<Known>>>,
+}
+
+/// A chain's head (position and hash) if known, locked by the seal that uses it.
+type Known = tokio::sync::Mutex<Option<Head>>;
+
+impl Heads {
+    /// The lock of `chain`'s known head.
+    fn of(&self, chain: &str) -> Arc<Known> {
+        let mut chains = self
+            .chains
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        chains.entry(chain.to_string()).or_default().clone()
+    }
+
+    /// The head of `chain` known now (none while a seal holds it).
+    #[cfg(test)]
+    pub(crate) fn known(&self, chain: &str) -> Option<(i64, String)> {
+        self.of(chain).try_lock().ok().and_then(|head| head.clone())
+    }
+}
+
+/// A chain's head: its position and hash.
+type Head = (i64, String);
+
+/// The heads a sealed batch moved, held until its commit (see [`Heads`]).
+#[derive(Debug, Default)]
+pub(crate) struct Sealed {
+    /// Each chain's lock, and the head to know once committed.
+    held: Vec<(OwnedMutexGuard<Option<Head>>, Head)>,
+}
+
+impl Sealed {
+    /// The batch is committed: its heads are known from now on.
+    pub(crate) fn committed(self) {
+        for (mut known, head) in self.held {
+            *known = Some(head);
+        }
+    }
+}
+
 /// Seals the batch's rows into their chains (see the module's documentation). Called once every
-/// write of the batch has run, before the commit.
+/// write of the batch has run, before the commit; with `known`, each chain's head is taken
+/// from there when it is known, and held there until [`Sealed::committed`] (or the seal's
+/// drop).
+///
+/// The chains are sealed in their order, each at the instant its head was held: a chain whose
+/// head had to be taken (or was known stale) gets the instant after it was, so that each
+/// chain's instants never go back.
 pub(crate) async fn seal(
     conn: &mut AnyConnection,
     pending: &Pending,
-) -> std::result::Result<(), Unsealed> {
+    known: Option<&Heads>,
+) -> std::result::Result<Sealed, Unsealed> {
     let mut chains: Vec<&str> = pending.deferred.iter().map(|d| d.chain.as_str()).collect();
     chains.sort_unstable();
     chains.dedup();
-    let mut heads = Vec::with_capacity(chains.len());
-    for chain in &chains {
-        heads.push(
-            chain::take_head(conn, chain)
-                .await
-                .map_err(Unsealed::Failed)?,
-        );
+    // The known heads, locked in the chains' order (so two seals never wait on each other in
+    // a cycle), each taken out until the commit.
+    let mut guards = Vec::with_capacity(chains.len());
+    if let Some(known) = known {
+        for chain in &chains {
+            let mut guard = known.of(chain).lock_owned().await;
+            let head = guard.take();
+            guards.push((guard, head));
+        }
     }
-    // Under every head: the instant of the rows, and the study's lock as committed now (read
-    // with the chain's rows, see `chain::write_rows`).
-    let at = now();
-    for (chain, head) in chains.iter().zip(heads) {
+    let mut sealed = Sealed::default();
+    let mut guards = guards.into_iter();
+    let mut at = now();
+    for chain in &chains {
+        let (guard, mut head) = match guards.next() {
+            Some((guard, head)) => (Some(guard), head),
+            None => (None, None),
+        };
         let mine = || pending.deferred.iter().filter(|d| d.chain == *chain);
         let refused = |d: &&Deferred| !trial::lock::accepts_after_lock(d.op);
         let study = chain::study_of(chain);
@@ -165,14 +238,39 @@ pub(crate) async fn seal(
                 changes: &d.changes,
             })
             .collect();
-        let locked = chain::write_rows(conn, chain, head, &at, &entries, lock_of)
-            .await
-            .map_err(Unsealed::Failed)?;
-        if let Some(locked_at) = locked {
-            let writes = mine().filter(refused).map(|d| d.write).collect();
-            let refusal = trial::lock::locked_refusal(study, &locked_at).into();
-            return Err(Unsealed::Refused(writes, refusal));
+        let moved = loop {
+            let (from, taken) = match head.take() {
+                Some(known) => (known, false),
+                None => {
+                    let taken = chain::take_head(conn, chain)
+                        .await
+                        .map_err(Unsealed::Failed)?;
+                    // Under the head: the instant of the rows, and the study's lock as
+                    // committed now (read with the chain's rows, see `chain::write_rows`).
+                    at = now();
+                    (taken, true)
+                }
+            };
+            match chain::write_rows(conn, chain, from, &at, &entries, lock_of)
+                .await
+                .map_err(Unsealed::Failed)?
+            {
+                Written::Moved(seq, hash) => break (seq, hash),
+                Written::Locked(locked_at) => {
+                    let writes = mine().filter(refused).map(|d| d.write).collect();
+                    let refusal = trial::lock::locked_refusal(study, &locked_at).into();
+                    return Err(Unsealed::Refused(writes, refusal));
+                }
+                // Moved since it was known: taken now, and written again.
+                Written::Stale if !taken => {}
+                Written::Stale => {
+                    return Err(Unsealed::Failed(crate::chain::moved_under_us(chain)));
+                }
+            }
+        };
+        if let Some(guard) = guard {
+            sealed.held.push((guard, moved));
         }
     }
-    Ok(())
+    Ok(sealed)
 }
