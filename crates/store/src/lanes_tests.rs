@@ -5,6 +5,7 @@
 //! the writes of one study go on while another study's chain is held.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::{AnyConnection, AnyPool, Executor};
@@ -602,4 +603,36 @@ async fn two_servers_write_one_chain() {
     rest.sort();
     assert_eq!(rest, AT_ONCE);
     assert_intact(&one).await;
+}
+
+/// A study's route whose own turn is taken takes the shared one while no other study's route
+/// writes (the shared route's writes do not count), and waits for its own while another does.
+#[tokio::test]
+async fn a_second_turn_only_while_no_other_study_writes() {
+    let shared = Arc::new(Semaphore::new(SHARED_TURNS));
+    let writing = Arc::new(AtomicUsize::new(0));
+    let route = |counted| Turns {
+        own: Arc::new(Semaphore::new(1)),
+        shared: shared.clone(),
+        writing: writing.clone(),
+        counted,
+    };
+    let (a, b, accounts) = (route(true), route(true), route(false));
+    let soon = Duration::from_millis(200);
+    let a1 = a.take().await.unwrap();
+    let second = tokio::time::timeout(soon, a.take()).await;
+    drop(second.expect("a study written alone has a second turn"));
+    let s1 = accounts.take().await.unwrap();
+    let second = tokio::time::timeout(soon, a.take()).await;
+    drop(second.expect("the shared route's write took the second turn away"));
+    let b1 = b.take().await.unwrap();
+    let mut waiting = std::pin::pin!(a.take());
+    assert!(
+        tokio::time::timeout(soon, &mut waiting).await.is_err(),
+        "a second turn while another study writes"
+    );
+    drop(a1);
+    let again = tokio::time::timeout(soon, waiting).await;
+    assert!(again.expect("the route's own turn came back").is_some());
+    drop((b1, s1));
 }
