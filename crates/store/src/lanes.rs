@@ -191,7 +191,7 @@ pub(crate) struct Lanes {
     heads: Arc<Heads>,
     /// The turns to write that the routes share ([`SHARED_TURNS`]).
     shared: Arc<Semaphore>,
-    /// Routes whose own turn is taken now.
+    /// Study routes whose own turn is taken now.
     writing: Arc<AtomicUsize>,
     /// Dropped with the store: the thread then ends.
     _stop: oneshot::Sender<()>,
@@ -294,7 +294,7 @@ struct Turns {
 /// A turn to write, given back when dropped.
 pub(crate) struct Turn<'a> {
     _permit: SemaphorePermit<'a>,
-    /// The count of routes writing, for a route's own turn.
+    /// The count of study routes writing, for a study route's own turn.
     own: Option<&'a AtomicUsize>,
 }
 
@@ -307,8 +307,9 @@ impl Drop for Turn<'_> {
 }
 
 impl Turns {
-    /// The route's own turn when free; else, while no other route writes, the first free of its
-    /// own and a shared one; else its own when free (the semaphores are never closed).
+    /// The route's own turn when free; else, while no other study's route writes, the first
+    /// free of its own and a shared one; else its own when free (the semaphores are never
+    /// closed).
     async fn take(&self) -> Option<Turn<'_>> {
         let own = |permit| {
             if self.counted {
