@@ -2,7 +2,14 @@
 //! `TEST_DATABASE_URL` names a server (each call creates its own). Without it the PostgreSQL
 //! half is skipped with a message, unless `SCITRIAL_REQUIRE_POSTGRES` is set (as CI sets it),
 //! in which case its absence is an error.
+//!
+//! Each test process records what it creates (a file per process in the temporary directory's
+//! `scitrial-test-scratch`), and the first fresh database a later process asks for drops what
+//! ended processes left: their PostgreSQL databases and SQLite directories (on Linux, where
+//! `/proc` tells which processes still run).
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -21,8 +28,63 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// Where test processes record what they create: a file per process, named by its id.
+fn ledger() -> PathBuf {
+    std::env::temp_dir().join("scitrial-test-scratch")
+}
+
+/// Records a scratch database (`pg ADMIN_URL NAME`) or directory (`dir PATH`) of this process.
+fn record(line: &str) {
+    let dir = ledger();
+    let _ = std::fs::create_dir_all(&dir);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(std::process::id().to_string()));
+    if let Ok(mut file) = file {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// Drops what ended test processes left, once a process.
+async fn sweep_once() {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT.get_or_init(|| sweep(ledger())).await;
+}
+
+/// Drops the databases and directories recorded in `ledger` by processes that have ended, and
+/// their records. Nothing is done where `/proc` does not tell which processes run.
+async fn sweep(ledger: PathBuf) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(&ledger) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if pid.parse::<u32>().is_err() || Path::new("/proc").join(&pid).exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines() {
+            match line.split(' ').collect::<Vec<_>>()[..] {
+                ["pg", admin, name] => {
+                    let _ = crate::scratch::drop_database(admin, name).await;
+                }
+                ["dir", path] if path.contains("scitrial") => {
+                    let _ = std::fs::remove_dir_all(path);
+                }
+                _ => {}
+            }
+        }
+        let _ = std::fs::remove_file(entry.path());
+    }
+}
+
 /// URLs of fresh, empty databases to run one test on.
 pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
+    sweep_once().await;
     let mut out = vec![fresh_sqlite(prefix)?];
     out.extend(fresh_postgres(prefix).await?);
     Ok(out)
@@ -32,6 +94,7 @@ pub async fn fresh_databases(prefix: &str) -> Result<Vec<String>, String> {
 fn fresh_sqlite(prefix: &str) -> Result<String, String> {
     let dir = std::env::temp_dir().join(unique(prefix));
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    record(&format!("dir {}", dir.display()));
     Ok(format!("sqlite:{}", dir.join("test.db").display()))
 }
 
@@ -44,6 +107,7 @@ async fn fresh_postgres(prefix: &str) -> Result<Option<String>, String> {
             let url = crate::create_database(&admin, &name)
                 .await
                 .map_err(|e| format!("TEST_DATABASE_URL {admin}: {e}"))?;
+            record(&format!("pg {admin} {name}"));
             Ok(Some(url))
         }
         Err(_) if std::env::var_os("SCITRIAL_REQUIRE_POSTGRES").is_some() => {
@@ -64,6 +128,7 @@ pub async fn copy_database(url: &str, prefix: &str) -> Result<String, String> {
     if url.starts_with("sqlite:") {
         let dir = std::env::temp_dir().join(unique(prefix));
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        record(&format!("dir {}", dir.display()));
         let file = dir.join("test.db");
         crate::backup_sqlite(url, &file)
             .await
@@ -73,9 +138,11 @@ pub async fn copy_database(url: &str, prefix: &str) -> Result<String, String> {
     let admin = std::env::var("TEST_DATABASE_URL")
         .map_err(|_| format!("copying {url}: TEST_DATABASE_URL names no server"))?;
     let name = unique(prefix);
-    crate::scratch::copy_database(&admin, url, &name)
+    let copy = crate::scratch::copy_database(&admin, url, &name)
         .await
-        .map_err(|e| format!("copying {url} to {name}: {e}"))
+        .map_err(|e| format!("copying {url} to {name}: {e}"))?;
+    record(&format!("pg {admin} {name}"));
+    Ok(copy)
 }
 
 /// Databases seeded once per test process and copied for each test that starts from them
@@ -303,4 +370,58 @@ pub async fn tamper(store: &crate::Store, sql: &str) -> Result<(), String> {
     }
     pool.execute(sql).await.map_err(|e| format!("{sql}: {e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an ended process recorded is dropped (its directory, and its database when there is
+    /// a server), with its record; what a running process recorded is kept.
+    #[tokio::test]
+    async fn a_sweep_drops_what_ended_processes_left() {
+        if !Path::new("/proc/self").exists() {
+            eprintln!("SKIPPED: no /proc here to tell which processes run");
+            return;
+        }
+        let ledger = std::env::temp_dir().join(unique("scitrial_ledger"));
+        std::fs::create_dir_all(&ledger).unwrap();
+        let left = std::env::temp_dir().join(unique("scitrial_left"));
+        let kept = std::env::temp_dir().join(unique("scitrial_kept"));
+        std::fs::create_dir_all(&left).unwrap();
+        std::fs::create_dir_all(&kept).unwrap();
+        let mut ended = format!("dir {}\n", left.display());
+        let admin = std::env::var("TEST_DATABASE_URL").ok();
+        let database = match &admin {
+            Some(admin) => {
+                let name = unique("scitrial_left");
+                crate::create_database(admin, &name).await.unwrap();
+                ended.push_str(&format!("pg {admin} {name}\n"));
+                Some((admin.clone(), name))
+            }
+            None => None,
+        };
+        // No process has this id (above Linux's largest).
+        let gone = ledger.join("4294967295");
+        std::fs::write(&gone, ended).unwrap();
+        let running = ledger.join(std::process::id().to_string());
+        std::fs::write(&running, format!("dir {}\n", kept.display())).unwrap();
+        sweep(ledger.clone()).await;
+        assert!(!left.exists() && !gone.exists());
+        assert!(kept.exists() && running.exists());
+        if let Some((admin, name)) = database {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                .await
+                .unwrap();
+            let found: Option<(i32,)> =
+                sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_optional(&mut conn)
+                    .await
+                    .unwrap();
+            assert!(found.is_none(), "{name} was not dropped");
+        }
+        std::fs::remove_dir_all(&kept).unwrap();
+        std::fs::remove_dir_all(&ledger).unwrap();
+    }
 }
