@@ -164,12 +164,16 @@ impl Heads {
             .chains
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Looked up without a copy of the name: a copy only for a chain's first seal.
+        if let Some(known) = chains.get(chain) {
+            return known.clone();
+        }
         chains.entry(chain.to_string()).or_default().clone()
     }
 
     /// The head of `chain` known now (none while a seal holds it).
     #[cfg(test)]
-    pub(crate) fn known(&self, chain: &str) -> Option<(i64, String)> {
+    pub(crate) fn known(&self, chain: &str) -> Option<Head> {
         self.of(chain).try_lock().ok().and_then(|head| head.clone())
     }
 }
@@ -209,24 +213,21 @@ pub(crate) async fn seal(
     let mut chains: Vec<&str> = pending.deferred.iter().map(|d| d.chain.as_str()).collect();
     chains.sort_unstable();
     chains.dedup();
-    // The known heads, locked in the chains' order (so two seals never wait on each other in
-    // a cycle), each taken out until the commit.
+    // The known heads' locks, taken in the chains' order (so two seals never wait on each
+    // other in a cycle).
     let mut guards = Vec::with_capacity(chains.len());
     if let Some(known) = known {
         for chain in &chains {
-            let mut guard = known.of(chain).lock_owned().await;
-            let head = guard.take();
-            guards.push((guard, head));
+            guards.push(known.of(chain).lock_owned().await);
         }
     }
     let mut sealed = Sealed::default();
     let mut guards = guards.into_iter();
     let mut at = now();
     for chain in &chains {
-        let (guard, mut head) = match guards.next() {
-            Some((guard, head)) => (Some(guard), head),
-            None => (None, None),
-        };
+        let mut guard = guards.next();
+        // Taken out until the commit.
+        let mut head = guard.as_mut().and_then(|known| known.take());
         let mine = || pending.deferred.iter().filter(|d| d.chain == *chain);
         let refused = |d: &&Deferred| !trial::lock::accepts_after_lock(d.op);
         let study = chain::study_of(chain);
@@ -264,7 +265,7 @@ pub(crate) async fn seal(
                 // Moved since it was known: taken now, and written again.
                 Written::Stale if !taken => {}
                 Written::Stale => {
-                    return Err(Unsealed::Failed(crate::chain::moved_under_us(chain)));
+                    return Err(Unsealed::Failed(chain::moved_under_us(chain)));
                 }
             }
         };
