@@ -260,8 +260,12 @@ impl Store {
                 (pools(4).await?, writer)
             }
             Dialect::Postgres => {
-                // The lanes' pool connects from the lanes' thread, as they need it.
-                let writer = pool_options(16, true).connect_lazy_with(options.clone());
+                // The lanes' pool connects from the lanes' thread, as they need it. The lanes
+                // check a connection with their BEGIN (see `lanes::begin`), not with a ping of
+                // the pool's; without them, the pool pings.
+                let writer = pool_options(16, true)
+                    .test_before_acquire(lanes == 0)
+                    .connect_lazy_with(options.clone());
                 (pools(16).await?, writer)
             }
         };

@@ -386,21 +386,17 @@ async fn lane(
                 queue
             }
         };
-        let mut conn = match kept.take() {
-            Some(conn) => conn,
-            None => match pool.acquire().await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Each write is told: a server that does not answer stays such an error
-                    // (503: look, then send again).
-                    tracing::error!(error = %e, "the database writer has no connection");
-                    let e = StoreError::from(e);
-                    for job in batch {
-                        job.finish(Some(batch_failed(&e)));
-                    }
-                    continue;
+        let mut conn = match begin(&pool, kept.take()).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                // Each write is told: a server that does not answer stays such an error (503:
+                // look, then send again).
+                tracing::error!(error = %e, "the database writer has no connection");
+                for job in batch {
+                    job.finish(Some(batch_failed(&e)));
                 }
-            },
+                continue;
+            }
         };
         // The route's queue is held until this batch's turn to write comes, and what came
         // meanwhile joins the batch.
@@ -409,6 +405,37 @@ async fn lane(
         drop(queue);
         let outcome = run(&mut conn, &mut batch, turn, &heads).await;
         kept = answer(conn, outcome, batch, &counts).await;
+    }
+}
+
+/// A connection with a transaction begun on it: the lane's kept one, else one from the pool.
+///
+/// The lanes' pool hands out its idle connections without first checking that they still
+/// answer (that check is a round trip to the server, and a lane takes a connection for nearly
+/// every batch): the BEGIN checks instead. A connection on which it fails (its server
+/// went away or restarted since it was last used, or a failover moved the writes elsewhere)
+/// has done nothing, so it is closed and another taken, up to one more than the pool holds;
+/// after that, the last error is the batch's.
+async fn begin(pool: &AnyPool, kept: Option<PoolConnection<Any>>) -> Result<PoolConnection<Any>> {
+    let mut next = kept;
+    let mut tries = pool.options().get_max_connections() + 1;
+    loop {
+        let mut conn = match next.take() {
+            Some(conn) => conn,
+            None => pool.acquire().await?,
+        };
+        match conn.execute("BEGIN").await {
+            Ok(_) => return Ok(conn),
+            Err(e) => {
+                tries -= 1;
+                tracing::warn!(error = %e, "a connection of the database writer is closed");
+                // Not returned to the pool.
+                drop(conn.detach());
+                if tries == 0 {
+                    return Err(e.into());
+                }
+            }
+        }
     }
 }
 
@@ -421,12 +448,13 @@ pub(crate) async fn commit(
     counts: &Counts,
     heads: &Heads,
 ) -> Option<PoolConnection<Any>> {
+    conn.execute("BEGIN").await.ok()?;
     let outcome = run(&mut conn, &mut batch, None, heads).await;
     answer(conn, outcome, batch, counts).await
 }
 
-/// Runs a batch: its writes (holding the route's `turn`, let go before the seal), the seal and
-/// the commit.
+/// Runs a batch in the transaction begun on `conn`: its writes (holding the route's `turn`, let
+/// go before the seal), the seal and the commit.
 ///
 /// The writes are first run without checking their studies' locks
 /// ([`Pending::unchecked`]: a study is locked once in its life, and a read of its lock in every
@@ -442,7 +470,7 @@ async fn run(
     heads: &Heads,
 ) -> Outcome {
     let mut pending = Pending::unchecked();
-    let written = AssertUnwindSafe(write(conn, batch, &mut pending))
+    let written = AssertUnwindSafe(write(conn, batch, &mut pending, true))
         .catch_unwind()
         .await;
     drop(turn);
@@ -457,7 +485,7 @@ async fn run(
         return Ok(Err(Unsealed::Failed(e.into())));
     }
     let mut pending = Pending::default();
-    match AssertUnwindSafe(write(conn, batch, &mut pending))
+    match AssertUnwindSafe(write(conn, batch, &mut pending, false))
         .catch_unwind()
         .await
     {
@@ -542,7 +570,8 @@ fn batch_failed(e: &StoreError) -> StoreError {
     }
 }
 
-/// The write phase: every write of the batch runs, its audit rows kept in `pending`.
+/// The write phase: every write of the batch runs, its audit rows kept in `pending`; `begun`:
+/// the transaction is begun already (else the first statement begins it).
 ///
 /// The writes first run one after another with no savepoint between them (a savepoint and its
 /// release cost a round trip to the server for every write). If one of them fails, the whole
@@ -558,6 +587,7 @@ async fn write(
     conn: &mut AnyConnection,
     batch: &mut [Job],
     pending: &mut Pending,
+    mut begun: bool,
 ) -> std::result::Result<(), Unsealed> {
     let failed = |e: sqlx::Error| Unsealed::Failed(e.into());
     let mut attempt = 0;
@@ -565,11 +595,14 @@ async fn write(
     'batch: loop {
         // With savepoints, the statements between the writes go to the server together: one
         // write's savepoint is released and the next one's taken in one round trip.
-        let (first, next) = if savepoints {
-            ("BEGIN; SAVEPOINT w", "RELEASE SAVEPOINT w; SAVEPOINT w")
-        } else {
-            ("BEGIN", "")
+        let (first, next) = match (savepoints, begun) {
+            (true, true) => ("SAVEPOINT w", "RELEASE SAVEPOINT w; SAVEPOINT w"),
+            (true, false) => ("BEGIN; SAVEPOINT w", "RELEASE SAVEPOINT w; SAVEPOINT w"),
+            (false, true) => ("", ""),
+            (false, false) => ("BEGIN", ""),
         };
+        // Each run after this one follows a rollback.
+        begun = false;
         let mut between = first;
         for (i, job) in batch.iter_mut().enumerate() {
             if !between.is_empty() {

@@ -636,3 +636,34 @@ async fn a_second_turn_only_while_no_other_study_writes() {
     assert!(again.expect("the route's own turn came back").is_some());
     drop((b1, s1));
 }
+
+/// The lanes' pool hands out idle connections unchecked (see `begin`): after the server ended
+/// every connection of the database (as a restart does), the next writes find their lane's
+/// connections closed at their BEGIN, take new ones, and commit; none is told of it.
+#[tokio::test]
+async fn a_write_on_a_connection_the_server_closed_takes_another() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    store_write(&store, "GONE", "before", Duration::ZERO).await;
+    let mut admin = store.raw_pool().acquire().await.unwrap();
+    let ended: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap();
+    drop(admin.detach());
+    assert!(!ended.is_empty(), "the lanes' connection was not found");
+    // Each ended backend has gone by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for v in ["after-1", "after-2", "after-3"] {
+        store_write(&store, "GONE", v, Duration::ZERO).await;
+    }
+    assert_eq!(
+        chain_records(store.raw_pool(), "GONE").await,
+        ["before", "after-1", "after-2", "after-3"]
+    );
+    assert_intact(&store).await;
+}
